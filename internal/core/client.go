@@ -1,0 +1,581 @@
+package core
+
+import (
+	"crypto/subtle"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/starling-mq/starling/internal/proto"
+	"github.com/starling-mq/starling/internal/subject"
+)
+
+var syscallEMFILE = syscall.EMFILE
+
+// Read buffer sizes: small for idle connections, doubled while reads fill
+// it, halved after a run of short reads.
+const (
+	minReadBuf     = 512
+	maxReadBuf     = 64 * 1024
+	shortsToShrink = 4
+	l1CacheMax     = 256 // per-connection match results kept
+)
+
+// subscription is one SUB of one client. Its delivery count and limit are
+// guarded by the owning client's outbound lock, which every delivery takes
+// anyway.
+type subscription struct {
+	client  *client
+	subject string
+	queue   string
+	sid     []byte
+
+	delivered int64 // messages delivered so far (outbound.mu)
+	max       int64 // auto-unsubscribe after this many; 0 = none (outbound.mu)
+}
+
+// client is one connection. Fields under "read loop" are touched only by
+// the goroutine running readLoop.
+type client struct {
+	srv  *Server
+	cid  uint64
+	conn net.Conn
+	log  *slog.Logger
+	host string
+	port int
+
+	out outbound
+
+	mu     sync.Mutex
+	opts   proto.ConnectOptions
+	subs   map[string]*subscription
+	reason closeReason
+	start  time.Time
+
+	closing atomic.Bool
+
+	// Copied from opts by CONNECT; read by this client's read loop and by
+	// producers delivering to it.
+	echo, headers, noResponders, verbose, pedantic atomic.Bool
+
+	// Read loop.
+	connected    bool // CONNECT accepted
+	parser       proto.Parser
+	cmd          proto.Cmd
+	flushes      flushSet
+	stall        chan struct{}
+	cache        map[string]*subject.Result[*subscription]
+	cacheGen     uint64
+	batchMsgs    int64
+	batchSize    int64
+	batchOut     int64
+	batchOutSize int64
+	scratch      [256]byte
+
+	inMsgs, inBytes atomic.Int64
+	lastIn          atomic.Int64 // unix nanos of the last inbound data
+	pingsOut        atomic.Int32
+	rttStart        atomic.Int64 // unix nanos a PING was sent for RTT, 0 when none
+	rtt             atomic.Int64 // last measured round trip in nanoseconds
+
+	timerMu   sync.Mutex
+	pingTimer *time.Timer
+	authTimer *time.Timer
+}
+
+func (s *Server) createClient(conn net.Conn) {
+	c := &client{
+		srv:   s,
+		cid:   s.nextCID.Add(1),
+		conn:  conn,
+		subs:  map[string]*subscription{},
+		opts:  proto.DefaultConnectOptions(),
+		start: time.Now(),
+		cache: map[string]*subject.Result[*subscription]{},
+	}
+	c.echo.Store(true)
+	c.verbose.Store(true)
+	c.pedantic.Store(true)
+	c.parser = proto.Parser{MaxControlLine: s.opts.MaxControlLine, MaxPayload: s.opts.MaxPayload}
+	c.out.init(s.opts.MaxPending)
+	if addr, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		c.host, c.port = addr.IP.String(), addr.Port
+	}
+	c.log = s.log.With("cid", c.cid, "remote", net.JoinHostPort(c.host, strconv.Itoa(c.port)))
+	c.lastIn.Store(c.start.UnixNano())
+	s.totalConns.Add(1)
+
+	info := s.info(c.cid, c.host)
+	c.out.mu.Lock()
+	c.out.appendLocked(proto.AppendInfoLine(nil, &info))
+	c.out.mu.Unlock()
+
+	if !s.addClient(c) {
+		conn.Close()
+		return
+	}
+	s.wg.Add(2)
+	go c.writeLoop()
+	go c.readLoop()
+	c.out.signal()
+
+	if s.NumClients() > s.opts.MaxConnections {
+		c.sendErrAndClose(proto.ErrTextMaxConnections, reasonMaxConnections)
+		return
+	}
+	c.log.Debug("client connection created")
+	c.timerMu.Lock()
+	if s.opts.authRequired() {
+		c.authTimer = time.AfterFunc(s.opts.AuthTimeout, c.authTimeout)
+	}
+	c.pingTimer = time.AfterFunc(s.opts.PingInterval, c.pingTick)
+	c.timerMu.Unlock()
+}
+
+func (c *client) readLoop() {
+	defer c.srv.wg.Done()
+	buf := make([]byte, minReadBuf)
+	start, end, shorts := 0, 0, 0
+	idle := c.srv.opts.PingInterval * time.Duration(c.srv.opts.PingMax+2)
+	var deadlineSet time.Time
+	for {
+		// The ping timer finds stale peers; this deadline is a backstop so
+		// that no read can block forever.
+		if now := time.Now(); now.Sub(deadlineSet) > time.Second {
+			if err := c.conn.SetReadDeadline(now.Add(idle)); err != nil {
+				c.close(reasonReadError, false)
+				return
+			}
+			deadlineSet = now
+		}
+		n, err := c.conn.Read(buf[end:])
+		if n > 0 {
+			c.lastIn.Store(time.Now().UnixNano())
+			full := end+n == len(buf)
+			end += n
+			start = c.processInput(buf, start, end)
+			c.endBatch()
+			if c.closing.Load() {
+				return
+			}
+			// Keep the unparsed tail of a split operation at the front.
+			if start == end {
+				start, end = 0, 0
+			} else if start > 0 {
+				end = copy(buf, buf[start:end])
+				start = 0
+			}
+			buf, shorts = c.resize(buf, end, full, shorts)
+		}
+		if err != nil {
+			if c.closing.Load() {
+				return
+			}
+			reason := reasonReadError
+			if errors.Is(err, io.EOF) {
+				reason = reasonClientClosed
+			} else if errors.Is(err, os.ErrDeadlineExceeded) {
+				reason = reasonStaleConnection
+			}
+			c.close(reason, false)
+			return
+		}
+	}
+}
+
+// resize grows the read buffer when reads fill it or an operation needs
+// more room than it has, and shrinks it after a run of short reads.
+func (c *client) resize(buf []byte, used int, full bool, shorts int) ([]byte, int) {
+	want := len(buf)
+	switch {
+	case c.parser.Want > len(buf):
+		// A message larger than the buffer: make room for all of it. The
+		// parser bounds Want by max_payload before asking.
+		want = c.parser.Want
+	case full || used == len(buf):
+		if len(buf) < maxReadBuf || used == len(buf) {
+			want = 2 * len(buf)
+		}
+		shorts = 0
+	case used == 0 && len(buf) > minReadBuf:
+		if shorts++; shorts > shortsToShrink {
+			want = max(len(buf)/2, minReadBuf)
+			if len(buf) > maxReadBuf {
+				want = maxReadBuf
+			}
+			shorts = 0
+		}
+	}
+	if want == len(buf) {
+		return buf, shorts
+	}
+	nb := make([]byte, want)
+	copy(nb, buf[:used])
+	return nb, shorts
+}
+
+// processInput handles every complete operation in buf[start:end] and
+// returns where the unparsed remainder begins.
+func (c *client) processInput(buf []byte, start, end int) int {
+	for start < end && !c.closing.Load() {
+		n, err := c.parser.Parse(buf[start:end], &c.cmd)
+		if err != nil {
+			c.protocolError(err)
+			return end
+		}
+		if n == 0 {
+			break
+		}
+		start += n
+		c.dispatch(&c.cmd)
+	}
+	return start
+}
+
+func (c *client) protocolError(err error) {
+	var pe *proto.Error
+	if !errors.As(err, &pe) {
+		c.close(reasonProtocolViolation, false)
+		return
+	}
+	c.log.Debug("protocol error", "err", pe.Error())
+	reason := reasonProtocolViolation
+	switch pe.Text {
+	case proto.ErrTextMaxPayload:
+		reason = reasonMaxPayload
+	case proto.ErrTextMaxControlLine:
+		reason = reasonMaxControlLine
+	case proto.ErrTextUnknownOp:
+		reason = reasonParseError
+	}
+	if !c.connected && c.srv.opts.authRequired() {
+		// Nothing but CONNECT is acceptable before authentication.
+		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
+		return
+	}
+	if pe.Text == "" {
+		c.close(reason, false)
+		return
+	}
+	c.sendErrAndClose(pe.Text, reason)
+}
+
+func (c *client) dispatch(cmd *proto.Cmd) {
+	if c.srv.opts.Trace {
+		c.traceIn(cmd)
+	}
+	if !c.connected && cmd.Op != proto.OpConnect && c.srv.opts.authRequired() {
+		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
+		return
+	}
+	switch cmd.Op {
+	case proto.OpPub, proto.OpHPub:
+		c.processPub(cmd)
+	case proto.OpSub:
+		c.processSub(cmd)
+	case proto.OpUnsub:
+		c.processUnsub(cmd)
+	case proto.OpPing:
+		c.queue(proto.PongLine)
+	case proto.OpPong:
+		c.processPong()
+	case proto.OpConnect:
+		c.processConnect(cmd.Arg)
+	case proto.OpInfo:
+		// Clients have nothing to tell us in INFO; nats-server only checks
+		// that it is JSON.
+		var info proto.Info
+		if err := proto.ParseInfo(cmd.Arg, &info); err != nil {
+			c.close(reasonProtocolViolation, false)
+		}
+	case proto.OpOK:
+	case proto.OpErr:
+		c.log.Info("client sent an error", "err", string(cmd.Arg))
+		c.close(reasonParseError, false)
+	}
+}
+
+func (c *client) traceIn(cmd *proto.Cmd) {
+	attrs := []any{"op", cmd.Op.String()}
+	switch cmd.Op {
+	case proto.OpPub, proto.OpHPub:
+		attrs = append(attrs, "subject", string(cmd.Subject), "reply", string(cmd.Reply), "size", cmd.Size)
+	case proto.OpSub:
+		attrs = append(attrs, "subject", string(cmd.Subject), "queue", string(cmd.Queue), "sid", string(cmd.Sid))
+	case proto.OpUnsub:
+		attrs = append(attrs, "sid", string(cmd.Sid), "max", cmd.Max)
+	case proto.OpConnect:
+		attrs = append(attrs, "arg", redactConnect(cmd.Arg))
+	}
+	c.log.Log(nil, LevelTrace, "<<-", attrs...)
+}
+
+func (c *client) processConnect(arg []byte) {
+	c.mu.Lock()
+	opts := c.opts
+	c.mu.Unlock()
+	if err := proto.ParseConnect(arg, &opts); err != nil {
+		c.log.Debug("bad CONNECT", "err", err)
+		c.close(reasonProtocolViolation, false)
+		return
+	}
+	if c.srv.opts.authRequired() && !c.srv.checkAuth(&opts) {
+		c.log.Info("authorization violation", "user", opts.User)
+		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
+		return
+	}
+	if opts.Protocol < proto.ClientProtoZero || opts.Protocol > proto.ClientProtoInfo {
+		c.sendErrAndClose(proto.ErrTextBadClientProtocol, reasonBadClientProtocol)
+		return
+	}
+	headers := opts.Headers && !c.srv.opts.NoHeaderSupport
+	if opts.NoResponders && !headers {
+		c.sendErrAndClose(proto.ErrTextNoRespondersNeedsH, reasonNoRespondersNeedsHeaders)
+		return
+	}
+	c.mu.Lock()
+	c.opts = opts
+	c.mu.Unlock()
+	c.echo.Store(opts.Echo)
+	c.headers.Store(headers)
+	c.noResponders.Store(opts.NoResponders)
+	c.verbose.Store(opts.Verbose)
+	c.pedantic.Store(opts.Pedantic)
+	if !c.connected {
+		c.connected = true
+		c.stopAuthTimer()
+	}
+	if opts.Verbose {
+		c.queue(proto.OKLine)
+	}
+}
+
+func (s *Server) checkAuth(o *proto.ConnectOptions) bool {
+	if s.opts.Authorization != "" {
+		return equal(o.Token, s.opts.Authorization)
+	}
+	return equal(o.User, s.opts.Username) && equal(o.Pass, s.opts.Password)
+}
+
+func equal(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+func (c *client) processSub(cmd *proto.Cmd) {
+	sid := string(cmd.Sid)
+	subj := string(cmd.Subject)
+	queue := string(cmd.Queue)
+	c.mu.Lock()
+	if c.subs == nil { // closing
+		c.mu.Unlock()
+		return
+	}
+	if max := c.srv.opts.MaxSubscriptions; max > 0 && len(c.subs) >= max {
+		c.mu.Unlock()
+		c.log.Info("maximum subscriptions exceeded", "max", max)
+		c.queue(proto.ErrLine(proto.ErrTextMaxSubscriptions))
+		return
+	}
+	if _, dup := c.subs[sid]; !dup {
+		sub := &subscription{client: c, subject: subj, queue: queue, sid: []byte(sid)}
+		if err := c.srv.sublist.Insert(subj, queue, sub); err != nil || (cmd.Queue != nil && !subject.ValidQueue(queue)) {
+			if err == nil {
+				c.srv.sublist.Remove(subj, queue, sub)
+			}
+			c.mu.Unlock()
+			c.queue(proto.ErrLine(proto.ErrTextInvalidSubject))
+			return
+		}
+		c.subs[sid] = sub
+	}
+	c.mu.Unlock()
+	if c.verbose.Load() {
+		c.queue(proto.OKLine)
+	}
+}
+
+func (c *client) processUnsub(cmd *proto.Cmd) {
+	c.mu.Lock()
+	sub := c.subs[string(cmd.Sid)]
+	c.mu.Unlock()
+	if sub != nil {
+		max := int64(cmd.Max)
+		c.out.mu.Lock()
+		later := max > 0 && max > sub.delivered
+		if later {
+			sub.max = max
+		}
+		c.out.mu.Unlock()
+		if !later {
+			c.removeSub(sub)
+		}
+	}
+	if c.verbose.Load() {
+		c.queue(proto.OKLine)
+	}
+}
+
+// removeSub drops sub from the client and the trie. Safe from any
+// goroutine; a second call is a no-op.
+func (c *client) removeSub(sub *subscription) {
+	c.mu.Lock()
+	if cur, ok := c.subs[string(sub.sid)]; !ok || cur != sub {
+		c.mu.Unlock()
+		return
+	}
+	delete(c.subs, string(sub.sid))
+	c.srv.sublist.Remove(sub.subject, sub.queue, sub)
+	c.mu.Unlock()
+}
+
+func (c *client) processPong() {
+	c.pingsOut.Store(0)
+	if t := c.rttStart.Swap(0); t != 0 {
+		c.rtt.Store(time.Now().UnixNano() - t)
+	}
+}
+
+// queue appends protocol bytes for this client from its own read loop; the
+// writer is kicked at the end of the read batch.
+func (c *client) queue(p []byte) {
+	c.out.mu.Lock()
+	if !c.out.closed {
+		c.out.appendLocked(p)
+	}
+	c.out.mu.Unlock()
+	c.flushes.add(c)
+}
+
+// send appends protocol bytes from any goroutine and kicks the writer.
+func (c *client) send(p []byte) {
+	c.out.mu.Lock()
+	if !c.out.closed {
+		c.out.appendLocked(p)
+	}
+	c.out.mu.Unlock()
+	c.out.signal()
+}
+
+func (c *client) sendErrAndClose(text string, reason closeReason) {
+	c.send(proto.ErrLine(text))
+	c.close(reason, true)
+}
+
+// endBatch runs after each read: it publishes the batch's counters, kicks
+// the writers of every connection the batch wrote to, and holds this
+// producer back briefly if one of them is far behind.
+func (c *client) endBatch() {
+	if c.batchMsgs > 0 {
+		c.inMsgs.Add(c.batchMsgs)
+		c.inBytes.Add(c.batchSize)
+		c.srv.stats.inMsgs.Add(c.batchMsgs)
+		c.srv.stats.inBytes.Add(c.batchSize)
+		c.batchMsgs, c.batchSize = 0, 0
+	}
+	if c.batchOut > 0 {
+		c.srv.stats.outMsgs.Add(c.batchOut)
+		c.srv.stats.outBytes.Add(c.batchOutSize)
+		c.batchOut, c.batchOutSize = 0, 0
+	}
+	c.flushes.signalAll()
+	if c.stall != nil {
+		stall := c.stall
+		c.stall = nil
+		t := time.NewTimer(stallWait)
+		select {
+		case <-stall:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// stallWait bounds how long one read batch waits for a slow receiver.
+const stallWait = 5 * time.Millisecond
+
+func (c *client) writeLoop() {
+	defer c.srv.wg.Done()
+	var w writer
+	deadline := c.srv.opts.WriteDeadline
+	for range c.out.kick {
+		c.out.mu.Lock()
+		bufs, n := c.out.take(w.free)
+		closed := c.out.closed
+		c.out.mu.Unlock()
+		if n > 0 {
+			err := w.write(c.conn, bufs, deadline)
+			c.out.mu.Lock()
+			c.out.written(n)
+			c.out.mu.Unlock()
+			if err != nil {
+				reason := reasonWriteError
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					reason = reasonSlowConsumerWriteDeadline
+					c.srv.stats.slowConsumers.Add(1)
+					c.log.Info("slow consumer detected: write deadline exceeded", "deadline", deadline)
+				}
+				c.close(reason, false)
+				closed = true
+			}
+		}
+		if closed {
+			// close() stopped new appends; anything queued before that is
+			// already written or dropped.
+			c.conn.Close()
+			c.finish()
+			return
+		}
+	}
+}
+
+// flushSet collects the connections a read batch has written to, each once.
+type flushSet struct {
+	list []*client
+	seen map[*client]struct{} // used once the list is long
+}
+
+func (f *flushSet) add(c *client) {
+	n := len(f.list)
+	if n > 0 && f.list[n-1] == c {
+		return
+	}
+	if n < 16 {
+		for _, x := range f.list {
+			if x == c {
+				return
+			}
+		}
+	} else {
+		if f.seen == nil {
+			f.seen = make(map[*client]struct{}, 2*n)
+		}
+		if len(f.seen) == 0 {
+			for _, x := range f.list {
+				f.seen[x] = struct{}{}
+			}
+		}
+		if _, ok := f.seen[c]; ok {
+			return
+		}
+		f.seen[c] = struct{}{}
+	}
+	f.list = append(f.list, c)
+}
+
+func (f *flushSet) signalAll() {
+	for i, c := range f.list {
+		c.out.signal()
+		f.list[i] = nil
+	}
+	f.list = f.list[:0]
+	if len(f.seen) > 0 {
+		clear(f.seen)
+	}
+}

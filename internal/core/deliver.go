@@ -1,0 +1,160 @@
+package core
+
+import (
+	"math/rand/v2"
+	"unsafe"
+
+	"github.com/starling-mq/starling/internal/proto"
+	"github.com/starling-mq/starling/internal/subject"
+)
+
+// processPub routes one PUB or HPUB. This is the hot path: it runs in the
+// publisher's read loop, allocates nothing for a cached subject, and takes
+// one lock per receiving connection.
+func (c *client) processPub(cmd *proto.Cmd) {
+	c.batchMsgs++
+	c.batchSize += int64(cmd.Size)
+	if cmd.Op == proto.OpHPub && !c.headers.Load() {
+		// nats-server drops the connection without a word here.
+		c.log.Debug("HPUB from a client without header support")
+		c.close(reasonProtocolViolation, false)
+		return
+	}
+	if c.pedantic.Load() && !subject.ValidLiteral(bytesToString(cmd.Subject)) {
+		// Reported, and then delivered anyway, as nats-server does.
+		c.queue(proto.ErrLine(proto.ErrTextInvalidPubSubject))
+	}
+	if c.verbose.Load() {
+		c.queue(proto.OKLine)
+	}
+	r := c.match(cmd.Subject)
+	delivered := false
+	for _, sub := range r.Plain {
+		if c.deliver(sub, cmd) {
+			delivered = true
+		}
+	}
+	for _, group := range r.Queues {
+		if c.deliverQueue(group, cmd) {
+			delivered = true
+		}
+	}
+	if !delivered && len(cmd.Reply) > 0 && c.noResponders.Load() {
+		c.sendNoResponders(cmd.Reply)
+	}
+}
+
+// match returns the subscriptions for subj, from this connection's own
+// cache while the trie is unchanged, so steady-state publishing takes no
+// shared lock.
+func (c *client) match(subj []byte) *subject.Result[*subscription] {
+	sl := c.srv.sublist
+	if gen := sl.GenID(); gen != c.cacheGen {
+		clear(c.cache)
+		c.cacheGen = gen
+	}
+	if r, ok := c.cache[string(subj)]; ok {
+		return r
+	}
+	r := sl.Match(bytesToString(subj))
+	if len(c.cache) >= l1CacheMax {
+		clear(c.cache)
+	}
+	c.cache[string(subj)] = r
+	return r
+}
+
+// deliverQueue gives the message to one member of a queue group, starting
+// at a random member so load spreads evenly, and moving on past members
+// that cannot take it (closed, or the publisher itself without echo).
+func (c *client) deliverQueue(group []*subscription, cmd *proto.Cmd) bool {
+	n := len(group)
+	i := 0
+	if n > 1 {
+		i = rand.IntN(n)
+	}
+	for range n {
+		if c.deliver(group[i], cmd) {
+			return true
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+	return false
+}
+
+// deliver appends one MSG or HMSG to sub's connection. It reports whether
+// the message was queued.
+func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
+	rc := sub.client
+	if rc == c && !c.echo.Load() {
+		return false
+	}
+	msg, hdrLen := cmd.Msg, cmd.HdrLen
+	if hdrLen > 0 && !rc.headers.Load() {
+		// A client that did not ask for headers gets the payload alone.
+		msg, hdrLen = msg[hdrLen:], 0
+	}
+	size := len(msg) - 2
+	o := &rc.out
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return false
+	}
+	sub.delivered++
+	last := false
+	if sub.max > 0 {
+		if sub.delivered > sub.max {
+			o.mu.Unlock()
+			return false
+		}
+		last = sub.delivered == sub.max
+	}
+	hl := proto.MsgHeaderLen(cmd.Subject, sub.sid, cmd.Reply, hdrLen, size)
+	if tail := o.tailRoom(hl + len(msg)); tail != nil {
+		*tail = proto.AppendMsgHeader(*tail, cmd.Subject, sub.sid, cmd.Reply, hdrLen, size)
+		*tail = append(*tail, msg...)
+		o.pending += hl + len(msg)
+	} else {
+		o.appendLocked(proto.AppendMsgHeader(c.scratch[:0], cmd.Subject, sub.sid, cmd.Reply, hdrLen, size))
+		o.appendLocked(msg)
+	}
+	o.outMsgs++
+	o.outBytes += int64(size)
+	if o.pending > o.maxPending {
+		o.mu.Unlock()
+		rc.slowConsumer()
+		return false
+	}
+	if stall := o.overStall(); stall != nil && rc != c {
+		c.stall = stall
+	}
+	o.mu.Unlock()
+	c.batchOut++
+	c.batchOutSize += int64(size)
+	c.flushes.add(rc)
+	if last {
+		rc.removeSub(sub)
+	}
+	return true
+}
+
+// sendNoResponders answers a request nobody subscribed to with a 503
+// status, addressed to the requester's own subscription on the reply
+// subject. Without such a subscription there is nobody to tell.
+func (c *client) sendNoResponders(reply []byte) {
+	for _, sub := range c.srv.sublist.Match(bytesToString(reply)).Plain {
+		if sub.client == c {
+			c.queue(proto.AppendNoResponders(nil, reply, sub.sid))
+			return
+		}
+	}
+}
+
+// bytesToString views b as a string without copying. Only for calls that
+// do not keep the string (the trie copies keys it stores).
+func bytesToString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}

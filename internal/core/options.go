@@ -1,0 +1,131 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/starling-mq/starling/internal/proto"
+)
+
+// Defaults, as nats-server sets them.
+const (
+	DefaultHost           = "0.0.0.0"
+	DefaultPort           = 4222
+	DefaultMaxPending     = 64 * 1024 * 1024
+	DefaultMaxConnections = 64 * 1024
+	DefaultPingInterval   = 2 * time.Minute
+	DefaultPingMax        = 2
+	DefaultWriteDeadline  = 10 * time.Second
+	DefaultAuthTimeout    = 2 * time.Second
+	// RandomPort asks the OS for a free port; tests use it.
+	RandomPort = -1
+)
+
+// Options configures a Server. Zero values mean "use the default"; call
+// SetDefaults (New does) to fill them in.
+type Options struct {
+	ServerName string
+	Host       string
+	Port       int // 0 = DefaultPort, RandomPort = any free port
+
+	MaxPayload       int           // bytes per message (headers and payload)
+	MaxControlLine   int           // bytes of arguments on one protocol line
+	MaxPending       int           // outbound bytes held for one client before it is a slow consumer
+	MaxConnections   int           // client connections at once
+	MaxSubscriptions int           // per connection; 0 = no limit
+	WriteDeadline    time.Duration // one socket write may take this long before the client is dropped
+	PingInterval     time.Duration
+	PingMax          int // unanswered PINGs before a connection is stale
+	AuthTimeout      time.Duration
+
+	// Simple authentication: a single user/password or a token. Setting
+	// either makes the server require it from every client.
+	Username      string
+	Password      string
+	Authorization string
+
+	// Monitoring: HTTP endpoints (/varz, /connz, ...) on HTTPHost:HTTPPort.
+	// HTTPPort 0 disables them; RandomPort picks a free port.
+	HTTPHost string
+	HTTPPort int
+
+	// NoHeaderSupport turns off header support in INFO, as nats-server's
+	// no_header_support does.
+	NoHeaderSupport bool
+
+	Logger *slog.Logger // nil logs nothing
+	Trace  bool         // log every protocol operation at LevelTrace
+}
+
+// LevelTrace is the slog level of protocol traces (-V).
+const LevelTrace = slog.LevelDebug - 4
+
+// SetDefaults fills zero fields with defaults.
+func (o *Options) SetDefaults() {
+	if o.Host == "" {
+		o.Host = DefaultHost
+	}
+	if o.Port == 0 {
+		o.Port = DefaultPort
+	}
+	if o.MaxPayload == 0 {
+		o.MaxPayload = proto.DefaultMaxPayload
+	}
+	if o.MaxControlLine == 0 {
+		o.MaxControlLine = proto.DefaultMaxControlLine
+	}
+	if o.MaxPending == 0 {
+		o.MaxPending = DefaultMaxPending
+	}
+	if o.MaxConnections == 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.WriteDeadline == 0 {
+		o.WriteDeadline = DefaultWriteDeadline
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = DefaultPingInterval
+	}
+	if o.PingMax == 0 {
+		o.PingMax = DefaultPingMax
+	}
+	if o.AuthTimeout == 0 {
+		o.AuthTimeout = DefaultAuthTimeout
+	}
+	if o.HTTPHost == "" {
+		o.HTTPHost = o.Host
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate reports the first invalid setting.
+func (o *Options) Validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(o.Port >= RandomPort && o.Port <= 65535, "port %d out of range", o.Port)
+	check(o.HTTPPort >= RandomPort && o.HTTPPort <= 65535, "http port %d out of range", o.HTTPPort)
+	check(o.MaxPayload > 0 && o.MaxPayload <= 64*1024*1024, "max_payload %d must be between 1 and 64MB", o.MaxPayload)
+	check(o.MaxPending >= o.MaxPayload, "max_pending %d must be at least max_payload %d", o.MaxPending, o.MaxPayload)
+	check(o.MaxControlLine > 0, "max_control_line must be positive")
+	check(o.MaxConnections > 0, "max_connections must be positive")
+	check(o.MaxSubscriptions >= 0, "max_subscriptions must not be negative")
+	check(o.WriteDeadline > 0, "write_deadline must be positive")
+	check(o.PingInterval > 0, "ping_interval must be positive")
+	check(o.PingMax > 0, "ping_max must be positive")
+	check(o.AuthTimeout > 0, "auth_timeout must be positive")
+	check(o.Password == "" || o.Username != "", "a password needs a user")
+	check(o.Username == "" || o.Authorization == "", "user/password and token authentication cannot be combined")
+	return errors.Join(errs...)
+}
+
+func (o *Options) authRequired() bool {
+	return o.Username != "" || o.Authorization != ""
+}

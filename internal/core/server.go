@@ -1,0 +1,284 @@
+// Package core is the message server engine: it accepts client connections,
+// runs their read and write loops, and routes published messages to matching
+// subscriptions. Parsing lives in proto and matching in subject; this package
+// holds connection state and policy.
+//
+// Lock order: client.mu, then outbound.mu; Server.mu is never held while
+// taking a client lock. The subject trie has its own lock and is taken with
+// none of these held, except client.mu during subscribe and unsubscribe.
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nkeys"
+
+	"github.com/starling-mq/starling/internal/proto"
+	"github.com/starling-mq/starling/internal/subject"
+)
+
+// ProtocolVersion is the NATS server version Starling reports in INFO:
+// clients enable features by it, so it names the feature level implemented,
+// not Starling's own release.
+const ProtocolVersion = "2.10.0"
+
+// Version is Starling's own release, reported in /varz and --version.
+var Version = "0.1.0-dev"
+
+// ErrServerClosed is returned by Start after Shutdown.
+var ErrServerClosed = errors.New("starling: server closed")
+
+// Server is a NATS-protocol message server.
+type Server struct {
+	opts  Options
+	log   *slog.Logger
+	id    string
+	name  string
+	start time.Time
+
+	sublist *subject.Sublist[*subscription]
+
+	mu       sync.Mutex
+	listener net.Listener
+	clients  map[uint64]*client
+	shutdown bool
+	ready    chan struct{} // closed once the listener accepts
+	done     chan struct{} // closed when Shutdown has finished
+
+	nextCID    atomic.Uint64
+	totalConns atomic.Uint64
+	wg         sync.WaitGroup // accept loop and every client goroutine
+
+	stats serverStats
+}
+
+type serverStats struct {
+	inMsgs, inBytes, outMsgs, outBytes atomic.Int64
+	slowConsumers                      atomic.Int64
+}
+
+// New validates opts and returns a server that is not yet listening.
+func New(opts Options) (*Server, error) {
+	opts.SetDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	kp, err := nkeys.CreateServer()
+	if err != nil {
+		return nil, fmt.Errorf("create server identity: %w", err)
+	}
+	id, err := kp.PublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("create server identity: %w", err)
+	}
+	s := &Server{
+		opts:    opts,
+		id:      id,
+		name:    opts.ServerName,
+		sublist: subject.NewSublist[*subscription](),
+		clients: map[uint64]*client{},
+		ready:   make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	if s.name == "" {
+		s.name = id
+	}
+	s.log = opts.Logger.With("server", s.name)
+	return s, nil
+}
+
+// ID returns the server's public identity, as sent in INFO.
+func (s *Server) ID() string { return s.id }
+
+// Name returns the server name (its ID unless configured).
+func (s *Server) Name() string { return s.name }
+
+// Options returns a copy of the options in force.
+func (s *Server) Options() Options { return s.opts }
+
+// Start listens and begins accepting clients in the background.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		return ErrServerClosed
+	}
+	if s.listener != nil {
+		return errors.New("starling: server already started")
+	}
+	port := s.opts.Port
+	if port == RandomPort {
+		port = 0
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(s.opts.Host, strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("listen for clients: %w", err)
+	}
+	s.listener = ln
+	s.start = time.Now()
+	s.log.Info("Starling server ready", "version", Version, "addr", ln.Addr().String(), "id", s.id)
+	s.wg.Add(1)
+	go s.acceptLoop(ln)
+	close(s.ready)
+	return nil
+}
+
+// ReadyForConnections waits up to d for the listener to be up.
+func (s *Server) ReadyForConnections(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-s.ready:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// Addr returns the client listener's address, nil before Start.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listener == nil {
+		return nil
+	}
+	return s.listener.Addr()
+}
+
+// ClientURL returns a nats:// URL clients can dial.
+func (s *Server) ClientURL() string {
+	addr, ok := s.Addr().(*net.TCPAddr)
+	if !ok {
+		return ""
+	}
+	host := s.opts.Host
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "nats://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
+
+func (s *Server) acceptLoop(ln net.Listener) {
+	defer s.wg.Done()
+	var backoff time.Duration
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.isShuttingDown() {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscallEMFILE) {
+				// Out of file descriptors or similar: back off instead of spinning.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.log.Error("accept error", "err", err, "retry_in", backoff)
+				time.Sleep(backoff)
+				continue
+			}
+			s.log.Error("accept error", "err", err)
+			return
+		}
+		backoff = 0
+		s.createClient(conn)
+	}
+}
+
+func (s *Server) isShuttingDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shutdown
+}
+
+// info returns the INFO a new client receives.
+func (s *Server) info(cid uint64, clientIP string) proto.Info {
+	port := s.opts.Port
+	if addr, ok := s.Addr().(*net.TCPAddr); ok {
+		port = addr.Port
+	}
+	return proto.Info{
+		ServerID:     s.id,
+		ServerName:   s.name,
+		Version:      ProtocolVersion,
+		Proto:        proto.ClientProtoInfo,
+		Go:           runtime.Version(),
+		Host:         s.opts.Host,
+		Port:         port,
+		Headers:      !s.opts.NoHeaderSupport,
+		AuthRequired: s.opts.authRequired(),
+		MaxPayload:   int32(s.opts.MaxPayload),
+		ClientID:     cid,
+		ClientIP:     clientIP,
+	}
+}
+
+// Shutdown stops accepting, flushes what each client has pending, closes
+// every connection and waits for all goroutines, or for ctx. It is safe to
+// call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	first := !s.shutdown
+	s.shutdown = true
+	ln := s.listener
+	clients := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+	if first {
+		if ln != nil {
+			ln.Close()
+		}
+		for _, c := range clients {
+			c.close(reasonServerShutdown, true)
+		}
+		go func() {
+			s.wg.Wait()
+			s.log.Info("server stopped")
+			close(s.done)
+		}()
+	}
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// WaitForShutdown blocks until Shutdown has completed.
+func (s *Server) WaitForShutdown() { <-s.done }
+
+func (s *Server) addClient(c *client) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		return false
+	}
+	s.clients[c.cid] = c
+	return true
+}
+
+func (s *Server) removeClient(c *client) {
+	s.mu.Lock()
+	delete(s.clients, c.cid)
+	s.mu.Unlock()
+}
+
+// NumClients returns the number of open client connections.
+func (s *Server) NumClients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients)
+}
+
+// NumSubscriptions returns the number of subscriptions held.
+func (s *Server) NumSubscriptions() int { return s.sublist.Count() }

@@ -1,0 +1,68 @@
+// Package server embeds a Starling server in a Go program: create it with
+// Options, Start it, wait until it is ready, hand ClientURL to clients, and
+// Shutdown when done. The API follows nats-server's embedding API, so tests
+// written against one read naturally against the other.
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/starling-mq/starling/internal/core"
+)
+
+// Options configures a server; see the field comments in the core package.
+// The zero value listens on 0.0.0.0:4222 with nats-server's defaults.
+type Options = core.Options
+
+// RandomPort asks the OS for a free port (for Port or HTTPPort).
+const RandomPort = core.RandomPort
+
+// Server is an embedded Starling server.
+type Server struct {
+	core *core.Server
+}
+
+// New validates opts and returns a server that is not yet listening.
+func New(opts *Options) (*Server, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	cs, err := core.New(o)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{core: cs}, nil
+}
+
+// Start begins listening for clients (and monitoring, if configured).
+func (s *Server) Start() error {
+	return s.core.Start()
+}
+
+// ReadyForConnections waits up to d for the server to accept clients.
+func (s *Server) ReadyForConnections(d time.Duration) bool {
+	return s.core.ReadyForConnections(d)
+}
+
+// ClientURL returns a nats:// URL for clients.
+func (s *Server) ClientURL() string { return s.core.ClientURL() }
+
+// ID returns the server's identity as sent in INFO.
+func (s *Server) ID() string { return s.core.ID() }
+
+// NumClients returns the number of connected clients.
+func (s *Server) NumClients() int { return s.core.NumClients() }
+
+// NumSubscriptions returns the number of subscriptions held.
+func (s *Server) NumSubscriptions() int { return s.core.NumSubscriptions() }
+
+// Shutdown stops accepting clients, flushes what they have pending, closes
+// their connections and waits for every goroutine, or until ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.core.Shutdown(ctx)
+}
+
+// WaitForShutdown blocks until the server has shut down.
+func (s *Server) WaitForShutdown() { s.core.WaitForShutdown() }
