@@ -76,14 +76,17 @@ type client struct {
 	batchMsgs    int64
 	batchSize    int64
 	batchOut     int64
+	batchActive  bool // the batch held a PUB, SUB, UNSUB or PING
 	batchOutSize int64
-	scratch      [256]byte
+	scratch      [256]byte // a delivery's control line when it does not fit a chunk
+	sizeScratch  [20]byte  // a size token the server computes
 
 	inMsgs, inBytes atomic.Int64
-	lastIn          atomic.Int64 // unix nanos of the last inbound data
+	lastIn          atomic.Int64 // unix nanos of the last PUB, SUB, UNSUB or PING
 	pingsOut        atomic.Int32
 	rttStart        atomic.Int64 // unix nanos a PING was sent for RTT, 0 when none
 	rtt             atomic.Int64 // last measured round trip in nanoseconds
+	rttAt           atomic.Int64 // unix nanos of that measurement
 
 	timerMu   sync.Mutex
 	pingTimer *time.Timer
@@ -150,14 +153,13 @@ func (c *client) readLoop() {
 		// that no read can block forever.
 		if now := time.Now(); now.Sub(deadlineSet) > time.Second {
 			if err := c.conn.SetReadDeadline(now.Add(idle)); err != nil {
-				c.close(reasonReadError, false)
+				c.close(reasonReadError)
 				return
 			}
 			deadlineSet = now
 		}
 		n, err := c.conn.Read(buf[end:])
 		if n > 0 {
-			c.lastIn.Store(time.Now().UnixNano())
 			full := end+n == len(buf)
 			end += n
 			start = c.processInput(buf, start, end)
@@ -184,7 +186,7 @@ func (c *client) readLoop() {
 			} else if errors.Is(err, os.ErrDeadlineExceeded) {
 				reason = reasonStaleConnection
 			}
-			c.close(reason, false)
+			c.close(reason)
 			return
 		}
 	}
@@ -242,7 +244,7 @@ func (c *client) processInput(buf []byte, start, end int) int {
 func (c *client) protocolError(err error) {
 	var pe *proto.Error
 	if !errors.As(err, &pe) {
-		c.close(reasonProtocolViolation, false)
+		c.close(reasonProtocolViolation)
 		return
 	}
 	c.log.Debug("protocol error", "err", pe.Error())
@@ -261,7 +263,7 @@ func (c *client) protocolError(err error) {
 		return
 	}
 	if pe.Text == "" {
-		c.close(reason, false)
+		c.close(reason)
 		return
 	}
 	c.sendErrAndClose(pe.Text, reason)
@@ -277,12 +279,16 @@ func (c *client) dispatch(cmd *proto.Cmd) {
 	}
 	switch cmd.Op {
 	case proto.OpPub, proto.OpHPub:
+		c.batchActive = true
 		c.processPub(cmd)
 	case proto.OpSub:
+		c.batchActive = true
 		c.processSub(cmd)
 	case proto.OpUnsub:
+		c.batchActive = true
 		c.processUnsub(cmd)
 	case proto.OpPing:
+		c.batchActive = true
 		c.queue(proto.PongLine)
 	case proto.OpPong:
 		c.processPong()
@@ -293,12 +299,12 @@ func (c *client) dispatch(cmd *proto.Cmd) {
 		// that it is JSON.
 		var info proto.Info
 		if err := proto.ParseInfo(cmd.Arg, &info); err != nil {
-			c.close(reasonProtocolViolation, false)
+			c.close(reasonProtocolViolation)
 		}
 	case proto.OpOK:
 	case proto.OpErr:
 		c.log.Info("client sent an error", "err", string(cmd.Arg))
-		c.close(reasonParseError, false)
+		c.close(reasonParseError)
 	}
 }
 
@@ -323,11 +329,16 @@ func (c *client) processConnect(arg []byte) {
 	c.mu.Unlock()
 	if err := proto.ParseConnect(arg, &opts); err != nil {
 		c.log.Debug("bad CONNECT", "err", err)
-		c.close(reasonProtocolViolation, false)
+		c.close(reasonProtocolViolation)
 		return
 	}
 	if c.srv.opts.authRequired() && !c.srv.checkAuth(&opts) {
 		c.log.Info("authorization violation", "user", opts.User)
+		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
+		return
+	}
+	if opts.Account != "" || opts.NewAccount {
+		// Accounts come from configuration, never from the client.
 		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
 		return
 	}
@@ -351,6 +362,7 @@ func (c *client) processConnect(arg []byte) {
 	if !c.connected {
 		c.connected = true
 		c.stopAuthTimer()
+		c.armFirstPing()
 	}
 	if opts.Verbose {
 		c.queue(proto.OKLine)
@@ -385,10 +397,9 @@ func (c *client) processSub(cmd *proto.Cmd) {
 	}
 	if _, dup := c.subs[sid]; !dup {
 		sub := &subscription{client: c, subject: subj, queue: queue, sid: []byte(sid)}
-		if err := c.srv.sublist.Insert(subj, queue, sub); err != nil || (cmd.Queue != nil && !subject.ValidQueue(queue)) {
-			if err == nil {
-				c.srv.sublist.Remove(subj, queue, sub)
-			}
+		// Queue names are not validated, as in nats-server: the protocol's
+		// whitespace splitting is the only rule.
+		if err := c.srv.sublist.Insert(subj, queue, sub); err != nil {
 			c.mu.Unlock()
 			c.queue(proto.ErrLine(proto.ErrTextInvalidSubject))
 			return
@@ -438,7 +449,9 @@ func (c *client) removeSub(sub *subscription) {
 func (c *client) processPong() {
 	c.pingsOut.Store(0)
 	if t := c.rttStart.Swap(0); t != 0 {
-		c.rtt.Store(time.Now().UnixNano() - t)
+		now := time.Now().UnixNano()
+		c.rtt.Store(now - t)
+		c.rttAt.Store(now)
 	}
 }
 
@@ -465,13 +478,17 @@ func (c *client) send(p []byte) {
 
 func (c *client) sendErrAndClose(text string, reason closeReason) {
 	c.send(proto.ErrLine(text))
-	c.close(reason, true)
+	c.close(reason)
 }
 
 // endBatch runs after each read: it publishes the batch's counters, kicks
 // the writers of every connection the batch wrote to, and holds this
 // producer back briefly if one of them is far behind.
 func (c *client) endBatch() {
+	if c.batchActive {
+		c.lastIn.Store(time.Now().UnixNano())
+		c.batchActive = false
+	}
 	if c.batchMsgs > 0 {
 		c.inMsgs.Add(c.batchMsgs)
 		c.inBytes.Add(c.batchSize)
@@ -521,7 +538,7 @@ func (c *client) writeLoop() {
 					c.srv.stats.slowConsumers.Add(1)
 					c.log.Info("slow consumer detected: write deadline exceeded", "deadline", deadline)
 				}
-				c.close(reason, false)
+				c.close(reason)
 				closed = true
 			}
 		}

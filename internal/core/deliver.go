@@ -17,7 +17,7 @@ func (c *client) processPub(cmd *proto.Cmd) {
 	if cmd.Op == proto.OpHPub && !c.headers.Load() {
 		// nats-server drops the connection without a word here.
 		c.log.Debug("HPUB from a client without header support")
-		c.close(reasonProtocolViolation, false)
+		c.close(reasonProtocolViolation)
 		return
 	}
 	if c.pedantic.Load() && !subject.ValidLiteral(bytesToString(cmd.Subject)) {
@@ -91,10 +91,13 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 	if rc == c && !c.echo.Load() {
 		return false
 	}
-	msg, hdrLen := cmd.Msg, cmd.HdrLen
-	if hdrLen > 0 && !rc.headers.Load() {
+	msg, hdrArg, sizeArg := cmd.Msg, cmd.HdrArg, cmd.SizeArg
+	if cmd.HdrLen == 0 {
+		hdrArg = nil // "HPUB subj 0 n" is a plain message
+	} else if !rc.headers.Load() {
 		// A client that did not ask for headers gets the payload alone.
-		msg, hdrLen = msg[hdrLen:], 0
+		msg, hdrArg = msg[cmd.HdrLen:], nil
+		sizeArg = proto.AppendSize(c.sizeScratch[:0], len(msg)-2)
 	}
 	size := len(msg) - 2
 	o := &rc.out
@@ -112,13 +115,13 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 		}
 		last = sub.delivered == sub.max
 	}
-	hl := proto.MsgHeaderLen(cmd.Subject, sub.sid, cmd.Reply, hdrLen, size)
+	hl := proto.MsgHeaderLen(cmd.Subject, sub.sid, cmd.Reply, hdrArg, sizeArg)
 	if tail := o.tailRoom(hl + len(msg)); tail != nil {
-		*tail = proto.AppendMsgHeader(*tail, cmd.Subject, sub.sid, cmd.Reply, hdrLen, size)
+		*tail = proto.AppendMsgHeader(*tail, cmd.Subject, sub.sid, cmd.Reply, hdrArg, sizeArg)
 		*tail = append(*tail, msg...)
 		o.pending += hl + len(msg)
 	} else {
-		o.appendLocked(proto.AppendMsgHeader(c.scratch[:0], cmd.Subject, sub.sid, cmd.Reply, hdrLen, size))
+		o.appendLocked(proto.AppendMsgHeader(c.scratch[:0], cmd.Subject, sub.sid, cmd.Reply, hdrArg, sizeArg))
 		o.appendLocked(msg)
 	}
 	o.outMsgs++

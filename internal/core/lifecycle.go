@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math/rand/v2"
 	"time"
 
 	"github.com/starling-mq/starling/internal/proto"
@@ -59,11 +60,25 @@ func (r closeReason) String() string {
 	return "Unknown"
 }
 
-// close ends the connection once; later calls do nothing. With flush, the
-// writer first sends what is queued (an -ERR, or pending messages on
-// shutdown), bounded by the write deadline; without, queued data is dropped
-// and the socket closed at once.
-func (c *client) close(reason closeReason, flush bool) {
+// flushes reports whether a connection closed for r first sends what is
+// queued (an -ERR, earlier replies, pending messages on shutdown). As in
+// nats-server, it does not when the socket is broken or the peer is the
+// reason data piled up.
+func (r closeReason) flushes() bool {
+	switch r {
+	case reasonReadError, reasonWriteError, reasonSlowConsumerPendingBytes,
+		reasonSlowConsumerWriteDeadline, reasonTLSHandshake:
+		return false
+	}
+	return true
+}
+
+// close ends the connection once; later calls do nothing. When the reason
+// flushes, the writer sends what is queued, bounded by the write deadline,
+// and then closes the socket; otherwise queued data is dropped and the socket
+// closed at once.
+func (c *client) close(reason closeReason) {
+	flush := reason.flushes()
 	if !c.closing.CompareAndSwap(false, true) {
 		return
 	}
@@ -107,7 +122,7 @@ func (c *client) finish() {
 func (c *client) slowConsumer() {
 	c.srv.stats.slowConsumers.Add(1)
 	c.log.Info("slow consumer detected: max pending exceeded", "max_pending", c.srv.opts.MaxPending)
-	c.close(reasonSlowConsumerPendingBytes, false)
+	c.close(reasonSlowConsumerPendingBytes)
 }
 
 func (c *client) stopTimers() {
@@ -138,22 +153,46 @@ func (c *client) authTimeout() {
 	c.sendErrAndClose(proto.ErrTextAuthTimeout, reasonAuthTimeout)
 }
 
-// pingTick runs every ping interval. A client that has sent nothing and
-// left PingMax of our PINGs unanswered is stale. A client that sent data
-// during the interval has shown it is alive, so it gets no PING.
+// firstPingMax bounds the delay of the first PING after CONNECT, which
+// measures the round trip for /connz; nats-server sends it after about two
+// seconds too.
+const firstPingMax = 2 * time.Second
+
+// rttRefresh is how old a round-trip measurement may get before activity
+// alone no longer spares a client the PING.
+const rttRefresh = time.Hour
+
+// armFirstPing replaces the accept-time ping timer once CONNECT is in.
+func (c *client) armFirstPing() {
+	d := min(c.srv.opts.PingInterval, firstPingMax)
+	d += time.Duration(rand.Int64N(int64(d)/5 + 1))
+	c.timerMu.Lock()
+	if c.pingTimer != nil && !c.closing.Load() {
+		c.pingTimer.Reset(d)
+	}
+	c.timerMu.Unlock()
+}
+
+// pingTick runs every ping interval. A client that published, subscribed
+// or pinged during the interval, and whose round trip is known, has shown
+// it is alive and gets no PING. Otherwise it gets one, unless PingMax are
+// already unanswered: then it is stale and closed.
 func (c *client) pingTick() {
 	if c.closing.Load() {
 		return
 	}
 	interval := c.srv.opts.PingInterval
-	if int(c.pingsOut.Load())+1 > c.srv.opts.PingMax {
-		c.log.Debug("stale client connection")
-		c.sendErrAndClose(proto.ErrTextStaleConnection, reasonStaleConnection)
-		return
-	}
-	if time.Since(time.Unix(0, c.lastIn.Load())) >= interval || c.pingsOut.Load() > 0 {
+	now := time.Now()
+	active := now.Sub(time.Unix(0, c.lastIn.Load())) < interval
+	fresh := now.Sub(time.Unix(0, c.rttAt.Load())) < rttRefresh
+	if !active || !fresh {
+		if int(c.pingsOut.Load())+1 > c.srv.opts.PingMax {
+			c.log.Debug("stale client connection")
+			c.sendErrAndClose(proto.ErrTextStaleConnection, reasonStaleConnection)
+			return
+		}
 		c.pingsOut.Add(1)
-		c.rttStart.CompareAndSwap(0, time.Now().UnixNano())
+		c.rttStart.CompareAndSwap(0, now.UnixNano())
 		c.send(proto.PingLine)
 	}
 	c.timerMu.Lock()

@@ -41,7 +41,8 @@ type Options struct {
 	AuthTimeout      time.Duration
 
 	// Simple authentication: a single user/password or a token. Setting
-	// either makes the server require it from every client.
+	// either makes the server require it from every client; when both are
+	// set the token is what counts, as in nats-server.
 	Username      string
 	Password      string
 	Authorization string
@@ -122,7 +123,6 @@ func (o *Options) Validate() error {
 	check(o.PingMax > 0, "ping_max must be positive")
 	check(o.AuthTimeout > 0, "auth_timeout must be positive")
 	check(o.Password == "" || o.Username != "", "a password needs a user")
-	check(o.Username == "" || o.Authorization == "", "user/password and token authentication cannot be combined")
 	return errors.Join(errs...)
 }
 

@@ -95,9 +95,14 @@ func (o *outbound) signal() {
 	}
 }
 
-// take hands everything queued to the writer, leaving spare as the new
-// (empty) queue. Lock held.
+// take hands everything queued to the writer, leaving spare (the slice
+// the writer gave back after its last write) as the new empty queue. Lock
+// held.
 func (o *outbound) take(spare [][]byte) (bufs [][]byte, n int) {
+	if o.pending == 0 {
+		// Nothing to hand over; keep the queue and the spare apart.
+		return nil, 0
+	}
 	bufs, n = o.bufs, o.pending
 	o.bufs = spare[:0]
 	return bufs, n

@@ -238,7 +238,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			ln.Close()
 		}
 		for _, c := range clients {
-			c.close(reasonServerShutdown, true)
+			c.close(reasonServerShutdown)
 		}
 		go func() {
 			s.wg.Wait()

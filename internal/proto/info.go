@@ -34,7 +34,8 @@ type Info struct {
 	LameDuckMode bool     `json:"ldm,omitempty"`
 }
 
-// AppendInfoLine appends "INFO {json}\r\n".
+// AppendInfoLine appends "INFO {json} \r\n". The space before CRLF is
+// nats-server's, kept so that byte-exact clients and tests see the same line.
 func AppendInfoLine(b []byte, info *Info) []byte {
 	js, err := json.Marshal(info)
 	if err != nil {
@@ -43,7 +44,7 @@ func AppendInfoLine(b []byte, info *Info) []byte {
 	}
 	b = append(b, "INFO "...)
 	b = append(b, js...)
-	return append(b, '\r', '\n')
+	return append(b, ' ', '\r', '\n')
 }
 
 // ConnectOptions is the JSON body of a client's CONNECT.

@@ -46,6 +46,8 @@ type Cmd struct {
 	Max     int    // UNSUB: deliveries before auto-unsubscribe; <= 0 means now
 	HdrLen  int    // HPUB: header bytes at the start of Msg; 0 for PUB
 	Size    int    // PUB, HPUB: header and payload bytes
+	HdrArg  []byte // HPUB: the header size as the client wrote it
+	SizeArg []byte // PUB, HPUB: the total size as the client wrote it
 	Msg     []byte // PUB, HPUB: Size bytes followed by "\r\n"
 	Arg     []byte // CONNECT, INFO, -ERR: the argument text
 }
@@ -233,7 +235,7 @@ func (p *Parser) Parse(data []byte, c *Cmd) (int, error) {
 func (p *Parser) parseMsg(data []byte, end int, arg []byte, c *Cmd) (int, error) {
 	var a [4][]byte
 	args := split(arg, a[:0])
-	c.HdrLen, c.Reply, c.Msg = 0, nil, nil
+	c.HdrLen, c.Reply, c.Msg, c.HdrArg = 0, nil, nil, nil
 	if c.Op == OpPub {
 		switch len(args) {
 		case 2:
@@ -252,12 +254,14 @@ func (p *Parser) parseMsg(data []byte, end int, arg []byte, c *Cmd) (int, error)
 		default:
 			return 0, malformed("HPUB", arg)
 		}
-		c.HdrLen = parseSize(args[len(args)-2])
+		c.HdrArg = args[len(args)-2]
+		c.HdrLen = parseSize(c.HdrArg)
 		if c.HdrLen < 0 {
 			return 0, malformed("HPUB", arg)
 		}
 	}
-	c.Size = parseSize(args[len(args)-1])
+	c.SizeArg = args[len(args)-1]
+	c.Size = parseSize(c.SizeArg)
 	if c.Size < 0 || c.HdrLen > c.Size {
 		return 0, malformed(c.Op.String(), arg)
 	}
