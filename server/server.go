@@ -6,9 +6,12 @@ package server
 
 import (
 	"context"
+	"errors"
+	"net"
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
+	"github.com/starling-mq/starling/internal/monitor"
 )
 
 // Options configures a server; see the field comments in the core package.
@@ -21,6 +24,7 @@ const RandomPort = core.RandomPort
 // Server is an embedded Starling server.
 type Server struct {
 	core *core.Server
+	mon  *monitor.Server // nil unless HTTPPort is set
 }
 
 // New validates opts and returns a server that is not yet listening.
@@ -33,12 +37,43 @@ func New(opts *Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{core: cs}, nil
+	s := &Server{core: cs}
+	if o.HTTPPort != 0 {
+		s.mon = monitor.New(cs, cs.Logger())
+	}
+	return s, nil
 }
 
 // Start begins listening for clients (and monitoring, if configured).
 func (s *Server) Start() error {
-	return s.core.Start()
+	if err := s.core.Start(); err != nil {
+		return err
+	}
+	if s.mon != nil {
+		if err := s.mon.Start(); err != nil {
+			_ = s.core.Shutdown(context.Background())
+			return err
+		}
+	}
+	return nil
+}
+
+// MonitorAddr returns the monitoring listener's address, nil when
+// monitoring is off or not started.
+func (s *Server) MonitorAddr() net.Addr {
+	if s.mon == nil {
+		return nil
+	}
+	return s.mon.Addr()
+}
+
+// MonitorURL returns the monitoring base URL (http://host:port), or "".
+func (s *Server) MonitorURL() string {
+	addr, ok := s.MonitorAddr().(*net.TCPAddr)
+	if !ok {
+		return ""
+	}
+	return "http://" + addr.String()
 }
 
 // ReadyForConnections waits up to d for the server to accept clients.
@@ -61,7 +96,12 @@ func (s *Server) NumSubscriptions() int { return s.core.NumSubscriptions() }
 // Shutdown stops accepting clients, flushes what they have pending, closes
 // their connections and waits for every goroutine, or until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
-	return s.core.Shutdown(ctx)
+	var errs []error
+	if s.mon != nil {
+		errs = append(errs, s.mon.Shutdown(ctx))
+	}
+	errs = append(errs, s.core.Shutdown(ctx))
+	return errors.Join(errs...)
 }
 
 // WaitForShutdown blocks until the server has shut down.

@@ -57,7 +57,10 @@ type client struct {
 	opts   proto.ConnectOptions
 	subs   map[string]*subscription
 	reason closeReason
-	start  time.Time
+	// closedSubs keeps the subscriptions a closed connection held, for its
+	// entry in the closed-connections ring.
+	closedSubs map[string]*subscription
+	start      time.Time
 
 	closing atomic.Bool
 

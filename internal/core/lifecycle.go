@@ -86,6 +86,7 @@ func (c *client) close(reason closeReason) {
 	c.reason = reason
 	subs := c.subs
 	c.subs = nil
+	c.closedSubs = subs
 	c.mu.Unlock()
 	for _, sub := range subs {
 		c.srv.sublist.Remove(sub.subject, sub.queue, sub)
@@ -114,9 +115,13 @@ func (c *client) close(reason closeReason) {
 func (c *client) finish() {
 	c.srv.removeClient(c)
 	c.mu.Lock()
-	reason := c.reason
+	subs := c.closedSubs
+	c.closedSubs = nil
 	c.mu.Unlock()
-	c.log.Debug("client connection closed", "reason", reason.String())
+	ci := c.infoWith(subs, true)
+	ci.Stop = time.Now()
+	c.srv.closed.add(ci)
+	c.log.Debug("client connection closed", "reason", ci.Reason)
 }
 
 func (c *client) slowConsumer() {

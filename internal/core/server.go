@@ -58,7 +58,8 @@ type Server struct {
 	totalConns atomic.Uint64
 	wg         sync.WaitGroup // accept loop and every client goroutine
 
-	stats serverStats
+	stats  serverStats
+	closed closedRing
 }
 
 type serverStats struct {
@@ -86,6 +87,7 @@ func New(opts Options) (*Server, error) {
 		name:    opts.ServerName,
 		sublist: subject.NewSublist[*subscription](),
 		clients: map[uint64]*client{},
+		closed:  closedRing{max: DefaultMaxClosedClients},
 		ready:   make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -101,6 +103,9 @@ func (s *Server) ID() string { return s.id }
 
 // Name returns the server name (its ID unless configured).
 func (s *Server) Name() string { return s.name }
+
+// Logger returns the server's logger.
+func (s *Server) Logger() *slog.Logger { return s.log }
 
 // Options returns a copy of the options in force.
 func (s *Server) Options() Options { return s.opts }

@@ -1,0 +1,140 @@
+// Package monitor serves nats-server's HTTP monitoring endpoints (/varz,
+// /connz, /subsz, /healthz) over a core server. Field names, value formats
+// and query parameters follow nats-server so that existing dashboards and
+// tools read them unchanged.
+package monitor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/starling-mq/starling/internal/core"
+)
+
+// Server is the monitoring HTTP listener.
+type Server struct {
+	core *core.Server
+	log  *slog.Logger
+	http *http.Server
+
+	mu       sync.Mutex
+	ln       net.Listener
+	reqStats map[string]uint64
+	cpu      cpuSampler
+}
+
+// New returns a monitoring server for cs; Start listens on the options'
+// HTTPHost:HTTPPort.
+func New(cs *core.Server, log *slog.Logger) *Server {
+	m := &Server{core: cs, log: log, reqStats: map[string]uint64{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", m.handleRoot)
+	mux.HandleFunc("/varz", m.handleVarz)
+	mux.HandleFunc("/connz", m.handleConnz)
+	mux.HandleFunc("/subsz", m.handleSubsz)
+	mux.HandleFunc("/subscriptionsz", m.handleSubsz)
+	mux.HandleFunc("/healthz", m.handleHealthz)
+	m.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+	}
+	return m
+}
+
+// Start listens and serves in the background.
+func (m *Server) Start() error {
+	opts := m.core.Options()
+	port := opts.HTTPPort
+	if port == core.RandomPort {
+		port = 0
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(opts.HTTPHost, strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("listen for monitoring: %w", err)
+	}
+	m.mu.Lock()
+	m.ln = ln
+	m.mu.Unlock()
+	m.log.Info("monitoring listening", "addr", "http://"+ln.Addr().String())
+	go func() {
+		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.log.Error("monitoring server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr returns the listener address, nil before Start.
+func (m *Server) Addr() net.Addr {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ln == nil {
+		return nil
+	}
+	return m.ln.Addr()
+}
+
+// Shutdown stops the listener and waits for requests in flight.
+func (m *Server) Shutdown(ctx context.Context) error {
+	return m.http.Shutdown(ctx)
+}
+
+// count records a request for /varz's http_req_stats.
+func (m *Server) count(path string) {
+	m.mu.Lock()
+	m.reqStats[path]++
+	m.mu.Unlock()
+}
+
+func (m *Server) requestStats() map[string]uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]uint64, len(m.reqStats))
+	for k, v := range m.reqStats {
+		out[k] = v
+	}
+	return out
+}
+
+// writeJSON sends v indented as nats-server does, wrapped for JSONP when a
+// callback is given.
+func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
+	body, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeBody(w, r, http.StatusOK, body)
+}
+
+func writeBody(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+	h := w.Header()
+	if cb := r.URL.Query().Get("callback"); cb != "" {
+		h.Set("Content-Type", "application/javascript")
+		body = append(append([]byte(cb+"("), body...), ')')
+	} else {
+		h.Set("Content-Type", "application/json")
+		h.Set("Access-Control-Allow-Origin", "*")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// badRequest answers 400 with a plain-text message, as nats-server does.
+func badRequest(w http.ResponseWriter, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write([]byte(msg))
+}

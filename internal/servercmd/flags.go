@@ -1,0 +1,193 @@
+// Package servercmd implements `starling server`: nats-server compatible
+// command-line flags, logging setup, signals and the process lifecycle
+// around an embedded server.
+package servercmd
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/starling-mq/starling/internal/core"
+)
+
+// Config is what the command line asks for: server options plus the
+// process-level settings that are not the server's business.
+type Config struct {
+	Opts    core.Options
+	LogFile string
+	LogTime bool
+	Debug   bool
+	Trace   bool
+	PidFile string
+	Profile int // pprof HTTP port, 0 = off
+	Version bool
+	Help    bool
+}
+
+// errUsage marks flag errors, for which the usage text is worth showing.
+var errUsage = errors.New("usage")
+
+// unsupported lists nats-server flags for features Starling does not have
+// yet. They are accepted by the parser only so the error can say so,
+// instead of "flag provided but not defined".
+var unsupported = map[string]string{
+	"c": "configuration files", "config": "configuration files", "t": "configuration checks",
+	"ms": "HTTPS monitoring", "https_port": "HTTPS monitoring",
+	"sl": "signals to a running server", "signal": "signals to a running server",
+	"s": "syslog", "syslog": "syslog", "r": "remote syslog", "remote_syslog": "remote syslog",
+	"log_size_limit": "log rotation", "max_traced_msg_len": "trace truncation",
+	"js": "JetStream", "jetstream": "JetStream", "sd": "JetStream", "store_dir": "JetStream",
+	"tls": "TLS", "tlscert": "TLS", "tlskey": "TLS", "tlsverify": "TLS", "tlscacert": "TLS",
+	"routes": "clustering", "cluster": "clustering", "cluster_name": "clustering",
+	"cluster_listen": "clustering", "cluster_advertise": "clustering", "no_advertise": "clustering",
+	"connect_retries": "clustering", "client_advertise": "client advertise", "ports_file_dir": "ports files",
+}
+
+// boolFlags among the unsupported ones take no value.
+var unsupportedBool = map[string]bool{
+	"t": true, "s": true, "syslog": true, "js": true, "jetstream": true, "tls": true,
+	"tlsverify": true, "no_advertise": true,
+}
+
+// Parse reads `starling server` arguments. Flags may be written with one
+// dash or two, as Go and nats-server accept.
+func Parse(args []string, stderr io.Writer) (*Config, error) {
+	cfg := &Config{LogTime: true}
+	o := &cfg.Opts
+	fs := flag.NewFlagSet("starling server", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+
+	str := func(p *string, names ...string) {
+		for _, n := range names {
+			fs.StringVar(p, n, *p, "")
+		}
+	}
+	num := func(p *int, names ...string) {
+		for _, n := range names {
+			fs.IntVar(p, n, *p, "")
+		}
+	}
+	boolean := func(p *bool, names ...string) {
+		for _, n := range names {
+			fs.BoolVar(p, n, *p, "")
+		}
+	}
+	dur := func(p *time.Duration, names ...string) {
+		for _, n := range names {
+			fs.DurationVar(p, n, *p, "")
+		}
+	}
+	size := func(p *int, names ...string) {
+		for _, n := range names {
+			fs.Var((*sizeValue)(p), n, "")
+		}
+	}
+
+	str(&o.Host, "a", "addr", "net")
+	num(&o.Port, "p", "port")
+	str(&o.ServerName, "n", "name", "server_name")
+	num(&o.HTTPPort, "m", "http_port")
+	str(&cfg.PidFile, "P", "pid")
+	str(&cfg.LogFile, "l", "log")
+	boolean(&cfg.LogTime, "T", "logtime")
+	boolean(&cfg.Debug, "D", "debug")
+	boolean(&cfg.Trace, "V", "trace", "VV")
+	var dv bool
+	boolean(&dv, "DV", "DVV")
+	str(&o.Username, "user")
+	str(&o.Password, "pass")
+	str(&o.Authorization, "auth")
+	num(&cfg.Profile, "profile")
+	boolean(&cfg.Version, "v", "version")
+	boolean(&cfg.Help, "h", "help")
+	// Limits nats-server only takes from a config file; flags save writing
+	// one for a quick run.
+	size(&o.MaxPayload, "max_payload")
+	size(&o.MaxPending, "max_pending")
+	size(&o.MaxControlLine, "max_control_line")
+	num(&o.MaxConnections, "max_connections")
+	num(&o.MaxSubscriptions, "max_subscriptions")
+	dur(&o.PingInterval, "ping_interval")
+	num(&o.PingMax, "ping_max")
+	dur(&o.WriteDeadline, "write_deadline")
+	dur(&o.AuthTimeout, "auth_timeout")
+
+	var wanted string
+	for name, what := range unsupported {
+		if unsupportedBool[name] {
+			fs.Var(unsupportedFlag{&wanted, what, true}, name, "")
+		} else {
+			fs.Var(unsupportedFlag{&wanted, what, false}, name, "")
+		}
+	}
+
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if wanted != "" {
+		return nil, fmt.Errorf("%s is not supported by this version of Starling yet", wanted)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if dv {
+		cfg.Debug, cfg.Trace = true, true
+	}
+	o.Trace = cfg.Trace
+	return cfg, nil
+}
+
+type unsupportedFlag struct {
+	wanted *string
+	what   string
+	isBool bool
+}
+
+func (u unsupportedFlag) String() string   { return "" }
+func (u unsupportedFlag) IsBoolFlag() bool { return u.isBool }
+func (u unsupportedFlag) Set(string) error {
+	if *u.wanted == "" {
+		*u.wanted = u.what
+	}
+	return nil
+}
+
+// sizeValue parses byte sizes the way nats-server config files write them:
+// a number with an optional unit (1MB, 64KB, 512K, 2G; powers of 1024).
+type sizeValue int
+
+func (s *sizeValue) String() string { return fmt.Sprint(int(*s)) }
+
+func (s *sizeValue) Set(v string) error {
+	n, err := ParseSize(v)
+	if err != nil {
+		return err
+	}
+	*s = sizeValue(n)
+	return nil
+}
+
+// ParseSize parses "1048576", "1MB", "64KB", "512k", "2G".
+func ParseSize(v string) (int, error) {
+	u := strings.ToUpper(strings.TrimSpace(v))
+	mult := 1
+	for _, unit := range []struct {
+		suffix string
+		mult   int
+	}{{"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(u, unit.suffix) {
+			u, mult = strings.TrimSpace(strings.TrimSuffix(u, unit.suffix)), unit.mult
+			break
+		}
+	}
+	var n int
+	if _, err := fmt.Sscanf(u, "%d", &n); err != nil || fmt.Sprint(n) != u || n < 0 || n > math.MaxInt32/mult*2 {
+		return 0, fmt.Errorf("invalid size %q", v)
+	}
+	return n * mult, nil
+}
