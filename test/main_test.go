@@ -14,7 +14,9 @@ import (
 )
 
 // startServer runs a server on a free loopback port until the test ends.
-func startServer(t testing.TB, mutate ...func(*server.Options)) *server.Server {
+type serverOptions = server.Options
+
+func startServer(t testing.TB, mutate ...func(*serverOptions)) *server.Server {
 	t.Helper()
 	opts := &server.Options{Host: "127.0.0.1", Port: server.RandomPort}
 	for _, m := range mutate {

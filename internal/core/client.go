@@ -62,7 +62,8 @@ type client struct {
 	closedSubs map[string]*subscription
 	start      time.Time
 
-	closing atomic.Bool
+	closing       atomic.Bool
+	lingerOnClose atomic.Bool // the close follows an -ERR the peer should get to read
 
 	// Copied from opts by CONNECT; read by this client's read loop and by
 	// producers delivering to it.
@@ -149,12 +150,14 @@ func (c *client) readLoop() {
 	defer c.srv.wg.Done()
 	buf := make([]byte, minReadBuf)
 	start, end, shorts := 0, 0, 0
+	// The ping timer finds stale peers; this deadline is a backstop so that
+	// no read can block forever. It is pushed forward as data arrives, at
+	// most every refresh, so the timer always acts first.
 	idle := c.srv.opts.PingInterval * time.Duration(c.srv.opts.PingMax+2)
+	refresh := min(time.Second, idle/4)
 	var deadlineSet time.Time
 	for {
-		// The ping timer finds stale peers; this deadline is a backstop so
-		// that no read can block forever.
-		if now := time.Now(); now.Sub(deadlineSet) > time.Second {
+		if now := time.Now(); now.Sub(deadlineSet) > refresh {
 			if err := c.conn.SetReadDeadline(now.Add(idle)); err != nil {
 				c.close(reasonReadError)
 				return
@@ -480,6 +483,7 @@ func (c *client) send(p []byte) {
 }
 
 func (c *client) sendErrAndClose(text string, reason closeReason) {
+	c.lingerOnClose.Store(true)
 	c.send(proto.ErrLine(text))
 	c.close(reason)
 }
@@ -548,6 +552,9 @@ func (c *client) writeLoop() {
 		if closed {
 			// close() stopped new appends; anything queued before that is
 			// already written or dropped.
+			if c.lingerOnClose.Load() {
+				lingerClose(c.conn)
+			}
 			c.conn.Close()
 			c.finish()
 			return

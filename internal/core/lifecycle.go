@@ -1,7 +1,9 @@
 package core
 
 import (
+	"io"
 	"math/rand/v2"
+	"net"
 	"time"
 
 	"github.com/starling-mq/starling/internal/proto"
@@ -205,4 +207,30 @@ func (c *client) pingTick() {
 		c.pingTimer.Reset(interval)
 	}
 	c.timerMu.Unlock()
+}
+
+// Bounds of a lingering close.
+const (
+	lingerTime  = 250 * time.Millisecond
+	lingerBytes = 1 << 20
+)
+
+// lingerClose half-closes conn and reads what the peer still sends, for a
+// moment, before the caller closes it. Closing a socket with unread input
+// makes the kernel send a reset, which can destroy the -ERR we just wrote
+// before the client reads it: a client that wrote CONNECT and PING right
+// after INFO would see "connection reset" or "broken pipe" instead of
+// "maximum connections exceeded". nats-server has that problem; we wait.
+func lingerClose(conn net.Conn) {
+	tc, ok := conn.(*net.TCPConn)
+	if !ok {
+		return
+	}
+	if err := tc.CloseWrite(); err != nil {
+		return
+	}
+	if err := tc.SetReadDeadline(time.Now().Add(lingerTime)); err != nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, tc, lingerBytes)
 }
