@@ -1,0 +1,122 @@
+package core
+
+import (
+	"bytes"
+	"testing"
+)
+
+func queued(o *outbound) []byte {
+	var b []byte
+	for _, c := range o.bufs {
+		b = append(b, c...)
+	}
+	return b
+}
+
+func TestOutboundAppendAcrossChunks(t *testing.T) {
+	var o outbound
+	o.init(1 << 30)
+	var want []byte
+	for i := 0; i < 5000; i++ {
+		p := bytes.Repeat([]byte{byte(i)}, i%97+1)
+		o.appendLocked(p)
+		want = append(want, p...)
+	}
+	big := bytes.Repeat([]byte("x"), 3*chunkSize+17)
+	o.appendLocked(big)
+	want = append(want, big...)
+	if got := queued(&o); !bytes.Equal(got, want) {
+		t.Fatal("queued bytes differ from what was appended")
+	}
+	if o.pending != len(want) {
+		t.Fatalf("pending %d, want %d", o.pending, len(want))
+	}
+	for _, c := range o.bufs {
+		if cap(c) != chunkSize {
+			t.Fatalf("chunk of cap %d; appends must never grow a chunk", cap(c))
+		}
+	}
+}
+
+// TestOutboundTakeKeepsQueuesApart: after a wake-up with nothing queued,
+// the queue and the writer's spare must still be different slices, or a
+// producer would append into the slice the writer is writing.
+func TestOutboundTakeKeepsQueuesApart(t *testing.T) {
+	var o outbound
+	o.init(1 << 30)
+	var w writer
+	o.appendLocked([]byte("one"))
+	bufs, n := o.take(w.free)
+	if n != 3 || len(bufs) != 1 {
+		t.Fatalf("take = %d bytes in %d chunks", n, len(bufs))
+	}
+	o.written(n)
+	w.free = bufs[:0] // as write() leaves it
+	if b, n := o.take(w.free); b != nil || n != 0 {
+		t.Fatalf("empty take returned %d bytes", n)
+	}
+	o.appendLocked([]byte("two"))
+	bufs2, _ := o.take(w.free)
+	o.appendLocked([]byte("three"))
+	if &bufs2[:1][0] == &o.bufs[:1][0] {
+		t.Fatal("writer's slice and the producers' queue share storage")
+	}
+}
+
+func TestOutboundReleaseAccounting(t *testing.T) {
+	var o outbound
+	o.init(1 << 30)
+	o.appendLocked(make([]byte, 100))
+	_, n := o.take(nil) // in flight
+	o.appendLocked(make([]byte, 50))
+	o.release()
+	if o.pending != n {
+		t.Fatalf("after release pending %d, want the %d in flight", o.pending, n)
+	}
+	o.written(n)
+	if o.pending != 0 || !o.closed {
+		t.Fatalf("pending %d closed %v", o.pending, o.closed)
+	}
+}
+
+func TestOutboundStall(t *testing.T) {
+	var o outbound
+	o.init(1000)
+	o.appendLocked(make([]byte, 700))
+	if o.overStall() != nil {
+		t.Fatal("stalled below 3/4")
+	}
+	o.appendLocked(make([]byte, 100))
+	ch := o.overStall()
+	if ch == nil {
+		t.Fatal("no stall above 3/4")
+	}
+	o.written(400)
+	select {
+	case <-ch:
+	default:
+		t.Fatal("stall not released after draining")
+	}
+}
+
+func TestFlushSetDedup(t *testing.T) {
+	var f flushSet
+	clients := make([]*client, 40)
+	for i := range clients {
+		clients[i] = &client{}
+		clients[i].out.init(1)
+	}
+	for round := 0; round < 3; round++ {
+		for _, c := range clients {
+			f.add(c)
+			f.add(c)
+		}
+		if len(f.list) != len(clients) {
+			t.Fatalf("round %d: %d entries for %d clients", round, len(f.list), len(clients))
+		}
+		f.signalAll()
+		if len(f.list) != 0 {
+			t.Fatal("signalAll left entries")
+		}
+	}
+}
