@@ -112,6 +112,11 @@ func (s *Server) createClient(conn net.Conn) {
 	c.pedantic.Store(true)
 	c.parser = proto.Parser{MaxControlLine: s.opts.MaxControlLine, MaxPayload: s.opts.MaxPayload}
 	c.out.init(s.opts.MaxPending)
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.out.raw = raw
+		}
+	}
 	if addr, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
 		c.host, c.port = addr.IP.String(), addr.Port
 	}
@@ -530,12 +535,19 @@ func (c *client) writeLoop() {
 	deadline := c.srv.opts.WriteDeadline
 	for range c.out.kick {
 		c.out.mu.Lock()
+		if c.out.writing {
+			// A producer is writing inline; it kicks again when done.
+			c.out.mu.Unlock()
+			continue
+		}
 		bufs, n := c.out.take(w.free)
 		closed := c.out.closed
+		c.out.writing = n > 0
 		c.out.mu.Unlock()
 		if n > 0 {
 			err := w.write(c.conn, bufs, deadline)
 			c.out.mu.Lock()
+			c.out.writing = false
 			c.out.written(n)
 			c.out.mu.Unlock()
 			if err != nil {
@@ -596,9 +608,13 @@ func (f *flushSet) add(c *client) {
 	f.list = append(f.list, c)
 }
 
+// signalAll gets every collected connection's queue written: inline when
+// it is small and the socket takes it, by its writer otherwise.
 func (f *flushSet) signalAll() {
 	for i, c := range f.list {
-		c.out.signal()
+		if !c.out.flushInline() {
+			c.out.signal()
+		}
 		f.list[i] = nil
 	}
 	f.list = f.list[:0]

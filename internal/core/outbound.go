@@ -3,6 +3,7 @@ package core
 import (
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -15,7 +16,15 @@ const chunkSize = 32 * 1024
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
 
 func getChunk() []byte  { return (*chunkPool.Get().(*[]byte))[:0] }
-func putChunk(b []byte) { b = b[:0]; chunkPool.Put(&b) }
+// putChunk returns a chunk to the pool. A chunk cut short by a partial
+// write (a slice from its middle) is left to the garbage collector.
+func putChunk(b []byte) {
+	if cap(b) != chunkSize {
+		return
+	}
+	b = b[:0]
+	chunkPool.Put(&b)
+}
 
 // stallThreshold is the fraction of max pending past which producers are
 // briefly held back, so that a fast publisher slows down instead of pushing
@@ -32,8 +41,17 @@ type outbound struct {
 	pending    int      // bytes queued and not yet written
 	maxPending int
 	closed     bool          // no more data is accepted
+	dropped    bool          // queued data was thrown away (release)
+	writing    bool          // a write (by the writer, or inline) owns the socket
 	stall      chan struct{} // closed when pending drops below the stall threshold
 	kick       chan struct{} // wakes the writer; capacity 1 so kicks coalesce
+
+	// Inline writes: a producer finishing a batch may write a small queue
+	// itself, without a socket wait, saving the writer's wake-up. Owned by
+	// whoever set writing.
+	raw        syscall.RawConn // nil when the connection has no file descriptor
+	inlineFree [][]byte
+	iov        []syscall.Iovec
 
 	// Counted under mu, as the deliveries that produce them.
 	outMsgs, outBytes int64
@@ -128,6 +146,7 @@ func (o *outbound) release() {
 	}
 	o.bufs = nil
 	o.closed = true
+	o.dropped = true
 	o.wakeStalled()
 }
 
@@ -160,4 +179,61 @@ func (w *writer) write(conn net.Conn, bufs [][]byte, deadline time.Duration) err
 	}
 	w.free = bufs[:0]
 	return err
+}
+
+// inlineMax bounds the queue a producer writes inline. Larger queues mean a
+// busy receiver; its writer handles them.
+const inlineMax = 64 * 1024
+
+// flushInline tries to write the queue from the calling goroutine with one
+// non-blocking writev. It reports whether the queue is done with; on false
+// the caller kicks the writer, which takes whatever is left.
+func (o *outbound) flushInline() bool {
+	o.mu.Lock()
+	if o.raw == nil || o.writing || o.closed || o.pending == 0 || o.pending > inlineMax {
+		o.mu.Unlock()
+		return false
+	}
+	bufs, n := o.take(o.inlineFree)
+	o.writing = true
+	o.mu.Unlock()
+
+	wrote, err := writevNow(o.raw, bufs, &o.iov)
+	var rest [][]byte
+	left := wrote
+	for i, b := range bufs {
+		switch {
+		case left >= len(b):
+			left -= len(b)
+			putChunk(b)
+		case rest == nil:
+			// Partly written, or not at all: keep the rest, in order, for
+			// the writer. Rare (the socket buffer was full), so the new
+			// slice is no concern.
+			rest = make([][]byte, 0, len(bufs)-i)
+			rest = append(rest, b[left:])
+			left = 0
+		default:
+			rest = append(rest, b)
+		}
+		bufs[i] = nil
+	}
+	o.inlineFree = bufs[:0]
+
+	o.mu.Lock()
+	o.writing = false
+	switch {
+	case rest == nil:
+		o.written(n)
+	case o.dropped:
+		// The queue was dropped while we wrote (a slow consumer, a broken
+		// socket): what we could not write goes too.
+		o.written(n)
+	default:
+		o.bufs = append(rest, o.bufs...)
+		o.written(wrote)
+	}
+	done := o.pending == 0 && !o.closed && err == nil
+	o.mu.Unlock()
+	return done
 }

@@ -2,7 +2,10 @@ package core
 
 import (
 	"bytes"
+	"io"
+	"net"
 	"testing"
+	"time"
 )
 
 func queued(o *outbound) []byte {
@@ -118,5 +121,91 @@ func TestFlushSetDedup(t *testing.T) {
 		if len(f.list) != 0 {
 			t.Fatal("signalAll left entries")
 		}
+	}
+}
+
+// TestFlushInlinePartialWrite fills a socket whose peer does not read, so
+// the inline writev writes part of the queue; the writer must then send the
+// rest, in order, once the peer reads.
+func TestFlushInlinePartialWrite(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	peer, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	peer.(*net.TCPConn).SetReadBuffer(4096)
+	conn := <-accepted
+	defer conn.Close()
+	conn.(*net.TCPConn).SetWriteBuffer(4096)
+
+	var o outbound
+	o.init(1 << 30)
+	raw, err := conn.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.raw = raw
+	var want []byte
+	partial := false
+	for i := 0; i < 200 && !partial; i++ {
+		p := bytes.Repeat([]byte{byte('a' + i%26)}, 40*1024)
+		o.mu.Lock()
+		o.appendLocked(p)
+		o.mu.Unlock()
+		want = append(want, p...)
+		partial = !o.flushInline()
+	}
+	if !partial {
+		t.Fatal("socket never filled")
+	}
+	// Hand the rest to a writer, as signalAll would, and read everything.
+	done := make(chan error, 1)
+	go func() {
+		var w writer
+		for {
+			o.mu.Lock()
+			bufs, n := o.take(w.free)
+			o.writing = n > 0
+			o.mu.Unlock()
+			if n == 0 {
+				done <- nil
+				return
+			}
+			err := w.write(conn, bufs, 10*time.Second)
+			o.mu.Lock()
+			o.writing = false
+			o.written(n)
+			o.mu.Unlock()
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	got := make([]byte, len(want))
+	peer.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(peer, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("bytes arrived out of order or corrupted")
+	}
+	if o.pending != 0 {
+		t.Fatalf("pending %d after everything was written", o.pending)
 	}
 }
