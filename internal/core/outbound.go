@@ -15,7 +15,8 @@ const chunkSize = 32 * 1024
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
 
-func getChunk() []byte  { return (*chunkPool.Get().(*[]byte))[:0] }
+func getChunk() []byte { return (*chunkPool.Get().(*[]byte))[:0] }
+
 // putChunk returns a chunk to the pool. A chunk cut short by a partial
 // write (a slice from its middle) is left to the garbage collector.
 func putChunk(b []byte) {
