@@ -54,12 +54,15 @@ type outbound struct {
 	inlineFree [][]byte
 	iov        []syscall.Iovec
 
+	lastDrain int64 // unix nanos of the last write that made progress
+
 	// Counted under mu, as the deliveries that produce them.
 	outMsgs, outBytes int64
 }
 
 func (o *outbound) init(maxPending int) {
 	o.maxPending = maxPending
+	o.lastDrain = time.Now().UnixNano()
 	o.kick = make(chan struct{}, 1)
 }
 
@@ -95,10 +98,19 @@ func (o *outbound) tailRoom(n int) *[]byte {
 	return &o.bufs[len(o.bufs)-1]
 }
 
+// stallProgress is how recently a receiver must have drained something for
+// producers to wait for it. A receiver that writes nothing at all is stuck,
+// not slow: waiting for it would only stall everyone else until it is cut
+// off at max_pending.
+const stallProgress = 100 * time.Millisecond
+
 // overStall reports whether producers should wait for this connection to
 // drain, creating the channel they wait on. Lock held.
 func (o *outbound) overStall() chan struct{} {
 	if o.pending <= o.maxPending/stallDen*stallNum {
+		return nil
+	}
+	if time.Since(time.Unix(0, o.lastDrain)) > stallProgress {
 		return nil
 	}
 	if o.stall == nil {
@@ -131,6 +143,9 @@ func (o *outbound) take(spare [][]byte) (bufs [][]byte, n int) {
 // queue is below the threshold. Lock held.
 func (o *outbound) written(n int) {
 	o.pending -= n
+	if n > 0 {
+		o.lastDrain = time.Now().UnixNano()
+	}
 	if o.stall != nil && o.pending <= o.maxPending/stallDen*stallNum {
 		close(o.stall)
 		o.stall = nil
