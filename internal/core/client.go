@@ -77,6 +77,8 @@ type client struct {
 	stall        chan struct{}
 	cache        map[string]*subject.Result[*subscription]
 	cacheGen     uint64
+	lastSubj     []byte // the subject of lastResult (a copy)
+	lastResult   *subject.Result[*subscription]
 	batchMsgs    int64
 	batchSize    int64
 	batchOut     int64

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"unsafe"
 
@@ -52,15 +53,23 @@ func (c *client) match(subj []byte) *subject.Result[*subscription] {
 	if gen := sl.GenID(); gen != c.cacheGen {
 		clear(c.cache)
 		c.cacheGen = gen
+		c.lastResult = nil
 	}
-	if r, ok := c.cache[string(subj)]; ok {
-		return r
+	// Publishers mostly repeat one subject: comparing it with the last one
+	// is cheaper than hashing it.
+	if c.lastResult != nil && bytes.Equal(subj, c.lastSubj) {
+		return c.lastResult
 	}
-	r := sl.Match(bytesToString(subj))
-	if len(c.cache) >= l1CacheMax {
-		clear(c.cache)
+	r, ok := c.cache[string(subj)]
+	if !ok {
+		r = sl.Match(bytesToString(subj))
+		if len(c.cache) >= l1CacheMax {
+			clear(c.cache)
+		}
+		c.cache[string(subj)] = r
 	}
-	c.cache[string(subj)] = r
+	c.lastSubj = append(c.lastSubj[:0], subj...)
+	c.lastResult = r
 	return r
 }
 
