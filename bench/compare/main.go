@@ -1,0 +1,239 @@
+// Command compare runs the same `starling bench` scenarios against Starling
+// and nats-server on loopback, alternating between them over several
+// rounds, and prints the medians and the ratio Starling / nats-server.
+//
+// bench/compare.sh builds the binaries and calls it; see docs/benchmarks.md.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// scenario is one `starling bench` invocation and the figure compared.
+type scenario struct {
+	name   string
+	args   []string
+	metric string // "throughput" (msgs/s, higher is better) or "latency"
+}
+
+func scenarios(scale float64) []scenario {
+	n := func(base int) string { return strconv.Itoa(max(1000, int(float64(base)*scale))) }
+	return []scenario{
+		{"pub only, 16 B", []string{"--pub", "1", "--sub", "0", "--size", "16", "--msgs", n(2_000_000)}, "throughput"},
+		{"pub/sub 1:1, 16 B", []string{"--pub", "1", "--sub", "1", "--size", "16", "--msgs", n(1_000_000)}, "throughput"},
+		{"fan-out 1:5, 16 B", []string{"--pub", "1", "--sub", "5", "--size", "16", "--msgs", n(400_000)}, "throughput"},
+		{"pub/sub 1:1, 1 KiB", []string{"--pub", "1", "--sub", "1", "--size", "1024", "--msgs", n(300_000)}, "throughput"},
+		{"queue group 1:3, 16 B", []string{"--pub", "1", "--sub", "3", "--queue", "q", "--size", "16", "--msgs", n(1_000_000)}, "throughput"},
+		{"request/reply, 16 B", []string{"--request", "--size", "16", "--msgs", n(20_000)}, "latency"},
+	}
+}
+
+// result is the part of `starling bench --json` we compare.
+type result struct {
+	Overall struct {
+		MsgsPerSec float64 `json:"msgs_per_sec"`
+	} `json:"overall"`
+	LatencyUS *struct {
+		P50 float64 `json:"p50"`
+		P99 float64 `json:"p99"`
+	} `json:"latency_us"`
+}
+
+type target struct {
+	name string
+	url  string
+	cmd  *exec.Cmd
+}
+
+func main() {
+	starling := flag.String("starling", "bin/starling", "the starling binary (runs the server and the bench)")
+	natsServer := flag.String("nats-server", "nats-server", "the nats-server binary")
+	rounds := flag.Int("rounds", 5, "rounds; each runs every scenario on both servers")
+	scale := flag.Float64("scale", 1, "multiply message counts (e.g. 0.1 for a quick check)")
+	only := flag.String("only", "", "run only scenarios whose name contains this")
+	rawOut := flag.String("raw", "", "also write every measurement as JSON to this file")
+	flag.Parse()
+
+	ctx := context.Background()
+	servers := []*target{
+		{name: "starling"},
+		{name: "nats-server"},
+	}
+	ports := []int{freePort(), freePort()}
+	servers[0].cmd = exec.Command(*starling, "server", "-a", "127.0.0.1", "-p", strconv.Itoa(ports[0]))
+	servers[1].cmd = exec.Command(*natsServer, "-a", "127.0.0.1", "-p", strconv.Itoa(ports[1]))
+	for i, s := range servers {
+		s.url = fmt.Sprintf("nats://127.0.0.1:%d", ports[i])
+		s.cmd.Stdout, s.cmd.Stderr = io.Discard, io.Discard
+		if err := s.cmd.Start(); err != nil {
+			fatal("start %s: %v", s.name, err)
+		}
+		defer func() {
+			_ = s.cmd.Process.Signal(os.Interrupt)
+			_ = s.cmd.Wait()
+		}()
+		if err := waitListening(ports[i], 10*time.Second); err != nil {
+			fatal("%s did not start: %v", s.name, err)
+		}
+	}
+	fmt.Printf("# %d rounds on %d CPUs, %s; starling=%s nats-server=%s\n",
+		*rounds, runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339), version(*starling, "--version"), version(*natsServer, "--version"))
+
+	var list []scenario
+	for _, sc := range scenarios(*scale) {
+		if strings.Contains(sc.name, *only) {
+			list = append(list, sc)
+		}
+	}
+	// measurements[scenario][server] = one value per round (msgs/s, or
+	// [p50, p99] in µs for latency).
+	type meas struct{ Tput, P50, P99 []float64 }
+	measurements := make([][]meas, len(list))
+	for i := range measurements {
+		measurements[i] = make([]meas, len(servers))
+	}
+	for r := 0; r < *rounds; r++ {
+		for i, sc := range list {
+			order := []int{0, 1}
+			if (r+i)%2 == 1 {
+				order = []int{1, 0} // alternate who goes first
+			}
+			for _, k := range order {
+				res, err := runBench(ctx, *starling, servers[k].url, sc.args)
+				if err != nil {
+					fatal("round %d, %s on %s: %v", r+1, sc.name, servers[k].name, err)
+				}
+				m := &measurements[i][k]
+				if sc.metric == "latency" && res.LatencyUS != nil {
+					m.P50 = append(m.P50, res.LatencyUS.P50)
+					m.P99 = append(m.P99, res.LatencyUS.P99)
+				} else {
+					m.Tput = append(m.Tput, res.Overall.MsgsPerSec)
+				}
+				fmt.Fprintf(os.Stderr, "round %d/%d  %-24s %-11s %s\n", r+1, *rounds, sc.name, servers[k].name, summary(sc, res))
+			}
+		}
+	}
+
+	fmt.Println()
+	fmt.Println("| scenario | Starling | nats-server | ratio Starling / nats-server |")
+	fmt.Println("| --- | ---: | ---: | ---: |")
+	for i, sc := range list {
+		a, b := measurements[i][0], measurements[i][1]
+		if sc.metric == "latency" {
+			fmt.Printf("| %s, p50 latency | %.0f µs | %.0f µs | %.2f× (lower is better) |\n", sc.name, median(a.P50), median(b.P50), median(a.P50)/median(b.P50))
+			fmt.Printf("| %s, p99 latency | %.0f µs | %.0f µs | %.2f× (lower is better) |\n", sc.name, median(a.P99), median(b.P99), median(a.P99)/median(b.P99))
+			continue
+		}
+		fmt.Printf("| %s | %s msgs/s | %s msgs/s | %.2f× |\n", sc.name, thousands(median(a.Tput)), thousands(median(b.Tput)), median(a.Tput)/median(b.Tput))
+	}
+	if *rawOut != "" {
+		raw := map[string]any{}
+		for i, sc := range list {
+			raw[sc.name] = map[string]any{"starling": measurements[i][0], "nats-server": measurements[i][1], "args": sc.args}
+		}
+		b, _ := json.MarshalIndent(raw, "", "  ")
+		if err := os.WriteFile(*rawOut, b, 0o644); err != nil {
+			fatal("write %s: %v", *rawOut, err)
+		}
+	}
+}
+
+// runBench runs one `starling bench --json` against url, bounded in time.
+func runBench(ctx context.Context, starling, url string, args []string) (*result, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	full := append([]string{"bench", "compare.bench", "-s", url, "--json", "--no-progress"}, args...)
+	cmd := exec.CommandContext(ctx, starling, full...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%v: %s", err, strings.TrimSpace(errb.String()))
+	}
+	var res result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		return nil, fmt.Errorf("bench output: %v: %q", err, out.String())
+	}
+	return &res, nil
+}
+
+func summary(sc scenario, r *result) string {
+	if sc.metric == "latency" && r.LatencyUS != nil {
+		return fmt.Sprintf("p50 %.0f µs  p99 %.0f µs", r.LatencyUS.P50, r.LatencyUS.P99)
+	}
+	return thousands(r.Overall.MsgsPerSec) + " msgs/s"
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func thousands(f float64) string {
+	s := strconv.FormatInt(int64(f+0.5), 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func freePort() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fatal("free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func waitListening(port int, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return errors.New("timed out")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func version(bin, flagName string) string {
+	out, err := exec.Command(bin, flagName).CombinedOutput()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func fatal(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "compare: "+format+"\n", args...)
+	os.Exit(1)
+}

@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// maxBenchSize bounds --size: 64 MiB is the largest max_payload a NATS
+// server accepts.
+const maxBenchSize = 64 << 20
+
+type benchOpts struct {
+	conn       connFlags
+	subject    string
+	pubs       int // publishers, or requesters with --request
+	subs       int
+	msgs       int
+	size       sizeValue
+	queue      string
+	request    bool
+	replies    int // responders started by the bench with --request
+	noProgress bool
+	json       bool
+	stall      time.Duration
+}
+
+func benchFlags(e *env, o *benchOpts) *flagSet {
+	f := newFlagSet("bench", "<subject>",
+		"Measure throughput, or with --request round-trip latency, against any NATS server.\n"+
+			"--msgs messages are published in total, split evenly across publishers. Every\n"+
+			"client has its own connection. Each plain subscriber receives all --msgs; a queue\n"+
+			"group receives --msgs between its members. Subscribers are registered (flushed)\n"+
+			"before publishing starts; each client is timed from its first to its last message,\n"+
+			"publishers including their final flush.")
+	addConnFlags(f, &o.conn, e)
+	f.intVar(&o.pubs, "pub", "", 1, "publishers (requesters with --request)")
+	f.intVar(&o.subs, "sub", "", 0, "subscribers")
+	f.intVar(&o.msgs, "msgs", "", 100000, "messages to publish in total")
+	o.size = 128
+	f.value(&o.size, "size", "", "BYTES", "128", "payload size: 16, 16B, 1KB, 1KiB, 1MB (units are powers of 1024)")
+	f.stringVar(&o.queue, "queue", "", "GROUP", "", "subscribers (responders with --request) join this queue group")
+	f.boolVar(&o.request, "request", "", "request/reply latency mode: requesters send requests one at a time")
+	f.intVar(&o.replies, "reply", "", 1, "responders the bench starts in --request mode; 0 uses existing ones")
+	f.boolVar(&o.noProgress, "no-progress", "", "do not draw the progress line on stderr")
+	f.boolVar(&o.json, "json", "", "print a JSON summary on stdout instead of the text report")
+	f.durationVar(&o.stall, "stall-timeout", "", 10*time.Second, "fail when no message moves for this long")
+	return f
+}
+
+func parseBench(e *env, args []string) (*benchOpts, error) {
+	o := &benchOpts{}
+	f := benchFlags(e, o)
+	pos, err := parseOrHelp(e, f, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.checkArgs(pos, 1, 1); err != nil {
+		return nil, err
+	}
+	o.subject = pos[0]
+	if err := o.validate(f); err != nil {
+		return nil, err
+	}
+	return o, o.conn.validate()
+}
+
+func (o *benchOpts) validate(f *flagSet) error {
+	switch {
+	case o.msgs < 1:
+		return usageErrorf("--msgs must be at least 1")
+	case o.pubs < 0 || o.subs < 0 || o.replies < 0:
+		return usageErrorf("--pub, --sub and --reply must not be negative")
+	case o.size < 0 || o.size > maxBenchSize:
+		return usageErrorf("--size must be between 0 and 64MiB")
+	case o.pubs > o.msgs:
+		return usageErrorf("--msgs (%d) must be at least --pub (%d)", o.msgs, o.pubs)
+	case o.stall <= 0:
+		return usageErrorf("--stall-timeout must be greater than zero")
+	}
+	if o.request {
+		if f.isSet("sub") {
+			return usageErrorf("--sub is not used with --request; --reply sets the responders")
+		}
+		if o.pubs < 1 {
+			return usageErrorf("--request needs at least one requester (--pub)")
+		}
+		return nil
+	}
+	if f.isSet("reply") {
+		return usageErrorf("--reply is only used with --request")
+	}
+	if o.pubs+o.subs < 1 {
+		return usageErrorf("nothing to run: --pub and --sub are both 0")
+	}
+	return nil
+}
+
+func runBench(ctx context.Context, e *env, args []string) error {
+	o, err := parseBench(e, args)
+	if err != nil {
+		return err
+	}
+	if !o.json {
+		if _, err := io.WriteString(e.stdout, benchBanner(o)+"\n"); err != nil {
+			return err
+		}
+	}
+	prog := newProgress(e.stderr, e.stderrTTY && !o.noProgress)
+	var res *benchResult
+	if o.request {
+		res, err = runRequestBench(ctx, o, prog)
+	} else {
+		res, err = runPubSubBench(ctx, o, prog)
+	}
+	prog.clear()
+	if err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(jsonReport(res))
+	}
+	_, err = io.WriteString(e.stdout, textReport(res))
+	return err
+}
+
+// newResult starts a result with the run's parameters filled in.
+func newResult(o *benchOpts) *benchResult {
+	r := &benchResult{
+		scenario: scenarioPubSub,
+		subject:  o.subject,
+		msgs:     o.msgs,
+		size:     int(o.size),
+		pubs:     o.pubs,
+		subs:     o.subs,
+		queue:    o.queue,
+	}
+	if o.request {
+		r.scenario = scenarioRequest
+		r.subs = o.replies
+		if r.queue == "" {
+			r.queue = defaultBenchQueue // the group the responders really join
+		}
+	}
+	return r
+}
+
+// benchBanner is the first line of a text report, printed before the run.
+func benchBanner(o *benchOpts) string {
+	r := newResult(o)
+	if o.request {
+		return fmt.Sprintf("Starting request/reply benchmark [subject=%s, msgs=%s, size=%s B, requesters=%d, responders=%d]",
+			r.subject, commaInt(int64(r.msgs)), commaInt(int64(r.size)), r.pubs, r.subs)
+	}
+	q := ""
+	if r.queue != "" {
+		q = ", queue=" + r.queue
+	}
+	return fmt.Sprintf("Starting pub/sub benchmark [subject=%s, msgs=%s, size=%s B, pubs=%d, subs=%d%s]",
+		r.subject, commaInt(int64(r.msgs)), commaInt(int64(r.size)), r.pubs, r.subs, q)
+}
