@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBinary compiles starling once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "starling")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestRunExitCodes(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		out, err string
+	}{
+		{[]string{"--version"}, 0, "starling: v", ""},
+		{[]string{"version"}, 0, "starling: v", ""},
+		{[]string{"--help"}, 0, "Usage:", ""},
+		{nil, 1, "", "Usage:"},
+		{[]string{"frobnicate"}, 1, "", `unknown command "frobnicate"`},
+		{[]string{"server", "--bogus"}, 1, "", "flag provided but not defined: -bogus"},
+		{[]string{"server", "-p", "x"}, 1, "", `invalid value "x" for flag -p`},
+		{[]string{"server", "-c", "nats.conf"}, 1, "", "configuration files is not supported"},
+		{[]string{"--bogus"}, 1, "", "flag provided but not defined"},
+		{[]string{"server", "--help"}, 0, "Usage: starling server", ""},
+		{[]string{"server", "--max_payload", "2MB", "--max_pending", "1MB"}, 1, "", "max_pending"},
+		{[]string{"pub"}, 1, "", "starling pub"},
+	}
+	for _, tt := range tests {
+		var out, errb bytes.Buffer
+		code := run(tt.args, &out, &errb)
+		if code != tt.code || !strings.Contains(out.String(), tt.out) || !strings.Contains(errb.String(), tt.err) {
+			t.Errorf("run(%q) = %d\nstdout: %s\nstderr: %s", tt.args, code, out.String(), errb.String())
+		}
+	}
+}
+
+// TestServerSignals runs the real binary: it serves clients, ignores (with a
+// warning) the signals it does not support yet, and shuts down cleanly on
+// SIGTERM and SIGINT with exit code 0, closing client connections.
+func TestServerSignals(t *testing.T) {
+	bin := buildBinary(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			port := freePort(t)
+			pidFile := filepath.Join(t.TempDir(), "starling.pid")
+			cmd := exec.Command(bin, "server", "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-P", pidFile)
+			var logs bytes.Buffer
+			cmd.Stderr = &logs
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			exited := false
+			defer func() {
+				if !exited {
+					cmd.Process.Kill() // only the process this test started
+					<-done
+				}
+			}()
+			conn := dialUntil(t, port, 10*time.Second)
+			defer conn.Close()
+			r := bufio.NewReader(conn)
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "INFO ") {
+				t.Fatalf("INFO: %q %v", line, err)
+			}
+			if pid, err := os.ReadFile(pidFile); err != nil || string(pid) != strconv.Itoa(cmd.Process.Pid) {
+				t.Fatalf("pid file %q %v", pid, err)
+			}
+			cmd.Process.Signal(syscall.SIGHUP) // not supported yet: logged, not fatal
+			conn.Write([]byte("PING\r\n"))
+			if line, err := r.ReadString('\n'); err != nil || line != "PONG\r\n" {
+				t.Fatalf("after SIGHUP: %q %v", line, err)
+			}
+			cmd.Process.Signal(sig)
+			select {
+			case err := <-done:
+				exited = true
+				if err != nil {
+					t.Fatalf("exit: %v\n%s", err, logs.String())
+				}
+			case <-time.After(15 * time.Second):
+				t.Fatal("server did not exit")
+			}
+			// The client was disconnected, and the pid file removed.
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := r.ReadString('\n'); err == nil {
+				t.Error("client connection still open after shutdown")
+			}
+			if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
+				t.Errorf("pid file left behind: %v", err)
+			}
+			if !strings.Contains(logs.String(), "signal not supported yet") {
+				t.Errorf("no warning for SIGHUP in logs:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func dialUntil(t *testing.T, port int, d time.Duration) net.Conn {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
+		if err == nil {
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not listen on %d: %v", port, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
