@@ -261,3 +261,12 @@ func (v *headerValue) Set(s string) error {
 	return nil
 }
 func (v *headerValue) String() string { return strings.Join(*v, ", ") }
+
+// subjectAndBody splits checked "<subject> [body]" positional arguments;
+// set tells an empty body argument from none.
+func subjectAndBody(pos []string) (subject, body string, set bool) {
+	if len(pos) == 2 {
+		return pos[0], pos[1], true
+	}
+	return pos[0], "", false
+}

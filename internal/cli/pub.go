@@ -49,10 +49,7 @@ func parsePub(e *env, args []string) (*pubOpts, error) {
 	if err := f.checkArgs(pos, 1, 2); err != nil {
 		return nil, err
 	}
-	o.subject = pos[0]
-	if len(pos) == 2 {
-		o.body, o.bodySet = pos[1], true
-	}
+	o.subject, o.body, o.bodySet = subjectAndBody(pos)
 	if o.count < 1 {
 		return nil, usageErrorf("--count must be at least 1")
 	}

@@ -49,10 +49,7 @@ func parseReply(e *env, args []string) (*replyOpts, error) {
 	if err := f.checkArgs(pos, 1, 2); err != nil {
 		return nil, err
 	}
-	o.subject = pos[0]
-	if len(pos) == 2 {
-		o.body, o.bodySet = pos[1], true
-	}
+	o.subject, o.body, o.bodySet = subjectAndBody(pos)
 	if o.count < 0 {
 		return nil, usageErrorf("--count must not be negative")
 	}
