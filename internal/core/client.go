@@ -2,6 +2,7 @@ package core
 
 import (
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -44,12 +45,13 @@ type subscription struct {
 // client is one connection. Fields under "read loop" are touched only by
 // the goroutine running readLoop.
 type client struct {
-	srv  *Server
-	cid  uint64
-	conn net.Conn
-	log  *slog.Logger
-	host string
-	port int
+	srv     *Server
+	cid     uint64
+	conn    net.Conn // what the loops read and write: the TCP socket, or TLS over it
+	netConn net.Conn // the TCP socket, for deadlines and closing
+	log     *slog.Logger
+	host    string
+	port    int
 
 	out outbound
 
@@ -60,6 +62,7 @@ type client struct {
 	// closedSubs keeps the subscriptions a closed connection held, for its
 	// entry in the closed-connections ring.
 	closedSubs map[string]*subscription
+	tlsState   *tls.ConnectionState // set once before the loops start; nil without TLS
 	start      time.Time
 
 	closing       atomic.Bool
@@ -101,38 +104,60 @@ type client struct {
 
 func (s *Server) createClient(conn net.Conn) {
 	c := &client{
-		srv:   s,
-		cid:   s.nextCID.Add(1),
-		conn:  conn,
-		subs:  map[string]*subscription{},
-		opts:  proto.DefaultConnectOptions(),
-		start: time.Now(),
-		cache: map[string]*subject.Result[*subscription]{},
+		srv:     s,
+		cid:     s.nextCID.Add(1),
+		conn:    conn,
+		netConn: conn,
+		subs:    map[string]*subscription{},
+		opts:    proto.DefaultConnectOptions(),
+		start:   time.Now(),
+		cache:   map[string]*subject.Result[*subscription]{},
 	}
 	c.echo.Store(true)
 	c.verbose.Store(true)
 	c.pedantic.Store(true)
 	c.parser = proto.Parser{MaxControlLine: s.opts.MaxControlLine, MaxPayload: s.opts.MaxPayload}
 	c.out.init(s.opts.MaxPending)
-	if sc, ok := conn.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			c.out.raw = raw
-		}
-	}
 	if addr, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
 		c.host, c.port = addr.IP.String(), addr.Port
 	}
 	c.log = s.log.With("cid", c.cid, "remote", net.JoinHostPort(c.host, strconv.Itoa(c.port)))
 	c.lastIn.Store(c.start.UnixNano())
 	s.totalConns.Add(1)
+	info := proto.AppendInfoLine(nil, new(s.info(c.cid, c.host)))
 
-	info := s.info(c.cid, c.host)
-	c.out.mu.Lock()
-	c.out.appendLocked(proto.AppendInfoLine(nil, &info))
-	c.out.mu.Unlock()
+	if s.opts.TLSConfig != nil {
+		// The handshake can take up to the TLS timeout: not in the accept
+		// loop.
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if c.handshake(info) {
+				c.register(nil)
+			}
+		}()
+		return
+	}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.out.raw = raw
+		}
+	}
+	c.register(info)
+}
 
+// register makes c a live connection: it joins the server's client set and
+// gets its read and write loops and timers. info, when set, is queued as
+// the first thing to write.
+func (c *client) register(info []byte) {
+	s := c.srv
+	if info != nil {
+		c.out.mu.Lock()
+		c.out.appendLocked(info)
+		c.out.mu.Unlock()
+	}
 	if !s.addClient(c) {
-		conn.Close()
+		c.netConn.Close()
 		return
 	}
 	s.wg.Add(2)

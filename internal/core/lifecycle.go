@@ -105,10 +105,10 @@ func (c *client) close(reason closeReason) {
 	c.out.mu.Unlock()
 	c.out.signal()
 	// Wake the read loop; it sees closing and exits.
-	_ = c.conn.SetReadDeadline(time.Now())
+	_ = c.netConn.SetReadDeadline(time.Now())
 	if !flush {
 		// Unblock a writer stuck on a peer that does not read.
-		_ = c.conn.Close()
+		_ = c.netConn.Close()
 	}
 	c.log.Debug("client connection closing", "reason", reason.String())
 }

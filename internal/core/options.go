@@ -1,6 +1,7 @@
 package core
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,14 @@ type Options struct {
 	Password      string
 	Authorization string
 
+	// TLS for client connections: nil means plaintext. Clients get INFO in
+	// the clear and then start the handshake, which must finish within
+	// TLSTimeout. Verify-and-map takes the user from the client
+	// certificate (TLSConfig must then require client certificates).
+	TLSConfig  *tls.Config
+	TLSTimeout time.Duration
+	TLSMap     bool
+
 	// Monitoring: HTTP endpoints (/varz, /connz, ...) on HTTPHost:HTTPPort.
 	// HTTPPort 0 disables them; RandomPort picks a free port.
 	HTTPHost string
@@ -92,8 +101,15 @@ func (o *Options) SetDefaults() {
 	if o.PingMax == 0 {
 		o.PingMax = DefaultPingMax
 	}
+	if o.TLSTimeout == 0 {
+		o.TLSTimeout = DefaultTLSTimeout
+	}
 	if o.AuthTimeout == 0 {
 		o.AuthTimeout = DefaultAuthTimeout
+		if o.TLSConfig != nil {
+			// nats-server leaves room for the handshake.
+			o.AuthTimeout = o.TLSTimeout + time.Second
+		}
 	}
 	if o.HTTPHost == "" {
 		o.HTTPHost = o.Host
@@ -122,10 +138,17 @@ func (o *Options) Validate() error {
 	check(o.PingInterval > 0, "ping_interval must be positive")
 	check(o.PingMax > 0, "ping_max must be positive")
 	check(o.AuthTimeout > 0, "auth_timeout must be positive")
+	check(o.TLSTimeout > 0, "tls timeout must be positive")
+	check(!o.TLSMap || (o.TLSConfig != nil && o.TLSConfig.ClientAuth == tls.RequireAndVerifyClientCert),
+		"tls verify_and_map needs client certificates to be verified")
 	check(o.Password == "" || o.Username != "", "a password needs a user")
 	return errors.Join(errs...)
 }
 
 func (o *Options) authRequired() bool {
 	return o.Username != "" || o.Authorization != ""
+}
+
+func (o *Options) tlsVerify() bool {
+	return o.TLSConfig != nil && o.TLSConfig.ClientAuth == tls.RequireAndVerifyClientCert
 }

@@ -219,6 +219,8 @@ func (s *Server) info(cid uint64, clientIP string) proto.Info {
 		Port:         port,
 		Headers:      !s.opts.NoHeaderSupport,
 		AuthRequired: s.opts.authRequired(),
+		TLSRequired:  s.opts.TLSConfig != nil,
+		TLSVerify:    s.opts.tlsVerify(),
 		MaxPayload:   int32(s.opts.MaxPayload),
 		ClientID:     cid,
 		ClientIP:     clientIP,

@@ -1,6 +1,8 @@
 package core
 
 import (
+	"crypto/tls"
+	"fmt"
 	"sync"
 	"time"
 
@@ -57,6 +59,8 @@ type ConnInfo struct {
 	OutBytes     int64
 	NumSubs      int
 	Subs         []SubInfo // filled when asked for
+	TLSVersion   string    // "1.2", "1.3"; empty without TLS
+	TLSCipher    string
 	Name         string
 	Lang         string
 	Version      string
@@ -134,6 +138,10 @@ func (c *client) infoWith(subMap map[string]*subscription, withSubs bool) ConnIn
 	}
 	ci.Reason = c.reason.String()
 	c.mu.Unlock()
+	if st := c.tlsState; st != nil {
+		ci.TLSVersion = tlsVersionName(st.Version)
+		ci.TLSCipher = tls.CipherSuiteName(st.CipherSuite)
+	}
 	c.out.mu.Lock()
 	ci.PendingBytes = c.out.pending
 	ci.OutMsgs, ci.OutBytes = c.out.outMsgs, c.out.outBytes
@@ -177,4 +185,19 @@ func (r *closedRing) list() []ConnInfo {
 	out := make([]ConnInfo, 0, len(r.buf))
 	out = append(out, r.buf[r.next:]...)
 	return append(out, r.buf[:r.next]...)
+}
+
+// tlsVersionName names TLS versions as nats-server's /connz does.
+func tlsVersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "1.0"
+	case tls.VersionTLS11:
+		return "1.1"
+	case tls.VersionTLS12:
+		return "1.2"
+	case tls.VersionTLS13:
+		return "1.3"
+	}
+	return fmt.Sprintf("Unknown [0x%x]", v)
 }

@@ -48,6 +48,8 @@ type ConnInfo struct {
 	Name           string       `json:"name,omitempty"`
 	Lang           string       `json:"lang,omitempty"`
 	Version        string       `json:"version,omitempty"`
+	TLSVersion     string       `json:"tls_version,omitempty"`
+	TLSCipher      string       `json:"tls_cipher_suite,omitempty"`
 	AuthorizedUser string       `json:"authorized_user,omitempty"`
 	Subs           []string     `json:"subscriptions_list,omitempty"`
 	SubsDetail     []*SubDetail `json:"subscriptions_list_detail,omitempty"`
@@ -181,6 +183,8 @@ func convertConn(ci *core.ConnInfo, now time.Time, q connzQuery) *ConnInfo {
 		Name:         ci.Name,
 		Lang:         ci.Lang,
 		Version:      ci.Version,
+		TLSVersion:   ci.TLSVersion,
+		TLSCipher:    ci.TLSCipher,
 		RTT:          rtt(ci.RTT),
 		rtt:          ci.RTT,
 	}

@@ -37,6 +37,7 @@ const (
 	ErrTextMaxSubscriptions   = "maximum subscriptions exceeded"
 	ErrTextBadClientProtocol  = "invalid client protocol"
 	ErrTextNoRespondersNeedsH = "no responders requires headers support"
+	ErrTextTLSRequired        = "Secure Connection - TLS Required"
 )
 
 func unknownOp(detail string) *Error {
