@@ -116,8 +116,8 @@ func (s *Server) createClient(conn net.Conn) {
 	c.echo.Store(true)
 	c.verbose.Store(true)
 	c.pedantic.Store(true)
-	c.parser = proto.Parser{MaxControlLine: s.opts.MaxControlLine, MaxPayload: s.opts.MaxPayload}
-	c.out.init(s.opts.MaxPending)
+	c.parser = proto.Parser{MaxControlLine: s.getOpts().MaxControlLine, MaxPayload: s.getOpts().MaxPayload}
+	c.out.init(s.getOpts().MaxPending)
 	if addr, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
 		c.host, c.port = addr.IP.String(), addr.Port
 	}
@@ -126,7 +126,7 @@ func (s *Server) createClient(conn net.Conn) {
 	s.totalConns.Add(1)
 	info := proto.AppendInfoLine(nil, new(s.info(c.cid, c.host)))
 
-	if s.opts.TLSConfig != nil {
+	if s.getOpts().TLSConfig != nil {
 		// The handshake can take up to the TLS timeout: not in the accept
 		// loop.
 		s.wg.Add(1)
@@ -165,16 +165,16 @@ func (c *client) register(info []byte) {
 	go c.readLoop()
 	c.out.signal()
 
-	if s.NumClients() > s.opts.MaxConnections {
+	if s.NumClients() > s.getOpts().MaxConnections {
 		c.sendErrAndClose(proto.ErrTextMaxConnections, reasonMaxConnections)
 		return
 	}
 	c.log.Debug("client connection created")
 	c.timerMu.Lock()
-	if s.opts.authRequired() {
-		c.authTimer = time.AfterFunc(s.opts.AuthTimeout, c.authTimeout)
+	if s.getOpts().authRequired() {
+		c.authTimer = time.AfterFunc(s.getOpts().AuthTimeout, c.authTimeout)
 	}
-	c.pingTimer = time.AfterFunc(s.opts.PingInterval, c.pingTick)
+	c.pingTimer = time.AfterFunc(s.getOpts().PingInterval, c.pingTick)
 	c.timerMu.Unlock()
 }
 
@@ -185,7 +185,7 @@ func (c *client) readLoop() {
 	// The ping timer finds stale peers; this deadline is a backstop so that
 	// no read can block forever. It is pushed forward as data arrives, at
 	// most every refresh, so the timer always acts first.
-	idle := c.srv.opts.PingInterval * time.Duration(c.srv.opts.PingMax+2)
+	idle := c.srv.getOpts().PingInterval * time.Duration(c.srv.getOpts().PingMax+2)
 	refresh := min(time.Second, idle/4)
 	var deadlineSet time.Time
 	for {
@@ -295,7 +295,7 @@ func (c *client) protocolError(err error) {
 	case proto.ErrTextUnknownOp:
 		reason = reasonParseError
 	}
-	if !c.connected && c.srv.opts.authRequired() {
+	if !c.connected && c.srv.getOpts().authRequired() {
 		// Nothing but CONNECT is acceptable before authentication.
 		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
 		return
@@ -308,10 +308,10 @@ func (c *client) protocolError(err error) {
 }
 
 func (c *client) dispatch(cmd *proto.Cmd) {
-	if c.srv.opts.Trace {
+	if c.srv.getOpts().Trace {
 		c.traceIn(cmd)
 	}
-	if !c.connected && cmd.Op != proto.OpConnect && c.srv.opts.authRequired() {
+	if !c.connected && cmd.Op != proto.OpConnect && c.srv.getOpts().authRequired() {
 		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
 		return
 	}
@@ -370,7 +370,7 @@ func (c *client) processConnect(arg []byte) {
 		c.close(reasonProtocolViolation)
 		return
 	}
-	if c.srv.opts.authRequired() && !c.srv.checkAuth(&opts) {
+	if c.srv.getOpts().authRequired() && !c.srv.checkAuth(&opts) {
 		c.log.Info("authorization violation", "user", opts.User)
 		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
 		return
@@ -384,7 +384,7 @@ func (c *client) processConnect(arg []byte) {
 		c.sendErrAndClose(proto.ErrTextBadClientProtocol, reasonBadClientProtocol)
 		return
 	}
-	headers := opts.Headers && !c.srv.opts.NoHeaderSupport
+	headers := opts.Headers && !c.srv.getOpts().NoHeaderSupport
 	if opts.NoResponders && !headers {
 		c.sendErrAndClose(proto.ErrTextNoRespondersNeedsH, reasonNoRespondersNeedsHeaders)
 		return
@@ -408,10 +408,10 @@ func (c *client) processConnect(arg []byte) {
 }
 
 func (s *Server) checkAuth(o *proto.ConnectOptions) bool {
-	if s.opts.Authorization != "" {
-		return equal(o.Token, s.opts.Authorization)
+	if s.getOpts().Authorization != "" {
+		return equal(o.Token, s.getOpts().Authorization)
 	}
-	return equal(o.User, s.opts.Username) && equal(o.Pass, s.opts.Password)
+	return equal(o.User, s.getOpts().Username) && equal(o.Pass, s.getOpts().Password)
 }
 
 func equal(a, b string) bool {
@@ -427,7 +427,7 @@ func (c *client) processSub(cmd *proto.Cmd) {
 		c.mu.Unlock()
 		return
 	}
-	if max := c.srv.opts.MaxSubscriptions; max > 0 && len(c.subs) >= max {
+	if max := c.srv.getOpts().MaxSubscriptions; max > 0 && len(c.subs) >= max {
 		c.mu.Unlock()
 		c.log.Info("maximum subscriptions exceeded", "max", max)
 		c.queue(proto.ErrLine(proto.ErrTextMaxSubscriptions))
@@ -559,7 +559,7 @@ const stallWait = 5 * time.Millisecond
 func (c *client) writeLoop() {
 	defer c.srv.wg.Done()
 	var w writer
-	deadline := c.srv.opts.WriteDeadline
+	deadline := c.srv.getOpts().WriteDeadline
 	for range c.out.kick {
 		c.out.mu.Lock()
 		if c.out.writing {

@@ -128,7 +128,7 @@ func (c *client) finish() {
 
 func (c *client) slowConsumer() {
 	c.srv.stats.slowConsumers.Add(1)
-	c.log.Info("slow consumer detected: max pending exceeded", "max_pending", c.srv.opts.MaxPending)
+	c.log.Info("slow consumer detected: max pending exceeded", "max_pending", c.srv.getOpts().MaxPending)
 	c.close(reasonSlowConsumerPendingBytes)
 }
 
@@ -171,7 +171,7 @@ const rttRefresh = time.Hour
 
 // armFirstPing replaces the accept-time ping timer once CONNECT is in.
 func (c *client) armFirstPing() {
-	d := min(c.srv.opts.PingInterval, firstPingMax)
+	d := min(c.srv.getOpts().PingInterval, firstPingMax)
 	d += time.Duration(rand.Int64N(int64(d)/5 + 1))
 	c.timerMu.Lock()
 	if c.pingTimer != nil && !c.closing.Load() {
@@ -188,12 +188,12 @@ func (c *client) pingTick() {
 	if c.closing.Load() {
 		return
 	}
-	interval := c.srv.opts.PingInterval
+	interval := c.srv.getOpts().PingInterval
 	now := time.Now()
 	active := now.Sub(time.Unix(0, c.lastIn.Load())) < interval
 	fresh := now.Sub(time.Unix(0, c.rttAt.Load())) < rttRefresh
 	if !active || !fresh {
-		if int(c.pingsOut.Load())+1 > c.srv.opts.PingMax {
+		if int(c.pingsOut.Load())+1 > c.srv.getOpts().PingMax {
 			c.log.Debug("stale client connection")
 			c.sendErrAndClose(proto.ErrTextStaleConnection, reasonStaleConnection)
 			return

@@ -39,7 +39,7 @@ var ErrServerClosed = errors.New("starling: server closed")
 
 // Server is a NATS-protocol message server.
 type Server struct {
-	opts  Options
+	opts  atomic.Pointer[Options] // replaced whole on reload; never modified
 	log   *slog.Logger
 	id    string
 	name  string
@@ -82,7 +82,6 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("create server identity: %w", err)
 	}
 	s := &Server{
-		opts:    opts,
 		id:      id,
 		name:    opts.ServerName,
 		sublist: subject.NewSublist[*subscription](),
@@ -91,6 +90,7 @@ func New(opts Options) (*Server, error) {
 		ready:   make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	s.opts.Store(&opts)
 	if s.name == "" {
 		s.name = id
 	}
@@ -108,7 +108,11 @@ func (s *Server) Name() string { return s.name }
 func (s *Server) Logger() *slog.Logger { return s.log }
 
 // Options returns a copy of the options in force.
-func (s *Server) Options() Options { return s.opts }
+func (s *Server) Options() Options { return *s.getOpts() }
+
+// getOpts returns the options in force. They may be replaced by a reload at
+// any time, so read a field once per decision.
+func (s *Server) getOpts() *Options { return s.opts.Load() }
 
 // Start listens and begins accepting clients in the background.
 func (s *Server) Start() error {
@@ -120,11 +124,11 @@ func (s *Server) Start() error {
 	if s.listener != nil {
 		return errors.New("starling: server already started")
 	}
-	port := s.opts.Port
+	port := s.getOpts().Port
 	if port == RandomPort {
 		port = 0
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(s.opts.Host, strconv.Itoa(port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(s.getOpts().Host, strconv.Itoa(port)))
 	if err != nil {
 		return fmt.Errorf("listen for clients: %w", err)
 	}
@@ -165,7 +169,7 @@ func (s *Server) ClientURL() string {
 	if !ok {
 		return ""
 	}
-	host := s.opts.Host
+	host := s.getOpts().Host
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
@@ -205,7 +209,7 @@ func (s *Server) isShuttingDown() bool {
 
 // info returns the INFO a new client receives.
 func (s *Server) info(cid uint64, clientIP string) proto.Info {
-	port := s.opts.Port
+	port := s.getOpts().Port
 	if addr, ok := s.Addr().(*net.TCPAddr); ok {
 		port = addr.Port
 	}
@@ -215,13 +219,13 @@ func (s *Server) info(cid uint64, clientIP string) proto.Info {
 		Version:      ProtocolVersion,
 		Proto:        proto.ClientProtoInfo,
 		Go:           runtime.Version(),
-		Host:         s.opts.Host,
+		Host:         s.getOpts().Host,
 		Port:         port,
-		Headers:      !s.opts.NoHeaderSupport,
-		AuthRequired: s.opts.authRequired(),
-		TLSRequired:  s.opts.TLSConfig != nil,
-		TLSVerify:    s.opts.tlsVerify(),
-		MaxPayload:   int32(s.opts.MaxPayload),
+		Headers:      !s.getOpts().NoHeaderSupport,
+		AuthRequired: s.getOpts().authRequired(),
+		TLSRequired:  s.getOpts().TLSConfig != nil,
+		TLSVerify:    s.getOpts().tlsVerify(),
+		MaxPayload:   int32(s.getOpts().MaxPayload),
 		ClientID:     cid,
 		ClientIP:     clientIP,
 	}

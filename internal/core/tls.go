@@ -17,7 +17,7 @@ const DefaultTLSTimeout = 2 * time.Second
 // timeout. On success c reads and writes through TLS.
 func (c *client) handshake(info []byte) bool {
 	s := c.srv
-	timeout := s.opts.TLSTimeout
+	timeout := s.getOpts().TLSTimeout
 	if err := c.netConn.SetWriteDeadline(time.Now().Add(timeout)); err == nil {
 		_, err = c.netConn.Write(info)
 		if err != nil {
@@ -26,7 +26,7 @@ func (c *client) handshake(info []byte) bool {
 			return false
 		}
 	}
-	tc := tls.Server(c.netConn, s.opts.TLSConfig)
+	tc := tls.Server(c.netConn, s.getOpts().TLSConfig)
 	// A deadline, not a context: a cancelled context closes the socket,
 	// and we still want to tell a client that never started TLS why.
 	if err := c.netConn.SetDeadline(time.Now().Add(timeout)); err != nil {
