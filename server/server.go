@@ -104,5 +104,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// LameDuck stops accepting clients, tells connected clients to move on,
+// closes them gradually over the lame-duck duration and shuts down.
+func (s *Server) LameDuck(ctx context.Context) error {
+	err := s.core.LameDuck(ctx)
+	if s.mon != nil {
+		err = errors.Join(err, s.mon.Shutdown(ctx))
+	}
+	return err
+}
+
 // WaitForShutdown blocks until the server has shut down.
 func (s *Server) WaitForShutdown() { s.core.WaitForShutdown() }

@@ -56,6 +56,11 @@ type Options struct {
 	TLSTimeout time.Duration
 	TLSMap     bool
 
+	// Lame-duck mode: after LameDuckGracePeriod, clients are closed one by
+	// one over the rest of LameDuckDuration.
+	LameDuckDuration    time.Duration
+	LameDuckGracePeriod time.Duration
+
 	// Monitoring: HTTP endpoints (/varz, /connz, ...) on HTTPHost:HTTPPort.
 	// HTTPPort 0 disables them; RandomPort picks a free port.
 	HTTPHost string
@@ -101,6 +106,12 @@ func (o *Options) SetDefaults() {
 	if o.PingMax == 0 {
 		o.PingMax = DefaultPingMax
 	}
+	if o.LameDuckDuration == 0 {
+		o.LameDuckDuration = DefaultLameDuckDuration
+	}
+	if o.LameDuckGracePeriod == 0 {
+		o.LameDuckGracePeriod = DefaultLameDuckGracePeriod
+	}
 	if o.TLSTimeout == 0 {
 		o.TLSTimeout = DefaultTLSTimeout
 	}
@@ -139,6 +150,8 @@ func (o *Options) Validate() error {
 	check(o.PingMax > 0, "ping_max must be positive")
 	check(o.AuthTimeout > 0, "auth_timeout must be positive")
 	check(o.TLSTimeout > 0, "tls timeout must be positive")
+	check(o.LameDuckGracePeriod >= 0 && o.LameDuckGracePeriod < o.LameDuckDuration,
+		"lame_duck_grace_period must be shorter than lame_duck_duration")
 	check(!o.TLSMap || (o.TLSConfig != nil && o.TLSConfig.ClientAuth == tls.RequireAndVerifyClientCert),
 		"tls verify_and_map needs client certificates to be verified")
 	check(o.Password == "" || o.Username != "", "a password needs a user")

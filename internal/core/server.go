@@ -51,6 +51,7 @@ type Server struct {
 	listener net.Listener
 	clients  map[uint64]*client
 	shutdown bool
+	lameDuck bool
 	ready    chan struct{} // closed once the listener accepts
 	done     chan struct{} // closed when Shutdown has finished
 
@@ -239,11 +240,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	first := !s.shutdown
 	s.shutdown = true
 	ln := s.listener
-	clients := make([]*client, 0, len(s.clients))
-	for _, c := range s.clients {
-		clients = append(clients, c)
-	}
 	s.mu.Unlock()
+	clients := s.clientList()
 	if first {
 		if ln != nil {
 			ln.Close()

@@ -1,0 +1,102 @@
+package core
+
+import (
+	"context"
+	"time"
+
+	"github.com/starling-mq/starling/internal/proto"
+)
+
+// Lame-duck defaults, as nats-server's.
+const (
+	DefaultLameDuckDuration    = 2 * time.Minute
+	DefaultLameDuckGracePeriod = 10 * time.Second
+)
+
+// lameDuckMaxGap bounds the pause between two client closes, so a server
+// with few clients does not take the whole duration to empty.
+const lameDuckMaxGap = time.Second
+
+// LameDuck takes the server out of service gently: it stops accepting,
+// tells clients (an INFO with "ldm": true, which clients take as a cue to
+// reconnect elsewhere), waits the grace period, closes the remaining
+// clients one by one spread over the rest of the lame-duck duration, and
+// shuts down. It returns early, shutting down at once, if ctx ends.
+func (s *Server) LameDuck(ctx context.Context) error {
+	s.mu.Lock()
+	if s.shutdown || s.lameDuck {
+		s.mu.Unlock()
+		return s.Shutdown(ctx)
+	}
+	s.lameDuck = true
+	ln := s.listener
+	s.mu.Unlock()
+	opts := s.getOpts()
+	s.log.Info("entering lame duck mode", "duration", opts.LameDuckDuration, "grace_period", opts.LameDuckGracePeriod)
+	if ln != nil {
+		ln.Close()
+	}
+	for _, c := range s.clientList() {
+		c.sendLameDuckInfo()
+	}
+	if !sleepCtx(ctx, opts.LameDuckGracePeriod) {
+		return s.Shutdown(context.Background())
+	}
+	clients := s.clientList()
+	gap := lameDuckMaxGap
+	if n := len(clients); n > 0 {
+		gap = min(gap, (opts.LameDuckDuration-opts.LameDuckGracePeriod)/time.Duration(n))
+	}
+	for i, c := range clients {
+		if i > 0 && !sleepCtx(ctx, gap) {
+			break
+		}
+		c.close(reasonServerShutdown)
+	}
+	return s.Shutdown(ctx)
+}
+
+// IsLameDuck reports whether lame-duck mode has started.
+func (s *Server) IsLameDuck() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lameDuck
+}
+
+func (s *Server) clientList() []*client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		out = append(out, c)
+	}
+	return out
+}
+
+// sendLameDuckInfo tells a client that accepts asynchronous INFO (CONNECT
+// protocol 1) that this server is going away.
+func (c *client) sendLameDuckInfo() {
+	c.mu.Lock()
+	protocol := c.opts.Protocol
+	c.mu.Unlock()
+	if protocol < proto.ClientProtoInfo {
+		return
+	}
+	info := c.srv.info(c.cid, c.host)
+	info.LameDuckMode = true
+	c.send(proto.AppendInfoLine(nil, &info))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
