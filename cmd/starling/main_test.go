@@ -43,6 +43,9 @@ func TestRunExitCodes(t *testing.T) {
 		{[]string{"server", "--help"}, 0, "Usage: starling server", ""},
 		{[]string{"server", "--max_payload", "2MB", "--max_pending", "1MB"}, 1, "", "max_pending"},
 		{[]string{"pub"}, 1, "", "starling pub"},
+		{[]string{"server", "--signal", "reload"}, 1, "", "needs a process"},
+		{[]string{"server", "--signal", "explode=1"}, 1, "", `unknown signal "explode"`},
+		{[]string{"server", "--signal", "reload=/nonexistent/pid"}, 1, "", "invalid pid or pid file"},
 	}
 	for _, tt := range tests {
 		var out, errb bytes.Buffer
@@ -92,7 +95,15 @@ func TestServerSignals(t *testing.T) {
 			if line, err := r.ReadString('\n'); err != nil || line != "PONG\r\n" {
 				t.Fatalf("after SIGHUP: %q %v", line, err)
 			}
-			cmd.Process.Signal(sig)
+			if sig == syscall.SIGINT {
+				// Through the CLI, as an operator would: quit = SIGINT.
+				var out, errb bytes.Buffer
+				if code := run([]string{"server", "--signal", "quit=" + pidFile}, &out, &errb); code != 0 {
+					t.Fatalf("--signal quit: %d %s", code, errb.String())
+				}
+			} else {
+				cmd.Process.Signal(sig)
+			}
 			select {
 			case err := <-done:
 				exited = true

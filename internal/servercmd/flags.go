@@ -24,6 +24,7 @@ type Config struct {
 	Debug   bool
 	Trace   bool
 	PidFile string
+	Signal  string // --signal command[=pid]: send it and exit
 	Profile int // pprof HTTP port, 0 = off
 	Version bool
 	Help    bool
@@ -38,7 +39,6 @@ var errUsage = errors.New("usage")
 var unsupported = map[string]string{
 	"c": "configuration files", "config": "configuration files", "t": "configuration checks",
 	"ms": "HTTPS monitoring", "https_port": "HTTPS monitoring",
-	"sl": "signals to a running server", "signal": "signals to a running server",
 	"s": "syslog", "syslog": "syslog", "r": "remote syslog", "remote_syslog": "remote syslog",
 	"log_size_limit": "log rotation", "max_traced_msg_len": "trace truncation",
 	"js": "JetStream", "jetstream": "JetStream", "sd": "JetStream", "store_dir": "JetStream",
@@ -93,6 +93,7 @@ func Parse(args []string, stderr io.Writer) (*Config, error) {
 	str(&o.ServerName, "n", "name", "server_name")
 	num(&o.HTTPPort, "m", "http_port")
 	str(&cfg.PidFile, "P", "pid")
+	str(&cfg.Signal, "sl", "signal")
 	str(&cfg.LogFile, "l", "log")
 	boolean(&cfg.LogTime, "T", "logtime")
 	boolean(&cfg.Debug, "D", "debug")

@@ -87,6 +87,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "starling: v%s\n", core.Version)
 		return 0
 	}
+	if cfg.Signal != "" {
+		if err := sendSignal(cfg.Signal); err != nil {
+			fmt.Fprintf(stderr, "starling server: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	logOut := stderr
 	if cfg.LogFile != "" {
 		f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
@@ -121,19 +128,36 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
+	h := &signalHandler{log: log}
+	lameDuck := make(chan error, 1)
+	inLameDuck := false
 	for {
 		select {
 		case <-ctx.Done():
 			return shutdown(srv, log, "context done")
+		case err := <-lameDuck:
+			if err != nil {
+				log.Error("lame duck shutdown incomplete", "err", err)
+				return 1
+			}
+			return 0
 		case sig := <-sigs:
+			log.Info("trapped signal", "signal", sig.String())
 			switch sig {
-			case syscall.SIGINT, syscall.SIGTERM:
+			case syscall.SIGINT:
 				return shutdown(srv, log, sig.String())
+			case syscall.SIGTERM:
+				// During lame duck, as in nats-server, TERM lets it finish.
+				if !inLameDuck {
+					return shutdown(srv, log, sig.String())
+				}
+			case syscall.SIGUSR2:
+				if !inLameDuck {
+					inLameDuck = true
+					go func() { lameDuck <- srv.LameDuck(context.Background()) }()
+				}
 			default:
-				// Reload (HUP), log reopen (USR1) and lame duck (USR2) come
-				// with configuration support; until then, say so rather
-				// than die, which is what an unhandled HUP would do.
-				log.Warn("signal not supported yet; ignored", "signal", sig.String())
+				h.handle(sig)
 			}
 		}
 	}
@@ -199,4 +223,13 @@ func startProfiler(port int, log *slog.Logger) func() {
 	}()
 	log.Info("profiling listening", "addr", "http://"+hs.Addr+"/debug/pprof/")
 	return func() { _ = hs.Close() }
+}
+
+// signalHandler acts on reload (HUP) and log reopen (USR1).
+type signalHandler struct {
+	log *slog.Logger
+}
+
+func (h *signalHandler) handle(sig os.Signal) {
+	h.log.Warn("signal not supported yet; ignored", "signal", sig.String())
 }
