@@ -25,7 +25,7 @@ type Config struct {
 	Trace   bool
 	PidFile string
 	Signal  string // --signal command[=pid]: send it and exit
-	Profile int // pprof HTTP port, 0 = off
+	Profile int    // pprof HTTP port, 0 = off
 	Version bool
 	Help    bool
 }
