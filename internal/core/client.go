@@ -1,7 +1,6 @@
 package core
 
 import (
-	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/proto"
 	"github.com/starling-mq/starling/internal/subject"
 )
@@ -72,8 +72,15 @@ type client struct {
 	// producers delivering to it.
 	echo, headers, noResponders, verbose, pedantic atomic.Bool
 
+	connected atomic.Bool // CONNECT accepted (or no_auth_user applied)
+
+	// Authentication: the nonce sent in INFO (when NKey users exist), and
+	// the resulting identity's name and permission checker.
+	nonce    string
+	authName string                       // mu
+	perms    atomic.Pointer[auth.Checker] // nil: no limits
+
 	// Read loop.
-	connected    bool // CONNECT accepted
 	parser       proto.Parser
 	cmd          proto.Cmd
 	flushes      flushSet
@@ -124,7 +131,12 @@ func (s *Server) createClient(conn net.Conn) {
 	c.log = s.log.With("cid", c.cid, "remote", net.JoinHostPort(c.host, strconv.Itoa(c.port)))
 	c.lastIn.Store(c.start.UnixNano())
 	s.totalConns.Add(1)
-	info := proto.AppendInfoLine(nil, new(s.info(c.cid, c.host)))
+	inf := s.info(c.cid, c.host)
+	if s.authn.Load().NeedsNonce() {
+		c.nonce = auth.NewNonce()
+		inf.Nonce = c.nonce
+	}
+	info := proto.AppendInfoLine(nil, &inf)
 
 	if s.getOpts().TLSConfig != nil {
 		// The handshake can take up to the TLS timeout: not in the accept
@@ -171,7 +183,7 @@ func (c *client) register(info []byte) {
 	}
 	c.log.Debug("client connection created")
 	c.timerMu.Lock()
-	if s.getOpts().authRequired() {
+	if s.authn.Load().Required() {
 		c.authTimer = time.AfterFunc(s.getOpts().AuthTimeout, c.authTimeout)
 	}
 	c.pingTimer = time.AfterFunc(s.getOpts().PingInterval, c.pingTick)
@@ -295,7 +307,7 @@ func (c *client) protocolError(err error) {
 	case proto.ErrTextUnknownOp:
 		reason = reasonParseError
 	}
-	if !c.connected && c.srv.getOpts().authRequired() {
+	if !c.connected.Load() && c.srv.authn.Load().Required() && c.srv.getOpts().NoAuthUser == "" {
 		// Nothing but CONNECT is acceptable before authentication.
 		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
 		return
@@ -311,7 +323,7 @@ func (c *client) dispatch(cmd *proto.Cmd) {
 	if c.srv.getOpts().Trace {
 		c.traceIn(cmd)
 	}
-	if !c.connected && cmd.Op != proto.OpConnect && c.srv.getOpts().authRequired() {
+	if !c.connected.Load() && cmd.Op != proto.OpConnect && !c.implicitLogin() {
 		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
 		return
 	}
@@ -370,8 +382,7 @@ func (c *client) processConnect(arg []byte) {
 		c.close(reasonProtocolViolation)
 		return
 	}
-	if c.srv.getOpts().authRequired() && !c.srv.checkAuth(&opts) {
-		c.log.Info("authorization violation", "user", opts.User)
+	if !c.authenticate(&opts) {
 		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
 		return
 	}
@@ -397,8 +408,8 @@ func (c *client) processConnect(arg []byte) {
 	c.noResponders.Store(opts.NoResponders)
 	c.verbose.Store(opts.Verbose)
 	c.pedantic.Store(opts.Pedantic)
-	if !c.connected {
-		c.connected = true
+	if !c.connected.Load() {
+		c.connected.Store(true)
 		c.stopAuthTimer()
 		c.armFirstPing()
 	}
@@ -407,21 +418,15 @@ func (c *client) processConnect(arg []byte) {
 	}
 }
 
-func (s *Server) checkAuth(o *proto.ConnectOptions) bool {
-	if s.getOpts().Authorization != "" {
-		return equal(o.Token, s.getOpts().Authorization)
-	}
-	return equal(o.User, s.getOpts().Username) && equal(o.Pass, s.getOpts().Password)
-}
-
-func equal(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
 func (c *client) processSub(cmd *proto.Cmd) {
 	sid := string(cmd.Sid)
 	subj := string(cmd.Subject)
 	queue := string(cmd.Queue)
+	if p := c.perms.Load(); p != nil && !p.CanSubscribe(subj, queue) {
+		c.log.Info("subscription permission violation", "subject", subj, "queue", queue)
+		c.queue(proto.ErrLine(auth.SubscribeViolation(subj, queue)))
+		return
+	}
 	c.mu.Lock()
 	if c.subs == nil { // closing
 		c.mu.Unlock()

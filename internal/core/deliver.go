@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"unsafe"
 
+	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/proto"
 	"github.com/starling-mq/starling/internal/subject"
 )
@@ -24,6 +25,11 @@ func (c *client) processPub(cmd *proto.Cmd) {
 	if c.pedantic.Load() && !subject.ValidLiteral(bytesToString(cmd.Subject)) {
 		// Reported, and then delivered anyway, as nats-server does.
 		c.queue(proto.ErrLine(proto.ErrTextInvalidPubSubject))
+	}
+	if p := c.perms.Load(); p != nil && !p.CanPublish(bytesToString(cmd.Subject)) {
+		// Dropped, and said so; the connection stays.
+		c.queue(proto.ErrLine(auth.PublishViolation(string(cmd.Subject))))
+		return
 	}
 	if c.verbose.Load() {
 		c.queue(proto.OKLine)
@@ -100,6 +106,10 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 	if rc == c && !c.echo.Load() {
 		return false
 	}
+	perms := rc.perms.Load()
+	if perms != nil && !perms.DeliverAllowed(bytesToString(cmd.Subject), sub.queue) {
+		return false
+	}
 	msg, hdrArg, sizeArg := cmd.Msg, cmd.HdrArg, cmd.SizeArg
 	if cmd.HdrLen == 0 {
 		hdrArg = nil // "HPUB subj 0 n" is a plain message
@@ -147,6 +157,9 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 	c.batchOut++
 	c.batchOutSize += int64(size)
 	c.flushes.add(rc)
+	if perms != nil && len(cmd.Reply) > 0 {
+		perms.AddResponse(bytesToString(cmd.Reply)) // allow_responses
+	}
 	if last {
 		rc.removeSub(sub)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/proto"
 )
 
@@ -65,6 +66,15 @@ type Options struct {
 	// HTTPPort 0 disables them; RandomPort picks a free port.
 	HTTPHost string
 	HTTPPort int
+
+	// Full authorization: users with plain or bcrypt passwords, NKey users,
+	// the user a client without credentials becomes, and the permissions
+	// of users that have none of their own. Not combinable with the simple
+	// forms above.
+	Users              []*auth.User
+	Nkeys              []*auth.NkeyUser
+	NoAuthUser         string
+	DefaultPermissions *auth.Permissions
 
 	// NoHeaderSupport turns off header support in INFO, as nats-server's
 	// no_header_support does.
@@ -156,10 +166,6 @@ func (o *Options) Validate() error {
 		"tls verify_and_map needs client certificates to be verified")
 	check(o.Password == "" || o.Username != "", "a password needs a user")
 	return errors.Join(errs...)
-}
-
-func (o *Options) authRequired() bool {
-	return o.Username != "" || o.Authorization != ""
 }
 
 func (o *Options) tlsVerify() bool {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/proto"
 	"github.com/starling-mq/starling/internal/subject"
 )
@@ -39,7 +40,8 @@ var ErrServerClosed = errors.New("starling: server closed")
 
 // Server is a NATS-protocol message server.
 type Server struct {
-	opts  atomic.Pointer[Options] // replaced whole on reload; never modified
+	opts  atomic.Pointer[Options]            // replaced whole on reload; never modified
+	authn atomic.Pointer[auth.Authenticator] // built from opts; replaced with them
 	log   *slog.Logger
 	id    string
 	name  string
@@ -91,7 +93,12 @@ func New(opts Options) (*Server, error) {
 		ready:   make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	authn, err := auth.New(opts.authConfig())
+	if err != nil {
+		return nil, fmt.Errorf("authorization: %w", err)
+	}
 	s.opts.Store(&opts)
+	s.authn.Store(authn)
 	if s.name == "" {
 		s.name = id
 	}
@@ -223,7 +230,7 @@ func (s *Server) info(cid uint64, clientIP string) proto.Info {
 		Host:         s.getOpts().Host,
 		Port:         port,
 		Headers:      !s.getOpts().NoHeaderSupport,
-		AuthRequired: s.getOpts().authRequired(),
+		AuthRequired: s.authn.Load().AdvertiseRequired(),
 		TLSRequired:  s.getOpts().TLSConfig != nil,
 		TLSVerify:    s.getOpts().tlsVerify(),
 		MaxPayload:   int32(s.getOpts().MaxPayload),

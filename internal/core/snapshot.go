@@ -127,7 +127,7 @@ func (c *client) infoWith(subMap map[string]*subscription, withSubs bool) ConnIn
 		InBytes:      c.inBytes.Load(),
 	}
 	c.mu.Lock()
-	ci.Name, ci.Lang, ci.Version, ci.User = c.opts.Name, c.opts.Lang, c.opts.Version, c.opts.User
+	ci.Name, ci.Lang, ci.Version, ci.User = c.opts.Name, c.opts.Lang, c.opts.Version, c.authName
 	ci.NumSubs = len(subMap)
 	var subs []*subscription
 	if withSubs {
