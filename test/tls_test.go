@@ -3,12 +3,14 @@ package test
 import (
 	"crypto/tls"
 	"crypto/x509/pkix"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/testcert"
 	"github.com/starling-mq/starling/server"
 )
@@ -107,5 +109,39 @@ func TestMutualTLS(t *testing.T) {
 		} else if !strings.Contains(err.Error(), "tls") && !strings.Contains(err.Error(), "EOF") && !strings.Contains(err.Error(), "reset") {
 			t.Logf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestTLSVerifyAndMap: the client certificate names the user; its
+// permissions apply, and a certificate naming nobody is refused.
+func TestTLSVerifyAndMap(t *testing.T) {
+	f := newTLSFixture(t, true)
+	s := startServer(t, func(o *serverOptions) {
+		o.TLSConfig, o.TLSMap = f.serverConf, true
+		o.Users = []*auth.User{{Username: "alice@example.com", Permissions: &auth.Permissions{
+			Publish: &auth.SubjectPermission{Allow: []string{"alice.>"}},
+		}}}
+	})
+	errs := make(chan error, 1)
+	nc := connect(t, s, nats.Secure(f.clientConf(f.client)),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	nc.Publish("bob.inbox", nil)
+	select {
+	case err := <-errs:
+		if !errors.Is(err, nats.ErrPermissionViolation) {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("mapped user's permissions not applied")
+	}
+	stranger, err := f.ca.Issue(testcert.Leaf{Subject: pkix.Name{CommonName: "stranger"}, Client: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nats.Connect(s.ClientURL(), nats.Secure(f.clientConf(stranger)), nats.MaxReconnects(0)); !errors.Is(err, nats.ErrAuthorization) {
+		t.Errorf("unmapped certificate: %v", err)
 	}
 }
