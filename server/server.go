@@ -104,6 +104,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Reload replaces the options of the running server. Limits, timeouts and
+// authorization apply at once, to existing connections too; a change to an
+// option that needs a restart (listen addresses, server name) is refused
+// and nothing is applied.
+func (s *Server) Reload(opts *Options) error {
+	return s.core.Reload(*opts)
+}
+
 // LameDuck stops accepting clients, tells connected clients to move on,
 // closes them gradually over the lame-duck duration and shuts down.
 func (s *Server) LameDuck(ctx context.Context) error {

@@ -81,6 +81,7 @@ type client struct {
 	perms    atomic.Pointer[auth.Checker] // nil: no limits
 
 	// Read loop.
+	parserOpts   *Options // the options the parser's limits came from
 	parser       proto.Parser
 	cmd          proto.Cmd
 	flushes      flushSet
@@ -276,6 +277,11 @@ func (c *client) resize(buf []byte, used int, full bool, shorts int) ([]byte, in
 // processInput handles every complete operation in buf[start:end] and
 // returns where the unparsed remainder begins.
 func (c *client) processInput(buf []byte, start, end int) int {
+	if o := c.srv.getOpts(); o != c.parserOpts {
+		// First batch, or the options were reloaded.
+		c.parser.MaxControlLine, c.parser.MaxPayload = o.MaxControlLine, o.MaxPayload
+		c.parserOpts = o
+	}
 	for start < end && !c.closing.Load() {
 		n, err := c.parser.Parse(buf[start:end], &c.cmd)
 		if err != nil {

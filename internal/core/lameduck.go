@@ -37,7 +37,7 @@ func (s *Server) LameDuck(ctx context.Context) error {
 		ln.Close()
 	}
 	for _, c := range s.clientList() {
-		c.sendLameDuckInfo()
+		c.sendAsyncInfo(true)
 	}
 	if !sleepCtx(ctx, opts.LameDuckGracePeriod) {
 		return s.Shutdown(context.Background())
@@ -73,9 +73,10 @@ func (s *Server) clientList() []*client {
 	return out
 }
 
-// sendLameDuckInfo tells a client that accepts asynchronous INFO (CONNECT
-// protocol 1) that this server is going away.
-func (c *client) sendLameDuckInfo() {
+// sendAsyncInfo sends a fresh INFO to a client that accepts asynchronous
+// INFO (CONNECT protocol 1): on lame duck, with "ldm": true, so it moves
+// elsewhere; after a reload that changed what INFO says.
+func (c *client) sendAsyncInfo(lameDuck bool) {
 	c.mu.Lock()
 	protocol := c.opts.Protocol
 	c.mu.Unlock()
@@ -83,7 +84,7 @@ func (c *client) sendLameDuckInfo() {
 		return
 	}
 	info := c.srv.info(c.cid, c.host)
-	info.LameDuckMode = true
+	info.LameDuckMode = lameDuck
 	c.send(proto.AppendInfoLine(nil, &info))
 }
 

@@ -49,13 +49,14 @@ type Server struct {
 
 	sublist *subject.Sublist[*subscription]
 
-	mu       sync.Mutex
-	listener net.Listener
-	clients  map[uint64]*client
-	shutdown bool
-	lameDuck bool
-	ready    chan struct{} // closed once the listener accepts
-	done     chan struct{} // closed when Shutdown has finished
+	mu         sync.Mutex
+	listener   net.Listener
+	clients    map[uint64]*client
+	shutdown   bool
+	lameDuck   bool
+	configLoad time.Time     // start, then the last reload
+	ready      chan struct{} // closed once the listener accepts
+	done       chan struct{} // closed when Shutdown has finished
 
 	nextCID    atomic.Uint64
 	totalConns atomic.Uint64
@@ -142,6 +143,7 @@ func (s *Server) Start() error {
 	}
 	s.listener = ln
 	s.start = time.Now()
+	s.configLoad = s.start
 	s.log.Info("Starling server ready", "version", Version, "addr", ln.Addr().String(), "id", s.id)
 	s.wg.Add(1)
 	go s.acceptLoop(ln)

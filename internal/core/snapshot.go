@@ -12,6 +12,7 @@ import (
 // ServerStats is a point-in-time view of server-wide counters.
 type ServerStats struct {
 	Start            time.Time
+	ConfigLoad       time.Time
 	Connections      int
 	TotalConnections uint64
 	Subscriptions    int
@@ -24,10 +25,11 @@ type ServerStats struct {
 // Stats returns the server-wide counters.
 func (s *Server) Stats() ServerStats {
 	s.mu.Lock()
-	start, conns := s.start, len(s.clients)
+	start, load, conns := s.start, s.configLoad, len(s.clients)
 	s.mu.Unlock()
 	return ServerStats{
 		Start:            start,
+		ConfigLoad:       load,
 		Connections:      conns,
 		TotalConnections: s.totalConns.Load(),
 		Subscriptions:    s.sublist.Count(),

@@ -129,7 +129,7 @@ func (m *Server) varz() *Varz {
 		SlowConsumers:    st.SlowConsumers,
 		Subscriptions:    uint32(st.Subscriptions),
 		HTTPReqStats:     m.requestStats(),
-		ConfigLoadTime:   st.Start.UTC(),
+		ConfigLoadTime:   st.ConfigLoad.UTC(),
 		StarlingVersion:  core.Version,
 	}
 	v.SlowConsumerStats.Clients = uint64(st.SlowConsumers)
