@@ -380,6 +380,9 @@ func (c *client) traceIn(cmd *proto.Cmd) {
 }
 
 func (c *client) processConnect(arg []byte) {
+	// CONNECT is here: checking it (a bcrypt compare can take a while)
+	// must not race the auth timer. nats-server clears it first too.
+	c.stopAuthTimer()
 	c.mu.Lock()
 	opts := c.opts
 	c.mu.Unlock()
