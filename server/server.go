@@ -38,7 +38,7 @@ func New(opts *Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{core: cs}
-	if o.HTTPPort != 0 {
+	if o.HTTPPort != 0 || o.HTTPSPort != 0 {
 		s.mon = monitor.New(cs, cs.Logger())
 	}
 	return s, nil
@@ -65,6 +65,18 @@ func (s *Server) MonitorAddr() net.Addr {
 		return nil
 	}
 	return s.mon.Addr()
+}
+
+// MonitorTLSURL returns the HTTPS monitoring base URL, or "".
+func (s *Server) MonitorTLSURL() string {
+	if s.mon == nil {
+		return ""
+	}
+	addr, ok := s.mon.TLSAddr().(*net.TCPAddr)
+	if !ok {
+		return ""
+	}
+	return "https://" + addr.String()
 }
 
 // MonitorURL returns the monitoring base URL (http://host:port), or "".

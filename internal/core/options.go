@@ -66,6 +66,8 @@ type Options struct {
 	// HTTPPort 0 disables them; RandomPort picks a free port.
 	HTTPHost string
 	HTTPPort int
+	// HTTPSPort serves the same endpoints over TLS, with TLSConfig.
+	HTTPSPort int
 
 	// Full authorization: users with plain or bcrypt passwords, NKey users,
 	// the user a client without credentials becomes, and the permissions
@@ -150,6 +152,8 @@ func (o *Options) Validate() error {
 	}
 	check(o.Port >= RandomPort && o.Port <= 65535, "port %d out of range", o.Port)
 	check(o.HTTPPort >= RandomPort && o.HTTPPort <= 65535, "http port %d out of range", o.HTTPPort)
+	check(o.HTTPSPort >= RandomPort && o.HTTPSPort <= 65535, "https port %d out of range", o.HTTPSPort)
+	check(o.HTTPSPort == 0 || o.TLSConfig != nil, "https monitoring needs a tls configuration")
 	check(o.MaxPayload > 0 && o.MaxPayload <= 64*1024*1024, "max_payload %d must be between 1 and 64MB", o.MaxPayload)
 	check(o.MaxPending >= o.MaxPayload, "max_pending %d must be at least max_payload %d", o.MaxPending, o.MaxPayload)
 	check(o.MaxControlLine > 0, "max_control_line must be positive")

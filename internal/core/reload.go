@@ -29,6 +29,7 @@ func fixedOptions(a, b *Options) []string {
 	add(a.ServerName != b.ServerName, "server_name")
 	add(a.HTTPHost != b.HTTPHost, "http_host")
 	add(a.HTTPPort != b.HTTPPort, "http_port")
+	add(a.HTTPSPort != b.HTTPSPort, "https_port")
 	add((a.TLSConfig == nil) != (b.TLSConfig == nil), "tls (turning it on or off)")
 	add(a.NoHeaderSupport != b.NoHeaderSupport, "no_header_support")
 	sort.Strings(changed)

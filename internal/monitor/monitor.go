@@ -6,6 +6,7 @@ package monitor
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	ln       net.Listener
+	tlsLn    net.Listener
 	reqStats map[string]uint64
 	cpu      cpuSampler
 }
@@ -53,27 +55,57 @@ func New(cs *core.Server, log *slog.Logger) *Server {
 	return m
 }
 
-// Start listens and serves in the background.
+// Start listens and serves in the background: plain HTTP on HTTPPort and
+// HTTPS on HTTPSPort, whichever are set.
 func (m *Server) Start() error {
 	opts := m.core.Options()
-	port := opts.HTTPPort
+	if opts.HTTPPort != 0 {
+		ln, err := listen(opts.HTTPHost, opts.HTTPPort)
+		if err != nil {
+			return fmt.Errorf("listen for monitoring: %w", err)
+		}
+		m.mu.Lock()
+		m.ln = ln
+		m.mu.Unlock()
+		m.serve(ln, "http")
+	}
+	if opts.HTTPSPort != 0 {
+		ln, err := listen(opts.HTTPHost, opts.HTTPSPort)
+		if err != nil {
+			return fmt.Errorf("listen for https monitoring: %w", err)
+		}
+		m.mu.Lock()
+		m.tlsLn = ln
+		m.mu.Unlock()
+		m.serve(tls.NewListener(ln, opts.TLSConfig.Clone()), "https")
+	}
+	return nil
+}
+
+func listen(host string, port int) (net.Listener, error) {
 	if port == core.RandomPort {
 		port = 0
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(opts.HTTPHost, strconv.Itoa(port)))
-	if err != nil {
-		return fmt.Errorf("listen for monitoring: %w", err)
-	}
-	m.mu.Lock()
-	m.ln = ln
-	m.mu.Unlock()
-	m.log.Info("monitoring listening", "addr", "http://"+ln.Addr().String())
+	return net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+}
+
+func (m *Server) serve(ln net.Listener, scheme string) {
+	m.log.Info("monitoring listening", "addr", scheme+"://"+ln.Addr().String())
 	go func() {
 		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.log.Error("monitoring server stopped", "err", err)
 		}
 	}()
-	return nil
+}
+
+// TLSAddr returns the HTTPS listener address, nil when there is none.
+func (m *Server) TLSAddr() net.Addr {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tlsLn == nil {
+		return nil
+	}
+	return m.tlsLn.Addr()
 }
 
 // Addr returns the listener address, nil before Start.

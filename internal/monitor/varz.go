@@ -106,6 +106,7 @@ func (m *Server) varz() *Varz {
 		MaxPingsOut:    opts.PingMax,
 		HTTPHost:       opts.HTTPHost,
 		HTTPPort:       opts.HTTPPort,
+		HTTPSPort:      opts.HTTPSPort,
 		AuthTimeout:    opts.AuthTimeout.Seconds(),
 		MaxControlLine: opts.MaxControlLine,
 		MaxPayload:     opts.MaxPayload,

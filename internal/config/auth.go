@@ -1,0 +1,232 @@
+package config
+
+import (
+	"strings"
+	"time"
+
+	"github.com/starling-mq/starling/internal/auth"
+	"github.com/starling-mq/starling/internal/conf"
+)
+
+// authBlock collects the authorization block and no_auth_user, which may
+// come in any order.
+type authBlock struct {
+	noAuthUser string
+}
+
+// authorization maps nats-server's authorization block.
+func (d *decoder) authorization(v *conf.Value) {
+	m, err := v.AsMap()
+	if err != nil {
+		d.fail(err)
+		return
+	}
+	o := &d.cfg.Opts
+	for _, e := range m.Entries() {
+		mv := e.Value
+		switch strings.ToLower(e.Key) {
+		case "user", "username":
+			o.Username = d.str(mv)
+		case "pass", "password":
+			o.Password = d.str(mv)
+		case "token":
+			o.Authorization = d.str(mv)
+		case "timeout":
+			secs, err := mv.Seconds()
+			d.fail(err)
+			if err == nil {
+				if secs <= 0 {
+					d.errorf(mv.Pos, "authorization timeout must be positive")
+				}
+				if secs > 60 {
+					d.warnf(mv.Pos, "authorization timeout of %v seconds is high; an unquoted 1m means a million", secs)
+				}
+				o.AuthTimeout = time.Duration(secs * float64(time.Second))
+			}
+		case "users":
+			d.users(mv)
+		case "default_permission", "default_permissions", "permissions":
+			o.DefaultPermissions = d.permissions(mv)
+		default:
+			if !e.Referenced {
+				d.errorf(e.KeyPos, "unknown field %q in authorization", e.Key)
+			}
+		}
+	}
+	if o.Authorization != "" && (o.Username != "" || o.Password != "") {
+		d.errorf(v.Pos, "can not have a token and a user/password in authorization")
+	}
+	if (o.Username != "" || o.Authorization != "") && (len(o.Users) > 0 || len(o.Nkeys) > 0) {
+		d.errorf(v.Pos, "can not have a single user/password or token and a users array")
+	}
+}
+
+func (d *decoder) finishAuth() {
+	d.cfg.Opts.NoAuthUser = d.auth.noAuthUser
+}
+
+func (d *decoder) users(v *conf.Value) {
+	arr, err := v.AsArray()
+	if err != nil {
+		d.fail(err)
+		return
+	}
+	o := &d.cfg.Opts
+	for _, uv := range arr {
+		um, err := uv.AsMap()
+		if err != nil {
+			d.fail(err)
+			continue
+		}
+		var user auth.User
+		var nkey string
+		var perms *auth.Permissions
+		for _, e := range um.Entries() {
+			switch strings.ToLower(e.Key) {
+			case "user", "username":
+				user.Username = d.str(e.Value)
+			case "pass", "password":
+				user.Password = d.str(e.Value)
+			case "nkey":
+				nkey = d.str(e.Value)
+			case "permission", "permissions", "authorization":
+				perms = d.permissions(e.Value)
+			default:
+				if !e.Referenced {
+					d.errorf(e.KeyPos, "unknown field %q in user entry", e.Key)
+				}
+			}
+		}
+		switch {
+		case nkey != "":
+			if user.Username != "" || user.Password != "" {
+				d.errorf(uv.Pos, "a user entry has either an nkey or a user and password")
+			}
+			o.Nkeys = append(o.Nkeys, &auth.NkeyUser{Nkey: nkey, Permissions: perms})
+		case user.Username != "":
+			user.Permissions = perms
+			o.Users = append(o.Users, &user)
+		default:
+			d.errorf(uv.Pos, "user entry needs a user or an nkey")
+		}
+	}
+}
+
+// permissions maps a permissions block: publish and subscribe as a
+// subject, a list, or {allow, deny}; allow_responses as true or
+// {max, expires}.
+func (d *decoder) permissions(v *conf.Value) *auth.Permissions {
+	m, err := v.AsMap()
+	if err != nil {
+		d.fail(err)
+		return nil
+	}
+	p := &auth.Permissions{}
+	for _, e := range m.Entries() {
+		switch strings.ToLower(e.Key) {
+		case "pub", "publish", "import":
+			p.Publish = d.subjectPermission(e.Value)
+		case "sub", "subscribe", "export":
+			p.Subscribe = d.subjectPermission(e.Value)
+		case "publish_allow_responses", "allow_responses":
+			p.Response = d.responses(e.Value)
+		default:
+			if !e.Referenced {
+				d.errorf(e.KeyPos, "unknown field %q parsing permissions", e.Key)
+			}
+		}
+	}
+	if p.Response != nil {
+		// Answering requests only: nats-server turns the blanket publish
+		// allowance off when responses are granted without a publish list.
+		if p.Publish == nil {
+			p.Publish = &auth.SubjectPermission{}
+		}
+		if p.Publish.Allow == nil {
+			p.Publish.Allow = []string{}
+		}
+	}
+	if err := p.Validate(); err != nil {
+		d.errorf(v.Pos, "%v", err)
+	}
+	return p
+}
+
+func (d *decoder) subjectPermission(v *conf.Value) *auth.SubjectPermission {
+	if v.Kind != conf.KindMap {
+		return &auth.SubjectPermission{Allow: d.subjects(v)}
+	}
+	m, _ := v.AsMap()
+	sp := &auth.SubjectPermission{}
+	for _, e := range m.Entries() {
+		switch strings.ToLower(e.Key) {
+		case "allow":
+			sp.Allow = d.subjects(e.Value)
+		case "deny":
+			sp.Deny = d.subjects(e.Value)
+		default:
+			if !e.Referenced {
+				d.errorf(e.KeyPos, "unknown field %q parsing subject permissions, expected allow or deny", e.Key)
+			}
+		}
+	}
+	return sp
+}
+
+func (d *decoder) subjects(v *conf.Value) []string {
+	if v.Kind == conf.KindString {
+		return []string{d.str(v)}
+	}
+	arr, err := v.AsArray()
+	if err != nil {
+		d.errorf(v.Pos, "expected subject permissions to be a subject, or array of subjects, got %s", v.Kind)
+		return nil
+	}
+	out := make([]string, 0, len(arr))
+	for _, sv := range arr {
+		out = append(out, d.str(sv))
+	}
+	return out
+}
+
+func (d *decoder) responses(v *conf.Value) *auth.ResponsePermission {
+	rp := &auth.ResponsePermission{MaxMsgs: auth.DefaultResponseMaxMsgs, Expires: auth.DefaultResponseExpires}
+	if v.Kind == conf.KindBool {
+		if d.boolean(v) {
+			return rp
+		}
+		return nil
+	}
+	m, err := v.AsMap()
+	if err != nil {
+		d.errorf(v.Pos, "error parsing response permissions, expected a boolean or a map")
+		return nil
+	}
+	for _, e := range m.Entries() {
+		switch strings.ToLower(e.Key) {
+		case "max", "max_msgs", "max_messages", "max_responses":
+			// 0 keeps the default; negative means no limit.
+			if n := d.integer(e.Value); n != 0 {
+				rp.MaxMsgs = int(n)
+			}
+		case "expires", "expiration", "ttl":
+			if e.Value.Kind != conf.KindString {
+				d.errorf(e.Value.Pos, "error parsing expires, not a duration string")
+				continue
+			}
+			ttl, err := time.ParseDuration(d.str(e.Value))
+			if err != nil {
+				d.errorf(e.Value.Pos, "error parsing expires: %v", err)
+				continue
+			}
+			if ttl != 0 {
+				rp.Expires = ttl
+			}
+		default:
+			if !e.Referenced {
+				d.errorf(e.KeyPos, "unknown field %q parsing permissions", e.Key)
+			}
+		}
+	}
+	return rp
+}
