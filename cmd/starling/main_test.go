@@ -38,7 +38,8 @@ func TestRunExitCodes(t *testing.T) {
 		{[]string{"frobnicate"}, 1, "", `unknown command "frobnicate"`},
 		{[]string{"server", "--bogus"}, 1, "", "flag provided but not defined: -bogus"},
 		{[]string{"server", "-p", "x"}, 1, "", `invalid value "x" for flag -p`},
-		{[]string{"server", "-c", "nats.conf"}, 1, "", "configuration files is not supported"},
+		{[]string{"server", "-c", "/nonexistent/nats.conf"}, 1, "", "/nonexistent/nats.conf"},
+		{[]string{"server", "-t"}, 1, "", "must specify [-c, --config]"},
 		{[]string{"--bogus"}, 1, "", "flag provided but not defined"},
 		{[]string{"server", "--help"}, 0, "Usage: starling server", ""},
 		{[]string{"server", "--max_payload", "2MB", "--max_pending", "1MB"}, 1, "", "max_pending"},
@@ -90,7 +91,7 @@ func TestServerSignals(t *testing.T) {
 			if pid, err := os.ReadFile(pidFile); err != nil || string(pid) != strconv.Itoa(cmd.Process.Pid) {
 				t.Fatalf("pid file %q %v", pid, err)
 			}
-			cmd.Process.Signal(syscall.SIGHUP) // not supported yet: logged, not fatal
+			cmd.Process.Signal(syscall.SIGHUP) // no config file to reload: logged, not fatal
 			conn.Write([]byte("PING\r\n"))
 			if line, err := r.ReadString('\n'); err != nil || line != "PONG\r\n" {
 				t.Fatalf("after SIGHUP: %q %v", line, err)
@@ -121,7 +122,7 @@ func TestServerSignals(t *testing.T) {
 			if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
 				t.Errorf("pid file left behind: %v", err)
 			}
-			if !strings.Contains(logs.String(), "signal not supported yet") {
+			if !strings.Contains(logs.String(), "no configuration file to reload") {
 				t.Errorf("no warning for SIGHUP in logs:\n%s", logs.String())
 			}
 		})
@@ -150,5 +151,74 @@ func dialUntil(t *testing.T, port int, d time.Duration) net.Conn {
 			t.Fatalf("server did not listen on %d: %v", port, err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestConfigReload runs the binary with a configuration file, changes a
+// user's password in it and reloads with --signal reload=<pid file>: the
+// connected client with the old password is dropped, the new one works.
+func TestConfigReload(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	conf := filepath.Join(dir, "nats.conf")
+	pidFile := filepath.Join(dir, "starling.pid")
+	logFile := filepath.Join(dir, "starling.log")
+	write := func(pass string) {
+		text := "listen: 127.0.0.1:" + strconv.Itoa(port) + "\npid_file: \"" + pidFile + "\"\nlog_file: \"" + logFile + "\"\n" +
+			"authorization { users: [ {user: alice, password: " + pass + "} ] }\n"
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("first")
+	var out, errb bytes.Buffer
+	if code := run([]string{"server", "-t", "-c", conf}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "is valid") {
+		t.Fatalf("-t: %d %s", code, errb.String())
+	}
+	cmd := exec.Command(bin, "server", "-c", conf)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill() // only the process this test started
+			<-done
+		}
+	}()
+	conn := dialUntil(t, port, 10*time.Second)
+	r := bufio.NewReader(conn)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	r.ReadString('\n') // INFO
+	conn.Write([]byte("CONNECT {\"verbose\":false,\"user\":\"alice\",\"pass\":\"first\"}\r\nPING\r\n"))
+	if line, err := r.ReadString('\n'); err != nil || line != "PONG\r\n" {
+		t.Fatalf("login: %q %v", line, err)
+	}
+	write("second")
+	if code := run([]string{"server", "--signal", "reload=" + pidFile}, &out, &errb); code != 0 {
+		t.Fatalf("--signal reload: %s", errb.String())
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, _ := r.ReadString('\n')
+	if line != "-ERR 'Authorization Violation'\r\n" {
+		t.Fatalf("after reload the old password's connection got %q", line)
+	}
+	c2 := dialUntil(t, port, 5*time.Second)
+	defer c2.Close()
+	r2 := bufio.NewReader(c2)
+	c2.SetReadDeadline(time.Now().Add(5 * time.Second))
+	r2.ReadString('\n')
+	c2.Write([]byte("CONNECT {\"verbose\":false,\"user\":\"alice\",\"pass\":\"second\"}\r\nPING\r\n"))
+	if line, err := r2.ReadString('\n'); err != nil || line != "PONG\r\n" {
+		t.Fatalf("new password: %q %v", line, err)
+	}
+	logs, _ := os.ReadFile(logFile)
+	if !strings.Contains(string(logs), "configuration reloaded") || strings.Contains(string(logs), "second") {
+		t.Errorf("log file:\n%s", logs)
 	}
 }

@@ -9,25 +9,31 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 	"time"
 
+	"github.com/starling-mq/starling/internal/conf"
+	"github.com/starling-mq/starling/internal/config"
 	"github.com/starling-mq/starling/internal/core"
 )
 
 // Config is what the command line asks for: server options plus the
 // process-level settings that are not the server's business.
 type Config struct {
-	Opts    core.Options
-	LogFile string
-	LogTime bool
-	Debug   bool
-	Trace   bool
-	PidFile string
-	Signal  string // --signal command[=pid]: send it and exit
-	Profile int    // pprof HTTP port, 0 = off
-	Version bool
-	Help    bool
+	Opts         core.Options
+	ConfigFile   string   // -c
+	Check        bool     // -t: check the configuration file and exit
+	Warnings     []string // from the configuration file
+	LogFile      string
+	LogSizeLimit int64
+	LogMaxFiles  int
+	LogTime      bool
+	Debug        bool
+	Trace        bool
+	PidFile      string
+	Signal       string // --signal command[=pid]: send it and exit
+	Profile      int    // pprof HTTP port, 0 = off
+	Version      bool
+	Help         bool
 }
 
 // errUsage marks flag errors, for which the usage text is worth showing.
@@ -37,7 +43,6 @@ var errUsage = errors.New("usage")
 // yet. They are accepted by the parser only so the error can say so,
 // instead of "flag provided but not defined".
 var unsupported = map[string]string{
-	"c": "configuration files", "config": "configuration files", "t": "configuration checks",
 	"ms": "HTTPS monitoring", "https_port": "HTTPS monitoring",
 	"s": "syslog", "syslog": "syslog", "r": "remote syslog", "remote_syslog": "remote syslog",
 	"log_size_limit": "log rotation", "max_traced_msg_len": "trace truncation",
@@ -50,14 +55,48 @@ var unsupported = map[string]string{
 
 // boolFlags among the unsupported ones take no value.
 var unsupportedBool = map[string]bool{
-	"t": true, "s": true, "syslog": true, "js": true, "jetstream": true, "tls": true,
+	"s": true, "syslog": true, "js": true, "jetstream": true, "tls": true,
 	"tlsverify": true, "no_advertise": true,
 }
 
-// Parse reads `starling server` arguments. Flags may be written with one
-// dash or two, as Go and nats-server accept.
-func Parse(args []string, stderr io.Writer) (*Config, error) {
+// Parse reads `starling server` arguments. With -c it loads that
+// configuration file first; flags given on the command line override what
+// the file says, as with nats-server. Flags may be written with one dash or
+// two.
+func Parse(args []string) (*Config, error) {
+	// A first pass finds -c (and reports bad flags before any file is read).
+	first := &Config{LogTime: true}
+	if err := parseInto(first, args); err != nil {
+		return nil, err
+	}
 	cfg := &Config{LogTime: true}
+	if first.ConfigFile != "" {
+		fc, err := config.Load(first.ConfigFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.fromFile(fc)
+	}
+	if err := parseInto(cfg, args); err != nil {
+		return nil, err
+	}
+	cfg.Opts.Trace = cfg.Trace
+	return cfg, nil
+}
+
+// fromFile takes the settings of a configuration file.
+func (cfg *Config) fromFile(fc *config.Config) {
+	cfg.Opts = fc.Opts
+	cfg.Warnings = fc.Warnings
+	p := fc.Process
+	cfg.Debug, cfg.Trace, cfg.LogTime = p.Debug, p.Trace, p.LogTime
+	cfg.LogFile, cfg.LogSizeLimit, cfg.LogMaxFiles = p.LogFile, p.LogSizeLimit, p.LogMaxFiles
+	cfg.PidFile = p.PidFile
+}
+
+// parseInto applies flags on top of what cfg already holds: every flag's
+// default is the current value, so only flags given change anything.
+func parseInto(cfg *Config, args []string) error {
 	o := &cfg.Opts
 	fs := flag.NewFlagSet("starling server", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -88,6 +127,8 @@ func Parse(args []string, stderr io.Writer) (*Config, error) {
 		}
 	}
 
+	str(&cfg.ConfigFile, "c", "config")
+	boolean(&cfg.Check, "t")
 	str(&o.Host, "a", "addr", "net")
 	num(&o.Port, "p", "port")
 	str(&o.ServerName, "n", "name", "server_name")
@@ -128,19 +169,18 @@ func Parse(args []string, stderr io.Writer) (*Config, error) {
 	}
 
 	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%w: %w", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if wanted != "" {
-		return nil, fmt.Errorf("%s is not supported by this version of Starling yet", wanted)
+		return fmt.Errorf("%s is not supported by this version of Starling yet", wanted)
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	if dv {
 		cfg.Debug, cfg.Trace = true, true
 	}
-	o.Trace = cfg.Trace
-	return cfg, nil
+	return nil
 }
 
 type unsupportedFlag struct {
@@ -158,37 +198,20 @@ func (u unsupportedFlag) Set(string) error {
 	return nil
 }
 
-// sizeValue parses byte sizes the way nats-server config files write them:
-// a number with an optional unit (1MB, 64KB, 512K, 2G; powers of 1024).
+// sizeValue parses byte sizes as nats-server configuration files write
+// them (see conf.ParseSize: 1KB and 1K are 1024 and 1000 bytes).
 type sizeValue int
 
 func (s *sizeValue) String() string { return fmt.Sprint(int(*s)) }
 
 func (s *sizeValue) Set(v string) error {
-	n, err := ParseSize(v)
+	n, err := conf.ParseSize(v)
 	if err != nil {
 		return err
 	}
+	if n < 0 || n > math.MaxInt32 {
+		return fmt.Errorf("size %q out of range", v)
+	}
 	*s = sizeValue(n)
 	return nil
-}
-
-// ParseSize parses "1048576", "1MB", "64KB", "512k", "2G".
-func ParseSize(v string) (int, error) {
-	u := strings.ToUpper(strings.TrimSpace(v))
-	mult := 1
-	for _, unit := range []struct {
-		suffix string
-		mult   int
-	}{{"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}} {
-		if strings.HasSuffix(u, unit.suffix) {
-			u, mult = strings.TrimSpace(strings.TrimSuffix(u, unit.suffix)), unit.mult
-			break
-		}
-	}
-	var n int
-	if _, err := fmt.Sscanf(u, "%d", &n); err != nil || fmt.Sprint(n) != u || n < 0 || n > math.MaxInt32/mult*2 {
-		return 0, fmt.Errorf("invalid size %q", v)
-	}
-	return n * mult, nil
 }

@@ -1,7 +1,8 @@
 package servercmd
 
 import (
-	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ func TestParseFlags(t *testing.T) {
 		{nil, func(c *Config) bool { return c.LogTime && c.Opts.Port == 0 }},
 	}
 	for _, tt := range tests {
-		cfg, err := Parse(tt.args, io.Discard)
+		cfg, err := Parse(tt.args)
 		if err != nil {
 			t.Errorf("%v: %v", tt.args, err)
 			continue
@@ -56,28 +57,31 @@ func TestParseFlagErrors(t *testing.T) {
 		{[]string{"-p", "abc"}, `invalid value "abc" for flag -p`},
 		{[]string{"--max_payload", "lots"}, `invalid value "lots"`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
-		{[]string{"-c", "nats.conf"}, "configuration files is not supported"},
+		{[]string{"-c", "/nonexistent/nats.conf"}, "nonexistent/nats.conf"},
 		{[]string{"-js"}, "JetStream is not supported"},
 		{[]string{"--tls"}, "TLS is not supported"},
 		{[]string{"--routes", "nats://x:6222"}, "clustering is not supported"},
 	}
 	for _, tt := range tests {
-		_, err := Parse(tt.args, io.Discard)
+		_, err := Parse(tt.args)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: err = %v, want it to mention %q", tt.args, err, tt.want)
 		}
 	}
 }
 
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int{"1024": 1024, "1KB": 1024, "64kb": 64 << 10, "1MB": 1 << 20, "1m": 1 << 20, "2G": 2 << 30, "512B": 512} {
-		if got, err := ParseSize(in); err != nil || got != want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
+func TestConfigFileAndFlagOverride(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nats.conf")
+	os.WriteFile(path, []byte("port: 4999\nserver_name: from-file\nmax_payload: 64KB\ndebug: true\nmystery: 1\n"), 0o600)
+	cfg, err := Parse([]string{"-c", path, "-p", "5000"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, in := range []string{"", "x", "-1", "1.5MB", "1TB", "99999999999GB"} {
-		if _, err := ParseSize(in); err == nil {
-			t.Errorf("ParseSize(%q) accepted", in)
-		}
+	if cfg.Opts.Port != 5000 || cfg.Opts.ServerName != "from-file" || cfg.Opts.MaxPayload != 64<<10 || !cfg.Debug {
+		t.Errorf("flags over file: %+v", cfg)
+	}
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], `nats.conf:5:1: unknown option "mystery"`) {
+		t.Errorf("warnings %v", cfg.Warnings)
 	}
 }

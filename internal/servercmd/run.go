@@ -71,56 +71,55 @@ const shutdownTimeout = 30 * time.Second
 // Main runs `starling server` with args until a stop signal or ctx ends,
 // and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg, err := Parse(args, stderr)
-	if err != nil {
+	fail := func(err error) int {
 		fmt.Fprintf(stderr, "starling server: %v\n", err)
 		if errors.Is(err, errUsage) {
 			fmt.Fprintln(stderr, "Run 'starling server --help' for the options.")
 		}
 		return 1
 	}
-	if cfg.Help {
+	cfg, err := Parse(args)
+	if err != nil {
+		return fail(err)
+	}
+	switch {
+	case cfg.Help:
 		fmt.Fprint(stdout, Usage)
 		return 0
-	}
-	if cfg.Version {
+	case cfg.Version:
 		fmt.Fprintf(stdout, "starling: v%s\n", core.Version)
 		return 0
-	}
-	if cfg.Signal != "" {
+	case cfg.Signal != "":
 		if err := sendSignal(cfg.Signal); err != nil {
-			fmt.Fprintf(stderr, "starling server: %v\n", err)
-			return 1
+			return fail(err)
 		}
 		return 0
+	case cfg.Check:
+		return check(cfg, stderr)
 	}
-	logOut := stderr
-	if cfg.LogFile != "" {
-		f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-		if err != nil {
-			fmt.Fprintf(stderr, "starling server: open log file: %v\n", err)
-			return 1
-		}
-		defer f.Close()
-		logOut = f
+
+	logs, err := newLogging(cfg, stderr)
+	if err != nil {
+		return fail(err)
 	}
-	log := newLogger(logOut, cfg)
+	defer logs.close()
+	log := logs.logger
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration: " + w)
+	}
 	cfg.Opts.Logger = log
 	srv, err := server.New(&cfg.Opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "starling server: %v\n", err)
-		return 1
+		return fail(err)
 	}
 	if cfg.PidFile != "" {
 		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
-			fmt.Fprintf(stderr, "starling server: write pid file: %v\n", err)
-			return 1
+			return fail(fmt.Errorf("write pid file: %w", err))
 		}
 		defer os.Remove(cfg.PidFile)
 	}
 	if err := srv.Start(); err != nil {
-		fmt.Fprintf(stderr, "starling server: %v\n", err)
-		return 1
+		return fail(err)
 	}
 	stopProfile := startProfiler(cfg.Profile, log)
 	defer stopProfile()
@@ -128,7 +127,6 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
-	h := &signalHandler{log: log}
 	lameDuck := make(chan error, 1)
 	inLameDuck := false
 	for {
@@ -156,11 +154,55 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 					inLameDuck = true
 					go func() { lameDuck <- srv.LameDuck(context.Background()) }()
 				}
-			default:
-				h.handle(sig)
+			case syscall.SIGUSR1:
+				if err := logs.reopen(); err != nil {
+					log.Error("reopen log file", "err", err)
+				}
+			case syscall.SIGHUP:
+				if err := reload(args, srv, logs); err != nil {
+					log.Error("configuration reload failed; nothing changed", "err", err)
+				}
 			}
 		}
 	}
+}
+
+// check implements -t: parse and validate the configuration file, as
+// nginx -t and nats-server -t do, without starting anything.
+func check(cfg *Config, stderr io.Writer) int {
+	if cfg.ConfigFile == "" {
+		fmt.Fprintln(stderr, "starling server: must specify [-c, --config] option to check configuration file syntax")
+		return 1
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stderr, "starling server: warning: %s\n", w)
+	}
+	if _, err := server.New(&cfg.Opts); err != nil {
+		fmt.Fprintf(stderr, "starling server: %s: %v\n", cfg.ConfigFile, err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "starling server: configuration file %s is valid\n", cfg.ConfigFile)
+	return 0
+}
+
+// reload re-reads the command line and configuration file and applies
+// them: logging here, everything else in the server.
+func reload(args []string, srv *server.Server, logs *logging) error {
+	cfg, err := Parse(args)
+	if err != nil {
+		return err
+	}
+	if cfg.ConfigFile == "" {
+		return errors.New("no configuration file to reload (start with -c)")
+	}
+	for _, w := range cfg.Warnings {
+		logs.logger.Warn("configuration: " + w)
+	}
+	cfg.Opts.Logger = logs.logger
+	if err := srv.Reload(&cfg.Opts); err != nil {
+		return err
+	}
+	return logs.apply(cfg)
 }
 
 func shutdown(srv *server.Server, log *slog.Logger, why string) int {
@@ -172,36 +214,6 @@ func shutdown(srv *server.Server, log *slog.Logger, why string) int {
 		return 1
 	}
 	return 0
-}
-
-func newLogger(w io.Writer, cfg *Config) *slog.Logger {
-	level := slog.LevelInfo
-	if cfg.Debug {
-		level = slog.LevelDebug
-	}
-	if cfg.Trace {
-		level = core.LevelTrace
-	}
-	opts := &slog.HandlerOptions{
-		Level: level,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) > 0 {
-				return a
-			}
-			switch a.Key {
-			case slog.TimeKey:
-				if !cfg.LogTime {
-					return slog.Attr{}
-				}
-			case slog.LevelKey:
-				if l, ok := a.Value.Any().(slog.Level); ok && l == core.LevelTrace {
-					return slog.String(slog.LevelKey, "TRACE")
-				}
-			}
-			return a
-		},
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // startProfiler serves net/http/pprof on loopback when port is set.
@@ -223,13 +235,4 @@ func startProfiler(port int, log *slog.Logger) func() {
 	}()
 	log.Info("profiling listening", "addr", "http://"+hs.Addr+"/debug/pprof/")
 	return func() { _ = hs.Close() }
-}
-
-// signalHandler acts on reload (HUP) and log reopen (USR1).
-type signalHandler struct {
-	log *slog.Logger
-}
-
-func (h *signalHandler) handle(sig os.Signal) {
-	h.log.Warn("signal not supported yet; ignored", "signal", sig.String())
 }
