@@ -2,6 +2,8 @@ package test
 
 import (
 	"encoding/json"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"io"
 	"net/http"
 	"strings"
@@ -250,4 +252,84 @@ func TestHealthz(t *testing.T) {
 func itoa(n uint64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+func TestRoutezAccountz(t *testing.T) {
+	s := monitored(t)
+	connect(t, s).SubscribeSync("x")
+	var rz struct {
+		ID        string `json:"server_id"`
+		NumRoutes int    `json:"num_routes"`
+		Routes    []any  `json:"routes"`
+	}
+	getJSON(t, s.MonitorURL()+"/routez", &rz)
+	if rz.ID != s.ID() || rz.NumRoutes != 0 || rz.Routes == nil {
+		t.Errorf("routez %+v", rz)
+	}
+	var az struct {
+		Accounts []string `json:"accounts"`
+		Detail   *struct {
+			Name    string `json:"account_name"`
+			Clients int    `json:"client_connections"`
+			Subs    int    `json:"subscriptions"`
+		} `json:"account_detail"`
+	}
+	getJSON(t, s.MonitorURL()+"/accountz", &az)
+	if len(az.Accounts) != 1 || az.Accounts[0] != "$G" {
+		t.Errorf("accountz %+v", az)
+	}
+	eventually(t, 5*time.Second, func() bool {
+		getJSON(t, s.MonitorURL()+"/accountz?acc=$G", &az)
+		return az.Detail != nil && az.Detail.Clients == 1 && az.Detail.Subs == 1
+	}, "account detail")
+	if body, status := get(t, s.MonitorURL()+"/accountz?acc=nope"); status != 400 || body != "Account nope does not exist" {
+		t.Errorf("unknown account: %d %q", status, body)
+	}
+}
+
+// TestMetrics scrapes /metrics and reads it with Prometheus's own parser.
+func TestMetrics(t *testing.T) {
+	s := monitored(t)
+	nc := connect(t, s)
+	sub, _ := nc.SubscribeSync("m")
+	for i := 0; i < 3; i++ {
+		nc.Publish("m", []byte("abc"))
+	}
+	for i := 0; i < 3; i++ {
+		sub.NextMsg(2 * time.Second)
+	}
+	body, status := get(t, s.MonitorURL()+"/metrics")
+	if status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := p.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("prometheus parser: %v", err)
+	}
+	value := func(name string) float64 {
+		f, ok := families[name]
+		if !ok || len(f.Metric) == 0 {
+			t.Fatalf("no metric %s", name)
+		}
+		m := f.Metric[0]
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue()
+		case m.Gauge != nil:
+			return m.Gauge.GetValue()
+		}
+		return -1
+	}
+	for name, want := range map[string]float64{
+		"starling_connections": 1, "starling_subscriptions": 1, "starling_in_messages_total": 3,
+		"starling_out_messages_total": 3, "starling_in_bytes_total": 9, "starling_slow_consumers_total": 0,
+	} {
+		if got := value(name); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	if _, ok := families["go_goroutines"]; !ok {
+		t.Error("no Go runtime metrics")
+	}
 }

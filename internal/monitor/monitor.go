@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
+	"github.com/starling-mq/starling/internal/metrics"
 )
 
 // Server is the monitoring HTTP listener.
@@ -44,6 +45,14 @@ func New(cs *core.Server, log *slog.Logger) *Server {
 	mux.HandleFunc("/subsz", m.handleSubsz)
 	mux.HandleFunc("/subscriptionsz", m.handleSubsz)
 	mux.HandleFunc("/healthz", m.handleHealthz)
+	mux.HandleFunc("/routez", m.handleRoutez)
+	mux.HandleFunc("/accountz", m.handleAccountz)
+	// Prometheus, built in: nats-server needs a separate exporter for this.
+	metricsHandler := metrics.NewHandler(cs)
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		m.count("/metrics")
+		metricsHandler.ServeHTTP(w, r)
+	})
 	m.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,

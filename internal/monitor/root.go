@@ -12,6 +12,9 @@ var rootLinks = []struct{ path, title string }{
 	{"varz", "General"},
 	{"connz", "Connections"},
 	{"subsz", "Subscriptions"},
+	{"accountz", "Accounts"},
+	{"routez", "Routes"},
+	{"metrics", "Prometheus metrics"},
 	{"healthz", "Health Probe"},
 }
 
