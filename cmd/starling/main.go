@@ -28,6 +28,8 @@ Usage:
   starling req <subject> [body]   Send a request and print the reply
   starling reply <subject> [body] Answer requests
   starling bench <subject>        Measure throughput and latency
+  starling passwd                 Print a bcrypt hash of a password
+  starling nkey gen user          Generate an NKey pair
   starling --version              Show the version
 
 Options starting with '-' and no command run the server, as nats-server does.

@@ -27,6 +27,8 @@ var commands = []command{
 	{"req", "Send a request and print the replies", runReq},
 	{"reply", "Answer requests", runReply},
 	{"bench", "Measure throughput and latency", runBench},
+	{"passwd", "Print a bcrypt hash of a password", runPasswd},
+	{"nkey", "Generate NKey pairs", runNkey},
 }
 
 // Names lists the client subcommands, in the order of the usage text.
