@@ -2,7 +2,9 @@ package test
 
 import (
 	"errors"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,4 +209,47 @@ func TestConnzAuthorizedUser(t *testing.T) {
 	if strings.Contains(body, "authorized_user") {
 		t.Error("authorized_user shown without auth=1")
 	}
+}
+
+// TestTraceRedactsSecrets: with protocol tracing on, the CONNECT line is
+// logged without the password or token.
+func TestTraceRedactsSecrets(t *testing.T) {
+	var logs lockedBuffer
+	s := startServer(t, func(o *serverOptions) {
+		o.Username, o.Password = "alice", "hunter2-secret"
+		o.Trace = true
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug - 4}))
+	})
+	nc := connect(t, s, nats.UserInfo("alice", "hunter2-secret"))
+	nc.Flush()
+	nc.Close()
+	if _, err := nats.Connect(s.ClientURL(), nats.UserInfo("alice", "wrong-secret-pw"), nats.MaxReconnects(0)); err == nil {
+		t.Fatal("bad password accepted")
+	}
+	out := logs.String()
+	if !strings.Contains(out, "op=CONNECT") {
+		t.Fatalf("no CONNECT trace:\n%s", out)
+	}
+	for _, secret := range []string{"hunter2-secret", "wrong-secret-pw"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%q in logs:\n%s", secret, out)
+		}
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -42,3 +42,43 @@ func TestLameDuck(t *testing.T) {
 		t.Error("connected during lame duck")
 	}
 }
+
+// TestLameDuckMovesClients: a client that knows two servers moves to the
+// other one when its server enters lame-duck mode, and keeps its
+// subscription.
+func TestLameDuckMovesClients(t *testing.T) {
+	a := startServer(t, func(o *serverOptions) {
+		o.LameDuckDuration = 300 * time.Millisecond
+		o.LameDuckGracePeriod = 50 * time.Millisecond
+	})
+	b := startServer(t)
+	moved := make(chan string, 1)
+	nc, err := nats.Connect(a.ClientURL()+","+b.ClientURL(), nats.DontRandomize(),
+		nats.ReconnectWait(20*time.Millisecond),
+		nats.ReconnectHandler(func(nc *nats.Conn) { moved <- nc.ConnectedUrl() }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if nc.ConnectedUrl() != a.ClientURL() {
+		t.Fatalf("connected to %s first", nc.ConnectedUrl())
+	}
+	sub, _ := nc.SubscribeSync("still.here")
+	nc.Flush()
+	if err := a.LameDuck(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case url := <-moved:
+		if url != b.ClientURL() {
+			t.Fatalf("moved to %s", url)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("client did not move")
+	}
+	other := connect(t, b)
+	other.Publish("still.here", []byte("x"))
+	if _, err := sub.NextMsg(5 * time.Second); err != nil {
+		t.Fatalf("subscription lost in the move: %v", err)
+	}
+}

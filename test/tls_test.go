@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"crypto/x509/pkix"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +145,23 @@ func TestTLSVerifyAndMap(t *testing.T) {
 	}
 	if _, err := nats.Connect(s.ClientURL(), nats.Secure(f.clientConf(stranger)), nats.MaxReconnects(0)); !errors.Is(err, nats.ErrAuthorization) {
 		t.Errorf("unmapped certificate: %v", err)
+	}
+}
+
+func TestHTTPSMonitoring(t *testing.T) {
+	f := newTLSFixture(t, false)
+	s := startServer(t, func(o *serverOptions) { o.TLSConfig = f.serverConf; o.HTTPSPort = server.RandomPort })
+	if s.MonitorURL() != "" {
+		t.Errorf("plain HTTP monitoring started without http_port")
+	}
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: f.clientConf(nil)}}
+	resp, err := c.Get(s.MonitorTLSURL() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(body) != `{"status":"ok"}` {
+		t.Fatalf("https healthz: %d %s", resp.StatusCode, body)
 	}
 }
