@@ -29,6 +29,10 @@ Server Options:
         --server_name <server_name>  Server name (default: auto)
     -P, --pid <file>                 File to store PID
     -m, --http_port <port>           Use port for http monitoring
+    -c, --config <file>              Configuration file (nats-server format)
+    -t                               Test configuration and exit
+    -sl,--signal <signal>=<pid>      Send signal to a starling server (ldm, stop, quit, term, reopen, reload)
+                                     <pid> can be a PID or the path to a PID file
 
 Logging Options:
     -l, --log <file>                 File to redirect log output
@@ -60,8 +64,12 @@ Common Options:
     -h, --help                       Show this message
     -v, --version                    Show version
 
-Configuration files, TLS, clustering and JetStream flags are recognised and
-refused with a clear message until Starling supports them.
+Flags override the configuration file. TLS, users and permissions are set in
+the file. Clustering and JetStream flags are recognised and refused with a
+clear message until Starling supports them.
+
+Signals: INT and TERM stop (TERM waits during lame duck), HUP reloads the
+configuration, USR1 reopens the log file, USR2 enters lame-duck mode.
 `
 
 // shutdownTimeout bounds how long SIGINT/SIGTERM waits for clients to be
