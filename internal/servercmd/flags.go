@@ -4,11 +4,14 @@
 package servercmd
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"time"
 
 	"github.com/starling-mq/starling/internal/conf"
@@ -34,6 +37,14 @@ type Config struct {
 	Profile      int    // pprof HTTP port, 0 = off
 	Version      bool
 	Help         bool
+
+	// TLS from flags (nats-server's --tls, --tlscert, --tlskey,
+	// --tlsverify, --tlscacert); they replace a tls block from the file.
+	TLS       bool
+	TLSCert   string
+	TLSKey    string
+	TLSVerify bool
+	TLSCACert string
 }
 
 // errUsage marks flag errors, for which the usage text is worth showing.
@@ -47,7 +58,6 @@ var unsupported = map[string]string{
 	"s": "syslog", "syslog": "syslog", "r": "remote syslog", "remote_syslog": "remote syslog",
 	"log_size_limit": "log rotation", "max_traced_msg_len": "trace truncation",
 	"js": "JetStream", "jetstream": "JetStream", "sd": "JetStream", "store_dir": "JetStream",
-	"tls": "TLS", "tlscert": "TLS", "tlskey": "TLS", "tlsverify": "TLS", "tlscacert": "TLS",
 	"routes": "clustering", "cluster": "clustering", "cluster_name": "clustering",
 	"cluster_listen": "clustering", "cluster_advertise": "clustering", "no_advertise": "clustering",
 	"connect_retries": "clustering", "client_advertise": "client advertise", "ports_file_dir": "ports files",
@@ -55,7 +65,7 @@ var unsupported = map[string]string{
 
 // boolFlags among the unsupported ones take no value.
 var unsupportedBool = map[string]bool{
-	"s": true, "syslog": true, "js": true, "jetstream": true, "tls": true,
+	"s": true, "syslog": true, "js": true, "jetstream": true,
 	"tlsverify": true, "no_advertise": true,
 }
 
@@ -81,6 +91,9 @@ func Parse(args []string) (*Config, error) {
 		return nil, err
 	}
 	cfg.Opts.Trace = cfg.Trace
+	if err := cfg.tlsFromFlags(); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -141,6 +154,11 @@ func parseInto(cfg *Config, args []string) error {
 	boolean(&cfg.Trace, "V", "trace", "VV")
 	var dv bool
 	boolean(&dv, "DV", "DVV")
+	boolean(&cfg.TLS, "tls")
+	str(&cfg.TLSCert, "tlscert")
+	str(&cfg.TLSKey, "tlskey")
+	boolean(&cfg.TLSVerify, "tlsverify")
+	str(&cfg.TLSCACert, "tlscacert")
 	str(&o.Username, "user")
 	str(&o.Password, "pass")
 	str(&o.Authorization, "auth")
@@ -213,5 +231,35 @@ func (s *sizeValue) Set(v string) error {
 		return fmt.Errorf("size %q out of range", v)
 	}
 	*s = sizeValue(n)
+	return nil
+}
+
+// tlsFromFlags builds the TLS configuration the TLS flags ask for.
+func (cfg *Config) tlsFromFlags() error {
+	if !cfg.TLS && !cfg.TLSVerify && cfg.TLSCert == "" && cfg.TLSKey == "" && cfg.TLSCACert == "" {
+		return nil
+	}
+	if cfg.TLSCert == "" || cfg.TLSKey == "" {
+		return fmt.Errorf("%w: TLS needs --tlscert and --tlskey", errUsage)
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return fmt.Errorf("load TLS certificate: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.TLSCACert != "" {
+		pem, err := os.ReadFile(cfg.TLSCACert)
+		if err != nil {
+			return fmt.Errorf("read TLS CA: %w", err)
+		}
+		tc.ClientCAs = x509.NewCertPool()
+		if !tc.ClientCAs.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("no certificate in %s", cfg.TLSCACert)
+		}
+	}
+	if cfg.TLSVerify {
+		tc.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	cfg.Opts.TLSConfig = tc
 	return nil
 }

@@ -59,7 +59,8 @@ func TestParseFlagErrors(t *testing.T) {
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-c", "/nonexistent/nats.conf"}, "nonexistent/nats.conf"},
 		{[]string{"-js"}, "JetStream is not supported"},
-		{[]string{"--tls"}, "TLS is not supported"},
+		{[]string{"--tls"}, "TLS needs --tlscert and --tlskey"},
+		{[]string{"--tlscert", "/nonexistent.pem", "--tlskey", "/nonexistent.key"}, "load TLS certificate"},
 		{[]string{"--routes", "nats://x:6222"}, "clustering is not supported"},
 	}
 	for _, tt := range tests {

@@ -41,6 +41,13 @@ Logging Options:
     -V, --trace                      Trace the raw protocol
     -DV                              Debug and trace
 
+TLS Options:
+        --tls                        Enable TLS, do not verify clients
+        --tlscert <file>             Server certificate file
+        --tlskey <file>              Private key for server certificate
+        --tlsverify                  Enable TLS, verify client certificates
+        --tlscacert <file>           Client certificate CA for verification
+
 Authorization Options:
         --user <user>                User required for connections
         --pass <password>            Password required for connections
@@ -64,8 +71,8 @@ Common Options:
     -h, --help                       Show this message
     -v, --version                    Show version
 
-Flags override the configuration file. TLS, users and permissions are set in
-the file. Clustering and JetStream flags are recognised and refused with a
+Flags override the configuration file. Users and permissions are set in the
+file. Clustering and JetStream flags are recognised and refused with a
 clear message until Starling supports them.
 
 Signals: INT and TERM stop (TERM waits during lame duck), HUP reloads the
