@@ -1,0 +1,162 @@
+// Package store keeps the messages of one stream: an append-only log with a
+// sequence index and a per-subject index, behind a small interface with a
+// memory and a file implementation. It knows nothing of JetStream's API or
+// limits policy: the stream layer decides what to delete and calls Delete
+// or Purge; the store makes those cheap and durable.
+//
+// Durability contract: Append writes a message and returns its sequence at
+// once; Durable registers a callback that runs when every message up to a
+// sequence is on stable storage. A publish is acknowledged from that
+// callback, so concurrent publishers share one fsync (group commit) and an
+// acknowledged message survives power loss.
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// Errors a store returns. Callers compare with errors.Is.
+var (
+	// ErrNotFound: no message at that sequence (never stored, deleted,
+	// purged, or past the end).
+	ErrNotFound = errors.New("store: message not found")
+	// ErrCorrupt: the record failed its checksum. It is never served; the
+	// sequence counts as lost.
+	ErrCorrupt = errors.New("store: message corrupt")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("store: closed")
+	// ErrFull: a storage limit of the store itself (not the stream's
+	// limits) was reached, e.g. the disk is full.
+	ErrFull = errors.New("store: storage full")
+)
+
+// Msg is one stored message. Header and Data may share one allocation;
+// callers must not modify them.
+type Msg struct {
+	Seq     uint64
+	Time    int64 // unix nanoseconds, as given to Append
+	Subject string
+	Header  []byte // nil when the message has no headers
+	Data    []byte
+	// TTL is a per-message time to live in nanoseconds (0 = none); the
+	// stream layer expires such messages.
+	TTL int64
+}
+
+// Byte accounting. A message counts toward byte limits and stream state
+// with its subject, header and payload plus a per-record overhead, which
+// differs by storage type exactly as in nats-server, so that "bytes" in
+// stream info and max_bytes behave the same for the same messages.
+
+// FileMsgSize is a message's size in a file store: length, sequence, time
+// and subject length fields and a checksum, plus a header length field when
+// there are headers.
+func FileMsgSize(subject string, hdr, data []byte) uint64 {
+	if len(hdr) == 0 {
+		return uint64(30 + len(subject) + len(data))
+	}
+	return uint64(34 + len(subject) + len(hdr) + len(data))
+}
+
+// MemMsgSize is a message's size in a memory store: sequence and time.
+func MemMsgSize(subject string, hdr, data []byte) uint64 {
+	return uint64(16 + len(subject) + len(hdr) + len(data))
+}
+
+// State is a point-in-time summary of a store.
+type State struct {
+	Msgs        uint64
+	Bytes       uint64
+	FirstSeq    uint64 // 0 when empty and nothing was ever stored
+	FirstTime   time.Time
+	LastSeq     uint64
+	LastTime    time.Time
+	NumSubjects int
+	NumDeleted  int // interior deletes: sequences between FirstSeq and LastSeq not present
+	// Lost counts messages found corrupt at recovery or on read.
+	Lost LostData
+}
+
+// LostData names messages the store could not return intact.
+type LostData struct {
+	Msgs  []uint64
+	Bytes uint64
+}
+
+// SubjectState is one subject's messages.
+type SubjectState struct {
+	Msgs  uint64
+	First uint64
+	Last  uint64
+}
+
+// PurgeRequest selects what Purge removes. The zero value removes
+// everything.
+type PurgeRequest struct {
+	// Subject limits the purge to subjects matching it (wildcards allowed);
+	// empty means all subjects.
+	Subject string
+	// Seq, when set, removes only messages with sequence < Seq.
+	Seq uint64
+	// Keep, when set, keeps the newest Keep messages (of Subject, if set).
+	Keep uint64
+}
+
+// Store is one stream's message storage. Implementations are safe for
+// concurrent use.
+type Store interface {
+	// Append stores a message under the next sequence. ts is its time in
+	// unix nanoseconds. The message is not necessarily durable yet: see
+	// Durable.
+	Append(subject string, hdr, data []byte, ts int64, ttl int64) (seq uint64, err error)
+	// Skip advances the sequence without storing a message, as if one had
+	// been stored and deleted (mirrors and first_seq need this). It returns
+	// the skipped sequence.
+	Skip() (seq uint64, err error)
+	// Durable calls fn once every message up to and including seq is on
+	// stable storage, or with an error if that cannot happen. fn may run
+	// before Durable returns, and runs on a goroutine of the store's: it
+	// must not block.
+	Durable(seq uint64, fn func(error))
+	// Sync flushes and syncs everything appended so far.
+	Sync() error
+
+	// Load returns the message at seq.
+	Load(seq uint64) (*Msg, error)
+	// LoadNext returns the first message with sequence >= start whose
+	// subject matches filter (wildcards allowed; "" or ">" match all).
+	LoadNext(filter string, start uint64) (*Msg, error)
+	// LoadLast returns the last message whose subject matches filter.
+	LoadLast(filter string) (*Msg, error)
+	// LoadPrev returns the last message with sequence <= start matching
+	// filter.
+	LoadPrev(filter string, start uint64) (*Msg, error)
+
+	// Delete removes the message at seq; with erase its bytes are also
+	// overwritten on disk. It reports whether a message was there.
+	Delete(seq uint64, erase bool) (bool, error)
+	// Purge removes messages as the request says and returns how many.
+	Purge(req PurgeRequest) (uint64, error)
+	// Compact removes every message below seq and makes seq the first
+	// sequence, even past the last one (the next Append then gets
+	// max(seq, last+1)).
+	Compact(seq uint64) (uint64, error)
+
+	// State returns the current summary.
+	State() State
+	// SubjectsState returns per-subject counts for subjects matching filter.
+	SubjectsState(filter string) map[string]SubjectState
+	// NumPending counts messages with sequence >= start matching filter;
+	// with lastPerSubject only the last message of each subject counts.
+	NumPending(start uint64, filter string, lastPerSubject bool) uint64
+	// Deleted returns the interior deleted sequences, ascending, at most
+	// max of them (0 = no limit).
+	Deleted(max int) []uint64
+
+	// Close flushes, syncs and releases the store; later calls fail with
+	// ErrClosed.
+	Close() error
+	// Destroy closes the store and removes its data.
+	Destroy() error
+}
