@@ -40,6 +40,8 @@ type subscription struct {
 
 	delivered int64 // messages delivered so far (outbound.mu)
 	max       int64 // auto-unsubscribe after this many; 0 = none (outbound.mu)
+
+	handler MsgHandler // set for subscriptions of in-process services
 }
 
 // client is one connection. Fields under "read loop" are touched only by

@@ -34,6 +34,14 @@ func (c *client) processPub(cmd *proto.Cmd) {
 	if c.verbose.Load() {
 		c.queue(proto.OKLine)
 	}
+	if !c.route(cmd) && len(cmd.Reply) > 0 && c.noResponders.Load() {
+		c.sendNoResponders(cmd.Reply)
+	}
+}
+
+// route delivers a message to every matching subscription (one member per
+// queue group) and reports whether anyone took it.
+func (c *client) route(cmd *proto.Cmd) bool {
 	r := c.match(cmd.Subject)
 	delivered := false
 	for _, sub := range r.Plain {
@@ -46,9 +54,7 @@ func (c *client) processPub(cmd *proto.Cmd) {
 			delivered = true
 		}
 	}
-	if !delivered && len(cmd.Reply) > 0 && c.noResponders.Load() {
-		c.sendNoResponders(cmd.Reply)
-	}
+	return delivered
 }
 
 // match returns the subscriptions for subj, from this connection's own
@@ -105,6 +111,9 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 	rc := sub.client
 	if rc == c && !c.echo.Load() {
 		return false
+	}
+	if sub.handler != nil {
+		return c.deliverInternal(sub, cmd)
 	}
 	perms := rc.perms.Load()
 	if perms != nil && !perms.DeliverAllowed(bytesToString(cmd.Subject), sub.queue) {

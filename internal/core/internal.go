@@ -1,0 +1,158 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/starling-mq/starling/internal/proto"
+	"github.com/starling-mq/starling/internal/subject"
+)
+
+// Msg is a message delivered to an in-process service. Its slices alias
+// the publisher's read buffer and are valid only during the handler call:
+// a handler that keeps anything copies it.
+type Msg struct {
+	Subject []byte
+	Reply   []byte
+	Header  []byte // nil without headers
+	Data    []byte
+	// Client identifies the publishing connection (0 for in-process
+	// publishers), for logs.
+	Client uint64
+}
+
+// MsgHandler receives messages for an in-process subscription. It runs on
+// the publisher's goroutine, so it must be quick and must not block: hand
+// real work to a goroutine of your own through a bounded queue.
+type MsgHandler func(m *Msg)
+
+// InternalClient lets an in-process service (the JetStream API, a stream)
+// subscribe and publish like a connection without a socket. Publish may be
+// called from any goroutine.
+type InternalClient struct {
+	c    *client
+	mu   sync.Mutex // serializes Publish: c's producer state is single-owner
+	buf  []byte
+	cmd  proto.Cmd
+	sids atomic.Uint64
+	size [20]byte
+	hsz  [20]byte
+}
+
+// ErrInternalClosed is returned by an InternalClient after Close.
+var ErrInternalClosed = errors.New("starling: internal client closed")
+
+// NewInternalClient creates an in-process client named for logs.
+func (s *Server) NewInternalClient(name string) *InternalClient {
+	c := &client{
+		srv:   s,
+		cid:   s.nextCID.Add(1),
+		subs:  map[string]*subscription{},
+		start: time.Now(),
+		cache: map[string]*subject.Result[*subscription]{},
+	}
+	c.echo.Store(true)
+	c.headers.Store(true)
+	c.out.init(s.getOpts().MaxPending)
+	c.log = s.log.With("internal", name)
+	return &InternalClient{c: c}
+}
+
+// Subscribe registers handler for subject (wildcards allowed), in queue
+// group queue when not empty.
+func (ic *InternalClient) Subscribe(subj, queue string, handler MsgHandler) (*Subscription, error) {
+	c := ic.c
+	if c.closing.Load() {
+		return nil, ErrInternalClosed
+	}
+	sid := strconv.FormatUint(ic.sids.Add(1), 10)
+	sub := &subscription{client: c, subject: subj, queue: queue, sid: []byte(sid), handler: handler}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.subs == nil {
+		return nil, ErrInternalClosed
+	}
+	if err := c.srv.sublist.Insert(subj, queue, sub); err != nil {
+		return nil, fmt.Errorf("subscribe %q: %w", subj, err)
+	}
+	c.subs[sid] = sub
+	return &Subscription{sub: sub}, nil
+}
+
+// Subscription is an in-process subscription.
+type Subscription struct{ sub *subscription }
+
+// Unsubscribe removes the subscription.
+func (s *Subscription) Unsubscribe() { s.sub.client.removeSub(s.sub) }
+
+// Publish routes a message as if a client had published it. hdr is a
+// complete header block ("NATS/1.0\r\n...\r\n\r\n") or nil. It reports
+// whether any subscriber took the message.
+func (ic *InternalClient) Publish(subj, reply string, hdr, data []byte) (bool, error) {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	c := ic.c
+	if c.closing.Load() {
+		return false, ErrInternalClosed
+	}
+	ic.buf = append(append(append(ic.buf[:0], hdr...), data...), '\r', '\n')
+	size := len(hdr) + len(data)
+	ic.cmd = proto.Cmd{
+		Op:      proto.OpPub,
+		Subject: []byte(subj),
+		Reply:   []byte(reply),
+		HdrLen:  len(hdr),
+		Size:    size,
+		Msg:     ic.buf,
+		SizeArg: strconv.AppendInt(ic.size[:0], int64(size), 10),
+	}
+	if len(reply) == 0 {
+		ic.cmd.Reply = nil
+	}
+	if len(hdr) > 0 {
+		ic.cmd.Op = proto.OpHPub
+		ic.cmd.HdrArg = strconv.AppendInt(ic.hsz[:0], int64(len(hdr)), 10)
+	}
+	delivered := c.route(&ic.cmd)
+	// No stall here: in-process publishers (acks, API replies) must not
+	// wait on a slow client.
+	c.stall = nil
+	c.endBatch()
+	// The buffer may be large (a big reply); do not keep it forever.
+	if cap(ic.buf) > 64*1024 {
+		ic.buf = nil
+	}
+	return delivered, nil
+}
+
+// Close removes every subscription of the client.
+func (ic *InternalClient) Close() {
+	c := ic.c
+	if !c.closing.CompareAndSwap(false, true) {
+		return
+	}
+	c.mu.Lock()
+	subs := c.subs
+	c.subs = nil
+	c.mu.Unlock()
+	for _, sub := range subs {
+		c.srv.sublist.Remove(sub.subject, sub.queue, sub)
+	}
+}
+
+// deliverInternal hands a message to an in-process subscription.
+func (c *client) deliverInternal(sub *subscription, cmd *proto.Cmd) bool {
+	if sub.client.closing.Load() {
+		return false
+	}
+	m := Msg{Subject: cmd.Subject, Reply: cmd.Reply, Data: cmd.Payload(), Client: c.cid}
+	if cmd.HdrLen > 0 {
+		m.Header = cmd.Header()
+	}
+	sub.handler(&m)
+	return true
+}
