@@ -165,6 +165,10 @@ func (d *decoder) top(e conf.Entry) {
 		o.LameDuckGracePeriod = d.durationString(v, key)
 	case "no_header_support":
 		o.NoHeaderSupport = d.boolean(v)
+	case "jetstream":
+		d.jetstream(v)
+	case "store_dir":
+		o.StoreDir = d.str(v)
 	case "authorization":
 		d.authorization(v)
 	case "no_auth_user":

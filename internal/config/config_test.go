@@ -160,6 +160,14 @@ func TestForms(t *testing.T) {
 		{"debug: true\ntrace: true\nlogtime: false", func(c *Config) bool {
 			return c.Process.Debug && c.Process.Trace && !c.Process.LogTime
 		}},
+		{"jetstream: enabled", func(c *Config) bool { return c.Opts.JetStream }},
+		{"jetstream { store_dir: \"/data/js\", max_mem: \"1G\", max_file: 10GB, sync_interval: always }", func(c *Config) bool {
+			o := c.Opts
+			return o.JetStream && o.StoreDir == "/data/js" && o.JetStreamMaxMemory == 1<<30 && o.JetStreamMaxStore == 10<<30 && o.SyncInterval == 0
+		}},
+		{"jetstream { sync_interval: \"2m\" }", func(c *Config) bool {
+			return c.Opts.SyncInterval == 2*time.Minute && len(c.Warnings) == 1 && strings.Contains(c.Warnings[0], "can be lost")
+		}},
 		{"some_future_option: 1", func(c *Config) bool {
 			return len(c.Warnings) == 1 && strings.Contains(c.Warnings[0], `nats.conf:1:1: unknown option "some_future_option" ignored`)
 		}},
@@ -187,7 +195,8 @@ func TestErrorsHavePositions(t *testing.T) {
 		{"authorization { token: a, user: b }", "can not have a token and a user/password"},
 		{"authorization { users: [ {user: a, permissions: {publish: {allw: x}}} ] }", `unknown field "allw"`},
 		{"authorization { users: [ {user: a, permissions: {publish: \"a..b\"}} ] }", "a..b"},
-		{"jetstream {}", "nats.conf:1:1: jetstream: JetStream is not supported by this version of Starling yet"},
+		{"jetstream { store_dir: a, store: b }", "duplicate 'store_dir'"},
+		{"jetstream: maybe", "expected 'enabled' or 'disabled'"},
 		{"cluster { port: 6222 }", "clustering is not supported"},
 		{"accounts { A {} }", "accounts is not supported"},
 		{"tls { cert_file: \"/nonexistent.pem\", key_file: \"/nonexistent.key\" }", "error loading tls certificate"},

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/starling-mq/starling/internal/auth"
@@ -62,6 +64,19 @@ type Options struct {
 	LameDuckDuration    time.Duration
 	LameDuckGracePeriod time.Duration
 
+	// JetStream: durable streams. StoreDir defaults to a directory under the
+	// OS temporary directory (see DefaultStoreDir). SyncInterval 0 means
+	// "always": a publish is acknowledged only once it is on stable storage
+	// (group commit). A positive interval syncs on a timer instead and can
+	// lose acknowledged messages on power loss. Max sizes of 0 mean no limit
+	// beyond the machine's.
+	JetStream          bool
+	StoreDir           string
+	SyncInterval       time.Duration
+	JetStreamMaxMemory int64
+	JetStreamMaxStore  int64
+	JetStreamDomain    string
+
 	// Monitoring: HTTP endpoints (/varz, /connz, ...) on HTTPHost:HTTPPort.
 	// HTTPPort 0 disables them; RandomPort picks a free port.
 	HTTPHost string
@@ -118,6 +133,9 @@ func (o *Options) SetDefaults() {
 	if o.PingMax == 0 {
 		o.PingMax = DefaultPingMax
 	}
+	if o.JetStream && o.StoreDir == "" {
+		o.StoreDir = DefaultStoreDir()
+	}
 	if o.LameDuckDuration == 0 {
 		o.LameDuckDuration = DefaultLameDuckDuration
 	}
@@ -164,6 +182,8 @@ func (o *Options) Validate() error {
 	check(o.PingMax > 0, "ping_max must be positive")
 	check(o.AuthTimeout > 0, "auth_timeout must be positive")
 	check(o.TLSTimeout > 0, "tls timeout must be positive")
+	check(o.SyncInterval >= 0, "sync_interval must not be negative")
+	check(o.JetStreamMaxMemory >= 0 && o.JetStreamMaxStore >= 0, "jetstream limits must not be negative")
 	check(o.LameDuckGracePeriod >= 0 && o.LameDuckGracePeriod < o.LameDuckDuration,
 		"lame_duck_grace_period must be shorter than lame_duck_duration")
 	check(!o.TLSMap || (o.TLSConfig != nil && o.TLSConfig.ClientAuth == tls.RequireAndVerifyClientCert),
@@ -174,4 +194,10 @@ func (o *Options) Validate() error {
 
 func (o *Options) tlsVerify() bool {
 	return o.TLSConfig != nil && o.TLSConfig.ClientAuth == tls.RequireAndVerifyClientCert
+}
+
+// DefaultStoreDir is where JetStream keeps data when no store_dir is set,
+// as nats-server uses a directory under the temporary directory.
+func DefaultStoreDir() string {
+	return filepath.Join(os.TempDir(), "starling", "jetstream")
 }

@@ -32,6 +32,8 @@ func fixedOptions(a, b *Options) []string {
 	add(a.HTTPSPort != b.HTTPSPort, "https_port")
 	add((a.TLSConfig == nil) != (b.TLSConfig == nil), "tls (turning it on or off)")
 	add(a.NoHeaderSupport != b.NoHeaderSupport, "no_header_support")
+	add(a.JetStream != b.JetStream, "jetstream")
+	add(a.StoreDir != b.StoreDir, "store_dir")
 	sort.Strings(changed)
 	return changed
 }

@@ -236,6 +236,8 @@ func (s *Server) info(cid uint64, clientIP string) proto.Info {
 		TLSRequired:  s.getOpts().TLSConfig != nil,
 		TLSVerify:    s.getOpts().tlsVerify(),
 		MaxPayload:   int32(s.getOpts().MaxPayload),
+		JetStream:    s.getOpts().JetStream,
+		Domain:       s.getOpts().JetStreamDomain,
 		ClientID:     cid,
 		ClientIP:     clientIP,
 	}

@@ -57,7 +57,6 @@ var unsupported = map[string]string{
 	"ms": "HTTPS monitoring", "https_port": "HTTPS monitoring",
 	"s": "syslog", "syslog": "syslog", "r": "remote syslog", "remote_syslog": "remote syslog",
 	"log_size_limit": "log rotation", "max_traced_msg_len": "trace truncation",
-	"js": "JetStream", "jetstream": "JetStream", "sd": "JetStream", "store_dir": "JetStream",
 	"routes": "clustering", "cluster": "clustering", "cluster_name": "clustering",
 	"cluster_listen": "clustering", "cluster_advertise": "clustering", "no_advertise": "clustering",
 	"connect_retries": "clustering", "client_advertise": "client advertise", "ports_file_dir": "ports files",
@@ -65,7 +64,7 @@ var unsupported = map[string]string{
 
 // boolFlags among the unsupported ones take no value.
 var unsupportedBool = map[string]bool{
-	"s": true, "syslog": true, "js": true, "jetstream": true,
+	"s": true, "syslog": true, "js": true,
 	"tlsverify": true, "no_advertise": true,
 }
 
@@ -159,6 +158,8 @@ func parseInto(cfg *Config, args []string) error {
 	str(&cfg.TLSKey, "tlskey")
 	boolean(&cfg.TLSVerify, "tlsverify")
 	str(&cfg.TLSCACert, "tlscacert")
+	boolean(&o.JetStream, "js", "jetstream")
+	str(&o.StoreDir, "sd", "store_dir")
 	str(&o.Username, "user")
 	str(&o.Password, "pass")
 	str(&o.Authorization, "auth")

@@ -58,7 +58,6 @@ func TestParseFlagErrors(t *testing.T) {
 		{[]string{"--max_payload", "lots"}, `invalid value "lots"`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-c", "/nonexistent/nats.conf"}, "nonexistent/nats.conf"},
-		{[]string{"-js"}, "JetStream is not supported"},
 		{[]string{"--tls"}, "TLS needs --tlscert and --tlskey"},
 		{[]string{"--tlscert", "/nonexistent.pem", "--tlskey", "/nonexistent.key"}, "load TLS certificate"},
 		{[]string{"--routes", "nats://x:6222"}, "clustering is not supported"},
