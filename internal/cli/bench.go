@@ -25,6 +25,9 @@ type benchOpts struct {
 	noProgress bool
 	json       bool
 	stall      time.Duration
+	js         bool // publish to a stream and wait for acks
+	inflight   int  // acks outstanding per publisher with --js
+	jsMemory   bool // a stream the bench creates uses memory storage
 }
 
 func benchFlags(e *env, o *benchOpts) *flagSet {
@@ -47,6 +50,9 @@ func benchFlags(e *env, o *benchOpts) *flagSet {
 	f.boolVar(&o.noProgress, "no-progress", "", "do not draw the progress line on stderr")
 	f.boolVar(&o.json, "json", "", "print a JSON summary on stdout instead of the text report")
 	f.durationVar(&o.stall, "stall-timeout", "", 10*time.Second, "fail when no message moves for this long")
+	f.boolVar(&o.js, "js", "", "JetStream: publish to a stream and count acknowledged messages (a file stream on the subject is created if none exists, and deleted after)")
+	f.intVar(&o.inflight, "inflight", "", 1, "with --js: acknowledgements outstanding per publisher (1 = synchronous publish)")
+	f.boolVar(&o.jsMemory, "js-memory", "", "with --js: a stream the bench creates uses memory storage")
 	return f
 }
 
@@ -80,6 +86,20 @@ func (o *benchOpts) validate(f *flagSet) error {
 	case o.stall <= 0:
 		return usageErrorf("--stall-timeout must be greater than zero")
 	}
+	if !o.js && (f.isSet("inflight") || o.jsMemory) {
+		return usageErrorf("--inflight and --js-memory are only used with --js")
+	}
+	if o.js {
+		switch {
+		case o.request || o.subs > 0:
+			return usageErrorf("--js measures publishing only: no --sub or --request")
+		case o.pubs < 1:
+			return usageErrorf("--js needs at least one publisher (--pub)")
+		case o.inflight < 1 || o.inflight > 65536:
+			return usageErrorf("--inflight must be between 1 and 65536")
+		}
+		return nil
+	}
 	if o.request {
 		if f.isSet("sub") {
 			return usageErrorf("--sub is not used with --request; --reply sets the responders")
@@ -110,9 +130,12 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	prog := newProgress(e.stderr, e.stderrTTY && !o.noProgress)
 	var res *benchResult
-	if o.request {
+	switch {
+	case o.js:
+		res, err = runJSPubBench(ctx, o, prog)
+	case o.request:
 		res, err = runRequestBench(ctx, o, prog)
-	} else {
+	default:
 		res, err = runPubSubBench(ctx, o, prog)
 	}
 	prog.clear()
@@ -152,6 +175,10 @@ func newResult(o *benchOpts) *benchResult {
 // benchBanner is the first line of a text report, printed before the run.
 func benchBanner(o *benchOpts) string {
 	r := newResult(o)
+	if o.js {
+		return fmt.Sprintf("Starting JetStream publish benchmark [subject=%s, msgs=%s, size=%s B, pubs=%d, inflight=%d]",
+			r.subject, commaInt(int64(r.msgs)), commaInt(int64(r.size)), r.pubs, o.inflight)
+	}
 	if o.request {
 		return fmt.Sprintf("Starting request/reply benchmark [subject=%s, msgs=%s, size=%s B, requesters=%d, responders=%d]",
 			r.subject, commaInt(int64(r.msgs)), commaInt(int64(r.size)), r.pubs, r.subs)

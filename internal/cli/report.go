@@ -11,6 +11,7 @@ import (
 const (
 	scenarioPubSub  = "pubsub"
 	scenarioRequest = "request"
+	scenarioJSPub   = "jspub"
 
 	// jsonSchema names the JSON layout; bump it when a field changes meaning.
 	jsonSchema = "starling-bench/v1"
@@ -41,7 +42,7 @@ func (r *benchResult) overall() sample {
 // is always present; a group that did not run is null, so a script can
 // tell "none" from "zero".
 //
-//	scenario   "pubsub" or "request"
+//	scenario   "pubsub", "request" or "jspub" (JetStream publish, --js)
 //	msgs, size --msgs and the payload size in bytes
 //	pubs, subs publishers and subscribers; in "request" mode requesters
 //	           and the responders the bench started (--reply)
@@ -57,7 +58,7 @@ func (r *benchResult) overall() sample {
 // a client whose first and last message coincide has no interval: rate 0.
 type benchJSON struct {
 	Schema    string       `json:"schema"`
-	Scenario  string       `json:"scenario"` // "pubsub" or "request"
+	Scenario  string       `json:"scenario"` // "pubsub", "request" or "jspub"
 	Subject   string       `json:"subject"`
 	Msgs      int          `json:"msgs"`
 	Size      int          `json:"size"`
@@ -168,8 +169,11 @@ func jsonReport(r *benchResult) benchJSON {
 // Per-client rows appear when a group has more than one client.
 func textReport(r *benchResult) string {
 	title, pubLabel, subLabel := "NATS Pub/Sub stats", "Pub stats", "Sub stats"
-	if r.scenario == scenarioRequest {
+	switch r.scenario {
+	case scenarioRequest:
 		title, pubLabel, subLabel = "NATS Request/Reply stats", "Request stats", "Reply stats"
+	case scenarioJSPub:
+		pubLabel = "JetStream publish stats (acknowledged)"
 	}
 	var b strings.Builder
 	indent := ""
