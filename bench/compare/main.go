@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -39,6 +40,16 @@ func scenarios(scale float64) []scenario {
 		{"pub/sub 1:1, 1 KiB", []string{"--pub", "1", "--sub", "1", "--size", "1024", "--msgs", n(300_000)}, "throughput"},
 		{"queue group 1:3, 16 B", []string{"--pub", "1", "--sub", "3", "--queue", "q", "--size", "16", "--msgs", n(1_000_000)}, "throughput"},
 		{"request/reply, 16 B", []string{"--request", "--size", "16", "--msgs", n(20_000)}, "latency"},
+	}
+}
+
+// jsScenarios publish to a file stream and count acknowledged messages.
+func jsScenarios(scale float64) []scenario {
+	n := func(base int) string { return strconv.Itoa(max(500, int(float64(base)*scale))) }
+	return []scenario{
+		{"JetStream sync publish (1 in flight), 128 B", []string{"--js", "--inflight", "1", "--size", "128", "--msgs", n(5_000)}, "throughput"},
+		{"JetStream async publish (256 in flight), 128 B", []string{"--js", "--inflight", "256", "--size", "128", "--msgs", n(200_000)}, "throughput"},
+		{"JetStream async publish, 4 publishers x 256 in flight, 128 B", []string{"--js", "--pub", "4", "--inflight", "256", "--size", "128", "--msgs", n(200_000)}, "throughput"},
 	}
 }
 
@@ -66,6 +77,7 @@ func main() {
 	scale := flag.Float64("scale", 1, "multiply message counts (e.g. 0.1 for a quick check)")
 	only := flag.String("only", "", "run only scenarios whose name contains this")
 	rawOut := flag.String("raw", "", "also write every measurement as JSON to this file")
+	js := flag.Bool("js", false, "run the JetStream publish scenarios (both servers with JetStream on fresh store directories, at their defaults)")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -74,8 +86,21 @@ func main() {
 		{name: "nats-server"},
 	}
 	ports := []int{freePort(), freePort()}
-	servers[0].cmd = exec.Command(*starling, "server", "-a", "127.0.0.1", "-p", strconv.Itoa(ports[0]))
-	servers[1].cmd = exec.Command(*natsServer, "-a", "127.0.0.1", "-p", strconv.Itoa(ports[1]))
+	sargs := []string{"server", "-a", "127.0.0.1", "-p", strconv.Itoa(ports[0])}
+	nargs := []string{"-a", "127.0.0.1", "-p", strconv.Itoa(ports[1])}
+	all := scenarios(*scale)
+	if *js {
+		tmp, err := os.MkdirTemp("", "compare-js-")
+		if err != nil {
+			fatal("temp dir: %v", err)
+		}
+		defer os.RemoveAll(tmp)
+		sargs = append(sargs, "-js", "-sd", filepath.Join(tmp, "starling"))
+		nargs = append(nargs, "-js", "-sd", filepath.Join(tmp, "nats-server"))
+		all = jsScenarios(*scale)
+	}
+	servers[0].cmd = exec.Command(*starling, sargs...)
+	servers[1].cmd = exec.Command(*natsServer, nargs...)
 	for i, s := range servers {
 		s.url = fmt.Sprintf("nats://127.0.0.1:%d", ports[i])
 		s.cmd.Stdout, s.cmd.Stderr = io.Discard, io.Discard
@@ -94,7 +119,7 @@ func main() {
 		*rounds, runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339), version(*starling, "--version"), version(*natsServer, "--version"))
 
 	var list []scenario
-	for _, sc := range scenarios(*scale) {
+	for _, sc := range all {
 		if strings.Contains(sc.name, *only) {
 			list = append(list, sc)
 		}
