@@ -1,0 +1,336 @@
+package filestore
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/starling-mq/starling/internal/subject"
+)
+
+// entry is the in-memory index entry of one sequence: 12 bytes, the whole
+// per-message cost in RAM (payloads stay on disk).
+type entry struct {
+	off  uint32 // record offset in its segment; noOff when no record is there
+	sid  uint32 // subject id; deadBit set once deleted (the record may remain)
+	size uint32 // accounted size (store.FileMsgSize)
+}
+
+const (
+	noOff   = ^uint32(0)
+	deadBit = uint32(1) << 31
+)
+
+func (e *entry) live() bool    { return e.off != noOff && e.sid&deadBit == 0 }
+func (e *entry) present() bool { return e.off != noOff }
+
+// sparseEntry is an entry of a sparse index, used for sealed segments where
+// most sequences are gone, so a few survivors of a long range cost only
+// their own entries.
+type sparseEntry struct {
+	seq uint64
+	entry
+}
+
+// segment is one log file and the index of the sequences whose records it
+// holds.
+type segment struct {
+	id   uint64
+	f    *rfile
+	size int64 // bytes in the log, including the store's unwritten buffer
+
+	// The index: either dense (dense[i] is sequence base+i) or sparse.
+	base   uint64
+	dense  []entry
+	sparse []sparseEntry
+
+	msgs  int    // live messages
+	bytes uint64 // their accounted bytes
+	dead  int    // deleted messages whose records are still in the file
+
+	sids    []uint32 // sealed only: sorted subject ids that may be here
+	sealed  bool
+	delOffs []uint32 // offsets of delete records, read when compacting
+	maxTomb uint64   // highest sequence a delete record here names
+
+	queued     bool     // waiting for maintenance
+	compacting bool     // a rewrite is in progress
+	erased     []uint64 // erased while compacting: redo in the new file
+	removed    bool     // gone from the store's list
+}
+
+func (g *segment) n() int {
+	if g.sparse != nil {
+		return len(g.sparse)
+	}
+	return len(g.dense)
+}
+
+func (g *segment) seqAt(i int) uint64 {
+	if g.sparse != nil {
+		return g.sparse[i].seq
+	}
+	return g.base + uint64(i)
+}
+
+func (g *segment) at(i int) *entry {
+	if g.sparse != nil {
+		return &g.sparse[i].entry
+	}
+	return &g.dense[i]
+}
+
+// search returns the first position whose sequence is >= seq.
+func (g *segment) search(seq uint64) int {
+	if g.sparse != nil {
+		return sort.Search(len(g.sparse), func(i int) bool { return g.sparse[i].seq >= seq })
+	}
+	if seq <= g.base {
+		return 0
+	}
+	return int(min(seq-g.base, uint64(len(g.dense))))
+}
+
+// find returns the entry of seq, or nil.
+func (g *segment) find(seq uint64) *entry {
+	i := g.search(seq)
+	if i < g.n() && g.seqAt(i) == seq {
+		return g.at(i)
+	}
+	return nil
+}
+
+// firstSeq and lastSeq bound the sequences indexed here (0 when none).
+func (g *segment) firstSeq() uint64 {
+	if g.n() == 0 {
+		return 0
+	}
+	return g.seqAt(0)
+}
+
+func (g *segment) lastSeq() uint64 {
+	if g.n() == 0 {
+		return 0
+	}
+	return g.seqAt(g.n() - 1)
+}
+
+// add indexes seq, which must be above every sequence indexed so far; the
+// dense index fills the gap with empty entries.
+func (g *segment) add(seq uint64, e entry) {
+	if g.sparse != nil {
+		g.sparse = append(g.sparse, sparseEntry{seq, e})
+		return
+	}
+	if len(g.dense) == 0 {
+		g.base = seq
+	}
+	for g.base+uint64(len(g.dense)) < seq {
+		g.dense = append(g.dense, entry{off: noOff})
+	}
+	g.dense = append(g.dense, e)
+}
+
+// seal freezes the segment: the subject summary is built and a mostly empty
+// dense index becomes sparse.
+func (g *segment) seal() {
+	g.sealed = true
+	g.compactIndex()
+}
+
+// compactIndex drops entries without a record, rebuilds the subject
+// summary and picks the smaller index form: sparse when fewer than a third
+// of the sequence range has records (a sparse entry costs twice a dense
+// one), dense otherwise.
+func (g *segment) compactIndex() {
+	var sp []sparseEntry
+	sids := make([]uint32, 0, 16)
+	for i := range g.n() {
+		e := g.at(i)
+		if !e.present() {
+			continue
+		}
+		sp = append(sp, sparseEntry{g.seqAt(i), *e})
+		if e.live() {
+			sids = append(sids, e.sid)
+		}
+	}
+	slices.Sort(sids)
+	g.sids = slices.Clip(slices.Compact(sids))
+	g.dense, g.sparse = nil, nil
+	if len(sp) == 0 {
+		return
+	}
+	span := sp[len(sp)-1].seq - sp[0].seq + 1
+	if uint64(len(sp))*3 < span {
+		g.sparse = slices.Clip(sp)
+		return
+	}
+	g.base = sp[0].seq
+	g.dense = make([]entry, span)
+	for i := range g.dense {
+		g.dense[i].off = noOff
+	}
+	for _, x := range sp {
+		g.dense[x.seq-g.base] = x.entry
+	}
+}
+
+// mayHold reports whether the segment may hold a live message whose
+// subject m matches. Only sealed segments keep a summary.
+func (g *segment) mayHold(m *matcher) bool {
+	if m.all || !g.sealed {
+		return !m.none
+	}
+	if m.literal {
+		_, ok := slices.BinarySearch(g.sids, m.sid)
+		return ok
+	}
+	for _, sid := range g.sids {
+		if m.match(sid) {
+			return true
+		}
+	}
+	return false
+}
+
+// subjInfo is one subject's entry in the per-subject index. first and last
+// are recomputed lazily after the message they name is deleted.
+type subjInfo struct {
+	name       string
+	msgs       uint64
+	first      uint64
+	last       uint64
+	firstStale bool
+	lastStale  bool
+}
+
+// subjects maps subjects to small ids so the sequence index stores 4 bytes
+// per message instead of a string.
+type subjects struct {
+	ids  map[string]uint32
+	info []subjInfo
+	free []uint32
+}
+
+func newSubjects() subjects {
+	return subjects{ids: map[string]uint32{}}
+}
+
+// add counts a new message of subj at seq (above all others of subj) and
+// returns the subject's id.
+func (t *subjects) add(subj string, seq uint64) uint32 {
+	if id, ok := t.ids[subj]; ok {
+		t.count(id, seq)
+		return id
+	}
+	return t.insert(subj, seq)
+}
+
+// addBytes is add for a subject read from disk; it allocates only for a
+// subject not seen before.
+func (t *subjects) addBytes(subj []byte, seq uint64) uint32 {
+	if id, ok := t.ids[string(subj)]; ok {
+		t.count(id, seq)
+		return id
+	}
+	return t.insert(string(subj), seq)
+}
+
+func (t *subjects) count(id uint32, seq uint64) {
+	in := &t.info[id]
+	in.msgs++
+	in.last, in.lastStale = seq, false
+}
+
+func (t *subjects) insert(name string, seq uint64) uint32 {
+	in := subjInfo{name: name, msgs: 1, first: seq, last: seq}
+	var id uint32
+	if n := len(t.free); n > 0 {
+		id, t.free = t.free[n-1], t.free[:n-1]
+		t.info[id] = in
+	} else {
+		id = uint32(len(t.info))
+		t.info = append(t.info, in)
+	}
+	t.ids[name] = id
+	return id
+}
+
+// remove uncounts the message seq of subject id.
+func (t *subjects) remove(id uint32, seq uint64) {
+	in := &t.info[id]
+	in.msgs--
+	if in.msgs == 0 {
+		delete(t.ids, in.name)
+		t.info[id] = subjInfo{}
+		t.free = append(t.free, id)
+		return
+	}
+	if seq == in.first {
+		in.firstStale = true
+	}
+	if seq == in.last {
+		in.lastStale = true
+	}
+}
+
+// matcher answers "does subject id match the filter" with a memo, so a
+// wildcard filter is matched once per subject per call.
+type matcher struct {
+	all     bool // "" or ">"
+	none    bool // a literal subject with no messages
+	literal bool
+	raw     bool // a bare scan: do not consult the subject's first and last
+	sid     uint32
+	filter  string
+	t       *subjects
+	memo    map[uint32]bool
+}
+
+func (t *subjects) matcher(filter string) *matcher {
+	m := &matcher{filter: filter, t: t}
+	switch {
+	case filter == "" || filter == ">":
+		m.all = true
+	case !subject.HasWildcard(filter):
+		m.literal = true
+		id, ok := t.ids[filter]
+		m.sid, m.none = id, !ok
+	}
+	return m
+}
+
+// sidMatcher matches one subject id by scanning, for recomputing that
+// subject's first and last sequence.
+func sidMatcher(sid uint32) *matcher {
+	return &matcher{literal: true, raw: true, sid: sid}
+}
+
+func (m *matcher) match(sid uint32) bool {
+	switch {
+	case m.all:
+		return true
+	case m.literal:
+		return !m.none && sid == m.sid
+	}
+	if v, ok := m.memo[sid]; ok {
+		return v
+	}
+	if m.memo == nil {
+		m.memo = make(map[uint32]bool)
+	}
+	v := subject.Matches(m.filter, m.t.info[sid].name)
+	m.memo[sid] = v
+	return v
+}
+
+// matchName matches a subject by name (for walking the subject index).
+func (m *matcher) matchName(name string) bool {
+	switch {
+	case m.all:
+		return true
+	case m.literal:
+		return name == m.filter
+	}
+	return subject.Matches(m.filter, name)
+}

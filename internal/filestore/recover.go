@@ -1,0 +1,390 @@
+package filestore
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/klauspost/compress/s2"
+)
+
+// Recovery reads every segment in order and verifies every record's
+// checksum while rebuilding the indexes.
+//
+//   - A damaged record followed by valid ones (anywhere in the log) is
+//     skipped: the scanner looks for the next offset where a whole record
+//     verifies. The sequence it held is reported lost: the one in its
+//     header when the damage left the framing intact and that sequence
+//     fits between its neighbours, otherwise every sequence missing
+//     between the neighbours (bounded by how many records the damaged
+//     bytes could have held). Load of a lost sequence returns
+//     store.ErrCorrupt; the region stays on disk until its segment is
+//     rewritten.
+//   - A damaged or partial record at the very end of the log is a write
+//     torn by a crash, which was never acknowledged: it is truncated away
+//     and logged. The exception is a complete record of the right length
+//     whose header carries the next sequence: that is a synced message
+//     damaged later, so it is reported lost and a meta record appended
+//     after it keeps its sequence from being reused.
+//   - Delete records and the floor in meta records are applied as they are
+//     met; a lost sequence that turns out deleted is not reported.
+
+// recovery is the state of one Open's scan.
+type recovery struct {
+	lost     map[uint64]bool
+	lostB    uint64
+	pending  []damage
+	needMeta bool
+}
+
+// damage is a corrupt region whose sequences are known once the next
+// sequence-bearing record is read.
+type damage struct {
+	after  uint64 // last sequence before the region
+	hdrSeq uint64 // sequence in the damaged header, if single
+	single bool   // the region is exactly one record by its length field
+	bytes  int64
+}
+
+func (s *Store) recover() error {
+	ents, err := s.fs.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("filestore: %w", err)
+	}
+	var ids []uint64
+	tmpRemoved := false
+	for _, de := range ents {
+		name := de.Name()
+		if strings.HasSuffix(name, ".seg.tmp") {
+			// A rewrite that did not finish: the original is intact.
+			if err := s.fs.Remove(s.dir + string(os.PathSeparator) + name); err != nil {
+				return fmt.Errorf("filestore: %w", err)
+			}
+			tmpRemoved = true
+			continue
+		}
+		hex, ok := strings.CutSuffix(name, ".seg")
+		if !ok {
+			continue
+		}
+		id, err := strconv.ParseUint(hex, 16, 64)
+		if err != nil {
+			s.log.Warn("filestore: ignoring unexpected file", "name", name)
+			continue
+		}
+		ids = append(ids, id)
+	}
+	if tmpRemoved {
+		if err := s.fs.SyncDir(s.dir); err != nil {
+			return fmt.Errorf("filestore: %w", err)
+		}
+	}
+	slices.Sort(ids)
+	rc := &recovery{lost: map[uint64]bool{}}
+	for i, id := range ids {
+		if err := s.loadSegment(rc, id, i == len(ids)-1); err != nil {
+			return err
+		}
+		s.nextID = id + 1
+	}
+	s.finishRecovery(rc)
+
+	if len(s.segs) == 0 {
+		g, err := s.newSegmentLocked()
+		if err != nil {
+			return fmt.Errorf("filestore: %w", err)
+		}
+		s.segs = []*segment{g}
+		rc.needMeta = true
+	}
+	s.active = s.segs[len(s.segs)-1]
+	s.flushed = s.active.size
+	for _, g := range s.segs[:len(s.segs)-1] {
+		g.seal()
+		s.checkMaintLocked(g)
+	}
+	if rc.needMeta {
+		s.writeMetaLocked()
+	}
+	// What was read may be only in the page cache (the process died, the
+	// machine did not): sync it all before acknowledging anything.
+	for _, g := range s.segs[:len(s.segs)-1] {
+		s.dirty = append(s.dirty, g.f.acquire())
+	}
+	s.unsynced = true
+	_, err = s.commit(true)
+	return err
+}
+
+// loadSegment scans one segment file into the indexes.
+func (s *Store) loadSegment(rc *recovery, id uint64, last bool) error {
+	f, err := s.fs.OpenFile(s.segPath(id), os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("filestore: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("filestore: %w", err)
+	}
+	g := &segment{id: id, f: newRfile(f)}
+	s.segs = append(s.segs, g)
+	sc := &scanner{f: f, size: st.Size()}
+	off := int64(0)
+	for off < sc.size {
+		b, err := sc.record(off)
+		var r record
+		if err == nil {
+			r, _, err = decodeRecord(b)
+		}
+		if err == nil {
+			s.applyRecord(rc, g, &r, off)
+			off += int64(len(b))
+			continue
+		}
+		if !isCorruption(err) {
+			return fmt.Errorf("filestore: reading segment %d: %w", id, err)
+		}
+		next, err := sc.resync(off + 1)
+		if err != nil {
+			return fmt.Errorf("filestore: reading segment %d: %w", id, err)
+		}
+		head, _ := sc.bytes(off, frameHead+8)
+		if next < 0 && last {
+			return s.badTail(rc, g, sc, off, head)
+		}
+		end := next
+		if next < 0 {
+			end = sc.size
+		}
+		s.log.Error("filestore: corrupt record skipped", "segment", id, "offset", off, "bytes", end-off)
+		d := damage{after: s.last, bytes: end - off}
+		if n, err := recordLen(head); err == nil && off+int64(n) == end {
+			d.hdrSeq, d.single = peekSeq(head)
+		}
+		rc.pending = append(rc.pending, d)
+		off = end
+	}
+	g.size = off
+	return nil
+}
+
+// badTail handles damage at the end of the last segment (see above).
+func (s *Store) badTail(rc *recovery, g *segment, sc *scanner, off int64, head []byte) error {
+	n, err := recordLen(head)
+	seq, ok := peekSeq(head)
+	if err == nil && off+int64(n) == sc.size && ok && seq == s.last+1 {
+		s.log.Error("filestore: last record corrupt, message lost", "segment", g.id, "offset", off, "seq", seq)
+		rc.resolve(s, seq)
+		rc.lost[seq] = true
+		rc.lostB += uint64(n)
+		s.last = seq
+		rc.needMeta = true
+		g.size = sc.size
+		return nil
+	}
+	s.log.Warn("filestore: torn write at end of log truncated", "segment", g.id, "offset", off, "bytes", sc.size-off)
+	if err := g.f.f.Truncate(off); err != nil {
+		return fmt.Errorf("filestore: truncating torn tail: %w", err)
+	}
+	g.size = off
+	return nil
+}
+
+// resolve settles pending damage now that seq is the next sequence after
+// it.
+func (rc *recovery) resolve(s *Store, seq uint64) {
+	for _, d := range rc.pending {
+		rc.lostB += uint64(d.bytes)
+		if d.single && d.after < d.hdrSeq && d.hdrSeq < seq {
+			rc.lost[d.hdrSeq] = true
+			continue
+		}
+		most := uint64(d.bytes/minMsgRecord) + 1
+		for q := d.after + 1; q < seq && q <= d.after+most; q++ {
+			rc.lost[q] = true
+		}
+	}
+	rc.pending = rc.pending[:0]
+}
+
+// applyRecord indexes one verified record read at off in g.
+func (s *Store) applyRecord(rc *recovery, g *segment, r *record, off int64) {
+	switch r.typ {
+	case recMsg, recSkip:
+		if r.seq <= s.last && s.last > 0 {
+			s.log.Error("filestore: record out of sequence order ignored", "segment", g.id, "offset", off, "seq", r.seq, "last", s.last)
+			return
+		}
+		rc.resolve(s, r.seq)
+		s.last = r.seq
+		if r.typ == recSkip {
+			return
+		}
+		s.lastTime = r.ts
+		if r.flags&flagErased != 0 {
+			g.add(r.seq, entry{off: uint32(off), sid: deadBit})
+			g.dead++
+			return
+		}
+		dl := len(r.data)
+		if r.flags&flagS2 != 0 {
+			dl, _ = s2.DecodedLen(r.data) // verified when read
+		}
+		acct := fileMsgSize(len(r.subj), len(r.hdr), dl)
+		g.add(r.seq, entry{off: uint32(off), sid: s.subj.addBytes(r.subj, r.seq), size: uint32(acct)})
+		g.msgs++
+		g.bytes += acct
+		s.msgs++
+		s.bytes += acct
+		if s.msgs == 1 {
+			s.first = r.seq
+		}
+	case recDelete:
+		g.delOffs = append(g.delOffs, uint32(off))
+		r.delRanges(func(first uint64, count uint32) {
+			end := first + uint64(count)
+			g.maxTomb = max(g.maxTomb, end-1)
+			for seq := first; seq < end; seq++ {
+				delete(rc.lost, seq)
+				if i := s.segFor(seq); i < len(s.segs) {
+					if e := s.segs[i].find(seq); e != nil && e.live() {
+						s.removeLocked(s.segs[i], seq, e)
+					}
+				}
+			}
+		})
+	case recMeta:
+		s.floor = max(s.floor, r.seq)
+		if r.last >= s.last {
+			s.last = r.last
+			if r.ts != 0 {
+				s.lastTime = r.ts
+			}
+		}
+	}
+}
+
+// fileMsgSize is store.FileMsgSize from lengths.
+func fileMsgSize(subj, hdr, data int) uint64 {
+	if hdr == 0 {
+		return uint64(30 + subj + data)
+	}
+	return uint64(34 + subj + hdr + data)
+}
+
+// finishRecovery applies the floor and settles what was lost.
+func (s *Store) finishRecovery(rc *recovery) {
+	for _, d := range rc.pending {
+		// Damage after the last sequence-bearing record: only a clean
+		// single record naming the next sequence is counted.
+		rc.lostB += uint64(d.bytes)
+		if d.single && d.hdrSeq == d.after+1 {
+			rc.lost[d.hdrSeq] = true
+			s.last = max(s.last, d.hdrSeq)
+		}
+	}
+	rc.pending = nil
+	for from := uint64(1); s.msgs > 0; {
+		seq, g, e := s.nextLocked(allMatcher, from)
+		if g == nil || seq >= s.floor {
+			break
+		}
+		s.removeLocked(g, seq, e)
+		from = seq + 1
+	}
+	s.firstStale = s.msgs > 0
+	for seq := range rc.lost {
+		if seq >= s.floor {
+			s.lost = append(s.lost, seq)
+		}
+	}
+	slices.Sort(s.lost)
+	if len(s.lost) > 0 {
+		s.lostBytes = rc.lostB
+		s.log.Error("filestore: messages lost to corruption", "count", len(s.lost), "first", s.lost[0])
+	}
+}
+
+// scanner reads a segment file sequentially through a window, so recovery
+// needs memory for one window (or one record, if larger), not one file.
+type scanner struct {
+	f interface {
+		ReadAt([]byte, int64) (int, error)
+	}
+	size  int64
+	buf   []byte
+	start int64
+}
+
+const scanWindow = 1 << 20
+
+// bytes returns up to n bytes at off (fewer only at the end of the file).
+func (sc *scanner) bytes(off int64, n int) ([]byte, error) {
+	n = int(min(int64(n), sc.size-off))
+	if n <= 0 {
+		return nil, nil
+	}
+	if off >= sc.start && off+int64(n) <= sc.start+int64(len(sc.buf)) {
+		return sc.buf[off-sc.start:][:n], nil
+	}
+	want := int(min(int64(max(n, scanWindow)), sc.size-off))
+	if cap(sc.buf) < want {
+		sc.buf = make([]byte, want)
+	}
+	sc.buf = sc.buf[:want]
+	k, err := sc.f.ReadAt(sc.buf, off)
+	if k < want {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF // the file shrank under us
+		}
+		sc.buf = sc.buf[:0]
+		return nil, err
+	}
+	sc.start = off
+	return sc.buf[:n], nil
+}
+
+// record returns the whole record at off, or errShort/errLength.
+func (sc *scanner) record(off int64) ([]byte, error) {
+	head, err := sc.bytes(off, lenSize)
+	if err != nil {
+		return nil, err
+	}
+	n, err := recordLen(head)
+	if err != nil {
+		return nil, err
+	}
+	if off+int64(n) > sc.size {
+		return nil, errShort
+	}
+	return sc.bytes(off, n)
+}
+
+// resync returns the first offset at or after from where a whole valid
+// record starts, or -1.
+func (sc *scanner) resync(from int64) (int64, error) {
+	for o := from; o+frameSize <= sc.size; o++ {
+		head, err := sc.bytes(o, frameHead)
+		if err != nil {
+			return 0, err
+		}
+		if head[lenSize] != recMagic || head[lenSize+1] < recMsg || head[lenSize+1] > recMeta {
+			continue
+		}
+		b, err := sc.record(o)
+		if err != nil {
+			if isCorruption(err) && err != io.ErrUnexpectedEOF {
+				continue
+			}
+			return 0, err
+		}
+		if _, _, err := decodeRecord(b); err == nil {
+			return o, nil
+		}
+	}
+	return -1, nil
+}

@@ -1,0 +1,550 @@
+package filestore
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/s2"
+
+	"github.com/starling-mq/starling/internal/store"
+	"github.com/starling-mq/starling/internal/vfs"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Defaults for Config's zero values.
+const (
+	DefaultSegmentSize = 8 << 20
+	DefaultCacheBytes  = 4 << 20
+	DefaultBufferSize  = 1 << 20
+
+	minSegmentSize = 512
+	maxSegmentSize = 1 << 30 // offsets are uint32: a segment plus one maxRecord stays below 4 GiB
+)
+
+// Config configures a file store. The zero value is a durable store with
+// default sizes.
+type Config struct {
+	// SyncInterval 0 means sync always: Durable acknowledges only after
+	// fdatasync. Above 0, Durable acknowledges once the data is written to
+	// the operating system (it survives the process being killed, not a
+	// power loss) and the log is synced every SyncInterval.
+	SyncInterval time.Duration
+	// SegmentSize is the size at which the log moves to a new segment file.
+	SegmentSize int64
+	// CacheBytes bounds the cache of recently read blocks; negative
+	// disables it.
+	CacheBytes int64
+	// BufferSize bounds the bytes Append buffers before writing them to
+	// the operating system itself instead of waiting for the syncer.
+	BufferSize int
+	// Compression is "" (or "none") or "s2", for message payloads.
+	Compression string
+	Logger      *slog.Logger
+}
+
+func (c *Config) validate() error {
+	if c.SyncInterval < 0 {
+		return fmt.Errorf("filestore: negative sync interval %v", c.SyncInterval)
+	}
+	if c.SegmentSize == 0 {
+		c.SegmentSize = DefaultSegmentSize
+	}
+	if c.SegmentSize < minSegmentSize || c.SegmentSize > maxSegmentSize {
+		return fmt.Errorf("filestore: segment size %d outside [%d, %d]", c.SegmentSize, minSegmentSize, maxSegmentSize)
+	}
+	if c.CacheBytes == 0 {
+		c.CacheBytes = DefaultCacheBytes
+	}
+	if c.BufferSize <= 0 {
+		c.BufferSize = DefaultBufferSize
+	}
+	switch c.Compression {
+	case "", "none", "s2":
+	default:
+		return fmt.Errorf("filestore: unknown compression %q", c.Compression)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Store is a file store for one stream. See the package documentation for
+// the format.
+//
+// Lock order: syncMu, then mu, then the cache's lock. syncMu serialises
+// sync cycles and the operations that remove or replace files (purge,
+// compact, segment rewrites), so a sync never races a file's removal. mu
+// guards all state below; it is held for writes to the operating system
+// (a memory copy) but never across fsync, and callbacks run with neither
+// lock held.
+type Store struct {
+	fs    vfs.FS
+	dir   string
+	cfg   Config
+	log   *slog.Logger
+	cache *blockCache
+
+	syncMu sync.Mutex
+	mu     sync.Mutex
+	closed bool
+	err    error // first write or sync failure: the store is then read-only
+
+	segs    []*segment // log order; the last is the active one
+	active  *segment
+	nextID  uint64
+	buf     []byte // records not yet written to the active file
+	flushed int64  // active file bytes written to the OS (buf starts here)
+
+	msgs       uint64
+	bytes      uint64
+	first      uint64 // first live sequence when !firstStale and msgs > 0
+	firstStale bool
+	last       uint64
+	lastTime   int64
+	floor      uint64 // every sequence below is gone (Compact, purge)
+	firstTS    int64  // time of message firstTSSeq, cached for State
+	firstTSSeq uint64
+	subj       subjects
+
+	lost      []uint64 // sorted
+	lostBytes uint64
+
+	// Durability.
+	written   uint64 // highest sequence written to the OS
+	synced    uint64 // highest sequence on stable storage
+	unsynced  bool   // the active file has writes not yet synced
+	dirty     []*rfile
+	dirSync   bool // a segment file was created since the last sync
+	waiters   []waiter
+	kick      chan struct{}
+	maintC    chan struct{}
+	maintWait chan chan struct{}
+	maintQ    []*segment
+	quit      chan struct{}
+	wg        sync.WaitGroup
+	syncs     atomic.Uint64
+	compacts  atomic.Uint64
+}
+
+// waiter is a Durable callback; err is its outcome once resolved.
+type waiter struct {
+	seq uint64
+	fn  func(error)
+	err error
+}
+
+// Open opens the store in dir, creating it if needed, and recovers its
+// contents from the log.
+func Open(fsys vfs.FS, dir string, cfg Config) (*Store, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		fs:        fsys,
+		dir:       dir,
+		cfg:       cfg,
+		log:       cfg.Logger.With("dir", dir),
+		cache:     newBlockCache(max(cfg.CacheBytes, 0)),
+		subj:      newSubjects(),
+		nextID:    1,
+		kick:      make(chan struct{}, 1),
+		maintC:    make(chan struct{}, 1),
+		maintWait: make(chan chan struct{}),
+		quit:      make(chan struct{}),
+	}
+	if err := vfs.MkdirAllSynced(fsys, dir, 0o755); err != nil {
+		return nil, fmt.Errorf("filestore: %w", err)
+	}
+	if err := s.recover(); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	s.wg.Add(2)
+	go s.syncLoop()
+	go s.maintLoop()
+	return s, nil
+}
+
+func (s *Store) segPath(id uint64) string {
+	return filepath.Join(s.dir, fmt.Sprintf("%016x.seg", id))
+}
+
+// Syncs returns how many times the log was synced (for monitoring and
+// for checking that appenders share syncs).
+func (s *Store) Syncs() uint64 { return s.syncs.Load() }
+
+// Stats is a snapshot of the store's internals for monitoring.
+type Stats struct {
+	Segments    int
+	Syncs       uint64
+	Compactions uint64
+	CacheHits   uint64
+	CacheMisses uint64
+	Err         error // the failure that stopped writes, if any
+}
+
+// Stats returns internal counters.
+func (s *Store) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{
+		Segments:    len(s.segs),
+		Syncs:       s.syncs.Load(),
+		Compactions: s.compacts.Load(),
+		CacheHits:   s.cache.hits.Load(),
+		CacheMisses: s.cache.miss.Load(),
+		Err:         s.err,
+	}
+}
+
+// Lost returns the messages found corrupt (also in State().Lost).
+func (s *Store) Lost() store.LostData {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lostLocked()
+}
+
+func (s *Store) lostLocked() store.LostData {
+	if len(s.lost) == 0 {
+		return store.LostData{}
+	}
+	return store.LostData{Msgs: append([]uint64(nil), s.lost...), Bytes: s.lostBytes}
+}
+
+// usableLocked returns why the store cannot be written, if it cannot.
+func (s *Store) usableLocked() error {
+	if s.closed {
+		return store.ErrClosed
+	}
+	return s.err
+}
+
+// failLocked stops writes after a write or sync error. Later appends get
+// the same error; nothing is acknowledged after it.
+func (s *Store) failLocked(err error) {
+	if s.err != nil {
+		return
+	}
+	if isNoSpace(err) {
+		err = fmt.Errorf("%w: %w", store.ErrFull, err)
+	}
+	s.err = err
+	s.log.Error("filestore: write failed, store is now read-only", "err", err)
+}
+
+func (s *Store) compress(data []byte) ([]byte, byte) {
+	if s.cfg.Compression != "s2" || len(data) < 64 {
+		return data, 0
+	}
+	enc := s2.Encode(nil, data)
+	if len(enc) >= len(data) {
+		return data, 0
+	}
+	return enc, flagS2
+}
+
+var errTooLarge = errors.New("filestore: message too large")
+
+// Append implements store.Store.
+func (s *Store) Append(subj string, hdr, data []byte, ts int64, ttl int64) (uint64, error) {
+	if len(subj) > 0xFFFF || len(subj)+len(hdr)+len(data)+64 > maxRecord {
+		return 0, errTooLarge
+	}
+	stored, flags := s.compress(data) // outside the lock: it is pure CPU
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usableLocked(); err != nil {
+		return 0, err
+	}
+	seq := s.last + 1
+	size := msgSize(len(subj), len(hdr), len(stored), ttl)
+	if err := s.roomLocked(size, seq); err != nil {
+		s.failLocked(err)
+		return 0, err
+	}
+	g := s.active
+	off := g.size
+	s.buf = appendMsg(s.buf, flags, seq, ts, ttl, subj, hdr, stored)
+	g.size += int64(size)
+	acct := store.FileMsgSize(subj, hdr, data)
+	sid := s.subj.add(subj, seq)
+	g.add(seq, entry{off: uint32(off), sid: sid, size: uint32(acct)})
+	g.msgs++
+	g.bytes += acct
+	s.msgs++
+	s.bytes += acct
+	if s.msgs == 1 {
+		s.first, s.firstStale = seq, false
+	}
+	s.last, s.lastTime = seq, ts
+	if err := s.maybeFlushLocked(); err != nil {
+		return 0, err
+	}
+	return seq, nil
+}
+
+// Skip implements store.Store.
+func (s *Store) Skip() (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usableLocked(); err != nil {
+		return 0, err
+	}
+	seq := s.last + 1
+	r := record{typ: recSkip, seq: seq}
+	if err := s.roomLocked(r.size(), seq); err != nil {
+		s.failLocked(err)
+		return 0, err
+	}
+	s.appendRecordLocked(&r)
+	s.last = seq
+	return seq, s.maybeFlushLocked()
+}
+
+// appendRecordLocked buffers a record in the active segment and returns
+// its offset.
+func (s *Store) appendRecordLocked(r *record) int64 {
+	off := s.active.size
+	s.buf = appendRecord(s.buf, r)
+	s.active.size += int64(r.size())
+	if r.typ == recDelete {
+		s.active.delOffs = append(s.active.delOffs, uint32(off))
+	}
+	return off
+}
+
+// maybeFlushLocked writes the buffer out once it is over its bound, so a
+// burst of appends with nobody waiting does not grow memory.
+func (s *Store) maybeFlushLocked() error {
+	if len(s.buf) < s.cfg.BufferSize {
+		return nil
+	}
+	if err := s.flushLocked(); err != nil {
+		s.failLocked(err)
+		return err
+	}
+	return nil
+}
+
+// flushLocked writes the buffered records to the active file.
+func (s *Store) flushLocked() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	if _, err := s.active.f.f.WriteAt(s.buf, s.flushed); err != nil {
+		return err
+	}
+	s.flushed += int64(len(s.buf))
+	s.unsynced = true
+	s.written = s.last
+	if cap(s.buf) > 4*s.cfg.BufferSize {
+		s.buf = nil // a huge message passed through: do not keep its buffer
+	} else {
+		s.buf = s.buf[:0]
+	}
+	return nil
+}
+
+// roomLocked makes the active segment ready for a record of size bytes
+// carrying seq: it moves to a new segment when this one is full, or when
+// seq jumped far past its last sequence (a dense index would waste memory
+// on the gap).
+func (s *Store) roomLocked(size int, seq uint64) error {
+	g := s.active
+	full := g.size+int64(size) > s.cfg.SegmentSize && g.size > int64(metaRecordSize)
+	gap := g.n() > 0 && seq > g.lastSeq()+1024
+	if !full && !gap {
+		return nil
+	}
+	return s.rollLocked()
+}
+
+var metaRecordSize = (&record{typ: recMeta}).size()
+
+// rollLocked seals the active segment and starts a new one.
+func (s *Store) rollLocked() error {
+	if err := s.flushLocked(); err != nil {
+		return err
+	}
+	g, err := s.newSegmentLocked()
+	if err != nil {
+		return err
+	}
+	old := s.active
+	old.seal()
+	if s.unsynced {
+		s.dirty = append(s.dirty, old.f.acquire())
+	}
+	s.segs = append(s.segs, g)
+	s.active, s.flushed, s.unsynced = g, 0, false
+	s.writeMetaLocked()
+	s.checkMaintLocked(old)
+	return nil
+}
+
+// newSegmentLocked creates the next segment file.
+func (s *Store) newSegmentLocked() (*segment, error) {
+	f, err := s.fs.Create(s.segPath(s.nextID))
+	if err != nil {
+		return nil, err
+	}
+	g := &segment{id: s.nextID, f: newRfile(f)}
+	s.nextID++
+	s.dirSync = true
+	return g, nil
+}
+
+// writeMetaLocked records the floor and last sequence in the log.
+func (s *Store) writeMetaLocked() {
+	s.appendRecordLocked(&record{typ: recMeta, seq: s.floor, last: s.last, ts: s.lastTime})
+}
+
+// segFor returns the index of the segment that holds seq if any segment
+// does: the first whose last sequence is at or past seq.
+func (s *Store) segFor(seq uint64) int {
+	return sort.Search(len(s.segs), func(i int) bool { return s.segHi(i) >= seq })
+}
+
+// segHi is the highest sequence a segment can hold: sequences are handed
+// out in log order, so everything up to the next segment's first belongs
+// to it or to an earlier one.
+func (s *Store) segHi(i int) uint64 {
+	if i == len(s.segs)-1 {
+		return s.last
+	}
+	g := s.segs[i]
+	if g.n() > 0 {
+		return g.lastSeq()
+	}
+	// An empty segment (only meta or delete records) holds no sequence:
+	// give it its predecessor's bound so the search stays monotonic.
+	if i == 0 {
+		return 0
+	}
+	return s.segHi(i - 1)
+}
+
+// firstLocked returns the first sequence as State reports it.
+func (s *Store) firstLocked() uint64 {
+	if s.msgs == 0 {
+		if s.last == 0 && s.floor == 0 {
+			return 0
+		}
+		return max(s.last+1, s.floor)
+	}
+	if s.firstStale {
+		seq, _, _ := s.nextLocked(allMatcher, s.first)
+		s.first, s.firstStale = seq, false
+	}
+	return s.first
+}
+
+// State implements store.Store.
+func (s *Store) State() store.State {
+	s.mu.Lock()
+	st := store.State{
+		Msgs:        s.msgs,
+		Bytes:       s.bytes,
+		FirstSeq:    s.firstLocked(),
+		LastSeq:     s.last,
+		NumSubjects: len(s.subj.ids),
+		Lost:        s.lostLocked(),
+	}
+	if s.lastTime != 0 {
+		st.LastTime = time.Unix(0, s.lastTime).UTC()
+	}
+	if s.msgs > 0 {
+		st.NumDeleted = int(st.LastSeq - st.FirstSeq + 1 - s.msgs)
+	}
+	ts, ok := s.firstTS, s.firstTSSeq == st.FirstSeq && s.msgs > 0
+	var l loc
+	if !ok && s.msgs > 0 {
+		l = s.locateLocked(st.FirstSeq)
+	}
+	s.mu.Unlock()
+	if !ok && l.ok {
+		// The first message changed: read its time (outside the lock, like
+		// any read) and remember it.
+		if m, err := s.readLoc(&l); err == nil {
+			ts, ok = m.Time, true
+			s.mu.Lock()
+			s.firstTS, s.firstTSSeq = ts, m.Seq
+			s.mu.Unlock()
+		}
+	}
+	if ok {
+		st.FirstTime = time.Unix(0, ts).UTC()
+	}
+	return st
+}
+
+// Close implements store.Store: it syncs everything appended, stops the
+// background goroutines and closes the files.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return store.ErrClosed
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.quit)
+	s.wg.Wait()
+
+	s.syncMu.Lock()
+	ws, err := s.commit(true)
+	s.syncMu.Unlock()
+	fire(ws)
+
+	s.mu.Lock()
+	// Waiters for sequences never appended can no longer be served.
+	rest := s.waiters
+	s.waiters = nil
+	s.mu.Unlock()
+	for _, w := range rest {
+		w.fn(store.ErrClosed)
+	}
+	if cerr := s.closeFiles(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (s *Store) closeFiles() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	for _, f := range s.dirty {
+		if e := f.release(); err == nil {
+			err = e
+		}
+	}
+	s.dirty = nil
+	for _, g := range s.segs {
+		if e := g.f.release(); err == nil {
+			err = e
+		}
+		s.cache.drop(g.f, 0, -1)
+	}
+	s.segs = nil
+	return err
+}
+
+// Destroy implements store.Store.
+func (s *Store) Destroy() error {
+	if err := s.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
+		s.log.Warn("filestore: close before destroy failed", "err", err)
+	}
+	if err := s.fs.RemoveAll(s.dir); err != nil {
+		return err
+	}
+	return s.fs.SyncDir(filepath.Dir(s.dir))
+}

@@ -1,0 +1,194 @@
+package filestore
+
+import (
+	"errors"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/starling-mq/starling/internal/store"
+)
+
+// Group commit. Append only buffers. Durable registers a waiter and wakes
+// the syncer goroutine, which writes the buffer out and issues one
+// fdatasync covering everything appended so far, then calls every waiter
+// up to the synced sequence, in sequence order. While one fdatasync runs,
+// new appends and waiters pile up for the next one, so N concurrent
+// publishers cost far fewer than N syncs.
+
+// Durable implements store.Store. fn runs at once (on the caller's
+// goroutine) when seq is already durable, otherwise on the syncer's; never
+// with a store lock held, so it may call back into the store.
+func (s *Store) Durable(seq uint64, fn func(error)) {
+	s.mu.Lock()
+	if seq <= s.ackedLocked() {
+		s.mu.Unlock()
+		fn(nil)
+		return
+	}
+	if err := s.usableLocked(); err != nil {
+		s.mu.Unlock()
+		fn(err)
+		return
+	}
+	// Waiters arrive almost always in sequence order; keep them sorted.
+	i := len(s.waiters)
+	if i > 0 && s.waiters[i-1].seq > seq {
+		i = sort.Search(len(s.waiters), func(j int) bool { return s.waiters[j].seq > seq })
+	}
+	s.waiters = append(s.waiters, waiter{})
+	copy(s.waiters[i+1:], s.waiters[i:])
+	s.waiters[i] = waiter{seq: seq, fn: fn}
+	s.mu.Unlock()
+	s.wake()
+}
+
+func (s *Store) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default: // already pending: that cycle will cover this waiter
+	}
+}
+
+// ackedLocked is the highest sequence Durable may acknowledge: synced with
+// sync always, written to the OS with an interval.
+func (s *Store) ackedLocked() uint64 {
+	if s.cfg.SyncInterval > 0 {
+		return s.written
+	}
+	return s.synced
+}
+
+// Sync implements store.Store.
+func (s *Store) Sync() error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return store.ErrClosed
+	}
+	s.syncMu.Lock()
+	ws, err := s.commit(true)
+	s.syncMu.Unlock()
+	fire(ws)
+	return err
+}
+
+// syncLoop is the syncer goroutine.
+func (s *Store) syncLoop() {
+	defer s.wg.Done()
+	var tick <-chan time.Time
+	if s.cfg.SyncInterval > 0 {
+		t := time.NewTicker(s.cfg.SyncInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		doSync := true
+		select {
+		case <-s.quit:
+			return
+		case <-s.kick:
+			doSync = s.cfg.SyncInterval == 0
+		case <-tick:
+		}
+		s.syncMu.Lock()
+		ws, _ := s.commit(doSync)
+		s.syncMu.Unlock()
+		fire(ws)
+	}
+}
+
+// fire calls waiters, outside every lock.
+func fire(ws []waiter) {
+	for _, w := range ws {
+		w.fn(w.err)
+	}
+}
+
+// commit writes the buffer to the OS and, with doSync, syncs every file
+// written since the last sync (and the directory if a segment was
+// created). It returns the waiters it resolved, to be called by the caller
+// once syncMu is released. syncMu must be held.
+func (s *Store) commit(doSync bool) ([]waiter, error) {
+	s.mu.Lock()
+	if err := s.err; err != nil {
+		ws := s.failWaitersLocked(err)
+		s.mu.Unlock()
+		return ws, err
+	}
+	if err := s.flushLocked(); err != nil {
+		s.failLocked(err)
+		ws := s.failWaitersLocked(s.err)
+		s.mu.Unlock()
+		return ws, s.err
+	}
+	if !doSync || (!s.unsynced && len(s.dirty) == 0 && !s.dirSync) {
+		if doSync {
+			s.synced = s.last // nothing unsynced: everything is
+		}
+		ws := s.takeWaitersLocked()
+		s.mu.Unlock()
+		return ws, nil
+	}
+	target := s.last
+	files := append(s.dirty, s.active.f.acquire())
+	s.dirty = nil
+	dirSync := s.dirSync
+	s.dirSync, s.unsynced = false, false
+	s.mu.Unlock()
+
+	var err error
+	for _, f := range files {
+		if err == nil {
+			err = f.f.Sync()
+		}
+		if rerr := f.release(); err == nil {
+			err = rerr
+		}
+	}
+	if err == nil && dirSync {
+		err = s.fs.SyncDir(s.dir)
+	}
+	s.syncs.Add(1)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		// Never acknowledge after a failed sync: the kernel may have
+		// dropped the dirty pages, so a retry could "succeed" without the
+		// data (the fsyncgate lesson).
+		s.failLocked(err)
+		return s.failWaitersLocked(s.err), s.err
+	}
+	s.synced = max(s.synced, target)
+	return s.takeWaitersLocked(), nil
+}
+
+// takeWaitersLocked removes and returns the waiters that are now durable.
+func (s *Store) takeWaitersLocked() []waiter {
+	acked := s.ackedLocked()
+	n := sort.Search(len(s.waiters), func(i int) bool { return s.waiters[i].seq > acked })
+	if n == 0 {
+		return nil
+	}
+	ws := append([]waiter(nil), s.waiters[:n]...)
+	s.waiters = append(s.waiters[:0], s.waiters[n:]...)
+	return ws
+}
+
+// failWaitersLocked removes every waiter not yet durable and returns them
+// bound to err.
+func (s *Store) failWaitersLocked(err error) []waiter {
+	ws := s.takeWaitersLocked()
+	for _, w := range s.waiters {
+		w.err = err
+		ws = append(ws, w)
+	}
+	s.waiters = nil
+	return ws
+}
+
+func isNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
