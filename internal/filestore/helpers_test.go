@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -293,3 +294,8 @@ func checkMsg(t *testing.T, what string, got *store.Msg, err error, want *store.
 		t.Fatalf("%s = %+v\nwant %+v", what, got, want)
 	}
 }
+
+// nopLogger silences stores opened in loops where damage is expected.
+var nopLogger = slog.New(slog.DiscardHandler)
+
+var errNoSpace = syscall.ENOSPC

@@ -108,7 +108,7 @@ func (s *Store) rewrite(g *segment) error {
 		s.mu.Lock()
 		g.compacting = false
 		s.mu.Unlock()
-		return err
+		return err // not requeued: the next delete in g will try again
 	}
 	if tmp == nil {
 		return s.dropSegment(g, dels)
@@ -334,6 +334,7 @@ func (s *Store) swapSegment(g *segment, tmp *rewritten, live []kept) error {
 	g.dead = n.dead
 	g.size, g.delOffs, g.maxTomb = tmp.size, tmp.delOffs, tmp.maxTomb
 	g.compactIndex()
+	s.checkMaintLocked(g) // deletes that came in during the copy may call for another pass
 	s.cache.drop(old, 0, -1)
 	s.mu.Unlock()
 	old.release()

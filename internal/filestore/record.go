@@ -157,6 +157,11 @@ func appendRecord(dst []byte, r *record) []byte {
 	return le.AppendUint32(dst, crc32.Checksum(dst[start:], crcTable))
 }
 
+// appendCRC seals a record whose bytes are all of b.
+func appendCRC(b []byte) []byte {
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+}
+
 // msgSize is the encoded length of a message record.
 func msgSize(subj, hdr, data int, ttl int64) int {
 	n := frameSize + 8 + 8 + 2 + subj + data

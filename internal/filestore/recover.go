@@ -25,10 +25,14 @@ import (
 //     rewritten.
 //   - A damaged or partial record at the very end of the log is a write
 //     torn by a crash, which was never acknowledged: it is truncated away
-//     and logged. The exception is a complete record of the right length
-//     whose header carries the next sequence: that is a synced message
-//     damaged later, so it is reported lost and a meta record appended
-//     after it keeps its sequence from being reused.
+//     and logged. The exception is a record whose length field matches
+//     exactly the bytes left and whose header says message or skip (or
+//     carries the next sequence): that is more likely a synced message
+//     damaged later than a torn write, so the next sequence is reported
+//     lost and a meta record appended after it keeps that sequence from
+//     ever being reused. Erring this way costs a spurious loss report for
+//     an unacknowledged message; the other way would reuse a sequence a
+//     client may have seen.
 //   - Delete records and the floor in meta records are applied as they are
 //     met; a lost sequence that turns out deleted is not reported.
 
@@ -175,8 +179,12 @@ func (s *Store) loadSegment(rc *recovery, id uint64, last bool) error {
 // badTail handles damage at the end of the last segment (see above).
 func (s *Store) badTail(rc *recovery, g *segment, sc *scanner, off int64, head []byte) error {
 	n, err := recordLen(head)
-	seq, ok := peekSeq(head)
-	if err == nil && off+int64(n) == sc.size && ok && seq == s.last+1 {
+	hdrSeq, ok := peekSeq(head)
+	seqBearing := ok && (head[lenSize+1] == recMsg || head[lenSize+1] == recSkip || hdrSeq == s.last+1)
+	if err == nil && off+int64(n) == sc.size && seqBearing {
+		// Whole but damaged: bit rot in a message that may have been
+		// acknowledged. Its sequence can only be the next one.
+		seq := s.last + 1
 		s.log.Error("filestore: last record corrupt, message lost", "segment", g.id, "offset", off, "seq", seq)
 		rc.resolve(s, seq)
 		rc.lost[seq] = true
@@ -278,16 +286,15 @@ func fileMsgSize(subj, hdr, data int) uint64 {
 
 // finishRecovery applies the floor and settles what was lost.
 func (s *Store) finishRecovery(rc *recovery) {
+	// Damage after the last sequence-bearing record: what it held is
+	// bounded by the last sequence a meta record vouches for, or is the
+	// next sequence if its header says so.
 	for _, d := range rc.pending {
-		// Damage after the last sequence-bearing record: only a clean
-		// single record naming the next sequence is counted.
-		rc.lostB += uint64(d.bytes)
 		if d.single && d.hdrSeq == d.after+1 {
-			rc.lost[d.hdrSeq] = true
 			s.last = max(s.last, d.hdrSeq)
 		}
 	}
-	rc.pending = nil
+	rc.resolve(s, s.last+1)
 	for from := uint64(1); s.msgs > 0; {
 		seq, g, e := s.nextLocked(allMatcher, from)
 		if g == nil || seq >= s.floor {
