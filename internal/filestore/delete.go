@@ -120,6 +120,10 @@ func (s *Store) Delete(seq uint64, erase bool) (bool, error) {
 // erase overwrites a deleted message's record in place and syncs it.
 func (s *Store) erase(g *segment, seq uint64) error {
 	s.mu.Lock()
+	if err := s.usableLocked(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
 	e := g.find(seq)
 	if g.removed || e == nil || !e.present() {
 		s.mu.Unlock()

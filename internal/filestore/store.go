@@ -499,22 +499,23 @@ func (s *Store) Close() error {
 	close(s.quit)
 	s.wg.Wait()
 
+	// syncMu is held to the end so a Sync or Purge that started before
+	// Close finishes before the files are closed.
 	s.syncMu.Lock()
 	ws, err := s.commit(true)
-	s.syncMu.Unlock()
-	fire(ws)
-
 	s.mu.Lock()
 	// Waiters for sequences never appended can no longer be served.
-	rest := s.waiters
+	for _, w := range s.waiters {
+		w.err = store.ErrClosed
+		ws = append(ws, w)
+	}
 	s.waiters = nil
 	s.mu.Unlock()
-	for _, w := range rest {
-		w.fn(store.ErrClosed)
-	}
 	if cerr := s.closeFiles(); err == nil {
 		err = cerr
 	}
+	s.syncMu.Unlock()
+	fire(ws)
 	return err
 }
 

@@ -112,6 +112,10 @@ func fire(ws []waiter) {
 // once syncMu is released. syncMu must be held.
 func (s *Store) commit(doSync bool) ([]waiter, error) {
 	s.mu.Lock()
+	if s.segs == nil { // closed: the files are gone
+		s.mu.Unlock()
+		return nil, store.ErrClosed
+	}
 	if err := s.err; err != nil {
 		ws := s.failWaitersLocked(err)
 		s.mu.Unlock()

@@ -237,3 +237,101 @@ func TestSyncInterval(t *testing.T) {
 		t.Fatal("callback called more than once")
 	}
 }
+
+// TestConcurrentUse runs appenders, readers, deleters and purges at once
+// over small segments (so rewrites race with everything), for the race
+// detector and for deadlocks; the end state must be self-consistent.
+func TestConcurrentUse(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := mustOpen(t, fsys, Config{SegmentSize: 2048, CacheBytes: 64 << 10, Logger: nopLogger})
+	defer s.Close()
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	run := func(f func(i int)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				f(i)
+			}
+		}()
+	}
+	var appended atomic.Int64
+	for w := range 3 {
+		run(func(i int) {
+			seq, err := s.Append(fmt.Sprintf("c.%d.%d", w, i%5), nil, payloadFor(uint64(i)), int64(i), 0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if appended.Add(1) >= 3000 {
+				select {
+				case <-stop:
+				default:
+					close(stop)
+				}
+			}
+			if i%10 == 0 {
+				done := make(chan error, 1)
+				s.Durable(seq, func(err error) { done <- err })
+				if err := <-done; err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	rng := func(n uint64) uint64 { return uint64(time.Now().UnixNano()) % max(n, 1) }
+	run(func(i int) {
+		last := s.State().LastSeq
+		s.Delete(rng(last)+1, i%7 == 0)
+	})
+	run(func(i int) {
+		st := s.State()
+		if m, err := s.Load(rng(st.LastSeq) + 1); err == nil && m.Subject == "" {
+			t.Error("empty subject")
+		}
+		s.LoadNext("c.1.*", rng(st.LastSeq))
+		s.LoadLast("c.2.3")
+		s.NumPending(rng(st.LastSeq), "c.>", i%2 == 0)
+		if _, err := s.LoadPrev(">", st.LastSeq); err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Error(err)
+		}
+	})
+	run(func(i int) {
+		switch i % 3 {
+		case 0:
+			s.Purge(store.PurgeRequest{Subject: fmt.Sprintf("c.0.%d", i%5), Keep: 2})
+		case 1:
+			s.Compact(s.State().FirstSeq + 5)
+		case 2:
+			s.SubjectsState("c.*.1")
+			s.Deleted(10)
+		}
+	})
+	wg.Wait()
+	s.waitMaintenance()
+	t.Logf("%+v", s.Stats())
+	st := s.State()
+	var live uint64
+	for q := st.FirstSeq; q <= st.LastSeq; q++ {
+		if _, err := s.Load(q); err == nil {
+			live++
+		} else if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Load(%d): %v", q, err)
+		}
+	}
+	if live != st.Msgs || len(st.Lost.Msgs) != 0 {
+		t.Fatalf("state %+v, %d loadable", st, live)
+	}
+	mustClose(t, s)
+	s2 := mustOpen(t, fsys.CrashClone(), Config{SegmentSize: 2048, Logger: nopLogger})
+	defer s2.Close()
+	if got := s2.State(); got.Msgs != st.Msgs || got.LastSeq != st.LastSeq || got.FirstSeq != st.FirstSeq {
+		t.Fatalf("after reopen %+v, want %+v", got, st)
+	}
+}
