@@ -35,6 +35,13 @@ import (
 //     client may have seen.
 //   - Delete records and the floor in meta records are applied as they are
 //     met; a lost sequence that turns out deleted is not reported.
+//
+// A lost message stays reported (and Load keeps returning ErrCorrupt)
+// across restarts for as long as its damaged bytes are on disk; once its
+// segment is rewritten or removed, the sequence reads as deleted. A damaged
+// delete record is a known limit: the messages it deleted come back (they
+// are intact, just no longer hidden); an erased message does not, since its
+// payload is gone from disk.
 
 // recovery is the state of one Open's scan.
 type recovery struct {
