@@ -1,0 +1,348 @@
+package stream
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/proto"
+	"github.com/starling-mq/starling/internal/store"
+)
+
+// Headers a publisher sets to steer storage.
+const (
+	hdrMsgID            = "Nats-Msg-Id"
+	hdrExpectedStream   = "Nats-Expected-Stream"
+	hdrExpectedLastSeq  = "Nats-Expected-Last-Sequence"
+	hdrExpectedSubjSeq  = "Nats-Expected-Last-Subject-Sequence"
+	hdrExpectedSubjSubj = "Nats-Expected-Last-Subject-Sequence-Subject"
+	hdrExpectedLastID   = "Nats-Expected-Last-Msg-Id"
+	hdrRollup           = "Nats-Rollup"
+	hdrTTL              = "Nats-TTL"
+	hdrMarkerReason     = "Nats-Marker-Reason"
+)
+
+// Store-level refusals, worded as nats-server's store errors since clients
+// show them verbatim.
+var (
+	errMaxMsgs        = errors.New("maximum messages exceeded")
+	errMaxBytes       = errors.New("maximum bytes exceeded")
+	errMaxMsgsPerSubj = errors.New("maximum messages per subject exceeded")
+	errMsgTooLarge    = errors.New("message too large")
+)
+
+// maxFileMsgSize bounds one stored record, as nats-server's file store.
+const maxFileMsgSize = 64 << 20
+
+func buildAckPrefix(name, domain string) []byte {
+	b := []byte(`{"stream":`)
+	b = strconv.AppendQuote(b, name)
+	if domain != "" {
+		b = append(b, `,"domain":`...)
+		b = strconv.AppendQuote(b, domain)
+	}
+	return append(b, `,"seq":`...)
+}
+
+func headerValue(hdr []byte, key string) (string, bool) {
+	if len(hdr) == 0 {
+		return "", false
+	}
+	return proto.HeaderValue(hdr, key)
+}
+
+// headerUint returns a header parsed as an unsigned number; a header that
+// is present but not a number counts as absent, as in nats-server.
+func headerUint(hdr []byte, key string) (uint64, bool) {
+	v, ok := headerValue(hdr, key)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// ParseTTL reads a Nats-TTL value: "never", a Go duration of at least a
+// second, or whole seconds. It returns seconds (-1 for never).
+func ParseTTL(v string) (int64, error) {
+	if strings.EqualFold(v, "never") {
+		return -1, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		if d < time.Second {
+			return 0, errors.New("ttl below one second")
+		}
+		return int64(d / time.Second), nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, errors.New("invalid ttl")
+	}
+	return n, nil
+}
+
+// result is what happened to one published message.
+type result struct {
+	seq uint64
+	dup bool
+	err *jsapi.ApiError
+}
+
+// Ingest handles a message published on one of the stream's subjects.
+// When reply is set the publisher gets a PubAck once the message is
+// durable, or an error at once. The slices may alias a read buffer: they
+// are not kept after Ingest returns.
+func (s *Stream) Ingest(subject, reply string, hdr, data []byte) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	r := s.storeLocked(subject, hdr, data)
+	noAck := s.cfg.NoAck
+	s.mu.Unlock()
+	if reply == "" || noAck {
+		return
+	}
+	switch {
+	case r.err != nil:
+		s.sendError(reply, r.err)
+	case r.dup:
+		// nats-server writes this one by hand, space included.
+		b := strconv.AppendUint(append([]byte(nil), s.ackPrefix...), r.seq, 10)
+		s.send(reply, append(b, `,"duplicate": true}`...))
+	default:
+		prefix, seq := s.ackPrefix, r.seq
+		s.st.Durable(seq, func(err error) {
+			if err != nil {
+				s.sendError(reply, storeFailed(err))
+				return
+			}
+			b := make([]byte, 0, len(prefix)+24)
+			b = strconv.AppendUint(append(b, prefix...), seq, 10)
+			s.send(reply, append(b, '}'))
+		})
+	}
+}
+
+func (s *Stream) send(reply string, b []byte) {
+	if _, err := s.out.Publish(reply, "", nil, b); err != nil {
+		s.log.Debug("ack not sent", "err", err)
+	}
+}
+
+func (s *Stream) sendError(reply string, e *jsapi.ApiError) {
+	resp := jsapi.PubAckResponse{Error: e, PubAck: &jsapi.PubAck{Stream: s.Name()}}
+	b, err := json.Marshal(resp)
+	if err != nil {
+		return
+	}
+	s.send(reply, b)
+}
+
+func storeFailed(err error) *jsapi.ApiError {
+	return jsapi.NewError(jsapi.ErrStreamStoreFailed, err)
+}
+
+// storeLocked runs nats-server's checks in nats-server's order, then
+// stores the message and applies limits.
+func (s *Stream) storeLocked(subject string, hdr, data []byte) result {
+	cfg := &s.cfg
+	size := store.FileMsgSize(subject, hdr, data)
+	if cfg.Storage == jsapi.MemoryStorage {
+		size = store.MemMsgSize(subject, hdr, data)
+	} else if size > maxFileMsgSize {
+		return result{err: storeFailed(errMsgTooLarge)}
+	}
+	if cfg.Sealed {
+		return result{err: jsapi.NewError(jsapi.ErrStreamSealed)}
+	}
+	var msgID string
+	var ttl int64
+	var rollupSub, rollupAll bool
+	if len(hdr) > 0 {
+		if name, ok := headerValue(hdr, hdrExpectedStream); ok && name != "" && name != cfg.Name {
+			return result{err: jsapi.NewError(jsapi.ErrStreamNotMatch)}
+		}
+		ttlStr, hasTTL := headerValue(hdr, hdrTTL)
+		var ttlErr error
+		if hasTTL {
+			ttl, ttlErr = ParseTTL(ttlStr)
+			if ttlErr == nil && ttl != 0 && !cfg.AllowMsgTTL {
+				return result{err: jsapi.NewError(jsapi.ErrMessageTTLDisabled)}
+			}
+		}
+		if want, ok := headerUint(hdr, hdrExpectedSubjSeq); ok {
+			subj := subject
+			if alt, ok := headerValue(hdr, hdrExpectedSubjSubj); ok && alt != "" {
+				subj = alt
+			}
+			var last uint64
+			if m, err := s.st.LoadLast(subj); err == nil {
+				last = m.Seq
+			}
+			if last != want {
+				return result{err: jsapi.NewError(jsapi.ErrStreamWrongLastSequence, last)}
+			}
+		} else if alt, ok := headerValue(hdr, hdrExpectedSubjSubj); ok && alt != "" {
+			return result{err: jsapi.NewError(jsapi.ErrStreamExpectedLastSeqPerSubjectInvalid)}
+		}
+		if want, ok := headerUint(hdr, hdrExpectedLastSeq); ok {
+			if last := s.st.State().LastSeq; want != last {
+				return result{err: jsapi.NewError(jsapi.ErrStreamWrongLastSequence, last)}
+			}
+		}
+		if id, ok := headerValue(hdr, hdrMsgID); ok && id != "" {
+			msgID = id
+			if cfg.Mirror == nil {
+				if seq, dup := s.dedup.find(id, s.now().UnixNano()); dup {
+					return result{seq: seq, dup: true}
+				}
+			}
+		}
+		if want, ok := headerValue(hdr, hdrExpectedLastID); ok && want != "" && want != s.lmsgID {
+			return result{err: jsapi.NewError(jsapi.ErrStreamWrongLastMsgID, s.lmsgID)}
+		}
+		if v, ok := headerValue(hdr, hdrRollup); ok && v != "" {
+			if !cfg.AllowRollup || cfg.DenyPurge {
+				return result{err: jsapi.NewError(jsapi.ErrStreamRollupFailed, errors.New("rollup not permitted"))}
+			}
+			switch v {
+			case "sub":
+				rollupSub = true
+			case "all":
+				rollupAll = true
+			default:
+				return result{err: jsapi.NewError(jsapi.ErrStreamRollupFailed, fmt.Errorf("rollup value invalid: %q", v))}
+			}
+		}
+		if ttlErr != nil {
+			return result{err: jsapi.NewError(jsapi.ErrMessageTTLInvalid)}
+		}
+	}
+	if max := int(cfg.MaxMsgSize); max >= 0 && (len(hdr) > max || len(data) > max-len(hdr)) {
+		return result{err: jsapi.NewError(jsapi.ErrStreamMessageExceedsMaximum)}
+	}
+	if len(hdr) > math.MaxUint16 {
+		return result{err: jsapi.NewError(jsapi.ErrStreamHeaderExceedsMaximum)}
+	}
+	if s.exceed != nil && s.exceed(cfg.Storage, size) {
+		return result{err: jsapi.NewError(jsapi.ErrInsufficientResources)}
+	}
+	now := s.now().UnixNano()
+	if now < s.lastTS {
+		now = s.lastTS
+	}
+	if cfg.Retention == jsapi.InterestPolicy && s.consumers == 0 {
+		// Nobody could ever read it: count the sequence, keep nothing.
+		seq, err := s.st.Skip()
+		if err != nil {
+			return result{err: storeFailed(err)}
+		}
+		s.lmsgID = msgID
+		s.dedup.add(msgID, seq, now)
+		return result{seq: seq}
+	}
+	if ttl > 0 && cfg.SubjectDeleteMarkerTTL > 0 && cfg.MaxMsgsPer != 1 {
+		if min := int64(cfg.SubjectDeleteMarkerTTL / time.Second); ttl < min {
+			ttl = min
+			hdr = proto.RemoveHeader(hdr, hdrTTL)
+			hdr = appendHeader(hdr, hdrTTL, strconv.FormatInt(ttl, 10))
+		}
+	}
+	if err := s.checkDiscardNew(subject, hdr, size, rollupSub || rollupAll); err != nil {
+		return result{err: storeFailed(err)}
+	}
+	var ttlNanos int64
+	if ttl > 0 {
+		ttlNanos = ttl * int64(time.Second)
+	}
+	seq, err := s.st.Append(subject, hdr, data, now, ttlNanos)
+	if err != nil {
+		s.log.Error("store failed", "stream", cfg.Name, "err", err)
+		return result{err: storeFailed(err)}
+	}
+	s.lastTS = now
+	s.lmsgID = msgID
+	s.dedup.add(msgID, seq, now)
+	if ttlNanos > 0 {
+		s.ttls.push(ttlItem{at: now + ttlNanos, seq: seq})
+	}
+	switch {
+	case rollupSub:
+		if _, err := s.st.Purge(store.PurgeRequest{Subject: subject, Seq: seq}); err != nil {
+			s.log.Error("rollup failed", "stream", cfg.Name, "err", err)
+		}
+	case rollupAll:
+		if _, err := s.st.Purge(store.PurgeRequest{Seq: seq}); err != nil {
+			s.log.Error("rollup failed", "stream", cfg.Name, "err", err)
+		}
+	}
+	s.enforceAfterAppendLocked(subject)
+	if cfg.MaxAge > 0 || ttlNanos > 0 {
+		s.scheduleLocked()
+	}
+	return result{seq: seq}
+}
+
+// checkDiscardNew applies discard-new limits before storing, with
+// nats-server's rules: a subject at its per-subject limit may still
+// replace its oldest message unless discard_new_per_subject is set.
+func (s *Stream) checkDiscardNew(subject string, hdr []byte, size uint64, rollup bool) error {
+	cfg := &s.cfg
+	if cfg.Discard != jsapi.DiscardNew {
+		return nil
+	}
+	atSubjLimit := false
+	if cfg.MaxMsgsPer > 0 {
+		atSubjLimit = s.st.NumPending(0, subject, false) >= uint64(cfg.MaxMsgsPer)
+	}
+	if atSubjLimit && cfg.DiscardNewPer && !rollup {
+		return errMaxMsgsPerSubj
+	}
+	st := s.st.State()
+	if cfg.MaxMsgs > 0 && st.Msgs >= uint64(cfg.MaxMsgs) && !atSubjLimit {
+		return errMaxMsgs
+	}
+	if cfg.MaxBytes > 0 && st.Bytes+size > uint64(cfg.MaxBytes) {
+		if !atSubjLimit {
+			return errMaxBytes
+		}
+		// Storing replaces the subject's oldest message: only allowed if
+		// that frees at least as much as the new one takes.
+		m, err := s.st.LoadNext(subject, 0)
+		if err != nil || s.msgSize(m) < size {
+			return errMaxBytes
+		}
+	}
+	return nil
+}
+
+func (s *Stream) msgSize(m *store.Msg) uint64 {
+	if s.cfg.Storage == jsapi.MemoryStorage {
+		return store.MemMsgSize(m.Subject, m.Header, m.Data)
+	}
+	return store.FileMsgSize(m.Subject, m.Header, m.Data)
+}
+
+// appendHeader adds a "Key: Value" line to a header block, creating one
+// when hdr is empty.
+func appendHeader(hdr []byte, key, value string) []byte {
+	if len(hdr) < len(proto.HeaderPrefix)+4 {
+		return proto.NewHeader(0, "").Add(key, value).Bytes()
+	}
+	out := make([]byte, 0, len(hdr)+len(key)+len(value)+4)
+	out = append(out, hdr[:len(hdr)-2]...)
+	out = append(out, key...)
+	out = append(out, ": "...)
+	out = append(out, value...)
+	return append(out, "\r\n\r\n"...)
+}

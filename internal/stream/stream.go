@@ -1,0 +1,316 @@
+// Package stream is one JetStream stream: it decides whether a published
+// message is stored (header checks, de-duplication, limits, discard
+// policy), stores it, and answers the publisher once the store says the
+// message is durable. It knows nothing of connections: messages come in
+// through Ingest and acks go out through a Publisher.
+package stream
+
+import (
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/store"
+)
+
+// Publisher sends server-originated messages (acks, delete markers).
+// core.InternalClient implements it.
+type Publisher interface {
+	Publish(subject, reply string, hdr, data []byte) (bool, error)
+}
+
+// Options are a stream's collaborators.
+type Options struct {
+	// Store holds the messages; the stream owns it from now on.
+	Store store.Store
+	// Out sends acks. Required.
+	Out Publisher
+	// Logger for the stream; nil discards.
+	Logger *slog.Logger
+	// Domain is the JetStream domain named in acks ("" for none).
+	Domain string
+	// Created is the stream's creation time (kept across restarts).
+	Created time.Time
+	// ResourcesExceeded, when set, reports whether storing n more bytes
+	// of this storage type would pass the server's JetStream limits.
+	ResourcesExceeded func(st jsapi.StorageType, n uint64) bool
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+// ErrClosed is returned after Close.
+var ErrClosed = errors.New("stream: closed")
+
+// Stream is one stream. Its methods are safe for concurrent use.
+type Stream struct {
+	mu      sync.Mutex
+	cfg     jsapi.StreamConfig
+	st      store.Store
+	out     Publisher
+	log     *slog.Logger
+	now     func() time.Time
+	created time.Time
+	domain  string
+	exceed  func(jsapi.StorageType, uint64) bool
+
+	ackPrefix []byte // {"stream":"NAME","seq":  (and domain)
+	lastTS    int64  // keeps stored times non-decreasing for age expiry
+	lmsgID    string // Nats-Msg-Id of the last stored message
+	dedup     *dedup
+	ttls      ttlHeap
+	timer     *time.Timer
+	armedAt   int64 // when the timer fires (unix ns), 0 when idle
+	closed    bool
+	consumers int
+}
+
+// New opens a stream over o.Store with cfg, which the caller validated.
+// The store may hold messages from a previous run: de-duplication IDs in
+// the window and per-message TTLs are rebuilt from it.
+func New(cfg jsapi.StreamConfig, o Options) (*Stream, error) {
+	if o.Store == nil || o.Out == nil {
+		return nil, errors.New("stream: store and publisher are required")
+	}
+	s := &Stream{
+		st:      o.Store,
+		out:     o.Out,
+		log:     o.Logger,
+		now:     o.Now,
+		created: o.Created,
+		domain:  o.Domain,
+		exceed:  o.ResourcesExceeded,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.created.IsZero() {
+		s.created = s.now().UTC()
+	}
+	s.applyConfig(cfg)
+	st := s.st.State()
+	if st.LastSeq == 0 && cfg.FirstSeq > 1 {
+		if _, err := s.st.Compact(cfg.FirstSeq); err != nil {
+			return nil, err
+		}
+	}
+	s.lastTS = st.LastTime.UnixNano()
+	if st.LastSeq == 0 {
+		s.lastTS = 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.rebuildLocked(); err != nil {
+		return nil, err
+	}
+	s.enforceLimitsLocked()
+	s.expireLocked()
+	return s, nil
+}
+
+// applyConfig installs cfg; the caller holds mu or owns s exclusively.
+func (s *Stream) applyConfig(cfg jsapi.StreamConfig) {
+	s.cfg = cfg
+	s.ackPrefix = buildAckPrefix(cfg.Name, s.domain)
+	if s.dedup == nil {
+		s.dedup = newDedup(int64(cfg.Duplicates))
+	} else {
+		s.dedup.setWindow(int64(cfg.Duplicates))
+	}
+}
+
+// rebuildLocked restores the in-memory indexes that are derived from the
+// stored messages: message IDs inside the duplicate window, and expiry
+// times of messages with a TTL.
+func (s *Stream) rebuildLocked() error {
+	st := s.st.State()
+	if st.Msgs == 0 {
+		return nil
+	}
+	now := s.now().UnixNano()
+	if win := int64(s.cfg.Duplicates); win > 0 {
+		// Walk back from the newest message until the window ends; the
+		// IDs are then re-added oldest first.
+		var found []dedupItem
+		var seqs []uint64
+		for seq := st.LastSeq; seq >= st.FirstSeq && seq > 0; {
+			m, err := s.st.LoadPrev(">", seq)
+			if err != nil || m.Time <= now-win {
+				break
+			}
+			if id, ok := headerValue(m.Header, hdrMsgID); ok && id != "" {
+				found = append(found, dedupItem{id: id, ts: m.Time})
+				seqs = append(seqs, m.Seq)
+			}
+			seq = m.Seq - 1
+		}
+		for i := len(found) - 1; i >= 0; i-- {
+			s.dedup.add(found[i].id, seqs[i], found[i].ts)
+		}
+	}
+	if s.cfg.AllowMsgTTL {
+		for seq := st.FirstSeq; ; {
+			m, err := s.st.LoadNext(">", seq)
+			if err != nil {
+				break
+			}
+			if m.TTL > 0 {
+				s.ttls.push(ttlItem{at: m.Time + m.TTL, seq: m.Seq})
+			}
+			seq = m.Seq + 1
+		}
+	}
+	if m, err := s.st.LoadLast(">"); err == nil {
+		if id, ok := headerValue(m.Header, hdrMsgID); ok {
+			s.lmsgID = id
+		}
+	}
+	return nil
+}
+
+// Name returns the stream name.
+func (s *Stream) Name() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.Name
+}
+
+// Config returns the configuration in force.
+func (s *Stream) Config() jsapi.StreamConfig {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// Created returns the creation time.
+func (s *Stream) Created() time.Time { return s.created }
+
+// Store gives read access to the messages (message get, direct get).
+func (s *Stream) Store() store.Store { return s.st }
+
+// SetConsumerCount records how many consumers the stream has (for info
+// and interest retention).
+func (s *Stream) SetConsumerCount(n int) {
+	s.mu.Lock()
+	s.consumers = n
+	s.mu.Unlock()
+}
+
+// Update installs a new configuration (validated by the caller against
+// the old one) and applies tightened limits at once.
+func (s *Stream) Update(cfg jsapi.StreamConfig) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	hadTTL := s.cfg.AllowMsgTTL
+	s.applyConfig(cfg)
+	if cfg.AllowMsgTTL && !hadTTL {
+		s.ttls = nil
+	}
+	s.enforceLimitsLocked()
+	s.armedAt = 0 // max_age may have changed: recompute
+	s.expireLocked()
+	return nil
+}
+
+// Info describes the stream.
+func (s *Stream) Info(deleted bool, subjectsFilter string) *jsapi.StreamInfo {
+	s.mu.Lock()
+	cfg, consumers := s.cfg, s.consumers
+	s.mu.Unlock()
+	st := s.st.State()
+	state := jsapi.StreamState{
+		Msgs:        st.Msgs,
+		Bytes:       st.Bytes,
+		FirstSeq:    st.FirstSeq,
+		LastSeq:     st.LastSeq,
+		NumSubjects: st.NumSubjects,
+		NumDeleted:  st.NumDeleted,
+		Consumers:   consumers,
+	}
+	// nats-server reports zero times for an empty stream, and UTC times
+	// otherwise.
+	if st.Msgs > 0 {
+		state.FirstTime = st.FirstTime.UTC()
+	}
+	if st.LastSeq > 0 && !st.LastTime.IsZero() {
+		state.LastTime = st.LastTime.UTC()
+	}
+	if deleted && st.NumDeleted > 0 {
+		state.Deleted = s.st.Deleted(0)
+	}
+	if len(st.Lost.Msgs) > 0 {
+		state.Lost = &jsapi.LostStreamData{Msgs: st.Lost.Msgs, Bytes: st.Lost.Bytes}
+	}
+	if subjectsFilter != "" {
+		subs := s.st.SubjectsState(subjectsFilter)
+		if len(subs) > 0 {
+			state.Subjects = make(map[string]uint64, len(subs))
+			for subj, ss := range subs {
+				state.Subjects[subj] = ss.Msgs
+			}
+		}
+	}
+	return &jsapi.StreamInfo{
+		Config:    cfg,
+		Created:   s.created,
+		State:     state,
+		TimeStamp: s.now().UTC(),
+	}
+}
+
+// Purge removes messages as req says.
+func (s *Stream) Purge(req store.PurgeRequest) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	n, err := s.st.Purge(req)
+	if err == nil {
+		s.pruneTTLsLocked()
+	}
+	return n, err
+}
+
+// DeleteMsg removes one message; with erase its bytes are overwritten.
+func (s *Stream) DeleteMsg(seq uint64, erase bool) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false, ErrClosed
+	}
+	return s.st.Delete(seq, erase)
+}
+
+// Close stops timers and closes the store, syncing it.
+func (s *Stream) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.mu.Unlock()
+	return s.st.Close()
+}
+
+// Destroy closes the stream and removes its messages.
+func (s *Stream) Destroy() error {
+	s.mu.Lock()
+	s.closed = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.mu.Unlock()
+	return s.st.Destroy()
+}
