@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
+	"github.com/starling-mq/starling/internal/jetstream"
 	"github.com/starling-mq/starling/internal/monitor"
 )
 
@@ -24,7 +25,8 @@ const RandomPort = core.RandomPort
 // Server is an embedded Starling server.
 type Server struct {
 	core *core.Server
-	mon  *monitor.Server // nil unless HTTPPort is set
+	js   *jetstream.Manager // nil unless JetStream is enabled
+	mon  *monitor.Server    // nil unless HTTPPort is set
 }
 
 // New validates opts and returns a server that is not yet listening.
@@ -33,25 +35,45 @@ func New(opts *Options) (*Server, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.JetStream {
-		// The options exist so configuration files parse; the API comes
-		// with the streams work in progress.
-		return nil, errors.New("JetStream is not supported by this version of Starling yet")
-	}
 	cs, err := core.New(o)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{core: cs}
+	if co := cs.Options(); co.JetStream {
+		s.js, err = jetstream.New(cs, jetstream.Config{
+			StoreDir:     co.StoreDir,
+			SyncInterval: co.SyncInterval,
+			MaxMemory:    co.JetStreamMaxMemory,
+			MaxStore:     co.JetStreamMaxStore,
+			Domain:       co.JetStreamDomain,
+			Logger:       cs.Logger(),
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	if o.HTTPPort != 0 || o.HTTPSPort != 0 {
 		s.mon = monitor.New(cs, cs.Logger())
+		if s.js != nil {
+			s.mon.SetJetStream(s.js)
+		}
 	}
 	return s, nil
 }
 
 // Start begins listening for clients (and monitoring, if configured).
 func (s *Server) Start() error {
+	// Streams are recovered and subscribed before clients can publish.
+	if s.js != nil {
+		if err := s.js.Start(); err != nil {
+			return err
+		}
+	}
 	if err := s.core.Start(); err != nil {
+		if s.js != nil {
+			s.js.Shutdown()
+		}
 		return err
 	}
 	if s.mon != nil {
@@ -118,6 +140,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.mon.Shutdown(ctx))
 	}
 	errs = append(errs, s.core.Shutdown(ctx))
+	// After the clients are gone, so no publish races the stores closing.
+	if s.js != nil {
+		s.js.Shutdown()
+	}
 	return errors.Join(errs...)
 }
 
@@ -133,6 +159,9 @@ func (s *Server) Reload(opts *Options) error {
 // closes them gradually over the lame-duck duration and shuts down.
 func (s *Server) LameDuck(ctx context.Context) error {
 	err := s.core.LameDuck(ctx)
+	if s.js != nil {
+		s.js.Shutdown()
+	}
 	if s.mon != nil {
 		err = errors.Join(err, s.mon.Shutdown(ctx))
 	}

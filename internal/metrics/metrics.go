@@ -52,6 +52,10 @@ func NewHandler(src Source) http.Handler {
 	return handlerFor(NewRegistry(src))
 }
 
+// HandlerFor serves the metrics of a registry made by NewRegistry, after
+// the caller registered collectors of its own on it.
+func HandlerFor(reg *prometheus.Registry) http.Handler { return handlerFor(reg) }
+
 func handlerFor(reg *prometheus.Registry) http.Handler {
 	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		// A failing collector (process metrics are unavailable on some

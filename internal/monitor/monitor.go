@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
+	"github.com/starling-mq/starling/internal/jetstream"
 	"github.com/starling-mq/starling/internal/metrics"
 )
 
@@ -32,6 +33,7 @@ type Server struct {
 	tlsLn    net.Listener
 	reqStats map[string]uint64
 	cpu      cpuSampler
+	js       *jetstream.Manager // nil without JetStream
 }
 
 // New returns a monitoring server for cs; Start listens on the options'
@@ -47,8 +49,16 @@ func New(cs *core.Server, log *slog.Logger) *Server {
 	mux.HandleFunc("/healthz", m.handleHealthz)
 	mux.HandleFunc("/routez", m.handleRoutez)
 	mux.HandleFunc("/accountz", m.handleAccountz)
+	mux.HandleFunc("/jsz", m.handleJsz)
 	// Prometheus, built in: nats-server needs a separate exporter for this.
-	metricsHandler := metrics.NewHandler(cs)
+	reg := metrics.NewRegistry(cs)
+	reg.MustRegister(metrics.NewJetStreamCollector(func() *jetstream.JSInfo {
+		if js := m.jetStream(); js != nil {
+			return js.JSZ(cs.ID(), jetstream.JSZOptions{Streams: true})
+		}
+		return nil
+	}))
+	metricsHandler := metrics.HandlerFor(reg)
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		m.count("/metrics")
 		metricsHandler.ServeHTTP(w, r)

@@ -14,6 +14,7 @@ var rootLinks = []struct{ path, title string }{
 	{"subsz", "Subscriptions"},
 	{"accountz", "Accounts"},
 	{"routez", "Routes"},
+	{"jsz", "JetStream"},
 	{"metrics", "Prometheus metrics"},
 	{"healthz", "Health Probe"},
 }

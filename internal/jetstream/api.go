@@ -1,0 +1,136 @@
+package jetstream
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/starling-mq/starling/internal/core"
+	"github.com/starling-mq/starling/internal/jsapi"
+)
+
+// request is an API request copied out of the publisher's read buffer.
+type request struct {
+	subject string
+	reply   string
+	data    []byte
+	handler apiHandler
+}
+
+type apiHandler func(m *Manager, r *request) any
+
+// routes maps each API subject pattern to its handler. Only these are
+// subscribed, so a request for an API this server lacks gets the usual
+// no-responders status instead of silence.
+var routes = []struct {
+	subject string
+	handler apiHandler
+}{
+	{jsapi.SubjInfo, (*Manager).accountInfo},
+	{jsapi.SubjStreamCreate, (*Manager).streamCreate},
+	{jsapi.SubjStreamUpdate, (*Manager).streamUpdate},
+	{jsapi.SubjStreamInfo, (*Manager).streamInfo},
+	{jsapi.SubjStreamDelete, (*Manager).streamDelete},
+	{jsapi.SubjStreamNames, (*Manager).streamNames},
+	{jsapi.SubjStreamList, (*Manager).streamList},
+	{jsapi.SubjStreamPurge, (*Manager).streamPurge},
+	{jsapi.SubjMsgGet, (*Manager).msgGet},
+	{jsapi.SubjMsgDelete, (*Manager).msgDelete},
+}
+
+func (m *Manager) subscribeAPI() error {
+	for _, rt := range routes {
+		h := rt.handler
+		_, err := m.api.Subscribe(rt.subject, "", func(msg *core.Msg) {
+			m.enqueue(msg, h)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enqueue hands a request to the workers; it runs on the publisher's
+// goroutine, so it never blocks. A full queue drops the request, as
+// nats-server does, and the client's request times out.
+func (m *Manager) enqueue(msg *core.Msg, h apiHandler) {
+	if len(msg.Reply) == 0 {
+		return // nobody to answer
+	}
+	r := &request{
+		subject: string(msg.Subject),
+		reply:   string(msg.Reply),
+		data:    append([]byte(nil), msg.Data...),
+		handler: h,
+	}
+	select {
+	case m.work <- r:
+	default:
+		m.dropped.Add(1)
+		m.log.Warn("JetStream API queue full, request dropped", "subject", r.subject)
+	}
+}
+
+func (m *Manager) worker() {
+	defer m.wg.Done()
+	for {
+		select {
+		case <-m.quit:
+			return
+		case r := <-m.work:
+			m.serve(r)
+		}
+	}
+}
+
+// serve runs one request and sends its JSON response.
+func (m *Manager) serve(r *request) {
+	m.apiTotal.Add(1)
+	resp := r.handler(m, r)
+	if resp == nil {
+		return
+	}
+	if e, ok := resp.(interface{ APIError() *jsapi.ApiError }); ok && e.APIError() != nil {
+		m.apiErrors.Add(1)
+	}
+	b, err := json.Marshal(resp)
+	if err != nil {
+		m.log.Error("API response not encoded", "subject", r.subject, "err", err)
+		return
+	}
+	if _, err := m.api.Publish(r.reply, "", nil, b); err != nil {
+		m.log.Debug("API response not sent", "err", err)
+	}
+}
+
+// token returns the subject token at index i (0-based) or "".
+func token(subject string, i int) string {
+	for range i {
+		j := strings.IndexByte(subject, '.')
+		if j < 0 {
+			return ""
+		}
+		subject = subject[j+1:]
+	}
+	if j := strings.IndexByte(subject, '.'); j >= 0 {
+		return subject[:j]
+	}
+	return subject
+}
+
+// streamName is the stream named by the last token of a request subject
+// such as $JS.API.STREAM.INFO.<name>.
+func streamName(subject string) string {
+	return subject[strings.LastIndexByte(subject, '.')+1:]
+}
+
+// decode unmarshals a request body; an empty body leaves v as is.
+func decode(data []byte, v any) *jsapi.ApiError {
+	if len(data) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return jsapi.NewError(jsapi.ErrInvalidJSON, err)
+	}
+	return nil
+}

@@ -1,0 +1,386 @@
+package jetstream
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/store"
+)
+
+// Page sizes of the listing APIs, as nats-server's.
+const (
+	namesPageSize = 1024
+	listPageSize  = 256
+)
+
+// apiLevel is the JetStream API level reported to clients. Level 1 tells
+// them per-message TTLs are available.
+const apiLevel = 1
+
+func (m *Manager) accountInfo(r *request) any {
+	resp := &jsapi.AccountInfoResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeAccountInfoResponse}}
+	mem, file := m.usage()
+	m.mu.RLock()
+	n := len(m.streams)
+	m.mu.RUnlock()
+	stats := jsapi.JetStreamAccountStats{
+		JetStreamTier: jsapi.JetStreamTier{Memory: mem, Store: file, Streams: n},
+		Domain:        m.cfg.Domain,
+		API: jsapi.JetStreamAPIStats{
+			Level:  apiLevel,
+			Total:  m.apiTotal.Load(),
+			Errors: m.apiErrors.Load(),
+		},
+	}
+	stats.Limits = jsapi.JetStreamAccountLimits{
+		MaxMemory:            -1,
+		MaxStore:             -1,
+		MaxStreams:           -1,
+		MaxConsumers:         -1,
+		MaxAckPending:        -1,
+		MemoryMaxStreamBytes: -1,
+		StoreMaxStreamBytes:  -1,
+	}
+	if m.cfg.MaxMemory > 0 {
+		stats.Limits.MaxMemory = m.cfg.MaxMemory
+	}
+	if m.cfg.MaxStore > 0 {
+		stats.Limits.MaxStore = m.cfg.MaxStore
+	}
+	resp.JetStreamAccountStats = &stats
+	return resp
+}
+
+// checkNewConfig runs the checks nats-server makes before creating a
+// stream, then normalizes the configuration.
+func (m *Manager) checkConfig(cfg jsapi.StreamConfig, subject string) (jsapi.StreamConfig, *jsapi.ApiError) {
+	if streamName(subject) != cfg.Name {
+		return cfg, jsapi.NewError(jsapi.ErrStreamMismatch)
+	}
+	if strings.ContainsAny(cfg.Name, `\/`) {
+		return cfg, jsapi.NewError(jsapi.ErrStreamNameContainsPathSeparators)
+	}
+	if cfg.Replicas > 1 {
+		return cfg, jsapi.NewError(jsapi.ErrStreamReplicasNotSupported)
+	}
+	if e := unsupported(&cfg); e != nil {
+		return cfg, e
+	}
+	return jsapi.CheckStreamConfig(cfg, jsapi.Limits{})
+}
+
+// unsupported refuses configuration this server cannot honour yet, so a
+// client is told instead of silently getting something else.
+func unsupported(cfg *jsapi.StreamConfig) *jsapi.ApiError {
+	var what string
+	switch {
+	case cfg.Mirror != nil:
+		what = "mirror"
+	case len(cfg.Sources) > 0:
+		what = "sources"
+	case cfg.SubjectTransform != nil:
+		what = "subject_transform"
+	case cfg.RePublish != nil:
+		what = "republish"
+	case cfg.Placement != nil && (cfg.Placement.Cluster != "" || len(cfg.Placement.Tags) > 0):
+		what = "placement"
+	}
+	if what == "" {
+		return nil
+	}
+	return jsapi.NewError(jsapi.ErrStreamInvalidConfig, fmt.Errorf("%s is not supported by this server yet", what))
+}
+
+func (m *Manager) overlaps(cfg *jsapi.StreamConfig, except string) bool {
+	for _, e := range m.sortedStreams() {
+		other := e.s.Config()
+		if other.Name == except {
+			continue
+		}
+		if jsapi.SubjectsOverlap(cfg.Subjects, other.Subjects) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Manager) streamCreate(r *request) any {
+	resp := &jsapi.StreamCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamCreateResponse}}
+	var cfg jsapi.StreamConfig
+	if e := decode(r.data, &cfg); e != nil {
+		resp.Error = e
+		return resp
+	}
+	if cfg.Sealed && streamName(r.subject) == cfg.Name {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamInvalidConfig, errors.New("stream configuration for create can not be sealed"))
+		return resp
+	}
+	cfg, e := m.checkConfig(cfg, r.subject)
+	if e != nil {
+		resp.Error = e
+		return resp
+	}
+	m.adminMu.Lock()
+	defer m.adminMu.Unlock()
+	if e := m.lookup(cfg.Name); e != nil {
+		if !reflect.DeepEqual(e.s.Config(), cfg) {
+			resp.Error = jsapi.NewError(jsapi.ErrStreamNameExist)
+			return resp
+		}
+		// Creating an identical stream again is not an error.
+		resp.StreamInfo = e.s.Info(false, "")
+		resp.DidCreate = true
+		return resp
+	}
+	if m.overlaps(&cfg, "") {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamSubjectOverlap)
+		return resp
+	}
+	created := time.Now().UTC()
+	dir := m.streamDir(cfg.Name)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		resp.Error = m.storeError("create", cfg.Name, err)
+		return resp
+	}
+	if err := m.writeMeta(&streamMeta{Config: cfg, Created: created}); err != nil {
+		os.RemoveAll(dir)
+		resp.Error = m.storeError("create", cfg.Name, err)
+		return resp
+	}
+	ent, err := m.openStream(cfg, created)
+	if err != nil {
+		os.RemoveAll(dir)
+		resp.Error = m.storeError("create", cfg.Name, err)
+		return resp
+	}
+	resp.StreamInfo = ent.s.Info(false, "")
+	resp.DidCreate = true
+	return resp
+}
+
+func (m *Manager) storeError(op, name string, err error) *jsapi.ApiError {
+	m.log.Error("stream "+op+" failed", "stream", name, "err", err)
+	return jsapi.NewError(jsapi.ErrStreamCreate, err)
+}
+
+func (m *Manager) writeMeta(meta *streamMeta) error {
+	b, err := encodeMeta(meta)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(m.streamDir(meta.Config.Name), metaFile), b)
+}
+
+func (m *Manager) streamUpdate(r *request) any {
+	resp := &jsapi.StreamUpdateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamUpdateResponse}}
+	var cfg jsapi.StreamConfig
+	if e := decode(r.data, &cfg); e != nil {
+		resp.Error = e
+		return resp
+	}
+	cfg, e := m.checkConfig(cfg, r.subject)
+	if e != nil {
+		resp.Error = e
+		return resp
+	}
+	m.adminMu.Lock()
+	defer m.adminMu.Unlock()
+	ent := m.lookup(cfg.Name)
+	if ent == nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamNotFound)
+		return resp
+	}
+	old := ent.s.Config()
+	if e := jsapi.CheckStreamUpdate(old, cfg); e != nil {
+		resp.Error = e
+		return resp
+	}
+	if m.overlaps(&cfg, cfg.Name) {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamSubjectOverlap)
+		return resp
+	}
+	if err := m.writeMeta(&streamMeta{Config: cfg, Created: ent.s.Created()}); err != nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamUpdate, err)
+		return resp
+	}
+	if err := ent.s.Update(cfg); err != nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamUpdate, err)
+		return resp
+	}
+	if !reflect.DeepEqual(old.Subjects, cfg.Subjects) || old.AllowDirect != cfg.AllowDirect {
+		if err := m.subscribeStream(ent, cfg); err != nil {
+			resp.Error = jsapi.NewError(jsapi.ErrStreamUpdate, err)
+			return resp
+		}
+	}
+	resp.StreamInfo = ent.s.Info(false, "")
+	return resp
+}
+
+func (m *Manager) streamInfo(r *request) any {
+	resp := &jsapi.StreamInfoResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamInfoResponse}}
+	var req jsapi.StreamInfoRequest
+	if e := decode(r.data, &req); e != nil {
+		resp.Error = e
+		return resp
+	}
+	ent := m.lookup(streamName(r.subject))
+	if ent == nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamNotFound)
+		return resp
+	}
+	info := ent.s.Info(req.DeletedDetails, req.SubjectsFilter)
+	if req.SubjectsFilter != "" {
+		// Subjects come in pages, like every other listing.
+		resp.Total = len(info.State.Subjects)
+		resp.Offset = req.Offset
+		resp.Limit = maxSubjectDetails
+		info.State.Subjects = pageSubjects(info.State.Subjects, req.Offset, maxSubjectDetails)
+	}
+	resp.StreamInfo = info
+	return resp
+}
+
+// maxSubjectDetails bounds the subjects one stream info response lists.
+const maxSubjectDetails = 100_000
+
+func pageSubjects(all map[string]uint64, offset, limit int) map[string]uint64 {
+	if offset <= 0 && len(all) <= limit {
+		return all
+	}
+	keys := make([]string, 0, len(all))
+	for k := range all {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	offset = min(max(offset, 0), len(keys))
+	keys = keys[offset:min(offset+limit, len(keys))]
+	out := make(map[string]uint64, len(keys))
+	for _, k := range keys {
+		out[k] = all[k]
+	}
+	return out
+}
+
+func (m *Manager) streamDelete(r *request) any {
+	resp := &jsapi.StreamDeleteResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamDeleteResponse}}
+	name := streamName(r.subject)
+	m.adminMu.Lock()
+	defer m.adminMu.Unlock()
+	m.mu.Lock()
+	ent := m.streams[name]
+	delete(m.streams, name)
+	m.mu.Unlock()
+	if ent == nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamNotFound)
+		return resp
+	}
+	for _, sub := range append(ent.subs, ent.direct...) {
+		sub.Unsubscribe()
+	}
+	dir := m.streamDir(name)
+	// The metadata goes first: a crash half-way through then leaves
+	// files that are not mistaken for a stream.
+	if err := os.Remove(filepath.Join(dir, metaFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		m.log.Error("stream delete: remove metadata", "stream", name, "err", err)
+	}
+	if err := ent.s.Destroy(); err != nil {
+		m.log.Error("stream delete: remove messages", "stream", name, "err", err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamDelete, err)
+		return resp
+	}
+	resp.Success = true
+	return resp
+}
+
+// filtered returns the streams (by name order) whose subjects overlap the
+// filter, all of them when it is empty.
+func (m *Manager) filtered(filter string) []*entry {
+	all := m.sortedStreams()
+	if filter == "" || filter == ">" {
+		return all
+	}
+	out := all[:0]
+	for _, e := range all {
+		if jsapi.SubjectsOverlap([]string{filter}, e.s.Config().Subjects) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (m *Manager) streamNames(r *request) any {
+	resp := &jsapi.StreamNamesResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamNamesResponse}}
+	var req jsapi.StreamNamesRequest
+	if e := decode(r.data, &req); e != nil {
+		resp.Error = e
+		return resp
+	}
+	all := m.filtered(req.Subject)
+	off := min(max(req.Offset, 0), len(all))
+	resp.Total, resp.Offset, resp.Limit = len(all), off, namesPageSize
+	resp.Streams = []string{}
+	for _, e := range all[off:min(off+namesPageSize, len(all))] {
+		resp.Streams = append(resp.Streams, e.s.Name())
+	}
+	return resp
+}
+
+func (m *Manager) streamList(r *request) any {
+	resp := &jsapi.StreamListResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamListResponse}}
+	var req jsapi.StreamListRequest
+	if e := decode(r.data, &req); e != nil {
+		resp.Error = e
+		return resp
+	}
+	all := m.filtered(req.Subject)
+	off := min(max(req.Offset, 0), len(all))
+	resp.Total, resp.Offset, resp.Limit = len(all), off, listPageSize
+	resp.Streams = []*jsapi.StreamInfo{}
+	for _, e := range all[off:min(off+listPageSize, len(all))] {
+		resp.Streams = append(resp.Streams, e.s.Info(false, ""))
+	}
+	return resp
+}
+
+func (m *Manager) streamPurge(r *request) any {
+	resp := &jsapi.StreamPurgeResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamPurgeResponse}}
+	ent := m.lookup(streamName(r.subject))
+	if ent == nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamNotFound)
+		return resp
+	}
+	var req jsapi.StreamPurgeRequest
+	if e := decode(r.data, &req); e != nil {
+		resp.Error = e
+		return resp
+	}
+	cfg := ent.s.Config()
+	switch {
+	case cfg.Sealed:
+		resp.Error = jsapi.NewError(jsapi.ErrStreamSealed)
+		return resp
+	case cfg.DenyPurge:
+		resp.Error = jsapi.NewError(jsapi.ErrStreamPurgeFailed, errors.New("stream purge not permitted"))
+		return resp
+	case req.Sequence > 0 && req.Keep > 0:
+		resp.Error = jsapi.NewError(jsapi.ErrBadRequest)
+		return resp
+	}
+	n, err := ent.s.Purge(store.PurgeRequest{Subject: req.Subject, Seq: req.Sequence, Keep: req.Keep})
+	if err != nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamPurgeFailed, err)
+		return resp
+	}
+	resp.Success, resp.Purged = true, n
+	return resp
+}

@@ -1,0 +1,124 @@
+package jetstream
+
+import (
+	"time"
+
+	"github.com/starling-mq/starling/internal/jsapi"
+)
+
+// JSInfo is /jsz's body, shaped as nats-server's so tools read it. There
+// is one account ($G); its streams are listed when asked for.
+type JSInfo struct {
+	ServerID       string           `json:"server_id"`
+	Now            time.Time        `json:"now"`
+	Config         JSConfig         `json:"config"`
+	Memory         uint64           `json:"memory"`
+	Store          uint64           `json:"storage"`
+	ReservedMemory uint64           `json:"reserved_memory"`
+	ReservedStore  uint64           `json:"reserved_storage"`
+	Accounts       int              `json:"accounts"`
+	HAAssets       int              `json:"ha_assets"`
+	API            JSAPIStats       `json:"api"`
+	Streams        int              `json:"streams"`
+	Consumers      int              `json:"consumers"`
+	Messages       uint64           `json:"messages"`
+	Bytes          uint64           `json:"bytes"`
+	LostMessages   uint64           `json:"lost_messages"` // Starling: records found corrupt, never served
+	AccountDetails []*AccountDetail `json:"account_details,omitempty"`
+}
+
+// JSConfig is the JetStream configuration in force.
+type JSConfig struct {
+	MaxMemory    int64         `json:"max_memory"`
+	MaxStore     int64         `json:"max_storage"`
+	StoreDir     string        `json:"store_dir,omitempty"`
+	SyncInterval time.Duration `json:"sync_interval,omitempty"`
+	SyncAlways   bool          `json:"sync_always,omitempty"`
+	Domain       string        `json:"domain,omitempty"`
+	CompressOK   bool          `json:"compress_ok,omitempty"`
+}
+
+// JSAPIStats counts API requests.
+type JSAPIStats struct {
+	Level   int    `json:"level"`
+	Total   uint64 `json:"total"`
+	Errors  uint64 `json:"errors"`
+	Dropped uint64 `json:"dropped,omitempty"`
+}
+
+// AccountDetail is one account's streams.
+type AccountDetail struct {
+	Name    string         `json:"name"`
+	ID      string         `json:"id"`
+	Memory  uint64         `json:"memory"`
+	Store   uint64         `json:"storage"`
+	Streams []StreamDetail `json:"stream_detail,omitempty"`
+}
+
+// StreamDetail is one stream in /jsz.
+type StreamDetail struct {
+	Name    string              `json:"name"`
+	Created time.Time           `json:"created"`
+	Config  *jsapi.StreamConfig `json:"config,omitempty"`
+	State   jsapi.StreamState   `json:"state"`
+}
+
+// JSZOptions selects /jsz's detail.
+type JSZOptions struct {
+	Accounts bool // list the account
+	Streams  bool // list each stream (implies Accounts)
+	Config   bool // include each stream's configuration
+}
+
+// JSZ reports JetStream's state for monitoring.
+func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
+	info := &JSInfo{
+		ServerID: serverID,
+		Now:      time.Now().UTC(),
+		Config: JSConfig{
+			MaxMemory:    m.cfg.MaxMemory,
+			MaxStore:     m.cfg.MaxStore,
+			StoreDir:     m.cfg.StoreDir,
+			SyncInterval: m.cfg.SyncInterval,
+			SyncAlways:   m.cfg.SyncInterval == 0,
+			Domain:       m.cfg.Domain,
+			CompressOK:   true,
+		},
+		Accounts: 1,
+		API: JSAPIStats{
+			Level:   apiLevel,
+			Total:   m.apiTotal.Load(),
+			Errors:  m.apiErrors.Load(),
+			Dropped: m.dropped.Load(),
+		},
+	}
+	acct := &AccountDetail{Name: "$G", ID: "$G"}
+	for _, e := range m.sortedStreams() {
+		si := e.s.Info(false, "")
+		st := si.State
+		info.Streams++
+		info.Messages += st.Msgs
+		info.Bytes += st.Bytes
+		if st.Lost != nil {
+			info.LostMessages += uint64(len(st.Lost.Msgs))
+		}
+		if e.storage == jsapi.MemoryStorage {
+			info.Memory += st.Bytes
+		} else {
+			info.Store += st.Bytes
+		}
+		if o.Streams {
+			d := StreamDetail{Name: si.Config.Name, Created: si.Created, State: st}
+			if o.Config {
+				cfg := si.Config
+				d.Config = &cfg
+			}
+			acct.Streams = append(acct.Streams, d)
+		}
+	}
+	acct.Memory, acct.Store = info.Memory, info.Store
+	if o.Accounts || o.Streams {
+		info.AccountDetails = []*AccountDetail{acct}
+	}
+	return info
+}

@@ -1,0 +1,331 @@
+// Package jetstream serves the JetStream API ($JS.API.…) over the core
+// server: it owns the streams of the server, keeps their configuration on
+// disk, feeds them the messages published on their subjects and answers
+// API requests with nats-server's JSON.
+package jetstream
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/starling-mq/starling/internal/core"
+	"github.com/starling-mq/starling/internal/filestore"
+	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/store"
+	"github.com/starling-mq/starling/internal/stream"
+	"github.com/starling-mq/starling/internal/vfs"
+)
+
+// Config sets up JetStream.
+type Config struct {
+	// StoreDir holds the streams; it is created if missing.
+	StoreDir string
+	// SyncInterval 0 syncs every write before acknowledging it (group
+	// commit). A positive interval acknowledges once the write reached the
+	// OS and syncs periodically: faster, but a power loss can lose
+	// acknowledged messages.
+	SyncInterval time.Duration
+	// MaxMemory and MaxStore limit the bytes of all memory and file
+	// streams; 0 means no limit.
+	MaxMemory int64
+	MaxStore  int64
+	// Domain is the JetStream domain ("" for none).
+	Domain string
+	// Logger; nil discards.
+	Logger *slog.Logger
+}
+
+// apiWorkers serve API requests that may touch the disk, so a slow
+// request never stalls the connection that sent it.
+const (
+	apiWorkers  = 4
+	apiQueueLen = 4096
+)
+
+// Manager runs JetStream on a core server.
+type Manager struct {
+	srv *core.Server
+	cfg Config
+	log *slog.Logger
+
+	api  *core.InternalClient // API requests and replies
+	acks *core.InternalClient // stream subscriptions and acks
+
+	adminMu sync.Mutex // serializes create, update and delete
+	mu      sync.RWMutex
+	streams map[string]*entry
+	closed  bool
+
+	work chan *request
+	quit chan struct{}
+	wg   sync.WaitGroup
+
+	apiTotal  atomic.Uint64
+	apiErrors atomic.Uint64
+	dropped   atomic.Uint64
+}
+
+// entry is a stream and the subscriptions feeding it.
+type entry struct {
+	s       *stream.Stream
+	storage jsapi.StorageType // fixed for a stream's life
+	subs    []*core.Subscription
+	direct  []*core.Subscription
+}
+
+// New prepares JetStream for srv; Start loads the streams and begins
+// serving.
+func New(srv *core.Server, cfg Config) (*Manager, error) {
+	if cfg.StoreDir == "" {
+		return nil, errors.New("jetstream: store directory is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{
+		srv:     srv,
+		cfg:     cfg,
+		log:     cfg.Logger.With("subsystem", "jetstream"),
+		streams: map[string]*entry{},
+		work:    make(chan *request, apiQueueLen),
+		quit:    make(chan struct{}),
+	}, nil
+}
+
+// Start recovers the streams in the store directory and subscribes to the
+// API. Call it before the server accepts clients.
+func (m *Manager) Start() error {
+	dir := filepath.Join(m.cfg.StoreDir, streamsDir)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("jetstream: store directory: %w", err)
+	}
+	m.api = m.srv.NewInternalClient("jetstream-api")
+	m.acks = m.srv.NewInternalClient("jetstream-streams")
+	if err := m.recover(dir); err != nil {
+		m.Shutdown()
+		return err
+	}
+	if err := m.subscribeAPI(); err != nil {
+		m.Shutdown()
+		return err
+	}
+	for range apiWorkers {
+		m.wg.Add(1)
+		go m.worker()
+	}
+	m.log.Info("JetStream started", "store_dir", m.cfg.StoreDir, "sync", syncDescription(m.cfg.SyncInterval), "streams", len(m.streams))
+	return nil
+}
+
+func syncDescription(d time.Duration) string {
+	if d == 0 {
+		return "always"
+	}
+	return d.String()
+}
+
+// recover opens every stream found on disk. A stream whose metadata is
+// unreadable is logged and skipped, never deleted.
+func (m *Manager) recover(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("jetstream: read store directory: %w", err)
+	}
+	for _, de := range ents {
+		if !de.IsDir() {
+			continue
+		}
+		sdir := filepath.Join(dir, de.Name())
+		b, err := os.ReadFile(filepath.Join(sdir, metaFile))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // a stream deleted or created half-way
+		}
+		if err != nil {
+			m.log.Error("stream not recovered", "dir", sdir, "err", err)
+			continue
+		}
+		meta, err := decodeMeta(b)
+		if err != nil {
+			m.log.Error("stream not recovered", "dir", sdir, "err", err)
+			continue
+		}
+		if _, err := m.openStream(meta.Config, meta.Created); err != nil {
+			m.log.Error("stream not recovered", "stream", meta.Config.Name, "err", err)
+			continue
+		}
+		m.log.Info("stream recovered", "stream", meta.Config.Name)
+	}
+	return nil
+}
+
+func (m *Manager) streamDir(name string) string {
+	return filepath.Join(m.cfg.StoreDir, streamsDir, name)
+}
+
+// openStore opens the message store for cfg.
+func (m *Manager) openStore(cfg jsapi.StreamConfig) (store.Store, error) {
+	if cfg.Storage == jsapi.MemoryStorage {
+		return store.NewMemory(), nil
+	}
+	compression := ""
+	if cfg.Compression == jsapi.S2Compression {
+		compression = "s2"
+	}
+	return filestore.Open(vfs.Default, filepath.Join(m.streamDir(cfg.Name), msgsDir), filestore.Config{
+		SyncInterval: m.cfg.SyncInterval,
+		Compression:  compression,
+		Logger:       m.log.With("stream", cfg.Name),
+	})
+}
+
+// openStream opens (or creates) a stream's store and starts feeding it.
+func (m *Manager) openStream(cfg jsapi.StreamConfig, created time.Time) (*entry, error) {
+	st, err := m.openStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s, err := stream.New(cfg, stream.Options{
+		Store:             st,
+		Out:               m.acks,
+		Logger:            m.log,
+		Domain:            m.cfg.Domain,
+		Created:           created,
+		ResourcesExceeded: m.resourcesExceeded,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	e := &entry{s: s, storage: cfg.Storage}
+	if err := m.subscribeStream(e, cfg); err != nil {
+		s.Close()
+		return nil, err
+	}
+	m.mu.Lock()
+	m.streams[cfg.Name] = e
+	m.mu.Unlock()
+	return e, nil
+}
+
+// subscribeStream (re)creates the subscriptions feeding e for cfg.
+func (m *Manager) subscribeStream(e *entry, cfg jsapi.StreamConfig) error {
+	for _, sub := range e.subs {
+		sub.Unsubscribe()
+	}
+	for _, sub := range e.direct {
+		sub.Unsubscribe()
+	}
+	e.subs, e.direct = nil, nil
+	s := e.s
+	ingest := func(msg *core.Msg) {
+		s.Ingest(string(msg.Subject), string(msg.Reply), msg.Header, msg.Data)
+	}
+	for _, subj := range cfg.Subjects {
+		sub, err := m.acks.Subscribe(subj, "", ingest)
+		if err != nil {
+			return err
+		}
+		e.subs = append(e.subs, sub)
+	}
+	if cfg.AllowDirect {
+		for _, subj := range []string{jsapi.DirectGetPrefix + cfg.Name, jsapi.DirectGetPrefix + cfg.Name + ".>"} {
+			sub, err := m.api.Subscribe(subj, directQueue, m.directHandler(s))
+			if err != nil {
+				return err
+			}
+			e.direct = append(e.direct, sub)
+		}
+	}
+	return nil
+}
+
+// directQueue groups direct-get responders, as nats-server does, so a
+// request is answered once.
+const directQueue = "_zz_"
+
+// lookup returns a stream by name.
+func (m *Manager) lookup(name string) *entry {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.streams[name]
+}
+
+// sortedStreams returns the streams ordered by name.
+func (m *Manager) sortedStreams() []*entry {
+	m.mu.RLock()
+	out := make([]*entry, 0, len(m.streams))
+	for _, e := range m.streams {
+		out = append(out, e)
+	}
+	m.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].s.Name() < out[j].s.Name() })
+	return out
+}
+
+// usage sums the bytes stored by streams of each storage type.
+func (m *Manager) usage() (mem, file uint64) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, e := range m.streams {
+		// Not e.s.Config(): this runs under the publishing stream's lock.
+		b := e.s.Store().State().Bytes
+		if e.storage == jsapi.MemoryStorage {
+			mem += b
+		} else {
+			file += b
+		}
+	}
+	return mem, file
+}
+
+// resourcesExceeded reports whether n more bytes of type t would pass the
+// server-wide limit.
+func (m *Manager) resourcesExceeded(t jsapi.StorageType, n uint64) bool {
+	limit := m.cfg.MaxStore
+	if t == jsapi.MemoryStorage {
+		limit = m.cfg.MaxMemory
+	}
+	if limit <= 0 {
+		return false
+	}
+	mem, file := m.usage()
+	used := file
+	if t == jsapi.MemoryStorage {
+		used = mem
+	}
+	return used+n > uint64(limit)
+}
+
+// Shutdown stops serving the API and closes every stream, syncing its
+// store. Messages published after this are not stored.
+func (m *Manager) Shutdown() {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.closed = true
+	streams := m.streams
+	m.streams = map[string]*entry{}
+	m.mu.Unlock()
+	if m.api != nil {
+		m.api.Close()
+	}
+	if m.acks != nil {
+		m.acks.Close()
+	}
+	close(m.quit)
+	m.wg.Wait()
+	for name, e := range streams {
+		if err := e.s.Close(); err != nil {
+			m.log.Error("stream close failed", "stream", name, "err", err)
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package jetstream
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/starling-mq/starling/internal/jsapi"
+)
+
+// A stream's configuration lives in <store dir>/streams/<name>/meta as one
+// line with the CRC-32C of the JSON that follows it, so a torn or damaged
+// file is detected instead of half-read. It is replaced atomically: write
+// a temporary file, sync it, rename it over, sync the directory.
+
+const (
+	streamsDir = "streams"
+	metaFile   = "meta"
+	msgsDir    = "msgs"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// streamMeta is what is persisted for a stream besides its messages.
+type streamMeta struct {
+	Config  jsapi.StreamConfig `json:"config"`
+	Created time.Time          `json:"created"`
+}
+
+func encodeMeta(m *streamMeta) ([]byte, error) {
+	body, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	out := fmt.Appendf(nil, "%08x\n", crc32.Checksum(body, castagnoli))
+	return append(out, body...), nil
+}
+
+var errMetaCorrupt = errors.New("stream metadata checksum mismatch")
+
+func decodeMeta(b []byte) (*streamMeta, error) {
+	if len(b) < 9 || b[8] != '\n' {
+		return nil, errMetaCorrupt
+	}
+	want, err := strconv.ParseUint(string(b[:8]), 16, 32)
+	if err != nil {
+		return nil, errMetaCorrupt
+	}
+	body := b[9:]
+	if crc32.Checksum(body, castagnoli) != uint32(want) {
+		return nil, errMetaCorrupt
+	}
+	var m streamMeta
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("stream metadata: %w", err)
+	}
+	return &m, nil
+}
+
+// writeFileAtomic replaces path with data durably.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	_, werr := tmp.Write(data)
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(name)
+		return err
+	}
+	if err := os.Rename(name, path); err != nil {
+		os.Remove(name)
+		return err
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,83 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/starling-mq/starling/internal/jetstream"
+)
+
+// JetStreamSource reports JetStream's state at scrape time, or nil when
+// JetStream is off (then no JetStream series are exported).
+type JetStreamSource func() *jetstream.JSInfo
+
+// jsCollector exports JetStream totals and per-stream gauges. Streams are
+// created deliberately by operators, so a stream label stays bounded.
+type jsCollector struct {
+	src JetStreamSource
+
+	streams, messages, bytes, lost *prometheus.Desc
+	apiTotal, apiErrors            *prometheus.Desc
+	streamMsgs, streamBytes        *prometheus.Desc
+	streamFirst, streamLast        *prometheus.Desc
+	streamLost, streamDeleted      *prometheus.Desc
+}
+
+// NewJetStreamCollector returns the JetStream collector reading src.
+func NewJetStreamCollector(src JetStreamSource) prometheus.Collector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(namespace+"_"+name, help, labels, nil)
+	}
+	return &jsCollector{
+		src:           src,
+		streams:       d("jetstream_streams", "Streams defined."),
+		messages:      d("jetstream_messages", "Messages stored in all streams."),
+		bytes:         d("jetstream_bytes", "Bytes stored, by storage type (file or memory).", "storage"),
+		lost:          d("jetstream_lost_messages", "Messages found corrupt on disk in all streams; they are never served."),
+		apiTotal:      d("jetstream_api_requests_total", "JetStream API requests served."),
+		apiErrors:     d("jetstream_api_errors_total", "JetStream API requests answered with an error."),
+		streamMsgs:    d("stream_messages", "Messages stored in the stream.", "stream"),
+		streamBytes:   d("stream_bytes", "Bytes stored in the stream.", "stream"),
+		streamFirst:   d("stream_first_seq", "First sequence in the stream.", "stream"),
+		streamLast:    d("stream_last_seq", "Last sequence in the stream.", "stream"),
+		streamLost:    d("stream_lost_messages", "Messages of the stream found corrupt; never served.", "stream"),
+		streamDeleted: d("stream_deleted_messages", "Interior deleted sequences of the stream.", "stream"),
+	}
+}
+
+func (c *jsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.streams, c.messages, c.bytes, c.lost, c.apiTotal, c.apiErrors,
+		c.streamMsgs, c.streamBytes, c.streamFirst, c.streamLast, c.streamLost, c.streamDeleted} {
+		ch <- d
+	}
+}
+
+func (c *jsCollector) Collect(ch chan<- prometheus.Metric) {
+	info := c.src()
+	if info == nil {
+		return
+	}
+	g := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	g(c.streams, float64(info.Streams))
+	g(c.messages, float64(info.Messages))
+	g(c.bytes, float64(info.Store), "file")
+	g(c.bytes, float64(info.Memory), "memory")
+	g(c.lost, float64(info.LostMessages))
+	ch <- prometheus.MustNewConstMetric(c.apiTotal, prometheus.CounterValue, float64(info.API.Total))
+	ch <- prometheus.MustNewConstMetric(c.apiErrors, prometheus.CounterValue, float64(info.API.Errors))
+	for _, a := range info.AccountDetails {
+		for _, s := range a.Streams {
+			g(c.streamMsgs, float64(s.State.Msgs), s.Name)
+			g(c.streamBytes, float64(s.State.Bytes), s.Name)
+			g(c.streamFirst, float64(s.State.FirstSeq), s.Name)
+			g(c.streamLast, float64(s.State.LastSeq), s.Name)
+			lost := 0
+			if s.State.Lost != nil {
+				lost = len(s.State.Lost.Msgs)
+			}
+			g(c.streamLost, float64(lost), s.Name)
+			g(c.streamDeleted, float64(s.State.NumDeleted), s.Name)
+		}
+	}
+}
