@@ -95,6 +95,31 @@ func (s *Subscription) Unsubscribe() { s.sub.client.removeSub(s.sub) }
 func (ic *InternalClient) Publish(subj, reply string, hdr, data []byte) (bool, error) {
 	ic.mu.Lock()
 	defer ic.mu.Unlock()
+	delivered, err := ic.routeLocked(subj, reply, hdr, data)
+	if err == nil {
+		ic.flushLocked()
+	}
+	return delivered, err
+}
+
+// PublishDeferred routes a message like Publish but leaves the receivers'
+// flush for Flush, so a burst of server messages (acks for one group
+// commit) reaches each client in one write instead of one each.
+func (ic *InternalClient) PublishDeferred(subj, reply string, hdr, data []byte) (bool, error) {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	return ic.routeLocked(subj, reply, hdr, data)
+}
+
+// Flush hands everything published with PublishDeferred to the receivers'
+// connections.
+func (ic *InternalClient) Flush() {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	ic.flushLocked()
+}
+
+func (ic *InternalClient) routeLocked(subj, reply string, hdr, data []byte) (bool, error) {
 	c := ic.c
 	if c.closing.Load() {
 		return false, ErrInternalClosed
@@ -118,15 +143,18 @@ func (ic *InternalClient) Publish(subj, reply string, hdr, data []byte) (bool, e
 		ic.cmd.HdrArg = strconv.AppendInt(ic.hsz[:0], int64(len(hdr)), 10)
 	}
 	delivered := c.route(&ic.cmd)
-	// No stall here: in-process publishers (acks, API replies) must not
-	// wait on a slow client.
-	c.stall = nil
-	c.endBatch()
 	// The buffer may be large (a big reply); do not keep it forever.
 	if cap(ic.buf) > 64*1024 {
 		ic.buf = nil
 	}
 	return delivered, nil
+}
+
+func (ic *InternalClient) flushLocked() {
+	// No stall here: in-process publishers (acks, API replies) must not
+	// wait on a slow client.
+	ic.c.stall = nil
+	ic.c.endBatch()
 }
 
 // Close removes every subscription of the client.

@@ -120,16 +120,10 @@ func (s *Stream) Ingest(subject, reply string, hdr, data []byte) {
 		b := strconv.AppendUint(append([]byte(nil), s.ackPrefix...), r.seq, 10)
 		s.send(reply, append(b, `,"duplicate": true}`...))
 	default:
-		prefix, seq := s.ackPrefix, r.seq
-		s.st.Durable(seq, func(err error) {
-			if err != nil {
-				s.sendError(reply, storeFailed(err))
-				return
-			}
-			b := make([]byte, 0, len(prefix)+24)
-			b = strconv.AppendUint(append(b, prefix...), seq, 10)
-			s.send(reply, append(b, '}'))
-		})
+		a := &ackReq{s: s, reply: reply, seq: r.seq}
+		a.inline.Store(true)
+		s.st.Durable(r.seq, a.done)
+		a.inline.Store(false)
 	}
 }
 
@@ -140,12 +134,17 @@ func (s *Stream) send(reply string, b []byte) {
 }
 
 func (s *Stream) sendError(reply string, e *jsapi.ApiError) {
-	resp := jsapi.PubAckResponse{Error: e, PubAck: &jsapi.PubAck{Stream: s.Name()}}
-	b, err := json.Marshal(resp)
+	s.send(reply, pubAckError(s.Name(), e))
+}
+
+// pubAckError is a publish's error reply, naming the stream as
+// nats-server's does.
+func pubAckError(stream string, e *jsapi.ApiError) []byte {
+	b, err := json.Marshal(jsapi.PubAckResponse{Error: e, PubAck: &jsapi.PubAck{Stream: stream}})
 	if err != nil {
-		return
+		return nil
 	}
-	s.send(reply, b)
+	return b
 }
 
 func storeFailed(err error) *jsapi.ApiError {

@@ -64,6 +64,7 @@ type Stream struct {
 	armedAt   int64 // when the timer fires (unix ns), 0 when idle
 	closed    bool
 	consumers int
+	acks      *ackQueue
 }
 
 // New opens a stream over o.Store with cfg, which the caller validated.
@@ -81,6 +82,7 @@ func New(cfg jsapi.StreamConfig, o Options) (*Stream, error) {
 		created: o.Created,
 		domain:  o.Domain,
 		exceed:  o.ResourcesExceeded,
+		acks:    newAckQueue(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -109,6 +111,7 @@ func New(cfg jsapi.StreamConfig, o Options) (*Stream, error) {
 	}
 	s.enforceLimitsLocked()
 	s.expireLocked()
+	go s.acks.run(s)
 	return s, nil
 }
 
@@ -301,16 +304,25 @@ func (s *Stream) Close() error {
 		s.timer.Stop()
 	}
 	s.mu.Unlock()
-	return s.st.Close()
+	// Closing syncs the store, which runs the last durability callbacks;
+	// their acks are sent before the queue stops.
+	err := s.st.Close()
+	s.acks.stop()
+	return err
 }
 
 // Destroy closes the stream and removes its messages.
 func (s *Stream) Destroy() error {
 	s.mu.Lock()
+	wasClosed := s.closed
 	s.closed = true
 	if s.timer != nil {
 		s.timer.Stop()
 	}
 	s.mu.Unlock()
-	return s.st.Destroy()
+	err := s.st.Destroy()
+	if !wasClosed {
+		s.acks.stop()
+	}
+	return err
 }
