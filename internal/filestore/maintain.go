@@ -142,17 +142,36 @@ func (s *Store) neededLocked(g *segment, dels []byte) []byte {
 	var out []byte
 	r := record{dels: dels}
 	r.delRanges(func(first uint64, count uint32) {
-		for seq := max(first, s.floor); seq < first+uint64(count); seq++ {
-			i := s.segFor(seq)
-			if i == len(s.segs) || s.segs[i] == g {
-				continue
-			}
-			if e := s.segs[i].find(seq); e != nil && e.present() {
+		s.eachEntryLocked(max(first, s.floor), first+uint64(count), func(o *segment, seq uint64, e *entry) {
+			if o != g && e.present() {
 				out = addRange(out, seq)
 			}
-		}
+		})
 	})
 	return out
+}
+
+// eachEntryLocked calls fn for every index entry with a sequence in
+// [from, to), segment by segment: the cost follows the entries that exist,
+// not the width of the range (a purge can name millions of sequences that
+// are long gone).
+func (s *Store) eachEntryLocked(from, to uint64, fn func(g *segment, seq uint64, e *entry)) {
+	for i := s.segFor(from); i < len(s.segs); i++ {
+		g := s.segs[i]
+		if g.n() == 0 {
+			continue
+		}
+		if g.firstSeq() >= to {
+			return
+		}
+		for j := g.search(from); j < g.n(); j++ {
+			seq := g.seqAt(j)
+			if seq >= to {
+				return
+			}
+			fn(g, seq, g.at(j))
+		}
+	}
 }
 
 // rewritten is a synced temporary file holding a segment's new contents.

@@ -263,14 +263,16 @@ func (s *Store) applyRecord(rc *recovery, g *segment, r *record, off int64) {
 		r.delRanges(func(first uint64, count uint32) {
 			end := first + uint64(count)
 			g.maxTomb = max(g.maxTomb, end-1)
-			for seq := first; seq < end; seq++ {
-				delete(rc.lost, seq)
-				if i := s.segFor(seq); i < len(s.segs) {
-					if e := s.segs[i].find(seq); e != nil && e.live() {
-						s.removeLocked(s.segs[i], seq, e)
-					}
+			for seq := range rc.lost {
+				if seq >= first && seq < end {
+					delete(rc.lost, seq)
 				}
 			}
+			s.eachEntryLocked(first, end, func(o *segment, seq uint64, e *entry) {
+				if e.live() {
+					s.removeLocked(o, seq, e)
+				}
+			})
 		})
 	case recMeta:
 		s.floor = max(s.floor, r.seq)
