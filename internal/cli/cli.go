@@ -27,6 +27,7 @@ var commands = []command{
 	{"req", "Send a request and print the replies", runReq},
 	{"reply", "Answer requests", runReply},
 	{"bench", "Measure throughput and latency", runBench},
+	{"stream", "Manage JetStream streams (add, info, ls, rm, purge, get, view)", runStream},
 	{"passwd", "Print a bcrypt hash of a password", runPasswd},
 	{"nkey", "Generate NKey pairs", runNkey},
 }

@@ -14,7 +14,18 @@ import (
 // so they are tested as they would run against any NATS server.
 func startServer(t *testing.T) (url string) {
 	t.Helper()
-	s, err := server.New(&server.Options{Host: "127.0.0.1", Port: server.RandomPort})
+	return startServerOpts(t, &server.Options{Host: "127.0.0.1", Port: server.RandomPort})
+}
+
+// startJetStream is startServer with JetStream on a temporary directory.
+func startJetStream(t *testing.T) (url string) {
+	t.Helper()
+	return startServerOpts(t, &server.Options{Host: "127.0.0.1", Port: server.RandomPort, JetStream: true, StoreDir: t.TempDir()})
+}
+
+func startServerOpts(t *testing.T, opts *server.Options) (url string) {
+	t.Helper()
+	s, err := server.New(opts)
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
