@@ -77,6 +77,7 @@ func main() {
 	scale := flag.Float64("scale", 1, "multiply message counts (e.g. 0.1 for a quick check)")
 	only := flag.String("only", "", "run only scenarios whose name contains this")
 	rawOut := flag.String("raw", "", "also write every measurement as JSON to this file")
+	natsArgs := flag.String("nats-args", "", "extra arguments for nats-server, space separated (e.g. \"-c always.conf\")")
 	js := flag.Bool("js", false, "run the JetStream publish scenarios (both servers with JetStream on fresh store directories, at their defaults)")
 	flag.Parse()
 
@@ -100,6 +101,7 @@ func main() {
 		all = jsScenarios(*scale)
 	}
 	servers[0].cmd = exec.Command(*starling, sargs...)
+	nargs = append(nargs, strings.Fields(*natsArgs)...)
 	servers[1].cmd = exec.Command(*natsServer, nargs...)
 	for i, s := range servers {
 		s.url = fmt.Sprintf("nats://127.0.0.1:%d", ports[i])
