@@ -158,14 +158,17 @@ func TestBadArguments(t *testing.T) {
 	}
 }
 
+// groupAction is the action tested for commands that group several.
+var groupAction = map[string][]string{"stream": {"info"}}
+
 func TestHelp(t *testing.T) {
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
-			code, stdout, stderr := runCmd(t, name, "--help")
+			code, stdout, stderr := runCmd(t, name, append(groupAction[name], "--help")...)
 			if code != 0 || stderr != "" {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
 			}
-			wants := []string{"Usage: starling " + name, "-s, --server URL", "--timeout DURATION", "(default 5s)"}
+			wants := []string{"Usage: starling " + strings.Join(append([]string{name}, groupAction[name]...), " "), "-s, --server URL", "--timeout DURATION", "(default 5s)"}
 			if name == "passwd" || name == "nkey" {
 				wants = wants[:1] // offline tools have no connection flags
 			}
@@ -188,7 +191,7 @@ func TestConnectFailureIsOneLine(t *testing.T) {
 		if name == "passwd" || name == "nkey" {
 			continue // offline tools
 		}
-		code, _, stderr := runCmd(t, name, "subj", "-s", url, "--timeout", "2s")
+		code, _, stderr := runCmd(t, name, append(groupAction[name], "subj", "-s", url, "--timeout", "2s")...)
 		if code != 1 {
 			t.Errorf("%s: exit code %d, want 1", name, code)
 		}
