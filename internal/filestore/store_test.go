@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/starling-mq/starling/internal/store"
@@ -474,5 +476,40 @@ func TestClosedAndDestroy(t *testing.T) {
 	}
 	if _, err := fsys.Stat(testDir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("directory still there: %v", err)
+	}
+}
+
+// TestMemoryPerMessage: payloads stay on disk; what the store keeps per
+// message is its index entry (plus slack from slice growth).
+func TestMemoryPerMessage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 25 MB")
+	}
+	const n = 200_000
+	s, err := Open(vfs.Default, filepath.Join(t.TempDir(), "s"), Config{Logger: nopLogger, SyncInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	payload := make([]byte, 100)
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	for i := range n {
+		if _, err := s.Append(fmt.Sprintf("subj.%d", i%100), nil, payload, int64(i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	perMsg := float64(heap()-before) / n
+	t.Logf("%.1f bytes of heap per message (100-byte payloads)", perMsg)
+	if perMsg > 40 {
+		t.Fatalf("%.1f bytes of heap per message", perMsg)
 	}
 }
