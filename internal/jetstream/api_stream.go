@@ -80,13 +80,13 @@ func (m *Manager) checkConfig(cfg jsapi.StreamConfig, subject string) (jsapi.Str
 // client is told instead of silently getting something else.
 func unsupported(cfg *jsapi.StreamConfig) *jsapi.ApiError {
 	var what string
+	external := cfg.Mirror != nil && cfg.Mirror.External != nil
+	for _, src := range cfg.Sources {
+		external = external || (src != nil && src.External != nil)
+	}
 	switch {
-	case cfg.Mirror != nil:
-		what = "mirror"
-	case len(cfg.Sources) > 0:
-		what = "sources"
-	case cfg.SubjectTransform != nil:
-		what = "subject_transform"
+	case external:
+		what = "sourcing from another account or domain (external)"
 	case cfg.RePublish != nil:
 		what = "republish"
 	case cfg.Placement != nil && (cfg.Placement.Cluster != "" || len(cfg.Placement.Tags) > 0):
@@ -135,7 +135,7 @@ func (m *Manager) streamCreate(r *request) any {
 			return resp
 		}
 		// Creating an identical stream again is not an error.
-		resp.StreamInfo = e.s.Info(false, "")
+		resp.StreamInfo = e.info(false, "")
 		resp.DidCreate = true
 		return resp
 	}
@@ -160,7 +160,7 @@ func (m *Manager) streamCreate(r *request) any {
 		resp.Error = m.storeError("create", cfg.Name, err)
 		return resp
 	}
-	resp.StreamInfo = ent.s.Info(false, "")
+	resp.StreamInfo = ent.info(false, "")
 	resp.DidCreate = true
 	return resp
 }
@@ -214,13 +214,17 @@ func (m *Manager) streamUpdate(r *request) any {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamUpdate, err)
 		return resp
 	}
+	if !reflect.DeepEqual(old.Sources, cfg.Sources) {
+		ent.stopSources()
+		m.startSources(ent, cfg)
+	}
 	if !reflect.DeepEqual(old.Subjects, cfg.Subjects) || old.AllowDirect != cfg.AllowDirect {
 		if err := m.subscribeStream(ent, cfg); err != nil {
 			resp.Error = jsapi.NewError(jsapi.ErrStreamUpdate, err)
 			return resp
 		}
 	}
-	resp.StreamInfo = ent.s.Info(false, "")
+	resp.StreamInfo = ent.info(false, "")
 	return resp
 }
 
@@ -236,7 +240,7 @@ func (m *Manager) streamInfo(r *request) any {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamNotFound)
 		return resp
 	}
-	info := ent.s.Info(req.DeletedDetails, req.SubjectsFilter)
+	info := ent.info(req.DeletedDetails, req.SubjectsFilter)
 	if req.SubjectsFilter != "" {
 		// Subjects come in pages, like every other listing.
 		resp.Total = len(info.State.Subjects)
@@ -285,6 +289,7 @@ func (m *Manager) streamDelete(r *request) any {
 	for _, sub := range append(ent.subs, ent.direct...) {
 		sub.Unsubscribe()
 	}
+	ent.stopSources()
 	dir := m.streamDir(name)
 	// The metadata goes first: a crash half-way through then leaves
 	// files that are not mistaken for a stream.
@@ -347,7 +352,7 @@ func (m *Manager) streamList(r *request) any {
 	resp.Total, resp.Offset, resp.Limit = len(all), off, listPageSize
 	resp.Streams = []*jsapi.StreamInfo{}
 	for _, e := range all[off:min(off+listPageSize, len(all))] {
-		resp.Streams = append(resp.Streams, e.s.Info(false, ""))
+		resp.Streams = append(resp.Streams, e.info(false, ""))
 	}
 	return resp
 }

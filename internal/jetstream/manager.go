@@ -78,6 +78,16 @@ type entry struct {
 	storage jsapi.StorageType // fixed for a stream's life
 	subs    []*core.Subscription
 	direct  []*core.Subscription
+
+	srcMu   sync.Mutex
+	sources *sourcing // copiers of a mirror or sources, nil without
+}
+
+// info describes the stream with its mirror and sources.
+func (e *entry) info(deleted bool, subjectsFilter string) *jsapi.StreamInfo {
+	si := e.s.Info(deleted, subjectsFilter)
+	e.addSourceInfo(si)
+	return si
 }
 
 // New prepares JetStream for srv; Start loads the streams and begins
@@ -211,6 +221,7 @@ func (m *Manager) openStream(cfg jsapi.StreamConfig, created time.Time) (*entry,
 	m.mu.Lock()
 	m.streams[cfg.Name] = e
 	m.mu.Unlock()
+	m.startSources(e, cfg)
 	return e, nil
 }
 
@@ -323,6 +334,9 @@ func (m *Manager) Shutdown() {
 	}
 	close(m.quit)
 	m.wg.Wait()
+	for _, e := range streams {
+		e.stopSources()
+	}
 	for name, e := range streams {
 		if err := e.s.Close(); err != nil {
 			m.log.Error("stream close failed", "stream", name, "err", err)

@@ -134,6 +134,30 @@ func CheckStreamConfig(cfg StreamConfig, lim Limits) (StreamConfig, *ApiError) {
 	if len(cfg.Subjects) == 0 && cfg.Mirror == nil && len(cfg.Sources) == 0 {
 		cfg.Subjects = []string{cfg.Name}
 	}
+	if tr := cfg.SubjectTransform; tr != nil {
+		if tr.Source != "" && !subject.Valid(tr.Source) {
+			return cfg, NewError(ErrStreamTransformInvalidSource, fmt.Errorf("invalid subject %q", tr.Source))
+		}
+		if _, err := subject.NewTransform(tr.Source, tr.Destination); err != nil {
+			return cfg, NewError(ErrStreamTransformInvalidDestination, err)
+		}
+	}
+	for _, src := range append([]*StreamSource{cfg.Mirror}, cfg.Sources...) {
+		if src == nil {
+			continue
+		}
+		if !ValidName(src.Name) {
+			return cfg, invalid("source or mirror stream name %q is invalid", src.Name)
+		}
+		if src.FilterSubject != "" && !subject.Valid(src.FilterSubject) {
+			return cfg, invalid("invalid filter subject %q", src.FilterSubject)
+		}
+		for _, tr := range src.SubjectTransforms {
+			if _, err := subject.NewTransform(tr.Source, tr.Destination); err != nil {
+				return cfg, NewError(ErrStreamTransformInvalidDestination, err)
+			}
+		}
+	}
 	if e := checkSubjects(&cfg); e != nil {
 		return cfg, e
 	}

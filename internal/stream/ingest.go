@@ -106,6 +106,11 @@ func (s *Stream) Ingest(subject, reply string, hdr, data []byte) {
 		s.mu.Unlock()
 		return
 	}
+	if s.itr != nil {
+		if t, ok := s.itr.Apply(subject); ok {
+			subject = t
+		}
+	}
 	r := s.storeLocked(subject, hdr, data)
 	noAck := s.cfg.NoAck
 	s.mu.Unlock()
@@ -288,6 +293,9 @@ func (s *Stream) storeLocked(subject string, hdr, data []byte) result {
 	s.enforceAfterAppendLocked(subject)
 	if cfg.MaxAge > 0 || ttlNanos > 0 {
 		s.scheduleLocked()
+	}
+	if len(s.listeners) > 0 {
+		s.notifyLocked()
 	}
 	return result{seq: seq}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/store"
+	"github.com/starling-mq/starling/internal/subject"
 )
 
 // Publisher sends server-originated messages (acks, delete markers).
@@ -65,6 +66,8 @@ type Stream struct {
 	closed    bool
 	consumers int
 	acks      *ackQueue
+	listeners []chan struct{}    // signalled after each store (mirrors, sources)
+	itr       *subject.Transform // subject_transform of incoming messages
 }
 
 // New opens a stream over o.Store with cfg, which the caller validated.
@@ -119,6 +122,14 @@ func New(cfg jsapi.StreamConfig, o Options) (*Stream, error) {
 func (s *Stream) applyConfig(cfg jsapi.StreamConfig) {
 	s.cfg = cfg
 	s.ackPrefix = buildAckPrefix(cfg.Name, s.domain)
+	s.itr = nil
+	if tr := cfg.SubjectTransform; tr != nil {
+		// Validated with the configuration; a failure here leaves
+		// subjects as published.
+		if t, err := subject.NewTransform(tr.Source, tr.Destination); err == nil {
+			s.itr = t
+		}
+	}
 	if s.dedup == nil {
 		s.dedup = newDedup(int64(cfg.Duplicates))
 	} else {

@@ -1,0 +1,264 @@
+package jetstream
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/store"
+	"github.com/starling-mq/starling/internal/stream"
+	"github.com/starling-mq/starling/internal/subject"
+)
+
+// Mirrors and sources copy from streams on this server. Each origin is
+// read by one goroutine straight from its store, woken by the origin after
+// every store and by a slow tick (an origin created later, or recreated);
+// progress is the target's own content, so a restart resumes exactly.
+
+// sourcePoll bounds how long a copier sleeps without a signal.
+const sourcePoll = 250 * time.Millisecond
+
+// copyBurst bounds messages copied between checks for shutdown.
+const copyBurst = 1024
+
+// copier copies one origin into a stream.
+type copier struct {
+	src    jsapi.StreamSource
+	mirror bool
+	trs    []*subject.Transform // source subject transforms, first match wins
+	filter string
+
+	next       atomic.Uint64 // next origin sequence to read
+	lastActive atomic.Int64  // unix ns of the last copy
+	lag        atomic.Uint64
+}
+
+// sourcing is the set of copiers feeding one stream.
+type sourcing struct {
+	copiers []*copier
+	quit    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// startSources starts copying for e's mirror or sources, if any.
+func (m *Manager) startSources(e *entry, cfg jsapi.StreamConfig) {
+	var list []*copier
+	if cfg.Mirror != nil {
+		list = append(list, newCopier(*cfg.Mirror, true))
+	}
+	for _, src := range cfg.Sources {
+		if src != nil {
+			list = append(list, newCopier(*src, false))
+		}
+	}
+	if len(list) == 0 {
+		return
+	}
+	sg := &sourcing{copiers: list, quit: make(chan struct{})}
+	e.srcMu.Lock()
+	e.sources = sg
+	e.srcMu.Unlock()
+	for _, c := range list {
+		c.next.Store(c.resume(e.s))
+		sg.wg.Add(1)
+		go func() {
+			defer sg.wg.Done()
+			m.runCopier(e.s, c, sg.quit)
+		}()
+	}
+}
+
+// stopSources stops e's copiers and waits for them.
+func (e *entry) stopSources() {
+	e.srcMu.Lock()
+	sg := e.sources
+	e.sources = nil
+	e.srcMu.Unlock()
+	if sg == nil {
+		return
+	}
+	close(sg.quit)
+	sg.wg.Wait()
+}
+
+func newCopier(src jsapi.StreamSource, mirror bool) *copier {
+	c := &copier{src: src, mirror: mirror, filter: src.FilterSubject}
+	for _, tr := range src.SubjectTransforms {
+		if t, err := subject.NewTransform(tr.Source, tr.Destination); err == nil {
+			c.trs = append(c.trs, t)
+		}
+	}
+	if c.filter == "" && len(src.SubjectTransforms) == 0 {
+		c.filter = ">"
+	}
+	if len(src.SubjectTransforms) > 0 {
+		c.filter = ">" // the transforms' sources select
+	}
+	return c
+}
+
+// resume finds where copying continues: after what the target already
+// holds from this origin, else at the configured start.
+func (c *copier) resume(target *stream.Stream) uint64 {
+	if c.mirror {
+		if last := target.Store().State().LastSeq; last > 0 {
+			return last + 1
+		}
+	} else if seq := target.LastSourced(c.src.Name); seq > 0 {
+		return seq + 1
+	}
+	if c.src.OptStartSeq > 0 {
+		return c.src.OptStartSeq
+	}
+	return 0 // from the origin's first message, or its start time
+}
+
+// transform maps an origin subject into the target, reporting false when
+// the copier's selection excludes it.
+func (c *copier) transform(subj string) (string, bool) {
+	if len(c.trs) == 0 {
+		return subj, true
+	}
+	for _, t := range c.trs {
+		if out, ok := t.Apply(subj); ok {
+			return out, true
+		}
+	}
+	return "", false
+}
+
+func (m *Manager) runCopier(target *stream.Stream, c *copier, quit <-chan struct{}) {
+	wake := make(chan struct{}, 1)
+	tick := time.NewTicker(sourcePoll)
+	defer tick.Stop()
+	var origin *entry
+	cancel := func() {}
+	defer func() { cancel() }()
+	for {
+		if e := m.lookup(c.src.Name); e != origin {
+			cancel()
+			origin, cancel = e, func() {}
+			if e != nil {
+				cancel = e.s.Listen(wake)
+			}
+		}
+		copied := 0
+		if origin != nil {
+			copied = m.copyFrom(origin.s.Store(), target, c, quit)
+		}
+		if copied == copyBurst {
+			continue // more waiting; the quit check is inside copyFrom
+		}
+		select {
+		case <-quit:
+			return
+		case <-wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// copyFrom copies up to copyBurst messages and returns how many it read.
+func (m *Manager) copyFrom(origin store.Store, target *stream.Stream, c *copier, quit <-chan struct{}) int {
+	next := c.next.Load()
+	if next == 0 && c.src.OptStartTime != nil {
+		next = seqAtTime(origin, c.src.OptStartTime.UnixNano())
+	}
+	n := 0
+	for ; n < copyBurst; n++ {
+		select {
+		case <-quit:
+			return n
+		default:
+		}
+		msg, err := origin.LoadNext(c.filter, next)
+		if err != nil {
+			break
+		}
+		if !m.copyOne(target, c, msg) {
+			break // retried on the next wake-up
+		}
+		next = msg.Seq + 1
+		c.next.Store(next)
+		c.lastActive.Store(time.Now().UnixNano())
+	}
+	if last := origin.State().LastSeq; last >= next {
+		c.lag.Store(last - next + 1)
+	} else {
+		c.lag.Store(0)
+	}
+	return n
+}
+
+func (m *Manager) copyOne(target *stream.Stream, c *copier, msg *store.Msg) bool {
+	if c.mirror {
+		if err := target.IngestMirror(msg); err != nil {
+			m.log.Warn("mirror: message not stored", "origin", c.src.Name, "seq", msg.Seq, "err", err)
+			return false
+		}
+		return true
+	}
+	subj, ok := c.transform(msg.Subject)
+	if !ok {
+		return true // not selected: skip it
+	}
+	dest := ""
+	if len(c.src.SubjectTransforms) > 0 {
+		dest = c.src.SubjectTransforms[0].Destination
+	}
+	tag := stream.SourceTag(c.src.Name, msg.Seq, c.src.FilterSubject, dest, msg.Subject)
+	return target.IngestSourced(subj, msg.Header, msg.Data, tag)
+}
+
+// seqAtTime finds the first sequence stored at or after ts.
+func seqAtTime(st store.Store, ts int64) uint64 {
+	s := st.State()
+	lo, hi := s.FirstSeq, s.LastSeq+1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		msg, err := st.LoadNext(">", mid)
+		if err != nil {
+			hi = mid
+			continue
+		}
+		if msg.Time < ts {
+			lo = msg.Seq + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// sourceInfo reports a copier's progress for stream info.
+func (c *copier) info() *jsapi.StreamSourceInfo {
+	si := &jsapi.StreamSourceInfo{
+		Name:              c.src.Name,
+		Lag:               c.lag.Load(),
+		FilterSubject:     c.src.FilterSubject,
+		SubjectTransforms: c.src.SubjectTransforms,
+		Active:            -1,
+	}
+	if t := c.lastActive.Load(); t > 0 {
+		si.Active = time.Since(time.Unix(0, t))
+	}
+	return si
+}
+
+// addSourceInfo fills a stream info's mirror and sources.
+func (e *entry) addSourceInfo(info *jsapi.StreamInfo) {
+	e.srcMu.Lock()
+	sg := e.sources
+	e.srcMu.Unlock()
+	if sg == nil {
+		return
+	}
+	for _, c := range sg.copiers {
+		if c.mirror {
+			info.Mirror = c.info()
+		} else {
+			info.Sources = append(info.Sources, c.info())
+		}
+	}
+}

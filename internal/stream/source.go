@@ -1,0 +1,157 @@
+package stream
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/starling-mq/starling/internal/proto"
+	"github.com/starling-mq/starling/internal/store"
+)
+
+// Mirrors and sources copy messages from other streams of this server.
+// The copying loop lives with the stream manager; the stream only stores
+// what it is handed and tells listeners when it has something new.
+
+// hdrStreamSource tags a sourced message with where it came from:
+// "<stream> <seq> <filter> <dest> <original subject>", as nats-server
+// writes it; a restart resumes each source after the last one it stored.
+const hdrStreamSource = "Nats-Stream-Source"
+
+// Listen registers ch to get a non-blocking signal after each stored
+// message; the returned func unregisters it.
+func (s *Stream) Listen(ch chan struct{}) (cancel func()) {
+	s.mu.Lock()
+	s.listeners = append(s.listeners, ch)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for i, c := range s.listeners {
+			if c == ch {
+				s.listeners = append(s.listeners[:i], s.listeners[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// notifyLocked signals the listeners.
+func (s *Stream) notifyLocked() {
+	for _, ch := range s.listeners {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// SourceTag is the Nats-Stream-Source value for a message of origin at
+// seq, read through filter and dest (">" when unset).
+func SourceTag(origin string, seq uint64, filter, dest, subject string) string {
+	if filter == "" {
+		filter = ">"
+	}
+	if dest == "" {
+		dest = ">"
+	}
+	return origin + " " + strconv.FormatUint(seq, 10) + " " + filter + " " + dest + " " + subject
+}
+
+// ParseSourceTag returns the origin stream and sequence of a
+// Nats-Stream-Source value.
+func ParseSourceTag(v string) (origin string, seq uint64, ok bool) {
+	f := strings.Fields(v)
+	if len(f) < 2 {
+		return "", 0, false
+	}
+	// nats-server may suffix the name with ":<hash>" for indexing.
+	name, _, _ := strings.Cut(f[0], ":")
+	n, err := strconv.ParseUint(f[1], 10, 64)
+	return name, n, err == nil
+}
+
+// IngestSourced stores a message copied from another stream under subject
+// (already transformed), tagged with tag. Headers that steered the
+// original publish are dropped; limits and de-duplication apply as for a
+// publish. It reports whether the message was stored or deliberately
+// dropped (duplicate, discard new), false only on a store failure.
+func (s *Stream) IngestSourced(subject string, hdr, data []byte, tag string) bool {
+	if len(hdr) > 0 {
+		hdr = proto.RemoveHeader(hdr, hdrStreamSource)
+		for _, h := range []string{hdrExpectedStream, hdrExpectedLastSeq, hdrExpectedSubjSeq, hdrExpectedSubjSubj, hdrExpectedLastID} {
+			hdr = proto.RemoveHeader(hdr, h)
+		}
+	}
+	hdr = appendHeader(hdr, hdrStreamSource, tag)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	r := s.storeLocked(subject, hdr, data)
+	if r.err != nil && r.err.ErrCode == 10077 && strings.Contains(r.err.Description, "exceeded") {
+		return true // a discard-new limit: dropped on purpose, as a publish would be
+	}
+	if r.err != nil {
+		s.log.Warn("sourced message not stored", "stream", s.cfg.Name, "err", r.err.Description)
+		return r.err.Code < 500
+	}
+	return true
+}
+
+// LastSourced scans back from the end for the newest message copied from
+// origin and returns its sequence there (0 when none).
+func (s *Stream) LastSourced(origin string) uint64 {
+	st := s.st.State()
+	for seq := st.LastSeq; seq >= st.FirstSeq && seq > 0; {
+		m, err := s.st.LoadPrev(">", seq)
+		if err != nil {
+			return 0
+		}
+		if v, ok := headerValue(m.Header, hdrStreamSource); ok {
+			if name, oseq, ok := ParseSourceTag(v); ok && name == origin {
+				return oseq
+			}
+		}
+		seq = m.Seq - 1
+	}
+	return 0
+}
+
+// IngestMirror stores m at its own sequence, keeping its time: a mirror is
+// a copy of its origin, gaps (deleted messages) included.
+func (s *Stream) IngestMirror(m *store.Msg) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	st := s.st.State()
+	if m.Seq <= st.LastSeq {
+		return nil // already have it
+	}
+	if st.Msgs == 0 && m.Seq > st.LastSeq+1 {
+		if _, err := s.st.Compact(m.Seq); err != nil {
+			return err
+		}
+	} else {
+		for seq := st.LastSeq + 1; seq < m.Seq; seq++ {
+			if _, err := s.st.Skip(); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := s.st.Append(m.Subject, m.Header, m.Data, m.Time, m.TTL); err != nil {
+		return err
+	}
+	s.lastTS = max(s.lastTS, m.Time)
+	if m.TTL > 0 {
+		s.ttls.push(ttlItem{at: m.Time + m.TTL, seq: m.Seq})
+	}
+	s.enforceAfterAppendLocked(m.Subject)
+	if s.cfg.MaxAge > 0 || m.TTL > 0 {
+		s.scheduleLocked()
+	}
+	s.notifyLocked()
+	return nil
+}
