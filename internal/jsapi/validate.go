@@ -248,8 +248,8 @@ func Collide(a, b string) bool {
 		case i == len(ta) && i == len(tb):
 			return true
 		case i == len(ta) || i == len(tb):
-			// One ran out: only a '>' at the other's position matched more.
-			return (i < len(ta) && ta[i] == ">") || (i < len(tb) && tb[i] == ">")
+			// One ran out first; a '>' still needs a token to match.
+			return false
 		}
 		x, y := ta[i], tb[i]
 		if x == ">" || y == ">" {

@@ -1,0 +1,128 @@
+package jsapi
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCheckStreamConfigDefaults(t *testing.T) {
+	cfg, err := CheckStreamConfig(StreamConfig{Name: "ORDERS"}, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxMsgs != -1 || cfg.MaxBytes != -1 || cfg.MaxMsgsPer != -1 || cfg.MaxMsgSize != -1 || cfg.MaxConsumers != -1 ||
+		cfg.Replicas != 1 || cfg.Duplicates != 2*time.Minute || len(cfg.Subjects) != 1 || cfg.Subjects[0] != "ORDERS" {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+	cfg, _ = CheckStreamConfig(StreamConfig{Name: "A", MaxAge: time.Minute / 2}, Limits{})
+	if cfg.Duplicates != 30*time.Second {
+		t.Fatalf("duplicate window not capped by max age: %v", cfg.Duplicates)
+	}
+	cfg, _ = CheckStreamConfig(StreamConfig{Name: "K", SubjectDeleteMarkerTTL: time.Minute}, Limits{})
+	if !cfg.AllowMsgTTL || !cfg.AllowRollup {
+		t.Fatalf("delete markers need TTLs and rollups: %+v", cfg)
+	}
+}
+
+func TestCheckStreamConfigErrors(t *testing.T) {
+	tests := []struct {
+		cfg  StreamConfig
+		code uint16
+		desc string
+	}{
+		{StreamConfig{Name: "a.b"}, 10052, "stream name is required and can not contain '.', '*', '>', '\\', '/'"},
+		{StreamConfig{Name: ""}, 10052, "stream name is required"},
+		{StreamConfig{Name: "A", MaxAge: -1}, 10052, "max age can not be negative"},
+		{StreamConfig{Name: "A", MaxAge: time.Millisecond}, 10052, "max age needs to be >= 100ms"},
+		{StreamConfig{Name: "A", MaxAge: time.Second, Duplicates: time.Minute}, 10052, "duplicates window can not be larger then max age"},
+		{StreamConfig{Name: "A", DenyPurge: true, AllowRollup: true}, 10052, "roll-ups require the purge permission"},
+		{StreamConfig{Name: "A", DiscardNewPer: true}, 10052, "discard new per subject requires discard new policy to be set"},
+		{StreamConfig{Name: "A", Subjects: []string{"a.>", "a.b"}}, 10052, `subject "a.b" overlaps with "a.>"`},
+		{StreamConfig{Name: "A", Subjects: []string{"a..b"}}, 10052, "invalid subject"},
+		{StreamConfig{Name: "A", Subjects: []string{">"}}, 10052, "capturing all subjects requires no-ack to be true"},
+		{StreamConfig{Name: "A", Subjects: []string{"$JS.API.>"}}, 10052, "subjects that overlap with jetstream api require no-ack to be true"},
+		{StreamConfig{Name: "A", Mirror: &StreamSource{Name: "B"}, Subjects: []string{"x"}}, 10034, "stream mirrors can not contain subjects"},
+		{StreamConfig{Name: "A", Replicas: 7}, 10052, "maximum replicas is 5"},
+		{StreamConfig{Name: "A", SubjectDeleteMarkerTTL: time.Millisecond}, 10052, "subject delete marker TTL must be at least 1 second"},
+		{StreamConfig{Name: "A", SubjectTransform: &SubjectTransformConfig{Source: "a.*", Destination: "b.$2"}}, 10156, "stream transform: "},
+	}
+	for _, tt := range tests {
+		_, err := CheckStreamConfig(tt.cfg, Limits{})
+		if err == nil || err.ErrCode != tt.code || !strings.HasPrefix(err.Description, tt.desc) {
+			t.Errorf("%+v: got %v, want %d %q", tt.cfg, err, tt.code, tt.desc)
+		}
+	}
+}
+
+func TestCheckStreamUpdate(t *testing.T) {
+	base, _ := CheckStreamConfig(StreamConfig{Name: "A", DenyDelete: true}, Limits{})
+	tests := []struct {
+		mutate func(*StreamConfig)
+		desc   string
+	}{
+		{func(c *StreamConfig) { c.MaxMsgs = 5 }, ""},
+		{func(c *StreamConfig) { c.Storage = MemoryStorage }, "stream configuration update can not change storage type"},
+		{func(c *StreamConfig) { c.Retention = WorkQueuePolicy }, "stream configuration update can not change retention policy to/from workqueue"},
+		{func(c *StreamConfig) { c.DenyDelete = false }, "stream configuration update can not cancel deny message deletes"},
+		{func(c *StreamConfig) { c.Name = "B" }, "stream configuration name must match original"},
+	}
+	for _, tt := range tests {
+		next := base
+		tt.mutate(&next)
+		err := CheckStreamUpdate(base, next)
+		if (tt.desc == "" && err != nil) || (tt.desc != "" && (err == nil || err.Description != tt.desc)) {
+			t.Errorf("got %v, want %q", err, tt.desc)
+		}
+	}
+}
+
+func TestNewError(t *testing.T) {
+	if e := NewError(ErrStreamWrongLastSequence, 5); e.Code != 400 || e.ErrCode != 10071 || e.Description != "wrong last sequence: 5" {
+		t.Fatalf("%+v", e)
+	}
+	if e := NewError(ErrStreamNotFound); e.Description != "stream not found" || e.Code != 404 {
+		t.Fatalf("%+v", e)
+	}
+	own := &ApiError{Code: 400, ErrCode: 10058, Description: "x"}
+	if NewError(ErrStreamCreate, own) != own {
+		t.Fatal("an ApiError argument must be kept as is")
+	}
+	b, _ := json.Marshal(NewError(ErrNoMessageFound))
+	if string(b) != `{"code":404,"err_code":10037,"description":"no message found"}` {
+		t.Fatalf("json: %s", b)
+	}
+}
+
+func TestEnumsJSON(t *testing.T) {
+	var c StreamConfig
+	err := json.Unmarshal([]byte(`{"name":"A","retention":"workqueue","discard":"new","storage":"memory","compression":"s2"}`), &c)
+	if err != nil || c.Retention != WorkQueuePolicy || c.Discard != DiscardNew || c.Storage != MemoryStorage || c.Compression != S2Compression {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if err := json.Unmarshal([]byte(`{"storage":"tape"}`), &c); err == nil {
+		t.Fatal("unknown storage accepted")
+	}
+	b, _ := json.Marshal(StreamConfig{Name: "A"})
+	for _, want := range []string{`"retention":"limits"`, `"discard":"old"`, `"storage":"file"`, `"compression":"none"`, `"sealed":false`, `"allow_direct":false`, `"consumer_limits":{}`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %s", b, want)
+		}
+	}
+}
+
+func TestCollide(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"a.b", "a.b", true}, {"a.*", "a.b", true}, {"a.>", "a.b.c", true}, {"a.>", "a", false},
+		{"a.*", "a.b.c", false}, {"*.b", "a.*", true}, {">", "x", true}, {"a.b", "a.c", false}, {"a.*.c", "a.b.>", true},
+	}
+	for _, tt := range tests {
+		if got := Collide(tt.a, tt.b); got != tt.want || Collide(tt.b, tt.a) != tt.want {
+			t.Errorf("Collide(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
