@@ -85,8 +85,9 @@ func (m *Manager) worker() {
 
 // serve runs one request and sends its JSON response.
 func (m *Manager) serve(r *request) {
-	m.apiTotal.Add(1)
 	resp := r.handler(m, r)
+	// Counted once served, so $JS.API.INFO does not count itself.
+	m.apiTotal.Add(1)
 	if resp == nil {
 		return
 	}
