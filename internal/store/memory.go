@@ -128,7 +128,7 @@ func (s *Memory) LoadNext(filter string, start uint64) (*Msg, error) {
 
 // eachSubject calls fn with the sequences of every subject matching filter.
 func (s *Memory) eachSubject(filter string, fn func(seqs []uint64)) {
-	if !subject.HasWildcard(filter) {
+	if !matchAll(filter) && !subject.HasWildcard(filter) {
 		if seqs := s.subjs[filter]; len(seqs) > 0 {
 			fn(seqs)
 		}
