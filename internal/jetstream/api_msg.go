@@ -105,13 +105,14 @@ var (
 	statusBadRequest   = []byte("NATS/1.0 408 Bad Request\r\n\r\n")
 )
 
-func (m *Manager) directHandler(s *stream.Stream) func(*core.Msg) {
+// directHandler serves direct gets addressed to name (the stream's own, or
+// its origin's for a mirror with mirror_direct) from s.
+func (m *Manager) directHandler(s *stream.Stream, name string) func(*core.Msg) {
 	return func(msg *core.Msg) {
 		if len(msg.Reply) == 0 {
 			return
 		}
 		reply := string(msg.Reply)
-		name := s.Name()
 		subj := string(msg.Subject)
 		var req jsapi.MsgGetRequest
 		if key := strings.TrimPrefix(subj, jsapi.DirectGetPrefix+name); key != "" {
@@ -144,7 +145,7 @@ func (m *Manager) directHandler(s *stream.Stream) func(*core.Msg) {
 				return
 			}
 		}
-		m.directGet(s.Store(), name, &req, reply)
+		m.directGet(s.Store(), s.Name(), &req, reply)
 	}
 }
 

@@ -218,7 +218,7 @@ func (m *Manager) streamUpdate(r *request) any {
 		ent.stopSources()
 		m.startSources(ent, cfg)
 	}
-	if !reflect.DeepEqual(old.Subjects, cfg.Subjects) || old.AllowDirect != cfg.AllowDirect {
+	if !reflect.DeepEqual(old.Subjects, cfg.Subjects) || old.AllowDirect != cfg.AllowDirect || old.MirrorDirect != cfg.MirrorDirect {
 		if err := m.subscribeStream(ent, cfg); err != nil {
 			resp.Error = jsapi.NewError(jsapi.ErrStreamUpdate, err)
 			return resp

@@ -245,9 +245,18 @@ func (m *Manager) subscribeStream(e *entry, cfg jsapi.StreamConfig) error {
 		}
 		e.subs = append(e.subs, sub)
 	}
+	var direct []string
 	if cfg.AllowDirect {
-		for _, subj := range []string{jsapi.DirectGetPrefix + cfg.Name, jsapi.DirectGetPrefix + cfg.Name + ".>"} {
-			sub, err := m.api.Subscribe(subj, directQueue, m.directHandler(s))
+		direct = append(direct, cfg.Name)
+	}
+	if cfg.MirrorDirect && cfg.Mirror != nil {
+		// A mirror can answer direct gets for its origin too; the queue
+		// group makes one responder answer each request.
+		direct = append(direct, cfg.Mirror.Name)
+	}
+	for _, name := range direct {
+		for _, subj := range []string{jsapi.DirectGetPrefix + name, jsapi.DirectGetPrefix + name + ".>"} {
+			sub, err := m.api.Subscribe(subj, directQueue, m.directHandler(s, name))
 			if err != nil {
 				return err
 			}
