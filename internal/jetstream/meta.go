@@ -7,7 +7,6 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/starling-mq/starling/internal/jsapi"
@@ -47,12 +46,9 @@ func decodeMeta(b []byte) (*streamMeta, error) {
 	if len(b) < 9 || b[8] != '\n' {
 		return nil, errMetaCorrupt
 	}
-	want, err := strconv.ParseUint(string(b[:8]), 16, 32)
-	if err != nil {
-		return nil, errMetaCorrupt
-	}
 	body := b[9:]
-	if crc32.Checksum(body, castagnoli) != uint32(want) {
+	// Compared as written (lower-case hex), so no damaged byte passes.
+	if string(b[:8]) != fmt.Sprintf("%08x", crc32.Checksum(body, castagnoli)) {
 		return nil, errMetaCorrupt
 	}
 	var m streamMeta
