@@ -92,6 +92,21 @@ func TestJetStreamCorruptRecord(t *testing.T) {
 	if err := json.Unmarshal(body, &jsz); err != nil || jsz.Streams != 1 || jsz.LostMessages != 1 {
 		t.Fatalf("/jsz: %s (%v)", body, err)
 	}
+	vresp, err := http.Get(s2.MonitorURL() + "/varz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vresp.Body.Close()
+	var varz struct {
+		JetStream struct {
+			Config struct {
+				StoreDir string `json:"store_dir"`
+			} `json:"config"`
+		} `json:"jetstream"`
+	}
+	if err := json.NewDecoder(vresp.Body).Decode(&varz); err != nil || varz.JetStream.Config.StoreDir != dir {
+		t.Fatalf("/varz jetstream: %+v %v", varz, err)
+	}
 	mresp, err := http.Get(s2.MonitorURL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)

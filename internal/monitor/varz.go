@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
+	"github.com/starling-mq/starling/internal/jetstream"
 )
 
 // Varz is /varz, in nats-server's field order. Nested objects for features
@@ -44,7 +45,7 @@ type Varz struct {
 	LeafNode          struct{}          `json:"leaf"`
 	MQTT              struct{}          `json:"mqtt"`
 	Websocket         struct{}          `json:"websocket"`
-	JetStream         struct{}          `json:"jetstream"`
+	JetStream         JetStreamVarz     `json:"jetstream"`
 	TLSTimeout        float64           `json:"tls_timeout"`
 	WriteDeadline     time.Duration     `json:"write_deadline"`
 	Start             time.Time         `json:"start"`
@@ -140,5 +141,28 @@ func (m *Server) varz() *Varz {
 	if addr, ok := m.Addr().(*net.TCPAddr); ok {
 		v.HTTPPort = addr.Port
 	}
+	if js := m.jetStream(); js != nil {
+		info := js.JSZ(m.core.ID(), jetstream.JSZOptions{})
+		v.JetStream = JetStreamVarz{Config: &info.Config, Stats: &JetStreamVarzStats{
+			Memory: info.Memory, Store: info.Store, Accounts: info.Accounts, API: info.API,
+		}}
+	}
 	return v
+}
+
+// JetStreamVarz is /varz's "jetstream": empty when JetStream is off.
+type JetStreamVarz struct {
+	Config *jetstream.JSConfig `json:"config,omitempty"`
+	Stats  *JetStreamVarzStats `json:"stats,omitempty"`
+}
+
+// JetStreamVarzStats is JetStream usage in /varz, as nats-server's.
+type JetStreamVarzStats struct {
+	Memory         uint64               `json:"memory"`
+	Store          uint64               `json:"storage"`
+	ReservedMemory uint64               `json:"reserved_memory"`
+	ReservedStore  uint64               `json:"reserved_storage"`
+	Accounts       int                  `json:"accounts"`
+	HAAssets       int                  `json:"ha_assets"`
+	API            jetstream.JSAPIStats `json:"api"`
 }
