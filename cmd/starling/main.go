@@ -28,6 +28,7 @@ Usage:
   starling req <subject> [body]   Send a request and print the reply
   starling reply <subject> [body] Answer requests
   starling bench <subject>        Measure throughput and latency
+  starling stream <action>        Manage JetStream streams: add, info, ls, rm, purge, get, view
   starling passwd                 Print a bcrypt hash of a password
   starling nkey gen user          Generate an NKey pair
   starling --version              Show the version
