@@ -202,6 +202,7 @@ func (m *Manager) streamUpdate(r *request) any {
 		resp.Error = e
 		return resp
 	}
+	jsapi.Seal(&cfg)
 	if m.overlaps(&cfg, cfg.Name) {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamSubjectOverlap)
 		return resp
@@ -333,7 +334,7 @@ func (m *Manager) streamNames(r *request) any {
 	all := m.filtered(req.Subject)
 	off := min(max(req.Offset, 0), len(all))
 	resp.Total, resp.Offset, resp.Limit = len(all), off, namesPageSize
-	resp.Streams = []string{}
+	// nats-server sends null, not [], when there are none.
 	for _, e := range all[off:min(off+namesPageSize, len(all))] {
 		resp.Streams = append(resp.Streams, e.s.Name())
 	}

@@ -230,6 +230,18 @@ func CheckStreamUpdate(old, cfg StreamConfig) *ApiError {
 	return nil
 }
 
+// Seal applies what sealing means to a configuration: nothing leaves
+// (no age limit, no deletes, purges or roll-ups) and nothing enters.
+func Seal(cfg *StreamConfig) {
+	if !cfg.Sealed {
+		return
+	}
+	cfg.MaxAge = 0
+	cfg.Discard = DiscardNew
+	cfg.DenyDelete, cfg.DenyPurge = true, true
+	cfg.AllowRollup = false
+}
+
 func sameSource(a, b *StreamSource) bool {
 	if a == nil || b == nil {
 		return a == b
