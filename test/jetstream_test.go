@@ -505,3 +505,55 @@ func TestJetStreamSurvivesRestart(t *testing.T) {
 		t.Fatalf("dedup after restart: %+v %v", ack, err)
 	}
 }
+
+func TestJetStreamConfigOptions(t *testing.T) {
+	dir := t.TempDir()
+	s := startJS(t, dir)
+	nc, js := jsConnect(t, s)
+	c := ctx(t)
+	st := mustStream(t, js, jetstream.StreamConfig{Name: "O", Subjects: []string{"o.*"}, FirstSeq: 100,
+		Compression: jetstream.S2Compression, Metadata: map[string]string{"owner": "team-a"}, AllowDirect: true})
+	info := st.CachedInfo()
+	if info.Config.Compression != jetstream.S2Compression || info.Config.Metadata["owner"] != "team-a" || info.State.FirstSeq != 100 {
+		t.Fatalf("config: %+v state %+v", info.Config, info.State)
+	}
+	big := make([]byte, 4096) // compressible
+	for i := range 5 {
+		ack, err := js.Publish(c, fmt.Sprint("o.", i), big)
+		if err != nil || ack.Sequence != uint64(100+i) {
+			t.Fatalf("publish %d: %+v %v", i, ack, err)
+		}
+	}
+	m, err := st.GetMsg(c, 102)
+	if err != nil || len(m.Data) != 4096 || m.Subject != "o.2" {
+		t.Fatalf("s2 stream read: %v %v", m, err)
+	}
+	// A batched direct get: three messages then an end-of-batch status.
+	sub, err := nc.SubscribeSync(nc.NewRespInbox())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest("$JS.API.DIRECT.GET.O", sub.Subject, []byte(`{"seq":101,"batch":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"101", "102", "103"} {
+		msg, err := sub.NextMsg(2 * time.Second)
+		if err != nil || msg.Header.Get("Nats-Sequence") != want || msg.Header.Get("Nats-Num-Pending") == "" {
+			t.Fatalf("batch message %d: %+v %v", i, msg, err)
+		}
+	}
+	eob, err := sub.NextMsg(2 * time.Second)
+	if err != nil || eob.Header.Get("Status") != "204" || eob.Header.Get("Nats-Num-Pending") != "1" || eob.Header.Get("Nats-Last-Sequence") != "103" {
+		t.Fatalf("end of batch: %+v %v", eob, err)
+	}
+	// Replicas need a cluster.
+	_, err = js.CreateStream(c, jetstream.StreamConfig{Name: "R3", Subjects: []string{"r3"}, Replicas: 3})
+	if apiCode(err) != 10074 {
+		t.Fatalf("replicas 3: %v", err)
+	}
+	// Unsupported options are refused, not ignored.
+	_, err = js.CreateStream(c, jetstream.StreamConfig{Name: "RP", Subjects: []string{"rp"}, RePublish: &jetstream.RePublish{Source: ">", Destination: "x.>"}})
+	if err == nil {
+		t.Fatal("republish accepted")
+	}
+}
