@@ -28,7 +28,9 @@ func TestAuthUserList(t *testing.T) {
 	connect(t, s, nats.UserInfo("a", "a-secret"))
 	connect(t, s, nats.UserInfo("b", "b-secret")) // checked against the bcrypt hash
 	for _, bad := range []nats.Option{nats.UserInfo("a", "b-secret"), nats.UserInfo("b", hash), nats.UserInfo("c", "x")} {
-		if _, err := nats.Connect(s.ClientURL(), bad, nats.MaxReconnects(0)); !errors.Is(err, nats.ErrAuthorization) {
+		// bcrypt is slow by design, more so under -race on a busy machine:
+		// allow more than nats.go's default 2s to read the server's verdict.
+		if _, err := nats.Connect(s.ClientURL(), bad, nats.MaxReconnects(0), nats.Timeout(15*time.Second)); !errors.Is(err, nats.ErrAuthorization) {
 			t.Errorf("bad credentials: %v", err)
 		}
 	}
