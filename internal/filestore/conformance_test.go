@@ -1,6 +1,7 @@
 package filestore
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/starling-mq/starling/internal/store"
@@ -8,15 +9,32 @@ import (
 	"github.com/starling-mq/starling/internal/vfs"
 )
 
-// TestConformance runs the suite shared with the memory store, on the
-// real filesystem.
+// The shared conformance suite, on the real filesystem and on the memory
+// one; and once more with tiny segments, a tiny cache and compression so
+// the suite's operations cross segment boundaries and rewrites.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := Open(vfs.Default, t.TempDir(), Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}, store.FileMsgSize)
+	for _, tc := range []struct {
+		name string
+		fs   func(t *testing.T) (vfs.FS, string)
+		cfg  Config
+	}{
+		{"os", func(t *testing.T) (vfs.FS, string) { return vfs.Default, filepath.Join(t.TempDir(), "s") }, Config{}},
+		{"mem", func(*testing.T) (vfs.FS, string) { return vfs.NewMem(), testDir }, Config{}},
+		{"mem-small", func(*testing.T) (vfs.FS, string) { return vfs.NewMem(), testDir },
+			Config{SegmentSize: minSegmentSize, CacheBytes: blockSize, Compression: "s2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store {
+				fsys, dir := tc.fs(t)
+				cfg := tc.cfg
+				cfg.Logger = testLogger(t)
+				s, err := Open(fsys, dir, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { s.Close() })
+				return s
+			}, store.FileMsgSize)
+		})
+	}
 }
