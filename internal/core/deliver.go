@@ -42,7 +42,14 @@ func (c *client) processPub(cmd *proto.Cmd) {
 // route delivers a message to every matching subscription (one member per
 // queue group) and reports whether anyone took it.
 func (c *client) route(cmd *proto.Cmd) bool {
-	r := c.match(cmd.Subject)
+	return c.routeTo(cmd.Subject, cmd)
+}
+
+// routeTo delivers cmd to the subscribers of subj, which may differ from
+// the subject the receivers see (JetStream delivers a stored message on
+// its own subject to a consumer's deliver subject).
+func (c *client) routeTo(subj []byte, cmd *proto.Cmd) bool {
+	r := c.match(subj)
 	delivered := false
 	for _, sub := range r.Plain {
 		if c.deliver(sub, cmd) {

@@ -34,13 +34,14 @@ type MsgHandler func(m *Msg)
 // subscribe and publish like a connection without a socket. Publish may be
 // called from any goroutine.
 type InternalClient struct {
-	c    *client
-	mu   sync.Mutex // serializes Publish: c's producer state is single-owner
-	buf  []byte
-	cmd  proto.Cmd
-	sids atomic.Uint64
-	size [20]byte
-	hsz  [20]byte
+	c     *client
+	mu    sync.Mutex // serializes Publish: c's producer state is single-owner
+	buf   []byte
+	cmd   proto.Cmd
+	sids  atomic.Uint64
+	size  [20]byte
+	hsz   [20]byte
+	route []byte // set by PublishTo: the subject to match subscribers on
 }
 
 // ErrInternalClosed is returned by an InternalClient after Close.
@@ -119,6 +120,20 @@ func (ic *InternalClient) Flush() {
 	ic.flushLocked()
 }
 
+// PublishTo delivers a message to the subscribers of deliver while the
+// receivers see it on subject (a consumer delivering a stored message).
+func (ic *InternalClient) PublishTo(deliver, subj, reply string, hdr, data []byte) (bool, error) {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	ic.route = []byte(deliver)
+	delivered, err := ic.routeLocked(subj, reply, hdr, data)
+	ic.route = nil
+	if err == nil {
+		ic.flushLocked()
+	}
+	return delivered, err
+}
+
 func (ic *InternalClient) routeLocked(subj, reply string, hdr, data []byte) (bool, error) {
 	c := ic.c
 	if c.closing.Load() {
@@ -142,7 +157,12 @@ func (ic *InternalClient) routeLocked(subj, reply string, hdr, data []byte) (boo
 		ic.cmd.Op = proto.OpHPub
 		ic.cmd.HdrArg = strconv.AppendInt(ic.hsz[:0], int64(len(hdr)), 10)
 	}
-	delivered := c.route(&ic.cmd)
+	var delivered bool
+	if ic.route != nil {
+		delivered = c.routeTo(ic.route, &ic.cmd)
+	} else {
+		delivered = c.route(&ic.cmd)
+	}
 	// The buffer may be large (a big reply); do not keep it forever.
 	if cap(ic.buf) > 64*1024 {
 		ic.buf = nil
@@ -183,4 +203,10 @@ func (c *client) deliverInternal(sub *subscription, cmd *proto.Cmd) bool {
 	}
 	sub.handler(&m)
 	return true
+}
+
+// HasInterest reports whether anyone subscribes to subj (a push consumer
+// delivers only to a subject someone listens on).
+func (ic *InternalClient) HasInterest(subj string) bool {
+	return !ic.c.srv.sublist.Match(subj).Empty()
 }

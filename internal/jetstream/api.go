@@ -35,6 +35,12 @@ var routes = []struct {
 	{jsapi.SubjStreamPurge, (*Manager).streamPurge},
 	{jsapi.SubjMsgGet, (*Manager).msgGet},
 	{jsapi.SubjMsgDelete, (*Manager).msgDelete},
+	{jsapi.SubjConsumerCreate, (*Manager).consumerCreate},
+	{jsapi.SubjConsumerDurableCreate, (*Manager).consumerDurableCreate},
+	{jsapi.SubjConsumerInfo, (*Manager).consumerInfo},
+	{jsapi.SubjConsumerDelete, (*Manager).consumerDelete},
+	{jsapi.SubjConsumerNames, (*Manager).consumerNames},
+	{jsapi.SubjConsumerList, (*Manager).consumerList},
 }
 
 func (m *Manager) subscribeAPI() error {
@@ -46,6 +52,13 @@ func (m *Manager) subscribeAPI() error {
 		if err != nil {
 			return err
 		}
+	}
+	// Pull requests and acks are frequent and cheap: served inline.
+	if _, err := m.deliver.Subscribe(jsapi.SubjConsumerNext, "", m.pullHandler); err != nil {
+		return err
+	}
+	if _, err := m.deliver.Subscribe("$JS.ACK.>", "", m.ackHandler); err != nil {
+		return err
 	}
 	return nil
 }

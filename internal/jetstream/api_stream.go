@@ -291,6 +291,7 @@ func (m *Manager) streamDelete(r *request) any {
 		sub.Unsubscribe()
 	}
 	ent.stopSources()
+	m.stopConsumers(ent)
 	dir := m.streamDir(name)
 	// The metadata goes first: a crash half-way through then leaves
 	// files that are not mistaken for a stream.

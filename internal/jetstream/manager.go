@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/starling-mq/starling/internal/consumer"
 	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/filestore"
 	"github.com/starling-mq/starling/internal/jsapi"
@@ -55,8 +56,9 @@ type Manager struct {
 	cfg Config
 	log *slog.Logger
 
-	api  *core.InternalClient // API requests and replies
-	acks *core.InternalClient // stream subscriptions and acks
+	api     *core.InternalClient // API requests and replies
+	acks    *core.InternalClient // stream subscriptions and acks
+	deliver *core.InternalClient // consumer deliveries, pull requests and their acks
 
 	adminMu sync.Mutex // serializes create, update and delete
 	mu      sync.RWMutex
@@ -81,6 +83,9 @@ type entry struct {
 
 	srcMu   sync.Mutex
 	sources *sourcing // copiers of a mirror or sources, nil without
+
+	conMu     sync.Mutex
+	consumers map[string]*consumer.Consumer
 }
 
 // info describes the stream with its mirror and sources.
@@ -118,6 +123,7 @@ func (m *Manager) Start() error {
 	}
 	m.api = m.srv.NewInternalClient("jetstream-api")
 	m.acks = m.srv.NewInternalClient("jetstream-streams")
+	m.deliver = m.srv.NewInternalClient("jetstream-consumers")
 	if err := m.recover(dir); err != nil {
 		m.Shutdown()
 		return err
@@ -130,6 +136,8 @@ func (m *Manager) Start() error {
 		m.wg.Add(1)
 		go m.worker()
 	}
+	m.wg.Add(1)
+	go m.flushConsumers()
 	m.log.Info("JetStream started", "store_dir", m.cfg.StoreDir, "sync", syncDescription(m.cfg.SyncInterval), "streams", len(m.streams))
 	return nil
 }
@@ -222,6 +230,7 @@ func (m *Manager) openStream(cfg jsapi.StreamConfig, created time.Time) (*entry,
 	m.streams[cfg.Name] = e
 	m.mu.Unlock()
 	m.startSources(e, cfg)
+	m.recoverConsumers(e)
 	return e, nil
 }
 
@@ -341,10 +350,14 @@ func (m *Manager) Shutdown() {
 	if m.acks != nil {
 		m.acks.Close()
 	}
+	if m.deliver != nil {
+		m.deliver.Close()
+	}
 	close(m.quit)
 	m.wg.Wait()
 	for _, e := range streams {
 		e.stopSources()
+		m.stopConsumers(e)
 	}
 	for name, e := range streams {
 		if err := e.s.Close(); err != nil {

@@ -36,13 +36,19 @@ func encodeMeta(m *streamMeta) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return sealBody(body), nil
+}
+
+// sealBody prefixes body with the line holding its CRC-32C.
+func sealBody(body []byte) []byte {
 	out := fmt.Appendf(nil, "%08x\n", crc32.Checksum(body, castagnoli))
-	return append(out, body...), nil
+	return append(out, body...)
 }
 
 var errMetaCorrupt = errors.New("stream metadata checksum mismatch")
 
-func decodeMeta(b []byte) (*streamMeta, error) {
+// unsealBody checks and strips the checksum line.
+func unsealBody(b []byte) ([]byte, error) {
 	if len(b) < 9 || b[8] != '\n' {
 		return nil, errMetaCorrupt
 	}
@@ -50,6 +56,14 @@ func decodeMeta(b []byte) (*streamMeta, error) {
 	// Compared as written (lower-case hex), so no damaged byte passes.
 	if string(b[:8]) != fmt.Sprintf("%08x", crc32.Checksum(body, castagnoli)) {
 		return nil, errMetaCorrupt
+	}
+	return body, nil
+}
+
+func decodeMeta(b []byte) (*streamMeta, error) {
+	body, err := unsealBody(b)
+	if err != nil {
+		return nil, err
 	}
 	var m streamMeta
 	if err := json.Unmarshal(body, &m); err != nil {

@@ -59,6 +59,36 @@ const (
 	ErrMessageTTLInvalid
 	ErrMessageTTLDisabled
 	ErrStreamInfoMaxSubjects
+	ErrConsumerNotFound
+	ErrConsumerCreate
+	ErrConsumerNameExist
+	ErrConsumerAlreadyExists
+	ErrConsumerDoesNotExist
+	ErrConsumerDurableNameNotMatchSubject
+	ErrConsumerCreateDurableAndNameMismatch
+	ErrConsumerCreateFilterSubjectMismatch
+	ErrConsumerBadDurableName
+	ErrConsumerDeliverToWildcards
+	ErrConsumerPushMaxWaiting
+	ErrConsumerMaxPendingAckPolicyRequired
+	ErrConsumerSmallHeartbeat
+	ErrConsumerHBRequiresPush
+	ErrConsumerFCRequiresPush
+	ErrConsumerWithFlowControlNeedsHeartbeats
+	ErrConsumerDuplicateFilterSubjects
+	ErrConsumerOverlappingSubjectFilters
+	ErrConsumerEmptyFilter
+	ErrConsumerFilterNotSubset
+	ErrConsumerWQRequiresExplicitAck
+	ErrConsumerWQMultipleUnfiltered
+	ErrConsumerWQConsumerNotUnique
+	ErrConsumerWQConsumerNotDeliverAll
+	ErrConsumerInvalidPolicy
+	ErrConsumerMaxDeliverBackoff
+	ErrConsumerMultipleFiltersNotAllowed
+	ErrConsumerConfigRequired
+	ErrConsumerNameContainsPathSeparators
+	ErrMaximumConsumersLimit
 	numErrors
 )
 
@@ -106,6 +136,36 @@ var catalog = [numErrors]catalogEntry{
 	ErrMessageTTLInvalid:                      {400, 10165, "invalid per-message TTL"},
 	ErrMessageTTLDisabled:                     {400, 10166, "per-message TTL is disabled"},
 	ErrStreamInfoMaxSubjects:                  {500, 10117, "subject details would exceed maximum allowed"},
+	ErrConsumerNotFound:                       {404, 10014, "consumer not found"},
+	ErrConsumerCreate:                         {500, 10012, "{err}"},
+	ErrConsumerNameExist:                      {400, 10013, "consumer name already in use"},
+	ErrConsumerAlreadyExists:                  {400, 10148, "consumer already exists"},
+	ErrConsumerDoesNotExist:                   {400, 10149, "consumer does not exist"},
+	ErrConsumerDurableNameNotMatchSubject:     {400, 10017, "consumer name in subject does not match durable name in request"},
+	ErrConsumerCreateDurableAndNameMismatch:   {400, 10132, "Consumer Durable and Name have to be equal if both are provided"},
+	ErrConsumerCreateFilterSubjectMismatch:    {400, 10131, "Consumer create request did not match filtered subject from create subject"},
+	ErrConsumerBadDurableName:                 {400, 10103, "durable name can not contain '.', '*', '>'"},
+	ErrConsumerDeliverToWildcards:             {400, 10079, "consumer deliver subject has wildcards"},
+	ErrConsumerPushMaxWaiting:                 {400, 10080, "consumer in push mode can not set max waiting"},
+	ErrConsumerMaxPendingAckPolicyRequired:    {400, 10082, "consumer requires ack policy for max ack pending"},
+	ErrConsumerSmallHeartbeat:                 {400, 10083, "consumer idle heartbeat needs to be >= 100ms"},
+	ErrConsumerHBRequiresPush:                 {400, 10088, "consumer idle heartbeat requires a push based consumer"},
+	ErrConsumerFCRequiresPush:                 {400, 10089, "consumer flow control requires a push based consumer"},
+	ErrConsumerWithFlowControlNeedsHeartbeats: {400, 10108, "consumer with flow control also needs heartbeats"},
+	ErrConsumerDuplicateFilterSubjects:        {400, 10136, "consumer cannot have both FilterSubject and FilterSubjects specified"},
+	ErrConsumerOverlappingSubjectFilters:      {400, 10138, "consumer subject filters cannot overlap"},
+	ErrConsumerEmptyFilter:                    {400, 10139, "consumer filter in FilterSubjects cannot be empty"},
+	ErrConsumerFilterNotSubset:                {400, 10093, "consumer filter subject is not a valid subset of the interest subjects"},
+	ErrConsumerWQRequiresExplicitAck:          {400, 10098, "workqueue stream requires explicit ack"},
+	ErrConsumerWQMultipleUnfiltered:           {400, 10099, "multiple non-filtered consumers not allowed on workqueue stream"},
+	ErrConsumerWQConsumerNotUnique:            {400, 10100, "filtered consumer not unique on workqueue stream"},
+	ErrConsumerWQConsumerNotDeliverAll:        {400, 10101, "consumer must be deliver all on workqueue stream"},
+	ErrConsumerInvalidPolicy:                  {400, 10094, "{err}"},
+	ErrConsumerMaxDeliverBackoff:              {400, 10116, "max deliver is required to be > length of backoff values"},
+	ErrConsumerMultipleFiltersNotAllowed:      {400, 10137, "consumer with multiple subject filters cannot use subject based API"},
+	ErrConsumerConfigRequired:                 {400, 10078, "consumer config required"},
+	ErrConsumerNameContainsPathSeparators:     {400, 10127, "Consumer name can not contain path separators"},
+	ErrMaximumConsumersLimit:                  {400, 10026, "maximum consumers limit reached"},
 }
 
 // NewError builds the catalog error id. An argument fills the

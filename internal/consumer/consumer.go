@@ -1,0 +1,337 @@
+// Package consumer is one JetStream consumer: a cursor over a stream with
+// delivery state (what was delivered, what awaits an ack, what must be
+// redelivered) and the two ways of handing messages out — pushed to a
+// deliver subject, or pulled by requests. One goroutine per consumer does
+// all deliveries; acks and pull requests only update state and wake it.
+package consumer
+
+import (
+	"errors"
+	"log/slog"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/store"
+)
+
+// Outlet is how a consumer sends messages; core.InternalClient is one.
+type Outlet interface {
+	Publish(subject, reply string, hdr, data []byte) (bool, error)
+	// PublishTo delivers to deliver's subscribers a message they see on
+	// subject.
+	PublishTo(deliver, subject, reply string, hdr, data []byte) (bool, error)
+	HasInterest(subject string) bool
+}
+
+// Source is the stream a consumer reads.
+type Source interface {
+	Name() string
+	Store() store.Store
+	Config() jsapi.StreamConfig
+	// Listen signals ch after each stored message; cancel stops it.
+	Listen(ch chan struct{}) (cancel func())
+}
+
+// Options are a consumer's collaborators.
+type Options struct {
+	Source  Source
+	Out     Outlet
+	Created time.Time
+	Logger  *slog.Logger
+	// OnInactive is called (on the consumer's goroutine) once an ephemeral
+	// consumer, or one with inactive_threshold, saw no interest for that
+	// long; the owner then deletes it.
+	OnInactive func()
+	// OnAck is called after acks, so interest and work-queue streams can
+	// remove acknowledged messages; nil for limits streams.
+	OnAck func(seq uint64)
+	// State restores a durable consumer's delivery state.
+	State *State
+	Now   func() time.Time
+}
+
+// ErrClosed is returned after Stop.
+var ErrClosed = errors.New("consumer: closed")
+
+// Defaults applied like nats-server's.
+const (
+	DefaultAckWait       = 30 * time.Second
+	DefaultMaxAckPending = 1000
+	DefaultMaxWaiting    = 512
+	defaultInactive      = 5 * time.Second
+	maxPullBatch         = 1 << 20
+)
+
+// pendingAck is a delivered message awaiting its ack.
+type pendingAck struct {
+	cseq     uint64
+	dc       int   // deliveries so far
+	deadline int64 // unix ns when it is redelivered without an ack
+}
+
+// pullRequest is a waiting CONSUMER.MSG.NEXT.
+type pullRequest struct {
+	reply     string
+	batch     int
+	maxBytes  int
+	expires   int64 // unix ns, 0 = never
+	noWait    bool
+	hb        time.Duration
+	lastHB    int64
+	sent      int
+	sentBytes int
+}
+
+// Consumer is one consumer. Its methods are safe for concurrent use.
+type Consumer struct {
+	mu      sync.Mutex
+	name    string
+	src     Source
+	st      store.Store
+	out     Outlet
+	log     *slog.Logger
+	now     func() time.Time
+	created time.Time
+	cfg     jsapi.ConsumerConfig
+	filters []string
+	onIdle  func()
+	onAck   func(uint64)
+
+	sseq       uint64 // next stream sequence to read
+	dseq       uint64 // consumer sequence of the last delivery
+	lastSSeq   uint64 // stream sequence of the last delivery
+	lastActive int64
+	floorS     uint64 // ack floor
+	floorC     uint64
+	pending    map[uint64]*pendingAck // by stream sequence
+	redeliver  []uint64               // stream sequences due again, in order
+	lps        []uint64               // last-per-subject start set still to deliver
+	waiting    []*pullRequest
+	redelivers int // messages currently delivered more than once
+
+	idleSince int64 // push: when interest went away; pull: last request
+	lastSend  int64
+	dirty     bool
+
+	wake   chan struct{}
+	quit   chan struct{}
+	done   chan struct{}
+	cancel func()
+	closed bool
+}
+
+// New validates nothing (the caller did) and starts the consumer.
+func New(name string, cfg jsapi.ConsumerConfig, o Options) *Consumer {
+	c := &Consumer{
+		name:    name,
+		src:     o.Source,
+		st:      o.Source.Store(),
+		out:     o.Out,
+		log:     o.Logger,
+		now:     o.Now,
+		created: o.Created,
+		onIdle:  o.OnInactive,
+		onAck:   o.OnAck,
+		pending: map[uint64]*pendingAck{},
+		wake:    make(chan struct{}, 1),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.created.IsZero() {
+		c.created = c.now().UTC()
+	}
+	c.setConfig(cfg)
+	if o.State != nil {
+		c.restore(o.State)
+	} else {
+		c.start()
+	}
+	c.idleSince = c.now().UnixNano()
+	c.cancel = c.src.Listen(c.wake)
+	go c.run()
+	return c
+}
+
+func (c *Consumer) setConfig(cfg jsapi.ConsumerConfig) {
+	c.cfg = cfg
+	c.filters = nil
+	switch {
+	case len(cfg.FilterSubjects) > 0:
+		c.filters = append(c.filters, cfg.FilterSubjects...)
+	case cfg.FilterSubject != "":
+		c.filters = []string{cfg.FilterSubject}
+	default:
+		c.filters = []string{">"}
+	}
+}
+
+// start positions the cursor per the deliver policy.
+func (c *Consumer) start() {
+	st := c.st.State()
+	switch c.cfg.DeliverPolicy {
+	case jsapi.DeliverAll:
+		c.sseq = max(st.FirstSeq, 1)
+	case jsapi.DeliverLast:
+		c.sseq = st.LastSeq + 1
+		var last uint64
+		for _, f := range c.filters {
+			if m, err := c.st.LoadLast(f); err == nil && m.Seq > last {
+				last = m.Seq
+			}
+		}
+		if last > 0 {
+			c.sseq = last
+		}
+	case jsapi.DeliverNew:
+		c.sseq = st.LastSeq + 1
+	case jsapi.DeliverByStartSequence:
+		c.sseq = max(c.cfg.OptStartSeq, 1)
+	case jsapi.DeliverByStartTime:
+		c.sseq = seqAtTime(c.st, c.cfg.OptStartTime)
+	case jsapi.DeliverLastPerSubject:
+		seen := map[uint64]bool{}
+		for _, f := range c.filters {
+			for _, ss := range c.st.SubjectsState(f) {
+				if !seen[ss.Last] {
+					seen[ss.Last] = true
+					c.lps = append(c.lps, ss.Last)
+				}
+			}
+		}
+		sort.Slice(c.lps, func(i, j int) bool { return c.lps[i] < c.lps[j] })
+		c.sseq = st.LastSeq + 1
+	}
+	c.floorS = c.sseq - 1
+	if len(c.lps) > 0 {
+		c.floorS = c.lps[0] - 1
+	}
+}
+
+func seqAtTime(st store.Store, t *time.Time) uint64 {
+	s := st.State()
+	if t == nil {
+		return max(s.FirstSeq, 1)
+	}
+	ts := t.UnixNano()
+	lo, hi := s.FirstSeq, s.LastSeq+1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		m, err := st.LoadNext(">", mid)
+		if err != nil {
+			hi = mid
+			continue
+		}
+		if m.Time < ts {
+			lo = m.Seq + 1
+		} else {
+			hi = mid
+		}
+	}
+	return max(lo, 1)
+}
+
+// Name returns the consumer's name.
+func (c *Consumer) Name() string { return c.name }
+
+// Config returns the configuration in force.
+func (c *Consumer) Config() jsapi.ConsumerConfig {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg
+}
+
+// Created returns the creation time.
+func (c *Consumer) Created() time.Time { return c.created }
+
+// Update installs a new configuration (checked by the caller).
+func (c *Consumer) Update(cfg jsapi.ConsumerConfig) {
+	c.mu.Lock()
+	c.setConfig(cfg)
+	c.mu.Unlock()
+	c.poke()
+}
+
+// Info describes the consumer.
+func (c *Consumer) Info() *jsapi.ConsumerInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cfg := c.cfg
+	info := &jsapi.ConsumerInfo{
+		Stream:         c.src.Name(),
+		Name:           c.name,
+		Created:        c.created,
+		Config:         &cfg,
+		Delivered:      jsapi.SequenceInfo{Consumer: c.dseq, Stream: c.lastSSeq},
+		AckFloor:       jsapi.SequenceInfo{Consumer: c.floorC, Stream: c.floorS},
+		NumAckPending:  len(c.pending),
+		NumRedelivered: c.redelivers,
+		NumWaiting:     len(c.waiting),
+		NumPending:     c.numPendingLocked(),
+		TimeStamp:      c.now().UTC(),
+	}
+	if c.lastActive > 0 {
+		t := time.Unix(0, c.lastActive).UTC()
+		info.Delivered.Last = &t
+	}
+	if c.cfg.DeliverSubject != "" {
+		info.PushBound = c.out.HasInterest(c.cfg.DeliverSubject)
+	}
+	if c.cfg.AckPolicy == jsapi.AckNone {
+		info.AckFloor = info.Delivered
+		info.AckFloor.Last = nil
+	}
+	return info
+}
+
+// numPendingLocked counts messages not yet delivered.
+func (c *Consumer) numPendingLocked() uint64 {
+	var n uint64
+	for _, f := range c.filters {
+		n += c.st.NumPending(c.sseq, f, false)
+	}
+	return n + uint64(len(c.lps))
+}
+
+// poke wakes the delivery goroutine.
+func (c *Consumer) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stop ends delivery; waiting pull requests are told the consumer is gone.
+func (c *Consumer) Stop() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	waiting := c.waiting
+	c.waiting = nil
+	c.mu.Unlock()
+	close(c.quit)
+	<-c.done
+	c.cancel()
+	for _, r := range waiting {
+		c.status(r.reply, 409, "Consumer Deleted", "")
+	}
+}
+
+// status sends a status-only message ("NATS/1.0 404 No Messages").
+func (c *Consumer) status(subject string, code int, desc, extra string) {
+	hdr := "NATS/1.0 " + strconv.Itoa(code) + " " + desc + "\r\n" + extra + "\r\n"
+	if _, err := c.out.Publish(subject, "", []byte(hdr), nil); err != nil {
+		c.log.Debug("consumer status not sent", "err", err)
+	}
+}

@@ -1,0 +1,307 @@
+package consumer
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/store"
+)
+
+// idleTick bounds how long the delivery goroutine sleeps with nothing
+// scheduled (it also notices a push subscriber appearing).
+const idleTick = 250 * time.Millisecond
+
+func (c *Consumer) run() {
+	defer close(c.done)
+	t := time.NewTimer(idleTick)
+	defer t.Stop()
+	for {
+		c.mu.Lock()
+		next, inactive := c.deliverLocked()
+		c.mu.Unlock()
+		if inactive && c.onIdle != nil {
+			go c.onIdle() // the owner stops us; do not wait on ourselves
+			return
+		}
+		wait := idleTick
+		if next > 0 {
+			wait = min(wait, max(time.Duration(next-c.now().UnixNano()), time.Millisecond))
+		}
+		t.Reset(wait)
+		select {
+		case <-c.quit:
+			return
+		case <-c.wake:
+			if !t.Stop() {
+				select {
+				case <-t.C:
+				default:
+				}
+			}
+		case <-t.C:
+		}
+	}
+}
+
+// deliverLocked hands out everything it can and returns when it next needs
+// to run (unix ns, 0 for nothing scheduled) and whether the consumer has
+// been inactive past its threshold.
+func (c *Consumer) deliverLocked() (next int64, inactive bool) {
+	now := c.now().UnixNano()
+	c.expireAcksLocked(now)
+	push := c.cfg.DeliverSubject != ""
+	if !push {
+		c.expireRequestsLocked(now)
+	}
+	if push && !c.out.HasInterest(c.cfg.DeliverSubject) {
+		return c.nextTimeLocked(now), c.inactiveLocked(now)
+	}
+	if push {
+		c.idleSince = now
+	}
+	for {
+		if c.cfg.AckPolicy != jsapi.AckNone && c.cfg.MaxAckPending > 0 && len(c.pending) >= c.cfg.MaxAckPending {
+			break
+		}
+		var req *pullRequest
+		if !push {
+			req = c.nextRequestLocked(now)
+			if req == nil {
+				break
+			}
+		}
+		m, dc := c.nextMsgLocked()
+		if m == nil {
+			break
+		}
+		size := len(m.Subject) + len(m.Header) + len(m.Data)
+		if req != nil && req.maxBytes > 0 && req.sentBytes+size > req.maxBytes {
+			c.unread(m.Seq, dc)
+			c.finishRequestLocked(req)
+			if req.sent == 0 {
+				c.status(req.reply, 409, "Message Size Exceeds MaxBytes", "")
+			}
+			continue
+		}
+		subject := c.cfg.DeliverSubject
+		if req != nil {
+			subject = req.reply
+			req.sent++
+			req.sentBytes += size
+			if req.sent >= req.batch {
+				c.finishRequestLocked(req)
+			}
+		}
+		c.sendLocked(subject, m, dc, now)
+	}
+	if !push {
+		c.answerNoWaitLocked()
+	}
+	c.heartbeatsLocked(now, push)
+	return c.nextTimeLocked(now), c.inactiveLocked(now)
+}
+
+// nextMsgLocked returns the next message to deliver and its delivery
+// count: redeliveries first, then the last-per-subject start set, then new
+// messages.
+func (c *Consumer) nextMsgLocked() (*store.Msg, int) {
+	for len(c.redeliver) > 0 {
+		seq := c.redeliver[0]
+		c.redeliver = c.redeliver[1:]
+		p, ok := c.pending[seq]
+		if !ok {
+			continue // acked meanwhile
+		}
+		m, err := c.st.Load(seq)
+		if err != nil {
+			delete(c.pending, seq) // gone from the stream
+			continue
+		}
+		if p.dc == 1 {
+			c.redelivers++
+		}
+		p.dc++
+		return m, p.dc
+	}
+	for len(c.lps) > 0 {
+		seq := c.lps[0]
+		c.lps = c.lps[1:]
+		if m, err := c.st.Load(seq); err == nil {
+			return m, 1
+		}
+	}
+	var best *store.Msg
+	for _, f := range c.filters {
+		if m, err := c.st.LoadNext(f, c.sseq); err == nil && (best == nil || m.Seq < best.Seq) {
+			best = m
+		}
+	}
+	if best == nil {
+		return nil, 0
+	}
+	c.sseq = best.Seq + 1
+	return best, 1
+}
+
+// unread puts a message back when a pull request could not take it.
+func (c *Consumer) unread(seq uint64, dc int) {
+	if dc > 1 {
+		c.redeliver = append([]uint64{seq}, c.redeliver...)
+		c.pending[seq].dc--
+		return
+	}
+	c.sseq = seq
+}
+
+// sendLocked delivers m as delivery number dc.
+func (c *Consumer) sendLocked(subject string, m *store.Msg, dc int, now int64) {
+	var cseq uint64
+	if dc == 1 {
+		c.dseq++
+		cseq = c.dseq
+	} else {
+		cseq = c.pending[m.Seq].cseq
+	}
+	pending := c.numPendingLocked()
+	reply := "$JS.ACK." + c.src.Name() + "." + c.name + "." + strconv.Itoa(dc) + "." +
+		strconv.FormatUint(m.Seq, 10) + "." + strconv.FormatUint(cseq, 10) + "." +
+		strconv.FormatInt(m.Time, 10) + "." + strconv.FormatUint(pending, 10)
+	hdr, data := m.Header, m.Data
+	if c.cfg.HeadersOnly {
+		hdr = appendHeader(hdr, "Nats-Msg-Size", strconv.Itoa(len(m.Data)))
+		data = nil
+	}
+	if _, err := c.out.PublishTo(subject, m.Subject, reply, hdr, data); err != nil {
+		c.log.Debug("delivery failed", "consumer", c.name, "err", err)
+	}
+	if m.Seq > c.lastSSeq || dc == 1 {
+		c.lastSSeq = max(c.lastSSeq, m.Seq)
+	}
+	c.lastActive, c.lastSend = now, now
+	c.dirty = true
+	if c.cfg.AckPolicy == jsapi.AckNone {
+		c.floorS, c.floorC = max(c.floorS, m.Seq), c.dseq
+		return
+	}
+	p := c.pending[m.Seq]
+	if p == nil {
+		p = &pendingAck{cseq: cseq, dc: dc}
+		c.pending[m.Seq] = p
+	}
+	p.deadline = now + int64(c.ackWait(dc))
+}
+
+// ackWait is the wait before redelivering delivery dc, from backoff when
+// set.
+func (c *Consumer) ackWait(dc int) time.Duration {
+	if n := len(c.cfg.BackOff); n > 0 {
+		return c.cfg.BackOff[min(dc-1, n-1)]
+	}
+	if c.cfg.AckWait > 0 {
+		return c.cfg.AckWait
+	}
+	return DefaultAckWait
+}
+
+// expireAcksLocked queues for redelivery what waited past its ack wait,
+// and gives up on messages at max_deliver.
+func (c *Consumer) expireAcksLocked(now int64) {
+	if len(c.pending) == 0 {
+		return
+	}
+	var due []uint64
+	for seq, p := range c.pending {
+		if p.deadline > 0 && p.deadline <= now {
+			due = append(due, seq)
+		}
+	}
+	sortSeqs(due)
+	for _, seq := range due {
+		p := c.pending[seq]
+		p.deadline = 0
+		if c.cfg.MaxDeliver > 0 && p.dc >= c.cfg.MaxDeliver {
+			delete(c.pending, seq)
+			c.updateFloorLocked()
+			c.dirty = true
+			continue
+		}
+		c.redeliver = append(c.redeliver, seq)
+	}
+}
+
+// nextTimeLocked is the earliest ack deadline, pull expiry or heartbeat.
+func (c *Consumer) nextTimeLocked(now int64) int64 {
+	var next int64
+	take := func(t int64) {
+		if t > 0 && (next == 0 || t < next) {
+			next = t
+		}
+	}
+	for _, p := range c.pending {
+		take(p.deadline)
+	}
+	for _, r := range c.waiting {
+		take(r.expires)
+		if r.hb > 0 {
+			take(r.lastHB + int64(r.hb))
+		}
+	}
+	if hb := c.cfg.Heartbeat; hb > 0 && c.cfg.DeliverSubject != "" {
+		take(c.lastSend + int64(hb))
+	}
+	return next
+}
+
+// heartbeatsLocked sends idle heartbeats: to a push consumer's deliver
+// subject, and to pull requests that asked for them.
+func (c *Consumer) heartbeatsLocked(now int64, push bool) {
+	if push {
+		if hb := int64(c.cfg.Heartbeat); hb > 0 && now-c.lastSend >= hb {
+			extra := "Nats-Last-Consumer: " + strconv.FormatUint(c.dseq, 10) + "\r\nNats-Last-Stream: " + strconv.FormatUint(c.lastSSeq, 10) + "\r\n"
+			c.status(c.cfg.DeliverSubject, 100, "Idle Heartbeat", extra)
+			c.lastSend = now
+		}
+		return
+	}
+	for _, r := range c.waiting {
+		if r.hb > 0 && now-r.lastHB >= int64(r.hb) {
+			c.status(r.reply, 100, "Idle Heartbeat", "")
+			r.lastHB = now
+		}
+	}
+}
+
+// inactiveLocked reports an ephemeral (or inactive_threshold) consumer
+// idle past its threshold.
+func (c *Consumer) inactiveLocked(now int64) bool {
+	thr := c.cfg.InactiveThreshold
+	if thr == 0 && c.cfg.Durable == "" {
+		thr = defaultInactive
+	}
+	if thr <= 0 || c.onIdle == nil || len(c.waiting) > 0 {
+		return false
+	}
+	return now-c.idleSince > int64(thr)
+}
+
+func sortSeqs(s []uint64) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// appendHeader adds a line to a header block, creating one if needed.
+func appendHeader(hdr []byte, key, value string) []byte {
+	if len(hdr) < 4 {
+		hdr = []byte("NATS/1.0\r\n\r\n")
+	}
+	out := make([]byte, 0, len(hdr)+len(key)+len(value)+4)
+	out = append(out, hdr[:len(hdr)-2]...)
+	out = append(out, key...)
+	out = append(out, ": "...)
+	out = append(out, value...)
+	return append(out, "\r\n\r\n"...)
+}

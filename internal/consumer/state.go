@@ -1,0 +1,55 @@
+package consumer
+
+import "sort"
+
+// State is what a durable consumer persists: where it is and what awaits
+// an ack. Redelivery deadlines are not kept: after a restart every pending
+// message is due again at once (at least once, never lost).
+type State struct {
+	Next       uint64         `json:"next"`      // next stream sequence to read
+	Delivered  uint64         `json:"delivered"` // consumer sequence of the last delivery
+	LastStream uint64         `json:"last_stream"`
+	FloorS     uint64         `json:"floor_stream"`
+	FloorC     uint64         `json:"floor_consumer"`
+	Pending    []PendingEntry `json:"pending,omitempty"`
+	LastPer    []uint64       `json:"last_per_subject,omitempty"`
+}
+
+// PendingEntry is one unacknowledged delivery.
+type PendingEntry struct {
+	Stream     uint64 `json:"s"`
+	Consumer   uint64 `json:"c"`
+	Deliveries int    `json:"d"`
+}
+
+// Snapshot returns the state to persist and whether it changed since the
+// last snapshot.
+func (c *Consumer) Snapshot() (State, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := State{Next: c.sseq, Delivered: c.dseq, LastStream: c.lastSSeq, FloorS: c.floorS, FloorC: c.floorC,
+		LastPer: append([]uint64(nil), c.lps...)}
+	for seq, p := range c.pending {
+		st.Pending = append(st.Pending, PendingEntry{Stream: seq, Consumer: p.cseq, Deliveries: p.dc})
+	}
+	sort.Slice(st.Pending, func(i, j int) bool { return st.Pending[i].Stream < st.Pending[j].Stream })
+	dirty := c.dirty
+	c.dirty = false
+	return st, dirty
+}
+
+// restore installs a persisted state; pending deliveries are due at once.
+func (c *Consumer) restore(s *State) {
+	c.sseq, c.dseq, c.lastSSeq, c.floorS, c.floorC = s.Next, s.Delivered, s.LastStream, s.FloorS, s.FloorC
+	c.lps = append([]uint64(nil), s.LastPer...)
+	for _, p := range s.Pending {
+		c.pending[p.Stream] = &pendingAck{cseq: p.Consumer, dc: p.Deliveries}
+		if p.Deliveries > 1 {
+			c.redelivers++
+		}
+		c.redeliver = append(c.redeliver, p.Stream)
+	}
+	if c.sseq == 0 {
+		c.start()
+	}
+}

@@ -1,0 +1,395 @@
+package jetstream
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/starling-mq/starling/internal/consumer"
+	"github.com/starling-mq/starling/internal/core"
+	"github.com/starling-mq/starling/internal/jsapi"
+)
+
+const consumersDir = "consumers"
+
+// consumerMeta is a durable consumer's persisted configuration.
+type consumerMeta struct {
+	Config  jsapi.ConsumerConfig `json:"config"`
+	Created time.Time            `json:"created"`
+}
+
+// consumer API subjects after the prefix: CONSUMER.CREATE.<stream>[.<name>[.<filter>]]
+func (m *Manager) consumerCreate(r *request) any {
+	resp := &jsapi.ConsumerCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerCreateResponse}}
+	rest := strings.TrimPrefix(r.subject, "$JS.API.CONSUMER.CREATE.")
+	streamName, rest, _ := strings.Cut(rest, ".")
+	name, filter, _ := strings.Cut(rest, ".")
+	return m.createConsumer(r, resp, streamName, name, filter, false)
+}
+
+func (m *Manager) consumerDurableCreate(r *request) any {
+	resp := &jsapi.ConsumerCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerCreateResponse}}
+	return m.createConsumer(r, resp, token(r.subject, 5), token(r.subject, 6), "", true)
+}
+
+func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse, streamName, name, filter string, durableAPI bool) any {
+	var req jsapi.CreateConsumerRequest
+	if len(r.data) == 0 {
+		resp.Error = jsapi.NewError(jsapi.ErrConsumerConfigRequired)
+		return resp
+	}
+	if e := decode(r.data, &req); e != nil {
+		resp.Error = e
+		return resp
+	}
+	cfg := req.Config
+	if req.Stream != "" && req.Stream != streamName {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamMismatch)
+		return resp
+	}
+	if name != "" {
+		switch {
+		case durableAPI && cfg.Durable != "" && cfg.Durable != name:
+			resp.Error = jsapi.NewError(jsapi.ErrConsumerDurableNameNotMatchSubject)
+			return resp
+		case !durableAPI && ((cfg.Name != "" && cfg.Name != name) || (cfg.Durable != "" && cfg.Durable != name)):
+			resp.Error = jsapi.NewError(jsapi.ErrConsumerCreateDurableAndNameMismatch)
+			return resp
+		}
+		if durableAPI {
+			cfg.Durable = name
+		} else if cfg.Durable == "" {
+			cfg.Name = name
+		}
+	}
+	if filter != "" {
+		if len(cfg.FilterSubjects) > 0 {
+			resp.Error = jsapi.NewError(jsapi.ErrConsumerMultipleFiltersNotAllowed)
+			return resp
+		}
+		if cfg.FilterSubject != "" && cfg.FilterSubject != filter {
+			resp.Error = jsapi.NewError(jsapi.ErrConsumerCreateFilterSubjectMismatch)
+			return resp
+		}
+		cfg.FilterSubject = filter
+	}
+	ent := m.lookup(streamName)
+	if ent == nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamNotFound)
+		return resp
+	}
+	scfg := ent.s.Config()
+	cfg, e := consumer.Normalize(cfg, scfg)
+	if e != nil {
+		resp.Error = e
+		return resp
+	}
+	m.adminMu.Lock()
+	defer m.adminMu.Unlock()
+	ent.conMu.Lock()
+	existing := ent.consumers[cfg.Name]
+	n := len(ent.consumers)
+	ent.conMu.Unlock()
+	if existing != nil {
+		old := existing.Config()
+		if reflect.DeepEqual(old, cfg) {
+			if req.Action == jsapi.ActionUpdate || req.Action == jsapi.ActionCreateOrUpdate || req.Action == jsapi.ActionCreate {
+				resp.ConsumerInfo = existing.Info()
+				return resp
+			}
+		}
+		if req.Action == jsapi.ActionCreate {
+			resp.Error = jsapi.NewError(jsapi.ErrConsumerAlreadyExists)
+			return resp
+		}
+		if e := consumer.CheckUpdate(old, cfg); e != nil {
+			resp.Error = e
+			return resp
+		}
+		if err := m.persistConsumer(ent, cfg, existing.Created()); err != nil {
+			resp.Error = jsapi.NewError(jsapi.ErrConsumerCreate, err)
+			return resp
+		}
+		existing.Update(cfg)
+		resp.ConsumerInfo = existing.Info()
+		return resp
+	}
+	if req.Action == jsapi.ActionUpdate {
+		resp.Error = jsapi.NewError(jsapi.ErrConsumerDoesNotExist)
+		return resp
+	}
+	if scfg.MaxConsumers > 0 && n >= scfg.MaxConsumers {
+		resp.Error = jsapi.NewError(jsapi.ErrMaximumConsumersLimit)
+		return resp
+	}
+	if scfg.Retention == jsapi.WorkQueuePolicy {
+		if e := ent.workQueueConflict(cfg); e != nil {
+			resp.Error = e
+			return resp
+		}
+	}
+	created := time.Now().UTC()
+	if err := m.persistConsumer(ent, cfg, created); err != nil {
+		resp.Error = jsapi.NewError(jsapi.ErrConsumerCreate, err)
+		return resp
+	}
+	c := m.startConsumer(ent, cfg, created, nil)
+	resp.ConsumerInfo = c.Info()
+	return resp
+}
+
+// workQueueConflict enforces one consumer per subject on a work queue.
+func (e *entry) workQueueConflict(cfg jsapi.ConsumerConfig) *jsapi.ApiError {
+	filters := func(c jsapi.ConsumerConfig) []string {
+		if c.FilterSubject != "" {
+			return []string{c.FilterSubject}
+		}
+		return c.FilterSubjects
+	}
+	mine := filters(cfg)
+	e.conMu.Lock()
+	defer e.conMu.Unlock()
+	for _, other := range e.consumers {
+		theirs := filters(other.Config())
+		if len(mine) == 0 || len(theirs) == 0 {
+			if len(mine) == 0 && len(theirs) == 0 {
+				return jsapi.NewError(jsapi.ErrConsumerWQMultipleUnfiltered)
+			}
+			return jsapi.NewError(jsapi.ErrConsumerWQConsumerNotUnique)
+		}
+		if jsapi.SubjectsOverlap(mine, theirs) {
+			return jsapi.NewError(jsapi.ErrConsumerWQConsumerNotUnique)
+		}
+	}
+	return nil
+}
+
+// startConsumer creates and registers a consumer on ent.
+func (m *Manager) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created time.Time, state *consumer.State) *consumer.Consumer {
+	name := cfg.Name
+	var c *consumer.Consumer
+	opts := consumer.Options{
+		Source:  ent.s,
+		Out:     m.deliver,
+		Created: created,
+		Logger:  m.log,
+		State:   state,
+		OnInactive: func() {
+			m.removeConsumer(ent, name, c)
+		},
+	}
+	if ret := ent.s.Config().Retention; ret == jsapi.WorkQueuePolicy || ret == jsapi.InterestPolicy {
+		s := ent.s
+		opts.OnAck = func(seq uint64) {
+			if ret == jsapi.WorkQueuePolicy || ent.numConsumers() == 1 {
+				_, _ = s.DeleteMsg(seq, false)
+			}
+		}
+	}
+	c = consumer.New(name, cfg, opts)
+	ent.conMu.Lock()
+	if ent.consumers == nil {
+		ent.consumers = map[string]*consumer.Consumer{}
+	}
+	ent.consumers[name] = c
+	n := len(ent.consumers)
+	ent.conMu.Unlock()
+	ent.s.SetConsumerCount(n)
+	return c
+}
+
+func (e *entry) numConsumers() int {
+	e.conMu.Lock()
+	defer e.conMu.Unlock()
+	return len(e.consumers)
+}
+
+// removeConsumer stops and forgets a consumer (c, when set, must still be
+// the registered one) and deletes its files.
+func (m *Manager) removeConsumer(ent *entry, name string, c *consumer.Consumer) bool {
+	ent.conMu.Lock()
+	cur := ent.consumers[name]
+	if cur == nil || (c != nil && cur != c) {
+		ent.conMu.Unlock()
+		return false
+	}
+	delete(ent.consumers, name)
+	n := len(ent.consumers)
+	ent.conMu.Unlock()
+	ent.s.SetConsumerCount(n)
+	cur.Stop()
+	if err := os.RemoveAll(m.consumerDir(ent, name)); err != nil {
+		m.log.Error("consumer files not removed", "consumer", name, "err", err)
+	}
+	return true
+}
+
+func (m *Manager) consumerDir(ent *entry, name string) string {
+	return filepath.Join(m.streamDir(ent.s.Name()), consumersDir, name)
+}
+
+// persistConsumer writes a durable consumer's configuration; other
+// consumers live only in memory.
+func (m *Manager) persistConsumer(ent *entry, cfg jsapi.ConsumerConfig, created time.Time) error {
+	if cfg.Durable == "" || ent.storage == jsapi.MemoryStorage || cfg.MemoryStorage {
+		return nil
+	}
+	dir := m.consumerDir(ent, cfg.Name)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	body, err := json.Marshal(consumerMeta{Config: cfg, Created: created})
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, metaFile), sealBody(body))
+}
+
+func (m *Manager) consumerLookup(r *request) (*entry, *consumer.Consumer, *jsapi.ApiError) {
+	ent := m.lookup(token(r.subject, 4))
+	if ent == nil {
+		return nil, nil, jsapi.NewError(jsapi.ErrStreamNotFound)
+	}
+	ent.conMu.Lock()
+	c := ent.consumers[token(r.subject, 5)]
+	ent.conMu.Unlock()
+	if c == nil {
+		return ent, nil, jsapi.NewError(jsapi.ErrConsumerNotFound)
+	}
+	return ent, c, nil
+}
+
+func (m *Manager) consumerInfo(r *request) any {
+	resp := &jsapi.ConsumerCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerInfoResponse}}
+	_, c, e := m.consumerLookup(r)
+	if e != nil {
+		resp.Error = e
+		return resp
+	}
+	resp.ConsumerInfo = c.Info()
+	return resp
+}
+
+func (m *Manager) consumerDelete(r *request) any {
+	resp := &jsapi.ConsumerDeleteResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerDeleteResponse}}
+	ent, c, e := m.consumerLookup(r)
+	if e != nil {
+		resp.Error = e
+		return resp
+	}
+	m.adminMu.Lock()
+	defer m.adminMu.Unlock()
+	resp.Success = m.removeConsumer(ent, c.Name(), c)
+	if !resp.Success {
+		resp.Error = jsapi.NewError(jsapi.ErrConsumerNotFound)
+	}
+	return resp
+}
+
+func (e *entry) sortedConsumers() []*consumer.Consumer {
+	e.conMu.Lock()
+	out := make([]*consumer.Consumer, 0, len(e.consumers))
+	for _, c := range e.consumers {
+		out = append(out, c)
+	}
+	e.conMu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+func (m *Manager) consumerNames(r *request) any {
+	resp := &jsapi.ConsumerNamesResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerNamesResponse}}
+	var req jsapi.ApiPagedRequest
+	if e := decode(r.data, &req); e != nil {
+		resp.Error = e
+		return resp
+	}
+	ent := m.lookup(streamName(r.subject))
+	if ent == nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamNotFound)
+		return resp
+	}
+	all := ent.sortedConsumers()
+	off := min(max(req.Offset, 0), len(all))
+	resp.Total, resp.Offset, resp.Limit = len(all), off, namesPageSize
+	resp.Consumers = []string{}
+	for _, c := range all[off:min(off+namesPageSize, len(all))] {
+		resp.Consumers = append(resp.Consumers, c.Name())
+	}
+	return resp
+}
+
+func (m *Manager) consumerList(r *request) any {
+	resp := &jsapi.ConsumerListResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerListResponse}}
+	var req jsapi.ApiPagedRequest
+	if e := decode(r.data, &req); e != nil {
+		resp.Error = e
+		return resp
+	}
+	ent := m.lookup(streamName(r.subject))
+	if ent == nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamNotFound)
+		return resp
+	}
+	all := ent.sortedConsumers()
+	off := min(max(req.Offset, 0), len(all))
+	resp.Total, resp.Offset, resp.Limit = len(all), off, listPageSize
+	resp.Consumers = []*jsapi.ConsumerInfo{}
+	for _, c := range all[off:min(off+listPageSize, len(all))] {
+		resp.Consumers = append(resp.Consumers, c.Info())
+	}
+	return resp
+}
+
+// pullHandler serves CONSUMER.MSG.NEXT inline: it only queues the request.
+func (m *Manager) pullHandler(msg *core.Msg) {
+	if len(msg.Reply) == 0 {
+		return
+	}
+	subj := string(msg.Subject)
+	reply := string(msg.Reply)
+	ent := m.lookup(token(subj, 5))
+	if ent == nil {
+		return
+	}
+	ent.conMu.Lock()
+	c := ent.consumers[token(subj, 6)]
+	ent.conMu.Unlock()
+	if c == nil {
+		hdr := "NATS/1.0 404 Consumer Not Found\r\n\r\n"
+		_, _ = m.deliver.Publish(reply, "", []byte(hdr), nil)
+		return
+	}
+	req, err := consumer.ParseNext(msg.Data)
+	if err != nil {
+		_, _ = m.deliver.Publish(reply, "", []byte("NATS/1.0 400 Bad Request\r\n\r\n"), nil)
+		return
+	}
+	c.Pull(reply, req)
+}
+
+// ackHandler routes $JS.ACK.<stream>.<consumer>.… to the consumer.
+func (m *Manager) ackHandler(msg *core.Msg) {
+	subj := string(msg.Subject)
+	toks := strings.SplitN(subj, ".", 5)
+	if len(toks) < 5 {
+		return
+	}
+	ent := m.lookup(toks[2])
+	if ent == nil {
+		return
+	}
+	ent.conMu.Lock()
+	c := ent.consumers[toks[3]]
+	ent.conMu.Unlock()
+	if c != nil {
+		c.Ack(subj, string(msg.Reply), msg.Data)
+	}
+}
+
+var errConsumerMeta = errors.New("consumer metadata damaged")

@@ -1,0 +1,139 @@
+package jetstream
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/starling-mq/starling/internal/consumer"
+	"github.com/starling-mq/starling/internal/jsapi"
+)
+
+// Durable consumers keep their configuration in
+// <stream dir>/consumers/<name>/meta and their delivery state in
+// .../state, both checksummed and replaced atomically. State is written by
+// one flusher every stateFlush when it changed, and at shutdown, so after
+// a crash at most that much ack progress is lost: those messages are
+// delivered again (at least once), never skipped.
+
+const stateFile = "state"
+
+// stateFlush is how often changed consumer state is written.
+const stateFlush = 200 * time.Millisecond
+
+func (m *Manager) flushConsumers() {
+	defer m.wg.Done()
+	t := time.NewTicker(stateFlush)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.quit:
+			return
+		case <-t.C:
+			for _, e := range m.sortedStreams() {
+				m.saveConsumerStates(e)
+			}
+		}
+	}
+}
+
+// saveConsumerStates writes the state of e's durable consumers that
+// changed.
+func (m *Manager) saveConsumerStates(e *entry) {
+	if e.storage == jsapi.MemoryStorage { // memory streams keep nothing on disk
+		return
+	}
+	for _, c := range e.sortedConsumers() {
+		cfg := c.Config()
+		if cfg.Durable == "" || cfg.MemoryStorage {
+			continue
+		}
+		st, dirty := c.Snapshot()
+		if !dirty {
+			continue
+		}
+		body, err := json.Marshal(st)
+		if err == nil {
+			err = writeFileAtomic(filepath.Join(m.consumerDir(e, c.Name()), stateFile), sealBody(body))
+		}
+		if err != nil {
+			m.log.Error("consumer state not saved", "stream", e.s.Name(), "consumer", c.Name(), "err", err)
+		}
+	}
+}
+
+// stopConsumers stops every consumer of e, saving durable state first.
+func (m *Manager) stopConsumers(e *entry) {
+	m.saveConsumerStates(e)
+	e.conMu.Lock()
+	list := e.consumers
+	e.consumers = nil
+	e.conMu.Unlock()
+	for _, c := range list {
+		c.Stop()
+	}
+	m.saveConsumerStatesOf(e, list)
+}
+
+// saveConsumerStatesOf saves what changed while the consumers stopped.
+func (m *Manager) saveConsumerStatesOf(e *entry, list map[string]*consumer.Consumer) {
+	if e.storage == jsapi.MemoryStorage || len(list) == 0 {
+		return
+	}
+	if _, err := os.Stat(m.streamDir(e.s.Name())); err != nil {
+		return // the stream is being deleted
+	}
+	for name, c := range list {
+		cfg := c.Config()
+		if cfg.Durable == "" || cfg.MemoryStorage {
+			continue
+		}
+		st, dirty := c.Snapshot()
+		if !dirty {
+			continue
+		}
+		if body, err := json.Marshal(st); err == nil {
+			_ = writeFileAtomic(filepath.Join(m.consumerDir(e, name), stateFile), sealBody(body))
+		}
+	}
+}
+
+// recoverConsumers restarts e's durable consumers from disk.
+func (m *Manager) recoverConsumers(e *entry) {
+	dir := filepath.Join(m.streamDir(e.s.Name()), consumersDir)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, de := range ents {
+		cdir := filepath.Join(dir, de.Name())
+		b, err := os.ReadFile(filepath.Join(cdir, metaFile))
+		if err != nil {
+			continue
+		}
+		body, err := unsealBody(b)
+		var meta consumerMeta
+		if err == nil {
+			err = json.Unmarshal(body, &meta)
+		}
+		if err != nil {
+			m.log.Error("consumer not recovered", "dir", cdir, "err", errConsumerMeta)
+			continue
+		}
+		var state *consumer.State
+		if sb, err := os.ReadFile(filepath.Join(cdir, stateFile)); err == nil {
+			if body, err := unsealBody(sb); err == nil {
+				var st consumer.State
+				if json.Unmarshal(body, &st) == nil {
+					state = &st
+				}
+			} else {
+				// A damaged state starts over from the ack floor we cannot
+				// know: redeliver from the configured start.
+				m.log.Warn("consumer state damaged; redelivering from the start", "consumer", meta.Config.Name)
+			}
+		}
+		m.startConsumer(e, meta.Config, meta.Created, state)
+	}
+}

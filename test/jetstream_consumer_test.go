@@ -1,0 +1,171 @@
+package test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func TestJetStreamPullConsumer(t *testing.T) {
+	s := startJS(t, "")
+	_, js := jsConnect(t, s)
+	c := ctx(t)
+	st := mustStream(t, js, jetstream.StreamConfig{Name: "P", Subjects: []string{"p.>"}})
+	for i := range 10 {
+		if _, err := js.Publish(c, fmt.Sprint("p.", i%2), []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons, err := st.CreateOrUpdateConsumer(c, jetstream.ConsumerConfig{Durable: "work", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(4, jetstream.FetchMaxWait(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for m := range batch.Messages() {
+		got = append(got, string(m.Data()))
+		md, err := m.Metadata()
+		if err != nil || md.Stream != "P" || md.Consumer != "work" || md.NumDelivered != 1 {
+			t.Fatalf("metadata: %+v %v", md, err)
+		}
+		if len(got) <= 3 {
+			if err := m.DoubleAck(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if fmt.Sprint(got) != "[0 1 2 3]" || batch.Error() != nil {
+		t.Fatalf("fetch: %v %v", got, batch.Error())
+	}
+	info, err := cons.Info(c)
+	if err != nil || info.NumAckPending != 1 || info.AckFloor.Stream != 3 || info.Delivered.Stream != 4 || info.NumPending != 6 {
+		t.Fatalf("info: %+v %v", info, err)
+	}
+	// The unacked message 4 comes back after ack_wait, marked redelivered.
+	time.Sleep(700 * time.Millisecond)
+	batch, _ = cons.Fetch(1, jetstream.FetchMaxWait(3*time.Second))
+	for m := range batch.Messages() {
+		md, _ := m.Metadata()
+		if md.Sequence.Stream != 4 || md.NumDelivered != 2 {
+			t.Fatalf("redelivery: %+v", md)
+		}
+		m.Ack()
+	}
+	// Consume the rest with the callback API.
+	done := make(chan struct{})
+	n := 0
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		m.Ack()
+		n++
+		if n == 6 {
+			close(done)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("consume got %d of 6", n)
+	}
+	cc.Stop()
+	// Nothing left: a no-wait fetch ends at once, empty.
+	batch, err = cons.FetchNoWait(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range batch.Messages() {
+		t.Fatal("unexpected message")
+	}
+	names := st.ConsumerNames(c)
+	var list []string
+	for n := range names.Name() {
+		list = append(list, n)
+	}
+	if fmt.Sprint(list) != "[work]" {
+		t.Fatalf("names: %v %v", list, names.Err())
+	}
+	if err := st.DeleteConsumer(c, "work"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Consumer(c, "work"); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		t.Fatalf("deleted consumer: %v", err)
+	}
+}
+
+func TestJetStreamKeyValue(t *testing.T) {
+	s := startJS(t, "")
+	_, js := jsConnect(t, s)
+	c := ctx(t)
+	kv, err := js.CreateKeyValue(c, jetstream.KeyValueConfig{Bucket: "cfg", History: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(c, "a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := kv.Put(c, "a", []byte("2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv.Get(c, "a")
+	if err != nil || string(e.Value()) != "2" || e.Revision() != r2 {
+		t.Fatalf("get: %v %v", e, err)
+	}
+	if _, err := kv.Create(c, "a", []byte("x")); err == nil {
+		t.Fatal("create over an existing key succeeded")
+	}
+	if _, err := kv.Update(c, "a", []byte("3"), r2); err != nil {
+		t.Fatalf("update with the right revision: %v", err)
+	}
+	if _, err := kv.Update(c, "a", []byte("4"), r2); err == nil {
+		t.Fatal("update with a stale revision succeeded")
+	}
+	if _, err := kv.Put(c, "b", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := kv.Keys(c)
+	if err != nil || fmt.Sprint(keys) != "[a b]" {
+		t.Fatalf("keys: %v %v", keys, err)
+	}
+	hist, err := kv.History(c, "a")
+	if err != nil || len(hist) != 3 {
+		t.Fatalf("history: %d %v", len(hist), err)
+	}
+	w, err := kv.WatchAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	var initial []string
+	for e := range w.Updates() {
+		if e == nil {
+			break
+		}
+		initial = append(initial, e.Key()+"="+string(e.Value()))
+	}
+	if fmt.Sprint(initial) != "[a=3 b=x]" {
+		t.Fatalf("watch initial: %v", initial)
+	}
+	if err := kv.Delete(c, "b"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-w.Updates():
+		if e.Key() != "b" || e.Operation() != jetstream.KeyValueDelete {
+			t.Fatalf("watch update: %v %v", e.Key(), e.Operation())
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no live update")
+	}
+	if _, err := kv.Get(c, "b"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("deleted key: %v", err)
+	}
+}
