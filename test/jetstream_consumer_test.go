@@ -169,3 +169,41 @@ func TestJetStreamKeyValue(t *testing.T) {
 		t.Fatalf("deleted key: %v", err)
 	}
 }
+
+func TestJetStreamObjectStore(t *testing.T) {
+	s := startJS(t, "")
+	_, js := jsConnect(t, s)
+	c := ctx(t)
+	obs, err := js.CreateObjectStore(c, jetstream.ObjectStoreConfig{Bucket: "files"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 50<<20+123) // 50 MiB and a partial chunk
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	info, err := obs.PutBytes(c, "big.bin", data)
+	if err != nil || info.Size != uint64(len(data)) || info.Chunks == 0 {
+		t.Fatalf("put: %+v %v", info, err)
+	}
+	got, err := obs.GetBytes(c, "big.bin")
+	if err != nil || len(got) != len(data) || string(got[:1000]) != string(data[:1000]) || string(got[len(got)-1000:]) != string(data[len(data)-1000:]) {
+		t.Fatalf("get: %d bytes, %v", len(got), err)
+	}
+	if _, err := obs.PutString(c, "small.txt", "hello"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := obs.List(c)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	if _, err := obs.AddLink(c, "link", info); err != nil {
+		t.Fatal(err)
+	}
+	if err := obs.Delete(c, "small.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := obs.GetString(c, "small.txt"); !errors.Is(err, jetstream.ErrObjectNotFound) {
+		t.Fatalf("deleted object: %v", err)
+	}
+}
