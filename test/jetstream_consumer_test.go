@@ -207,3 +207,90 @@ func TestJetStreamObjectStore(t *testing.T) {
 		t.Fatalf("deleted object: %v", err)
 	}
 }
+
+func TestJetStreamConsumerAdvisoriesAndRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := startJS(t, dir)
+	nc, js := jsConnect(t, s)
+	c := ctx(t)
+	adv, err := nc.SubscribeSync("$JS.EVENT.ADVISORY.CONSUMER.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := mustStream(t, js, jetstream.StreamConfig{Name: "A", Subjects: []string{"a"}})
+	for i := range 4 {
+		if _, err := js.Publish(c, "a", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "d", AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: 200 * time.Millisecond, MaxDeliver: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextAdvisory := func(want string) {
+		t.Helper()
+		m, err := adv.NextMsg(3 * time.Second)
+		if err != nil || len(m.Subject) < len(want) || m.Subject[:len(want)] != want {
+			t.Fatalf("advisory: want %s, got %v %v", want, m, err)
+		}
+	}
+	nextAdvisory("$JS.EVENT.ADVISORY.CONSUMER.CREATED.A.d")
+	// Message 1 is terminated, 2 acked synchronously, 3 ignored until
+	// max_deliver, 4 left unacked for the restart.
+	msgs, err := cons.Fetch(4, jetstream.FetchMaxWait(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	for m := range msgs.Messages() {
+		switch i {
+		case 0:
+			m.TermWithReason("bad input")
+		case 1:
+			if err := m.DoubleAck(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		i++
+	}
+	nextAdvisory("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.A.d")
+	// Redeliveries of 3 and 4, then 3 (and 4) hit max_deliver.
+	for range 2 {
+		b, _ := cons.Fetch(2, jetstream.FetchMaxWait(time.Second))
+		for range b.Messages() {
+		}
+	}
+	nextAdvisory("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.A.d")
+
+	// A second consumer keeps its ack progress across a restart.
+	keep, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "keep", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := keep.Fetch(2, jetstream.FetchMaxWait(2*time.Second))
+	for m := range b.Messages() {
+		if err := m.DoubleAck(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Shutdown(c); err != nil {
+		t.Fatal(err)
+	}
+	s2 := startJS(t, dir)
+	_, js2 := jsConnect(t, s2)
+	keep2, err := js2.Consumer(c, "A", "keep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := keep2.Info(c)
+	if err != nil || info.AckFloor.Stream != 2 || info.NumPending != 2 {
+		t.Fatalf("after restart: %+v %v", info, err)
+	}
+	b, _ = keep2.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
+	for m := range b.Messages() {
+		if md, _ := m.Metadata(); md.Sequence.Stream != 3 {
+			t.Fatalf("resumed at %d, want 3", md.Sequence.Stream)
+		}
+	}
+}

@@ -69,13 +69,21 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 			}
 		}
 	case "+TERM":
-		if _, ok := c.pending[sseq]; ok {
+		if p, ok := c.pending[sseq]; ok {
 			delete(c.pending, sseq)
 			c.updateFloorLocked()
 			c.dirty = true
+			c.adviseLocked("CONSUMER.MSG_TERMINATED", &jsapi.TerminatedAdvisory{
+				TypedEvent: c.event(jsapi.TypeTerminated), Stream: c.src.Name(), Consumer: c.name,
+				ConsumerSeq: p.cseq, StreamSeq: sseq, Deliveries: p.dc, Reason: string(bytes.TrimSpace(arg)),
+			})
 		}
 	}
 	c.mu.Unlock()
+	if reply != "" && next == nil && c.persist != nil {
+		// AckSync: confirmed only once the ack is on disk.
+		c.persist()
+	}
 	if next != nil {
 		c.Pull(reply, *next)
 	} else if reply != "" {

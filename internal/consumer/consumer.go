@@ -50,7 +50,13 @@ type Options struct {
 	OnAck func(seq uint64)
 	// State restores a durable consumer's delivery state.
 	State *State
-	Now   func() time.Time
+	// Advise publishes an advisory (max deliveries, terminated); nil
+	// sends none. It must not block.
+	Advise func(subject string, event any)
+	// Persist saves the consumer's state before an AckSync is confirmed;
+	// nil for consumers that keep nothing on disk.
+	Persist func()
+	Now     func() time.Time
 }
 
 // ErrClosed is returned after Stop.
@@ -99,6 +105,8 @@ type Consumer struct {
 	filters []string
 	onIdle  func()
 	onAck   func(uint64)
+	advise  func(string, any)
+	persist func()
 
 	sseq       uint64 // next stream sequence to read
 	dseq       uint64 // consumer sequence of the last delivery
@@ -135,6 +143,8 @@ func New(name string, cfg jsapi.ConsumerConfig, o Options) *Consumer {
 		created: o.Created,
 		onIdle:  o.OnInactive,
 		onAck:   o.OnAck,
+		advise:  o.Advise,
+		persist: o.Persist,
 		pending: map[uint64]*pendingAck{},
 		wake:    make(chan struct{}, 1),
 		quit:    make(chan struct{}),

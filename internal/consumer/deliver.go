@@ -224,6 +224,9 @@ func (c *Consumer) expireAcksLocked(now int64) {
 			delete(c.pending, seq)
 			c.updateFloorLocked()
 			c.dirty = true
+			c.adviseLocked("CONSUMER.MAX_DELIVERIES", &jsapi.MaxDeliverAdvisory{
+				TypedEvent: c.event(jsapi.TypeMaxDeliver), Stream: c.src.Name(), Consumer: c.name, StreamSeq: seq, Deliveries: p.dc,
+			})
 			continue
 		}
 		c.redeliver = append(c.redeliver, seq)
@@ -283,6 +286,17 @@ func (c *Consumer) inactiveLocked(now int64) bool {
 		return false
 	}
 	return now-c.idleSince > int64(thr)
+}
+
+// adviseLocked publishes an advisory about this consumer.
+func (c *Consumer) adviseLocked(kind string, ev any) {
+	if c.advise != nil {
+		c.advise(jsapi.AdvisoryPrefix+kind+"."+c.src.Name()+"."+c.name, ev)
+	}
+}
+
+func (c *Consumer) event(typ string) jsapi.TypedEvent {
+	return jsapi.TypedEvent{Type: typ, ID: randomName() + randomName(), Time: c.now().UTC()}
 }
 
 func sortSeqs(s []uint64) {

@@ -182,6 +182,10 @@ func (m *Manager) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created ti
 		OnInactive: func() {
 			m.removeConsumer(ent, name, c)
 		},
+		Advise: m.advise,
+	}
+	if cfg.Durable != "" && ent.storage != jsapi.MemoryStorage && !cfg.MemoryStorage {
+		opts.Persist = func() { m.saveConsumerState(ent, c) }
 	}
 	if ret := ent.s.Config().Retention; ret == jsapi.WorkQueuePolicy || ret == jsapi.InterestPolicy {
 		s := ent.s
@@ -192,6 +196,11 @@ func (m *Manager) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created ti
 		}
 	}
 	c = consumer.New(name, cfg, opts)
+	if state == nil {
+		m.advise(jsapi.AdvisoryPrefix+"CONSUMER.CREATED."+ent.s.Name()+"."+name, &jsapi.ConsumerActionAdvisory{
+			TypedEvent: advisoryEvent(jsapi.TypeConsumerAction), Stream: ent.s.Name(), Consumer: name, Action: "create", Domain: m.cfg.Domain,
+		})
+	}
 	ent.conMu.Lock()
 	if ent.consumers == nil {
 		ent.consumers = map[string]*consumer.Consumer{}
@@ -223,6 +232,9 @@ func (m *Manager) removeConsumer(ent *entry, name string, c *consumer.Consumer) 
 	ent.conMu.Unlock()
 	ent.s.SetConsumerCount(n)
 	cur.Stop()
+	m.advise(jsapi.AdvisoryPrefix+"CONSUMER.DELETED."+ent.s.Name()+"."+name, &jsapi.ConsumerActionAdvisory{
+		TypedEvent: advisoryEvent(jsapi.TypeConsumerAction), Stream: ent.s.Name(), Consumer: name, Action: "delete", Domain: m.cfg.Domain,
+	})
 	if err := os.RemoveAll(m.consumerDir(ent, name)); err != nil {
 		m.log.Error("consumer files not removed", "consumer", name, "err", err)
 	}

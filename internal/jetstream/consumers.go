@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -38,6 +39,39 @@ func (m *Manager) flushConsumers() {
 	}
 }
 
+// saveConsumerState writes one consumer's state if it changed (before an
+// AckSync is confirmed).
+func (m *Manager) saveConsumerState(e *entry, c *consumer.Consumer) {
+	m.stateMu.Lock()
+	defer m.stateMu.Unlock()
+	st, dirty := c.Snapshot()
+	if !dirty {
+		return
+	}
+	body, err := json.Marshal(st)
+	if err == nil {
+		err = writeFileAtomic(filepath.Join(m.consumerDir(e, c.Name()), stateFile), sealBody(body))
+	}
+	if err != nil {
+		m.log.Error("consumer state not saved", "stream", e.s.Name(), "consumer", c.Name(), "err", err)
+	}
+}
+
+// advise publishes an advisory event.
+func (m *Manager) advise(subject string, ev any) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return
+	}
+	if _, err := m.api.Publish(subject, "", nil, b); err != nil {
+		m.log.Debug("advisory not sent", "err", err)
+	}
+}
+
+func advisoryEvent(typ string) jsapi.TypedEvent {
+	return jsapi.TypedEvent{Type: typ, ID: nuidish(), Time: time.Now().UTC()}
+}
+
 // saveConsumerStates writes the state of e's durable consumers that
 // changed.
 func (m *Manager) saveConsumerStates(e *entry) {
@@ -49,17 +83,7 @@ func (m *Manager) saveConsumerStates(e *entry) {
 		if cfg.Durable == "" || cfg.MemoryStorage {
 			continue
 		}
-		st, dirty := c.Snapshot()
-		if !dirty {
-			continue
-		}
-		body, err := json.Marshal(st)
-		if err == nil {
-			err = writeFileAtomic(filepath.Join(m.consumerDir(e, c.Name()), stateFile), sealBody(body))
-		}
-		if err != nil {
-			m.log.Error("consumer state not saved", "stream", e.s.Name(), "consumer", c.Name(), "err", err)
-		}
+		m.saveConsumerState(e, c)
 	}
 }
 
@@ -136,4 +160,15 @@ func (m *Manager) recoverConsumers(e *entry) {
 		}
 		m.startConsumer(e, meta.Config, meta.Created, state)
 	}
+}
+
+// nuidish is a random 22-character event ID.
+func nuidish() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	var b [22]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b[:])
 }

@@ -61,6 +61,7 @@ type Manager struct {
 	deliver *core.InternalClient // consumer deliveries, pull requests and their acks
 
 	adminMu sync.Mutex // serializes create, update and delete
+	stateMu sync.Mutex // serializes consumer state writes
 	mu      sync.RWMutex
 	streams map[string]*entry
 	closed  bool
