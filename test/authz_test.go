@@ -26,7 +26,7 @@ func TestAuthUserList(t *testing.T) {
 		}
 	})
 	connect(t, s, nats.UserInfo("a", "a-secret"))
-	connect(t, s, nats.UserInfo("b", "b-secret")) // checked against the bcrypt hash
+	connect(t, s, nats.UserInfo("b", "b-secret"), nats.Timeout(15*time.Second)) // checked against the bcrypt hash (slow under -race)
 	for _, bad := range []nats.Option{nats.UserInfo("a", "b-secret"), nats.UserInfo("b", hash), nats.UserInfo("c", "x")} {
 		// bcrypt is slow by design, more so under -race on a busy machine:
 		// allow more than nats.go's default 2s to read the server's verdict.
