@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -47,6 +48,67 @@ func BenchmarkJetStreamPublish(b *testing.B) {
 			case <-ajs.PublishAsyncComplete():
 			case <-time.After(time.Minute):
 				b.Fatal("acks did not arrive")
+			}
+		})
+	}
+}
+
+// BenchmarkJetStreamConsume measures delivery from a filled file stream to
+// a push consumer (ack none) and a pull consumer (explicit acks, batches
+// of 100).
+func BenchmarkJetStreamConsume(b *testing.B) {
+	for _, mode := range []string{"push", "pull"} {
+		b.Run(mode, func(b *testing.B) {
+			s := startJS(b, "")
+			nc, js := jsConnect(b, s)
+			c := context.Background()
+			st := mustStream(b, js, jetstream.StreamConfig{Name: "C", Subjects: []string{"c"}})
+			ajs, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256))
+			payload := make([]byte, 128)
+			for range b.N {
+				if _, err := ajs.PublishAsync("c", payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+			<-ajs.PublishAsyncComplete()
+			b.ResetTimer()
+			switch mode {
+			case "push":
+				done := make(chan struct{})
+				n := 0
+				sub, _ := nc.Subscribe("deliver.c", func(m *nats.Msg) {
+					if len(m.Data) == 0 {
+						return
+					}
+					if n++; n == b.N {
+						close(done)
+					}
+				})
+				sub.SetPendingLimits(-1, -1)
+				nc.Flush()
+				if _, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "p", DeliverSubject: "deliver.c", AckPolicy: jetstream.AckNonePolicy}); err != nil {
+					b.Fatal(err)
+				}
+				select {
+				case <-done:
+				case <-time.After(time.Minute):
+					b.Fatalf("push got %d of %d", n, b.N)
+				}
+			case "pull":
+				cons, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "q", AckPolicy: jetstream.AckExplicitPolicy})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for n := 0; n < b.N; {
+					batch, err := cons.Fetch(100, jetstream.FetchMaxWait(5*time.Second))
+					if err != nil {
+						b.Fatal(err)
+					}
+					for m := range batch.Messages() {
+						m.Ack()
+						n++
+					}
+				}
 			}
 		})
 	}

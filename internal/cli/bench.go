@@ -25,9 +25,11 @@ type benchOpts struct {
 	noProgress bool
 	json       bool
 	stall      time.Duration
-	js         bool // publish to a stream and wait for acks
-	inflight   int  // acks outstanding per publisher with --js
-	jsMemory   bool // a stream the bench creates uses memory storage
+	js         bool   // publish to a stream and wait for acks
+	inflight   int    // acks outstanding per publisher with --js
+	jsMemory   bool   // a stream the bench creates uses memory storage
+	consume    string // --consume: pull or push
+	kv         string // --kv: put or get
 }
 
 func benchFlags(e *env, o *benchOpts) *flagSet {
@@ -52,7 +54,9 @@ func benchFlags(e *env, o *benchOpts) *flagSet {
 	f.durationVar(&o.stall, "stall-timeout", "", 10*time.Second, "fail when no message moves for this long")
 	f.boolVar(&o.js, "js", "", "JetStream: publish to a stream and count acknowledged messages (a file stream on the subject is created if none exists, and deleted after)")
 	f.intVar(&o.inflight, "inflight", "", 1, "with --js: acknowledgements outstanding per publisher (1 = synchronous publish)")
-	f.boolVar(&o.jsMemory, "js-memory", "", "with --js: a stream the bench creates uses memory storage")
+	f.boolVar(&o.jsMemory, "js-memory", "", "with --js, --consume or --kv: a stream or bucket the bench creates uses memory storage")
+	f.stringVar(&o.consume, "consume", "", "pull|push", "", "JetStream: fill a stream with --msgs, then consume them with a durable pull consumer (explicit acks, batches of 100) or a push consumer")
+	f.stringVar(&o.kv, "kv", "", "put|get", "", "JetStream Key-Value: --msgs puts or gets, one at a time, on a bucket the bench creates")
 	return f
 }
 
@@ -85,6 +89,17 @@ func (o *benchOpts) validate(f *flagSet) error {
 		return usageErrorf("--msgs (%d) must be at least --pub (%d)", o.msgs, o.pubs)
 	case o.stall <= 0:
 		return usageErrorf("--stall-timeout must be greater than zero")
+	}
+	if o.consume != "" || o.kv != "" {
+		switch {
+		case o.consume != "" && o.consume != "pull" && o.consume != "push":
+			return usageErrorf("--consume must be pull or push")
+		case o.kv != "" && o.kv != "put" && o.kv != "get":
+			return usageErrorf("--kv must be put or get")
+		case o.consume != "" && o.kv != "", o.js, o.request, f.isSet("sub"), f.isSet("pub"):
+			return usageErrorf("--consume and --kv run on their own: no --js, --kv/--consume together, --pub, --sub or --request")
+		}
+		return nil
 	}
 	if !o.js && (f.isSet("inflight") || o.jsMemory) {
 		return usageErrorf("--inflight and --js-memory are only used with --js")
@@ -131,6 +146,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	prog := newProgress(e.stderr, e.stderrTTY && !o.noProgress)
 	var res *benchResult
 	switch {
+	case o.consume != "":
+		res, err = runJSConsumeBench(ctx, o, prog)
+	case o.kv != "":
+		res, err = runKVBench(ctx, o, prog)
 	case o.js:
 		res, err = runJSPubBench(ctx, o, prog)
 	case o.request:
@@ -175,6 +194,13 @@ func newResult(o *benchOpts) *benchResult {
 // benchBanner is the first line of a text report, printed before the run.
 func benchBanner(o *benchOpts) string {
 	r := newResult(o)
+	switch {
+	case o.consume != "":
+		return fmt.Sprintf("Starting JetStream %s consumer benchmark [subject=%s, msgs=%s, size=%s B]",
+			o.consume, r.subject, commaInt(int64(r.msgs)), commaInt(int64(r.size)))
+	case o.kv != "":
+		return fmt.Sprintf("Starting KV %s benchmark [msgs=%s, size=%s B]", o.kv, commaInt(int64(r.msgs)), commaInt(int64(r.size)))
+	}
 	if o.js {
 		return fmt.Sprintf("Starting JetStream publish benchmark [subject=%s, msgs=%s, size=%s B, pubs=%d, inflight=%d]",
 			r.subject, commaInt(int64(r.msgs)), commaInt(int64(r.size)), r.pubs, o.inflight)

@@ -9,9 +9,11 @@ import (
 // both are functions of a benchResult, so tests pin the formats exactly.
 
 const (
-	scenarioPubSub  = "pubsub"
-	scenarioRequest = "request"
-	scenarioJSPub   = "jspub"
+	scenarioPubSub    = "pubsub"
+	scenarioRequest   = "request"
+	scenarioJSPub     = "jspub"
+	scenarioJSConsume = "jsconsume"
+	scenarioKV        = "kv"
 
 	// jsonSchema names the JSON layout; bump it when a field changes meaning.
 	jsonSchema = "starling-bench/v1"
@@ -174,6 +176,10 @@ func textReport(r *benchResult) string {
 		title, pubLabel, subLabel = "NATS Request/Reply stats", "Request stats", "Reply stats"
 	case scenarioJSPub:
 		pubLabel = "JetStream publish stats (acknowledged)"
+	case scenarioJSConsume:
+		subLabel = "JetStream consume stats"
+	case scenarioKV:
+		pubLabel = "KV stats (operations)"
 	}
 	var b strings.Builder
 	indent := ""

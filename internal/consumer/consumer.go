@@ -23,6 +23,9 @@ type Outlet interface {
 	// PublishTo delivers to deliver's subscribers a message they see on
 	// subject.
 	PublishTo(deliver, subject, reply string, hdr, data []byte) (bool, error)
+	// PublishToDeferred is PublishTo without the flush; Flush sends.
+	PublishToDeferred(deliver, subject, reply string, hdr, data []byte) (bool, error)
+	Flush()
 	HasInterest(subject string) bool
 }
 
@@ -120,6 +123,8 @@ type Consumer struct {
 	waiting    []*pullRequest
 	redelivers int // messages currently delivered more than once
 
+	np        uint64 // messages still to deliver, counted once per burst
+	npValid   bool
 	idleSince int64 // push: when interest went away; pull: last request
 	lastSend  int64
 	dirty     bool

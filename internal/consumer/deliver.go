@@ -8,6 +8,9 @@ import (
 	"github.com/starling-mq/starling/internal/store"
 )
 
+// deliverBurst bounds deliveries between flushes and lock releases.
+const deliverBurst = 256
+
 // idleTick bounds how long the delivery goroutine sleeps with nothing
 // scheduled (it also notices a push subscriber appearing).
 const idleTick = 250 * time.Millisecond
@@ -60,8 +63,20 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 	if push {
 		c.idleSince = now
 	}
+	sent := 0
+	c.npValid = false // counted at most once per burst: it can cost a scan
+	defer func() {
+		if sent > 0 {
+			c.out.Flush()
+		}
+	}()
 	for {
 		if c.cfg.AckPolicy != jsapi.AckNone && c.cfg.MaxAckPending > 0 && len(c.pending) >= c.cfg.MaxAckPending {
+			break
+		}
+		if sent >= deliverBurst {
+			// Let acks and the timer in; the loop runs again at once.
+			c.poke()
 			break
 		}
 		var req *pullRequest
@@ -94,6 +109,7 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 			}
 		}
 		c.sendLocked(subject, m, dc, now)
+		sent++
 	}
 	if !push {
 		c.answerNoWaitLocked()
@@ -163,7 +179,12 @@ func (c *Consumer) sendLocked(subject string, m *store.Msg, dc int, now int64) {
 	} else {
 		cseq = c.pending[m.Seq].cseq
 	}
-	pending := c.numPendingLocked()
+	if !c.npValid {
+		c.np, c.npValid = c.numPendingLocked(), true
+	} else if dc == 1 && c.np > 0 {
+		c.np-- // this delivery was counted when the burst began
+	}
+	pending := c.np
 	reply := "$JS.ACK." + c.src.Name() + "." + c.name + "." + strconv.Itoa(dc) + "." +
 		strconv.FormatUint(m.Seq, 10) + "." + strconv.FormatUint(cseq, 10) + "." +
 		strconv.FormatInt(m.Time, 10) + "." + strconv.FormatUint(pending, 10)
@@ -172,7 +193,7 @@ func (c *Consumer) sendLocked(subject string, m *store.Msg, dc int, now int64) {
 		hdr = appendHeader(hdr, "Nats-Msg-Size", strconv.Itoa(len(m.Data)))
 		data = nil
 	}
-	if _, err := c.out.PublishTo(subject, m.Subject, reply, hdr, data); err != nil {
+	if _, err := c.out.PublishToDeferred(subject, m.Subject, reply, hdr, data); err != nil {
 		c.log.Debug("delivery failed", "consumer", c.name, "err", err)
 	}
 	if m.Seq > c.lastSSeq || dc == 1 {

@@ -123,14 +123,21 @@ func (ic *InternalClient) Flush() {
 // PublishTo delivers a message to the subscribers of deliver while the
 // receivers see it on subject (a consumer delivering a stored message).
 func (ic *InternalClient) PublishTo(deliver, subj, reply string, hdr, data []byte) (bool, error) {
+	delivered, err := ic.PublishToDeferred(deliver, subj, reply, hdr, data)
+	if err == nil {
+		ic.Flush()
+	}
+	return delivered, err
+}
+
+// PublishToDeferred is PublishTo leaving the flush to Flush, so a burst
+// of deliveries reaches each receiver in one write.
+func (ic *InternalClient) PublishToDeferred(deliver, subj, reply string, hdr, data []byte) (bool, error) {
 	ic.mu.Lock()
 	defer ic.mu.Unlock()
-	ic.route = []byte(deliver)
+	ic.route = append(ic.route[:0], deliver...)
 	delivered, err := ic.routeLocked(subj, reply, hdr, data)
-	ic.route = nil
-	if err == nil {
-		ic.flushLocked()
-	}
+	ic.route = ic.route[:0]
 	return delivered, err
 }
 
@@ -158,7 +165,7 @@ func (ic *InternalClient) routeLocked(subj, reply string, hdr, data []byte) (boo
 		ic.cmd.HdrArg = strconv.AppendInt(ic.hsz[:0], int64(len(hdr)), 10)
 	}
 	var delivered bool
-	if ic.route != nil {
+	if len(ic.route) > 0 {
 		delivered = c.routeTo(ic.route, &ic.cmd)
 	} else {
 		delivered = c.route(&ic.cmd)
