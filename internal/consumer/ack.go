@@ -15,19 +15,36 @@ import (
 // with a body saying what to do: +ACK (or empty), -NAK (optionally
 // {"delay": ns}), +WPI (still working), +NXT (ack and pull), +TERM.
 
-// AckSeqs parses the stream sequence out of an ack subject.
+// AckSeqs parses the stream sequence out of an ack subject, without
+// allocating: acks arrive once per message.
 func AckSeqs(subject string) (sseq uint64, ok bool) {
-	toks := strings.Split(subject, ".")
-	if len(toks) < 9 || toks[0] != "$JS" || toks[1] != "ACK" {
+	const prefix = "$JS.ACK."
+	if !strings.HasPrefix(subject, prefix) {
 		return 0, false
 	}
-	// The 12-token form adds domain and account hash after "ACK".
-	off := 4
-	if len(toks) >= 12 {
-		off = 6
+	// Tokens after the prefix: stream, consumer, delivered, stream seq, …
+	// (the 12-token form puts domain and account hash first).
+	var tok [10]string
+	n := 0
+	rest := subject[len(prefix):]
+	for n < len(tok) {
+		i := strings.IndexByte(rest, '.')
+		if i < 0 {
+			tok[n] = rest
+			n++
+			break
+		}
+		tok[n], rest = rest[:i], rest[i+1:]
+		n++
 	}
-	n, err := strconv.ParseUint(toks[off+1], 10, 64)
-	return n, err == nil
+	idx := 3
+	if n >= 10 {
+		idx = 5
+	} else if n < 7 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(tok[idx], 10, 64)
+	return v, err == nil
 }
 
 // Ack handles one ack message. reply is set for acks that want a
@@ -51,6 +68,7 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 			}
 			if len(arg) > 0 && json.Unmarshal(arg, &d) == nil && d.Delay > 0 {
 				p.deadline = now + int64(d.Delay)
+				c.noteDeadline(p.deadline)
 			} else {
 				p.deadline = 0
 				c.redeliver = append(c.redeliver, sseq)
@@ -59,6 +77,7 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 	case "+WPI":
 		if p, ok := c.pending[sseq]; ok {
 			p.deadline = now + int64(c.ackWait(p.dc))
+			c.noteDeadline(p.deadline)
 		}
 	case "+NXT":
 		c.ackLocked(sseq)
@@ -79,6 +98,9 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 			})
 		}
 	}
+	// Wake the deliverer only when the ack can let something out.
+	wake := len(c.redeliver) > 0 || (len(c.waiting) > 0) ||
+		(c.cfg.DeliverSubject != "" && c.cfg.MaxAckPending > 0 && len(c.pending) < c.cfg.MaxAckPending)
 	c.mu.Unlock()
 	if reply != "" && next == nil && c.persist != nil {
 		// AckSync: confirmed only once the ack is on disk.
@@ -91,7 +113,9 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 			c.log.Debug("ack reply not sent", "err", err)
 		}
 	}
-	c.poke()
+	if wake {
+		c.poke()
+	}
 }
 
 // ackLocked applies an ack of sseq (and, with ack all, of everything
@@ -132,22 +156,20 @@ func (c *Consumer) ackLocked(sseq uint64) {
 
 // updateFloorLocked moves the ack floor to just below the oldest
 // outstanding delivery, or to the last delivery when none is outstanding.
+// It walks forward from the old floor, so acks in delivery order cost a
+// step each rather than a scan of everything pending.
 func (c *Consumer) updateFloorLocked() {
 	if len(c.pending) == 0 {
 		c.floorS, c.floorC = max(c.floorS, c.lastSSeq), c.dseq
 		return
 	}
-	var low uint64
-	var lowC uint64
-	for seq, p := range c.pending {
-		if low == 0 || seq < low {
-			low, lowC = seq, p.cseq
+	for seq := c.floorS + 1; seq <= c.lastSSeq; seq++ {
+		if p, ok := c.pending[seq]; ok {
+			if p.cseq > 0 {
+				c.floorC = max(c.floorC, p.cseq-1)
+			}
+			return
 		}
-	}
-	if low-1 > c.floorS {
-		c.floorS = low - 1
-	}
-	if lowC > 0 && lowC-1 > c.floorC {
-		c.floorC = lowC - 1
+		c.floorS = seq
 	}
 }

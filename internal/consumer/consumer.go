@@ -123,6 +123,7 @@ type Consumer struct {
 	waiting    []*pullRequest
 	redelivers int // messages currently delivered more than once
 
+	earliest  int64  // no pending deadline is before this (0: none)
 	np        uint64 // messages still to deliver, counted once per burst
 	npValid   bool
 	idleSince int64 // push: when interest went away; pull: last request

@@ -211,6 +211,14 @@ func (c *Consumer) sendLocked(subject string, m *store.Msg, dc int, now int64) {
 		c.pending[m.Seq] = p
 	}
 	p.deadline = now + int64(c.ackWait(dc))
+	c.noteDeadline(p.deadline)
+}
+
+// noteDeadline keeps earliest at or below every pending deadline.
+func (c *Consumer) noteDeadline(d int64) {
+	if d > 0 && (c.earliest == 0 || d < c.earliest) {
+		c.earliest = d
+	}
 }
 
 // ackWait is the wait before redelivering delivery dc, from backoff when
@@ -228,13 +236,17 @@ func (c *Consumer) ackWait(dc int) time.Duration {
 // expireAcksLocked queues for redelivery what waited past its ack wait,
 // and gives up on messages at max_deliver.
 func (c *Consumer) expireAcksLocked(now int64) {
-	if len(c.pending) == 0 {
-		return
+	if len(c.pending) == 0 || c.earliest == 0 || now < c.earliest {
+		return // nothing can be due yet: no scan
 	}
 	var due []uint64
+	c.earliest = 0
 	for seq, p := range c.pending {
-		if p.deadline > 0 && p.deadline <= now {
+		switch {
+		case p.deadline > 0 && p.deadline <= now:
 			due = append(due, seq)
+		case p.deadline > 0 && (c.earliest == 0 || p.deadline < c.earliest):
+			c.earliest = p.deadline
 		}
 	}
 	sortSeqs(due)
@@ -262,9 +274,7 @@ func (c *Consumer) nextTimeLocked(now int64) int64 {
 			next = t
 		}
 	}
-	for _, p := range c.pending {
-		take(p.deadline)
-	}
+	take(c.earliest)
 	for _, r := range c.waiting {
 		take(r.expires)
 		if r.hb > 0 {

@@ -388,16 +388,13 @@ func (m *Manager) pullHandler(msg *core.Msg) {
 // ackHandler routes $JS.ACK.<stream>.<consumer>.… to the consumer.
 func (m *Manager) ackHandler(msg *core.Msg) {
 	subj := string(msg.Subject)
-	toks := strings.SplitN(subj, ".", 5)
-	if len(toks) < 5 {
-		return
-	}
-	ent := m.lookup(toks[2])
+	streamName, consumerName := token(subj, 2), token(subj, 3)
+	ent := m.lookup(streamName)
 	if ent == nil {
 		return
 	}
 	ent.conMu.Lock()
-	c := ent.consumers[toks[3]]
+	c := ent.consumers[consumerName]
 	ent.conMu.Unlock()
 	if c != nil {
 		c.Ack(subj, string(msg.Reply), msg.Data)

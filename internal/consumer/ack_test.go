@@ -1,0 +1,42 @@
+package consumer
+
+import "testing"
+
+func TestAckSeqs(t *testing.T) {
+	tests := []struct {
+		subj string
+		seq  uint64
+		ok   bool
+	}{
+		{"$JS.ACK.S.C.1.42.7.1700000000.3", 42, true},
+		{"$JS.ACK.dom.acchash.S.C.2.43.8.1700000000.0.rand", 43, true},
+		{"$JS.ACK.S.C.1", 0, false},
+		{"$JS.ACK.S.C.1.x.7.1.0", 0, false},
+		{"foo.bar", 0, false},
+	}
+	for _, tt := range tests {
+		seq, ok := AckSeqs(tt.subj)
+		if seq != tt.seq || ok != tt.ok {
+			t.Errorf("AckSeqs(%q) = %d, %v; want %d, %v", tt.subj, seq, ok, tt.seq, tt.ok)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { AckSeqs("$JS.ACK.S.C.1.42.7.1700000000.3") }); n != 0 {
+		t.Errorf("AckSeqs allocates %v times", n)
+	}
+}
+
+func TestParseNext(t *testing.T) {
+	tests := []struct {
+		body  string
+		batch int
+		ok    bool
+	}{
+		{"", 1, true}, {"5", 5, true}, {`{"batch":10,"expires":1000000000,"no_wait":true}`, 10, true}, {"x", 0, false}, {"{", 0, false},
+	}
+	for _, tt := range tests {
+		r, err := ParseNext([]byte(tt.body))
+		if (err == nil) != tt.ok || (tt.ok && r.Batch != tt.batch) {
+			t.Errorf("ParseNext(%q) = %+v, %v", tt.body, r, err)
+		}
+	}
+}
