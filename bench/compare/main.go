@@ -50,6 +50,10 @@ func jsScenarios(scale float64) []scenario {
 		{"JetStream sync publish (1 in flight), 128 B", []string{"--js", "--inflight", "1", "--size", "128", "--msgs", n(5_000)}, "throughput"},
 		{"JetStream async publish (256 in flight), 128 B", []string{"--js", "--inflight", "256", "--size", "128", "--msgs", n(200_000)}, "throughput"},
 		{"JetStream async publish, 4 publishers x 256 in flight, 128 B", []string{"--js", "--pub", "4", "--inflight", "256", "--size", "128", "--msgs", n(200_000)}, "throughput"},
+		{"JetStream pull consumer, explicit acks, batch 100, 128 B", []string{"--consume", "pull", "--size", "128", "--msgs", n(200_000)}, "throughput"},
+		{"JetStream push consumer, 128 B", []string{"--consume", "push", "--size", "128", "--msgs", n(200_000)}, "throughput"},
+		{"KV put, 128 B", []string{"--kv", "put", "--size", "128", "--msgs", n(5_000)}, "throughput"},
+		{"KV get, 128 B", []string{"--kv", "get", "--size", "128", "--msgs", n(50_000)}, "throughput"},
 	}
 }
 
