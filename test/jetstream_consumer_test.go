@@ -294,3 +294,39 @@ func TestJetStreamConsumerAdvisoriesAndRestart(t *testing.T) {
 		}
 	}
 }
+
+func TestJetStreamOrderedConsumerAndRefusals(t *testing.T) {
+	s := startJS(t, "")
+	_, js := jsConnect(t, s)
+	c := ctx(t)
+	st := mustStream(t, js, jetstream.StreamConfig{Name: "O", Subjects: []string{"o.*"}})
+	for i := range 20 {
+		if _, err := js.Publish(c, fmt.Sprint("o.", i%3), []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oc, err := st.OrderedConsumer(c, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"o.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for len(got) < 7 {
+		m, err := oc.Next(jetstream.FetchMaxWait(3 * time.Second))
+		if err != nil {
+			t.Fatalf("ordered next after %v: %v", got, err)
+		}
+		got = append(got, string(m.Data()))
+	}
+	if fmt.Sprint(got) != "[1 4 7 10 13 16 19]" {
+		t.Fatalf("ordered: %v", got)
+	}
+	// Options not implemented yet are refused, not ignored.
+	for _, cfg := range []jetstream.ConsumerConfig{
+		{Durable: "r", ReplayPolicy: jetstream.ReplayOriginalPolicy},
+		{Durable: "l", DeliverSubject: "x", RateLimit: 1000},
+	} {
+		if _, err := st.CreateConsumer(c, cfg); err == nil {
+			t.Errorf("%+v accepted", cfg)
+		}
+	}
+}

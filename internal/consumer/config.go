@@ -49,6 +49,19 @@ func Normalize(cfg jsapi.ConsumerConfig, stream jsapi.StreamConfig) (jsapi.Consu
 	case cfg.AckWait < 0:
 		return cfg, jsapi.NewError(jsapi.ErrConsumerInvalidPolicy, errors.New("consumer ack wait needs to be positive"))
 	}
+	// Refused rather than ignored until implemented.
+	switch {
+	case cfg.ReplayPolicy == jsapi.ReplayOriginal:
+		return cfg, jsapi.NewError(jsapi.ErrConsumerInvalidPolicy, errors.New("replay policy original is not supported by this server yet"))
+	case cfg.RateLimit > 0:
+		return cfg, jsapi.NewError(jsapi.ErrConsumerInvalidPolicy, errors.New("rate_limit_bps is not supported by this server yet"))
+	case cfg.SampleFrequency != "":
+		return cfg, jsapi.NewError(jsapi.ErrConsumerInvalidPolicy, errors.New("sample_freq is not supported by this server yet"))
+	case len(cfg.PriorityGroups) > 0 || (len(cfg.PriorityPolicy) > 0 && string(cfg.PriorityPolicy) != `"none"`):
+		return cfg, jsapi.NewError(jsapi.ErrConsumerInvalidPolicy, errors.New("priority groups are not supported by this server yet"))
+	case cfg.PauseUntil != nil:
+		return cfg, jsapi.NewError(jsapi.ErrConsumerInvalidPolicy, errors.New("pause_until is not supported by this server yet"))
+	}
 	if len(cfg.FilterSubjects) == 1 {
 		cfg.FilterSubject, cfg.FilterSubjects = cfg.FilterSubjects[0], nil
 	}
