@@ -174,3 +174,87 @@ func dialJS(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
 	}
 	return nc, js
 }
+
+// TestKillConsumerState: acks confirmed with AckSync survive SIGKILL (none
+// of those messages comes back), and every unacknowledged message is
+// delivered again after the restart.
+func TestKillConsumerState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the server binary")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	port := freeTCPPort(t)
+	cmd := startServerProc(t, bin, dir, port)
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	nc, js := dialJS(t, url)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "W", Subjects: []string{"w"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 50; i++ {
+		if _, err := js.Publish(ctx, "w", []byte(strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons, err := st.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "d", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Take 30, confirm acks for the first 20, leave 10 unacknowledged.
+	batch, err := cons.Fetch(30, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for m := range batch.Messages() {
+		n++
+		if n <= 20 {
+			if err := m.DoubleAck(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n != 30 {
+		t.Fatalf("fetched %d", n)
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	nc.Close()
+
+	port = freeTCPPort(t)
+	cmd = startServerProc(t, bin, dir, port)
+	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	_, js = dialJS(t, fmt.Sprintf("nats://127.0.0.1:%d", port))
+	cons, err = js.Consumer(ctx, "W", "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for len(seen) < 30 {
+		b, err := cons.Fetch(30, jetstream.FetchMaxWait(3*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for m := range b.Messages() {
+			got++
+			v, _ := strconv.Atoi(string(m.Data()))
+			if v <= 20 {
+				t.Fatalf("message %d was acknowledged (AckSync) before the kill but came back", v)
+			}
+			seen[v] = true
+			_ = m.Ack()
+		}
+		if got == 0 {
+			break
+		}
+	}
+	for v := 21; v <= 50; v++ {
+		if !seen[v] {
+			t.Fatalf("message %d never delivered after the restart (got %d messages)", v, len(seen))
+		}
+	}
+}
