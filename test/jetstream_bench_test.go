@@ -86,7 +86,7 @@ func BenchmarkJetStreamConsume(b *testing.B) {
 				})
 				sub.SetPendingLimits(-1, -1)
 				nc.Flush()
-				if _, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "p", DeliverSubject: "deliver.c", AckPolicy: jetstream.AckNonePolicy}); err != nil {
+				if _, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "p", DeliverSubject: "deliver.c", AckPolicy: jetstream.AckNonePolicy, FilterSubject: "c"}); err != nil {
 					b.Fatal(err)
 				}
 				select {
@@ -95,7 +95,7 @@ func BenchmarkJetStreamConsume(b *testing.B) {
 					b.Fatalf("push got %d of %d", n, b.N)
 				}
 			case "pull":
-				cons, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "q", AckPolicy: jetstream.AckExplicitPolicy})
+				cons, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "q", AckPolicy: jetstream.AckExplicitPolicy, FilterSubject: "c"})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -124,8 +124,9 @@ type Consumer struct {
 	redelivers int // messages currently delivered more than once
 
 	earliest  int64  // no pending deadline is before this (0: none)
-	np        uint64 // messages still to deliver, counted once per burst
+	np        uint64 // messages still to deliver, as last counted
 	npValid   bool
+	npAt      int64 // when np was counted
 	idleSince int64 // push: when interest went away; pull: last request
 	lastSend  int64
 	dirty     bool

@@ -8,6 +8,9 @@ import (
 	"github.com/starling-mq/starling/internal/store"
 )
 
+// npRefresh bounds how stale the pending count in a delivery may be.
+const npRefresh = 100 * time.Millisecond
+
 // deliverBurst bounds deliveries between flushes and lock releases.
 const deliverBurst = 256
 
@@ -64,7 +67,6 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 		c.idleSince = now
 	}
 	sent := 0
-	c.npValid = false // counted at most once per burst: it can cost a scan
 	defer func() {
 		if sent > 0 {
 			c.out.Flush()
@@ -179,10 +181,16 @@ func (c *Consumer) sendLocked(subject string, m *store.Msg, dc int, now int64) {
 	} else {
 		cseq = c.pending[m.Seq].cseq
 	}
-	if !c.npValid {
-		c.np, c.npValid = c.numPendingLocked(), true
-	} else if dc == 1 && c.np > 0 {
-		c.np-- // this delivery was counted when the burst began
+	// The count can cost a scan of the stream's index: take it at most
+	// every npRefresh and count down in between, but never report 0 without
+	// checking (clients treat 0 as "caught up").
+	switch {
+	case !c.npValid || now-c.npAt > int64(npRefresh):
+		c.np, c.npValid, c.npAt = c.numPendingLocked(), true, now
+	case dc == 1 && c.np > 1:
+		c.np--
+	case dc == 1:
+		c.np, c.npAt = c.numPendingLocked(), now
 	}
 	pending := c.np
 	reply := "$JS.ACK." + c.src.Name() + "." + c.name + "." + strconv.Itoa(dc) + "." +
