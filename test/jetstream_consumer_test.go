@@ -330,3 +330,64 @@ func TestJetStreamOrderedConsumerAndRefusals(t *testing.T) {
 		}
 	}
 }
+
+func TestJetStreamRetentionPolicies(t *testing.T) {
+	s := startJS(t, "")
+	_, js := jsConnect(t, s)
+	c := ctx(t)
+	count := func(st jetstream.Stream) uint64 {
+		info, err := st.Info(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Msgs
+	}
+	ackAll := func(cons jetstream.Consumer, n int) {
+		b, err := cons.Fetch(n, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range b.Messages() {
+			if err := m.DoubleAck(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	wq := mustStream(t, js, jetstream.StreamConfig{Name: "WQ", Subjects: []string{"wq.*"}, Retention: jetstream.WorkQueuePolicy})
+	w1, err := wq.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "w1", FilterSubject: "wq.a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wq.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "w2", FilterSubject: "wq.*"}); apiCode(err) != 10100 {
+		t.Fatalf("overlapping work-queue consumer: %v", err)
+	}
+	for range 3 {
+		js.Publish(c, "wq.a", nil)
+	}
+	ackAll(w1, 3)
+	if n := count(wq); n != 0 {
+		t.Fatalf("work queue kept %d acked messages", n)
+	}
+
+	in := mustStream(t, js, jetstream.StreamConfig{Name: "IN", Subjects: []string{"in"}, Retention: jetstream.InterestPolicy})
+	if _, err := js.Publish(c, "in", nil); err != nil { // nobody interested: not kept
+		t.Fatal(err)
+	}
+	if n := count(in); n != 0 {
+		t.Fatalf("interest stream without consumers kept %d", n)
+	}
+	a, _ := in.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "a"})
+	b, _ := in.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "b"})
+	for range 2 {
+		js.Publish(c, "in", nil)
+	}
+	ackAll(a, 2)
+	if n := count(in); n != 2 {
+		t.Fatalf("removed before every consumer acked: %d left", n)
+	}
+	ackAll(b, 2)
+	if n := count(in); n != 0 {
+		t.Fatalf("kept after every consumer acked: %d left", n)
+	}
+}

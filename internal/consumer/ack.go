@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/subject"
 )
 
 // Acks arrive on the reply subject of each delivery:
@@ -98,10 +99,16 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 			})
 		}
 	}
+	acked := c.takeAckedLocked()
 	// Wake the deliverer only when the ack can let something out.
 	wake := len(c.redeliver) > 0 || (len(c.waiting) > 0) ||
 		(c.cfg.DeliverSubject != "" && c.cfg.MaxAckPending > 0 && len(c.pending) < c.cfg.MaxAckPending)
 	c.mu.Unlock()
+	if c.onAck != nil {
+		for _, seq := range acked {
+			c.onAck(seq)
+		}
+	}
 	if reply != "" && next == nil && c.persist != nil {
 		// AckSync: confirmed only once the ack is on disk.
 		c.persist()
@@ -147,11 +154,45 @@ func (c *Consumer) ackLocked(sseq uint64) {
 	}
 	c.updateFloorLocked()
 	c.dirty = true
-	if c.onAck != nil {
-		for _, seq := range acked {
-			c.onAck(seq)
+	// Reported after the lock is released: the owner asks the other
+	// consumers whether they are done with these messages too.
+	c.ackedOut = append(c.ackedOut, acked...)
+}
+
+// takeAcked returns the sequences acked since the last call.
+func (c *Consumer) takeAckedLocked() []uint64 {
+	out := c.ackedOut
+	c.ackedOut = nil
+	return out
+}
+
+// Done reports whether the consumer no longer needs message seq on
+// subject: it is outside the consumer's filters, or was delivered (or
+// passed over) and is not awaiting an ack.
+func (c *Consumer) Done(seq uint64, subject string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.matchesLocked(subject) {
+		return true
+	}
+	if _, ok := c.pending[seq]; ok {
+		return false
+	}
+	for _, s := range c.lps {
+		if s == seq {
+			return false
 		}
 	}
+	return seq < c.sseq
+}
+
+func (c *Consumer) matchesLocked(subj string) bool {
+	for _, f := range c.filters {
+		if f == ">" || subject.Matches(f, subj) {
+			return true
+		}
+	}
+	return false
 }
 
 // updateFloorLocked moves the ack floor to just below the oldest

@@ -123,8 +123,9 @@ type Consumer struct {
 	waiting    []*pullRequest
 	redelivers int // messages currently delivered more than once
 
-	earliest  int64  // no pending deadline is before this (0: none)
-	np        uint64 // messages still to deliver, as last counted
+	earliest  int64    // no pending deadline is before this (0: none)
+	ackedOut  []uint64 // acked since the last report to onAck
+	np        uint64   // messages still to deliver, as last counted
 	npValid   bool
 	npAt      int64 // when np was counted
 	idleSince int64 // push: when interest went away; pull: last request

@@ -190,9 +190,10 @@ func (m *Manager) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created ti
 	if ret := ent.s.Config().Retention; ret == jsapi.WorkQueuePolicy || ret == jsapi.InterestPolicy {
 		s := ent.s
 		opts.OnAck = func(seq uint64) {
-			if ret == jsapi.WorkQueuePolicy || ent.numConsumers() == 1 {
-				_, _ = s.DeleteMsg(seq, false)
+			if ret == jsapi.InterestPolicy && !ent.allDone(seq) {
+				return
 			}
+			_, _ = s.DeleteMsg(seq, false)
 		}
 	}
 	c = consumer.New(name, cfg, opts)
@@ -210,6 +211,21 @@ func (m *Manager) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created ti
 	ent.conMu.Unlock()
 	ent.s.SetConsumerCount(n)
 	return c
+}
+
+// allDone reports whether every consumer of an interest stream is done
+// with message seq, so it can go.
+func (e *entry) allDone(seq uint64) bool {
+	m, err := e.s.Store().Load(seq)
+	if err != nil {
+		return false // already gone
+	}
+	for _, c := range e.sortedConsumers() {
+		if !c.Done(seq, m.Subject) {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *entry) numConsumers() int {
