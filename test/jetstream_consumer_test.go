@@ -391,3 +391,63 @@ func TestJetStreamRetentionPolicies(t *testing.T) {
 		t.Fatalf("kept after every consumer acked: %d left", n)
 	}
 }
+
+func TestJetStreamConsumerLimitsAndBackoff(t *testing.T) {
+	s := startJS(t, "")
+	nc, js := jsConnect(t, s)
+	c := ctx(t)
+	st := mustStream(t, js, jetstream.StreamConfig{Name: "L", Subjects: []string{"l"}})
+	js.Publish(c, "l", []byte("x"))
+	// Backoff decides each redelivery's wait.
+	cons, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "b", MaxDeliver: 3,
+		BackOff: []time.Duration{50 * time.Millisecond, 150 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var times []time.Time
+	for len(times) < 3 {
+		b, err := cons.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range b.Messages() {
+			times = append(times, time.Now())
+		}
+		if b.Error() != nil && len(times) < 3 {
+			t.Fatalf("fetch %d: %v", len(times), b.Error())
+		}
+	}
+	if d := times[1].Sub(times[0]); d < 50*time.Millisecond {
+		t.Fatalf("first redelivery after %v, backoff is 50ms", d)
+	}
+	if d := times[2].Sub(times[1]); d < 150*time.Millisecond {
+		t.Fatalf("second redelivery after %v, backoff is 150ms", d)
+	}
+	// max_waiting: the request over the limit gets a 409.
+	mw, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "mw", MaxWaiting: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = mw
+	inbox := nc.NewRespInbox()
+	sub, _ := nc.SubscribeSync(inbox)
+	nc.PublishRequest("$JS.API.CONSUMER.MSG.NEXT.L.mw", inbox, []byte(`{"batch":5,"expires":2000000000}`))
+	nc.PublishRequest("$JS.API.CONSUMER.MSG.NEXT.L.mw", inbox, []byte(`{"batch":5,"expires":2000000000}`))
+	var statuses []string
+	for range 3 {
+		m, err := sub.NextMsg(3 * time.Second)
+		if err != nil {
+			break
+		}
+		if s := m.Header.Get("Status"); s != "" {
+			statuses = append(statuses, s+" "+m.Header.Get("Description"))
+		}
+	}
+	if len(statuses) == 0 || statuses[0] != "409 Exceeded MaxWaiting" {
+		t.Fatalf("statuses: %v", statuses)
+	}
+	// Replicas need a cluster.
+	if _, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "r3", Replicas: 3}); apiCode(err) != 10126 {
+		t.Fatalf("replicas 3: %v", err)
+	}
+}

@@ -46,6 +46,8 @@ func Normalize(cfg jsapi.ConsumerConfig, stream jsapi.StreamConfig) (jsapi.Consu
 		return cfg, jsapi.NewError(jsapi.ErrConsumerDuplicateFilterSubjects)
 	case len(cfg.BackOff) > 0 && cfg.MaxDeliver > 0 && cfg.MaxDeliver <= len(cfg.BackOff):
 		return cfg, jsapi.NewError(jsapi.ErrConsumerMaxDeliverBackoff)
+	case cfg.Replicas > max(stream.Replicas, 1):
+		return cfg, jsapi.NewError(jsapi.ErrConsumerReplicasExceedsStream)
 	case cfg.AckWait < 0:
 		return cfg, jsapi.NewError(jsapi.ErrConsumerInvalidPolicy, errors.New("consumer ack wait needs to be positive"))
 	}

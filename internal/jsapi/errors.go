@@ -89,6 +89,7 @@ const (
 	ErrConsumerConfigRequired
 	ErrConsumerNameContainsPathSeparators
 	ErrMaximumConsumersLimit
+	ErrConsumerReplicasExceedsStream
 	numErrors
 )
 
@@ -166,6 +167,7 @@ var catalog = [numErrors]catalogEntry{
 	ErrConsumerConfigRequired:                 {400, 10078, "consumer config required"},
 	ErrConsumerNameContainsPathSeparators:     {400, 10127, "Consumer name can not contain path separators"},
 	ErrMaximumConsumersLimit:                  {400, 10026, "maximum consumers limit reached"},
+	ErrConsumerReplicasExceedsStream:          {400, 10126, "consumer config replica count exceeds parent stream"},
 }
 
 // NewError builds the catalog error id. An argument fills the
