@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -449,5 +450,44 @@ func TestJetStreamConsumerLimitsAndBackoff(t *testing.T) {
 	// Replicas need a cluster.
 	if _, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "r3", Replicas: 3}); apiCode(err) != 10126 {
 		t.Fatalf("replicas 3: %v", err)
+	}
+}
+
+func TestJetStreamPushFlowControlAndHeartbeats(t *testing.T) {
+	s := startJS(t, "")
+	nc, js := jsConnect(t, s)
+	mustStream(t, js, jetstream.StreamConfig{Name: "FC", Subjects: []string{"fc"}})
+	payload := make([]byte, 1024)
+	ajs, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256))
+	const total = 3000 // ~3 MiB: several flow-control windows
+	for range total {
+		if _, err := ajs.PublishAsync("fc", payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-ajs.PublishAsyncComplete()
+	legacy, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan struct{}, total)
+	sub, err := legacy.Subscribe("fc", func(m *nats.Msg) { got <- struct{}{} },
+		nats.EnableFlowControl(), nats.IdleHeartbeat(200*time.Millisecond), nats.AckNone(), nats.BindStream("FC"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	for i := range total {
+		select {
+		case <-got:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("received %d of %d", i, total)
+		}
+	}
+	// Idle now: heartbeats keep arriving, so the client sees no missed one.
+	time.Sleep(600 * time.Millisecond)
+	info, err := sub.ConsumerInfo()
+	if err != nil || info.Delivered.Stream != total {
+		t.Fatalf("consumer info: %+v %v", info, err)
 	}
 }

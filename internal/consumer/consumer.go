@@ -123,14 +123,19 @@ type Consumer struct {
 	waiting    []*pullRequest
 	redelivers int // messages currently delivered more than once
 
-	earliest  int64    // no pending deadline is before this (0: none)
-	ackedOut  []uint64 // acked since the last report to onAck
-	np        uint64   // messages still to deliver, as last counted
-	npValid   bool
-	npAt      int64 // when np was counted
-	idleSince int64 // push: when interest went away; pull: last request
-	lastSend  int64
-	dirty     bool
+	earliest int64    // no pending deadline is before this (0: none)
+	ackedOut []uint64 // acked since the last report to onAck
+
+	fcReply    string // outstanding flow-control request, "" when none
+	fcDeadline int64
+	fcBytes    int
+	fcSeq      uint64
+	np         uint64 // messages still to deliver, as last counted
+	npValid    bool
+	npAt       int64 // when np was counted
+	idleSince  int64 // push: when interest went away; pull: last request
+	lastSend   int64
+	dirty      bool
 
 	wake   chan struct{}
 	quit   chan struct{}

@@ -11,6 +11,40 @@ import (
 // npRefresh bounds how stale the pending count in a delivery may be.
 const npRefresh = 100 * time.Millisecond
 
+// fcWindow is how much a push consumer with flow control sends before it
+// asks the subscriber to confirm it keeps up; fcWait bounds the pause.
+const (
+	fcWindow = 1 << 20
+	fcWait   = 2 * time.Second
+)
+
+// requestFlowControlLocked sends a flow-control request and pauses
+// delivery until it is answered (or fcWait passes).
+func (c *Consumer) requestFlowControlLocked(now int64) {
+	c.fcSeq++
+	c.fcReply = "$JS.FC." + c.src.Name() + "." + c.name + "." + strconv.FormatUint(c.fcSeq, 10)
+	c.fcDeadline = now + int64(fcWait)
+	c.fcBytes = 0
+	c.out.Flush()
+	hdr := []byte("NATS/1.0 100 FlowControl Request\r\n\r\n")
+	if _, err := c.out.Publish(c.cfg.DeliverSubject, c.fcReply, hdr, nil); err != nil {
+		c.log.Debug("flow control request not sent", "err", err)
+	}
+}
+
+// FlowControlReply resumes delivery when the subscriber answers subject.
+func (c *Consumer) FlowControlReply(subject string) {
+	c.mu.Lock()
+	ok := c.fcReply != "" && subject == c.fcReply
+	if ok {
+		c.fcReply = ""
+	}
+	c.mu.Unlock()
+	if ok {
+		c.poke()
+	}
+}
+
 // deliverBurst bounds deliveries between flushes and lock releases.
 const deliverBurst = 256
 
@@ -65,6 +99,11 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 	}
 	if push {
 		c.idleSince = now
+		if c.fcReply != "" && now < c.fcDeadline {
+			// Waiting for the subscriber to answer flow control.
+			return c.nextTimeLocked(now), false
+		}
+		c.fcReply = ""
 	}
 	sent := 0
 	defer func() {
@@ -112,6 +151,13 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 		}
 		c.sendLocked(subject, m, dc, now)
 		sent++
+		if push && c.cfg.FlowControl {
+			c.fcBytes += size
+			if c.fcBytes >= fcWindow {
+				c.requestFlowControlLocked(now)
+				break
+			}
+		}
 	}
 	if !push {
 		c.answerNoWaitLocked()
@@ -291,6 +337,9 @@ func (c *Consumer) nextTimeLocked(now int64) int64 {
 	}
 	if hb := c.cfg.Heartbeat; hb > 0 && c.cfg.DeliverSubject != "" {
 		take(c.lastSend + int64(hb))
+	}
+	if c.fcReply != "" {
+		take(c.fcDeadline)
 	}
 	return next
 }

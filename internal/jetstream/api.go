@@ -60,6 +60,9 @@ func (m *Manager) subscribeAPI() error {
 	if _, err := m.deliver.Subscribe("$JS.ACK.>", "", m.ackHandler); err != nil {
 		return err
 	}
+	if _, err := m.deliver.Subscribe("$JS.FC.>", "", m.flowControlHandler); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -417,4 +417,19 @@ func (m *Manager) ackHandler(msg *core.Msg) {
 	}
 }
 
+// flowControlHandler routes $JS.FC.<stream>.<consumer>.<n> answers.
+func (m *Manager) flowControlHandler(msg *core.Msg) {
+	subj := string(msg.Subject)
+	ent := m.lookup(token(subj, 2))
+	if ent == nil {
+		return
+	}
+	ent.conMu.Lock()
+	c := ent.consumers[token(subj, 3)]
+	ent.conMu.Unlock()
+	if c != nil {
+		c.FlowControlReply(subj)
+	}
+}
+
 var errConsumerMeta = errors.New("consumer metadata damaged")
