@@ -33,6 +33,11 @@ func TestMicroService(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { svc.Stop() })
+		// The service's subscriptions travel on its own connection: make
+		// sure the server has them before another connection pings.
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	client := connect(t, s)
 
