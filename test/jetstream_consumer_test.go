@@ -323,8 +323,8 @@ func TestJetStreamOrderedConsumerAndRefusals(t *testing.T) {
 	}
 	// Options not implemented yet are refused, not ignored.
 	for _, cfg := range []jetstream.ConsumerConfig{
-		{Durable: "r", ReplayPolicy: jetstream.ReplayOriginalPolicy},
-		{Durable: "l", DeliverSubject: "x", RateLimit: 1000},
+		{Durable: "l", RateLimit: 1000}, // pull consumers cannot be rate limited
+		{Durable: "pg", PriorityGroups: []string{"g"}, PriorityPolicy: jetstream.PriorityPolicyOverflow},
 	} {
 		if _, err := st.CreateConsumer(c, cfg); err == nil {
 			t.Errorf("%+v accepted", cfg)
@@ -489,5 +489,60 @@ func TestJetStreamPushFlowControlAndHeartbeats(t *testing.T) {
 	info, err := sub.ConsumerInfo()
 	if err != nil || info.Delivered.Stream != total {
 		t.Fatalf("consumer info: %+v %v", info, err)
+	}
+}
+
+func TestJetStreamReplayRateAndSampling(t *testing.T) {
+	s := startJS(t, "")
+	nc, js := jsConnect(t, s)
+	c := ctx(t)
+	st := mustStream(t, js, jetstream.StreamConfig{Name: "RP", Subjects: []string{"rp"}})
+	for i := range 3 {
+		if i > 0 {
+			time.Sleep(150 * time.Millisecond) // gaps the replay must keep
+		}
+		if _, err := js.Publish(c, "rp", make([]byte, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	receive := func(cfg jetstream.ConsumerConfig, n int) []time.Time {
+		t.Helper()
+		inbox := nats.NewInbox() // not a response inbox: those feed the request mux
+		sub, _ := nc.SubscribeSync(inbox)
+		defer sub.Unsubscribe()
+		nc.Flush()
+		cfg.DeliverSubject = inbox
+		if _, err := st.CreateConsumer(c, cfg); err != nil {
+			t.Fatal(err)
+		}
+		var at []time.Time
+		for len(at) < n {
+			m, err := sub.NextMsg(5 * time.Second)
+			if err != nil {
+				t.Fatalf("got %d of %d: %v", len(at), n, err)
+			}
+			if len(m.Data) > 0 {
+				at = append(at, time.Now())
+				nc.Publish(m.Reply, nil) // ack
+			}
+		}
+		return at
+	}
+	// Replay original keeps the stored gaps (lower bounds only).
+	at := receive(jetstream.ConsumerConfig{Durable: "orig", ReplayPolicy: jetstream.ReplayOriginalPolicy, AckPolicy: jetstream.AckNonePolicy}, 3)
+	if at[1].Sub(at[0]) < 100*time.Millisecond || at[2].Sub(at[1]) < 100*time.Millisecond {
+		t.Fatalf("replay original did not keep the gaps: %v, %v", at[1].Sub(at[0]), at[2].Sub(at[1]))
+	}
+	// 2,000 bits/s: three ~110-byte messages need well over half a second.
+	at = receive(jetstream.ConsumerConfig{Durable: "slow", RateLimit: 2000, AckPolicy: jetstream.AckNonePolicy}, 3)
+	if at[2].Sub(at[0]) < 500*time.Millisecond {
+		t.Fatalf("rate limit not applied: %v for three messages", at[2].Sub(at[0]))
+	}
+	// sample_freq 100%: every ack is reported as a metric.
+	metrics, _ := nc.SubscribeSync("$JS.EVENT.METRIC.CONSUMER.ACK.RP.sampled")
+	nc.Flush()
+	receive(jetstream.ConsumerConfig{Durable: "sampled", SampleFrequency: "100%", AckPolicy: jetstream.AckExplicitPolicy}, 3)
+	if _, err := metrics.NextMsg(3 * time.Second); err != nil {
+		t.Fatalf("no ack metric: %v", err)
 	}
 }

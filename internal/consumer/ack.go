@@ -3,6 +3,7 @@ package consumer
 import (
 	"bytes"
 	"encoding/json"
+	mrand "math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -143,9 +144,18 @@ func (c *Consumer) ackLocked(sseq uint64) {
 			acked = append(acked, sseq)
 		}
 	}
+	sample := -1
+	if c.cfg.SampleFrequency != "" {
+		sample = samplePercent(c.cfg.SampleFrequency)
+	}
+	now := c.now()
 	for _, seq := range acked {
-		if c.pending[seq].dc > 1 {
+		p := c.pending[seq]
+		if p.dc > 1 {
 			c.redelivers--
+		}
+		if sample > 0 && (sample >= 100 || mrand.IntN(100) < sample) {
+			c.adviseMetricLocked(seq, p, now)
 		}
 		delete(c.pending, seq)
 	}
@@ -157,6 +167,17 @@ func (c *Consumer) ackLocked(sseq uint64) {
 	// Reported after the lock is released: the owner asks the other
 	// consumers whether they are done with these messages too.
 	c.ackedOut = append(c.ackedOut, acked...)
+}
+
+// adviseMetricLocked publishes an ack sample (sample_freq).
+func (c *Consumer) adviseMetricLocked(seq uint64, p *pendingAck, now time.Time) {
+	if c.advise == nil {
+		return
+	}
+	c.advise(jsapi.MetricPrefix+"CONSUMER.ACK."+c.src.Name()+"."+c.name, &jsapi.ConsumerAckMetric{
+		TypedEvent: c.event(jsapi.TypeConsumerAckMetric), Stream: c.src.Name(), Consumer: c.name,
+		ConsumerSeq: p.cseq, StreamSeq: seq, Delay: now.UnixNano() - p.sent, Deliveries: p.dc,
+	})
 }
 
 // takeAcked returns the sequences acked since the last call.

@@ -53,12 +53,10 @@ func Normalize(cfg jsapi.ConsumerConfig, stream jsapi.StreamConfig) (jsapi.Consu
 	}
 	// Refused rather than ignored until implemented.
 	switch {
-	case cfg.ReplayPolicy == jsapi.ReplayOriginal:
-		return cfg, jsapi.NewError(jsapi.ErrConsumerInvalidPolicy, errors.New("replay policy original is not supported by this server yet"))
-	case cfg.RateLimit > 0:
-		return cfg, jsapi.NewError(jsapi.ErrConsumerInvalidPolicy, errors.New("rate_limit_bps is not supported by this server yet"))
-	case cfg.SampleFrequency != "":
-		return cfg, jsapi.NewError(jsapi.ErrConsumerInvalidPolicy, errors.New("sample_freq is not supported by this server yet"))
+	case cfg.RateLimit > 0 && !push:
+		return cfg, jsapi.NewError(jsapi.ErrConsumerPullWithRateLimit)
+	case cfg.SampleFrequency != "" && samplePercent(cfg.SampleFrequency) < 0:
+		return cfg, jsapi.NewError(jsapi.ErrConsumerInvalidSampling, fmt.Errorf("invalid sample frequency %q", cfg.SampleFrequency))
 	case len(cfg.PriorityGroups) > 0 || (len(cfg.PriorityPolicy) > 0 && string(cfg.PriorityPolicy) != `"none"`):
 		return cfg, jsapi.NewError(jsapi.ErrConsumerInvalidPolicy, errors.New("priority groups are not supported by this server yet"))
 	case cfg.PauseUntil != nil:
@@ -136,6 +134,25 @@ func CheckUpdate(old, cfg jsapi.ConsumerConfig) *jsapi.ApiError {
 		return bad("memory storage setting")
 	}
 	return nil
+}
+
+// samplePercent reads sample_freq ("30" or "30%"), -1 when invalid.
+func samplePercent(v string) int {
+	v = strings.TrimSuffix(strings.TrimSpace(v), "%")
+	n := 0
+	if v == "" {
+		return -1
+	}
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return -1
+		}
+		n = n*10 + int(r-'0')
+		if n > 100 {
+			return -1
+		}
+	}
+	return n
 }
 
 // randomName names an unnamed consumer, 8 characters as nats-server's.

@@ -79,6 +79,7 @@ type pendingAck struct {
 	cseq     uint64
 	dc       int   // deliveries so far
 	deadline int64 // unix ns when it is redelivered without an ack
+	sent     int64 // unix ns of the last delivery (ack sampling)
 }
 
 // pullRequest is a waiting CONSUMER.MSG.NEXT.
@@ -125,6 +126,11 @@ type Consumer struct {
 
 	earliest int64    // no pending deadline is before this (0: none)
 	ackedOut []uint64 // acked since the last report to onAck
+
+	replayPrevTS int64 // stored time of the last delivery (replay original)
+	replayPrevAt int64 // when it went out
+	rlNext       int64 // rate limit: the next delivery may go at this time
+	holdUntil    int64 // a held-back message is due then
 
 	fcReply    string // outstanding flow-control request, "" when none
 	fcDeadline int64

@@ -18,6 +18,32 @@ const (
 	fcWait   = 2 * time.Second
 )
 
+// holdLocked returns when m may go out if replay_policy original or
+// rate_limit_bps holds it back now, 0 when it may go at once.
+func (c *Consumer) holdLocked(m *store.Msg, dc, size int, now int64) int64 {
+	var at int64
+	if c.cfg.ReplayPolicy == jsapi.ReplayOriginal && dc == 1 && c.replayPrevTS != 0 {
+		// Keep the gaps between the stored times.
+		if due := c.replayPrevAt + (m.Time - c.replayPrevTS); due > now {
+			at = due
+		}
+	}
+	if c.cfg.RateLimit > 0 && c.rlNext > now {
+		at = max(at, c.rlNext)
+	}
+	return at
+}
+
+// pacedLocked records a delivery for replay timing and the rate limit.
+func (c *Consumer) pacedLocked(m *store.Msg, dc, size int, now int64) {
+	if c.cfg.ReplayPolicy == jsapi.ReplayOriginal && dc == 1 {
+		c.replayPrevTS, c.replayPrevAt = m.Time, now
+	}
+	if bps := c.cfg.RateLimit; bps > 0 {
+		c.rlNext = max(c.rlNext, now) + int64(uint64(size)*8*uint64(time.Second)/bps)
+	}
+}
+
 // requestFlowControlLocked sends a flow-control request and pauses
 // delivery until it is answered (or fcWait passes).
 func (c *Consumer) requestFlowControlLocked(now int64) {
@@ -132,6 +158,12 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 			break
 		}
 		size := len(m.Subject) + len(m.Header) + len(m.Data)
+		if hold := c.holdLocked(m, dc, size, now); hold > 0 {
+			// Replay timing or the rate limit says not yet.
+			c.unread(m.Seq, dc)
+			c.holdUntil = hold
+			break
+		}
 		if req != nil && req.maxBytes > 0 && req.sentBytes+size > req.maxBytes {
 			c.unread(m.Seq, dc)
 			c.finishRequestLocked(req)
@@ -150,6 +182,7 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 			}
 		}
 		c.sendLocked(subject, m, dc, now)
+		c.pacedLocked(m, dc, size, now)
 		sent++
 		if push && c.cfg.FlowControl {
 			c.fcBytes += size
@@ -213,6 +246,9 @@ func (c *Consumer) unread(seq uint64, dc int) {
 	if dc > 1 {
 		c.redeliver = append([]uint64{seq}, c.redeliver...)
 		c.pending[seq].dc--
+		if dc == 2 {
+			c.redelivers-- // counted when it was taken
+		}
 		return
 	}
 	c.sseq = seq
@@ -265,6 +301,7 @@ func (c *Consumer) sendLocked(subject string, m *store.Msg, dc int, now int64) {
 		c.pending[m.Seq] = p
 	}
 	p.deadline = now + int64(c.ackWait(dc))
+	p.sent = now
 	c.noteDeadline(p.deadline)
 }
 
@@ -340,6 +377,9 @@ func (c *Consumer) nextTimeLocked(now int64) int64 {
 	}
 	if c.fcReply != "" {
 		take(c.fcDeadline)
+	}
+	if c.holdUntil > now {
+		take(c.holdUntil)
 	}
 	return next
 }

@@ -6,6 +6,25 @@ import "time"
 // react to consumer events (dead-letter handling on max deliveries).
 const AdvisoryPrefix = "$JS.EVENT.ADVISORY."
 
+// MetricPrefix starts metric events such as consumer ack samples.
+const MetricPrefix = "$JS.EVENT.METRIC."
+
+// TypeConsumerAckMetric is an ack sample's type.
+const TypeConsumerAckMetric = "io.nats.jetstream.metric.v1.consumer_ack"
+
+// ConsumerAckMetric is one sampled ack (sample_freq): how long the
+// message waited for its ack.
+type ConsumerAckMetric struct {
+	TypedEvent
+	Stream      string `json:"stream"`
+	Consumer    string `json:"consumer"`
+	ConsumerSeq uint64 `json:"consumer_seq"`
+	StreamSeq   uint64 `json:"stream_seq"`
+	Delay       int64  `json:"ack_time"`
+	Deliveries  int    `json:"deliveries"`
+	Domain      string `json:"domain,omitempty"`
+}
+
 // Advisory type names.
 const (
 	TypeConsumerAction = "io.nats.jetstream.advisory.v1.consumer_action"

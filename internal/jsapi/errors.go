@@ -90,6 +90,8 @@ const (
 	ErrConsumerNameContainsPathSeparators
 	ErrMaximumConsumersLimit
 	ErrConsumerReplicasExceedsStream
+	ErrConsumerPullWithRateLimit
+	ErrConsumerInvalidSampling
 	numErrors
 )
 
@@ -168,6 +170,8 @@ var catalog = [numErrors]catalogEntry{
 	ErrConsumerNameContainsPathSeparators:     {400, 10127, "Consumer name can not contain path separators"},
 	ErrMaximumConsumersLimit:                  {400, 10026, "maximum consumers limit reached"},
 	ErrConsumerReplicasExceedsStream:          {400, 10126, "consumer config replica count exceeds parent stream"},
+	ErrConsumerPullWithRateLimit:              {400, 10086, "consumer in pull mode can not have rate limit set"},
+	ErrConsumerInvalidSampling:                {400, 10095, "failed to parse consumer sampling configuration: {err}"},
 }
 
 // NewError builds the catalog error id. An argument fills the
