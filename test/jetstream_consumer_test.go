@@ -546,3 +546,112 @@ func TestJetStreamReplayRateAndSampling(t *testing.T) {
 		t.Fatalf("no ack metric: %v", err)
 	}
 }
+
+func TestJetStreamKeyValueOptions(t *testing.T) {
+	s := startJS(t, "")
+	_, js := jsConnect(t, s)
+	c := ctx(t)
+	small, err := js.CreateKeyValue(c, jetstream.KeyValueConfig{Bucket: "small", MaxValueSize: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := small.Put(c, "big", []byte("0123456789")); err == nil {
+		t.Fatal("value over max_value_size accepted")
+	}
+	kv, err := js.CreateKeyValue(c, jetstream.KeyValueConfig{Bucket: "opts", History: 3, TTL: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if _, err := kv.Put(c, "k.a", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kv.Put(c, "k.b", []byte("b"))
+	kv.Put(c, "other", []byte("o"))
+	hist, err := kv.History(c, "k.a")
+	if err != nil || len(hist) != 3 {
+		t.Fatalf("history keeps 3: %d %v", len(hist), err)
+	}
+	lister, err := kv.ListKeysFiltered(c, "k.*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range lister.Keys() {
+		keys = append(keys, k)
+	}
+	if fmt.Sprint(keys) != "[k.a k.b]" {
+		t.Fatalf("filtered keys: %v", keys)
+	}
+	w, err := kv.Watch(c, "k.a", jetstream.IncludeHistory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for e := range w.Updates() {
+		if e == nil {
+			break
+		}
+		seen = append(seen, string(e.Value()))
+	}
+	w.Stop()
+	if fmt.Sprint(seen) != "[1 2 3]" {
+		t.Fatalf("watch with history: %v", seen)
+	}
+	up, err := kv.Watch(c, "k.b", jetstream.UpdatesOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv.Put(c, "k.b", []byte("b2"))
+	select {
+	case e := <-up.Updates():
+		if e == nil || string(e.Value()) != "b2" {
+			t.Fatalf("updates only: %v", e)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no update")
+	}
+	up.Stop()
+	if err := kv.Purge(c, "k.a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Get(c, "k.a"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("purged key: %v", err)
+	}
+	st, err := kv.Status(c)
+	if err != nil || st.Bucket() != "opts" || st.History() != 3 || st.TTL() != 3*time.Second {
+		t.Fatalf("status: %+v %v", st, err)
+	}
+	// The bucket TTL expires values.
+	eventually(t, 10*time.Second, func() bool {
+		_, err := kv.Get(c, "other")
+		return errors.Is(err, jetstream.ErrKeyNotFound)
+	}, "the bucket TTL to expire a value")
+}
+
+func TestJetStreamObjectWatch(t *testing.T) {
+	s := startJS(t, "")
+	_, js := jsConnect(t, s)
+	c := ctx(t)
+	obs, err := js.CreateObjectStore(c, jetstream.ObjectStoreConfig{Bucket: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := obs.Watch(c, jetstream.UpdatesOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	if _, err := obs.PutString(c, "note", "hi"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case info := <-w.Updates():
+		if info == nil || info.Name != "note" {
+			t.Fatalf("object watch: %+v", info)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no object update")
+	}
+}
