@@ -154,7 +154,6 @@ func checkDecode(t *testing.T, b []byte) {
 	if enc := appendRecord(nil, &r); !bytes.Equal(enc, b[:n]) {
 		t.Fatalf("re-encoding differs:\n in  %x\n out %x", b[:n], enc)
 	}
-	if testing.AllocsPerRun(1, func() { decodeRecord(b) }) != 0 {
-		t.Fatal("decodeRecord allocated")
-	}
+	// Allocations are checked by a unit test on the samples, not here:
+	// AllocsPerRun stops the world, which stalls the fuzzer.
 }
