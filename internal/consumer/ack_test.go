@@ -40,3 +40,14 @@ func TestParseNext(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAckInput: ack subjects and pull request bodies never panic.
+func FuzzAckInput(f *testing.F) {
+	f.Add("$JS.ACK.S.C.1.42.7.1700000000.3", []byte("+ACK"))
+	f.Add("$JS.ACK.d.h.S.C.2.43.8.1.0.r", []byte(`{"batch":5}`))
+	f.Add("$JS.ACK", []byte("12"))
+	f.Fuzz(func(t *testing.T, subj string, body []byte) {
+		AckSeqs(subj)
+		ParseNext(body)
+	})
+}

@@ -126,3 +126,28 @@ func TestCollide(t *testing.T) {
 		}
 	}
 }
+
+// FuzzStreamConfig: any JSON either fails to decode or is checked without
+// panicking, and a configuration that passes passes again unchanged.
+func FuzzStreamConfig(f *testing.F) {
+	f.Add([]byte(`{"name":"S","subjects":["a.>"],"max_age":1000000000}`))
+	f.Add([]byte(`{"name":"M","mirror":{"name":"S"}}`))
+	f.Add([]byte(`{"name":"T","subject_transform":{"src":"a.*","dest":"b.$1"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var cfg StreamConfig
+		if json.Unmarshal(data, &cfg) != nil {
+			return
+		}
+		out, err := CheckStreamConfig(cfg, Limits{})
+		if err != nil {
+			return
+		}
+		again, err := CheckStreamConfig(out, Limits{})
+		if err != nil {
+			t.Fatalf("normalized config rejected: %v", err)
+		}
+		if CheckStreamUpdate(out, again) != nil {
+			t.Fatal("normalized config differs from itself")
+		}
+	})
+}

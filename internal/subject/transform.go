@@ -89,7 +89,7 @@ func (t *Transform) parseDest(tok string, last bool) (destToken, error) {
 			return destToken{}, fmt.Errorf("mapping function %q is not supported", name)
 		}
 		return t.wildcard(strings.TrimSpace(fn[open+1 : close]))
-	case strings.ContainsAny(tok, "*>{}") || strings.ContainsAny(tok, " \t"):
+	case strings.ContainsAny(tok, "{}") || !ValidLiteral(tok):
 		return destToken{}, fmt.Errorf("invalid destination token %q", tok)
 	}
 	return destToken{lit: tok}, nil

@@ -45,3 +45,22 @@ func TestTransformErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTransform: any source, destination and subject either fail to
+// compile or apply without panicking, to a valid subject when they match.
+func FuzzTransform(f *testing.F) {
+	f.Add("orders.*.*", "shop.{{wildcard(2)}}.$1", "orders.eu.new")
+	f.Add("a.>", "b.>", "a.b.c")
+	f.Add("", "copy.>", "x")
+	f.Add("a.*", "{{partition(3,1)}}", "a.b")
+	f.Fuzz(func(t *testing.T, src, dest, subj string) {
+		tr, err := NewTransform(src, dest)
+		if err != nil {
+			return
+		}
+		out, ok := tr.Apply(subj)
+		if ok && ValidLiteral(subj) && !Valid(out) {
+			t.Fatalf("%q -> %q applied to %q gave invalid %q", src, dest, subj, out)
+		}
+	})
+}
