@@ -93,6 +93,12 @@ func TestJetStreamPullConsumer(t *testing.T) {
 	if fmt.Sprint(list) != "[work]" {
 		t.Fatalf("names: %v %v", list, names.Err())
 	}
+	if acct, err := js.AccountInfo(c); err != nil || acct.Consumers != 1 {
+		t.Fatalf("account info consumers: %+v %v", acct, err)
+	}
+	if si, err := st.Info(c); err != nil || si.State.Consumers != 1 {
+		t.Fatalf("stream info consumer_count: %+v %v", si, err)
+	}
 	if err := st.DeleteConsumer(c, "work"); err != nil {
 		t.Fatal(err)
 	}

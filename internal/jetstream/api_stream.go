@@ -30,8 +30,12 @@ func (m *Manager) accountInfo(r *request) any {
 	m.mu.RLock()
 	n := len(m.streams)
 	m.mu.RUnlock()
+	consumers := 0
+	for _, e := range m.sortedStreams() {
+		consumers += e.numConsumers()
+	}
 	stats := jsapi.JetStreamAccountStats{
-		JetStreamTier: jsapi.JetStreamTier{Memory: mem, Store: file, Streams: n},
+		JetStreamTier: jsapi.JetStreamTier{Memory: mem, Store: file, Streams: n, Consumers: consumers},
 		Domain:        m.cfg.Domain,
 		API: jsapi.JetStreamAPIStats{
 			Level:  apiLevel,

@@ -97,6 +97,7 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 		si := e.s.Info(false, "")
 		st := si.State
 		info.Streams++
+		info.Consumers += e.numConsumers()
 		info.Messages += st.Msgs
 		info.Bytes += st.Bytes
 		if st.Lost != nil {
