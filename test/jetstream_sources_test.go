@@ -109,3 +109,23 @@ func TestJetStreamSourcesAndMirror(t *testing.T) {
 
 // sourcePollWait is longer than the copiers' idle tick.
 const sourcePollWait = 300 * time.Millisecond
+
+func TestJetStreamMirrorDirect(t *testing.T) {
+	s := startJS(t, "")
+	nc, js := jsConnect(t, s)
+	c := ctx(t)
+	mustStream(t, js, jetstream.StreamConfig{Name: "ORIG", Subjects: []string{"orig"}})
+	m := mustStream(t, js, jetstream.StreamConfig{Name: "MD", Mirror: &jetstream.StreamSource{Name: "ORIG"}, MirrorDirect: true})
+	if _, err := js.Publish(c, "orig", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() bool {
+		info, err := m.Info(c)
+		return err == nil && info.State.Msgs == 1
+	}, "the mirror to copy")
+	// ORIG has no allow_direct: only the mirror can answer for it.
+	resp, err := nc.Request("$JS.API.DIRECT.GET.ORIG", []byte(`{"seq":1}`), 2*time.Second)
+	if err != nil || string(resp.Data) != "v" || resp.Header.Get("Nats-Stream") != "MD" {
+		t.Fatalf("direct get through the mirror: %+v %v", resp, err)
+	}
+}
