@@ -159,7 +159,7 @@ func TestBadArguments(t *testing.T) {
 }
 
 // groupAction is the action tested for commands that group several.
-var groupAction = map[string][]string{"stream": {"info"}}
+var groupAction = map[string][]string{"stream": {"info"}, "consumer": {"ls"}, "kv": {"ls"}, "object": {"ls"}}
 
 func TestHelp(t *testing.T) {
 	for _, name := range Names() {
