@@ -661,3 +661,72 @@ func TestJetStreamObjectWatch(t *testing.T) {
 		t.Fatal("no object update")
 	}
 }
+
+func TestJetStreamAckVerbs(t *testing.T) {
+	s := startJS(t, "")
+	nc, js := jsConnect(t, s)
+	c := ctx(t)
+	st := mustStream(t, js, jetstream.StreamConfig{Name: "V", Subjects: []string{"v"}})
+	for i := range 3 {
+		js.Publish(c, "v", []byte(fmt.Sprint(i+1)))
+	}
+	cons, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "v", AckWait: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetch1 := func() jetstream.Msg {
+		t.Helper()
+		b, err := cons.Fetch(1, jetstream.FetchMaxWait(3*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range b.Messages() {
+			return m
+		}
+		t.Fatal("no message")
+		return nil
+	}
+	// -NAK with a delay: message 1 comes back, but not before the delay.
+	m := fetch1()
+	nakAt := time.Now()
+	if err := m.NakWithDelay(400 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	m = fetch1() // message 2 meanwhile
+	if string(m.Data()) != "2" {
+		t.Fatalf("after nak: %s", m.Data())
+	}
+	// +WPI keeps message 2 from being redelivered past its ack wait.
+	for range 3 {
+		time.Sleep(150 * time.Millisecond)
+		if err := m.InProgress(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m2 := m
+	m = fetch1()
+	if string(m.Data()) != "1" || time.Since(nakAt) < 400*time.Millisecond {
+		t.Fatalf("nak redelivery: %s after %v", m.Data(), time.Since(nakAt))
+	}
+	m.Ack()
+	m2.Ack()
+	// +NXT acks and asks for the next message in one go.
+	m = fetch1()
+	if string(m.Data()) != "3" {
+		t.Fatalf("third: %s", m.Data())
+	}
+	js.Publish(c, "v", []byte("4"))
+	inbox := nats.NewInbox()
+	sub, _ := nc.SubscribeSync(inbox)
+	if err := nc.PublishRequest(m.Reply(), inbox, []byte("+NXT")); err != nil {
+		t.Fatal(err)
+	}
+	next, err := sub.NextMsg(3 * time.Second)
+	if err != nil || string(next.Data) != "4" {
+		t.Fatalf("+NXT: %v %v", next, err)
+	}
+	info, _ := cons.Info(c)
+	if info.AckFloor.Stream != 3 {
+		t.Fatalf("ack floor after +NXT: %+v", info.AckFloor)
+	}
+}
