@@ -3,6 +3,7 @@ package test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -728,5 +729,53 @@ func TestJetStreamAckVerbs(t *testing.T) {
 	info, _ := cons.Info(c)
 	if info.AckFloor.Stream != 3 {
 		t.Fatalf("ack floor after +NXT: %+v", info.AckFloor)
+	}
+}
+
+// TestJetStreamFlowControlRequests watches the raw deliveries: a push
+// consumer with flow control asks for confirmation about every MiB, and
+// resumes once answered.
+func TestJetStreamFlowControlRequests(t *testing.T) {
+	s := startJS(t, "")
+	nc, js := jsConnect(t, s)
+	c := ctx(t)
+	st := mustStream(t, js, jetstream.StreamConfig{Name: "RF", Subjects: []string{"rf"}})
+	ajs, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256))
+	const total = 3000 // ~3 MiB of 1 KiB messages
+	for range total {
+		ajs.PublishAsync("rf", make([]byte, 1024))
+	}
+	<-ajs.PublishAsyncComplete()
+	inbox := nats.NewInbox()
+	msgs, fcs := 0, 0
+	done := make(chan struct{})
+	sub, err := nc.Subscribe(inbox, func(m *nats.Msg) {
+		if m.Header.Get("Status") == "100" && strings.Contains(m.Header.Get("Description"), "FlowControl") {
+			fcs++
+			m.Respond(nil)
+			return
+		}
+		if len(m.Data) > 0 {
+			if msgs++; msgs == total {
+				close(done)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.SetPendingLimits(-1, -1)
+	nc.Flush()
+	if _, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: "rf", DeliverSubject: inbox, AckPolicy: jetstream.AckNonePolicy,
+		FlowControl: true, IdleHeartbeat: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("received %d of %d", msgs, total)
+	}
+	if fcs < 2 {
+		t.Fatalf("%d flow-control requests for ~3 MiB, want at least 2", fcs)
 	}
 }
