@@ -151,3 +151,16 @@ func decode(data []byte, v any) *jsapi.ApiError {
 	}
 	return nil
 }
+
+// page is one page of a listing.
+type page struct {
+	paged    jsapi.ApiPaged
+	from, to int
+}
+
+// paginate picks the page of n items starting at offset, as the listing
+// APIs (STREAM.NAMES, CONSUMER.LIST, …) page them.
+func paginate(n, offset, size int) page {
+	from := min(max(offset, 0), n)
+	return page{paged: jsapi.ApiPaged{Total: n, Offset: from, Limit: size}, from: from, to: min(from+size, n)}
+}

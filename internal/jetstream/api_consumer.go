@@ -343,10 +343,10 @@ func (m *Manager) consumerNames(r *request) any {
 		return resp
 	}
 	all := ent.sortedConsumers()
-	off := min(max(req.Offset, 0), len(all))
-	resp.Total, resp.Offset, resp.Limit = len(all), off, namesPageSize
+	pg := paginate(len(all), req.Offset, namesPageSize)
+	resp.ApiPaged = pg.paged
 	resp.Consumers = []string{}
-	for _, c := range all[off:min(off+namesPageSize, len(all))] {
+	for _, c := range all[pg.from:pg.to] {
 		resp.Consumers = append(resp.Consumers, c.Name())
 	}
 	return resp
@@ -365,10 +365,10 @@ func (m *Manager) consumerList(r *request) any {
 		return resp
 	}
 	all := ent.sortedConsumers()
-	off := min(max(req.Offset, 0), len(all))
-	resp.Total, resp.Offset, resp.Limit = len(all), off, listPageSize
+	pg := paginate(len(all), req.Offset, listPageSize)
+	resp.ApiPaged = pg.paged
 	resp.Consumers = []*jsapi.ConsumerInfo{}
-	for _, c := range all[off:min(off+listPageSize, len(all))] {
+	for _, c := range all[pg.from:pg.to] {
 		resp.Consumers = append(resp.Consumers, c.Info())
 	}
 	return resp

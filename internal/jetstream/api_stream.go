@@ -337,10 +337,10 @@ func (m *Manager) streamNames(r *request) any {
 		return resp
 	}
 	all := m.filtered(req.Subject)
-	off := min(max(req.Offset, 0), len(all))
-	resp.Total, resp.Offset, resp.Limit = len(all), off, namesPageSize
+	pg := paginate(len(all), req.Offset, namesPageSize)
+	resp.ApiPaged = pg.paged
 	// nats-server sends null, not [], when there are none.
-	for _, e := range all[off:min(off+namesPageSize, len(all))] {
+	for _, e := range all[pg.from:pg.to] {
 		resp.Streams = append(resp.Streams, e.s.Name())
 	}
 	return resp
@@ -354,10 +354,10 @@ func (m *Manager) streamList(r *request) any {
 		return resp
 	}
 	all := m.filtered(req.Subject)
-	off := min(max(req.Offset, 0), len(all))
-	resp.Total, resp.Offset, resp.Limit = len(all), off, listPageSize
+	pg := paginate(len(all), req.Offset, listPageSize)
+	resp.ApiPaged = pg.paged
 	resp.Streams = []*jsapi.StreamInfo{}
-	for _, e := range all[off:min(off+listPageSize, len(all))] {
+	for _, e := range all[pg.from:pg.to] {
 		resp.Streams = append(resp.Streams, e.info(false, ""))
 	}
 	return resp
