@@ -212,7 +212,9 @@ func (c *Consumer) nextMsgLocked() (*store.Msg, int) {
 		}
 		m, err := c.st.Load(seq)
 		if err != nil {
-			delete(c.pending, seq) // gone from the stream
+			delete(c.pending, seq) // gone from the stream (purged, aged out)
+			c.updateFloorLocked()
+			c.dirty = true
 			continue
 		}
 		if p.dc == 1 {
