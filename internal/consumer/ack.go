@@ -91,9 +91,7 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 		}
 	case "+TERM":
 		if p, ok := c.pending[sseq]; ok {
-			delete(c.pending, sseq)
-			c.updateFloorLocked()
-			c.dirty = true
+			c.dropLocked(sseq)
 			c.adviseLocked("CONSUMER.MSG_TERMINATED", &jsapi.TerminatedAdvisory{
 				TypedEvent: c.event(jsapi.TypeTerminated), Stream: c.src.Name(), Consumer: c.name,
 				ConsumerSeq: p.cseq, StreamSeq: sseq, Deliveries: p.dc, Reason: string(bytes.TrimSpace(arg)),

@@ -212,9 +212,7 @@ func (c *Consumer) nextMsgLocked() (*store.Msg, int) {
 		}
 		m, err := c.st.Load(seq)
 		if err != nil {
-			delete(c.pending, seq) // gone from the stream (purged, aged out)
-			c.updateFloorLocked()
-			c.dirty = true
+			c.dropLocked(seq) // gone from the stream (purged, aged out)
 			continue
 		}
 		if p.dc == 1 {
@@ -347,9 +345,7 @@ func (c *Consumer) expireAcksLocked(now int64) {
 		p := c.pending[seq]
 		p.deadline = 0
 		if c.cfg.MaxDeliver > 0 && p.dc >= c.cfg.MaxDeliver {
-			delete(c.pending, seq)
-			c.updateFloorLocked()
-			c.dirty = true
+			c.dropLocked(seq)
 			c.adviseLocked("CONSUMER.MAX_DELIVERIES", &jsapi.MaxDeliverAdvisory{
 				TypedEvent: c.event(jsapi.TypeMaxDeliver), Stream: c.src.Name(), Consumer: c.name, StreamSeq: seq, Deliveries: p.dc,
 			})
@@ -357,6 +353,21 @@ func (c *Consumer) expireAcksLocked(now int64) {
 		}
 		c.redeliver = append(c.redeliver, seq)
 	}
+}
+
+// dropLocked forgets a pending delivery that will not be acked (max
+// deliveries, terminated, gone from the stream).
+func (c *Consumer) dropLocked(seq uint64) {
+	p, ok := c.pending[seq]
+	if !ok {
+		return
+	}
+	if p.dc > 1 {
+		c.redelivers--
+	}
+	delete(c.pending, seq)
+	c.updateFloorLocked()
+	c.dirty = true
 }
 
 // nextTimeLocked is the earliest ack deadline, pull expiry or heartbeat.
