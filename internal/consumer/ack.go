@@ -92,6 +92,9 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 	case "+TERM":
 		if p, ok := c.pending[sseq]; ok {
 			c.dropLocked(sseq)
+			// Terminated counts as done for work-queue and interest
+			// retention: the message is not coming back.
+			c.ackedOut = append(c.ackedOut, sseq)
 			c.adviseLocked("CONSUMER.MSG_TERMINATED", &jsapi.TerminatedAdvisory{
 				TypedEvent: c.event(jsapi.TypeTerminated), Stream: c.src.Name(), Consumer: c.name,
 				ConsumerSeq: p.cseq, StreamSeq: sseq, Deliveries: p.dc, Reason: string(bytes.TrimSpace(arg)),
