@@ -2,6 +2,7 @@ package jsapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -19,20 +20,30 @@ const (
 
 var deliverNames = []string{"all", "last", "new", "by_start_sequence", "by_start_time", "last_per_subject"}
 
-func (p DeliverPolicy) String() string               { return name(deliverNames, int(p)) }
-func (p DeliverPolicy) MarshalJSON() ([]byte, error) { return enumMarshal(deliverNames, int(p)) }
+func (p DeliverPolicy) String() string { return enumName(deliverNames, int(p)) }
+
+func (p DeliverPolicy) MarshalJSON() ([]byte, error) {
+	return enumMarshal("deliver policy", deliverNames, int(p))
+}
+
+// UnmarshalJSON also takes "undefined" (sent by older clients) as all, as
+// nats-server does.
 func (p *DeliverPolicy) UnmarshalJSON(b []byte) error {
-	// nats-server also accepts "undefined" (older clients) as all.
 	if string(b) == `"undefined"` {
 		*p = DeliverAll
 		return nil
 	}
 	v, err := enumUnmarshal("deliver policy", deliverNames, b)
-	*p = DeliverPolicy(v)
+	if err == nil {
+		*p = DeliverPolicy(v)
+	}
 	return err
 }
 
-// AckPolicy says which deliveries need an ack.
+// AckPolicy says which deliveries need an ack. Current nats-server also
+// has "flow_control" (acks carried by flow control replies, for sourcing);
+// it is left out until the consumer package implements it, so a request
+// using it fails to decode, as it does on nats-server 2.9.
 type AckPolicy int
 
 const (
@@ -43,11 +54,15 @@ const (
 
 var ackNames = []string{"none", "all", "explicit"}
 
-func (p AckPolicy) String() string               { return name(ackNames, int(p)) }
-func (p AckPolicy) MarshalJSON() ([]byte, error) { return enumMarshal(ackNames, int(p)) }
+func (p AckPolicy) String() string { return enumName(ackNames, int(p)) }
+
+func (p AckPolicy) MarshalJSON() ([]byte, error) { return enumMarshal("ack policy", ackNames, int(p)) }
+
 func (p *AckPolicy) UnmarshalJSON(b []byte) error {
 	v, err := enumUnmarshal("ack policy", ackNames, b)
-	*p = AckPolicy(v)
+	if err == nil {
+		*p = AckPolicy(v)
+	}
 	return err
 }
 
@@ -61,15 +76,50 @@ const (
 
 var replayNames = []string{"instant", "original"}
 
-func (p ReplayPolicy) String() string               { return name(replayNames, int(p)) }
-func (p ReplayPolicy) MarshalJSON() ([]byte, error) { return enumMarshal(replayNames, int(p)) }
+func (p ReplayPolicy) String() string { return enumName(replayNames, int(p)) }
+
+func (p ReplayPolicy) MarshalJSON() ([]byte, error) {
+	return enumMarshal("replay policy", replayNames, int(p))
+}
+
 func (p *ReplayPolicy) UnmarshalJSON(b []byte) error {
 	v, err := enumUnmarshal("replay policy", replayNames, b)
-	*p = ReplayPolicy(v)
+	if err == nil {
+		*p = ReplayPolicy(v)
+	}
 	return err
 }
 
-// ConsumerAction is what a create request may do.
+// PriorityPolicy says how a pull consumer with priority groups picks
+// among waiting requests.
+type PriorityPolicy int
+
+const (
+	PriorityNone         PriorityPolicy = iota // "none"
+	PriorityOverflow                           // "overflow": only when min_pending/min_ack_pending are met
+	PriorityPinnedClient                       // "pinned_client": one client at a time
+	PriorityPrioritized                        // "prioritized": lowest priority number first
+)
+
+var priorityNames = []string{"none", "overflow", "pinned_client", "prioritized"}
+
+func (p PriorityPolicy) String() string { return enumName(priorityNames, int(p)) }
+
+func (p PriorityPolicy) MarshalJSON() ([]byte, error) {
+	return enumMarshal("priority policy", priorityNames, int(p))
+}
+
+func (p *PriorityPolicy) UnmarshalJSON(b []byte) error {
+	v, err := enumUnmarshal("priority policy", priorityNames, b)
+	if err == nil {
+		*p = PriorityPolicy(v)
+	}
+	return err
+}
+
+// ConsumerAction is what a create request may do: "" creates or
+// updates, "create" fails if the consumer exists with another
+// configuration, "update" fails if it does not exist.
 type ConsumerAction int
 
 const (
@@ -84,8 +134,10 @@ func (a ConsumerAction) MarshalJSON() ([]byte, error) {
 		return []byte(`"create"`), nil
 	case ActionUpdate:
 		return []byte(`"update"`), nil
+	case ActionCreateOrUpdate:
+		return []byte(`""`), nil
 	}
-	return []byte(`""`), nil
+	return nil, fmt.Errorf("jsapi: can not marshal consumer action %d", int(a))
 }
 
 func (a *ConsumerAction) UnmarshalJSON(b []byte) error {
@@ -101,7 +153,7 @@ func (a *ConsumerAction) UnmarshalJSON(b []byte) error {
 	case "":
 		*a = ActionCreateOrUpdate
 	default:
-		return &json.UnsupportedValueError{Str: s}
+		return fmt.Errorf("unknown consumer action: %q", s)
 	}
 	return nil
 }
@@ -137,10 +189,24 @@ type ConsumerConfig struct {
 	Replicas           int               `json:"num_replicas"`
 	MemoryStorage      bool              `json:"mem_storage,omitempty"`
 	Direct             bool              `json:"direct,omitempty"`
+	Sourcing           bool              `json:"sourcing,omitempty"`
 	Metadata           map[string]string `json:"metadata,omitempty"`
 	PauseUntil         *time.Time        `json:"pause_until,omitempty"`
 	PriorityGroups     []string          `json:"priority_groups,omitempty"`
-	PriorityPolicy     json.RawMessage   `json:"priority_policy,omitempty"`
+	// PriorityPolicy is kept raw (a JSON string such as "pinned_client")
+	// because the consumer package checks it as bytes; Priority decodes it.
+	PriorityPolicy json.RawMessage `json:"priority_policy,omitempty"`
+	PinnedTTL      time.Duration   `json:"priority_timeout,omitempty"`
+}
+
+// Priority decodes PriorityPolicy; absent means none.
+func (c *ConsumerConfig) Priority() (PriorityPolicy, error) {
+	var p PriorityPolicy
+	if len(c.PriorityPolicy) == 0 {
+		return PriorityNone, nil
+	}
+	err := json.Unmarshal(c.PriorityPolicy, &p)
+	return p, err
 }
 
 // SequenceInfo is a position in the consumer's and the stream's sequences.
@@ -164,16 +230,31 @@ type ConsumerInfo struct {
 	NumPending     uint64          `json:"num_pending"`
 	Cluster        *ClusterInfo    `json:"cluster,omitempty"`
 	PushBound      bool            `json:"push_bound,omitempty"`
+	Paused         bool            `json:"paused,omitempty"`
+	PauseRemaining time.Duration   `json:"pause_remaining,omitempty"`
 	TimeStamp      time.Time       `json:"ts"`
+	// PriorityGroups reports pinned clients of pinned_client consumers.
+	PriorityGroups []PriorityGroupState `json:"priority_groups,omitempty"`
 }
 
-// CreateConsumerRequest is CONSUMER.CREATE's body.
-type CreateConsumerRequest struct {
+// PriorityGroupState is one priority group's pinned client.
+type PriorityGroupState struct {
+	Group          string    `json:"group"`
+	PinnedClientID string    `json:"pinned_client_id,omitempty"`
+	PinnedTS       time.Time `json:"pinned_ts,omitempty"`
+}
+
+// ConsumerCreateRequest is the body of CONSUMER.CREATE and
+// CONSUMER.DURABLE.CREATE.
+type ConsumerCreateRequest struct {
 	Stream   string         `json:"stream_name"`
 	Config   ConsumerConfig `json:"config"`
 	Action   ConsumerAction `json:"action"`
 	Pedantic bool           `json:"pedantic,omitempty"`
 }
+
+// CreateConsumerRequest is nats-server's name for ConsumerCreateRequest.
+type CreateConsumerRequest = ConsumerCreateRequest
 
 // ConsumerCreateResponse answers CONSUMER.CREATE (and INFO).
 type ConsumerCreateResponse struct {
@@ -197,24 +278,68 @@ type ConsumerNamesResponse struct {
 	Consumers []string `json:"consumers"`
 }
 
+// ConsumerNamesRequest pages CONSUMER.NAMES (and CONSUMER.LIST).
+type ConsumerNamesRequest struct {
+	ApiPagedRequest
+}
+
 // ConsumerListResponse answers CONSUMER.LIST.
 type ConsumerListResponse struct {
 	ApiResponse
 	ApiPaged
-	Consumers []*ConsumerInfo `json:"consumers"`
-	Missing   []string        `json:"missing,omitempty"`
+	Consumers []*ConsumerInfo   `json:"consumers"`
+	Missing   []string          `json:"missing,omitempty"`
+	Offline   map[string]string `json:"offline,omitempty"`
 }
 
-// NextRequest is a pull request (CONSUMER.MSG.NEXT) body.
+// NextRequest is a pull request (CONSUMER.MSG.NEXT) body. A body that is
+// a bare number is a batch size, and an empty body means batch 1; callers
+// handle those before decoding.
 type NextRequest struct {
 	Expires   time.Duration `json:"expires,omitempty"`
 	Batch     int           `json:"batch,omitempty"`
 	MaxBytes  int           `json:"max_bytes,omitempty"`
 	NoWait    bool          `json:"no_wait,omitempty"`
 	Heartbeat time.Duration `json:"idle_heartbeat,omitempty"`
+	PriorityGroup
 }
 
-// Consumer API subjects and response types.
+// PriorityGroup is the priority part of a pull request.
+type PriorityGroup struct {
+	Group         string `json:"group,omitempty"`
+	MinPending    int64  `json:"min_pending,omitempty"`
+	MinAckPending int64  `json:"min_ack_pending,omitempty"`
+	Id            string `json:"id,omitempty"`
+	Priority      int    `json:"priority,omitempty"`
+}
+
+// ConsumerPauseRequest is CONSUMER.PAUSE's body; a zero time resumes.
+type ConsumerPauseRequest struct {
+	PauseUntil time.Time `json:"pause_until,omitempty"`
+}
+
+// ConsumerPauseResponse answers CONSUMER.PAUSE.
+type ConsumerPauseResponse struct {
+	ApiResponse
+	Paused         bool          `json:"paused"`
+	PauseUntil     time.Time     `json:"pause_until"`
+	PauseRemaining time.Duration `json:"pause_remaining,omitempty"`
+}
+
+// ConsumerUnpinRequest is CONSUMER.UNPIN's body.
+type ConsumerUnpinRequest struct {
+	Group string `json:"group"`
+}
+
+// ConsumerUnpinResponse answers CONSUMER.UNPIN.
+type ConsumerUnpinResponse struct {
+	ApiResponse
+}
+
+// Consumer API subjects (the first '*' is the stream, the second the
+// consumer) and response types. CONSUMER.CREATE takes
+// <stream>, <stream>.<consumer> or <stream>.<consumer>.<filter subject>;
+// SubjConsumerCreate matches all three.
 const (
 	SubjConsumerCreate        = "$JS.API.CONSUMER.CREATE.>"
 	SubjConsumerDurableCreate = "$JS.API.CONSUMER.DURABLE.CREATE.*.*"
@@ -223,10 +348,16 @@ const (
 	SubjConsumerNames         = "$JS.API.CONSUMER.NAMES.*"
 	SubjConsumerList          = "$JS.API.CONSUMER.LIST.*"
 	SubjConsumerNext          = "$JS.API.CONSUMER.MSG.NEXT.*.*"
+	SubjConsumerPause         = "$JS.API.CONSUMER.PAUSE.*.*"
+	SubjConsumerUnpin         = "$JS.API.CONSUMER.UNPIN.*.*"
+	SubjConsumerReset         = "$JS.API.CONSUMER.RESET.*.*"
 
 	TypeConsumerCreateResponse = "io.nats.jetstream.api.v1.consumer_create_response"
 	TypeConsumerInfoResponse   = "io.nats.jetstream.api.v1.consumer_info_response"
 	TypeConsumerDeleteResponse = "io.nats.jetstream.api.v1.consumer_delete_response"
 	TypeConsumerNamesResponse  = "io.nats.jetstream.api.v1.consumer_names_response"
 	TypeConsumerListResponse   = "io.nats.jetstream.api.v1.consumer_list_response"
+	TypeConsumerPauseResponse  = "io.nats.jetstream.api.v1.consumer_pause_response"
+	TypeConsumerUnpinResponse  = "io.nats.jetstream.api.v1.consumer_unpin_response"
+	TypeConsumerResetResponse  = "io.nats.jetstream.api.v1.consumer_reset_response"
 )

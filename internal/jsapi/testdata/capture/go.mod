@@ -1,0 +1,3 @@
+module jscap
+
+go 1.26
