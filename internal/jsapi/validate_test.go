@@ -78,40 +78,6 @@ func TestCheckStreamUpdate(t *testing.T) {
 	}
 }
 
-func TestNewError(t *testing.T) {
-	if e := NewError(ErrStreamWrongLastSequence, 5); e.Code != 400 || e.ErrCode != 10071 || e.Description != "wrong last sequence: 5" {
-		t.Fatalf("%+v", e)
-	}
-	if e := NewError(ErrStreamNotFound); e.Description != "stream not found" || e.Code != 404 {
-		t.Fatalf("%+v", e)
-	}
-	own := &ApiError{Code: 400, ErrCode: 10058, Description: "x"}
-	if NewError(ErrStreamCreate, own) != own {
-		t.Fatal("an ApiError argument must be kept as is")
-	}
-	b, _ := json.Marshal(NewError(ErrNoMessageFound))
-	if string(b) != `{"code":404,"err_code":10037,"description":"no message found"}` {
-		t.Fatalf("json: %s", b)
-	}
-}
-
-func TestEnumsJSON(t *testing.T) {
-	var c StreamConfig
-	err := json.Unmarshal([]byte(`{"name":"A","retention":"workqueue","discard":"new","storage":"memory","compression":"s2"}`), &c)
-	if err != nil || c.Retention != WorkQueuePolicy || c.Discard != DiscardNew || c.Storage != MemoryStorage || c.Compression != S2Compression {
-		t.Fatalf("%+v %v", c, err)
-	}
-	if err := json.Unmarshal([]byte(`{"storage":"tape"}`), &c); err == nil {
-		t.Fatal("unknown storage accepted")
-	}
-	b, _ := json.Marshal(StreamConfig{Name: "A"})
-	for _, want := range []string{`"retention":"limits"`, `"discard":"old"`, `"storage":"file"`, `"compression":"none"`, `"sealed":false`, `"allow_direct":false`, `"consumer_limits":{}`} {
-		if !strings.Contains(string(b), want) {
-			t.Errorf("%s lacks %s", b, want)
-		}
-	}
-}
-
 func TestCollide(t *testing.T) {
 	tests := []struct {
 		a, b string
