@@ -1,6 +1,7 @@
 package jsapi
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,169 +13,297 @@ import (
 const (
 	MaxNameLen        = 255
 	MaxDescriptionLen = 4 * 1024
-	MaxMetadataLen    = 128 * 1024
+	MaxMetadataLen    = 128 * 1024 // keys and values together
 	MaxReplicas       = 5
 	DefaultDuplicates = 2 * time.Minute
-	minWindow         = 100 * time.Millisecond
+	minWindow         = 100 * time.Millisecond // max_age and duplicate_window
 	minMarkerTTL      = time.Second
 )
 
-// Limits are server-side caps a configuration is checked against; zero
-// values mean none.
+// errBadSubject is nats-server's ErrBadSubject, quoted in transform errors.
+var errBadSubject = errors.New("invalid subject")
+
+// Limits is what CheckStreamConfig needs to know beyond the configuration
+// itself. The zero value means no server limits, no other streams known
+// and no pedantic mode.
 type Limits struct {
-	Duplicates time.Duration // longest duplicate window allowed
+	// Duplicates is the longest duplicate window the server allows
+	// (nats-server's jetstream { limits { duplicate_window } }).
+	Duplicates time.Duration
+	// MaxBytesRequired and the per-storage MaxStreamBytes are the
+	// account's limits for the stream's tier (-1 or 0: none).
+	MaxBytesRequired     bool
+	MemoryMaxStreamBytes int64
+	StoreMaxStreamBytes  int64
+	// Pedantic refuses what would otherwise be adjusted (the request's
+	// "pedantic" flag).
+	Pedantic bool
+	// Lookup returns the configuration of another stream of the account,
+	// if it exists. With it, mirrors and sources are checked against
+	// their origins (message size, direct get, cycles) as nats-server
+	// does; without it those checks are skipped.
+	Lookup func(name string) (StreamConfig, bool)
 }
 
+func (l *Limits) lookup(name string) (StreamConfig, bool) {
+	if l.Lookup == nil {
+		return StreamConfig{}, false
+	}
+	return l.Lookup(name)
+}
+
+// invalid is the usual "invalid stream configuration" error (10052).
 func invalid(format string, args ...any) *ApiError {
 	return NewError(ErrStreamInvalidConfig, fmt.Errorf(format, args...))
 }
 
-// ValidName reports whether name can name a stream or consumer: not empty,
-// no '.', '*', '>', path separators or whitespace.
+func pedantic(format string, args ...any) *ApiError {
+	return NewError(ErrPedantic, fmt.Errorf(format, args...))
+}
+
+// ValidName reports whether name can name a stream or consumer (nats-server's
+// isValidAssetName): not empty, no '.', '*', '>', path separators or
+// whitespace.
 func ValidName(name string) bool {
-	return name != "" && !strings.ContainsAny(name, ".*> \t\r\n\f\\/")
+	return name != "" && !strings.ContainsAny(name, " \t\r\n\f.*>\\/")
 }
 
 // CheckStreamConfig applies nats-server's defaults to a requested stream
-// configuration and rejects what nats-server rejects, with its texts.
+// configuration and rejects what nats-server's checkStreamCfg rejects, in
+// the same order and with the same codes and texts. It is used for
+// creates and updates alike; CheckStreamCreate and CheckStreamUpdate add
+// what is particular to each. Subject overlap with other streams is the
+// caller's (SubjectsOverlap, 10065). On error the returned configuration
+// is the input.
 func CheckStreamConfig(cfg StreamConfig, lim Limits) (StreamConfig, *ApiError) {
+	in := cfg
+	if cfg.RePublish != nil {
+		rp := *cfg.RePublish // normalized below; the caller's stays as sent
+		cfg.RePublish = &rp
+	}
+	for _, step := range []func(*StreamConfig, *Limits) *ApiError{
+		checkIdentity,
+		checkLimits,
+		checkDuplicates,
+		checkFeatures,
+		checkMirror,
+		checkSources,
+		checkExternal,
+		checkCycles,
+		checkSubjects,
+		checkMaxBytes,
+		checkTransform,
+		checkRePublish,
+		checkPlacement,
+	} {
+		if e := step(&cfg, &lim); e != nil {
+			return in, e
+		}
+	}
+	return cfg, nil
+}
+
+// checkIdentity checks the name, description, metadata and enum values.
+func checkIdentity(cfg *StreamConfig, _ *Limits) *ApiError {
 	if !ValidName(cfg.Name) {
-		return cfg, invalid("stream name is required and can not contain '.', '*', '>', '\\', '/'")
+		return invalid("stream name is required and can not contain '.', '*', '>', '\\', '/'")
 	}
 	if len(cfg.Name) > MaxNameLen {
-		return cfg, invalid("stream name is too long, maximum allowed is %d", MaxNameLen)
+		return invalid("stream name is too long, maximum allowed is %d", MaxNameLen)
 	}
 	if len(cfg.Description) > MaxDescriptionLen {
-		return cfg, invalid("stream description is too long, maximum allowed is %d", MaxDescriptionLen)
+		return invalid("stream description is too long, maximum allowed is %d", MaxDescriptionLen)
 	}
-	mdLen := 0
+	n := 0
 	for k, v := range cfg.Metadata {
-		mdLen += len(k) + len(v)
+		n += len(k) + len(v)
 	}
-	if mdLen > MaxMetadataLen {
-		return cfg, invalid("stream metadata exceeds maximum size of %d bytes", MaxMetadataLen)
+	if n > MaxMetadataLen {
+		return invalid("stream metadata exceeds maximum size of %d bytes", MaxMetadataLen)
 	}
+	switch {
+	case cfg.Retention < LimitsPolicy || cfg.Retention > WorkQueuePolicy:
+		return invalid("invalid retention")
+	case cfg.Discard < DiscardOld || cfg.Discard > DiscardNew:
+		return invalid("invalid discard policy")
+	case cfg.Compression < NoCompression || cfg.Compression > S2Compression:
+		return invalid("invalid compression")
+	case cfg.Storage < FileStorage || cfg.Storage > MemoryStorage:
+		return invalid("invalid storage type")
+	}
+	return nil
+}
+
+// checkLimits defaults replicas and the message limits (0 or below -1
+// means unlimited, -1).
+func checkLimits(cfg *StreamConfig, lim *Limits) *ApiError {
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 1
 	}
 	if cfg.Replicas > MaxReplicas {
-		return cfg, invalid("maximum replicas is %d", MaxReplicas)
+		return invalid("maximum replicas is %d", MaxReplicas)
 	}
 	if cfg.Replicas < 0 {
-		return cfg, invalid("replicas count cannot be negative")
+		return NewError(ErrReplicasCountCannotBeNegative)
 	}
-	for _, p := range []*int64{&cfg.MaxMsgs, &cfg.MaxMsgsPer, &cfg.MaxBytes} {
-		if *p == 0 || *p < -1 {
-			*p = -1
+	for _, l := range []struct {
+		v    *int64
+		name string
+	}{{&cfg.MaxMsgs, "max_msgs"}, {&cfg.MaxMsgsPer, "max_msgs_per_subject"}, {&cfg.MaxBytes, "max_bytes"}} {
+		if *l.v == 0 || *l.v < -1 {
+			if lim.Pedantic && *l.v < -1 {
+				return pedantic("%s must be set to -1", l.name)
+			}
+			*l.v = -1
 		}
 	}
 	if cfg.MaxMsgSize == 0 || cfg.MaxMsgSize < -1 {
+		if lim.Pedantic && cfg.MaxMsgSize < -1 {
+			return pedantic("max_msg_size must be set to -1")
+		}
 		cfg.MaxMsgSize = -1
 	}
 	if cfg.MaxConsumers == 0 || cfg.MaxConsumers < -1 {
+		if lim.Pedantic && cfg.MaxConsumers < -1 {
+			return pedantic("max_consumers must be set to -1")
+		}
 		cfg.MaxConsumers = -1
 	}
 	if cfg.MaxAge < 0 {
-		return cfg, invalid("max age can not be negative")
+		return invalid("max age can not be negative")
 	}
 	if cfg.MaxAge != 0 && cfg.MaxAge < minWindow {
-		return cfg, invalid("max age needs to be >= 100ms")
+		return invalid("max age needs to be >= 100ms")
 	}
+	return nil
+}
+
+// checkDuplicates defaults the duplicate window (2 minutes, or less under
+// a server limit or a shorter max age; none for mirrors and sourcing
+// streams) and bounds it.
+func checkDuplicates(cfg *StreamConfig, lim *Limits) *ApiError {
 	if cfg.Duplicates == 0 && cfg.Mirror == nil && len(cfg.Sources) == 0 {
 		window := DefaultDuplicates
 		if lim.Duplicates > 0 && window > lim.Duplicates {
+			if lim.Pedantic {
+				return pedantic("duplicate window limits are higher than current limits")
+			}
 			window = lim.Duplicates
 		}
 		if cfg.MaxAge != 0 && cfg.MaxAge < window {
+			if lim.Pedantic {
+				return pedantic("duplicate window cannot be bigger than max age")
+			}
 			window = cfg.MaxAge
 		}
 		cfg.Duplicates = window
 	}
 	switch {
 	case cfg.Duplicates < 0:
-		return cfg, invalid("duplicates window can not be negative")
+		return invalid("duplicates window can not be negative")
 	case cfg.MaxAge != 0 && cfg.Duplicates > cfg.MaxAge:
-		return cfg, invalid("duplicates window can not be larger then max age")
+		return invalid("duplicates window can not be larger then max age")
 	case lim.Duplicates > 0 && cfg.Duplicates > lim.Duplicates:
-		return cfg, invalid("duplicates window can not be larger then server limit of %v", lim.Duplicates.String())
+		return invalid("duplicates window can not be larger then server limit of %v", lim.Duplicates.String())
 	case cfg.Duplicates > 0 && cfg.Duplicates < minWindow:
-		return cfg, invalid("duplicates window needs to be >= 100ms")
-	case cfg.DenyPurge && cfg.AllowRollup:
-		return cfg, invalid("roll-ups require the purge permission")
+		return invalid("duplicates window needs to be >= 100ms")
+	}
+	return nil
+}
+
+// checkFeatures checks the combinations of roll-ups, counters, discard
+// new per subject, delete markers, schedules and persist mode.
+func checkFeatures(cfg *StreamConfig, lim *Limits) *ApiError {
+	if cfg.DenyPurge && cfg.AllowRollup {
+		return invalid("roll-ups require the purge permission")
+	}
+	if cfg.AllowMsgCounter {
+		switch {
+		case cfg.Discard == DiscardNew:
+			return invalid("counter stream cannot use discard new")
+		case cfg.AllowMsgTTL:
+			return invalid("counter stream cannot use message TTLs")
+		case cfg.AllowMsgSchedules:
+			return invalid("counter stream cannot use message schedules")
+		case cfg.Retention != LimitsPolicy:
+			return invalid("counter stream can only use limits retention")
+		}
 	}
 	if cfg.DiscardNewPer {
 		if cfg.Discard != DiscardNew {
-			return cfg, invalid("discard new per subject requires discard new policy to be set")
+			return invalid("discard new per subject requires discard new policy to be set")
 		}
 		if cfg.MaxMsgsPer <= 0 {
-			return cfg, invalid("discard new per subject requires max msgs per subject > 0")
+			return invalid("discard new per subject requires max msgs per subject > 0")
 		}
+	}
+	if cfg.SubjectDeleteMarkerTTL < 0 {
+		return invalid("subject delete marker TTL must not be negative")
 	}
 	if cfg.SubjectDeleteMarkerTTL > 0 {
+		// Markers are messages with a TTL that roll up their subject.
 		if cfg.SubjectDeleteMarkerTTL < minMarkerTTL {
-			return cfg, invalid("subject delete marker TTL must be at least 1 second")
+			return invalid("subject delete marker TTL must be at least 1 second")
 		}
-		// Markers are TTL'd roll-ups: nats-server turns both on.
-		cfg.AllowMsgTTL = true
-		cfg.AllowRollup = true
-	} else if cfg.SubjectDeleteMarkerTTL < 0 {
-		return cfg, invalid("subject delete marker TTL must not be negative")
-	}
-	if cfg.Mirror != nil {
-		if len(cfg.Subjects) > 0 {
-			return cfg, NewError(ErrMirrorWithSubjects)
-		}
-		if cfg.SubjectDeleteMarkerTTL > 0 {
-			return cfg, invalid("subject delete markers forbidden on mirrors")
-		}
-	}
-	if cfg.MirrorDirect && cfg.Mirror == nil {
-		return cfg, invalid("stream has no mirror but does have mirror direct")
-	}
-	if len(cfg.Subjects) == 0 && cfg.Mirror == nil && len(cfg.Sources) == 0 {
-		cfg.Subjects = []string{cfg.Name}
-	}
-	if tr := cfg.SubjectTransform; tr != nil {
-		if tr.Source != "" && !subject.Valid(tr.Source) {
-			return cfg, NewError(ErrStreamTransformInvalidSource, fmt.Errorf("invalid subject %q", tr.Source))
-		}
-		if _, err := subject.NewTransform(tr.Source, tr.Destination); err != nil {
-			return cfg, NewError(ErrStreamTransformInvalidDestination, err)
-		}
-	}
-	for _, src := range append([]*StreamSource{cfg.Mirror}, cfg.Sources...) {
-		if src == nil {
-			continue
-		}
-		if !ValidName(src.Name) {
-			return cfg, invalid("source or mirror stream name %q is invalid", src.Name)
-		}
-		if src.FilterSubject != "" && !subject.Valid(src.FilterSubject) {
-			return cfg, invalid("invalid filter subject %q", src.FilterSubject)
-		}
-		for _, tr := range src.SubjectTransforms {
-			if _, err := subject.NewTransform(tr.Source, tr.Destination); err != nil {
-				return cfg, NewError(ErrStreamTransformInvalidDestination, err)
+		if !cfg.AllowMsgTTL {
+			if lim.Pedantic {
+				return invalid("subject delete marker cannot be set if message TTLs are disabled")
 			}
+			cfg.AllowMsgTTL = true
+		}
+		if !cfg.AllowRollup {
+			if lim.Pedantic {
+				return invalid("subject delete marker cannot be set if roll-ups are disabled")
+			}
+			cfg.AllowRollup, cfg.DenyPurge = true, false
 		}
 	}
-	if e := checkSubjects(&cfg); e != nil {
-		return cfg, e
+	if cfg.AllowMsgSchedules {
+		if cfg.Discard == DiscardNew {
+			return invalid("message scheduling cannot use discard new")
+		}
+		if !cfg.AllowRollup {
+			if lim.Pedantic {
+				return invalid("message scheduling cannot be set if roll-ups are disabled")
+			}
+			cfg.AllowRollup, cfg.DenyPurge = true, false
+		}
 	}
-	return cfg, nil
+	if cfg.PersistMode == AsyncPersistMode {
+		switch {
+		case cfg.Storage != FileStorage:
+			return invalid("async persist mode is only supported on file storage")
+		case cfg.Replicas > 1:
+			return invalid("async persist mode is not supported on replicated streams")
+		case cfg.AllowAtomicPublish:
+			return invalid("async persist mode is not supported with atomic batch publish")
+		}
+	}
+	return nil
 }
 
-// checkSubjects validates the stream's own subjects.
-func checkSubjects(cfg *StreamConfig) *ApiError {
+// checkSubjects defaults the subjects to the stream's name (unless it
+// mirrors or sources) and checks them: valid, no duplicates, no overlap
+// among themselves, and capturing everything or the JetStream and system
+// APIs only without acks.
+func checkSubjects(cfg *StreamConfig, _ *Limits) *ApiError {
+	if len(cfg.Subjects) == 0 {
+		if cfg.Mirror == nil && len(cfg.Sources) == 0 {
+			cfg.Subjects = []string{cfg.Name}
+		}
+		return nil
+	}
+	if cfg.Mirror != nil {
+		return NewError(ErrMirrorWithSubjects)
+	}
 	seen := make(map[string]bool, len(cfg.Subjects))
-	for _, subj := range cfg.Subjects {
+	for i, subj := range cfg.Subjects {
 		if !subject.Valid(subj) {
 			return invalid("invalid subject")
 		}
 		if seen[subj] {
 			return invalid("duplicate subjects detected")
 		}
-		seen[subj] = true
 		if subj == ">" {
 			if !cfg.NoAck {
 				return invalid("capturing all subjects requires no-ack to be true")
@@ -184,123 +313,99 @@ func checkSubjects(cfg *StreamConfig) *ApiError {
 			}
 		}
 		if !cfg.NoAck {
-			for _, ns := range []string{"$JS.>", "$JSC.>", "$NRG.>"} {
-				if Collide(subj, ns) && !subsetOf(subj, "$JS.EVENT.>") {
+			for _, api := range []string{"$JS.>", "$JSC.>", "$NRG.>"} {
+				// $JS.EVENT.> is allowed: streams of advisories predate the rule.
+				if Collide(subj, api) && !SubsetOf(subj, "$JS.EVENT.>") {
 					return invalid("subjects that overlap with jetstream api require no-ack to be true")
 				}
 			}
-			if Collide(subj, "$SYS.>") && !subsetOf(subj, "$SYS.ACCOUNT.>") {
+			if Collide(subj, "$SYS.>") && !SubsetOf(subj, "$SYS.ACCOUNT.>") {
 				return invalid("subjects that overlap with system api require no-ack to be true")
 			}
 		}
-	}
-	for i, a := range cfg.Subjects {
-		for _, b := range cfg.Subjects[i+1:] {
-			if Collide(a, b) {
-				return invalid("subject %q overlaps with %q", b, a)
+		for _, later := range cfg.Subjects[i+1:] {
+			if Collide(later, subj) {
+				return invalid("subject %q overlaps with %q", subj, later)
 			}
 		}
+		seen[subj] = true
 	}
 	return nil
 }
 
-// CheckStreamUpdate rejects changes nats-server does not allow on an
-// existing stream. Both configurations are already normalized.
-func CheckStreamUpdate(old, cfg StreamConfig) *ApiError {
-	switch {
-	case cfg.Name != old.Name:
-		return invalid("stream configuration name must match original")
-	case cfg.Storage != old.Storage:
-		return invalid("stream configuration update can not change storage type")
-	case cfg.Retention != old.Retention && (old.Retention == WorkQueuePolicy || cfg.Retention == WorkQueuePolicy):
-		return invalid("stream configuration update can not change retention policy to/from workqueue")
-	case !cfg.Sealed && old.Sealed:
-		return invalid("stream configuration update can not unseal a sealed stream")
-	case !cfg.DenyDelete && old.DenyDelete:
-		return invalid("stream configuration update can not cancel deny message deletes")
-	case !cfg.DenyPurge && old.DenyPurge:
-		return invalid("stream configuration update can not cancel deny purge")
-	case cfg.Mirror != nil && !sameSource(cfg.Mirror, old.Mirror):
-		return NewError(ErrStreamMirrorNotUpdatable)
-	case old.AllowMsgTTL && !cfg.AllowMsgTTL:
-		return invalid("message TTL status can not be disabled")
-	case cfg.AllowMsgCounter != old.AllowMsgCounter:
-		return invalid("stream configuration update can not change message counter setting")
+// checkMaxBytes applies the account's max bytes rules.
+func checkMaxBytes(cfg *StreamConfig, lim *Limits) *ApiError {
+	if lim.MaxBytesRequired && cfg.MaxBytes <= 0 {
+		return NewError(ErrStreamMaxBytesRequired)
+	}
+	limit := lim.StoreMaxStreamBytes
+	if cfg.Storage == MemoryStorage {
+		limit = lim.MemoryMaxStreamBytes
+	}
+	if limit > 0 && cfg.MaxBytes > limit {
+		return NewError(ErrStreamMaxStreamBytesExceeded)
 	}
 	return nil
 }
 
-// Seal applies what sealing means to a configuration: nothing leaves
-// (no age limit, no deletes, purges or roll-ups) and nothing enters.
-func Seal(cfg *StreamConfig) {
-	if !cfg.Sealed {
-		return
+// checkTransform checks the stream's input subject transform.
+func checkTransform(cfg *StreamConfig, _ *Limits) *ApiError {
+	tr := cfg.SubjectTransform
+	if tr == nil {
+		return nil
 	}
-	cfg.MaxAge = 0
-	cfg.Discard = DiscardNew
-	cfg.DenyDelete, cfg.DenyPurge = true, true
-	cfg.AllowRollup = false
+	if tr.Source != "" && !subject.Valid(tr.Source) {
+		return NewError(ErrStreamTransformInvalidSource, fmt.Errorf("%w %s", errBadSubject, tr.Source))
+	}
+	if _, err := subject.NewTransform(tr.Source, tr.Destination); err != nil {
+		return NewError(ErrStreamTransformInvalidDestination, err)
+	}
+	return nil
 }
 
-func sameSource(a, b *StreamSource) bool {
-	if a == nil || b == nil {
-		return a == b
+// checkRePublish defaults an empty republish source to '>' and refuses a
+// destination that would feed the stream again.
+func checkRePublish(cfg *StreamConfig, lim *Limits) *ApiError {
+	rp := cfg.RePublish
+	if rp == nil {
+		return nil
 	}
-	return a.Name == b.Name && a.OptStartSeq == b.OptStartSeq && a.FilterSubject == b.FilterSubject &&
-		((a.OptStartTime == nil && b.OptStartTime == nil) ||
-			(a.OptStartTime != nil && b.OptStartTime != nil && a.OptStartTime.Equal(*b.OptStartTime)))
+	if rp.Source == "" {
+		if lim.Pedantic {
+			return pedantic("republish source can not be empty")
+		}
+		rp.Source = ">"
+	}
+	// '>' to '>' would be a cycle, unless the stream's one subject is
+	// transformed: then it republishes the transformed subjects.
+	if rp.Source == ">" && rp.Destination == ">" && cfg.SubjectTransform != nil &&
+		len(cfg.Subjects) == 1 && cfg.SubjectTransform.Source == cfg.Subjects[0] {
+		if lim.Pedantic {
+			return pedantic("implicit republish based on subject transform")
+		}
+		rp.Source, rp.Destination = cfg.SubjectTransform.Destination, cfg.SubjectTransform.Destination
+	}
+	if SubjectsOverlap([]string{rp.Destination}, cfg.Subjects) {
+		return invalid("stream configuration for republish destination forms a cycle")
+	}
+	if _, err := subject.NewTransform(rp.Source, rp.Destination); err != nil {
+		return invalid("stream configuration for republish with transform from '%s' to '%s' not valid", rp.Source, rp.Destination)
+	}
+	return nil
 }
 
-// Collide reports whether some subject matches both a and b (either may
-// hold wildcards).
-func Collide(a, b string) bool {
-	ta, tb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; ; i++ {
-		switch {
-		case i == len(ta) && i == len(tb):
-			return true
-		case i == len(ta) || i == len(tb):
-			// One ran out first; a '>' still needs a token to match.
-			return false
-		}
-		x, y := ta[i], tb[i]
-		if x == ">" || y == ">" {
-			return true
-		}
-		if x != y && x != "*" && y != "*" {
-			return false
-		}
+// checkPlacement drops an empty placement and refuses a preferred server.
+func checkPlacement(cfg *StreamConfig, _ *Limits) *ApiError {
+	p := cfg.Placement
+	if p == nil {
+		return nil
 	}
-}
-
-// subsetOf reports whether every subject matching sub also matches super.
-func subsetOf(sub, super string) bool {
-	ts, tp := strings.Split(sub, "."), strings.Split(super, ".")
-	for i, p := range tp {
-		if p == ">" {
-			return i < len(ts)
-		}
-		if i >= len(ts) {
-			return false
-		}
-		if p != "*" && (p != ts[i] || ts[i] == "*" || ts[i] == ">") {
-			return false
-		}
-		if p == "*" && ts[i] == ">" {
-			return false
-		}
+	if p.Cluster == "" && len(p.Tags) == 0 && p.Preferred == "" {
+		cfg.Placement = nil
+		return nil
 	}
-	return len(ts) == len(tp)
-}
-
-// SubjectsOverlap reports whether any subject of a collides with any of b.
-func SubjectsOverlap(a, b []string) bool {
-	for _, x := range a {
-		for _, y := range b {
-			if Collide(x, y) {
-				return true
-			}
-		}
+	if p.Preferred != "" {
+		return invalid("preferred server not permitted in placement")
 	}
-	return false
+	return nil
 }
