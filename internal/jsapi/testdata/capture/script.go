@@ -103,6 +103,18 @@ func script(cn *conn) {
 	}
 	cn.cap("pub/discard_new_per_subject_full", "full.p", nil, "6")
 	cn.cap("pub/ttl_header_2_9", "full.t", h("Nats-TTL", "1s"), "t")
+	cn.cap("pub/rollup_not_permitted", "MIN", h("Nats-Rollup", "all"), "r")
+	cn.cap("pub/ttl_bad_2_9", "full.t", h("Nats-TTL", "soon"), "t")
+	cn.cap("pub/expected_last_subj_seq_subject_2_9", "full.t", h("Nats-Expected-Last-Subject-Sequence-Subject", "full.zzz"), "t")
+	cn.cap("stream_create/rollups", api+"STREAM.CREATE.RU", nil, `{"name":"RU","subjects":["ru.>"],"allow_rollup_hdrs":true}`)
+	cn.request("ru.a", nil, "1", 1, 2*time.Second)
+	cn.request("ru.b", nil, "2", 1, 2*time.Second)
+	cn.cap("pub/rollup_all", "ru.c", h("Nats-Rollup", "all"), "r")
+	cn.cap("stream_info/after_rollup_all", api+"STREAM.INFO.RU", nil, "")
+	cn.cap("stream_delete/rollups", api+"STREAM.DELETE.RU", nil, "")
+	cn.cap("stream_create/noack", api+"STREAM.CREATE.NOACK", nil, `{"name":"NOACK","no_ack":true}`)
+	cn.capN("pub/noack_no_reply", "NOACK", nil, "x", 1, 500*time.Millisecond)
+	cn.cap("stream_delete/noack", api+"STREAM.DELETE.NOACK", nil, "")
 	cn.cap("pub/empty_payload", "MIN", nil, "")
 	cn.cap("pub/msgid_and_expected_last_msgid", "MIN", h("Nats-Msg-Id", "m1", "Nats-Expected-Last-Msg-Id", ""), "")
 	cn.cap("pub/wrong_both_stream_and_seq", "MIN", h("Nats-Expected-Stream", "X", "Nats-Expected-Last-Sequence", "99"), "")
@@ -134,6 +146,10 @@ func script(cn *conn) {
 	cn.cap("stream_info/subjects_filter_offset", api+"STREAM.INFO.FULL", nil, `{"subjects_filter":">","offset":2}`)
 	cn.cap("stream_info/not_found", api+"STREAM.INFO.NOPE", nil, "")
 	cn.cap("stream_info/invalid_json", api+"STREAM.INFO.MIN", nil, "{")
+	cn.cap("stream_info/deleted_details_none", api+"STREAM.INFO.FULL", nil, `{"deleted_details":true}`)
+	cn.cap("stream_info/subjects_filter_no_match", api+"STREAM.INFO.FULL", nil, `{"subjects_filter":"zzz"}`)
+	cn.cap("stream_info/unknown_field", api+"STREAM.INFO.FULL", nil, `{"bogus":true}`)
+	cn.cap("stream_names/not_json", api+"STREAM.NAMES", nil, "hello")
 	cn.cap("stream_names/all", api+"STREAM.NAMES", nil, "")
 	cn.cap("stream_names/subject", api+"STREAM.NAMES", nil, `{"subject":"full.x"}`)
 	cn.cap("stream_names/subject_none", api+"STREAM.NAMES", nil, `{"subject":"zzz"}`)
@@ -155,6 +171,9 @@ func script(cn *conn) {
 	cn.cap("msg_get/seq_and_last", api+"STREAM.MSG.GET.MIN", nil, `{"seq":1,"last_by_subj":"MIN"}`)
 	cn.cap("msg_get/empty_request", api+"STREAM.MSG.GET.MIN", nil, ``)
 	cn.cap("msg_get/zero_request", api+"STREAM.MSG.GET.MIN", nil, `{}`)
+	cn.cap("msg_get/batch_2_9", api+"STREAM.MSG.GET.FULL", nil, `{"seq":1,"batch":2}`)
+	cn.cap("msg_get/next_by_subj_wildcard", api+"STREAM.MSG.GET.FULL", nil, `{"seq":1,"next_by_subj":"full.*"}`)
+	cn.cap("msg_get/last_by_subj_wildcard", api+"STREAM.MSG.GET.FULL", nil, `{"last_by_subj":"full.*"}`)
 	cn.cap("msg_get/no_stream", api+"STREAM.MSG.GET.NOPE", nil, `{"seq":1}`)
 
 	// Direct get (FULL has allow_direct).
@@ -168,6 +187,9 @@ func script(cn *conn) {
 	cn.cap("direct_get/bad_json", api+"DIRECT.GET.FULL", nil, `{`)
 	cn.cap("direct_get/seq_and_last", api+"DIRECT.GET.FULL", nil, `{"seq":1,"last_by_subj":"full.a"}`)
 	cn.capN("direct_get/batch_2_9", api+"DIRECT.GET.FULL", nil, `{"seq":1,"batch":3}`, 3, 2*time.Second)
+	cn.cap("direct_get/subject_wildcard_in_subject", api+"DIRECT.GET.FULL.full.*", nil, ``)
+	cn.cap("direct_get/no_hdr_2_9", api+"DIRECT.GET.FULL", nil, `{"seq":2,"no_hdr":true}`)
+	cn.cap("direct_get/next_by_subj_only", api+"DIRECT.GET.FULL", nil, `{"next_by_subj":"full.b"}`)
 	cn.cap("direct_get/not_allowed", api+"DIRECT.GET.MIN", nil, `{"seq":1}`)
 
 	// Purge.
@@ -176,6 +198,8 @@ func script(cn *conn) {
 	cn.cap("stream_purge/all", api+"STREAM.PURGE.FULL", nil, ``)
 	cn.cap("stream_purge/seq_and_keep", api+"STREAM.PURGE.FULL", nil, `{"seq":3,"keep":1}`)
 	cn.cap("stream_purge/bad_filter", api+"STREAM.PURGE.FULL", nil, `{"filter":"a..b"}`)
+	cn.cap("stream_purge/filter_and_seq", api+"STREAM.PURGE.FULL", nil, `{"filter":"full.b","seq":4}`)
+	cn.cap("stream_purge/not_json", api+"STREAM.PURGE.FULL", nil, `nope`)
 	cn.cap("stream_purge/no_stream", api+"STREAM.PURGE.NOPE", nil, ``)
 	cn.cap("stream_info/after_purge", api+"STREAM.INFO.FULL", nil, "")
 
@@ -221,6 +245,7 @@ func script(cn *conn) {
 	cn.cap("consumer_delete/not_found", api+"CONSUMER.DELETE.FULL.D1", nil, "")
 
 	// Delete.
+	cn.cap("stream_delete/with_body", api+"STREAM.DELETE.SRC", nil, `{"x":1}`)
 	cn.cap("stream_delete/ok", api+"STREAM.DELETE.MIRROR", nil, "")
 	cn.cap("stream_delete/not_found", api+"STREAM.DELETE.MIRROR", nil, "")
 	cn.cap("account_info/with_streams", api+"INFO", nil, "")
