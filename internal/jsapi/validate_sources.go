@@ -262,3 +262,19 @@ func checkCycles(cfg *StreamConfig, lim *Limits) *ApiError {
 	}
 	return nil
 }
+
+// CheckOriginFilters checks the filter subjects of the mirror and sources,
+// which nats-server checks only when it adds the stream, after the subject
+// overlap and limit checks, and reports as a stream create error: the
+// caller sends NewError(ErrStreamCreate, err) (10049).
+func CheckOriginFilters(cfg StreamConfig) error {
+	if m := cfg.Mirror; m != nil && len(m.SubjectTransforms) == 0 && m.FilterSubject != "" && !subject.Valid(m.FilterSubject) {
+		return fmt.Errorf("subject filter '%s' for the mirror %w", m.FilterSubject, errBadSubject)
+	}
+	for _, src := range cfg.Sources {
+		if src != nil && len(src.SubjectTransforms) == 0 && src.FilterSubject != "" && !subject.Valid(src.FilterSubject) {
+			return fmt.Errorf("subject filter '%s' for the source: %w", src.FilterSubject, errBadSubject)
+		}
+	}
+	return nil
+}

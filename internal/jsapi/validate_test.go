@@ -323,3 +323,25 @@ func FuzzStreamConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckOriginFilters(t *testing.T) {
+	tests := []struct {
+		cfg  StreamConfig
+		want string
+	}{
+		{StreamConfig{Mirror: &StreamSource{Name: "O", FilterSubject: "a.>"}}, ""},
+		{StreamConfig{Mirror: &StreamSource{Name: "O", FilterSubject: "a..b"}}, "subject filter 'a..b' for the mirror invalid subject"},
+		{StreamConfig{Sources: []*StreamSource{{Name: "O"}, {Name: "P", FilterSubject: "a b"}}}, "subject filter 'a b' for the source: invalid subject"},
+	}
+	for _, tt := range tests {
+		err := CheckOriginFilters(tt.cfg)
+		if (tt.want == "") != (err == nil) || (err != nil && err.Error() != tt.want) {
+			t.Errorf("got %v, want %q", err, tt.want)
+		}
+		if err != nil {
+			if e := NewError(ErrStreamCreate, err); e.ErrCode != 10049 || e.Description != tt.want {
+				t.Errorf("as create error: %+v", e)
+			}
+		}
+	}
+}
