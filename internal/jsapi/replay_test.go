@@ -17,13 +17,15 @@ var serverCodes = map[uint16]bool{
 	10059: true, // stream not found (updates)
 }
 
-// since29 records where current nats-server, which this package follows,
-// answers differently from the 2.9.10 capture: the error it gives now
-// (code 0: accepted).
-var since29 = map[string]struct {
+// sinceCapture records where current nats-server, which this package
+// follows, answers differently from a captured version: the error it
+// gives now (code 0: accepted, configuration not compared).
+type sinceCapture map[string]struct {
 	code uint16
 	desc string
-}{
+}
+
+var since29 = sinceCapture{
 	"stream_create/negative_max_age":      {10052, "max age can not be negative"},
 	"stream_create/capture_js_api":        {10052, "subjects that overlap with jetstream api require no-ack to be true"},
 	"stream_create/capture_sys":           {10052, "subjects that overlap with system api require no-ack to be true"},
@@ -39,16 +41,29 @@ var since29 = map[string]struct {
 	"stream_update/retention_interest":    {0, ""}, // limits <-> interest is allowed now
 }
 
+var since211 = sinceCapture{
+	"stream_create/negative_max_age":      {10052, "max age can not be negative"},
+	"stream_create/duplicate_subjects":    {10052, `subject "a" overlaps with "a"`},
+	"stream_create/max_msgs_negative_two": {0, ""}, // 2.11 kept -2; now -1
+	"stream_create/sourced":               {0, ""}, // 2.11 gave sourcing streams the 2m duplicate window; now none
+}
+
 // TestChecksAsCaptured replays the stream creates and updates sent to
-// nats-server 2.9.10 through CheckStreamCreate, CheckStreamConfig and
-// CheckStreamUpdate: the same errors (but for since29), and for accepted
-// configurations the same normalized configuration, other streams known
-// through Limits.Lookup as the server knew them.
+// each captured nats-server through CheckStreamCreate, CheckStreamConfig
+// and CheckStreamUpdate: the same errors (but for the recorded changes
+// since), and for accepted configurations the same normalized
+// configuration, other streams known through Limits.Lookup as the server
+// knew them.
 func TestChecksAsCaptured(t *testing.T) {
+	replay(t, "2.9.10", since29)
+	replay(t, "2.11.8", since211)
+}
+
+func replay(t *testing.T, version string, since sinceCapture) {
 	known := map[string]StreamConfig{}
 	lim := Limits{Lookup: func(name string) (StreamConfig, bool) { c, ok := known[name]; return c, ok }}
 	n := 0
-	for _, c := range loadCaptures(t) {
+	for _, c := range loadCaptures(t, version) {
 		op, name, ok := streamOp(c.Subject)
 		if !ok || len(c.Replies) != 1 {
 			continue
@@ -68,7 +83,7 @@ func TestChecksAsCaptured(t *testing.T) {
 		n++
 		got, err := check(op, name, req.StreamConfig, lim, known)
 		want, wantErr := reply.StreamInfo, reply.Error
-		if d, ok := since29[c.Name]; ok {
+		if d, ok := since[strings.TrimPrefix(c.Name, version+":")]; ok {
 			want, wantErr = nil, nil
 			if d.code != 0 {
 				wantErr = &ApiError{Code: ErrorID(d.code).Code(), ErrCode: d.code, Description: d.desc}
@@ -84,8 +99,15 @@ func TestChecksAsCaptured(t *testing.T) {
 		case err != nil:
 			t.Errorf("%s: %v", c.Name, err)
 		case want != nil:
-			if want.Config.Metadata == nil {
-				got.Metadata = nil // 2.9 had no metadata and dropped it
+			// 2.9 had no metadata and dropped it; 2.11 adds its own
+			// _nats.* keys, which are the server's business.
+			for k := range want.Config.Metadata {
+				if strings.HasPrefix(k, "_nats.") {
+					delete(want.Config.Metadata, k)
+				}
+			}
+			if len(want.Config.Metadata) == 0 {
+				want.Config.Metadata, got.Metadata = nil, nil
 			}
 			a, _ := json.Marshal(want.Config)
 			b, _ := json.Marshal(got)
@@ -96,7 +118,7 @@ func TestChecksAsCaptured(t *testing.T) {
 		}
 	}
 	if n < 40 {
-		t.Fatalf("only %d creates and updates replayed", n)
+		t.Fatalf("%s: only %d creates and updates replayed", version, n)
 	}
 }
 

@@ -96,13 +96,17 @@ func (cn *conn) request(subj string, hdrs map[string]string, body string, want i
 			n, _ := strconv.Atoi(f[len(f)-1])
 			buf := make([]byte, n+2)
 			readFull(cn.r, buf)
-			out = append(out, Reply{Body: string(buf[:n])})
+			if f[2] == strconv.Itoa(cn.sid) { // late replies to earlier requests are dropped
+				out = append(out, Reply{Body: string(buf[:n])})
+			}
 		case f[0] == "HMSG":
 			hl, _ := strconv.Atoi(f[len(f)-2])
 			tl, _ := strconv.Atoi(f[len(f)-1])
 			buf := make([]byte, tl+2)
 			readFull(cn.r, buf)
-			out = append(out, Reply{Header: string(buf[:hl]), Body: string(buf[hl:tl])})
+			if f[2] == strconv.Itoa(cn.sid) {
+				out = append(out, Reply{Header: string(buf[:hl]), Body: string(buf[hl:tl])})
+			}
 		case f[0] == "-ERR":
 			panic(s)
 		}

@@ -186,7 +186,7 @@ func script(cn *conn) {
 	cn.cap("direct_get/empty_request", api+"DIRECT.GET.FULL", nil, ``)
 	cn.cap("direct_get/bad_json", api+"DIRECT.GET.FULL", nil, `{`)
 	cn.cap("direct_get/seq_and_last", api+"DIRECT.GET.FULL", nil, `{"seq":1,"last_by_subj":"full.a"}`)
-	cn.capN("direct_get/batch_2_9", api+"DIRECT.GET.FULL", nil, `{"seq":1,"batch":3}`, 3, 2*time.Second)
+	cn.capN("direct_get/batch_2_9", api+"DIRECT.GET.FULL", nil, `{"seq":1,"batch":3}`, 4, 2*time.Second)
 	cn.cap("direct_get/subject_wildcard_in_subject", api+"DIRECT.GET.FULL.full.*", nil, ``)
 	cn.cap("direct_get/no_hdr_2_9", api+"DIRECT.GET.FULL", nil, `{"seq":2,"no_hdr":true}`)
 	cn.cap("direct_get/next_by_subj_only", api+"DIRECT.GET.FULL", nil, `{"next_by_subj":"full.b"}`)
