@@ -8,10 +8,15 @@
 // response types, headers, limits), types_stream.go (stream
 // configuration, info and state), types_api.go (requests and responses of
 // the stream API, publish acks, account info), types_consumer.go
-// (consumers), errors.go and catalog.go (the error catalog), validate.go
-// and update.go (configuration checks), advisory.go (events).
+// (consumers), errors.go and catalog.go (the error catalog), validate.go,
+// validate_sources.go and update.go (configuration checks, following
+// current nats-server), overlap.go (subject overlap), advisory.go (events).
 //
-// testdata/ holds observed facts: replies captured from nats-server
-// 2.9.10 (nats-server-2.9.10.json, with the program that captured them)
-// and nats-server's error catalog (errors.json).
+// testdata/ holds observed facts: replies of nats-server 2.9.10 and 2.11.8
+// to the same requests (nats-server-<version>.json, recorded by the
+// program in testdata/capture) and nats-server's error catalog
+// (errors.json, from gen-errors.sh). The tests decode every captured
+// reply into these types and encode it back to the same JSON, check the
+// catalog against errors.json, and replay the captured stream creates and
+// updates through the checks.
 package jsapi

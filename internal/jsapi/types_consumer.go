@@ -326,6 +326,20 @@ type ConsumerPauseResponse struct {
 	PauseRemaining time.Duration `json:"pause_remaining,omitempty"`
 }
 
+// ConsumerResetRequest is CONSUMER.RESET's body: the stream sequence to
+// start delivering from again (0: the consumer's configured start).
+type ConsumerResetRequest struct {
+	Seq uint64 `json:"seq,omitempty"`
+}
+
+// ConsumerResetResponse answers CONSUMER.RESET: the consumer as reset and
+// the sequence it restarts from.
+type ConsumerResetResponse struct {
+	ApiResponse
+	*ConsumerInfo
+	ResetSeq uint64 `json:"reset_seq"`
+}
+
 // ConsumerUnpinRequest is CONSUMER.UNPIN's body.
 type ConsumerUnpinRequest struct {
 	Group string `json:"group"`
