@@ -5,18 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
-
-// cli runs a client command against url and checks its exit code.
-func cliStep(t *testing.T, url string, want int, name string, args ...string) (string, string) {
-	t.Helper()
-	code, out, errOut := runCmd(t, name, append(args, "-s", url)...)
-	if code != want {
-		t.Fatalf("%s %q: exit %d, want %d\nstdout: %s\nstderr: %s", name, args, code, want, out, errOut)
-	}
-	return out, errOut
-}
 
 func TestKVCommands(t *testing.T) {
 	url := startJetStream(t)
@@ -57,45 +46,6 @@ func TestKVCommands(t *testing.T) {
 	cliStep(t, url, 0, "kv", "rm", "cfg", "--force")
 	if _, errOut := cliStep(t, url, 1, "kv", "get", "cfg", "color"); !strings.Contains(errOut, "bucket cfg not found") {
 		t.Fatalf("get after rm: %s", errOut)
-	}
-}
-
-func TestConsumerCommands(t *testing.T) {
-	url := startJetStream(t)
-	cliStep(t, url, 0, "stream", "add", "ORD", "--subjects", "ord.>")
-	for _, body := range []string{"one", "two", "three"} {
-		cliStep(t, url, 0, "pub", "ord.new", body)
-	}
-	out, _ := cliStep(t, url, 0, "consumer", "add", "ORD", "work", "--ack-wait", "5s")
-	if !strings.Contains(out, "Consumer work on stream ORD") || !strings.Contains(out, "explicit") {
-		t.Fatalf("add: %s", out)
-	}
-	// Plain publishes carry no ack: wait until all three are stored.
-	eventually(t, 5*time.Second, "messages stored", func() bool {
-		out, _ := cliStep(t, url, 0, "consumer", "info", "ORD", "work", "--json")
-		return strings.Contains(out, `"num_pending": 3`)
-	})
-	out, _ = cliStep(t, url, 0, "consumer", "next", "ORD", "work", "--count", "2")
-	if out != "[1] ord.new: one\n[2] ord.new: two\n" {
-		t.Fatalf("next: %q", out)
-	}
-	out, _ = cliStep(t, url, 0, "consumer", "sub", "ORD", "work", "--count", "1")
-	if out != "[3] ord.new: three\n" {
-		t.Fatalf("sub: %q", out)
-	}
-	out, _ = cliStep(t, url, 0, "consumer", "ls", "ORD")
-	if !strings.Contains(out, "work") || !strings.Contains(out, "ACK PENDING") {
-		t.Fatalf("ls: %s", out)
-	}
-	if out, _ := cliStep(t, url, 0, "consumer", "info", "ORD", "work", "--json"); !strings.Contains(out, `"num_pending": 0`) {
-		t.Fatalf("info json: %s", out)
-	}
-	cliStep(t, url, 0, "consumer", "rm", "ORD", "work", "--force")
-	if _, errOut := cliStep(t, url, 1, "consumer", "info", "ORD", "work"); !strings.Contains(errOut, "consumer work not found") {
-		t.Fatalf("info after rm: %s", errOut)
-	}
-	if _, errOut := cliStep(t, url, 1, "consumer", "add", "ORD", "x", "--ack", "maybe"); !strings.Contains(errOut, "--ack must be") {
-		t.Fatalf("bad ack: %s", errOut)
 	}
 }
 
