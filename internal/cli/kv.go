@@ -5,23 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
+	"math"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// `starling kv …` uses the official client's Key-Value API.
+// `starling kv …` uses the official client's Key-Value API. Changing
+// buckets and keys is here; reading lists, history and updates is in
+// kv_read.go.
 
 var kvActions = []action{
 	{"add", "Create a bucket", runKVAdd},
-	{"put", "Set a key (value from the argument or stdin)", runKVPut},
+	{"put", "Set a key (value from the argument or piped stdin)", runKVPut},
 	{"get", "Print a key's value", runKVGet},
 	{"del", "Delete a key (its history stays)", runKVDel},
+	{"purge", "Delete a key and its history", runKVPurge},
 	{"ls", "List a bucket's keys, or the buckets", runKVLs},
-	{"history", "Print a key's history", runKVHistory},
-	{"watch", "Print updates as they happen", runKVWatch},
+	{"watch", "Print the values, then updates as they happen", runKVWatch},
+	{"history", "Print a key's kept values", runKVHistory},
 	{"rm", "Delete a bucket", runKVRm},
 }
 
@@ -29,7 +31,7 @@ func runKV(ctx context.Context, e *env, args []string) error {
 	return runGroup(ctx, e, "kv", kvActions, args)
 }
 
-// kvOpen opens the session and the bucket.
+// kvOpen opens the session and the bucket (one STREAM.INFO request).
 func kvOpen(ctx context.Context, c *connFlags, bucket string) (*jsSession, jetstream.KeyValue, error) {
 	s, err := openJS(c)
 	if err != nil {
@@ -40,33 +42,67 @@ func kvOpen(ctx context.Context, c *connFlags, bucket string) (*jsSession, jetst
 	kv, err := s.js.KeyValue(cctx, bucket)
 	if err != nil {
 		s.close()
-		if errors.Is(err, jetstream.ErrBucketNotFound) {
-			return nil, nil, fmt.Errorf("bucket %s not found", bucket)
-		}
-		return nil, nil, s.explain(bucket, err)
+		return nil, nil, kvErr(s, bucket, "", err)
 	}
 	return s, kv, nil
 }
 
+// kvErr is explain with the bucket's and key's own lines.
+func kvErr(s *jsSession, bucket, key string, err error) error {
+	switch {
+	case errors.Is(err, jetstream.ErrBucketNotFound):
+		return fmt.Errorf("bucket %s not found", bucket)
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return fmt.Errorf("key %s not found in bucket %s", key, bucket)
+	case errors.Is(err, jetstream.ErrInvalidKey):
+		return fmt.Errorf("invalid key %q: letters, digits and -_=/. only, no leading or trailing '.'", key)
+	case errors.Is(err, jetstream.ErrInvalidBucketName):
+		return fmt.Errorf("invalid bucket name %q: letters, digits, - and _ only", bucket)
+	}
+	return s.explain(bucket, err)
+}
+
+// kvAddOpts are `kv add`'s flags.
+type kvAddOpts struct {
+	history            int
+	ttl                time.Duration
+	maxValue, maxBytes limitValue
+	storage            string
+}
+
+func (o *kvAddOpts) flags(f *flagSet) {
+	o.maxValue, o.maxBytes = -1, -1
+	f.intVar(&o.history, "history", "", 1, "values kept per key (1-64)")
+	f.durationVar(&o.ttl, "ttl", "", 0, "how long a value lives (0: forever)")
+	f.value(&o.maxValue, "max-value-size", "", "SIZE", "-1", "largest value: 1KB, 1MiB, … (-1: the server's limit)")
+	f.value(&o.maxBytes, "max-bytes", "", "SIZE", "-1", "most bytes in the bucket (-1: unlimited)")
+	f.stringVar(&o.storage, "storage", "", "TYPE", "file", "file or memory")
+}
+
+func (o *kvAddOpts) config(bucket string) (jetstream.KeyValueConfig, error) {
+	cfg := jetstream.KeyValueConfig{Bucket: bucket, TTL: o.ttl, MaxValueSize: -1, MaxBytes: int64(o.maxBytes)}
+	if o.history < 1 || o.history > 64 {
+		return cfg, usageErrorf("--history must be from 1 to 64")
+	}
+	cfg.History = uint8(o.history)
+	if o.maxValue > math.MaxInt32 {
+		return cfg, usageErrorf("--max-value-size %d is above the largest the API takes (%d bytes)", o.maxValue, math.MaxInt32)
+	}
+	cfg.MaxValueSize = int32(o.maxValue)
+	var err error
+	cfg.Storage, err = pick("storage", o.storage,
+		choice[jetstream.StorageType]{"file", jetstream.FileStorage},
+		choice[jetstream.StorageType]{"memory", jetstream.MemoryStorage})
+	return cfg, err
+}
+
 func runKVAdd(ctx context.Context, e *env, args []string) error {
-	var history int
-	var ttl time.Duration
-	var maxValue, maxBytes sizeValue
-	var storage string
-	c, pos, err := groupCmd(e, args, "kv", "add", "<bucket>", "Create a Key-Value bucket.", func(f *flagSet) {
-		f.intVar(&history, "history", "", 1, "values kept per key (1-64)")
-		f.durationVar(&ttl, "ttl", "", 0, "how long a value lives (0: forever)")
-		f.value(&maxValue, "max-value-size", "", "SIZE", "", "largest value")
-		f.value(&maxBytes, "max-bytes", "", "SIZE", "", "most bytes in the bucket")
-		f.stringVar(&storage, "storage", "", "TYPE", "file", "file or memory")
-	})
+	var o kvAddOpts
+	c, pos, err := actionCmd(e, args, "kv", "add", "<bucket>", "Create a Key-Value bucket and print its status.", 1, 1, o.flags)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageErrorf("kv add needs a bucket name")
-	}
-	st, err := pick("storage", storage, choice[jetstream.StorageType]{"file", jetstream.FileStorage}, choice[jetstream.StorageType]{"memory", jetstream.MemoryStorage})
+	cfg, err := o.config(pos[0])
 	if err != nil {
 		return err
 	}
@@ -77,37 +113,26 @@ func runKVAdd(ctx context.Context, e *env, args []string) error {
 	defer s.close()
 	cctx, cancel := s.call(ctx)
 	defer cancel()
-	cfg := jetstream.KeyValueConfig{Bucket: pos[0], History: uint8(min(max(history, 1), 64)), TTL: ttl, Storage: st}
-	if maxValue > 0 {
-		cfg.MaxValueSize = int32(maxValue)
+	kv, err := s.js.CreateKeyValue(cctx, cfg)
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", pos[0], kvErr(s, pos[0], "", err))
 	}
-	if maxBytes > 0 {
-		cfg.MaxBytes = int64(maxBytes)
+	st, err := kv.Status(cctx)
+	if err != nil {
+		return kvErr(s, pos[0], "", err)
 	}
-	if _, err := s.js.CreateKeyValue(cctx, cfg); err != nil {
-		return s.explain(pos[0], err)
-	}
-	_, err = fmt.Fprintf(e.stdout, "Created bucket %s\n", pos[0])
+	_, err = io.WriteString(e.stdout, kvStatusText(st))
 	return err
 }
 
 func runKVPut(ctx context.Context, e *env, args []string) error {
-	c, pos, err := groupCmd(e, args, "kv", "put", "<bucket> <key> [value]", "Set a key; without a value argument, stdin is the value.", nil)
+	c, pos, err := actionCmd(e, args, "kv", "put", "<bucket> <key> [value]",
+		"Set a key. Without a value argument the value is read from piped stdin,\n"+
+			"up to the server's largest message.", 2, 3, nil)
 	if err != nil {
 		return err
 	}
-	if len(pos) < 2 || len(pos) > 3 {
-		return usageErrorf("kv put needs a bucket, a key and a value (or stdin)")
-	}
-	var value []byte
-	switch {
-	case len(pos) == 3:
-		value = []byte(pos[2])
-	case e.stdinPiped:
-		if value, err = io.ReadAll(io.LimitReader(e.stdin, maxBenchSize)); err != nil {
-			return err
-		}
-	default:
+	if len(pos) == 2 && !e.stdinPiped {
 		return usageErrorf("kv put needs a value argument or piped stdin")
 	}
 	s, kv, err := kvOpen(ctx, c, pos[0])
@@ -115,11 +140,18 @@ func runKVPut(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.close()
+	var value []byte
+	if len(pos) == 3 {
+		value = []byte(pos[2])
+	} else if value, err = readBounded(e.stdin, s.nc.MaxPayload()); err != nil {
+		// The server's largest message bounds the read.
+		return fmt.Errorf("value from stdin: %w", err)
+	}
 	cctx, cancel := s.call(ctx)
 	defer cancel()
 	rev, err := kv.Put(cctx, pos[1], value)
 	if err != nil {
-		return s.explain(pos[0], err)
+		return kvErr(s, pos[0], pos[1], err)
 	}
 	_, err = fmt.Fprintf(e.stdout, "%s revision %d\n", pos[1], rev)
 	return err
@@ -127,14 +159,17 @@ func runKVPut(ctx context.Context, e *env, args []string) error {
 
 func runKVGet(ctx context.Context, e *env, args []string) error {
 	var revision int
-	c, pos, err := groupCmd(e, args, "kv", "get", "<bucket> <key>", "Print a key's value.", func(f *flagSet) {
-		f.intVar(&revision, "revision", "", 0, "a specific revision")
-	})
+	var raw bool
+	c, pos, err := actionCmd(e, args, "kv", "get", "<bucket> <key>",
+		"Print a key's value, followed by a newline unless it ends with one.", 2, 2, func(f *flagSet) {
+			f.intVar(&revision, "revision", "", 0, "this revision instead of the latest")
+			f.boolVar(&raw, "raw", "", "print the value's bytes exactly, nothing added")
+		})
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 {
-		return usageErrorf("kv get needs a bucket and a key")
+	if revision < 0 {
+		return usageErrorf("--revision must not be negative")
 	}
 	s, kv, err := kvOpen(ctx, c, pos[0])
 	if err != nil {
@@ -149,23 +184,35 @@ func runKVGet(ctx context.Context, e *env, args []string) error {
 	} else {
 		ent, err = kv.Get(cctx, pos[1])
 	}
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return fmt.Errorf("key %s not found", pos[1])
+	if errors.Is(err, jetstream.ErrKeyNotFound) && revision > 0 {
+		return fmt.Errorf("key %s has no revision %d in bucket %s", pos[1], revision, pos[0])
 	}
 	if err != nil {
-		return s.explain(pos[0], err)
+		return kvErr(s, pos[0], pos[1], err)
 	}
-	_, err = fmt.Fprintf(e.stdout, "%s\n", ent.Value())
+	v := ent.Value()
+	if !raw && (len(v) == 0 || v[len(v)-1] != '\n') {
+		v = append(v[:len(v):len(v)], '\n')
+	}
+	_, err = e.stdout.Write(v)
 	return err
 }
 
-func runKVDel(ctx context.Context, e *env, args []string) error {
-	c, pos, err := groupCmd(e, args, "kv", "del", "<bucket> <key>", "Delete a key.", nil)
+// kvDelete is del and purge: one removes the value, the other its history.
+func kvDelete(ctx context.Context, e *env, args []string, purge bool) error {
+	act, about, done := "del", "Delete a key; its earlier values stay in the history.", "Deleted"
+	var force bool
+	var extra func(*flagSet)
+	if purge {
+		act, about, done = "purge", "Delete a key and all its kept values.", "Purged"
+		extra = func(f *flagSet) { f.boolVar(&force, "force", "f", "really purge (required)") }
+	}
+	c, pos, err := actionCmd(e, args, "kv", act, "<bucket> <key>", about, 2, 2, extra)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 {
-		return usageErrorf("kv del needs a bucket and a key")
+	if purge && !force {
+		return usageErrorf("kv purge removes %s and its history: add --force to confirm", pos[1])
 	}
 	s, kv, err := kvOpen(ctx, c, pos[0])
 	if err != nil {
@@ -174,158 +221,33 @@ func runKVDel(ctx context.Context, e *env, args []string) error {
 	defer s.close()
 	cctx, cancel := s.call(ctx)
 	defer cancel()
-	if err := kv.Delete(cctx, pos[1]); err != nil {
-		return s.explain(pos[0], err)
+	if purge {
+		err = kv.Purge(cctx, pos[1])
+	} else {
+		err = kv.Delete(cctx, pos[1])
 	}
-	_, err = fmt.Fprintf(e.stdout, "Deleted %s\n", pos[1])
+	if err != nil {
+		return kvErr(s, pos[0], pos[1], err)
+	}
+	_, err = fmt.Fprintf(e.stdout, "%s %s from bucket %s\n", done, pos[1], pos[0])
 	return err
 }
 
-func runKVLs(ctx context.Context, e *env, args []string) error {
-	c, pos, err := groupCmd(e, args, "kv", "ls", "[bucket]", "List a bucket's keys, or with no bucket the buckets.", nil)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 1 {
-		return usageErrorf("kv ls takes at most a bucket name")
-	}
-	if len(pos) == 0 {
-		s, err := openJS(c)
-		if err != nil {
-			return err
-		}
-		defer s.close()
-		cctx, cancel := s.call(ctx)
-		defer cancel()
-		var b strings.Builder
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "BUCKET\tVALUES\tBYTES\tHISTORY")
-		lister := s.js.KeyValueStores(cctx)
-		for st := range lister.Status() {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", st.Bucket(), commaInt(int64(st.Values())), humanBytes(float64(st.Bytes())), st.History())
-		}
-		if err := lister.Error(); err != nil {
-			return s.explain("", err)
-		}
-		tw.Flush()
-		_, err = io.WriteString(e.stdout, b.String())
-		return err
-	}
-	s, kv, err := kvOpen(ctx, c, pos[0])
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	cctx, cancel := s.call(ctx)
-	defer cancel()
-	keys, err := kv.Keys(cctx)
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		return nil
-	}
-	if err != nil {
-		return s.explain(pos[0], err)
-	}
-	_, err = fmt.Fprintln(e.stdout, strings.Join(keys, "\n"))
-	return err
-}
-
-func runKVHistory(ctx context.Context, e *env, args []string) error {
-	c, pos, err := groupCmd(e, args, "kv", "history", "<bucket> <key>", "Print every kept value of a key.", nil)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 2 {
-		return usageErrorf("kv history needs a bucket and a key")
-	}
-	s, kv, err := kvOpen(ctx, c, pos[0])
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	cctx, cancel := s.call(ctx)
-	defer cancel()
-	hist, err := kv.History(cctx, pos[1])
-	if err != nil {
-		return s.explain(pos[0], err)
-	}
-	var b strings.Builder
-	for _, ent := range hist {
-		fmt.Fprintf(&b, "%d %s %s %s\n", ent.Revision(), ent.Created().UTC().Format(time.RFC3339), kvOp(ent.Operation()), ent.Value())
-	}
-	_, err = io.WriteString(e.stdout, b.String())
-	return err
-}
-
-func kvOp(op jetstream.KeyValueOp) string {
-	switch op {
-	case jetstream.KeyValueDelete:
-		return "DEL"
-	case jetstream.KeyValuePurge:
-		return "PURGE"
-	}
-	return "PUT"
-}
-
-func runKVWatch(ctx context.Context, e *env, args []string) error {
-	var count int
-	c, pos, err := groupCmd(e, args, "kv", "watch", "<bucket> [keys]", "Print the current values, then every update.", func(f *flagSet) {
-		f.intVar(&count, "count", "", 0, "stop after this many entries (0: until interrupted)")
-	})
-	if err != nil {
-		return err
-	}
-	if len(pos) < 1 || len(pos) > 2 {
-		return usageErrorf("kv watch needs a bucket and optionally a key filter")
-	}
-	s, kv, err := kvOpen(ctx, c, pos[0])
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	keys := jetstream.AllKeys
-	if len(pos) == 2 {
-		keys = pos[1]
-	}
-	w, err := kv.Watch(ctx, keys)
-	if err != nil {
-		return s.explain(pos[0], err)
-	}
-	defer w.Stop()
-	n := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ent, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if ent == nil {
-				continue // the end of the current values
-			}
-			if _, err := fmt.Fprintf(e.stdout, "[%d] %s %s %s\n", ent.Revision(), kvOp(ent.Operation()), ent.Key(), ent.Value()); err != nil {
-				return err
-			}
-			if n++; count > 0 && n >= count {
-				return nil
-			}
-		}
-	}
+func runKVDel(ctx context.Context, e *env, args []string) error { return kvDelete(ctx, e, args, false) }
+func runKVPurge(ctx context.Context, e *env, args []string) error {
+	return kvDelete(ctx, e, args, true)
 }
 
 func runKVRm(ctx context.Context, e *env, args []string) error {
 	var force bool
-	c, pos, err := groupCmd(e, args, "kv", "rm", "<bucket>", "Delete a bucket and all its keys.", func(f *flagSet) {
+	c, pos, err := actionCmd(e, args, "kv", "rm", "<bucket>", "Delete a bucket and all its keys.", 1, 1, func(f *flagSet) {
 		f.boolVar(&force, "force", "f", "really delete (required)")
 	})
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageErrorf("kv rm needs a bucket name")
-	}
 	if !force {
-		return usageErrorf("kv rm deletes bucket %s: add --force to confirm", pos[0])
+		return usageErrorf("kv rm deletes bucket %s and all its keys: add --force to confirm", pos[0])
 	}
 	s, err := openJS(c)
 	if err != nil {
@@ -335,7 +257,7 @@ func runKVRm(ctx context.Context, e *env, args []string) error {
 	cctx, cancel := s.call(ctx)
 	defer cancel()
 	if err := s.js.DeleteKeyValue(cctx, pos[0]); err != nil {
-		return s.explain(pos[0], err)
+		return kvErr(s, pos[0], "", err)
 	}
 	_, err = fmt.Fprintf(e.stdout, "Deleted bucket %s\n", pos[0])
 	return err
