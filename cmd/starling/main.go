@@ -30,8 +30,8 @@ Usage:
   starling bench <subject>        Measure throughput and latency
   starling stream <action>        Manage JetStream streams: add, info, ls, rm, purge, get, view
   starling consumer <action>      Manage and read consumers: add, info, ls, rm, next, sub
-  starling kv <action>            Key-Value buckets: add, put, get, del, ls, history, watch, rm
-  starling object <action>        Object Store buckets: put, get, ls, rm
+  starling kv <action>            Key-Value buckets: add, put, get, del, purge, ls, watch, history, rm
+  starling object <action>        Object Store buckets: put, get, ls, rm, info
   starling passwd                 Print a bcrypt hash of a password
   starling nkey gen user          Generate an NKey pair
   starling --version              Show the version

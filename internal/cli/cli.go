@@ -29,8 +29,8 @@ var commands = []command{
 	{"bench", "Measure throughput and latency", runBench},
 	{"stream", "Manage JetStream streams (add, info, ls, rm, purge, get, view)", runStream},
 	{"consumer", "Manage and read JetStream consumers (add, info, ls, rm, next, sub)", runConsumer},
-	{"kv", "Use Key-Value buckets (add, put, get, del, ls, history, watch, rm)", runKV},
-	{"object", "Use Object Store buckets (put, get, ls, rm)", runObject},
+	{"kv", "Use Key-Value buckets (add, put, get, del, purge, ls, watch, history, rm)", runKV},
+	{"object", "Use Object Store buckets (put, get, ls, rm, info)", runObject},
 	{"passwd", "Print a bcrypt hash of a password", runPasswd},
 	{"nkey", "Generate NKey pairs", runNkey},
 }

@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,21 +18,21 @@ import (
 )
 
 // `starling object …` uses the official client's Object Store API.
+// Transfers are bounded by progress, not by one timeout (object_io.go).
 
 var objectActions = []action{
 	{"put", "Store a file (or stdin) as an object", runObjectPut},
 	{"get", "Write an object to a file or stdout", runObjectGet},
 	{"ls", "List a bucket's objects", runObjectLs},
 	{"rm", "Delete an object", runObjectRm},
+	{"info", "Show an object's size, chunks, digest and time", runObjectInfo},
 }
 
 func runObject(ctx context.Context, e *env, args []string) error {
 	return runGroup(ctx, e, "object", objectActions, args)
 }
 
-// objectTimeout bounds a whole transfer: objects can be large.
-func objectTimeout(c *connFlags) time.Duration { return max(c.timeout, time.Minute) }
-
+// objectOpen opens the bucket, creating it first when create is set.
 func objectOpen(ctx context.Context, c *connFlags, bucket string, create bool) (*jsSession, jetstream.ObjectStore, error) {
 	s, err := openJS(c)
 	if err != nil {
@@ -43,106 +46,113 @@ func objectOpen(ctx context.Context, c *connFlags, bucket string, create bool) (
 	}
 	if err != nil {
 		s.close()
-		if errors.Is(err, jetstream.ErrBucketNotFound) {
-			return nil, nil, fmt.Errorf("bucket %s not found", bucket)
-		}
-		return nil, nil, s.explain(bucket, err)
+		return nil, nil, objectErr(s, bucket, "", err)
 	}
 	return s, obs, nil
 }
 
+// objectErr is explain with the bucket's and object's own lines.
+func objectErr(s *jsSession, bucket, name string, err error) error {
+	switch {
+	case errors.Is(err, jetstream.ErrBucketNotFound):
+		return fmt.Errorf("bucket %s not found", bucket)
+	case errors.Is(err, jetstream.ErrObjectNotFound):
+		return fmt.Errorf("object %s not found in bucket %s", name, bucket)
+	case errors.Is(err, jetstream.ErrInvalidStoreName):
+		return fmt.Errorf("invalid bucket name %q: letters, digits, - and _ only", bucket)
+	}
+	return s.explain(bucket, err)
+}
+
+// putSource is where `object put` reads from and the name it stores
+// under: "<bucket> <file>", "<bucket> <name> <file>", or "-" for stdin.
+func putSource(pos []string) (name, file string, err error) {
+	if len(pos) == 2 {
+		if pos[1] == "-" {
+			return "", "", usageErrorf("reading stdin needs a name: object put <bucket> <name> -")
+		}
+		return filepath.Base(pos[1]), pos[1], nil
+	}
+	return pos[1], pos[2], nil
+}
+
 func runObjectPut(ctx context.Context, e *env, args []string) error {
-	var name string
 	var noCreate bool
-	c, pos, err := groupCmd(e, args, "object", "put", "<bucket> [file]", "Store a file, or stdin with --as, as an object (the bucket is created if missing).", func(f *flagSet) {
-		f.stringVar(&name, "as", "", "NAME", "", "object name (default: the file's base name)")
-		f.boolVar(&noCreate, "no-create", "", "fail if the bucket does not exist")
-	})
+	var description string
+	c, pos, err := actionCmd(e, args, "object", "put", "<bucket> [name] <file>",
+		"Store a file as an object named after its base name, or after the name\n"+
+			"argument; a file of - reads stdin. The bucket is created if missing.", 2, 3, func(f *flagSet) {
+			f.boolVar(&noCreate, "no-create", "", "fail if the bucket does not exist")
+			f.stringVar(&description, "description", "", "TEXT", "", "a description of the object")
+		})
 	if err != nil {
 		return err
 	}
-	if len(pos) < 1 || len(pos) > 2 {
-		return usageErrorf("object put needs a bucket and a file (or stdin with --as)")
+	name, file, err := putSource(pos)
+	if err != nil {
+		return err
 	}
-	var r io.Reader
-	switch {
-	case len(pos) == 2:
-		f, err := os.Open(pos[1])
+	var r io.Reader = e.stdin
+	if file != "-" {
+		f, err := os.Open(file)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer f.Close() // read only: nothing to lose on close
 		r = f
-		if name == "" {
-			name = filepath.Base(pos[1])
-		}
-	case e.stdinPiped && name != "":
-		r = e.stdin
-	default:
-		return usageErrorf("object put needs a file, or piped stdin and --as NAME")
 	}
 	s, obs, err := objectOpen(ctx, c, pos[0], !noCreate)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	tctx, cancel := context.WithTimeout(ctx, objectTimeout(c))
-	defer cancel()
-	info, err := obs.Put(tctx, jetstream.ObjectMeta{Name: name}, r)
+	idle := newIdleCancel(ctx, s.timeout)
+	defer idle.stop()
+	info, err := obs.Put(idle.ctx, jetstream.ObjectMeta{Name: name, Description: description}, idle.reader(r))
 	if err != nil {
-		return s.explain(pos[0], err)
+		return objectErr(s, pos[0], name, idle.explain(err))
 	}
-	_, err = fmt.Fprintf(e.stdout, "Stored %s: %s in %d chunks, %s\n", info.Name, humanBytes(float64(info.Size)), info.Chunks, info.Digest)
+	_, err = fmt.Fprintf(e.stdout, "Stored %s in bucket %s: %s in %d chunks, %s\n",
+		info.Name, pos[0], bytesText(int64(info.Size)), info.Chunks, info.Digest)
 	return err
 }
 
 func runObjectGet(ctx context.Context, e *env, args []string) error {
-	var out string
-	c, pos, err := groupCmd(e, args, "object", "get", "<bucket> <name>", "Write an object to --output or stdout.", func(f *flagSet) {
-		f.stringVar(&out, "output", "o", "FILE", "", "write here instead of stdout")
-	})
+	c, pos, err := actionCmd(e, args, "object", "get", "<bucket> <name> [file]",
+		"Write an object to a file, or to stdout without one (or with -). The file\n"+
+			"appears only once the whole object has arrived and its digest matched.", 2, 3, nil)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 2 {
-		return usageErrorf("object get needs a bucket and an object name")
 	}
 	s, obs, err := objectOpen(ctx, c, pos[0], false)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	tctx, cancel := context.WithTimeout(ctx, objectTimeout(c))
-	defer cancel()
-	res, err := obs.Get(tctx, pos[1])
-	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		return fmt.Errorf("object %s not found", pos[1])
-	}
+	idle := newIdleCancel(ctx, s.timeout)
+	defer idle.stop()
+	res, err := obs.Get(idle.ctx, pos[1])
 	if err != nil {
-		return s.explain(pos[0], err)
+		return objectErr(s, pos[0], pos[1], idle.explain(err))
 	}
-	defer res.Close()
-	w := e.stdout
-	if out != "" {
-		f, err := os.Create(out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	defer res.Close() // a reader: its close cannot lose data
+	r := idle.reader(res)
+	if len(pos) == 2 || pos[2] == "-" {
+		_, err = io.Copy(e.stdout, r)
+		return idle.explain(err)
 	}
-	// The client checks the digest at the end of the read.
-	_, err = io.Copy(w, res)
-	return err
+	n, err := writeFileAtomic(pos[2], r)
+	if err != nil {
+		return idle.explain(err)
+	}
+	e.logf("Wrote %s (%s) to %s", pos[1], bytesText(n), pos[2])
+	return nil
 }
 
 func runObjectLs(ctx context.Context, e *env, args []string) error {
-	c, pos, err := groupCmd(e, args, "object", "ls", "<bucket>", "List a bucket's objects.", nil)
+	c, pos, err := actionCmd(e, args, "object", "ls", "<bucket>", "List a bucket's objects.", 1, 1, nil)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageErrorf("object ls needs a bucket")
 	}
 	s, obs, err := objectOpen(ctx, c, pos[0], false)
 	if err != nil {
@@ -152,30 +162,18 @@ func runObjectLs(ctx context.Context, e *env, args []string) error {
 	cctx, cancel := s.call(ctx)
 	defer cancel()
 	list, err := obs.List(cctx)
-	if errors.Is(err, jetstream.ErrNoObjectsFound) {
-		return nil
+	if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return objectErr(s, pos[0], "", err)
 	}
-	if err != nil {
-		return s.explain(pos[0], err)
-	}
-	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSIZE\tMODIFIED")
-	for _, o := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", o.Name, humanBytes(float64(o.Size)), o.ModTime.UTC().Format(time.RFC3339))
-	}
-	tw.Flush()
-	_, err = io.WriteString(e.stdout, b.String())
+	slices.SortFunc(list, func(a, b *jetstream.ObjectInfo) int { return strings.Compare(a.Name, b.Name) })
+	_, err = io.WriteString(e.stdout, objectTable(pos[0], list))
 	return err
 }
 
 func runObjectRm(ctx context.Context, e *env, args []string) error {
-	c, pos, err := groupCmd(e, args, "object", "rm", "<bucket> <name>", "Delete an object.", nil)
+	c, pos, err := actionCmd(e, args, "object", "rm", "<bucket> <name>", "Delete an object.", 2, 2, nil)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 2 {
-		return usageErrorf("object rm needs a bucket and an object name")
 	}
 	s, obs, err := objectOpen(ctx, c, pos[0], false)
 	if err != nil {
@@ -184,9 +182,77 @@ func runObjectRm(ctx context.Context, e *env, args []string) error {
 	defer s.close()
 	cctx, cancel := s.call(ctx)
 	defer cancel()
-	if err := obs.Delete(cctx, pos[1]); err != nil {
-		return s.explain(pos[0], err)
+	// The client deletes a deleted object again without complaint; looking
+	// it up first tells the user it was not there.
+	if _, err := obs.GetInfo(cctx, pos[1]); err != nil {
+		return objectErr(s, pos[0], pos[1], err)
 	}
-	_, err = fmt.Fprintf(e.stdout, "Deleted %s\n", pos[1])
+	if err := obs.Delete(cctx, pos[1]); err != nil {
+		return objectErr(s, pos[0], pos[1], err)
+	}
+	_, err = fmt.Fprintf(e.stdout, "Deleted %s from bucket %s\n", pos[1], pos[0])
 	return err
+}
+
+func runObjectInfo(ctx context.Context, e *env, args []string) error {
+	var asJSON bool
+	c, pos, err := actionCmd(e, args, "object", "info", "<bucket> <name>", "Show an object's metadata.", 2, 2, func(f *flagSet) {
+		f.boolVar(&asJSON, "json", "", "print the object info as JSON")
+	})
+	if err != nil {
+		return err
+	}
+	s, obs, err := objectOpen(ctx, c, pos[0], false)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	cctx, cancel := s.call(ctx)
+	defer cancel()
+	info, err := obs.GetInfo(cctx, pos[1])
+	if err != nil {
+		return objectErr(s, pos[0], pos[1], err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	}
+	_, err = io.WriteString(e.stdout, objectInfoText(info))
+	return err
+}
+
+// objectTable is `object ls`'s table, in the order given.
+func objectTable(bucket string, list []*jetstream.ObjectInfo) string {
+	if len(list) == 0 {
+		return fmt.Sprintf("No objects in bucket %s\n", bucket)
+	}
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSIZE\tMODIFIED")
+	for _, o := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", o.Name, bytesText(int64(o.Size)), o.ModTime.UTC().Format(time.RFC3339))
+	}
+	_ = tw.Flush() // into a strings.Builder: cannot fail
+	return b.String()
+}
+
+// objectInfoText is `object info`'s report.
+func objectInfoText(o *jetstream.ObjectInfo) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Object %s in bucket %s\n\n", o.Name, o.Bucket)
+	s := newSection(&b, "Information")
+	if o.Description != "" {
+		s.row("Description", o.Description)
+	}
+	s.row("Size", fmt.Sprintf("%s (%s bytes)", bytesText(int64(o.Size)), commaInt(int64(o.Size))))
+	s.row("Chunks", commaInt(int64(o.Chunks)))
+	s.row("Digest", o.Digest)
+	s.row("Modified", o.ModTime.UTC().Format(time.RFC3339))
+	s.row("NUID", o.NUID)
+	for _, k := range slices.Sorted(maps.Keys(o.Headers)) {
+		s.row("Header "+k, strings.Join(o.Headers[k], ", "))
+	}
+	s.end()
+	return b.String()
 }
