@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -181,7 +182,10 @@ func TestJetStreamKeyValue(t *testing.T) {
 func TestJetStreamObjectStore(t *testing.T) {
 	s := startJS(t, "")
 	_, js := jsConnect(t, s)
-	c := ctx(t)
+	// 50 MiB through -race on a loaded 2-core machine: a budget for a
+	// stuck transfer, not a speed target.
+	c, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	obs, err := js.CreateObjectStore(c, jetstream.ObjectStoreConfig{Bucket: "files"})
 	if err != nil {
 		t.Fatal(err)
