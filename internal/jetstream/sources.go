@@ -163,7 +163,7 @@ func (m *Manager) runCopier(target *stream.Stream, c *copier, quit <-chan struct
 func (m *Manager) copyFrom(origin store.Store, target *stream.Stream, c *copier, quit <-chan struct{}) int {
 	next := c.next.Load()
 	if next == 0 && c.src.OptStartTime != nil {
-		next = seqAtTime(origin, c.src.OptStartTime.UnixNano())
+		next = store.SeqAtTime(origin, c.src.OptStartTime.UnixNano())
 	}
 	n := 0
 	for ; n < copyBurst; n++ {
@@ -209,26 +209,6 @@ func (m *Manager) copyOne(target *stream.Stream, c *copier, msg *store.Msg) bool
 	}
 	tag := stream.SourceTag(c.src.Name, msg.Seq, c.src.FilterSubject, dest, msg.Subject)
 	return target.IngestSourced(subj, msg.Header, msg.Data, tag)
-}
-
-// seqAtTime finds the first sequence stored at or after ts.
-func seqAtTime(st store.Store, ts int64) uint64 {
-	s := st.State()
-	lo, hi := s.FirstSeq, s.LastSeq+1
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		msg, err := st.LoadNext(">", mid)
-		if err != nil {
-			hi = mid
-			continue
-		}
-		if msg.Time < ts {
-			lo = msg.Seq + 1
-		} else {
-			hi = mid
-		}
-	}
-	return lo
 }
 
 // sourceInfo reports a copier's progress for stream info.
