@@ -7,12 +7,15 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/jetstream"
 	"github.com/starling-mq/starling/internal/monitor"
+	"github.com/starling-mq/starling/internal/storedir"
 )
 
 // Options configures a server; see the field comments in the core package.
@@ -27,6 +30,9 @@ type Server struct {
 	core *core.Server
 	js   *jetstream.Manager // nil unless JetStream is enabled
 	mon  *monitor.Server    // nil unless HTTPPort is set
+
+	lockMu sync.Mutex
+	lock   *storedir.Lock // the store directory, held while JetStream runs
 }
 
 // New validates opts and returns a server that is not yet listening.
@@ -34,6 +40,12 @@ func New(opts *Options) (*Server, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
+	}
+	if o.JetStream && o.StoreDir == "" {
+		o.StoreDir = storedir.Default()
+		if o.StoreDir == "" {
+			return nil, errors.New("jetstream: no store directory: set store_dir (or -sd); the default is " + storedir.DefaultHelp + ", and none of them is set")
+		}
 	}
 	cs, err := core.New(o)
 	if err != nil {
@@ -62,27 +74,66 @@ func New(opts *Options) (*Server, error) {
 	return s, nil
 }
 
-// Start begins listening for clients (and monitoring, if configured).
+// Start begins listening for clients (and monitoring, if configured). The
+// order matters: the client port is bound first, so a port in use fails
+// before any stream is opened; then the store directory is locked and the
+// streams recovered and subscribed; monitoring starts; and only then are
+// clients accepted, so none can publish before the streams listen.
 func (s *Server) Start() error {
-	// Streams are recovered and subscribed before clients can publish.
+	if err := s.core.Listen(); err != nil {
+		return err
+	}
 	if s.js != nil {
-		if err := s.js.Start(); err != nil {
+		if err := s.startJetStream(); err != nil {
+			s.abort()
+			return err
+		}
+	}
+	if s.mon != nil {
+		if err := s.mon.Start(); err != nil {
+			s.abort()
 			return err
 		}
 	}
 	if err := s.core.Start(); err != nil {
-		if s.js != nil {
-			s.js.Shutdown()
-		}
+		s.abort()
 		return err
 	}
-	if s.mon != nil {
-		if err := s.mon.Start(); err != nil {
-			_ = s.core.Shutdown(context.Background())
-			return err
-		}
-	}
 	return nil
+}
+
+// startJetStream locks the store directory, warns when it will not survive
+// a reboot, and starts JetStream.
+func (s *Server) startJetStream() error {
+	dir := s.core.Options().StoreDir
+	lock, err := storedir.Acquire(dir)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	s.lockMu.Lock()
+	s.lock = lock
+	s.lockMu.Unlock()
+	if fs, ok := storedir.Volatile(dir); ok {
+		s.core.Logger().Warn("the JetStream store directory is on "+fs+", held in memory: every stream is lost at reboot; set store_dir to a directory on disk",
+			"store_dir", dir)
+	}
+	return s.js.Start()
+}
+
+// abort undoes a Start that failed half-way.
+func (s *Server) abort() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = s.Shutdown(ctx)
+}
+
+// releaseStore unlocks the store directory once JetStream has stopped.
+func (s *Server) releaseStore() error {
+	s.lockMu.Lock()
+	defer s.lockMu.Unlock()
+	err := s.lock.Release()
+	s.lock = nil
+	return err
 }
 
 // MonitorAddr returns the monitoring listener's address, nil when
@@ -143,6 +194,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// After the clients are gone, so no publish races the stores closing.
 	if s.js != nil {
 		s.js.Shutdown()
+		errs = append(errs, s.releaseStore())
 	}
 	return errors.Join(errs...)
 }
@@ -161,6 +213,7 @@ func (s *Server) LameDuck(ctx context.Context) error {
 	err := s.core.LameDuck(ctx)
 	if s.js != nil {
 		s.js.Shutdown()
+		err = errors.Join(err, s.releaseStore())
 	}
 	if s.mon != nil {
 		err = errors.Join(err, s.mon.Shutdown(ctx))

@@ -2,6 +2,8 @@ package test
 
 import (
 	"context"
+	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -81,4 +83,76 @@ func TestLameDuckMovesClients(t *testing.T) {
 	if _, err := sub.NextMsg(5 * time.Second); err != nil {
 		t.Fatalf("subscription lost in the move: %v", err)
 	}
+}
+
+// TestLameDuckLogsNoError: closing the listener is part of lame duck, so
+// neither it nor the shutdown that follows logs anything at ERROR (an
+// "accept error ... use of closed network connection" was logged on every
+// lame-duck shutdown).
+func TestLameDuckLogsNoError(t *testing.T) {
+	rec := &levelRecorder{}
+	s := startServer(t, func(o *serverOptions) {
+		o.LameDuckDuration = 300 * time.Millisecond
+		o.LameDuckGracePeriod = 50 * time.Millisecond
+		o.Logger = slog.New(rec)
+	})
+	connect(t, s, nats.MaxReconnects(0))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.LameDuck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !rec.saw("entering lame duck mode") {
+		t.Fatalf("lame duck not logged: %v", rec.all())
+	}
+	if errs := rec.atLeast(slog.LevelError); len(errs) > 0 {
+		t.Fatalf("lame duck logged errors: %v", errs)
+	}
+}
+
+// levelRecorder is a slog handler that keeps every record's level and
+// message.
+type levelRecorder struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (r *levelRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *levelRecorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *levelRecorder) WithGroup(string) slog.Handler            { return r }
+
+func (r *levelRecorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.recs) < 10_000 {
+		r.recs = append(r.recs, rec.Clone())
+	}
+	return nil
+}
+
+func (r *levelRecorder) all() []string { return r.atLeast(slog.LevelDebug - 8) }
+
+func (r *levelRecorder) atLeast(level slog.Level) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, rec := range r.recs {
+		if rec.Level >= level {
+			line := rec.Level.String() + " " + rec.Message
+			rec.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func (r *levelRecorder) saw(msg string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rec := range r.recs {
+		if rec.Message == msg {
+			return true
+		}
+	}
+	return false
 }

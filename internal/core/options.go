@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/proto"
+	"github.com/starling-mq/starling/internal/storedir"
 )
 
 // Defaults, as nats-server sets them.
@@ -64,8 +63,8 @@ type Options struct {
 	LameDuckDuration    time.Duration
 	LameDuckGracePeriod time.Duration
 
-	// JetStream: durable streams. StoreDir defaults to a directory under the
-	// OS temporary directory (see DefaultStoreDir). SyncInterval 0 means
+	// JetStream: durable streams. StoreDir defaults to the user's state
+	// directory (see DefaultStoreDir). SyncInterval 0 means
 	// "always": a publish is acknowledged only once it is on stable storage
 	// (group commit). A positive interval syncs on a timer instead and can
 	// lose acknowledged messages on power loss. Max sizes of 0 mean no limit
@@ -196,8 +195,7 @@ func (o *Options) tlsVerify() bool {
 	return o.TLSConfig != nil && o.TLSConfig.ClientAuth == tls.RequireAndVerifyClientCert
 }
 
-// DefaultStoreDir is where JetStream keeps data when no store_dir is set,
-// as nats-server uses a directory under the temporary directory.
-func DefaultStoreDir() string {
-	return filepath.Join(os.TempDir(), "starling", "jetstream")
-}
+// DefaultStoreDir is where JetStream keeps data when no store_dir is set:
+// a state directory that survives reboots (see storedir.Default), "" when
+// the environment names none.
+func DefaultStoreDir() string { return storedir.Default() }

@@ -51,6 +51,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	listener   net.Listener
+	accepting  bool // Start has run
 	clients    map[uint64]*client
 	shutdown   bool
 	lameDuck   bool
@@ -123,15 +124,22 @@ func (s *Server) Options() Options { return *s.getOpts() }
 // any time, so read a field once per decision.
 func (s *Server) getOpts() *Options { return s.opts.Load() }
 
-// Start listens and begins accepting clients in the background.
-func (s *Server) Start() error {
+// Listen binds the client listener without accepting yet, so that a port
+// already in use fails the start before anything else (JetStream's store)
+// is opened. Connections that arrive before Start wait in the kernel's
+// backlog. Start calls it when it has not been called.
+func (s *Server) Listen() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.listenLocked()
+}
+
+func (s *Server) listenLocked() error {
 	if s.shutdown {
 		return ErrServerClosed
 	}
 	if s.listener != nil {
-		return errors.New("starling: server already started")
+		return nil
 	}
 	port := s.getOpts().Port
 	if port == RandomPort {
@@ -142,6 +150,25 @@ func (s *Server) Start() error {
 		return fmt.Errorf("listen for clients: %w", err)
 	}
 	s.listener = ln
+	return nil
+}
+
+// Start listens, if Listen has not, and begins accepting clients in the
+// background.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		return ErrServerClosed
+	}
+	if s.accepting {
+		return errors.New("starling: server already started")
+	}
+	if err := s.listenLocked(); err != nil {
+		return err
+	}
+	ln := s.listener
+	s.accepting = true
 	s.start = time.Now()
 	s.configLoad = s.start
 	s.log.Info("Starling server ready", "version", Version, "addr", ln.Addr().String(), "id", s.id)
@@ -192,7 +219,8 @@ func (s *Server) acceptLoop(ln net.Listener) {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if s.isShuttingDown() {
+			// Only Shutdown and LameDuck close the listener: expected.
+			if s.isShuttingDown() || errors.Is(err, net.ErrClosed) {
 				return
 			}
 			var ne net.Error

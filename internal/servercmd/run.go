@@ -79,6 +79,10 @@ Signals: INT and TERM stop (TERM waits during lame duck), HUP reloads the
 configuration, USR1 reopens the log file, USR2 enters lame-duck mode.
 `
 
+// signalQueue is how many signals may wait while the server starts or
+// handles one; more are dropped by os/signal, never fatal.
+const signalQueue = 16
+
 // shutdownTimeout bounds how long SIGINT/SIGTERM waits for clients to be
 // flushed and closed.
 const shutdownTimeout = 30 * time.Second
@@ -113,6 +117,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return check(cfg, stderr)
 	}
 
+	// Signals first: until Notify, the Go runtime's default for HUP, USR1
+	// and USR2 is to terminate the process, and an operator or a script
+	// may signal as soon as the pid file appears or the port answers. A
+	// signal that arrives while the server is starting waits in the
+	// channel and is handled once it runs.
+	sigs := make(chan os.Signal, signalQueue)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(sigs)
+
 	logs, err := newLogging(cfg, stderr)
 	if err != nil {
 		return fail(err)
@@ -128,20 +141,26 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	if cfg.PidFile != "" {
-		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
-			return fail(fmt.Errorf("write pid file: %w", err))
+		if err := writePIDFile(cfg.PidFile); err != nil {
+			return fail(err)
 		}
-		defer os.Remove(cfg.PidFile)
+		defer func() {
+			if err := removePIDFile(cfg.PidFile); err != nil {
+				log.Warn("remove pid file", "err", err)
+			}
+		}()
 	}
+	// The profiler's port is bound before the server starts, so a port in
+	// use fails the start (as in nats-server) before streams are opened.
+	stopProfile, err := startProfiler(cfg.Profile, log)
+	if err != nil {
+		return fail(err)
+	}
+	defer stopProfile()
 	if err := srv.Start(); err != nil {
 		return fail(err)
 	}
-	stopProfile := startProfiler(cfg.Profile, log)
-	defer stopProfile()
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
-	defer signal.Stop(sigs)
 	lameDuck := make(chan error, 1)
 	inLameDuck := false
 	for {
@@ -232,9 +251,13 @@ func shutdown(srv *server.Server, log *slog.Logger, why string) int {
 }
 
 // startProfiler serves net/http/pprof on loopback when port is set.
-func startProfiler(port int, log *slog.Logger) func() {
+func startProfiler(port int, log *slog.Logger) (stop func(), err error) {
 	if port == 0 {
-		return func() {}
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return nil, fmt.Errorf("profiler: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -242,12 +265,17 @@ func startProfiler(port int, log *slog.Logger) func() {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	hs := &http.Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
 	go func() {
-		if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		defer close(done)
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("profiler stopped", "err", err)
 		}
 	}()
-	log.Info("profiling listening", "addr", "http://"+hs.Addr+"/debug/pprof/")
-	return func() { _ = hs.Close() }
+	log.Info("profiling listening", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() {
+		_ = hs.Close()
+		<-done
+	}, nil
 }
