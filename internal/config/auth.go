@@ -48,9 +48,7 @@ func (d *decoder) authorization(v *conf.Value) {
 		case "default_permission", "default_permissions", "permissions":
 			o.DefaultPermissions = d.permissions(mv)
 		default:
-			if !e.Referenced {
-				d.errorf(e.KeyPos, "unknown field %q in authorization", e.Key)
-			}
+			d.unknown(&authorizationBlock, e)
 		}
 	}
 	if o.Authorization != "" && (o.Username != "" || o.Password != "") {
@@ -91,10 +89,10 @@ func (d *decoder) users(v *conf.Value) {
 				nkey = d.str(e.Value)
 			case "permission", "permissions", "authorization":
 				perms = d.permissions(e.Value)
+			case "allowed_connection_types", "connection_types", "clients":
+				d.connectionTypes(e)
 			default:
-				if !e.Referenced {
-					d.errorf(e.KeyPos, "unknown field %q in user entry", e.Key)
-				}
+				d.unknown(&userBlock, e)
 			}
 		}
 		switch {
@@ -131,9 +129,7 @@ func (d *decoder) permissions(v *conf.Value) *auth.Permissions {
 		case "publish_allow_responses", "allow_responses":
 			p.Response = d.responses(e.Value)
 		default:
-			if !e.Referenced {
-				d.errorf(e.KeyPos, "unknown field %q parsing permissions", e.Key)
-			}
+			d.unknown(&permissionsBlock, e)
 		}
 	}
 	if p.Response != nil {
@@ -165,9 +161,7 @@ func (d *decoder) subjectPermission(v *conf.Value) *auth.SubjectPermission {
 		case "deny":
 			sp.Deny = d.subjects(e.Value)
 		default:
-			if !e.Referenced {
-				d.errorf(e.KeyPos, "unknown field %q parsing subject permissions, expected allow or deny", e.Key)
-			}
+			d.unknown(&subjectPermissionBlock, e)
 		}
 	}
 	return sp
@@ -223,10 +217,39 @@ func (d *decoder) responses(v *conf.Value) *auth.ResponsePermission {
 				rp.Expires = ttl
 			}
 		default:
-			if !e.Referenced {
-				d.errorf(e.KeyPos, "unknown field %q parsing permissions", e.Key)
-			}
+			d.unknown(&responsesBlock, e)
 		}
 	}
 	return rp
+}
+
+// connectionTypes reads a user's allowed_connection_types. Every client
+// connection to Starling is of nats-server's STANDARD type (there are no
+// WebSocket, MQTT or leaf node listeners), so a list that allows STANDARD
+// restricts nothing, and one that does not would lock the user out of
+// every connection Starling can take: that is refused, not guessed.
+func (d *decoder) connectionTypes(e conf.Entry) {
+	arr, err := e.Value.AsArray()
+	if err != nil {
+		d.errorf(e.Value.Pos, "error parsing allowed connection types: expected an array of strings")
+		return
+	}
+	standard := false
+	for _, v := range arr {
+		t := strings.ToUpper(d.str(v))
+		if !knownConnectionTypes[t] {
+			d.errorf(v.Pos, "unknown connection type %q", t)
+		}
+		standard = standard || t == "STANDARD"
+	}
+	// An empty list restricts nothing, in nats-server too.
+	if !standard && len(arr) > 0 {
+		d.notImplemented(&userBlock, e, "connection types other than STANDARD (WebSocket, MQTT, leaf nodes, in-process)")
+	}
+}
+
+// knownConnectionTypes are nats-server's connection type names.
+var knownConnectionTypes = map[string]bool{
+	"STANDARD": true, "WEBSOCKET": true, "LEAFNODE": true, "LEAFNODE_WS": true,
+	"MQTT": true, "MQTT_WS": true, "IN_PROCESS": true,
 }

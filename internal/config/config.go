@@ -26,6 +26,7 @@ type Config struct {
 type Process struct {
 	Debug, Trace bool
 	LogTime      bool
+	LogTimeUTC   bool
 	LogFile      string
 	LogSizeLimit int64
 	LogMaxFiles  int
@@ -76,29 +77,6 @@ func (d *decoder) fail(err error) {
 
 func (d *decoder) warnf(p conf.Pos, format string, args ...any) {
 	d.cfg.Warnings = append(d.cfg.Warnings, p.Errorf(format, args...).Error())
-}
-
-// notYet refuses a block for a feature Starling does not have yet, so a
-// configuration never silently runs without something it asked for.
-var notYet = map[string]string{
-	"accounts":         "accounts",
-	"system_account":   "accounts",
-	"jetstream":        "JetStream",
-	"cluster":          "clustering",
-	"gateway":          "gateways",
-	"leafnodes":        "leaf nodes",
-	"leaf":             "leaf nodes",
-	"websocket":        "WebSocket",
-	"mqtt":             "MQTT",
-	"operator":         "operator mode (JWT)",
-	"operators":        "operator mode (JWT)",
-	"trusted":          "operator mode (JWT)",
-	"trusted_keys":     "operator mode (JWT)",
-	"resolver":         "operator mode (JWT)",
-	"mappings":         "subject mappings",
-	"maps":             "subject mappings",
-	"http_base_path":   "a monitoring base path",
-	"client_advertise": "client advertise",
 }
 
 func (d *decoder) top(e conf.Entry) {
@@ -167,7 +145,7 @@ func (d *decoder) top(e conf.Entry) {
 		o.NoHeaderSupport = d.boolean(v)
 	case "jetstream":
 		d.jetstream(v)
-	case "store_dir":
+	case "store_dir", "storedir":
 		o.StoreDir = d.str(v)
 	case "authorization":
 		d.authorization(v)
@@ -184,28 +162,45 @@ func (d *decoder) top(e conf.Entry) {
 	case "logtime":
 		p.LogTime = d.boolean(v)
 		p.Set["logtime"] = true
-	case "log_file":
+	case "logtime_utc":
+		p.LogTimeUTC = d.boolean(v)
+	case "log_file", "logfile":
 		p.LogFile = d.str(v)
 		p.Set["log_file"] = true
 	case "logfile_size_limit", "log_size_limit":
 		p.LogSizeLimit = int64(d.size(v, key))
 	case "logfile_max_num", "log_max_num":
 		p.LogMaxFiles = d.nonNegative(v, key)
-	case "pid_file":
+	case "pid_file", "pidfile":
 		p.PidFile = d.str(v)
 		p.Set["pid_file"] = true
+	case "connect_error_reports", "reconnect_error_reports":
+		// How often nats-server logs failed route, gateway and leaf node
+		// connections; Starling makes none, so any valid count is honoured.
+		d.nonNegative(v, key)
+	case "disable_sublist_cache", "no_sublist_cache":
+		if v.Kind == conf.KindBool && d.boolean(v) {
+			d.notImplemented(&topBlock, e, "turning the subscription cache off")
+		} else {
+			d.boolean(v)
+		}
+	case "no_system_account", "no_system", "no_sys_acc":
+		// Starling has no system account: asking for none is what it does.
+		if v.Kind == conf.KindBool && !d.boolean(v) {
+			d.notImplemented(&topBlock, e, "the system account")
+		} else {
+			d.boolean(v)
+		}
 	default:
-		if what, ok := notYet[key]; ok {
-			d.errorf(e.KeyPos, "%s: %s is not supported by this version of Starling yet", e.Key, what)
-			return
-		}
-		if e.Referenced {
-			return // a variable definition, not an option
-		}
-		// nats-server rejects or silently skips unknown top-level keys
-		// depending on its mode; we run, and say which keys did nothing.
-		d.warnf(e.KeyPos, "unknown option %q ignored", e.Key)
+		d.unknown(&topBlock, e)
 	}
+}
+
+// notImplemented refuses a known key for a value Starling cannot honour
+// (the same key with the value that matches Starling's behaviour is
+// accepted).
+func (d *decoder) notImplemented(b *block, e conf.Entry, feature string) {
+	d.errs = append(d.errs, &NotImplementedError{Pos: e.KeyPos, Key: e.Key, Block: b.name, Feature: feature})
 }
 
 func hostPort(v *conf.Value) (string, int, error) {

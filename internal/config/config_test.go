@@ -168,8 +168,12 @@ func TestForms(t *testing.T) {
 		{"jetstream { sync_interval: \"2m\" }", func(c *Config) bool {
 			return c.Opts.SyncInterval == 2*time.Minute && len(c.Warnings) == 1 && strings.Contains(c.Warnings[0], "can be lost")
 		}},
-		{"some_future_option: 1", func(c *Config) bool {
-			return len(c.Warnings) == 1 && strings.Contains(c.Warnings[0], `nats.conf:1:1: unknown option "some_future_option" ignored`)
+		{"storedir: /d\nlogfile: /l\npidfile: /p\nlogtime_utc: true", func(c *Config) bool {
+			return c.Opts.StoreDir == "/d" && c.Process.LogFile == "/l" && c.Process.PidFile == "/p" && c.Process.LogTimeUTC
+		}},
+		{"disable_sublist_cache: false\nno_system_account: true\nconnect_error_reports: 10", func(c *Config) bool { return len(c.Warnings) == 0 }},
+		{"authorization { users = [ {user: a, password: b, allowed_connection_types: [\"STANDARD\", \"websocket\"]} ] }", func(c *Config) bool {
+			return len(c.Opts.Users) == 1
 		}},
 	}
 	for _, tt := range tests {
@@ -197,8 +201,9 @@ func TestErrorsHavePositions(t *testing.T) {
 		{"authorization { users: [ {user: a, permissions: {publish: \"a..b\"}} ] }", "a..b"},
 		{"jetstream { store_dir: a, store: b }", "duplicate 'store_dir'"},
 		{"jetstream: maybe", "expected 'enabled' or 'disabled'"},
-		{"cluster { port: 6222 }", "clustering is not supported"},
-		{"accounts { A {} }", "accounts is not supported"},
+		{"cluster { port: 6222 }", `nats.conf:1:1: not implemented by Starling: "cluster" (clustering)`},
+		{"accounts { A {} }", `not implemented by Starling: "accounts" (accounts)`},
+		{"some_future_option: 1", `nats.conf:1:1: unknown field "some_future_option"`},
 		{"tls { cert_file: \"/nonexistent.pem\", key_file: \"/nonexistent.key\" }", "error loading tls certificate"},
 		{"tls { verify: true }", "tls needs cert_file and key_file"},
 		{"port: 4222\nhttp: {", "nats.conf:2:"},
@@ -211,7 +216,9 @@ func TestErrorsHavePositions(t *testing.T) {
 	}
 }
 
-func TestTLSBlock(t *testing.T) {
+// tlsFiles writes a CA and a server certificate signed by it.
+func tlsFiles(t *testing.T) (certFile, keyFile, caFile string) {
+	t.Helper()
 	ca, err := testcert.NewCA("ca")
 	if err != nil {
 		t.Fatal(err)
@@ -221,12 +228,53 @@ func TestTLSBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	certFile, keyFile, err := srv.WriteFiles(dir, "server")
+	certFile, keyFile, err = srv.WriteFiles(dir, "server")
 	if err != nil {
 		t.Fatal(err)
 	}
-	caFile := filepath.Join(dir, "ca.pem")
+	caFile = filepath.Join(dir, "ca.pem")
 	os.WriteFile(caFile, ca.PEM, 0o600)
+	return certFile, keyFile, caFile
+}
+
+func TestTLSCiphersAndCurves(t *testing.T) {
+	certFile, keyFile, _ := tlsFiles(t)
+	files := `cert_file: "` + certFile + `", key_file: "` + keyFile + `"`
+	tests := []struct {
+		block string
+		want  string // error, "" for none
+		check func(*tls.Config) bool
+	}{
+		{`curve_preferences: ["X25519", "CurveP256", "X25519MLKEM768"]`, "", func(c *tls.Config) bool {
+			return len(c.CurvePreferences) == 3 && c.CurvePreferences[0] == tls.X25519 && c.CurvePreferences[2] == tls.X25519MLKEM768
+		}},
+		{`curve_preferences: ["P-999"]`, "unrecognized curve preference P-999", nil},
+		{`curve_preferences: []`, "'curve_preferences' must be a non-empty list", nil},
+		{`cipher_suites: ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]`, "", func(c *tls.Config) bool {
+			return len(c.CipherSuites) == 1 && c.CipherSuites[0] == tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+		}},
+		{`cipher_suites: ["TLS_RSA_WITH_RC4_128_SHA"]`, "insecure cipher suites configured without 'allow_insecure_cipher_suites' option set: TLS_RSA_WITH_RC4_128_SHA", nil},
+		{`cipher_suites: ["TLS_RSA_WITH_RC4_128_SHA"], allow_insecure_cipher_suites: true`, "", func(c *tls.Config) bool {
+			return len(c.CipherSuites) == 1 && c.CipherSuites[0] == tls.TLS_RSA_WITH_RC4_128_SHA
+		}},
+	}
+	for _, tt := range tests {
+		c, err := load(t, "tls { "+files+", "+tt.block+" }")
+		switch {
+		case tt.want != "":
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s: %v, want %q", tt.block, err, tt.want)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tt.block, err)
+		case !tt.check(c.Opts.TLSConfig):
+			t.Errorf("%s: %+v", tt.block, c.Opts.TLSConfig)
+		}
+	}
+}
+
+func TestTLSBlock(t *testing.T) {
+	certFile, keyFile, caFile := tlsFiles(t)
 	c := mustLoad(t, `tls {
   cert_file: "`+certFile+`"
   key_file: "`+keyFile+`"

@@ -57,9 +57,7 @@ func (d *decoder) jetstream(v *conf.Value) {
 		case "domain":
 			o.JetStreamDomain = d.str(mv)
 		default:
-			if !e.Referenced {
-				d.errorf(e.KeyPos, "jetstream: %q is not supported", e.Key)
-			}
+			d.unknown(&jetstreamBlock, e)
 		}
 	}
 }

@@ -22,7 +22,9 @@ func (d *decoder) tls(v *conf.Value) {
 	o := &d.cfg.Opts
 	var certFile, keyFile, caFile string
 	var certPos, caPos conf.Pos
-	var verify bool
+	var verify, allowInsecure bool
+	var insecure []string // insecure cipher suites named
+	var ciphersPos conf.Pos
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	for _, e := range m.Entries() {
 		mv := e.Value
@@ -61,18 +63,39 @@ func (d *decoder) tls(v *conf.Value) {
 				continue
 			}
 			for _, cv := range arr {
-				id, ok := cipherID(d.str(cv))
+				cs, ok := cipherSuite(d.str(cv))
 				if !ok {
 					d.errorf(cv.Pos, "unrecognized cipher %s", d.str(cv))
 					continue
 				}
-				cfg.CipherSuites = append(cfg.CipherSuites, id)
+				cfg.CipherSuites = append(cfg.CipherSuites, cs.ID)
+				if cs.Insecure {
+					insecure = append(insecure, cs.Name)
+				}
+			}
+			ciphersPos = mv.Pos
+		case "allow_insecure_cipher_suites":
+			allowInsecure = d.boolean(mv)
+		case "curve_preferences":
+			arr, err := mv.AsArray()
+			if err != nil || len(arr) == 0 {
+				d.errorf(mv.Pos, "error parsing tls config, 'curve_preferences' must be a non-empty list")
+				continue
+			}
+			for _, cv := range arr {
+				id, ok := curveID(d.str(cv))
+				if !ok {
+					d.errorf(cv.Pos, "unrecognized curve preference %s", d.str(cv))
+					continue
+				}
+				cfg.CurvePreferences = append(cfg.CurvePreferences, id)
 			}
 		default:
-			if !e.Referenced {
-				d.errorf(e.KeyPos, "unknown field %q in tls", e.Key)
-			}
+			d.unknown(&tlsBlock, e)
 		}
+	}
+	if len(insecure) > 0 && !allowInsecure {
+		d.errorf(ciphersPos, "insecure cipher suites configured without 'allow_insecure_cipher_suites' option set: %s", strings.Join(insecure, ", "))
 	}
 	if certFile == "" || keyFile == "" {
 		d.errorf(v.Pos, "tls needs cert_file and key_file")
@@ -103,12 +126,38 @@ func (d *decoder) tls(v *conf.Value) {
 	o.TLSConfig = cfg
 }
 
-// cipherID looks a suite up by its Go or IANA name.
-func cipherID(name string) (uint16, bool) {
+// cipherSuite looks a suite up by its Go or IANA name.
+func cipherSuite(name string) (*tls.CipherSuite, bool) {
 	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
 		if cs.Name == name {
-			return cs.ID, true
+			return cs, true
+		}
+	}
+	return nil, false
+}
+
+// curves are the key exchanges curve_preferences may name, by the names
+// crypto/tls (and so nats-server) gives them.
+var curves = []tls.CurveID{
+	tls.X25519MLKEM768, tls.SecP256r1MLKEM768, tls.SecP384r1MLKEM1024,
+	tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521,
+}
+
+func curveID(name string) (tls.CurveID, bool) {
+	for _, c := range curves {
+		if c.String() == name {
+			return c, true
 		}
 	}
 	return 0, false
+}
+
+// CurveNames lists the names curve_preferences accepts, most preferred
+// first.
+func CurveNames() []string {
+	out := make([]string, len(curves))
+	for i, c := range curves {
+		out[i] = c.String()
+	}
+	return out
 }

@@ -1,0 +1,287 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/starling-mq/starling/internal/conf"
+)
+
+// block lists the keys of one configuration block: those Starling reads
+// (every alias the block's decoder handles), and those nats-server accepts
+// that Starling does not implement, each with the feature it belongs to.
+// Every key nats-server accepts in a block is in one list or the other, so
+// a key in neither is a typo or a key from some other program, and is
+// refused with a suggestion.
+type block struct {
+	name           string // "" for the top level
+	known          []string
+	notImplemented map[string]string
+}
+
+// unknown reports a key the block's decoder did not handle: not
+// implemented (a nats-server feature Starling lacks), or unknown. Keys
+// used as variables ($name) elsewhere are definitions, not options.
+func (d *decoder) unknown(b *block, e conf.Entry) {
+	if e.Referenced {
+		return
+	}
+	key := strings.ToLower(e.Key)
+	if feature, ok := b.notImplemented[key]; ok {
+		d.errs = append(d.errs, &NotImplementedError{Pos: e.KeyPos, Key: e.Key, Block: b.name, Feature: feature})
+		return
+	}
+	d.errs = append(d.errs, &UnknownFieldError{Pos: e.KeyPos, Key: e.Key, Block: b.name, Suggestion: b.suggest(key)})
+}
+
+// UnknownFieldError is a key no block of that name has: usually a typo.
+type UnknownFieldError struct {
+	Pos        conf.Pos
+	Key, Block string
+	Suggestion string // the closest known key, "" when none is close
+}
+
+func (e *UnknownFieldError) Error() string {
+	msg := fmt.Sprintf("unknown field %q", e.Key)
+	if e.Block != "" {
+		msg += " in " + e.Block
+	}
+	if e.Suggestion != "" {
+		msg += " (did you mean " + e.Suggestion + "?)"
+	}
+	return e.Pos.Errorf("%s", msg).Error()
+}
+
+// NotImplementedError is a nats-server key Starling knows but does not
+// implement. It is an error, not a warning: a server must never run
+// without something its configuration asked for.
+type NotImplementedError struct {
+	Pos                 conf.Pos
+	Key, Block, Feature string
+}
+
+func (e *NotImplementedError) Error() string {
+	where := ""
+	if e.Block != "" {
+		where = " in " + e.Block
+	}
+	return e.Pos.Errorf("not implemented by Starling: %q%s (%s)", e.Key, where, e.Feature).Error()
+}
+
+// suggest returns the known or not-implemented key closest to key, when it
+// is close enough to be a likely typo: at most two edits, and fewer than a
+// third of the key's length.
+func (b *block) suggest(key string) string {
+	best, bestDist := "", 3
+	consider := func(k string) {
+		dist := editDistance(key, k)
+		if dist < bestDist && dist*3 < len(k) || dist == bestDist && dist*3 < len(k) && k < best {
+			best, bestDist = k, dist
+		}
+	}
+	for _, k := range b.known {
+		consider(k)
+	}
+	names := make([]string, 0, len(b.notImplemented))
+	for k := range b.notImplemented {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		consider(k)
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between two short
+// ASCII keys: insertions, deletions, substitutions and swaps of adjacent
+// letters (the commonest typo) each count one. Anything longer than 64
+// bytes is simply "far".
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 1 << 10
+	}
+	// Three rows: two back for the swap, one back, and the current one.
+	rows := [3][]int{make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)}
+	for j := range rows[1] {
+		rows[1][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		prev2, prev, cur := rows[0], rows[1], rows[2]
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		rows[0], rows[1], rows[2] = prev, cur, prev2
+	}
+	return rows[1][len(b)]
+}
+
+// Feature names shared by several keys.
+const (
+	featClustering = "clustering"
+	featAccounts   = "accounts"
+	featOperator   = "operator mode (JWT)"
+	featOCSP       = "OCSP"
+	featCertStore  = "the Windows certificate store"
+	featEncryption = "encryption at rest"
+	featProxies    = "trusted proxies"
+)
+
+// The top level of a configuration file.
+var topBlock = block{
+	known: []string{
+		"listen", "host", "net", "port", "server_name",
+		"http", "http_port", "monitor_port", "https", "https_port", "http_host",
+		"max_payload", "max_control_line", "max_pending", "max_connections", "max_conn",
+		"max_subscriptions", "max_subs", "ping_interval", "ping_max", "write_deadline",
+		"lame_duck_duration", "lame_duck_grace_period", "no_header_support",
+		"jetstream", "store_dir", "storedir", "authorization", "no_auth_user", "tls",
+		"debug", "trace", "trace_verbose", "logtime", "logtime_utc", "log_file", "logfile",
+		"logfile_size_limit", "log_size_limit", "logfile_max_num", "log_max_num",
+		"pid_file", "pidfile", "connect_error_reports", "reconnect_error_reports",
+		"disable_sublist_cache", "no_sublist_cache", "no_system_account", "no_system", "no_sys_acc",
+	},
+	notImplemented: map[string]string{
+		"client_advertise":         "advertising another client address (clustering)",
+		"trace_headers":            "tracing headers only",
+		"mappings":                 "subject mappings",
+		"maps":                     "subject mappings",
+		"accounts":                 featAccounts,
+		"system_account":           featAccounts,
+		"system":                   featAccounts,
+		"default_sentinel":         "auth callout",
+		"http_base_path":           "a monitoring base path",
+		"cluster":                  featClustering,
+		"gateway":                  "gateways (superclusters)",
+		"leaf":                     "leaf nodes",
+		"leafnodes":                "leaf nodes",
+		"syslog":                   "syslog",
+		"remote_syslog":            "syslog",
+		"ports_file_dir":           "ports files",
+		"prof_port":                "the profiler in the configuration file; use --profile",
+		"prof_block_rate":          "block profiling",
+		"proxy_protocol":           "the PROXY protocol",
+		"max_traced_msg_len":       "truncating traced messages",
+		"max_sub_tokens":           "a limit on subject tokens",
+		"max_subscription_tokens":  "a limit on subject tokens",
+		"ocsp":                     featOCSP,
+		"ocsp_cache":               featOCSP,
+		"allow_non_tls":            "plain connections beside TLS",
+		"write_timeout":            "write timeout policies",
+		"operator":                 featOperator,
+		"operators":                featOperator,
+		"root":                     featOperator,
+		"roots":                    featOperator,
+		"root_operator":            featOperator,
+		"root_operators":           featOperator,
+		"resolver":                 featOperator,
+		"account_resolver":         featOperator,
+		"accounts_resolver":        featOperator,
+		"resolver_tls":             featOperator,
+		"resolver_preload":         featOperator,
+		"resolver_pinned_accounts": featOperator,
+		"trusted":                  featOperator,
+		"trusted_keys":             featOperator,
+		"websocket":                "WebSocket",
+		"ws":                       "WebSocket",
+		"mqtt":                     "MQTT",
+		"server_tags":              "server tags",
+		"server_metadata":          "server metadata",
+		"feature_flags":            "feature flags",
+		"default_js_domain":        "JetStream domains per account",
+		"no_fast_producer_stall":   "fast producer stalls",
+		"max_closed_clients":       "a configurable closed-connection history (it keeps 10,000)",
+		"proxies":                  featProxies,
+	},
+}
+
+var authorizationBlock = block{
+	name: "authorization",
+	known: []string{"user", "username", "pass", "password", "token", "timeout", "users",
+		"default_permission", "default_permissions", "permissions"},
+	notImplemented: map[string]string{
+		"auth_callout":   "auth callout",
+		"auth_hook":      "auth callout",
+		"proxy_required": featProxies,
+	},
+}
+
+var userBlock = block{
+	name: "user entry",
+	known: []string{"user", "username", "pass", "password", "nkey", "permission", "permissions", "authorization",
+		"allowed_connection_types", "connection_types", "clients"},
+	notImplemented: map[string]string{"proxy_required": featProxies},
+}
+
+var permissionsBlock = block{
+	name:  "permissions",
+	known: []string{"pub", "publish", "import", "sub", "subscribe", "export", "publish_allow_responses", "allow_responses"},
+}
+
+var subjectPermissionBlock = block{name: "subject permissions", known: []string{"allow", "deny"}}
+
+var responsesBlock = block{
+	name:  "allow_responses",
+	known: []string{"max", "max_msgs", "max_messages", "max_responses", "expires", "expiration", "ttl"},
+}
+
+var tlsBlock = block{
+	name: "tls",
+	known: []string{"cert_file", "key_file", "ca_file", "verify", "verify_and_map", "timeout",
+		"min_version", "minimum_version", "cipher_suites", "allow_insecure_cipher_suites", "curve_preferences"},
+	notImplemented: map[string]string{
+		"insecure":                         "skipping verification (a client-side setting, for routes and leaf nodes)",
+		"verify_cert_and_check_known_urls": featClustering,
+		"connection_rate_limit":            "a TLS connection rate limit",
+		"pinned_certs":                     "pinned client certificates",
+		"cert_store":                       featCertStore,
+		"cert_match_by":                    featCertStore,
+		"cert_match":                       featCertStore,
+		"ca_certs_match":                   featCertStore,
+		"cert_match_skip_invalid":          featCertStore,
+		"handshake_first":                  "TLS before INFO",
+		"first":                            "TLS before INFO",
+		"immediate":                        "TLS before INFO",
+		"ocsp_peer":                        featOCSP,
+		"certs":                            "several certificates",
+		"certificates":                     "several certificates",
+	},
+}
+
+var jetstreamBlock = block{
+	name: "jetstream",
+	known: []string{"enabled", "enable", "disabled", "disable", "store", "store_dir", "storedir",
+		"sync", "sync_interval", "max_memory_store", "max_mem_store", "max_mem", "max_file_store", "max_file", "domain"},
+	notImplemented: map[string]string{
+		"strict":                  "turning strict API checks off",
+		"key":                     featEncryption,
+		"ek":                      featEncryption,
+		"encryption_key":          featEncryption,
+		"prev_key":                featEncryption,
+		"prev_ek":                 featEncryption,
+		"prev_encryption_key":     featEncryption,
+		"cipher":                  featEncryption,
+		"tpm":                     featEncryption,
+		"extension_hint":          "the extension hint",
+		"limits":                  "server-wide JetStream API limits",
+		"unique_tag":              featClustering,
+		"max_outstanding_catchup": featClustering,
+		"meta_compact":            featClustering,
+		"meta_compact_size":       featClustering,
+		"meta_compact_sync":       featClustering,
+		"max_buffered_size":       "stream ingest buffer limits",
+		"max_buffered_msgs":       "stream ingest buffer limits",
+		"request_queue_limit":     "a JetStream API queue limit",
+		"info_queue_limit":        "a JetStream API queue limit",
+		"max_concurrent_io":       "a limit on concurrent disk I/O",
+	},
+}
