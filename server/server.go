@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -204,7 +205,29 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // option that needs a restart (listen addresses, server name) is refused
 // and nothing is applied.
 func (s *Server) Reload(opts *Options) error {
-	return s.core.Reload(*opts)
+	next := *opts
+	old := s.core.Options()
+	if next.JetStream && next.StoreDir == "" {
+		next.StoreDir = storedir.Default()
+	}
+	// JetStream took these at start and cannot change them while running:
+	// refuse, rather than report success and keep the old values.
+	if old.JetStream && next.JetStream {
+		var fixed []string
+		add := func(changed bool, name string) {
+			if changed {
+				fixed = append(fixed, name)
+			}
+		}
+		add(next.SyncInterval != old.SyncInterval, "jetstream sync_interval")
+		add(next.JetStreamMaxMemory != old.JetStreamMaxMemory, "jetstream max_memory_store")
+		add(next.JetStreamMaxStore != old.JetStreamMaxStore, "jetstream max_file_store")
+		add(next.JetStreamDomain != old.JetStreamDomain, "jetstream domain")
+		if len(fixed) > 0 {
+			return fmt.Errorf("%w for: %s", core.ErrReloadUnsupported, strings.Join(fixed, ", "))
+		}
+	}
+	return s.core.Reload(next)
 }
 
 // LameDuck stops accepting clients, tells connected clients to move on,

@@ -110,3 +110,38 @@ func TestReloadLimits(t *testing.T) {
 	rc.send(connectQuiet + "PUB x 513\r\n")
 	rc.expectClosed("-ERR 'Maximum Payload Violation'\r\n")
 }
+
+// TestReloadRefusesJetStreamSettings: JetStream's sync interval, limits
+// and domain are fixed while it runs; a reload changing them is refused
+// whole, not reported as applied.
+func TestReloadRefusesJetStreamSettings(t *testing.T) {
+	dir := t.TempDir()
+	base := serverOptions{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir, JetStreamMaxStore: 1 << 30}
+	s := startServer(t, func(o *serverOptions) { *o = base })
+	tests := []struct {
+		change func(*serverOptions)
+		want   string
+	}{
+		{func(o *serverOptions) { o.SyncInterval = time.Minute }, "jetstream sync_interval"},
+		{func(o *serverOptions) { o.JetStreamMaxStore = 2 << 30 }, "jetstream max_file_store"},
+		{func(o *serverOptions) { o.JetStreamMaxMemory = 1 << 20 }, "jetstream max_memory_store"},
+		{func(o *serverOptions) { o.JetStreamDomain = "hub" }, "jetstream domain"},
+	}
+	for _, tt := range tests {
+		next := base
+		next.MaxPayload = 2048 // would apply, if the reload were not refused
+		tt.change(&next)
+		err := s.Reload(&next)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("reload changing %s: %v", tt.want, err)
+		}
+	}
+	if nc := connect(t, s); nc.MaxPayload() != 1<<20 {
+		t.Fatalf("max_payload %d after refused reloads", nc.MaxPayload())
+	}
+	same := base
+	same.MaxPayload = 2048
+	if err := s.Reload(&same); err != nil {
+		t.Fatalf("reload without JetStream changes: %v", err)
+	}
+}

@@ -30,6 +30,7 @@ type Config struct {
 	LogSizeLimit int64
 	LogMaxFiles  int
 	LogTime      bool
+	LogTimeUTC   bool
 	Debug        bool
 	Trace        bool
 	PidFile      string
@@ -37,6 +38,7 @@ type Config struct {
 	Profile      int    // pprof HTTP port, 0 = off
 	Version      bool
 	Help         bool
+	HelpTLS      bool
 
 	// TLS from flags (nats-server's --tls, --tlscert, --tlskey,
 	// --tlsverify, --tlscacert); they replace a tls block from the file.
@@ -49,24 +51,6 @@ type Config struct {
 
 // errUsage marks flag errors, for which the usage text is worth showing.
 var errUsage = errors.New("usage")
-
-// unsupported lists nats-server flags for features Starling does not have
-// yet. They are accepted by the parser only so the error can say so,
-// instead of "flag provided but not defined".
-var unsupported = map[string]string{
-	"ms": "HTTPS monitoring", "https_port": "HTTPS monitoring",
-	"s": "syslog", "syslog": "syslog", "r": "remote syslog", "remote_syslog": "remote syslog",
-	"log_size_limit": "log rotation", "max_traced_msg_len": "trace truncation",
-	"routes": "clustering", "cluster": "clustering", "cluster_name": "clustering",
-	"cluster_listen": "clustering", "cluster_advertise": "clustering", "no_advertise": "clustering",
-	"connect_retries": "clustering", "client_advertise": "client advertise", "ports_file_dir": "ports files",
-}
-
-// boolFlags among the unsupported ones take no value.
-var unsupportedBool = map[string]bool{
-	"s": true, "syslog": true, "js": true,
-	"tlsverify": true, "no_advertise": true,
-}
 
 // Parse reads `starling server` arguments. With -c it loads that
 // configuration file first; flags given on the command line override what
@@ -101,7 +85,7 @@ func (cfg *Config) fromFile(fc *config.Config) {
 	cfg.Opts = fc.Opts
 	cfg.Warnings = fc.Warnings
 	p := fc.Process
-	cfg.Debug, cfg.Trace, cfg.LogTime = p.Debug, p.Trace, p.LogTime
+	cfg.Debug, cfg.Trace, cfg.LogTime, cfg.LogTimeUTC = p.Debug, p.Trace, p.LogTime, p.LogTimeUTC
 	cfg.LogFile, cfg.LogSizeLimit, cfg.LogMaxFiles = p.LogFile, p.LogSizeLimit, p.LogMaxFiles
 	cfg.PidFile = p.PidFile
 }
@@ -109,108 +93,65 @@ func (cfg *Config) fromFile(fc *config.Config) {
 // parseInto applies flags on top of what cfg already holds: every flag's
 // default is the current value, so only flags given change anything.
 func parseInto(cfg *Config, args []string) error {
-	o := &cfg.Opts
-	fs := flag.NewFlagSet("starling server", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-
-	str := func(p *string, names ...string) {
-		for _, n := range names {
-			fs.StringVar(p, n, *p, "")
-		}
-	}
-	num := func(p *int, names ...string) {
-		for _, n := range names {
-			fs.IntVar(p, n, *p, "")
-		}
-	}
-	boolean := func(p *bool, names ...string) {
-		for _, n := range names {
-			fs.BoolVar(p, n, *p, "")
-		}
-	}
-	dur := func(p *time.Duration, names ...string) {
-		for _, n := range names {
-			fs.DurationVar(p, n, *p, "")
-		}
-	}
-	size := func(p *int, names ...string) {
-		for _, n := range names {
-			fs.Var((*sizeValue)(p), n, "")
-		}
-	}
-
-	str(&cfg.ConfigFile, "c", "config")
-	boolean(&cfg.Check, "t")
-	str(&o.Host, "a", "addr", "net")
-	num(&o.Port, "p", "port")
-	str(&o.ServerName, "n", "name", "server_name")
-	num(&o.HTTPPort, "m", "http_port")
-	str(&cfg.PidFile, "P", "pid")
-	str(&cfg.Signal, "sl", "signal")
-	str(&cfg.LogFile, "l", "log")
-	boolean(&cfg.LogTime, "T", "logtime")
-	boolean(&cfg.Debug, "D", "debug")
-	boolean(&cfg.Trace, "V", "trace", "VV")
-	var dv bool
-	boolean(&dv, "DV", "DVV")
-	boolean(&cfg.TLS, "tls")
-	str(&cfg.TLSCert, "tlscert")
-	str(&cfg.TLSKey, "tlskey")
-	boolean(&cfg.TLSVerify, "tlsverify")
-	str(&cfg.TLSCACert, "tlscacert")
-	boolean(&o.JetStream, "js", "jetstream")
-	str(&o.StoreDir, "sd", "store_dir")
-	str(&o.Username, "user")
-	str(&o.Password, "pass")
-	str(&o.Authorization, "auth")
-	num(&cfg.Profile, "profile")
-	boolean(&cfg.Version, "v", "version")
-	boolean(&cfg.Help, "h", "help")
-	// Limits nats-server only takes from a config file; flags save writing
-	// one for a quick run.
-	size(&o.MaxPayload, "max_payload")
-	size(&o.MaxPending, "max_pending")
-	size(&o.MaxControlLine, "max_control_line")
-	num(&o.MaxConnections, "max_connections")
-	num(&o.MaxSubscriptions, "max_subscriptions")
-	dur(&o.PingInterval, "ping_interval")
-	num(&o.PingMax, "ping_max")
-	dur(&o.WriteDeadline, "write_deadline")
-	dur(&o.AuthTimeout, "auth_timeout")
-
-	var wanted string
-	for name, what := range unsupported {
-		if unsupportedBool[name] {
-			fs.Var(unsupportedFlag{&wanted, what, true}, name, "")
-		} else {
-			fs.Var(unsupportedFlag{&wanted, what, false}, name, "")
-		}
-	}
-
+	var refused string // the first refused flag's feature
+	var debugTrace bool
+	fs := newFlagSet(cfg, &refused, &debugTrace)
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-	if wanted != "" {
-		return fmt.Errorf("%s is not supported by this version of Starling yet", wanted)
+	if refused != "" {
+		return fmt.Errorf("%s is not supported by this version of Starling yet", refused)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	if dv {
+	if debugTrace {
 		cfg.Debug, cfg.Trace = true, true
 	}
 	return nil
 }
 
-type unsupportedFlag struct {
+// newFlagSet defines every flag of flagTable on cfg's fields.
+func newFlagSet(cfg *Config, refused *string, debugTrace *bool) *flag.FlagSet {
+	fs := flag.NewFlagSet("starling server", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, f := range flagTable {
+		for _, name := range f.names {
+			if f.refused != "" {
+				fs.Var(refusedFlag{refused, f.refused, f.arg == ""}, name, f.usage)
+				continue
+			}
+			switch p := f.value(cfg, debugTrace).(type) {
+			case *string:
+				fs.StringVar(p, name, *p, f.usage)
+			case *int:
+				fs.IntVar(p, name, *p, f.usage)
+			case *bool:
+				fs.BoolVar(p, name, *p, f.usage)
+			case *time.Duration:
+				fs.DurationVar(p, name, *p, f.usage)
+			case flag.Value:
+				fs.Var(p, name, f.usage)
+			default:
+				panic(fmt.Sprintf("flag %s: unsupported type %T", name, p))
+			}
+		}
+	}
+	return fs
+}
+
+// refusedFlag is a nats-server flag for a feature Starling does not have:
+// it parses, so the error can name the feature instead of "flag provided
+// but not defined".
+type refusedFlag struct {
 	wanted *string
 	what   string
 	isBool bool
 }
 
-func (u unsupportedFlag) String() string   { return "" }
-func (u unsupportedFlag) IsBoolFlag() bool { return u.isBool }
-func (u unsupportedFlag) Set(string) error {
+func (u refusedFlag) String() string   { return "" }
+func (u refusedFlag) IsBoolFlag() bool { return u.isBool }
+func (u refusedFlag) Set(string) error {
 	if *u.wanted == "" {
 		*u.wanted = u.what
 	}
@@ -232,6 +173,23 @@ func (s *sizeValue) Set(v string) error {
 		return fmt.Errorf("size %q out of range", v)
 	}
 	*s = sizeValue(n)
+	return nil
+}
+
+// size64Value is sizeValue for sizes that may pass 2 GB (log files).
+type size64Value int64
+
+func (s *size64Value) String() string { return fmt.Sprint(int64(*s)) }
+
+func (s *size64Value) Set(v string) error {
+	n, err := conf.ParseSize(v)
+	if err != nil {
+		return err
+	}
+	if n < 0 {
+		return fmt.Errorf("size %q out of range", v)
+	}
+	*s = size64Value(n)
 	return nil
 }
 

@@ -34,6 +34,16 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-T=false", "-l", "/tmp/x.log"}, func(c *Config) bool { return !c.LogTime && c.LogFile == "/tmp/x.log" }},
 		{[]string{"--version"}, func(c *Config) bool { return c.Version }},
 		{[]string{"-h"}, func(c *Config) bool { return c.Help }},
+		{[]string{"--help_tls"}, func(c *Config) bool { return c.HelpTLS }},
+		{[]string{"-js", "-sd", "/data"}, func(c *Config) bool { return c.Opts.JetStream && c.Opts.StoreDir == "/data" }},
+		{[]string{"--jetstream", "--store_dir=/data"}, func(c *Config) bool { return c.Opts.JetStream && c.Opts.StoreDir == "/data" }},
+		{[]string{"-ms", "8443"}, func(c *Config) bool { return c.Opts.HTTPSPort == 8443 }},
+		{[]string{"--log_size_limit", "10MB", "--logtime_utc"}, func(c *Config) bool { return c.LogSizeLimit == 10<<20 && c.LogTimeUTC }},
+		{[]string{"-DVV"}, func(c *Config) bool { return c.Debug && c.Trace }},
+		{[]string{"-VV"}, func(c *Config) bool { return c.Trace && !c.Debug }},
+		{[]string{"--auth_timeout", "3s", "--write_deadline", "1s"}, func(c *Config) bool {
+			return c.Opts.AuthTimeout == 3*time.Second && c.Opts.WriteDeadline == time.Second
+		}},
 		{nil, func(c *Config) bool { return c.LogTime && c.Opts.Port == 0 }},
 	}
 	for _, tt := range tests {
@@ -61,6 +71,9 @@ func TestParseFlagErrors(t *testing.T) {
 		{[]string{"--tls"}, "TLS needs --tlscert and --tlskey"},
 		{[]string{"--tlscert", "/nonexistent.pem", "--tlskey", "/nonexistent.key"}, "load TLS certificate"},
 		{[]string{"--routes", "nats://x:6222"}, "clustering is not supported"},
+		{[]string{"--no_advertise", "-p", "1"}, "clustering is not supported"},
+		{[]string{"-s"}, "syslog is not supported"},
+		{[]string{"--ports_file_dir", "/tmp"}, "ports files is not supported"},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.args)
@@ -73,15 +86,17 @@ func TestParseFlagErrors(t *testing.T) {
 func TestConfigFileAndFlagOverride(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "nats.conf")
-	os.WriteFile(path, []byte("port: 4999\nserver_name: from-file\nmax_payload: 64KB\ndebug: true\nmystery: 1\n"), 0o600)
+	os.WriteFile(path, []byte("port: 4999\nserver_name: from-file\nmax_payload: 64KB\ndebug: true\nlogtime_utc: true\n"), 0o600)
 	cfg, err := Parse([]string{"-c", path, "-p", "5000"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Opts.Port != 5000 || cfg.Opts.ServerName != "from-file" || cfg.Opts.MaxPayload != 64<<10 || !cfg.Debug {
+	if cfg.Opts.Port != 5000 || cfg.Opts.ServerName != "from-file" || cfg.Opts.MaxPayload != 64<<10 || !cfg.Debug || !cfg.LogTimeUTC {
 		t.Errorf("flags over file: %+v", cfg)
 	}
-	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], `nats.conf:5:1: unknown option "mystery"`) {
-		t.Errorf("warnings %v", cfg.Warnings)
+	// An unknown key fails the parse (and so the start and -t).
+	os.WriteFile(path, []byte("port: 4999\nmax_paylod: 64KB\n"), 0o600)
+	if _, err := Parse([]string{"-c", path}); err == nil || !strings.Contains(err.Error(), `nats.conf:2:1: unknown field "max_paylod" (did you mean max_payload?)`) {
+		t.Errorf("typo: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ type logging struct {
 	logger  *slog.Logger
 	level   slog.LevelVar
 	logTime atomic.Bool
+	utc     atomic.Bool
 	out     switchWriter
 	stderr  io.Writer
 
@@ -41,6 +42,9 @@ func newLogging(cfg *Config, stderr io.Writer) (*logging, error) {
 				if !l.logTime.Load() {
 					return slog.Attr{}
 				}
+				if l.utc.Load() {
+					return slog.Time(slog.TimeKey, a.Value.Time().UTC())
+				}
 			case slog.LevelKey:
 				if lv, ok := a.Value.Any().(slog.Level); ok && lv == core.LevelTrace {
 					return slog.String(slog.LevelKey, "TRACE")
@@ -64,6 +68,7 @@ func (l *logging) apply(cfg *Config) error {
 	}
 	l.level.Set(level)
 	l.logTime.Store(cfg.LogTime)
+	l.utc.Store(cfg.LogTimeUTC)
 	if cfg.LogFile == l.filePath && l.file != nil {
 		return nil
 	}

@@ -10,6 +10,28 @@ import (
 	"strings"
 )
 
+// pidFile is the pid file in use, which a reload may move.
+type pidFile struct{ path string }
+
+// set moves the pid file to path ("" for none): the new one is written
+// before the old one is removed, so there is always one to signal.
+func (p *pidFile) set(path string) error {
+	if path == p.path {
+		return nil
+	}
+	if path != "" {
+		if err := writePIDFile(path); err != nil {
+			return err
+		}
+	}
+	old := p.path
+	p.path = path
+	if old != "" {
+		return removePIDFile(old)
+	}
+	return nil
+}
+
 // writePIDFile writes this process's id to path atomically (a temporary
 // file renamed over it), so `--signal reload=<file>` never reads a
 // half-written file.

@@ -44,3 +44,36 @@ func TestPIDFile(t *testing.T) {
 		t.Fatalf("temporary files left: %v", ents)
 	}
 }
+
+func TestPIDFileMoves(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.pid"), filepath.Join(dir, "b.pid")
+	var p pidFile
+	if err := p.set(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.set(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.set(b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(a); !os.IsNotExist(err) {
+		t.Errorf("old pid file kept: %v", err)
+	}
+	if got, _ := os.ReadFile(b); string(got) != strconv.Itoa(os.Getpid()) {
+		t.Errorf("new pid file %q", got)
+	}
+	if err := p.set(filepath.Join(dir, "missing", "c.pid")); err == nil {
+		t.Error("unwritable pid file accepted")
+	}
+	if got, _ := os.ReadFile(b); string(got) != strconv.Itoa(os.Getpid()) {
+		t.Errorf("a failed move lost the pid file: %q", got)
+	}
+	if err := p.set(""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(b); !os.IsNotExist(err) {
+		t.Errorf("pid file left: %v", err)
+	}
+}

@@ -12,72 +12,13 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/server"
 )
-
-// Usage is the `starling server` help text.
-const Usage = `Usage: starling server [options]
-
-Server Options:
-    -a, --addr, --net <host>         Bind to host address (default: 0.0.0.0)
-    -p, --port <port>                Use port for clients (default: 4222)
-    -n, --name
-        --server_name <server_name>  Server name (default: auto)
-    -P, --pid <file>                 File to store PID
-    -m, --http_port <port>           Use port for http monitoring
-    -c, --config <file>              Configuration file (nats-server format)
-    -t                               Test configuration and exit
-    -sl,--signal <signal>=<pid>      Send signal to a starling server (ldm, stop, quit, term, reopen, reload)
-                                     <pid> can be a PID or the path to a PID file
-
-Logging Options:
-    -l, --log <file>                 File to redirect log output
-    -T, --logtime                    Timestamp log entries (default: true)
-    -D, --debug                      Enable debugging output
-    -V, --trace                      Trace the raw protocol
-    -DV                              Debug and trace
-
-TLS Options:
-        --tls                        Enable TLS, do not verify clients
-        --tlscert <file>             Server certificate file
-        --tlskey <file>              Private key for server certificate
-        --tlsverify                  Enable TLS, verify client certificates
-        --tlscacert <file>           Client certificate CA for verification
-
-Authorization Options:
-        --user <user>                User required for connections
-        --pass <password>            Password required for connections
-        --auth <token>               Authorization token required for connections
-
-Limits (nats-server reads these from its config file):
-        --max_payload <size>         Maximum message size (default: 1MB)
-        --max_pending <size>         Maximum bytes buffered for a client (default: 64MB)
-        --max_control_line <size>    Maximum protocol line length (default: 4KB)
-        --max_connections <n>        Maximum client connections (default: 65536)
-        --max_subscriptions <n>      Maximum subscriptions per connection (default: unlimited)
-        --ping_interval <duration>   Interval between server PINGs (default: 2m)
-        --ping_max <n>               Unanswered PINGs before a client is stale (default: 2)
-        --write_deadline <duration>  Time a socket write may take (default: 10s)
-        --auth_timeout <duration>    Time allowed to authenticate (default: 2s)
-
-Profiling Options:
-        --profile <port>             Profiling HTTP port (loopback only)
-
-Common Options:
-    -h, --help                       Show this message
-    -v, --version                    Show version
-
-Flags override the configuration file. Users and permissions are set in the
-file. Clustering and JetStream flags are recognised and refused with a
-clear message until Starling supports them.
-
-Signals: INT and TERM stop (TERM waits during lame duck), HUP reloads the
-configuration, USR1 reopens the log file, USR2 enters lame-duck mode.
-`
 
 // signalQueue is how many signals may wait while the server starts or
 // handles one; more are dropped by os/signal, never fatal.
@@ -91,7 +32,11 @@ const shutdownTimeout = 30 * time.Second
 // and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fail := func(err error) int {
-		fmt.Fprintf(stderr, "starling server: %v\n", err)
+		// One line per problem: a configuration file reports all of its
+		// problems at once.
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "starling server: %s\n", line)
+		}
 		if errors.Is(err, errUsage) {
 			fmt.Fprintln(stderr, "Run 'starling server --help' for the options.")
 		}
@@ -103,7 +48,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case cfg.Help:
-		fmt.Fprint(stdout, Usage)
+		fmt.Fprint(stdout, Usage())
+		return 0
+	case cfg.HelpTLS:
+		fmt.Fprint(stdout, TLSHelp())
 		return 0
 	case cfg.Version:
 		fmt.Fprintf(stdout, "starling: v%s\n", core.Version)
@@ -140,16 +88,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	if cfg.PidFile != "" {
-		if err := writePIDFile(cfg.PidFile); err != nil {
-			return fail(err)
-		}
-		defer func() {
-			if err := removePIDFile(cfg.PidFile); err != nil {
-				log.Warn("remove pid file", "err", err)
-			}
-		}()
+	pid := &pidFile{}
+	if err := pid.set(cfg.PidFile); err != nil {
+		return fail(err)
 	}
+	defer func() {
+		if err := pid.set(""); err != nil {
+			log.Warn("remove pid file", "err", err)
+		}
+	}()
 	// The profiler's port is bound before the server starts, so a port in
 	// use fails the start (as in nats-server) before streams are opened.
 	stopProfile, err := startProfiler(cfg.Profile, log)
@@ -193,7 +140,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 					log.Error("reopen log file", "err", err)
 				}
 			case syscall.SIGHUP:
-				if err := reload(args, srv, logs); err != nil {
+				if err := reload(args, srv, logs, pid); err != nil {
 					log.Error("configuration reload failed; nothing changed", "err", err)
 				}
 			}
@@ -221,7 +168,7 @@ func check(cfg *Config, stderr io.Writer) int {
 
 // reload re-reads the command line and configuration file and applies
 // them: logging here, everything else in the server.
-func reload(args []string, srv *server.Server, logs *logging) error {
+func reload(args []string, srv *server.Server, logs *logging, pid *pidFile) error {
 	cfg, err := Parse(args)
 	if err != nil {
 		return err
@@ -236,7 +183,8 @@ func reload(args []string, srv *server.Server, logs *logging) error {
 	if err := srv.Reload(&cfg.Opts); err != nil {
 		return err
 	}
-	return logs.apply(cfg)
+	// As in nats-server, a new pid_file is written at once.
+	return errors.Join(logs.apply(cfg), pid.set(cfg.PidFile))
 }
 
 func shutdown(srv *server.Server, log *slog.Logger, why string) int {
