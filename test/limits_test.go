@@ -184,7 +184,24 @@ func TestStaleConnection(t *testing.T) {
 func TestPingKeepsAnsweringClientAlive(t *testing.T) {
 	s := startServer(t, func(o *serverOptions) { o.PingInterval = 50 * time.Millisecond; o.PingMax = 2 })
 	nc := connect(t, s)
-	time.Sleep(400 * time.Millisecond) // several ping intervals; nats.go answers each PING
+	// Several ping intervals pass: counted by the PINGs a raw client
+	// receives (and answers), not by the clock, so a slow machine only
+	// makes it slower.
+	rc := dialRaw(t, s)
+	rc.send(connectQuiet)
+	for range 6 { // three times ping_max
+		rc.expect("PING\r\n")
+		rc.send("PONG\r\n")
+	}
+	// Answering kept the raw client alive too (a server PING may come
+	// before the PONG: answer it).
+	rc.send("PING\r\n")
+	for i, line := 0, rc.readLine(); line != "PONG\r\n"; i, line = i+1, rc.readLine() {
+		if line != "PING\r\n" || i > 10 {
+			t.Fatalf("got %q", line)
+		}
+		rc.send("PONG\r\n")
+	}
 	if !nc.IsConnected() {
 		t.Fatal("a client that answers PINGs was dropped")
 	}

@@ -154,15 +154,19 @@ func TestQueueGroupsExactlyOnceAndSpread(t *testing.T) {
 	s := startServer(t)
 	var counts [members]atomic.Int64
 	var total, plain atomic.Int64
+	var conns []*nats.Conn
+	var subs []*nats.Subscription
 	for i := range members {
 		nc := connect(t, s)
-		if _, err := nc.QueueSubscribe("work", "workers", func(*nats.Msg) {
+		sub, err := nc.QueueSubscribe("work", "workers", func(*nats.Msg) {
 			counts[i].Add(1)
 			total.Add(1)
-		}); err != nil {
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 		nc.Flush()
+		conns, subs = append(conns, nc), append(subs, sub)
 	}
 	// A plain subscriber on the same subject gets everything.
 	ob := connect(t, s)
@@ -182,11 +186,21 @@ func TestQueueGroupsExactlyOnceAndSpread(t *testing.T) {
 	eventually(t, 10*time.Second, func() bool {
 		return total.Load() == msgs && plain.Load() == msgs && otherCount.Load() == msgs
 	}, "all deliveries")
-	// Let any duplicate show up before checking exactness.
-	pub.Flush()
-	time.Sleep(50 * time.Millisecond)
-	if total.Load() != msgs {
-		t.Fatalf("queue group got %d, want exactly %d", total.Load(), msgs)
+	// Exactly once: every message the server routed (all of them, once
+	// the publisher's flush returned) reached each member before the reply
+	// to that member's flush, so a duplicate would now be counted as
+	// delivered or pending.
+	received := 0
+	for i, nc := range conns {
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		pending, _, _ := subs[i].Pending()
+		delivered, _ := subs[i].Delivered()
+		received += pending + int(delivered)
+	}
+	if received != msgs {
+		t.Fatalf("queue group received %d, want exactly %d", received, msgs)
 	}
 	for i := range members {
 		// Fair spread: each member gets a share within ±40% of even.

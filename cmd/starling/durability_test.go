@@ -41,7 +41,7 @@ func TestKillDuringPublish(t *testing.T) {
 		url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 		nc, js := dialJS(t, url)
 
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		if round == 0 {
 			_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "K", Subjects: []string{"k.>"}, Storage: jetstream.FileStorage})
 			if err != nil {
@@ -96,7 +96,7 @@ func TestKillDuringPublish(t *testing.T) {
 	port := freeTCPPort(t)
 	cmd := startServerProc(t, bin, dir, port)
 	_, js := dialJS(t, fmt.Sprintf("nats://127.0.0.1:%d", port))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	verifyAcked(t, ctx, js, acked, rounds)
 	_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -148,7 +148,7 @@ func startServerProc(t *testing.T, bin, dir string, port int) *exec.Cmd {
 			_ = cmd.Wait()
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
 		if err == nil {
