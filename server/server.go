@@ -32,8 +32,9 @@ type Server struct {
 	js   *jetstream.Manager // nil unless JetStream is enabled
 	mon  *monitor.Server    // nil unless HTTPPort is set
 
-	lockMu sync.Mutex
-	lock   *storedir.Lock // the store directory, held while JetStream runs
+	mu      sync.Mutex
+	started bool           // Start was called: it runs once
+	lock    *storedir.Lock // the store directory, held while JetStream runs
 }
 
 // New validates opts and returns a server that is not yet listening.
@@ -81,6 +82,13 @@ func New(opts *Options) (*Server, error) {
 // streams recovered and subscribed; monitoring starts; and only then are
 // clients accepted, so none can publish before the streams listen.
 func (s *Server) Start() error {
+	s.mu.Lock()
+	started := s.started
+	s.started = true
+	s.mu.Unlock()
+	if started {
+		return errors.New("starling: server already started")
+	}
 	if err := s.core.Listen(); err != nil {
 		return err
 	}
@@ -111,9 +119,9 @@ func (s *Server) startJetStream() error {
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	s.lockMu.Lock()
+	s.mu.Lock()
 	s.lock = lock
-	s.lockMu.Unlock()
+	s.mu.Unlock()
 	if fs, ok := storedir.Volatile(dir); ok {
 		s.core.Logger().Warn("the JetStream store directory is on "+fs+", held in memory: every stream is lost at reboot; set store_dir to a directory on disk",
 			"store_dir", dir)
@@ -130,8 +138,8 @@ func (s *Server) abort() {
 
 // releaseStore unlocks the store directory once JetStream has stopped.
 func (s *Server) releaseStore() error {
-	s.lockMu.Lock()
-	defer s.lockMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	err := s.lock.Release()
 	s.lock = nil
 	return err

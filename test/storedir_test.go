@@ -97,3 +97,16 @@ func TestStoreDirOnTmpfsWarns(t *testing.T) {
 		}
 	}
 }
+
+// TestStartTwice: a second Start is refused and leaves the running server
+// (and its store) alone.
+func TestStartTwice(t *testing.T) {
+	s := startJS(t, "")
+	if err := s.Start(); err == nil || !strings.Contains(err.Error(), "already started") {
+		t.Fatalf("second Start: %v", err)
+	}
+	_, js := jsConnect(t, s)
+	if _, err := js.AccountInfo(ctx(t)); err != nil {
+		t.Fatalf("server after a second Start: %v", err)
+	}
+}
