@@ -21,7 +21,13 @@ import (
 // subject keeps receiving everything, and the publisher is not stalled
 // waiting for the stuck one.
 func TestSlowConsumerDropped(t *testing.T) {
-	s := startServer(t, func(o *serverOptions) { o.HTTPPort = server.RandomPort })
+	s := startServer(t, func(o *serverOptions) {
+		o.HTTPPort = server.RandomPort
+		// max_pending is what is tested: the write deadline (10s by
+		// default) must not cut the stuck client first on a slow machine,
+		// where publishing the 100 MB takes that long.
+		o.WriteDeadline = 5 * time.Minute
+	})
 	stuck := dialRaw(t, s)
 	stuck.send(connectQuiet + "SUB firehose 1\r\n")
 	stuck.quiet()
