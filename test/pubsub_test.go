@@ -83,7 +83,9 @@ func TestPubSubExactOrdered(t *testing.T) {
 					return
 				}
 			}
-			if err := nc.Flush(); err != nil {
+			// 100k messages queued: on a loaded machine the PONG can take
+			// longer than Flush's 10 s.
+			if err := nc.FlushTimeout(time.Minute); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -100,7 +102,7 @@ func TestPubSubExactOrdered(t *testing.T) {
 		t.Fatal(failure)
 	}
 	// Nothing extra arrives.
-	if err := sc.Flush(); err != nil {
+	if err := sc.FlushTimeout(time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	if n := received.Load(); n != pubs*perPub {
