@@ -32,6 +32,7 @@ Usage:
   starling consumer <action>      Manage and read consumers: add, info, ls, rm, next, sub
   starling kv <action>            Key-Value buckets: add, put, get, del, purge, ls, watch, history, rm
   starling object <action>        Object Store buckets: put, get, ls, rm, info
+  starling context <action>       Connection contexts shared with the nats CLI: add, ls, show, select, unselect, rm
   starling passwd                 Print a bcrypt hash of a password
   starling nkey gen user          Generate an NKey pair
   starling --version              Show the version

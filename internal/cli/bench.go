@@ -40,7 +40,7 @@ func benchFlags(e *env, o *benchOpts) *flagSet {
 			"group receives --msgs between its members. Subscribers are registered (flushed)\n"+
 			"before publishing starts; each client is timed from its first to its last message,\n"+
 			"publishers including their final flush.")
-	addConnFlags(f, &o.conn, e)
+	addJSConnFlags(f, &o.conn, e)
 	f.intVar(&o.pubs, "pub", "", 1, "publishers (requesters with --request)")
 	f.intVar(&o.subs, "sub", "", 0, "subscribers")
 	f.intVar(&o.msgs, "msgs", "", 100000, "messages to publish in total")

@@ -31,7 +31,7 @@ func runJSConsumeBench(ctx context.Context, o *benchOpts, prog *progress) (*benc
 		return nil, err
 	}
 	clients.add(nc)
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256))
+	js, err := o.conn.jetStream(nc, jetstream.WithPublishAsyncMaxPending(256))
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func runKVBench(ctx context.Context, o *benchOpts, prog *progress) (*benchResult
 		return nil, err
 	}
 	clients.add(nc)
-	js, err := jetstream.New(nc)
+	js, err := o.conn.jetStream(nc)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func runJSPubBench(ctx context.Context, o *benchOpts, prog *progress) (*benchRes
 	if len(pubs) == 0 {
 		return nil, usageErrorf("--js needs at least one publisher")
 	}
-	admin, err := jetstream.New(pubs[0].nc)
+	admin, err := o.conn.jetStream(pubs[0].nc)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func runJSPubBench(ctx context.Context, o *benchOpts, prog *progress) (*benchRes
 	epoch := time.Now()
 	payload := make([]byte, o.size)
 	for _, p := range pubs {
-		js, err := jetstream.New(p.nc, jetstream.WithPublishAsyncMaxPending(o.inflight))
+		js, err := o.conn.jetStream(p.nc, jetstream.WithPublishAsyncMaxPending(o.inflight))
 		if err != nil {
 			return nil, err
 		}

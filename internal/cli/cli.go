@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 )
 
 // command is one subcommand. run parses args itself so each command owns
@@ -31,6 +32,7 @@ var commands = []command{
 	{"consumer", "Manage and read JetStream consumers (add, info, ls, rm, next, sub)", runConsumer},
 	{"kv", "Use Key-Value buckets (add, put, get, del, purge, ls, watch, history, rm)", runKV},
 	{"object", "Use Object Store buckets (put, get, ls, rm, info)", runObject},
+	{"context", "Manage connection contexts, shared with the nats CLI (add, ls, show, select, unselect, rm)", runContext},
 	{"passwd", "Print a bcrypt hash of a password", runPasswd},
 	{"nkey", "Generate NKey pairs", runNkey},
 }
@@ -55,6 +57,8 @@ type env struct {
 	// stderrTTY is true when stderr is a terminal: bench draws progress.
 	stderrTTY bool
 	getenv    func(string) string
+	// quiet (-q) drops status lines; results, warnings and errors stay.
+	quiet bool
 }
 
 // Run runs the client subcommand name ("pub", "sub", "req", "reply",
@@ -68,7 +72,7 @@ func Run(ctx context.Context, name string, args []string, stdout, stderr io.Writ
 		stdin:      os.Stdin,
 		stdinPiped: !isCharDevice(os.Stdin),
 		stderrTTY:  isTerminalWriter(stderr),
-		getenv:     os.Getenv,
+		getenv:     processEnv,
 	}
 	return run(ctx, e, name, args)
 }
@@ -108,7 +112,32 @@ func parseOrHelp(e *env, f *flagSet, args []string) ([]string, error) {
 	return pos, err
 }
 
-// logf writes a status line to stderr. Its write error is deliberately
+// processEnv is os.Getenv, with HOME found from the user database when
+// the variable is unset, as the nats CLI finds its contexts.
+func processEnv(k string) string {
+	v := os.Getenv(k)
+	if v == "" && k == "HOME" {
+		if u, err := user.Current(); err == nil {
+			v = u.HomeDir
+		}
+	}
+	return v
+}
+
+// refs resolves credential references with this environment.
+func (e *env) refs() refResolver {
+	return refResolver{getenv: e.getenv, home: e.getenv("HOME")}
+}
+
+// status writes a line saying what the command is doing ("Subscribing
+// on ..."); -q drops it. Results go to stdout, never through here.
+func (e *env) status(format string, a ...any) {
+	if !e.quiet {
+		e.logf(format, a...)
+	}
+}
+
+// logf writes a warning or status line to stderr, even with -q. Its write error is deliberately
 // dropped: with stderr gone there is nowhere left to report it, and the
 // command's real output on stdout is checked where it is written.
 func (e *env) logf(format string, a ...any) {

@@ -17,12 +17,12 @@ import (
 // the text in consumer_format.go.
 
 var consumerActions = []action{
-	{"add", "Create or update a consumer", runConsumerAdd},
-	{"info", "Show a consumer's configuration and state", runConsumerInfo},
-	{"ls", "List a stream's consumers", runConsumerLs},
-	{"rm", "Delete a consumer", runConsumerRm},
-	{"next", "Fetch messages from a pull consumer, print and ack them", runConsumerNext},
-	{"sub", "Consume continuously, printing and acking each message", runConsumerSub},
+	{name: "add", about: "Create or update a consumer", run: runConsumerAdd},
+	{name: "info", about: "Show a consumer's configuration and state", run: runConsumerInfo},
+	{name: "ls", about: "List a stream's consumers", run: runConsumerLs},
+	{name: "rm", about: "Delete a consumer", run: runConsumerRm},
+	{name: "next", about: "Fetch messages from a pull consumer, print and ack them", run: runConsumerNext},
+	{name: "sub", about: "Consume continuously, printing and acking each message", run: runConsumerSub},
 }
 
 func runConsumer(ctx context.Context, e *env, args []string) error {

@@ -27,7 +27,7 @@ func consumerAddFlags(e *env, o *consumerAddOpts) *flagSet {
 			"comes from the argument or --durable; with --ephemeral the consumer is not\n"+
 			"durable and the server removes it after --inactive-threshold without interest.\n"+
 			"A --deliver-subject makes a push consumer; without one it is a pull consumer.")
-	addConnFlags(f, &o.conn, e)
+	addJSConnFlags(f, &o.conn, e)
 	f.stringVar(&o.durable, "durable", "", "NAME", "", "durable name (instead of the name argument)")
 	f.boolVar(&o.ephemeral, "ephemeral", "", "not durable: removed after --inactive-threshold without interest")
 	f.value(&o.filters, "filter", "", "SUBJECTS", "", "only these subjects; repeat or separate with commas")

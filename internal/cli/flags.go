@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,11 +22,16 @@ type flagSet struct {
 	about string // one-line description
 	fs    *flag.FlagSet
 	specs []flagSpec
+	// section names the usage block the flags registered next go in;
+	// "" is the command's own block, listed first.
+	section string
 }
 
 type flagSpec struct {
 	long, short, arg, help string
 	def                    string // shown in usage when not empty
+	section                string
+	aliases                []string // other long names, not listed in usage
 }
 
 func newFlagSet(cmd, args, about string) *flagSet {
@@ -42,7 +48,22 @@ func (f *flagSet) value(v flag.Value, long, short, arg, def, help string) {
 	if short != "" {
 		f.fs.Var(v, short, help)
 	}
-	f.specs = append(f.specs, flagSpec{long: long, short: short, arg: arg, help: help, def: def})
+	f.specs = append(f.specs, flagSpec{long: long, short: short, arg: arg, help: help, def: def, section: f.section})
+}
+
+// alias makes name another spelling of the registered flag long, for a
+// name the nats CLI uses; usage lists only long.
+func (f *flagSet) alias(name, long string) {
+	fl := f.fs.Lookup(long)
+	if fl == nil {
+		panic("alias of unknown flag " + long) // a programming error, caught by any test
+	}
+	f.fs.Var(fl.Value, name, fl.Usage)
+	for i := range f.specs {
+		if f.specs[i].long == long {
+			f.specs[i].aliases = append(f.specs[i].aliases, name)
+		}
+	}
 }
 
 func (f *flagSet) stringVar(p *string, long, short, arg, def, help string) {
@@ -70,18 +91,19 @@ func (f *flagSet) durationVar(p *time.Duration, long, short string, def time.Dur
 
 // isSet reports whether the user gave the flag (under either name).
 func (f *flagSet) isSet(long string) bool {
-	set := false
-	var short string
+	names := map[string]bool{long: true}
 	for _, s := range f.specs {
 		if s.long == long {
-			short = s.short
+			if s.short != "" {
+				names[s.short] = true
+			}
+			for _, a := range s.aliases {
+				names[a] = true
+			}
 		}
 	}
-	f.fs.Visit(func(fl *flag.Flag) {
-		if fl.Name == long || (short != "" && fl.Name == short) {
-			set = true
-		}
-	})
+	set := false
+	f.fs.Visit(func(fl *flag.Flag) { set = set || names[fl.Name] })
 	return set
 }
 
@@ -138,7 +160,7 @@ func (f *flagSet) takesValue(a string) bool {
 // usage writes the help text for the subcommand.
 func (f *flagSet) usage(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: starling %s [flags] %s\n\n%s\n\nFlags:\n", f.cmd, f.args, f.about)
+	fmt.Fprintf(&b, "Usage: starling %s [flags] %s\n\n%s\n", f.cmd, f.args, f.about)
 	names := make([]string, len(f.specs))
 	width := 0
 	for i, s := range f.specs {
@@ -152,12 +174,33 @@ func (f *flagSet) usage(w io.Writer) error {
 		names[i] = n
 		width = max(width, len(n))
 	}
-	for i, s := range f.specs {
-		help := s.help
-		if s.def != "" {
-			help += fmt.Sprintf(" (default %s)", s.def)
+	// The command's own flags first, then each section in the order its
+	// first flag was registered.
+	var sections []string
+	if slices.ContainsFunc(f.specs, func(s flagSpec) bool { return s.section == "" }) {
+		sections = append(sections, "")
+	}
+	for _, s := range f.specs {
+		if !slices.Contains(sections, s.section) {
+			sections = append(sections, s.section)
 		}
-		fmt.Fprintf(&b, "  %-*s  %s\n", width, names[i], help)
+	}
+	for _, sec := range sections {
+		title := "Flags"
+		if sec != "" {
+			title = sec + " flags"
+		}
+		fmt.Fprintf(&b, "\n%s:\n", title)
+		for i, s := range f.specs {
+			if s.section != sec {
+				continue
+			}
+			help := s.help
+			if s.def != "" {
+				help += fmt.Sprintf(" (default %s)", s.def)
+			}
+			fmt.Fprintf(&b, "  %-*s  %s\n", width, names[i], help)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

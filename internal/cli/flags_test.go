@@ -34,8 +34,8 @@ func TestPubFlagsAnywhere(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if o.subject != tc.subject || o.body != tc.body || o.bodySet != tc.bodySet || o.count != tc.count || o.conn.server != tc.server {
-				t.Errorf("got subject=%q body=%q set=%v count=%d server=%q", o.subject, o.body, o.bodySet, o.count, o.conn.server)
+			if o.subject != tc.subject || o.body != tc.body || o.bodySet != tc.bodySet || o.count != tc.count || o.conn.settings.url != tc.server {
+				t.Errorf("got subject=%q body=%q set=%v count=%d server=%q", o.subject, o.body, o.bodySet, o.count, o.conn.settings.url)
 			}
 			if !slices.Equal([]string(o.headers), tc.headers) {
 				t.Errorf("headers = %q, want %q", o.headers, tc.headers)
@@ -52,21 +52,21 @@ func TestCommonFlagsAndEnv(t *testing.T) {
 		}
 		return ""
 	}
-	o, err := parseSub(e, []string{"x.>", "--user", "u", "--password", "p", "--token", "t", "--timeout", "750ms", "--name", "me", "--queue", "g", "--count", "5", "--raw"})
+	o, err := parseSub(e, []string{"x.>", "--user", "u", "--password", "p", "--timeout", "750ms", "--name", "me", "--queue", "g", "--count", "5", "--raw"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := connFlags{server: "nats://from-env:4222", user: "u", password: "p", token: "t", name: "me", timeout: 750 * time.Millisecond}
-	if o.conn != want {
-		t.Errorf("conn = %+v, want %+v", o.conn, want)
+	want := connLayer{url: "nats://from-env:4222", user: "u", password: "p"}
+	if o.conn.settings != want || o.conn.name != "me" || o.conn.timeout != 750*time.Millisecond {
+		t.Errorf("conn = %+v, name %q, timeout %v; want %+v", o.conn.settings, o.conn.name, o.conn.timeout, want)
 	}
 	if o.queue != "g" || o.count != 5 || !o.raw || o.subject != "x.>" {
 		t.Errorf("sub opts = %+v", o)
 	}
 	// An explicit -s beats NATS_URL.
 	o, err = parseSub(e, []string{"-s", "nats://flag:1", "x"})
-	if err != nil || o.conn.server != "nats://flag:1" {
-		t.Errorf("server = %q, %v", o.conn.server, err)
+	if err != nil || o.conn.settings.url != "nats://flag:1" {
+		t.Errorf("server = %q, %v", o.conn.settings.url, err)
 	}
 }
 
@@ -159,7 +159,7 @@ func TestBadArguments(t *testing.T) {
 }
 
 // groupAction is the action tested for commands that group several.
-var groupAction = map[string][]string{"stream": {"info"}, "consumer": {"ls"}, "kv": {"ls"}, "object": {"ls"}}
+var groupAction = map[string][]string{"stream": {"info"}, "consumer": {"ls"}, "kv": {"ls"}, "object": {"ls"}, "context": {"add"}}
 
 func TestHelp(t *testing.T) {
 	for _, name := range Names() {
@@ -169,8 +169,11 @@ func TestHelp(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
 			}
 			wants := []string{"Usage: starling " + strings.Join(append([]string{name}, groupAction[name]...), " "), "-s, --server URL", "--timeout DURATION", "(default 5s)"}
-			if name == "passwd" || name == "nkey" {
+			switch name {
+			case "passwd", "nkey":
 				wants = wants[:1] // offline tools have no connection flags
+			case "context":
+				wants = wants[:2] // context add records settings; it does not connect
 			}
 			for _, want := range wants {
 				if !strings.Contains(stdout, want) {
@@ -188,7 +191,7 @@ func TestConnectFailureIsOneLine(t *testing.T) {
 	}
 	url := fmt.Sprintf("nats://user:secret@127.0.0.1:%d", port)
 	for _, name := range Names() {
-		if name == "passwd" || name == "nkey" {
+		if name == "passwd" || name == "nkey" || name == "context" {
 			continue // offline tools
 		}
 		code, _, stderr := runCmd(t, name, append(groupAction[name], "subj", "-s", url, "--timeout", "2s")...)

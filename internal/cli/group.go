@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -10,6 +11,7 @@ import (
 type action struct {
 	name, about string
 	run         func(ctx context.Context, e *env, args []string) error
+	aliases     []string // other names the nats CLI uses for it
 }
 
 // runGroup dispatches args[0] to one of actions; --help lists them.
@@ -34,7 +36,7 @@ func runGroup(ctx context.Context, e *env, group string, actions []action, args 
 		return errHelp
 	}
 	for _, a := range actions {
-		if a.name == args[0] {
+		if a.name == args[0] || slices.Contains(a.aliases, args[0]) {
 			return a.run(ctx, e, args[1:])
 		}
 	}
@@ -45,7 +47,7 @@ func runGroup(ctx context.Context, e *env, group string, actions []action, args 
 func groupCmd(e *env, args []string, group, act, synopsis, about string, extra func(*flagSet)) (*connFlags, []string, error) {
 	c := &connFlags{}
 	f := newFlagSet(group+" "+act, synopsis, about)
-	addConnFlags(f, c, e)
+	addJSConnFlags(f, c, e)
 	if extra != nil {
 		extra(f)
 	}

@@ -16,15 +16,15 @@ import (
 // kv_read.go.
 
 var kvActions = []action{
-	{"add", "Create a bucket", runKVAdd},
-	{"put", "Set a key (value from the argument or piped stdin)", runKVPut},
-	{"get", "Print a key's value", runKVGet},
-	{"del", "Delete a key (its history stays)", runKVDel},
-	{"purge", "Delete a key and its history", runKVPurge},
-	{"ls", "List a bucket's keys, or the buckets", runKVLs},
-	{"watch", "Print the values, then updates as they happen", runKVWatch},
-	{"history", "Print a key's kept values", runKVHistory},
-	{"rm", "Delete a bucket", runKVRm},
+	{name: "add", about: "Create a bucket", run: runKVAdd},
+	{name: "put", about: "Set a key (value from the argument or piped stdin)", run: runKVPut},
+	{name: "get", about: "Print a key's value", run: runKVGet},
+	{name: "del", about: "Delete a key (its history stays)", run: runKVDel},
+	{name: "purge", about: "Delete a key and its history", run: runKVPurge},
+	{name: "ls", about: "List a bucket's keys, or the buckets", run: runKVLs},
+	{name: "watch", about: "Print the values, then updates as they happen", run: runKVWatch},
+	{name: "history", about: "Print a key's kept values", run: runKVHistory},
+	{name: "rm", about: "Delete a bucket", run: runKVRm},
 }
 
 func runKV(ctx context.Context, e *env, args []string) error {

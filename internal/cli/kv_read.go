@@ -43,7 +43,7 @@ func runKVLs(ctx context.Context, e *env, args []string) error {
 		return s.explain(pos[0], err)
 	}
 	if len(keys) == 0 {
-		e.logf("bucket %s has no keys", pos[0])
+		e.status("bucket %s has no keys", pos[0])
 		return nil
 	}
 	slices.Sort(keys)

@@ -21,11 +21,11 @@ import (
 // Transfers are bounded by progress, not by one timeout (object_io.go).
 
 var objectActions = []action{
-	{"put", "Store a file (or stdin) as an object", runObjectPut},
-	{"get", "Write an object to a file or stdout", runObjectGet},
-	{"ls", "List a bucket's objects", runObjectLs},
-	{"rm", "Delete an object", runObjectRm},
-	{"info", "Show an object's size, chunks, digest and time", runObjectInfo},
+	{name: "put", about: "Store a file (or stdin) as an object", run: runObjectPut},
+	{name: "get", about: "Write an object to a file or stdout", run: runObjectGet},
+	{name: "ls", about: "List a bucket's objects", run: runObjectLs},
+	{name: "rm", about: "Delete an object", run: runObjectRm},
+	{name: "info", about: "Show an object's size, chunks, digest and time", run: runObjectInfo},
 }
 
 func runObject(ctx context.Context, e *env, args []string) error {
@@ -145,7 +145,7 @@ func runObjectGet(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return idle.explain(err)
 	}
-	e.logf("Wrote %s (%s) to %s", pos[1], bytesText(n), pos[2])
+	e.status("Wrote %s (%s) to %s", pos[1], bytesText(n), pos[2])
 	return nil
 }
 

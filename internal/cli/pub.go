@@ -22,7 +22,6 @@ type pubOpts struct {
 	headers headerValue
 	reply   string
 	sleep   time.Duration
-	quiet   bool
 }
 
 func pubFlags(e *env, o *pubOpts) *flagSet {
@@ -35,7 +34,6 @@ func pubFlags(e *env, o *pubOpts) *flagSet {
 	f.value(&o.headers, "header", "H", "KEY:VALUE", "", "add a header; repeat for more headers or values")
 	f.stringVar(&o.reply, "reply", "", "SUBJECT", "", "reply subject to set on the messages")
 	f.durationVar(&o.sleep, "sleep", "", 0, "pause between messages")
-	f.boolVar(&o.quiet, "quiet", "q", "do not print a line per message")
 	return f
 }
 
@@ -105,9 +103,7 @@ func publishAll(ctx context.Context, e *env, nc *nats.Conn, o *pubOpts) error {
 		if err := nc.PublishMsg(m); err != nil {
 			return fmt.Errorf("publish to %q: %w", m.Subject, err)
 		}
-		if !o.quiet {
-			e.logf("Published %d bytes to %q", len(m.Data), m.Subject)
-		}
+		e.status("Published %d bytes to %q", len(m.Data), m.Subject)
 		if o.sleep > 0 && i < o.count {
 			// Flush first so the pause spaces out deliveries, not just calls.
 			if err := nc.FlushTimeout(o.conn.timeout); err != nil {

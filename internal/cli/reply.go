@@ -31,7 +31,7 @@ func replyFlags(e *env, o *replyOpts) *flagSet {
 			"{{Count}} replaced by the request number, or with --echo (also the default when\n"+
 			"no body is given) the request's own payload and headers.")
 	addConnFlags(f, &o.conn, e)
-	f.stringVar(&o.queue, "queue", "q", "GROUP", defaultReplyQueue, "queue group to join; \"\" for a plain subscription")
+	f.stringVar(&o.queue, "queue", "", "GROUP", defaultReplyQueue, "queue group to join; \"\" for a plain subscription")
 	f.intVar(&o.count, "count", "", 0, "exit after answering this many requests; 0 runs until interrupted")
 	f.boolVar(&o.echo, "echo", "", "reply with the request's payload and headers")
 	f.durationVar(&o.sleep, "sleep", "", 0, "wait this long before each reply")
@@ -87,7 +87,7 @@ func runReply(ctx context.Context, e *env, args []string) error {
 	if err := nc.FlushTimeout(o.conn.timeout); err != nil {
 		return fmt.Errorf("subscribe to %q: %w", o.subject, err)
 	}
-	e.logf("%s", listeningLine(o.subject, o.queue))
+	e.status("%s", listeningLine(o.subject, o.queue))
 	serveErr := serveReplies(ctx, e, sub, o)
 	// Replies are buffered like any publish: flush so the last ones are not
 	// lost when the connection closes.

@@ -79,7 +79,7 @@ func runReq(ctx context.Context, e *env, args []string) error {
 		}
 		m := &nats.Msg{Subject: expandCount(o.subject, i), Data: []byte(expandCount(o.body, i)), Header: h}
 		if !o.raw {
-			e.logf("Sending request on %q", m.Subject)
+			e.status("Sending request on %q", m.Subject)
 		}
 		if o.replies == 1 {
 			err = r.one(ctx, m)

@@ -16,41 +16,18 @@ import (
 // client's jetstream package, so it works against any JetStream server.
 // Reading messages uses only the message-get API (no consumers).
 
-var streamActions = []struct {
-	name, about string
-	run         func(ctx context.Context, e *env, args []string) error
-}{
-	{"add", "Create a stream", runStreamAdd},
-	{"info", "Show a stream's configuration and state", runStreamInfo},
-	{"ls", "List streams", runStreamLs},
-	{"rm", "Delete a stream and its messages", runStreamRm},
-	{"purge", "Remove messages from a stream", runStreamPurge},
-	{"get", "Print one message", runStreamGet},
-	{"view", "Print messages in sequence order", runStreamView},
+var streamActions = []action{
+	{name: "add", about: "Create a stream", run: runStreamAdd},
+	{name: "info", about: "Show a stream's configuration and state", run: runStreamInfo},
+	{name: "ls", about: "List streams", run: runStreamLs},
+	{name: "rm", about: "Delete a stream and its messages", run: runStreamRm},
+	{name: "purge", about: "Remove messages from a stream", run: runStreamPurge},
+	{name: "get", about: "Print one message", run: runStreamGet},
+	{name: "view", about: "Print messages in sequence order", run: runStreamView},
 }
 
 func runStream(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help") {
-		return usageErrorf("missing action: add, info, ls, rm, purge, get or view")
-	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		var b strings.Builder
-		b.WriteString("Usage: starling stream <action> [flags]\n\nActions:\n")
-		for _, a := range streamActions {
-			fmt.Fprintf(&b, "  %-6s %s\n", a.name, a.about)
-		}
-		b.WriteString("\n'starling stream <action> --help' shows an action's flags.\n")
-		if _, err := fmt.Fprint(e.stdout, b.String()); err != nil {
-			return err
-		}
-		return errHelp
-	}
-	for _, a := range streamActions {
-		if a.name == args[0] {
-			return a.run(ctx, e, args[1:])
-		}
-	}
-	return usageErrorf("unknown stream action %q (add, info, ls, rm, purge, get, view)", args[0])
+	return runGroup(ctx, e, "stream", streamActions, args)
 }
 
 // jsSession is one connection with a JetStream handle; every API call runs
@@ -66,7 +43,7 @@ func openJS(c *connFlags) (*jsSession, error) {
 	if err != nil {
 		return nil, err
 	}
-	js, err := jetstream.New(nc)
+	js, err := c.jetStream(nc)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -116,7 +93,7 @@ func (s *jsSession) explain(name string, err error) error {
 func nameCmd(e *env, args []string, action, synopsis, about string, extra func(*flagSet)) (*connFlags, *flagSet, []string, error) {
 	c := &connFlags{}
 	f := newFlagSet("stream "+action, synopsis, about)
-	addConnFlags(f, c, e)
+	addJSConnFlags(f, c, e)
 	if extra != nil {
 		extra(f)
 	}

@@ -29,7 +29,7 @@ func streamAddFlags(e *env, o *streamAddOpts) *flagSet {
 		"Create a stream and print it. Limits of -1 are unlimited. With --config the\n"+
 			"file is the starting point and only the flags given override it; the name\n"+
 			"argument may then be left out if the file has one.")
-	addConnFlags(f, &o.conn, e)
+	addJSConnFlags(f, &o.conn, e)
 	f.stringVar(&o.subjects, "subjects", "", "LIST", "", "subjects the stream captures, comma separated (default: the name)")
 	f.stringVar(&o.storage, "storage", "", "TYPE", "file", "file or memory")
 	f.stringVar(&o.retention, "retention", "", "POLICY", "limits", "limits, interest or workqueue")

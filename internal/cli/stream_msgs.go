@@ -131,7 +131,7 @@ func runStreamView(ctx context.Context, e *env, args []string) error {
 	}
 	shown, err := viewMsgs(ctx, e, s, st, v)
 	if err == nil && shown == 0 {
-		e.logf("no messages in %s from sequence %d", pos[0], v.since)
+		e.status("no messages in %s from sequence %d", pos[0], v.since)
 	}
 	return err
 }

@@ -78,7 +78,7 @@ func runSub(ctx context.Context, e *env, args []string) error {
 	}
 	// Printed even with --raw: it goes to stderr, so piped payloads stay
 	// clean, and it tells a watching script the subscription is live.
-	e.logf("%s", subscribingLine(o.subject, o.queue))
+	e.status("%s", subscribingLine(o.subject, o.queue))
 	return printMessages(ctx, e, sub, o)
 }
 
