@@ -71,6 +71,12 @@ func parseBench(e *env, args []string) (*benchOpts, error) {
 		return nil, err
 	}
 	o.subject = pos[0]
+	if err := checkSubject("subject", o.subject, true); err != nil {
+		return nil, err
+	}
+	if err := checkQueue("--queue group", o.queue); err != nil {
+		return nil, err
+	}
 	if err := o.validate(f); err != nil {
 		return nil, err
 	}

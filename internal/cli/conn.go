@@ -87,7 +87,7 @@ func addConnFlags(f *flagSet, c *connFlags, e *env) {
 	defer func() { f.section = prev }()
 	f.stringVar(&c.context, "context", "", "NAME", "", "use this context, not the selected one (see 'starling context') [NATS_CONTEXT]")
 	f.boolVar(&c.noContext, "no-context", "", "use no context, not even the selected one")
-	f.durationVar(&c.timeout, "timeout", "", 5*time.Second, "time allowed to connect, flush and wait for replies [NATS_TIMEOUT]")
+	f.durationVar(&c.timeout, "timeout", "", 5*time.Second, "time allowed for replies and flushes; connecting gets at least 2s [NATS_TIMEOUT]")
 	f.stringVar(&c.name, "name", "", "NAME", "", "connection name shown by the server's monitoring")
 	f.alias("connection-name", "name")
 	f.boolVar(&c.quiet, "quiet", "q", "print only results and errors, no status lines")
@@ -174,7 +174,10 @@ func (c *connFlags) options(defaultName string, extra ...nats.Option) []nats.Opt
 	if name == "" {
 		name = defaultName
 	}
-	opts := []nats.Option{nats.Name(name), nats.Timeout(c.timeout)}
+	// A short --timeout is for replies; the nats CLI lets a connection
+	// take nats.go's default two seconds whatever it says, and so do we,
+	// so a busy machine does not turn a slow dial into a failure.
+	opts := []nats.Option{nats.Name(name), nats.Timeout(max(c.timeout, nats.DefaultTimeout))}
 	opts = append(opts, c.opts...)
 	opts = append(opts, c.eventHandlers()...)
 	return append(opts, extra...)

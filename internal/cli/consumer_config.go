@@ -69,6 +69,17 @@ func (o *consumerAddOpts) consumerConfig(f *flagSet, pos []string) (jetstream.Co
 	} else {
 		cfg.Durable = name
 	}
+	if err := checkSubjects("--filter subject", o.filters, false); err != nil {
+		return cfg, err
+	}
+	if o.deliverSubject != "" {
+		if err := checkSubject("--deliver-subject", o.deliverSubject, true); err != nil {
+			return cfg, err
+		}
+	}
+	if err := checkQueue("--deliver-group", o.group); err != nil {
+		return cfg, err
+	}
 	if len(o.filters) == 1 {
 		cfg.FilterSubject = o.filters[0]
 	} else {

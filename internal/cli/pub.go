@@ -51,6 +51,15 @@ func parsePub(e *env, args []string) (*pubOpts, error) {
 	if o.count < 1 {
 		return nil, usageErrorf("--count must be at least 1")
 	}
+	// {{Count}} becomes digits, which cannot make a subject valid or not.
+	if err := checkSubject("subject", expandCount(o.subject, 1), true); err != nil {
+		return nil, err
+	}
+	if o.reply != "" {
+		if err := checkSubject("--reply subject", o.reply, true); err != nil {
+			return nil, err
+		}
+	}
 	return o, o.conn.validate()
 }
 

@@ -50,6 +50,12 @@ func parseReply(e *env, args []string) (*replyOpts, error) {
 		return nil, err
 	}
 	o.subject, o.body, o.bodySet = subjectAndBody(pos)
+	if err := checkSubject("subject", o.subject, false); err != nil {
+		return nil, err
+	}
+	if err := checkQueue("--queue group", o.queue); err != nil {
+		return nil, err
+	}
 	if o.count < 0 {
 		return nil, usageErrorf("--count must not be negative")
 	}

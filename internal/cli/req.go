@@ -44,6 +44,9 @@ func parseReq(e *env, args []string) (*reqOpts, error) {
 		return nil, err
 	}
 	o.subject, o.body, o.bodySet = subjectAndBody(pos)
+	if err := checkSubject("subject", expandCount(o.subject, 1), true); err != nil {
+		return nil, err
+	}
 	if o.count < 1 {
 		return nil, usageErrorf("--count must be at least 1")
 	}

@@ -171,6 +171,11 @@ func runStreamLs(ctx context.Context, e *env, args []string) error {
 	if err := f.checkArgs(pos, 0, 0); err != nil {
 		return err
 	}
+	if subject != "" {
+		if err := checkSubject("--subject filter", subject, false); err != nil {
+			return err
+		}
+	}
 	s, err := openJS(c)
 	if err != nil {
 		return err
@@ -261,6 +266,9 @@ func (p purgeOpts) options() ([]jetstream.StreamPurgeOpt, error) {
 	}
 	var opts []jetstream.StreamPurgeOpt
 	if p.subject != "" {
+		if err := checkSubject("--subject filter", p.subject, false); err != nil {
+			return nil, err
+		}
 		opts = append(opts, jetstream.WithPurgeSubject(p.subject))
 	}
 	if p.seq > 0 {

@@ -101,6 +101,9 @@ func (o *streamAddOpts) streamConfig(f *flagSet, pos []string) (jetstream.Stream
 		if cfg.Subjects = splitList(o.subjects); len(cfg.Subjects) == 0 {
 			return cfg, usageErrorf("--subjects must name at least one subject")
 		}
+		if err := checkSubjects("--subjects entry", cfg.Subjects, false); err != nil {
+			return cfg, err
+		}
 	}
 	// As nats-server does: a stream that neither mirrors nor sources
 	// captures its own name by default.

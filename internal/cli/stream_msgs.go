@@ -29,7 +29,7 @@ func parseGetArgs(pos []string, lastFor string) (getTarget, error) {
 		}
 		return getTarget{seq: seq}, nil
 	case len(pos) == 1 && lastFor != "":
-		return getTarget{lastFor: lastFor}, nil
+		return getTarget{lastFor: lastFor}, checkSubject("--last-for subject", lastFor, false)
 	case len(pos) == 2:
 		return getTarget{}, usageErrorf("give either a sequence or --last-for, not both")
 	case len(pos) > 2:
@@ -96,7 +96,7 @@ func (v *viewOpts) check() error {
 	if v.filter == "" {
 		v.filter = ">"
 	}
-	return nil
+	return checkSubject("--subject filter", v.filter, false)
 }
 
 // viewDefault is how many messages `stream view` shows without --count.

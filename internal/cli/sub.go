@@ -40,6 +40,12 @@ func parseSub(e *env, args []string) (*subOpts, error) {
 		return nil, err
 	}
 	o.subject = pos[0]
+	if err := checkSubject("subject", o.subject, false); err != nil {
+		return nil, err
+	}
+	if err := checkQueue("--queue group", o.queue); err != nil {
+		return nil, err
+	}
 	if o.count < 0 {
 		return nil, usageErrorf("--count must not be negative")
 	}
