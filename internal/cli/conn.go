@@ -286,3 +286,15 @@ func (c *connFlags) jetStream(nc *nats.Conn, opts ...jetstream.JetStreamOpt) (je
 	}
 	return jetstream.New(nc, opts...)
 }
+
+// connErr explains an operation that failed because the connection is
+// closed, with the reason the server or the client library recorded
+// ("connection closed" alone says nothing).
+func connErr(nc *nats.Conn, err error) error {
+	if errors.Is(err, nats.ErrConnectionClosed) {
+		if last := nc.LastError(); last != nil && !errors.Is(last, nats.ErrConnectionClosed) {
+			return fmt.Errorf("connection closed: %w", last)
+		}
+	}
+	return err
+}

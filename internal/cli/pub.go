@@ -86,7 +86,7 @@ func runPub(ctx context.Context, e *env, args []string) error {
 	// Publish only buffers; the flush round trip proves the server has
 	// every message before we close the connection.
 	if err := nc.FlushTimeout(o.conn.timeout); err != nil {
-		return fmt.Errorf("flush: %w", err)
+		return fmt.Errorf("flush: %w", connErr(nc, err))
 	}
 	if err := nc.LastError(); err != nil {
 		return err
@@ -110,7 +110,7 @@ func publishAll(ctx context.Context, e *env, nc *nats.Conn, o *pubOpts) error {
 			Header:  h,
 		}
 		if err := nc.PublishMsg(m); err != nil {
-			return fmt.Errorf("publish to %q: %w", m.Subject, err)
+			return fmt.Errorf("publish to %q: %w", m.Subject, connErr(nc, err))
 		}
 		e.status("Published %d bytes to %q", len(m.Data), m.Subject)
 		if o.sleep > 0 && i < o.count {

@@ -73,7 +73,9 @@ func runReply(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	nc, err := o.conn.connect("starling reply")
+	w := newSubWatch(ctx)
+	defer w.stop()
+	nc, err := o.conn.connect("starling reply", w.options(e)...)
 	if err != nil {
 		return err
 	}
@@ -91,10 +93,13 @@ func runReply(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if err := nc.FlushTimeout(o.conn.timeout); err != nil {
-		return fmt.Errorf("subscribe to %q: %w", o.subject, err)
+		return fmt.Errorf("subscribe to %q: %w", o.subject, connErr(nc, err))
+	}
+	if err := refused(nc, o.subject); err != nil {
+		return err
 	}
 	e.status("%s", listeningLine(o.subject, o.queue))
-	serveErr := serveReplies(ctx, e, sub, o)
+	serveErr := serveReplies(ctx, e, nc, sub, o, w)
 	// Replies are buffered like any publish: flush so the last ones are not
 	// lost when the connection closes.
 	if err := nc.FlushTimeout(o.conn.timeout); err != nil && serveErr == nil && !errors.Is(err, nats.ErrConnectionClosed) {
@@ -112,17 +117,17 @@ func listeningLine(subject, queue string) string {
 
 // serveReplies answers until o.count requests (0: no limit) or until ctx is
 // cancelled, the normal way to stop.
-func serveReplies(ctx context.Context, e *env, sub *nats.Subscription, o *replyOpts) error {
+func serveReplies(ctx context.Context, e *env, nc *nats.Conn, sub *nats.Subscription, o *replyOpts, w *subWatch) error {
 	for n := 1; o.count == 0 || n <= o.count; {
-		m, err := sub.NextMsgWithContext(ctx)
+		m, err := sub.NextMsgWithContext(w.ctx)
 		switch {
-		case ctx.Err() != nil:
-			return nil
+		case w.ctx.Err() != nil:
+			return w.ended(ctx, o.subject)
 		case errors.Is(err, nats.ErrSlowConsumer):
 			e.logf("warning: %v", err)
 			continue
 		case err != nil:
-			return err
+			return connErr(nc, err)
 		}
 		if _, err := e.stdout.Write(formatMsg(receivedTitle(n, m), m, printOpts{})); err != nil {
 			return err
@@ -140,7 +145,7 @@ func serveReplies(ctx context.Context, e *env, sub *nats.Subscription, o *replyO
 			return err
 		}
 		if err := m.RespondMsg(resp); err != nil {
-			return fmt.Errorf("reply to %q: %w", m.Reply, err)
+			return fmt.Errorf("reply to %q: %w", m.Reply, connErr(nc, err))
 		}
 		n++
 	}

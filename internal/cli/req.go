@@ -163,7 +163,7 @@ func (r *requester) requestError(ctx context.Context, err error, got int) error 
 		}
 		return fmt.Errorf("%w: no reply within %v", nats.ErrTimeout, r.o.conn.timeout)
 	}
-	return err
+	return connErr(r.nc, err)
 }
 
 func (r *requester) print(m *nats.Msg, rtt time.Duration) error {

@@ -60,7 +60,9 @@ func runSub(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	nc, err := o.conn.connect("starling sub")
+	w := newSubWatch(ctx)
+	defer w.stop()
+	nc, err := o.conn.connect("starling sub", w.options(e)...)
 	if err != nil {
 		return err
 	}
@@ -80,12 +82,15 @@ func runSub(ctx context.Context, e *env, args []string) error {
 	// After the flush round trip the server has registered the
 	// subscription: the "Subscribing" line means messages will arrive.
 	if err := nc.FlushTimeout(o.conn.timeout); err != nil {
-		return fmt.Errorf("subscribe to %q: %w", o.subject, err)
+		return fmt.Errorf("subscribe to %q: %w", o.subject, connErr(nc, err))
+	}
+	if err := refused(nc, o.subject); err != nil {
+		return err
 	}
 	// Printed even with --raw: it goes to stderr, so piped payloads stay
 	// clean, and it tells a watching script the subscription is live.
 	e.status("%s", subscribingLine(o.subject, o.queue))
-	return printMessages(ctx, e, sub, o)
+	return printMessages(ctx, e, nc, sub, o, w)
 }
 
 func subscribingLine(subject, queue string) string {
@@ -97,20 +102,20 @@ func subscribingLine(subject, queue string) string {
 
 // printMessages prints until o.count messages (0: no limit) or until ctx
 // is cancelled, which is the normal way to stop and not an error.
-func printMessages(ctx context.Context, e *env, sub *nats.Subscription, o *subOpts) error {
+func printMessages(ctx context.Context, e *env, nc *nats.Conn, sub *nats.Subscription, o *subOpts, w *subWatch) error {
 	po := printOpts{raw: o.raw, headersOnly: o.headersOnly}
 	for n := 1; o.count == 0 || n <= o.count; {
-		m, err := sub.NextMsgWithContext(ctx)
+		m, err := sub.NextMsgWithContext(w.ctx)
 		switch {
-		case ctx.Err() != nil:
-			return nil
+		case w.ctx.Err() != nil:
+			return w.ended(ctx, o.subject)
 		case errors.Is(err, nats.ErrSlowConsumer):
 			// The client library dropped messages because we printed too
 			// slowly; say so and keep going, as the nats CLI does.
 			e.logf("warning: %v", err)
 			continue
 		case err != nil:
-			return err
+			return connErr(nc, err)
 		}
 		if _, err := e.stdout.Write(formatMsg(receivedTitle(n, m), m, po)); err != nil {
 			return err
