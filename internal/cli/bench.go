@@ -45,7 +45,7 @@ func benchFlags(e *env, o *benchOpts) *flagSet {
 	f.intVar(&o.subs, "sub", "", 0, "subscribers")
 	f.intVar(&o.msgs, "msgs", "", 100000, "messages to publish in total")
 	o.size = 128
-	f.value(&o.size, "size", "", "BYTES", "128", "payload size: 16, 16B, 1KB, 1KiB, 1MB (units are powers of 1024)")
+	f.value(&o.size, "size", "", "BYTES", "128", "payload size in bytes, or with a unit: 16B, 1KiB, 1MiB (K, KB and KiB all mean 1024)")
 	f.stringVar(&o.queue, "queue", "", "GROUP", "", "subscribers (responders with --request) join this queue group")
 	f.boolVar(&o.request, "request", "", "request/reply latency mode: requesters send requests one at a time")
 	f.intVar(&o.replies, "reply", "", 1, "responders the bench starts in --request mode; 0 uses existing ones")
@@ -90,7 +90,7 @@ func (o *benchOpts) validate(f *flagSet) error {
 	case o.pubs < 0 || o.subs < 0 || o.replies < 0:
 		return usageErrorf("--pub, --sub and --reply must not be negative")
 	case o.size < 0 || o.size > maxBenchSize:
-		return usageErrorf("--size must be between 0 and 64MiB")
+		return usageErrorf("--size must be between 0 and 64 MiB")
 	case o.pubs > o.msgs:
 		return usageErrorf("--msgs (%d) must be at least --pub (%d)", o.msgs, o.pubs)
 	case o.stall <= 0:
@@ -144,12 +144,14 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !o.json {
+	// The banner and the progress line say what is going on; -q keeps
+	// only the result.
+	if !o.json && !e.quiet {
 		if _, err := io.WriteString(e.stdout, benchBanner(o)+"\n"); err != nil {
 			return err
 		}
 	}
-	prog := newProgress(e.stderr, e.stderrTTY && !o.noProgress)
+	prog := newProgress(e.stderr, e.stderrTTY && !o.noProgress && !e.quiet)
 	var res *benchResult
 	switch {
 	case o.consume != "":

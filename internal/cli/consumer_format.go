@@ -144,7 +144,7 @@ func consumerTable(infos []*jetstream.ConsumerInfo) string {
 			commaInt(int64(ci.NumPending)), commaInt(int64(ci.NumAckPending)), commaInt(int64(ci.NumRedelivered)), waiting)
 	}
 	_ = tw.Flush() // into a strings.Builder: cannot fail
-	return b.String()
+	return trimLines(b.String())
 }
 
 // consumedText shows a delivered message as storedMsgText shows a stored

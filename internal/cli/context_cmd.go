@@ -215,7 +215,7 @@ func contextTable(rows [][2]string) string {
 		fmt.Fprintf(tw, "%s\t%s\n", r[0], r[1])
 	}
 	_ = tw.Flush() // into a strings.Builder: cannot fail
-	return b.String()
+	return trimLines(b.String())
 }
 
 func runContextShow(ctx context.Context, e *env, args []string) error {

@@ -136,7 +136,7 @@ func TestBadArguments(t *testing.T) {
 		{"bench", []string{"b", "--pub", "5", "--msgs", "4"}, "--msgs (4) must be at least --pub (5)"},
 		{"bench", []string{"b", "--request", "--sub", "2"}, "--sub is not used with --request"},
 		{"bench", []string{"b", "--reply", "2"}, "--reply is only used with --request"},
-		{"bench", []string{"b", "--size", "65MiB"}, "--size must be between 0 and 64MiB"},
+		{"bench", []string{"b", "--size", "65MiB"}, "--size must be between 0 and 64 MiB"},
 		{"nope", nil, `unknown client command "nope"`},
 	}
 	for _, tc := range tests {

@@ -38,17 +38,24 @@ func commaFloat(f float64) string {
 	return commaInt(int64(math.Round(f)))
 }
 
-// humanBytes formats a byte count the way the classic nats bench does:
-// powers of 1024 with two decimals and the labels KB, MB, GB..., so its
-// numbers line up with results people already have from nats bench.
+// humanBytes formats a byte count (or a rate) in IEC units, the same in
+// every command: whole bytes below 1 KiB ("0 B", "512 B"), otherwise
+// two decimals of the largest power of 1024 that keeps the number at
+// least 1 ("2.86 MiB" for 3,000,000 bytes). The unit always says "i":
+// a KiB is 1024 bytes, and the label must not suggest 1000.
 func humanBytes(b float64) string {
 	const unit = 1024.0
-	if b < unit {
-		return fmt.Sprintf("%.2f B", b)
+	if b < 0 || math.IsNaN(b) || math.IsInf(b, 0) {
+		return fmt.Sprint(b) + " B" // not a size; shown as it is, not dressed up
 	}
-	labels := []string{"KB", "MB", "GB", "TB", "PB", "EB"}
+	if math.Round(b) < unit {
+		return fmt.Sprintf("%.0f B", b)
+	}
+	labels := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
 	i := -1
-	for b >= unit && i < len(labels)-1 { // bounded by len(labels)
+	// Divide at least once (b rounds to 1 KiB or more), then while the
+	// number would still print as 1024.00 or more.
+	for i < 0 || (b >= unit-0.005 && i < len(labels)-1) { // bounded by len(labels)
 		b /= unit
 		i++
 	}
@@ -72,7 +79,7 @@ func parseSize(s string) (int64, error) {
 		i++
 	}
 	if i == 0 {
-		return 0, fmt.Errorf("invalid size %q: want a number of bytes such as 128, 16B, 1KB or 1MiB", s)
+		return 0, fmt.Errorf("invalid size %q: want a number of bytes such as 128, 16B, 1KiB or 1MiB", s)
 	}
 	n, err := strconv.ParseInt(t[:i], 10, 64)
 	if err != nil {
@@ -99,4 +106,21 @@ func percent(done, want int64) float64 {
 		return 100
 	}
 	return 100 * float64(done) / float64(want)
+}
+
+// plural is "1 chunk", "0 chunks", "2,048 chunks".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return commaInt(n) + " " + noun + "s"
+}
+
+// trimLines drops the spaces a table pads an empty last column with.
+func trimLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
 }

@@ -40,13 +40,18 @@ func TestHumanBytes(t *testing.T) {
 		b    float64
 		want string
 	}{
-		{0, "0.00 B"},
-		{1023, "1023.00 B"},
-		{1024, "1.00 KB"},
-		{1536, "1.50 KB"},
-		{1456749 * 16, "22.23 MB"}, // the classic nats bench example line
-		{3 << 30, "3.00 GB"},
-		{1 << 62, "4.00 EB"},
+		{0, "0 B"},
+		{1, "1 B"},
+		{1023, "1023 B"},
+		{1023.6, "1.00 KiB"}, // would round to 1024 B
+		{1024, "1.00 KiB"},
+		{1536, "1.50 KiB"},
+		{3_000_000, "2.86 MiB"},
+		{1456749 * 16, "22.23 MiB"},
+		{1024*1024 - 1, "1.00 MiB"}, // not 1024.00 KiB
+		{3 << 30, "3.00 GiB"},
+		{1 << 70, "1024.00 EiB"},
+		{1 << 62, "4.00 EiB"},
 	}
 	for _, tc := range tests {
 		if got := humanBytes(tc.b); got != tc.want {

@@ -74,7 +74,7 @@ func (o *kvAddOpts) flags(f *flagSet) {
 	o.maxValue, o.maxBytes = -1, -1
 	f.intVar(&o.history, "history", "", 1, "values kept per key (1-64)")
 	f.durationVar(&o.ttl, "ttl", "", 0, "how long a value lives (0: forever)")
-	f.value(&o.maxValue, "max-value-size", "", "SIZE", "-1", "largest value: 1KB, 1MiB, … (-1: the server's limit)")
+	f.value(&o.maxValue, "max-value-size", "", "SIZE", "-1", "largest value: 1KiB, 1MiB, … (-1: the server's limit)")
 	f.value(&o.maxBytes, "max-bytes", "", "SIZE", "-1", "most bytes in the bucket (-1: unlimited)")
 	f.stringVar(&o.storage, "storage", "", "TYPE", "file", "file or memory")
 }

@@ -194,7 +194,7 @@ func kvHistoryTable(hist []jetstream.KeyValueEntry) string {
 			ent.Created().UTC().Format(time.RFC3339), len(ent.Value()), v)
 	}
 	_ = tw.Flush() // into a strings.Builder: cannot fail
-	return b.String()
+	return trimLines(b.String())
 }
 
 // kvBucketTable is `kv ls`'s table of buckets, in the order given.
@@ -210,7 +210,7 @@ func kvBucketTable(all []jetstream.KeyValueStatus) string {
 			st.History(), durationLimit(st.TTL()))
 	}
 	_ = tw.Flush()
-	return b.String()
+	return trimLines(b.String())
 }
 
 // kvStatusText is what `kv add` prints about the new bucket.

@@ -14,7 +14,7 @@ func TestKVLifecycle(t *testing.T) {
 		t.Fatalf("ls no buckets: %q", out)
 	}
 	out, _ := cliStep(t, url, 0, "kv", "add", "cfg", "--history", "3", "--max-value-size", "1KiB", "--storage", "memory")
-	for _, want := range []string{"Key-Value bucket cfg\n\nConfiguration:\n", "  History:         3\n", "  Storage:         memory\n", "  Max value size:  1.00 KB\n"} {
+	for _, want := range []string{"Key-Value bucket cfg\n\nConfiguration:\n", "  History:         3\n", "  Storage:         memory\n", "  Max value size:  1.00 KiB\n"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("add lacks %q:\n%s", want, out)
 		}

@@ -107,7 +107,7 @@ func TestKVHistoryTable(t *testing.T) {
 	want := "" +
 		"REVISION  OP   CREATED               LENGTH  VALUE\n" +
 		"1         PUT  2026-11-22T17:00:01Z  5       blue\n" +
-		"2         DEL  2026-11-22T17:00:02Z  0       \n" +
+		"2         DEL  2026-11-22T17:00:02Z  0\n" +
 		"3         PUT  2026-11-22T17:00:03Z  5       green\n"
 	if got := kvHistoryTable(hist); got != want {
 		t.Errorf("got:\n%q\nwant:\n%q", got, want)

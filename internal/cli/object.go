@@ -23,7 +23,7 @@ import (
 var objectActions = []action{
 	{name: "put", about: "Store a file (or stdin) as an object", run: runObjectPut},
 	{name: "get", about: "Write an object to a file or stdout", run: runObjectGet},
-	{name: "ls", about: "List a bucket's objects", run: runObjectLs},
+	{name: "ls", about: "List a bucket's objects, or the buckets", run: runObjectLs},
 	{name: "rm", about: "Delete an object", run: runObjectRm},
 	{name: "info", about: "Show an object's size, chunks, digest and time", run: runObjectInfo},
 }
@@ -112,8 +112,8 @@ func runObjectPut(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return objectErr(s, pos[0], name, idle.explain(err))
 	}
-	_, err = fmt.Fprintf(e.stdout, "Stored %s in bucket %s: %s in %d chunks, %s\n",
-		info.Name, pos[0], bytesText(int64(info.Size)), info.Chunks, info.Digest)
+	_, err = fmt.Fprintf(e.stdout, "Stored %s in bucket %s: %s in %s, %s\n",
+		info.Name, pos[0], bytesText(int64(info.Size)), plural(int64(info.Chunks), "chunk"), info.Digest)
 	return err
 }
 
@@ -150,9 +150,12 @@ func runObjectGet(ctx context.Context, e *env, args []string) error {
 }
 
 func runObjectLs(ctx context.Context, e *env, args []string) error {
-	c, pos, err := actionCmd(e, args, "object", "ls", "<bucket>", "List a bucket's objects.", 1, 1, nil)
+	c, pos, err := actionCmd(e, args, "object", "ls", "[bucket]", "List a bucket's objects; with no bucket, list the buckets.", 0, 1, nil)
 	if err != nil {
 		return err
+	}
+	if len(pos) == 0 {
+		return listObjectBuckets(ctx, e, c)
 	}
 	s, obs, err := objectOpen(ctx, c, pos[0], false)
 	if err != nil {
@@ -222,6 +225,43 @@ func runObjectInfo(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
+func listObjectBuckets(ctx context.Context, e *env, c *connFlags) error {
+	s, err := openJS(c)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	cctx, cancel := s.call(ctx)
+	defer cancel()
+	lister := s.js.ObjectStores(cctx)
+	var all []jetstream.ObjectStoreStatus
+	for st := range lister.Status() { // closed when done or when cctx ends
+		all = append(all, st)
+	}
+	if err := lister.Error(); err != nil {
+		return s.explain("", err)
+	}
+	slices.SortFunc(all, func(a, b jetstream.ObjectStoreStatus) int { return strings.Compare(a.Bucket(), b.Bucket()) })
+	_, err = io.WriteString(e.stdout, objectBucketTable(all))
+	return err
+}
+
+// objectBucketTable is `object ls`'s table of buckets, in the order given.
+func objectBucketTable(all []jetstream.ObjectStoreStatus) string {
+	if len(all) == 0 {
+		return "No buckets defined\n"
+	}
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "BUCKET\tSIZE\tTTL\tSTORAGE\tDESCRIPTION")
+	for _, st := range all {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st.Bucket(), bytesText(int64(st.Size())), durationLimit(st.TTL()),
+			enumWord(st.Storage()), st.Description())
+	}
+	_ = tw.Flush() // into a strings.Builder: cannot fail
+	return trimLines(b.String())
+}
+
 // objectTable is `object ls`'s table, in the order given.
 func objectTable(bucket string, list []*jetstream.ObjectInfo) string {
 	if len(list) == 0 {
@@ -234,7 +274,7 @@ func objectTable(bucket string, list []*jetstream.ObjectInfo) string {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", o.Name, bytesText(int64(o.Size)), o.ModTime.UTC().Format(time.RFC3339))
 	}
 	_ = tw.Flush() // into a strings.Builder: cannot fail
-	return b.String()
+	return trimLines(b.String())
 }
 
 // objectInfoText is `object info`'s report.

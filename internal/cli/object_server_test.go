@@ -20,11 +20,14 @@ func TestObjectLifecycle(t *testing.T) {
 	if err := os.WriteFile(src, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if out, _ := cliStep(t, url, 0, "object", "ls"); out != "No buckets defined\n" {
+		t.Fatalf("ls without buckets: %q", out)
+	}
 	if _, errOut := cliStep(t, url, 1, "object", "put", "files", src, "--no-create"); errOut != "starling object: bucket files not found\n" {
 		t.Fatalf("put --no-create: %q", errOut)
 	}
 	out, _ := cliStep(t, url, 0, "object", "put", "files", src)
-	if !strings.HasPrefix(out, "Stored data.bin in bucket files: 439.45 KB in 4 chunks, SHA-256=") {
+	if !strings.HasPrefix(out, "Stored data.bin in bucket files: 439.45 KiB in 4 chunks, SHA-256=") {
 		t.Fatalf("put: %q", out)
 	}
 	cliStep(t, url, 0, "object", "put", "files", "copy", src, "--description", "second")
@@ -33,11 +36,11 @@ func TestObjectLifecycle(t *testing.T) {
 	if code := runEnv(t, e, "object", "put", "files", "note.txt", "-", "--no-create", "-s", url); code != 0 {
 		t.Fatalf("put stdin: %q", serr)
 	}
-	if !strings.HasPrefix(sout.String(), "Stored note.txt in bucket files: 11.00 B in 1 chunks") {
+	if !strings.HasPrefix(sout.String(), "Stored note.txt in bucket files: 11 B in 1 chunk") {
 		t.Fatalf("put stdin: %q", sout)
 	}
 	dst := filepath.Join(dir, "out.bin")
-	if _, errOut := cliStep(t, url, 0, "object", "get", "files", "data.bin", dst); errOut != "Wrote data.bin (439.45 KB) to "+dst+"\n" {
+	if _, errOut := cliStep(t, url, 0, "object", "get", "files", "data.bin", dst); errOut != "Wrote data.bin (439.45 KiB) to "+dst+"\n" {
 		t.Fatalf("get to file: %q", errOut)
 	}
 	if got, err := os.ReadFile(dst); err != nil || string(got) != data {
@@ -46,10 +49,15 @@ func TestObjectLifecycle(t *testing.T) {
 	if out, _ = cliStep(t, url, 0, "object", "get", "files", "note.txt"); out != body {
 		t.Fatalf("get to stdout: %q", out)
 	}
+	// With no bucket, ls lists the buckets, as the nats CLI does.
+	if out, _ = cliStep(t, url, 0, "object", "ls"); !strings.HasPrefix(out, "BUCKET  SIZE") || !strings.Contains(out, "\nfiles   ") ||
+		!strings.Contains(out, " KiB  unlimited  file\n") {
+		t.Fatalf("ls buckets:\n%s", out)
+	}
 	out, _ = cliStep(t, url, 0, "object", "ls", "files")
 	lines := strings.Split(out, "\n")
-	if len(lines) != 5 || !strings.HasPrefix(lines[0], "NAME") || !strings.HasPrefix(lines[1], "copy      439.45 KB  ") ||
-		!strings.HasPrefix(lines[2], "data.bin  439.45 KB") || !strings.HasPrefix(lines[3], "note.txt  11.00 B") {
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "NAME") || !strings.HasPrefix(lines[1], "copy      439.45 KiB  ") ||
+		!strings.HasPrefix(lines[2], "data.bin  439.45 KiB") || !strings.HasPrefix(lines[3], "note.txt  11 B") {
 		t.Fatalf("ls:\n%s", out)
 	}
 	out, _ = cliStep(t, url, 0, "object", "info", "files", "copy")

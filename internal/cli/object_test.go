@@ -52,7 +52,7 @@ func TestObjectArgErrors(t *testing.T) {
 		{[]string{"put", "B", "-"}, "reading stdin needs a name"},
 		{[]string{"put", "B", "n", "f", "x"}, `unexpected argument "x"`},
 		{[]string{"get", "B"}, "missing argument"},
-		{[]string{"ls"}, "missing argument"},
+		{[]string{"ls", "a", "b"}, "unexpected argument"},
 		{[]string{"rm", "B"}, "missing argument"},
 		{[]string{"info", "B", "n", "x"}, `unexpected argument "x"`},
 		{[]string{"put", "B", "f", "--bogus"}, "flag provided but not defined: -bogus"},
@@ -85,9 +85,9 @@ func TestObjectText(t *testing.T) {
 		{ObjectMeta: jetstream.ObjectMeta{Name: "notes.txt"}, Size: 12, ModTime: testNow.Add(time.Hour)},
 	}
 	want := "" +
-		"NAME       SIZE     MODIFIED\n" +
-		"a.bin      3.00 MB  2026-11-22T17:00:00Z\n" +
-		"notes.txt  12.00 B  2026-11-22T18:00:00Z\n"
+		"NAME       SIZE      MODIFIED\n" +
+		"a.bin      3.00 MiB  2026-11-22T17:00:00Z\n" +
+		"notes.txt  12 B      2026-11-22T18:00:00Z\n"
 	if got := objectTable("B", list); got != want {
 		t.Errorf("table:\n%s\nwant:\n%s", got, want)
 	}
@@ -98,7 +98,7 @@ func TestObjectText(t *testing.T) {
 		Headers: nats.Header{"X-B": {"2"}, "X-A": {"1"}}}, Bucket: "B", NUID: "N1", Size: 1500, Chunks: 2,
 		Digest: "SHA-256=abc", ModTime: testNow}
 	got := objectInfoText(info)
-	for _, w := range []string{"Object a.bin in bucket B\n\nInformation:\n", "  Description:  raw\n", "  Size:         1.46 KB (1,500 bytes)\n",
+	for _, w := range []string{"Object a.bin in bucket B\n\nInformation:\n", "  Description:  raw\n", "  Size:         1.46 KiB (1,500 bytes)\n",
 		"  Chunks:       2\n", "  Digest:       SHA-256=abc\n", "  Modified:     2026-11-22T17:00:00Z\n", "  Header X-A:   1\n  Header X-B:   2\n"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("info lacks %q:\n%s", w, got)

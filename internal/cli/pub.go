@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -75,7 +76,13 @@ func runPub(ctx context.Context, e *env, args []string) error {
 		}
 		o.body = string(body)
 	}
-	nc, err := o.conn.connect("starling pub")
+	// A refused publish is reported once, as the command's error, from
+	// LastError after the flush; the handler would say it a second time.
+	nc, err := o.conn.connect("starling pub", nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		if !errors.Is(err, nats.ErrPermissionViolation) {
+			e.logf("warning: %v", err)
+		}
+	}))
 	if err != nil {
 		return err
 	}

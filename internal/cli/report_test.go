@@ -27,12 +27,12 @@ func fixedResult() *benchResult {
 func TestTextReportPubSub(t *testing.T) {
 	want := strings.Join([]string{
 		// (1.5M + 1.5M) msgs over 0..1.6s; 48 MB over 1.6s = 30,000,000 B/s.
-		"NATS Pub/Sub stats: 1,875,000 msgs/sec ~ 28.61 MB/sec",
-		" Pub stats: 1,500,000 msgs/sec ~ 22.89 MB/sec",
-		"  [1] 1,000,000 msgs/sec ~ 15.26 MB/sec (1,000,000 msgs)",
-		"  [2] 2,000,000 msgs/sec ~ 30.52 MB/sec   (500,000 msgs)",
+		"NATS Pub/Sub stats: 1,875,000 msgs/sec ~ 28.61 MiB/sec",
+		" Pub stats: 1,500,000 msgs/sec ~ 22.89 MiB/sec",
+		"  [1] 1,000,000 msgs/sec ~ 15.26 MiB/sec (1,000,000 msgs)",
+		"  [2] 2,000,000 msgs/sec ~ 30.52 MiB/sec   (500,000 msgs)",
 		"  min 1,000,000 | avg 1,500,000 | max 2,000,000 | stddev 500,000 msgs",
-		" Sub stats: 1,000,000 msgs/sec ~ 15.26 MB/sec",
+		" Sub stats: 1,000,000 msgs/sec ~ 15.26 MiB/sec",
 		"",
 	}, "\n")
 	if got := textReport(fixedResult()); got != want {
@@ -44,7 +44,7 @@ func TestTextReportSingleGroup(t *testing.T) {
 	r := fixedResult()
 	r.subSamples, r.subs = nil, 0
 	r.pubSamples = r.pubSamples[:1]
-	want := "Pub stats: 1,000,000 msgs/sec ~ 15.26 MB/sec\n"
+	want := "Pub stats: 1,000,000 msgs/sec ~ 15.26 MiB/sec\n"
 	if got := textReport(r); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -59,9 +59,9 @@ func TestTextReportRequest(t *testing.T) {
 			p99: 40 * time.Microsecond, p999: 40 * time.Microsecond, max: 40 * time.Microsecond, avg: 25500 * time.Nanosecond},
 	}
 	want := strings.Join([]string{
-		"NATS Request/Reply stats: 4,000 msgs/sec ~ 31.25 KB/sec",
-		" Request stats: 2,000 msgs/sec ~ 15.62 KB/sec",
-		" Reply stats: 2,000 msgs/sec ~ 15.62 KB/sec",
+		"NATS Request/Reply stats: 4,000 msgs/sec ~ 31.25 KiB/sec",
+		" Request stats: 2,000 msgs/sec ~ 15.62 KiB/sec",
+		" Reply stats: 2,000 msgs/sec ~ 15.62 KiB/sec",
 		" Latency over 4 requests (microseconds):",
 		"   min  p50  p90  p99 p99.9  max  avg",
 		"  10.0 20.0 30.0 40.0  40.0 40.0 25.5",

@@ -36,7 +36,7 @@ func streamAddFlags(e *env, o *streamAddOpts) *flagSet {
 	f.stringVar(&o.discard, "discard", "", "POLICY", "old", "when a limit is hit: old (drop the oldest) or new (refuse new ones)")
 	f.intVar(&o.maxMsgs, "max-msgs", "", -1, "most messages kept")
 	o.maxBytes, o.maxMsgSize = -1, -1
-	f.value(&o.maxBytes, "max-bytes", "", "SIZE", "-1", "most bytes kept: 1GB, 512MiB, …")
+	f.value(&o.maxBytes, "max-bytes", "", "SIZE", "-1", "most bytes kept: 1GiB, 512MiB, …")
 	f.durationVar(&o.maxAge, "max-age", "", 0, "oldest message kept, e.g. 24h (0: no limit)")
 	f.value(&o.maxMsgSize, "max-msg-size", "", "SIZE", "-1", "largest message accepted")
 	f.intVar(&o.maxPerSubject, "max-msgs-per-subject", "", -1, "most messages kept per subject")

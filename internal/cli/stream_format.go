@@ -160,7 +160,7 @@ func streamTable(infos []*jetstream.StreamInfo, now time.Time) string {
 			commaInt(int64(si.State.Msgs)), bytesText(int64(si.State.Bytes)), last)
 	}
 	_ = tw.Flush() // into a strings.Builder: cannot fail
-	return b.String()
+	return trimLines(b.String())
 }
 
 // ageText is a duration to a useful precision: 42s, 5m3s, 3h7m, 2d4h.

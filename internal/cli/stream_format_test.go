@@ -18,9 +18,9 @@ func TestStreamTable(t *testing.T) {
 		{Config: jetstream.StreamConfig{Name: "EMPTY", Subjects: []string{"empty"}}},
 	}
 	want := "" +
-		"NAME    SUBJECTS           MESSAGES   BYTES    LAST MESSAGE\n" +
-		"ORDERS  orders.>, refunds  1,234,567  3.00 MB  1m30s ago\n" +
-		"EMPTY   empty              0          0.00 B   never\n"
+		"NAME    SUBJECTS           MESSAGES   BYTES     LAST MESSAGE\n" +
+		"ORDERS  orders.>, refunds  1,234,567  3.00 MiB  1m30s ago\n" +
+		"EMPTY   empty              0          0 B       never\n"
 	if got := streamTable(infos, testNow); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
@@ -72,7 +72,7 @@ func TestStreamInfoText(t *testing.T) {
 		"  Direct get:         true\n",
 		"  Max messages:       1,000\n",
 		"  Max per subject:    unlimited\n",
-		"  Max bytes:          1.00 GB\n",
+		"  Max bytes:          1.00 GiB\n",
 		"  Max age:            1h0m0s\n",
 		"\nState:\n",
 		"  Messages:          3\n",

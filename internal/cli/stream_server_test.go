@@ -137,7 +137,7 @@ func TestStreamConfigFileAndFilters(t *testing.T) {
 	cfg := writeFile(t, "events.json", `{"name":"EVENTS","subjects":["ev.>"],"storage":"memory","max_msgs_per_subject":10}`)
 	out, _ := step(0, "add", "--config", cfg, "--allow-direct", "--max-bytes", "1MiB")
 	for _, want := range []string{"Information for stream EVENTS", "Storage:            memory", "Direct get:         true",
-		"Max per subject:    10", "Max bytes:          1.00 MB"} {
+		"Max per subject:    10", "Max bytes:          1.00 MiB"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("add --config lacks %q:\n%s", want, out)
 		}
