@@ -96,6 +96,16 @@ func (o *benchOpts) validate(f *flagSet) error {
 	case o.stall <= 0:
 		return usageErrorf("--stall-timeout must be greater than zero")
 	}
+	// Flags a mode would silently ignore are refused.
+	jsMode := o.js || o.consume != "" || o.kv != ""
+	switch {
+	case f.isSet("reply") && !o.request:
+		return usageErrorf("--reply is only used with --request")
+	case f.isSet("queue") && jsMode:
+		return usageErrorf("--queue is for subscribers and responders, which --js, --consume and --kv do not start")
+	case (f.isSet("js-domain") || f.isSet("js-api-prefix")) && !jsMode:
+		return usageErrorf("--js-domain and --js-api-prefix are only used with --js, --consume or --kv")
+	}
 	if o.consume != "" || o.kv != "" {
 		switch {
 		case o.consume != "" && o.consume != "pull" && o.consume != "push":
@@ -129,9 +139,6 @@ func (o *benchOpts) validate(f *flagSet) error {
 			return usageErrorf("--request needs at least one requester (--pub)")
 		}
 		return nil
-	}
-	if f.isSet("reply") {
-		return usageErrorf("--reply is only used with --request")
 	}
 	if o.pubs+o.subs < 1 {
 		return usageErrorf("nothing to run: --pub and --sub are both 0")

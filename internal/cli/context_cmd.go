@@ -376,7 +376,7 @@ func connectWithContext(ctx context.Context, e *env, name string, c *natsContext
 	if cf.opts, err = settingsOptions(l, e.refs()); err != nil {
 		return fmt.Errorf("context %s: %w", name, err)
 	}
-	nc, err := cf.connect("starling context", nats.NoReconnect())
+	nc, err := cf.connect("starling-context", nats.NoReconnect())
 	if err != nil {
 		return err
 	}

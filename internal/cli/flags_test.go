@@ -137,6 +137,15 @@ func TestBadArguments(t *testing.T) {
 		{"bench", []string{"b", "--request", "--sub", "2"}, "--sub is not used with --request"},
 		{"bench", []string{"b", "--reply", "2"}, "--reply is only used with --request"},
 		{"bench", []string{"b", "--size", "65MiB"}, "--size must be between 0 and 64 MiB"},
+		// Flags a mode would ignore are refused, not silently dropped.
+		{"bench", []string{"b", "--js", "--reply", "2"}, "--reply is only used with --request"},
+		{"bench", []string{"b", "--js", "--queue", "q"}, "--queue is for subscribers and responders"},
+		{"bench", []string{"b", "--consume", "pull", "--queue", "q"}, "--queue is for subscribers and responders"},
+		{"bench", []string{"b", "--js-domain", "hub"}, "only used with --js, --consume or --kv"},
+		{"pub", []string{"a", "--sleep", "1s"}, "--sleep pauses between messages"},
+		{"pub", []string{"a", "--user", "u", "--token", "t"}, "more than one way to authenticate (user, token)"},
+		{"pub", []string{"a", "--tlskey", "k.pem"}, "needs its certificate"},
+		{"sub", []string{"a", "--context", "../x"}, "must not contain"},
 		{"nope", nil, `unknown client command "nope"`},
 	}
 	for _, tc := range tests {

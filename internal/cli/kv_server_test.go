@@ -98,7 +98,7 @@ func TestKVPutStdin(t *testing.T) {
 	big := strings.Repeat("x", 2<<20)
 	e, _, errOut = testEnv(&big)
 	if code := runEnv(t, e, "kv", "put", "docs", "big", "-s", url); code != 1 ||
-		errOut.String() != "starling kv: value from stdin: more than 1048576 bytes\n" {
+		errOut.String() != "starling kv: value from stdin: larger than 1.00 MiB (1,048,576 bytes)\n" {
 		t.Fatalf("put too big: exit %d %q", code, errOut)
 	}
 }

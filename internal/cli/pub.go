@@ -52,6 +52,9 @@ func parsePub(e *env, args []string) (*pubOpts, error) {
 	if o.count < 1 {
 		return nil, usageErrorf("--count must be at least 1")
 	}
+	if o.sleep > 0 && o.count == 1 {
+		return nil, usageErrorf("--sleep pauses between messages: give --count above 1")
+	}
 	// {{Count}} becomes digits, which cannot make a subject valid or not.
 	if err := checkSubject("subject", expandCount(o.subject, 1), true); err != nil {
 		return nil, err
@@ -78,7 +81,7 @@ func runPub(ctx context.Context, e *env, args []string) error {
 	}
 	// A refused publish is reported once, as the command's error, from
 	// LastError after the flush; the handler would say it a second time.
-	nc, err := o.conn.connect("starling pub", nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+	nc, err := o.conn.connect("starling-pub", nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 		if !errors.Is(err, nats.ErrPermissionViolation) {
 			e.logf("warning: %v", err)
 		}
@@ -140,7 +143,7 @@ func readBounded(r io.Reader, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("more than %d bytes", limit)
+		return nil, fmt.Errorf("larger than %s (%s bytes)", humanBytes(float64(limit)), commaInt(limit))
 	}
 	return b, nil
 }

@@ -75,7 +75,7 @@ func runReply(ctx context.Context, e *env, args []string) error {
 	}
 	w := newSubWatch(ctx)
 	defer w.stop()
-	nc, err := o.conn.connect("starling reply", w.options(e)...)
+	nc, err := o.conn.connect("starling-reply", w.options(e)...)
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func runReq(ctx context.Context, e *env, args []string) error {
 		}
 		o.body = string(body)
 	}
-	nc, err := o.conn.connect("starling req")
+	nc, err := o.conn.connect("starling-req")
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (r *requester) one(ctx context.Context, m *nats.Msg) error {
 	start := time.Now()
 	reply, err := r.nc.RequestMsgWithContext(rctx, m)
 	if err != nil {
-		return r.requestError(ctx, err, 0)
+		return r.requestError(ctx, m.Subject, err, 0)
 	}
 	return r.print(reply, time.Since(start))
 }
@@ -143,7 +143,7 @@ func (r *requester) gather(ctx context.Context, m *nats.Msg) error {
 			if r.o.replies == 0 && got > 0 && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 				return nil // gathered everything that answered in time
 			}
-			return r.requestError(ctx, err, got)
+			return r.requestError(ctx, m.Subject, err, got)
 		}
 		if err := r.print(reply, time.Since(start)); err != nil {
 			return err
@@ -153,15 +153,17 @@ func (r *requester) gather(ctx context.Context, m *nats.Msg) error {
 }
 
 // requestError turns context errors into messages a user understands.
-func (r *requester) requestError(ctx context.Context, err error, got int) error {
+func (r *requester) requestError(ctx context.Context, subject string, err error, got int) error {
 	switch {
 	case ctx.Err() != nil:
 		return errors.New("interrupted")
 	case errors.Is(err, context.DeadlineExceeded):
 		if r.o.replies > 1 {
-			return fmt.Errorf("%w: received %d of %d replies within %v", nats.ErrTimeout, got, r.o.replies, r.o.conn.timeout)
+			return fmt.Errorf("received %d of %d replies within %v (--timeout)", got, r.o.replies, r.o.conn.timeout)
 		}
-		return fmt.Errorf("%w: no reply within %v", nats.ErrTimeout, r.o.conn.timeout)
+		return fmt.Errorf("no reply within %v (--timeout)", r.o.conn.timeout)
+	case errors.Is(err, nats.ErrNoResponders):
+		return fmt.Errorf("no responders: nothing is subscribed to %q", subject)
 	}
 	return connErr(r.nc, err)
 }

@@ -75,7 +75,7 @@ func TestReqScatterGather(t *testing.T) {
 		})
 	}
 	code, _, stderr := runCmd(t, "req", "-s", url, "all", "x", "--raw", "--replies", "3", "--timeout", "200ms")
-	if code != 1 || stderr != "starling req: nats: timeout: received 2 of 3 replies within 200ms\n" {
+	if code != 1 || stderr != "starling req: received 2 of 3 replies within 200ms (--timeout)\n" {
 		t.Errorf("short gather: exit %d, stderr %q", code, stderr)
 	}
 }
@@ -86,7 +86,7 @@ func TestReqNoResponders(t *testing.T) {
 	if code != 1 || stdout != "" {
 		t.Errorf("exit %d, stdout %q", code, stdout)
 	}
-	if stderr != "starling req: nats: no responders available for request\n" {
+	if stderr != "starling req: no responders: nothing is subscribed to \"nobody.home\"\n" {
 		t.Errorf("stderr %q", stderr)
 	}
 }
@@ -97,7 +97,7 @@ func TestReqTimeout(t *testing.T) {
 	silent := startCmd(t, "sub", "-s", url, "mute")
 	waitFor(t, silent, "Subscribing on mute")
 	code, _, stderr := runCmd(t, "req", "-s", url, "mute", "hi", "--raw", "--timeout", "200ms")
-	if code != 1 || stderr != "starling req: nats: timeout: no reply within 200ms\n" {
+	if code != 1 || stderr != "starling req: no reply within 200ms (--timeout)\n" {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }

@@ -36,6 +36,7 @@ type jsSession struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	timeout time.Duration
+	domain  string // the JetStream domain asked for, for messages
 }
 
 func openJS(c *connFlags) (*jsSession, error) {
@@ -48,7 +49,7 @@ func openJS(c *connFlags) (*jsSession, error) {
 		nc.Close()
 		return nil, err
 	}
-	return &jsSession{nc: nc, js: js, timeout: c.timeout}, nil
+	return &jsSession{nc: nc, js: js, timeout: c.timeout, domain: c.settings.jsDomain}, nil
 }
 
 func (s *jsSession) close() { s.nc.Close() }
@@ -80,7 +81,12 @@ func (s *jsSession) explain(name string, err error) error {
 		return fmt.Errorf("stream %s not found", name)
 	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrJetStreamNotEnabled),
 		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
+		if s.domain != "" {
+			return fmt.Errorf("JetStream is not enabled on the server, or not in domain %s", s.domain)
+		}
 		return errors.New("JetStream is not enabled on the server")
+	case errors.Is(err, nats.ErrConnectionClosed):
+		return connErr(s.nc, err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
 		return fmt.Errorf("no reply from JetStream within %v (--timeout)", s.timeout)
 	case errors.As(err, &api) && api.Description != "":

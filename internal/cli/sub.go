@@ -62,7 +62,7 @@ func runSub(ctx context.Context, e *env, args []string) error {
 	}
 	w := newSubWatch(ctx)
 	defer w.stop()
-	nc, err := o.conn.connect("starling sub", w.options(e)...)
+	nc, err := o.conn.connect("starling-sub", w.options(e)...)
 	if err != nil {
 		return err
 	}
