@@ -251,6 +251,8 @@ func connectHint(err error) string {
 		return "the client asked for TLS but the server does not offer it"
 	case errors.Is(err, nats.ErrAuthorization):
 		return "the server refused the credentials; see --user, --token, --creds, --nkey"
+	case errors.Is(err, nats.ErrNoServers):
+		return "no server accepted the connection: is one running there? The address comes from --server, NATS_URL or the context"
 	}
 	return ""
 }

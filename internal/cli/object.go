@@ -285,7 +285,11 @@ func objectInfoText(o *jetstream.ObjectInfo) string {
 	if o.Description != "" {
 		s.row("Description", o.Description)
 	}
-	s.row("Size", fmt.Sprintf("%s (%s bytes)", bytesText(int64(o.Size)), commaInt(int64(o.Size))))
+	size := bytesText(int64(o.Size))
+	if o.Size >= 1024 {
+		size += fmt.Sprintf(" (%s bytes)", commaInt(int64(o.Size)))
+	}
+	s.row("Size", size)
 	s.row("Chunks", commaInt(int64(o.Chunks)))
 	s.row("Digest", o.Digest)
 	s.row("Modified", o.ModTime.UTC().Format(time.RFC3339))

@@ -70,6 +70,10 @@ func (o *streamAddOpts) streamConfig(f *flagSet, pos []string) (jetstream.Stream
 	if cfg.Name == "" {
 		return cfg, usageErrorf("missing stream name")
 	}
+	// The names are subject tokens in the API ($JS.API.STREAM.INFO.<name>).
+	if strings.ContainsAny(cfg.Name, ".*> \t\r\n") {
+		return cfg, usageErrorf("invalid stream name %q: no '.', '*', '>' or spaces", cfg.Name)
+	}
 	// Without a file every flag applies, defaults included; with one only
 	// the flags given do.
 	set := func(flag string) bool { return o.config == "" || f.isSet(flag) }

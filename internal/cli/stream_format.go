@@ -178,6 +178,16 @@ func ageText(d time.Duration) string {
 	return fmt.Sprintf("%dd%dh", days, (d-days*24*time.Hour)/time.Hour)
 }
 
+// directGetHeaders are the headers the direct get API (streams with
+// allow_direct) adds to say where a message is stored. The header line
+// already says it, and they were not published with the message, so they
+// are not shown among its headers.
+var directGetHeaders = map[string]bool{
+	jetstream.StreamHeader: true, jetstream.SequenceHeader: true, jetstream.SubjectHeader: true,
+	jetstream.TimeStampHeaer: true, jetstream.LastSequenceHeader: true,
+	"Nats-Num-Pending": true, "Nats-UpTo-Sequence": true,
+}
+
 // storedMsgText shows a message as `stream get` and `view` print it: a
 // header line, the headers sorted by name, the body, and a blank line.
 func storedMsgText(m *jetstream.RawStreamMsg) string {
@@ -185,7 +195,9 @@ func storedMsgText(m *jetstream.RawStreamMsg) string {
 	fmt.Fprintf(&b, "[%d] Subject: %s Received: %s\n", m.Sequence, m.Subject, m.Time.UTC().Format(time.RFC3339Nano))
 	keys := make([]string, 0, len(m.Header))
 	for k := range m.Header {
-		keys = append(keys, k)
+		if !directGetHeaders[k] {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
 	for _, k := range keys {

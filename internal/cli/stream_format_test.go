@@ -97,7 +97,13 @@ func TestStoredMsgText(t *testing.T) {
 	if got := storedMsgText(m); got != want {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
-	m = &jetstream.RawStreamMsg{Subject: "s", Sequence: 1, Time: testNow, Data: []byte("line\n")}
+	// What the direct get API adds is not part of the message.
+	m.Header = nats.Header{"B": {"2"}, "A": {"1", "one"}, "Nats-Stream": {"ORD"}, "Nats-Sequence": {"7"},
+		"Nats-Subject": {"orders.new"}, "Nats-Time-Stamp": {"x"}, "Nats-Num-Pending": {"3"}}
+	if got := storedMsgText(m); got != want {
+		t.Errorf("direct get: got %q\nwant %q", got, want)
+	}
+	m = &jetstream.RawStreamMsg{Subject: "s", Sequence: 1, Time: testNow, Data: []byte("line\n"), Header: nats.Header{"Nats-Stream": {"S"}}}
 	if got, want := storedMsgText(m), "[1] Subject: s Received: 2026-11-22T17:00:00Z\nline\n\n"; got != want {
 		t.Errorf("got %q\nwant %q", got, want)
 	}

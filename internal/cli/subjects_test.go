@@ -73,6 +73,7 @@ func TestBadSubjectsRefusedBeforeConnecting(t *testing.T) {
 		{"stream", []string{"get", "S", "--last-for", "a b"}, `invalid --last-for subject "a b"`},
 		{"stream", []string{"purge", "S", "-f", "--subject", ".a"}, `invalid --subject filter ".a"`},
 		{"stream", []string{"ls", "--subject", "a.>.b"}, `invalid --subject filter "a.>.b"`},
+		{"stream", []string{"add", "a.b"}, `invalid stream name "a.b"`},
 	}
 	for _, tc := range tests {
 		code, _, stderr := runCmd(t, tc.cmd, append(tc.args, "-s", url)...)
