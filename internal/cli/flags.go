@@ -73,7 +73,11 @@ func (f *flagSet) stringVar(p *string, long, short, arg, def, help string) {
 
 func (f *flagSet) intVar(p *int, long, short string, def int, help string) {
 	*p = def
-	f.value((*intValue)(p), long, short, "N", fmt.Sprint(def), help)
+	shown := "" // a zero default means "not given"; the help says what that does
+	if def != 0 {
+		shown = fmt.Sprint(def)
+	}
+	f.value((*intValue)(p), long, short, "N", shown, help)
 }
 
 func (f *flagSet) boolVar(p *bool, long, short, help string) {
@@ -160,7 +164,7 @@ func (f *flagSet) takesValue(a string) bool {
 // usage writes the help text for the subcommand.
 func (f *flagSet) usage(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: starling %s [flags] %s\n\n%s\n", f.cmd, f.args, f.about)
+	fmt.Fprintf(&b, "%s\n\n%s\n", strings.TrimSpace("Usage: starling "+f.cmd+" [flags] "+f.args), f.about)
 	names := make([]string, len(f.specs))
 	width := 0
 	for i, s := range f.specs {

@@ -26,8 +26,12 @@ func runGroup(ctx context.Context, e *env, group string, actions []action, args 
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		var b strings.Builder
 		fmt.Fprintf(&b, "Usage: starling %s <action> [flags]\n\nActions:\n", group)
+		width := 0
 		for _, a := range actions {
-			fmt.Fprintf(&b, "  %-8s %s\n", a.name, a.about)
+			width = max(width, len(a.name))
+		}
+		for _, a := range actions {
+			fmt.Fprintf(&b, "  %-*s  %s\n", width, a.name, a.about)
 		}
 		fmt.Fprintf(&b, "\n'starling %s <action> --help' shows an action's flags.\n", group)
 		if _, err := fmt.Fprint(e.stdout, b.String()); err != nil {
