@@ -130,16 +130,27 @@ func userJWT(t *testing.T, userPub string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acctPub, err := acct.PublicKey()
+	return signedJWT(t, acct, userPub, "user", `"pub":{},"sub":{},"subs":-1,"data":-1,"payload":-1`)
+}
+
+// signedJWT encodes claims about subject, of the given type (with the
+// extra "nats" fields), signed by issuer, as the nats-io/jwt library
+// would; the tests do without that library.
+func signedJWT(t *testing.T, issuer nkeys.KeyPair, subject, kind, natsFields string) string {
+	t.Helper()
+	iss, err := issuer.PublicKey()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if natsFields != "" {
+		natsFields += ","
+	}
 	enc := base64.RawURLEncoding
 	header := enc.EncodeToString([]byte(`{"typ":"JWT","alg":"ed25519-nkey"}`))
-	claims := fmt.Sprintf(`{"jti":"TEST","iat":%d,"iss":%q,"name":"tester","sub":%q,"nats":{"pub":{},"sub":{},"subs":-1,"data":-1,"payload":-1,"type":"user","version":2}}`,
-		time.Now().Unix(), acctPub, userPub)
+	claims := fmt.Sprintf(`{"jti":"TEST%d","iat":%d,"iss":%q,"name":"test %s","sub":%q,"nats":{%s"type":%q,"version":2}}`,
+		time.Now().UnixNano(), time.Now().Unix(), iss, kind, subject, natsFields, kind)
 	body := header + "." + enc.EncodeToString([]byte(claims))
-	sig, err := acct.Sign([]byte(body))
+	sig, err := issuer.Sign([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
