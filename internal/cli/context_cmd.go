@@ -220,16 +220,24 @@ func contextTable(rows [][2]string) string {
 
 func runContextShow(ctx context.Context, e *env, args []string) error {
 	var asJSON, tryConnect bool
+	var f *flagSet
 	timeout := 5 * time.Second
 	pos, err := contextCmd(e, args, "show", "[name]",
 		"Show a context's settings, the selected context's without a name. Passwords and\n"+
-			"tokens are masked, except with --json, which prints the file.", 0, 1, func(f *flagSet) {
-			f.boolVar(&asJSON, "json", "", "print the context file's JSON")
-			f.boolVar(&tryConnect, "connect", "", "also connect with the context and report the result")
-			f.durationVar(&timeout, "timeout", "", timeout, "time allowed to connect with --connect")
+			"tokens are masked, except with --json, which prints the file.", 0, 1, func(fs *flagSet) {
+			f = fs
+			fs.boolVar(&asJSON, "json", "", "print the context file's JSON")
+			fs.boolVar(&tryConnect, "connect", "", "also connect with the context and report the result")
+			fs.durationVar(&timeout, "timeout", "", timeout, "time allowed to connect with --connect")
 		})
 	if err != nil {
 		return err
+	}
+	switch {
+	case f.isSet("timeout") && !tryConnect:
+		return usageErrorf("--timeout is for --connect")
+	case asJSON && tryConnect:
+		return usageErrorf("--json prints the file only: it cannot be combined with --connect")
 	}
 	store := newContextStore(e.getenv)
 	name := store.selected()

@@ -111,6 +111,8 @@ func TestContextCommands(t *testing.T) {
 		{[]string{"select", "nothing"}, "context not found: nothing"},
 		{[]string{"rm", "plain"}, "add --force"},
 		{[]string{"show", "nothing"}, "context not found"},
+		{[]string{"show", "plain", "--timeout", "1s"}, "--timeout is for --connect"},
+		{[]string{"show", "plain", "--json", "--connect"}, "cannot be combined"},
 	} {
 		code, _, stderr := ctxRun(t, dir, nil, "context", tc.args...)
 		if code != 1 || !strings.Contains(stderr, tc.want) {
