@@ -123,13 +123,22 @@ func (c *connFlags) validate() error {
 		return err
 	}
 	if c.settings, err = mergeLayers(ctxLayer, env, c.flags).finish(); err != nil {
-		return err
+		return c.inContext(err)
 	}
 	if c.opts, err = settingsOptions(c.settings, c.e.refs()); err != nil {
-		return err
+		return c.inContext(err)
 	}
 	c.resolved = true
 	return nil
+}
+
+// inContext adds the name of the context in use to an error about the
+// settings, since some of them may have come from it.
+func (c *connFlags) inContext(err error) error {
+	if c.contextUsed == "" {
+		return err
+	}
+	return fmt.Errorf("%w [context %s]", err, c.contextUsed)
 }
 
 // contextSettings loads the context that applies, if any.

@@ -140,6 +140,12 @@ func TestContextCommands(t *testing.T) {
 	if out = mustRun(t, dir, nil, "context", "unselect"); out != "No context was selected\n" {
 		t.Errorf("unselect: %q", out)
 	}
+	// A bad file named by the context says which context it came from.
+	mustRun(t, dir, nil, "context", "add", "broken", "--creds", filepath.Join(dir, "nope.creds"))
+	code, _, stderr = ctxRun(t, dir, nil, "pub", "x", "y", "--context", "broken")
+	if code != 1 || !strings.Contains(stderr, "nope.creds: no such file") || !strings.HasSuffix(stderr, "[context broken]\n") {
+		t.Errorf("context with a missing creds file: %d %q", code, stderr)
+	}
 	// A selected context that is gone is an error that says what to do.
 	if err := os.WriteFile(filepath.Join(dir, "nats", "context.txt"), []byte("gone\n"), 0o600); err != nil {
 		t.Fatal(err)
