@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/starling-mq/starling/internal/auth"
+	"github.com/starling-mq/starling/internal/msgtrace"
 	"github.com/starling-mq/starling/internal/proto"
 	"github.com/starling-mq/starling/internal/subject"
 )
@@ -97,8 +98,9 @@ type client struct {
 	batchOut     int64
 	batchActive  bool // the batch held a PUB, SUB, UNSUB or PING
 	batchOutSize int64
-	scratch      [256]byte // a delivery's control line when it does not fit a chunk
-	sizeScratch  [20]byte  // a size token the server computes
+	scratch      [256]byte       // a delivery's control line when it does not fit a chunk
+	sizeScratch  [20]byte        // a size token the server computes
+	trace        *msgtrace.Trace // the message being routed is traced (trace.go)
 
 	inMsgs, inBytes atomic.Int64
 	lastIn          atomic.Int64 // unix nanos of the last PUB, SUB, UNSUB or PING
@@ -287,7 +289,7 @@ func (c *client) processInput(buf []byte, start, end int) int {
 	for start < end && !c.closing.Load() {
 		n, err := c.parser.Parse(buf[start:end], &c.cmd)
 		if err != nil {
-			c.protocolError(err)
+			c.protocolError(err, buf[start:end])
 			return end
 		}
 		if n == 0 {
@@ -299,7 +301,9 @@ func (c *client) processInput(buf []byte, start, end int) int {
 	return start
 }
 
-func (c *client) protocolError(err error) {
+// protocolError ends the connection for a parse error in data, which
+// starts at the operation that failed.
+func (c *client) protocolError(err error, data []byte) {
 	var pe *proto.Error
 	if !errors.As(err, &pe) {
 		c.close(reasonProtocolViolation)
@@ -310,6 +314,9 @@ func (c *client) protocolError(err error) {
 	switch pe.Text {
 	case proto.ErrTextMaxPayload:
 		reason = reasonMaxPayload
+		if c.cmd.Op == proto.OpHPub && c.connected.Load() {
+			c.traceRefused(data, c.cmd.Size, msgtrace.ErrMaxPayload)
+		}
 	case proto.ErrTextMaxControlLine:
 		reason = reasonMaxControlLine
 	case proto.ErrTextUnknownOp:

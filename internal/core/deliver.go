@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/starling-mq/starling/internal/auth"
+	"github.com/starling-mq/starling/internal/msgtrace"
 	"github.com/starling-mq/starling/internal/proto"
 	"github.com/starling-mq/starling/internal/subject"
 )
@@ -22,13 +23,27 @@ func (c *client) processPub(cmd *proto.Cmd) {
 		c.close(reasonProtocolViolation)
 		return
 	}
+	if cmd.HdrLen > 0 && c.startTrace(cmd) {
+		c.publish(cmd)
+		c.finishTrace()
+		return
+	}
+	c.publish(cmd)
+}
+
+// publish checks and routes a message that passed the protocol checks.
+func (c *client) publish(cmd *proto.Cmd) {
 	if c.pedantic.Load() && !subject.ValidLiteral(bytesToString(cmd.Subject)) {
 		// Reported, and then delivered anyway, as nats-server does.
 		c.queue(proto.ErrLine(proto.ErrTextInvalidPubSubject))
 	}
 	if p := c.perms.Load(); p != nil && !p.CanPublish(bytesToString(cmd.Subject)) {
 		// Dropped, and said so; the connection stays.
-		c.queue(proto.ErrLine(auth.PublishViolation(string(cmd.Subject))))
+		text := auth.PublishViolation(string(cmd.Subject))
+		if c.trace != nil {
+			c.trace.SetIngressError(text)
+		}
+		c.queue(proto.ErrLine(text))
 		return
 	}
 	if c.verbose.Load() {
@@ -117,6 +132,9 @@ func (c *client) deliverQueue(group []*subscription, cmd *proto.Cmd) bool {
 func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 	rc := sub.client
 	if rc == c && !c.echo.Load() {
+		if c.trace != nil {
+			c.traceEgress(sub, msgtrace.ErrNoEcho)
+		}
 		return false
 	}
 	if sub.handler != nil {
@@ -124,7 +142,13 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 	}
 	perms := rc.perms.Load()
 	if perms != nil && !perms.DeliverAllowed(bytesToString(cmd.Subject), sub.queue) {
+		if c.trace != nil {
+			c.traceEgress(sub, msgtrace.ErrSubDeny)
+		}
 		return false
+	}
+	if c.trace != nil && c.trace.Only {
+		return c.traceOnlyDeliver(sub)
 	}
 	msg, hdrArg, sizeArg := cmd.Msg, cmd.HdrArg, cmd.SizeArg
 	if cmd.HdrLen == 0 {
@@ -139,6 +163,9 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 	o.mu.Lock()
 	if o.closed {
 		o.mu.Unlock()
+		if c.trace != nil {
+			c.traceEgress(sub, msgtrace.ErrClientClosed)
+		}
 		return false
 	}
 	sub.delivered++
@@ -146,6 +173,9 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 	if sub.max > 0 {
 		if sub.delivered > sub.max {
 			o.mu.Unlock()
+			if c.trace != nil {
+				c.traceEgress(sub, msgtrace.ErrAutoSubExceeded)
+			}
 			return false
 		}
 		last = sub.delivered == sub.max
@@ -164,6 +194,9 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 	if o.pending > o.maxPending {
 		o.mu.Unlock()
 		rc.slowConsumer()
+		if c.trace != nil {
+			c.traceEgress(sub, msgtrace.ErrSlowConsumerDrop)
+		}
 		return false
 	}
 	if stall := o.overStall(); stall != nil && rc != c {
@@ -173,6 +206,9 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 	c.batchOut++
 	c.batchOutSize += int64(size)
 	c.flushes.add(rc)
+	if c.trace != nil {
+		c.traceEgress(sub, "")
+	}
 	if perms != nil && len(cmd.Reply) > 0 {
 		perms.AddResponse(bytesToString(cmd.Reply)) // allow_responses
 	}

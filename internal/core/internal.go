@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/starling-mq/starling/internal/msgtrace"
 	"github.com/starling-mq/starling/internal/proto"
 	"github.com/starling-mq/starling/internal/subject"
 )
@@ -23,6 +24,10 @@ type Msg struct {
 	// Client identifies the publishing connection (0 for in-process
 	// publishers), for logs.
 	Client uint64
+	// Trace is set when the message is traced: a handler that acts on
+	// messages (a stream) records what it did in it, on this goroutine,
+	// and does nothing lasting when Trace.Only is set.
+	Trace *msgtrace.Trace
 }
 
 // MsgHandler receives messages for an in-process subscription. It runs on
@@ -204,7 +209,7 @@ func (c *client) deliverInternal(sub *subscription, cmd *proto.Cmd) bool {
 	if sub.client.closing.Load() {
 		return false
 	}
-	m := Msg{Subject: cmd.Subject, Reply: cmd.Reply, Data: cmd.Payload(), Client: c.cid}
+	m := Msg{Subject: cmd.Subject, Reply: cmd.Reply, Data: cmd.Payload(), Client: c.cid, Trace: c.trace}
 	if cmd.HdrLen > 0 {
 		m.Header = cmd.Header()
 	}

@@ -30,7 +30,7 @@ import (
 // ProtocolVersion is the NATS server version Starling reports in INFO:
 // clients enable features by it, so it names the feature level implemented,
 // not Starling's own release.
-const ProtocolVersion = "2.10.0"
+const ProtocolVersion = "2.11.0"
 
 // Version is Starling's own release, reported in /varz and --version.
 var Version = "0.1.0-dev"
@@ -65,6 +65,9 @@ type Server struct {
 
 	stats  serverStats
 	closed closedRing
+
+	trace    tracer        // publishes message trace events (trace.go)
+	traceSeq atomic.Uint64 // numbers them, as nats-server numbers its system messages
 }
 
 type serverStats struct {

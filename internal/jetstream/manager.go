@@ -246,6 +246,10 @@ func (m *Manager) subscribeStream(e *entry, cfg jsapi.StreamConfig) error {
 	e.subs, e.direct = nil, nil
 	s := e.s
 	ingest := func(msg *core.Msg) {
+		if msg.Trace != nil {
+			ingestTraced(s, msg) // trace.go
+			return
+		}
 		s.Ingest(string(msg.Subject), string(msg.Reply), msg.Header, msg.Data)
 	}
 	for _, subj := range cfg.Subjects {

@@ -91,9 +91,10 @@ func ParseTTL(v string) (int64, error) {
 
 // result is what happened to one published message.
 type result struct {
-	seq uint64
-	dup bool
-	err *jsapi.ApiError
+	seq    uint64
+	dup    bool
+	err    *jsapi.ApiError
+	traced bool // trace only: checked, not stored, no ack (trace.go)
 }
 
 // Ingest handles a message published on one of the stream's subjects.
@@ -101,9 +102,14 @@ type result struct {
 // durable, or an error at once. The slices may alias a read buffer: they
 // are not kept after Ingest returns.
 func (s *Stream) Ingest(subject, reply string, hdr, data []byte) {
+	s.ingest(subject, reply, hdr, data, nil)
+}
+
+func (s *Stream) ingest(subject, reply string, hdr, data []byte, tr *Trace) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		tr.closed()
 		return
 	}
 	if s.itr != nil {
@@ -111,10 +117,13 @@ func (s *Stream) Ingest(subject, reply string, hdr, data []byte) {
 			subject = t
 		}
 	}
+	s.tracing = tr
 	r := s.storeLocked(subject, hdr, data)
+	s.tracing = nil
+	s.traceOutcomeLocked(tr, subject, hdr, r)
 	noAck := s.cfg.NoAck
 	s.mu.Unlock()
-	if reply == "" || noAck {
+	if reply == "" || noAck || r.traced {
 		return
 	}
 	switch {
@@ -240,6 +249,9 @@ func (s *Stream) storeLocked(subject string, hdr, data []byte) result {
 	}
 	if s.exceed != nil && s.exceed(cfg.Storage, size) {
 		return result{err: jsapi.NewError(jsapi.ErrInsufficientResources)}
+	}
+	if s.tracing.checked(subject, cfg.Retention == jsapi.InterestPolicy && s.consumers == 0) {
+		return result{traced: true}
 	}
 	now := s.now().UnixNano()
 	if now < s.lastTS {

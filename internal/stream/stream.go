@@ -68,6 +68,7 @@ type Stream struct {
 	acks      *ackQueue
 	listeners []chan struct{}    // signalled after each store (mirrors, sources)
 	itr       *subject.Transform // subject_transform of incoming messages
+	tracing   *Trace             // set during a traced ingest (trace.go)
 }
 
 // New opens a stream over o.Store with cfg, which the caller validated.
