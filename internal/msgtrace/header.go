@@ -34,14 +34,28 @@ const (
 
 // Scan looks for trace headers in a header block without allocating. It
 // is the only work done for a message with headers that is not traced, so
-// it only walks the lines and compares the keys of two lengths.
+// it walks the lines as forEachHeader does but only compares the keys of
+// the two lengths that matter.
 //
 // Like nats-server, it rewrites a traceparent key that is not in lower
 // case to lower case, in place: receivers see "traceparent" whatever the
 // publisher wrote.
 func Scan(hdr []byte) Found {
+	if len(hdr) < len(headerLine) || string(hdr[:len(headerLine)]) != headerLine {
+		return 0
+	}
 	var f Found
-	forEachHeader(hdr, func(key, val []byte) {
+	for i := len(headerLine); i < len(hdr); {
+		del := bytes.IndexByte(hdr[i:], ':')
+		if del < 0 {
+			break
+		}
+		key := hdr[i : i+del]
+		i += del + 1
+		nl := indexCRLF(hdr[i:])
+		if nl < 0 {
+			break
+		}
 		switch len(key) {
 		case len(HeaderDest):
 			if equalFold(key, HeaderDest) {
@@ -50,13 +64,43 @@ func Scan(hdr []byte) Found {
 		case len(HeaderTraceParent):
 			if equalFold(key, HeaderTraceParent) {
 				copy(key, HeaderTraceParent)
-				if f&FoundSampledParent == 0 && sampled(val) {
+				if f&FoundSampledParent == 0 && sampled(trim(hdr[i:i+nl])) {
 					f |= FoundSampledParent
 				}
 			}
 		}
-	})
+		i += nl + 2
+	}
 	return f
+}
+
+var crlf = []byte("\r\n")
+
+// indexCRLF is bytes.Index(b, crlf), quicker for the short lines of a
+// header block: a CR is almost always followed by its LF.
+func indexCRLF(b []byte) int {
+	for off := 0; ; {
+		j := bytes.IndexByte(b[off:], '\r')
+		if j < 0 {
+			return -1
+		}
+		off += j
+		if off+1 < len(b) && b[off+1] == '\n' {
+			return off
+		}
+		off++
+	}
+}
+
+// trim removes the spaces and tabs around a header value.
+func trim(v []byte) []byte {
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	return v
 }
 
 // forEachHeader calls fn with each key and value (value trimmed of spaces
@@ -74,12 +118,12 @@ func forEachHeader(hdr []byte, fn func(key, val []byte)) {
 		}
 		key := hdr[i : i+del]
 		i += del + 1
-		nl := bytes.Index(hdr[i:], []byte("\r\n"))
+		nl := indexCRLF(hdr[i:])
 		if nl < 0 {
 			return
 		}
 		if len(key) > 0 {
-			fn(key, bytes.Trim(hdr[i:i+nl], " \t"))
+			fn(key, trim(hdr[i:i+nl]))
 		}
 		i += nl + 2
 	}
