@@ -26,7 +26,7 @@ const globalAccount = "$G"
 func (c *client) startTrace(cmd *proto.Cmd) bool {
 	hdr := cmd.Header()
 	found := msgtrace.Scan(hdr)
-	if found == 0 {
+	if !found.Traceable() {
 		return false
 	}
 	t, err := msgtrace.Start(hdr, found, cmd.Size, msgtrace.Ingress{

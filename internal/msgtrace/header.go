@@ -32,6 +32,11 @@ const (
 	FoundSampledParent
 )
 
+// Traceable reports whether Start can trace the message: only with a
+// destination header, since a sampled traceparent alone needs an account
+// trace destination and Starling has no accounts to configure one.
+func (f Found) Traceable() bool { return f&FoundDest != 0 }
+
 // Scan looks for trace headers in a header block without allocating. It
 // is the only work done for a message with headers that is not traced, so
 // it walks the lines as forEachHeader does but only compares the keys of

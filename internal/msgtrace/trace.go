@@ -39,7 +39,7 @@ type Trace struct {
 // Starling has no accounts to configure one, so, as nats-server with none
 // configured, such messages are delivered untraced.
 func Start(hdr []byte, found Found, size int, in Ingress) (*Trace, error) {
-	if found&FoundDest == 0 {
+	if !found.Traceable() {
 		return nil, nil
 	}
 	m := headerMap(hdr)
