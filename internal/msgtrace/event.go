@@ -35,18 +35,21 @@ const (
 )
 
 // Egress errors, worded as nats-server words them (tools show them
-// verbatim).
+// verbatim). nats-server has a few more for leaf nodes and for its
+// no-fast-producer-stall option, which Starling does not have.
 const (
-	ErrNoEcho           = "Not delivered because of no echo"
-	ErrPubViolation     = "Not delivered because publish denied for this subject"
-	ErrSubDeny          = "Not delivered because subscription denies this subject"
-	ErrSubClosed        = "Not delivered because subscription is closed"
-	ErrClientClosed     = "Not delivered because client is closed"
-	ErrAutoSubExceeded  = "Not delivered because auto-unsubscribe exceeded"
-	ErrFastProdNoStall  = "Not delivered because fast producer not stalled and consumer is slow"
-	ErrMaxPayload       = "maximum payload exceeded"
+	ErrNoEcho          = "Not delivered because of no echo"
+	ErrSubDeny         = "Not delivered because subscription denies this subject"
+	ErrClientClosed    = "Not delivered because client is closed"
+	ErrAutoSubExceeded = "Not delivered because auto-unsubscribe exceeded"
+	// ErrSlowConsumerDrop is Starling's: it drops a message that would
+	// take a subscriber past max_pending, where nats-server queues it
+	// first and reports a delivery.
 	ErrSlowConsumerDrop = "Not delivered because the client is a slow consumer"
 )
+
+// ErrMaxPayload is the ingress error of a message over max_payload.
+const ErrMaxPayload = "maximum payload exceeded"
 
 // Event is one server's account of one traced message.
 type Event struct {
