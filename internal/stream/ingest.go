@@ -281,10 +281,20 @@ func (s *Stream) storeLocked(subject string, hdr, data []byte) result {
 	if ttl > 0 {
 		ttlNanos = ttl * int64(time.Second)
 	}
+	var rpDest string
+	var rpLast uint64
+	if s.rpRule != nil {
+		if rpDest = s.rpRule.destination(subject); rpDest != "" {
+			rpLast = s.lastSeqLocked(subject)
+		}
+	}
 	seq, err := s.st.Append(subject, hdr, data, now, ttlNanos)
 	if err != nil {
 		s.log.Error("store failed", "stream", cfg.Name, "err", err)
 		return result{err: storeFailed(err)}
+	}
+	if rpDest != "" {
+		s.republishLocked(rpDest, subject, hdr, data, seq, now, rpLast)
 	}
 	s.lastTS = now
 	s.lmsgID = msgID

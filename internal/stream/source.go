@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 
@@ -78,9 +79,7 @@ func ParseSourceTag(v string) (origin string, seq uint64, ok bool) {
 func (s *Stream) IngestSourced(subject string, hdr, data []byte, tag string) bool {
 	if len(hdr) > 0 {
 		hdr = proto.RemoveHeader(hdr, hdrStreamSource)
-		for _, h := range []string{hdrExpectedStream, hdrExpectedLastSeq, hdrExpectedSubjSeq, hdrExpectedSubjSubj, hdrExpectedLastID} {
-			hdr = proto.RemoveHeader(hdr, h)
-		}
+		hdr = removeExpected(hdr)
 	}
 	hdr = appendHeader(hdr, hdrStreamSource, tag)
 	s.mu.Lock()
@@ -118,9 +117,25 @@ func (s *Stream) LastSourced(origin string) uint64 {
 	return 0
 }
 
+// removeExpected drops the Nats-Expected-… headers, which steered the
+// original publish and must not be checked again on a copy.
+func removeExpected(hdr []byte) []byte {
+	if !bytes.Contains(hdr, []byte("Nats-Expected-")) {
+		return hdr
+	}
+	for _, h := range []string{hdrExpectedStream, hdrExpectedLastSeq, hdrExpectedSubjSeq, hdrExpectedSubjSubj, hdrExpectedLastID} {
+		hdr = proto.RemoveHeader(hdr, h)
+	}
+	return hdr
+}
+
 // IngestMirror stores m at its own sequence, keeping its time: a mirror is
-// a copy of its origin, gaps (deleted messages) included.
+// a copy of its origin, gaps (deleted messages) included, without the
+// headers that steered the original publish (as nats-server).
 func (s *Stream) IngestMirror(m *store.Msg) error {
+	if len(m.Header) > 0 {
+		m.Header = removeExpected(m.Header)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -141,8 +156,18 @@ func (s *Stream) IngestMirror(m *store.Msg) error {
 			}
 		}
 	}
+	var rpDest string
+	var rpLast uint64
+	if s.rpRule != nil {
+		if rpDest = s.rpRule.destination(m.Subject); rpDest != "" {
+			rpLast = s.lastSeqLocked(m.Subject)
+		}
+	}
 	if _, err := s.st.Append(m.Subject, m.Header, m.Data, m.Time, m.TTL); err != nil {
 		return err
+	}
+	if rpDest != "" {
+		s.republishLocked(rpDest, m.Subject, m.Header, m.Data, m.Seq, m.Time, rpLast)
 	}
 	s.lastTS = max(s.lastTS, m.Time)
 	if m.TTL > 0 {

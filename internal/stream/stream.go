@@ -28,6 +28,10 @@ type Options struct {
 	Store store.Store
 	// Out sends acks. Required.
 	Out Publisher
+	// Republish sends republished messages (the republish setting); nil
+	// means Out. It is called from a goroutine of the stream's, never
+	// under the stream's lock.
+	Republish Publisher
 	// Logger for the stream; nil discards.
 	Logger *slog.Logger
 	// Domain is the JetStream domain named in acks ("" for none).
@@ -69,6 +73,9 @@ type Stream struct {
 	listeners []chan struct{}    // signalled after each store (mirrors, sources)
 	itr       *subject.Transform // subject_transform of incoming messages
 	tracing   *Trace             // set during a traced ingest (trace.go)
+	rpRule    *republishRule     // republish setting, nil without
+	rpOut     Publisher          // sends republished messages
+	rp        *republisher       // started on the first republished message
 }
 
 // New opens a stream over o.Store with cfg, which the caller validated.
@@ -87,6 +94,10 @@ func New(cfg jsapi.StreamConfig, o Options) (*Stream, error) {
 		domain:  o.Domain,
 		exceed:  o.ResourcesExceeded,
 		acks:    newAckQueue(),
+		rpOut:   o.Republish,
+	}
+	if s.rpOut == nil {
+		s.rpOut = o.Out
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -124,6 +135,7 @@ func (s *Stream) applyConfig(cfg jsapi.StreamConfig) {
 	s.cfg = cfg
 	s.ackPrefix = buildAckPrefix(cfg.Name, s.domain)
 	s.itr = nil
+	s.rpRule = newRepublishRule(cfg.RePublish)
 	if tr := cfg.SubjectTransform; tr != nil {
 		// Validated with the configuration; a failure here leaves
 		// subjects as published.
@@ -315,11 +327,15 @@ func (s *Stream) Close() error {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
+	rp := s.rp
 	s.mu.Unlock()
 	// Closing syncs the store, which runs the last durability callbacks;
 	// their acks are sent before the queue stops.
 	err := s.st.Close()
 	s.acks.stop()
+	if rp != nil {
+		rp.stop()
+	}
 	return err
 }
 
@@ -331,10 +347,14 @@ func (s *Stream) Destroy() error {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
+	rp := s.rp
 	s.mu.Unlock()
 	err := s.st.Destroy()
 	if !wasClosed {
 		s.acks.stop()
+		if rp != nil {
+			rp.stop()
+		}
 	}
 	return err
 }
