@@ -552,8 +552,8 @@ func TestJetStreamConfigOptions(t *testing.T) {
 		t.Fatalf("replicas 3: %v", err)
 	}
 	// Unsupported options are refused, not ignored.
-	_, err = js.CreateStream(c, jetstream.StreamConfig{Name: "RP", Subjects: []string{"rp"}, RePublish: &jetstream.RePublish{Source: ">", Destination: "x.>"}})
+	_, err = js.CreateStream(c, jetstream.StreamConfig{Name: "PL", Subjects: []string{"pl"}, Placement: &jetstream.Placement{Cluster: "east"}})
 	if err == nil {
-		t.Fatal("republish accepted")
+		t.Fatal("placement accepted")
 	}
 }

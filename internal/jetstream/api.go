@@ -13,6 +13,7 @@ type request struct {
 	subject string
 	reply   string
 	data    []byte
+	client  uint64 // the requesting connection, 0 in-process
 	handler apiHandler
 }
 
@@ -77,6 +78,7 @@ func (m *Manager) enqueue(msg *core.Msg, h apiHandler) {
 		subject: string(msg.Subject),
 		reply:   string(msg.Reply),
 		data:    append([]byte(nil), msg.Data...),
+		client:  msg.Client,
 		handler: h,
 	}
 	select {
@@ -118,6 +120,7 @@ func (m *Manager) serve(r *request) {
 	if _, err := m.api.Publish(r.reply, "", nil, b); err != nil {
 		m.log.Debug("API response not sent", "err", err)
 	}
+	m.audit(r, b)
 }
 
 // token returns the subject token at index i (0-based) or "".

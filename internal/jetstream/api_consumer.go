@@ -197,6 +197,7 @@ func (m *Manager) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created ti
 		}
 	}
 	c = consumer.New(name, cfg, opts)
+	m.adviseConsumerLeader(ent.s.Name(), name)
 	if state == nil {
 		m.advise(jsapi.AdvisoryPrefix+"CONSUMER.CREATED."+ent.s.Name()+"."+name, &jsapi.ConsumerActionAdvisory{
 			TypedEvent: advisoryEvent(jsapi.TypeConsumerAction), Stream: ent.s.Name(), Consumer: name, Action: "create", Domain: m.cfg.Domain,

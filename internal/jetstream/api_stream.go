@@ -91,8 +91,6 @@ func unsupported(cfg *jsapi.StreamConfig) *jsapi.ApiError {
 	switch {
 	case external:
 		what = "sourcing from another account or domain (external)"
-	case cfg.RePublish != nil:
-		what = "republish"
 	case cfg.Placement != nil && (cfg.Placement.Cluster != "" || len(cfg.Placement.Tags) > 0):
 		what = "placement"
 	}
@@ -164,6 +162,8 @@ func (m *Manager) streamCreate(r *request) any {
 		resp.Error = m.storeError("create", cfg.Name, err)
 		return resp
 	}
+	m.adviseStreamLeader(cfg.Name)
+	m.adviseStream(jsapi.AdvisoryCreate, cfg.Name)
 	resp.StreamInfo = ent.info(false, "")
 	resp.DidCreate = true
 	return resp
@@ -229,6 +229,7 @@ func (m *Manager) streamUpdate(r *request) any {
 			return resp
 		}
 	}
+	m.adviseStream(jsapi.AdvisoryModify, cfg.Name)
 	resp.StreamInfo = ent.info(false, "")
 	return resp
 }
@@ -295,6 +296,7 @@ func (m *Manager) streamDelete(r *request) any {
 		sub.Unsubscribe()
 	}
 	ent.stopSources()
+	consumers := ent.sortedConsumers()
 	m.stopConsumers(ent)
 	dir := m.streamDir(name)
 	// The metadata goes first: a crash half-way through then leaves
@@ -305,6 +307,14 @@ func (m *Manager) streamDelete(r *request) any {
 	if err := ent.s.Destroy(); err != nil {
 		m.log.Error("stream delete: remove messages", "stream", name, "err", err)
 	}
+	// Its consumers went with it, and are reported first, as nats-server
+	// does.
+	for _, c := range consumers {
+		m.advise(jsapi.AdvisoryPrefix+"CONSUMER.DELETED."+name+"."+c.Name(), &jsapi.ConsumerActionAdvisory{
+			TypedEvent: advisoryEvent(jsapi.TypeConsumerAction), Stream: name, Consumer: c.Name(), Action: jsapi.AdvisoryDelete, Domain: m.cfg.Domain,
+		})
+	}
+	m.adviseStream(jsapi.AdvisoryDelete, name)
 	if err := os.RemoveAll(dir); err != nil {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamDelete, err)
 		return resp

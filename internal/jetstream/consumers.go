@@ -57,21 +57,6 @@ func (m *Manager) saveConsumerState(e *entry, c *consumer.Consumer) {
 	}
 }
 
-// advise publishes an advisory event.
-func (m *Manager) advise(subject string, ev any) {
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return
-	}
-	if _, err := m.api.Publish(subject, "", nil, b); err != nil {
-		m.log.Debug("advisory not sent", "err", err)
-	}
-}
-
-func advisoryEvent(typ string) jsapi.TypedEvent {
-	return jsapi.TypedEvent{Type: typ, ID: nuidish(), Time: time.Now().UTC()}
-}
-
 // saveConsumerStates writes the state of e's durable consumers that
 // changed.
 func (m *Manager) saveConsumerStates(e *entry) {

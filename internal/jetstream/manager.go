@@ -57,6 +57,8 @@ type Manager struct {
 	log *slog.Logger
 
 	api     *core.InternalClient // API requests and replies
+	adv     *advisor             // advisories and audit events
+	rpub    *core.InternalClient // republished messages (never under a stream's lock)
 	acks    *core.InternalClient // stream subscriptions and acks
 	deliver *core.InternalClient // consumer deliveries, pull requests and their acks
 
@@ -125,6 +127,8 @@ func (m *Manager) Start() error {
 	m.api = m.srv.NewInternalClient("jetstream-api")
 	m.acks = m.srv.NewInternalClient("jetstream-streams")
 	m.deliver = m.srv.NewInternalClient("jetstream-consumers")
+	m.adv = newAdvisor(m.srv.NewInternalClient("jetstream-advisories"), m.log)
+	m.rpub = m.srv.NewInternalClient("jetstream-republish")
 	if err := m.recover(dir); err != nil {
 		m.Shutdown()
 		return err
@@ -139,6 +143,13 @@ func (m *Manager) Start() error {
 	}
 	m.wg.Add(1)
 	go m.flushConsumers()
+	// Started last: advisories of recovered streams reach the streams
+	// that capture them whatever order they were recovered in.
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.adv.run(m.quit)
+	}()
 	m.log.Info("JetStream started", "store_dir", m.cfg.StoreDir, "sync", syncDescription(m.cfg.SyncInterval), "streams", len(m.streams))
 	return nil
 }
@@ -180,6 +191,9 @@ func (m *Manager) recover(dir string) error {
 			continue
 		}
 		m.log.Info("stream recovered", "stream", meta.Config.Name)
+		// As nats-server, a recovered stream is announced as created.
+		m.adviseStreamLeader(meta.Config.Name)
+		m.adviseStream(jsapi.AdvisoryCreate, meta.Config.Name)
 	}
 	return nil
 }
@@ -213,6 +227,7 @@ func (m *Manager) openStream(cfg jsapi.StreamConfig, created time.Time) (*entry,
 	s, err := stream.New(cfg, stream.Options{
 		Store:             st,
 		Out:               m.acks,
+		Republish:         m.rpub,
 		Logger:            m.log,
 		Domain:            m.cfg.Domain,
 		Created:           created,
@@ -360,6 +375,9 @@ func (m *Manager) Shutdown() {
 	}
 	close(m.quit)
 	m.wg.Wait()
+	if m.adv != nil {
+		m.adv.pub.Close()
+	}
 	for _, e := range streams {
 		e.stopSources()
 		m.stopConsumers(e)
@@ -368,5 +386,8 @@ func (m *Manager) Shutdown() {
 		if err := e.s.Close(); err != nil {
 			m.log.Error("stream close failed", "stream", name, "err", err)
 		}
+	}
+	if m.rpub != nil {
+		m.rpub.Close()
 	}
 }
