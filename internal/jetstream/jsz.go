@@ -25,6 +25,10 @@ type JSInfo struct {
 	Bytes          uint64           `json:"bytes"`
 	LostMessages   uint64           `json:"lost_messages"` // Starling: records found corrupt, never served
 	AccountDetails []*AccountDetail `json:"account_details,omitempty"`
+
+	// Starling: events dropped because a bounded queue was full.
+	AdvisoriesDropped uint64 `json:"advisories_dropped,omitempty"`
+	RepublishDropped  uint64 `json:"republish_dropped,omitempty"`
 }
 
 // JSConfig is the JetStream configuration in force.
@@ -92,8 +96,11 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 			Dropped: m.dropped.Load(),
 		},
 	}
+	_, info.AdvisoriesDropped = m.AdvisoryStats()
 	acct := &AccountDetail{Name: "$G", ID: "$G"}
 	for _, e := range m.sortedStreams() {
+		_, rpDropped := e.s.RepublishStats()
+		info.RepublishDropped += rpDropped
 		si := e.s.Info(false, "")
 		st := si.State
 		info.Streams++

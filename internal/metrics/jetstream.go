@@ -17,6 +17,7 @@ type jsCollector struct {
 
 	streams, messages, bytes, lost *prometheus.Desc
 	apiTotal, apiErrors            *prometheus.Desc
+	advDropped, rpDropped          *prometheus.Desc
 	streamMsgs, streamBytes        *prometheus.Desc
 	streamFirst, streamLast        *prometheus.Desc
 	streamLost, streamDeleted      *prometheus.Desc
@@ -35,6 +36,8 @@ func NewJetStreamCollector(src JetStreamSource) prometheus.Collector {
 		lost:          d("jetstream_lost_messages", "Messages found corrupt on disk in all streams; they are never served."),
 		apiTotal:      d("jetstream_api_requests_total", "JetStream API requests served."),
 		apiErrors:     d("jetstream_api_errors_total", "JetStream API requests answered with an error."),
+		advDropped:    d("jetstream_advisories_dropped_total", "Advisories and audit events dropped because their queue was full."),
+		rpDropped:     d("jetstream_republish_dropped_total", "Messages not republished because a stream's republish queue was full."),
 		streamMsgs:    d("stream_messages", "Messages stored in the stream.", "stream"),
 		streamBytes:   d("stream_bytes", "Bytes stored in the stream.", "stream"),
 		streamFirst:   d("stream_first_seq", "First sequence in the stream.", "stream"),
@@ -45,7 +48,7 @@ func NewJetStreamCollector(src JetStreamSource) prometheus.Collector {
 }
 
 func (c *jsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.streams, c.messages, c.bytes, c.lost, c.apiTotal, c.apiErrors,
+	for _, d := range []*prometheus.Desc{c.streams, c.messages, c.bytes, c.lost, c.apiTotal, c.apiErrors, c.advDropped, c.rpDropped,
 		c.streamMsgs, c.streamBytes, c.streamFirst, c.streamLast, c.streamLost, c.streamDeleted} {
 		ch <- d
 	}
@@ -66,6 +69,8 @@ func (c *jsCollector) Collect(ch chan<- prometheus.Metric) {
 	g(c.lost, float64(info.LostMessages))
 	ch <- prometheus.MustNewConstMetric(c.apiTotal, prometheus.CounterValue, float64(info.API.Total))
 	ch <- prometheus.MustNewConstMetric(c.apiErrors, prometheus.CounterValue, float64(info.API.Errors))
+	ch <- prometheus.MustNewConstMetric(c.advDropped, prometheus.CounterValue, float64(info.AdvisoriesDropped))
+	ch <- prometheus.MustNewConstMetric(c.rpDropped, prometheus.CounterValue, float64(info.RepublishDropped))
 	for _, a := range info.AccountDetails {
 		for _, s := range a.Streams {
 			g(c.streamMsgs, float64(s.State.Msgs), s.Name)
