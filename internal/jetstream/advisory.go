@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/jsapi"
 )
 
@@ -29,8 +28,15 @@ const (
 	advisoryWarnEvery  = 10 * time.Second
 )
 
+// eventPublisher is what the advisor needs of its core.InternalClient.
+type eventPublisher interface {
+	Publish(subject, reply string, hdr, data []byte) (bool, error)
+	HasInterest(subject string) bool
+	Close()
+}
+
 type advisor struct {
-	pub      *core.InternalClient
+	pub      eventPublisher
 	log      *slog.Logger
 	ch       chan advisoryMsg
 	bytes    atomic.Int64 // encoded bytes queued
@@ -44,7 +50,7 @@ type advisoryMsg struct {
 	body    []byte
 }
 
-func newAdvisor(pub *core.InternalClient, log *slog.Logger) *advisor {
+func newAdvisor(pub eventPublisher, log *slog.Logger) *advisor {
 	return &advisor{pub: pub, log: log, ch: make(chan advisoryMsg, advisoryQueueLen)}
 }
 
