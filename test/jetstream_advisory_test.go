@@ -286,8 +286,8 @@ func TestJetStreamAPIAudit(t *testing.T) {
 }
 
 // A stream capturing $JS.EVENT.> records the advisories, and after a
-// restart the recovered stream and consumer are announced once, as
-// nats-server announces recovered streams.
+// restart each recovered stream and consumer is announced once (created,
+// as nats-server announces them, and leader elected).
 func TestJetStreamAdvisoriesRecovered(t *testing.T) {
 	dir := t.TempDir()
 	s := startAdvisoryServer(t, dir)
@@ -340,7 +340,7 @@ func TestJetStreamAdvisoriesRecovered(t *testing.T) {
 	required := []string{
 		"$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.EVENTS", "$JS.EVENT.ADVISORY.STREAM.CREATED.EVENTS",
 		"$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.WORK", "$JS.EVENT.ADVISORY.STREAM.CREATED.WORK",
-		"$JS.EVENT.ADVISORY.CONSUMER.LEADER_ELECTED.WORK.W",
+		"$JS.EVENT.ADVISORY.CONSUMER.LEADER_ELECTED.WORK.W", "$JS.EVENT.ADVISORY.CONSUMER.CREATED.WORK.W",
 	}
 	has := func(l []string, s string) int {
 		return len(slices.DeleteFunc(slices.Clone(l), func(x string) bool { return x != s }))

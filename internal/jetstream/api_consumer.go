@@ -197,12 +197,11 @@ func (m *Manager) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created ti
 		}
 	}
 	c = consumer.New(name, cfg, opts)
+	// Recovered consumers are announced too, as nats-server does.
 	m.adviseConsumerLeader(ent.s.Name(), name)
-	if state == nil {
-		m.advise(jsapi.AdvisoryPrefix+"CONSUMER.CREATED."+ent.s.Name()+"."+name, &jsapi.ConsumerActionAdvisory{
-			TypedEvent: advisoryEvent(jsapi.TypeConsumerAction), Stream: ent.s.Name(), Consumer: name, Action: "create", Domain: m.cfg.Domain,
-		})
-	}
+	m.advise(jsapi.AdvisoryPrefix+"CONSUMER.CREATED."+ent.s.Name()+"."+name, &jsapi.ConsumerActionAdvisory{
+		TypedEvent: advisoryEvent(jsapi.TypeConsumerAction), Stream: ent.s.Name(), Consumer: name, Action: "create", Domain: m.cfg.Domain,
+	})
 	ent.conMu.Lock()
 	if ent.consumers == nil {
 		ent.consumers = map[string]*consumer.Consumer{}

@@ -162,8 +162,6 @@ func (m *Manager) streamCreate(r *request) any {
 		resp.Error = m.storeError("create", cfg.Name, err)
 		return resp
 	}
-	m.adviseStreamLeader(cfg.Name)
-	m.adviseStream(jsapi.AdvisoryCreate, cfg.Name)
 	resp.StreamInfo = ent.info(false, "")
 	resp.DidCreate = true
 	return resp

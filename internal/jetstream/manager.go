@@ -191,9 +191,6 @@ func (m *Manager) recover(dir string) error {
 			continue
 		}
 		m.log.Info("stream recovered", "stream", meta.Config.Name)
-		// As nats-server, a recovered stream is announced as created.
-		m.adviseStreamLeader(meta.Config.Name)
-		m.adviseStream(jsapi.AdvisoryCreate, meta.Config.Name)
 	}
 	return nil
 }
@@ -246,6 +243,10 @@ func (m *Manager) openStream(cfg jsapi.StreamConfig, created time.Time) (*entry,
 	m.streams[cfg.Name] = e
 	m.mu.Unlock()
 	m.startSources(e, cfg)
+	// Created or recovered, it is announced (as nats-server announces
+	// recovered streams), before its consumers are.
+	m.adviseStreamLeader(cfg.Name)
+	m.adviseStream(jsapi.AdvisoryCreate, cfg.Name)
 	m.recoverConsumers(e)
 	return e, nil
 }
