@@ -161,6 +161,11 @@ func TestJetStreamStreamAdvisories(t *testing.T) {
 	st := mustStream(t, js, cfg)
 	// Creating it again, identical, is not a new stream.
 	mustStream(t, js, cfg)
+	// Stream info names the leader the advisory named, as nats-server's.
+	info, err := st.Info(c)
+	if err != nil || info.Cluster == nil || info.Cluster.Leader != advServerName || info.Domain != "hub" {
+		t.Fatalf("info: %+v %q %v", info.Cluster, info.Domain, err)
+	}
 	cfg.Description = "changed"
 	if _, err := js.UpdateStream(c, cfg); err != nil {
 		t.Fatal(err)

@@ -245,6 +245,10 @@ func (m *Manager) streamInfo(r *request) any {
 		return resp
 	}
 	info := ent.info(req.DeletedDetails, req.SubjectsFilter)
+	// As nats-server's: the domain, and this server as the leader (the
+	// one LEADER_ELECTED named), which nats stream info shows.
+	info.Domain = m.cfg.Domain
+	info.Cluster = &jsapi.ClusterInfo{Leader: m.srv.Name()}
 	if req.SubjectsFilter != "" {
 		// Subjects come in pages, like every other listing.
 		resp.Total = len(info.State.Subjects)
