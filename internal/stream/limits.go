@@ -2,7 +2,6 @@ package stream
 
 import (
 	"container/heap"
-	"strconv"
 	"time"
 
 	"github.com/starling-mq/starling/internal/proto"
@@ -180,9 +179,12 @@ func (s *Stream) markDeletedLocked(m *store.Msg, reason string) {
 	if _, err := s.st.LoadLast(m.Subject); err == nil {
 		return // the subject still has messages
 	}
+	// nats-server's marker, byte for byte: the TTL as a Go duration of
+	// whole seconds ("5m0s"), and a roll-up of the subject.
 	hdr := proto.NewHeader(0, "").
 		Add(hdrMarkerReason, reason).
-		Add(hdrTTL, strconv.FormatInt(int64(ttl/time.Second), 10)+"s").
+		Add(hdrTTL, (ttl/time.Second*time.Second).String()).
+		Add(hdrRollup, "sub").
 		Bytes()
 	now := max(s.now().UnixNano(), s.lastTS)
 	seq, err := s.st.Append(m.Subject, hdr, nil, now, int64(ttl))
@@ -192,6 +194,12 @@ func (s *Stream) markDeletedLocked(m *store.Msg, reason string) {
 	}
 	s.lastTS = now
 	s.ttls.push(ttlItem{at: now + int64(ttl), seq: seq})
+	if s.rpRule != nil { // stored like a publish, so republished like one
+		if dest := s.rpRule.destination(m.Subject); dest != "" {
+			// The previous message on the subject is the one removed.
+			s.republishLocked(dest, m.Subject, hdr, nil, seq, now, m.Seq)
+		}
+	}
 }
 
 // scheduleLocked arms the expiry timer for the earliest pending expiry.

@@ -291,3 +291,36 @@ func TestRepublishMirror(t *testing.T) {
 		t.Errorf("second: %q", h1)
 	}
 }
+
+// A subject delete marker is stored like a publish and republished like
+// one, with nats-server's header block.
+func TestRepublishDeleteMarker(t *testing.T) {
+	cfg := baseConfig("K")
+	cfg.MaxAge = time.Minute
+	cfg.AllowMsgTTL = true
+	cfg.AllowRollup = true
+	cfg.SubjectDeleteMarkerTTL = 5 * time.Minute
+	cfg.RePublish = &jsapi.RePublish{Destination: "rp.>"}
+	rp := &rpRecorder{}
+	clk := newClock()
+	s, err := New(cfg, Options{Store: store.NewMemory(), Out: &recorder{}, Republish: rp, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Ingest("K.a", "", nil, []byte("v"))
+	clk.add(2 * time.Minute)
+	s.onTimer()
+	const marker = "NATS/1.0\r\nNats-Marker-Reason: MaxAge\r\nNats-TTL: 5m0s\r\nNats-Rollup: sub\r\n\r\n"
+	m, err := s.Store().LoadLast("K.a")
+	if err != nil || m.Seq != 2 || string(m.Header) != marker {
+		t.Fatalf("stored marker %+v %q %v", m, m.Header, err)
+	}
+	got := rp.waitFor(t, 2)
+	h := string(got[1].hdr)
+	if got[1].subject != "rp.K.a" || len(got[1].data) != 0 ||
+		!strings.HasPrefix(h, marker[:len(marker)-2]+"Nats-Stream: K\r\nNats-Subject: K.a\r\nNats-Sequence: 2\r\n") ||
+		!strings.HasSuffix(h, "Nats-Last-Sequence: 1\r\n\r\n") {
+		t.Fatalf("republished marker %s %q", got[1].subject, h)
+	}
+}
