@@ -205,7 +205,8 @@ func TestJetStreamStreamAdvisories(t *testing.T) {
 			"stream":"S","action":"delete","domain":"hub"}`,
 		"$JS.EVENT.ADVISORY.CONSUMER.DELETED.S.D": `{"type":"io.nats.jetstream.advisory.v1.consumer_action","id":"<id>","timestamp":"<ts>",
 			"stream":"S","consumer":"D","action":"delete","domain":"hub"}`,
-		// A clustered nats-server's shape; a single nats-server sends none.
+		// A 3-node nats-server cluster's shape for an R3 stream; a single
+		// nats-server (or an R1 stream) sends none.
 		"$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.S": `{"type":"io.nats.jetstream.advisory.v1.stream_leader_elected","id":"<id>","timestamp":"<ts>",
 			"stream":"S","leader":"adv-test","replicas":[{"name":"adv-test","current":true,"active":0,"peer":"<peer>"}],"domain":"hub"}`,
 		"$JS.EVENT.ADVISORY.CONSUMER.LEADER_ELECTED.S.D": `{"type":"io.nats.jetstream.advisory.v1.consumer_leader_elected","id":"<id>","timestamp":"<ts>",
