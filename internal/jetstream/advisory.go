@@ -246,8 +246,8 @@ func (m *Manager) clientInfo(cid uint64) *jsapi.ClientInfo {
 // names the default account.
 const globalAccount = "$G"
 
-// AdvisoryStats counts events sent and dropped because the queue was full.
-func (m *Manager) AdvisoryStats() (sent, dropped uint64) {
+// advisoryStats counts events sent and dropped because the queue was full.
+func (m *Manager) advisoryStats() (sent, dropped uint64) {
 	if m.adv == nil {
 		return 0, 0
 	}

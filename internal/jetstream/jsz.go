@@ -96,7 +96,7 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 			Dropped: m.dropped.Load(),
 		},
 	}
-	_, info.AdvisoriesDropped = m.AdvisoryStats()
+	_, info.AdvisoriesDropped = m.advisoryStats()
 	acct := &AccountDetail{Name: "$G", ID: "$G"}
 	for _, e := range m.sortedStreams() {
 		_, rpDropped := e.s.RepublishStats()
