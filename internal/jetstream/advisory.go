@@ -39,6 +39,7 @@ type advisor struct {
 	pub      eventPublisher
 	log      *slog.Logger
 	ch       chan advisoryMsg
+	maxBytes int64
 	bytes    atomic.Int64 // encoded bytes queued
 	sent     atomic.Uint64
 	dropped  atomic.Uint64
@@ -51,7 +52,12 @@ type advisoryMsg struct {
 }
 
 func newAdvisor(pub eventPublisher, log *slog.Logger) *advisor {
-	return &advisor{pub: pub, log: log, ch: make(chan advisoryMsg, advisoryQueueLen)}
+	return newAdvisorSized(pub, log, advisoryQueueLen, advisoryQueueBytes)
+}
+
+// newAdvisorSized is newAdvisor with a queue of n events and maxBytes.
+func newAdvisorSized(pub eventPublisher, log *slog.Logger, n int, maxBytes int64) *advisor {
+	return &advisor{pub: pub, log: log, ch: make(chan advisoryMsg, n), maxBytes: maxBytes}
 }
 
 // interested reports whether anyone subscribes to subject.
@@ -68,7 +74,7 @@ func (a *advisor) send(subject string, ev any) {
 		return
 	}
 	n := int64(len(b))
-	if a.bytes.Add(n) > advisoryQueueBytes {
+	if a.bytes.Add(n) > a.maxBytes {
 		a.bytes.Add(-n)
 		a.drop(subject)
 		return

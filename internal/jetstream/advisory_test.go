@@ -80,14 +80,15 @@ func TestAdvisorOrderAndInterest(t *testing.T) {
 // fills, then drops and counts; what was queued is sent at shutdown.
 func TestAdvisorNeverBlocks(t *testing.T) {
 	f := &fakeEvents{listen: "", gate: make(chan struct{})}
-	a := newAdvisor(f, slog.New(slog.DiscardHandler))
+	const queue = 100
+	a := newAdvisorSized(f, slog.New(slog.DiscardHandler), queue, advisoryQueueBytes)
 	quit := make(chan struct{})
 	done := make(chan struct{})
 	go func() { a.run(quit); close(done) }()
 	total := 0
 	for a.dropped.Load() < 5 {
-		if total > 3*advisoryQueueLen {
-			t.Fatalf("nothing dropped after %d events with a queue of %d", total, advisoryQueueLen)
+		if total > 3*queue {
+			t.Fatalf("nothing dropped after %d events with a queue of %d", total, queue)
 		}
 		a.send("$JS.EVENT.ADVISORY.X", map[string]int{"n": total})
 		total++
@@ -115,13 +116,14 @@ func TestAdvisorNeverBlocks(t *testing.T) {
 // The byte bound holds even when the count bound would not.
 func TestAdvisorByteBound(t *testing.T) {
 	f := &fakeEvents{gate: make(chan struct{})}
-	a := newAdvisor(f, slog.New(slog.DiscardHandler))
-	big := strings.Repeat("x", 1<<20)
+	const bound = 64 << 10
+	a := newAdvisorSized(f, slog.New(slog.DiscardHandler), advisoryQueueLen, bound)
+	big := strings.Repeat("x", 4<<10)
 	for range 40 {
 		a.send("$JS.EVENT.ADVISORY.API", &jsapi.APIAudit{Response: big})
 	}
-	if a.dropped.Load() == 0 || a.bytes.Load() > advisoryQueueBytes {
-		t.Fatalf("dropped %d, queued %d bytes (bound %d)", a.dropped.Load(), a.bytes.Load(), advisoryQueueBytes)
+	if a.dropped.Load() == 0 || a.bytes.Load() > bound {
+		t.Fatalf("dropped %d, queued %d bytes (bound %d)", a.dropped.Load(), a.bytes.Load(), bound)
 	}
 }
 

@@ -44,8 +44,10 @@ func (m *rpMsg) size() int { return len(m.subject) + len(m.hdr) + len(m.data) }
 
 // republisher sends one stream's republished messages in order.
 type republisher struct {
-	out Publisher
-	s   *Stream // for logs
+	out      Publisher
+	s        *Stream // for logs
+	maxMsgs  int     // queue bounds
+	maxBytes int
 
 	mu      sync.Mutex
 	pending []rpMsg
@@ -59,13 +61,15 @@ type republisher struct {
 	lastWarn atomic.Int64
 }
 
-func newRepublisher(out Publisher, s *Stream) *republisher {
+func newRepublisher(out Publisher, s *Stream, maxMsgs, maxBytes int) *republisher {
 	r := &republisher{
-		out:  out,
-		s:    s,
-		wake: make(chan struct{}, 1),
-		quit: make(chan struct{}),
-		done: make(chan struct{}),
+		out:      out,
+		s:        s,
+		maxMsgs:  maxMsgs,
+		maxBytes: maxBytes,
+		wake:     make(chan struct{}, 1),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	go r.run()
 	return r
@@ -76,7 +80,7 @@ func newRepublisher(out Publisher, s *Stream) *republisher {
 func (r *republisher) push(m rpMsg) bool {
 	n := m.size()
 	r.mu.Lock()
-	if len(r.pending) >= republishQueueMsgs || r.bytes+n > republishQueueBytes {
+	if len(r.pending) >= r.maxMsgs || r.bytes+n > r.maxBytes {
 		r.mu.Unlock()
 		r.drop(m.subject)
 		return false
@@ -184,7 +188,7 @@ func (s *Stream) lastSeqLocked(subj string) uint64 {
 // and are copied.
 func (s *Stream) republishLocked(dest, subj string, hdr, data []byte, seq uint64, ts int64, last uint64) {
 	if s.rp == nil {
-		s.rp = newRepublisher(s.rpOut, s)
+		s.rp = newRepublisher(s.rpOut, s, s.rpMaxMsgs, s.rpMaxBytes)
 	}
 	m := rpMsg{subject: dest, hdr: republishHeader(hdr, s.cfg.Name, subj, seq, ts, last, len(data), s.rpRule.headersOnly)}
 	if !s.rpRule.headersOnly {

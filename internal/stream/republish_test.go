@@ -222,12 +222,14 @@ func TestRepublishQueueBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const queue = 100
+	s.rpMaxMsgs = queue
 	// The goroutine takes what is queued and waits at the gate with it;
 	// the queue then fills up and drops, without blocking Ingest.
 	total := 0
 	for dropped := uint64(0); dropped < 10; _, dropped = s.RepublishStats() {
-		if total > 3*republishQueueMsgs {
-			t.Fatalf("nothing dropped after %d messages with a queue of %d", total, republishQueueMsgs)
+		if total > 3*queue {
+			t.Fatalf("nothing dropped after %d messages with a queue of %d", total, queue)
 		}
 		s.Ingest("S.a", "", nil, nil)
 		total++
@@ -248,6 +250,30 @@ func TestRepublishQueueBound(t *testing.T) {
 			t.Fatalf("out of order: %d after %d", seq, prev)
 		}
 		prev = seq
+	}
+}
+
+// The byte bound holds when the count bound would not.
+func TestRepublishQueueByteBound(t *testing.T) {
+	cfg := baseConfig("S")
+	cfg.RePublish = &jsapi.RePublish{Destination: "rp.>"}
+	rp := &rpRecorder{gate: make(chan struct{})}
+	clk := newClock()
+	s, err := New(cfg, Options{Store: store.NewMemory(), Out: &recorder{}, Republish: rp, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.rpMaxBytes = 64 << 10
+	big := make([]byte, 4<<10)
+	for range 40 {
+		s.Ingest("S.a", "", nil, big)
+	}
+	if _, dropped := s.RepublishStats(); dropped == 0 {
+		t.Fatal("160 KiB queued behind a 64 KiB bound")
+	}
+	close(rp.gate)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 

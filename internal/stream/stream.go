@@ -76,6 +76,8 @@ type Stream struct {
 	rpRule    *republishRule     // republish setting, nil without
 	rpOut     Publisher          // sends republished messages
 	rp        *republisher       // started on the first republished message
+	// Bounds of the republish queue (tests make them small).
+	rpMaxMsgs, rpMaxBytes int
 }
 
 // New opens a stream over o.Store with cfg, which the caller validated.
@@ -95,6 +97,9 @@ func New(cfg jsapi.StreamConfig, o Options) (*Stream, error) {
 		exceed:  o.ResourcesExceeded,
 		acks:    newAckQueue(),
 		rpOut:   o.Republish,
+
+		rpMaxMsgs:  republishQueueMsgs,
+		rpMaxBytes: republishQueueBytes,
 	}
 	if s.rpOut == nil {
 		s.rpOut = o.Out
