@@ -290,10 +290,15 @@ func (s *Store) removeFiles(old []*segment) error {
 	if len(old) == 0 {
 		return nil
 	}
-	var err error
+	// The map goes first: a segment it lists must never be missing for a
+	// reason it does not know.
+	mapErr := s.writeSegMap()
+	err := mapErr
 	for _, g := range old {
-		if e := s.fs.Remove(s.segPath(g.id)); e != nil && err == nil {
-			err = e
+		if mapErr == nil {
+			if e := s.fs.Remove(s.segPath(g.id)); e != nil && err == nil {
+				err = e
+			}
 		}
 		s.cache.drop(g.f, 0, -1)
 		g.f.release()
@@ -317,6 +322,11 @@ func (s *Store) dropLostLocked() {
 		if len(s.lost) == 0 {
 			s.lostBytes = 0
 		}
+		s.lostView = nil
+	}
+	if len(s.missing) > 0 && s.floor > 1 && s.missing[0].lo < s.floor {
+		s.missing = s.missing.remove(1, s.floor-1)
+		s.lostView = nil
 	}
 }
 

@@ -49,6 +49,7 @@ type segment struct {
 
 	sids    []uint32 // sealed only: sorted subject ids that may be here
 	sealed  bool
+	top     uint64   // sealed only: the last sequence handed out before the next segment
 	delOffs []uint32 // offsets of delete records, read when compacting
 	maxTomb uint64   // highest sequence a delete record here names
 

@@ -89,6 +89,7 @@ func (s *Store) rewrite(g *segment) error {
 		}
 	}
 	g.compacting, g.erased = true, nil
+	top := g.top
 	f := g.f.acquire()
 	delOffs := slices.Clone(g.delOffs)
 	s.mu.Unlock()
@@ -102,7 +103,7 @@ func (s *Store) rewrite(g *segment) error {
 	}
 	var tmp *rewritten
 	if err == nil && len(live) > 0 {
-		tmp, err = s.copyLive(g, f, live, dels)
+		tmp, err = s.copyLive(g, f, live, dels, top)
 	}
 	if err != nil {
 		s.mu.Lock()
@@ -183,8 +184,12 @@ type rewritten struct {
 }
 
 // copyLive writes g's live records and the needed deletes to a new,
-// synced temporary file.
-func (s *Store) copyLive(g *segment, f *rfile, live []kept, dels []byte) (*rewritten, error) {
+// synced temporary file, between two meta records that keep what the
+// dropped records proved: the leading one of g (if it has one), naming the
+// last sequence before g, and one naming top, the last sequence handed out
+// while g was active, so recovery can tell a rewritten segment from a
+// truncated one.
+func (s *Store) copyLive(g *segment, f *rfile, live []kept, dels []byte, top uint64) (*rewritten, error) {
 	path := s.segPath(g.id) + ".tmp"
 	nf, err := s.fs.Create(path)
 	if err != nil {
@@ -197,6 +202,11 @@ func (s *Store) copyLive(g *segment, f *rfile, live []kept, dels []byte) (*rewri
 		return nil, err
 	}
 	var out []byte
+	if b, err := readDirect(f, 0); err == nil {
+		if r, _, err := decodeRecord(b); err == nil && r.typ == recMeta {
+			out = append(out, b...)
+		}
+	}
 	var pos int64
 	flush := func() error {
 		_, err := nf.WriteAt(out, pos)
@@ -232,6 +242,7 @@ func (s *Store) copyLive(g *segment, f *rfile, live []kept, dels []byte) (*rewri
 			tmp.maxTomb = max(tmp.maxTomb, first+uint64(count)-1)
 		})
 	}
+	out = appendRecord(out, &record{typ: recMeta, last: top})
 	if err := flush(); err != nil {
 		return fail(err)
 	}

@@ -160,6 +160,7 @@ func (s *Store) addLostLocked(seq uint64) {
 	i, found := slices.BinarySearch(s.lost, seq)
 	if !found {
 		s.lost = slices.Insert(s.lost, i, seq)
+		s.lostView = nil
 	}
 }
 

@@ -49,6 +49,16 @@ type recovery struct {
 	lostB    uint64
 	pending  []damage
 	needMeta bool
+
+	// What the side files say (see recover_side.go).
+	hw       mark
+	hwOK     bool
+	missing  []span // segment ids expected but absent
+	gaps     spans  // sequences that were in missing segments or a lost tail
+	gapOpen  bool   // the last gap's end is known at the next sequence seen
+	badTail  bool   // the last record was damaged, not torn
+	prevID   uint64 // the segment loaded last
+	tailLost bool   // the log ended before the high-water mark
 }
 
 // damage is a corrupt region whose sequences are known once the next
@@ -69,7 +79,7 @@ func (s *Store) recover() error {
 	tmpRemoved := false
 	for _, de := range ents {
 		name := de.Name()
-		if strings.HasSuffix(name, ".seg.tmp") {
+		if strings.HasSuffix(name, ".seg.tmp") || name == segMapFile+".tmp" {
 			// A rewrite that did not finish: the original is intact.
 			if err := s.fs.Remove(s.dir + string(os.PathSeparator) + name); err != nil {
 				return fmt.Errorf("filestore: %w", err)
@@ -95,13 +105,24 @@ func (s *Store) recover() error {
 	}
 	slices.Sort(ids)
 	rc := &recovery{lost: map[uint64]bool{}}
+	sm, smOK := s.readSideFiles(rc, ids)
+	prev := uint64(0)
 	for i, id := range ids {
+		s.checkMissing(rc, prev, id)
 		if err := s.loadSegment(rc, id, i == len(ids)-1); err != nil {
 			return err
 		}
 		s.nextID = id + 1
+		prev = id
 	}
+	s.checkMissing(rc, prev, openEnd)
 	s.finishRecovery(rc)
+	// Never hand out an id used before: the map and the high-water file
+	// refer to ids, and a reused one would hide a missing segment.
+	s.nextID = max(s.nextID, sm.next)
+	if rc.hwOK {
+		s.nextID = max(s.nextID, rc.hw.active+1)
+	}
 
 	if len(s.segs) == 0 {
 		g, err := s.newSegmentLocked()
@@ -126,8 +147,10 @@ func (s *Store) recover() error {
 		s.dirty = append(s.dirty, g.f.acquire())
 	}
 	s.unsynced = true
-	_, err = s.commit(true)
-	return err
+	if _, err = s.commit(true); err != nil {
+		return err
+	}
+	return s.openSideFiles(rc, sm, smOK)
 }
 
 // loadSegment scans one segment file into the indexes.
@@ -152,6 +175,9 @@ func (s *Store) loadSegment(rc *recovery, id uint64, last bool) error {
 			r, _, err = decodeRecord(b)
 		}
 		if err == nil {
+			if off == 0 && r.typ == recMeta {
+				s.checkLeadingMeta(rc, id, &r)
+			}
 			s.applyRecord(rc, g, &r, off)
 			off += int64(len(b))
 			continue
@@ -180,6 +206,8 @@ func (s *Store) loadSegment(rc *recovery, id uint64, last bool) error {
 		off = end
 	}
 	g.size = off
+	g.top = s.last
+	rc.prevID = id
 	return nil
 }
 
@@ -193,6 +221,8 @@ func (s *Store) badTail(rc *recovery, g *segment, sc *scanner, off int64, head [
 		// acknowledged. Its sequence can only be the next one.
 		seq := s.last + 1
 		s.log.Error("filestore: last record corrupt, message lost", "segment", g.id, "offset", off, "seq", seq)
+		rc.badTail = true
+		rc.resolveGap(seq - 1)
 		rc.resolve(s, seq)
 		rc.lost[seq] = true
 		rc.lostB += uint64(n)
@@ -234,6 +264,7 @@ func (s *Store) applyRecord(rc *recovery, g *segment, r *record, off int64) {
 			s.log.Error("filestore: record out of sequence order ignored", "segment", g.id, "offset", off, "seq", r.seq, "last", s.last)
 			return
 		}
+		rc.resolveGap(r.seq - 1)
 		rc.resolve(s, r.seq)
 		s.last = r.seq
 		if r.typ == recSkip {
@@ -263,6 +294,9 @@ func (s *Store) applyRecord(rc *recovery, g *segment, r *record, off int64) {
 		r.delRanges(func(first uint64, count uint32) {
 			end := first + uint64(count)
 			g.maxTomb = max(g.maxTomb, end-1)
+			if count > 0 {
+				rc.gaps = rc.gaps.remove(first, end-1) // deleted, not lost
+			}
 			for seq := range rc.lost {
 				if seq >= first && seq < end {
 					delete(rc.lost, seq)
@@ -276,6 +310,7 @@ func (s *Store) applyRecord(rc *recovery, g *segment, r *record, off int64) {
 		})
 	case recMeta:
 		s.floor = max(s.floor, r.seq)
+		rc.resolveGap(max(r.last, s.last))
 		if r.last >= s.last {
 			s.last = r.last
 			if r.ts != 0 {
@@ -304,6 +339,7 @@ func (s *Store) finishRecovery(rc *recovery) {
 		}
 	}
 	rc.resolve(s, s.last+1)
+	s.settleTail(rc)
 	for from := uint64(1); s.msgs > 0; {
 		seq, g, e := s.nextLocked(allMatcher, from)
 		if g == nil || seq >= s.floor {
@@ -323,6 +359,7 @@ func (s *Store) finishRecovery(rc *recovery) {
 		s.lostBytes = rc.lostB
 		s.log.Error("filestore: messages lost to corruption", "count", len(s.lost), "first", s.lost[0])
 	}
+	s.settleGaps(rc)
 }
 
 // scanner reads a segment file sequentially through a window, so recovery

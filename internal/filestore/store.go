@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,9 @@ type Config struct {
 	// Compression is "" (or "none") or "s2", for message payloads.
 	Compression string
 	Logger      *slog.Logger
+	// BootID identifies the machine's boot (see highwater.go); empty means
+	// the running machine's. Tests set it to model a reboot.
+	BootID string
 }
 
 func (c *Config) validate() error {
@@ -72,6 +76,9 @@ func (c *Config) validate() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.BootID == "" {
+		c.BootID = machineBoot()
 	}
 	return nil
 }
@@ -114,13 +121,17 @@ type Store struct {
 	firstTSSeq uint64
 	subj       subjects
 
-	lost      []uint64 // sorted
+	lost      []uint64 // corrupt records, sorted
 	lostBytes uint64
+	missing   spans    // sequences found missing at open (segments or tail gone)
+	lostView  []uint64 // State's list of both, built on demand, shared
 
 	// Durability.
 	written   uint64 // highest sequence written to the OS
 	synced    uint64 // highest sequence on stable storage
-	unsynced  bool   // the active file has writes not yet synced
+	marked    uint64 // highest sequence a high-water slot names
+	marks     *markWriter
+	unsynced  bool // the active file has writes not yet synced
 	dirty     []*rfile
 	dirSync   bool // a segment file was created since the last sync
 	waiters   []waiter
@@ -205,18 +216,63 @@ func (s *Store) Stats() Stats {
 	}
 }
 
-// Lost returns the messages found corrupt (also in State().Lost).
+// Lost returns the messages found corrupt or missing (also in
+// State().Lost).
 func (s *Store) Lost() store.LostData {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.lostLocked()
+	ld := s.lostLocked()
+	ld.Msgs = slices.Clone(ld.Msgs)
+	return ld
 }
 
+// maxLostListed bounds the sequences State lists as lost, so a lost
+// segment of tiny messages cannot make a stream info reply too large; the
+// log names every lost range.
+const maxLostListed = 10_000
+
 func (s *Store) lostLocked() store.LostData {
-	if len(s.lost) == 0 {
+	if len(s.lost) == 0 && len(s.missing) == 0 {
 		return store.LostData{}
 	}
-	return store.LostData{Msgs: append([]uint64(nil), s.lost...), Bytes: s.lostBytes}
+	if s.lostView == nil {
+		s.lostView = mergeLost(s.lost, s.missing, maxLostListed)
+	}
+	return store.LostData{Msgs: s.lostView, Bytes: s.lostBytes}
+}
+
+// mergeLost lists the sequences of corrupt and missing, ascending, at most
+// limit (> 0) of them.
+func mergeLost(corrupt []uint64, missing spans, limit int) []uint64 {
+	var out []uint64
+	room := func(seq uint64) bool { // adds seq; false once the list is full
+		if n := len(out); n == 0 || out[n-1] != seq {
+			out = append(out, seq)
+		}
+		return len(out) < limit
+	}
+	i := 0
+	for _, r := range missing {
+		for seq := r.lo; ; seq++ {
+			for ; i < len(corrupt) && corrupt[i] <= seq; i++ {
+				if !room(corrupt[i]) {
+					return out
+				}
+			}
+			if !room(seq) {
+				return out
+			}
+			if seq == r.hi {
+				break // r.hi may be the largest uint64
+			}
+		}
+	}
+	for ; i < len(corrupt); i++ {
+		if !room(corrupt[i]) {
+			return out
+		}
+	}
+	return out
 }
 
 // usableLocked returns why the store cannot be written, if it cannot.
@@ -380,6 +436,7 @@ func (s *Store) rollLocked() error {
 	}
 	old := s.active
 	old.seal()
+	old.top = s.last
 	if s.unsynced {
 		s.dirty = append(s.dirty, old.f.acquire())
 	}
@@ -503,6 +560,9 @@ func (s *Store) Close() error {
 	// Close finishes before the files are closed.
 	s.syncMu.Lock()
 	ws, err := s.commit(true)
+	if err == nil {
+		err = s.closeMarks()
+	}
 	s.mu.Lock()
 	// Waiters for sequences never appended can no longer be served.
 	for _, w := range s.waiters {
@@ -519,10 +579,32 @@ func (s *Store) Close() error {
 	return err
 }
 
+// closeMarks writes the last high-water slot of a clean close, synced:
+// everything is synced, so nothing above the last sequence can have been
+// acknowledged and the reservation comes down to it. syncMu must be held.
+func (s *Store) closeMarks() error {
+	w := s.marks
+	if w == nil {
+		return nil
+	}
+	s.mu.Lock()
+	m := s.markLocked()
+	s.mu.Unlock()
+	m.reserved = m.last
+	if err := w.write(m, true); err != nil {
+		return fmt.Errorf("filestore: high-water file: %w", err)
+	}
+	return nil
+}
+
 func (s *Store) closeFiles() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var err error
+	if s.marks != nil {
+		err = s.marks.close()
+		s.marks = nil
+	}
 	for _, f := range s.dirty {
 		if e := f.release(); err == nil {
 			err = e

@@ -426,7 +426,7 @@ func TestOpenLeavesForeignFilesAndRemovesTmp(t *testing.T) {
 	}
 	s = mustOpen(t, fsys, Config{})
 	defer s.Close()
-	if got := segFiles(t, fsys); strings.Join(got, " ") != "0000000000000001.seg README" {
+	if got := segFiles(t, fsys); strings.Join(got, " ") != "0000000000000001.seg README highwater segments" {
 		t.Fatalf("files %v", got)
 	}
 	if s.State().Msgs != 1 {

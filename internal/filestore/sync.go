@@ -2,6 +2,7 @@ package filestore
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"syscall"
 	"time"
@@ -51,12 +52,14 @@ func (s *Store) wake() {
 }
 
 // ackedLocked is the highest sequence Durable may acknowledge: synced with
-// sync always, written to the OS with an interval.
+// sync always, written to the OS with an interval; and in both cases named
+// by a high-water slot (see highwater.go), so an acknowledged sequence is
+// never handed out again, whatever happens to the log's tail.
 func (s *Store) ackedLocked() uint64 {
 	if s.cfg.SyncInterval > 0 {
-		return s.written
+		return min(s.written, s.marked)
 	}
-	return s.synced
+	return min(s.synced, s.marked)
 }
 
 // Sync implements store.Store.
@@ -131,11 +134,12 @@ func (s *Store) commit(doSync bool) ([]waiter, error) {
 		if doSync {
 			s.synced = s.last // nothing unsynced: everything is
 		}
-		ws := s.takeWaitersLocked()
+		m := s.markLocked()
 		s.mu.Unlock()
-		return ws, nil
+		return s.settle(m)
 	}
 	target := s.last
+	m := s.markLocked()
 	files := append(s.dirty, s.active.f.acquire())
 	s.dirty = nil
 	dirSync := s.dirSync
@@ -157,15 +161,58 @@ func (s *Store) commit(doSync bool) ([]waiter, error) {
 	s.syncs.Add(1)
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err != nil {
 		// Never acknowledge after a failed sync: the kernel may have
 		// dropped the dirty pages, so a retry could "succeed" without the
 		// data (the fsyncgate lesson).
 		s.failLocked(err)
-		return s.failWaitersLocked(s.err), s.err
+		ws := s.failWaitersLocked(s.err)
+		s.mu.Unlock()
+		return ws, s.err
 	}
 	s.synced = max(s.synced, target)
+	s.mu.Unlock()
+	return s.settle(m)
+}
+
+// markLocked is the high-water slot describing the store now: the caller
+// is about to make everything up to s.last acknowledgeable.
+func (s *Store) markLocked() mark {
+	return mark{
+		last:     s.last,
+		lastTime: s.lastTime,
+		first:    s.firstLocked(),
+		floor:    s.floor,
+		active:   s.active.id,
+		boot:     s.cfg.BootID,
+	}
+}
+
+// settle records m in the high-water file, then returns the waiters now
+// acknowledged. The slot is written without a sync unless m.last passes
+// the reservation, which is then moved reserveAhead past it and synced
+// first. syncMu must be held.
+func (s *Store) settle(m mark) ([]waiter, error) {
+	var err error
+	if w := s.marks; w != nil { // nil while recovering: nothing waits then
+		m.reserved = w.cur.reserved
+		renew := m.last > m.reserved
+		if renew {
+			m.reserved = m.last + reserveAhead
+		}
+		if !w.same(m) {
+			err = w.write(m, renew)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.failLocked(fmt.Errorf("filestore: high-water file: %w", err))
+		return s.failWaitersLocked(s.err), s.err
+	}
+	if s.marks != nil {
+		s.marked = max(s.marked, m.last)
+	}
 	return s.takeWaitersLocked(), nil
 }
 
