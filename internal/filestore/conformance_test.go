@@ -1,6 +1,7 @@
 package filestore
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -34,6 +35,29 @@ func TestConformance(t *testing.T) {
 				}
 				t.Cleanup(func() { s.Close() })
 				return s
+			}, store.FileMsgSize)
+		})
+	}
+}
+
+// TestConformanceRestart runs the suite's restart checks on the file
+// store, with default and tiny segments.
+func TestConformanceRestart(t *testing.T) {
+	for _, cfg := range []Config{{}, {SegmentSize: minSegmentSize, Compression: "s2"}} {
+		t.Run(fmt.Sprint(cfg.SegmentSize), func(t *testing.T) {
+			storetest.RunRestart(t, func(t *testing.T) (store.Store, func(t *testing.T) store.Store) {
+				fsys := vfs.NewMem()
+				open := func(t *testing.T) store.Store {
+					c := cfg
+					c.Logger = testLogger(t)
+					s, err := Open(fsys, testDir, c)
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { s.Close() })
+					return s
+				}
+				return open(t), open
 			}, store.FileMsgSize)
 		})
 	}

@@ -74,13 +74,19 @@ type State struct {
 	LastTime    time.Time
 	NumSubjects int
 	NumDeleted  int // interior deletes: sequences between FirstSeq and LastSeq not present
-	// Lost counts messages found corrupt at recovery or on read.
+	// Lost names messages found corrupt at recovery or on read, or found
+	// missing at recovery (their log data gone).
 	Lost LostData
 }
 
 // LostData names messages the store could not return intact.
 type LostData struct {
-	Msgs  []uint64
+	// Msgs lists lost sequences, ascending; a store may cap the list (the
+	// file store lists at most 10,000 and logs every range). It may be
+	// shared with the store: callers must not modify it.
+	Msgs []uint64
+	// Bytes is the stored size of the lost messages where it is known
+	// (corrupt records); missing data counts no bytes.
 	Bytes uint64
 }
 
@@ -143,7 +149,10 @@ type Store interface {
 	// max(seq, last+1)).
 	Compact(seq uint64) (uint64, error)
 
-	// State returns the current summary.
+	// State returns the current summary. LastSeq never decreases, not
+	// across deletes, purges and compactions, and for a store that keeps
+	// its data not across a restart either, even one that finds log data
+	// lost: a sequence once handed out is never handed out again.
 	State() State
 	// SubjectsState returns per-subject counts for subjects matching filter.
 	SubjectsState(filter string) map[string]SubjectState

@@ -8,12 +8,14 @@
 // expectations, and by a reference model (model.go) that states the rules
 // by brute force and is compared with the store through every read method,
 // after the hand-written cases and along seeded random operation sequences.
-// lifecycle.go holds durability callbacks, concurrent use and closing.
+// lifecycle.go holds durability callbacks, concurrent use and closing;
+// restart.go (RunRestart) what a store that keeps its data must keep across
+// a restart.
 //
 // Semantics pinned here where nats-server leaves room or the interface
 // differs from it:
 //   - LastSeq and LastTime are high-water marks: deleting or purging the
-//     last message keeps them; Skip keeps LastTime.
+//     last message keeps them, and so does a restart; Skip keeps LastTime.
 //   - NumDeleted and Deleted cover every missing sequence in
 //     [FirstSeq, LastSeq], including skipped and trailing ones; none when
 //     the store is empty (FirstSeq = LastSeq+1).
