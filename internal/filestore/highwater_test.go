@@ -180,7 +180,11 @@ type acker struct {
 func (a *acker) append(t *testing.T, s *Store, n int) {
 	t.Helper()
 	for range n {
-		seq := mustAppend(t, s, "acked", nil, payloadFor(uint64(a.n)))
+		next := s.State().LastSeq + 1
+		seq := mustAppend(t, s, "acked", nil, payloadFor(next))
+		if seq != next {
+			t.Fatalf("append got %d, want %d", seq, next)
+		}
 		a.n++
 		a.wg.Add(1)
 		s.Durable(seq, func(err error) {

@@ -29,8 +29,11 @@ import (
 // which segment ids are missing. It returns the map for openSideFiles.
 func (s *Store) readSideFiles(rc *recovery, ids []uint64) (segMap, bool) {
 	hw, ok, err := readMark(s.fs, s.dir)
-	if err != nil {
+	switch {
+	case err != nil:
 		s.log.Warn("filestore: high-water file unreadable; a lost tail cannot be detected this time", "err", err)
+	case !ok && len(ids) > 0:
+		s.log.Warn("filestore: no high-water file (deleted, or written by an older version); a lost tail cannot be detected this time")
 	}
 	rc.hw, rc.hwOK = hw, ok
 	if ok {
@@ -38,8 +41,11 @@ func (s *Store) readSideFiles(rc *recovery, ids []uint64) (segMap, bool) {
 		s.floor = max(s.floor, hw.floor)
 	}
 	sm, smOK, err := readSegMap(s.fs, s.dir)
-	if err != nil {
+	switch {
+	case err != nil:
 		s.log.Warn("filestore: segment map unreadable; lost segments cannot be detected this time", "err", err)
+	case !smOK && len(ids) > 0:
+		s.log.Warn("filestore: no segment map (deleted, or written by an older version); lost segments cannot be detected this time")
 	}
 	var active uint64
 	if ok {
