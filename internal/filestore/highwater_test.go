@@ -355,3 +355,25 @@ func TestHighWaterFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestDurableAfterReopen: after a restart, what recovery read is durable
+// and named by the high-water file, so Durable for it answers at once, with
+// or without a sync interval.
+func TestDurableAfterReopen(t *testing.T) {
+	for _, interval := range []time.Duration{0, time.Hour} {
+		t.Run(interval.String(), func(t *testing.T) {
+			fsys := vfs.NewMem()
+			cfg := Config{SyncInterval: interval, Logger: nopLogger}
+			s := mustOpen(t, fsys, cfg)
+			writeN(t, s, 3)
+			mustClose(t, s)
+			s = mustOpen(t, fsys, cfg)
+			defer s.Close()
+			called := false
+			s.Durable(3, func(err error) { called = err == nil })
+			if !called {
+				t.Fatal("Durable(3) after reopen did not answer at once")
+			}
+		})
+	}
+}

@@ -57,7 +57,7 @@ func (s *Store) wake() {
 // never handed out again, whatever happens to the log's tail.
 func (s *Store) ackedLocked() uint64 {
 	if s.cfg.SyncInterval > 0 {
-		return min(s.written, s.marked)
+		return min(max(s.written, s.synced), s.marked)
 	}
 	return min(s.synced, s.marked)
 }
