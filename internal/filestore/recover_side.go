@@ -77,7 +77,10 @@ func (s *Store) checkMissing(rc *recovery, prev, next uint64) {
 // predecessor, that one held every sequence up to the meta's (rewrites keep
 // its last sequence in a meta record), so any shortfall was cut from it.
 func (s *Store) checkLeadingMeta(rc *recovery, id uint64, r *record) {
-	if rc.prevID == 0 || id != rc.prevID+1 || r.last <= s.last || rc.gapOpen {
+	// Below the floor (the meta's own, for a compaction past the end that
+	// started this segment) sequences are gone on purpose.
+	lo := max(s.last+1, s.floor, r.seq)
+	if rc.prevID == 0 || id != rc.prevID+1 || r.last < lo || rc.gapOpen {
 		return
 	}
 	// A rewrite of the predecessor records the full range it had, after
@@ -87,7 +90,7 @@ func (s *Store) checkLeadingMeta(rc *recovery, id uint64, r *record) {
 	prev.top = max(prev.top, r.last)
 	s.log.Error("filestore: segment file ends early; the messages cut from it are lost",
 		"segment", fmt.Sprintf("%016x.seg", rc.prevID), "last_seq_in_it", s.last, "last_seq_written", r.last)
-	rc.gaps = rc.gaps.add(s.last+1, r.last)
+	rc.gaps = rc.gaps.add(lo, r.last)
 }
 
 // openGap starts a lost range after last whose end is not known yet.

@@ -601,3 +601,46 @@ func TestLossProperty(t *testing.T) {
 		})
 	}
 }
+
+// TestInterruptedPurgeIsNotLoss: a purge or compaction past the end that
+// stopped before removing the old segments leaves them beside the new one;
+// that is not lost data, and nothing is reported.
+func TestInterruptedPurgeIsNotLoss(t *testing.T) {
+	for _, floor := range []uint64{0, 100} {
+		t.Run(fmt.Sprint(floor), func(t *testing.T) {
+			mem := vfs.NewMem()
+			efs := vfs.NewErrorFS(mem)
+			cfg := Config{SegmentSize: 1024, Logger: nopLogger}
+			s := mustOpen(t, efs, cfg)
+			writeN(t, s, 40)
+			mustSync(t, s)
+			efs.SetInjector(vfs.FailWhen(func(op vfs.Op, path string) bool {
+				return op == vfs.OpRemove && strings.HasSuffix(path, ".seg")
+			}, vfs.ErrInjected))
+			var err error
+			if floor == 0 {
+				_, err = s.Purge(store.PurgeRequest{})
+			} else {
+				_, err = s.Compact(floor)
+			}
+			if !errors.Is(err, vfs.ErrInjected) {
+				t.Fatalf("purge with removals failing: %v", err)
+			}
+			s.Close()
+			var logs logBuf
+			cfg.Logger = logs.logger()
+			s = mustOpen(t, mem.CrashClone(), cfg)
+			defer s.Close()
+			last := uint64(40)
+			if floor > 0 {
+				last = floor - 1
+			}
+			if st := s.State(); st.LastSeq != last || st.FirstSeq != last+1 || st.Msgs != 0 || len(st.Lost.Msgs) != 0 {
+				t.Fatalf("state %+v", st)
+			}
+			if strings.Contains(logs.String(), "level=ERROR") {
+				t.Fatalf("errors logged:\n%s", logs.String())
+			}
+		})
+	}
+}
