@@ -49,7 +49,7 @@ func writeN(t *testing.T, s *Store, n int) {
 // possible prefix of it: the store must come back with exactly the synced
 // records, no error and no loss reported, and accept appends afterwards.
 // (A record cut after it was synced is a lost acknowledged message: see
-// TestAckedTailCutEveryOffset.)
+// TestAckedTailCutEveryOffset in seqloss_test.go.)
 func TestTornTailEveryOffset(t *testing.T) {
 	const n = 5
 	fsys := vfs.NewMem()

@@ -644,3 +644,24 @@ func TestInterruptedPurgeIsNotLoss(t *testing.T) {
 		})
 	}
 }
+
+// TestAckedTailCutEveryOffset cuts the last record after it was synced and
+// acknowledged, at every byte offset: it is a lost message now, reported
+// as such, and its sequence is not handed out again.
+func TestAckedTailCutEveryOffset(t *testing.T) {
+	const n = 5
+	fsys := vfs.NewMem()
+	s := mustOpen(t, fsys, Config{})
+	writeN(t, s, n)
+	mustSync(t, s)
+	start := s.segs[0].find(n).off
+	mustClose(t, s)
+	end := len(fileBytes(t, fsys, seg1))
+	for cut := int(start); cut < end; cut++ {
+		c := fsys.CrashClone()
+		damageTruncate(t, c, seg1, int64(cut))
+		s := mustOpen(t, c, Config{Logger: nopLogger})
+		checkAfterLoss(t, s, n, []uint64{n})
+		s.Close()
+	}
+}
