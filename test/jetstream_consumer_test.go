@@ -335,10 +335,10 @@ func TestJetStreamOrderedConsumerAndRefusals(t *testing.T) {
 	if fmt.Sprint(got) != "[1 4 7 10 13 16 19]" {
 		t.Fatalf("ordered: %v", got)
 	}
-	// Options not implemented yet are refused, not ignored.
+	// Options pull consumers cannot have are refused, not ignored.
 	for _, cfg := range []jetstream.ConsumerConfig{
-		{Durable: "l", RateLimit: 1000}, // pull consumers cannot be rate limited
-		{Durable: "pg", PriorityGroups: []string{"g"}, PriorityPolicy: jetstream.PriorityPolicyOverflow},
+		{Durable: "l", RateLimit: 1000},
+		{Durable: "pg", PriorityGroups: []string{"g"}}, // groups without a policy
 	} {
 		if _, err := st.CreateConsumer(c, cfg); err == nil {
 			t.Errorf("%+v accepted", cfg)

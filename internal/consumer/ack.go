@@ -64,18 +64,7 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 	case "", "+ACK":
 		c.ackLocked(sseq)
 	case "-NAK":
-		if p, ok := c.pending[sseq]; ok {
-			var d struct {
-				Delay time.Duration `json:"delay"`
-			}
-			if len(arg) > 0 && json.Unmarshal(arg, &d) == nil && d.Delay > 0 {
-				p.deadline = now + int64(d.Delay)
-				c.noteDeadline(p.deadline)
-			} else {
-				p.deadline = 0
-				c.redeliver = append(c.redeliver, sseq)
-			}
-		}
+		c.nakLocked(sseq, arg, now)
 	case "+WPI":
 		if p, ok := c.pending[sseq]; ok {
 			p.deadline = now + int64(c.ackWait(p.dc))
@@ -125,6 +114,54 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 	if wake {
 		c.poke()
 	}
+}
+
+// nakLocked applies a -NAK: the message is due again at once, or after
+// the delay given as {"delay": ns} or a duration ("-NAK 5s"); a delay
+// that does not parse is a plain NAK, as in nats-server. A message that
+// already had its max_deliver deliveries is given up now.
+func (c *Consumer) nakLocked(sseq uint64, arg []byte, now int64) {
+	p, ok := c.pending[sseq]
+	if !ok {
+		return
+	}
+	c.adviseLocked(jsapi.AdvisoryConsumerNak, &jsapi.ConsumerDeliveryNakAdvisory{
+		TypedEvent: c.event(jsapi.TypeConsumerDeliveryNaked), Stream: c.src.Name(), Consumer: c.name,
+		ConsumerSeq: p.cseq, StreamSeq: sseq, Deliveries: p.dc, Domain: c.domain,
+	})
+	if c.cfg.MaxDeliver > 0 && p.dc >= c.cfg.MaxDeliver {
+		c.maxDeliveredLocked(sseq, p)
+		return
+	}
+	if delay := nakDelay(arg); delay > 0 {
+		p.deadline = now + int64(delay)
+		c.noteDeadline(p.deadline)
+		return
+	}
+	p.deadline = 0
+	c.queueLocked(sseq, p)
+}
+
+// nakDelay reads a -NAK's delay, 0 for none.
+func nakDelay(arg []byte) time.Duration {
+	arg = bytes.TrimSpace(arg)
+	if len(arg) == 0 {
+		return 0
+	}
+	if arg[0] == '{' {
+		var d struct {
+			Delay time.Duration `json:"delay"`
+		}
+		if json.Unmarshal(arg, &d) != nil {
+			return 0
+		}
+		return d.Delay
+	}
+	d, err := time.ParseDuration(string(arg))
+	if err != nil {
+		return 0
+	}
+	return d
 }
 
 // ackLocked applies an ack of sseq (and, with ack all, of everything

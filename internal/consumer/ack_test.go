@@ -31,7 +31,13 @@ func TestParseNext(t *testing.T) {
 		batch int
 		ok    bool
 	}{
-		{"", 1, true}, {"5", 5, true}, {`{"batch":10,"expires":1000000000,"no_wait":true}`, 10, true}, {"x", 0, false}, {"{", 0, false},
+		{"", 1, true}, {"5", 5, true}, {`{"batch":10,"expires":1000000000,"no_wait":true}`, 10, true}, {"{", 0, false},
+		// nats-server reads anything else as a request for one message.
+		{"x", 1, true}, {"-3", 1, true},
+		// An idle heartbeat must be able to fire twice before expiry.
+		{`{"batch":2,"expires":1000000000,"idle_heartbeat":500000000}`, 2, true},
+		{`{"batch":2,"expires":1000000000,"idle_heartbeat":600000000}`, 0, false},
+		{`{"batch":2,"idle_heartbeat":600000000}`, 0, false},
 	}
 	for _, tt := range tests {
 		r, err := ParseNext([]byte(tt.body))

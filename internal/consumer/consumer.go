@@ -60,6 +60,8 @@ type Options struct {
 	// nil for consumers that keep nothing on disk.
 	Persist func()
 	Now     func() time.Time
+	// Domain is the JetStream domain advisories name ("" for none).
+	Domain string
 }
 
 // ErrClosed is returned after Stop.
@@ -80,6 +82,7 @@ type pendingAck struct {
 	dc       int   // deliveries so far
 	deadline int64 // unix ns when it is redelivered without an ack
 	sent     int64 // unix ns of the last delivery (ack sampling)
+	queued   bool  // on the redelivery queue
 }
 
 // pullRequest is a waiting CONSUMER.MSG.NEXT.
@@ -93,6 +96,7 @@ type pullRequest struct {
 	lastHB    int64
 	sent      int
 	sentBytes int
+	pin       jsapi.PriorityGroup // group, pin id, overflow thresholds
 }
 
 // Consumer is one consumer. Its methods are safe for concurrent use.
@@ -111,6 +115,7 @@ type Consumer struct {
 	onAck   func(uint64)
 	advise  func(string, any)
 	persist func()
+	domain  string
 
 	sseq       uint64 // next stream sequence to read
 	dseq       uint64 // consumer sequence of the last delivery
@@ -142,6 +147,16 @@ type Consumer struct {
 	idleSince  int64 // push: when interest went away; pull: last request
 	lastSend   int64
 	dirty      bool
+	lastSweep  int64 // last interest check of every waiting request
+
+	resumeDue bool // a pause is running: advise when it ends
+
+	// The pinned client of a pinned_client consumer: its id, the group it
+	// asked for, when it was pinned, when the pin lapses unless renewed.
+	pinID      string
+	pinGroup   string
+	pinnedAt   time.Time
+	pinExpires int64
 
 	wake   chan struct{}
 	quit   chan struct{}
@@ -164,6 +179,7 @@ func New(name string, cfg jsapi.ConsumerConfig, o Options) *Consumer {
 		onAck:   o.OnAck,
 		advise:  o.Advise,
 		persist: o.Persist,
+		domain:  o.Domain,
 		pending: map[uint64]*pendingAck{},
 		wake:    make(chan struct{}, 1),
 		quit:    make(chan struct{}),
@@ -185,6 +201,7 @@ func New(name string, cfg jsapi.ConsumerConfig, o Options) *Consumer {
 		c.start()
 	}
 	c.idleSince = c.now().UnixNano()
+	c.resumeDue = c.pausedLocked(c.idleSince)
 	c.cancel = c.src.Listen(c.wake)
 	go c.run()
 	return c
@@ -281,10 +298,18 @@ func (c *Consumer) Config() jsapi.ConsumerConfig {
 // Created returns the creation time.
 func (c *Consumer) Created() time.Time { return c.created }
 
-// Update installs a new configuration (checked by the caller).
+// Update installs a new configuration (checked by the caller). A new
+// pause deadline is advised; a policy that no longer pins drops the pin.
 func (c *Consumer) Update(cfg jsapi.ConsumerConfig) {
 	c.mu.Lock()
+	old := c.cfg
 	c.setConfig(cfg)
+	if !samePause(old.PauseUntil, cfg.PauseUntil) {
+		c.pauseChangedLocked(c.now().UnixNano())
+	}
+	if cfg.PriorityPolicy != jsapi.PriorityPinnedClient && c.pinID != "" {
+		c.pinID, c.pinnedAt, c.pinExpires = "", time.Time{}, 0
+	}
 	c.mu.Unlock()
 	c.poke()
 }
@@ -306,6 +331,10 @@ func (c *Consumer) Info() *jsapi.ConsumerInfo {
 		NumWaiting:     len(c.waiting),
 		NumPending:     c.numPendingLocked(),
 		TimeStamp:      c.now().UTC(),
+		PriorityGroups: c.priorityInfoLocked(),
+	}
+	if now := c.now(); c.pausedLocked(now.UnixNano()) {
+		info.Paused, info.PauseRemaining = true, c.cfg.PauseUntil.Sub(now)
 	}
 	if c.lastActive > 0 {
 		t := time.Unix(0, c.lastActive).UTC()

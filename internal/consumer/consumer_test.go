@@ -93,7 +93,7 @@ func newTest(t *testing.T, cfg jsapi.ConsumerConfig, msgs ...string) (*Consumer,
 		src.add(subj, fmt.Sprint(i+1))
 	}
 	out := &fakeOut{interest: true}
-	cfg, e := Normalize(cfg, jsapi.StreamConfig{Name: "S", Subjects: []string{">"}})
+	cfg, e := Normalize(cfg, jsapi.StreamConfig{Name: "S"}, false)
 	if e != nil {
 		t.Fatal(e)
 	}
@@ -110,7 +110,7 @@ func TestDeliverPolicies(t *testing.T) {
 		{jsapi.ConsumerConfig{Durable: "all", DeliverSubject: "d", AckPolicy: jsapi.AckNone}, "1 2 3 4"},
 		{jsapi.ConsumerConfig{Durable: "last", DeliverSubject: "d", AckPolicy: jsapi.AckNone, DeliverPolicy: jsapi.DeliverLast}, "4"},
 		{jsapi.ConsumerConfig{Durable: "seq", DeliverSubject: "d", AckPolicy: jsapi.AckNone, DeliverPolicy: jsapi.DeliverByStartSequence, OptStartSeq: 3}, "3 4"},
-		{jsapi.ConsumerConfig{Durable: "lps", DeliverSubject: "d", AckPolicy: jsapi.AckNone, DeliverPolicy: jsapi.DeliverLastPerSubject}, "3 4"},
+		{jsapi.ConsumerConfig{Durable: "lps", DeliverSubject: "d", AckPolicy: jsapi.AckNone, DeliverPolicy: jsapi.DeliverLastPerSubject, FilterSubject: ">"}, "3 4"},
 		{jsapi.ConsumerConfig{Durable: "f", DeliverSubject: "d", AckPolicy: jsapi.AckNone, FilterSubject: "a"}, "1 3"},
 	}
 	for _, tt := range tests {

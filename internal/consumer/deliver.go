@@ -116,6 +116,8 @@ func (c *Consumer) run() {
 func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 	now := c.now().UnixNano()
 	c.expireAcksLocked(now)
+	c.checkResumeLocked(now)
+	c.expirePinLocked(now)
 	push := c.cfg.DeliverSubject != ""
 	if !push {
 		c.expireRequestsLocked(now)
@@ -125,6 +127,16 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 	}
 	if push {
 		c.idleSince = now
+	}
+	if c.pausedLocked(now) {
+		// Nothing goes out; requests and subscribers still hear from us.
+		if !push {
+			c.answerNoWaitLocked()
+		}
+		c.heartbeatsLocked(now, push)
+		return c.nextTimeLocked(now), c.inactiveLocked(now)
+	}
+	if push {
 		if c.fcReply != "" && now < c.fcDeadline {
 			// Waiting for the subscriber to answer flow control.
 			return c.nextTimeLocked(now), false
@@ -138,7 +150,9 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 		}
 	}()
 	for {
-		if c.cfg.AckPolicy != jsapi.AckNone && c.cfg.MaxAckPending > 0 && len(c.pending) >= c.cfg.MaxAckPending {
+		// At max_ack_pending only redeliveries (already pending) go out.
+		full := c.cfg.AckPolicy != jsapi.AckNone && c.cfg.MaxAckPending > 0 && len(c.pending) >= c.cfg.MaxAckPending
+		if full && len(c.redeliver) == 0 {
 			break
 		}
 		if sent >= deliverBurst {
@@ -153,7 +167,7 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 				break
 			}
 		}
-		m, dc := c.nextMsgLocked()
+		m, dc := c.nextMsgLocked(!full)
 		if m == nil {
 			break
 		}
@@ -165,11 +179,10 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 			break
 		}
 		if req != nil && req.maxBytes > 0 && req.sentBytes+size > req.maxBytes {
+			// It does not fit: the request ends, saying what it lacks.
 			c.unread(m.Seq, dc)
 			c.finishRequestLocked(req)
-			if req.sent == 0 {
-				c.status(req.reply, 409, "Message Size Exceeds MaxBytes", "")
-			}
+			c.status(req.reply, 409, "Message Size Exceeds MaxBytes", pendingHeaders(req))
 			continue
 		}
 		subject := c.cfg.DeliverSubject
@@ -177,13 +190,17 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 			subject = req.reply
 			req.sent++
 			req.sentBytes += size
-			if req.sent >= req.batch {
-				c.finishRequestLocked(req)
-			}
 		}
-		c.sendLocked(subject, m, dc, now)
+		c.sendLocked(subject, m, dc, now, req != nil && c.cfg.PriorityPolicy == jsapi.PriorityPinnedClient)
 		c.pacedLocked(m, dc, size, now)
 		sent++
+		if req != nil && req.sent >= req.batch {
+			c.finishRequestLocked(req)
+			if req.maxBytes > 0 && req.sentBytes < req.maxBytes {
+				// Bytes to spare: say the batch, not the bytes, ended it.
+				c.status(req.reply, 409, "Batch Completed", pendingHeaders(req))
+			}
+		}
 		if push && c.cfg.FlowControl {
 			c.fcBytes += size
 			if c.fcBytes >= fcWindow {
@@ -200,15 +217,21 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 }
 
 // nextMsgLocked returns the next message to deliver and its delivery
-// count: redeliveries first, then the last-per-subject start set, then new
-// messages.
-func (c *Consumer) nextMsgLocked() (*store.Msg, int) {
+// count: redeliveries first, then (when fresh is set) the last-per-subject
+// start set, then new messages.
+func (c *Consumer) nextMsgLocked(fresh bool) (*store.Msg, int) {
 	for len(c.redeliver) > 0 {
 		seq := c.redeliver[0]
 		c.redeliver = c.redeliver[1:]
 		p, ok := c.pending[seq]
 		if !ok {
 			continue // acked meanwhile
+		}
+		p.queued = false
+		if c.cfg.MaxDeliver > 0 && p.dc >= c.cfg.MaxDeliver {
+			// A NAK (or anything else) brought it back once too often.
+			c.maxDeliveredLocked(seq, p)
+			continue
 		}
 		m, err := c.st.Load(seq)
 		if err != nil {
@@ -220,6 +243,9 @@ func (c *Consumer) nextMsgLocked() (*store.Msg, int) {
 		}
 		p.dc++
 		return m, p.dc
+	}
+	if !fresh {
+		return nil, 0
 	}
 	for len(c.lps) > 0 {
 		seq := c.lps[0]
@@ -245,6 +271,7 @@ func (c *Consumer) nextMsgLocked() (*store.Msg, int) {
 func (c *Consumer) unread(seq uint64, dc int) {
 	if dc > 1 {
 		c.redeliver = append([]uint64{seq}, c.redeliver...)
+		c.pending[seq].queued = true
 		c.pending[seq].dc--
 		if dc == 2 {
 			c.redelivers-- // counted when it was taken
@@ -254,8 +281,9 @@ func (c *Consumer) unread(seq uint64, dc int) {
 	c.sseq = seq
 }
 
-// sendLocked delivers m as delivery number dc.
-func (c *Consumer) sendLocked(subject string, m *store.Msg, dc int, now int64) {
+// sendLocked delivers m as delivery number dc, with the pin id when pin
+// is set.
+func (c *Consumer) sendLocked(subject string, m *store.Msg, dc int, now int64, pin bool) {
 	var cseq uint64
 	if dc == 1 {
 		c.dseq++
@@ -282,6 +310,9 @@ func (c *Consumer) sendLocked(subject string, m *store.Msg, dc int, now int64) {
 	if c.cfg.HeadersOnly {
 		hdr = appendHeader(hdr, "Nats-Msg-Size", strconv.Itoa(len(m.Data)))
 		data = nil
+	}
+	if pin {
+		hdr = c.pinHeader(hdr)
 	}
 	if _, err := c.out.PublishToDeferred(subject, m.Subject, reply, hdr, data); err != nil {
 		c.log.Debug("delivery failed", "consumer", c.name, "err", err)
@@ -345,14 +376,28 @@ func (c *Consumer) expireAcksLocked(now int64) {
 		p := c.pending[seq]
 		p.deadline = 0
 		if c.cfg.MaxDeliver > 0 && p.dc >= c.cfg.MaxDeliver {
-			c.dropLocked(seq)
-			c.adviseLocked("CONSUMER.MAX_DELIVERIES", &jsapi.MaxDeliverAdvisory{
-				TypedEvent: c.event(jsapi.TypeMaxDeliver), Stream: c.src.Name(), Consumer: c.name, StreamSeq: seq, Deliveries: p.dc,
-			})
+			c.maxDeliveredLocked(seq, p)
 			continue
 		}
+		c.queueLocked(seq, p)
+	}
+}
+
+// queueLocked puts a pending message on the redelivery queue, once.
+func (c *Consumer) queueLocked(seq uint64, p *pendingAck) {
+	if !p.queued {
+		p.queued = true
 		c.redeliver = append(c.redeliver, seq)
 	}
+}
+
+// maxDeliveredLocked gives up on a message delivered max_deliver times.
+func (c *Consumer) maxDeliveredLocked(seq uint64, p *pendingAck) {
+	c.dropLocked(seq)
+	c.adviseLocked("CONSUMER.MAX_DELIVERIES", &jsapi.MaxDeliverAdvisory{
+		TypedEvent: c.event(jsapi.TypeMaxDeliver), Stream: c.src.Name(), Consumer: c.name, StreamSeq: seq,
+		Deliveries: p.dc, Domain: c.domain,
+	})
 }
 
 // dropLocked forgets a pending delivery that will not be acked (max
@@ -394,6 +439,10 @@ func (c *Consumer) nextTimeLocked(now int64) int64 {
 	if c.holdUntil > now {
 		take(c.holdUntil)
 	}
+	if d := pauseDeadline(&c.cfg); d > now {
+		take(d)
+	}
+	take(c.pinExpires)
 	return next
 }
 
@@ -430,6 +479,7 @@ func (c *Consumer) inactiveLocked(now int64) bool {
 }
 
 // adviseLocked publishes an advisory about this consumer.
+// kind is the subject part after the prefix, such as CONSUMER.PAUSE.
 func (c *Consumer) adviseLocked(kind string, ev any) {
 	if c.advise != nil {
 		c.advise(jsapi.AdvisoryPrefix+kind+"."+c.src.Name()+"."+c.name, ev)

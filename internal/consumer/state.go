@@ -43,11 +43,12 @@ func (c *Consumer) restore(s *State) {
 	c.sseq, c.dseq, c.lastSSeq, c.floorS, c.floorC = s.Next, s.Delivered, s.LastStream, s.FloorS, s.FloorC
 	c.lps = append([]uint64(nil), s.LastPer...)
 	for _, p := range s.Pending {
-		c.pending[p.Stream] = &pendingAck{cseq: p.Consumer, dc: p.Deliveries}
+		pa := &pendingAck{cseq: p.Consumer, dc: p.Deliveries}
+		c.pending[p.Stream] = pa
 		if p.Deliveries > 1 {
 			c.redelivers++
 		}
-		c.redeliver = append(c.redeliver, p.Stream)
+		c.queueLocked(p.Stream, pa)
 	}
 	if c.sseq == 0 {
 		c.start()

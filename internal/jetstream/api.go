@@ -42,6 +42,8 @@ var routes = []struct {
 	{jsapi.SubjConsumerDelete, (*Manager).consumerDelete},
 	{jsapi.SubjConsumerNames, (*Manager).consumerNames},
 	{jsapi.SubjConsumerList, (*Manager).consumerList},
+	{jsapi.SubjConsumerPause, (*Manager).consumerPause},
+	{jsapi.SubjConsumerUnpin, (*Manager).consumerUnpin},
 }
 
 func (m *Manager) subscribeAPI() error {

@@ -83,14 +83,19 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 		resp.Error = jsapi.NewError(jsapi.ErrStreamNotFound)
 		return resp
 	}
+	m.adminMu.Lock()
+	defer m.adminMu.Unlock()
+	if c := ent.consumer(consumerName(cfg)); c != nil {
+		// Only CONSUMER.PAUSE pauses and resumes an existing consumer: a
+		// create or edit (natscli sends the zero time) keeps its pause.
+		cfg.PauseUntil = c.Config().PauseUntil
+	}
 	scfg := ent.s.Config()
-	cfg, e := consumer.Normalize(cfg, scfg)
+	cfg, e := consumer.Normalize(cfg, scfg, req.Pedantic)
 	if e != nil {
 		resp.Error = e
 		return resp
 	}
-	m.adminMu.Lock()
-	defer m.adminMu.Unlock()
 	ent.conMu.Lock()
 	existing := ent.consumers[cfg.Name]
 	n := len(ent.consumers)
@@ -107,7 +112,8 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 			resp.Error = jsapi.NewError(jsapi.ErrConsumerAlreadyExists)
 			return resp
 		}
-		if e := consumer.CheckUpdate(old, cfg); e != nil {
+		bound := old.DeliverSubject != "" && m.deliver.HasInterest(old.DeliverSubject)
+		if e := consumer.CheckUpdate(old, cfg, bound); e != nil {
 			resp.Error = e
 			return resp
 		}
@@ -140,7 +146,26 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 	}
 	c := m.startConsumer(ent, cfg, created, nil)
 	resp.ConsumerInfo = c.Info()
+	c.AdvisePause()
 	return resp
+}
+
+// consumerName is the name a create request's configuration gives.
+func consumerName(cfg jsapi.ConsumerConfig) string {
+	if cfg.Durable != "" {
+		return cfg.Durable
+	}
+	return cfg.Name
+}
+
+// consumer returns the consumer called name, nil if none.
+func (e *entry) consumer(name string) *consumer.Consumer {
+	if name == "" {
+		return nil
+	}
+	e.conMu.Lock()
+	defer e.conMu.Unlock()
+	return e.consumers[name]
 }
 
 // workQueueConflict enforces one consumer per subject on a work queue.
@@ -183,6 +208,7 @@ func (m *Manager) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created ti
 			m.removeConsumer(ent, name, c)
 		},
 		Advise: m.advise,
+		Domain: m.cfg.Domain,
 	}
 	if cfg.Durable != "" && ent.storage != jsapi.MemoryStorage && !cfg.MemoryStorage {
 		opts.Persist = func() { m.saveConsumerState(ent, c) }
@@ -395,7 +421,7 @@ func (m *Manager) pullHandler(msg *core.Msg) {
 	}
 	req, err := consumer.ParseNext(msg.Data)
 	if err != nil {
-		_, _ = m.deliver.Publish(reply, "", []byte("NATS/1.0 400 Bad Request\r\n\r\n"), nil)
+		_, _ = m.deliver.Publish(reply, "", consumer.BadRequest(err), nil)
 		return
 	}
 	c.Pull(reply, req)

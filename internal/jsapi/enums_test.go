@@ -31,7 +31,7 @@ var enumCases = []enumCase{
 		func(i int) any { return AckPolicy(i) }, func() any { return new(AckPolicy) }},
 	{"replay", []string{"instant", "original"},
 		func(i int) any { return ReplayPolicy(i) }, func() any { return new(ReplayPolicy) }},
-	{"priority", []string{"none", "overflow", "pinned_client", "prioritized"},
+	{"priority", []string{"none", "overflow", "pinned_client"},
 		func(i int) any { return PriorityPolicy(i) }, func() any { return new(PriorityPolicy) }},
 }
 
@@ -127,14 +127,21 @@ func TestStreamConfigDefaultsJSON(t *testing.T) {
 
 func TestConsumerPriority(t *testing.T) {
 	var c ConsumerConfig
-	if p, err := c.Priority(); err != nil || p != PriorityNone {
-		t.Errorf("absent: %v %v", p, err)
-	}
 	if err := json.Unmarshal([]byte(`{"priority_policy":"pinned_client","priority_timeout":1000}`), &c); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := c.Priority(); err != nil || p != PriorityPinnedClient || c.PinnedTTL != 1000 {
-		t.Errorf("pinned: %v %v %v", p, err, c.PinnedTTL)
+	if c.PriorityPolicy != PriorityPinnedClient || c.PinnedTTL != 1000 {
+		t.Errorf("pinned: %v %v", c.PriorityPolicy, c.PinnedTTL)
+	}
+	// none is the zero value and is left out, as nats-server leaves it.
+	c = ConsumerConfig{}
+	if b, _ := json.Marshal(c); strings.Contains(string(b), "priority") {
+		t.Errorf("none sent: %s", b)
+	}
+	// 2.12's policy is unknown to 2.11: refused with 2.11's words.
+	err := json.Unmarshal([]byte(`{"priority_policy":"prioritized"}`), &c)
+	if err == nil || err.Error() != `unknown priority policy: "prioritized"` {
+		t.Errorf("prioritized: %v", err)
 	}
 }
 

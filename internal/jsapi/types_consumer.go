@@ -91,17 +91,19 @@ func (p *ReplayPolicy) UnmarshalJSON(b []byte) error {
 }
 
 // PriorityPolicy says how a pull consumer with priority groups picks
-// among waiting requests.
+// among waiting requests. Only the policies of nats-server 2.11 are
+// known; any other value (2.12's "prioritized" among them) fails to
+// decode with 2.11's error, so a request using it is refused as invalid
+// JSON rather than run under a policy this server does not implement.
 type PriorityPolicy int
 
 const (
 	PriorityNone         PriorityPolicy = iota // "none"
 	PriorityOverflow                           // "overflow": only when min_pending/min_ack_pending are met
 	PriorityPinnedClient                       // "pinned_client": one client at a time
-	PriorityPrioritized                        // "prioritized": lowest priority number first
 )
 
-var priorityNames = []string{"none", "overflow", "pinned_client", "prioritized"}
+var priorityNames = []string{"none", "overflow", "pinned_client"}
 
 func (p PriorityPolicy) String() string { return enumName(priorityNames, int(p)) }
 
@@ -110,11 +112,13 @@ func (p PriorityPolicy) MarshalJSON() ([]byte, error) {
 }
 
 func (p *PriorityPolicy) UnmarshalJSON(b []byte) error {
-	v, err := enumUnmarshal("priority policy", priorityNames, b)
-	if err == nil {
-		*p = PriorityPolicy(v)
+	for i, n := range priorityNames {
+		if string(b) == `"`+n+`"` {
+			*p = PriorityPolicy(i)
+			return nil
+		}
 	}
-	return err
+	return fmt.Errorf("unknown priority policy: %s", b)
 }
 
 // ConsumerAction is what a create request may do: "" creates or
@@ -191,22 +195,12 @@ type ConsumerConfig struct {
 	Direct             bool              `json:"direct,omitempty"`
 	Sourcing           bool              `json:"sourcing,omitempty"`
 	Metadata           map[string]string `json:"metadata,omitempty"`
-	PauseUntil         *time.Time        `json:"pause_until,omitempty"`
-	PriorityGroups     []string          `json:"priority_groups,omitempty"`
-	// PriorityPolicy is kept raw (a JSON string such as "pinned_client")
-	// because the consumer package checks it as bytes; Priority decodes it.
-	PriorityPolicy json.RawMessage `json:"priority_policy,omitempty"`
-	PinnedTTL      time.Duration   `json:"priority_timeout,omitempty"`
-}
-
-// Priority decodes PriorityPolicy; absent means none.
-func (c *ConsumerConfig) Priority() (PriorityPolicy, error) {
-	var p PriorityPolicy
-	if len(c.PriorityPolicy) == 0 {
-		return PriorityNone, nil
-	}
-	err := json.Unmarshal(c.PriorityPolicy, &p)
-	return p, err
+	// PauseUntil stops deliveries until then; nil or the zero time (which
+	// natscli always sends) means not paused.
+	PauseUntil     *time.Time     `json:"pause_until,omitempty"`
+	PriorityGroups []string       `json:"priority_groups,omitempty"`
+	PriorityPolicy PriorityPolicy `json:"priority_policy,omitempty"`
+	PinnedTTL      time.Duration  `json:"priority_timeout,omitempty"`
 }
 
 // SequenceInfo is a position in the consumer's and the stream's sequences.
@@ -310,7 +304,6 @@ type PriorityGroup struct {
 	MinPending    int64  `json:"min_pending,omitempty"`
 	MinAckPending int64  `json:"min_ack_pending,omitempty"`
 	Id            string `json:"id,omitempty"`
-	Priority      int    `json:"priority,omitempty"`
 }
 
 // ConsumerPauseRequest is CONSUMER.PAUSE's body; a zero time resumes.
