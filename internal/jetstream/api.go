@@ -56,14 +56,16 @@ func (m *Manager) subscribeAPI() error {
 			return err
 		}
 	}
-	// Pull requests and acks are frequent and cheap: served inline.
-	if _, err := m.deliver.Subscribe(jsapi.SubjConsumerNext, "", m.pullHandler); err != nil {
+	// Pull requests and acks are frequent and cheap: queued to the
+	// consumers' workers, never served on the publisher's goroutine.
+	in := m.startInbound()
+	if _, err := m.deliver.Subscribe(jsapi.SubjConsumerNext, "", in.pull); err != nil {
 		return err
 	}
-	if _, err := m.deliver.Subscribe("$JS.ACK.>", "", m.ackHandler); err != nil {
+	if _, err := m.deliver.Subscribe("$JS.ACK.>", "", in.ack); err != nil {
 		return err
 	}
-	if _, err := m.deliver.Subscribe("$JS.FC.>", "", m.flowControlHandler); err != nil {
+	if _, err := m.deliver.Subscribe("$JS.FC.>", "", in.flowControl); err != nil {
 		return err
 	}
 	return nil

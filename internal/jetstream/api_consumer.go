@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/starling-mq/starling/internal/consumer"
-	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/jsapi"
 )
 
@@ -177,9 +176,9 @@ func (e *entry) workQueueConflict(cfg jsapi.ConsumerConfig) *jsapi.ApiError {
 		return c.FilterSubjects
 	}
 	mine := filters(cfg)
-	e.conMu.Lock()
-	defer e.conMu.Unlock()
-	for _, other := range e.consumers {
+	// Not under conMu: Config takes the consumer's lock, which a consumer
+	// may hold while its deliveries look consumers up.
+	for _, other := range e.sortedConsumers() {
 		theirs := filters(other.Config())
 		if len(mine) == 0 || len(theirs) == 0 {
 			if len(mine) == 0 && len(theirs) == 0 {
@@ -398,64 +397,6 @@ func (m *Manager) consumerList(r *request) any {
 		resp.Consumers = append(resp.Consumers, c.Info())
 	}
 	return resp
-}
-
-// pullHandler serves CONSUMER.MSG.NEXT inline: it only queues the request.
-func (m *Manager) pullHandler(msg *core.Msg) {
-	if len(msg.Reply) == 0 {
-		return
-	}
-	subj := string(msg.Subject)
-	reply := string(msg.Reply)
-	ent := m.lookup(token(subj, 5))
-	if ent == nil {
-		return
-	}
-	ent.conMu.Lock()
-	c := ent.consumers[token(subj, 6)]
-	ent.conMu.Unlock()
-	if c == nil {
-		hdr := "NATS/1.0 404 Consumer Not Found\r\n\r\n"
-		_, _ = m.deliver.Publish(reply, "", []byte(hdr), nil)
-		return
-	}
-	req, err := consumer.ParseNext(msg.Data)
-	if err != nil {
-		_, _ = m.deliver.Publish(reply, "", consumer.BadRequest(err), nil)
-		return
-	}
-	c.Pull(reply, req)
-}
-
-// ackHandler routes $JS.ACK.<stream>.<consumer>.… to the consumer.
-func (m *Manager) ackHandler(msg *core.Msg) {
-	subj := string(msg.Subject)
-	streamName, consumerName := token(subj, 2), token(subj, 3)
-	ent := m.lookup(streamName)
-	if ent == nil {
-		return
-	}
-	ent.conMu.Lock()
-	c := ent.consumers[consumerName]
-	ent.conMu.Unlock()
-	if c != nil {
-		c.Ack(subj, string(msg.Reply), msg.Data)
-	}
-}
-
-// flowControlHandler routes $JS.FC.<stream>.<consumer>.<n> answers.
-func (m *Manager) flowControlHandler(msg *core.Msg) {
-	subj := string(msg.Subject)
-	ent := m.lookup(token(subj, 2))
-	if ent == nil {
-		return
-	}
-	ent.conMu.Lock()
-	c := ent.consumers[token(subj, 3)]
-	ent.conMu.Unlock()
-	if c != nil {
-		c.FlowControlReply(subj)
-	}
 }
 
 var errConsumerMeta = errors.New("consumer metadata damaged")
