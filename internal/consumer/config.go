@@ -83,6 +83,9 @@ func checkNames(cfg *jsapi.ConsumerConfig) *jsapi.ApiError {
 
 // setDefaults fills what the request left out, as setConsumerConfigDefaults.
 func setDefaults(cfg *jsapi.ConsumerConfig, stream jsapi.StreamConfig, pedantic bool) *jsapi.ApiError {
+	if e := clampNegatives(cfg, pedantic); e != nil {
+		return e
+	}
 	acks := cfg.AckPolicy != jsapi.AckNone
 	if cfg.DeliverSubject == "" && cfg.MaxWaiting == 0 {
 		cfg.MaxWaiting = DefaultMaxWaiting
@@ -118,6 +121,37 @@ func setDefaults(cfg *jsapi.ConsumerConfig, stream jsapi.StreamConfig, pedantic 
 	}
 	if cfg.PriorityPolicy == jsapi.PriorityPinnedClient && cfg.PinnedTTL == 0 {
 		cfg.PinnedTTL = DefaultPinnedTTL
+	}
+	return nil
+}
+
+// clampNegatives turns negative limits into "no limit" (or the default),
+// as current nats-server does; nats-server 2.11 kept them, and an
+// ephemeral with a negative inactive_threshold then never went away.
+// Pedantic mode refuses them instead. Negative max_waiting and max_batch
+// are refused later with 2.11's errors.
+func clampNegatives(cfg *jsapi.ConsumerConfig, pedantic bool) *jsapi.ApiError {
+	fix := []struct {
+		bad  bool
+		set  func()
+		what string
+	}{
+		{cfg.MaxDeliver < -1, func() { cfg.MaxDeliver = -1 }, "max_deliver must be set to -1"},
+		{cfg.MaxAckPending < -1, func() { cfg.MaxAckPending = -1 }, "max_ack_pending must be set to -1"},
+		{cfg.MaxRequestExpires < 0, func() { cfg.MaxRequestExpires = 0 }, "max_expires must not be negative"},
+		{cfg.MaxRequestMaxBytes < 0, func() { cfg.MaxRequestMaxBytes = 0 }, "max_bytes must not be negative"},
+		{cfg.Heartbeat < 0, func() { cfg.Heartbeat = 0 }, "idle_heartbeat must not be negative"},
+		{cfg.InactiveThreshold < 0, func() { cfg.InactiveThreshold = 0 }, "inactive_threshold must not be negative"},
+		{cfg.PinnedTTL < 0, func() { cfg.PinnedTTL = 0 }, "priority_timeout must not be negative"},
+	}
+	for _, f := range fix {
+		if !f.bad {
+			continue
+		}
+		if pedantic {
+			return jsapi.NewError(jsapi.ErrPedantic, errors.New(f.what))
+		}
+		f.set()
 	}
 	return nil
 }
@@ -345,8 +379,6 @@ func checkPriority(cfg *jsapi.ConsumerConfig, _ *jsapi.StreamConfig) *jsapi.ApiE
 		return jsapi.NewError(jsapi.ErrConsumerPushWithPriorityGroup)
 	case len(cfg.PriorityGroups) == 0:
 		return jsapi.NewError(jsapi.ErrConsumerPriorityPolicyWithoutGroup)
-	case cfg.PinnedTTL < 0:
-		return jsapi.NewError(jsapi.ErrConsumerInvalidPolicy, errors.New("priority_timeout must not be negative"))
 	}
 	for _, g := range cfg.PriorityGroups {
 		if g == "" {

@@ -72,6 +72,8 @@ func TestNormalizeRefusals(t *testing.T) {
 			10084, "consumer in pull mode requires explicit ack policy on workqueue stream"},
 		{"stream's max ack pending exceeded", limited, `{"ack_policy":"explicit","max_ack_pending":11}`,
 			10121, "consumer max ack pending exceeds system limit of 10"},
+		{"pedantic negative max_deliver", stream, `{"ack_policy":"explicit","max_deliver":-2}`,
+			10157, "pedantic mode: max_deliver must be set to -1"},
 		{"pedantic backoff", stream, `{"ack_policy":"explicit","ack_wait":5000000000,"backoff":[1000000000]}`,
 			10157, "pedantic mode: first backoff value has to equal batch AckWait"},
 		// Priority groups.
@@ -136,6 +138,12 @@ func TestNormalizeDefaults(t *testing.T) {
 			func(c jsapi.ConsumerConfig) bool { return c.FilterSubject == "x.a" }},
 		{"ephemerals show their inactive threshold", `{"ack_policy":"explicit","deliver_subject":"d"}`,
 			func(c jsapi.ConsumerConfig) bool { return len(c.Name) == 8 && c.InactiveThreshold == time.Hour }},
+		{"negative limits mean no limit", `{"durable_name":"C","ack_policy":"explicit","max_deliver":-5,"max_ack_pending":-5,"max_bytes":-5,"max_expires":-5}`,
+			func(c jsapi.ConsumerConfig) bool {
+				return c.MaxDeliver == -1 && c.MaxAckPending == -1 && c.MaxRequestMaxBytes == 0 && c.MaxRequestExpires == 0
+			}},
+		{"an ephemeral with a negative inactive threshold still goes away", `{"ack_policy":"explicit","inactive_threshold":-5}`,
+			func(c jsapi.ConsumerConfig) bool { return c.InactiveThreshold == time.Hour }},
 		{"sample frequency above 100 samples everything", `{"durable_name":"C","ack_policy":"explicit","sample_freq":"150%"}`,
 			func(c jsapi.ConsumerConfig) bool { return samplePercent(c.SampleFrequency) == 100 }},
 	}

@@ -77,6 +77,11 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 		}
 		cfg.FilterSubject = filter
 	}
+	if cfg.Replicas > 1 {
+		// As nats-server without a cluster, before looking at the stream.
+		resp.Error = jsapi.NewError(jsapi.ErrStreamReplicasNotSupported)
+		return resp
+	}
 	ent := m.lookup(streamName)
 	if ent == nil {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamNotFound)
