@@ -169,3 +169,23 @@ func TestJetStreamDeliverPolicyChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestJetStreamWorkQueueUpdateOverlap: on a work queue, an update may not
+// widen a consumer's filter into another consumer's subjects.
+func TestJetStreamWorkQueueUpdateOverlap(t *testing.T) {
+	s := startJS(t, "")
+	_, js := jsConnect(t, s)
+	c := ctx(t)
+	st := mustStream(t, js, jetstream.StreamConfig{Name: "WQ", Subjects: []string{"w.*"}, Retention: jetstream.WorkQueuePolicy})
+	for _, f := range []string{"a", "b"} {
+		if _, err := st.CreateConsumer(c, jetstream.ConsumerConfig{Durable: f, FilterSubject: "w." + f, AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.UpdateConsumer(c, jetstream.ConsumerConfig{Durable: "b", FilterSubject: "w.*", AckPolicy: jetstream.AckExplicitPolicy}); apiCode(err) != 10100 {
+		t.Fatalf("widened into a's subjects: %v", err)
+	}
+	if _, err := st.UpdateConsumer(c, jetstream.ConsumerConfig{Durable: "b", FilterSubject: "w.b", AckPolicy: jetstream.AckExplicitPolicy, Description: "ok"}); err != nil {
+		t.Fatalf("update keeping its own subjects: %v", err)
+	}
+}

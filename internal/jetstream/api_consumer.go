@@ -121,6 +121,11 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 			resp.Error = e
 			return resp
 		}
+		if scfg.Retention == jsapi.WorkQueuePolicy && ent.workQueueConflict(cfg, cfg.Name) != nil {
+			// New filters may not reach into another consumer's share.
+			resp.Error = jsapi.NewError(jsapi.ErrConsumerWQConsumerNotUnique)
+			return resp
+		}
 		if err := m.persistConsumer(ent, cfg, existing.Created()); err != nil {
 			resp.Error = jsapi.NewError(jsapi.ErrConsumerCreate, err)
 			return resp
@@ -138,7 +143,7 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 		return resp
 	}
 	if scfg.Retention == jsapi.WorkQueuePolicy {
-		if e := ent.workQueueConflict(cfg); e != nil {
+		if e := ent.workQueueConflict(cfg, ""); e != nil {
 			resp.Error = e
 			return resp
 		}
@@ -172,8 +177,9 @@ func (e *entry) consumer(name string) *consumer.Consumer {
 	return e.consumers[name]
 }
 
-// workQueueConflict enforces one consumer per subject on a work queue.
-func (e *entry) workQueueConflict(cfg jsapi.ConsumerConfig) *jsapi.ApiError {
+// workQueueConflict enforces one consumer per subject on a work queue,
+// comparing cfg with every consumer but the one named skip.
+func (e *entry) workQueueConflict(cfg jsapi.ConsumerConfig, skip string) *jsapi.ApiError {
 	filters := func(c jsapi.ConsumerConfig) []string {
 		if c.FilterSubject != "" {
 			return []string{c.FilterSubject}
@@ -184,6 +190,9 @@ func (e *entry) workQueueConflict(cfg jsapi.ConsumerConfig) *jsapi.ApiError {
 	// Not under conMu: Config takes the consumer's lock, which a consumer
 	// may hold while its deliveries look consumers up.
 	for _, other := range e.sortedConsumers() {
+		if other.Name() == skip {
+			continue
+		}
 		theirs := filters(other.Config())
 		if len(mine) == 0 || len(theirs) == 0 {
 			if len(mine) == 0 && len(theirs) == 0 {
