@@ -471,15 +471,8 @@ func TestJetStreamPushFlowControlAndHeartbeats(t *testing.T) {
 	s := startJS(t, "")
 	nc, js := jsConnect(t, s)
 	mustStream(t, js, jetstream.StreamConfig{Name: "FC", Subjects: []string{"fc"}})
-	payload := make([]byte, 1024)
-	ajs, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256))
 	const total = 3000 // ~3 MiB: several flow-control windows
-	for range total {
-		if _, err := ajs.PublishAsync("fc", payload); err != nil {
-			t.Fatal(err)
-		}
-	}
-	<-ajs.PublishAsyncComplete()
+	fillStream(t, nc, "fc", total, 1024)
 	legacy, err := nc.JetStream()
 	if err != nil {
 		t.Fatal(err)
@@ -747,12 +740,8 @@ func TestJetStreamFlowControlRequests(t *testing.T) {
 	nc, js := jsConnect(t, s)
 	c := ctx(t)
 	st := mustStream(t, js, jetstream.StreamConfig{Name: "RF", Subjects: []string{"rf"}})
-	ajs, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256))
 	const total = 3000 // ~3 MiB of 1 KiB messages
-	for range total {
-		ajs.PublishAsync("rf", make([]byte, 1024))
-	}
-	<-ajs.PublishAsyncComplete()
+	fillStream(t, nc, "rf", total, 1024)
 	inbox := nats.NewInbox()
 	msgs, fcs := 0, 0
 	done := make(chan struct{})
@@ -784,5 +773,27 @@ func TestJetStreamFlowControlRequests(t *testing.T) {
 	}
 	if fcs < 2 {
 		t.Fatalf("%d flow-control requests for ~3 MiB, want at least 2", fcs)
+	}
+}
+
+// fillStream publishes n messages of size bytes to subj with acks in
+// flight, waiting as long as a loaded machine needs for room and for the
+// acks, and fails on any refused publish.
+func fillStream(t *testing.T, nc *nats.Conn, subj string, n, size int) {
+	t.Helper()
+	ajs, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, size)
+	for range n {
+		if _, err := ajs.PublishAsync(subj, payload, jetstream.WithStallWait(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-ajs.PublishAsyncComplete():
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("%d publishes still unacknowledged", ajs.PublishAsyncPending())
 	}
 }

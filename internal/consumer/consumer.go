@@ -126,6 +126,7 @@ type Consumer struct {
 	pending    map[uint64]*pendingAck // by stream sequence
 	redeliver  []uint64               // stream sequences due again, in order
 	lps        []uint64               // last-per-subject start set still to deliver
+	fromLPS    bool                   // the last new message read came from lps
 	waiting    []*pullRequest
 	redelivers int // messages currently delivered more than once
 

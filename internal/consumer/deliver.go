@@ -160,16 +160,21 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 			c.poke()
 			break
 		}
-		var req *pullRequest
-		if !push {
-			req = c.nextRequestLocked(now)
-			if req == nil {
-				break
-			}
+		if !push && len(c.waiting) == 0 {
+			break
 		}
 		m, dc := c.nextMsgLocked(!full)
 		if m == nil {
 			break
+		}
+		// The request is chosen once there is a message, as nats-server
+		// does: a client is pinned only when it gets something.
+		var req *pullRequest
+		if !push {
+			if req = c.nextRequestLocked(now, dc == 1); req == nil {
+				c.unread(m.Seq, dc)
+				break
+			}
 		}
 		size := len(m.Subject) + len(m.Header) + len(m.Data)
 		if hold := c.holdLocked(m, dc, size, now); hold > 0 {
@@ -251,9 +256,11 @@ func (c *Consumer) nextMsgLocked(fresh bool) (*store.Msg, int) {
 		seq := c.lps[0]
 		c.lps = c.lps[1:]
 		if m, err := c.st.Load(seq); err == nil {
+			c.fromLPS = true
 			return m, 1
 		}
 	}
+	c.fromLPS = false
 	var best *store.Msg
 	for _, f := range c.filters {
 		if m, err := c.st.LoadNext(f, c.sseq); err == nil && (best == nil || m.Seq < best.Seq) {
@@ -267,7 +274,8 @@ func (c *Consumer) nextMsgLocked(fresh bool) (*store.Msg, int) {
 	return best, 1
 }
 
-// unread puts a message back when a pull request could not take it.
+// unread puts back the message nextMsgLocked just returned, when it
+// cannot go out now.
 func (c *Consumer) unread(seq uint64, dc int) {
 	if dc > 1 {
 		c.redeliver = append([]uint64{seq}, c.redeliver...)
@@ -276,6 +284,10 @@ func (c *Consumer) unread(seq uint64, dc int) {
 		if dc == 2 {
 			c.redelivers-- // counted when it was taken
 		}
+		return
+	}
+	if c.fromLPS {
+		c.lps = append([]uint64{seq}, c.lps...)
 		return
 	}
 	c.sseq = seq

@@ -139,15 +139,19 @@ func (c *Consumer) sweepLocked(now int64, force bool) {
 	c.waiting = kept
 }
 
-// nextRequestLocked returns the oldest live request that may take a
-// message now, answering expired ones and dropping abandoned ones on the
-// way.
-func (c *Consumer) nextRequestLocked(now int64) *pullRequest {
+// nextRequestLocked returns the oldest live request that may take the
+// message just read (fresh: a first delivery), answering expired ones and
+// dropping abandoned ones on the way.
+func (c *Consumer) nextRequestLocked(now int64, fresh bool) *pullRequest {
 	var pending uint64
 	counted := false
 	numPending := func() uint64 {
 		if !counted {
+			// The message in hand still counts as pending.
 			pending, counted = c.numPendingLocked(), true
+			if fresh {
+				pending++
+			}
 		}
 		return pending
 	}

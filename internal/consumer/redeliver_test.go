@@ -96,3 +96,45 @@ func TestBackoffAndMaxDeliver(t *testing.T) {
 		t.Fatalf("after giving up: %+v", info)
 	}
 }
+
+// TestLastPerSubjectPutBack: a last-per-subject start message that a
+// request could not take (max_bytes) goes back to the start set, not
+// back into the stream's sequence (which delivered messages twice).
+func TestLastPerSubjectPutBack(t *testing.T) {
+	c, _, out := newTest(t, jsapi.ConsumerConfig{Durable: "l", AckPolicy: jsapi.AckExplicit,
+		DeliverPolicy: jsapi.DeliverLastPerSubject, FilterSubject: ">"}, "a", "b", "a", "b")
+	c.Pull("r1", jsapi.NextRequest{Batch: 1, MaxBytes: 1})
+	got := waitFor(t, out, 1)
+	if !strings.HasPrefix(got[0].hdr, "NATS/1.0 409 Message Size Exceeds MaxBytes\r\nNats-Pending-Messages: 1\r\nNats-Pending-Bytes: 1\r\n") {
+		t.Fatalf("max bytes: %+v", got[0])
+	}
+	c.Pull("r2", jsapi.NextRequest{Batch: 10, NoWait: true})
+	got = waitFor(t, out, 4) // two messages and the 408 ending the no_wait batch
+	var data []string
+	for _, d := range got[1:] {
+		if d.data != "" {
+			data = append(data, d.data)
+		}
+	}
+	if strings.Join(data, " ") != "3 4" {
+		t.Fatalf("delivered %v, want 3 4", data)
+	}
+}
+
+// TestPinOnlyWithAMessage: a waiting request is pinned when there is a
+// message for it, not before.
+func TestPinOnlyWithAMessage(t *testing.T) {
+	c, src, out := newTest(t, jsapi.ConsumerConfig{Durable: "p", AckPolicy: jsapi.AckExplicit,
+		PriorityPolicy: jsapi.PriorityPinnedClient, PriorityGroups: []string{"A"}})
+	c.Pull("r", jsapi.NextRequest{Batch: 1, Expires: time.Hour, PriorityGroup: jsapi.PriorityGroup{Group: "A"}})
+	step(c)
+	if pg := c.Info().PriorityGroups; len(pg) != 1 || pg[0].PinnedClientID != "" {
+		t.Fatalf("pinned without a message: %+v", pg)
+	}
+	src.add("a", "1")
+	got := waitFor(t, out, 1)
+	pg := c.Info().PriorityGroups
+	if pg[0].PinnedClientID == "" || !strings.Contains(got[0].hdr, "Nats-Pin-Id: "+pg[0].PinnedClientID+"\r\n") {
+		t.Fatalf("delivery %+v, groups %+v", got[0], pg)
+	}
+}
