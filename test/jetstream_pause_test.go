@@ -176,6 +176,9 @@ func TestJetStreamConsumerPauseRequests(t *testing.T) {
 			t.Fatalf("delivered while paused: %s", m.Data)
 		}
 		statuses = append(statuses, m.Header.Get("Status"))
+		if m.Header.Get("Status") == "100" && m.Header.Get("Nats-Last-Consumer") != "0" {
+			t.Fatalf("pull heartbeat headers %v", m.Header)
+		}
 		if m.Header.Get("Status") == "408" {
 			break
 		}

@@ -460,18 +460,21 @@ func (c *Consumer) nextTimeLocked(now int64) int64 {
 
 // heartbeatsLocked sends idle heartbeats: to a push consumer's deliver
 // subject, and to pull requests that asked for them.
+// Both carry the last consumer and stream sequences, as nats-server's.
 func (c *Consumer) heartbeatsLocked(now int64, push bool) {
+	extra := func() string {
+		return "Nats-Last-Consumer: " + strconv.FormatUint(c.dseq, 10) + "\r\nNats-Last-Stream: " + strconv.FormatUint(c.lastSSeq, 10) + "\r\n"
+	}
 	if push {
 		if hb := int64(c.cfg.Heartbeat); hb > 0 && now-c.lastSend >= hb {
-			extra := "Nats-Last-Consumer: " + strconv.FormatUint(c.dseq, 10) + "\r\nNats-Last-Stream: " + strconv.FormatUint(c.lastSSeq, 10) + "\r\n"
-			c.status(c.cfg.DeliverSubject, 100, "Idle Heartbeat", extra)
+			c.status(c.cfg.DeliverSubject, 100, "Idle Heartbeat", extra())
 			c.lastSend = now
 		}
 		return
 	}
 	for _, r := range c.waiting {
 		if r.hb > 0 && now-r.lastHB >= int64(r.hb) {
-			c.status(r.reply, 100, "Idle Heartbeat", "")
+			c.status(r.reply, 100, "Idle Heartbeat", extra())
 			r.lastHB = now
 		}
 	}
