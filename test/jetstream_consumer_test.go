@@ -779,7 +779,7 @@ func TestJetStreamFlowControlRequests(t *testing.T) {
 // fillStream publishes n messages of size bytes to subj with acks in
 // flight, waiting as long as a loaded machine needs for room and for the
 // acks, and fails on any refused publish.
-func fillStream(t *testing.T, nc *nats.Conn, subj string, n, size int) {
+func fillStream(t testing.TB, nc *nats.Conn, subj string, n, size int) {
 	t.Helper()
 	ajs, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256))
 	if err != nil {
