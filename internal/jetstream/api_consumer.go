@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/starling-mq/starling/internal/consumer"
+	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/jsapi"
 )
 
@@ -100,15 +101,18 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 		resp.Error = e
 		return resp
 	}
+	cfg.Metadata = jsapi.StoredMetadata(cfg.Metadata, jsapi.ConsumerRequiredAPILevel(cfg))
 	ent.conMu.Lock()
 	existing := ent.consumers[cfg.Name]
 	n := len(ent.consumers)
 	ent.conMu.Unlock()
 	if existing != nil {
 		old := existing.Config()
-		if reflect.DeepEqual(old, cfg) {
+		same := cfg
+		same.Metadata = jsapi.WithRequiredLevelOf(cfg.Metadata, old.Metadata)
+		if reflect.DeepEqual(old, same) {
 			if req.Action == jsapi.ActionUpdate || req.Action == jsapi.ActionCreateOrUpdate || req.Action == jsapi.ActionCreate {
-				resp.ConsumerInfo = existing.Info()
+				resp.ConsumerInfo = replyInfo(existing)
 				return resp
 			}
 		}
@@ -131,7 +135,7 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 			return resp
 		}
 		existing.Update(cfg)
-		resp.ConsumerInfo = existing.Info()
+		resp.ConsumerInfo = replyInfo(existing)
 		return resp
 	}
 	if req.Action == jsapi.ActionUpdate {
@@ -154,7 +158,7 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 		return resp
 	}
 	c := m.startConsumer(ent, cfg, created, nil)
-	resp.ConsumerInfo = c.Info()
+	resp.ConsumerInfo = replyInfo(c)
 	c.AdvisePause()
 	return resp
 }
@@ -338,7 +342,7 @@ func (m *Manager) consumerInfo(r *request) any {
 		resp.Error = e
 		return resp
 	}
-	resp.ConsumerInfo = c.Info()
+	resp.ConsumerInfo = replyInfo(c)
 	return resp
 }
 
@@ -408,9 +412,17 @@ func (m *Manager) consumerList(r *request) any {
 	resp.ApiPaged = pg.paged
 	resp.Consumers = []*jsapi.ConsumerInfo{}
 	for _, c := range all[pg.from:pg.to] {
-		resp.Consumers = append(resp.Consumers, c.Info())
+		resp.Consumers = append(resp.Consumers, replyInfo(c))
 	}
 	return resp
 }
 
 var errConsumerMeta = errors.New("consumer metadata damaged")
+
+// replyInfo is a consumer's info as replies show it: with the server's
+// version and API level in its metadata.
+func replyInfo(c *consumer.Consumer) *jsapi.ConsumerInfo {
+	info := c.Info()
+	info.Config.Metadata = jsapi.ReplyMetadata(info.Config.Metadata, core.ProtocolVersion, apiLevel)
+	return info
+}

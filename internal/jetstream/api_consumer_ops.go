@@ -39,6 +39,7 @@ func (m *Manager) consumerPause(r *request) any {
 	} else {
 		cfg.PauseUntil = &until
 	}
+	cfg.Metadata = jsapi.StoredMetadata(cfg.Metadata, jsapi.ConsumerRequiredAPILevel(cfg))
 	if err := m.persistConsumer(ent, cfg, c.Created()); err != nil {
 		resp.Error = jsapi.NewError(jsapi.ErrConsumerStoreFailed, err)
 		return resp

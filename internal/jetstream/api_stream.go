@@ -77,7 +77,12 @@ func (m *Manager) checkConfig(cfg jsapi.StreamConfig, subject string) (jsapi.Str
 	if e := unsupported(&cfg); e != nil {
 		return cfg, e
 	}
-	return jsapi.CheckStreamConfig(cfg, jsapi.Limits{})
+	cfg, e := jsapi.CheckStreamConfig(cfg, jsapi.Limits{})
+	if e != nil {
+		return cfg, e
+	}
+	cfg.Metadata = jsapi.StoredMetadata(cfg.Metadata, jsapi.RequiredAPILevel(cfg))
+	return cfg, nil
 }
 
 // unsupported refuses configuration this server cannot honour yet, so a
@@ -132,7 +137,10 @@ func (m *Manager) streamCreate(r *request) any {
 	m.adminMu.Lock()
 	defer m.adminMu.Unlock()
 	if e := m.lookup(cfg.Name); e != nil {
-		if !reflect.DeepEqual(e.s.Config(), cfg) {
+		existing := e.s.Config()
+		same := cfg
+		same.Metadata = jsapi.WithRequiredLevelOf(cfg.Metadata, existing.Metadata)
+		if !reflect.DeepEqual(existing, same) {
 			resp.Error = jsapi.NewError(jsapi.ErrStreamNameExist)
 			return resp
 		}

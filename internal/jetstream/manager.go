@@ -94,6 +94,7 @@ type entry struct {
 // info describes the stream with its mirror and sources.
 func (e *entry) info(deleted bool, subjectsFilter string) *jsapi.StreamInfo {
 	si := e.s.Info(deleted, subjectsFilter)
+	si.Config.Metadata = jsapi.ReplyMetadata(si.Config.Metadata, core.ProtocolVersion, apiLevel)
 	e.addSourceInfo(si)
 	return si
 }
