@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,15 +51,21 @@ func TestJetStreamPullConsumer(t *testing.T) {
 	if err != nil || info.NumAckPending != 1 || info.AckFloor.Stream != 3 || info.Delivered.Stream != 4 || info.NumPending != 6 {
 		t.Fatalf("info: %+v %v", info, err)
 	}
-	// The unacked message 4 comes back after ack_wait, marked redelivered.
+	// The unacked message 4 comes back once its ack_wait (500 ms) has
+	// passed, marked redelivered; before that a fetch would get message 5.
 	time.Sleep(700 * time.Millisecond)
-	batch, _ = cons.Fetch(1, jetstream.FetchMaxWait(3*time.Second))
+	batch, _ = cons.Fetch(1, jetstream.FetchMaxWait(30*time.Second))
+	redelivered := 0
 	for m := range batch.Messages() {
 		md, _ := m.Metadata()
 		if md.Sequence.Stream != 4 || md.NumDelivered != 2 {
 			t.Fatalf("redelivery: %+v", md)
 		}
 		m.Ack()
+		redelivered++
+	}
+	if redelivered != 1 {
+		t.Fatalf("redelivered %d messages, want message 4 once (%v)", redelivered, batch.Error())
 	}
 	// Consume the rest with the callback API.
 	done := make(chan struct{})
@@ -743,18 +750,16 @@ func TestJetStreamFlowControlRequests(t *testing.T) {
 	const total = 3000 // ~3 MiB of 1 KiB messages
 	fillStream(t, nc, "rf", total, 1024)
 	inbox := nats.NewInbox()
-	msgs, fcs := 0, 0
+	var msgs, fcs atomic.Int64
 	done := make(chan struct{})
 	sub, err := nc.Subscribe(inbox, func(m *nats.Msg) {
 		if m.Header.Get("Status") == "100" && strings.Contains(m.Header.Get("Description"), "FlowControl") {
-			fcs++
+			fcs.Add(1)
 			m.Respond(nil)
 			return
 		}
-		if len(m.Data) > 0 {
-			if msgs++; msgs == total {
-				close(done)
-			}
+		if len(m.Data) > 0 && msgs.Add(1) == total {
+			close(done)
 		}
 	})
 	if err != nil {
@@ -768,11 +773,11 @@ func TestJetStreamFlowControlRequests(t *testing.T) {
 	}
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("received %d of %d", msgs, total)
+	case <-time.After(time.Minute):
+		t.Fatalf("received %d of %d", msgs.Load(), total)
 	}
-	if fcs < 2 {
-		t.Fatalf("%d flow-control requests for ~3 MiB, want at least 2", fcs)
+	if n := fcs.Load(); n < 2 {
+		t.Fatalf("%d flow-control requests for ~3 MiB, want at least 2", n)
 	}
 }
 
