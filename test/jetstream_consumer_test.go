@@ -494,7 +494,7 @@ func TestJetStreamPushFlowControlAndHeartbeats(t *testing.T) {
 	for i := range total {
 		select {
 		case <-got:
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatalf("received %d of %d", i, total)
 		}
 	}
