@@ -1,6 +1,8 @@
 package test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,4 +71,33 @@ func TestJetStreamAssetVersioning(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("resumed consumer", ci.Config.Metadata, "0")
+}
+
+// TestJetStreamLaterLevelsRefused: features of API levels above the one
+// advertised are refused by name, never stored and ignored.
+func TestJetStreamLaterLevelsRefused(t *testing.T) {
+	s := startJS(t, "")
+	nc, _ := jsConnect(t, s)
+	for _, tc := range []struct{ field, want string }{
+		{`"allow_msg_counter":true`, "allow_msg_counter"},
+		{`"allow_atomic":true`, "allow_atomic"},
+		{`"allow_msg_schedules":true`, "allow_msg_schedules"},
+		{`"persist_mode":"async"`, "persist_mode async"},
+		{`"allow_batched":true`, "allow_batched"},
+	} {
+		body := `{"name":"L","subjects":["l"],"storage":"file",` + tc.field + `}`
+		resp, err := nc.Request("$JS.API.STREAM.CREATE.L", []byte(body), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Error *struct {
+				ErrCode     int    `json:"err_code"`
+				Description string `json:"description"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(resp.Data, &r); err != nil || r.Error == nil || !strings.Contains(r.Error.Description, tc.want) {
+			t.Errorf("%s: %s", tc.field, resp.Data)
+		}
+	}
 }

@@ -93,11 +93,30 @@ func unsupported(cfg *jsapi.StreamConfig) *jsapi.ApiError {
 	for _, src := range cfg.Sources {
 		external = external || (src != nil && src.External != nil)
 	}
+	sourceConsumer := cfg.Mirror != nil && cfg.Mirror.Consumer != nil
+	for _, src := range cfg.Sources {
+		sourceConsumer = sourceConsumer || (src != nil && src.Consumer != nil)
+	}
 	switch {
 	case external:
 		what = "sourcing from another account or domain (external)"
 	case cfg.Placement != nil && (cfg.Placement.Cluster != "" || len(cfg.Placement.Tags) > 0):
 		what = "placement"
+	// Features of API level 2 and later (nats-server 2.12+): this server
+	// implements level 1, so it says so rather than store a stream that
+	// would silently behave as if they were off.
+	case cfg.AllowMsgCounter:
+		what = "allow_msg_counter (counters, API level 2)"
+	case cfg.AllowAtomicPublish:
+		what = "allow_atomic (atomic batch publish, API level 2)"
+	case cfg.AllowMsgSchedules:
+		what = "allow_msg_schedules (message schedules, API level 2)"
+	case cfg.PersistMode == jsapi.AsyncPersistMode:
+		what = "persist_mode async (API level 2; see sync_interval)"
+	case cfg.AllowBatchPublish:
+		what = "allow_batched (fast batch publish, API level 4)"
+	case sourceConsumer:
+		what = "a source or mirror consumer configuration"
 	}
 	if what == "" {
 		return nil
