@@ -27,15 +27,28 @@ type PendingEntry struct {
 func (c *Consumer) Snapshot() (State, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	st := c.stateLocked()
+	dirty := c.dirty
+	c.dirty = false
+	return st, dirty
+}
+
+// State returns the current state without marking it saved, for a
+// stream backup, which must not keep the state from being persisted.
+func (c *Consumer) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stateLocked()
+}
+
+func (c *Consumer) stateLocked() State {
 	st := State{Next: c.sseq, Delivered: c.dseq, LastStream: c.lastSSeq, FloorS: c.floorS, FloorC: c.floorC,
 		LastPer: append([]uint64(nil), c.lps...)}
 	for seq, p := range c.pending {
 		st.Pending = append(st.Pending, PendingEntry{Stream: seq, Consumer: p.cseq, Deliveries: p.dc})
 	}
 	sort.Slice(st.Pending, func(i, j int) bool { return st.Pending[i].Stream < st.Pending[j].Stream })
-	dirty := c.dirty
-	c.dirty = false
-	return st, dirty
+	return st
 }
 
 // restore installs a persisted state; pending deliveries are due at once.

@@ -222,3 +222,24 @@ func (c *client) deliverInternal(sub *subscription, cmd *proto.Cmd) bool {
 func (ic *InternalClient) HasInterest(subj string) bool {
 	return !ic.c.srv.sublist.Match(subj).Empty()
 }
+
+// HasLiteralInterest reports whether a subscription on exactly subj (not
+// a wildcard that covers it) exists. A client's request inbox is a
+// wildcard over its reply subjects, so a stream snapshot waits for the
+// subscription on its deliver subject itself, as nats-server does.
+func (ic *InternalClient) HasLiteralInterest(subj string) bool {
+	r := ic.c.srv.sublist.Match(subj)
+	for _, sub := range r.Plain {
+		if sub.subject == subj {
+			return true
+		}
+	}
+	for _, group := range r.Queues {
+		for _, sub := range group {
+			if sub.subject == subj {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -34,6 +34,8 @@ var routes = []struct {
 	{jsapi.SubjStreamNames, (*Manager).streamNames},
 	{jsapi.SubjStreamList, (*Manager).streamList},
 	{jsapi.SubjStreamPurge, (*Manager).streamPurge},
+	{jsapi.SubjSnapshot, (*Manager).streamSnapshot},
+	{jsapi.SubjRestore, (*Manager).streamRestore},
 	{jsapi.SubjMsgGet, (*Manager).msgGet},
 	{jsapi.SubjMsgDelete, (*Manager).msgDelete},
 	{jsapi.SubjConsumerCreate, (*Manager).consumerCreate},

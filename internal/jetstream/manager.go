@@ -72,6 +72,8 @@ type Manager struct {
 	quit chan struct{}
 	wg   sync.WaitGroup
 
+	backups backupState // snapshots and restores in progress
+
 	apiTotal  atomic.Uint64
 	apiErrors atomic.Uint64
 	dropped   atomic.Uint64
@@ -130,6 +132,7 @@ func (m *Manager) Start() error {
 	m.deliver = m.srv.NewInternalClient("jetstream-consumers")
 	m.adv = newAdvisor(m.srv.NewInternalClient("jetstream-advisories"), m.log)
 	m.rpub = m.srv.NewInternalClient("jetstream-republish")
+	m.removeRestoreStaging()
 	if err := m.recover(dir); err != nil {
 		m.Shutdown()
 		return err
@@ -202,6 +205,11 @@ func (m *Manager) streamDir(name string) string {
 
 // openStore opens the message store for cfg.
 func (m *Manager) openStore(cfg jsapi.StreamConfig) (store.Store, error) {
+	return m.openStoreIn(cfg, m.streamDir(cfg.Name))
+}
+
+// openStoreIn opens the message store for cfg in stream directory dir.
+func (m *Manager) openStoreIn(cfg jsapi.StreamConfig, dir string) (store.Store, error) {
 	if cfg.Storage == jsapi.MemoryStorage {
 		return store.NewMemory(), nil
 	}
@@ -209,7 +217,7 @@ func (m *Manager) openStore(cfg jsapi.StreamConfig) (store.Store, error) {
 	if cfg.Compression == jsapi.S2Compression {
 		compression = "s2"
 	}
-	return filestore.Open(vfs.Default, filepath.Join(m.streamDir(cfg.Name), msgsDir), filestore.Config{
+	return filestore.Open(vfs.Default, filepath.Join(dir, msgsDir), filestore.Config{
 		SyncInterval: m.cfg.SyncInterval,
 		Compression:  compression,
 		Logger:       m.log.With("stream", cfg.Name),
@@ -222,6 +230,12 @@ func (m *Manager) openStream(cfg jsapi.StreamConfig, created time.Time) (*entry,
 	if err != nil {
 		return nil, err
 	}
+	return m.openStreamOn(cfg, created, st)
+}
+
+// openStreamOn starts a stream over st (a restore fills the store first),
+// which it then owns.
+func (m *Manager) openStreamOn(cfg jsapi.StreamConfig, created time.Time, st store.Store) (*entry, error) {
 	s, err := stream.New(cfg, stream.Options{
 		Store:             st,
 		Out:               m.acks,

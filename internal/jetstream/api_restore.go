@@ -1,0 +1,242 @@
+package jetstream
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/starling-mq/starling/internal/core"
+	"github.com/starling-mq/starling/internal/jsapi"
+)
+
+// $JS.API.STREAM.RESTORE.<stream> takes a backup back, as nats-server
+// does: the response names a subject; the client sends the archive there
+// in chunks, each a request answered with an empty message once stored,
+// then an empty chunk, answered with the stream's info (a stream create
+// response) or the error. The upload is staged in a file under the store
+// directory and only then turned into a stream (restore_apply.go), so a
+// broken upload or archive leaves nothing behind.
+
+const (
+	// restoreStall ends a restore whose client stopped sending.
+	restoreStall = 5 * time.Second
+	// restoreQueue chunks wait between the subscription and the restore
+	// goroutine; a client waits for each ack, so one is the norm.
+	restoreQueue = 8
+	// stagingDir, under the store directory, holds uploads and streams
+	// being restored; it is emptied at start.
+	stagingDir = ".restore"
+)
+
+// restoreJob is one restore in progress.
+type restoreJob struct {
+	m        *Manager
+	cfg      jsapi.StreamConfig
+	dir      string // staging directory of this restore
+	file     *os.File
+	subject  string // where the chunks come
+	sub      *core.Subscription
+	chunks   chan restoreChunk
+	overflow chan string // reply of a chunk that found the queue full
+	start    time.Time
+	total    int64
+}
+
+type restoreChunk struct {
+	reply string
+	data  []byte
+}
+
+func (m *Manager) streamRestore(r *request) any {
+	resp := &jsapi.StreamRestoreResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeRestoreResponse}}
+	if emptyRequest(r.data) {
+		resp.Error = jsapi.NewError(jsapi.ErrBadRequest)
+		return resp
+	}
+	var req jsapi.StreamRestoreRequest
+	if e := decode(r.data, &req); e != nil {
+		resp.Error = e
+		return resp
+	}
+	if req.Config.Name == "" {
+		req.Config.Name = streamName(r.subject)
+	}
+	cfg, e := m.checkConfig(req.Config, r.subject)
+	if e != nil {
+		resp.Error = e
+		return resp
+	}
+	if m.lookup(cfg.Name) != nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamNameExistRestoreFailed)
+		return resp
+	}
+	if m.overlaps(&cfg, "") {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamSubjectOverlap)
+		return resp
+	}
+	if err := m.backups.begin(true, cfg.Name); err != nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamRestore, err)
+		return resp
+	}
+	j, e := m.newRestore(cfg)
+	if e != nil {
+		m.backups.end(true, cfg.Name)
+		resp.Error = e
+		return resp
+	}
+	m.log.Info("restore started", "stream", cfg.Name)
+	m.advise(jsapi.AdvisoryRestoreCreate+"."+cfg.Name, &jsapi.RestoreCreateAdvisory{
+		TypedEvent: advisoryEvent(jsapi.TypeRestoreCreate), Stream: cfg.Name, Domain: m.cfg.Domain,
+	})
+	m.wg.Add(1)
+	go j.run()
+	resp.DeliverSubject = j.subject
+	return resp
+}
+
+// newRestore creates the staging file and the chunk subscription.
+func (m *Manager) newRestore(cfg jsapi.StreamConfig) (*restoreJob, *jsapi.ApiError) {
+	root := filepath.Join(m.cfg.StoreDir, stagingDir)
+	if err := os.MkdirAll(root, 0o750); err != nil {
+		m.log.Error("restore staging directory", "err", err)
+		return nil, jsapi.NewError(jsapi.ErrTempStorageFailed)
+	}
+	dir, err := os.MkdirTemp(root, "restore-")
+	if err != nil {
+		m.log.Error("restore staging directory", "err", err)
+		return nil, jsapi.NewError(jsapi.ErrTempStorageFailed)
+	}
+	f, err := os.Create(filepath.Join(dir, "upload.tar.s2"))
+	if err != nil {
+		os.RemoveAll(dir)
+		m.log.Error("restore staging file", "err", err)
+		return nil, jsapi.NewError(jsapi.ErrTempStorageFailed)
+	}
+	j := &restoreJob{
+		m: m, cfg: cfg, dir: dir, file: f, start: time.Now().UTC(),
+		chunks:   make(chan restoreChunk, restoreQueue),
+		overflow: make(chan string, 1),
+	}
+	j.subject = jsapi.RestoreDeliverPrefix + cfg.Name + "." + nuidish()
+	sub, err := m.api.Subscribe(j.subject, "", j.take)
+	if err != nil {
+		j.cleanup()
+		return nil, jsapi.NewError(jsapi.ErrRestoreSubscribeFailed, j.subject, err)
+	}
+	j.sub = sub
+	return j, nil
+}
+
+// take runs on the sending client's goroutine: it only queues the chunk
+// (copied, the message is the client's read buffer) for run.
+func (j *restoreJob) take(msg *core.Msg) {
+	c := restoreChunk{reply: string(msg.Reply), data: bytes.Clone(msg.Data)}
+	select {
+	case j.chunks <- c:
+	default:
+		select {
+		case j.overflow <- c.reply:
+		default:
+		}
+	}
+}
+
+// run stores the chunks until the empty one ends the upload, then
+// restores the stream and answers.
+func (j *restoreJob) run() {
+	m := j.m
+	defer m.wg.Done()
+	defer m.backups.end(true, j.cfg.Name)
+	defer j.cleanup()
+	stall := time.NewTimer(restoreStall)
+	defer stall.Stop()
+	for {
+		select {
+		case c := <-j.chunks:
+			if c.reply == "" {
+				// Nowhere to report to or flow-control through.
+				j.finish(errors.New("restore requires a reply subject for each chunk"), "")
+				return
+			}
+			if len(c.data) == 0 {
+				j.finish(j.apply(), c.reply)
+				return
+			}
+			if err := j.store(c.data); err != nil {
+				j.finish(err, c.reply)
+				return
+			}
+			if _, err := m.api.Publish(c.reply, "", nil, nil); err != nil {
+				m.log.Debug("restore chunk ack not sent", "err", err)
+			}
+			stall.Reset(restoreStall)
+		case reply := <-j.overflow:
+			j.finish(errors.New("restore chunks sent without waiting for their acknowledgements"), reply)
+			return
+		case <-stall.C:
+			m.log.Warn("restore stalled: no data for "+restoreStall.String()+", abandoned", "stream", j.cfg.Name, "bytes", j.total)
+			return
+		case <-m.quit:
+			m.log.Warn("restore abandoned: server shutting down", "stream", j.cfg.Name)
+			return
+		}
+	}
+}
+
+// store appends a chunk to the staging file, within the server's limit.
+func (j *restoreJob) store(data []byte) error {
+	j.total += int64(len(data))
+	if j.m.resourcesExceeded(j.cfg.Storage, uint64(j.total)) {
+		return jsapi.NewError(jsapi.ErrInsufficientResources)
+	}
+	if _, err := j.file.Write(data); err != nil {
+		j.m.log.Error("restore staging write", "stream", j.cfg.Name, "err", err)
+		return fmt.Errorf("storage failure during restore: %w", err)
+	}
+	return nil
+}
+
+// finish reports the end of the restore: the advisory, and the answer
+// to the last chunk (when there is a reply subject).
+func (j *restoreJob) finish(err error, reply string) {
+	m, name := j.m, j.cfg.Name
+	end := time.Now().UTC()
+	m.advise(jsapi.AdvisoryRestoreComplete+"."+name, &jsapi.RestoreCompleteAdvisory{
+		TypedEvent: advisoryEvent(jsapi.TypeRestoreComplete), Stream: name, Start: j.start, End: end, Bytes: j.total, Domain: m.cfg.Domain,
+	})
+	resp := &jsapi.StreamCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamCreateResponse}}
+	if err != nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamRestore, err)
+		m.log.Warn("restore failed", "stream", name, "bytes", j.total, "took", end.Sub(j.start), "err", err)
+	} else if ent := m.lookup(name); ent != nil {
+		resp.StreamInfo = ent.info(false, "")
+		m.log.Info("restore completed", "stream", name, "bytes", j.total, "took", end.Sub(j.start))
+	}
+	if reply != "" {
+		m.respond(reply, resp)
+	}
+}
+
+// cleanup drops the subscription and everything staged.
+func (j *restoreJob) cleanup() {
+	if j.sub != nil {
+		j.sub.Unsubscribe()
+	}
+	if err := j.file.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+		j.m.log.Debug("restore staging file close", "err", err)
+	}
+	if err := os.RemoveAll(j.dir); err != nil {
+		j.m.log.Error("restore staging not removed", "dir", j.dir, "err", err)
+	}
+}
+
+// removeRestoreStaging deletes what restores interrupted by a stop left.
+func (m *Manager) removeRestoreStaging() {
+	dir := filepath.Join(m.cfg.StoreDir, stagingDir)
+	if err := os.RemoveAll(dir); err != nil {
+		m.log.Error("restore staging not removed", "dir", dir, "err", err)
+	}
+}
