@@ -149,8 +149,23 @@ func (j *restoreJob) take(msg *core.Msg) {
 func (j *restoreJob) run() {
 	m := j.m
 	defer m.wg.Done()
-	defer m.backups.end(true, j.cfg.Name)
-	defer j.cleanup()
+	reply, err := j.receive()
+	// Everything staged goes, and the name is free again, before the
+	// client hears the outcome and perhaps tries again.
+	j.cleanup()
+	m.backups.end(true, j.cfg.Name)
+	if err != errAbandoned {
+		j.finish(err, reply)
+	}
+}
+
+// errAbandoned ends a restore that has no one to answer.
+var errAbandoned = errors.New("restore abandoned")
+
+// receive stores chunks until the upload ends and restores the stream;
+// it returns the reply subject to report the outcome on, and the outcome.
+func (j *restoreJob) receive() (string, error) {
+	m := j.m
 	stall := time.NewTimer(restoreStall)
 	defer stall.Stop()
 	for {
@@ -158,30 +173,27 @@ func (j *restoreJob) run() {
 		case c := <-j.chunks:
 			if c.reply == "" {
 				// Nowhere to report to or flow-control through.
-				j.finish(errors.New("restore requires a reply subject for each chunk"), "")
-				return
+				m.log.Warn("restore abandoned: a chunk came without a reply subject", "stream", j.cfg.Name)
+				return "", errAbandoned
 			}
 			if len(c.data) == 0 {
-				j.finish(j.apply(), c.reply)
-				return
+				return c.reply, j.apply()
 			}
 			if err := j.store(c.data); err != nil {
-				j.finish(err, c.reply)
-				return
+				return c.reply, err
 			}
 			if _, err := m.api.Publish(c.reply, "", nil, nil); err != nil {
 				m.log.Debug("restore chunk ack not sent", "err", err)
 			}
 			stall.Reset(restoreStall)
 		case reply := <-j.overflow:
-			j.finish(errors.New("restore chunks sent without waiting for their acknowledgements"), reply)
-			return
+			return reply, errors.New("restore chunks sent without waiting for their acknowledgements")
 		case <-stall.C:
-			m.log.Warn("restore stalled: no data for "+restoreStall.String()+", abandoned", "stream", j.cfg.Name, "bytes", j.total)
-			return
+			m.log.Warn("restore abandoned: no data for "+restoreStall.String(), "stream", j.cfg.Name, "bytes", j.total)
+			return "", errAbandoned
 		case <-m.quit:
 			m.log.Warn("restore abandoned: server shutting down", "stream", j.cfg.Name)
-			return
+			return "", errAbandoned
 		}
 	}
 }

@@ -279,7 +279,7 @@ func (m *Manager) sendSnapshot(sc *streamCopy, req *jsapi.StreamSnapshotRequest)
 	status, err := "204", error(nil)
 	for index := 1; ; index++ {
 		if err = m.waitSlot(slots, deliver); err != nil {
-			status = "408 " + statusText(err)
+			status = snapshotStatus(err)
 			break
 		}
 		n, rerr := io.ReadFull(pr, buf)
@@ -319,6 +319,17 @@ func snapshotWindow(chunk, window int) (int, int) {
 	chunk = min(max(chunk, minSnapshotChunk), maxSnapshotChunk)
 	window = min(max(window, minSnapshotChunk), maxSnapshotWindow)
 	return chunk, max(window, chunk)
+}
+
+// snapshotStatus is the final status for a snapshot cut short.
+func snapshotStatus(err error) string {
+	switch err {
+	case errNoInterest:
+		return "408 No Interest"
+	case errNoFlowResponse:
+		return "408 No Flow Response"
+	}
+	return "500 " + statusText(err)
 }
 
 // statusText makes err fit a status line.

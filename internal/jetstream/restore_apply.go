@@ -50,7 +50,7 @@ func (j *restoreJob) apply() error {
 	if _, err := j.file.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	man, err := snapshot.Scan(bufio.NewReaderSize(j.file, 256<<10), cfg.Name, snapshot.DefaultLimits)
+	man, err := snapshot.Scan(bufio.NewReaderSize(j.reader(), 256<<10), cfg.Name, snapshot.DefaultLimits)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (j *restoreJob) fill(st store.Store, man *snapshot.Manifest) error {
 		}
 		return nil
 	}
-	err := snapshot.Replay(bufio.NewReaderSize(j.file, 256<<10), man, j.cfg.Name, func(rec *snapshot.Record) error {
+	err := snapshot.Replay(bufio.NewReaderSize(j.reader(), 256<<10), man, j.cfg.Name, func(rec *snapshot.Record) error {
 		if err := skipTo(rec.Seq); err != nil {
 			return err
 		}
@@ -178,6 +178,24 @@ func (j *restoreJob) fill(st store.Store, man *snapshot.Manifest) error {
 		return err
 	}
 	return st.Sync()
+}
+
+// reader reads the staged upload until the server shuts down, so a long
+// restore does not hold a shutdown up.
+func (j *restoreJob) reader() io.Reader { return &quitReader{r: j.file, quit: j.m.quit} }
+
+type quitReader struct {
+	r    io.Reader
+	quit <-chan struct{}
+}
+
+func (q *quitReader) Read(p []byte) (int, error) {
+	select {
+	case <-q.quit:
+		return 0, errShuttingDown
+	default:
+		return q.r.Read(p)
+	}
 }
 
 func (j *restoreJob) stopping() bool {

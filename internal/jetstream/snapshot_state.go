@@ -56,6 +56,11 @@ func restoredState(st *snapshot.ConsumerState, cfg jsapi.ConsumerConfig) *consum
 	d, f := st.Delivered, st.AckFloor
 	d.Stream, d.Consumer = max(d.Stream, f.Stream), max(d.Consumer, f.Consumer)
 	out := &consumer.State{Next: d.Stream + 1, Delivered: d.Consumer, LastStream: d.Stream, FloorS: f.Stream, FloorC: f.Consumer}
+	if d.Consumer == 0 {
+		// Nothing delivered yet: Starling reports no last delivery then,
+		// where nats-server reports the sequence before the start.
+		out.LastStream = 0
+	}
 	for _, seq := range slices.Sorted(maps.Keys(st.Pending)) {
 		if seq <= f.Stream || seq > d.Stream {
 			continue

@@ -310,3 +310,40 @@ func TestWriterOrder(t *testing.T) {
 		t.Fatal("append after EndMessages accepted")
 	}
 }
+
+// failingReader fails after n bytes, like a disk going bad.
+type failingReader struct {
+	r   *bytes.Reader
+	n   int
+	err error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n <= 0 {
+		return 0, f.err
+	}
+	p = p[:min(len(p), f.n)]
+	n, err := f.r.Read(p)
+	f.n -= n
+	return n, err
+}
+
+// A failure to read the archive is reported as itself, not as damage.
+func TestArchiveReadError(t *testing.T) {
+	archive := writeArchive(t, jsapi.StreamConfig{Name: "R"}, []*Record{{Seq: 1, Subject: []byte("a"), Data: bytes.Repeat([]byte("x"), 5000)}}, 1, nil)
+	boom := errors.New("disk on fire")
+	for _, n := range []int{0, 10, len(archive) / 2} {
+		_, err := Scan(&failingReader{r: bytes.NewReader(archive), n: n, err: boom}, "R", DefaultLimits)
+		if !errors.Is(err, boom) || errors.Is(err, ErrCorrupt) {
+			t.Fatalf("scan failing at %d: %v", n, err)
+		}
+	}
+	m, err := Scan(bytes.NewReader(archive), "R", DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Replay(&failingReader{r: bytes.NewReader(archive), n: len(archive) / 2, err: boom}, m, "R", func(*Record) error { return nil })
+	if !errors.Is(err, boom) {
+		t.Fatalf("replay: %v", err)
+	}
+}

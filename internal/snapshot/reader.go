@@ -87,28 +87,47 @@ func Scan(r io.Reader, stream string, lim Limits) (*Manifest, error) {
 		consumers: map[string]*consumerFiles{},
 		lastSums:  map[uint32][checksumLen]byte{},
 	}
-	tr := tar.NewReader(s2.NewReader(r))
+	src := &sourceReader{r: r}
+	tr := tar.NewReader(s2.NewReader(src))
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, archiveErr(err)
+			return nil, src.blame(err)
 		}
 		if hdr.Typeflag != tar.TypeReg {
 			return nil, corrupt("%q is not a regular file", hdr.Name)
 		}
 		if err := s.entry(hdr.Name, tr, stream); err != nil {
-			return nil, fmt.Errorf("%s: %w", hdr.Name, err)
+			return nil, fmt.Errorf("%s: %w", hdr.Name, src.blame(err))
 		}
 	}
 	return s.finish(stream)
 }
 
-// archiveErr marks errors of the tar and s2 layers as corruption.
-func archiveErr(err error) error {
-	if errors.Is(err, ErrCorrupt) {
+// sourceReader remembers the errors of the archive's own reader, so a
+// failure to read (I/O, a shutdown) is reported as itself and everything
+// else the tar and S2 layers complain about as corruption.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
+func (s *sourceReader) blame(err error) error {
+	switch {
+	case s.err != nil:
+		return s.err
+	case errors.Is(err, ErrCorrupt):
 		return err
 	}
 	return fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -172,7 +191,7 @@ func blockNumber(name, suffix string) (uint32, error) {
 func readSmall(r io.Reader, limit int64, dst *[]byte) error {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return archiveErr(err)
+		return err // blamed by the caller
 	}
 	if int64(len(b)) > limit {
 		return corrupt("larger than %d bytes", limit)
@@ -355,7 +374,8 @@ func (s *scanState) collectConsumers(stream string) error {
 // not deleted, in sequence order. rec's slices are valid only during the
 // call. An error from fn stops the replay and is returned as is.
 func Replay(r io.Reader, m *Manifest, stream string, fn func(rec *Record) error) error {
-	tr := tar.NewReader(s2.NewReader(r))
+	src := &sourceReader{r: r}
+	tr := tar.NewReader(s2.NewReader(src))
 	var rec Record
 	for {
 		hdr, err := tr.Next()
@@ -363,7 +383,7 @@ func Replay(r io.Reader, m *Manifest, stream string, fn func(rec *Record) error)
 			return nil
 		}
 		if err != nil {
-			return archiveErr(err)
+			return src.blame(err)
 		}
 		if !strings.HasPrefix(hdr.Name, msgsDir) || !strings.HasSuffix(hdr.Name, blockSuffix) {
 			continue
@@ -380,7 +400,7 @@ func Replay(r io.Reader, m *Manifest, stream string, fn func(rec *Record) error)
 				break
 			}
 			if err != nil {
-				return fmt.Errorf("%s: %w", hdr.Name, err)
+				return fmt.Errorf("%s: %w", hdr.Name, src.blame(err))
 			}
 			if rec.Tombstone || rec.Erased || rec.Seq == 0 || rec.Seq < first || m.Deleted.Has(rec.Seq) {
 				continue
