@@ -1,10 +1,12 @@
 package snapshot
 
 import (
+	"archive/tar"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/proto"
 )
@@ -345,5 +348,63 @@ func TestArchiveReadError(t *testing.T) {
 	err = Replay(&failingReader{r: bytes.NewReader(archive), n: len(archive) / 2, err: boom}, m, "R", func(*Record) error { return nil })
 	if !errors.Is(err, boom) {
 		t.Fatalf("replay: %v", err)
+	}
+}
+
+// Deleted sequences: a short run becomes erased records in the block (so
+// each block's sequences are consecutive, as nats-server 2.9 needs), a
+// long run starts a new block.
+func TestWriterGaps(t *testing.T) {
+	msgs := []*Record{
+		{Seq: 3, Subject: []byte("a")},
+		{Seq: 4, Subject: []byte("a")},
+		{Seq: 10, Subject: []byte("a")},                    // 5-9 erased
+		{Seq: 10 + maxErasedRun + 1, Subject: []byte("a")}, // 32 erased
+		{Seq: 200, Subject: []byte("a")},                   // new block
+	}
+	archive := writeArchive(t, jsapi.StreamConfig{Name: "G"}, msgs, 500, nil)
+	m, err := Scan(bytes.NewReader(archive), "G", DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Block 1: 3..43 consecutive; block 2: 200; block 3: the erased 500.
+	if len(m.Blocks) != 3 || m.LastSeq != 500 || m.Records != 5 {
+		t.Fatalf("blocks %v last %d records %d", m.Blocks, m.LastSeq, m.Records)
+	}
+	var seqs []uint64
+	tr := tarMembers(t, archive)
+	rr := NewRecordReader(bytes.NewReader(tr["msgs/1.blk"]), "G", 1)
+	for {
+		var rec Record
+		if err := rr.Next(&rec); err != nil {
+			break
+		}
+		seqs = append(seqs, rec.Seq)
+	}
+	for i, s := range seqs {
+		if s != uint64(3+i) {
+			t.Fatalf("block 1 sequences %v are not consecutive", seqs)
+		}
+	}
+	if len(seqs) != 41 {
+		t.Fatalf("block 1 holds %d records", len(seqs))
+	}
+	if got := replayAll(t, archive, m, "G"); len(got) != 5 {
+		t.Fatalf("replayed %d", len(got))
+	}
+}
+
+// tarMembers unpacks an archive (tests only).
+func tarMembers(t *testing.T, archive []byte) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	tr := tar.NewReader(s2.NewReader(bytes.NewReader(archive)))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			return out
+		}
+		b, _ := io.ReadAll(tr)
+		out[h.Name] = b
 	}
 }

@@ -34,16 +34,17 @@ const BlockSize = 8 << 20
 // in sequence order, EndMessages, AddConsumer for each consumer, Close.
 // Memory is bounded by one block (or one record, if larger).
 type Writer struct {
-	stream  string
-	s2w     *s2.Writer
-	tw      *tar.Writer
-	modTime time.Time
-	block   []byte
-	blockN  uint32
-	h       hash.Hash64
-	last    uint64
-	ended   bool
-	rec     Record
+	stream   string
+	s2w      *s2.Writer
+	tw       *tar.Writer
+	modTime  time.Time
+	block    []byte
+	blockN   uint32
+	h        hash.Hash64
+	last     uint64
+	lastTime int64
+	ended    bool
+	rec      Record
 }
 
 // NewWriter starts an archive of the stream cfg describes on w.
@@ -95,6 +96,9 @@ func (w *Writer) append(r *Record) error {
 	case r.Len() > MaxRecordLen:
 		return fmt.Errorf("snapshot: message %d too large for an archive (%d bytes)", r.Seq, r.Len())
 	}
+	if err := w.bridge(r.Seq); err != nil {
+		return err
+	}
 	if len(w.block) > 0 && len(w.block)+r.Len() > BlockSize {
 		if err := w.flushBlock(); err != nil {
 			return err
@@ -105,7 +109,30 @@ func (w *Writer) append(r *Record) error {
 		w.h = blockHash(w.stream, w.blockN)
 	}
 	w.block = AppendRecord(w.block, w.h, r)
-	w.last = r.Seq
+	w.last, w.lastTime = r.Seq, r.Time
+	return nil
+}
+
+// maxErasedRun is the longest run of deleted sequences written as erased
+// records; a longer one starts a new block instead.
+const maxErasedRun = 32
+
+// bridge handles the deleted sequences before seq. nats-server 2.9
+// expects a block's records to have consecutive sequences (it indexes
+// them by position), so a short run of deleted messages is written as
+// erased records, as nats-server itself leaves them; after a long run the
+// next record starts a new block, so an archive does not grow with the
+// number of deleted messages. Later servers take either.
+func (w *Writer) bridge(seq uint64) error {
+	if w.h == nil || seq <= w.last+1 {
+		return nil
+	}
+	if seq-w.last-1 > maxErasedRun {
+		return w.flushBlock()
+	}
+	for s := w.last + 1; s < seq; s++ {
+		w.block = AppendRecord(w.block, w.h, &Record{Seq: s, Time: w.lastTime, Erased: true})
+	}
 	return nil
 }
 
