@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/starling-mq/starling/server"
 )
 
 // Stream backup and restore ($JS.API.STREAM.SNAPSHOT / RESTORE) driven
@@ -666,4 +669,137 @@ func TestJetStreamBackupStalls(t *testing.T) {
 		}, "the restore to end")
 	})
 	t.Cleanup(func() { stagingEmpty(t, dir) })
+}
+
+// Snapshots and restores announce themselves with nats-server's
+// advisories, on its subjects, with its types and fields.
+func TestJetStreamBackupAdvisories(t *testing.T) {
+	s := startJS(t, "")
+	nc, js := jsConnect(t, s)
+	sub, err := nc.SubscribeSync("$JS.EVENT.ADVISORY.STREAM.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustStream(t, js, jetstream.StreamConfig{Name: "ADV", Subjects: []string{"adv"}})
+	if _, err := js.Publish(ctx(t), "adv", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := takeBackup(t, nc, "ADV", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteStream(ctx(t), "ADV"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := restoreBackup(t, nc, "ADV", b, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"$JS.EVENT.ADVISORY.STREAM.SNAPSHOT_CREATE.ADV":   "io.nats.jetstream.advisory.v1.snapshot_create",
+		"$JS.EVENT.ADVISORY.STREAM.SNAPSHOT_COMPLETE.ADV": "io.nats.jetstream.advisory.v1.snapshot_complete",
+		"$JS.EVENT.ADVISORY.STREAM.RESTORE_CREATE.ADV":    "io.nats.jetstream.advisory.v1.restore_create",
+		"$JS.EVENT.ADVISORY.STREAM.RESTORE_COMPLETE.ADV":  "io.nats.jetstream.advisory.v1.restore_complete",
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(want) > 0 && time.Now().Before(deadline) {
+		m, err := sub.NextMsg(time.Until(deadline))
+		if err != nil {
+			break
+		}
+		typ, ok := want[m.Subject]
+		if !ok {
+			continue // other stream advisories
+		}
+		var ev struct {
+			Type   string                 `json:"type"`
+			ID     string                 `json:"id"`
+			Time   time.Time              `json:"timestamp"`
+			Stream string                 `json:"stream"`
+			State  *jetstream.StreamState `json:"state"`
+			Start  time.Time              `json:"start"`
+			End    time.Time              `json:"end"`
+			Bytes  int64                  `json:"bytes"`
+			Error  string                 `json:"error"`
+		}
+		if err := json.Unmarshal(m.Data, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type != typ || ev.Stream != "ADV" || ev.ID == "" || ev.Time.IsZero() || ev.Error != "" {
+			t.Errorf("%s: %s", m.Subject, m.Data)
+		}
+		switch {
+		case strings.HasSuffix(m.Subject, "SNAPSHOT_CREATE.ADV") && (ev.State == nil || ev.State.Msgs != 1),
+			strings.HasSuffix(m.Subject, "COMPLETE.ADV") && (ev.Start.IsZero() || ev.End.Before(ev.Start)),
+			strings.HasSuffix(m.Subject, "RESTORE_COMPLETE.ADV") && ev.Bytes != int64(len(b.Archive)):
+			t.Errorf("%s: %s", m.Subject, m.Data)
+		}
+		delete(want, m.Subject)
+	}
+	if len(want) > 0 {
+		t.Fatalf("advisories not seen: %v", want)
+	}
+}
+
+// A server stopped in the middle of a snapshot and a restore stops both
+// and leaves no goroutines and no staged files.
+func TestJetStreamBackupShutdownMidway(t *testing.T) {
+	before := runtime.NumGoroutine()
+	dir := t.TempDir()
+	s, err := server.New(&server.Options{Host: "127.0.0.1", Port: server.RandomPort, JetStream: true, StoreDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	fillStream(t, js, "BK", jetstream.FileStorage, false)
+	b, err := takeBackup(t, nc, "BK", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A snapshot whose receiver never acknowledges…
+	inbox := nats.NewInbox()
+	sub, _ := nc.SubscribeSync(inbox)
+	if e := rawRequest(t, nc, "$JS.API.STREAM.SNAPSHOT.BK", fmt.Sprintf(`{"deliver_subject":%q,"chunk_size":1024,"window_size":1024}`, inbox)); e != nil {
+		t.Fatal(e)
+	}
+	if _, err := sub.NextMsg(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// …and a restore half sent.
+	body, _ := json.Marshal(map[string]any{"config": json.RawMessage(`{"name":"HALF","subjects":["half"]}`)})
+	r, err := nc.Request("$JS.API.STREAM.RESTORE.HALF", body, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		DeliverSubject string `json:"deliver_subject"`
+	}
+	if err := json.Unmarshal(r.Data, &resp); err != nil || resp.DeliverSubject == "" {
+		t.Fatalf("%q %v", r.Data, err)
+	}
+	if _, err := nc.Request(resp.DeliverSubject, b.Archive[:len(b.Archive)/2], 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	if err := s.Shutdown(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, ".restore")); len(entries) != 0 {
+		t.Fatalf("staged restore left after shutdown: %v", entries)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			t.Fatalf("%d goroutines before, %d after shutdown:\n%s", before, runtime.NumGoroutine(), buf[:n])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -408,3 +408,15 @@ func tarMembers(t *testing.T, archive []byte) map[string][]byte {
 		out[h.Name] = b
 	}
 }
+
+// An archive of nats-server 2.15's own format is refused by name.
+func TestArchiveNewFormatRefused(t *testing.T) {
+	var buf bytes.Buffer
+	w := s2.NewWriter(&buf)
+	_, _ = w.Write([]byte("NATSARC1 and the rest of a 2.15 archive"))
+	_ = w.Close()
+	_, err := Scan(bytes.NewReader(buf.Bytes()), "S", DefaultLimits)
+	if !errors.Is(err, ErrNewFormat) || !strings.Contains(err.Error(), "2.15") {
+		t.Fatalf("2.15 archive: %v", err)
+	}
+}

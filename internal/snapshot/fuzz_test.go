@@ -32,7 +32,7 @@ func FuzzRecordReader(f *testing.F) {
 			var rec Record
 			err := rr.Next(&rec)
 			if err != nil {
-				if err != io.EOF && !errors.Is(err, ErrCorrupt) {
+				if err != io.EOF && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported) {
 					t.Fatalf("unexpected error kind: %v", err)
 				}
 				return
@@ -114,7 +114,7 @@ func FuzzScan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte, stream string) {
 		m, err := Scan(bytes.NewReader(b), stream, lim)
 		if err != nil {
-			if !errors.Is(err, ErrCorrupt) {
+			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported) {
 				t.Fatalf("unexpected error kind: %v", err)
 			}
 			return

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"archive/tar"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -88,7 +89,10 @@ func Scan(r io.Reader, stream string, lim Limits) (*Manifest, error) {
 		lastSums:  map[uint32][checksumLen]byte{},
 	}
 	src := &sourceReader{r: r}
-	tr := tar.NewReader(s2.NewReader(src))
+	tr, err := openArchive(src)
+	if err != nil {
+		return nil, err
+	}
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -105,6 +109,24 @@ func Scan(r io.Reader, stream string, lim Limits) (*Manifest, error) {
 		}
 	}
 	return s.finish(stream)
+}
+
+// newFormatMagic starts the archives nats-server 2.15 and later write
+// (natscli saves them as stream.arc.s2) instead of a tar.
+const newFormatMagic = "NATSARC1"
+
+// ErrNewFormat is returned for an archive in nats-server 2.15's format.
+var ErrNewFormat = fmt.Errorf("%w: the archive is in the format of nats-server 2.15 and later (stream.arc.s2), which this server does not read; back the stream up from a server that advertises an older version, which sends stream.tar.s2", ErrUnsupported)
+
+// openArchive opens the tar inside the S2 stream.
+func openArchive(src *sourceReader) (*tar.Reader, error) {
+	br := bufio.NewReader(s2.NewReader(src))
+	if magic, err := br.Peek(len(newFormatMagic)); err == nil && string(magic) == newFormatMagic {
+		return nil, ErrNewFormat
+	} else if err != nil && err != io.EOF {
+		return nil, src.blame(err)
+	}
+	return tar.NewReader(br), nil
 }
 
 // sourceReader remembers the errors of the archive's own reader, so a
@@ -127,7 +149,7 @@ func (s *sourceReader) blame(err error) error {
 	switch {
 	case s.err != nil:
 		return s.err
-	case errors.Is(err, ErrCorrupt):
+	case errors.Is(err, ErrCorrupt), errors.Is(err, ErrUnsupported):
 		return err
 	}
 	return fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -375,7 +397,10 @@ func (s *scanState) collectConsumers(stream string) error {
 // call. An error from fn stops the replay and is returned as is.
 func Replay(r io.Reader, m *Manifest, stream string, fn func(rec *Record) error) error {
 	src := &sourceReader{r: r}
-	tr := tar.NewReader(s2.NewReader(src))
+	tr, err := openArchive(src)
+	if err != nil {
+		return err
+	}
 	var rec Record
 	for {
 		hdr, err := tr.Next()

@@ -52,9 +52,14 @@ func (r *Record) Len() int {
 // archive from an I/O failure.
 var ErrCorrupt = errors.New("snapshot: corrupt archive")
 
+// ErrUnsupported wraps errors for archives, or parts of them, in a form
+// this package does not read.
+var ErrUnsupported = errors.New("snapshot: unsupported archive")
+
 // ErrCompressedBlock is returned for a block in nats-server's compressed
-// block format, which archives never hold.
-var ErrCompressedBlock = fmt.Errorf("%w: compressed message block (not supported; nats-server decompresses blocks when it takes a snapshot)", ErrCorrupt)
+// block format, which its snapshots never hold (it decompresses blocks
+// when it takes one).
+var ErrCompressedBlock = fmt.Errorf("%w: compressed message block", ErrUnsupported)
 
 func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)
