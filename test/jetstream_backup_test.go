@@ -803,3 +803,59 @@ func TestJetStreamBackupShutdownMidway(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// With jsck a snapshot of a stream holding a damaged message is refused;
+// without it the damaged message is left out and the rest backed up.
+func TestJetStreamBackupCheckMessages(t *testing.T) {
+	dir := t.TempDir()
+	s1, err := server.New(&server.Options{Host: "127.0.0.1", Port: server.RandomPort, JetStream: true, StoreDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s1.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_, js := jsConnect(t, s1)
+	mustStream(t, js, jetstream.StreamConfig{Name: "C", Subjects: []string{"c"}})
+	for i := 1; i <= 10; i++ {
+		if _, err := js.Publish(ctx(t), "c", fmt.Appendf(nil, "payload-%02d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s1.Shutdown(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "streams", "C", "msgs", "*"))
+	flipped := false
+	for _, seg := range segs {
+		if b, err := os.ReadFile(seg); err == nil {
+			if i := bytes.Index(b, []byte("payload-05")); i >= 0 {
+				b[i+8] ^= 0x01
+				flipped = os.WriteFile(seg, b, 0o600) == nil
+			}
+		}
+	}
+	if !flipped {
+		t.Fatal("message 5 not damaged")
+	}
+
+	s := startJS(t, dir)
+	nc, js2 := jsConnect(t, s)
+	if _, err := takeBackup(t, nc, "C", map[string]any{"jsck": true}); codeOf(err) != 10064 || !strings.Contains(err.Error(), "detected 1 bad messages") {
+		t.Fatalf("checked snapshot: %v, want snapshot failed (10064)", err)
+	}
+	b, err := takeBackup(t, nc, "C", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := js2.DeleteStream(ctx(t), "C"); err != nil {
+		t.Fatal(err)
+	}
+	info, err := restoreBackup(t, nc, "C", b, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 9 || info.State.LastSeq != 10 || info.State.NumDeleted != 1 {
+		t.Fatalf("restored %+v", info.State)
+	}
+}
