@@ -92,13 +92,6 @@ func (b *backupState) end(restore bool, name string) {
 	}
 }
 
-// restoring reports whether a restore of name is in progress.
-func (b *backupState) restoring(name string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.restores[name]
-}
-
 // emptyRequest is nats-server's test for a request without a body: none,
 // or a JSON object without fields.
 func emptyRequest(data []byte) bool {
@@ -106,8 +99,12 @@ func emptyRequest(data []byte) bool {
 	if len(data) == 0 {
 		return true
 	}
-	var v map[string]json.RawMessage
-	return json.Unmarshal(data, &v) == nil && len(v) == 0
+	var v any
+	if json.Unmarshal(data, &v) != nil {
+		return false
+	}
+	m, ok := v.(map[string]any)
+	return ok && len(m) == 0
 }
 
 func (m *Manager) streamSnapshot(r *request) any {

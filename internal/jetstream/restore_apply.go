@@ -3,6 +3,7 @@ package jetstream
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -90,6 +91,9 @@ func (j *restoreJob) apply() error {
 // before anything is created: one that this server refuses fails the
 // restore, as in nats-server.
 func prepareConsumers(archived []snapshot.Consumer, scfg jsapi.StreamConfig) ([]restoredConsumer, error) {
+	if scfg.MaxConsumers > 0 && len(archived) > scfg.MaxConsumers {
+		return nil, jsapi.NewError(jsapi.ErrMaximumConsumersLimit)
+	}
 	out := make([]restoredConsumer, 0, len(archived))
 	for _, c := range archived {
 		cfg, e := consumer.Normalize(restoredConfig(c.Meta.Config, c.Meta.Name), scfg)
@@ -305,9 +309,7 @@ func (j *restoreJob) install(cfg jsapi.StreamConfig, created time.Time, st store
 		ent, err = m.openStreamOn(cfg, created, st)
 	} else {
 		final := m.streamDir(cfg.Name)
-		// A directory without metadata is what a create that crashed
-		// half-way leaves; it is no stream.
-		if err := os.RemoveAll(final); err != nil {
+		if err := clearStreamDir(final); err != nil {
 			return err
 		}
 		if err := os.Rename(stage, final); err != nil {
@@ -337,6 +339,21 @@ func (j *restoreJob) install(cfg jsapi.StreamConfig, created time.Time, st store
 		return errShuttingDown
 	}
 	return nil
+}
+
+// clearStreamDir makes room for a restored stream at dir. A directory
+// without metadata is what a create that crashed half-way leaves, and
+// goes; one with metadata is a stream that could not be recovered at
+// start, which is never deleted behind the operator's back.
+func clearStreamDir(dir string) error {
+	_, err := os.Stat(filepath.Join(dir, metaFile))
+	switch {
+	case err == nil:
+		return fmt.Errorf("the directory of a stream of that name exists but was not recovered at start (%s); move it away first", dir)
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	return os.RemoveAll(dir)
 }
 
 func (m *Manager) isClosed() bool {
