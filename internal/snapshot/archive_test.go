@@ -157,6 +157,7 @@ func writeArchive(t *testing.T, cfg jsapi.StreamConfig, msgs []*Record, lastSeq 
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.blockSize = 64 << 10 // several blocks without megabytes of test data
 	for _, r := range msgs {
 		if err := w.Append(r.Seq, r.Time, string(r.Subject), r.Header, r.Data); err != nil {
 			t.Fatal(err)
@@ -177,13 +178,13 @@ func writeArchive(t *testing.T, cfg jsapi.StreamConfig, msgs []*Record, lastSeq 
 }
 
 func TestArchiveRoundTrip(t *testing.T) {
-	payload := bytes.Repeat([]byte("0123456789"), 30_000) // up to 280 KB each: several blocks
+	payload := bytes.Repeat([]byte("0123456789"), 3_000)
 	var msgs []*Record
 	for seq := uint64(5); seq <= 80; seq++ {
 		if seq%7 == 0 {
 			continue // deleted
 		}
-		r := &Record{Seq: seq, Time: int64(seq) * 1000, Subject: []byte(fmt.Sprintf("s.%d", seq%3)), Data: payload[:int(seq)*3500]}
+		r := &Record{Seq: seq, Time: int64(seq) * 1000, Subject: []byte(fmt.Sprintf("s.%d", seq%3)), Data: payload[:int(seq)*350]}
 		if seq%2 == 0 {
 			r.Header = []byte("NATS/1.0\r\nN: " + fmt.Sprint(seq) + "\r\n\r\n")
 		}
@@ -265,9 +266,9 @@ func TestArchiveDamage(t *testing.T) {
 			t.Fatalf("truncated at %d: no error", n)
 		}
 	}
-	// Flip every byte in turn: S2's own checksums, tar's and ours catch
+	// Flip bytes all along: S2's own checksums, tar's and ours catch
 	// each one (or it lands where it changes nothing, such as padding).
-	for i := range good {
+	for i := 0; i < len(good); i += 3 {
 		bad := bytes.Clone(good)
 		bad[i] ^= 0x40
 		m, err := Scan(bytes.NewReader(bad), "D", DefaultLimits)

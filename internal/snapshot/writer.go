@@ -43,14 +43,16 @@ type Writer struct {
 	h        hash.Hash64
 	last     uint64
 	lastTime int64
-	ended    bool
-	rec      Record
+	// blockSize is BlockSize; tests make it small.
+	blockSize int
+	ended     bool
+	rec       Record
 }
 
 // NewWriter starts an archive of the stream cfg describes on w.
 func NewWriter(w io.Writer, cfg jsapi.StreamConfig, created time.Time) (*Writer, error) {
 	s2w := s2.NewWriter(w, s2.WriterConcurrency(1))
-	aw := &Writer{stream: cfg.Name, s2w: s2w, tw: tar.NewWriter(s2w), modTime: time.Now().UTC()}
+	aw := &Writer{stream: cfg.Name, s2w: s2w, tw: tar.NewWriter(s2w), modTime: time.Now().UTC(), blockSize: BlockSize}
 	meta, err := EncodeStreamMeta(cfg, created)
 	if err != nil {
 		return nil, err
@@ -99,7 +101,7 @@ func (w *Writer) append(r *Record) error {
 	if err := w.bridge(r.Seq); err != nil {
 		return err
 	}
-	if len(w.block) > 0 && len(w.block)+r.Len() > BlockSize {
+	if len(w.block) > 0 && len(w.block)+r.Len() > w.blockSize {
 		if err := w.flushBlock(); err != nil {
 			return err
 		}
@@ -142,7 +144,7 @@ func (w *Writer) flushBlock() error {
 	}
 	err := w.file(msgsDir+strconv.FormatUint(uint64(w.blockN), 10)+blockSuffix, w.block)
 	w.block, w.h = w.block[:0], nil
-	if cap(w.block) > BlockSize+minRecordLen {
+	if cap(w.block) > w.blockSize+minRecordLen {
 		w.block = nil // a huge record grew it: do not keep it
 	}
 	return err
