@@ -109,6 +109,9 @@ func (w *Writer) append(r *Record) error {
 	if w.h == nil {
 		w.blockN++
 		w.h = blockHash(w.stream, w.blockN)
+		if w.block == nil {
+			w.block = make([]byte, 0, w.blockSize+minRecordLen)
+		}
 	}
 	w.block = AppendRecord(w.block, w.h, r)
 	w.last, w.lastTime = r.Seq, r.Time
@@ -144,7 +147,7 @@ func (w *Writer) flushBlock() error {
 	}
 	err := w.file(msgsDir+strconv.FormatUint(uint64(w.blockN), 10)+blockSuffix, w.block)
 	w.block, w.h = w.block[:0], nil
-	if cap(w.block) > w.blockSize+minRecordLen {
+	if cap(w.block) > 2*w.blockSize {
 		w.block = nil // a huge record grew it: do not keep it
 	}
 	return err
