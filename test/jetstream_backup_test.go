@@ -564,6 +564,20 @@ func TestJetStreamRestoreRefusesBadArchives(t *testing.T) {
 		t.Fatalf("restore past max_store: %v, want insufficient resources (10023)", err)
 	}
 	stagingEmpty(t, small)
+
+	// As a memory stream: the upload fits, the messages do not.
+	memDir := t.TempDir()
+	tinyMem := startJS(t, memDir, func(o *serverOptions) { o.JetStreamMaxMemory = 4096 })
+	mnc, mjs := jsConnect(t, tinyMem)
+	asMemory := *good
+	asMemory.Config = bytes.Replace(good.Config, []byte(`"storage":"file"`), []byte(`"storage":"memory"`), 1)
+	if _, err := restoreBackup(t, mnc, "BK", &asMemory, 1<<20); codeOf(err) != 10023 {
+		t.Fatalf("restore past max_memory_store: %v, want insufficient resources (10023)", err)
+	}
+	if _, err := mjs.Stream(ctx(t), "BK"); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Fatalf("stream left behind: %v", err)
+	}
+	stagingEmpty(t, memDir)
 }
 
 // A receiver that stops acknowledging ends the snapshot with 408 No Flow

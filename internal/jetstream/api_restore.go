@@ -201,7 +201,9 @@ func (j *restoreJob) receive() (string, error) {
 // store appends a chunk to the staging file, within the server's limit.
 func (j *restoreJob) store(data []byte) error {
 	j.total += int64(len(data))
-	if j.m.resourcesExceeded(j.cfg.Storage, uint64(j.total)) {
+	// The upload is staged on disk whatever the stream's storage, so it
+	// counts against the file store limit, as in nats-server.
+	if j.m.resourcesExceeded(jsapi.FileStorage, uint64(j.total)) {
 		return jsapi.NewError(jsapi.ErrInsufficientResources)
 	}
 	if _, err := j.file.Write(data); err != nil {
