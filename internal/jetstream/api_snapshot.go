@@ -137,8 +137,10 @@ func (m *Manager) streamSnapshot(r *request) any {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		defer m.backups.end(false, name)
-		m.runSnapshot(ent, &req, r.reply)
+		var once sync.Once
+		release := func() { once.Do(func() { m.backups.end(false, name) }) }
+		defer release()
+		m.runSnapshot(ent, &req, r.reply, release)
 	}()
 	return nil
 }
@@ -160,7 +162,9 @@ type consumerCopy struct {
 	state   consumer.State
 }
 
-func (m *Manager) runSnapshot(ent *entry, req *jsapi.StreamSnapshotRequest, reply string) {
+// runSnapshot takes the snapshot; release frees the stream for the next
+// one, which happens before the receiver hears the end.
+func (m *Manager) runSnapshot(ent *entry, req *jsapi.StreamSnapshotRequest, reply string, release func()) {
 	start := time.Now().UTC()
 	name := ent.s.Name()
 	resp := &jsapi.StreamSnapshotResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeSnapshotResponse}}
@@ -168,6 +172,7 @@ func (m *Manager) runSnapshot(ent *entry, req *jsapi.StreamSnapshotRequest, repl
 		if err := checkMessages(ent.s.Store()); err != nil {
 			m.log.Warn("snapshot refused", "stream", name, "err", err)
 			resp.Error = jsapi.NewError(jsapi.ErrStreamSnapshot, err)
+			release()
 			m.respond(reply, resp)
 			return
 		}
@@ -179,7 +184,7 @@ func (m *Manager) runSnapshot(ent *entry, req *jsapi.StreamSnapshotRequest, repl
 	m.advise(jsapi.AdvisorySnapshotCreate+"."+name, &jsapi.SnapshotCreateAdvisory{
 		TypedEvent: advisoryEvent(jsapi.TypeSnapshotCreate), Stream: name, State: sc.state, Domain: m.cfg.Domain,
 	})
-	err := m.sendSnapshot(sc, req)
+	err := m.sendSnapshot(sc, req, release)
 	end := time.Now().UTC()
 	adv := &jsapi.SnapshotCompleteAdvisory{
 		TypedEvent: advisoryEvent(jsapi.TypeSnapshotComplete), Stream: name, Start: start, End: end, Domain: m.cfg.Domain,
@@ -239,7 +244,7 @@ func captureStream(ent *entry, withConsumers bool) *streamCopy {
 
 // sendSnapshot streams the archive of sc to the deliver subject within
 // the flow-control window and ends with the status message.
-func (m *Manager) sendSnapshot(sc *streamCopy, req *jsapi.StreamSnapshotRequest) error {
+func (m *Manager) sendSnapshot(sc *streamCopy, req *jsapi.StreamSnapshotRequest, release func()) error {
 	chunkSize, window := snapshotWindow(req.ChunkSize, req.WindowSize)
 	// One slot per chunk in flight: sending takes one, each ack gives one
 	// back.
@@ -296,6 +301,7 @@ func (m *Manager) sendSnapshot(sc *streamCopy, req *jsapi.StreamSnapshotRequest)
 		}
 	}
 	hdr := []byte("NATS/1.0 " + status + "\r\n\r\n")
+	release()
 	if _, perr := m.api.Publish(deliver, "", hdr, nil); perr != nil && err == nil {
 		err = perr
 	}
