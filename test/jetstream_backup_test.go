@@ -89,11 +89,11 @@ func takeBackup(t testing.TB, nc *nats.Conn, stream string, req map[string]any) 
 			}
 			return b, nil
 		}
-		if m.Reply == "" {
-			t.Fatalf("chunk %d has no ack subject", b.Chunks)
-		}
 		b.Archive = append(b.Archive, m.Data...)
 		b.Chunks++
+		if m.Reply == "" {
+			continue // nats-server 2.15 sends its last chunk without one
+		}
 		if err := m.Respond(nil); err != nil {
 			t.Fatal(err)
 		}

@@ -116,7 +116,7 @@ func Scan(r io.Reader, stream string, lim Limits) (*Manifest, error) {
 const newFormatMagic = "NATSARC1"
 
 // ErrNewFormat is returned for an archive in nats-server 2.15's format.
-var ErrNewFormat = fmt.Errorf("%w: the archive is in the format of nats-server 2.15 and later (stream.arc.s2), which this server does not read; back the stream up from a server that advertises an older version, which sends stream.tar.s2", ErrUnsupported)
+var ErrNewFormat = fmt.Errorf("%w: the archive is in the format of nats-server 2.15 and later (stream.arc.s2), which this server does not read; copy such a stream with a mirror or a source instead", ErrUnsupported)
 
 // openArchive opens the tar inside the S2 stream.
 func openArchive(src *sourceReader) (*tar.Reader, error) {
