@@ -85,16 +85,21 @@ func TestJetStreamBackupNatsCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := dumpStream(t, nc, js, "SECOND")
-	dir := filepath.Join(t.TempDir(), "account")
-	runNats(t, bin, url, "backup", "account", dir, "--force")
-	for _, name := range []string{"BK", "SECOND"} {
-		if err := js.DeleteStream(ctx(t), name); err != nil {
-			t.Fatal(err)
+	for _, cmds := range [][2][]string{
+		{{"backup", "account"}, {"backup", "restore", "account"}},
+		{{"account", "backup"}, {"account", "restore"}},
+	} {
+		dir := filepath.Join(t.TempDir(), "account")
+		runNats(t, bin, url, append(cmds[0], dir, "--force")...)
+		for _, name := range []string{"BK", "SECOND"} {
+			if err := js.DeleteStream(ctx(t), name); err != nil {
+				t.Fatal(err)
+			}
 		}
+		runNats(t, bin, url, append(cmds[1], dir)...)
+		compareDumps(t, before, dumpStream(t, nc, js, "BK"))
+		compareDumps(t, second, dumpStream(t, nc, js, "SECOND"))
 	}
-	runNats(t, bin, url, "backup", "restore", "account", dir)
-	compareDumps(t, before, dumpStream(t, nc, js, "BK"))
-	compareDumps(t, second, dumpStream(t, nc, js, "SECOND"))
 }
 
 // natsServers lists the nats-server binaries to test against:
