@@ -127,12 +127,12 @@ func (m *Manager) Start() error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("jetstream: store directory: %w", err)
 	}
+	m.removeRestoreStaging()
 	m.api = m.srv.NewInternalClient("jetstream-api")
 	m.acks = m.srv.NewInternalClient("jetstream-streams")
 	m.deliver = m.srv.NewInternalClient("jetstream-consumers")
 	m.adv = newAdvisor(m.srv.NewInternalClient("jetstream-advisories"), m.log)
 	m.rpub = m.srv.NewInternalClient("jetstream-republish")
-	m.removeRestoreStaging()
 	if err := m.recover(dir); err != nil {
 		m.Shutdown()
 		return err
