@@ -59,7 +59,7 @@ func TestJetStreamBackupNatsCLI(t *testing.T) {
 	s := startJS(t, "")
 	nc, js := jsConnect(t, s)
 	url := s.ClientURL()
-	fillStream(t, js, "BK", jetstream.FileStorage, false)
+	fillBackupStream(t, js, "BK", jetstream.FileStorage, false)
 	before := dumpStream(t, nc, js, "BK")
 
 	for _, cmds := range [][2][]string{
@@ -202,7 +202,7 @@ func TestJetStreamBackupCrossServer(t *testing.T) {
 			snc, sjs := jsConnect(t, s)
 
 			t.Run("nats-server to Starling", func(t *testing.T) {
-				fillStream(t, njs, "FROMNATS", jetstream.FileStorage, false)
+				fillBackupStream(t, njs, "FROMNATS", jetstream.FileStorage, false)
 				want := dumpStream(t, nnc, njs, "FROMNATS")
 				b, err := takeBackup(t, nnc, "FROMNATS", nil)
 				if err != nil {
@@ -214,7 +214,7 @@ func TestJetStreamBackupCrossServer(t *testing.T) {
 				compareAcross(t, want, dumpStream(t, snc, sjs, "FROMNATS"))
 			})
 			t.Run("Starling to nats-server", func(t *testing.T) {
-				fillStream(t, sjs, "FROMSTARLING", jetstream.FileStorage, false)
+				fillBackupStream(t, sjs, "FROMSTARLING", jetstream.FileStorage, false)
 				want := dumpStream(t, snc, sjs, "FROMSTARLING")
 				b, err := takeBackup(t, snc, "FROMSTARLING", nil)
 				if err != nil {

@@ -256,12 +256,12 @@ func compareDumps(t testing.TB, want, got *streamDump) {
 	}
 }
 
-// fillStream makes a stream worth backing up: messages with and without
+// fillBackupStream makes a stream worth backing up: messages with and without
 // headers, empty ones, TTLs, a purged head, deleted and erased messages in
 // the middle and a deleted last message; a pull consumer with acks,
 // pending messages and a redelivery, a push consumer, and (with
 // ephemeral) an ephemeral consumer.
-func fillStream(t testing.TB, js jetstream.JetStream, name string, storage jetstream.StorageType, ephemeral bool) {
+func fillBackupStream(t testing.TB, js jetstream.JetStream, name string, storage jetstream.StorageType, ephemeral bool) {
 	t.Helper()
 	c := ctx(t)
 	s := mustStream(t, js, jetstream.StreamConfig{
@@ -351,7 +351,7 @@ func TestJetStreamBackupRoundTrip(t *testing.T) {
 			dir := t.TempDir()
 			s := startJS(t, dir)
 			nc, js := jsConnect(t, s)
-			fillStream(t, js, "BK", storage, true)
+			fillBackupStream(t, js, "BK", storage, true)
 			before := dumpStream(t, nc, js, "BK")
 
 			b, err := takeBackup(t, nc, "BK", map[string]any{"chunk_size": 4096})
@@ -512,7 +512,7 @@ func TestJetStreamBackupRequestErrors(t *testing.T) {
 func TestJetStreamRestoreRefusesBadArchives(t *testing.T) {
 	src := startJS(t, "")
 	snc, sjs := jsConnect(t, src)
-	fillStream(t, sjs, "BK", jetstream.FileStorage, false)
+	fillBackupStream(t, sjs, "BK", jetstream.FileStorage, false)
 	good, err := takeBackup(t, snc, "BK", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -588,7 +588,7 @@ func TestJetStreamBackupStalls(t *testing.T) {
 	dir := t.TempDir()
 	s := startJS(t, dir)
 	nc, js := jsConnect(t, s)
-	fillStream(t, js, "BK", jetstream.FileStorage, false)
+	fillBackupStream(t, js, "BK", jetstream.FileStorage, false)
 	good, err := takeBackup(t, nc, "BK", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -725,6 +725,10 @@ func TestJetStreamBackupAdvisories(t *testing.T) {
 			continue // other stream advisories
 		}
 		var ev struct {
+			Client *struct {
+				ID  uint64 `json:"id"`
+				Acc string `json:"acc"`
+			} `json:"client"`
 			Type   string                 `json:"type"`
 			ID     string                 `json:"id"`
 			Time   time.Time              `json:"timestamp"`
@@ -738,7 +742,7 @@ func TestJetStreamBackupAdvisories(t *testing.T) {
 		if err := json.Unmarshal(m.Data, &ev); err != nil {
 			t.Fatal(err)
 		}
-		if ev.Type != typ || ev.Stream != "ADV" || ev.ID == "" || ev.Time.IsZero() || ev.Error != "" {
+		if ev.Type != typ || ev.Stream != "ADV" || ev.ID == "" || ev.Time.IsZero() || ev.Error != "" || ev.Client == nil || ev.Client.ID == 0 {
 			t.Errorf("%s: %s", m.Subject, m.Data)
 		}
 		switch {
@@ -771,7 +775,7 @@ func TestJetStreamBackupShutdownMidway(t *testing.T) {
 		t.Fatal(err)
 	}
 	js, _ := jetstream.New(nc)
-	fillStream(t, js, "BK", jetstream.FileStorage, false)
+	fillBackupStream(t, js, "BK", jetstream.FileStorage, false)
 	b, err := takeBackup(t, nc, "BK", nil)
 	if err != nil {
 		t.Fatal(err)

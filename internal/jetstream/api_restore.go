@@ -43,6 +43,7 @@ type restoreJob struct {
 	overflow chan string // reply of a chunk that found the queue full
 	start    time.Time
 	total    int64
+	client   *jsapi.ClientInfo // who asked, for the advisories
 }
 
 type restoreChunk struct {
@@ -81,7 +82,7 @@ func (m *Manager) streamRestore(r *request) any {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamRestore, err)
 		return resp
 	}
-	j, e := m.newRestore(cfg)
+	j, e := m.newRestore(cfg, m.clientInfo(r.client))
 	if e != nil {
 		m.backups.end(true, cfg.Name)
 		resp.Error = e
@@ -89,7 +90,7 @@ func (m *Manager) streamRestore(r *request) any {
 	}
 	m.log.Info("restore started", "stream", cfg.Name)
 	m.advise(jsapi.AdvisoryRestoreCreate+"."+cfg.Name, &jsapi.RestoreCreateAdvisory{
-		TypedEvent: advisoryEvent(jsapi.TypeRestoreCreate), Stream: cfg.Name, Domain: m.cfg.Domain,
+		TypedEvent: advisoryEvent(jsapi.TypeRestoreCreate), Stream: cfg.Name, Client: j.client, Domain: m.cfg.Domain,
 	})
 	m.wg.Add(1)
 	go j.run()
@@ -98,7 +99,7 @@ func (m *Manager) streamRestore(r *request) any {
 }
 
 // newRestore creates the staging file and the chunk subscription.
-func (m *Manager) newRestore(cfg jsapi.StreamConfig) (*restoreJob, *jsapi.ApiError) {
+func (m *Manager) newRestore(cfg jsapi.StreamConfig, client *jsapi.ClientInfo) (*restoreJob, *jsapi.ApiError) {
 	root := filepath.Join(m.cfg.StoreDir, stagingDir)
 	if err := os.MkdirAll(root, 0o750); err != nil {
 		m.log.Error("restore staging directory", "err", err)
@@ -116,7 +117,7 @@ func (m *Manager) newRestore(cfg jsapi.StreamConfig) (*restoreJob, *jsapi.ApiErr
 		return nil, jsapi.NewError(jsapi.ErrTempStorageFailed)
 	}
 	j := &restoreJob{
-		m: m, cfg: cfg, dir: dir, file: f, start: time.Now().UTC(),
+		m: m, cfg: cfg, dir: dir, file: f, start: time.Now().UTC(), client: client,
 		chunks:   make(chan restoreChunk, restoreQueue),
 		overflow: make(chan string, 1),
 	}
@@ -219,7 +220,7 @@ func (j *restoreJob) finish(err error, reply string) {
 	m, name := j.m, j.cfg.Name
 	end := time.Now().UTC()
 	m.advise(jsapi.AdvisoryRestoreComplete+"."+name, &jsapi.RestoreCompleteAdvisory{
-		TypedEvent: advisoryEvent(jsapi.TypeRestoreComplete), Stream: name, Start: j.start, End: end, Bytes: j.total, Domain: m.cfg.Domain,
+		TypedEvent: advisoryEvent(jsapi.TypeRestoreComplete), Stream: name, Start: j.start, End: end, Bytes: j.total, Client: j.client, Domain: m.cfg.Domain,
 	})
 	resp := &jsapi.StreamCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamCreateResponse}}
 	if err != nil {
@@ -230,7 +231,12 @@ func (j *restoreJob) finish(err error, reply string) {
 		m.log.Info("restore completed", "stream", name, "bytes", j.total, "took", end.Sub(j.start))
 	}
 	if reply != "" {
-		m.respond(reply, resp)
+		// The answer to the last chunk, not to an API request: counted
+		// but not audited, as in nats-server.
+		if resp.Error != nil {
+			m.apiErrors.Add(1)
+		}
+		m.sendJSON(reply, resp)
 	}
 }
 

@@ -140,7 +140,7 @@ func (m *Manager) streamSnapshot(r *request) any {
 		var once sync.Once
 		release := func() { once.Do(func() { m.backups.end(false, name) }) }
 		defer release()
-		m.runSnapshot(ent, &req, r.reply, release)
+		m.runSnapshot(ent, &req, r, release)
 	}()
 	return nil
 }
@@ -164,30 +164,31 @@ type consumerCopy struct {
 
 // runSnapshot takes the snapshot; release frees the stream for the next
 // one, which happens before the receiver hears the end.
-func (m *Manager) runSnapshot(ent *entry, req *jsapi.StreamSnapshotRequest, reply string, release func()) {
+func (m *Manager) runSnapshot(ent *entry, req *jsapi.StreamSnapshotRequest, r *request, release func()) {
 	start := time.Now().UTC()
 	name := ent.s.Name()
+	client := m.clientInfo(r.client)
 	resp := &jsapi.StreamSnapshotResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeSnapshotResponse}}
 	if req.CheckMsgs {
 		if err := checkMessages(ent.s.Store()); err != nil {
 			m.log.Warn("snapshot refused", "stream", name, "err", err)
 			resp.Error = jsapi.NewError(jsapi.ErrStreamSnapshot, err)
 			release()
-			m.respond(reply, resp)
+			m.respond(r, resp)
 			return
 		}
 	}
 	sc := captureStream(ent, !req.NoConsumers)
 	resp.Config, resp.State = &sc.cfg, &sc.state
-	m.respond(reply, resp)
+	m.respond(r, resp)
 	m.log.Info("snapshot started", "stream", name, "deliver", req.DeliverSubject)
 	m.advise(jsapi.AdvisorySnapshotCreate+"."+name, &jsapi.SnapshotCreateAdvisory{
-		TypedEvent: advisoryEvent(jsapi.TypeSnapshotCreate), Stream: name, State: sc.state, Domain: m.cfg.Domain,
+		TypedEvent: advisoryEvent(jsapi.TypeSnapshotCreate), Stream: name, State: sc.state, Client: client, Domain: m.cfg.Domain,
 	})
 	err := m.sendSnapshot(sc, req, release)
 	end := time.Now().UTC()
 	adv := &jsapi.SnapshotCompleteAdvisory{
-		TypedEvent: advisoryEvent(jsapi.TypeSnapshotComplete), Stream: name, Start: start, End: end, Domain: m.cfg.Domain,
+		TypedEvent: advisoryEvent(jsapi.TypeSnapshotComplete), Stream: name, Start: start, End: end, Client: client, Domain: m.cfg.Domain,
 	}
 	if err != nil {
 		adv.Error = err.Error()
@@ -198,19 +199,28 @@ func (m *Manager) runSnapshot(ent *entry, req *jsapi.StreamSnapshotRequest, repl
 	m.advise(jsapi.AdvisorySnapshotComplete+"."+name, adv)
 }
 
-// respond publishes an API response from outside the workers.
-func (m *Manager) respond(reply string, resp any) {
+// respond answers API request r from outside the workers, audited as
+// the workers' answers are.
+func (m *Manager) respond(r *request, resp any) {
 	if e, ok := resp.(interface{ APIError() *jsapi.ApiError }); ok && e.APIError() != nil {
 		m.apiErrors.Add(1)
 	}
+	if b := m.sendJSON(r.reply, resp); b != nil {
+		m.audit(r, b)
+	}
+}
+
+// sendJSON publishes resp on reply and returns what it sent.
+func (m *Manager) sendJSON(reply string, resp any) []byte {
 	b, err := json.Marshal(resp)
 	if err != nil {
 		m.log.Error("API response not encoded", "err", err)
-		return
+		return nil
 	}
 	if _, err := m.api.Publish(reply, "", nil, b); err != nil {
 		m.log.Debug("API response not sent", "err", err)
 	}
+	return b
 }
 
 // checkMessages reads every message, so damaged ones are found (and

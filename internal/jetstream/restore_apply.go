@@ -96,7 +96,7 @@ func prepareConsumers(archived []snapshot.Consumer, scfg jsapi.StreamConfig) ([]
 	}
 	out := make([]restoredConsumer, 0, len(archived))
 	for _, c := range archived {
-		cfg, e := consumer.Normalize(restoredConfig(c.Meta.Config, c.Meta.Name), scfg)
+		cfg, e := consumer.Normalize(restoredConfig(c.Meta.Config, c.Meta.Name), scfg, false)
 		if e != nil {
 			return nil, fmt.Errorf("consumer %q: %w", c.Meta.Name, e)
 		}

@@ -65,16 +65,15 @@ const (
 	TypeRestoreComplete  = "io.nats.jetstream.advisory.v1.restore_complete"
 )
 
-// The advisories carry the requesting client as "client"; Starling sends
-// null there until it describes clients in events (the field is typed any
-// so a client description can be set without changing these types).
+// The advisories carry the requesting client as "client" (null for an
+// in-process requester).
 
 // SnapshotCreateAdvisory reports a snapshot started.
 type SnapshotCreateAdvisory struct {
 	TypedEvent
 	Stream string      `json:"stream"`
 	State  StreamState `json:"state"`
-	Client any         `json:"client"`
+	Client *ClientInfo `json:"client"`
 	Domain string      `json:"domain,omitempty"`
 }
 
@@ -82,30 +81,30 @@ type SnapshotCreateAdvisory struct {
 // it failed (nats-server 2.12 and later).
 type SnapshotCompleteAdvisory struct {
 	TypedEvent
-	Stream string    `json:"stream"`
-	Start  time.Time `json:"start"`
-	End    time.Time `json:"end"`
-	Client any       `json:"client"`
-	Domain string    `json:"domain,omitempty"`
-	Error  string    `json:"error,omitempty"`
+	Stream string      `json:"stream"`
+	Start  time.Time   `json:"start"`
+	End    time.Time   `json:"end"`
+	Client *ClientInfo `json:"client"`
+	Domain string      `json:"domain,omitempty"`
+	Error  string      `json:"error,omitempty"`
 }
 
 // RestoreCreateAdvisory reports a restore started.
 type RestoreCreateAdvisory struct {
 	TypedEvent
-	Stream string `json:"stream"`
-	Client any    `json:"client"`
-	Domain string `json:"domain,omitempty"`
+	Stream string      `json:"stream"`
+	Client *ClientInfo `json:"client"`
+	Domain string      `json:"domain,omitempty"`
 }
 
 // RestoreCompleteAdvisory reports a restore finished, with the bytes
 // received.
 type RestoreCompleteAdvisory struct {
 	TypedEvent
-	Stream string    `json:"stream"`
-	Start  time.Time `json:"start"`
-	End    time.Time `json:"end"`
-	Bytes  int64     `json:"bytes"`
-	Client any       `json:"client"`
-	Domain string    `json:"domain,omitempty"`
+	Stream string      `json:"stream"`
+	Start  time.Time   `json:"start"`
+	End    time.Time   `json:"end"`
+	Bytes  int64       `json:"bytes"`
+	Client *ClientInfo `json:"client"`
+	Domain string      `json:"domain,omitempty"`
 }
