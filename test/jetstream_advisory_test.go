@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -373,26 +372,10 @@ func TestJetStreamAdvisoriesRecovered(t *testing.T) {
 	}
 }
 
-// natsCLIForAdvisories finds natscli, or skips.
-func natsCLIForAdvisories(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("nats"); err == nil {
-		return p
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		p := filepath.Join(home, "go", "bin", "nats")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skip("natscli (nats) not installed")
-	return ""
-}
-
 // The real natscli shows the advisories: it parses each by its type
 // ("Event error" otherwise) and renders it in its short format.
 func TestJetStreamAdvisoriesNatsCLI(t *testing.T) {
-	cli := natsCLIForAdvisories(t)
+	cli := natsCLIPath(t)
 	s := startAdvisoryServer(t, "")
 	nc, js := jsConnect(t, s)
 	c := ctx(t)

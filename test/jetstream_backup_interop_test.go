@@ -1,7 +1,6 @@
 package test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -19,46 +18,14 @@ import (
 // commands operators use, and nats-server itself in both directions. Each
 // test skips when its program is not installed.
 
-// natsCLI finds natscli (CI installs it with go install).
-func natsCLI(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("nats"); err == nil {
-		return p
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		p := filepath.Join(home, "go", "bin", "nats")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skip("natscli (nats) not installed")
-	return ""
-}
-
-// runNats runs natscli against url with a private configuration home, so
-// a user's contexts never apply.
-func runNats(t *testing.T, bin, url string, args ...string) string {
-	t.Helper()
-	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(c, bin, append([]string{"--server", url}, args...)...)
-	home := t.TempDir()
-	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home, "NATS_CONTEXT=")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("nats %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
 // natscli's backup commands (v0.5.0 names and the older ones it keeps as
 // aliases) back up a Starling stream with its consumers and restore it,
 // for one stream and for the whole account.
 func TestJetStreamBackupNatsCLI(t *testing.T) {
-	bin := natsCLI(t)
 	s := startJS(t, "")
 	nc, js := jsConnect(t, s)
 	url := s.ClientURL()
+	cli := newNatsCLI(t, url)
 	fillBackupStream(t, js, "BK", jetstream.FileStorage, false)
 	before := dumpStream(t, nc, js, "BK")
 
@@ -67,7 +34,7 @@ func TestJetStreamBackupNatsCLI(t *testing.T) {
 		{{"stream", "backup", "BK"}, {"stream", "restore"}},
 	} {
 		dir := filepath.Join(t.TempDir(), "bk")
-		runNats(t, bin, url, append(cmds[0], dir, "--no-progress")...)
+		cli.run(append(cmds[0], dir, "--no-progress")...)
 		for _, f := range []string{"backup.json", "stream.tar.s2"} {
 			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 				t.Fatalf("%s: %v", strings.Join(cmds[0], " "), err)
@@ -76,7 +43,7 @@ func TestJetStreamBackupNatsCLI(t *testing.T) {
 		if err := js.DeleteStream(ctx(t), "BK"); err != nil {
 			t.Fatal(err)
 		}
-		runNats(t, bin, url, append(cmds[1], dir, "--no-progress")...)
+		cli.run(append(cmds[1], dir, "--no-progress")...)
 		compareDumps(t, before, dumpStream(t, nc, js, "BK"))
 	}
 
@@ -90,13 +57,13 @@ func TestJetStreamBackupNatsCLI(t *testing.T) {
 		{{"account", "backup"}, {"account", "restore"}},
 	} {
 		dir := filepath.Join(t.TempDir(), "account")
-		runNats(t, bin, url, append(cmds[0], dir, "--force")...)
+		cli.run(append(cmds[0], dir, "--force")...)
 		for _, name := range []string{"BK", "SECOND"} {
 			if err := js.DeleteStream(ctx(t), name); err != nil {
 				t.Fatal(err)
 			}
 		}
-		runNats(t, bin, url, append(cmds[1], dir)...)
+		cli.run(append(cmds[1], dir)...)
 		compareDumps(t, before, dumpStream(t, nc, js, "BK"))
 		compareDumps(t, second, dumpStream(t, nc, js, "SECOND"))
 	}

@@ -28,22 +28,26 @@ type natsCLI struct {
 
 func newNatsCLI(t *testing.T, url string) *natsCLI {
 	t.Helper()
-	bin, err := exec.LookPath("nats")
-	if err != nil {
-		if home, herr := os.UserHomeDir(); herr == nil {
-			candidate := filepath.Join(home, "go", "bin", "nats")
-			if _, serr := os.Stat(candidate); serr == nil {
-				bin, err = candidate, nil
-			}
+	return &natsCLI{t: t, bin: natsCLIPath(t), url: url, home: t.TempDir()}
+}
+
+// natsCLIPath finds natscli: on PATH or in $HOME/go/bin.
+func natsCLIPath(t testing.TB) string {
+	t.Helper()
+	if bin, err := exec.LookPath("nats"); err == nil {
+		return bin
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		candidate := filepath.Join(home, "go", "bin", "nats")
+		if _, err := os.Stat(candidate); err == nil {
+			return candidate
 		}
 	}
-	if err != nil {
-		if os.Getenv("STARLING_REQUIRE_NATSCLI") == "1" {
-			t.Fatal("the nats CLI is missing: go install github.com/nats-io/natscli/nats@v0.5.0")
-		}
-		t.Skip("the nats CLI is missing (go install github.com/nats-io/natscli/nats@v0.5.0)")
+	if os.Getenv("STARLING_REQUIRE_NATSCLI") == "1" {
+		t.Fatal("the nats CLI is missing: go install github.com/nats-io/natscli/nats@v0.5.0")
 	}
-	return &natsCLI{t: t, bin: bin, url: url, home: t.TempDir()}
+	t.Skip("the nats CLI is missing (go install github.com/nats-io/natscli/nats@v0.5.0)")
+	return ""
 }
 
 // cliTimeout bounds one CLI invocation; generous for a loaded machine.

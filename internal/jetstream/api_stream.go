@@ -77,6 +77,7 @@ func (m *Manager) checkConfig(cfg jsapi.StreamConfig, subject string) (jsapi.Str
 	if e := unsupported(&cfg); e != nil {
 		return cfg, e
 	}
+	dropLaterLevels(&cfg)
 	cfg, e := jsapi.CheckStreamConfig(cfg, jsapi.Limits{})
 	if e != nil {
 		return cfg, e
@@ -93,35 +94,38 @@ func unsupported(cfg *jsapi.StreamConfig) *jsapi.ApiError {
 	for _, src := range cfg.Sources {
 		external = external || (src != nil && src.External != nil)
 	}
-	sourceConsumer := cfg.Mirror != nil && cfg.Mirror.Consumer != nil
-	for _, src := range cfg.Sources {
-		sourceConsumer = sourceConsumer || (src != nil && src.Consumer != nil)
-	}
 	switch {
 	case external:
 		what = "sourcing from another account or domain (external)"
 	case cfg.Placement != nil && (cfg.Placement.Cluster != "" || len(cfg.Placement.Tags) > 0):
 		what = "placement"
-	// Features of API level 2 and later (nats-server 2.12+): this server
-	// implements level 1, so it says so rather than store a stream that
-	// would silently behave as if they were off.
-	case cfg.AllowMsgCounter:
-		what = "allow_msg_counter (counters, API level 2)"
-	case cfg.AllowAtomicPublish:
-		what = "allow_atomic (atomic batch publish, API level 2)"
-	case cfg.AllowMsgSchedules:
-		what = "allow_msg_schedules (message schedules, API level 2)"
-	case cfg.PersistMode == jsapi.AsyncPersistMode:
-		what = "persist_mode async (API level 2; see sync_interval)"
-	case cfg.AllowBatchPublish:
-		what = "allow_batched (fast batch publish, API level 4)"
-	case sourceConsumer:
-		what = "a source or mirror consumer configuration"
 	}
 	if what == "" {
 		return nil
 	}
 	return jsapi.NewError(jsapi.ErrStreamInvalidConfig, fmt.Errorf("%s is not supported by this server yet", what))
+}
+
+// dropLaterLevels clears the settings of API levels above the one this
+// server implements (counters, atomic and fast batches, schedules, async
+// persistence, source consumers), as nats-server 2.11 does by not knowing
+// them: the reply's configuration shows them off, which is how clients
+// (natscli, nats.go) tell that a server lacks a feature. natscli's
+// benchmarks, for one, always ask for atomic and fast batches.
+func dropLaterLevels(cfg *jsapi.StreamConfig) {
+	cfg.AllowMsgCounter = false
+	cfg.AllowAtomicPublish = false
+	cfg.AllowMsgSchedules = false
+	cfg.AllowBatchPublish = false
+	cfg.PersistMode = jsapi.DefaultPersistMode
+	if cfg.Mirror != nil {
+		cfg.Mirror.Consumer = nil
+	}
+	for _, src := range cfg.Sources {
+		if src != nil {
+			src.Consumer = nil
+		}
+	}
 }
 
 func (m *Manager) overlaps(cfg *jsapi.StreamConfig, except string) bool {
