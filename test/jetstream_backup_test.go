@@ -15,8 +15,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/starling-mq/starling/server"
 )
 
 // Stream backup and restore ($JS.API.STREAM.SNAPSHOT / RESTORE) driven
@@ -763,13 +761,7 @@ func TestJetStreamBackupAdvisories(t *testing.T) {
 func TestJetStreamBackupShutdownMidway(t *testing.T) {
 	before := runtime.NumGoroutine()
 	dir := t.TempDir()
-	s, err := server.New(&server.Options{Host: "127.0.0.1", Port: server.RandomPort, JetStream: true, StoreDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
+	s := startJSManual(t, dir)
 	nc, err := nats.Connect(s.ClientURL())
 	if err != nil {
 		t.Fatal(err)
@@ -826,13 +818,7 @@ func TestJetStreamBackupShutdownMidway(t *testing.T) {
 // without it the damaged message is left out and the rest backed up.
 func TestJetStreamBackupCheckMessages(t *testing.T) {
 	dir := t.TempDir()
-	s1, err := server.New(&server.Options{Host: "127.0.0.1", Port: server.RandomPort, JetStream: true, StoreDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s1.Start(); err != nil {
-		t.Fatal(err)
-	}
+	s1 := startJSManual(t, dir)
 	_, js := jsConnect(t, s1)
 	mustStream(t, js, jetstream.StreamConfig{Name: "C", Subjects: []string{"c"}})
 	for i := 1; i <= 10; i++ {

@@ -21,13 +21,7 @@ import (
 // /jsz), refuse to serve it, and serve every other message intact.
 func TestJetStreamCorruptRecord(t *testing.T) {
 	dir := t.TempDir()
-	s1, err := server.New(&server.Options{Host: "127.0.0.1", Port: server.RandomPort, JetStream: true, StoreDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s1.Start(); err != nil {
-		t.Fatal(err)
-	}
+	s1 := startJSManual(t, dir)
 	_, js := jsConnect(t, s1)
 	c := ctx(t)
 	mustStream(t, js, jetstream.StreamConfig{Name: "C", Subjects: []string{"c"}})

@@ -35,13 +35,7 @@ func segFilesOf(t *testing.T, dir, stream string) []string {
 // must be reported lost in stream info, /jsz and /metrics.
 func TestJetStreamSeqAfterLostTail(t *testing.T) {
 	dir := t.TempDir()
-	s1, err := server.New(&server.Options{Host: "127.0.0.1", Port: server.RandomPort, JetStream: true, StoreDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s1.Start(); err != nil {
-		t.Fatal(err)
-	}
+	s1 := startJSManual(t, dir)
 	_, js := jsConnect(t, s1)
 	c := ctx(t)
 	mustStream(t, js, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}})

@@ -26,6 +26,20 @@ func startJS(t testing.TB, dir string, mutate ...func(*serverOptions)) *server.S
 	}}, mutate...)...)
 }
 
+// startJSManual starts a JetStream server on dir that the test shuts down
+// itself, to start another on the same directory.
+func startJSManual(t testing.TB, dir string) *server.Server {
+	t.Helper()
+	s, err := server.New(&server.Options{Host: "127.0.0.1", Port: server.RandomPort, JetStream: true, StoreDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func jsConnect(t testing.TB, s *server.Server) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
 	nc := connect(t, s)
@@ -460,13 +474,7 @@ func TestJetStreamMsgTTL(t *testing.T) {
 
 func TestJetStreamSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	s1, err := server.New(&server.Options{Host: "127.0.0.1", Port: server.RandomPort, JetStream: true, StoreDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s1.Start(); err != nil {
-		t.Fatal(err)
-	}
+	s1 := startJSManual(t, dir)
 	_, js := jsConnect(t, s1)
 	c := ctx(t)
 	mustStream(t, js, jetstream.StreamConfig{Name: "P", Subjects: []string{"p.>"}, MaxMsgsPerSubject: 10, Description: "kept"})

@@ -33,13 +33,7 @@ func TestStoreDirLockedInProcess(t *testing.T) {
 // TestStoreDirReleasedAfterShutdown: the lock goes with the server.
 func TestStoreDirReleasedAfterShutdown(t *testing.T) {
 	dir := t.TempDir()
-	s1, err := server.New(&server.Options{Host: "127.0.0.1", Port: server.RandomPort, JetStream: true, StoreDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s1.Start(); err != nil {
-		t.Fatal(err)
-	}
+	s1 := startJSManual(t, dir)
 	if err := s1.Shutdown(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
