@@ -193,15 +193,7 @@ func (s *Stream) storeLocked(subject string, hdr, data []byte) result {
 				return result{err: jsapi.NewError(jsapi.ErrMessageTTLDisabled)}
 			}
 		}
-		if want, ok := headerUint(hdr, hdrExpectedSubjSeq); ok {
-			subj := subject
-			if alt, ok := headerValue(hdr, hdrExpectedSubjSubj); ok && alt != "" {
-				subj = alt
-			}
-			var last uint64
-			if m, err := s.st.LoadLast(subj); err == nil {
-				last = m.Seq
-			}
+		if want, last, ok := s.subjectSeqCheck(subject, hdr); ok {
 			if last != want {
 				return result{err: jsapi.NewError(jsapi.ErrStreamWrongLastSequence, last)}
 			}
@@ -374,4 +366,22 @@ func appendHeader(hdr []byte, key, value string) []byte {
 	out = append(out, ": "...)
 	out = append(out, value...)
 	return append(out, "\r\n\r\n"...)
+}
+
+// subjectSeqCheck reads the expected-last-subject-sequence headers: the
+// sequence the publisher expects, and the last one stored on the subject
+// they name (the message's own, or Nats-Expected-Last-Subject-Sequence-
+// Subject's). ok is false without the header.
+func (s *Stream) subjectSeqCheck(subject string, hdr []byte) (want, last uint64, ok bool) {
+	want, ok = headerUint(hdr, hdrExpectedSubjSeq)
+	if !ok {
+		return 0, 0, false
+	}
+	if alt, found := headerValue(hdr, hdrExpectedSubjSubj); found && alt != "" {
+		subject = alt
+	}
+	if m, err := s.st.LoadLast(subject); err == nil {
+		last = m.Seq
+	}
+	return want, last, true
 }

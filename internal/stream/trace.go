@@ -69,18 +69,8 @@ func (s *Stream) refusalText(subject string, hdr []byte, e *jsapi.ApiError) stri
 	case e.IsID(jsapi.ErrStreamWrongLastSequence):
 		// One error for two checks: the per-subject one runs first, so
 		// if it fails now it is the one that failed.
-		if want, ok := headerUint(hdr, hdrExpectedSubjSeq); ok {
-			subj := subject
-			if alt, ok := headerValue(hdr, hdrExpectedSubjSubj); ok && alt != "" {
-				subj = alt
-			}
-			var last uint64
-			if m, err := s.st.LoadLast(subj); err == nil {
-				last = m.Seq
-			}
-			if last != want {
-				return fmt.Sprintf("last sequence by subject mismatch: %d vs %d", want, last)
-			}
+		if want, last, ok := s.subjectSeqCheck(subject, hdr); ok && last != want {
+			return fmt.Sprintf("last sequence by subject mismatch: %d vs %d", want, last)
 		}
 		want, _ := headerUint(hdr, hdrExpectedLastSeq)
 		return fmt.Sprintf("last sequence mismatch: %d vs %d", want, s.st.State().LastSeq)
