@@ -243,7 +243,10 @@ func (c *Consumer) start() {
 	case jsapi.DeliverByStartSequence:
 		c.sseq = max(c.cfg.OptStartSeq, 1)
 	case jsapi.DeliverByStartTime:
-		c.sseq = seqAtTime(c.st, c.cfg.OptStartTime)
+		c.sseq = max(c.st.State().FirstSeq, 1)
+		if c.cfg.OptStartTime != nil {
+			c.sseq = store.SeqAtTime(c.st, c.cfg.OptStartTime.UnixNano())
+		}
 	case jsapi.DeliverLastPerSubject:
 		seen := map[uint64]bool{}
 		for _, f := range c.filters {
@@ -261,29 +264,6 @@ func (c *Consumer) start() {
 	if len(c.lps) > 0 {
 		c.floorS = c.lps[0] - 1
 	}
-}
-
-func seqAtTime(st store.Store, t *time.Time) uint64 {
-	s := st.State()
-	if t == nil {
-		return max(s.FirstSeq, 1)
-	}
-	ts := t.UnixNano()
-	lo, hi := s.FirstSeq, s.LastSeq+1
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		m, err := st.LoadNext(">", mid)
-		if err != nil {
-			hi = mid
-			continue
-		}
-		if m.Time < ts {
-			lo = m.Seq + 1
-		} else {
-			hi = mid
-		}
-	}
-	return max(lo, 1)
 }
 
 // Name returns the consumer's name.
