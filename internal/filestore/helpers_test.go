@@ -45,6 +45,20 @@ func mustOpen(t testing.TB, fsys vfs.FS, cfg Config) *Store {
 	return s
 }
 
+// locked runs fn with the store's lock held: tests that look at segments
+// while maintenance may be rewriting them read them this way.
+func locked(s *Store, fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn()
+}
+
+// segCount is the number of segments, read under the lock.
+func segCount(s *Store) (n int) {
+	locked(s, func() { n = len(s.segs) })
+	return n
+}
+
 func mustAppend(t testing.TB, s *Store, subj string, hdr, data []byte) uint64 {
 	t.Helper()
 	seq, err := s.Append(subj, hdr, data, time.Now().UnixNano(), 0)

@@ -236,7 +236,7 @@ func TestDeletesCarriedForward(t *testing.T) {
 	defer func() { s.Close() }()
 	payload := bytes.Repeat([]byte("p"), 50)
 	fill := func(segs int) {
-		for len(s.segs) < segs {
+		for segCount(s) < segs {
 			mustAppend(t, s, "a", nil, payload)
 		}
 	}
@@ -245,15 +245,20 @@ func TestDeletesCarriedForward(t *testing.T) {
 	s.Delete(2, false)
 	s.Delete(3, false)
 	fill(3)
-	g2 := s.segs[1]
-	for q := g2.firstSeq(); q <= g2.lastSeq(); q++ {
+	// Maintenance may be rewriting segments meanwhile: read under the lock.
+	var g2 *segment
+	var first, last uint64
+	locked(s, func() { g2 = s.segs[1]; first, last = g2.firstSeq(), g2.lastSeq() })
+	for q := first; q <= last; q++ {
 		s.Delete(q, false)
 	}
 	s.waitMaintenance()
-	if !g2.removed {
+	var removed, held bool
+	locked(s, func() { removed, held = g2.removed, s.segs[0].n() > 0 && s.segs[0].at(0).present() })
+	if !removed {
 		t.Fatal("empty segment 2 not removed")
 	}
-	if s.segs[0].n() == 0 || !s.segs[0].at(0).present() {
+	if !held {
 		t.Fatal("test needs segment 1 to still hold the deleted records")
 	}
 	want := s.State()
