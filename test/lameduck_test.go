@@ -78,6 +78,11 @@ func TestLameDuckMovesClients(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("client did not move")
 	}
+	// The client re-sent its subscription on reconnecting; a round trip
+	// makes sure b has it before another connection publishes.
+	if err := nc.FlushTimeout(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
 	other := connect(t, b)
 	other.Publish("still.here", []byte("x"))
 	if _, err := sub.NextMsg(5 * time.Second); err != nil {

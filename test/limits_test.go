@@ -81,8 +81,6 @@ func TestSlowConsumerDropped(t *testing.T) {
 func TestReconnectAfterRestart(t *testing.T) {
 	s1 := startServer(t)
 	url := s1.ClientURL()
-	port := s1.MonitorAddr() // nil; keep the client port instead
-	_ = port
 	reconnected := make(chan struct{}, 1)
 	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond),
 		nats.ReconnectHandler(func(*nats.Conn) { reconnected <- struct{}{} }))

@@ -27,8 +27,10 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// cmdTimeout bounds every command a test runs.
-const cmdTimeout = 15 * time.Second
+// cmdTimeout bounds every command a test runs: generous, since a loaded
+// machine can take seconds for a reconnect, and tests wait for what they
+// expect rather than for this.
+const cmdTimeout = 60 * time.Second
 
 // running is a command started in the background by startCmd.
 type running struct {

@@ -58,10 +58,21 @@ func TestSubReportsDisconnectAndReconnect(t *testing.T) {
 	eventually(t, 2*cmdTimeout, "the reconnect notice", func() bool {
 		return strings.Contains(sub.stderr.String(), "Reconnected to nats://127.0.0.1:")
 	})
-	// The subscription was restored: a message published now arrives.
-	if code, _, stderr := runCmd(t, "pub", "-s", url, "ev.one", "after", "-q"); code != 0 {
-		t.Fatalf("pub: %d %s", code, stderr)
-	}
+	// The subscription was restored: a message published now arrives. The
+	// re-sent SUB and another connection's PUB race at the server, so
+	// publish until one gets through (sub prints one and exits).
+	eventually(t, cmdTimeout, "a message after the reconnect", func() bool {
+		if code, _, stderr := runCmd(t, "pub", "-s", url, "ev.one", "after", "-q"); code != 0 {
+			t.Fatalf("pub: %d %s", code, stderr)
+		}
+		select {
+		case code := <-sub.done:
+			sub.done <- code
+			return true
+		case <-time.After(100 * time.Millisecond):
+			return false
+		}
+	})
 	if code := sub.wait(t); code != 0 || sub.stdout.String() != "after\n" {
 		t.Errorf("sub exit %d, printed %q, stderr %q", code, sub.stdout, sub.stderr)
 	}
