@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"slices"
 )
 
 // Record framing; see the package comment.
@@ -142,6 +143,36 @@ func (rr *RecordReader) Next(rec *Record) error {
 	return nil
 }
 
+// bodyStep is how much of a record body is read before the buffer grows:
+// a damaged length cannot make the reader allocate far more than the
+// bytes that are really there.
+const bodyStep = 1 << 20
+
+// readBody reads n bytes into the reader's buffer, growing it as data
+// arrives rather than trusting the record's length up front.
+func (rr *RecordReader) readBody(n int) ([]byte, error) {
+	if cap(rr.buf) >= n || n <= bodyStep {
+		if cap(rr.buf) < n {
+			rr.buf = make([]byte, n)
+		}
+		_, err := io.ReadFull(rr.r, rr.buf[:n])
+		return rr.buf[:n], err
+	}
+	buf := rr.buf[:0]
+	for len(buf) < n {
+		step := min(n-len(buf), max(bodyStep, len(buf)))
+		buf = slices.Grow(buf, step)
+		got, err := io.ReadFull(rr.r, buf[len(buf):len(buf)+step])
+		buf = buf[:len(buf)+got]
+		if err != nil {
+			rr.buf = buf
+			return nil, err
+		}
+	}
+	rr.buf = buf
+	return buf, nil
+}
+
 func (rr *RecordReader) parse(hdr []byte, rec *Record) error {
 	le := binary.LittleEndian
 	l := le.Uint32(hdr[0:])
@@ -155,11 +186,8 @@ func (rr *RecordReader) parse(hdr []byte, rec *Record) error {
 	if slen > body-checksumLen {
 		return corrupt("record at offset %d has bad subject length %d", rr.off, slen)
 	}
-	if cap(rr.buf) < body {
-		rr.buf = make([]byte, body)
-	}
-	buf := rr.buf[:body]
-	if _, err := io.ReadFull(rr.r, buf); err != nil {
+	buf, err := rr.readBody(body)
+	if err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			return corrupt("record at offset %d truncated", rr.off)
 		}

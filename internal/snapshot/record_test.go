@@ -2,8 +2,10 @@ package snapshot
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 )
 
@@ -96,5 +98,30 @@ func TestRecordDamage(t *testing.T) {
 		if !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: %v, want corrupt", tt.name, err)
 		}
+	}
+}
+
+// A damaged length cannot make the reader allocate the size it claims
+// before the bytes are there: a 60 MiB record cut short costs about the
+// bytes that arrived, and a whole large record still round-trips.
+func TestRecordLengthNotTrustedUpFront(t *testing.T) {
+	h := blockHash("S", 1)
+	big := AppendRecord(nil, h, &Record{Seq: 1, Subject: []byte("a"), Data: bytes.Repeat([]byte("x"), 3<<20+17)})
+	var rec Record
+	if err := NewRecordReader(bytes.NewReader(big), "S", 1).Next(&rec); err != nil || len(rec.Data) != 3<<20+17 {
+		t.Fatalf("large record: %v, %d bytes", err, len(rec.Data))
+	}
+
+	claim := make([]byte, recordHeaderLen+100)
+	binary.LittleEndian.PutUint32(claim, 60<<20)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := NewRecordReader(bytes.NewReader(claim), "S", 1).Next(&rec)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("truncated record: %v", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+		t.Fatalf("reading a 100-byte record that claims 60 MiB allocated %d bytes", grew)
 	}
 }
