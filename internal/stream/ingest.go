@@ -56,16 +56,23 @@ func headerValue(hdr []byte, key string) (string, bool) {
 	return proto.HeaderValue(hdr, key)
 }
 
-// headerUint returns a header parsed as an unsigned number; a header that
-// is present but not a number counts as absent, as in nats-server.
+// badSeq stands for an expected sequence that is not a number: no stream
+// reaches it, so the expectation fails, as in nats-server (which reads
+// such a value as -1 and compares it unsigned). Ignoring the header would
+// silently drop the publisher's concurrency guard.
+const badSeq = math.MaxUint64
+
+// headerUint returns a header parsed as an unsigned number. An empty
+// value counts as absent; a value that is not a decimal number in range
+// ("abc", "-1", 20 digits past 2^64-1) reads as badSeq.
 func headerUint(hdr []byte, key string) (uint64, bool) {
 	v, ok := headerValue(hdr, key)
-	if !ok {
+	if !ok || v == "" {
 		return 0, false
 	}
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return 0, false
+		return badSeq, true
 	}
 	return n, true
 }
@@ -182,6 +189,12 @@ func (s *Stream) storeLocked(subject string, hdr, data []byte) result {
 	var ttl int64
 	var rollupSub, rollupAll bool
 	if len(hdr) > 0 {
+		if e := batchRefused(cfg, hdr); e != nil {
+			return s.batchResult(size, hdr, data, e)
+		}
+		if e := counterRefused(cfg, hdr); e != nil {
+			return result{err: e}
+		}
 		if name, ok := headerValue(hdr, hdrExpectedStream); ok && name != "" && name != cfg.Name {
 			return result{err: jsapi.NewError(jsapi.ErrStreamNotMatch)}
 		}
@@ -204,6 +217,9 @@ func (s *Stream) storeLocked(subject string, hdr, data []byte) result {
 			if last := s.st.State().LastSeq; want != last {
 				return result{err: jsapi.NewError(jsapi.ErrStreamWrongLastSequence, last)}
 			}
+		}
+		if e := scheduleRefused(cfg, subject, hdr); e != nil {
+			return result{err: e}
 		}
 		if id, ok := headerValue(hdr, hdrMsgID); ok && id != "" {
 			msgID = id
@@ -312,6 +328,19 @@ func (s *Stream) storeLocked(subject string, hdr, data []byte) result {
 		s.notifyLocked()
 	}
 	return result{seq: seq}
+}
+
+// batchResult is the answer to a message of an atomic batch: nats-server
+// checks resources and message size before refusing the batch itself.
+func (s *Stream) batchResult(size uint64, hdr, data []byte, refused *jsapi.ApiError) result {
+	cfg := &s.cfg
+	if s.exceed != nil && s.exceed(cfg.Storage, size) {
+		return result{err: jsapi.NewError(jsapi.ErrInsufficientResources)}
+	}
+	if max := int(cfg.MaxMsgSize); max >= 0 && (len(hdr) > max || len(data) > max-len(hdr)) {
+		return result{err: jsapi.NewError(jsapi.ErrStreamMessageExceedsMaximum)}
+	}
+	return result{err: refused}
 }
 
 // checkDiscardNew applies discard-new limits before storing, with
