@@ -182,16 +182,21 @@ func checkReplicas(cfg *jsapi.ConsumerConfig, stream *jsapi.StreamConfig) *jsapi
 }
 
 func checkBackoff(cfg *jsapi.ConsumerConfig, _ *jsapi.StreamConfig) *jsapi.ApiError {
+	for _, d := range cfg.BackOff {
+		if d <= 0 {
+			// A step of zero or less would redeliver in a tight loop.
+			// Current nats-server refuses negative steps with this error
+			// (2.11 accepted them); zero is refused too, as the text says.
+			return jsapi.NewError(jsapi.ErrConsumerBackOffNegative)
+		}
+	}
+	if cfg.AckWait < 0 {
+		return jsapi.NewError(jsapi.ErrConsumerAckWaitNegative)
+	}
 	// nats-server allows as many deliveries as backoff steps, despite the
 	// error's wording.
 	if n := len(cfg.BackOff); n > 0 && cfg.MaxDeliver != -1 && n > cfg.MaxDeliver {
 		return jsapi.NewError(jsapi.ErrConsumerMaxDeliverBackoff)
-	}
-	for _, d := range cfg.BackOff {
-		if d <= 0 {
-			// A step of zero or less would redeliver in a tight loop.
-			return jsapi.NewError(jsapi.ErrConsumerInvalidPolicy, errors.New("backoff values must be positive"))
-		}
 	}
 	if len(cfg.Description) > maxDescriptionLen {
 		return jsapi.NewError(jsapi.ErrConsumerDescriptionTooLong, maxDescriptionLen)
@@ -254,8 +259,6 @@ func checkConsumerLimits(cfg *jsapi.ConsumerConfig, stream *jsapi.StreamConfig) 
 		return jsapi.NewError(jsapi.ErrConsumerMaxPendingAckExcess, lim.MaxAckPending)
 	case lim.InactiveThreshold > 0 && cfg.InactiveThreshold > lim.InactiveThreshold:
 		return jsapi.NewError(jsapi.ErrConsumerInactiveThresholdExcess, lim.InactiveThreshold)
-	case cfg.AckWait < 0:
-		return jsapi.NewError(jsapi.ErrConsumerAckWaitNegative)
 	}
 	return nil
 }
@@ -345,8 +348,16 @@ func checkStart(cfg *jsapi.ConsumerConfig, _ *jsapi.StreamConfig) *jsapi.ApiErro
 }
 
 func checkMisc(cfg *jsapi.ConsumerConfig, _ *jsapi.StreamConfig) *jsapi.ApiError {
-	if cfg.SampleFrequency != "" && samplePercent(cfg.SampleFrequency) < 0 {
-		return jsapi.NewError(jsapi.ErrConsumerInvalidSampling, fmt.Errorf("invalid sample frequency %q", cfg.SampleFrequency))
+	if cfg.SampleFrequency != "" {
+		// nats-server quotes the number parser's error (nothing for a
+		// negative number).
+		n, err := strconv.Atoi(strings.TrimSuffix(cfg.SampleFrequency, "%"))
+		if err != nil {
+			return jsapi.NewError(jsapi.ErrConsumerInvalidSampling, err)
+		}
+		if n < 0 {
+			return jsapi.NewError(jsapi.ErrConsumerInvalidSampling, "<nil>")
+		}
 	}
 	if cfg.FlowControl && cfg.Heartbeat == 0 {
 		return jsapi.NewError(jsapi.ErrConsumerWithFlowControlNeedsHeartbeats)

@@ -52,20 +52,9 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 		resp.Error = jsapi.NewError(jsapi.ErrStreamMismatch)
 		return resp
 	}
-	if name != "" {
-		switch {
-		case durableAPI && cfg.Durable != "" && cfg.Durable != name:
-			resp.Error = jsapi.NewError(jsapi.ErrConsumerDurableNameNotMatchSubject)
-			return resp
-		case !durableAPI && ((cfg.Name != "" && cfg.Name != name) || (cfg.Durable != "" && cfg.Durable != name)):
-			resp.Error = jsapi.NewError(jsapi.ErrConsumerCreateDurableAndNameMismatch)
-			return resp
-		}
-		if durableAPI {
-			cfg.Durable = name
-		} else if cfg.Durable == "" {
-			cfg.Name = name
-		}
+	if e := nameFromSubject(&cfg, name, durableAPI); e != nil {
+		resp.Error = e
+		return resp
 	}
 	if filter != "" {
 		if len(cfg.FilterSubjects) > 0 {
@@ -161,6 +150,35 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 	resp.ConsumerInfo = replyInfo(c)
 	c.AdvisePause()
 	return resp
+}
+
+// nameFromSubject applies the name a create subject carries to cfg, with
+// nats-server's checks in its order: no path separators in the subject's
+// name; the durable API needs the same durable name in the request; the
+// named API takes its name from the subject (a differing durable name is
+// refused, a differing name replaced); the legacy ephemeral API refuses a
+// durable name.
+func nameFromSubject(cfg *jsapi.ConsumerConfig, name string, durableAPI bool) *jsapi.ApiError {
+	if strings.ContainsAny(name, `\/`) {
+		return jsapi.NewError(jsapi.ErrConsumerNameContainsPathSeparators)
+	}
+	switch {
+	case durableAPI && name == "":
+		return jsapi.NewError(jsapi.ErrConsumerDurableNameNotInSubject)
+	case durableAPI && cfg.Durable == "":
+		return jsapi.NewError(jsapi.ErrConsumerDurableNameNotSet)
+	case durableAPI && cfg.Durable != name:
+		return jsapi.NewError(jsapi.ErrConsumerDurableNameNotMatchSubject)
+	case durableAPI:
+		cfg.Name = name
+	case name != "" && cfg.Durable != "" && cfg.Durable != name:
+		return jsapi.NewError(jsapi.ErrConsumerDurableNameNotMatchSubject)
+	case name != "":
+		cfg.Name = name
+	case cfg.Durable != "":
+		return jsapi.NewError(jsapi.ErrConsumerEphemeralWithDurableName)
+	}
+	return nil
 }
 
 // consumerName is the name a create request's configuration gives.
