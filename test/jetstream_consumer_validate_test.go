@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // consumerCheck is one consumer create request and nats-server 2.11's
@@ -161,4 +162,31 @@ func refNatsServer211(t *testing.T) string {
 		t.Skipf("%s is not nats-server 2.11 (%q, %v)", bin, strings.TrimSpace(string(out)), err)
 	}
 	return bin
+}
+
+// TestJetStreamPullMissingConsumer: a pull request for a consumer or a
+// stream that does not exist reaches nobody, as in nats-server (each
+// consumer subscribes its own subject): a client that asked for it gets
+// the no-responders status at once, byte for byte; one that did not gets
+// nothing.
+func TestJetStreamPullMissingConsumer(t *testing.T) {
+	s := startJS(t, "")
+	_, js := rawJS(t, s)
+	mustStream(t, js, jetstream.StreamConfig{Name: "PM", Subjects: []string{"pm.>"}})
+	rc := dialRaw(t, s)
+	rc.send("CONNECT {\"verbose\":false,\"headers\":true,\"no_responders\":true,\"protocol\":1}\r\nSUB _INBOX.raw 1\r\n")
+	for _, target := range []string{"PM.NOPE", "NOSTREAM.NOPE"} {
+		stream, cons, _ := strings.Cut(target, ".")
+		rc.pull(stream, cons, `{"batch":1}`)
+		rc.pull(stream, cons, "")
+		rc.send("PING\r\n")
+		rc.expectStatus("NATS/1.0 503\r\n\r\n")
+		rc.expectStatus("NATS/1.0 503\r\n\r\n")
+		rc.expect("PONG\r\n")
+	}
+	plain := dialRaw(t, s)
+	plain.send("CONNECT {\"verbose\":false,\"headers\":true,\"protocol\":1}\r\nSUB _INBOX.raw 1\r\n")
+	plain.pull("PM", "NOPE", "")
+	plain.send("PING\r\n")
+	plain.expect("PONG\r\n")
 }

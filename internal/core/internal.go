@@ -28,6 +28,11 @@ type Msg struct {
 	// messages (a stream) records what it did in it, on this goroutine,
 	// and does nothing lasting when Trace.Only is set.
 	Trace *msgtrace.Trace
+	// Declined is set by a handler whose wildcard subscription covers a
+	// subject nobody serves (a pull request for a consumer that does not
+	// exist): the message then counts as not delivered, and a requester
+	// gets the no-responders status as if the subscription did not exist.
+	Declined bool
 }
 
 // MsgHandler receives messages for an in-process subscription. It runs on
@@ -214,7 +219,7 @@ func (c *client) deliverInternal(sub *subscription, cmd *proto.Cmd) bool {
 		m.Header = cmd.Header()
 	}
 	sub.handler(&m)
-	return true
+	return !m.Declined
 }
 
 // HasInterest reports whether anyone subscribes to subj (a push consumer

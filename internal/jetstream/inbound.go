@@ -36,7 +36,6 @@ const (
 	opAck inboundOp = iota
 	opPull
 	opFlowControl
-	opStatus // reply with data as a status header block
 )
 
 // inboundMsg is one queued message, copied out of the publisher's buffer.
@@ -92,10 +91,6 @@ func (in *inbound) run(it *inboundMsg) {
 		it.c.Ack(it.subject, it.reply, it.data)
 	case opFlowControl:
 		it.c.FlowControlReply(it.subject)
-	case opStatus:
-		if _, err := in.m.deliver.Publish(it.reply, "", it.data, nil); err != nil {
-			in.m.log.Debug("pull status not sent", "err", err)
-		}
 	case opPull:
 		req, err := consumer.ParseNext(it.data)
 		if err != nil {
@@ -157,11 +152,15 @@ func (in *inbound) pull(msg *core.Msg) {
 		return
 	}
 	subj := string(msg.Subject)
-	it := inboundMsg{op: opPull, subject: subj, reply: string(msg.Reply), data: append([]byte(nil), msg.Data...)}
-	if it.c = in.m.consumerAt(subj, 5, 6); it.c == nil {
-		it.op, it.data = opStatus, []byte("NATS/1.0 404 Consumer Not Found\r\n\r\n")
+	c := in.m.consumerAt(subj, 5, 6)
+	if c == nil {
+		// nats-server subscribes each consumer's own subject: without the
+		// consumer (or its stream) nobody has the subject, and a
+		// requester that asked for it gets the no-responders status.
+		msg.Declined = true
+		return
 	}
-	in.push(it)
+	in.push(inboundMsg{op: opPull, c: c, subject: subj, reply: string(msg.Reply), data: append([]byte(nil), msg.Data...)})
 }
 
 // ack takes $JS.ACK.<stream>.<consumer>.….
