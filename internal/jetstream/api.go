@@ -117,6 +117,7 @@ func (m *Manager) serve(r *request) {
 	}
 	if e, ok := resp.(interface{ APIError() *jsapi.ApiError }); ok && e.APIError() != nil {
 		m.apiErrors.Add(1)
+		m.scrubPaths(e.APIError())
 	}
 	b, err := json.Marshal(resp)
 	if err != nil {

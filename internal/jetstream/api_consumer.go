@@ -120,7 +120,7 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 			return resp
 		}
 		if err := m.persistConsumer(ent, cfg, existing.Created()); err != nil {
-			resp.Error = jsapi.NewError(jsapi.ErrConsumerCreate, err)
+			resp.Error = m.failed(jsapi.ErrConsumerCreate, err)
 			return resp
 		}
 		existing.Update(cfg)
@@ -143,7 +143,7 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 	}
 	created := time.Now().UTC()
 	if err := m.persistConsumer(ent, cfg, created); err != nil {
-		resp.Error = jsapi.NewError(jsapi.ErrConsumerCreate, err)
+		resp.Error = m.failed(jsapi.ErrConsumerCreate, err)
 		return resp
 	}
 	c := m.startConsumer(ent, cfg, created, nil)

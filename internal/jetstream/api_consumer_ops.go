@@ -41,7 +41,7 @@ func (m *Manager) consumerPause(r *request) any {
 	}
 	cfg.Metadata = jsapi.StoredMetadata(cfg.Metadata, jsapi.ConsumerRequiredAPILevel(cfg))
 	if err := m.persistConsumer(ent, cfg, c.Created()); err != nil {
-		resp.Error = jsapi.NewError(jsapi.ErrConsumerStoreFailed, err)
+		resp.Error = m.failed(jsapi.ErrConsumerStoreFailed, err)
 		return resp
 	}
 	c.Update(cfg)

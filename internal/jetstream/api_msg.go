@@ -78,7 +78,7 @@ func (m *Manager) msgDelete(r *request) any {
 	removed, err := ent.s.DeleteMsg(req.Seq, !req.NoErase)
 	switch {
 	case err != nil && !errors.Is(err, store.ErrNotFound):
-		resp.Error = jsapi.NewError(jsapi.ErrStreamMsgDeleteFailed, err)
+		resp.Error = m.failed(jsapi.ErrStreamMsgDeleteFailed, err)
 	case !removed:
 		resp.Error = jsapi.NewError(jsapi.ErrSequenceNotFound, req.Seq)
 	default:

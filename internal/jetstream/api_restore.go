@@ -79,7 +79,7 @@ func (m *Manager) streamRestore(r *request) any {
 		return resp
 	}
 	if err := m.backups.begin(true, cfg.Name); err != nil {
-		resp.Error = jsapi.NewError(jsapi.ErrStreamRestore, err)
+		resp.Error = m.failed(jsapi.ErrStreamRestore, err)
 		return resp
 	}
 	j, e := m.newRestore(cfg, m.clientInfo(r.client))
@@ -224,7 +224,7 @@ func (j *restoreJob) finish(err error, reply string) {
 	})
 	resp := &jsapi.StreamCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamCreateResponse}}
 	if err != nil {
-		resp.Error = jsapi.NewError(jsapi.ErrStreamRestore, err)
+		resp.Error = m.failed(jsapi.ErrStreamRestore, err)
 		m.log.Warn("restore failed", "stream", name, "bytes", j.total, "took", end.Sub(j.start), "err", err)
 	} else if ent := m.lookup(name); ent != nil {
 		resp.StreamInfo = ent.info(false, "")

@@ -129,7 +129,7 @@ func (m *Manager) streamSnapshot(r *request) any {
 	}
 	name := ent.s.Name()
 	if err := m.backups.begin(false, name); err != nil {
-		resp.Error = jsapi.NewError(jsapi.ErrStreamSnapshot, err)
+		resp.Error = m.failed(jsapi.ErrStreamSnapshot, err)
 		return resp
 	}
 	// The check of every message and the transfer take long: they run on
@@ -172,7 +172,7 @@ func (m *Manager) runSnapshot(ent *entry, req *jsapi.StreamSnapshotRequest, r *r
 	if req.CheckMsgs {
 		if err := checkMessages(ent.s.Store()); err != nil {
 			m.log.Warn("snapshot refused", "stream", name, "err", err)
-			resp.Error = jsapi.NewError(jsapi.ErrStreamSnapshot, err)
+			resp.Error = m.failed(jsapi.ErrStreamSnapshot, err)
 			release()
 			m.respond(r, resp)
 			return
@@ -191,7 +191,7 @@ func (m *Manager) runSnapshot(ent *entry, req *jsapi.StreamSnapshotRequest, r *r
 		TypedEvent: advisoryEvent(jsapi.TypeSnapshotComplete), Stream: name, Start: start, End: end, Client: client, Domain: m.cfg.Domain,
 	}
 	if err != nil {
-		adv.Error = err.Error()
+		adv.Error = jsapi.PathFree(err).Error()
 		m.log.Warn("snapshot failed", "stream", name, "after", end.Sub(start), "err", err)
 	} else {
 		m.log.Info("snapshot completed", "stream", name, "bytes", sc.state.Bytes, "took", end.Sub(start))
@@ -352,7 +352,7 @@ func statusText(err error) string {
 			return ' '
 		}
 		return r
-	}, err.Error())
+	}, jsapi.PathFree(err).Error())
 	if len(s) > 200 {
 		s = s[:200]
 	}
@@ -431,7 +431,7 @@ func writeArchive(w io.Writer, sc *streamCopy) (err error) {
 		if err != nil && !errors.Is(err, io.ErrClosedPipe) && !errors.Is(err, errSnapshotAborted) {
 			// As nats-server: the archive says it is incomplete, so a
 			// restore of whatever was saved refuses it.
-			_ = aw.Fail(err.Error())
+			_ = aw.Fail(jsapi.PathFree(err).Error())
 			_ = aw.Close()
 		}
 	}()

@@ -178,11 +178,7 @@ func (m *Manager) streamCreate(r *request) any {
 	}
 	created := time.Now().UTC()
 	dir := m.streamDir(cfg.Name)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		resp.Error = m.storeError("create", cfg.Name, err)
-		return resp
-	}
-	if err := m.writeMeta(&streamMeta{Config: cfg, Created: created}); err != nil {
+	if err := m.saveStreamMeta(&streamMeta{Config: cfg, Created: created}); err != nil {
 		os.RemoveAll(dir)
 		resp.Error = m.storeError("create", cfg.Name, err)
 		return resp
@@ -200,7 +196,7 @@ func (m *Manager) streamCreate(r *request) any {
 
 func (m *Manager) storeError(op, name string, err error) *jsapi.ApiError {
 	m.log.Error("stream "+op+" failed", "stream", name, "err", err)
-	return jsapi.NewError(jsapi.ErrStreamCreate, err)
+	return jsapi.NewError(jsapi.ErrStreamCreate, jsapi.PathFree(err))
 }
 
 func (m *Manager) writeMeta(meta *streamMeta) error {
@@ -208,7 +204,7 @@ func (m *Manager) writeMeta(meta *streamMeta) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(m.streamDir(meta.Config.Name), metaFile), b)
+	return m.diskOps().writeFile(filepath.Join(m.streamDir(meta.Config.Name), metaFile), b)
 }
 
 func (m *Manager) streamUpdate(r *request) any {
@@ -240,12 +236,12 @@ func (m *Manager) streamUpdate(r *request) any {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamSubjectOverlap)
 		return resp
 	}
-	if err := m.writeMeta(&streamMeta{Config: cfg, Created: ent.s.Created()}); err != nil {
-		resp.Error = jsapi.NewError(jsapi.ErrStreamUpdate, err)
+	if err := m.saveStreamMeta(&streamMeta{Config: cfg, Created: ent.s.Created()}); err != nil {
+		resp.Error = m.failed(jsapi.ErrStreamUpdate, err)
 		return resp
 	}
 	if err := ent.s.Update(cfg); err != nil {
-		resp.Error = jsapi.NewError(jsapi.ErrStreamUpdate, err)
+		resp.Error = m.failed(jsapi.ErrStreamUpdate, err)
 		return resp
 	}
 	if !reflect.DeepEqual(old.Sources, cfg.Sources) {
@@ -254,7 +250,7 @@ func (m *Manager) streamUpdate(r *request) any {
 	}
 	if !reflect.DeepEqual(old.Subjects, cfg.Subjects) || old.AllowDirect != cfg.AllowDirect || old.MirrorDirect != cfg.MirrorDirect {
 		if err := m.subscribeStream(ent, cfg); err != nil {
-			resp.Error = jsapi.NewError(jsapi.ErrStreamUpdate, err)
+			resp.Error = m.failed(jsapi.ErrStreamUpdate, err)
 			return resp
 		}
 	}
@@ -349,7 +345,7 @@ func (m *Manager) streamDelete(r *request) any {
 	}
 	m.adviseStream(jsapi.AdvisoryDelete, name)
 	if err := os.RemoveAll(dir); err != nil {
-		resp.Error = jsapi.NewError(jsapi.ErrStreamDelete, err)
+		resp.Error = m.failed(jsapi.ErrStreamDelete, err)
 		return resp
 	}
 	resp.Success = true
@@ -432,7 +428,7 @@ func (m *Manager) streamPurge(r *request) any {
 	}
 	n, err := ent.s.Purge(store.PurgeRequest{Subject: req.Subject, Seq: req.Sequence, Keep: req.Keep})
 	if err != nil {
-		resp.Error = jsapi.NewError(jsapi.ErrStreamPurgeFailed, err)
+		resp.Error = m.failed(jsapi.ErrStreamPurgeFailed, err)
 		return resp
 	}
 	resp.Success, resp.Purged = true, n

@@ -77,6 +77,8 @@ type Manager struct {
 	apiTotal  atomic.Uint64
 	apiErrors atomic.Uint64
 	dropped   atomic.Uint64
+
+	disk diskOps // metadata writes; zero: the OS's (tests inject faults)
 }
 
 // entry is a stream and the subscriptions feeding it.

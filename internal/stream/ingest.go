@@ -169,7 +169,7 @@ func pubAckError(stream string, e *jsapi.ApiError) []byte {
 }
 
 func storeFailed(err error) *jsapi.ApiError {
-	return jsapi.NewError(jsapi.ErrStreamStoreFailed, err)
+	return jsapi.NewError(jsapi.ErrStreamStoreFailed, jsapi.PathFree(err))
 }
 
 // storeLocked runs nats-server's checks in nats-server's order, then
