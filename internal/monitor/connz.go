@@ -54,7 +54,8 @@ type ConnInfo struct {
 	Subs           []string     `json:"subscriptions_list,omitempty"`
 	SubsDetail     []*SubDetail `json:"subscriptions_list_detail,omitempty"`
 
-	rtt time.Duration // for sort=rtt
+	rtt time.Duration  // for sort=rtt
+	src *core.ConnInfo // what it was made from, for its subscriptions
 }
 
 // SubDetail describes one subscription in /connz and /subsz.
@@ -146,6 +147,7 @@ func (m *Server) connz(q connzQuery) *Connz {
 		q.limit = 1
 		raw = slices.DeleteFunc(raw, func(ci core.ConnInfo) bool { return ci.CID != q.cid })
 	}
+	// Subscription lists are built for the requested page only.
 	conns := make([]*ConnInfo, 0, len(raw))
 	for i := range raw {
 		conns = append(conns, convertConn(&raw[i], now, q))
@@ -153,6 +155,9 @@ func (m *Server) connz(q connzQuery) *Connz {
 	sortConns(conns, q.sort, now)
 	offset, limit, lo, hi := page(q.offset, q.limit, len(conns), DefaultConnListSize)
 	page := conns[lo:hi]
+	for _, c := range page {
+		addSubs(c, q)
+	}
 	return &Connz{
 		ID:       m.core.ID(),
 		Now:      now.UTC(),
@@ -187,6 +192,7 @@ func convertConn(ci *core.ConnInfo, now time.Time, q connzQuery) *ConnInfo {
 		TLSCipher:    ci.TLSCipher,
 		RTT:          rtt(ci.RTT),
 		rtt:          ci.RTT,
+		src:          ci,
 	}
 	if !ci.Stop.IsZero() {
 		stop := ci.Stop.UTC()
@@ -198,6 +204,12 @@ func convertConn(ci *core.ConnInfo, now time.Time, q connzQuery) *ConnInfo {
 	if q.auth && ci.User != "" {
 		out.AuthorizedUser = ci.User
 	}
+	return out
+}
+
+// addSubs lists c's subscriptions as the query asks.
+func addSubs(out *ConnInfo, q connzQuery) {
+	ci := out.src
 	for _, s := range ci.Subs {
 		if q.detail {
 			d := &SubDetail{Subject: s.Subject, Queue: s.Queue, Sid: s.SID, Msgs: s.Msgs, Max: s.Max, Cid: s.CID}
@@ -209,7 +221,6 @@ func convertConn(ci *core.ConnInfo, now time.Time, q connzQuery) *ConnInfo {
 			out.Subs = append(out.Subs, s.Subject)
 		}
 	}
-	return out
 }
 
 // sortConns orders connections as nats-server's sort options do: cid and

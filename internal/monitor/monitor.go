@@ -34,22 +34,24 @@ type Server struct {
 	reqStats map[string]uint64
 	cpu      cpuSampler
 	js       *jetstream.Manager // nil without JetStream
+	heavy    *limiter           // turns for the expensive endpoints
 }
 
 // New returns a monitoring server for cs; Start listens on the options'
 // HTTPHost:HTTPPort.
 func New(cs *core.Server, log *slog.Logger) *Server {
-	m := &Server{core: cs, log: log, reqStats: map[string]uint64{}}
+	m := &Server{core: cs, log: log, reqStats: map[string]uint64{},
+		heavy: newLimiter(DefaultMaxConcurrent, DefaultQueueWait)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", m.handleRoot)
 	mux.HandleFunc("/varz", m.handleVarz)
-	mux.HandleFunc("/connz", m.handleConnz)
-	mux.HandleFunc("/subsz", m.handleSubsz)
-	mux.HandleFunc("/subscriptionsz", m.handleSubsz)
+	mux.HandleFunc("/connz", m.limited(m.handleConnz))
+	mux.HandleFunc("/subsz", m.limited(m.handleSubsz))
+	mux.HandleFunc("/subscriptionsz", m.limited(m.handleSubsz))
 	mux.HandleFunc("/healthz", m.handleHealthz)
 	mux.HandleFunc("/routez", m.handleRoutez)
 	mux.HandleFunc("/accountz", m.handleAccountz)
-	mux.HandleFunc("/jsz", m.handleJsz)
+	mux.HandleFunc("/jsz", m.limited(m.handleJsz))
 	// Prometheus, built in: nats-server needs a separate exporter for this.
 	reg := metrics.NewRegistry(cs)
 	reg.MustRegister(metrics.NewJetStreamCollector(func() *jetstream.JSInfo {
@@ -59,10 +61,10 @@ func New(cs *core.Server, log *slog.Logger) *Server {
 		return nil
 	}))
 	metricsHandler := metrics.HandlerFor(reg)
-	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/metrics", m.limited(func(w http.ResponseWriter, r *http.Request) {
 		m.count("/metrics")
 		metricsHandler.ServeHTTP(w, r)
-	})
+	}))
 	m.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,

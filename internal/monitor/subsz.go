@@ -3,8 +3,10 @@ package monitor
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/subject"
 )
 
@@ -65,21 +67,23 @@ func (m *Server) handleSubsz(w http.ResponseWriter, r *http.Request) {
 		MaxFanout: uint32(st.MaxFanout),
 		AvgFanout: st.AvgFanout,
 	}
-	var list []*SubDetail
+	// Details are built for the requested page only: the whole list can
+	// be millions of subscriptions.
+	var matched []core.SubInfo
 	if subs {
-		for _, s := range m.core.Subscriptions() {
-			if test != "" && !subject.Matches(s.Subject, test) {
-				continue
-			}
-			list = append(list, &SubDetail{
-				Account: globalAccount, Subject: s.Subject, Queue: s.Queue, Sid: s.SID,
-				Msgs: s.Msgs, Max: s.Max, Cid: s.CID,
-			})
+		matched = m.core.Subscriptions()
+		if test != "" {
+			matched = slices.DeleteFunc(matched, func(s core.SubInfo) bool { return !subject.Matches(s.Subject, test) })
 		}
 	}
 	var lo, hi int
-	sz.Offset, sz.Limit, lo, hi = page(offset, limit, len(list), DefaultSubListSize)
-	sz.Total = len(list)
-	sz.Subs = list[lo:hi]
+	sz.Offset, sz.Limit, lo, hi = page(offset, limit, len(matched), DefaultSubListSize)
+	sz.Total = len(matched)
+	for _, s := range matched[lo:hi] {
+		sz.Subs = append(sz.Subs, &SubDetail{
+			Account: globalAccount, Subject: s.Subject, Queue: s.Queue, Sid: s.SID,
+			Msgs: s.Msgs, Max: s.Max, Cid: s.CID,
+		})
+	}
 	writeJSON(w, r, sz)
 }
