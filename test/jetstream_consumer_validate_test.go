@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -189,4 +190,55 @@ func TestJetStreamPullMissingConsumer(t *testing.T) {
 	plain.pull("PM", "NOPE", "")
 	plain.send("PING\r\n")
 	plain.expect("PONG\r\n")
+}
+
+// TestJetStreamMaxConsumers: a stream's max_consumers counts durable and
+// ephemeral consumers alike, and the create past it gets nats-server's
+// answer, byte for byte; deleting one makes room again.
+func TestJetStreamMaxConsumers(t *testing.T) {
+	s := startJS(t, "")
+	nc, _ := jsConnect(t, s)
+	checkMaxConsumers(t, nc)
+}
+
+func TestJetStreamMaxConsumersReference(t *testing.T) {
+	bin := refNatsServer211(t)
+	nc, _ := connectURL(t, startNatsServer(t, bin))
+	checkMaxConsumers(t, nc)
+}
+
+func checkMaxConsumers(t *testing.T, nc *nats.Conn) {
+	t.Helper()
+	if e := rawRequest(t, nc, "$JS.API.STREAM.CREATE.MC", `{"name":"MC","subjects":["mc.>"],"max_consumers":2}`); e != nil {
+		t.Fatal(e)
+	}
+	create := func(name string) string {
+		t.Helper()
+		r, err := nc.Request("$JS.API.CONSUMER.CREATE.MC."+name, []byte(`{"stream_name":"MC","config":{"name":"`+name+`"}}`), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(r.Data)
+	}
+	durable := `{"stream_name":"MC","config":{"durable_name":"d1"}}`
+	if e := rawRequest(t, nc, "$JS.API.CONSUMER.CREATE.MC.d1", durable); e != nil {
+		t.Fatal(e)
+	}
+	if body := create("e1"); strings.Contains(body, `"error"`) {
+		t.Fatal(body)
+	}
+	const refused = `{"type":"io.nats.jetstream.api.v1.consumer_create_response","error":{"code":400,"err_code":10026,"description":"maximum consumers limit reached"}}`
+	if body := create("e2"); body != refused {
+		t.Fatalf("third consumer: %s", body)
+	}
+	// Creating an existing consumer again is not a new one.
+	if e := rawRequest(t, nc, "$JS.API.CONSUMER.CREATE.MC.d1", durable); e != nil {
+		t.Fatalf("create of an existing consumer: %+v", e)
+	}
+	if e := rawRequest(t, nc, "$JS.API.CONSUMER.DELETE.MC.e1", ""); e != nil {
+		t.Fatal(e)
+	}
+	if body := create("e2"); strings.Contains(body, `"error"`) {
+		t.Fatalf("after a delete: %s", body)
+	}
 }
