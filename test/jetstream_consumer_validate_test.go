@@ -86,6 +86,11 @@ var consumerChecks = []consumerCheck{
 	{"negative sample frequency", "CREATE.V.c1", `{"stream_name":"V","config":{"name":"c1","ack_policy":"explicit","sample_freq":"-5%"}}`, 10095, "failed to parse consumer sampling configuration: <nil>", false},
 	{"durable with slash", `DURABLE.CREATE.V.a/b`, `{"stream_name":"V","config":{"durable_name":"a/b"}}`, 10127, "Consumer name can not contain path separators", false},
 	{"stream mismatch", "CREATE.V.c1", `{"stream_name":"W","config":{"name":"c1"}}`, 10056, "stream name in subject does not match request", false},
+	{"max ack pending above the stream's limit", "CREATE.L.c1", `{"stream_name":"L","config":{"name":"c1","ack_policy":"explicit","max_ack_pending":20}}`, 10121, "consumer max ack pending exceeds system limit of 10", false},
+	{"inactive threshold above the stream's limit", "CREATE.L.c1", `{"stream_name":"L","config":{"name":"c1","inactive_threshold":10000000000}}`, 10153, "consumer inactive threshold exceeds system limit of 5s", false},
+	{"push with priority groups", "CREATE.V.c1", `{"stream_name":"V","config":{"name":"c1","deliver_subject":"out","priority_policy":"overflow","priority_groups":["g"]}}`, 10178, "priority groups can not be used with push consumers", false},
+	{"direct durable", "DURABLE.CREATE.V.dd", `{"stream_name":"V","config":{"durable_name":"dd","deliver_subject":"out","direct":true}}`, 10091, "consumer direct requires an ephemeral consumer", false},
+	{"pinned ttl without policy", "CREATE.V.c1", `{"stream_name":"V","config":{"name":"c1","priority_timeout":1000000000}}`, 10197, "PinnedTTL cannot be set when PriorityPolicy is none", true},
 	// The subject's name wins over the configuration's.
 	{"name in subject differs from config", "CREATE.V.c9", `{"stream_name":"V","config":{"name":"other"}}`, 0, "", false},
 	{"valid pull", "CREATE.V.ok1", `{"stream_name":"V","config":{"name":"ok1","ack_policy":"explicit"}}`, 0, "", false},
@@ -111,6 +116,7 @@ func runConsumerChecks(t *testing.T, nc *nats.Conn, reference bool) {
 	for _, stream := range []string{
 		`{"name":"V","subjects":["v.>"]}`,
 		`{"name":"W","subjects":["w.>"],"retention":"workqueue"}`,
+		`{"name":"L","subjects":["l.>"],"consumer_limits":{"max_ack_pending":10,"inactive_threshold":5000000000}}`,
 	} {
 		var cfg struct{ Name string }
 		_ = json.Unmarshal([]byte(stream), &cfg)
