@@ -19,8 +19,6 @@ import (
 	"github.com/starling-mq/starling/internal/subject"
 )
 
-var syscallEMFILE = syscall.EMFILE
-
 // Read buffer sizes: small for idle connections, doubled while reads fill
 // it, halved after a run of short reads.
 const (
@@ -88,7 +86,6 @@ type client struct {
 	parser       proto.Parser
 	cmd          proto.Cmd
 	flushes      flushSet
-	stall        chan struct{}
 	cache        map[string]*subject.Result[*subscription]
 	cacheGen     uint64
 	lastSubj     []byte // the subject of lastResult (a copy)
@@ -440,7 +437,8 @@ func (c *client) processSub(cmd *proto.Cmd) {
 	sid := string(cmd.Sid)
 	subj := string(cmd.Subject)
 	queue := string(cmd.Queue)
-	if p := c.perms.Load(); p != nil && !p.CanSubscribe(subj, queue) {
+	// A nil checker still refuses the queue group the server reserves.
+	if !c.perms.Load().CanSubscribe(subj, queue) {
 		c.log.Info("subscription permission violation", "subject", subj, "queue", queue)
 		c.queue(proto.ErrLine(auth.SubscribeViolation(subj, queue)))
 		return
@@ -519,22 +517,37 @@ func (c *client) processPong() {
 // queue appends protocol bytes for this client from its own read loop; the
 // writer is kicked at the end of the read batch.
 func (c *client) queue(p []byte) {
-	c.out.mu.Lock()
-	if !c.out.closed {
-		c.out.appendLocked(p)
+	if c.appendProto(p) {
+		c.flushes.add(c)
 	}
-	c.out.mu.Unlock()
-	c.flushes.add(c)
 }
 
 // send appends protocol bytes from any goroutine and kicks the writer.
 func (c *client) send(p []byte) {
-	c.out.mu.Lock()
-	if !c.out.closed {
-		c.out.appendLocked(p)
+	if c.appendProto(p) {
+		c.out.signal()
 	}
-	c.out.mu.Unlock()
-	c.out.signal()
+}
+
+// appendProto queues a protocol line (PONG, +OK, -ERR, PING, INFO). It
+// counts against max_pending like a message does: a client that pipelines
+// PINGs and never reads the PONGs is a slow consumer, and is cut off as one
+// instead of growing its queue without end.
+func (c *client) appendProto(p []byte) bool {
+	o := &c.out
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return false
+	}
+	o.appendLocked(p)
+	over := o.pending > o.maxPending
+	o.mu.Unlock()
+	if over {
+		c.slowConsumer()
+		return false
+	}
+	return true
 }
 
 func (c *client) sendErrAndClose(text string, reason closeReason) {
@@ -543,9 +556,8 @@ func (c *client) sendErrAndClose(text string, reason closeReason) {
 	c.close(reason)
 }
 
-// endBatch runs after each read: it publishes the batch's counters, kicks
-// the writers of every connection the batch wrote to, and holds this
-// producer back briefly if one of them is far behind.
+// endBatch runs after each read: it publishes the batch's counters and
+// kicks the writers of every connection the batch wrote to.
 func (c *client) endBatch() {
 	if c.batchActive {
 		c.lastIn.Store(time.Now().UnixNano())
@@ -564,20 +576,7 @@ func (c *client) endBatch() {
 		c.batchOut, c.batchOutSize = 0, 0
 	}
 	c.flushes.signalAll()
-	if c.stall != nil {
-		stall := c.stall
-		c.stall = nil
-		t := time.NewTimer(stallWait)
-		select {
-		case <-stall:
-		case <-t.C:
-		}
-		t.Stop()
-	}
 }
-
-// stallWait bounds how long one read batch waits for a slow receiver.
-const stallWait = 5 * time.Millisecond
 
 func (c *client) writeLoop() {
 	defer c.srv.wg.Done()
@@ -595,7 +594,7 @@ func (c *client) writeLoop() {
 		c.out.writing = n > 0
 		c.out.mu.Unlock()
 		if n > 0 {
-			err := w.write(c.conn, bufs, deadline)
+			err := w.write(&c.out, c.conn, bufs, deadline)
 			c.out.mu.Lock()
 			c.out.writing = false
 			c.out.written(n)

@@ -161,6 +161,19 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 	size := len(msg) - 2
 	o := &rc.out
 	o.mu.Lock()
+	if c.mayStall(rc) {
+		// Released waiters check again: another producer may have filled
+		// the room first. A wait that ends otherwise (the receiver is stuck
+		// or past the write deadline) is not repeated.
+		for stall := o.overStall(len(msg) + 64); stall != nil; stall = o.overStall(len(msg) + 64) {
+			o.mu.Unlock()
+			released := c.stallFor(rc, stall)
+			o.mu.Lock()
+			if !released {
+				break
+			}
+		}
+	}
 	if o.closed {
 		o.mu.Unlock()
 		if c.trace != nil {
@@ -198,9 +211,6 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 			c.traceEgress(sub, msgtrace.ErrSlowConsumerDrop)
 		}
 		return false
-	}
-	if stall := o.overStall(); stall != nil && rc != c {
-		c.stall = stall
 	}
 	o.mu.Unlock()
 	c.batchOut++

@@ -188,9 +188,8 @@ func (ic *InternalClient) routeLocked(subj, reply string, hdr, data []byte) (boo
 }
 
 func (ic *InternalClient) flushLocked() {
-	// No stall here: in-process publishers (acks, API replies) must not
-	// wait on a slow client.
-	ic.c.stall = nil
+	// In-process publishers (acks, API replies) never wait on a slow
+	// client: deliver does not stall a client without a socket.
 	ic.c.endBatch()
 }
 

@@ -1,8 +1,10 @@
 package core
 
 import (
+	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -27,9 +29,9 @@ func putChunk(b []byte) {
 	chunkPool.Put(&b)
 }
 
-// stallThreshold is the fraction of max pending past which producers are
-// briefly held back, so that a fast publisher slows down instead of pushing
-// a slower subscriber over the slow-consumer limit.
+// stallNum/stallDen is the fraction of max pending past which publishers
+// wait for the receiver to drain (stall.go), so that a fast publisher slows
+// down instead of pushing a slower subscriber over the slow-consumer limit.
 const stallNum, stallDen = 3, 4
 
 // outbound is a connection's queue of bytes to write. Producers (the read
@@ -54,7 +56,15 @@ type outbound struct {
 	inlineFree [][]byte
 	iov        []syscall.Iovec
 
-	lastDrain int64 // unix nanos of the last write that made progress
+	// sent counts the bytes the kernel has taken from this queue, added
+	// after every write system call, so a waiting producer sees a slow
+	// reader's progress even while one large write is still under way.
+	sent atomic.Int64
+	// stuck is set when a producer waited stallStuck without seeing any
+	// progress: producers then stop waiting for this receiver until a
+	// write moves bytes again. A receiver that reads nothing is cut at
+	// max_pending (or by the write deadline) instead of holding everyone.
+	stuck atomic.Bool
 
 	// Counted under mu, as the deliveries that produce them.
 	outMsgs, outBytes int64
@@ -62,7 +72,6 @@ type outbound struct {
 
 func (o *outbound) init(maxPending int) {
 	o.maxPending = maxPending
-	o.lastDrain = time.Now().UnixNano()
 	o.kick = make(chan struct{}, 1)
 }
 
@@ -98,25 +107,59 @@ func (o *outbound) tailRoom(n int) *[]byte {
 	return &o.bufs[len(o.bufs)-1]
 }
 
-// stallProgress is how recently a receiver must have drained something for
-// producers to wait for it. A receiver that writes nothing at all is stuck,
-// not slow: waiting for it would only stall everyone else until it is cut
-// off at max_pending.
-const stallProgress = 100 * time.Millisecond
+// stallAt is the pending size past which producers wait. Lock held.
+func (o *outbound) stallAt() int { return o.maxPending / stallDen * stallNum }
 
-// overStall reports whether producers should wait for this connection to
-// drain, creating the channel they wait on. Lock held.
-func (o *outbound) overStall() chan struct{} {
-	if o.pending <= o.maxPending/stallDen*stallNum {
-		return nil
-	}
-	if time.Since(time.Unix(0, o.lastDrain)) > stallProgress {
+// overStall reports whether a producer about to queue size bytes should
+// wait for this connection to drain, creating the channel it waits on. It
+// waits while the bytes would take the queue past the stall mark, unless
+// the queue is empty (a message larger than the mark still goes, alone),
+// so that pending stays within max_pending however many producers wait
+// and are released together. Lock held.
+func (o *outbound) overStall(size int) chan struct{} {
+	if o.pending == 0 || o.pending+size <= o.stallAt() || o.closed || o.stuck.Load() {
 		return nil
 	}
 	if o.stall == nil {
 		o.stall = make(chan struct{})
 	}
 	return o.stall
+}
+
+// noteSent records n bytes taken by the kernel: progress.
+func (o *outbound) noteSent(n int) {
+	if n > 0 {
+		o.sent.Add(int64(n))
+		if o.stuck.Load() {
+			o.stuck.Store(false)
+		}
+	}
+}
+
+// markStuck stops producers waiting on stall, and later ones from waiting
+// at all until the receiver makes progress. Stall is the channel the caller
+// waited on: a newer episode is left alone.
+func (o *outbound) markStuck(stall chan struct{}) {
+	o.mu.Lock()
+	if o.stall == stall {
+		o.stuck.Store(true)
+		o.wakeStalled()
+	}
+	o.mu.Unlock()
+}
+
+// delivered returns how many bytes of this queue the peer has taken: what
+// the kernel accepted minus what still waits in the socket's send queue,
+// where the platform tells (Linux). Elsewhere it counts bytes handed to the
+// kernel, which takes more only as the peer reads.
+func (o *outbound) delivered() int64 {
+	sent := o.sent.Load()
+	if o.raw != nil {
+		if q, ok := sendQueued(o.raw); ok {
+			return sent - int64(q)
+		}
+	}
+	return sent
 }
 
 func (o *outbound) signal() {
@@ -143,10 +186,7 @@ func (o *outbound) take(spare [][]byte) (bufs [][]byte, n int) {
 // queue is below the threshold. Lock held.
 func (o *outbound) written(n int) {
 	o.pending -= n
-	if n > 0 {
-		o.lastDrain = time.Now().UnixNano()
-	}
-	if o.stall != nil && o.pending <= o.maxPending/stallDen*stallNum {
+	if o.stall != nil && o.pending <= o.stallAt() {
 		close(o.stall)
 		o.stall = nil
 	}
@@ -179,15 +219,30 @@ type writer struct {
 	base [][]byte    // a copy of the chunk headers: WriteTo consumes what it is given
 	iov  net.Buffers // a field, not a local, so WriteTo's pointer does not allocate
 	free [][]byte    // the previous queue slice, reused by take
+	vec  []syscall.Iovec
+	pw   progressWriter
+
+	progress func(int) // o.noteSent, bound once
 }
 
-// write writes bufs with one writev and returns the chunks to the pool.
-func (w *writer) write(conn net.Conn, bufs [][]byte, deadline time.Duration) error {
-	w.base = append(w.base[:0], bufs...)
+// write writes bufs within deadline and returns the chunks to the pool.
+// On a plain socket it loops over writev itself, reporting every partial
+// write to o; otherwise (TLS) it reports each chunk written.
+func (w *writer) write(o *outbound, conn net.Conn, bufs [][]byte, deadline time.Duration) error {
 	err := conn.SetWriteDeadline(time.Now().Add(deadline))
 	if err == nil {
-		w.iov = w.base
-		_, err = w.iov.WriteTo(conn)
+		if haveWritev && o.raw != nil { // raw is the plain socket conn is
+			if w.progress == nil {
+				w.progress = o.noteSent
+			}
+			_, err = writevAll(o.raw, bufs, &w.vec, w.progress)
+		} else {
+			w.base = append(w.base[:0], bufs...)
+			w.iov = w.base
+			w.pw = progressWriter{w: conn, o: o}
+			_, err = w.iov.WriteTo(&w.pw)
+			w.pw = progressWriter{}
+		}
 	}
 	for i := range bufs {
 		putChunk(bufs[i])
@@ -195,6 +250,19 @@ func (w *writer) write(conn net.Conn, bufs [][]byte, deadline time.Duration) err
 	}
 	w.free = bufs[:0]
 	return err
+}
+
+// progressWriter reports each write to a connection without writev
+// (TLS) as progress.
+type progressWriter struct {
+	w io.Writer
+	o *outbound
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.o.noteSent(n)
+	return n, err
 }
 
 // inlineMax bounds the queue a producer writes inline. Larger queues mean a
@@ -215,6 +283,7 @@ func (o *outbound) flushInline() bool {
 	o.mu.Unlock()
 
 	wrote, err := writevNow(o.raw, bufs, &o.iov)
+	o.noteSent(wrote)
 	var rest [][]byte
 	left := wrote
 	for i, b := range bufs {

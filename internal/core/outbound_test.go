@@ -86,11 +86,11 @@ func TestOutboundStall(t *testing.T) {
 	var o outbound
 	o.init(1000)
 	o.appendLocked(make([]byte, 700))
-	if o.overStall() != nil {
+	if o.overStall(0) != nil {
 		t.Fatal("stalled below 3/4")
 	}
 	o.appendLocked(make([]byte, 100))
-	ch := o.overStall()
+	ch := o.overStall(0)
 	if ch == nil {
 		t.Fatal("no stall above 3/4")
 	}
@@ -183,7 +183,7 @@ func TestFlushInlinePartialWrite(t *testing.T) {
 				done <- nil
 				return
 			}
-			err := w.write(conn, bufs, 10*time.Second)
+			err := w.write(&o, conn, bufs, 10*time.Second)
 			o.mu.Lock()
 			o.writing = false
 			o.written(n)

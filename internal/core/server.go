@@ -58,6 +58,7 @@ type Server struct {
 	configLoad time.Time     // start, then the last reload
 	ready      chan struct{} // closed once the listener accepts
 	done       chan struct{} // closed when Shutdown has finished
+	stopping   chan struct{} // closed when Shutdown starts
 
 	nextCID    atomic.Uint64
 	totalConns atomic.Uint64
@@ -90,13 +91,14 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("create server identity: %w", err)
 	}
 	s := &Server{
-		id:      id,
-		name:    opts.ServerName,
-		sublist: subject.NewSublist[*subscription](),
-		clients: map[uint64]*client{},
-		closed:  closedRing{max: DefaultMaxClosedClients},
-		ready:   make(chan struct{}),
-		done:    make(chan struct{}),
+		id:       id,
+		name:     opts.ServerName,
+		sublist:  subject.NewSublist[*subscription](),
+		clients:  map[uint64]*client{},
+		closed:   closedRing{max: DefaultMaxClosedClients},
+		ready:    make(chan struct{}),
+		done:     make(chan struct{}),
+		stopping: make(chan struct{}),
 	}
 	authn, err := auth.New(opts.authConfig())
 	if err != nil {
@@ -216,9 +218,16 @@ func (s *Server) ClientURL() string {
 	return "nats://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
 
+// Bounds of the pause after a failed accept, doubled on each failure in a
+// row, as nats-server does.
+const (
+	acceptMinSleep = 10 * time.Millisecond
+	acceptMaxSleep = time.Second
+)
+
 func (s *Server) acceptLoop(ln net.Listener) {
 	defer s.wg.Done()
-	var backoff time.Duration
+	delay := acceptMinSleep
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -226,19 +235,32 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			if s.isShuttingDown() || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscallEMFILE) {
-				// Out of file descriptors or similar: back off instead of spinning.
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.log.Error("accept error", "err", err, "retry_in", backoff)
-				time.Sleep(backoff)
-				continue
+			// Out of descriptors (EMFILE, ENFILE), out of buffers, or an
+			// aborted handshake: none of them is the listener's fault, so
+			// it keeps serving. The pause stops a spin while descriptors
+			// stay short; existing clients are served meanwhile.
+			s.log.Error("accept error", "err", err, "retry_in", delay)
+			if !s.sleepUnlessShutdown(delay) {
+				return
 			}
-			s.log.Error("accept error", "err", err)
-			return
+			delay = min(2*delay, acceptMaxSleep)
+			continue
 		}
-		backoff = 0
+		delay = acceptMinSleep
 		s.createClient(conn)
+	}
+}
+
+// sleepUnlessShutdown pauses for d, or less when Shutdown starts; it
+// reports whether the server is still running.
+func (s *Server) sleepUnlessShutdown(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return !s.isShuttingDown()
+	case <-s.stopping:
+		return false
 	}
 }
 
@@ -285,6 +307,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	clients := s.clientList()
 	if first {
+		close(s.stopping)
 		if ln != nil {
 			ln.Close()
 		}
