@@ -1,0 +1,339 @@
+package resource
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// bpServer is a starling process started for a back-pressure test.
+type bpServer struct {
+	pid      int
+	addr     string // host:port for clients
+	monitor  string // http://host:port
+	stderr   *bpBuffer
+	finished chan struct{}
+}
+
+type bpBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *bpBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.b.Len() > 1<<20 { // keep the head of the log, bounded
+		return len(p), nil
+	}
+	return b.b.Write(p)
+}
+
+func (b *bpBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// bpFreePort returns a loopback port that was free a moment ago.
+func bpFreePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// bpStart builds starling and runs it with config (ports are added),
+// killing it when the test ends.
+func bpStart(t *testing.T, config string) *bpServer {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("reads memory from /proc")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "starling")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/starling-mq/starling/cmd/starling").CombinedOutput(); err != nil {
+		t.Fatalf("build starling: %v\n%s", err, out)
+	}
+	port, mport := bpFreePort(t), bpFreePort(t)
+	conf := filepath.Join(dir, "server.conf")
+	config = fmt.Sprintf("host: 127.0.0.1\nport: %d\nhttp: \"127.0.0.1:%d\"\n%s\n", port, mport, config)
+	if err := os.WriteFile(conf, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "server", "-c", conf)
+	s := &bpServer{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), monitor: fmt.Sprintf("http://127.0.0.1:%d", mport), stderr: &bpBuffer{}, finished: make(chan struct{})}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.pid = cmd.Process.Pid
+	go func() {
+		_ = cmd.Wait()
+		close(s.finished)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // only the process this test started
+		<-s.finished
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", s.addr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-s.finished:
+			t.Fatalf("starling exited; logs:\n%s", s.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("starling not listening after 30s; logs:\n%s", s.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return s
+}
+
+// memKB returns a field of /proc/<pid>/status (VmRSS, VmHWM) in KiB.
+func (s *bpServer) memKB(t *testing.T, field string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no %s in /proc/%d/status", field, s.pid)
+	return 0
+}
+
+func (s *bpServer) slowConsumers(t *testing.T) int64 {
+	t.Helper()
+	hc := http.Client{Timeout: 10 * time.Second}
+	resp, err := hc.Get(s.monitor + "/varz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct {
+		SlowConsumers int64 `json:"slow_consumers"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v.SlowConsumers
+}
+
+func bpEventually(t *testing.T, d time.Duration, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// bpDial connects a raw client and sends CONNECT.
+func bpDial(t *testing.T, s *bpServer, readBuf int) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", s.addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if readBuf > 0 {
+		c.(*net.TCPConn).SetReadBuffer(readBuf)
+	}
+	c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write([]byte("CONNECT {\"verbose\":false,\"pedantic\":false}\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestPingFloodMemoryBounded: two clients pipeline PINGs and never read
+// the PONGs. Each PONG counts against max_pending (1 MB): both clients are
+// cut off as slow consumers, and the server's peak memory stays small
+// (it reached 2 GB when PONGs bypassed the limit; nats-server: 19 MB).
+func TestPingFloodMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("resource test")
+	}
+	s := bpStart(t, "max_pending: 1MB\nwrite_deadline: \"2m\"")
+	block := bytes.Repeat([]byte("PING\r\n"), 20000)
+	var wg sync.WaitGroup
+	for range 2 {
+		c := bpDial(t, s, 4096)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// At most 240 MB of PINGs each; the write fails once the
+			// server cuts the client.
+			for range 2000 {
+				c.SetWriteDeadline(time.Now().Add(30 * time.Second))
+				if _, err := c.Write(block); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	bpEventually(t, time.Minute, func() bool { return s.slowConsumers(t) == 2 }, "both flooding clients to be cut as slow consumers")
+	hwm := s.memKB(t, "VmHWM")
+	t.Logf("peak RSS %d MiB", hwm/1024)
+	if hwm > 200*1024 {
+		t.Errorf("peak RSS %d MiB, want under 200 MiB", hwm/1024)
+	}
+}
+
+// bpThrottled reads steadily at rate bytes per second, counting MSGs,
+// answering PINGs, and closing pong at the first PONG.
+func bpThrottled(c net.Conn, rate float64, msgs *atomic.Int64, pong chan struct{}) error {
+	start, total := time.Now(), 0
+	r := bufio.NewReaderSize(readerFunc(func(p []byte) (int, error) {
+		if due := time.Duration(float64(total) / rate * float64(time.Second)); due > time.Since(start) {
+			time.Sleep(due - time.Since(start)) // the reader's pace, the workload
+		}
+		c.SetReadDeadline(time.Now().Add(2 * time.Minute))
+		n, err := c.Read(p[:min(len(p), 16*1024)])
+		total += n
+		return n, err
+	}), 32*1024)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		switch {
+		case line == "PING\r\n":
+			c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if _, err := c.Write([]byte("PONG\r\n")); err != nil {
+				return err
+			}
+		case strings.HasPrefix(line, "MSG "):
+			f := strings.Fields(line)
+			size, err := strconv.Atoi(f[len(f)-1])
+			if err != nil {
+				return fmt.Errorf("bad MSG line %q", line)
+			}
+			if _, err := r.Discard(size + 2); err != nil {
+				return err
+			}
+			msgs.Add(1)
+		case strings.HasPrefix(line, "INFO "):
+		case line == "PONG\r\n":
+			if pong != nil {
+				close(pong)
+				pong = nil
+			}
+		default:
+			return fmt.Errorf("unexpected line %q", line)
+		}
+	}
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// TestFastPublisherSteadySubscriber: one nats.go publisher publishes as
+// fast as it can to a raw subscriber that reads steadily at 8 MB/s and a
+// nats.go subscriber; with max_pending 1 MB the publisher is slowed to
+// the reader's pace, and both subscribers get every message.
+func TestFastPublisherSteadySubscriber(t *testing.T) {
+	if testing.Short() {
+		t.Skip("resource test")
+	}
+	s := bpStart(t, "max_pending: 1MB")
+	steady := bpDial(t, s, 0)
+	steady.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, err := steady.Write([]byte("SUB fast 1\r\nPING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	var got atomic.Int64
+	readErr := make(chan error, 1)
+	subscribed := make(chan struct{})
+	go func() { readErr <- bpThrottled(steady, 8<<20, &got, subscribed) }()
+	select {
+	case <-subscribed:
+	case err := <-readErr:
+		t.Fatal(err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no PONG for the steady subscriber's SUB")
+	}
+
+	sub, err := nats.Connect("nats://"+s.addr, nats.Timeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	var got2 atomic.Int64
+	ns, err := sub.Subscribe("fast", func(*nats.Msg) { got2.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.SetPendingLimits(-1, -1)
+	if err := sub.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := nats.Connect("nats://"+s.addr, nats.Timeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	const n = 50_000 // 1 KiB each: 50 MB, about 6 s at the reader's pace
+	payload := make([]byte, 1024)
+	start := time.Now()
+	for i := range n {
+		if err := pub.Publish("fast", payload); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	if err := pub.FlushTimeout(2 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	pubTime := time.Since(start)
+	bpEventually(t, 2*time.Minute, func() bool {
+		select {
+		case err := <-readErr:
+			t.Fatalf("steady subscriber ended after %d messages: %v", got.Load(), err)
+		default:
+		}
+		return got.Load() == n && got2.Load() == n
+	}, "both subscribers to get every message")
+	t.Logf("%d x 1 KiB published in %v (%.0f msgs/s), all delivered; peak RSS %d MiB",
+		n, pubTime.Round(time.Millisecond), n/pubTime.Seconds(), s.memKB(t, "VmHWM")/1024)
+	if sc := s.slowConsumers(t); sc != 0 {
+		t.Errorf("slow_consumers = %d, want 0", sc)
+	}
+}
