@@ -209,3 +209,115 @@ func TestFlushInlinePartialWrite(t *testing.T) {
 		t.Fatalf("pending %d after everything was written", o.pending)
 	}
 }
+
+// TestWriterManyChunksInOrder: a queue of more chunks than one writev
+// takes arrives whole and in order, and
+// every byte is reported as progress.
+func TestWriterManyChunksInOrder(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	peer, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	conn := <-accepted
+	defer conn.Close()
+	var o outbound
+	o.init(1 << 30)
+	if raw, err := conn.(*net.TCPConn).SyscallConn(); err == nil {
+		o.raw = raw
+	}
+	var want []byte
+	var bufs [][]byte
+	for i := range 2500 { // more than maxIovecs
+		b := getChunk()
+		b = append(b, bytes.Repeat([]byte{byte(i)}, 1+i%300)...)
+		bufs = append(bufs, b)
+		want = append(want, b...)
+	}
+	done := make(chan error, 1)
+	go func() {
+		var w writer
+		done <- w.write(&o, conn, bufs, 30*time.Second)
+	}()
+	got := make([]byte, len(want))
+	peer.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.ReadFull(peer, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("bytes arrived out of order or corrupted")
+	}
+	if n := o.sent.Load(); n != int64(len(want)) {
+		t.Fatalf("progress reported %d bytes, want %d", n, len(want))
+	}
+	if d := o.delivered(); d < 0 || d > int64(len(want)) {
+		t.Fatalf("delivered %d of %d bytes", d, len(want))
+	}
+}
+
+// TestOverStallRule: who waits, and when a stuck receiver stops holding
+// producers.
+func TestOverStallRule(t *testing.T) {
+	cases := []struct {
+		name    string
+		pending int
+		size    int
+		stuck   bool
+		closed  bool
+		wait    bool
+	}{
+		{"empty queue, even for a huge message", 0, 5000, false, false, false},
+		{"room left under the mark", 500, 250, false, false, false},
+		{"the message would pass the mark", 500, 251, false, false, true},
+		{"already past the mark", 800, 1, false, false, true},
+		{"stuck receiver", 800, 1, true, false, false},
+		{"closed receiver", 800, 1, false, true, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var o outbound
+			o.init(1000) // mark at 750
+			if tc.pending > 0 {
+				o.appendLocked(make([]byte, tc.pending))
+			}
+			o.stuck.Store(tc.stuck)
+			o.closed = tc.closed
+			if got := o.overStall(tc.size) != nil; got != tc.wait {
+				t.Fatalf("wait = %v, want %v", got, tc.wait)
+			}
+		})
+	}
+
+	var o outbound
+	o.init(1000)
+	o.appendLocked(make([]byte, 800))
+	ch := o.overStall(1)
+	o.markStuck(ch)
+	select {
+	case <-ch:
+	default:
+		t.Fatal("marking the receiver stuck did not release its waiters")
+	}
+	if o.overStall(1) != nil {
+		t.Fatal("producers still wait for a stuck receiver")
+	}
+	o.noteSent(10)
+	if o.overStall(1) == nil {
+		t.Fatal("a stuck receiver that moved again is not waited for")
+	}
+}
