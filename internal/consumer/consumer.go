@@ -1,8 +1,10 @@
 // Package consumer is one JetStream consumer: a cursor over a stream with
 // delivery state (what was delivered, what awaits an ack, what must be
 // redelivered) and the two ways of handing messages out — pushed to a
-// deliver subject, or pulled by requests. One goroutine per consumer does
-// all deliveries; acks and pull requests only update state and wake it.
+// deliver subject, or pulled by requests. Deliveries run in turns on a
+// small pool of workers shared by every consumer (sched.go); acks, pull
+// requests and stored messages only update state and wake the consumer,
+// so an idle consumer holds no goroutine.
 package consumer
 
 import (
@@ -11,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/starling-mq/starling/internal/jsapi"
@@ -34,8 +37,9 @@ type Source interface {
 	Name() string
 	Store() store.Store
 	Config() jsapi.StreamConfig
-	// Listen signals ch after each stored message; cancel stops it.
-	Listen(ch chan struct{}) (cancel func())
+	// OnStored calls fn after each stored message; cancel stops it. fn
+	// runs with the stream's lock held: it must not block.
+	OnStored(fn func()) (cancel func())
 }
 
 // Options are a consumer's collaborators.
@@ -44,7 +48,7 @@ type Options struct {
 	Out     Outlet
 	Created time.Time
 	Logger  *slog.Logger
-	// OnInactive is called (on the consumer's goroutine) once an ephemeral
+	// OnInactive is called (on a goroutine of its own) once an ephemeral
 	// consumer, or one with inactive_threshold, saw no interest for that
 	// long; the owner then deletes it.
 	OnInactive func()
@@ -159,11 +163,21 @@ type Consumer struct {
 	pinnedAt   time.Time
 	pinExpires int64
 
-	wake   chan struct{}
-	quit   chan struct{}
-	done   chan struct{}
-	cancel func()
-	closed bool
+	// hadInterest: a push consumer's last turn saw a subscriber; the
+	// inactivity clock starts when one finds none. forceSweep: the turn
+	// checks every waiting request's interest now (subscriptions changed).
+	hadInterest bool
+	forceSweep  bool
+	idleFired   bool // OnInactive was called: nothing more goes out
+
+	// wantsMsgs tells the stream's store callback whether a new message
+	// can matter now (push consumers; pull consumers with requests), so a
+	// publish does not wake every idle pull consumer of the stream.
+	wantsMsgs atomic.Bool
+	sched     *scheduler
+	sl        slot
+	cancel    func()
+	closed    bool
 }
 
 // New validates nothing (the caller did) and starts the consumer.
@@ -182,10 +196,9 @@ func New(name string, cfg jsapi.ConsumerConfig, o Options) *Consumer {
 		persist: o.Persist,
 		domain:  o.Domain,
 		pending: map[uint64]*pendingAck{},
-		wake:    make(chan struct{}, 1),
-		quit:    make(chan struct{}),
-		done:    make(chan struct{}),
+		sched:   shared,
 	}
+	c.sl.hidx = -1
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -203,8 +216,9 @@ func New(name string, cfg jsapi.ConsumerConfig, o Options) *Consumer {
 	}
 	c.idleSince = c.now().UnixNano()
 	c.resumeDue = c.pausedLocked(c.idleSince)
-	c.cancel = c.src.Listen(c.wake)
-	go c.run()
+	c.wantsMsgs.Store(cfg.DeliverSubject != "")
+	c.cancel = c.src.OnStored(c.stored)
+	c.poke() // the first turn delivers what is there and sets the timers
 	return c
 }
 
@@ -340,13 +354,17 @@ func (c *Consumer) numPendingLocked() uint64 {
 	return n + uint64(len(c.lps))
 }
 
-// poke wakes the delivery goroutine.
-func (c *Consumer) poke() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+// poke queues a delivery turn.
+func (c *Consumer) poke() { c.sched.wake(c) }
+
+// stored is the stream's callback after each stored message.
+func (c *Consumer) stored() {
+	if c.wantsMsgs.Load() {
+		c.sched.wake(c)
 	}
 }
+
+func (c *Consumer) slot() *slot { return &c.sl }
 
 // Stop ends delivery; waiting pull requests are told the consumer is gone.
 func (c *Consumer) Stop() {
@@ -359,9 +377,8 @@ func (c *Consumer) Stop() {
 	waiting := c.waiting
 	c.waiting = nil
 	c.mu.Unlock()
-	close(c.quit)
-	<-c.done
 	c.cancel()
+	c.sched.remove(c)
 	for _, r := range waiting {
 		c.status(r.reply, 409, "Consumer Deleted", "")
 	}

@@ -15,15 +15,15 @@ import (
 type fakeSource struct {
 	st *store.Memory
 	mu sync.Mutex
-	ch []chan struct{}
+	fn []func()
 }
 
 func (f *fakeSource) Name() string               { return "S" }
 func (f *fakeSource) Store() store.Store         { return f.st }
 func (f *fakeSource) Config() jsapi.StreamConfig { return jsapi.StreamConfig{Name: "S"} }
-func (f *fakeSource) Listen(ch chan struct{}) func() {
+func (f *fakeSource) OnStored(fn func()) func() {
 	f.mu.Lock()
-	f.ch = append(f.ch, ch)
+	f.fn = append(f.fn, fn)
 	f.mu.Unlock()
 	return func() {}
 }
@@ -32,11 +32,8 @@ func (f *fakeSource) add(subj, data string) {
 	f.st.Append(subj, nil, []byte(data), time.Now().UnixNano(), 0)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, ch := range f.ch {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
+	for _, fn := range f.fn {
+		fn()
 	}
 }
 

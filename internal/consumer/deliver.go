@@ -74,40 +74,53 @@ func (c *Consumer) FlowControlReply(subject string) {
 // deliverBurst bounds deliveries between flushes and lock releases.
 const deliverBurst = 256
 
-// idleTick bounds how long the delivery goroutine sleeps with nothing
-// scheduled (it also notices a push subscriber appearing).
-const idleTick = 250 * time.Millisecond
+// minWait is the shortest a turn asks to wait for its next deadline, so
+// a deadline computed a moment too early does not spin.
+const minWait = time.Millisecond
 
-func (c *Consumer) run() {
-	defer close(c.done)
-	t := time.NewTimer(idleTick)
-	defer t.Stop()
-	for {
-		c.mu.Lock()
-		next, inactive := c.deliverLocked()
+// turn is one scheduled delivery pass (see sched.go).
+func (c *Consumer) turn() turnResult {
+	c.mu.Lock()
+	if c.closed || c.idleFired {
 		c.mu.Unlock()
-		if inactive && c.onIdle != nil {
-			go c.onIdle() // the owner stops us; do not wait on ourselves
-			return
-		}
-		wait := idleTick
-		if next > 0 {
-			wait = min(wait, max(time.Duration(next-c.now().UnixNano()), time.Millisecond))
-		}
-		t.Reset(wait)
-		select {
-		case <-c.quit:
-			return
-		case <-c.wake:
-			if !t.Stop() {
-				select {
-				case <-t.C:
-				default:
-				}
-			}
-		case <-t.C:
-		}
+		return turnResult{}
 	}
+	c.forceSweep = c.sl.recheck.Swap(false)
+	next, inactive := c.deliverLocked()
+	c.forceSweep = false
+	push := c.cfg.DeliverSubject != ""
+	if inactive && c.onIdle != nil {
+		c.idleFired = true
+		c.mu.Unlock()
+		go c.onIdle() // the owner stops us: not from our own turn
+		return turnResult{}
+	}
+	if d := c.idleDeadlineLocked(push); d > 0 && (next == 0 || d < next) {
+		next = d
+	}
+	watch := push || len(c.waiting) > 0
+	c.wantsMsgs.Store(watch)
+	var at int64
+	if next > 0 {
+		// The consumer's clock may be a test's: keep the distance, not the
+		// instant.
+		wait := max(time.Duration(next-c.now().UnixNano()), minWait)
+		at = c.sched.now() + int64(wait)
+	}
+	c.mu.Unlock()
+	return turnResult{next: at, watch: watch}
+}
+
+// idleDeadlineLocked is when an ephemeral (or inactive_threshold)
+// consumer becomes inactive unless something happens first, 0 when it
+// cannot: it has waiting requests, or a push consumer has a subscriber
+// (the scheduler wakes it when subscriptions change).
+func (c *Consumer) idleDeadlineLocked(push bool) int64 {
+	thr := c.inactiveThreshold()
+	if thr <= 0 || c.onIdle == nil || len(c.waiting) > 0 || (push && c.hadInterest) {
+		return 0
+	}
+	return c.idleSince + int64(thr) + int64(minWait)
 }
 
 // deliverLocked hands out everything it can and returns when it next needs
@@ -123,10 +136,14 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 		c.expireRequestsLocked(now)
 	}
 	if push && !c.out.HasInterest(c.cfg.DeliverSubject) {
+		if c.hadInterest {
+			// The subscriber just went: the inactivity clock starts now.
+			c.hadInterest, c.idleSince = false, now
+		}
 		return c.nextTimeLocked(now), c.inactiveLocked(now)
 	}
 	if push {
-		c.idleSince = now
+		c.hadInterest, c.idleSince = true, now
 	}
 	if c.pausedLocked(now) {
 		// Nothing goes out; requests and subscribers still hear from us.
@@ -483,14 +500,19 @@ func (c *Consumer) heartbeatsLocked(now int64, push bool) {
 // inactiveLocked reports an ephemeral (or inactive_threshold) consumer
 // idle past its threshold.
 func (c *Consumer) inactiveLocked(now int64) bool {
-	thr := c.cfg.InactiveThreshold
-	if thr == 0 && c.cfg.Durable == "" {
-		thr = defaultInactive
-	}
+	thr := c.inactiveThreshold()
 	if thr <= 0 || c.onIdle == nil || len(c.waiting) > 0 {
 		return false
 	}
 	return now-c.idleSince > int64(thr)
+}
+
+// inactiveThreshold is how long the consumer may go without interest.
+func (c *Consumer) inactiveThreshold() time.Duration {
+	if thr := c.cfg.InactiveThreshold; thr != 0 || c.cfg.Durable != "" {
+		return thr
+	}
+	return defaultInactive
 }
 
 // adviseLocked publishes an advisory about this consumer.

@@ -78,6 +78,7 @@ func (c *Consumer) Pull(reply string, r jsapi.NextRequest) {
 		req.expires = now.Add(r.Expires).UnixNano()
 	}
 	c.waiting = append(c.waiting, req)
+	c.wantsMsgs.Store(true)
 	c.mu.Unlock()
 	c.poke()
 }
@@ -197,7 +198,7 @@ func (c *Consumer) expireRequestsLocked(now int64) {
 	}
 	clear(c.waiting[len(kept):])
 	c.waiting = kept
-	c.sweepLocked(now, false)
+	c.sweepLocked(now, c.forceSweep)
 }
 
 func (c *Consumer) timeoutLocked(r *pullRequest) {

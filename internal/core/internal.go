@@ -227,6 +227,13 @@ func (ic *InternalClient) HasInterest(subj string) bool {
 	return !ic.c.srv.sublist.Match(subj).Empty()
 }
 
+// InterestGen changes whenever any subscription is added or removed, so
+// a caller waiting for interest to come or go (the consumer scheduler)
+// polls one number instead of every subject it cares about.
+func (ic *InternalClient) InterestGen() uint64 {
+	return ic.c.srv.sublist.GenID()
+}
+
 // HasLiteralInterest reports whether a subscription on exactly subj (not
 // a wildcard that covers it) exists. A client's request inbox is a
 // wildcard over its reply subjects, so a stream snapshot waits for the

@@ -21,28 +21,39 @@ const hdrStreamSource = "Nats-Stream-Source"
 // Listen registers ch to get a non-blocking signal after each stored
 // message; the returned func unregisters it.
 func (s *Stream) Listen(ch chan struct{}) (cancel func()) {
-	s.mu.Lock()
-	s.listeners = append(s.listeners, ch)
-	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for i, c := range s.listeners {
-			if c == ch {
-				s.listeners = append(s.listeners[:i], s.listeners[i+1:]...)
-				return
-			}
-		}
-	}
-}
-
-// notifyLocked signals the listeners.
-func (s *Stream) notifyLocked() {
-	for _, ch := range s.listeners {
+	return s.OnStored(func() {
 		select {
 		case ch <- struct{}{}:
 		default:
 		}
+	})
+}
+
+// OnStored registers fn to be called after each stored message, with the
+// stream's lock held (fn must be quick and must not block or call back
+// into the stream); the returned func unregisters it. Consumers wake
+// their scheduler this way: a stream may have very many of them, so
+// registering and unregistering cost O(1).
+func (s *Stream) OnStored(fn func()) (cancel func()) {
+	s.mu.Lock()
+	if s.listeners == nil {
+		s.listeners = map[uint64]func(){}
+	}
+	s.lisNext++
+	id := s.lisNext
+	s.listeners[id] = fn
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		delete(s.listeners, id)
+		s.mu.Unlock()
+	}
+}
+
+// notifyLocked calls the listeners.
+func (s *Stream) notifyLocked() {
+	for _, fn := range s.listeners {
+		fn()
 	}
 }
 

@@ -70,7 +70,8 @@ type Stream struct {
 	closed    bool
 	consumers int
 	acks      *ackQueue
-	listeners []chan struct{}    // signalled after each store (mirrors, sources)
+	listeners map[uint64]func()  // called after each store (consumers, mirrors, sources)
+	lisNext   uint64             // key of the next listener
 	itr       *subject.Transform // subject_transform of incoming messages
 	tracing   *Trace             // set during a traced ingest (trace.go)
 	rpRule    *republishRule     // republish setting, nil without
