@@ -290,6 +290,10 @@ func (c *Consumer) Config() jsapi.ConsumerConfig {
 	return c.cfg
 }
 
+// Persists reports whether the consumer keeps its state on disk (a
+// durable of a file stream, without mem_storage). It takes no lock.
+func (c *Consumer) Persists() bool { return c.persist != nil }
+
 // Created returns the creation time.
 func (c *Consumer) Created() time.Time { return c.created }
 
