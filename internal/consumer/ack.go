@@ -85,7 +85,7 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 			// retention: the message is not coming back.
 			c.ackedOut = append(c.ackedOut, sseq)
 			c.adviseLocked("CONSUMER.MSG_TERMINATED", &jsapi.TerminatedAdvisory{
-				TypedEvent: c.event(jsapi.TypeTerminated), Stream: c.src.Name(), Consumer: c.name,
+				TypedEvent: c.event(jsapi.TypeTerminated), Stream: c.stream, Consumer: c.name,
 				ConsumerSeq: p.cseq, StreamSeq: sseq, Deliveries: p.dc, Reason: string(bytes.TrimSpace(arg)),
 			})
 		}
@@ -126,7 +126,7 @@ func (c *Consumer) nakLocked(sseq uint64, arg []byte, now int64) {
 		return
 	}
 	c.adviseLocked(jsapi.AdvisoryConsumerNak, &jsapi.ConsumerDeliveryNakAdvisory{
-		TypedEvent: c.event(jsapi.TypeConsumerDeliveryNaked), Stream: c.src.Name(), Consumer: c.name,
+		TypedEvent: c.event(jsapi.TypeConsumerDeliveryNaked), Stream: c.stream, Consumer: c.name,
 		ConsumerSeq: p.cseq, StreamSeq: sseq, Deliveries: p.dc, Domain: c.domain,
 	})
 	if c.cfg.MaxDeliver > 0 && p.dc >= c.cfg.MaxDeliver {
@@ -212,8 +212,8 @@ func (c *Consumer) adviseMetricLocked(seq uint64, p *pendingAck, now time.Time) 
 	if c.advise == nil {
 		return
 	}
-	c.advise(jsapi.MetricPrefix+"CONSUMER.ACK."+c.src.Name()+"."+c.name, &jsapi.ConsumerAckMetric{
-		TypedEvent: c.event(jsapi.TypeConsumerAckMetric), Stream: c.src.Name(), Consumer: c.name,
+	c.advise(jsapi.MetricPrefix+"CONSUMER.ACK."+c.stream+"."+c.name, &jsapi.ConsumerAckMetric{
+		TypedEvent: c.event(jsapi.TypeConsumerAckMetric), Stream: c.stream, Consumer: c.name,
 		ConsumerSeq: p.cseq, StreamSeq: seq, Delay: now.UnixNano() - p.sent, Deliveries: p.dc,
 	})
 }

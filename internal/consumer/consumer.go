@@ -11,7 +11,6 @@ import (
 	"errors"
 	"log/slog"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -107,6 +106,7 @@ type pullRequest struct {
 type Consumer struct {
 	mu      sync.Mutex
 	name    string
+	stream  string // the stream's name, which never changes: no stream lock per delivery
 	src     Source
 	st      store.Store
 	out     Outlet
@@ -173,6 +173,9 @@ type Consumer struct {
 	// wantsMsgs tells the stream's store callback whether a new message
 	// can matter now (push consumers; pull consumers with requests), so a
 	// publish does not wake every idle pull consumer of the stream.
+	outbox   []outMsg // what the running turn sends once it lets the lock go
+	outBytes int
+
 	wantsMsgs atomic.Bool
 	sched     *scheduler
 	sl        slot
@@ -184,6 +187,7 @@ type Consumer struct {
 func New(name string, cfg jsapi.ConsumerConfig, o Options) *Consumer {
 	c := &Consumer{
 		name:    name,
+		stream:  o.Source.Name(),
 		src:     o.Source,
 		st:      o.Source.Store(),
 		out:     o.Out,
@@ -319,7 +323,7 @@ func (c *Consumer) Info() *jsapi.ConsumerInfo {
 	defer c.mu.Unlock()
 	cfg := c.cfg
 	info := &jsapi.ConsumerInfo{
-		Stream:         c.src.Name(),
+		Stream:         c.stream,
 		Name:           c.name,
 		Created:        c.created,
 		Config:         &cfg,
@@ -388,10 +392,10 @@ func (c *Consumer) Stop() {
 	}
 }
 
-// status sends a status-only message ("NATS/1.0 404 No Messages").
+// status sends a status-only message ("NATS/1.0 404 No Messages") now;
+// the caller holds no lock (under the lock, statusLocked queues one).
 func (c *Consumer) status(subject string, code int, desc, extra string) {
-	hdr := "NATS/1.0 " + strconv.Itoa(code) + " " + desc + "\r\n" + extra + "\r\n"
-	if _, err := c.out.Publish(subject, "", []byte(hdr), nil); err != nil {
+	if _, err := c.out.Publish(subject, "", statusHeader(code, desc, extra), nil); err != nil {
 		c.log.Debug("consumer status not sent", "err", err)
 	}
 }

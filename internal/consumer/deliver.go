@@ -48,14 +48,12 @@ func (c *Consumer) pacedLocked(m *store.Msg, dc, size int, now int64) {
 // delivery until it is answered (or fcWait passes).
 func (c *Consumer) requestFlowControlLocked(now int64) {
 	c.fcSeq++
-	c.fcReply = "$JS.FC." + c.src.Name() + "." + c.name + "." + strconv.FormatUint(c.fcSeq, 10)
+	c.fcReply = "$JS.FC." + c.stream + "." + c.name + "." + strconv.FormatUint(c.fcSeq, 10)
 	c.fcDeadline = now + int64(fcWait)
 	c.fcBytes = 0
-	c.out.Flush()
-	hdr := []byte("NATS/1.0 100 FlowControl Request\r\n\r\n")
-	if _, err := c.out.Publish(c.cfg.DeliverSubject, c.fcReply, hdr, nil); err != nil {
-		c.log.Debug("flow control request not sent", "err", err)
-	}
+	c.emitLocked(outMsg{kind: outFlush})
+	c.emitLocked(outMsg{kind: outStatus, to: c.cfg.DeliverSubject, reply: c.fcReply,
+		hdr: []byte("NATS/1.0 100 FlowControl Request\r\n\r\n")})
 }
 
 // FlowControlReply resumes delivery when the subscriber answers subject.
@@ -71,8 +69,14 @@ func (c *Consumer) FlowControlReply(subject string) {
 	}
 }
 
-// deliverBurst bounds deliveries between flushes and lock releases.
-const deliverBurst = 256
+// deliverBurst and deliverBurstBytes bound one turn's deliveries: then
+// the consumer goes to the back of the scheduler's queue, so a backlog
+// shares the workers, and the bytes a turn holds before sending are
+// bounded.
+const (
+	deliverBurst      = 256
+	deliverBurstBytes = 1 << 20
+)
 
 // minWait is the shortest a turn asks to wait for its next deadline, so
 // a deadline computed a moment too early does not spin.
@@ -88,10 +92,12 @@ func (c *Consumer) turn() turnResult {
 	c.forceSweep = c.sl.recheck.Swap(false)
 	next, inactive := c.deliverLocked()
 	c.forceSweep = false
+	out := c.takeOutboxLocked()
 	push := c.cfg.DeliverSubject != ""
 	if inactive && c.onIdle != nil {
 		c.idleFired = true
 		c.mu.Unlock()
+		c.sendOutbox(out)
 		go c.onIdle() // the owner stops us: not from our own turn
 		return turnResult{}
 	}
@@ -108,6 +114,7 @@ func (c *Consumer) turn() turnResult {
 		at = c.sched.now() + int64(wait)
 	}
 	c.mu.Unlock()
+	c.sendOutbox(out)
 	return turnResult{next: at, watch: watch}
 }
 
@@ -161,18 +168,13 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 		c.fcReply = ""
 	}
 	sent := 0
-	defer func() {
-		if sent > 0 {
-			c.out.Flush()
-		}
-	}()
 	for {
 		// At max_ack_pending only redeliveries (already pending) go out.
 		full := c.cfg.AckPolicy != jsapi.AckNone && c.cfg.MaxAckPending > 0 && len(c.pending) >= c.cfg.MaxAckPending
 		if full && len(c.redeliver) == 0 {
 			break
 		}
-		if sent >= deliverBurst {
+		if sent >= deliverBurst || c.outBytes >= deliverBurstBytes {
 			// Let acks and the timer in; the loop runs again at once.
 			c.poke()
 			break
@@ -204,7 +206,7 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 			// It does not fit: the request ends, saying what it lacks.
 			c.unread(m.Seq, dc)
 			c.finishRequestLocked(req)
-			c.status(req.reply, 409, "Message Size Exceeds MaxBytes", pendingHeaders(req))
+			c.statusLocked(req.reply, 409, "Message Size Exceeds MaxBytes", pendingHeaders(req))
 			continue
 		}
 		subject := c.cfg.DeliverSubject
@@ -220,7 +222,7 @@ func (c *Consumer) deliverLocked() (next int64, inactive bool) {
 			c.finishRequestLocked(req)
 			if req.maxBytes > 0 && req.sentBytes < req.maxBytes {
 				// Bytes to spare: say the batch, not the bytes, ended it.
-				c.status(req.reply, 409, "Batch Completed", pendingHeaders(req))
+				c.statusLocked(req.reply, 409, "Batch Completed", pendingHeaders(req))
 			}
 		}
 		if push && c.cfg.FlowControl {
@@ -332,7 +334,7 @@ func (c *Consumer) sendLocked(subject string, m *store.Msg, dc int, now int64, p
 		c.np, c.npAt = c.numPendingLocked(), now
 	}
 	pending := c.np
-	reply := "$JS.ACK." + c.src.Name() + "." + c.name + "." + strconv.Itoa(dc) + "." +
+	reply := "$JS.ACK." + c.stream + "." + c.name + "." + strconv.Itoa(dc) + "." +
 		strconv.FormatUint(m.Seq, 10) + "." + strconv.FormatUint(cseq, 10) + "." +
 		strconv.FormatInt(m.Time, 10) + "." + strconv.FormatUint(pending, 10)
 	hdr, data := m.Header, m.Data
@@ -343,9 +345,7 @@ func (c *Consumer) sendLocked(subject string, m *store.Msg, dc int, now int64, p
 	if pin {
 		hdr = c.pinHeader(hdr)
 	}
-	if _, err := c.out.PublishToDeferred(subject, m.Subject, reply, hdr, data); err != nil {
-		c.log.Debug("delivery failed", "consumer", c.name, "err", err)
-	}
+	c.emitLocked(outMsg{kind: outDelivery, to: subject, subject: m.Subject, reply: reply, hdr: hdr, data: data})
 	if m.Seq > c.lastSSeq || dc == 1 {
 		c.lastSSeq = max(c.lastSSeq, m.Seq)
 	}
@@ -424,7 +424,7 @@ func (c *Consumer) queueLocked(seq uint64, p *pendingAck) {
 func (c *Consumer) maxDeliveredLocked(seq uint64, p *pendingAck) {
 	c.dropLocked(seq)
 	c.adviseLocked("CONSUMER.MAX_DELIVERIES", &jsapi.MaxDeliverAdvisory{
-		TypedEvent: c.event(jsapi.TypeMaxDeliver), Stream: c.src.Name(), Consumer: c.name, StreamSeq: seq,
+		TypedEvent: c.event(jsapi.TypeMaxDeliver), Stream: c.stream, Consumer: c.name, StreamSeq: seq,
 		Deliveries: p.dc, Domain: c.domain,
 	})
 }
@@ -484,14 +484,14 @@ func (c *Consumer) heartbeatsLocked(now int64, push bool) {
 	}
 	if push {
 		if hb := int64(c.cfg.Heartbeat); hb > 0 && now-c.lastSend >= hb {
-			c.status(c.cfg.DeliverSubject, 100, "Idle Heartbeat", extra())
+			c.statusLocked(c.cfg.DeliverSubject, 100, "Idle Heartbeat", extra())
 			c.lastSend = now
 		}
 		return
 	}
 	for _, r := range c.waiting {
 		if r.hb > 0 && now-r.lastHB >= int64(r.hb) {
-			c.status(r.reply, 100, "Idle Heartbeat", extra())
+			c.statusLocked(r.reply, 100, "Idle Heartbeat", extra())
 			r.lastHB = now
 		}
 	}
@@ -519,7 +519,7 @@ func (c *Consumer) inactiveThreshold() time.Duration {
 // kind is the subject part after the prefix, such as CONSUMER.PAUSE.
 func (c *Consumer) adviseLocked(kind string, ev any) {
 	if c.advise != nil {
-		c.advise(jsapi.AdvisoryPrefix+kind+"."+c.src.Name()+"."+c.name, ev)
+		c.advise(jsapi.AdvisoryPrefix+kind+"."+c.stream+"."+c.name, ev)
 	}
 }
 

@@ -47,7 +47,7 @@ func (c *Consumer) pauseChangedLocked(now int64) {
 // advisePauseLocked publishes the consumer's pause state.
 func (c *Consumer) advisePauseLocked() {
 	ev := &jsapi.ConsumerPauseAdvisory{
-		TypedEvent: c.event(jsapi.TypeConsumerPause), Stream: c.src.Name(), Consumer: c.name, Domain: c.domain,
+		TypedEvent: c.event(jsapi.TypeConsumerPause), Stream: c.stream, Consumer: c.name, Domain: c.domain,
 	}
 	if c.cfg.PauseUntil != nil {
 		ev.PauseUntil = *c.cfg.PauseUntil

@@ -76,7 +76,7 @@ func (c *Consumer) eligibleLocked(r *pullRequest, now int64, pending func() uint
 			return 0 // stands by while another client is pinned
 		default:
 			// An old pin: the client must ask again without it.
-			c.rawStatus(r.reply, jsapi.StatusWrongPinID)
+			c.emitLocked(outMsg{kind: outStatus, to: r.reply, hdr: []byte(jsapi.StatusWrongPinID)})
 			return -1
 		}
 	case jsapi.PriorityOverflow:
@@ -99,7 +99,7 @@ func (c *Consumer) pinLocked(r *pullRequest, now int64) {
 	r.pin.Id = c.pinID
 	c.adviseLocked(jsapi.AdvisoryConsumerPinned, &jsapi.ConsumerGroupPinnedAdvisory{
 		TypedEvent: c.event(jsapi.TypeConsumerGroupPinned), Account: jsapi.GlobalAccount,
-		Stream: c.src.Name(), Consumer: c.name, Domain: c.domain, Group: c.pinGroup, PinnedClientID: c.pinID,
+		Stream: c.stream, Consumer: c.name, Domain: c.domain, Group: c.pinGroup, PinnedClientID: c.pinID,
 	})
 }
 
@@ -108,7 +108,7 @@ func (c *Consumer) unpinLocked(group, reason string) {
 	c.pinID, c.pinnedAt, c.pinExpires = "", time.Time{}, 0
 	c.adviseLocked(jsapi.AdvisoryConsumerUnpinned, &jsapi.ConsumerGroupUnpinnedAdvisory{
 		TypedEvent: c.event(jsapi.TypeConsumerGroupUnpinned), Account: jsapi.GlobalAccount,
-		Stream: c.src.Name(), Consumer: c.name, Domain: c.domain, Group: group, Reason: reason,
+		Stream: c.stream, Consumer: c.name, Domain: c.domain, Group: group, Reason: reason,
 	})
 }
 
@@ -140,13 +140,6 @@ func (c *Consumer) priorityInfoLocked() []jsapi.PriorityGroupState {
 		return nil
 	}
 	return []jsapi.PriorityGroupState{{Group: c.cfg.PriorityGroups[0], PinnedClientID: c.pinID, PinnedTS: c.pinnedAt}}
-}
-
-// rawStatus sends a complete status header block.
-func (c *Consumer) rawStatus(subject, hdr string) {
-	if _, err := c.out.Publish(subject, "", []byte(hdr), nil); err != nil {
-		c.log.Debug("consumer status not sent", "err", err)
-	}
 }
 
 // pinHeader is the header line every delivery of a pinned consumer

@@ -202,7 +202,7 @@ func (c *Consumer) expireRequestsLocked(now int64) {
 }
 
 func (c *Consumer) timeoutLocked(r *pullRequest) {
-	c.status(r.reply, 408, "Request Timeout", pendingHeaders(r))
+	c.statusLocked(r.reply, 408, "Request Timeout", pendingHeaders(r))
 }
 
 // pendingHeaders tell a client what its request did not get.
@@ -231,7 +231,7 @@ func (c *Consumer) answerNoWaitLocked() {
 			continue
 		}
 		if r.sent == 0 {
-			c.status(r.reply, 404, "No Messages", "")
+			c.statusLocked(r.reply, 404, "No Messages", "")
 		} else {
 			c.timeoutLocked(r)
 		}

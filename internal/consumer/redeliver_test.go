@@ -33,8 +33,9 @@ func (f *fakeClock) advance(d time.Duration) {
 func step(c *Consumer) {
 	c.mu.Lock()
 	c.deliverLocked()
+	out := c.takeOutboxLocked()
 	c.mu.Unlock()
-	c.out.Flush()
+	c.sendOutbox(out)
 }
 
 // TestBackoffAndMaxDeliver: each redelivery waits its backoff step, and
