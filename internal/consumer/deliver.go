@@ -444,11 +444,15 @@ func (c *Consumer) dropLocked(seq uint64) {
 	c.dirty = true
 }
 
-// nextTimeLocked is the earliest ack deadline, pull expiry or heartbeat.
+// nextTimeLocked is the earliest ack deadline, pull expiry or heartbeat
+// still ahead. A deadline already past is one the turn just ran could not
+// act on (a heartbeat for a push consumer without a subscriber, a
+// flow-control wait during a pause): what unblocks it wakes the consumer
+// anyway, so it must not bring the consumer back every millisecond.
 func (c *Consumer) nextTimeLocked(now int64) int64 {
 	var next int64
 	take := func(t int64) {
-		if t > 0 && (next == 0 || t < next) {
+		if t > now && (next == 0 || t < next) {
 			next = t
 		}
 	}

@@ -270,3 +270,30 @@ func TestIdleConsumersCostNoGoroutine(t *testing.T) {
 type stableOut struct{ fakeOut }
 
 func (*stableOut) InterestGen() uint64 { return 1 }
+
+// TestNoBusyWaitWithoutSubscriber: a push consumer with idle heartbeats
+// whose subscriber is gone cannot send them, and asks for no deadline
+// already past (which would bring it back every millisecond): it waits
+// for interest instead.
+func TestNoBusyWaitWithoutSubscriber(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	src := &fakeSource{st: store.NewMemory()}
+	out := &fakeOut{interest: false}
+	cfg, e := Normalize(jsapi.ConsumerConfig{Durable: "h", DeliverSubject: "d", AckPolicy: jsapi.AckExplicit,
+		Heartbeat: 100 * time.Millisecond}, jsapi.StreamConfig{Name: "S"}, false)
+	if e != nil {
+		t.Fatal(e)
+	}
+	c := New("h", cfg, Options{Source: src, Out: out, Now: clk.now})
+	t.Cleanup(c.Stop)
+	for _, advance := range []time.Duration{0, time.Second, time.Hour} {
+		clk.advance(advance)
+		c.mu.Lock()
+		next, _ := c.deliverLocked()
+		c.takeOutboxLocked()
+		c.mu.Unlock()
+		if now := clk.now().UnixNano(); next != 0 && next <= now {
+			t.Fatalf("after +%v: next deadline %d is not after now %d", advance, next, now)
+		}
+	}
+}
