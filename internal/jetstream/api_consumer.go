@@ -268,6 +268,7 @@ func (m *Manager) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created ti
 		ent.consumers = map[string]*consumer.Consumer{}
 	}
 	ent.consumers[name] = c
+	ent.trackPersistingLocked(name, c)
 	n := len(ent.consumers)
 	ent.conMu.Unlock()
 	ent.s.SetConsumerCount(n)
@@ -305,6 +306,7 @@ func (m *Manager) removeConsumer(ent *entry, name string, c *consumer.Consumer) 
 		return false
 	}
 	delete(ent.consumers, name)
+	delete(ent.persisting, name)
 	n := len(ent.consumers)
 	ent.conMu.Unlock()
 	ent.s.SetConsumerCount(n)

@@ -58,9 +58,9 @@ func (m *Manager) saveConsumerState(e *entry, c *consumer.Consumer) {
 }
 
 // saveConsumerStates writes the state of e's durable consumers that
-// changed. It runs every stateFlush: it looks at every consumer without
-// sorting or copying their configurations, so a stream with 100,000 idle
-// ephemeral consumers costs next to nothing here.
+// changed. It runs every stateFlush and looks only at the consumers that
+// keep state on disk, so a stream with 100,000 idle ephemeral consumers
+// costs nothing here.
 func (m *Manager) saveConsumerStates(e *entry) {
 	if e.storage == jsapi.MemoryStorage { // memory streams keep nothing on disk
 		return
@@ -74,13 +74,24 @@ func (m *Manager) saveConsumerStates(e *entry) {
 func (e *entry) persistentConsumers() []*consumer.Consumer {
 	e.conMu.Lock()
 	defer e.conMu.Unlock()
-	var out []*consumer.Consumer
-	for _, c := range e.consumers {
-		if c.Persists() {
-			out = append(out, c)
-		}
+	out := make([]*consumer.Consumer, 0, len(e.persisting))
+	for _, c := range e.persisting {
+		out = append(out, c)
 	}
 	return out
+}
+
+// trackPersistingLocked notes a newly registered consumer that keeps
+// state on disk (with conMu held, as it joins e.consumers).
+func (e *entry) trackPersistingLocked(name string, c *consumer.Consumer) {
+	if !c.Persists() {
+		delete(e.persisting, name) // it may replace one that did
+		return
+	}
+	if e.persisting == nil {
+		e.persisting = map[string]*consumer.Consumer{}
+	}
+	e.persisting[name] = c
 }
 
 // stopConsumers stops every consumer of e, saving durable state first.
@@ -88,7 +99,7 @@ func (m *Manager) stopConsumers(e *entry) {
 	m.saveConsumerStates(e)
 	e.conMu.Lock()
 	list := e.consumers
-	e.consumers = nil
+	e.consumers, e.persisting = nil, nil
 	e.conMu.Unlock()
 	for _, c := range list {
 		c.Stop()

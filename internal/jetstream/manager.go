@@ -91,8 +91,9 @@ type entry struct {
 	srcMu   sync.Mutex
 	sources *sourcing // copiers of a mirror or sources, nil without
 
-	conMu     sync.Mutex
-	consumers map[string]*consumer.Consumer
+	conMu      sync.Mutex
+	consumers  map[string]*consumer.Consumer
+	persisting map[string]*consumer.Consumer // those of consumers that keep state on disk
 }
 
 // info describes the stream with its mirror and sources.
