@@ -5,35 +5,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
-
-	"github.com/starling-mq/starling/internal/vfs"
 )
-
-// rfile is a segment file shared by the store, in-flight reads and the
-// syncer. It is closed when the last holder releases it, so compaction can
-// replace a segment while a read of the old file is still running.
-type rfile struct {
-	f    vfs.File
-	refs atomic.Int32
-}
-
-func newRfile(f vfs.File) *rfile {
-	r := &rfile{f: f}
-	r.refs.Store(1)
-	return r
-}
-
-func (r *rfile) acquire() *rfile {
-	r.refs.Add(1)
-	return r
-}
-
-func (r *rfile) release() error {
-	if r.refs.Add(-1) == 0 {
-		return r.f.Close()
-	}
-	return nil
-}
 
 // blockSize is the read unit of the cache. Sequential readers (consumers
 // replaying a stream) get many small records per read(2).
@@ -126,7 +98,7 @@ func (c *blockCache) readAt(f *rfile, off int64, n int) ([]byte, error) {
 		}
 		c.miss.Add(1)
 		data := make([]byte, blockSize)
-		k2, err := f.f.ReadAt(data, blk*blockSize)
+		k2, err := f.ReadAt(data, blk*blockSize)
 		if err != nil && err != io.EOF {
 			return nil, err
 		}
@@ -140,7 +112,7 @@ func (c *blockCache) readAt(f *rfile, off int64, n int) ([]byte, error) {
 	}
 	// Large or block-straddling records bypass the cache.
 	data := make([]byte, n)
-	k2, err := f.f.ReadAt(data, off)
+	k2, err := f.ReadAt(data, off)
 	if k2 == n {
 		return data, nil
 	}

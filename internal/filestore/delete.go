@@ -105,6 +105,10 @@ func (s *Store) Delete(seq uint64, erase bool) (bool, error) {
 		s.mu.Unlock()
 		return false, nil
 	}
+	if err := s.holdLocked(); err != nil {
+		s.mu.Unlock()
+		return false, err
+	}
 	s.removeLocked(g, seq, e)
 	err := s.appendDeletesLocked(packRange(nil, seq, 1))
 	s.mu.Unlock()
@@ -149,7 +153,7 @@ func (s *Store) erase(g *segment, seq uint64) error {
 	s.cache.drop(f, off, maxRecord)
 	s.mu.Unlock()
 	if err == nil {
-		err = f.f.Sync()
+		err = f.sync()
 	}
 	if err != nil {
 		s.mu.Lock()
@@ -163,7 +167,7 @@ func (s *Store) erase(g *segment, seq uint64) error {
 // verify is left alone: it is not served anyway.
 func eraseAt(f *rfile, off int64) error {
 	head := make([]byte, lenSize)
-	if _, err := f.f.ReadAt(head, off); err != nil {
+	if _, err := f.ReadAt(head, off); err != nil {
 		return err
 	}
 	n, err := recordLen(head)
@@ -171,13 +175,13 @@ func eraseAt(f *rfile, off int64) error {
 		return nil
 	}
 	b := make([]byte, n)
-	if _, err := f.f.ReadAt(b, off); err != nil {
+	if _, err := f.ReadAt(b, off); err != nil {
 		return err
 	}
 	if eraseRecord(b) != nil {
 		return nil
 	}
-	_, err = f.f.WriteAt(b, off)
+	_, err = f.WriteAt(b, off)
 	return err
 }
 
@@ -301,6 +305,7 @@ func (s *Store) removeFiles(old []*segment) error {
 			}
 		}
 		s.cache.drop(g.f, 0, -1)
+		g.f.detach()
 		g.f.release()
 	}
 	if err == nil {

@@ -130,10 +130,13 @@ func pickMark(b []byte) (mark, bool) {
 	return best, ok
 }
 
-// markWriter owns the open high-water file. Its methods are called with
-// syncMu held (or before the store runs), which serialises them.
+// markWriter owns the high-water file, opened through the store's handle
+// cache. Its methods are called with syncMu held (or before the store
+// runs), which serialises them. Closing the handle does not sync it: an
+// unsynced slot is allowed to be lost to a power failure (see above), and
+// a synced one is written and synced through one pinned handle.
 type markWriter struct {
-	f    vfs.File
+	f    *rfile
 	cur  mark // the content of the newest slot written
 	sync bool // cur was synced
 	buf  [markSlotSize]byte
@@ -165,12 +168,16 @@ func readMark(fsys vfs.FS, dir string) (m mark, ok bool, err error) {
 // openMarkWriter opens (creating if needed) the high-water file and writes
 // m to it, synced: the first slot of this run. gen is the generation of the
 // newest slot read, so the new one supersedes it.
-func openMarkWriter(fsys vfs.FS, dir string, gen uint64, m mark) (*markWriter, error) {
+func openMarkWriter(h *Handles, fsys vfs.FS, dir string, gen uint64, m mark) (*markWriter, error) {
 	path := filepath.Join(dir, markFile)
-	f, err := fsys.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	r := newRfile(h, fsys, path)
+	r.noSyncOnClose = true
+	f, err := r.pinWith(os.O_RDWR | os.O_CREATE)
 	if err != nil {
+		r.release()
 		return nil, err
 	}
+	defer r.unpin()
 	st, err := f.Stat()
 	if err == nil && st.Size() < markSlotStep+markSlotSize {
 		// New (or cut short): give it its full size so later writes are
@@ -183,12 +190,12 @@ func openMarkWriter(fsys vfs.FS, dir string, gen uint64, m mark) (*markWriter, e
 			err = fsys.SyncDir(dir)
 		}
 	}
-	w := &markWriter{f: f, cur: mark{gen: gen}}
+	w := &markWriter{f: r, cur: mark{gen: gen}}
 	if err == nil {
 		err = w.write(m, true)
 	}
 	if err != nil {
-		f.Close()
+		r.release()
 		return nil, fmt.Errorf("filestore: high-water file: %w", err)
 	}
 	return w, nil
@@ -198,11 +205,16 @@ func openMarkWriter(fsys vfs.FS, dir string, gen uint64, m mark) (*markWriter, e
 func (w *markWriter) write(m mark, sync bool) error {
 	m.gen = w.cur.gen + 1
 	off := int64(m.gen%2) * markSlotStep
-	if _, err := w.f.WriteAt(m.appendTo(w.buf[:0]), off); err != nil {
+	f, err := w.f.pin()
+	if err != nil {
+		return err
+	}
+	defer w.f.unpin()
+	if _, err := f.WriteAt(m.appendTo(w.buf[:0]), off); err != nil {
 		return err
 	}
 	if sync {
-		if err := w.f.Sync(); err != nil {
+		if err := f.Sync(); err != nil {
 			return err
 		}
 	}
@@ -216,4 +228,4 @@ func (w *markWriter) same(m mark) bool {
 	return m == w.cur
 }
 
-func (w *markWriter) close() error { return w.f.Close() }
+func (w *markWriter) close() error { return w.f.release() }

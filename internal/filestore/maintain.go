@@ -191,11 +191,12 @@ type rewritten struct {
 // truncated one.
 func (s *Store) copyLive(g *segment, f *rfile, live []kept, dels []byte, top uint64) (*rewritten, error) {
 	path := s.segPath(g.id) + ".tmp"
-	nf, err := s.fs.Create(path)
+	nf, err := createRfile(s.cfg.Handles, s.fs, path)
 	if err != nil {
 		return nil, err
 	}
-	tmp := &rewritten{f: newRfile(nf)}
+	nf.unhold()
+	tmp := &rewritten{f: nf}
 	fail := func(err error) (*rewritten, error) {
 		tmp.f.release()
 		s.fs.Remove(path)
@@ -246,7 +247,7 @@ func (s *Store) copyLive(g *segment, f *rfile, live []kept, dels []byte, top uin
 	if err := flush(); err != nil {
 		return fail(err)
 	}
-	if err := nf.Sync(); err != nil {
+	if err := nf.sync(); err != nil {
 		return fail(err)
 	}
 	tmp.size = pos
@@ -257,7 +258,7 @@ func (s *Store) copyLive(g *segment, f *rfile, live []kept, dels []byte, top uin
 // record once and should not evict what readers use.
 func readDirect(f *rfile, off int64) ([]byte, error) {
 	head := make([]byte, lenSize)
-	if _, err := f.f.ReadAt(head, off); err != nil {
+	if _, err := f.ReadAt(head, off); err != nil {
 		return nil, err
 	}
 	n, err := recordLen(head)
@@ -265,7 +266,7 @@ func readDirect(f *rfile, off int64) ([]byte, error) {
 		return nil, err
 	}
 	b := make([]byte, n)
-	if _, err := f.f.ReadAt(b, off); err != nil {
+	if _, err := f.ReadAt(b, off); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -347,10 +348,17 @@ func (s *Store) swapSegment(g *segment, tmp *rewritten, live []kept) error {
 		}
 	}
 	if err == nil && len(redo) > 0 {
-		err = tmp.f.f.Sync()
+		err = tmp.f.sync()
 	}
 	if err == nil {
-		err = s.fs.Rename(path+".tmp", path)
+		// Held across the rename, so it is never reopened by a name that
+		// is changing.
+		if err = tmp.f.hold(); err == nil {
+			if err = s.fs.Rename(path+".tmp", path); err == nil {
+				tmp.f.rename(path)
+			}
+			tmp.f.unhold()
+		}
 	}
 	if err != nil {
 		s.mu.Unlock()
@@ -359,6 +367,7 @@ func (s *Store) swapSegment(g *segment, tmp *rewritten, live []kept) error {
 		return err
 	}
 	old := g.f
+	old.detach()
 	g.f = tmp.f
 	g.base, g.dense, g.sparse = n.base, n.dense, n.sparse
 	g.dead = n.dead

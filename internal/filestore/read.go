@@ -64,6 +64,9 @@ func (s *Store) readLoc(l *loc) (*store.Msg, error) {
 	}
 	defer l.f.release()
 	b, err := s.readRecord(l.f, l.off)
+	if errors.Is(err, errDetached) {
+		return nil, errMoved // replaced or removed since it was located
+	}
 	if err == nil {
 		var m *store.Msg
 		if m, err = buildMsg(b, l.seq, l.name); err == nil {

@@ -129,6 +129,7 @@ func (s *Store) recover() error {
 		if err != nil {
 			return fmt.Errorf("filestore: %w", err)
 		}
+		s.held = g.f
 		s.segs = []*segment{g}
 		rc.needMeta = true
 	}
@@ -143,6 +144,9 @@ func (s *Store) recover() error {
 	}
 	// What was read may be only in the page cache (the process died, the
 	// machine did not): sync it all before acknowledging anything.
+	for _, g := range s.segs {
+		g.f.markDirty()
+	}
 	for _, g := range s.segs[:len(s.segs)-1] {
 		s.dirty = append(s.dirty, g.f.acquire())
 	}
@@ -155,18 +159,15 @@ func (s *Store) recover() error {
 
 // loadSegment scans one segment file into the indexes.
 func (s *Store) loadSegment(rc *recovery, id uint64, last bool) error {
-	f, err := s.fs.OpenFile(s.segPath(id), os.O_RDWR, 0)
+	f := s.segFile(id)
+	size, err := f.size()
 	if err != nil {
+		f.release()
 		return fmt.Errorf("filestore: %w", err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("filestore: %w", err)
-	}
-	g := &segment{id: id, f: newRfile(f)}
+	g := &segment{id: id, f: f}
 	s.segs = append(s.segs, g)
-	sc := &scanner{f: f, size: st.Size()}
+	sc := &scanner{f: f, size: size}
 	off := int64(0)
 	for off < sc.size {
 		b, err := sc.record(off)
@@ -232,7 +233,7 @@ func (s *Store) badTail(rc *recovery, g *segment, sc *scanner, off int64, head [
 		return nil
 	}
 	s.log.Warn("filestore: torn write at end of log truncated", "segment", g.id, "offset", off, "bytes", sc.size-off)
-	if err := g.f.f.Truncate(off); err != nil {
+	if err := g.f.truncate(off); err != nil {
 		return fmt.Errorf("filestore: truncating torn tail: %w", err)
 	}
 	g.size = off

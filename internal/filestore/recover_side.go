@@ -172,7 +172,7 @@ func (s *Store) openSideFiles(rc *recovery, old segMap, oldOK bool) error {
 	}
 	m := s.markLocked()
 	m.reserved = m.last // the log holds everything: nothing above was acknowledged
-	w, err := openMarkWriter(s.fs, s.dir, rc.hw.gen, m)
+	w, err := openMarkWriter(s.cfg.Handles, s.fs, s.dir, rc.hw.gen, m)
 	if err != nil {
 		return err
 	}

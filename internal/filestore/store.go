@@ -51,6 +51,10 @@ type Config struct {
 	// BootID identifies the machine's boot (see highwater.go); empty means
 	// the running machine's. Tests set it to model a reboot.
 	BootID string
+	// Handles is the cache of open files shared by the server's stores
+	// (see handles.go); nil gives the store one of its own with
+	// DefaultMaxOpenFiles.
+	Handles *Handles
 }
 
 func (c *Config) validate() error {
@@ -80,6 +84,9 @@ func (c *Config) validate() error {
 	if c.BootID == "" {
 		c.BootID = machineBoot()
 	}
+	if c.Handles == nil {
+		c.Handles, _ = NewHandles(DefaultMaxOpenFiles)
+	}
 	return nil
 }
 
@@ -106,6 +113,8 @@ type Store struct {
 
 	segs    []*segment // log order; the last is the active one
 	active  *segment
+	held    *rfile // the active file, held open while records are buffered for it
+	heldHW  *rfile // the high-water file, held with it
 	nextID  uint64
 	buf     []byte // records not yet written to the active file
 	flushed int64  // active file bytes written to the OS (buf starts here)
@@ -136,6 +145,7 @@ type Store struct {
 	dirSync   bool // a segment file was created since the last sync
 	waiters   []waiter
 	kick      chan struct{}
+	flushC    chan struct{} // write the buffer out (ending the hold), no sync
 	maintC    chan struct{}
 	maintWait chan chan struct{}
 	maintQ    []*segment
@@ -167,11 +177,12 @@ func Open(fsys vfs.FS, dir string, cfg Config) (*Store, error) {
 		subj:      newSubjects(),
 		nextID:    1,
 		kick:      make(chan struct{}, 1),
+		flushC:    make(chan struct{}, 1),
 		maintC:    make(chan struct{}, 1),
 		maintWait: make(chan chan struct{}),
 		quit:      make(chan struct{}),
 	}
-	if err := vfs.MkdirAllSynced(fsys, dir, 0o755); err != nil {
+	if err := vfs.MkdirAllSynced(fsys, dir, 0o700); err != nil {
 		return nil, fmt.Errorf("filestore: %w", err)
 	}
 	if err := s.recover(); err != nil {
@@ -187,6 +198,57 @@ func Open(fsys vfs.FS, dir string, cfg Config) (*Store, error) {
 func (s *Store) segPath(id uint64) string {
 	return filepath.Join(s.dir, fmt.Sprintf("%016x.seg", id))
 }
+
+// segFile names segment id's file, not yet open.
+func (s *Store) segFile(id uint64) *rfile {
+	return newRfile(s.cfg.Handles, s.fs, s.segPath(id))
+}
+
+// holdLocked keeps the active file and the high-water file open until the
+// records about to be buffered are written out and their group commit is
+// done, so an append is refused (not the store failed) when no descriptor
+// is free.
+func (s *Store) holdLocked() error {
+	if s.held == nil {
+		if err := s.active.f.hold(); err != nil {
+			return err
+		}
+		s.held = s.active.f
+		// The syncer's next commit ends the hold: make sure there is one
+		// even if nobody waits for durability (a write-out, not a sync:
+		// durability stays what Durable and the interval ask for).
+		select {
+		case s.flushC <- struct{}{}:
+		default:
+		}
+	}
+	if s.heldHW == nil && s.marks != nil {
+		if err := s.marks.f.hold(); err != nil {
+			return err
+		}
+		s.heldHW = s.marks.f
+	}
+	return nil
+}
+
+// unholdLocked lets the cache close the files once nothing is buffered.
+func (s *Store) unholdLocked() {
+	if len(s.buf) > 0 {
+		return
+	}
+	if s.held != nil {
+		s.held.unhold()
+		s.held = nil
+	}
+	if s.heldHW != nil {
+		s.heldHW.unhold()
+		s.heldHW = nil
+	}
+}
+
+// transient reports an error that refuses one operation without failing
+// the store.
+func transient(err error) bool { return errors.Is(err, ErrTooManyOpenFiles) }
 
 // Syncs returns how many times the log was synced (for monitoring and
 // for checking that appenders share syncs).
@@ -320,10 +382,15 @@ func (s *Store) Append(subj string, hdr, data []byte, ts int64, ttl int64) (uint
 	if err := s.usableLocked(); err != nil {
 		return 0, err
 	}
+	if err := s.holdLocked(); err != nil {
+		return 0, err
+	}
 	seq := s.last + 1
 	size := msgSize(len(subj), len(hdr), len(stored), ttl)
 	if err := s.roomLocked(size, seq); err != nil {
-		s.failLocked(err)
+		if !transient(err) {
+			s.failLocked(err)
+		}
 		return 0, err
 	}
 	g := s.active
@@ -354,10 +421,15 @@ func (s *Store) Skip() (uint64, error) {
 	if err := s.usableLocked(); err != nil {
 		return 0, err
 	}
+	if err := s.holdLocked(); err != nil {
+		return 0, err
+	}
 	seq := s.last + 1
 	r := record{typ: recSkip, seq: seq}
 	if err := s.roomLocked(r.size(), seq); err != nil {
-		s.failLocked(err)
+		if !transient(err) {
+			s.failLocked(err)
+		}
 		return 0, err
 	}
 	s.appendRecordLocked(&r)
@@ -395,7 +467,7 @@ func (s *Store) flushLocked() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
-	if _, err := s.active.f.f.WriteAt(s.buf, s.flushed); err != nil {
+	if _, err := s.active.f.WriteAt(s.buf, s.flushed); err != nil {
 		return err
 	}
 	s.flushed += int64(len(s.buf))
@@ -440,6 +512,10 @@ func (s *Store) rollLocked() error {
 	if s.unsynced {
 		s.dirty = append(s.dirty, old.f.acquire())
 	}
+	if s.held != nil {
+		s.held.unhold()
+	}
+	s.held = g.f
 	s.segs = append(s.segs, g)
 	s.active, s.flushed, s.unsynced = g, 0, false
 	s.writeMetaLocked()
@@ -447,13 +523,13 @@ func (s *Store) rollLocked() error {
 	return nil
 }
 
-// newSegmentLocked creates the next segment file.
+// newSegmentLocked creates the next segment file, held open.
 func (s *Store) newSegmentLocked() (*segment, error) {
-	f, err := s.fs.Create(s.segPath(s.nextID))
+	f, err := createRfile(s.cfg.Handles, s.fs, s.segPath(s.nextID))
 	if err != nil {
 		return nil, err
 	}
-	g := &segment{id: s.nextID, f: newRfile(f)}
+	g := &segment{id: s.nextID, f: f}
 	s.nextID++
 	s.dirSync = true
 	return g, nil
@@ -605,6 +681,8 @@ func (s *Store) closeFiles() error {
 		err = s.marks.close()
 		s.marks = nil
 	}
+	s.buf = s.buf[:0] // unwritten only after a failure: nothing to keep
+	s.unholdLocked()
 	for _, f := range s.dirty {
 		if e := f.release(); err == nil {
 			err = e

@@ -93,6 +93,8 @@ func (s *Store) syncLoop() {
 			return
 		case <-s.kick:
 			doSync = s.cfg.SyncInterval == 0
+		case <-s.flushC:
+			doSync = false
 		case <-tick:
 		}
 		s.syncMu.Lock()
@@ -149,7 +151,7 @@ func (s *Store) commit(doSync bool) ([]waiter, error) {
 	var err error
 	for _, f := range files {
 		if err == nil {
-			err = f.f.Sync()
+			err = f.sync()
 		}
 		if rerr := f.release(); err == nil {
 			err = rerr
@@ -206,6 +208,7 @@ func (s *Store) settle(m mark) ([]waiter, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.unholdLocked()
 	if err != nil {
 		s.failLocked(fmt.Errorf("filestore: high-water file: %w", err))
 		return s.failWaitersLocked(s.err), s.err
