@@ -61,6 +61,7 @@ func New(opts *Options) (*Server, error) {
 			MaxMemory:    co.JetStreamMaxMemory,
 			MaxStore:     co.JetStreamMaxStore,
 			Domain:       co.JetStreamDomain,
+			MaxOpenFiles: co.JetStreamMaxOpenFiles,
 			Logger:       cs.Logger(),
 		})
 		if err != nil {
@@ -231,6 +232,7 @@ func (s *Server) Reload(opts *Options) error {
 		add(next.JetStreamMaxMemory != old.JetStreamMaxMemory, "jetstream max_memory_store")
 		add(next.JetStreamMaxStore != old.JetStreamMaxStore, "jetstream max_file_store")
 		add(next.JetStreamDomain != old.JetStreamDomain, "jetstream domain")
+		add(next.JetStreamMaxOpenFiles != old.JetStreamMaxOpenFiles, "jetstream max_open_files")
 		if len(fixed) > 0 {
 			return fmt.Errorf("%w for: %s", core.ErrReloadUnsupported, strings.Join(fixed, ", "))
 		}

@@ -165,6 +165,7 @@ func TestForms(t *testing.T) {
 			o := c.Opts
 			return o.JetStream && o.StoreDir == "/data/js" && o.JetStreamMaxMemory == 1<<30 && o.JetStreamMaxStore == 10<<30 && o.SyncInterval == 0
 		}},
+		{"jetstream { max_open_files: 500 }", func(c *Config) bool { return c.Opts.JetStreamMaxOpenFiles == 500 }},
 		{"jetstream { sync_interval: \"2m\" }", func(c *Config) bool {
 			return c.Opts.SyncInterval == 2*time.Minute && len(c.Warnings) == 1 && strings.Contains(c.Warnings[0], "can be lost")
 		}},
@@ -193,6 +194,8 @@ func TestErrorsHavePositions(t *testing.T) {
 		{"port: \"x\"", "nats.conf:1:7: "},
 		{"max_payload: \"lots\"", "nats.conf:1:14: max_payload: expected a size"},
 		{"\n\nmax_connections: 0", "nats.conf:3:18: max_connections must be positive"},
+		{"jetstream { max_open_files: 0 }", "nats.conf:1:29: max_open_files must be positive"},
+		{"jetstream { max_open_files: \"many\" }", "nats.conf:1:29: "},
 		{"ping_interval: \"soon\"", "nats.conf:1:16: invalid duration"},
 		{"lame_duck_duration: \"5s\"", "minimum is 30 seconds"},
 		{"authorization {\n  tokn: x\n}", `nats.conf:2:3: unknown field "tokn" in authorization`},

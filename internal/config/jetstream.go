@@ -56,6 +56,8 @@ func (d *decoder) jetstream(v *conf.Value) {
 			o.JetStreamMaxStore = d.storageSize(mv, "max_file_store")
 		case "domain":
 			o.JetStreamDomain = d.str(mv)
+		case "max_open_files":
+			o.JetStreamMaxOpenFiles = d.positive(mv, "max_open_files")
 		default:
 			d.unknown(&jetstreamBlock, e)
 		}

@@ -260,7 +260,7 @@ var tlsBlock = block{
 var jetstreamBlock = block{
 	name: "jetstream",
 	known: []string{"enabled", "enable", "disabled", "disable", "store", "store_dir", "storedir",
-		"sync", "sync_interval", "max_memory_store", "max_mem_store", "max_mem", "max_file_store", "max_file", "domain"},
+		"sync", "sync_interval", "max_memory_store", "max_mem_store", "max_mem", "max_file_store", "max_file", "domain", "max_open_files"},
 	notImplemented: map[string]string{
 		"strict":                  "turning strict API checks off",
 		"key":                     featEncryption,

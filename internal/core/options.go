@@ -75,6 +75,10 @@ type Options struct {
 	JetStreamMaxMemory int64
 	JetStreamMaxStore  int64
 	JetStreamDomain    string
+	// JetStreamMaxOpenFiles bounds the store files kept open while idle,
+	// shared by all file streams; 0 derives it from the descriptor limit
+	// (see jetstream.DefaultMaxOpenFiles).
+	JetStreamMaxOpenFiles int
 
 	// Monitoring: HTTP endpoints (/varz, /connz, ...) on HTTPHost:HTTPPort.
 	// HTTPPort 0 disables them; RandomPort picks a free port.
@@ -183,6 +187,8 @@ func (o *Options) Validate() error {
 	check(o.TLSTimeout > 0, "tls timeout must be positive")
 	check(o.SyncInterval >= 0, "sync_interval must not be negative")
 	check(o.JetStreamMaxMemory >= 0 && o.JetStreamMaxStore >= 0, "jetstream limits must not be negative")
+	check(o.JetStreamMaxOpenFiles == 0 || o.JetStreamMaxOpenFiles >= 16,
+		"jetstream max_open_files %d must be at least 16", o.JetStreamMaxOpenFiles)
 	check(o.LameDuckGracePeriod >= 0 && o.LameDuckGracePeriod < o.LameDuckDuration,
 		"lame_duck_grace_period must be shorter than lame_duck_duration")
 	check(!o.TLSMap || (o.TLSConfig != nil && o.TLSConfig.ClientAuth == tls.RequireAndVerifyClientCert),

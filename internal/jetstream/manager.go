@@ -39,6 +39,10 @@ type Config struct {
 	MaxStore  int64
 	// Domain is the JetStream domain ("" for none).
 	Domain string
+	// MaxOpenFiles bounds the store files kept open while idle, shared by
+	// every file stream; 0 derives it from the descriptor limit (see
+	// DefaultMaxOpenFiles).
+	MaxOpenFiles int
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -52,9 +56,10 @@ const (
 
 // Manager runs JetStream on a core server.
 type Manager struct {
-	srv *core.Server
-	cfg Config
-	log *slog.Logger
+	srv     *core.Server
+	cfg     Config
+	log     *slog.Logger
+	handles *filestore.Handles // open store files, shared by the file streams
 
 	api     *core.InternalClient // API requests and replies
 	adv     *advisor             // advisories and audit events
@@ -113,9 +118,19 @@ func New(srv *core.Server, cfg Config) (*Manager, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	n, err := maxOpenFiles(cfg.MaxOpenFiles, descriptorLimit())
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxOpenFiles = n
+	handles, err := filestore.NewHandles(n)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
 	return &Manager{
 		srv:     srv,
 		cfg:     cfg,
+		handles: handles,
 		log:     cfg.Logger.With("subsystem", "jetstream"),
 		streams: map[string]*entry{},
 		work:    make(chan *request, apiQueueLen),
@@ -157,7 +172,7 @@ func (m *Manager) Start() error {
 		defer m.wg.Done()
 		m.adv.run(m.quit)
 	}()
-	m.log.Info("JetStream started", "store_dir", m.cfg.StoreDir, "sync", syncDescription(m.cfg.SyncInterval), "streams", len(m.streams))
+	m.log.Info("JetStream started", "store_dir", m.cfg.StoreDir, "sync", syncDescription(m.cfg.SyncInterval), "streams", len(m.streams), "max_open_files", m.cfg.MaxOpenFiles)
 	return nil
 }
 
@@ -223,6 +238,7 @@ func (m *Manager) openStoreIn(cfg jsapi.StreamConfig, dir string) (store.Store, 
 	return filestore.Open(vfs.Default, filepath.Join(dir, msgsDir), filestore.Config{
 		SyncInterval: m.cfg.SyncInterval,
 		Compression:  compression,
+		Handles:      m.handles,
 		Logger:       m.log.With("stream", cfg.Name),
 	})
 }
