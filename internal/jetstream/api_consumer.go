@@ -331,7 +331,7 @@ func (m *Manager) persistConsumer(ent *entry, cfg jsapi.ConsumerConfig, created 
 		return nil
 	}
 	dir := m.consumerDir(ent, cfg.Name)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	body, err := json.Marshal(consumerMeta{Config: cfg, Created: created})

@@ -101,7 +101,7 @@ func (m *Manager) streamRestore(r *request) any {
 // newRestore creates the staging file and the chunk subscription.
 func (m *Manager) newRestore(cfg jsapi.StreamConfig, client *jsapi.ClientInfo) (*restoreJob, *jsapi.ApiError) {
 	root := filepath.Join(m.cfg.StoreDir, stagingDir)
-	if err := os.MkdirAll(root, 0o750); err != nil {
+	if err := os.MkdirAll(root, 0o700); err != nil {
 		m.log.Error("restore staging directory", "err", err)
 		return nil, jsapi.NewError(jsapi.ErrTempStorageFailed)
 	}
@@ -110,7 +110,7 @@ func (m *Manager) newRestore(cfg jsapi.StreamConfig, client *jsapi.ClientInfo) (
 		m.log.Error("restore staging directory", "err", err)
 		return nil, jsapi.NewError(jsapi.ErrTempStorageFailed)
 	}
-	f, err := os.Create(filepath.Join(dir, "upload.tar.s2"))
+	f, err := os.OpenFile(filepath.Join(dir, "upload.tar.s2"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		os.RemoveAll(dir)
 		m.log.Error("restore staging file", "err", err)

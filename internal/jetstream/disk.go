@@ -29,7 +29,7 @@ func (m *Manager) diskOps() diskOps {
 // log says so). nats-server keeps memory streams off the disk entirely.
 func (m *Manager) saveStreamMeta(meta *streamMeta) error {
 	disk := m.diskOps()
-	err := disk.mkdirAll(m.streamDir(meta.Config.Name), 0o750)
+	err := disk.mkdirAll(m.streamDir(meta.Config.Name), 0o700)
 	if err == nil {
 		err = m.writeMeta(meta)
 	}

@@ -142,7 +142,7 @@ func New(srv *core.Server, cfg Config) (*Manager, error) {
 // API. Call it before the server accepts clients.
 func (m *Manager) Start() error {
 	dir := filepath.Join(m.cfg.StoreDir, streamsDir)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("jetstream: store directory: %w", err)
 	}
 	m.removeRestoreStaging()

@@ -254,7 +254,7 @@ func writeStaged(dir string, cfg jsapi.StreamConfig, created time.Time, cons []r
 			continue
 		}
 		cdir := filepath.Join(dir, consumersDir, c.cfg.Name)
-		if err := os.MkdirAll(cdir, 0o750); err != nil {
+		if err := os.MkdirAll(cdir, 0o700); err != nil {
 			return err
 		}
 		meta, err := encodeConsumerMeta(c.cfg, c.created)

@@ -125,7 +125,7 @@ func (e *ErrorFS) OpenFile(name string, flag int, perm os.FileMode) (File, error
 }
 
 func (e *ErrorFS) Create(name string) (File, error) {
-	return e.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	return e.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 }
 
 func (e *ErrorFS) Open(name string) (File, error) {

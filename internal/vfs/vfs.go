@@ -31,7 +31,8 @@ type File interface {
 type FS interface {
 	// OpenFile opens a file with os.OpenFile's flags.
 	OpenFile(name string, flag int, perm os.FileMode) (File, error)
-	// Create creates or truncates a file for reading and writing.
+	// Create creates or truncates a file for reading and writing, mode
+	// 0600: store files are for the server's user only.
 	Create(name string) (File, error)
 	// Open opens a file read-only.
 	Open(name string) (File, error)
