@@ -129,7 +129,13 @@ func dropLaterLevels(cfg *jsapi.StreamConfig) {
 }
 
 func (m *Manager) overlaps(cfg *jsapi.StreamConfig, except string) bool {
-	for _, e := range m.sortedStreams() {
+	m.mu.RLock()
+	all := make([]*entry, 0, len(m.streams))
+	for _, e := range m.streams {
+		all = append(all, e) // any order: the answer is yes or no
+	}
+	m.mu.RUnlock()
+	for _, e := range all {
 		other := e.s.Config()
 		if other.Name == except {
 			continue
