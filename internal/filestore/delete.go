@@ -256,6 +256,7 @@ func (s *Store) purgeAll(floor uint64) (uint64, error) {
 		s.syncMu.Unlock()
 		return 0, err
 	}
+	s.takeHoldLocked(g.f)
 	old := s.segs
 	for _, o := range old {
 		o.removed = true

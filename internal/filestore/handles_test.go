@@ -102,6 +102,28 @@ func TestHandlesBoundManyStores(t *testing.T) {
 				t.Fatalf("store %d load %d: %v", i, seq, err)
 			}
 		}
+		// Deletes, a purge (a new active file) and a compaction hold and
+		// let go of files too.
+		for seq := uint64(1); seq <= 20; seq += 2 {
+			if _, err := s.Delete(seq, seq%4 == 1); err != nil {
+				t.Fatalf("store %d delete %d: %v", i, seq, err)
+			}
+		}
+		if i%2 == 0 {
+			if _, err := s.Purge(store.PurgeRequest{}); err != nil {
+				t.Fatalf("store %d purge: %v", i, err)
+			}
+		} else if _, err := s.Compact(40); err != nil {
+			t.Fatalf("store %d compact: %v", i, err)
+		}
+		seq, err := s.Append("b", nil, []byte("after"), 1, 0)
+		if err == nil {
+			err = durable(s, seq)
+		}
+		if err != nil {
+			t.Fatalf("store %d append after purge: %v", i, err)
+		}
+		s.waitMaintenance()
 	}
 	// Idle now: the cache is back within its bound.
 	if n := h.Stats().Open; n > MinMaxOpenFiles {

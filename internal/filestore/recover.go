@@ -129,7 +129,7 @@ func (s *Store) recover() error {
 		if err != nil {
 			return fmt.Errorf("filestore: %w", err)
 		}
-		s.held = g.f
+		s.takeHoldLocked(g.f)
 		s.segs = []*segment{g}
 		rc.needMeta = true
 	}

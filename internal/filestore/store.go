@@ -231,6 +231,15 @@ func (s *Store) holdLocked() error {
 	return nil
 }
 
+// takeHoldLocked makes f, a new active file held since its creation, the
+// held one.
+func (s *Store) takeHoldLocked(f *rfile) {
+	if s.held != nil {
+		s.held.unhold()
+	}
+	s.held = f
+}
+
 // unholdLocked lets the cache close the files once nothing is buffered.
 func (s *Store) unholdLocked() {
 	if len(s.buf) > 0 {
@@ -512,10 +521,7 @@ func (s *Store) rollLocked() error {
 	if s.unsynced {
 		s.dirty = append(s.dirty, old.f.acquire())
 	}
-	if s.held != nil {
-		s.held.unhold()
-	}
-	s.held = g.f
+	s.takeHoldLocked(g.f)
 	s.segs = append(s.segs, g)
 	s.active, s.flushed, s.unsynced = g, 0, false
 	s.writeMetaLocked()
