@@ -46,10 +46,7 @@ func (s *Store) checkMaintLocked(g *segment) {
 	}
 	g.queued = true
 	s.maintQ = append(s.maintQ, g)
-	select {
-	case s.maintC <- struct{}{}:
-	default:
-	}
+	s.schedule(workMaint) // runs once Open is done, when recovering
 }
 
 // appendDeletesLocked writes delete records for packed ranges, in batches

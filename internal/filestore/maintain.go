@@ -4,8 +4,8 @@ import (
 	"slices"
 )
 
-// Maintenance runs on its own goroutine so a segment rewrite never delays
-// a group commit. A sealed segment with no live messages is removed; one
+// Maintenance runs on its own lane of the worker pool (workers.go), apart
+// from syncing, so a segment rewrite never delays a group commit. A sealed segment with no live messages is removed; one
 // mostly dead is rewritten with only its live records and the delete
 // records still needed, to "<name>.tmp", synced, and renamed over the
 // original (then the directory is synced). Readers holding the old file
@@ -15,23 +15,6 @@ import (
 // in another segment; once that record is gone from disk the delete has
 // nothing to hide. Needed deletes of a segment being removed are carried
 // forward into the active segment (and synced) first.
-
-func (s *Store) maintLoop() {
-	defer s.wg.Done()
-	for {
-		var done chan struct{}
-		select {
-		case <-s.quit:
-			return
-		case <-s.maintC:
-		case done = <-s.maintWait:
-		}
-		s.drainMaint()
-		if done != nil {
-			close(done)
-		}
-	}
-}
 
 // drainMaint works through the maintenance queue.
 func (s *Store) drainMaint() {
@@ -60,9 +43,16 @@ func (s *Store) drainMaint() {
 // tests: a deterministic point to check on-disk effects).
 func (s *Store) waitMaintenance() {
 	done := make(chan struct{})
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.maintDone = append(s.maintDone, done)
+	s.mu.Unlock()
+	s.schedule(workMaint)
 	select {
-	case s.maintWait <- done:
-		<-done
+	case <-done:
 	case <-s.quit:
 	}
 }

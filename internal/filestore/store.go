@@ -55,6 +55,9 @@ type Config struct {
 	// (see handles.go); nil gives the store one of its own with
 	// DefaultMaxOpenFiles.
 	Handles *Handles
+	// Workers runs the background work of the server's stores (see
+	// workers.go); nil gives the store a pool of its own.
+	Workers *Workers
 }
 
 func (c *Config) validate() error {
@@ -86,6 +89,9 @@ func (c *Config) validate() error {
 	}
 	if c.Handles == nil {
 		c.Handles, _ = NewHandles(DefaultMaxOpenFiles)
+	}
+	if c.Workers == nil {
+		c.Workers = NewWorkers(DefaultWorkers)
 	}
 	return nil
 }
@@ -144,13 +150,9 @@ type Store struct {
 	dirty     []*rfile
 	dirSync   bool // a segment file was created since the last sync
 	waiters   []waiter
-	kick      chan struct{}
-	flushC    chan struct{} // write the buffer out (ending the hold), no sync
-	maintC    chan struct{}
-	maintWait chan chan struct{}
 	maintQ    []*segment
-	quit      chan struct{}
-	wg        sync.WaitGroup
+	quit      chan struct{} // closed by Close: background work stops
+	storeWork               // background work (workers.go)
 	syncs     atomic.Uint64
 	compacts  atomic.Uint64
 }
@@ -169,19 +171,16 @@ func Open(fsys vfs.FS, dir string, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		fs:        fsys,
-		dir:       dir,
-		cfg:       cfg,
-		log:       cfg.Logger.With("dir", dir),
-		cache:     newBlockCache(max(cfg.CacheBytes, 0)),
-		subj:      newSubjects(),
-		nextID:    1,
-		kick:      make(chan struct{}, 1),
-		flushC:    make(chan struct{}, 1),
-		maintC:    make(chan struct{}, 1),
-		maintWait: make(chan chan struct{}),
-		quit:      make(chan struct{}),
+		fs:     fsys,
+		dir:    dir,
+		cfg:    cfg,
+		log:    cfg.Logger.With("dir", dir),
+		cache:  newBlockCache(max(cfg.CacheBytes, 0)),
+		subj:   newSubjects(),
+		nextID: 1,
+		quit:   make(chan struct{}),
 	}
+	s.initLanes()
 	if err := vfs.MkdirAllSynced(fsys, dir, 0o700); err != nil {
 		return nil, fmt.Errorf("filestore: %w", err)
 	}
@@ -189,9 +188,7 @@ func Open(fsys vfs.FS, dir string, cfg Config) (*Store, error) {
 		s.closeFiles()
 		return nil, err
 	}
-	s.wg.Add(2)
-	go s.syncLoop()
-	go s.maintLoop()
+	s.start()
 	return s, nil
 }
 
@@ -217,10 +214,7 @@ func (s *Store) holdLocked() error {
 		// The syncer's next commit ends the hold: make sure there is one
 		// even if nobody waits for durability (a write-out, not a sync:
 		// durability stays what Durable and the interval ask for).
-		select {
-		case s.flushC <- struct{}{}:
-		default:
-		}
+		s.schedule(workFlush)
 	}
 	if s.heldHW == nil && s.marks != nil {
 		if err := s.marks.f.hold(); err != nil {
@@ -626,7 +620,7 @@ func (s *Store) State() store.State {
 }
 
 // Close implements store.Store: it syncs everything appended, stops the
-// background goroutines and closes the files.
+// background work and closes the files.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -636,7 +630,7 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	close(s.quit)
-	s.wg.Wait()
+	s.stop()
 
 	// syncMu is held to the end so a Sync or Purge that started before
 	// Close finishes before the files are closed.

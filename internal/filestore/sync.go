@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"sort"
 	"syscall"
-	"time"
 
 	"github.com/starling-mq/starling/internal/store"
 )
 
 // Group commit. Append only buffers. Durable registers a waiter and wakes
-// the syncer goroutine, which writes the buffer out and issues one
+// the syncer (the store's sync lane on the worker pool), which writes the buffer out and issues one
 // fdatasync covering everything appended so far, then calls every waiter
 // up to the synced sequence, in sequence order. While one fdatasync runs,
 // new appends and waiters pile up for the next one, so N concurrent
@@ -44,12 +43,7 @@ func (s *Store) Durable(seq uint64, fn func(error)) {
 	s.wake()
 }
 
-func (s *Store) wake() {
-	select {
-	case s.kick <- struct{}{}:
-	default: // already pending: that cycle will cover this waiter
-	}
-}
+func (s *Store) wake() { s.schedule(workSync) }
 
 // ackedLocked is the highest sequence Durable may acknowledge: synced with
 // sync always, written to the OS with an interval; and in both cases named
@@ -75,33 +69,6 @@ func (s *Store) Sync() error {
 	s.syncMu.Unlock()
 	fire(ws)
 	return err
-}
-
-// syncLoop is the syncer goroutine.
-func (s *Store) syncLoop() {
-	defer s.wg.Done()
-	var tick <-chan time.Time
-	if s.cfg.SyncInterval > 0 {
-		t := time.NewTicker(s.cfg.SyncInterval)
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
-		doSync := true
-		select {
-		case <-s.quit:
-			return
-		case <-s.kick:
-			doSync = s.cfg.SyncInterval == 0
-		case <-s.flushC:
-			doSync = false
-		case <-tick:
-		}
-		s.syncMu.Lock()
-		ws, _ := s.commit(doSync)
-		s.syncMu.Unlock()
-		fire(ws)
-	}
 }
 
 // fire calls waiters, outside every lock.

@@ -60,6 +60,7 @@ type Manager struct {
 	cfg     Config
 	log     *slog.Logger
 	handles *filestore.Handles // open store files, shared by the file streams
+	workers *filestore.Workers // the file streams' syncs and maintenance
 
 	api     *core.InternalClient // API requests and replies
 	adv     *advisor             // advisories and audit events
@@ -131,6 +132,7 @@ func New(srv *core.Server, cfg Config) (*Manager, error) {
 		srv:     srv,
 		cfg:     cfg,
 		handles: handles,
+		workers: filestore.NewWorkers(storeWorkers()),
 		log:     cfg.Logger.With("subsystem", "jetstream"),
 		streams: map[string]*entry{},
 		work:    make(chan *request, apiQueueLen),
@@ -239,6 +241,7 @@ func (m *Manager) openStoreIn(cfg jsapi.StreamConfig, dir string) (store.Store, 
 		SyncInterval: m.cfg.SyncInterval,
 		Compression:  compression,
 		Handles:      m.handles,
+		Workers:      m.workers,
 		Logger:       m.log.With("stream", cfg.Name),
 	})
 }

@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/starling-mq/starling/internal/filestore"
 )
@@ -25,6 +26,12 @@ func DefaultMaxOpenFiles(limit uint64) int {
 	}
 	return int(min(max(limit/4, minDefaultOpenFiles), maxDefaultOpenFiles))
 }
+
+// storeWorkers is how many goroutines at most run the file streams' group
+// commits, timed syncs and maintenance, for all streams together (idle
+// streams cost none). Commits wait on fsync, not on the CPU, so several per
+// core keep a busy disk's queue full.
+func storeWorkers() int { return min(64, max(16, 4*runtime.GOMAXPROCS(0))) }
 
 // maxOpenFiles returns the bound to use: configured (0: the default for
 // the process's limit), refused when it leaves no descriptors for
