@@ -103,6 +103,9 @@ type rfile struct {
 	// noSyncOnClose marks a file whose unsynced writes may stay in the
 	// page cache (the high-water file: see highwater.go).
 	noSyncOnClose bool
+	// syncMu serialises syncs: a sync that finds nothing unsynced while
+	// another one's fsync is still running must wait for its outcome.
+	syncMu sync.Mutex
 
 	// Guarded by h.mu.
 	path  string        // "" once detached
@@ -336,6 +339,8 @@ func (h *Handles) closeAll(vs []*victim) {
 // sync makes the file's writes durable: syncs it if anything is unsynced,
 // and reports a failure met when its handle was closed.
 func (r *rfile) sync() error {
+	r.syncMu.Lock()
+	defer r.syncMu.Unlock()
 	if done, err := r.syncDone(); done {
 		return err
 	}

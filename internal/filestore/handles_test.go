@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/starling-mq/starling/internal/store"
 	"github.com/starling-mq/starling/internal/vfs"
@@ -282,5 +283,68 @@ func TestHandlesOutOfFilesRefusesOneAppend(t *testing.T) {
 	}
 	if err := s.Stats().Err; err != nil && !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("store failed: %v", err)
+	}
+}
+
+// blockingSyncFS holds every Sync until release is closed.
+type blockingSyncFS struct {
+	vfs.FS
+	entered chan struct{}
+	release chan struct{}
+}
+
+type blockingSyncFile struct {
+	vfs.File
+	fs *blockingSyncFS
+}
+
+func (b *blockingSyncFS) OpenFile(name string, flag int, perm os.FileMode) (vfs.File, error) {
+	f, err := b.FS.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &blockingSyncFile{File: f, fs: b}, nil
+}
+
+func (f *blockingSyncFile) Sync() error {
+	select {
+	case f.fs.entered <- struct{}{}:
+	default:
+	}
+	<-f.fs.release
+	return f.File.Sync()
+}
+
+// A sync that finds the file clean while another sync's fsync is still
+// running waits for it: returning at once would acknowledge writes that
+// are not on disk yet.
+func TestHandlesConcurrentSyncWaits(t *testing.T) {
+	bfs := &blockingSyncFS{FS: vfs.NewMem(), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	h, _ := NewHandles(MinMaxOpenFiles)
+	f, err := createRfile(h, bfs, "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.release()
+	f.unhold()
+	if _, err := f.WriteAt([]byte("data"), 0); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() { first <- f.sync() }()
+	<-bfs.entered // the first fsync is running
+	second := make(chan error, 1)
+	go func() { second <- f.sync() }()
+	select {
+	case err := <-second:
+		t.Fatalf("second sync returned (%v) while the first fsync was still running", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(bfs.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
 	}
 }
