@@ -44,16 +44,20 @@ func (a *ackReq) done(err error) {
 	s.acks.push(a.reply, body)
 }
 
-// ackQueue carries acks from the store's syncer to one goroutine that
-// sends them in bursts, so the syncer goes straight back to syncing and
-// each burst is flushed once. Its length is bounded by the publishes in
-// flight, which the store's own buffer bounds.
+// ackQueue carries acks from the store's syncer to a goroutine that sends
+// them in bursts, so the syncer goes straight back to syncing and each
+// burst is flushed once. The goroutine runs only while acks are queued: an
+// idle stream costs none (10,000 streams are 10,000 idle queues, not
+// 10,000 goroutines). Its length is bounded by the publishes in flight,
+// which the store's own buffer bounds.
 type ackQueue struct {
+	s       *Stream
 	mu      sync.Mutex
 	pending []pendingAck
-	wake    chan struct{}
-	quit    chan struct{}
-	done    chan struct{}
+	spare   []pendingAck
+	running bool // a drain goroutine owns sending
+	stopped bool // acks go out on the caller's goroutine
+	wg      sync.WaitGroup
 }
 
 type pendingAck struct {
@@ -61,45 +65,55 @@ type pendingAck struct {
 	body  []byte
 }
 
-func newAckQueue() *ackQueue {
-	return &ackQueue{wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+func newAckQueue(s *Stream) *ackQueue {
+	return &ackQueue{s: s}
 }
 
 func (q *ackQueue) push(reply string, body []byte) {
 	q.mu.Lock()
-	q.pending = append(q.pending, pendingAck{reply, body})
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	if q.stopped {
+		q.mu.Unlock()
+		q.s.send(reply, body)
+		return
 	}
+	q.pending = append(q.pending, pendingAck{reply, body})
+	if !q.running {
+		q.running = true
+		q.wg.Add(1)
+		go q.drain()
+	}
+	q.mu.Unlock()
 }
 
-// run sends acks until stop; acks still queued then are sent first.
-func (q *ackQueue) run(s *Stream) {
-	defer close(q.done)
-	var batch []pendingAck
+// drain sends bursts until the queue is empty, then exits. Only one runs
+// at a time, so acks keep their order.
+func (q *ackQueue) drain() {
+	defer q.wg.Done()
 	for {
-		select {
-		case <-q.wake:
-		case <-q.quit:
-			q.mu.Lock()
-			batch, q.pending = q.pending, nil
+		q.mu.Lock()
+		if len(q.pending) == 0 {
+			q.running = false
 			q.mu.Unlock()
-			s.sendBatch(batch)
 			return
 		}
-		q.mu.Lock()
-		batch, q.pending = q.pending, batch[:0]
+		batch := q.pending
+		q.pending, q.spare = q.spare[:0], nil
 		q.mu.Unlock()
-		s.sendBatch(batch)
+		q.s.sendBatch(batch)
 		clear(batch)
+		q.mu.Lock()
+		q.spare = batch[:0]
+		q.mu.Unlock()
 	}
 }
 
+// stop waits for queued acks to be sent; later acks are sent by whoever
+// produces them.
 func (q *ackQueue) stop() {
-	close(q.quit)
-	<-q.done
+	q.mu.Lock()
+	q.stopped = true
+	q.mu.Unlock()
+	q.wg.Wait()
 }
 
 func (s *Stream) sendBatch(batch []pendingAck) {

@@ -96,7 +96,6 @@ func New(cfg jsapi.StreamConfig, o Options) (*Stream, error) {
 		created: o.Created,
 		domain:  o.Domain,
 		exceed:  o.ResourcesExceeded,
-		acks:    newAckQueue(),
 		rpOut:   o.Republish,
 
 		rpMaxMsgs:  republishQueueMsgs,
@@ -114,6 +113,7 @@ func New(cfg jsapi.StreamConfig, o Options) (*Stream, error) {
 	if s.created.IsZero() {
 		s.created = s.now().UTC()
 	}
+	s.acks = newAckQueue(s)
 	s.applyConfig(cfg)
 	st := s.st.State()
 	if st.LastSeq == 0 && cfg.FirstSeq > 1 {
@@ -132,7 +132,6 @@ func New(cfg jsapi.StreamConfig, o Options) (*Stream, error) {
 	}
 	s.enforceLimitsLocked()
 	s.expireLocked()
-	go s.acks.run(s)
 	return s, nil
 }
 
