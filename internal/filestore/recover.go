@@ -179,6 +179,7 @@ func (s *Store) loadSegment(rc *recovery, id uint64, last bool) error {
 			if off == 0 && r.typ == recMeta {
 				s.checkLeadingMeta(rc, id, &r)
 			}
+			s.scanned.Add(1)
 			s.applyRecord(rc, g, &r, off)
 			off += int64(len(b))
 			continue

@@ -155,6 +155,7 @@ type Store struct {
 	storeWork               // background work (workers.go)
 	syncs     atomic.Uint64
 	compacts  atomic.Uint64
+	scanned   atomic.Uint64 // records read to build indexes (open and reloads), for tests
 }
 
 // waiter is a Durable callback; err is its outcome once resolved.
