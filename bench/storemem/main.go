@@ -181,7 +181,7 @@ func run(name, bin string, wl workload, n, size int) (result, error) {
 		srv.stop()
 		return r, err
 	}
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(1024))
 	if err == nil {
 		_, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "MEM", Subjects: []string{"mem.>"}, Storage: jetstream.FileStorage})
 	}
@@ -238,7 +238,7 @@ func publish(ctx context.Context, js jetstream.JetStream, subjects, n, size int)
 		names[i] = fmt.Sprintf("mem.s%d", i)
 	}
 	for i := range n {
-		if _, err := js.PublishAsync(names[i%subjects], payload); err != nil {
+		if _, err := js.PublishAsync(names[i%subjects], payload, jetstream.WithStallWait(time.Minute)); err != nil {
 			return err
 		}
 	}

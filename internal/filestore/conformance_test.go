@@ -22,7 +22,7 @@ func TestConformance(t *testing.T) {
 		{"os", func(t *testing.T) (vfs.FS, string) { return vfs.Default, filepath.Join(t.TempDir(), "s") }, Config{}},
 		{"mem", func(*testing.T) (vfs.FS, string) { return vfs.NewMem(), testDir }, Config{}},
 		{"mem-small", func(*testing.T) (vfs.FS, string) { return vfs.NewMem(), testDir },
-			Config{SegmentSize: minSegmentSize, CacheBytes: blockSize, Compression: "s2"}},
+			Config{SegmentSize: minSegmentSize, CacheBytes: blockSize, IndexBytes: 1, Compression: "s2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) store.Store {
@@ -43,7 +43,7 @@ func TestConformance(t *testing.T) {
 // TestConformanceRestart runs the suite's restart checks on the file
 // store, with default and tiny segments.
 func TestConformanceRestart(t *testing.T) {
-	for _, cfg := range []Config{{}, {SegmentSize: minSegmentSize, Compression: "s2"}} {
+	for _, cfg := range []Config{{}, {SegmentSize: minSegmentSize, IndexBytes: 1, Compression: "s2"}} {
 		t.Run(fmt.Sprint(cfg.SegmentSize), func(t *testing.T) {
 			storetest.RunRestart(t, func(t *testing.T) (store.Store, func(t *testing.T) store.Store) {
 				fsys := vfs.NewMem()

@@ -99,7 +99,7 @@ func TestUnsyncedLoss(t *testing.T) {
 		t.Run(fmt.Sprint(round), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(round, 7))
 			fsys := vfs.NewMem()
-			s := mustOpen(t, fsys, Config{SegmentSize: 2048, Logger: nopLogger})
+			s := mustOpen(t, fsys, Config{SegmentSize: 2048, IndexBytes: 1, Logger: nopLogger})
 			var mu sync.Mutex
 			acked := map[uint64]bool{}
 			var wg sync.WaitGroup
@@ -149,7 +149,7 @@ func TestUnsyncedLoss(t *testing.T) {
 			}
 			s.Close()
 
-			s = mustOpen(t, crashed, Config{SegmentSize: 2048, Logger: nopLogger})
+			s = mustOpen(t, crashed, Config{SegmentSize: 2048, IndexBytes: 1, Logger: nopLogger})
 			defer s.Close()
 			st := s.State()
 			if len(st.Lost.Msgs) != 0 {

@@ -21,6 +21,12 @@ import (
 // removeLocked takes a live message out of the indexes.
 func (s *Store) removeLocked(g *segment, seq uint64, e *entry) {
 	sid := e.sid
+	if g.sealed {
+		if !g.isLive(seq) {
+			return // e is a stale copy (see lazy.go): already removed
+		}
+		g.kill(seq, sid)
+	}
 	e.sid |= deadBit
 	g.msgs--
 	g.bytes -= uint64(e.size)
@@ -97,6 +103,14 @@ func (s *Store) Delete(seq uint64, erase bool) (bool, error) {
 		return false, nil
 	}
 	g := s.segs[i]
+	if !s.liveLocked(g, seq) {
+		s.mu.Unlock()
+		return false, nil
+	}
+	if !s.indexLocked(g) {
+		s.mu.Unlock()
+		return false, errIndexRead
+	}
 	e := g.find(seq)
 	if e == nil || !e.live() {
 		s.mu.Unlock()
@@ -125,8 +139,12 @@ func (s *Store) erase(g *segment, seq uint64) error {
 		s.mu.Unlock()
 		return err
 	}
+	if g.removed || !s.indexLocked(g) {
+		s.mu.Unlock()
+		return nil
+	}
 	e := g.find(seq)
-	if g.removed || e == nil || !e.present() {
+	if e == nil || !e.present() {
 		s.mu.Unlock()
 		return nil // the record is already gone from disk
 	}
@@ -268,6 +286,7 @@ func (s *Store) purgeAll(floor uint64) (uint64, error) {
 	s.msgs, s.bytes, s.firstStale = 0, 0, false
 	s.subj = newSubjects()
 	s.maintQ = nil
+	s.idxLRU = nil
 	s.dropLostLocked()
 	s.writeMetaLocked()
 	s.mu.Unlock()

@@ -53,6 +53,13 @@ func locked(s *Store, fn func()) {
 	fn()
 }
 
+// indexed loads g's index (it may have been dropped, see lazy.go) and
+// returns g.
+func indexed(s *Store, g *segment) *segment {
+	locked(s, func() { s.indexLocked(g) })
+	return g
+}
+
 // segCount is the number of segments, read under the lock.
 func segCount(s *Store) (n int) {
 	locked(s, func() { n = len(s.segs) })

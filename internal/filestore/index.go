@@ -1,8 +1,11 @@
 package filestore
 
 import (
+	"cmp"
+	"math/bits"
 	"slices"
 	"sort"
+	"unsafe"
 
 	"github.com/starling-mq/starling/internal/subject"
 )
@@ -47,7 +50,14 @@ type segment struct {
 	bytes uint64 // their accounted bytes
 	dead  int    // deleted messages whose records are still in the file
 
-	sids    []uint32 // sealed only: sorted subject ids that may be here
+	// A sealed segment's summary, kept while its index (dense or sparse)
+	// is dropped to save memory and rebuilt from the file on demand
+	// (lazy.go). The active segment's index is always loaded.
+	lo, hi uint64      // sealed only: first and last sequence with a record here (0 when none)
+	live   []uint64    // sealed only: bit i is set when sequence lo+i is live
+	subs   []subjCount // sealed only: live messages per subject id, by id
+	loaded bool        // the index (dense or sparse) is in memory
+
 	sealed  bool
 	top     uint64   // sealed only: the last sequence handed out before the next segment
 	delOffs []uint32 // offsets of delete records, read when compacting
@@ -100,8 +110,12 @@ func (g *segment) find(seq uint64) *entry {
 	return nil
 }
 
-// firstSeq and lastSeq bound the sequences indexed here (0 when none).
+// firstSeq and lastSeq bound the sequences with a record here (0 when
+// none). A sealed segment answers from its summary, loaded or not.
 func (g *segment) firstSeq() uint64 {
+	if g.sealed {
+		return g.lo
+	}
 	if g.n() == 0 {
 		return 0
 	}
@@ -109,11 +123,17 @@ func (g *segment) firstSeq() uint64 {
 }
 
 func (g *segment) lastSeq() uint64 {
+	if g.sealed {
+		return g.hi
+	}
 	if g.n() == 0 {
 		return 0
 	}
 	return g.seqAt(g.n() - 1)
 }
+
+// empty reports whether no sequence has a record here.
+func (g *segment) empty() bool { return g.lastSeq() == 0 }
 
 // add indexes seq, which must be above every sequence indexed so far; the
 // dense index fills the gap with empty entries.
@@ -131,49 +151,177 @@ func (g *segment) add(seq uint64, e entry) {
 	g.dense = append(g.dense, e)
 }
 
-// seal freezes the segment: the subject summary is built and a mostly empty
-// dense index becomes sparse.
+// seal freezes the segment: its summary is built and its index packed to
+// exact size.
 func (g *segment) seal() {
 	g.sealed = true
 	g.compactIndex()
 }
 
-// compactIndex drops entries without a record, rebuilds the subject
-// summary and picks the smaller index form: sparse when fewer than a third
-// of the sequence range has records (a sparse entry costs twice a dense
-// one), dense otherwise.
+// compactIndex rebuilds the summary of a loaded segment from its index and
+// packs the index (see pack).
 func (g *segment) compactIndex() {
-	var sp []sparseEntry
-	sids := make([]uint32, 0, 16)
+	g.lo, g.hi, g.live, g.subs = 0, 0, nil, nil
+	counts := map[uint32]uint32{}
 	for i := range g.n() {
 		e := g.at(i)
 		if !e.present() {
 			continue
 		}
-		sp = append(sp, sparseEntry{g.seqAt(i), *e})
+		seq := g.seqAt(i)
+		if g.lo == 0 {
+			g.lo = seq
+			g.live = make([]uint64, (g.lastPresent()-seq)/64+1)
+		}
+		g.hi = seq
 		if e.live() {
-			sids = append(sids, e.sid)
+			counts[e.sid]++
+			off := seq - g.lo
+			g.live[off/64] |= 1 << (off % 64)
 		}
 	}
-	slices.Sort(sids)
-	g.sids = slices.Clip(slices.Compact(sids))
-	g.dense, g.sparse = nil, nil
-	if len(sp) == 0 {
+	g.subs = make([]subjCount, 0, len(counts))
+	for sid, n := range counts {
+		g.subs = append(g.subs, subjCount{sid, n})
+	}
+	slices.SortFunc(g.subs, func(a, b subjCount) int { return cmp.Compare(a.sid, b.sid) })
+	g.pack()
+}
+
+// lastPresent is the last sequence of the loaded index with a record.
+func (g *segment) lastPresent() uint64 {
+	for i := g.n() - 1; i >= 0; i-- {
+		if g.at(i).present() {
+			return g.seqAt(i)
+		}
+	}
+	return 0
+}
+
+// pack drops entries without a record and picks the smaller index form,
+// at exact capacity: sparse when fewer than a third of the sequence range
+// has records (a sparse entry costs twice a dense one), dense otherwise.
+func (g *segment) pack() {
+	present := 0
+	for i := range g.n() {
+		if g.at(i).present() {
+			present++
+		}
+	}
+	g.loaded = true
+	if present == 0 {
+		g.dense, g.sparse = nil, nil
 		return
 	}
-	span := sp[len(sp)-1].seq - sp[0].seq + 1
-	if uint64(len(sp))*3 < span {
-		g.sparse = slices.Clip(sp)
+	lo, hi := uint64(0), g.lastPresent()
+	for i := range g.n() {
+		if g.at(i).present() {
+			lo = g.seqAt(i)
+			break
+		}
+	}
+	span := hi - lo + 1
+	if uint64(present)*3 < span {
+		sp := make([]sparseEntry, 0, present)
+		for i := range g.n() {
+			if e := g.at(i); e.present() {
+				sp = append(sp, sparseEntry{g.seqAt(i), *e})
+			}
+		}
+		g.dense, g.sparse = nil, sp
 		return
 	}
-	g.base = sp[0].seq
-	g.dense = make([]entry, span)
-	for i := range g.dense {
-		g.dense[i].off = noOff
+	d := make([]entry, span)
+	for i := range d {
+		d[i].off = noOff
 	}
-	for _, x := range sp {
-		g.dense[x.seq-g.base] = x.entry
+	for i := range g.n() {
+		if e := g.at(i); e.present() {
+			d[g.seqAt(i)-lo] = *e
+		}
 	}
+	g.base, g.dense, g.sparse = lo, d, nil
+}
+
+// subjCount is how many live messages of one subject a sealed segment
+// holds.
+type subjCount struct {
+	sid uint32
+	n   uint32
+}
+
+// subIndex returns the position of sid in g.subs.
+func (g *segment) subIndex(sid uint32) (int, bool) {
+	return slices.BinarySearchFunc(g.subs, sid, func(c subjCount, sid uint32) int { return cmp.Compare(c.sid, sid) })
+}
+
+// isLive reports whether seq is live in a sealed segment (from the
+// summary: no load needed).
+func (g *segment) isLive(seq uint64) bool {
+	if seq < g.lo || seq > g.hi || g.lo == 0 {
+		return false
+	}
+	off := seq - g.lo
+	return g.live[off/64]&(1<<(off%64)) != 0
+}
+
+// kill records in a sealed segment's summary that the live message seq
+// of subject sid was removed.
+func (g *segment) kill(seq uint64, sid uint32) {
+	off := seq - g.lo
+	g.live[off/64] &^= 1 << (off % 64)
+	if i, ok := g.subIndex(sid); ok {
+		if g.subs[i].n--; g.subs[i].n == 0 {
+			g.subs = slices.Delete(g.subs, i, i+1)
+		}
+	}
+}
+
+// nextLive returns the first live sequence at or after from in a sealed
+// segment, or 0.
+func (g *segment) nextLive(from uint64) uint64 {
+	if g.lo == 0 || from > g.hi {
+		return 0
+	}
+	from = max(from, g.lo)
+	off := from - g.lo
+	w := off / 64
+	word := g.live[w] &^ (1<<(off%64) - 1)
+	for {
+		if word != 0 {
+			return g.lo + w*64 + uint64(bits.TrailingZeros64(word))
+		}
+		if w++; w >= uint64(len(g.live)) {
+			return 0
+		}
+		word = g.live[w]
+	}
+}
+
+// countLive returns how many sequences at or after from are live in a
+// sealed segment.
+func (g *segment) countLive(from uint64) uint64 {
+	if g.lo == 0 || from > g.hi {
+		return 0
+	}
+	from = max(from, g.lo)
+	off := from - g.lo
+	w := off / 64
+	n := bits.OnesCount64(g.live[w] &^ (1<<(off%64) - 1))
+	for _, x := range g.live[w+1:] {
+		n += bits.OnesCount64(x)
+	}
+	return uint64(n)
+}
+
+// indexBytes is the memory the loaded index takes.
+func (g *segment) indexBytes() int64 {
+	return int64(cap(g.dense))*int64(unsafe.Sizeof(entry{})) + int64(cap(g.sparse))*int64(unsafe.Sizeof(sparseEntry{}))
+}
+
+// drop frees a sealed segment's index; its summary remains.
+func (g *segment) drop() {
+	g.dense, g.sparse, g.loaded = nil, nil, false
 }
 
 // mayHold reports whether the segment may hold a live message whose
@@ -183,11 +331,11 @@ func (g *segment) mayHold(m *matcher) bool {
 		return !m.none
 	}
 	if m.literal {
-		_, ok := slices.BinarySearch(g.sids, m.sid)
+		_, ok := g.subIndex(m.sid)
 		return ok
 	}
-	for _, sid := range g.sids {
-		if m.match(sid) {
+	for _, c := range g.subs {
+		if m.match(c.sid) {
 			return true
 		}
 	}

@@ -72,6 +72,10 @@ func (s *Store) rewrite(g *segment) error {
 		s.mu.Unlock()
 		return nil
 	}
+	if !s.indexLocked(g) {
+		s.mu.Unlock()
+		return errIndexRead
+	}
 	var live []kept
 	for i := range g.n() {
 		if e := g.at(i); e.live() {
@@ -88,7 +92,7 @@ func (s *Store) rewrite(g *segment) error {
 	dels, err := s.readDeletes(f, delOffs)
 	if err == nil {
 		s.mu.Lock()
-		dels = s.neededLocked(g, dels)
+		dels, err = s.neededLocked(g, dels)
 		s.mu.Unlock()
 	}
 	var tmp *rewritten
@@ -129,40 +133,48 @@ func (s *Store) readDeletes(f *rfile, offs []uint32) ([]byte, error) {
 
 // neededLocked keeps the ranges of dels whose records are still present
 // in a segment other than g, at or above the floor.
-func (s *Store) neededLocked(g *segment, dels []byte) []byte {
+func (s *Store) neededLocked(g *segment, dels []byte) ([]byte, error) {
 	var out []byte
 	r := record{dels: dels}
+	ok := true
 	r.delRanges(func(first uint64, count uint32) {
-		s.eachEntryLocked(max(first, s.floor), first+uint64(count), func(o *segment, seq uint64, e *entry) {
+		ok = ok && s.eachEntryLocked(max(first, s.floor), first+uint64(count), func(o *segment, seq uint64, e *entry) {
 			if o != g && e.present() {
 				out = addRange(out, seq)
 			}
 		})
 	})
-	return out
+	if !ok {
+		return nil, errIndexRead
+	}
+	return out, nil
 }
 
 // eachEntryLocked calls fn for every index entry with a sequence in
 // [from, to), segment by segment: the cost follows the entries that exist,
 // not the width of the range (a purge can name millions of sequences that
-// are long gone).
-func (s *Store) eachEntryLocked(from, to uint64, fn func(g *segment, seq uint64, e *entry)) {
+// are long gone). It reports false if a segment's index could not be read.
+func (s *Store) eachEntryLocked(from, to uint64, fn func(g *segment, seq uint64, e *entry)) bool {
 	for i := s.segFor(from); i < len(s.segs); i++ {
 		g := s.segs[i]
-		if g.n() == 0 {
+		if g.empty() {
 			continue
 		}
 		if g.firstSeq() >= to {
-			return
+			return true
+		}
+		if !s.indexLocked(g) {
+			return false
 		}
 		for j := g.search(from); j < g.n(); j++ {
 			seq := g.seqAt(j)
 			if seq >= to {
-				return
+				return true
 			}
 			fn(g, seq, g.at(j))
 		}
 	}
+	return true
 }
 
 // rewritten is a synced temporary file holding a segment's new contents.
@@ -302,7 +314,7 @@ func (s *Store) swapSegment(g *segment, tmp *rewritten, live []kept) error {
 	defer s.syncMu.Unlock()
 	s.mu.Lock()
 	g.compacting = false
-	if g.removed || s.closed || s.err != nil {
+	if g.removed || s.closed || s.err != nil || !s.indexLocked(g) {
 		s.mu.Unlock()
 		tmp.f.release()
 		return s.fs.Remove(path + ".tmp")

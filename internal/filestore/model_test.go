@@ -19,7 +19,7 @@ func TestModel(t *testing.T) {
 	}{
 		{"sync-always", Config{SegmentSize: 1024}},
 		{"interval-s2", Config{SegmentSize: 2048, SyncInterval: 1 << 40, Compression: "s2", CacheBytes: -1}},
-		{"tiny-cache", Config{SegmentSize: 600, CacheBytes: blockSize}},
+		{"tiny-cache", Config{SegmentSize: 600, CacheBytes: blockSize, IndexBytes: 1}},
 	} {
 		for seed := range uint64(4) {
 			t.Run(fmt.Sprintf("%s/%d", tc.name, seed), func(t *testing.T) {

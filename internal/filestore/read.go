@@ -35,6 +35,9 @@ func (s *Store) locateLocked(seq uint64) loc {
 		return loc{}
 	}
 	g := s.segs[i]
+	if !s.liveLocked(g, seq) || !s.indexLocked(g) {
+		return loc{}
+	}
 	e := g.find(seq)
 	if e == nil || !e.live() {
 		return loc{}
@@ -144,6 +147,9 @@ func (s *Store) markCorrupt(l *loc, cause error) error {
 	defer s.mu.Unlock()
 	if l.g.removed || l.g.f != l.f {
 		return errMoved
+	}
+	if !s.liveLocked(l.g, l.seq) || !s.indexLocked(l.g) {
+		return store.ErrNotFound
 	}
 	e := l.g.find(l.seq)
 	if e == nil || !e.live() {
@@ -260,7 +266,7 @@ func (s *Store) nextLocked(m *matcher, start uint64) (uint64, *segment, *entry) 
 	}
 	for i := s.segFor(start); i < len(s.segs); i++ {
 		g := s.segs[i]
-		if g.n() == 0 || !g.mayHold(m) {
+		if g.empty() || !g.mayHold(m) || !s.indexLocked(g) {
 			continue
 		}
 		for j := g.search(start); j < g.n(); j++ {
@@ -287,7 +293,7 @@ func (s *Store) prevLocked(m *matcher, start uint64) (uint64, *segment, *entry) 
 	start = min(start, s.last)
 	for i := min(s.segFor(start), len(s.segs)-1); i >= 0; i-- {
 		g := s.segs[i]
-		if g.n() == 0 || !g.mayHold(m) {
+		if g.empty() || !g.mayHold(m) || !s.indexLocked(g) {
 			continue
 		}
 		for j := g.search(start+1) - 1; j >= 0; j-- {
@@ -355,11 +361,18 @@ func (s *Store) NumPending(start uint64, filter string, lastPerSubject bool) uin
 	var n uint64
 	for i := s.segFor(start); i < len(s.segs); i++ {
 		g := s.segs[i]
-		if g.n() == 0 || !g.mayHold(m) {
+		if g.empty() || !g.mayHold(m) {
 			continue
 		}
 		if m.all && g.firstSeq() >= start {
 			n += uint64(g.msgs) // whole segment: its count is kept
+			continue
+		}
+		if m.all && g.sealed {
+			n += g.countLive(start)
+			continue
+		}
+		if !s.indexLocked(g) {
 			continue
 		}
 		for j := g.search(start); j < g.n(); j++ {
@@ -410,6 +423,14 @@ func (s *Store) Deleted(limit int) []uint64 {
 	cur := s.firstLocked()
 	for i := s.segFor(cur); i < len(s.segs) && !full(); i++ {
 		g := s.segs[i]
+		if g.sealed {
+			for ; cur <= g.hi && !full(); cur++ {
+				if !g.isLive(cur) {
+					out = append(out, cur)
+				}
+			}
+			continue
+		}
 		for j := g.search(cur); j < g.n() && !full(); j++ {
 			if !g.at(j).live() {
 				continue

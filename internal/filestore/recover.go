@@ -108,6 +108,7 @@ func (s *Store) recover() error {
 	sm, smOK := s.readSideFiles(rc, ids)
 	prev := uint64(0)
 	for i, id := range ids {
+		s.sealLastLocked()
 		s.checkMissing(rc, prev, id)
 		if err := s.loadSegment(rc, id, i == len(ids)-1); err != nil {
 			return err
@@ -136,7 +137,10 @@ func (s *Store) recover() error {
 	s.active = s.segs[len(s.segs)-1]
 	s.flushed = s.active.size
 	for _, g := range s.segs[:len(s.segs)-1] {
-		g.seal()
+		if !g.sealed {
+			g.seal()
+			s.touchLocked(g)
+		}
 		s.checkMaintLocked(g)
 	}
 	if rc.needMeta {
@@ -165,7 +169,7 @@ func (s *Store) loadSegment(rc *recovery, id uint64, last bool) error {
 		f.release()
 		return fmt.Errorf("filestore: %w", err)
 	}
-	g := &segment{id: id, f: f}
+	g := &segment{id: id, f: f, loaded: true}
 	s.segs = append(s.segs, g)
 	sc := &scanner{f: f, size: size}
 	off := int64(0)
@@ -211,6 +215,16 @@ func (s *Store) loadSegment(rc *recovery, id uint64, last bool) error {
 	g.top = s.last
 	rc.prevID = id
 	return nil
+}
+
+// sealLastLocked seals the segment recovery read last before it reads the
+// next one, so that only one segment's full index is built at a time.
+func (s *Store) sealLastLocked() {
+	if n := len(s.segs); n > 0 && !s.segs[n-1].sealed {
+		g := s.segs[n-1]
+		g.seal()
+		s.touchLocked(g)
+	}
 }
 
 // badTail handles damage at the end of the last segment (see above).
@@ -342,13 +356,17 @@ func (s *Store) finishRecovery(rc *recovery) {
 	}
 	rc.resolve(s, s.last+1)
 	s.settleTail(rc)
-	for from := uint64(1); s.msgs > 0; {
-		seq, g, e := s.nextLocked(allMatcher, from)
-		if g == nil || seq >= s.floor {
+	for s.msgs > 0 {
+		seq := s.firstLiveLocked(1)
+		if seq == 0 || seq >= s.floor {
+			break
+		}
+		q, g, e := s.nextLocked(allMatcher, seq)
+		if g == nil || q != seq {
+			s.log.Error("filestore: cannot read segment below the floor", "seq", seq)
 			break
 		}
 		s.removeLocked(g, seq, e)
-		from = seq + 1
 	}
 	s.firstStale = s.msgs > 0
 	for seq := range rc.lost {

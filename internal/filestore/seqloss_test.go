@@ -116,6 +116,7 @@ func layoutOf(s *Store) layout {
 	l := layout{seqs: map[uint64][]uint64{}, offOf: map[uint64]int64{}}
 	for _, g := range s.segs {
 		l.ids = append(l.ids, g.id)
+		s.indexLocked(g)
 		for i := range g.n() {
 			if e := g.at(i); e.live() {
 				l.seqs[g.id] = append(l.seqs[g.id], g.seqAt(i))

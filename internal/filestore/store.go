@@ -42,6 +42,10 @@ type Config struct {
 	// CacheBytes bounds the cache of recently read blocks; negative
 	// disables it.
 	CacheBytes int64
+	// IndexBytes bounds the memory of the per-message indexes kept for
+	// sealed segments (lazy.go); 0 means DefaultIndexBytes. One segment's
+	// index is kept whatever the bound.
+	IndexBytes int64
 	// BufferSize bounds the bytes Append buffers before writing them to
 	// the operating system itself instead of waiting for the syncer.
 	BufferSize int
@@ -72,6 +76,9 @@ func (c *Config) validate() error {
 	}
 	if c.CacheBytes == 0 {
 		c.CacheBytes = DefaultCacheBytes
+	}
+	if c.IndexBytes <= 0 {
+		c.IndexBytes = DefaultIndexBytes
 	}
 	if c.BufferSize <= 0 {
 		c.BufferSize = DefaultBufferSize
@@ -118,6 +125,7 @@ type Store struct {
 	err    error // first write or sync failure: the store is then read-only
 
 	segs    []*segment // log order; the last is the active one
+	idxLRU  []*segment // sealed segments with a loaded index, least recently used first
 	active  *segment
 	held    *rfile // the active file, held open while records are buffered for it
 	heldHW  *rfile // the high-water file, held with it
@@ -512,6 +520,7 @@ func (s *Store) rollLocked() error {
 	}
 	old := s.active
 	old.seal()
+	s.touchLocked(old)
 	old.top = s.last
 	if s.unsynced {
 		s.dirty = append(s.dirty, old.f.acquire())
@@ -530,7 +539,7 @@ func (s *Store) newSegmentLocked() (*segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &segment{id: s.nextID, f: f}
+	g := &segment{id: s.nextID, f: f, loaded: true}
 	s.nextID++
 	s.dirSync = true
 	return g, nil
@@ -555,7 +564,7 @@ func (s *Store) segHi(i int) uint64 {
 		return s.last
 	}
 	g := s.segs[i]
-	if g.n() > 0 {
+	if !g.empty() {
 		return g.lastSeq()
 	}
 	// An empty segment (only meta or delete records) holds no sequence:
@@ -575,8 +584,7 @@ func (s *Store) firstLocked() uint64 {
 		return max(s.last+1, s.floor)
 	}
 	if s.firstStale {
-		seq, _, _ := s.nextLocked(allMatcher, s.first)
-		s.first, s.firstStale = seq, false
+		s.first, s.firstStale = s.firstLiveLocked(s.first), false
 	}
 	return s.first
 }

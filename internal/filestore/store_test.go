@@ -192,7 +192,7 @@ func TestSegmentsRemovedAndRewritten(t *testing.T) {
 	}
 	// Every message of the first segments: those files go.
 	first := s.segs[0]
-	n := uint64(first.n() + s.segs[1].n())
+	n := uint64(indexed(s, first).n() + indexed(s, s.segs[1]).n())
 	for q := uint64(1); q <= n; q++ {
 		s.Delete(q, false)
 	}
@@ -254,7 +254,10 @@ func TestDeletesCarriedForward(t *testing.T) {
 	}
 	s.waitMaintenance()
 	var removed, held bool
-	locked(s, func() { removed, held = g2.removed, s.segs[0].n() > 0 && s.segs[0].at(0).present() })
+	locked(s, func() {
+		s.indexLocked(s.segs[0])
+		removed, held = g2.removed, s.segs[0].n() > 0 && s.segs[0].at(0).present()
+	})
 	if !removed {
 		t.Fatal("empty segment 2 not removed")
 	}
@@ -400,6 +403,7 @@ func TestSparseIndex(t *testing.T) {
 		s.Delete(q, false)
 	}
 	s.waitMaintenance()
+	indexed(s, g)
 	if g.sparse == nil || len(g.sparse) != 2 {
 		t.Fatalf("rewritten segment index: sparse=%d dense=%d", len(g.sparse), len(g.dense))
 	}
