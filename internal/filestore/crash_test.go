@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/starling-mq/starling/internal/store"
 	"github.com/starling-mq/starling/internal/vfs"
@@ -99,7 +100,7 @@ func TestUnsyncedLoss(t *testing.T) {
 		t.Run(fmt.Sprint(round), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(round, 7))
 			fsys := vfs.NewMem()
-			s := mustOpen(t, fsys, Config{SegmentSize: 2048, IndexBytes: 1, Logger: nopLogger})
+			s := mustOpen(t, fsys, Config{SegmentSize: 2048, IndexBytes: 1, CheckpointInterval: time.Millisecond, Logger: nopLogger})
 			var mu sync.Mutex
 			acked := map[uint64]bool{}
 			var wg sync.WaitGroup

@@ -98,7 +98,7 @@ func (s *Store) loadIndexLocked(g *segment) error {
 			off = next
 			continue
 		}
-		s.scanned.Add(1)
+		s.reread.Add(1)
 		at := off
 		off += int64(len(b))
 		if r.typ != recMsg || r.seq < g.lo || r.seq > g.hi || r.seq <= prev {

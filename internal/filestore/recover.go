@@ -106,11 +106,12 @@ func (s *Store) recover() error {
 	slices.Sort(ids)
 	rc := &recovery{lost: map[uint64]bool{}}
 	sm, smOK := s.readSideFiles(rc, ids)
-	prev := uint64(0)
-	for i, id := range ids {
+	rest := s.useCheckpoint(rc, ids)
+	prev := rc.prevID
+	for i, id := range rest {
 		s.sealLastLocked()
 		s.checkMissing(rc, prev, id)
-		if err := s.loadSegment(rc, id, i == len(ids)-1); err != nil {
+		if err := s.loadSegment(rc, id, i == len(rest)-1); err != nil {
 			return err
 		}
 		s.nextID = id + 1
@@ -125,13 +126,15 @@ func (s *Store) recover() error {
 		s.nextID = max(s.nextID, rc.hw.active+1)
 	}
 
-	if len(s.segs) == 0 {
+	if len(s.segs) == 0 || s.segs[len(s.segs)-1].sealed {
+		// None, or the checkpoint's active segment is gone with every
+		// newer one: start a new active segment.
 		g, err := s.newSegmentLocked()
 		if err != nil {
 			return fmt.Errorf("filestore: %w", err)
 		}
 		s.takeHoldLocked(g.f)
-		s.segs = []*segment{g}
+		s.segs = append(s.segs, g)
 		rc.needMeta = true
 	}
 	s.active = s.segs[len(s.segs)-1]
@@ -375,6 +378,7 @@ func (s *Store) finishRecovery(rc *recovery) {
 		}
 	}
 	slices.Sort(s.lost)
+	s.lost = slices.Compact(s.lost)
 	if len(s.lost) > 0 {
 		s.lostBytes = rc.lostB
 		s.log.Error("filestore: messages lost to corruption", "count", len(s.lost), "first", s.lost[0])
@@ -460,4 +464,31 @@ func (sc *scanner) resync(from int64) (int64, error) {
 		}
 	}
 	return -1, nil
+}
+
+// useCheckpoint restores the indexes of the sealed segments from the
+// checkpoint when it is valid (checkpoint.go) and returns the segment ids
+// still to scan: all of them without one.
+func (s *Store) useCheckpoint(rc *recovery, ids []uint64) []uint64 {
+	c, err := s.readCheckpoint(ids)
+	if err != nil {
+		s.log.Warn("filestore: index checkpoint ignored; scanning the whole log", "err", err)
+		return ids
+	}
+	if c == nil {
+		return ids
+	}
+	floor := s.floor
+	if err := s.installCheckpoint(rc, c); err != nil {
+		s.log.Warn("filestore: index checkpoint ignored; scanning the whole log", "err", err)
+		for _, g := range s.segs {
+			g.f.release()
+		}
+		s.segs, s.msgs, s.bytes, s.subj = nil, 0, 0, newSubjects()
+		s.floor, s.last, s.lastTime, s.nextID = floor, 0, 0, 1
+		s.lost, s.lostBytes = nil, 0
+		*rc = recovery{lost: rc.lost, hw: rc.hw, hwOK: rc.hwOK, missing: rc.missing}
+		return ids
+	}
+	return ids[len(c.segs):]
 }

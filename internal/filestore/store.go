@@ -25,6 +25,8 @@ const (
 	DefaultCacheBytes  = 4 << 20
 	DefaultBufferSize  = 1 << 20
 
+	DefaultCheckpointInterval = time.Minute
+
 	minSegmentSize = 512
 	maxSegmentSize = 1 << 30 // offsets are uint32: a segment plus one maxRecord stays below 4 GiB
 )
@@ -46,6 +48,11 @@ type Config struct {
 	// sealed segments (lazy.go); 0 means DefaultIndexBytes. One segment's
 	// index is kept whatever the bound.
 	IndexBytes int64
+	// CheckpointInterval is how often, at most, the index checkpoint is
+	// written while the store is open (checkpoint.go); it is also written
+	// at Close. 0 means DefaultCheckpointInterval; negative means only at
+	// Close.
+	CheckpointInterval time.Duration
 	// BufferSize bounds the bytes Append buffers before writing them to
 	// the operating system itself instead of waiting for the syncer.
 	BufferSize int
@@ -76,6 +83,9 @@ func (c *Config) validate() error {
 	}
 	if c.CacheBytes == 0 {
 		c.CacheBytes = DefaultCacheBytes
+	}
+	if c.CheckpointInterval == 0 {
+		c.CheckpointInterval = DefaultCheckpointInterval
 	}
 	if c.IndexBytes <= 0 {
 		c.IndexBytes = DefaultIndexBytes
@@ -163,7 +173,13 @@ type Store struct {
 	storeWork               // background work (workers.go)
 	syncs     atomic.Uint64
 	compacts  atomic.Uint64
-	scanned   atomic.Uint64 // records read to build indexes (open and reloads), for tests
+
+	// Index checkpoints (checkpoint.go) and counters for tests.
+	ckLast      ckPrint       // guarded by syncMu
+	ckTimer     *time.Timer   // drives periodic checkpoints (guarded by mu)
+	checkpoints atomic.Uint64 // checkpoints written
+	scanned     atomic.Uint64 // records read by the open's scan
+	reread      atomic.Uint64 // records read to rebuild dropped indexes
 }
 
 // waiter is a Durable callback; err is its outcome once resolved.
@@ -198,6 +214,7 @@ func Open(fsys vfs.FS, dir string, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.start()
+	s.startIndexTimer()
 	return s, nil
 }
 
@@ -639,6 +656,7 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	close(s.quit)
+	s.stopIndexTimer()
 	s.stop()
 
 	// syncMu is held to the end so a Sync or Purge that started before
@@ -647,6 +665,9 @@ func (s *Store) Close() error {
 	ws, err := s.commit(true)
 	if err == nil {
 		err = s.closeMarks()
+	}
+	if err == nil {
+		s.saveCheckpoint()
 	}
 	s.mu.Lock()
 	// Waiters for sequences never appended can no longer be served.

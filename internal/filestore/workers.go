@@ -22,6 +22,7 @@ const (
 	workFlush                    // write the buffer out, no sync
 	workTick                     // the sync interval elapsed: commit with sync
 	workMaint                    // segments wait for maintenance
+	workIndex                    // the index timer fired (checkpoint.go)
 )
 
 // DefaultWorkers is the size of a store's own pool when Config.Workers is
@@ -58,7 +59,7 @@ func (w *Workers) Running() int {
 // schedule asks for work on s.
 func (s *Store) schedule(bits uint32) {
 	l := &s.syncLane
-	if bits&workMaint != 0 {
+	if bits&(workMaint|workIndex) != 0 {
 		l = &s.maintLane
 	}
 	l.work.Or(bits)
@@ -191,7 +192,10 @@ func (s *Store) runSync(bits uint32) {
 
 // runMaint works through the maintenance queue and then answers the
 // waitMaintenance calls made before it started.
-func (s *Store) runMaint(uint32) {
+func (s *Store) runMaint(bits uint32) {
+	if bits&workIndex != 0 {
+		s.indexTick()
+	}
 	s.mu.Lock()
 	done := s.maintDone
 	s.maintDone = nil
