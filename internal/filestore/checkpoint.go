@@ -377,6 +377,14 @@ func (s *Store) saveCheckpoint() {
 	s.mu.Lock()
 	c := s.checkpointLocked()
 	s.mu.Unlock()
+	if c == nil {
+		// Nothing to save: an older checkpoint would only be found stale
+		// (and warned about) at the next open.
+		if err := s.fs.Remove(filepath.Join(s.dir, checkpointFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("filestore: stale checkpoint not removed", "err", err)
+		}
+		return
+	}
 	s.storeCheckpoint(c)
 }
 

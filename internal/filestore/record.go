@@ -9,9 +9,11 @@
 // ("0000000000000001.seg"), in log order. Only the last one (the active
 // segment) is appended to. Compaction writes "<name>.tmp", syncs it and
 // renames it over the segment; a leftover .tmp is deleted at open. The
-// indexes are rebuilt from the log at open. Two small side files say what
-// the log should hold, so lost log data is found and sequences never go
-// backwards: "highwater" (highwater.go) and "segments" (segmap.go).
+// indexes are rebuilt from the log at open, from the segment the index
+// checkpoint ("index", checkpoint.go) names on when it is valid. Two small
+// side files say what the log should hold, so lost log data is found and
+// sequences never go backwards: "highwater" (highwater.go) and "segments"
+// (segmap.go).
 //
 // # Record format
 //

@@ -404,7 +404,9 @@ func TestSparseIndex(t *testing.T) {
 	}
 	s.waitMaintenance()
 	indexed(s, g)
-	if g.sparse == nil || len(g.sparse) != 2 {
+	// Two live entries; a third, dead one remains when its delete raced
+	// the rewrite's copy (it is dropped by the next rewrite).
+	if g.sparse == nil || len(g.sparse) < 2 || len(g.sparse) > 3 {
 		t.Fatalf("rewritten segment index: sparse=%d dense=%d", len(g.sparse), len(g.dense))
 	}
 	for _, q := range []uint64{1, last} {
