@@ -32,6 +32,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+type options struct {
+	dup  time.Duration
+	kill bool
+}
+
+var opts options
+
 type workload struct {
 	name     string
 	subjects int
@@ -51,7 +58,10 @@ func main() {
 	msgs := flag.Int("msgs", 5_000_000, "messages per workload")
 	size := flag.Int("size", 16, "payload bytes")
 	subjects := flag.String("subjects", "1,1000", "comma-separated subject counts, one workload each")
+	dup := flag.Duration("duplicates", time.Second, "the stream's duplicate window: both servers re-read the messages inside it at a restart, which would measure the de-duplication rebuild rather than the index")
+	kill := flag.Bool("kill", false, "stop the server with SIGKILL before the restart instead of a clean shutdown")
 	flag.Parse()
+	opts = options{dup: *dup, kill: *kill}
 
 	var wls []workload
 	for _, f := range strings.Split(*subjects, ",") {
@@ -65,7 +75,8 @@ func main() {
 	if *natsServer != "" {
 		servers = append(servers, struct{ name, bin string }{"nats-server", *natsServer})
 	}
-	fmt.Printf("# %d msgs of %d B per workload, %d CPUs, %s\n", *msgs, *size, runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
+	fmt.Printf("# %d msgs of %d B per workload, duplicate window %v, kill before restart %v, %d CPUs, %s\n",
+		*msgs, *size, *dup, *kill, runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
 	for _, s := range servers {
 		fmt.Printf("# %s: %s\n", s.name, version(s.bin))
 	}
@@ -183,7 +194,7 @@ func run(name, bin string, wl workload, n, size int) (result, error) {
 	}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(1024))
 	if err == nil {
-		_, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "MEM", Subjects: []string{"mem.>"}, Storage: jetstream.FileStorage})
+		_, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "MEM", Subjects: []string{"mem.>"}, Storage: jetstream.FileStorage, Duplicates: opts.dup})
 	}
 	if err != nil {
 		nc.Close()
@@ -203,7 +214,12 @@ func run(name, bin string, wl workload, n, size int) (result, error) {
 	}
 	r.pubKB = srv.settledRSS()
 	nc.Close()
-	srv.stop()
+	if opts.kill {
+		_ = srv.cmd.Process.Kill()
+		_ = srv.cmd.Wait()
+	} else {
+		srv.stop()
+	}
 	r.diskBytes = dirSize(tmp)
 
 	t0 := time.Now()

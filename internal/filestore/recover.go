@@ -79,7 +79,7 @@ func (s *Store) recover() error {
 	tmpRemoved := false
 	for _, de := range ents {
 		name := de.Name()
-		if strings.HasSuffix(name, ".seg.tmp") || name == segMapFile+".tmp" {
+		if strings.HasSuffix(name, ".seg.tmp") || name == segMapFile+".tmp" || name == checkpointFile+".tmp" {
 			// A rewrite that did not finish: the original is intact.
 			if err := s.fs.Remove(s.dir + string(os.PathSeparator) + name); err != nil {
 				return fmt.Errorf("filestore: %w", err)
