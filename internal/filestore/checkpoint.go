@@ -546,14 +546,20 @@ func (s *Store) installCheckpoint(rc *recovery, c *ckState) error {
 	return nil
 }
 
-// startIndexTimer starts the timer of periodic checkpoints; the work runs
-// on the store's maintenance lane, so it never overlaps a segment rewrite.
-func (s *Store) startIndexTimer() {
-	if s.cfg.CheckpointInterval <= 0 {
-		return
+// indexPeriod is the index timer's period: it serves periodic checkpoints
+// and the idle drop of loaded indexes (lazy.go).
+func (s *Store) indexPeriod() time.Duration {
+	if c := s.cfg.CheckpointInterval; c > 0 && c < idleDropInterval {
+		return c
 	}
+	return idleDropInterval
+}
+
+// startIndexTimer starts the index timer; the work runs on the store's
+// maintenance lane, so it never overlaps a segment rewrite.
+func (s *Store) startIndexTimer() {
 	s.mu.Lock()
-	s.ckTimer = time.AfterFunc(s.cfg.CheckpointInterval, s.onIndexTick)
+	s.ckTimer = time.AfterFunc(s.indexPeriod(), s.onIndexTick)
 	s.mu.Unlock()
 }
 
@@ -563,7 +569,7 @@ func (s *Store) onIndexTick() {
 	s.schedule(workIndex)
 	s.mu.Lock()
 	if !s.closed {
-		s.ckTimer.Reset(s.cfg.CheckpointInterval)
+		s.ckTimer.Reset(s.indexPeriod())
 	}
 	s.mu.Unlock()
 }
@@ -576,7 +582,18 @@ func (s *Store) stopIndexTimer() {
 	s.mu.Unlock()
 }
 
-// indexTick is the index's periodic work, on the maintenance lane.
+// indexTick is the index's periodic work, on the maintenance lane: a
+// checkpoint when its interval has passed, the idle drop when its has.
 func (s *Store) indexTick() {
-	s.periodicCheckpoint()
+	now := time.Now()
+	if c := s.cfg.CheckpointInterval; c > 0 && now.Sub(s.ckAt) >= c {
+		s.ckAt = now
+		s.periodicCheckpoint()
+	}
+	if now.Sub(s.idleAt) >= idleDropInterval {
+		s.idleAt = now
+		s.mu.Lock()
+		s.dropIdleLocked()
+		s.mu.Unlock()
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/klauspost/compress/s2"
 )
@@ -43,8 +44,27 @@ func (s *Store) indexLocked(g *segment) bool {
 	}
 	if g.sealed {
 		s.touchLocked(g)
+		s.idxUsed = true
 	}
 	return true
+}
+
+// idleDropInterval is how long the loaded indexes of sealed segments stay
+// in memory unused: an idle stream keeps only its summaries.
+const idleDropInterval = 30 * time.Second
+
+// dropIdleLocked drops every loaded index of a sealed segment, and the
+// segment's cached blocks, unless an index was used since the last call.
+func (s *Store) dropIdleLocked() {
+	if s.idxUsed {
+		s.idxUsed = false
+		return
+	}
+	for _, g := range s.idxLRU {
+		g.drop()
+		s.cache.drop(g.f, 0, -1)
+	}
+	s.idxLRU = nil
 }
 
 // touchLocked marks g's loaded index most recently used and drops the

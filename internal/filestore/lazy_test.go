@@ -185,3 +185,34 @@ func TestDroppedIndexDamage(t *testing.T) {
 		t.Fatalf("subject counts sum to %d, want %d", total, after.Msgs)
 	}
 }
+
+// TestIdleIndexesDropped: indexes unused for a whole idle interval are
+// dropped; one used since the last check is kept.
+func TestIdleIndexesDropped(t *testing.T) {
+	_, s := lazyFixture(t, 100)
+	defer s.Close()
+	locked(s, func() { s.cfg.IndexBytes = 1 << 20 })
+	for q := uint64(1); q <= 100; q += 10 {
+		if _, err := s.Load(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loaded := func() (n int) {
+		locked(s, func() { n = s.indexStatsLocked().Loaded })
+		return n
+	}
+	if loaded() < 2 {
+		t.Fatalf("%d indexes loaded", loaded())
+	}
+	locked(s, s.dropIdleLocked) // used since the last check: kept
+	if loaded() < 2 {
+		t.Fatalf("used indexes dropped: %d left", loaded())
+	}
+	locked(s, s.dropIdleLocked) // unused for a whole interval
+	if n := loaded(); n != 0 {
+		t.Fatalf("%d idle indexes kept", n)
+	}
+	if m, err := s.Load(55); err != nil || string(m.Data) != string(payloadFor(55)) {
+		t.Fatalf("Load after the drop: %v, %v", m, err)
+	}
+}

@@ -136,6 +136,7 @@ type Store struct {
 
 	segs    []*segment // log order; the last is the active one
 	idxLRU  []*segment // sealed segments with a loaded index, least recently used first
+	idxUsed bool       // an index in idxLRU was used since the last idle check
 	active  *segment
 	held    *rfile // the active file, held open while records are buffered for it
 	heldHW  *rfile // the high-water file, held with it
@@ -176,7 +177,9 @@ type Store struct {
 
 	// Index checkpoints (checkpoint.go) and counters for tests.
 	ckLast      ckPrint       // guarded by syncMu
-	ckTimer     *time.Timer   // drives periodic checkpoints (guarded by mu)
+	ckTimer     *time.Timer   // the index timer (guarded by mu)
+	ckAt        time.Time     // last periodic checkpoint (maintenance lane only)
+	idleAt      time.Time     // last idle drop (maintenance lane only)
 	checkpoints atomic.Uint64 // checkpoints written
 	scanned     atomic.Uint64 // records read by the open's scan
 	reread      atomic.Uint64 // records read to rebuild dropped indexes
