@@ -21,25 +21,32 @@ type block struct {
 	data []byte
 }
 
-// blockCache is an LRU of segment blocks bounded by bytes. The log only
+// BlockCache is an LRU of segment blocks bounded by bytes, shared by the
+// stores of a server (Config.Cache) so that the memory read caches take
+// is bounded however many streams there are. The log only
 // grows, so bytes once read never change (erase invalidates what it
 // overwrites); a block read short at the end of a file is cached with what
 // it has and read again when a record needs more of it.
-type blockCache struct {
+type BlockCache struct {
 	mu    sync.Mutex
 	max   int64
 	used  int64
 	lru   *list.List // front = most recent
 	items map[blockKey]*list.Element
-	hits  atomic.Uint64
-	miss  atomic.Uint64
 }
 
-func newBlockCache(max int64) *blockCache {
-	return &blockCache{max: max, lru: list.New(), items: map[blockKey]*list.Element{}}
+// NewBlockCache returns a cache of at most maxBytes; 0 caches nothing.
+func NewBlockCache(maxBytes int64) *BlockCache {
+	return &BlockCache{max: max(maxBytes, 0), lru: list.New(), items: map[blockKey]*list.Element{}}
 }
 
-func (c *blockCache) get(k blockKey) []byte {
+// cacheStats counts one store's hits and misses in a shared cache.
+type cacheStats struct {
+	hits atomic.Uint64
+	miss atomic.Uint64
+}
+
+func (c *BlockCache) get(k blockKey) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[k]; ok {
@@ -49,7 +56,7 @@ func (c *blockCache) get(k blockKey) []byte {
 	return nil
 }
 
-func (c *blockCache) put(k blockKey, data []byte) {
+func (c *BlockCache) put(k blockKey, data []byte) {
 	if int64(cap(data)) > c.max {
 		return
 	}
@@ -65,16 +72,25 @@ func (c *blockCache) put(k blockKey, data []byte) {
 	}
 }
 
-func (c *blockCache) evict(el *list.Element) {
+func (c *BlockCache) evict(el *list.Element) {
 	b := c.lru.Remove(el).(*block)
 	delete(c.items, b.key)
 	c.used -= int64(cap(b.data))
 }
 
 // drop forgets the blocks of f overlapping [off, off+n); n < 0 means all.
-func (c *blockCache) drop(f *rfile, off, n int64) {
+func (c *BlockCache) drop(f *rfile, off, n int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if n >= 0 && n/blockSize < int64(len(c.items)) {
+		// A range: look its blocks up rather than walk a shared cache.
+		for blk := off / blockSize; blk*blockSize < off+n; blk++ {
+			if el, ok := c.items[blockKey{f, blk}]; ok {
+				c.evict(el)
+			}
+		}
+		return
+	}
 	for el := c.lru.Front(); el != nil; {
 		next := el.Next()
 		b := el.Value.(*block)
@@ -87,16 +103,16 @@ func (c *blockCache) drop(f *rfile, off, n int64) {
 
 // readAt returns n bytes of f at off. The result may be a cached block's
 // memory and must not be modified.
-func (c *blockCache) readAt(f *rfile, off int64, n int) ([]byte, error) {
+func (c *BlockCache) readAt(st *cacheStats, f *rfile, off int64, n int) ([]byte, error) {
 	blk := off / blockSize
 	rel := int(off - blk*blockSize)
 	if c.max > 0 && rel+n <= blockSize {
 		k := blockKey{f, blk}
 		if data := c.get(k); rel+n <= len(data) {
-			c.hits.Add(1)
+			st.hits.Add(1)
 			return data[rel : rel+n], nil
 		}
-		c.miss.Add(1)
+		st.miss.Add(1)
 		data := make([]byte, blockSize)
 		k2, err := f.ReadAt(data, blk*blockSize)
 		if err != nil && err != io.EOF {

@@ -90,7 +90,7 @@ func isCorruption(err error) bool {
 // readRecord returns the bytes of the record at off. They may be cached
 // memory and must not be modified.
 func (s *Store) readRecord(f *rfile, off int64) ([]byte, error) {
-	head, err := s.cache.readAt(f, off, lenSize)
+	head, err := s.cache.readAt(&s.cstats, f, off, lenSize)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (s *Store) readRecord(f *rfile, off int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.cache.readAt(f, off, n)
+	return s.cache.readAt(&s.cstats, f, off, n)
 }
 
 // buildMsg decodes a message record into a Msg whose header and payload

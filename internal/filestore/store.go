@@ -41,9 +41,12 @@ type Config struct {
 	SyncInterval time.Duration
 	// SegmentSize is the size at which the log moves to a new segment file.
 	SegmentSize int64
-	// CacheBytes bounds the cache of recently read blocks; negative
-	// disables it.
+	// CacheBytes bounds the cache of recently read blocks when Cache is
+	// nil; negative disables it.
 	CacheBytes int64
+	// Cache is the read cache shared by the server's stores; nil gives the
+	// store one of its own of CacheBytes.
+	Cache *BlockCache
 	// IndexBytes bounds the memory of the per-message indexes kept for
 	// sealed segments (lazy.go); 0 means DefaultIndexBytes. One segment's
 	// index is kept whatever the bound.
@@ -123,11 +126,12 @@ func (c *Config) validate() error {
 // (a memory copy) but never across fsync, and callbacks run with neither
 // lock held.
 type Store struct {
-	fs    vfs.FS
-	dir   string
-	cfg   Config
-	log   *slog.Logger
-	cache *blockCache
+	fs     vfs.FS
+	dir    string
+	cfg    Config
+	log    *slog.Logger
+	cache  *BlockCache
+	cstats cacheStats
 
 	syncMu sync.Mutex
 	mu     sync.Mutex
@@ -198,12 +202,15 @@ func Open(fsys vfs.FS, dir string, cfg Config) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Cache == nil {
+		cfg.Cache = NewBlockCache(cfg.CacheBytes)
+	}
 	s := &Store{
 		fs:     fsys,
 		dir:    dir,
 		cfg:    cfg,
 		log:    cfg.Logger.With("dir", dir),
-		cache:  newBlockCache(max(cfg.CacheBytes, 0)),
+		cache:  cfg.Cache,
 		subj:   newSubjects(),
 		nextID: 1,
 		quit:   make(chan struct{}),
@@ -304,8 +311,8 @@ func (s *Store) Stats() Stats {
 		Segments:    len(s.segs),
 		Syncs:       s.syncs.Load(),
 		Compactions: s.compacts.Load(),
-		CacheHits:   s.cache.hits.Load(),
-		CacheMisses: s.cache.miss.Load(),
+		CacheHits:   s.cstats.hits.Load(),
+		CacheMisses: s.cstats.miss.Load(),
 		Err:         s.err,
 	}
 }

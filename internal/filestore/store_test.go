@@ -382,6 +382,49 @@ func TestReadCache(t *testing.T) {
 	}
 }
 
+// Stores sharing a read cache stay within its one bound together, and
+// each counts its own hits and misses.
+func TestSharedReadCache(t *testing.T) {
+	const bound = 4 * blockSize
+	cache := NewBlockCache(bound)
+	fsys := vfs.NewMem()
+	var stores []*Store
+	for i := range 8 {
+		s, err := Open(fsys, fmt.Sprintf("s%d", i), Config{Cache: cache, Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		for range 1000 {
+			mustAppend(t, s, "a", nil, make([]byte, 100))
+		}
+		mustSync(t, s)
+		stores = append(stores, s)
+	}
+	for i, s := range stores {
+		if i == 7 {
+			break // the last store reads nothing
+		}
+		for q := uint64(1); q <= 1000; q++ {
+			if _, err := s.Load(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cache.mu.Lock()
+		used := cache.used
+		cache.mu.Unlock()
+		if used > bound {
+			t.Fatalf("shared cache holds %d bytes, bound %d", used, bound)
+		}
+		if st := s.Stats(); st.CacheMisses == 0 || st.CacheHits == 0 {
+			t.Fatalf("store %d: %d hits, %d misses", i, st.CacheHits, st.CacheMisses)
+		}
+	}
+	if st := stores[7].Stats(); st.CacheHits+st.CacheMisses != 0 {
+		t.Fatalf("a store that read nothing counts %d hits, %d misses", st.CacheHits, st.CacheMisses)
+	}
+}
+
 func TestIndexEntrySize(t *testing.T) {
 	// The per-message RAM budget: 12 bytes of index entry (the subject
 	// summary adds at most 4 bytes per distinct subject and segment).

@@ -54,13 +54,19 @@ const (
 	apiQueueLen = 4096
 )
 
+// readCacheBytes bounds the blocks of stored messages cached in memory,
+// all file streams together: a per-stream cache would grow with the number
+// of streams read.
+const readCacheBytes = 64 << 20
+
 // Manager runs JetStream on a core server.
 type Manager struct {
 	srv     *core.Server
 	cfg     Config
 	log     *slog.Logger
-	handles *filestore.Handles // open store files, shared by the file streams
-	workers *filestore.Workers // the file streams' syncs and maintenance
+	handles *filestore.Handles    // open store files, shared by the file streams
+	workers *filestore.Workers    // the file streams' syncs and maintenance
+	cache   *filestore.BlockCache // the file streams' read cache
 
 	api     *core.InternalClient // API requests and replies
 	adv     *advisor             // advisories and audit events
@@ -133,6 +139,7 @@ func New(srv *core.Server, cfg Config) (*Manager, error) {
 		cfg:     cfg,
 		handles: handles,
 		workers: filestore.NewWorkers(storeWorkers()),
+		cache:   filestore.NewBlockCache(readCacheBytes),
 		log:     cfg.Logger.With("subsystem", "jetstream"),
 		streams: map[string]*entry{},
 		work:    make(chan *request, apiQueueLen),
@@ -242,6 +249,7 @@ func (m *Manager) openStoreIn(cfg jsapi.StreamConfig, dir string) (store.Store, 
 		Compression:  compression,
 		Handles:      m.handles,
 		Workers:      m.workers,
+		Cache:        m.cache,
 		Logger:       m.log.With("stream", cfg.Name),
 	})
 }
