@@ -27,39 +27,8 @@ type bpServer struct {
 	pid      int
 	addr     string // host:port for clients
 	monitor  string // http://host:port
-	stderr   *bpBuffer
+	stderr   *logTail
 	finished chan struct{}
-}
-
-type bpBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *bpBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.b.Len() > 1<<20 { // keep the head of the log, bounded
-		return len(p), nil
-	}
-	return b.b.Write(p)
-}
-
-func (b *bpBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-// bpFreePort returns a loopback port that was free a moment ago.
-func bpFreePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // bpStart builds starling and runs it with config (ports are added),
@@ -70,18 +39,15 @@ func bpStart(t *testing.T, config string) *bpServer {
 		t.Skip("reads memory from /proc")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "starling")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/starling-mq/starling/cmd/starling").CombinedOutput(); err != nil {
-		t.Fatalf("build starling: %v\n%s", err, out)
-	}
-	port, mport := bpFreePort(t), bpFreePort(t)
+	bin := starlingBin(t)
+	port, mport := freePort(t), freePort(t)
 	conf := filepath.Join(dir, "server.conf")
 	config = fmt.Sprintf("host: 127.0.0.1\nport: %d\nhttp: \"127.0.0.1:%d\"\n%s\n", port, mport, config)
 	if err := os.WriteFile(conf, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "server", "-c", conf)
-	s := &bpServer{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), monitor: fmt.Sprintf("http://127.0.0.1:%d", mport), stderr: &bpBuffer{}, finished: make(chan struct{})}
+	s := &bpServer{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), monitor: fmt.Sprintf("http://127.0.0.1:%d", mport), stderr: &logTail{}, finished: make(chan struct{})}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -115,26 +81,6 @@ func bpStart(t *testing.T, config string) *bpServer {
 	return s
 }
 
-// memKB returns a field of /proc/<pid>/status (VmRSS, VmHWM) in KiB.
-func (s *bpServer) memKB(t *testing.T, field string) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Fatalf("no %s in /proc/%d/status", field, s.pid)
-	return 0
-}
-
 func (s *bpServer) slowConsumers(t *testing.T) int64 {
 	t.Helper()
 	hc := http.Client{Timeout: 10 * time.Second}
@@ -150,17 +96,6 @@ func (s *bpServer) slowConsumers(t *testing.T) int64 {
 		t.Fatal(err)
 	}
 	return v.SlowConsumers
-}
-
-func bpEventually(t *testing.T, d time.Duration, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // bpDial connects a raw client and sends CONNECT.
@@ -208,8 +143,8 @@ func TestPingFloodMemoryBounded(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	bpEventually(t, time.Minute, func() bool { return s.slowConsumers(t) == 2 }, "both flooding clients to be cut as slow consumers")
-	hwm := s.memKB(t, "VmHWM")
+	eventually(t, time.Now().Add(time.Minute), "both flooding clients to be cut as slow consumers", func() bool { return s.slowConsumers(t) == 2 })
+	hwm := procStatusKB(t, s.pid, "VmHWM")
 	t.Logf("peak RSS %d MiB", hwm/1024)
 	if hwm > 200*1024 {
 		t.Errorf("peak RSS %d MiB, want under 200 MiB", hwm/1024)
@@ -323,16 +258,16 @@ func TestFastPublisherSteadySubscriber(t *testing.T) {
 		t.Fatal(err)
 	}
 	pubTime := time.Since(start)
-	bpEventually(t, 2*time.Minute, func() bool {
+	eventually(t, time.Now().Add(2*time.Minute), "both subscribers to get every message", func() bool {
 		select {
 		case err := <-readErr:
 			t.Fatalf("steady subscriber ended after %d messages: %v", got.Load(), err)
 		default:
 		}
 		return got.Load() == n && got2.Load() == n
-	}, "both subscribers to get every message")
+	})
 	t.Logf("%d x 1 KiB published in %v (%.0f msgs/s), all delivered; peak RSS %d MiB",
-		n, pubTime.Round(time.Millisecond), n/pubTime.Seconds(), s.memKB(t, "VmHWM")/1024)
+		n, pubTime.Round(time.Millisecond), n/pubTime.Seconds(), procStatusKB(t, s.pid, "VmHWM")/1024)
 	if sc := s.slowConsumers(t); sc != 0 {
 		t.Errorf("slow_consumers = %d, want 0", sc)
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,7 +31,7 @@ func TestIdleConsumers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("resource test: skipped under -short")
 	}
-	bin := idleBuildStarling(t)
+	bin := starlingBin(t)
 	st := idleRun(t, "starling", []string{bin, "server"}, idleConsumerCount)
 	if grown := st.goroutinesAfter - st.goroutinesBefore; grown > idleGoroutineSlack {
 		t.Errorf("goroutines grew by %d with %d idle consumers (before %d, after %d)",
@@ -89,28 +88,17 @@ func (s idleStats) String() string {
 		s.rssBefore>>20, s.rssAfter>>20, s.hwm>>20, s.rssPerConsumer(), s.idleCPU*100)
 }
 
-// idleBuildStarling builds the server binary of this checkout.
-func idleBuildStarling(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "starling")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/starling-mq/starling/cmd/starling")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build starling: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // idleRun starts the server argv (plus listen and JetStream flags, which
 // starling and nats-server share), creates n consumers and checks a
 // sample delivers.
 func idleRun(t *testing.T, name string, argv []string, n int) idleStats {
 	t.Helper()
 	deadline := time.Now().Add(idleBudget)
-	port, mport := idleFreePort(t), idleFreePort(t)
+	port, mport := freePort(t), freePort(t)
 	args := append(argv[1:], "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-m", strconv.Itoa(mport),
 		"-js", "-sd", t.TempDir())
 	cmd := exec.Command(argv[0], args...)
-	var logs idleLog
+	var logs logTail
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -137,7 +125,7 @@ func idleRun(t *testing.T, name string, argv []string, n int) idleStats {
 	var st idleStats
 	st.n = n
 	st.goroutinesBefore = idleGoroutines(t, name, mon, deadline)
-	st.rssBefore, _ = idleRSS(t, pid)
+	st.rssBefore = procStatusKB(t, pid, "VmRSS") << 10
 
 	start := time.Now()
 	cl.createConsumers(t, n, deadline)
@@ -154,7 +142,7 @@ func idleRun(t *testing.T, name string, argv []string, n int) idleStats {
 		last = g
 	}
 	st.goroutinesAfter = last
-	st.rssAfter, st.hwm = idleRSS(t, pid)
+	st.rssAfter, st.hwm = procStatusKB(t, pid, "VmRSS")<<10, procStatusKB(t, pid, "VmHWM")<<10
 	// CPU while idle: nothing but the server's own housekeeping should run.
 	cpu0, wall0 := idleCPU(t, pid), time.Now()
 	time.Sleep(idleCPUWindow) // a measurement window, not synchronisation
@@ -212,7 +200,7 @@ type idleMsg struct {
 func idleDial(t *testing.T, port int, deadline time.Time) *idleClient {
 	t.Helper()
 	var conn net.Conn
-	idleEventually(t, deadline, "the server to accept connections", func() bool {
+	eventually(t, deadline, "the server to accept connections", func() bool {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
 		conn = c
 		return err == nil
@@ -424,29 +412,6 @@ func idleGet(t *testing.T, url string, deadline time.Time) []byte {
 	return body
 }
 
-// idleRSS reads the process's resident and peak resident memory.
-func idleRSS(t *testing.T, pid int) (rss, hwm int64) {
-	t.Helper()
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		t.Skipf("no /proc: %v", err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		kb, _ := strconv.ParseInt(f[1], 10, 64)
-		switch f[0] {
-		case "VmRSS:":
-			rss = kb << 10
-		case "VmHWM:":
-			hwm = kb << 10
-		}
-	}
-	return rss, hwm
-}
-
 // idleCPU is the process's user and system CPU time so far.
 func idleCPU(t *testing.T, pid int) time.Duration {
 	t.Helper()
@@ -464,47 +429,4 @@ func idleCPU(t *testing.T, pid int) time.Duration {
 	u, _ := strconv.ParseInt(f[11], 10, 64)
 	s, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(u+s) * 10 * time.Millisecond
-}
-
-func idleFreePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// idleEventually polls cond (every 100 ms) until it holds or the deadline.
-func idleEventually(t *testing.T, deadline time.Time, what string, cond func() bool) {
-	t.Helper()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// idleLog keeps the server's output for a failure report.
-type idleLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *idleLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 {
-		l.b.Reset() // bounded: only the tail matters
-	}
-	return l.b.Write(p)
-}
-
-func (l *idleLog) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.b.String()
-	return s[max(len(s)-n, 0):]
 }

@@ -38,7 +38,7 @@ func TestFdsTenThousandStreams(t *testing.T) {
 		t.Skip("resource test")
 	}
 	deadline := time.Now().Add(170 * time.Second) // the whole test, generously
-	bin := fdsBuild(t)
+	bin := starlingBin(t)
 	dir := filepath.Join(fdsStoreRoot(t), "store")
 
 	p := fdsStart(t, bin, dir)
@@ -88,7 +88,7 @@ func TestFdsOutOfDescriptors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("resource test")
 	}
-	bin := fdsBuild(t)
+	bin := starlingBin(t)
 	root := fdsStoreRoot(t)
 	conf := filepath.Join(root, "starling.conf")
 	body := fmt.Sprintf("jetstream { store_dir: %q, max_open_files: 64 }\n", filepath.Join(root, "store"))
@@ -351,47 +351,15 @@ func (pk *fdsPeak) sample(t *testing.T, p *fdsProc) {
 	}
 }
 
-// fdsBuild builds the server without -race (the descriptor count is the
-// process's, not the race detector's) into the test's temporary directory.
-func fdsBuild(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "starling")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/starling-mq/starling/cmd/starling")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // fdsProc is a starling process under the descriptor limit.
 type fdsProc struct {
 	cmd  *exec.Cmd
 	port int
-	logs *fdsLog
+	logs *logTail
 	done chan struct{}
 }
 
-// fdsLog keeps the end of the process's log.
-type fdsLog struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (l *fdsLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b = append(l.b, p...)
-	if len(l.b) > 64<<10 {
-		l.b = append([]byte(nil), l.b[len(l.b)-32<<10:]...)
-	}
-	return len(p), nil
-}
-
-func (p *fdsProc) tail() string {
-	p.logs.mu.Lock()
-	defer p.logs.mu.Unlock()
-	return string(p.logs.b)
-}
+func (p *fdsProc) tail() string { return p.logs.String() }
 
 func fdsStart(t *testing.T, bin, dir string) *fdsProc {
 	t.Helper()
@@ -402,9 +370,9 @@ func fdsStart(t *testing.T, bin, dir string) *fdsProc {
 // limit, on a free loopback port.
 func fdsStartArgs(t *testing.T, bin string, args ...string) *fdsProc {
 	t.Helper()
-	port := fdsFreePort(t)
+	port := freePort(t)
 	script := fmt.Sprintf(`ulimit -n %d && exec "$0" server -a 127.0.0.1 -p %d "$@"`, fdsLimit, port)
-	p := &fdsProc{cmd: exec.Command("sh", append([]string{"-c", script, bin}, args...)...), port: port, logs: &fdsLog{}, done: make(chan struct{})}
+	p := &fdsProc{cmd: exec.Command("sh", append([]string{"-c", script, bin}, args...)...), port: port, logs: &logTail{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -480,14 +448,4 @@ func fdsStoreRoot(t *testing.T) string {
 		}
 	}
 	return t.TempDir()
-}
-
-func fdsFreePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
