@@ -50,7 +50,7 @@ type inboundMsg struct {
 // inbound is the set of worker queues.
 type inbound struct {
 	m       *Manager
-	queues  [inboundWorkers]chan inboundMsg
+	queues  [inboundWorkers]*inQueue
 	dropped atomic.Uint64
 }
 
@@ -59,27 +59,32 @@ type inbound struct {
 func (m *Manager) startInbound() *inbound {
 	in := &inbound{m: m}
 	for i := range in.queues {
-		in.queues[i] = make(chan inboundMsg, inboundQueue)
+		in.queues[i] = newInQueue(inboundQueue)
 		m.wg.Add(1)
 		go in.work(in.queues[i])
 	}
 	return in
 }
 
-func (in *inbound) work(q chan inboundMsg) {
+func (in *inbound) work(q *inQueue) {
 	defer in.m.wg.Done()
 	for {
-		select {
-		case it := <-q:
+		for {
+			it, ok := q.pop()
+			if !ok {
+				break
+			}
 			in.run(&it)
+		}
+		select {
+		case <-q.wake:
 		case <-in.m.quit:
 			for {
-				select {
-				case it := <-q:
-					in.run(&it)
-				default:
+				it, ok := q.pop()
+				if !ok {
 					return
 				}
+				in.run(&it)
 			}
 		}
 	}
@@ -110,19 +115,25 @@ func (in *inbound) push(it inboundMsg) {
 	if it.c != nil {
 		q = in.queues[shard(it.c.Name())%inboundWorkers]
 	}
-	select {
-	case q <- it:
-		return
-	default:
-	}
-	t := time.NewTimer(inboundWait)
-	defer t.Stop()
-	select {
-	case q <- it:
-	case <-t.C:
-		n := in.dropped.Add(1)
-		in.m.log.Warn("JetStream consumer queue full, message dropped", "subject", it.subject, "dropped", n)
-	case <-in.m.quit:
+	var t *time.Timer
+	for {
+		ok, space := q.tryPush(it)
+		if ok {
+			return
+		}
+		if t == nil {
+			t = time.NewTimer(inboundWait)
+			defer t.Stop()
+		}
+		select {
+		case <-space:
+		case <-t.C:
+			n := in.dropped.Add(1)
+			in.m.log.Warn("JetStream consumer queue full, message dropped", "subject", it.subject, "dropped", n)
+			return
+		case <-in.m.quit:
+			return
+		}
 	}
 }
 
