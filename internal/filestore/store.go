@@ -25,7 +25,7 @@ const (
 	DefaultCacheBytes  = 4 << 20
 	DefaultBufferSize  = 1 << 20
 
-	DefaultCheckpointInterval = time.Minute
+	DefaultCheckpointInterval = 15 * time.Second
 
 	minSegmentSize = 512
 	maxSegmentSize = 1 << 30 // offsets are uint32: a segment plus one maxRecord stays below 4 GiB
