@@ -50,7 +50,7 @@ type inboundMsg struct {
 // inbound is the set of worker queues.
 type inbound struct {
 	m       *Manager
-	queues  [inboundWorkers]*inQueue
+	queues  [inboundWorkers]chan inboundMsg
 	dropped atomic.Uint64
 }
 
@@ -59,32 +59,27 @@ type inbound struct {
 func (m *Manager) startInbound() *inbound {
 	in := &inbound{m: m}
 	for i := range in.queues {
-		in.queues[i] = newInQueue(inboundQueue)
+		in.queues[i] = make(chan inboundMsg, inboundQueue)
 		m.wg.Add(1)
 		go in.work(in.queues[i])
 	}
 	return in
 }
 
-func (in *inbound) work(q *inQueue) {
+func (in *inbound) work(q chan inboundMsg) {
 	defer in.m.wg.Done()
 	for {
-		for {
-			it, ok := q.pop()
-			if !ok {
-				break
-			}
-			in.run(&it)
-		}
 		select {
-		case <-q.wake:
+		case it := <-q:
+			in.run(&it)
 		case <-in.m.quit:
 			for {
-				it, ok := q.pop()
-				if !ok {
+				select {
+				case it := <-q:
+					in.run(&it)
+				default:
 					return
 				}
-				in.run(&it)
 			}
 		}
 	}
@@ -115,25 +110,19 @@ func (in *inbound) push(it inboundMsg) {
 	if it.c != nil {
 		q = in.queues[shard(it.c.Name())%inboundWorkers]
 	}
-	var t *time.Timer
-	for {
-		ok, space := q.tryPush(it)
-		if ok {
-			return
-		}
-		if t == nil {
-			t = time.NewTimer(inboundWait)
-			defer t.Stop()
-		}
-		select {
-		case <-space:
-		case <-t.C:
-			n := in.dropped.Add(1)
-			in.m.log.Warn("JetStream consumer queue full, message dropped", "subject", it.subject, "dropped", n)
-			return
-		case <-in.m.quit:
-			return
-		}
+	select {
+	case q <- it:
+		return
+	default:
+	}
+	t := time.NewTimer(inboundWait)
+	defer t.Stop()
+	select {
+	case q <- it:
+	case <-t.C:
+		n := in.dropped.Add(1)
+		in.m.log.Warn("JetStream consumer queue full, message dropped", "subject", it.subject, "dropped", n)
+	case <-in.m.quit:
 	}
 }
 
