@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/starling-mq/starling/bench/internal/serverproc"
 )
 
 type config struct {
@@ -82,7 +84,7 @@ func main() {
 
 func run(dir, name, bin string, cfg config) (outcome, error) {
 	var o outcome
-	port, err := freePort()
+	port, err := serverproc.FreePort()
 	if err != nil {
 		return o, err
 	}
@@ -107,7 +109,7 @@ func run(dir, name, bin string, cfg config) (outcome, error) {
 		_ = cmd.Wait()
 	}()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	if err := waitListening(addr); err != nil {
+	if err := serverproc.WaitListening(addr, 10*time.Second); err != nil {
 		return o, err
 	}
 
@@ -220,29 +222,6 @@ func read(c net.Conn, rate float64, got *atomic.Int64, ready chan struct{}) erro
 type readFunc func([]byte) (int, error)
 
 func (f readFunc) Read(p []byte) (int, error) { return f(p) }
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-func waitListening(addr string) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			return c.Close()
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not listening on %s: %w", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 func rateText(r float64) string {
 	if r <= 0 {

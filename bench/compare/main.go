@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/starling-mq/starling/bench/internal/serverproc"
 )
 
 // scenario is one `starling bench` invocation and the figure compared.
@@ -233,29 +234,6 @@ func thousands(f float64) string {
 	return b.String()
 }
 
-func freePort() int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fatal("free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func waitListening(port int, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for {
-		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
-		if err == nil {
-			return c.Close()
-		}
-		if time.Now().After(deadline) {
-			return errors.New("timed out")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func version(bin, flagName string) string {
 	out, err := exec.Command(bin, flagName).CombinedOutput()
 	if err != nil {
@@ -267,4 +245,16 @@ func version(bin, flagName string) string {
 func fatal(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "compare: "+format+"\n", args...)
 	os.Exit(1)
+}
+
+func freePort() int {
+	port, err := serverproc.FreePort()
+	if err != nil {
+		fatal("free port: %v", err)
+	}
+	return port
+}
+
+func waitListening(port int, d time.Duration) error {
+	return serverproc.WaitListening(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), d)
 }

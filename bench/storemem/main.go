@@ -30,6 +30,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/starling-mq/starling/bench/internal/serverproc"
 )
 
 type options struct {
@@ -304,29 +306,6 @@ func dirSize(dir string) int64 {
 	return n
 }
 
-func freePort() int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fatal("free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func waitListening(port int, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for {
-		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
-		if err == nil {
-			return c.Close()
-		}
-		if time.Now().After(deadline) {
-			return errors.New("timed out")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func version(bin string) string {
 	args := []string{"--version"}
 	out, err := exec.Command(bin, args...).CombinedOutput()
@@ -339,4 +318,16 @@ func version(bin string) string {
 func fatal(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "storemem: "+format+"\n", args...)
 	os.Exit(1)
+}
+
+func freePort() int {
+	port, err := serverproc.FreePort()
+	if err != nil {
+		fatal("free port: %v", err)
+	}
+	return port
+}
+
+func waitListening(port int, d time.Duration) error {
+	return serverproc.WaitListening(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), d)
 }
