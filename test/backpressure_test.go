@@ -8,8 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +16,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/starling-mq/starling/server"
+
+	"github.com/starling-mq/starling/internal/slowreader"
 )
 
 // throttledSub is a raw TCP subscriber that reads steadily but slowly: at
@@ -30,32 +30,6 @@ type throttledSub struct {
 	done chan struct{}
 }
 
-// throttledReader hands out at most step bytes per read and keeps the
-// average rate at rate bytes per second. The pause is the workload (a
-// reader slower than the publishers), not synchronisation.
-type throttledReader struct {
-	r     io.Reader
-	rate  float64
-	step  int
-	start time.Time
-	total int
-}
-
-func (t *throttledReader) Read(p []byte) (int, error) {
-	if t.start.IsZero() {
-		t.start = time.Now()
-	}
-	if due := time.Duration(float64(t.total) / t.rate * float64(time.Second)); due > time.Since(t.start) {
-		time.Sleep(due - time.Since(t.start))
-	}
-	if len(p) > t.step {
-		p = p[:t.step]
-	}
-	n, err := t.r.Read(p)
-	t.total += n
-	return n, err
-}
-
 func startThrottledSub(t *testing.T, s *server.Server, subj string, rate float64) *throttledSub {
 	t.Helper()
 	rc := dialRaw(t, s)
@@ -63,10 +37,10 @@ func startThrottledSub(t *testing.T, s *server.Server, subj string, rate float64
 	rc.quiet()
 	ts := &throttledSub{conn: rc.conn, done: make(chan struct{})}
 	// What bufio already buffered after the PONG is read first.
-	r := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(peekAll(rc.r)), &throttledReader{r: rc.conn, rate: rate, step: 16 * 1024}), 32*1024)
+	buffered := peekAll(rc.r)
 	go func() {
 		defer close(ts.done)
-		if err := ts.read(r); err != nil {
+		if err := slowreader.Read(rc.conn, buffered, rate, &ts.msgs, nil); err != nil {
 			ts.err.Store(&err)
 		}
 	}()
@@ -76,37 +50,6 @@ func startThrottledSub(t *testing.T, s *server.Server, subj string, rate float64
 func peekAll(r *bufio.Reader) []byte {
 	b, _ := r.Peek(r.Buffered())
 	return append([]byte(nil), b...)
-}
-
-// read parses MSG and PING until the connection ends. Each read has a
-// deadline: a server that stops sending fails the read, never hangs it.
-func (ts *throttledSub) read(r *bufio.Reader) error {
-	for {
-		ts.conn.SetReadDeadline(time.Now().Add(2 * time.Minute))
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		switch {
-		case line == "PING\r\n":
-			ts.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if _, err := ts.conn.Write([]byte("PONG\r\n")); err != nil {
-				return err
-			}
-		case strings.HasPrefix(line, "MSG "):
-			f := strings.Fields(line)
-			size, err := strconv.Atoi(f[len(f)-1])
-			if err != nil {
-				return fmt.Errorf("bad MSG line %q", line)
-			}
-			if _, err := r.Discard(size + 2); err != nil {
-				return err
-			}
-			ts.msgs.Add(1)
-		default:
-			return fmt.Errorf("unexpected line %q", line)
-		}
-	}
 }
 
 func (ts *throttledSub) lastErr() error {

@@ -13,7 +13,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,13 +21,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/starling-mq/starling/bench/internal/serverproc"
+
+	"github.com/starling-mq/starling/internal/slowreader"
 )
 
 type config struct {
@@ -125,7 +125,7 @@ func run(dir, name, bin string, cfg config) (outcome, error) {
 	var got atomic.Int64
 	ready := make(chan struct{})
 	ended := make(chan error, 1)
-	go func() { ended <- read(sub, cfg.rate, &got, ready) }()
+	go func() { ended <- slowreader.Read(sub, nil, cfg.rate, &got, ready) }()
 	select {
 	case <-ready:
 	case err := <-ended:
@@ -170,58 +170,6 @@ func run(dir, name, bin string, cfg config) (outcome, error) {
 	o.received = got.Load()
 	return o, nil
 }
-
-// read parses MSG lines, answers PINGs and closes ready at the first PONG,
-// reading at most rate bytes per second.
-func read(c net.Conn, rate float64, got *atomic.Int64, ready chan struct{}) error {
-	start, total := time.Now(), 0
-	r := bufio.NewReaderSize(readFunc(func(p []byte) (int, error) {
-		if rate > 0 {
-			if due := time.Duration(float64(total) / rate * float64(time.Second)); due > time.Since(start) {
-				time.Sleep(due - time.Since(start))
-			}
-		}
-		c.SetReadDeadline(time.Now().Add(time.Minute))
-		n, err := c.Read(p[:min(len(p), 64*1024)])
-		total += n
-		return n, err
-	}), 128*1024)
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		switch {
-		case strings.HasPrefix(line, "MSG "):
-			f := strings.Fields(line)
-			size, err := strconv.Atoi(f[len(f)-1])
-			if err != nil {
-				return fmt.Errorf("bad MSG line %q", line)
-			}
-			if _, err := r.Discard(size + 2); err != nil {
-				return err
-			}
-			got.Add(1)
-		case line == "PING\r\n":
-			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			if _, err := c.Write([]byte("PONG\r\n")); err != nil {
-				return err
-			}
-		case line == "PONG\r\n":
-			if ready != nil {
-				close(ready)
-				ready = nil
-			}
-		case strings.HasPrefix(line, "INFO "), strings.HasPrefix(line, "-ERR "):
-		default:
-			return fmt.Errorf("unexpected line %q", line)
-		}
-	}
-}
-
-type readFunc func([]byte) (int, error)
-
-func (f readFunc) Read(p []byte) (int, error) { return f(p) }
 
 func rateText(r float64) string {
 	if r <= 0 {

@@ -1,7 +1,6 @@
 package resource
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -13,13 +12,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/starling-mq/starling/internal/slowreader"
 )
 
 // bpServer is a starling process started for a back-pressure test.
@@ -151,56 +151,6 @@ func TestPingFloodMemoryBounded(t *testing.T) {
 	}
 }
 
-// bpThrottled reads steadily at rate bytes per second, counting MSGs,
-// answering PINGs, and closing pong at the first PONG.
-func bpThrottled(c net.Conn, rate float64, msgs *atomic.Int64, pong chan struct{}) error {
-	start, total := time.Now(), 0
-	r := bufio.NewReaderSize(readerFunc(func(p []byte) (int, error) {
-		if due := time.Duration(float64(total) / rate * float64(time.Second)); due > time.Since(start) {
-			time.Sleep(due - time.Since(start)) // the reader's pace, the workload
-		}
-		c.SetReadDeadline(time.Now().Add(2 * time.Minute))
-		n, err := c.Read(p[:min(len(p), 16*1024)])
-		total += n
-		return n, err
-	}), 32*1024)
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		switch {
-		case line == "PING\r\n":
-			c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if _, err := c.Write([]byte("PONG\r\n")); err != nil {
-				return err
-			}
-		case strings.HasPrefix(line, "MSG "):
-			f := strings.Fields(line)
-			size, err := strconv.Atoi(f[len(f)-1])
-			if err != nil {
-				return fmt.Errorf("bad MSG line %q", line)
-			}
-			if _, err := r.Discard(size + 2); err != nil {
-				return err
-			}
-			msgs.Add(1)
-		case strings.HasPrefix(line, "INFO "):
-		case line == "PONG\r\n":
-			if pong != nil {
-				close(pong)
-				pong = nil
-			}
-		default:
-			return fmt.Errorf("unexpected line %q", line)
-		}
-	}
-}
-
-type readerFunc func([]byte) (int, error)
-
-func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
-
 // TestFastPublisherSteadySubscriber: one nats.go publisher publishes as
 // fast as it can to a raw subscriber that reads steadily at 8 MB/s and a
 // nats.go subscriber; with max_pending 1 MB the publisher is slowed to
@@ -218,7 +168,7 @@ func TestFastPublisherSteadySubscriber(t *testing.T) {
 	var got atomic.Int64
 	readErr := make(chan error, 1)
 	subscribed := make(chan struct{})
-	go func() { readErr <- bpThrottled(steady, 8<<20, &got, subscribed) }()
+	go func() { readErr <- slowreader.Read(steady, nil, 8<<20, &got, subscribed) }()
 	select {
 	case <-subscribed:
 	case err := <-readErr:
