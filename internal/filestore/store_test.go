@@ -31,7 +31,7 @@ func segFiles(t *testing.T, fsys vfs.FS) []string {
 	return out
 }
 
-func fileBytes(t *testing.T, fsys vfs.FS, name string) []byte {
+func fileBytes(t testing.TB, fsys vfs.FS, name string) []byte {
 	t.Helper()
 	f, err := fsys.Open(name)
 	if err != nil {
