@@ -148,12 +148,7 @@ func (r *rfile) release() error {
 	}
 	h := r.h
 	h.mu.Lock()
-	for r.busy != nil {
-		ch := r.busy
-		h.mu.Unlock()
-		<-ch
-		h.mu.Lock()
-	}
+	r.waitNotBusyLocked()
 	r.gone = true
 	if r.f == nil || r.pins > 0 {
 		h.mu.Unlock()
@@ -162,6 +157,17 @@ func (r *rfile) release() error {
 	f := r.takeLocked()
 	h.mu.Unlock()
 	return f.Close()
+}
+
+// waitNotBusyLocked waits, releasing h.mu meanwhile, until no open of r
+// is in progress.
+func (r *rfile) waitNotBusyLocked() {
+	for r.busy != nil {
+		ch := r.busy
+		r.h.mu.Unlock()
+		<-ch
+		r.h.mu.Lock()
+	}
 }
 
 // takeLocked removes r's handle from the cache and returns it to close.
@@ -213,12 +219,7 @@ func (r *rfile) pin() (vfs.File, error) { return r.pinWith(os.O_RDWR) }
 func (r *rfile) pinWith(flag int) (vfs.File, error) {
 	h := r.h
 	h.mu.Lock()
-	for r.busy != nil {
-		ch := r.busy
-		h.mu.Unlock()
-		<-ch
-		h.mu.Lock()
-	}
+	r.waitNotBusyLocked()
 	if r.f != nil {
 		if r.el != nil {
 			h.idle.Remove(r.el)
@@ -373,12 +374,7 @@ func (r *rfile) syncDone() (bool, error) {
 	h := r.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for r.busy != nil {
-		ch := r.busy
-		h.mu.Unlock()
-		<-ch
-		h.mu.Lock()
-	}
+	r.waitNotBusyLocked()
 	if r.err != nil {
 		return true, r.err
 	}
