@@ -109,7 +109,7 @@ func run(dir, name, bin string, cfg config) (outcome, error) {
 		_ = cmd.Wait()
 	}()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	if err := serverproc.WaitListening(addr, 10*time.Second); err != nil {
+	if err := serverproc.WaitListening(port, 10*time.Second); err != nil {
 		return o, err
 	}
 

@@ -12,7 +12,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,7 +90,14 @@ func main() {
 		{name: "starling"},
 		{name: "nats-server"},
 	}
-	ports := []int{freePort(), freePort()}
+	ports := make([]int, 2)
+	for i := range ports {
+		port, err := serverproc.FreePort()
+		if err != nil {
+			fatal("free port: %v", err)
+		}
+		ports[i] = port
+	}
 	sargs := []string{"server", "-a", "127.0.0.1", "-p", strconv.Itoa(ports[0])}
 	nargs := []string{"-a", "127.0.0.1", "-p", strconv.Itoa(ports[1])}
 	all := scenarios(*scale)
@@ -118,7 +124,7 @@ func main() {
 			_ = s.cmd.Process.Signal(os.Interrupt)
 			_ = s.cmd.Wait()
 		}()
-		if err := waitListening(ports[i], 10*time.Second); err != nil {
+		if err := serverproc.WaitListening(ports[i], 10*time.Second); err != nil {
 			fatal("%s did not start: %v", s.name, err)
 		}
 	}
@@ -245,16 +251,4 @@ func version(bin, flagName string) string {
 func fatal(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "compare: "+format+"\n", args...)
 	os.Exit(1)
-}
-
-func freePort() int {
-	port, err := serverproc.FreePort()
-	if err != nil {
-		fatal("free port: %v", err)
-	}
-	return port
-}
-
-func waitListening(port int, d time.Duration) error {
-	return serverproc.WaitListening(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), d)
 }

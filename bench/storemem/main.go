@@ -19,7 +19,6 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,7 +129,7 @@ func start(name, bin, dir string, port int) (*server, error) {
 		return nil, err
 	}
 	s := &server{cmd: cmd, url: fmt.Sprintf("nats://127.0.0.1:%d", port)}
-	if err := waitListening(port, 5*time.Minute); err != nil {
+	if err := serverproc.WaitListening(port, 5*time.Minute); err != nil {
 		s.stop()
 		return nil, err
 	}
@@ -182,7 +181,10 @@ func run(name, bin string, wl workload, n, size int) (result, error) {
 		return r, err
 	}
 	defer os.RemoveAll(tmp)
-	port := freePort()
+	port, err := serverproc.FreePort()
+	if err != nil {
+		return r, err
+	}
 	srv, err := start(name, bin, tmp, port)
 	if err != nil {
 		return r, err
@@ -318,16 +320,4 @@ func version(bin string) string {
 func fatal(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "storemem: "+format+"\n", args...)
 	os.Exit(1)
-}
-
-func freePort() int {
-	port, err := serverproc.FreePort()
-	if err != nil {
-		fatal("free port: %v", err)
-	}
-	return port
-}
-
-func waitListening(port int, d time.Duration) error {
-	return serverproc.WaitListening(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), d)
 }

@@ -5,6 +5,7 @@ package serverproc
 import (
 	"fmt"
 	"net"
+	"strconv"
 	"time"
 )
 
@@ -18,8 +19,10 @@ func FreePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// WaitListening polls addr until it accepts a connection or d passes.
-func WaitListening(addr string, d time.Duration) error {
+// WaitListening polls the loopback port until it accepts a connection or
+// d passes.
+func WaitListening(port int, d time.Duration) error {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	deadline := time.Now().Add(d)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
