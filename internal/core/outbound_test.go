@@ -124,10 +124,10 @@ func TestFlushSetDedup(t *testing.T) {
 	}
 }
 
-// TestFlushInlinePartialWrite fills a socket whose peer does not read, so
-// the inline writev writes part of the queue; the writer must then send the
-// rest, in order, once the peer reads.
-func TestFlushInlinePartialWrite(t *testing.T) {
+// tcpPair returns the two ends of a loopback TCP connection, closed when
+// the test ends.
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -140,14 +140,22 @@ func TestFlushInlinePartialWrite(t *testing.T) {
 			accepted <- c
 		}
 	}()
-	peer, err := net.Dial("tcp", ln.Addr().String())
+	client, err = net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer peer.Close()
+	t.Cleanup(func() { client.Close() })
+	server = <-accepted
+	t.Cleanup(func() { server.Close() })
+	return server, client
+}
+
+// TestFlushInlinePartialWrite fills a socket whose peer does not read, so
+// the inline writev writes part of the queue; the writer must then send the
+// rest, in order, once the peer reads.
+func TestFlushInlinePartialWrite(t *testing.T) {
+	conn, peer := tcpPair(t)
 	peer.(*net.TCPConn).SetReadBuffer(4096)
-	conn := <-accepted
-	defer conn.Close()
 	conn.(*net.TCPConn).SetWriteBuffer(4096)
 
 	var o outbound
@@ -214,25 +222,7 @@ func TestFlushInlinePartialWrite(t *testing.T) {
 // takes arrives whole and in order, and
 // every byte is reported as progress.
 func TestWriterManyChunksInOrder(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			accepted <- c
-		}
-	}()
-	peer, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	conn := <-accepted
-	defer conn.Close()
+	conn, peer := tcpPair(t)
 	var o outbound
 	o.init(1 << 30)
 	if raw, err := conn.(*net.TCPConn).SyscallConn(); err == nil {
