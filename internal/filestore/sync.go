@@ -105,7 +105,11 @@ func (s *Store) commit(doSync bool) ([]waiter, error) {
 		}
 		m := s.markLocked()
 		s.mu.Unlock()
-		return s.settle(m)
+		// A write-out without a sync moves the high-water slot only when
+		// the store acknowledges written data (a sync interval): the slot
+		// of a store that acknowledges synced data must never name more
+		// than was synced.
+		return s.settle(m, doSync || s.cfg.SyncInterval > 0)
 	}
 	target := s.last
 	m := s.markLocked()
@@ -141,7 +145,7 @@ func (s *Store) commit(doSync bool) ([]waiter, error) {
 	}
 	s.synced = max(s.synced, target)
 	s.mu.Unlock()
-	return s.settle(m)
+	return s.settle(m, true)
 }
 
 // markLocked is the high-water slot describing the store now: the caller
@@ -157,13 +161,13 @@ func (s *Store) markLocked() mark {
 	}
 }
 
-// settle records m in the high-water file, then returns the waiters now
-// acknowledged. The slot is written without a sync unless m.last passes
+// settle records m in the high-water file (when write), then returns the
+// waiters now acknowledged. The slot is written without a sync unless m.last passes
 // the reservation, which is then moved reserveAhead past it and synced
 // first. syncMu must be held.
-func (s *Store) settle(m mark) ([]waiter, error) {
+func (s *Store) settle(m mark, write bool) ([]waiter, error) {
 	var err error
-	if w := s.marks; w != nil { // nil while recovering: nothing waits then
+	if w := s.marks; w != nil && write { // nil while recovering: nothing waits then
 		m.reserved = w.cur.reserved
 		renew := m.last > m.reserved
 		if renew {
@@ -180,7 +184,7 @@ func (s *Store) settle(m mark) ([]waiter, error) {
 		s.failLocked(fmt.Errorf("filestore: high-water file: %w", err))
 		return s.failWaitersLocked(s.err), s.err
 	}
-	if s.marks != nil {
+	if s.marks != nil && write {
 		s.marked = max(s.marked, m.last)
 	}
 	return s.takeWaitersLocked(), nil
