@@ -377,3 +377,52 @@ func TestDurableAfterReopen(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteOutKeepsSlot: a write-out without a sync (the buffer handed to
+// the OS before a Durable asked for a sync) moves the high-water slot only
+// for a store that acknowledges written data (a sync interval). A store
+// that acknowledges synced data would otherwise name unsynced sequences in
+// its slot, and a power loss that dropped them would report them lost.
+func TestWriteOutKeepsSlot(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		interval time.Duration
+		moves    bool
+	}{
+		{"sync always", 0, false},
+		{"sync interval", time.Hour, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := vfs.NewMem()
+			s := mustOpen(t, fsys, Config{Logger: nopLogger, SyncInterval: tc.interval})
+			defer s.Close()
+			mustAppend(t, s, "a", nil, []byte("x"))
+			mustSync(t, s)
+			before, _, err := readMark(fsys, testDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var last uint64
+			for range 10 {
+				last = mustAppend(t, s, "a", nil, []byte("y"))
+			}
+			s.syncMu.Lock()
+			ws, err := s.commit(false)
+			s.syncMu.Unlock()
+			fire(ws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after, _, err := readMark(fsys, testDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tc.moves && after.last != last:
+				t.Fatalf("slot names %d after the write-out, want %d", after.last, last)
+			case !tc.moves && after.last != before.last:
+				t.Fatalf("slot moved from %d to %d on a write-out without sync", before.last, after.last)
+			}
+		})
+	}
+}
