@@ -373,7 +373,7 @@ func TestJetStreamBackupRoundTrip(t *testing.T) {
 				t.Fatalf("restored info %+v", info)
 			}
 			compareDumps(t, before, dumpStream(t, nc, js, "BK"))
-			if entries, _ := os.ReadDir(filepath.Join(dir, ".restore")); len(entries) != 0 {
+			if entries, _ := os.ReadDir(filepath.Join(dir, "jetstream", ".restore")); len(entries) != 0 {
 				t.Fatalf("staging left behind: %v", entries)
 			}
 			carryOn(t, js, before)
@@ -454,7 +454,7 @@ func codeOf(err error) int {
 func stagingEmpty(t testing.TB, dir string) {
 	t.Helper()
 	eventually(t, 10*time.Second, func() bool {
-		entries, err := os.ReadDir(filepath.Join(dir, ".restore"))
+		entries, err := os.ReadDir(filepath.Join(dir, "jetstream", ".restore"))
 		return (err == nil && len(entries) == 0) || errors.Is(err, os.ErrNotExist)
 	}, "the restore staging to be removed")
 }
@@ -648,7 +648,7 @@ func TestJetStreamBackupStalls(t *testing.T) {
 		}
 		// Not probed with chunks: each would keep it alive.
 		eventually(t, 20*time.Second, func() bool {
-			entries, err := os.ReadDir(filepath.Join(dir, ".restore"))
+			entries, err := os.ReadDir(filepath.Join(dir, "jetstream", ".restore"))
 			return err == nil && len(entries) == 0
 		}, "the stalled restore to be dropped")
 		if _, err := nc.Request(resp.DeliverSubject, good.Archive[100:200], time.Second); !errors.Is(err, nats.ErrNoResponders) {
@@ -800,7 +800,7 @@ func TestJetStreamBackupShutdownMidway(t *testing.T) {
 	if err := s.Shutdown(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dir, ".restore")); len(entries) != 0 {
+	if entries, _ := os.ReadDir(filepath.Join(dir, "jetstream", ".restore")); len(entries) != 0 {
 		t.Fatalf("staged restore left after shutdown: %v", entries)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -829,7 +829,7 @@ func TestJetStreamBackupCheckMessages(t *testing.T) {
 	if err := s1.Shutdown(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	segs, _ := filepath.Glob(filepath.Join(dir, "streams", "C", "msgs", "*"))
+	segs, _ := filepath.Glob(filepath.Join(dir, "jetstream", "$G", "streams", "C", "msgs", "*"))
 	flipped := false
 	for _, seg := range segs {
 		if b, err := os.ReadFile(seg); err == nil {

@@ -35,7 +35,7 @@ func TestJetStreamCorruptRecord(t *testing.T) {
 	}
 
 	// Flip one bit inside message 5's payload.
-	segs, _ := filepath.Glob(filepath.Join(dir, "streams", "C", "msgs", "*"))
+	segs, _ := filepath.Glob(filepath.Join(dir, "jetstream", "$G", "streams", "C", "msgs", "*"))
 	flipped := false
 	for _, seg := range segs {
 		b, err := os.ReadFile(seg)
@@ -98,7 +98,7 @@ func TestJetStreamCorruptRecord(t *testing.T) {
 			} `json:"config"`
 		} `json:"jetstream"`
 	}
-	if err := json.NewDecoder(vresp.Body).Decode(&varz); err != nil || varz.JetStream.Config.StoreDir != dir {
+	if err := json.NewDecoder(vresp.Body).Decode(&varz); err != nil || varz.JetStream.Config.StoreDir != filepath.Join(dir, "jetstream") {
 		t.Fatalf("/varz jetstream: %+v %v", varz, err)
 	}
 	mresp, err := http.Get(s2.MonitorURL() + "/metrics")

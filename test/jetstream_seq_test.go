@@ -20,7 +20,7 @@ import (
 // segFilesOf lists a stream's segment files.
 func segFilesOf(t *testing.T, dir, stream string) []string {
 	t.Helper()
-	segs, err := filepath.Glob(filepath.Join(dir, "streams", stream, "msgs", "*.seg"))
+	segs, err := filepath.Glob(filepath.Join(dir, "jetstream", "$G", "streams", stream, "msgs", "*.seg"))
 	if err != nil || len(segs) == 0 {
 		t.Fatalf("no segments for %s: %v", stream, err)
 	}

@@ -49,7 +49,7 @@ func TestStoreDirDefault(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", "")
 	t.Setenv("HOME", home)
 	startServer(t, func(o *serverOptions) { o.JetStream = true })
-	want := filepath.Join(home, ".local", "state", "starling", "jetstream", storedir.LockName)
+	want := filepath.Join(home, ".local", "state", "starling", storedir.LockName)
 	if _, err := os.Stat(want); err != nil {
 		t.Fatalf("store not under the state directory: %v", err)
 	}

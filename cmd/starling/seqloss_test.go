@@ -94,7 +94,7 @@ func TestKillDamageTail(t *testing.T) {
 	for acked[cut] == "" { // one whose payload is known
 		cut--
 	}
-	segs, _ := filepath.Glob(filepath.Join(dir, "streams", "Q", "msgs", "*.seg"))
+	segs, _ := filepath.Glob(filepath.Join(dir, "jetstream", "$G", "streams", "Q", "msgs", "*.seg"))
 	if len(segs) == 0 {
 		t.Fatal("no segment files")
 	}
@@ -146,7 +146,7 @@ func TestKillDamageTail(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	nc.Close()
-	segs, _ = filepath.Glob(filepath.Join(dir, "streams", "Q", "msgs", "*.seg"))
+	segs, _ = filepath.Glob(filepath.Join(dir, "jetstream", "$G", "streams", "Q", "msgs", "*.seg"))
 	for _, seg := range segs {
 		if err := os.Remove(seg); err != nil {
 			t.Fatal(err)

@@ -248,10 +248,6 @@ func (m *Manager) clientInfo(cid uint64) *jsapi.ClientInfo {
 	return ci
 }
 
-// globalAccount is the one account Starling has, named as nats-server
-// names the default account.
-const globalAccount = "$G"
-
 // advisoryStats counts events sent and dropped because the queue was full.
 func (m *Manager) advisoryStats() (sent, dropped uint64) {
 	if m.adv == nil {

@@ -100,7 +100,7 @@ func (m *Manager) streamRestore(r *request) any {
 
 // newRestore creates the staging file and the chunk subscription.
 func (m *Manager) newRestore(cfg jsapi.StreamConfig, client *jsapi.ClientInfo) (*restoreJob, *jsapi.ApiError) {
-	root := filepath.Join(m.cfg.StoreDir, stagingDir)
+	root := filepath.Join(Dir(m.cfg.StoreDir), stagingDir)
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		m.log.Error("restore staging directory", "err", err)
 		return nil, jsapi.NewError(jsapi.ErrTempStorageFailed)
@@ -255,7 +255,7 @@ func (j *restoreJob) cleanup() {
 
 // removeRestoreStaging deletes what restores interrupted by a stop left.
 func (m *Manager) removeRestoreStaging() {
-	dir := filepath.Join(m.cfg.StoreDir, stagingDir)
+	dir := filepath.Join(Dir(m.cfg.StoreDir), stagingDir)
 	if err := os.RemoveAll(dir); err != nil {
 		m.log.Error("restore staging not removed", "dir", dir, "err", err)
 	}

@@ -82,7 +82,7 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 		Config: JSConfig{
 			MaxMemory:    m.cfg.MaxMemory,
 			MaxStore:     m.cfg.MaxStore,
-			StoreDir:     m.cfg.StoreDir,
+			StoreDir:     Dir(m.cfg.StoreDir),
 			SyncInterval: m.cfg.SyncInterval,
 			SyncAlways:   m.cfg.SyncInterval == 0,
 			Domain:       m.cfg.Domain,

@@ -150,8 +150,11 @@ func New(srv *core.Server, cfg Config) (*Manager, error) {
 // Start recovers the streams in the store directory and subscribes to the
 // API. Call it before the server accepts clients.
 func (m *Manager) Start() error {
-	dir := filepath.Join(m.cfg.StoreDir, streamsDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if _, err := migrateLayout(vfs.Default, m.cfg.StoreDir, m.log); err != nil {
+		return err
+	}
+	dir := streamsRoot(m.cfg.StoreDir, globalAccount)
+	if err := vfs.MkdirAllSynced(vfs.Default, dir, 0o700); err != nil {
 		return fmt.Errorf("jetstream: store directory: %w", err)
 	}
 	m.removeRestoreStaging()
@@ -181,7 +184,7 @@ func (m *Manager) Start() error {
 		defer m.wg.Done()
 		m.adv.run(m.quit)
 	}()
-	m.log.Info("JetStream started", "store_dir", m.cfg.StoreDir, "sync", syncDescription(m.cfg.SyncInterval), "streams", len(m.streams), "max_open_files", m.cfg.MaxOpenFiles)
+	m.log.Info("JetStream started", "store_dir", Dir(m.cfg.StoreDir), "sync", syncDescription(m.cfg.SyncInterval), "streams", len(m.streams), "max_open_files", m.cfg.MaxOpenFiles)
 	return nil
 }
 
@@ -227,7 +230,7 @@ func (m *Manager) recover(dir string) error {
 }
 
 func (m *Manager) streamDir(name string) string {
-	return filepath.Join(m.cfg.StoreDir, streamsDir, name)
+	return filepath.Join(streamsRoot(m.cfg.StoreDir, globalAccount), name)
 }
 
 // openStore opens the message store for cfg.

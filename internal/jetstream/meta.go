@@ -12,7 +12,7 @@ import (
 	"github.com/starling-mq/starling/internal/jsapi"
 )
 
-// A stream's configuration lives in <store dir>/streams/<name>/meta as one
+// A stream's configuration lives in <stream dir>/meta (layout.go) as one
 // line with the CRC-32C of the JSON that follows it, so a torn or damaged
 // file is detected instead of half-read. It is replaced atomically: write
 // a temporary file, sync it, rename it over, sync the directory.

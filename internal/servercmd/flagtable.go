@@ -69,7 +69,7 @@ var flagTable = []flagDef{
 
 	{secJetStream, []string{"js", "jetstream"}, "", "Enable JetStream", "",
 		func(c *Config, _ *bool) any { return &c.Opts.JetStream }, ""},
-	{secJetStream, []string{"sd", "store_dir"}, "<dir>", "Store directory (default: $STATE_DIRECTORY/jetstream, $XDG_STATE_HOME/starling/jetstream or ~/.local/state/starling/jetstream)", "",
+	{secJetStream, []string{"sd", "store_dir"}, "<dir>", "Store directory (default: $STATE_DIRECTORY, $XDG_STATE_HOME/starling or ~/.local/state/starling)", "",
 		func(c *Config, _ *bool) any { return &c.Opts.StoreDir }, ""},
 
 	{secAuth, []string{"user"}, "<user>", "User required for connections", "",

@@ -17,10 +17,13 @@ import (
 // "safe by default" would lose every stream on the next reboot. Starling
 // uses the directory meant for state that must survive restarts instead:
 //
-//  1. $STATE_DIRECTORY/jetstream, set by systemd for a unit with
-//     StateDirectory= (usually /var/lib/<name>);
-//  2. $XDG_STATE_HOME/starling/jetstream;
-//  3. $HOME/.local/state/starling/jetstream, the XDG default of 2.
+//  1. $STATE_DIRECTORY, set by systemd for a unit with StateDirectory=
+//     (usually /var/lib/<name>);
+//  2. $XDG_STATE_HOME/starling;
+//  3. $HOME/.local/state/starling, the XDG default of 2.
+//
+// JetStream keeps its data in the "jetstream" directory inside it, as
+// nats-server does inside its store_dir.
 //
 // Relative values are ignored, as the XDG specification asks: a store that
 // moves with the working directory is the problem being avoided.
@@ -33,17 +36,17 @@ func defaultFrom(getenv func(string) string) string {
 		// unit's own.
 		first, _, _ := strings.Cut(v, ":")
 		if filepath.IsAbs(first) {
-			return filepath.Join(first, "jetstream")
+			return first
 		}
 	}
 	if v := getenv("XDG_STATE_HOME"); filepath.IsAbs(v) {
-		return filepath.Join(v, "starling", "jetstream")
+		return filepath.Join(v, "starling")
 	}
 	if v := getenv("HOME"); filepath.IsAbs(v) {
-		return filepath.Join(v, ".local", "state", "starling", "jetstream")
+		return filepath.Join(v, ".local", "state", "starling")
 	}
 	return ""
 }
 
 // DefaultHelp explains Default in one line, for errors and help texts.
-const DefaultHelp = "$STATE_DIRECTORY/jetstream, else $XDG_STATE_HOME/starling/jetstream, else ~/.local/state/starling/jetstream"
+const DefaultHelp = "$STATE_DIRECTORY, else $XDG_STATE_HOME/starling, else ~/.local/state/starling"

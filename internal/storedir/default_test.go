@@ -8,12 +8,12 @@ func TestDefaultFrom(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"systemd state directory", map[string]string{"STATE_DIRECTORY": "/var/lib/starling", "HOME": "/home/u"}, "/var/lib/starling/jetstream"},
-		{"systemd, several directories", map[string]string{"STATE_DIRECTORY": "/var/lib/a:/var/lib/b"}, "/var/lib/a/jetstream"},
-		{"systemd relative is ignored", map[string]string{"STATE_DIRECTORY": "rel", "HOME": "/home/u"}, "/home/u/.local/state/starling/jetstream"},
-		{"xdg state home", map[string]string{"XDG_STATE_HOME": "/x/state", "HOME": "/home/u"}, "/x/state/starling/jetstream"},
-		{"xdg relative is ignored", map[string]string{"XDG_STATE_HOME": "x/state", "HOME": "/home/u"}, "/home/u/.local/state/starling/jetstream"},
-		{"home", map[string]string{"HOME": "/home/u"}, "/home/u/.local/state/starling/jetstream"},
+		{"systemd state directory", map[string]string{"STATE_DIRECTORY": "/var/lib/starling", "HOME": "/home/u"}, "/var/lib/starling"},
+		{"systemd, several directories", map[string]string{"STATE_DIRECTORY": "/var/lib/a:/var/lib/b"}, "/var/lib/a"},
+		{"systemd relative is ignored", map[string]string{"STATE_DIRECTORY": "rel", "HOME": "/home/u"}, "/home/u/.local/state/starling"},
+		{"xdg state home", map[string]string{"XDG_STATE_HOME": "/x/state", "HOME": "/home/u"}, "/x/state/starling"},
+		{"xdg relative is ignored", map[string]string{"XDG_STATE_HOME": "x/state", "HOME": "/home/u"}, "/home/u/.local/state/starling"},
+		{"home", map[string]string{"HOME": "/home/u"}, "/home/u/.local/state/starling"},
 		{"nothing", map[string]string{}, ""},
 		{"relative home", map[string]string{"HOME": "."}, ""},
 	}
