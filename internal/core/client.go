@@ -47,6 +47,7 @@ type subscription struct {
 // the goroutine running readLoop.
 type client struct {
 	srv     *Server
+	acc     *Account // the subject space it publishes and subscribes in
 	cid     uint64
 	conn    net.Conn // what the loops read and write: the TCP socket, or TLS over it
 	netConn net.Conn // the TCP socket, for deadlines and closing
@@ -114,6 +115,7 @@ type client struct {
 func (s *Server) createClient(conn net.Conn) {
 	c := &client{
 		srv:     s,
+		acc:     s.gacc,
 		cid:     s.nextCID.Add(1),
 		conn:    conn,
 		netConn: conn,
@@ -458,7 +460,7 @@ func (c *client) processSub(cmd *proto.Cmd) {
 		sub := &subscription{client: c, subject: subj, queue: queue, sid: []byte(sid)}
 		// Queue names are not validated, as in nats-server: the protocol's
 		// whitespace splitting is the only rule.
-		if err := c.srv.sublist.Insert(subj, queue, sub); err != nil {
+		if err := c.acc.subscribe(sub); err != nil {
 			c.mu.Unlock()
 			c.queue(proto.ErrLine(proto.ErrTextInvalidSubject))
 			return
@@ -501,7 +503,7 @@ func (c *client) removeSub(sub *subscription) {
 		return
 	}
 	delete(c.subs, string(sub.sid))
-	c.srv.sublist.Remove(sub.subject, sub.queue, sub)
+	c.acc.unsubscribe(sub)
 	c.mu.Unlock()
 }
 

@@ -83,7 +83,7 @@ func (c *client) routeTo(subj []byte, cmd *proto.Cmd) bool {
 // cache while the trie is unchanged, so steady-state publishing takes no
 // shared lock.
 func (c *client) match(subj []byte) *subject.Result[*subscription] {
-	sl := c.srv.sublist
+	sl := c.acc.sl
 	if gen := sl.GenID(); gen != c.cacheGen {
 		clear(c.cache)
 		c.cacheGen = gen
@@ -232,7 +232,7 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 // status, addressed to the requester's own subscription on the reply
 // subject. Without such a subscription there is nobody to tell.
 func (c *client) sendNoResponders(reply []byte) {
-	for _, sub := range c.srv.sublist.Match(bytesToString(reply)).Plain {
+	for _, sub := range c.acc.sl.Match(bytesToString(reply)).Plain {
 		if sub.client == c {
 			c.queue(proto.AppendNoResponders(nil, reply, sub.sid))
 			return

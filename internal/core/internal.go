@@ -61,6 +61,7 @@ var ErrInternalClosed = errors.New("starling: internal client closed")
 func (s *Server) NewInternalClient(name string) *InternalClient {
 	c := &client{
 		srv:   s,
+		acc:   s.gacc,
 		cid:   s.nextCID.Add(1),
 		subs:  map[string]*subscription{},
 		start: time.Now(),
@@ -87,7 +88,7 @@ func (ic *InternalClient) Subscribe(subj, queue string, handler MsgHandler) (*Su
 	if c.subs == nil {
 		return nil, ErrInternalClosed
 	}
-	if err := c.srv.sublist.Insert(subj, queue, sub); err != nil {
+	if err := c.acc.subscribe(sub); err != nil {
 		return nil, fmt.Errorf("subscribe %q: %w", subj, err)
 	}
 	c.subs[sid] = sub
@@ -204,7 +205,7 @@ func (ic *InternalClient) Close() {
 	c.subs = nil
 	c.mu.Unlock()
 	for _, sub := range subs {
-		c.srv.sublist.Remove(sub.subject, sub.queue, sub)
+		c.acc.unsubscribe(sub)
 	}
 }
 
@@ -224,14 +225,14 @@ func (c *client) deliverInternal(sub *subscription, cmd *proto.Cmd) bool {
 // HasInterest reports whether anyone subscribes to subj (a push consumer
 // delivers only to a subject someone listens on).
 func (ic *InternalClient) HasInterest(subj string) bool {
-	return !ic.c.srv.sublist.Match(subj).Empty()
+	return !ic.c.acc.sl.Match(subj).Empty()
 }
 
 // InterestGen changes whenever any subscription is added or removed, so
 // a caller waiting for interest to come or go (the consumer scheduler)
 // polls one number instead of every subject it cares about.
 func (ic *InternalClient) InterestGen() uint64 {
-	return ic.c.srv.sublist.GenID()
+	return ic.c.acc.sl.GenID()
 }
 
 // HasLiteralInterest reports whether a subscription on exactly subj (not
@@ -239,7 +240,7 @@ func (ic *InternalClient) InterestGen() uint64 {
 // wildcard over its reply subjects, so a stream snapshot waits for the
 // subscription on its deliver subject itself, as nats-server does.
 func (ic *InternalClient) HasLiteralInterest(subj string) bool {
-	r := ic.c.srv.sublist.Match(subj)
+	r := ic.c.acc.sl.Match(subj)
 	for _, sub := range r.Plain {
 		if sub.subject == subj {
 			return true

@@ -91,7 +91,7 @@ func (c *client) close(reason closeReason) {
 	c.closedSubs = subs
 	c.mu.Unlock()
 	for _, sub := range subs {
-		c.srv.sublist.Remove(sub.subject, sub.queue, sub)
+		c.acc.unsubscribe(sub)
 	}
 	c.stopTimers()
 

@@ -24,7 +24,7 @@ func newRouteRig(tb testing.TB, hdr string, size int) *routeRig {
 		tb.Fatal(err)
 	}
 	mk := func() *client {
-		c := &client{srv: s, cid: s.nextCID.Add(1), log: s.log,
+		c := &client{srv: s, acc: s.gacc, cid: s.nextCID.Add(1), log: s.log,
 			subs: map[string]*subscription{}, cache: map[string]*subject.Result[*subscription]{}}
 		c.out.init(1 << 30)
 		c.echo.Store(true)
@@ -34,7 +34,7 @@ func newRouteRig(tb testing.TB, hdr string, size int) *routeRig {
 	}
 	r := &routeRig{srv: s, pub: mk(), sub: mk()}
 	sub := &subscription{client: r.sub, subject: "bench.route", sid: []byte("1")}
-	if err := s.sublist.Insert(sub.subject, "", sub); err != nil {
+	if err := s.gacc.sl.Insert(sub.subject, "", sub); err != nil {
 		tb.Fatal(err)
 	}
 	r.sub.subs["1"] = sub

@@ -24,7 +24,6 @@ import (
 
 	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/proto"
-	"github.com/starling-mq/starling/internal/subject"
 )
 
 // ProtocolVersion is the NATS server version Starling reports in INFO:
@@ -47,7 +46,7 @@ type Server struct {
 	name  string
 	start time.Time
 
-	sublist *subject.Sublist[*subscription]
+	gacc *Account // the global account: today every connection's
 
 	mu         sync.Mutex
 	listener   net.Listener
@@ -93,7 +92,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		id:       id,
 		name:     opts.ServerName,
-		sublist:  subject.NewSublist[*subscription](),
+		gacc:     newAccount(globalAccountName),
 		clients:  map[uint64]*client{},
 		closed:   closedRing{max: DefaultMaxClosedClients},
 		ready:    make(chan struct{}),
@@ -355,4 +354,4 @@ func (s *Server) NumClients() int {
 }
 
 // NumSubscriptions returns the number of subscriptions held.
-func (s *Server) NumSubscriptions() int { return s.sublist.Count() }
+func (s *Server) NumSubscriptions() int { return s.gacc.sl.Count() }

@@ -32,7 +32,7 @@ func (s *Server) Stats() ServerStats {
 		ConfigLoad:       load,
 		Connections:      conns,
 		TotalConnections: s.totalConns.Load(),
-		Subscriptions:    s.sublist.Count(),
+		Subscriptions:    s.gacc.sl.Count(),
 		InMsgs:           s.stats.inMsgs.Load(),
 		InBytes:          s.stats.inBytes.Load(),
 		OutMsgs:          s.stats.outMsgs.Load(),
@@ -42,7 +42,7 @@ func (s *Server) Stats() ServerStats {
 }
 
 // SublistStats returns the subscription trie's counters.
-func (s *Server) SublistStats() subject.Stats { return s.sublist.Stats() }
+func (s *Server) SublistStats() subject.Stats { return s.gacc.sl.Stats() }
 
 // ConnInfo describes one client connection, open or closed.
 type ConnInfo struct {
