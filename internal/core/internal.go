@@ -21,9 +21,12 @@ type Msg struct {
 	Reply   []byte
 	Header  []byte // nil without headers
 	Data    []byte
-	// Client identifies the publishing connection (0 for in-process
-	// publishers), for logs.
+	// Client identifies the publishing connection, for logs.
 	Client uint64
+	// InProcess is set when the publisher is an in-process client: its
+	// goroutine may hold that client's lock and be another component's
+	// worker, so a handler with real work to do queues it.
+	InProcess bool
 	// Trace is set when the message is traced: a handler that acts on
 	// messages (a stream) records what it did in it, on this goroutine,
 	// and does nothing lasting when Trace.Only is set.
@@ -214,7 +217,7 @@ func (c *client) deliverInternal(sub *subscription, cmd *proto.Cmd) bool {
 	if sub.client.closing.Load() {
 		return false
 	}
-	m := Msg{Subject: cmd.Subject, Reply: cmd.Reply, Data: cmd.Payload(), Client: c.cid, Trace: c.trace}
+	m := Msg{Subject: cmd.Subject, Reply: cmd.Reply, Data: cmd.Payload(), Client: c.cid, InProcess: c.netConn == nil, Trace: c.trace}
 	if cmd.HdrLen > 0 {
 		m.Header = cmd.Header()
 	}

@@ -339,7 +339,7 @@ func (m *Manager) streamDelete(r *request) any {
 	if err := os.Remove(filepath.Join(dir, metaFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		m.log.Error("stream delete: remove metadata", "stream", name, "err", err)
 	}
-	if err := ent.s.Destroy(); err != nil {
+	if err := ent.destroy(); err != nil {
 		m.log.Error("stream delete: remove messages", "stream", name, "err", err)
 	}
 	// Its consumers went with it, and are reported first, as nats-server

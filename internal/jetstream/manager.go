@@ -96,7 +96,8 @@ type Manager struct {
 // entry is a stream and the subscriptions feeding it.
 type entry struct {
 	s       *stream.Stream
-	storage jsapi.StorageType // fixed for a stream's life
+	out     *core.InternalClient // the stream's own: its acks (see openStreamOn)
+	storage jsapi.StorageType    // fixed for a stream's life
 	subs    []*core.Subscription
 	direct  []*core.Subscription
 
@@ -269,9 +270,15 @@ func (m *Manager) openStream(cfg jsapi.StreamConfig, created time.Time) (*entry,
 // openStreamOn starts a stream over st (a restore fills the store first),
 // which it then owns.
 func (m *Manager) openStreamOn(cfg jsapi.StreamConfig, created time.Time, st store.Store) (*entry, error) {
+	// Each stream sends its acks through a client of its own, as
+	// nats-server gives each stream its own: an in-process publish holds
+	// its client's lock while in-process subscribers run, so one client
+	// shared by every stream would put every ack of the server behind
+	// one lock, and behind whatever a subscriber does with it.
+	out := m.srv.NewInternalClient("jetstream-stream")
 	s, err := stream.New(cfg, stream.Options{
 		Store:             st,
-		Out:               m.acks,
+		Out:               out,
 		Republish:         m.rpub,
 		Logger:            m.log,
 		Domain:            m.cfg.Domain,
@@ -279,12 +286,13 @@ func (m *Manager) openStreamOn(cfg jsapi.StreamConfig, created time.Time, st sto
 		ResourcesExceeded: m.resourcesExceeded,
 	})
 	if err != nil {
+		out.Close()
 		st.Close()
 		return nil, err
 	}
-	e := &entry{s: s, storage: cfg.Storage}
+	e := &entry{s: s, out: out, storage: cfg.Storage}
 	if err := m.subscribeStream(e, cfg); err != nil {
-		s.Close()
+		e.close()
 		return nil, err
 	}
 	m.mu.Lock()
@@ -297,6 +305,21 @@ func (m *Manager) openStreamOn(cfg jsapi.StreamConfig, created time.Time, st sto
 	m.adviseStream(jsapi.AdvisoryCreate, cfg.Name)
 	m.recoverConsumers(e)
 	return e, nil
+}
+
+// close closes the stream, then its client (acks queued at the close
+// are sent first).
+func (e *entry) close() error {
+	err := e.s.Close()
+	e.out.Close()
+	return err
+}
+
+// destroy closes the stream removing its messages, then its client.
+func (e *entry) destroy() error {
+	err := e.s.Destroy()
+	e.out.Close()
+	return err
 }
 
 // subscribeStream (re)creates the subscriptions feeding e for cfg.
@@ -312,6 +335,12 @@ func (m *Manager) subscribeStream(e *entry, cfg jsapi.StreamConfig) error {
 	ingest := func(msg *core.Msg) {
 		if msg.Trace != nil {
 			ingestTraced(s, msg) // trace.go
+			return
+		}
+		if msg.InProcess {
+			// In-process publisher: stored on the stream's goroutine,
+			// never on the publisher's (see stream/inqueue.go).
+			s.IngestQueued(string(msg.Subject), string(msg.Reply), msg.Header, msg.Data)
 			return
 		}
 		s.Ingest(string(msg.Subject), string(msg.Reply), msg.Header, msg.Data)
@@ -439,7 +468,7 @@ func (m *Manager) Shutdown() {
 		m.stopConsumers(e)
 	}
 	for name, e := range streams {
-		if err := e.s.Close(); err != nil {
+		if err := e.close(); err != nil {
 			m.log.Error("stream close failed", "stream", name, "err", err)
 		}
 	}

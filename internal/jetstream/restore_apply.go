@@ -335,7 +335,7 @@ func (j *restoreJob) install(cfg jsapi.StreamConfig, created time.Time, st store
 		// Shutdown began meanwhile and may have missed the new stream.
 		m.stopConsumers(ent)
 		ent.stopSources()
-		ent.s.Close()
+		ent.close()
 		return errShuttingDown
 	}
 	return nil

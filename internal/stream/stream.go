@@ -70,6 +70,7 @@ type Stream struct {
 	closed    bool
 	consumers int
 	acks      *ackQueue
+	inq       inQueue            // in-process publishes waiting to be stored (inqueue.go)
 	listeners map[uint64]func()  // called after each store (consumers, mirrors, sources)
 	lisNext   uint64             // key of the next listener
 	itr       *subject.Transform // subject_transform of incoming messages
@@ -334,6 +335,7 @@ func (s *Stream) Close() error {
 	}
 	rp := s.rp
 	s.mu.Unlock()
+	s.stopIn()
 	// Closing syncs the store, which runs the last durability callbacks;
 	// their acks are sent before the queue stops.
 	err := s.st.Close()
@@ -354,6 +356,7 @@ func (s *Stream) Destroy() error {
 	}
 	rp := s.rp
 	s.mu.Unlock()
+	s.stopIn()
 	err := s.st.Destroy()
 	if !wasClosed {
 		s.acks.stop()
