@@ -32,7 +32,7 @@ var layers = []layer{
 		"internal/store", "internal/filestore", "internal/vfs", "internal/storedir",
 	}},
 	{"pure", "protocol and pure helpers", []string{
-		"internal/proto", "internal/subject", "internal/msgtrace", "internal/auth",
+		"internal/proto", "internal/subject", "internal/msgtrace", "internal/auth", "internal/interest",
 	}},
 }
 
