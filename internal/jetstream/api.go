@@ -61,6 +61,7 @@ func (m *Manager) subscribeAPI() error {
 	// Pull requests and acks are frequent and cheap: queued to the
 	// consumers' workers, never served on the publisher's goroutine.
 	in := m.startInbound()
+	m.in.Store(in)
 	if _, err := m.deliver.Subscribe(jsapi.SubjConsumerNext, "", in.pull); err != nil {
 		return err
 	}

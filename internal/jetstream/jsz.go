@@ -29,6 +29,11 @@ type JSInfo struct {
 	// Starling: events dropped because a bounded queue was full.
 	AdvisoriesDropped uint64 `json:"advisories_dropped,omitempty"`
 	RepublishDropped  uint64 `json:"republish_dropped,omitempty"`
+	// In-process publishes a stream's ingest queue dropped (429).
+	IngestDropped uint64 `json:"ingest_dropped,omitempty"`
+	// Acks, pull requests and flow-control replies the consumers' queues
+	// dropped after the publisher waited for room.
+	ConsumerInboundDropped uint64 `json:"consumer_inbound_dropped,omitempty"`
 }
 
 // JSConfig is the JetStream configuration in force.
@@ -97,10 +102,14 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 		},
 	}
 	_, info.AdvisoriesDropped = m.advisoryStats()
+	if in := m.in.Load(); in != nil {
+		info.ConsumerInboundDropped = in.dropped.Load()
+	}
 	acct := &AccountDetail{Name: "$G", ID: "$G"}
 	for _, e := range m.sortedStreams() {
 		_, rpDropped := e.s.RepublishStats()
 		info.RepublishDropped += rpDropped
+		info.IngestDropped += e.s.IngestDropped()
 		si := e.s.Info(false, "")
 		st := si.State
 		info.Streams++

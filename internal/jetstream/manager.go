@@ -89,6 +89,7 @@ type Manager struct {
 	apiTotal  atomic.Uint64
 	apiErrors atomic.Uint64
 	dropped   atomic.Uint64
+	in        atomic.Pointer[inbound] // the consumers' queues, once started
 
 	disk diskOps // metadata writes; zero: the OS's (tests inject faults)
 }

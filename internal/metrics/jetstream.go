@@ -18,6 +18,7 @@ type jsCollector struct {
 	streams, messages, bytes, lost *prometheus.Desc
 	apiTotal, apiErrors            *prometheus.Desc
 	advDropped, rpDropped          *prometheus.Desc
+	ingestDropped, inboundDropped  *prometheus.Desc
 	streamMsgs, streamBytes        *prometheus.Desc
 	streamFirst, streamLast        *prometheus.Desc
 	streamLost, streamDeleted      *prometheus.Desc
@@ -29,26 +30,28 @@ func NewJetStreamCollector(src JetStreamSource) prometheus.Collector {
 		return prometheus.NewDesc(namespace+"_"+name, help, labels, nil)
 	}
 	return &jsCollector{
-		src:           src,
-		streams:       d("jetstream_streams", "Streams defined."),
-		messages:      d("jetstream_messages", "Messages stored in all streams."),
-		bytes:         d("jetstream_bytes", "Bytes stored, by storage type (file or memory).", "storage"),
-		lost:          d("jetstream_lost_messages", "Messages found corrupt on disk in all streams; they are never served."),
-		apiTotal:      d("jetstream_api_requests_total", "JetStream API requests served."),
-		apiErrors:     d("jetstream_api_errors_total", "JetStream API requests answered with an error."),
-		advDropped:    d("jetstream_advisories_dropped_total", "Advisories and audit events dropped because their queue was full."),
-		rpDropped:     d("jetstream_republish_dropped_total", "Messages not republished because a stream's republish queue was full."),
-		streamMsgs:    d("stream_messages", "Messages stored in the stream.", "stream"),
-		streamBytes:   d("stream_bytes", "Bytes stored in the stream.", "stream"),
-		streamFirst:   d("stream_first_seq", "First sequence in the stream.", "stream"),
-		streamLast:    d("stream_last_seq", "Last sequence in the stream.", "stream"),
-		streamLost:    d("stream_lost_messages", "Messages of the stream found corrupt; never served.", "stream"),
-		streamDeleted: d("stream_deleted_messages", "Interior deleted sequences of the stream.", "stream"),
+		src:            src,
+		streams:        d("jetstream_streams", "Streams defined."),
+		messages:       d("jetstream_messages", "Messages stored in all streams."),
+		bytes:          d("jetstream_bytes", "Bytes stored, by storage type (file or memory).", "storage"),
+		lost:           d("jetstream_lost_messages", "Messages found corrupt on disk in all streams; they are never served."),
+		apiTotal:       d("jetstream_api_requests_total", "JetStream API requests served."),
+		apiErrors:      d("jetstream_api_errors_total", "JetStream API requests answered with an error."),
+		advDropped:     d("jetstream_advisories_dropped_total", "Advisories and audit events dropped because their queue was full."),
+		rpDropped:      d("jetstream_republish_dropped_total", "Messages not republished because a stream's republish queue was full."),
+		ingestDropped:  d("jetstream_ingest_dropped_total", "In-process publishes dropped because a stream's ingest queue was full (answered 429)."),
+		inboundDropped: d("jetstream_consumer_inbound_dropped_total", "Acks, pull requests and flow-control replies dropped because the consumers' queues stayed full."),
+		streamMsgs:     d("stream_messages", "Messages stored in the stream.", "stream"),
+		streamBytes:    d("stream_bytes", "Bytes stored in the stream.", "stream"),
+		streamFirst:    d("stream_first_seq", "First sequence in the stream.", "stream"),
+		streamLast:     d("stream_last_seq", "Last sequence in the stream.", "stream"),
+		streamLost:     d("stream_lost_messages", "Messages of the stream found corrupt; never served.", "stream"),
+		streamDeleted:  d("stream_deleted_messages", "Interior deleted sequences of the stream.", "stream"),
 	}
 }
 
 func (c *jsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.streams, c.messages, c.bytes, c.lost, c.apiTotal, c.apiErrors, c.advDropped, c.rpDropped,
+	for _, d := range []*prometheus.Desc{c.streams, c.messages, c.bytes, c.lost, c.apiTotal, c.apiErrors, c.advDropped, c.rpDropped, c.ingestDropped, c.inboundDropped,
 		c.streamMsgs, c.streamBytes, c.streamFirst, c.streamLast, c.streamLost, c.streamDeleted} {
 		ch <- d
 	}
@@ -71,6 +74,8 @@ func (c *jsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.apiErrors, prometheus.CounterValue, float64(info.API.Errors))
 	ch <- prometheus.MustNewConstMetric(c.advDropped, prometheus.CounterValue, float64(info.AdvisoriesDropped))
 	ch <- prometheus.MustNewConstMetric(c.rpDropped, prometheus.CounterValue, float64(info.RepublishDropped))
+	ch <- prometheus.MustNewConstMetric(c.ingestDropped, prometheus.CounterValue, float64(info.IngestDropped))
+	ch <- prometheus.MustNewConstMetric(c.inboundDropped, prometheus.CounterValue, float64(info.ConsumerInboundDropped))
 	for _, a := range info.AccountDetails {
 		for _, s := range a.Streams {
 			g(c.streamMsgs, float64(s.State.Msgs), s.Name)
