@@ -3,10 +3,7 @@ package core
 import (
 	"crypto/tls"
 	"errors"
-	"io"
-	"log/slog"
 	"net"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -19,14 +16,7 @@ import (
 	"github.com/starling-mq/starling/internal/subject"
 )
 
-// Read buffer sizes: small for idle connections, doubled while reads fill
-// it, halved after a run of short reads.
-const (
-	minReadBuf     = 512
-	maxReadBuf     = 64 * 1024
-	shortsToShrink = 4
-	l1CacheMax     = 256 // per-connection match results kept
-)
+const l1CacheMax = 256 // per-connection match results kept
 
 // subscription is one SUB of one client. Its delivery count and limit are
 // guarded by the owning client's outbound lock, which every delivery takes
@@ -46,16 +36,8 @@ type subscription struct {
 // client is one connection. Fields under "read loop" are touched only by
 // the goroutine running readLoop.
 type client struct {
-	srv     *Server
-	acc     *Account // the subject space it publishes and subscribes in
-	cid     uint64
-	conn    net.Conn // what the loops read and write: the TCP socket, or TLS over it
-	netConn net.Conn // the TCP socket, for deadlines and closing
-	log     *slog.Logger
-	host    string
-	port    int
-
-	out outbound
+	transport
+	acc *Account // the subject space it publishes and subscribes in
 
 	mu     sync.Mutex
 	opts   proto.ConnectOptions
@@ -65,10 +47,6 @@ type client struct {
 	// entry in the closed-connections ring.
 	closedSubs map[string]*subscription
 	tlsState   *tls.ConnectionState // set once before the loops start; nil without TLS
-	start      time.Time
-
-	closing       atomic.Bool
-	lingerOnClose atomic.Bool // the close follows an -ERR the peer should get to read
 
 	// Copied from opts by CONNECT; read by this client's read loop and by
 	// producers delivering to it.
@@ -100,30 +78,24 @@ type client struct {
 	sizeScratch  [20]byte        // a size token the server computes
 	trace        *msgtrace.Trace // the message being routed is traced (trace.go)
 
-	inMsgs, inBytes atomic.Int64
-	lastIn          atomic.Int64 // unix nanos of the last PUB, SUB, UNSUB or PING
-	pingsOut        atomic.Int32
-	rttStart        atomic.Int64 // unix nanos a PING was sent for RTT, 0 when none
-	rtt             atomic.Int64 // last measured round trip in nanoseconds
-	rttAt           atomic.Int64 // unix nanos of that measurement
-
-	timerMu   sync.Mutex
-	pingTimer *time.Timer
-	authTimer *time.Timer
+	authTimer *time.Timer // guarded by transport.timerMu
 }
 
 func (s *Server) createClient(conn net.Conn) {
 	c := &client{
-		srv:     s,
-		acc:     s.gacc,
-		cid:     s.nextCID.Add(1),
-		conn:    conn,
-		netConn: conn,
-		subs:    map[string]*subscription{},
-		opts:    proto.DefaultConnectOptions(),
-		start:   time.Now(),
-		cache:   map[string]*subject.Result[*subscription]{},
+		transport: transport{
+			srv:     s,
+			cid:     s.nextCID.Add(1),
+			conn:    conn,
+			netConn: conn,
+			start:   time.Now(),
+		},
+		acc:   s.gacc,
+		subs:  map[string]*subscription{},
+		opts:  proto.DefaultConnectOptions(),
+		cache: map[string]*subject.Result[*subscription]{},
 	}
+	c.p = c
 	c.echo.Store(true)
 	c.verbose.Store(true)
 	c.pedantic.Store(true)
@@ -192,89 +164,6 @@ func (c *client) register(info []byte) {
 	}
 	c.pingTimer = time.AfterFunc(s.getOpts().PingInterval, c.pingTick)
 	c.timerMu.Unlock()
-}
-
-func (c *client) readLoop() {
-	defer c.srv.wg.Done()
-	buf := make([]byte, minReadBuf)
-	start, end, shorts := 0, 0, 0
-	// The ping timer finds stale peers; this deadline is a backstop so that
-	// no read can block forever. It is pushed forward as data arrives, at
-	// most every refresh, so the timer always acts first.
-	idle := c.srv.getOpts().PingInterval * time.Duration(c.srv.getOpts().PingMax+2)
-	refresh := min(time.Second, idle/4)
-	var deadlineSet time.Time
-	for {
-		if now := time.Now(); now.Sub(deadlineSet) > refresh {
-			if err := c.conn.SetReadDeadline(now.Add(idle)); err != nil {
-				c.close(reasonReadError)
-				return
-			}
-			deadlineSet = now
-		}
-		n, err := c.conn.Read(buf[end:])
-		if n > 0 {
-			full := end+n == len(buf)
-			end += n
-			start = c.processInput(buf, start, end)
-			c.endBatch()
-			if c.closing.Load() {
-				return
-			}
-			// Keep the unparsed tail of a split operation at the front.
-			if start == end {
-				start, end = 0, 0
-			} else if start > 0 {
-				end = copy(buf, buf[start:end])
-				start = 0
-			}
-			buf, shorts = c.resize(buf, end, full, shorts)
-		}
-		if err != nil {
-			if c.closing.Load() {
-				return
-			}
-			reason := reasonReadError
-			if errors.Is(err, io.EOF) {
-				reason = reasonClientClosed
-			} else if errors.Is(err, os.ErrDeadlineExceeded) {
-				reason = reasonStaleConnection
-			}
-			c.close(reason)
-			return
-		}
-	}
-}
-
-// resize grows the read buffer when reads fill it or an operation needs
-// more room than it has, and shrinks it after a run of short reads.
-func (c *client) resize(buf []byte, used int, full bool, shorts int) ([]byte, int) {
-	want := len(buf)
-	switch {
-	case c.parser.Want > len(buf):
-		// A message larger than the buffer: make room for all of it. The
-		// parser bounds Want by max_payload before asking.
-		want = c.parser.Want
-	case full || used == len(buf):
-		if len(buf) < maxReadBuf || used == len(buf) {
-			want = 2 * len(buf)
-		}
-		shorts = 0
-	case used == 0 && len(buf) > minReadBuf:
-		if shorts++; shorts > shortsToShrink {
-			want = max(len(buf)/2, minReadBuf)
-			if len(buf) > maxReadBuf {
-				want = maxReadBuf
-			}
-			shorts = 0
-		}
-	}
-	if want == len(buf) {
-		return buf, shorts
-	}
-	nb := make([]byte, want)
-	copy(nb, buf[:used])
-	return nb, shorts
 }
 
 // processInput handles every complete operation in buf[start:end] and
@@ -520,43 +409,12 @@ func (c *client) processPong() {
 // writer is kicked at the end of the read batch.
 func (c *client) queue(p []byte) {
 	if c.appendProto(p) {
-		c.flushes.add(c)
+		c.flushes.add(&c.transport)
 	}
 }
 
-// send appends protocol bytes from any goroutine and kicks the writer.
-func (c *client) send(p []byte) {
-	if c.appendProto(p) {
-		c.out.signal()
-	}
-}
-
-// appendProto queues a protocol line (PONG, +OK, -ERR, PING, INFO). It
-// counts against max_pending like a message does: a client that pipelines
-// PINGs and never reads the PONGs is a slow consumer, and is cut off as one
-// instead of growing its queue without end.
-func (c *client) appendProto(p []byte) bool {
-	o := &c.out
-	o.mu.Lock()
-	if o.closed {
-		o.mu.Unlock()
-		return false
-	}
-	o.appendLocked(p)
-	over := o.pending > o.maxPending
-	o.mu.Unlock()
-	if over {
-		c.slowConsumer()
-		return false
-	}
-	return true
-}
-
-func (c *client) sendErrAndClose(text string, reason closeReason) {
-	c.lingerOnClose.Store(true)
-	c.send(proto.ErrLine(text))
-	c.close(reason)
-}
+// want is the parser's: the length of the operation being read.
+func (c *client) want() int { return c.parser.Want }
 
 // endBatch runs after each read: it publishes the batch's counters and
 // kicks the writers of every connection the batch wrote to.
@@ -580,58 +438,13 @@ func (c *client) endBatch() {
 	c.flushes.signalAll()
 }
 
-func (c *client) writeLoop() {
-	defer c.srv.wg.Done()
-	var w writer
-	deadline := c.srv.getOpts().WriteDeadline
-	for range c.out.kick {
-		c.out.mu.Lock()
-		if c.out.writing {
-			// A producer is writing inline; it kicks again when done.
-			c.out.mu.Unlock()
-			continue
-		}
-		bufs, n := c.out.take(w.free)
-		closed := c.out.closed
-		c.out.writing = n > 0
-		c.out.mu.Unlock()
-		if n > 0 {
-			err := w.write(&c.out, c.conn, bufs, deadline)
-			c.out.mu.Lock()
-			c.out.writing = false
-			c.out.written(n)
-			c.out.mu.Unlock()
-			if err != nil {
-				reason := reasonWriteError
-				if errors.Is(err, os.ErrDeadlineExceeded) {
-					reason = reasonSlowConsumerWriteDeadline
-					c.srv.stats.slowConsumers.Add(1)
-					c.log.Info("slow consumer detected: write deadline exceeded", "deadline", deadline)
-				}
-				c.close(reason)
-				closed = true
-			}
-		}
-		if closed {
-			// close() stopped new appends; anything queued before that is
-			// already written or dropped.
-			if c.lingerOnClose.Load() {
-				lingerClose(c.conn)
-			}
-			c.conn.Close()
-			c.finish()
-			return
-		}
-	}
-}
-
 // flushSet collects the connections a read batch has written to, each once.
 type flushSet struct {
-	list []*client
-	seen map[*client]struct{} // used once the list is long
+	list []*transport
+	seen map[*transport]struct{} // used once the list is long
 }
 
-func (f *flushSet) add(c *client) {
+func (f *flushSet) add(c *transport) {
 	n := len(f.list)
 	if n > 0 && f.list[n-1] == c {
 		return
@@ -644,7 +457,7 @@ func (f *flushSet) add(c *client) {
 		}
 	} else {
 		if f.seen == nil {
-			f.seen = make(map[*client]struct{}, 2*n)
+			f.seen = make(map[*transport]struct{}, 2*n)
 		}
 		if len(f.seen) == 0 {
 			for _, x := range f.list {

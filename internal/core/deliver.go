@@ -215,7 +215,7 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 	o.mu.Unlock()
 	c.batchOut++
 	c.batchOutSize += int64(size)
-	c.flushes.add(rc)
+	c.flushes.add(&rc.transport)
 	if c.trace != nil {
 		c.traceEgress(sub, "")
 	}

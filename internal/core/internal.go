@@ -63,13 +63,12 @@ var ErrInternalClosed = errors.New("starling: internal client closed")
 // NewInternalClient creates an in-process client named for logs.
 func (s *Server) NewInternalClient(name string) *InternalClient {
 	c := &client{
-		srv:   s,
-		acc:   s.gacc,
-		cid:   s.nextCID.Add(1),
-		subs:  map[string]*subscription{},
-		start: time.Now(),
-		cache: map[string]*subject.Result[*subscription]{},
+		transport: transport{srv: s, cid: s.nextCID.Add(1), start: time.Now()},
+		acc:       s.gacc,
+		subs:      map[string]*subscription{},
+		cache:     map[string]*subject.Result[*subscription]{},
 	}
+	c.p = c
 	c.echo.Store(true)
 	c.headers.Store(true)
 	c.out.init(s.getOpts().MaxPending)

@@ -93,23 +93,8 @@ func (c *client) close(reason closeReason) {
 	for _, sub := range subs {
 		c.acc.unsubscribe(sub)
 	}
-	c.stopTimers()
-
-	c.out.mu.Lock()
-	if flush {
-		c.out.closed = true
-		c.out.wakeStalled()
-	} else {
-		c.out.release()
-	}
-	c.out.mu.Unlock()
-	c.out.signal()
-	// Wake the read loop; it sees closing and exits.
-	_ = c.netConn.SetReadDeadline(time.Now())
-	if !flush {
-		// Unblock a writer stuck on a peer that does not read.
-		_ = c.netConn.Close()
-	}
+	c.stopAuthTimer()
+	c.shutdown(flush)
 	c.log.Debug("client connection closing", "reason", reason.String())
 }
 
@@ -124,23 +109,6 @@ func (c *client) finish() {
 	ci.Stop = time.Now()
 	c.srv.closed.add(ci)
 	c.log.Debug("client connection closed", "reason", ci.Reason)
-}
-
-func (c *client) slowConsumer() {
-	c.srv.stats.slowConsumers.Add(1)
-	c.log.Info("slow consumer detected: max pending exceeded", "max_pending", c.srv.getOpts().MaxPending)
-	c.close(reasonSlowConsumerPendingBytes)
-}
-
-func (c *client) stopTimers() {
-	c.timerMu.Lock()
-	defer c.timerMu.Unlock()
-	if c.pingTimer != nil {
-		c.pingTimer.Stop()
-	}
-	if c.authTimer != nil {
-		c.authTimer.Stop()
-	}
 }
 
 func (c *client) stopAuthTimer() {

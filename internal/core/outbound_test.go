@@ -104,9 +104,9 @@ func TestOutboundStall(t *testing.T) {
 
 func TestFlushSetDedup(t *testing.T) {
 	var f flushSet
-	clients := make([]*client, 40)
+	clients := make([]*transport, 40)
 	for i := range clients {
-		clients[i] = &client{}
+		clients[i] = &transport{}
 		clients[i].out.init(1)
 	}
 	for round := 0; round < 3; round++ {

@@ -24,8 +24,9 @@ func newRouteRig(tb testing.TB, hdr string, size int) *routeRig {
 		tb.Fatal(err)
 	}
 	mk := func() *client {
-		c := &client{srv: s, acc: s.gacc, cid: s.nextCID.Add(1), log: s.log,
+		c := &client{transport: transport{srv: s, cid: s.nextCID.Add(1), log: s.log}, acc: s.gacc,
 			subs: map[string]*subscription{}, cache: map[string]*subject.Result[*subscription]{}}
+		c.p = c
 		c.out.init(1 << 30)
 		c.echo.Store(true)
 		c.headers.Store(true)
