@@ -147,7 +147,7 @@ func runConsumerChecks(t *testing.T, nc *nats.Conn, reference bool) {
 // for these.
 func statusOf(code int) int {
 	switch code {
-	case 10074, 10052, 10012:
+	case 10074, 10052, 10012, 10049:
 		return 500
 	}
 	return 400

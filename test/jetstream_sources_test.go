@@ -120,8 +120,13 @@ func TestJetStreamMirrorDirect(t *testing.T) {
 	s := startJS(t, "")
 	nc, js := jsConnect(t, s)
 	c := ctx(t)
-	mustStream(t, js, jetstream.StreamConfig{Name: "ORIG", Subjects: []string{"orig"}})
-	m := mustStream(t, js, jetstream.StreamConfig{Name: "MD", Mirror: &jetstream.StreamSource{Name: "ORIG"}, MirrorDirect: true})
+	// A mirror takes mirror_direct from its origin's allow_direct, as in
+	// nats-server.
+	mustStream(t, js, jetstream.StreamConfig{Name: "ORIG", Subjects: []string{"orig"}, AllowDirect: true})
+	m := mustStream(t, js, jetstream.StreamConfig{Name: "MD", Mirror: &jetstream.StreamSource{Name: "ORIG"}})
+	if info, err := m.Info(c); err != nil || !info.Config.MirrorDirect {
+		t.Fatalf("mirror_direct not inherited: %+v %v", info, err)
+	}
 	if _, err := js.Publish(c, "orig", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +134,10 @@ func TestJetStreamMirrorDirect(t *testing.T) {
 		info, err := m.Info(c)
 		return err == nil && info.State.Msgs == 1
 	}, "the mirror to copy")
-	// ORIG has no allow_direct: only the mirror can answer for it.
+	// With ORIG gone only the mirror can answer for it.
+	if err := js.DeleteStream(c, "ORIG"); err != nil {
+		t.Fatal(err)
+	}
 	resp, err := nc.Request("$JS.API.DIRECT.GET.ORIG", []byte(`{"seq":1}`), 2*time.Second)
 	if err != nil || string(resp.Data) != "v" || resp.Header.Get("Nats-Stream") != "MD" {
 		t.Fatalf("direct get through the mirror: %+v %v", resp, err)

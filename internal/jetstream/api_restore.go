@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
@@ -65,7 +66,19 @@ func (m *Manager) streamRestore(r *request) any {
 	if req.Config.Name == "" {
 		req.Config.Name = streamName(r.subject)
 	}
-	cfg, e := m.checkConfig(req.Config, r.subject)
+	switch {
+	case streamName(r.subject) != req.Config.Name:
+		resp.Error = jsapi.NewError(jsapi.ErrStreamMismatch)
+		return resp
+	case strings.ContainsAny(req.Config.Name, `\/`):
+		resp.Error = jsapi.NewError(jsapi.ErrStreamNameContainsPathSeparators)
+		return resp
+	}
+	// Under adminMu, as for a create: the checks look at other streams
+	// (origins, cycles). Install checks the name and overlaps again.
+	m.adminMu.Lock()
+	cfg, e := m.checkConfig(req.Config, false)
+	m.adminMu.Unlock()
 	if e != nil {
 		resp.Error = e
 		return resp

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/starling-mq/starling/internal/jsapi"
@@ -62,28 +61,37 @@ func (m *Manager) accountInfo(r *request) any {
 	return resp
 }
 
-// checkNewConfig runs the checks nats-server makes before creating a
-// stream, then normalizes the configuration.
-func (m *Manager) checkConfig(cfg jsapi.StreamConfig, subject string) (jsapi.StreamConfig, *jsapi.ApiError) {
-	if streamName(subject) != cfg.Name {
-		return cfg, jsapi.NewError(jsapi.ErrStreamMismatch)
-	}
-	if strings.ContainsAny(cfg.Name, `\/`) {
-		return cfg, jsapi.NewError(jsapi.ErrStreamNameContainsPathSeparators)
-	}
-	if cfg.Replicas > 1 {
-		return cfg, jsapi.NewError(jsapi.ErrStreamReplicasNotSupported)
-	}
+// checkConfig runs nats-server's configuration checks (checkStreamCfg),
+// with the account's other streams known so that mirrors and sources are
+// checked against their origins (message size, inherited direct gets)
+// and for cycles, then the ones that depend on this server, and
+// normalizes the configuration. The caller holds adminMu, so the streams
+// it looks at do not change before it acts on the answer.
+func (m *Manager) checkConfig(cfg jsapi.StreamConfig, pedantic bool) (jsapi.StreamConfig, *jsapi.ApiError) {
 	if e := unsupported(&cfg); e != nil {
 		return cfg, e
 	}
 	dropLaterLevels(&cfg)
-	cfg, e := jsapi.CheckStreamConfig(cfg, jsapi.Limits{})
+	cfg, e := jsapi.CheckStreamConfig(cfg, jsapi.Limits{Pedantic: pedantic, Lookup: m.streamConfig})
 	if e != nil {
 		return cfg, e
 	}
+	// nats-server refuses replicas after checking the configuration.
+	if cfg.Replicas > 1 {
+		return cfg, jsapi.NewError(jsapi.ErrStreamReplicasNotSupported)
+	}
 	cfg.Metadata = jsapi.StoredMetadata(cfg.Metadata, jsapi.RequiredAPILevel(cfg))
 	return cfg, nil
+}
+
+// streamConfig is the configuration of the stream name, if there is one
+// (jsapi.Limits.Lookup).
+func (m *Manager) streamConfig(name string) (jsapi.StreamConfig, bool) {
+	e := m.lookup(name)
+	if e == nil {
+		return jsapi.StreamConfig{}, false
+	}
+	return e.s.Config(), true
 }
 
 // unsupported refuses configuration this server cannot honour yet, so a
@@ -149,22 +157,22 @@ func (m *Manager) overlaps(cfg *jsapi.StreamConfig, except string) bool {
 
 func (m *Manager) streamCreate(r *request) any {
 	resp := &jsapi.StreamCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamCreateResponse}}
-	var cfg jsapi.StreamConfig
-	if e := decode(r.data, &cfg); e != nil {
+	var req jsapi.StreamConfigRequest
+	if e := decode(r.data, &req); e != nil {
 		resp.Error = e
 		return resp
 	}
-	if cfg.Sealed && streamName(r.subject) == cfg.Name {
-		resp.Error = jsapi.NewError(jsapi.ErrStreamInvalidConfig, errors.New("stream configuration for create can not be sealed"))
-		return resp
-	}
-	cfg, e := m.checkConfig(cfg, r.subject)
-	if e != nil {
+	if e := jsapi.CheckStreamCreate(streamName(r.subject), req.StreamConfig); e != nil {
 		resp.Error = e
 		return resp
 	}
 	m.adminMu.Lock()
 	defer m.adminMu.Unlock()
+	cfg, e := m.checkConfig(req.StreamConfig, req.Pedantic)
+	if e != nil {
+		resp.Error = e
+		return resp
+	}
 	if e := m.lookup(cfg.Name); e != nil {
 		existing := e.s.Config()
 		same := cfg
@@ -176,6 +184,12 @@ func (m *Manager) streamCreate(r *request) any {
 		// Creating an identical stream again is not an error.
 		resp.StreamInfo = e.info(false, "")
 		resp.DidCreate = true
+		return resp
+	}
+	// nats-server checks these filters only when it adds a stream, so an
+	// update keeps them as sent.
+	if err := jsapi.CheckOriginFilters(cfg); err != nil {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamCreate, err)
 		return resp
 	}
 	if m.overlaps(&cfg, "") {
@@ -215,18 +229,23 @@ func (m *Manager) writeMeta(meta *streamMeta) error {
 
 func (m *Manager) streamUpdate(r *request) any {
 	resp := &jsapi.StreamUpdateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamUpdateResponse}}
-	var cfg jsapi.StreamConfig
-	if e := decode(r.data, &cfg); e != nil {
-		resp.Error = e
-		return resp
-	}
-	cfg, e := m.checkConfig(cfg, r.subject)
-	if e != nil {
+	var req jsapi.StreamConfigRequest
+	if e := decode(r.data, &req); e != nil {
 		resp.Error = e
 		return resp
 	}
 	m.adminMu.Lock()
 	defer m.adminMu.Unlock()
+	cfg, e := m.checkConfig(req.StreamConfig, req.Pedantic)
+	if e != nil {
+		resp.Error = e
+		return resp
+	}
+	// As nats-server, the name is compared once the configuration passed.
+	if streamName(r.subject) != cfg.Name {
+		resp.Error = jsapi.NewError(jsapi.ErrStreamMismatch)
+		return resp
+	}
 	ent := m.lookup(cfg.Name)
 	if ent == nil {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamNotFound)
