@@ -2,7 +2,6 @@ package core
 
 import (
 	"io"
-	"math/rand/v2"
 	"net"
 	"time"
 
@@ -126,55 +125,6 @@ func (c *client) authTimeout() {
 	}
 	c.log.Debug("authentication timeout")
 	c.sendErrAndClose(proto.ErrTextAuthTimeout, reasonAuthTimeout)
-}
-
-// firstPingMax bounds the delay of the first PING after CONNECT, which
-// measures the round trip for /connz; nats-server sends it after about two
-// seconds too.
-const firstPingMax = 2 * time.Second
-
-// rttRefresh is how old a round-trip measurement may get before activity
-// alone no longer spares a client the PING.
-const rttRefresh = time.Hour
-
-// armFirstPing replaces the accept-time ping timer once CONNECT is in.
-func (c *client) armFirstPing() {
-	d := min(c.srv.getOpts().PingInterval, firstPingMax)
-	d += time.Duration(rand.Int64N(int64(d)/5 + 1))
-	c.timerMu.Lock()
-	if c.pingTimer != nil && !c.closing.Load() {
-		c.pingTimer.Reset(d)
-	}
-	c.timerMu.Unlock()
-}
-
-// pingTick runs every ping interval. A client that published, subscribed
-// or pinged during the interval, and whose round trip is known, has shown
-// it is alive and gets no PING. Otherwise it gets one, unless PingMax are
-// already unanswered: then it is stale and closed.
-func (c *client) pingTick() {
-	if c.closing.Load() {
-		return
-	}
-	interval := c.srv.getOpts().PingInterval
-	now := time.Now()
-	active := now.Sub(time.Unix(0, c.lastIn.Load())) < interval
-	fresh := now.Sub(time.Unix(0, c.rttAt.Load())) < rttRefresh
-	if !active || !fresh {
-		if int(c.pingsOut.Load())+1 > c.srv.getOpts().PingMax {
-			c.log.Debug("stale client connection")
-			c.sendErrAndClose(proto.ErrTextStaleConnection, reasonStaleConnection)
-			return
-		}
-		c.pingsOut.Add(1)
-		c.rttStart.CompareAndSwap(0, now.UnixNano())
-		c.send(proto.PingLine)
-	}
-	c.timerMu.Lock()
-	if c.pingTimer != nil && !c.closing.Load() {
-		c.pingTimer.Reset(interval)
-	}
-	c.timerMu.Unlock()
 }
 
 // Bounds of a lingering close.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"sync"
@@ -278,4 +279,53 @@ func (t *transport) slowConsumer() {
 	t.srv.stats.slowConsumers.Add(1)
 	t.log.Info("slow consumer detected: max pending exceeded", "max_pending", t.srv.getOpts().MaxPending)
 	t.p.close(reasonSlowConsumerPendingBytes)
+}
+
+// firstPingMax bounds the delay of the first PING after CONNECT, which
+// measures the round trip for /connz; nats-server sends it after about two
+// seconds too.
+const firstPingMax = 2 * time.Second
+
+// rttRefresh is how old a round-trip measurement may get before activity
+// alone no longer spares a client the PING.
+const rttRefresh = time.Hour
+
+// armFirstPing replaces the accept-time ping timer once CONNECT is in.
+func (t *transport) armFirstPing() {
+	d := min(t.srv.getOpts().PingInterval, firstPingMax)
+	d += time.Duration(rand.Int64N(int64(d)/5 + 1))
+	t.timerMu.Lock()
+	if t.pingTimer != nil && !t.closing.Load() {
+		t.pingTimer.Reset(d)
+	}
+	t.timerMu.Unlock()
+}
+
+// pingTick runs every ping interval. A peer that published, subscribed
+// or pinged during the interval, and whose round trip is known, has shown
+// it is alive and gets no PING. Otherwise it gets one, unless PingMax are
+// already unanswered: then it is stale and closed.
+func (t *transport) pingTick() {
+	if t.closing.Load() {
+		return
+	}
+	interval := t.srv.getOpts().PingInterval
+	now := time.Now()
+	active := now.Sub(time.Unix(0, t.lastIn.Load())) < interval
+	fresh := now.Sub(time.Unix(0, t.rttAt.Load())) < rttRefresh
+	if !active || !fresh {
+		if int(t.pingsOut.Load())+1 > t.srv.getOpts().PingMax {
+			t.log.Debug("stale connection")
+			t.sendErrAndClose(proto.ErrTextStaleConnection, reasonStaleConnection)
+			return
+		}
+		t.pingsOut.Add(1)
+		t.rttStart.CompareAndSwap(0, now.UnixNano())
+		t.send(proto.PingLine)
+	}
+	t.timerMu.Lock()
+	if t.pingTimer != nil && !t.closing.Load() {
+		t.pingTimer.Reset(interval)
+	}
+	t.timerMu.Unlock()
 }
