@@ -3,7 +3,6 @@ package jetstream
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -13,6 +12,7 @@ import (
 	"github.com/starling-mq/starling/internal/consumer"
 	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/vfs"
 )
 
 const consumersDir = "consumers"
@@ -314,7 +314,7 @@ func (m *Manager) removeConsumer(ent *entry, name string, c *consumer.Consumer) 
 	m.advise(jsapi.AdvisoryPrefix+"CONSUMER.DELETED."+ent.s.Name()+"."+name, &jsapi.ConsumerActionAdvisory{
 		TypedEvent: advisoryEvent(jsapi.TypeConsumerAction), Stream: ent.s.Name(), Consumer: name, Action: "delete", Domain: m.cfg.Domain,
 	})
-	if err := os.RemoveAll(m.consumerDir(ent, name)); err != nil {
+	if err := m.fs.RemoveAll(m.consumerDir(ent, name)); err != nil {
 		m.log.Error("consumer files not removed", "consumer", name, "err", err)
 	}
 	return true
@@ -331,14 +331,14 @@ func (m *Manager) persistConsumer(ent *entry, cfg jsapi.ConsumerConfig, created 
 		return nil
 	}
 	dir := m.consumerDir(ent, cfg.Name)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := vfs.MkdirAllSynced(m.fs, dir, 0o700); err != nil {
 		return err
 	}
 	body, err := json.Marshal(consumerMeta{Config: cfg, Created: created})
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, metaFile), sealBody(body))
+	return vfs.WriteFileAtomic(m.fs, filepath.Join(dir, metaFile), sealBody(body))
 }
 
 func (m *Manager) consumerLookup(r *request) (*entry, *consumer.Consumer, *jsapi.ApiError) {

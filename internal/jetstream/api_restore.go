@@ -11,6 +11,7 @@ import (
 
 	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/vfs"
 )
 
 // $JS.API.STREAM.RESTORE.<stream> takes a backup back, as nats-server
@@ -37,7 +38,7 @@ type restoreJob struct {
 	m        *Manager
 	cfg      jsapi.StreamConfig
 	dir      string // staging directory of this restore
-	file     *os.File
+	file     vfs.File
 	subject  string // where the chunks come
 	sub      *core.Subscription
 	chunks   chan restoreChunk
@@ -114,18 +115,14 @@ func (m *Manager) streamRestore(r *request) any {
 // newRestore creates the staging file and the chunk subscription.
 func (m *Manager) newRestore(cfg jsapi.StreamConfig, client *jsapi.ClientInfo) (*restoreJob, *jsapi.ApiError) {
 	root := filepath.Join(Dir(m.cfg.StoreDir), stagingDir)
-	if err := os.MkdirAll(root, 0o700); err != nil {
+	dir := vfs.TempName(root, "restore-")
+	if err := m.fs.MkdirAll(dir, 0o700); err != nil {
 		m.log.Error("restore staging directory", "err", err)
 		return nil, jsapi.NewError(jsapi.ErrTempStorageFailed)
 	}
-	dir, err := os.MkdirTemp(root, "restore-")
+	f, err := m.fs.OpenFile(filepath.Join(dir, "upload.tar.s2"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		m.log.Error("restore staging directory", "err", err)
-		return nil, jsapi.NewError(jsapi.ErrTempStorageFailed)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, "upload.tar.s2"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		os.RemoveAll(dir)
+		m.fs.RemoveAll(dir)
 		m.log.Error("restore staging file", "err", err)
 		return nil, jsapi.NewError(jsapi.ErrTempStorageFailed)
 	}
@@ -261,7 +258,7 @@ func (j *restoreJob) cleanup() {
 	if err := j.file.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
 		j.m.log.Debug("restore staging file close", "err", err)
 	}
-	if err := os.RemoveAll(j.dir); err != nil {
+	if err := j.m.fs.RemoveAll(j.dir); err != nil {
 		j.m.log.Error("restore staging not removed", "dir", j.dir, "err", err)
 	}
 }
@@ -269,7 +266,7 @@ func (j *restoreJob) cleanup() {
 // removeRestoreStaging deletes what restores interrupted by a stop left.
 func (m *Manager) removeRestoreStaging() {
 	dir := filepath.Join(Dir(m.cfg.StoreDir), stagingDir)
-	if err := os.RemoveAll(dir); err != nil {
+	if err := m.fs.RemoveAll(dir); err != nil {
 		m.log.Error("restore staging not removed", "dir", dir, "err", err)
 	}
 }

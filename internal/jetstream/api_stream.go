@@ -199,13 +199,13 @@ func (m *Manager) streamCreate(r *request) any {
 	created := time.Now().UTC()
 	dir := m.streamDir(cfg.Name)
 	if err := m.saveStreamMeta(&streamMeta{Config: cfg, Created: created}); err != nil {
-		os.RemoveAll(dir)
+		m.fs.RemoveAll(dir)
 		resp.Error = m.storeError("create", cfg.Name, err)
 		return resp
 	}
 	ent, err := m.openStream(cfg, created)
 	if err != nil {
-		os.RemoveAll(dir)
+		m.fs.RemoveAll(dir)
 		resp.Error = m.storeError("create", cfg.Name, err)
 		return resp
 	}
@@ -355,7 +355,7 @@ func (m *Manager) streamDelete(r *request) any {
 	dir := m.streamDir(name)
 	// The metadata goes first: a crash half-way through then leaves
 	// files that are not mistaken for a stream.
-	if err := os.Remove(filepath.Join(dir, metaFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := m.fs.Remove(filepath.Join(dir, metaFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		m.log.Error("stream delete: remove metadata", "stream", name, "err", err)
 	}
 	if err := ent.destroy(); err != nil {
@@ -369,7 +369,7 @@ func (m *Manager) streamDelete(r *request) any {
 		})
 	}
 	m.adviseStream(jsapi.AdvisoryDelete, name)
-	if err := os.RemoveAll(dir); err != nil {
+	if err := m.fs.RemoveAll(dir); err != nil {
 		resp.Error = m.failed(jsapi.ErrStreamDelete, err)
 		return resp
 	}

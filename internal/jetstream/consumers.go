@@ -3,12 +3,12 @@ package jetstream
 import (
 	"crypto/rand"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/starling-mq/starling/internal/consumer"
 	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/vfs"
 )
 
 // Durable consumers keep their configuration in
@@ -50,7 +50,7 @@ func (m *Manager) saveConsumerState(e *entry, c *consumer.Consumer) {
 	}
 	body, err := json.Marshal(st)
 	if err == nil {
-		err = writeFileAtomic(filepath.Join(m.consumerDir(e, c.Name()), stateFile), sealBody(body))
+		err = vfs.WriteFileAtomic(m.fs, filepath.Join(m.consumerDir(e, c.Name()), stateFile), sealBody(body))
 	}
 	if err != nil {
 		m.log.Error("consumer state not saved", "stream", e.s.Name(), "consumer", c.Name(), "err", err)
@@ -112,7 +112,7 @@ func (m *Manager) saveConsumerStatesOf(e *entry, list map[string]*consumer.Consu
 	if e.storage == jsapi.MemoryStorage || len(list) == 0 {
 		return
 	}
-	if _, err := os.Stat(m.streamDir(e.s.Name())); err != nil {
+	if _, err := m.fs.Stat(m.streamDir(e.s.Name())); err != nil {
 		return // the stream is being deleted
 	}
 	for name, c := range list {
@@ -125,7 +125,7 @@ func (m *Manager) saveConsumerStatesOf(e *entry, list map[string]*consumer.Consu
 			continue
 		}
 		if body, err := json.Marshal(st); err == nil {
-			_ = writeFileAtomic(filepath.Join(m.consumerDir(e, name), stateFile), sealBody(body))
+			_ = vfs.WriteFileAtomic(m.fs, filepath.Join(m.consumerDir(e, name), stateFile), sealBody(body))
 		}
 	}
 }
@@ -133,13 +133,13 @@ func (m *Manager) saveConsumerStatesOf(e *entry, list map[string]*consumer.Consu
 // recoverConsumers restarts e's durable consumers from disk.
 func (m *Manager) recoverConsumers(e *entry) {
 	dir := filepath.Join(m.streamDir(e.s.Name()), consumersDir)
-	ents, err := os.ReadDir(dir)
+	ents, err := m.fs.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	for _, de := range ents {
 		cdir := filepath.Join(dir, de.Name())
-		b, err := os.ReadFile(filepath.Join(cdir, metaFile))
+		b, err := vfs.ReadFile(m.fs, filepath.Join(cdir, metaFile))
 		if err != nil {
 			continue
 		}
@@ -153,7 +153,7 @@ func (m *Manager) recoverConsumers(e *entry) {
 			continue
 		}
 		var state *consumer.State
-		if sb, err := os.ReadFile(filepath.Join(cdir, stateFile)); err == nil {
+		if sb, err := vfs.ReadFile(m.fs, filepath.Join(cdir, stateFile)); err == nil {
 			if body, err := unsealBody(sb); err == nil {
 				var st consumer.State
 				if json.Unmarshal(body, &st) == nil {

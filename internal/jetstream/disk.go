@@ -4,6 +4,7 @@ import (
 	"os"
 
 	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/vfs"
 )
 
 // diskOps are the writes of stream metadata to the store's disk. Tests
@@ -13,11 +14,12 @@ type diskOps struct {
 	writeFile func(path string, data []byte) error
 }
 
-var osDisk = diskOps{mkdirAll: os.MkdirAll, writeFile: writeFileAtomic}
-
 func (m *Manager) diskOps() diskOps {
 	if m.disk.mkdirAll == nil {
-		return osDisk
+		return diskOps{
+			mkdirAll:  func(dir string, perm os.FileMode) error { return vfs.MkdirAllSynced(m.fs, dir, perm) },
+			writeFile: func(path string, data []byte) error { return vfs.WriteFileAtomic(m.fs, path, data) },
+		}
 	}
 	return m.disk
 }

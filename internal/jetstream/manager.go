@@ -28,6 +28,10 @@ import (
 type Config struct {
 	// StoreDir holds the streams; it is created if missing.
 	StoreDir string
+	// FS is what every file of JetStream is read and written through:
+	// stores, configuration and state files (nil: the operating system's).
+	// Tests give a memory file system that simulates crashes.
+	FS vfs.FS
 	// SyncInterval 0 syncs every write before acknowledging it (group
 	// commit). A positive interval acknowledges once the write reached the
 	// OS and syncs periodically: faster, but a power loss can lose
@@ -63,6 +67,7 @@ const readCacheBytes = 64 << 20
 type Manager struct {
 	srv     *core.Server
 	cfg     Config
+	fs      vfs.FS
 	log     *slog.Logger
 	handles *filestore.Handles    // open store files, shared by the file streams
 	workers *filestore.Workers    // the file streams' syncs and maintenance
@@ -127,6 +132,9 @@ func New(srv *core.Server, cfg Config) (*Manager, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.FS == nil {
+		cfg.FS = vfs.Default
+	}
 	n, err := maxOpenFiles(cfg.MaxOpenFiles, descriptorLimit())
 	if err != nil {
 		return nil, err
@@ -139,6 +147,7 @@ func New(srv *core.Server, cfg Config) (*Manager, error) {
 	return &Manager{
 		srv:     srv,
 		cfg:     cfg,
+		fs:      cfg.FS,
 		handles: handles,
 		workers: filestore.NewWorkers(storeWorkers()),
 		cache:   filestore.NewBlockCache(readCacheBytes),
@@ -152,11 +161,11 @@ func New(srv *core.Server, cfg Config) (*Manager, error) {
 // Start recovers the streams in the store directory and subscribes to the
 // API. Call it before the server accepts clients.
 func (m *Manager) Start() error {
-	if _, err := migrateLayout(vfs.Default, m.cfg.StoreDir, m.log); err != nil {
+	if _, err := migrateLayout(m.fs, m.cfg.StoreDir, m.log); err != nil {
 		return err
 	}
 	dir := streamsRoot(m.cfg.StoreDir, globalAccount)
-	if err := vfs.MkdirAllSynced(vfs.Default, dir, 0o700); err != nil {
+	if err := vfs.MkdirAllSynced(m.fs, dir, 0o700); err != nil {
 		return fmt.Errorf("jetstream: store directory: %w", err)
 	}
 	m.removeRestoreStaging()
@@ -200,7 +209,7 @@ func syncDescription(d time.Duration) string {
 // recover opens every stream found on disk. A stream whose metadata is
 // unreadable is logged and skipped, never deleted.
 func (m *Manager) recover(dir string) error {
-	ents, err := os.ReadDir(dir)
+	ents, err := m.fs.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("jetstream: read store directory: %w", err)
 	}
@@ -209,7 +218,7 @@ func (m *Manager) recover(dir string) error {
 			continue
 		}
 		sdir := filepath.Join(dir, de.Name())
-		b, err := os.ReadFile(filepath.Join(sdir, metaFile))
+		b, err := vfs.ReadFile(m.fs, filepath.Join(sdir, metaFile))
 		if errors.Is(err, os.ErrNotExist) {
 			continue // a stream deleted or created half-way
 		}
@@ -249,7 +258,7 @@ func (m *Manager) openStoreIn(cfg jsapi.StreamConfig, dir string) (store.Store, 
 	if cfg.Compression == jsapi.S2Compression {
 		compression = "s2"
 	}
-	return filestore.Open(vfs.Default, filepath.Join(dir, msgsDir), filestore.Config{
+	return filestore.Open(m.fs, filepath.Join(dir, msgsDir), filestore.Config{
 		SyncInterval: m.cfg.SyncInterval,
 		Compression:  compression,
 		Handles:      m.handles,

@@ -1,9 +1,6 @@
 package jetstream
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -32,25 +29,5 @@ func TestMetaRoundTripAndDamage(t *testing.T) {
 		if _, err := decodeMeta(b[:n]); err == nil {
 			t.Fatalf("truncated to %d: accepted", n)
 		}
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "meta")
-	for _, content := range []string{"one", "two"} {
-		if err := writeFileAtomic(path, []byte(content)); err != nil {
-			t.Fatal(err)
-		}
-		if b, _ := os.ReadFile(path); string(b) != content {
-			t.Fatalf("content %q, want %q", b, content)
-		}
-	}
-	ents, _ := os.ReadDir(dir)
-	if len(ents) != 1 {
-		t.Fatalf("temporary files left: %v", ents)
-	}
-	if err := writeFileAtomic(filepath.Join(dir, "missing", "meta"), nil); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("missing dir: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/starling-mq/starling/internal/snapshot"
 	"github.com/starling-mq/starling/internal/store"
 	"github.com/starling-mq/starling/internal/stream"
+	"github.com/starling-mq/starling/internal/vfs"
 )
 
 // Turning an uploaded archive into a stream. The archive is read twice
@@ -48,9 +49,6 @@ func (c *restoredConsumer) persisted(storage jsapi.StorageType) bool {
 // apply restores the stream from the staged upload.
 func (j *restoreJob) apply() error {
 	m, cfg := j.m, j.cfg
-	if _, err := j.file.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
 	man, err := snapshot.Scan(bufio.NewReaderSize(j.reader(), 256<<10), cfg.Name, snapshot.DefaultLimits)
 	if err != nil {
 		return err
@@ -81,7 +79,7 @@ func (j *restoreJob) apply() error {
 	if err := st.Close(); err != nil {
 		return err
 	}
-	if err := writeStaged(stage, cfg, created, cons); err != nil {
+	if err := writeStaged(m.fs, stage, cfg, created, cons); err != nil {
 		return err
 	}
 	return j.install(cfg, created, nil, stage, cons)
@@ -112,9 +110,6 @@ func prepareConsumers(archived []snapshot.Consumer, scfg jsapi.StreamConfig) ([]
 // fill appends the archive's messages to st under their own sequences and
 // times, skipping the sequences of deleted messages.
 func (j *restoreJob) fill(st store.Store, man *snapshot.Manifest) error {
-	if _, err := j.file.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
 	memory := j.cfg.Storage == jsapi.MemoryStorage
 	room := j.room()
 	var used, skipped uint64
@@ -184,9 +179,11 @@ func (j *restoreJob) fill(st store.Store, man *snapshot.Manifest) error {
 	return st.Sync()
 }
 
-// reader reads the staged upload until the server shuts down, so a long
-// restore does not hold a shutdown up.
-func (j *restoreJob) reader() io.Reader { return &quitReader{r: j.file, quit: j.m.quit} }
+// reader reads the staged upload from its start until the server shuts
+// down, so a long restore does not hold a shutdown up.
+func (j *restoreJob) reader() io.Reader {
+	return &quitReader{r: io.NewSectionReader(j.file, 0, j.total), quit: j.m.quit}
+}
 
 type quitReader struct {
 	r    io.Reader
@@ -247,21 +244,21 @@ func messageTTL(hdr []byte) int64 {
 
 // writeStaged writes the stream's and its durable consumers' metadata
 // into the staged stream directory, in the layout openStream recovers.
-func writeStaged(dir string, cfg jsapi.StreamConfig, created time.Time, cons []restoredConsumer) error {
+func writeStaged(fsys vfs.FS, dir string, cfg jsapi.StreamConfig, created time.Time, cons []restoredConsumer) error {
 	for i := range cons {
 		c := &cons[i]
 		if !c.persisted(cfg.Storage) {
 			continue
 		}
 		cdir := filepath.Join(dir, consumersDir, c.cfg.Name)
-		if err := os.MkdirAll(cdir, 0o700); err != nil {
+		if err := vfs.MkdirAllSynced(fsys, cdir, 0o700); err != nil {
 			return err
 		}
 		meta, err := encodeConsumerMeta(c.cfg, c.created)
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(filepath.Join(cdir, metaFile), meta); err != nil {
+		if err := vfs.WriteFileAtomic(fsys, filepath.Join(cdir, metaFile), meta); err != nil {
 			return err
 		}
 		if c.state == nil {
@@ -271,7 +268,7 @@ func writeStaged(dir string, cfg jsapi.StreamConfig, created time.Time, cons []r
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(filepath.Join(cdir, stateFile), state); err != nil {
+		if err := vfs.WriteFileAtomic(fsys, filepath.Join(cdir, stateFile), state); err != nil {
 			return err
 		}
 	}
@@ -279,7 +276,7 @@ func writeStaged(dir string, cfg jsapi.StreamConfig, created time.Time, cons []r
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, metaFile), meta)
+	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, metaFile), meta)
 }
 
 // install makes the restored stream live: a memory stream over st, a
@@ -309,18 +306,18 @@ func (j *restoreJob) install(cfg jsapi.StreamConfig, created time.Time, st store
 		ent, err = m.openStreamOn(cfg, created, st)
 	} else {
 		final := m.streamDir(cfg.Name)
-		if err := clearStreamDir(final); err != nil {
+		if err := m.clearStreamDir(final); err != nil {
 			return err
 		}
-		if err := os.Rename(stage, final); err != nil {
+		if err := m.fs.Rename(stage, final); err != nil {
 			return err
 		}
-		if err := syncDir(filepath.Dir(final)); err != nil {
-			os.RemoveAll(final)
+		if err := m.fs.SyncDir(filepath.Dir(final)); err != nil {
+			m.fs.RemoveAll(final)
 			return err
 		}
 		if ent, err = m.openStream(cfg, created); err != nil {
-			os.RemoveAll(final)
+			m.fs.RemoveAll(final)
 		}
 	}
 	if err != nil {
@@ -345,15 +342,15 @@ func (j *restoreJob) install(cfg jsapi.StreamConfig, created time.Time, st store
 // without metadata is what a create that crashed half-way leaves, and
 // goes; one with metadata is a stream that could not be recovered at
 // start, which is never deleted behind the operator's back.
-func clearStreamDir(dir string) error {
-	_, err := os.Stat(filepath.Join(dir, metaFile))
+func (m *Manager) clearStreamDir(dir string) error {
+	_, err := m.fs.Stat(filepath.Join(dir, metaFile))
 	switch {
 	case err == nil:
 		return fmt.Errorf("the directory of a stream of that name exists but was not recovered at start (%s); move it away first", dir)
 	case !errors.Is(err, os.ErrNotExist):
 		return err
 	}
-	return os.RemoveAll(dir)
+	return m.fs.RemoveAll(dir)
 }
 
 func (m *Manager) isClosed() bool {

@@ -11,6 +11,7 @@ import (
 	"github.com/starling-mq/starling/internal/consumer"
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/snapshot"
+	"github.com/starling-mq/starling/internal/vfs"
 )
 
 func TestArchiveStateRoundTrip(t *testing.T) {
@@ -121,7 +122,7 @@ func TestClearStreamDir(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(half, "msgs"), 0o750); err != nil {
 		t.Fatal(err)
 	}
-	if err := clearStreamDir(half); err != nil {
+	if err := (&Manager{fs: vfs.Default}).clearStreamDir(half); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(half); !errors.Is(err, os.ErrNotExist) {
@@ -134,10 +135,10 @@ func TestClearStreamDir(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(kept, metaFile), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := clearStreamDir(kept); err == nil {
+	if err := (&Manager{fs: vfs.Default}).clearStreamDir(kept); err == nil {
 		t.Fatal("an unrecovered stream's directory would be deleted")
 	}
-	if err := clearStreamDir(filepath.Join(dir, "none")); err != nil {
+	if err := (&Manager{fs: vfs.Default}).clearStreamDir(filepath.Join(dir, "none")); err != nil {
 		t.Fatal(err)
 	}
 }
