@@ -119,12 +119,12 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 			resp.Error = jsapi.NewError(jsapi.ErrConsumerWQConsumerNotUnique)
 			return resp
 		}
-		if err := m.persistConsumer(ent, cfg, existing.Created()); err != nil {
+		c, err := m.hostConsumer(ent, &consumerAssignment{Stream: streamName, Config: cfg, Peers: m.peers()})
+		if err != nil {
 			resp.Error = m.failed(jsapi.ErrConsumerCreate, err)
 			return resp
 		}
-		existing.Update(cfg)
-		resp.ConsumerInfo = replyInfo(existing)
+		resp.ConsumerInfo = replyInfo(c)
 		return resp
 	}
 	if req.Action == jsapi.ActionUpdate {
@@ -141,14 +141,12 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 			return resp
 		}
 	}
-	created := time.Now().UTC()
-	if err := m.persistConsumer(ent, cfg, created); err != nil {
+	c, err := m.hostConsumer(ent, &consumerAssignment{Stream: streamName, Config: cfg, Created: time.Now().UTC(), Peers: m.peers()})
+	if err != nil {
 		resp.Error = m.failed(jsapi.ErrConsumerCreate, err)
 		return resp
 	}
-	c := m.startConsumer(ent, cfg, created, nil)
 	resp.ConsumerInfo = replyInfo(c)
-	c.AdvisePause()
 	return resp
 }
 

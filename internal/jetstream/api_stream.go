@@ -3,7 +3,6 @@ package jetstream
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -196,16 +195,8 @@ func (m *Manager) streamCreate(r *request) any {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamSubjectOverlap)
 		return resp
 	}
-	created := time.Now().UTC()
-	dir := m.streamDir(cfg.Name)
-	if err := m.saveStreamMeta(&streamMeta{Config: cfg, Created: created}); err != nil {
-		m.fs.RemoveAll(dir)
-		resp.Error = m.storeError("create", cfg.Name, err)
-		return resp
-	}
-	ent, err := m.openStream(cfg, created)
+	ent, err := m.hostNewStream(&streamAssignment{Config: cfg, Created: time.Now().UTC(), Peers: m.peers()})
 	if err != nil {
-		m.fs.RemoveAll(dir)
 		resp.Error = m.storeError("create", cfg.Name, err)
 		return resp
 	}
@@ -261,25 +252,10 @@ func (m *Manager) streamUpdate(r *request) any {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamSubjectOverlap)
 		return resp
 	}
-	if err := m.saveStreamMeta(&streamMeta{Config: cfg, Created: ent.s.Created()}); err != nil {
+	if err := m.hostStreamUpdate(ent, &streamAssignment{Config: cfg, Created: ent.s.Created(), Peers: m.peers()}); err != nil {
 		resp.Error = m.failed(jsapi.ErrStreamUpdate, err)
 		return resp
 	}
-	if err := ent.s.Update(cfg); err != nil {
-		resp.Error = m.failed(jsapi.ErrStreamUpdate, err)
-		return resp
-	}
-	if !reflect.DeepEqual(old.Sources, cfg.Sources) {
-		ent.stopSources()
-		m.startSources(ent, cfg)
-	}
-	if !reflect.DeepEqual(old.Subjects, cfg.Subjects) || old.AllowDirect != cfg.AllowDirect || old.MirrorDirect != cfg.MirrorDirect {
-		if err := m.subscribeStream(ent, cfg); err != nil {
-			resp.Error = m.failed(jsapi.ErrStreamUpdate, err)
-			return resp
-		}
-	}
-	m.adviseStream(jsapi.AdvisoryModify, cfg.Name)
 	resp.StreamInfo = ent.info(false, "")
 	return resp
 }
@@ -338,38 +314,12 @@ func (m *Manager) streamDelete(r *request) any {
 	name := streamName(r.subject)
 	m.adminMu.Lock()
 	defer m.adminMu.Unlock()
-	m.mu.Lock()
-	ent := m.streams[name]
-	delete(m.streams, name)
-	m.mu.Unlock()
-	if ent == nil {
+	hosted, err := m.unhostStream(name)
+	if !hosted {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamNotFound)
 		return resp
 	}
-	for _, sub := range append(ent.subs, ent.direct...) {
-		sub.Unsubscribe()
-	}
-	ent.stopSources()
-	consumers := ent.sortedConsumers()
-	m.stopConsumers(ent)
-	dir := m.streamDir(name)
-	// The metadata goes first: a crash half-way through then leaves
-	// files that are not mistaken for a stream.
-	if err := m.fs.Remove(filepath.Join(dir, metaFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		m.log.Error("stream delete: remove metadata", "stream", name, "err", err)
-	}
-	if err := ent.destroy(); err != nil {
-		m.log.Error("stream delete: remove messages", "stream", name, "err", err)
-	}
-	// Its consumers went with it, and are reported first, as nats-server
-	// does.
-	for _, c := range consumers {
-		m.advise(jsapi.AdvisoryPrefix+"CONSUMER.DELETED."+name+"."+c.Name(), &jsapi.ConsumerActionAdvisory{
-			TypedEvent: advisoryEvent(jsapi.TypeConsumerAction), Stream: name, Consumer: c.Name(), Action: jsapi.AdvisoryDelete, Domain: m.cfg.Domain,
-		})
-	}
-	m.adviseStream(jsapi.AdvisoryDelete, name)
-	if err := m.fs.RemoveAll(dir); err != nil {
+	if err != nil {
 		resp.Error = m.failed(jsapi.ErrStreamDelete, err)
 		return resp
 	}
