@@ -12,7 +12,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/testcert"
 	"github.com/starling-mq/starling/server"
 )
@@ -120,8 +119,8 @@ func TestTLSVerifyAndMap(t *testing.T) {
 	f := newTLSFixture(t, true)
 	s := startServer(t, func(o *serverOptions) {
 		o.TLSConfig, o.TLSMap = f.serverConf, true
-		o.Users = []*auth.User{{Username: "alice@example.com", Permissions: &auth.Permissions{
-			Publish: &auth.SubjectPermission{Allow: []string{"alice.>"}},
+		o.Users = []*server.User{{Username: "alice@example.com", Permissions: &server.Permissions{
+			Publish: &server.SubjectPermission{Allow: []string{"alice.>"}},
 		}}}
 	})
 	errs := make(chan error, 1)
