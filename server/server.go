@@ -9,22 +9,22 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/jetstream"
 	"github.com/starling-mq/starling/internal/monitor"
+	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/internal/storedir"
 )
 
-// Options configures a server; see the field comments in the core package.
-// The zero value listens on 0.0.0.0:4222 with nats-server's defaults.
-type Options = core.Options
+// ErrReloadUnsupported matches (errors.Is) the error of a Reload that
+// changes an option only a restart can change.
+var ErrReloadUnsupported = options.ErrReloadUnsupported
 
-// RandomPort asks the OS for a free port (for Port or HTTPPort).
-const RandomPort = core.RandomPort
+// Version returns Starling's release.
+func Version() string { return core.Version }
 
 // Server is an embedded Starling server.
 type Server struct {
@@ -39,9 +39,9 @@ type Server struct {
 
 // New validates opts and returns a server that is not yet listening.
 func New(opts *Options) (*Server, error) {
-	var o Options
+	var o options.Options
 	if opts != nil {
-		o = *opts
+		o = opts.internal()
 	}
 	if o.JetStream && o.StoreDir == "" {
 		o.StoreDir = storedir.Default()
@@ -209,33 +209,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Reload replaces the options of the running server. Limits, timeouts and
-// authorization apply at once, to existing connections too; a change to an
-// option that needs a restart (listen addresses, server name) is refused
-// and nothing is applied.
+// Reload replaces the options of the running server. Limits, timeouts,
+// TLS certificates and authorization apply at once, to existing
+// connections too. A change to an option that needs a restart (listen
+// addresses, server name, turning TLS or JetStream on or off, JetStream's
+// store directory, sync interval, limits, domain and open-file budget) is
+// refused with an error naming each such option, matching
+// ErrReloadUnsupported, and nothing is applied.
 func (s *Server) Reload(opts *Options) error {
-	next := *opts
-	old := s.core.Options()
+	next := opts.internal()
 	if next.JetStream && next.StoreDir == "" {
 		next.StoreDir = storedir.Default()
-	}
-	// JetStream took these at start and cannot change them while running:
-	// refuse, rather than report success and keep the old values.
-	if old.JetStream && next.JetStream {
-		var fixed []string
-		add := func(changed bool, name string) {
-			if changed {
-				fixed = append(fixed, name)
-			}
-		}
-		add(next.SyncInterval != old.SyncInterval, "jetstream sync_interval")
-		add(next.JetStreamMaxMemory != old.JetStreamMaxMemory, "jetstream max_memory_store")
-		add(next.JetStreamMaxStore != old.JetStreamMaxStore, "jetstream max_file_store")
-		add(next.JetStreamDomain != old.JetStreamDomain, "jetstream domain")
-		add(next.JetStreamMaxOpenFiles != old.JetStreamMaxOpenFiles, "jetstream max_open_files")
-		if len(fixed) > 0 {
-			return fmt.Errorf("%w for: %s", core.ErrReloadUnsupported, strings.Join(fixed, ", "))
-		}
 	}
 	return s.core.Reload(next)
 }

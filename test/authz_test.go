@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nkeys"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/starling-mq/starling/internal/auth"
+	"github.com/starling-mq/starling/server"
 )
 
 func TestAuthUserList(t *testing.T) {
@@ -25,7 +25,7 @@ func TestAuthUserList(t *testing.T) {
 	}
 	hash := string(h)
 	s := startServer(t, func(o *serverOptions) {
-		o.Users = []*auth.User{
+		o.Users = []*server.User{
 			{Username: "a", Password: "a-secret"},
 			{Username: "b", Password: hash},
 		}
@@ -49,7 +49,7 @@ func TestAuthNkeys(t *testing.T) {
 	pub, _ := kp.PublicKey()
 	seed, _ := kp.Seed()
 	other, _ := nkeys.CreateUser()
-	s := startServer(t, func(o *serverOptions) { o.Nkeys = []*auth.NkeyUser{{Nkey: pub}} })
+	s := startServer(t, func(o *serverOptions) { o.Nkeys = []*server.NkeyUser{{Nkey: pub}} })
 
 	rc := dialRaw(t, s)
 	if nonce, _ := rc.info["nonce"].(string); len(nonce) == 0 {
@@ -76,8 +76,8 @@ func TestAuthNkeys(t *testing.T) {
 
 func TestNoAuthUser(t *testing.T) {
 	s := startServer(t, func(o *serverOptions) {
-		o.Users = []*auth.User{{Username: "guest", Password: "g", Permissions: &auth.Permissions{
-			Publish: &auth.SubjectPermission{Allow: []string{"public.>"}},
+		o.Users = []*server.User{{Username: "guest", Password: "g", Permissions: &server.Permissions{
+			Publish: &server.SubjectPermission{Allow: []string{"public.>"}},
 		}}}
 		o.NoAuthUser = "guest"
 	})
@@ -107,15 +107,15 @@ func TestNoAuthUser(t *testing.T) {
 	rc.expect("-ERR 'Permissions Violation for Publish to \"private\"'\r\n")
 }
 
-func permsServer(t *testing.T, p *auth.Permissions) *serverOptions {
+func permsServer(t *testing.T, p *server.Permissions) *serverOptions {
 	t.Helper()
-	return &serverOptions{Users: []*auth.User{{Username: "svc", Password: "pw", Permissions: p}, {Username: "admin", Password: "pw"}}}
+	return &serverOptions{Users: []*server.User{{Username: "svc", Password: "pw", Permissions: p}, {Username: "admin", Password: "pw"}}}
 }
 
 func TestPermissionsPublishSubscribe(t *testing.T) {
-	p := &auth.Permissions{
-		Publish:   &auth.SubjectPermission{Allow: []string{"orders.>", "status"}, Deny: []string{"orders.secret.>"}},
-		Subscribe: &auth.SubjectPermission{Allow: []string{"events.*", "work workers"}, Deny: []string{"events.private"}},
+	p := &server.Permissions{
+		Publish:   &server.SubjectPermission{Allow: []string{"orders.>", "status"}, Deny: []string{"orders.secret.>"}},
+		Subscribe: &server.SubjectPermission{Allow: []string{"events.*", "work workers"}, Deny: []string{"events.private"}},
 	}
 	o := permsServer(t, p)
 	s := startServer(t, func(so *serverOptions) { so.Users = o.Users })
@@ -164,9 +164,9 @@ func TestPermissionsPublishSubscribe(t *testing.T) {
 }
 
 func TestPermissionsAllowResponses(t *testing.T) {
-	p := &auth.Permissions{
-		Subscribe: &auth.SubjectPermission{Allow: []string{"svc.requests"}},
-		Response:  &auth.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
+	p := &server.Permissions{
+		Subscribe: &server.SubjectPermission{Allow: []string{"svc.requests"}},
+		Response:  &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}
 	o := permsServer(t, p)
 	s := startServer(t, func(so *serverOptions) { so.Users = o.Users })
@@ -201,7 +201,7 @@ func TestPermissionsAllowResponses(t *testing.T) {
 
 func TestConnzAuthorizedUser(t *testing.T) {
 	s := startServer(t, func(o *serverOptions) {
-		o.Users = []*auth.User{{Username: "alice", Password: "secret-pw"}}
+		o.Users = []*server.User{{Username: "alice", Password: "secret-pw"}}
 		o.HTTPPort = -1
 	})
 	connect(t, s, nats.UserInfo("alice", "secret-pw"))

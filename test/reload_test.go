@@ -8,17 +8,17 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/starling-mq/starling/internal/auth"
+	"github.com/starling-mq/starling/server"
 )
 
 // TestReloadAuthorization changes a password and a permission under live
 // connections.
 func TestReloadAuthorization(t *testing.T) {
-	opts := &serverOptions{Host: "127.0.0.1", Port: -1, Users: []*auth.User{
+	opts := &serverOptions{Host: "127.0.0.1", Port: -1, Users: []*server.User{
 		{Username: "alice", Password: "old-pw"},
-		{Username: "bob", Password: "bob-pw", Permissions: &auth.Permissions{
-			Publish:   &auth.SubjectPermission{Allow: []string{">"}},
-			Subscribe: &auth.SubjectPermission{Allow: []string{">"}},
+		{Username: "bob", Password: "bob-pw", Permissions: &server.Permissions{
+			Publish:   &server.SubjectPermission{Allow: []string{">"}},
+			Subscribe: &server.SubjectPermission{Allow: []string{">"}},
 		}},
 	}}
 	s := startServer(t, func(o *serverOptions) { *o = *opts })
@@ -33,11 +33,11 @@ func TestReloadAuthorization(t *testing.T) {
 	bob.Flush()
 
 	next := *opts
-	next.Users = []*auth.User{
+	next.Users = []*server.User{
 		{Username: "alice", Password: "new-pw"},
-		{Username: "bob", Password: "bob-pw", Permissions: &auth.Permissions{
-			Publish:   &auth.SubjectPermission{Allow: []string{"bob.>"}},
-			Subscribe: &auth.SubjectPermission{Allow: []string{"bob.>"}},
+		{Username: "bob", Password: "bob-pw", Permissions: &server.Permissions{
+			Publish:   &server.SubjectPermission{Allow: []string{"bob.>"}},
+			Subscribe: &server.SubjectPermission{Allow: []string{"bob.>"}},
 		}},
 	}
 	if err := s.Reload(&next); err != nil {
@@ -85,7 +85,7 @@ func TestReloadRefusesFixedOptions(t *testing.T) {
 	s := startServer(t)
 	next := serverOptions{Host: "127.0.0.1", Port: 1, MaxPayload: 2048}
 	err := s.Reload(&next)
-	if err == nil || !strings.Contains(err.Error(), "port") {
+	if err == nil || !strings.Contains(err.Error(), "config reload not supported for port: old=") {
 		t.Fatalf("reload changing the port: %v", err)
 	}
 	// Nothing applied: max_payload is unchanged.
@@ -111,9 +111,10 @@ func TestReloadLimits(t *testing.T) {
 	rc.expectClosed("-ERR 'Maximum Payload Violation'\r\n")
 }
 
-// TestReloadRefusesJetStreamSettings: JetStream's sync interval, limits
-// and domain are fixed while it runs; a reload changing them is refused
-// whole, not reported as applied.
+// TestReloadRefusesJetStreamSettings: JetStream's store, sync interval,
+// limits, domain and open-file budget are fixed while it runs; a reload
+// changing them is refused whole, naming the option, not reported as
+// applied.
 func TestReloadRefusesJetStreamSettings(t *testing.T) {
 	dir := t.TempDir()
 	base := serverOptions{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir, JetStreamMaxStore: 1 << 30}
@@ -122,17 +123,21 @@ func TestReloadRefusesJetStreamSettings(t *testing.T) {
 		change func(*serverOptions)
 		want   string
 	}{
-		{func(o *serverOptions) { o.SyncInterval = time.Minute }, "jetstream sync_interval"},
-		{func(o *serverOptions) { o.JetStreamMaxStore = 2 << 30 }, "jetstream max_file_store"},
-		{func(o *serverOptions) { o.JetStreamMaxMemory = 1 << 20 }, "jetstream max_memory_store"},
-		{func(o *serverOptions) { o.JetStreamDomain = "hub" }, "jetstream domain"},
+		{func(o *serverOptions) { o.SyncInterval = time.Minute }, "jetstream sync_interval: old=0s, new=1m0s"},
+		{func(o *serverOptions) { o.JetStreamMaxStore = 2 << 30 }, "jetstream max_file_store: old=1073741824, new=2147483648"},
+		{func(o *serverOptions) { o.JetStreamMaxMemory = 1 << 20 }, "jetstream max_memory_store: old=0, new=1048576"},
+		{func(o *serverOptions) { o.JetStreamDomain = "hub" }, "jetstream domain: old=, new=hub"},
+		{func(o *serverOptions) { o.JetStreamMaxOpenFiles = 64 }, "jetstream max_open_files: old=0, new=64"},
+		{func(o *serverOptions) { o.StoreDir = t.TempDir() }, "store_dir: old=" + dir},
+		{func(o *serverOptions) { o.JetStream = false }, "jetstream: old=on, new=off"},
 	}
 	for _, tt := range tests {
 		next := base
 		next.MaxPayload = 2048 // would apply, if the reload were not refused
 		tt.change(&next)
 		err := s.Reload(&next)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
+		if err == nil || !strings.Contains(err.Error(), "config reload not supported for "+tt.want) ||
+			!errors.Is(err, server.ErrReloadUnsupported) {
 			t.Errorf("reload changing %s: %v", tt.want, err)
 		}
 	}

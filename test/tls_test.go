@@ -12,7 +12,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/testcert"
 	"github.com/starling-mq/starling/server"
 )
@@ -120,8 +119,8 @@ func TestTLSVerifyAndMap(t *testing.T) {
 	f := newTLSFixture(t, true)
 	s := startServer(t, func(o *serverOptions) {
 		o.TLSConfig, o.TLSMap = f.serverConf, true
-		o.Users = []*auth.User{{Username: "alice@example.com", Permissions: &auth.Permissions{
-			Publish: &auth.SubjectPermission{Allow: []string{"alice.>"}},
+		o.Users = []*server.User{{Username: "alice@example.com", Permissions: &server.Permissions{
+			Publish: &server.SubjectPermission{Allow: []string{"alice.>"}},
 		}}}
 	})
 	errs := make(chan error, 1)
@@ -164,4 +163,39 @@ func TestHTTPSMonitoring(t *testing.T) {
 	if resp.StatusCode != 200 || string(body) != `{"status":"ok"}` {
 		t.Fatalf("https healthz: %d %s", resp.StatusCode, body)
 	}
+}
+
+// TestReloadCertificates: a reload's new certificate serves the next
+// client connection and the next HTTPS monitoring request.
+func TestReloadCertificates(t *testing.T) {
+	first, second := newTLSFixture(t, false), newTLSFixture(t, false)
+	opts := serverOptions{Host: "127.0.0.1", Port: -1, TLSConfig: first.serverConf, HTTPSPort: server.RandomPort}
+	s := startServer(t, func(o *serverOptions) { *o = opts })
+	get := func(f *tlsFixture) error {
+		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: f.clientConf(nil)}}
+		resp, err := c.Get(s.MonitorTLSURL() + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	if err := get(first); err != nil {
+		t.Fatal(err)
+	}
+	next := opts
+	next.TLSConfig = second.serverConf
+	if err := s.Reload(&next); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(second); err != nil {
+		t.Errorf("https monitoring after reload: %v", err)
+	}
+	if err := get(first); err == nil {
+		t.Error("https monitoring still serves the old certificate")
+	}
+	nc, err := nats.Connect(s.ClientURL(), nats.Secure(second.clientConf(nil)), nats.MaxReconnects(0))
+	if err != nil {
+		t.Fatalf("client after reload: %v", err)
+	}
+	nc.Close()
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats.go"
 
-	"github.com/starling-mq/starling/internal/auth"
+	"github.com/starling-mq/starling/server"
 )
 
 // traceEvent is nats-server's MsgTraceEvent as a client reads it, written
@@ -286,13 +286,13 @@ func TestTraceNoInterest(t *testing.T) {
 // deny list refuses is an egress error.
 func TestTracePermissions(t *testing.T) {
 	s := startServer(t, func(o *serverOptions) {
-		o.Users = []*auth.User{
+		o.Users = []*server.User{
 			{Username: "admin", Password: "pw"},
-			{Username: "limited", Password: "pw", Permissions: &auth.Permissions{
-				Publish: &auth.SubjectPermission{Deny: []string{"secret"}},
+			{Username: "limited", Password: "pw", Permissions: &server.Permissions{
+				Publish: &server.SubjectPermission{Deny: []string{"secret"}},
 			}},
-			{Username: "denied", Password: "pw", Permissions: &auth.Permissions{
-				Subscribe: &auth.SubjectPermission{Allow: []string{"foo.*"}, Deny: []string{"foo.secret"}},
+			{Username: "denied", Password: "pw", Permissions: &server.Permissions{
+				Subscribe: &server.SubjectPermission{Allow: []string{"foo.*"}, Deny: []string{"foo.secret"}},
 			}},
 		}
 	})

@@ -15,8 +15,8 @@ import (
 	"syscall"
 
 	"github.com/starling-mq/starling/internal/cli"
-	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/servercmd"
+	"github.com/starling-mq/starling/server"
 )
 
 const usage = `Starling: a NATS-compatible message server.
@@ -51,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd := args[0]; {
 	case cmd == "-v" || cmd == "--version" || cmd == "-version" || cmd == "version":
-		fmt.Fprintf(stdout, "starling: v%s\n", core.Version)
+		fmt.Fprintf(stdout, "starling: v%s\n", server.Version())
 		return 0
 	case cmd == "-h" || cmd == "--help" || cmd == "-help" || cmd == "help":
 		fmt.Fprint(stdout, usage)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/nats-io/nkeys"
 
-	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/testcert"
 	"github.com/starling-mq/starling/server"
 )
@@ -90,7 +89,7 @@ func TestConnectNKey(t *testing.T) {
 	if err := os.WriteFile(seedFile, append(seed, '\n'), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	url := startServerOpts(t, &server.Options{Host: "127.0.0.1", Port: server.RandomPort, Nkeys: []*auth.NkeyUser{{Nkey: pub}}})
+	url := startServerOpts(t, &server.Options{Host: "127.0.0.1", Port: server.RandomPort, Nkeys: []*server.NkeyUser{{Nkey: pub}}})
 	roundTrip(t, nil, "-s", url, "--nkey", seedFile)
 	roundTrip(t, map[string]string{"NATS_NKEY": seedFile, "NATS_URL": url})
 

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/server"
 )
 
@@ -79,14 +78,14 @@ func TestSubReportsDisconnectAndReconnect(t *testing.T) {
 }
 
 func TestSubReportsRevokedSubscription(t *testing.T) {
-	perms := func(allow string) *auth.Permissions {
-		return &auth.Permissions{
-			Publish:   &auth.SubjectPermission{Allow: []string{">"}},
-			Subscribe: &auth.SubjectPermission{Allow: []string{allow}},
+	perms := func(allow string) *server.Permissions {
+		return &server.Permissions{
+			Publish:   &server.SubjectPermission{Allow: []string{">"}},
+			Subscribe: &server.SubjectPermission{Allow: []string{allow}},
 		}
 	}
 	opts := server.Options{Host: "127.0.0.1", Port: server.RandomPort,
-		Users: []*auth.User{{Username: "alice", Password: "pw", Permissions: perms("reports.>")}}}
+		Users: []*server.User{{Username: "alice", Password: "pw", Permissions: perms("reports.>")}}}
 	s := startServerHandle(t, &opts)
 	creds := []string{"-s", s.ClientURL(), "--user", "alice", "--password", "pw"}
 
@@ -102,7 +101,7 @@ func TestSubReportsRevokedSubscription(t *testing.T) {
 	waitFor(t, reply, `Listening on "reports.>"`)
 
 	next := opts
-	next.Users = []*auth.User{{Username: "alice", Password: "pw", Permissions: perms("other.>")}}
+	next.Users = []*server.User{{Username: "alice", Password: "pw", Permissions: perms("other.>")}}
 	if err := s.Reload(&next); err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +118,8 @@ func TestSubReportsRevokedSubscription(t *testing.T) {
 
 func TestPubReportsRefusedPublish(t *testing.T) {
 	s := startServerHandle(t, &server.Options{Host: "127.0.0.1", Port: server.RandomPort,
-		Users: []*auth.User{{Username: "bob", Password: "pw", Permissions: &auth.Permissions{
-			Publish: &auth.SubjectPermission{Allow: []string{"bob.>"}},
+		Users: []*server.User{{Username: "bob", Password: "pw", Permissions: &server.Permissions{
+			Publish: &server.SubjectPermission{Allow: []string{"bob.>"}},
 		}}}})
 	code, _, stderr := runCmd(t, "pub", "-s", s.ClientURL(), "--user", "bob", "--password", "pw", "alice.x", "hi", "-q")
 	if code != 1 || !strings.Contains(stderr, `Permissions Violation for Publish to "alice.x"`) || strings.Count(stderr, "\n") != 1 {

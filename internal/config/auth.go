@@ -8,12 +8,6 @@ import (
 	"github.com/starling-mq/starling/internal/conf"
 )
 
-// authBlock collects the authorization block and no_auth_user, which may
-// come in any order.
-type authBlock struct {
-	noAuthUser string
-}
-
 // authorization maps nats-server's authorization block.
 func (d *decoder) authorization(v *conf.Value) {
 	m, err := v.AsMap()
@@ -24,25 +18,12 @@ func (d *decoder) authorization(v *conf.Value) {
 	o := &d.cfg.Opts
 	for _, e := range m.Entries() {
 		mv := e.Value
-		switch strings.ToLower(e.Key) {
-		case "user", "username":
-			o.Username = d.str(mv)
-		case "pass", "password":
-			o.Password = d.str(mv)
-		case "token":
-			o.Authorization = d.str(mv)
-		case "timeout":
-			secs, err := mv.Seconds()
-			d.fail(err)
-			if err == nil {
-				if secs <= 0 {
-					d.errorf(mv.Pos, "authorization timeout must be positive")
-				}
-				if secs > 60 {
-					d.warnf(mv.Pos, "authorization timeout of %v seconds is high; an unquoted 1m means a million", secs)
-				}
-				o.AuthTimeout = time.Duration(secs * float64(time.Second))
-			}
+		key := strings.ToLower(e.Key)
+		if s := settingFor["authorization."+key]; s != nil {
+			d.apply(s, "authorization "+key, mv)
+			continue
+		}
+		switch key {
 		case "users":
 			d.users(mv)
 		case "default_permission", "default_permissions", "permissions":
@@ -57,10 +38,6 @@ func (d *decoder) authorization(v *conf.Value) {
 	if (o.Username != "" || o.Authorization != "") && (len(o.Users) > 0 || len(o.Nkeys) > 0) {
 		d.errorf(v.Pos, "can not have a single user/password or token and a users array")
 	}
-}
-
-func (d *decoder) finishAuth() {
-	d.cfg.Opts.NoAuthUser = d.auth.noAuthUser
 }
 
 func (d *decoder) users(v *conf.Value) {

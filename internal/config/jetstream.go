@@ -12,7 +12,8 @@ func (d *decoder) jetstream(v *conf.Value) {
 	o := &d.cfg.Opts
 	switch v.Kind {
 	case conf.KindBool:
-		o.JetStream = d.boolean(v)
+		// The form -js gives, through the same setter.
+		d.apply(settingFor["jetstream"], "jetstream", v)
 		return
 	case conf.KindString:
 		switch s := strings.ToLower(d.str(v)); s {

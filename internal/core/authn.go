@@ -7,20 +7,6 @@ import (
 	"github.com/starling-mq/starling/internal/proto"
 )
 
-// authConfig gathers the authorization settings for the auth package.
-func (o *Options) authConfig() auth.Config {
-	return auth.Config{
-		Token:              o.Authorization,
-		Username:           o.Username,
-		Password:           o.Password,
-		Users:              o.Users,
-		Nkeys:              o.Nkeys,
-		NoAuthUser:         o.NoAuthUser,
-		DefaultPermissions: o.DefaultPermissions,
-		TLSMap:             o.TLSMap,
-	}
-}
-
 // credentials are what the client presented in CONNECT, with our nonce and
 // its verified certificate.
 func (c *client) credentials(o *proto.ConnectOptions) auth.Credentials {

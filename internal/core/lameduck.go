@@ -7,12 +7,6 @@ import (
 	"github.com/starling-mq/starling/internal/proto"
 )
 
-// Lame-duck defaults, as nats-server's.
-const (
-	DefaultLameDuckDuration    = 2 * time.Minute
-	DefaultLameDuckGracePeriod = 10 * time.Second
-)
-
 // lameDuckMaxGap bounds the pause between two client closes, so a server
 // with few clients does not take the whole duration to empty.
 const lameDuckMaxGap = time.Second

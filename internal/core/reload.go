@@ -1,49 +1,20 @@
 package core
 
 import (
-	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/starling-mq/starling/internal/auth"
+	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/internal/proto"
 )
-
-// ErrReloadUnsupported is returned, wrapped, when a reload changes options
-// that need a restart.
-var ErrReloadUnsupported = errors.New("config reload not supported")
-
-// fixedOptions lists what a running server cannot change: the listeners and
-// its identity. A reload that changes any of them is refused whole.
-func fixedOptions(a, b *Options) []string {
-	var changed []string
-	add := func(cond bool, name string) {
-		if cond {
-			changed = append(changed, name)
-		}
-	}
-	add(a.Host != b.Host, "host")
-	add(a.Port != b.Port, "port")
-	add(a.ServerName != b.ServerName, "server_name")
-	add(a.HTTPHost != b.HTTPHost, "http_host")
-	add(a.HTTPPort != b.HTTPPort, "http_port")
-	add(a.HTTPSPort != b.HTTPSPort, "https_port")
-	add((a.TLSConfig == nil) != (b.TLSConfig == nil), "tls (turning it on or off)")
-	add(a.NoHeaderSupport != b.NoHeaderSupport, "no_header_support")
-	add(a.JetStream != b.JetStream, "jetstream")
-	add(a.StoreDir != b.StoreDir, "store_dir")
-	sort.Strings(changed)
-	return changed
-}
 
 // Reload replaces the options in force. Limits, timeouts, logging flags,
 // TLS certificates and all of authorization take effect at once: every
 // connection is checked again against the new users and permissions, and
 // closed if it no longer authenticates, or loses subscriptions it may no
-// longer hold. Options that need a restart are reported and nothing is
-// applied.
+// longer hold. Options that need a restart (options.CheckReload) are each
+// named in the error and nothing is applied.
 func (s *Server) Reload(next Options) error {
 	old := s.getOpts()
 	if next.Logger == nil {
@@ -53,10 +24,10 @@ func (s *Server) Reload(next Options) error {
 	if err := next.Validate(); err != nil {
 		return err
 	}
-	if fixed := fixedOptions(old, &next); len(fixed) > 0 {
-		return fmt.Errorf("%w for: %s", ErrReloadUnsupported, strings.Join(fixed, ", "))
+	if err := options.CheckReload(old, &next); err != nil {
+		return err
 	}
-	authn, err := auth.New(next.authConfig())
+	authn, err := auth.New(next.AuthConfig())
 	if err != nil {
 		return fmt.Errorf("authorization: %w", err)
 	}

@@ -99,7 +99,7 @@ func New(opts Options) (*Server, error) {
 		done:     make(chan struct{}),
 		stopping: make(chan struct{}),
 	}
-	authn, err := auth.New(opts.authConfig())
+	authn, err := auth.New(opts.AuthConfig())
 	if err != nil {
 		return nil, fmt.Errorf("authorization: %w", err)
 	}
@@ -286,7 +286,7 @@ func (s *Server) info(cid uint64, clientIP string) proto.Info {
 		Headers:      !s.getOpts().NoHeaderSupport,
 		AuthRequired: s.authn.Load().AdvertiseRequired(),
 		TLSRequired:  s.getOpts().TLSConfig != nil,
-		TLSVerify:    s.getOpts().tlsVerify(),
+		TLSVerify:    s.getOpts().TLSVerify(),
 		MaxPayload:   int32(s.getOpts().MaxPayload),
 		JetStream:    s.getOpts().JetStream,
 		Domain:       s.getOpts().JetStreamDomain,

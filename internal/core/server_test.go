@@ -121,24 +121,3 @@ func TestShutdownFlushesPending(t *testing.T) {
 		t.Fatalf("client read %d of 2000 queued messages before close", msgs)
 	}
 }
-
-func TestOptionsValidate(t *testing.T) {
-	tests := []struct {
-		name string
-		opts Options
-		ok   bool
-	}{
-		{"defaults", Options{}, true},
-		{"bad port", Options{Port: 70000}, false},
-		{"payload over pending", Options{MaxPayload: 2 << 20, MaxPending: 1 << 20}, false},
-		{"password without user", Options{Password: "x"}, false},
-		{"negative subs", Options{MaxSubscriptions: -1}, false},
-	}
-	for _, tt := range tests {
-		o := tt.opts
-		o.SetDefaults()
-		if err := o.Validate(); (err == nil) != tt.ok {
-			t.Errorf("%s: Validate() = %v", tt.name, err)
-		}
-	}
-}

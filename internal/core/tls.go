@@ -9,9 +9,6 @@ import (
 	"github.com/starling-mq/starling/internal/proto"
 )
 
-// DefaultTLSTimeout bounds a TLS handshake, as nats-server's tls timeout.
-const DefaultTLSTimeout = 2 * time.Second
-
 // handshake sends INFO in the clear, as NATS clients expect it before they
 // start TLS, then runs the server side of the handshake within the TLS
 // timeout. On success c reads and writes through TLS.

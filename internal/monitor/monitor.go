@@ -98,7 +98,12 @@ func (m *Server) Start() error {
 		m.mu.Lock()
 		m.tlsLn = ln
 		m.mu.Unlock()
-		m.serve(tls.NewListener(ln, opts.TLSConfig.Clone()), "https")
+		// The TLS settings in force at each handshake, so a reload's new
+		// certificates serve monitoring as they serve clients.
+		live := &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			return m.core.Options().TLSConfig, nil
+		}}
+		m.serve(tls.NewListener(ln, live), "https")
 	}
 	return nil
 }

@@ -10,35 +10,24 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"time"
 
-	"github.com/starling-mq/starling/internal/conf"
 	"github.com/starling-mq/starling/internal/config"
-	"github.com/starling-mq/starling/internal/core"
 )
 
-// Config is what the command line asks for: server options plus the
-// process-level settings that are not the server's business.
+// Config is what the command line asks for. The embedded config.Config is
+// what a configuration file sets, server options and process settings
+// alike; flags that stand for a configuration key set it through the
+// key's own setter (see flagTable). The rest is the command's own.
 type Config struct {
-	Opts         core.Options
-	ConfigFile   string   // -c
-	Check        bool     // -t: check the configuration file and exit
-	Warnings     []string // from the configuration file
-	LogFile      string
-	LogSizeLimit int64
-	LogMaxFiles  int
-	LogTime      bool
-	LogTimeUTC   bool
-	Debug        bool
-	Trace        bool
-	PidFile      string
-	Signal       string // --signal command[=pid]: send it and exit
-	Profile      int    // pprof HTTP port, 0 = off
-	Version      bool
-	Help         bool
-	HelpTLS      bool
+	config.Config
+	ConfigFile string // -c
+	Check      bool   // -t: check the configuration file and exit
+	Signal     string // --signal command[=pid]: send it and exit
+	Profile    int    // pprof HTTP port, 0 = off
+	Version    bool
+	Help       bool
+	HelpTLS    bool
 
 	// TLS from flags (nats-server's --tls, --tlscert, --tlskey,
 	// --tlsverify, --tlscacert); they replace a tls block from the file.
@@ -58,17 +47,17 @@ var errUsage = errors.New("usage")
 // two.
 func Parse(args []string) (*Config, error) {
 	// A first pass finds -c (and reports bad flags before any file is read).
-	first := &Config{LogTime: true}
+	first := &Config{Config: config.Defaults()}
 	if err := parseInto(first, args); err != nil {
 		return nil, err
 	}
-	cfg := &Config{LogTime: true}
+	cfg := &Config{Config: config.Defaults()}
 	if first.ConfigFile != "" {
 		fc, err := config.Load(first.ConfigFile)
 		if err != nil {
 			return nil, err
 		}
-		cfg.fromFile(fc)
+		cfg.Config = *fc
 	}
 	if err := parseInto(cfg, args); err != nil {
 		return nil, err
@@ -78,16 +67,6 @@ func Parse(args []string) (*Config, error) {
 		return nil, err
 	}
 	return cfg, nil
-}
-
-// fromFile takes the settings of a configuration file.
-func (cfg *Config) fromFile(fc *config.Config) {
-	cfg.Opts = fc.Opts
-	cfg.Warnings = fc.Warnings
-	p := fc.Process
-	cfg.Debug, cfg.Trace, cfg.LogTime, cfg.LogTimeUTC = p.Debug, p.Trace, p.LogTime, p.LogTimeUTC
-	cfg.LogFile, cfg.LogSizeLimit, cfg.LogMaxFiles = p.LogFile, p.LogSizeLimit, p.LogMaxFiles
-	cfg.PidFile = p.PidFile
 }
 
 // parseInto applies flags on top of what cfg already holds: every flag's
@@ -111,7 +90,8 @@ func parseInto(cfg *Config, args []string) error {
 	return nil
 }
 
-// newFlagSet defines every flag of flagTable on cfg's fields.
+// newFlagSet defines every flag of flagTable on cfg: through the setting
+// of the configuration key it stands for, or on a field of its own.
 func newFlagSet(cfg *Config, refused *string, debugTrace *bool) *flag.FlagSet {
 	fs := flag.NewFlagSet("starling server", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -121,17 +101,17 @@ func newFlagSet(cfg *Config, refused *string, debugTrace *bool) *flag.FlagSet {
 				fs.Var(refusedFlag{refused, f.refused, f.arg == ""}, name, f.usage)
 				continue
 			}
-			switch p := f.value(cfg, debugTrace).(type) {
+			if f.bind.key != "" {
+				fs.Var(cfg.Flag(f.bind.key), name, f.usage)
+				continue
+			}
+			switch p := f.bind.field(cfg, debugTrace).(type) {
 			case *string:
 				fs.StringVar(p, name, *p, f.usage)
 			case *int:
 				fs.IntVar(p, name, *p, f.usage)
 			case *bool:
 				fs.BoolVar(p, name, *p, f.usage)
-			case *time.Duration:
-				fs.DurationVar(p, name, *p, f.usage)
-			case flag.Value:
-				fs.Var(p, name, f.usage)
 			default:
 				panic(fmt.Sprintf("flag %s: unsupported type %T", name, p))
 			}
@@ -155,41 +135,6 @@ func (u refusedFlag) Set(string) error {
 	if *u.wanted == "" {
 		*u.wanted = u.what
 	}
-	return nil
-}
-
-// sizeValue parses byte sizes as nats-server configuration files write
-// them (see conf.ParseSize: 1KB and 1K are 1024 and 1000 bytes).
-type sizeValue int
-
-func (s *sizeValue) String() string { return fmt.Sprint(int(*s)) }
-
-func (s *sizeValue) Set(v string) error {
-	n, err := conf.ParseSize(v)
-	if err != nil {
-		return err
-	}
-	if n < 0 || n > math.MaxInt32 {
-		return fmt.Errorf("size %q out of range", v)
-	}
-	*s = sizeValue(n)
-	return nil
-}
-
-// size64Value is sizeValue for sizes that may pass 2 GB (log files).
-type size64Value int64
-
-func (s *size64Value) String() string { return fmt.Sprint(int64(*s)) }
-
-func (s *size64Value) Set(v string) error {
-	n, err := conf.ParseSize(v)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		return fmt.Errorf("size %q out of range", v)
-	}
-	*s = size64Value(n)
 	return nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/starling-mq/starling/internal/config"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -98,5 +100,45 @@ func TestConfigFileAndFlagOverride(t *testing.T) {
 	os.WriteFile(path, []byte("port: 4999\nmax_paylod: 64KB\n"), 0o600)
 	if _, err := Parse([]string{"-c", path}); err == nil || !strings.Contains(err.Error(), `nats.conf:2:1: unknown field "max_paylod" (did you mean max_payload?)`) {
 		t.Errorf("typo: %v", err)
+	}
+}
+
+// TestFlagsNamedLikeKeysUseThem: a flag spelled like a configuration key
+// sets that key through its setting, so the two cannot drift apart; and
+// every key a flag names is a setting (newFlagSet panics otherwise).
+func TestFlagsNamedLikeKeysUseThem(t *testing.T) {
+	for _, f := range flagTable {
+		if f.refused != "" {
+			continue
+		}
+		for _, name := range f.names {
+			if key, ok := config.SettingKey(name); ok && f.bind.key != key {
+				t.Errorf("flag %s is spelled like configuration key %s but bound to %q", name, key, f.bind.key)
+			}
+		}
+		if f.bind.key == "" && f.bind.field == nil {
+			t.Errorf("flag %v sets nothing", f.names)
+		}
+	}
+	parsedFlags() // every bound key exists
+}
+
+// TestFlagErrorsNameTheKeyRule: a flag refuses what its key refuses, with
+// the key's message.
+func TestFlagErrorsNameTheKeyRule(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-p", "70000"}, "invalid value \"70000\" for flag -p: port 70000 out of range"},
+		{[]string{"-n", "a b"}, "server_name cannot contain spaces"},
+		{[]string{"--max_connections", "0"}, "max_connections must be positive"},
+		{[]string{"--ping_interval", "0s"}, "ping_interval must be positive"},
+	}
+	for _, tt := range tests {
+		_, err := Parse(tt.args)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: %v, want %q", tt.args, err, tt.want)
+		}
 	}
 }

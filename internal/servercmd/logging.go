@@ -7,8 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/logfile"
+	"github.com/starling-mq/starling/server"
 )
 
 // logging is the server's logger with the settings a reload can change:
@@ -46,7 +46,7 @@ func newLogging(cfg *Config, stderr io.Writer) (*logging, error) {
 					return slog.Time(slog.TimeKey, a.Value.Time().UTC())
 				}
 			case slog.LevelKey:
-				if lv, ok := a.Value.Any().(slog.Level); ok && lv == core.LevelTrace {
+				if lv, ok := a.Value.Any().(slog.Level); ok && lv == server.LevelTrace {
 					return slog.String(slog.LevelKey, "TRACE")
 				}
 			}
@@ -64,7 +64,7 @@ func (l *logging) apply(cfg *Config) error {
 		level = slog.LevelDebug
 	}
 	if cfg.Trace {
-		level = core.LevelTrace
+		level = server.LevelTrace
 	}
 	l.level.Set(level)
 	l.logTime.Store(cfg.LogTime)

@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/server"
 )
 
@@ -54,7 +53,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, TLSHelp())
 		return 0
 	case cfg.Version:
-		fmt.Fprintf(stdout, "starling: v%s\n", core.Version)
+		fmt.Fprintf(stdout, "starling: v%s\n", server.Version())
 		return 0
 	case cfg.Signal != "":
 		if err := sendSignal(cfg.Signal); err != nil {
@@ -84,7 +83,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Warn("configuration: " + w)
 	}
 	cfg.Opts.Logger = log
-	srv, err := server.New(&cfg.Opts)
+	srv, err := server.New(serverOptions(&cfg.Opts))
 	if err != nil {
 		return fail(err)
 	}
@@ -158,7 +157,7 @@ func check(cfg *Config, stderr io.Writer) int {
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(stderr, "starling server: warning: %s\n", w)
 	}
-	if _, err := server.New(&cfg.Opts); err != nil {
+	if _, err := server.New(serverOptions(&cfg.Opts)); err != nil {
 		fmt.Fprintf(stderr, "starling server: %s: %v\n", cfg.ConfigFile, err)
 		return 1
 	}
@@ -180,7 +179,7 @@ func reload(args []string, srv *server.Server, logs *logging, pid *pidFile) erro
 		logs.logger.Warn("configuration: " + w)
 	}
 	cfg.Opts.Logger = logs.logger
-	if err := srv.Reload(&cfg.Opts); err != nil {
+	if err := srv.Reload(serverOptions(&cfg.Opts)); err != nil {
 		return err
 	}
 	// As in nats-server, a new pid_file is written at once.

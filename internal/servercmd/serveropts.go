@@ -1,0 +1,92 @@
+package servercmd
+
+import (
+	"github.com/starling-mq/starling/internal/auth"
+	"github.com/starling-mq/starling/internal/options"
+	"github.com/starling-mq/starling/server"
+)
+
+// serverOptions hands what the file and the flags set to the public server
+// API, which takes server.Options and converts them back; a test checks
+// that the round trip keeps every field.
+func serverOptions(o *options.Options) *server.Options {
+	return &server.Options{
+		ServerName:            o.ServerName,
+		Host:                  o.Host,
+		Port:                  o.Port,
+		MaxPayload:            o.MaxPayload,
+		MaxControlLine:        o.MaxControlLine,
+		MaxPending:            o.MaxPending,
+		MaxConnections:        o.MaxConnections,
+		MaxSubscriptions:      o.MaxSubscriptions,
+		WriteDeadline:         o.WriteDeadline,
+		PingInterval:          o.PingInterval,
+		PingMax:               o.PingMax,
+		AuthTimeout:           o.AuthTimeout,
+		Username:              o.Username,
+		Password:              o.Password,
+		Authorization:         o.Authorization,
+		TLSConfig:             o.TLSConfig,
+		TLSTimeout:            o.TLSTimeout,
+		TLSMap:                o.TLSMap,
+		LameDuckDuration:      o.LameDuckDuration,
+		LameDuckGracePeriod:   o.LameDuckGracePeriod,
+		JetStream:             o.JetStream,
+		StoreDir:              o.StoreDir,
+		SyncInterval:          o.SyncInterval,
+		JetStreamMaxMemory:    o.JetStreamMaxMemory,
+		JetStreamMaxStore:     o.JetStreamMaxStore,
+		JetStreamDomain:       o.JetStreamDomain,
+		JetStreamMaxOpenFiles: o.JetStreamMaxOpenFiles,
+		HTTPHost:              o.HTTPHost,
+		HTTPPort:              o.HTTPPort,
+		HTTPSPort:             o.HTTPSPort,
+		Users:                 convertAll(o.Users, publicUser),
+		Nkeys:                 convertAll(o.Nkeys, publicNkeyUser),
+		NoAuthUser:            o.NoAuthUser,
+		DefaultPermissions:    publicPermissions(o.DefaultPermissions),
+		NoHeaderSupport:       o.NoHeaderSupport,
+		Logger:                o.Logger,
+		Trace:                 o.Trace,
+	}
+}
+
+func convertAll[T, U any](in []*T, conv func(*T) *U) []*U {
+	if in == nil {
+		return nil
+	}
+	out := make([]*U, 0, len(in))
+	for _, x := range in {
+		if x != nil {
+			out = append(out, conv(x))
+		}
+	}
+	return out
+}
+
+func publicUser(u *auth.User) *server.User {
+	return &server.User{Username: u.Username, Password: u.Password, Permissions: publicPermissions(u.Permissions)}
+}
+
+func publicNkeyUser(n *auth.NkeyUser) *server.NkeyUser {
+	return &server.NkeyUser{Nkey: n.Nkey, Permissions: publicPermissions(n.Permissions)}
+}
+
+func publicPermissions(p *auth.Permissions) *server.Permissions {
+	if p == nil {
+		return nil
+	}
+	out := &server.Permissions{Publish: publicSubjects(p.Publish), Subscribe: publicSubjects(p.Subscribe)}
+	if r := p.Response; r != nil {
+		out.Response = &server.ResponsePermission{MaxMsgs: r.MaxMsgs, Expires: r.Expires}
+	}
+	return out
+}
+
+// publicSubjects shares the lists: server.New copies them again.
+func publicSubjects(sp *auth.SubjectPermission) *server.SubjectPermission {
+	if sp == nil {
+		return nil
+	}
+	return &server.SubjectPermission{Allow: sp.Allow, Deny: sp.Deny}
+}
