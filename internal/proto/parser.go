@@ -1,6 +1,8 @@
-// Package proto parses and encodes the NATS client wire protocol. It knows
-// nothing of sockets or servers: the parser works on a byte slice and returns
-// one operation at a time, with arguments that alias the input.
+// Package proto parses and encodes the NATS wire protocols: the client
+// protocol (Parser) and the route protocol servers of a cluster speak
+// (RouteParser, route.go). It knows nothing of sockets or servers: a parser
+// works on a byte slice and returns one operation at a time, with arguments
+// that alias the input.
 package proto
 
 import (
