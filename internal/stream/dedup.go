@@ -29,17 +29,31 @@ func newDedup(window int64) *dedup {
 }
 
 // find returns the sequence stored under id if it is still in the window
-// at now.
+// at now. It changes nothing: the window moves only as entries are
+// applied (record), by their times, so it is the same on every replica
+// whatever their clocks say.
 func (d *dedup) find(id string, now int64) (uint64, bool) {
 	if d.window <= 0 {
 		return 0, false
 	}
-	d.expire(now)
 	e, ok := d.ids[id]
-	return e.seq, ok
+	if !ok || e.ts <= now-d.window {
+		return 0, false
+	}
+	return e.seq, true
 }
 
-// add records id for seq stored at ts.
+// record is apply's step: the window moves to ts, the time of the entry
+// stored as seq, and id (if any) is remembered for it.
+func (d *dedup) record(id string, seq uint64, ts int64) {
+	if d.window <= 0 {
+		return
+	}
+	d.expire(ts)
+	d.add(id, seq, ts)
+}
+
+// add remembers id for seq stored at ts.
 func (d *dedup) add(id string, seq uint64, ts int64) {
 	if d.window <= 0 || id == "" {
 		return
@@ -48,9 +62,12 @@ func (d *dedup) add(id string, seq uint64, ts int64) {
 	d.order = append(d.order, dedupItem{id: id, ts: ts})
 }
 
-// expire forgets IDs older than the window.
+// expire forgets IDs older than the window at now.
 func (d *dedup) expire(now int64) {
 	cutoff := now - d.window
+	if d.head == len(d.order) || d.order[d.head].ts > cutoff {
+		return // nothing expires: the common case, kept cheap
+	}
 	for d.head < len(d.order) && d.order[d.head].ts <= cutoff {
 		it := d.order[d.head]
 		// A later duplicate-free re-add of the same ID (after it expired
