@@ -49,8 +49,12 @@ func (d *dedup) record(id string, seq uint64, ts int64) {
 	if d.window <= 0 {
 		return
 	}
-	d.expire(ts)
-	d.add(id, seq, ts)
+	if d.head < len(d.order) && d.order[d.head].ts <= ts-d.window {
+		d.expire(ts)
+	}
+	if id != "" {
+		d.add(id, seq, ts)
+	}
 }
 
 // add remembers id for seq stored at ts.
@@ -65,9 +69,6 @@ func (d *dedup) add(id string, seq uint64, ts int64) {
 // expire forgets IDs older than the window at now.
 func (d *dedup) expire(now int64) {
 	cutoff := now - d.window
-	if d.head == len(d.order) || d.order[d.head].ts > cutoff {
-		return // nothing expires: the common case, kept cheap
-	}
 	for d.head < len(d.order) && d.order[d.head].ts <= cutoff {
 		it := d.order[d.head]
 		// A later duplicate-free re-add of the same ID (after it expired

@@ -173,7 +173,8 @@ func storeFailed(err error) *jsapi.ApiError {
 // storeLocked handles one message: propose decides, apply carries the
 // decision out, then the local follow-ups run.
 func (s *Stream) storeLocked(subject string, hdr, data []byte) result {
-	e, r, ok := s.proposeLocked(subject, hdr, data)
+	var e Entry
+	r, ok := s.proposeLocked(subject, hdr, data, &e)
 	if !ok {
 		return r
 	}

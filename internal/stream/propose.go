@@ -14,48 +14,50 @@ import (
 
 // proposeLocked runs nats-server's checks, in nats-server's order, on a
 // message published on subject (already transformed), against the
-// stream as it is, and decides. With ok the message is to be stored as e
-// (applyLocked); otherwise r is the whole answer: an error, a
-// duplicate's original sequence, or a traced message that stops here.
-// It changes nothing, and it is the one step that reads the clock.
-func (s *Stream) proposeLocked(subject string, hdr, data []byte) (e Entry, r result, ok bool) {
+// stream as it is, and decides. With ok the message is to be stored as
+// *e, which it fills (applyLocked); otherwise r is the whole answer: an
+// error, a duplicate's original sequence, or a traced message that stops
+// here. It changes nothing else, and it is the one step that reads the
+// clock. (e is the caller's, not a result: an Entry is a dozen words,
+// and this runs for every message.)
+func (s *Stream) proposeLocked(subject string, hdr, data []byte, e *Entry) (r result, ok bool) {
 	cfg := &s.cfg
 	now := s.now().UnixNano()
 	size := store.FileMsgSize(subject, hdr, data)
 	if cfg.Storage == jsapi.MemoryStorage {
 		size = store.MemMsgSize(subject, hdr, data)
 	} else if size > maxFileMsgSize {
-		return e, result{err: storeFailed(errMsgTooLarge)}, false
+		return result{err: storeFailed(errMsgTooLarge)}, false
 	}
 	if cfg.Sealed {
-		return e, result{err: jsapi.NewError(jsapi.ErrStreamSealed)}, false
+		return result{err: jsapi.NewError(jsapi.ErrStreamSealed)}, false
 	}
 	var h pubHeaders
 	if len(hdr) > 0 {
 		var done bool
 		if h, r, done = s.checkHeadersLocked(subject, hdr, data, size, now); done {
-			return e, r, false
+			return r, false
 		}
 	}
 	if max := int(cfg.MaxMsgSize); max >= 0 && (len(hdr) > max || len(data) > max-len(hdr)) {
-		return e, result{err: jsapi.NewError(jsapi.ErrStreamMessageExceedsMaximum)}, false
+		return result{err: jsapi.NewError(jsapi.ErrStreamMessageExceedsMaximum)}, false
 	}
 	if len(hdr) > math.MaxUint16 {
-		return e, result{err: jsapi.NewError(jsapi.ErrStreamHeaderExceedsMaximum)}, false
+		return result{err: jsapi.NewError(jsapi.ErrStreamHeaderExceedsMaximum)}, false
 	}
 	if s.exceed != nil && s.exceed(cfg.Storage, size) {
-		return e, result{err: jsapi.NewError(jsapi.ErrInsufficientResources)}, false
+		return result{err: jsapi.NewError(jsapi.ErrInsufficientResources)}, false
 	}
 	noInterest := cfg.Retention == jsapi.InterestPolicy && s.consumers == 0
 	if s.tracing.checked(subject, noInterest) {
-		return e, result{traced: true}, false
+		return result{traced: true}, false
 	}
 	// Stored times never go back, so age expiry can search by time.
-	e = Entry{Seq: s.last + 1, Time: max(now, s.lastTS), Subject: subject, MsgID: h.msgID}
+	*e = Entry{Seq: s.last + 1, Time: max(now, s.lastTS), Subject: subject, MsgID: h.msgID}
 	if noInterest {
 		// Nobody could ever read it: count the sequence, keep nothing.
 		e.Kind = EntrySkip
-		return e, result{}, true
+		return result{}, true
 	}
 	ttl := h.ttl
 	if ttl > 0 && cfg.SubjectDeleteMarkerTTL > 0 && cfg.MaxMsgsPer != 1 {
@@ -66,13 +68,13 @@ func (s *Stream) proposeLocked(subject string, hdr, data []byte) (e Entry, r res
 		}
 	}
 	if err := s.checkDiscardNew(subject, size, h.rollup != RollupNone); err != nil {
-		return e, result{err: storeFailed(err)}, false
+		return result{err: storeFailed(err)}, false
 	}
 	e.Header, e.Data, e.Rollup = hdr, data, h.rollup
 	if ttl > 0 {
 		e.TTL = ttl * int64(time.Second)
 	}
-	return e, result{}, true
+	return result{}, true
 }
 
 // pubHeaders is what a message's headers ask of the store.

@@ -205,7 +205,8 @@ func (ts *tstate) pub(t *testing.T, c *transcript.Case) string {
 	leader := ts.replicas[0]
 	before := dumpState(leader)
 	leader.mu.Lock()
-	e, r, ok := leader.proposeLocked(subj, hdr, []byte(data))
+	var e Entry
+	r, ok := leader.proposeLocked(subj, hdr, []byte(data), &e)
 	leader.mu.Unlock()
 	if after := dumpState(leader); after != before {
 		t.Fatalf("%s: proposing changed the state:\n%s\nwas\n%s", c.Pos, after, before)
