@@ -11,7 +11,7 @@ import (
 
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/store"
-	"github.com/starling-mq/starling/internal/transcript"
+	"github.com/starling-mq/starling/internal/stream/transcript"
 )
 
 // Transcripts of consumer state transitions (testdata/events): events

@@ -16,7 +16,7 @@ import (
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/proto"
 	"github.com/starling-mq/starling/internal/store"
-	"github.com/starling-mq/starling/internal/transcript"
+	"github.com/starling-mq/starling/internal/stream/transcript"
 	"github.com/starling-mq/starling/internal/vfs"
 )
 

@@ -19,7 +19,8 @@
 // tests with -rewrite to write the actual output into the files instead
 // of comparing, then review the diff.
 //
-// The package is for tests only; it imports nothing of the project.
+// The package is for tests only (the stream's and the consumer's); it
+// imports nothing of the project.
 package transcript
 
 import (
