@@ -167,44 +167,52 @@ func nakDelay(arg []byte) time.Duration {
 // ackLocked applies an ack of sseq (and, with ack all, of everything
 // delivered before it).
 func (c *Consumer) ackLocked(sseq uint64) {
-	var acked []uint64
+	if c.cfg.SampleFrequency != "" {
+		c.sampleAcksLocked(sseq)
+	}
+	// The acknowledged sequences are reported after the lock is released:
+	// the owner asks the other consumers whether they are done with these
+	// messages too.
+	c.applyLocked(Event{Kind: EventAcked, Stream: sseq})
+}
+
+// sampleAcksLocked publishes ack samples (sample_freq) for what an ack of
+// sseq acknowledges, before the ack removes it.
+func (c *Consumer) sampleAcksLocked(sseq uint64) {
+	sample := samplePercent(c.cfg.SampleFrequency)
+	if sample <= 0 {
+		return
+	}
+	now := c.now()
+	one := func(seq uint64, p *pendingAck) {
+		if sample >= 100 || mrand.IntN(100) < sample {
+			c.adviseMetricLocked(seq, p, now)
+		}
+	}
 	switch c.cfg.AckPolicy {
 	case jsapi.AckNone:
-		return
 	case jsapi.AckAll:
-		for seq := range c.pending {
+		for seq, p := range c.pending {
 			if seq <= sseq {
-				acked = append(acked, seq)
+				one(seq, p)
 			}
 		}
 	default:
-		if _, ok := c.pending[sseq]; ok {
-			acked = append(acked, sseq)
+		if p, ok := c.pending[sseq]; ok {
+			one(sseq, p)
 		}
 	}
-	sample := -1
-	if c.cfg.SampleFrequency != "" {
-		sample = samplePercent(c.cfg.SampleFrequency)
+}
+
+// applyLocked applies ev to the delivery state (transition.go), queues
+// the sequences an ack removed for onAck, and marks the state for saving
+// when it changed.
+func (c *Consumer) applyLocked(ev Event) {
+	var changed bool
+	c.ackedOut, changed = c.deliveryState.apply(ev, c.cfg.AckPolicy, c.ackedOut)
+	if changed {
+		c.dirty = true
 	}
-	now := c.now()
-	for _, seq := range acked {
-		p := c.pending[seq]
-		if p.dc > 1 {
-			c.redelivers--
-		}
-		if sample > 0 && (sample >= 100 || mrand.IntN(100) < sample) {
-			c.adviseMetricLocked(seq, p, now)
-		}
-		delete(c.pending, seq)
-	}
-	if len(acked) == 0 {
-		return
-	}
-	c.updateFloorLocked()
-	c.dirty = true
-	// Reported after the lock is released: the owner asks the other
-	// consumers whether they are done with these messages too.
-	c.ackedOut = append(c.ackedOut, acked...)
 }
 
 // adviseMetricLocked publishes an ack sample (sample_freq).
@@ -252,24 +260,4 @@ func (c *Consumer) matchesLocked(subj string) bool {
 		}
 	}
 	return false
-}
-
-// updateFloorLocked moves the ack floor to just below the oldest
-// outstanding delivery, or to the last delivery when none is outstanding.
-// It walks forward from the old floor, so acks in delivery order cost a
-// step each rather than a scan of everything pending.
-func (c *Consumer) updateFloorLocked() {
-	if len(c.pending) == 0 {
-		c.floorS, c.floorC = max(c.floorS, c.lastSSeq), c.dseq
-		return
-	}
-	for seq := c.floorS + 1; seq <= c.lastSSeq; seq++ {
-		if p, ok := c.pending[seq]; ok {
-			if p.cseq > 0 {
-				c.floorC = max(c.floorC, p.cseq-1)
-			}
-			return
-		}
-		c.floorS = seq
-	}
 }

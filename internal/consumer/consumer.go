@@ -121,18 +121,13 @@ type Consumer struct {
 	persist func()
 	domain  string
 
-	sseq       uint64 // next stream sequence to read
-	dseq       uint64 // consumer sequence of the last delivery
-	lastSSeq   uint64 // stream sequence of the last delivery
+	// The persisted state: changed only by events (transition.go).
+	deliveryState
+
 	lastActive int64
-	floorS     uint64 // ack floor
-	floorC     uint64
-	pending    map[uint64]*pendingAck // by stream sequence
-	redeliver  []uint64               // stream sequences due again, in order
-	lps        []uint64               // last-per-subject start set still to deliver
-	fromLPS    bool                   // the last new message read came from lps
+	redeliver  []uint64 // stream sequences due again, in order
+	fromLPS    bool     // the last new message read came from lps
 	waiting    []*pullRequest
-	redelivers int // messages currently delivered more than once
 
 	earliest int64    // no pending deadline is before this (0: none)
 	ackedOut []uint64 // acked since the last report to onAck
@@ -199,10 +194,10 @@ func New(name string, cfg jsapi.ConsumerConfig, o Options) *Consumer {
 		advise:  o.Advise,
 		persist: o.Persist,
 		domain:  o.Domain,
-		pending: map[uint64]*pendingAck{},
 		sched:   shared,
 	}
 	c.sl.hidx = -1
+	c.pending = map[uint64]*pendingAck{}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -262,11 +262,8 @@ func (c *Consumer) nextMsgLocked(fresh bool) (*store.Msg, int) {
 			c.dropLocked(seq) // gone from the stream (purged, aged out)
 			continue
 		}
-		if p.dc == 1 {
-			c.redelivers++
-		}
-		p.dc++
-		return m, p.dc
+		// The count goes up when it is sent (EventDelivered).
+		return m, p.dc + 1
 	}
 	if !fresh {
 		return nil, 0
@@ -299,10 +296,6 @@ func (c *Consumer) unread(seq uint64, dc int) {
 	if dc > 1 {
 		c.redeliver = append([]uint64{seq}, c.redeliver...)
 		c.pending[seq].queued = true
-		c.pending[seq].dc--
-		if dc == 2 {
-			c.redelivers-- // counted when it was taken
-		}
 		return
 	}
 	if c.fromLPS {
@@ -317,8 +310,7 @@ func (c *Consumer) unread(seq uint64, dc int) {
 func (c *Consumer) sendLocked(subject string, m *store.Msg, dc int, now int64, pin bool) {
 	var cseq uint64
 	if dc == 1 {
-		c.dseq++
-		cseq = c.dseq
+		cseq = c.dseq + 1
 	} else {
 		cseq = c.pending[m.Seq].cseq
 	}
@@ -346,20 +338,12 @@ func (c *Consumer) sendLocked(subject string, m *store.Msg, dc int, now int64, p
 		hdr = c.pinHeader(hdr)
 	}
 	c.emitLocked(outMsg{kind: outDelivery, to: subject, subject: m.Subject, reply: reply, hdr: hdr, data: data})
-	if m.Seq > c.lastSSeq || dc == 1 {
-		c.lastSSeq = max(c.lastSSeq, m.Seq)
-	}
+	c.applyLocked(Event{Kind: EventDelivered, Stream: m.Seq, Consumer: cseq, Deliveries: dc})
 	c.lastActive, c.lastSend = now, now
-	c.dirty = true
 	if c.cfg.AckPolicy == jsapi.AckNone {
-		c.floorS, c.floorC = max(c.floorS, m.Seq), c.dseq
 		return
 	}
 	p := c.pending[m.Seq]
-	if p == nil {
-		p = &pendingAck{cseq: cseq, dc: dc}
-		c.pending[m.Seq] = p
-	}
 	p.deadline = now + int64(c.ackWait(dc))
 	p.sent = now
 	c.noteDeadline(p.deadline)
@@ -432,16 +416,7 @@ func (c *Consumer) maxDeliveredLocked(seq uint64, p *pendingAck) {
 // dropLocked forgets a pending delivery that will not be acked (max
 // deliveries, terminated, gone from the stream).
 func (c *Consumer) dropLocked(seq uint64) {
-	p, ok := c.pending[seq]
-	if !ok {
-		return
-	}
-	if p.dc > 1 {
-		c.redelivers--
-	}
-	delete(c.pending, seq)
-	c.updateFloorLocked()
-	c.dirty = true
+	c.applyLocked(Event{Kind: EventTerminated, Stream: seq})
 }
 
 // nextTimeLocked is the earliest ack deadline, pull expiry or heartbeat

@@ -1,7 +1,5 @@
 package consumer
 
-import "sort"
-
 // State is what a durable consumer persists: where it is and what awaits
 // an ack. Redelivery deadlines are not kept: after a restart every pending
 // message is due again at once (at least once, never lost).
@@ -41,27 +39,13 @@ func (c *Consumer) State() State {
 	return c.stateLocked()
 }
 
-func (c *Consumer) stateLocked() State {
-	st := State{Next: c.sseq, Delivered: c.dseq, LastStream: c.lastSSeq, FloorS: c.floorS, FloorC: c.floorC,
-		LastPer: append([]uint64(nil), c.lps...)}
-	for seq, p := range c.pending {
-		st.Pending = append(st.Pending, PendingEntry{Stream: seq, Consumer: p.cseq, Deliveries: p.dc})
-	}
-	sort.Slice(st.Pending, func(i, j int) bool { return st.Pending[i].Stream < st.Pending[j].Stream })
-	return st
-}
+func (c *Consumer) stateLocked() State { return c.deliveryState.state() }
 
 // restore installs a persisted state; pending deliveries are due at once.
 func (c *Consumer) restore(s *State) {
-	c.sseq, c.dseq, c.lastSSeq, c.floorS, c.floorC = s.Next, s.Delivered, s.LastStream, s.FloorS, s.FloorC
-	c.lps = append([]uint64(nil), s.LastPer...)
+	c.deliveryState.restore(s)
 	for _, p := range s.Pending {
-		pa := &pendingAck{cseq: p.Consumer, dc: p.Deliveries}
-		c.pending[p.Stream] = pa
-		if p.Deliveries > 1 {
-			c.redelivers++
-		}
-		c.queueLocked(p.Stream, pa)
+		c.queueLocked(p.Stream, c.pending[p.Stream])
 	}
 	if c.sseq == 0 {
 		c.start()

@@ -412,6 +412,20 @@ var errTooLarge = errors.New("filestore: message too large")
 
 // Append implements store.Store.
 func (s *Store) Append(subj string, hdr, data []byte, ts int64, ttl int64) (uint64, error) {
+	return s.add(0, subj, hdr, data, ts, ttl)
+}
+
+// AppendAt implements store.Store.
+func (s *Store) AppendAt(seq uint64, subj string, hdr, data []byte, ts int64, ttl int64) error {
+	if seq == 0 {
+		return fmt.Errorf("%w: 0", store.ErrSeqNotAfterLast)
+	}
+	_, err := s.add(seq, subj, hdr, data, ts, ttl)
+	return err
+}
+
+// add stores a message under at, or under the next sequence when at is 0.
+func (s *Store) add(at uint64, subj string, hdr, data []byte, ts int64, ttl int64) (uint64, error) {
 	if len(subj) > 0xFFFF || len(subj)+len(hdr)+len(data)+64 > maxRecord {
 		return 0, errTooLarge
 	}
@@ -421,16 +435,34 @@ func (s *Store) Append(subj string, hdr, data []byte, ts int64, ttl int64) (uint
 	if err := s.usableLocked(); err != nil {
 		return 0, err
 	}
+	seq := s.last + 1
+	if at != 0 {
+		if at < seq {
+			return 0, fmt.Errorf("%w: %d, last %d", store.ErrSeqNotAfterLast, at, s.last)
+		}
+		seq = at
+	}
 	if err := s.holdLocked(); err != nil {
 		return 0, err
 	}
-	seq := s.last + 1
 	size := msgSize(len(subj), len(hdr), len(stored), ttl)
-	if err := s.roomLocked(size, seq); err != nil {
+	gap := seq > s.last+1
+	room := size
+	if gap {
+		room += metaRecordSize
+	}
+	if err := s.roomLocked(room, seq); err != nil {
 		if !transient(err) {
 			s.failLocked(err)
 		}
 		return 0, err
+	}
+	if gap {
+		// One meta record vouches for the skipped sequences, where Skip
+		// writes a record per sequence: the log then reads as if each had
+		// been skipped, and recovery expects the message as the next one.
+		s.last = seq - 1
+		s.writeMetaLocked()
 	}
 	g := s.active
 	off := g.size

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -108,17 +109,45 @@ func (s *Memory) eachSubject(f filter, fn func(ss *subjSeqs)) {
 // allocations are made before taking the lock, which other appends and
 // every reader wait on.
 func (s *Memory) Append(subj string, hdr, data []byte, ts, ttl int64) (uint64, error) {
-	buf := make([]byte, len(hdr)+len(data))
-	copy(buf, hdr)
-	copy(buf[len(hdr):], data)
-	e := &entry{buf: buf, hdr: len(hdr), ts: ts, ttl: ttl}
+	e := newEntry(hdr, data, ts, ttl)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return 0, ErrClosed
 	}
-	s.last++
-	seq := s.last
+	seq := s.last + 1
+	s.addLocked(seq, subj, e)
+	return seq, nil
+}
+
+// AppendAt implements Store. A gap needs nothing recorded: sequences with
+// no entry in the map are the deleted ones.
+func (s *Memory) AppendAt(seq uint64, subj string, hdr, data []byte, ts, ttl int64) error {
+	e := newEntry(hdr, data, ts, ttl)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if seq <= s.last {
+		return fmt.Errorf("%w: %d, last %d", ErrSeqNotAfterLast, seq, s.last)
+	}
+	s.addLocked(seq, subj, e)
+	return nil
+}
+
+// newEntry copies a message (callers reuse their buffers) before the lock
+// is taken.
+func newEntry(hdr, data []byte, ts, ttl int64) *entry {
+	buf := make([]byte, len(hdr)+len(data))
+	copy(buf, hdr)
+	copy(buf[len(hdr):], data)
+	return &entry{buf: buf, hdr: len(hdr), ts: ts, ttl: ttl}
+}
+
+// addLocked stores e under seq, which is above last.
+func (s *Memory) addLocked(seq uint64, subj string, e *entry) {
+	s.last = seq
 	if len(s.msgs) == 0 {
 		s.first = seq
 	}
@@ -133,8 +162,7 @@ func (s *Memory) Append(subj string, hdr, data []byte, ts, ttl int64) (uint64, e
 	e.subj = ss.name
 	s.msgs[seq] = e
 	s.bytes += e.size()
-	s.lastTime = time.Unix(0, ts).UTC()
-	return seq, nil
+	s.lastTime = time.Unix(0, e.ts).UTC()
 }
 
 // Skip implements Store. Like nats-server, a skip leaves LastTime alone:

@@ -29,6 +29,9 @@ var (
 	// ErrFull: a storage limit of the store itself (not the stream's
 	// limits) was reached, e.g. the disk is full.
 	ErrFull = errors.New("store: storage full")
+	// ErrSeqNotAfterLast: AppendAt was given a sequence at or below the
+	// last one handed out, which would reuse or reorder sequences.
+	ErrSeqNotAfterLast = errors.New("store: sequence not after the last one")
 )
 
 // Msg is one stored message. Header and Data may share one allocation;
@@ -116,6 +119,13 @@ type Store interface {
 	// unix nanoseconds. The message is not necessarily durable yet: see
 	// Durable.
 	Append(subject string, hdr, data []byte, ts int64, ttl int64) (seq uint64, err error)
+	// AppendAt stores a message under exactly seq, which must be above
+	// LastSeq (ErrSeqNotAfterLast otherwise, and nothing changes). The
+	// sequences between LastSeq and seq become skipped ones, as if Skip
+	// had been called for each: a replica applying a log of decided
+	// entries stores each at the sequence the log gives it. Durability is
+	// Append's.
+	AppendAt(seq uint64, subject string, hdr, data []byte, ts int64, ttl int64) error
 	// Skip advances the sequence without storing a message, as if one had
 	// been stored and deleted (mirrors and first_seq need this). It returns
 	// the skipped sequence.

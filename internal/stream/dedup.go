@@ -29,17 +29,35 @@ func newDedup(window int64) *dedup {
 }
 
 // find returns the sequence stored under id if it is still in the window
-// at now.
+// at now. It changes nothing: the window moves only as entries are
+// applied (record), by their times, so it is the same on every replica
+// whatever their clocks say.
 func (d *dedup) find(id string, now int64) (uint64, bool) {
 	if d.window <= 0 {
 		return 0, false
 	}
-	d.expire(now)
 	e, ok := d.ids[id]
-	return e.seq, ok
+	if !ok || e.ts <= now-d.window {
+		return 0, false
+	}
+	return e.seq, true
 }
 
-// add records id for seq stored at ts.
+// record is apply's step: the window moves to ts, the time of the entry
+// stored as seq, and id (if any) is remembered for it.
+func (d *dedup) record(id string, seq uint64, ts int64) {
+	if d.window <= 0 {
+		return
+	}
+	if d.head < len(d.order) && d.order[d.head].ts <= ts-d.window {
+		d.expire(ts)
+	}
+	if id != "" {
+		d.add(id, seq, ts)
+	}
+}
+
+// add remembers id for seq stored at ts.
 func (d *dedup) add(id string, seq uint64, ts int64) {
 	if d.window <= 0 || id == "" {
 		return
@@ -48,7 +66,7 @@ func (d *dedup) add(id string, seq uint64, ts int64) {
 	d.order = append(d.order, dedupItem{id: id, ts: ts})
 }
 
-// expire forgets IDs older than the window.
+// expire forgets IDs older than the window at now.
 func (d *dedup) expire(now int64) {
 	cutoff := now - d.window
 	for d.head < len(d.order) && d.order[d.head].ts <= cutoff {

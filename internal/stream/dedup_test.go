@@ -24,10 +24,40 @@ func TestDedupWindow(t *testing.T) {
 		{"c", 150, 0, false, 0},
 	}
 	for _, s := range steps {
+		// find alone answers by the window and changes nothing; the
+		// window moves when an entry is applied (expire).
+		before := d.len()
 		seq, dup := d.find(s.id, s.now)
-		if seq != s.seq || dup != s.dup || d.len() != s.size {
-			t.Fatalf("find(%q, %d) = %d, %v (len %d); want %d, %v (len %d)", s.id, s.now, seq, dup, d.len(), s.seq, s.dup, s.size)
+		if seq != s.seq || dup != s.dup || d.len() != before {
+			t.Fatalf("find(%q, %d) = %d, %v (len %d -> %d); want %d, %v", s.id, s.now, seq, dup, before, d.len(), s.seq, s.dup)
 		}
+		d.expire(s.now)
+		if seq, dup := d.find(s.id, s.now); seq != s.seq || dup != s.dup || d.len() != s.size {
+			t.Fatalf("after expire(%d): find(%q) = %d, %v (len %d); want %d, %v (len %d)", s.now, s.id, seq, dup, d.len(), s.seq, s.dup, s.size)
+		}
+	}
+}
+
+// TestDedupRecord: record moves the window to the entry's time before
+// remembering the ID, so the window follows applied entries, not a clock.
+func TestDedupRecord(t *testing.T) {
+	d := newDedup(100)
+	d.record("a", 1, 10)
+	d.record("", 2, 60) // no ID: the window still moves
+	if d.len() != 1 {
+		t.Fatalf("len = %d, want 1", d.len())
+	}
+	d.record("b", 3, 110) // a (10) is out of the window at 110
+	if _, dup := d.find("a", 0); dup || d.len() != 1 {
+		t.Fatalf("a still remembered (len %d)", d.len())
+	}
+	if seq, dup := d.find("b", 110); !dup || seq != 3 {
+		t.Fatalf("find(b) = %d, %v", seq, dup)
+	}
+	off := newDedup(0)
+	off.record("a", 1, 0)
+	if off.len() != 0 {
+		t.Fatal("a zero window must not remember ids")
 	}
 }
 
@@ -40,6 +70,7 @@ func TestDedupReAddAfterExpiry(t *testing.T) {
 	d.add("x", 5, 20)
 	// The first item for x expires again at 10: it must not drop the
 	// newer entry.
+	d.expire(25)
 	if seq, dup := d.find("x", 25); !dup || seq != 5 {
 		t.Fatalf("re-added id: %d %v", seq, dup)
 	}

@@ -3,7 +3,6 @@ package stream
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/proto"
-	"github.com/starling-mq/starling/internal/store"
 )
 
 // Headers a publisher sets to steer storage.
@@ -172,215 +170,33 @@ func storeFailed(err error) *jsapi.ApiError {
 	return jsapi.NewError(jsapi.ErrStreamStoreFailed, jsapi.PathFree(err))
 }
 
-// storeLocked runs nats-server's checks in nats-server's order, then
-// stores the message and applies limits.
+// storeLocked handles one message: propose decides, apply carries the
+// decision out, then the local follow-ups run.
 func (s *Stream) storeLocked(subject string, hdr, data []byte) result {
-	cfg := &s.cfg
-	size := store.FileMsgSize(subject, hdr, data)
-	if cfg.Storage == jsapi.MemoryStorage {
-		size = store.MemMsgSize(subject, hdr, data)
-	} else if size > maxFileMsgSize {
-		return result{err: storeFailed(errMsgTooLarge)}
+	var e Entry
+	r, ok := s.proposeLocked(subject, hdr, data, &e)
+	if !ok {
+		return r
 	}
-	if cfg.Sealed {
-		return result{err: jsapi.NewError(jsapi.ErrStreamSealed)}
+	r = s.applyLocked(&e)
+	if r.err == nil && e.Kind == EntryMsg {
+		s.afterStoreLocked(e.TTL)
 	}
-	var msgID string
-	var ttl int64
-	var rollupSub, rollupAll bool
-	if len(hdr) > 0 {
-		if e := batchRefused(cfg, hdr); e != nil {
-			return s.batchResult(size, hdr, data, e)
-		}
-		if e := counterRefused(cfg, hdr); e != nil {
-			return result{err: e}
-		}
-		if name, ok := headerValue(hdr, hdrExpectedStream); ok && name != "" && name != cfg.Name {
-			return result{err: jsapi.NewError(jsapi.ErrStreamNotMatch)}
-		}
-		ttlStr, hasTTL := headerValue(hdr, hdrTTL)
-		var ttlErr error
-		if hasTTL {
-			ttl, ttlErr = ParseTTL(ttlStr)
-			if ttlErr == nil && ttl != 0 && !cfg.AllowMsgTTL {
-				return result{err: jsapi.NewError(jsapi.ErrMessageTTLDisabled)}
-			}
-		}
-		if want, last, ok := s.subjectSeqCheck(subject, hdr); ok {
-			if last != want {
-				return result{err: jsapi.NewError(jsapi.ErrStreamWrongLastSequence, last)}
-			}
-		} else if alt, ok := headerValue(hdr, hdrExpectedSubjSubj); ok && alt != "" {
-			return result{err: jsapi.NewError(jsapi.ErrStreamExpectedLastSeqPerSubjectInvalid)}
-		}
-		if want, ok := headerUint(hdr, hdrExpectedLastSeq); ok {
-			if last := s.st.State().LastSeq; want != last {
-				return result{err: jsapi.NewError(jsapi.ErrStreamWrongLastSequence, last)}
-			}
-		}
-		if e := scheduleRefused(cfg, subject, hdr); e != nil {
-			return result{err: e}
-		}
-		if id, ok := headerValue(hdr, hdrMsgID); ok && id != "" {
-			msgID = id
-			if cfg.Mirror == nil {
-				if seq, dup := s.dedup.find(id, s.now().UnixNano()); dup {
-					return result{seq: seq, dup: true}
-				}
-			}
-		}
-		if want, ok := headerValue(hdr, hdrExpectedLastID); ok && want != "" && want != s.lmsgID {
-			return result{err: jsapi.NewError(jsapi.ErrStreamWrongLastMsgID, s.lmsgID)}
-		}
-		if v, ok := headerValue(hdr, hdrRollup); ok && v != "" {
-			if !cfg.AllowRollup || cfg.DenyPurge {
-				return result{err: jsapi.NewError(jsapi.ErrStreamRollupFailed, errors.New("rollup not permitted"))}
-			}
-			switch v {
-			case "sub":
-				rollupSub = true
-			case "all":
-				rollupAll = true
-			default:
-				return result{err: jsapi.NewError(jsapi.ErrStreamRollupFailed, fmt.Errorf("rollup value invalid: %q", v))}
-			}
-		}
-		if ttlErr != nil {
-			return result{err: jsapi.NewError(jsapi.ErrMessageTTLInvalid)}
-		}
-	}
-	if max := int(cfg.MaxMsgSize); max >= 0 && (len(hdr) > max || len(data) > max-len(hdr)) {
-		return result{err: jsapi.NewError(jsapi.ErrStreamMessageExceedsMaximum)}
-	}
-	if len(hdr) > math.MaxUint16 {
-		return result{err: jsapi.NewError(jsapi.ErrStreamHeaderExceedsMaximum)}
-	}
-	if s.exceed != nil && s.exceed(cfg.Storage, size) {
-		return result{err: jsapi.NewError(jsapi.ErrInsufficientResources)}
-	}
-	if s.tracing.checked(subject, cfg.Retention == jsapi.InterestPolicy && s.consumers == 0) {
-		return result{traced: true}
-	}
-	now := s.now().UnixNano()
-	if now < s.lastTS {
-		now = s.lastTS
-	}
-	if cfg.Retention == jsapi.InterestPolicy && s.consumers == 0 {
-		// Nobody could ever read it: count the sequence, keep nothing.
-		seq, err := s.st.Skip()
-		if err != nil {
-			return result{err: storeFailed(err)}
-		}
-		s.lmsgID = msgID
-		s.dedup.add(msgID, seq, now)
-		return result{seq: seq}
-	}
-	if ttl > 0 && cfg.SubjectDeleteMarkerTTL > 0 && cfg.MaxMsgsPer != 1 {
-		if min := int64(cfg.SubjectDeleteMarkerTTL / time.Second); ttl < min {
-			ttl = min
-			hdr = proto.RemoveHeader(hdr, hdrTTL)
-			hdr = appendHeader(hdr, hdrTTL, strconv.FormatInt(ttl, 10))
-		}
-	}
-	if err := s.checkDiscardNew(subject, hdr, size, rollupSub || rollupAll); err != nil {
-		return result{err: storeFailed(err)}
-	}
-	var ttlNanos int64
-	if ttl > 0 {
-		ttlNanos = ttl * int64(time.Second)
-	}
-	var rpDest string
-	var rpLast uint64
-	if s.rpRule != nil {
-		if rpDest = s.rpRule.destination(subject); rpDest != "" {
-			rpLast = s.lastSeqLocked(subject)
-		}
-	}
-	seq, err := s.st.Append(subject, hdr, data, now, ttlNanos)
-	if err != nil {
-		s.log.Error("store failed", "stream", cfg.Name, "err", err)
-		return result{err: storeFailed(err)}
-	}
-	if rpDest != "" {
-		s.republishLocked(rpDest, subject, hdr, data, seq, now, rpLast)
-	}
-	s.lastTS = now
-	s.lmsgID = msgID
-	s.dedup.add(msgID, seq, now)
-	if ttlNanos > 0 {
-		s.ttls.push(ttlItem{at: now + ttlNanos, seq: seq})
-	}
-	switch {
-	case rollupSub:
-		if _, err := s.st.Purge(store.PurgeRequest{Subject: subject, Seq: seq}); err != nil {
-			s.log.Error("rollup failed", "stream", cfg.Name, "err", err)
-		}
-	case rollupAll:
-		if _, err := s.st.Purge(store.PurgeRequest{Seq: seq}); err != nil {
-			s.log.Error("rollup failed", "stream", cfg.Name, "err", err)
-		}
-	}
-	s.enforceAfterAppendLocked(subject)
-	if cfg.MaxAge > 0 || ttlNanos > 0 {
+	return r
+}
+
+// afterStoreLocked runs what follows a stored message on this server
+// only: arming the expiry timer and waking consumers, mirrors and
+// sources. Expiry by age and TTL stays a local action for now; a
+// replicated stream will have its leader propose the deletes instead, so
+// that replicas never remove messages by their own clocks.
+func (s *Stream) afterStoreLocked(ttl int64) {
+	if s.cfg.MaxAge > 0 || ttl > 0 {
 		s.scheduleLocked()
 	}
 	if len(s.listeners) > 0 {
 		s.notifyLocked()
 	}
-	return result{seq: seq}
-}
-
-// batchResult is the answer to a message of an atomic batch: nats-server
-// checks resources and message size before refusing the batch itself.
-func (s *Stream) batchResult(size uint64, hdr, data []byte, refused *jsapi.ApiError) result {
-	cfg := &s.cfg
-	if s.exceed != nil && s.exceed(cfg.Storage, size) {
-		return result{err: jsapi.NewError(jsapi.ErrInsufficientResources)}
-	}
-	if max := int(cfg.MaxMsgSize); max >= 0 && (len(hdr) > max || len(data) > max-len(hdr)) {
-		return result{err: jsapi.NewError(jsapi.ErrStreamMessageExceedsMaximum)}
-	}
-	return result{err: refused}
-}
-
-// checkDiscardNew applies discard-new limits before storing, with
-// nats-server's rules: a subject at its per-subject limit may still
-// replace its oldest message unless discard_new_per_subject is set.
-func (s *Stream) checkDiscardNew(subject string, hdr []byte, size uint64, rollup bool) error {
-	cfg := &s.cfg
-	if cfg.Discard != jsapi.DiscardNew {
-		return nil
-	}
-	atSubjLimit := false
-	if cfg.MaxMsgsPer > 0 {
-		atSubjLimit = s.st.NumPending(0, subject, false) >= uint64(cfg.MaxMsgsPer)
-	}
-	if atSubjLimit && cfg.DiscardNewPer && !rollup {
-		return errMaxMsgsPerSubj
-	}
-	st := s.st.State()
-	if cfg.MaxMsgs > 0 && st.Msgs >= uint64(cfg.MaxMsgs) && !atSubjLimit {
-		return errMaxMsgs
-	}
-	if cfg.MaxBytes > 0 && st.Bytes+size > uint64(cfg.MaxBytes) {
-		if !atSubjLimit {
-			return errMaxBytes
-		}
-		// Storing replaces the subject's oldest message: only allowed if
-		// that frees at least as much as the new one takes.
-		m, err := s.st.LoadNext(subject, 0)
-		if err != nil || s.msgSize(m) < size {
-			return errMaxBytes
-		}
-	}
-	return nil
-}
-
-func (s *Stream) msgSize(m *store.Msg) uint64 {
-	if s.cfg.Storage == jsapi.MemoryStorage {
-		return store.MemMsgSize(m.Subject, m.Header, m.Data)
-	}
-	return store.FileMsgSize(m.Subject, m.Header, m.Data)
 }
 
 // appendHeader adds a "Key: Value" line to a header block, creating one
@@ -395,22 +211,4 @@ func appendHeader(hdr []byte, key, value string) []byte {
 	out = append(out, ": "...)
 	out = append(out, value...)
 	return append(out, "\r\n\r\n"...)
-}
-
-// subjectSeqCheck reads the expected-last-subject-sequence headers: the
-// sequence the publisher expects, and the last one stored on the subject
-// they name (the message's own, or Nats-Expected-Last-Subject-Sequence-
-// Subject's). ok is false without the header.
-func (s *Stream) subjectSeqCheck(subject string, hdr []byte) (want, last uint64, ok bool) {
-	want, ok = headerUint(hdr, hdrExpectedSubjSeq)
-	if !ok {
-		return 0, 0, false
-	}
-	if alt, found := headerValue(hdr, hdrExpectedSubjSubj); found && alt != "" {
-		subject = alt
-	}
-	if m, err := s.st.LoadLast(subject); err == nil {
-		last = m.Seq
-	}
-	return want, last, true
 }

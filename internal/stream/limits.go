@@ -104,7 +104,10 @@ func (s *Stream) pruneTTLsLocked() {
 }
 
 // expireLocked removes messages past max_age or their own TTL and arms
-// the timer for the next expiry.
+// the timer for the next expiry. It goes by this server's clock, so it is
+// not part of apply: for now every server expires on its own timer; a
+// replicated stream will have its leader propose these deletes (and the
+// delete markers) as entries, so replicas stay alike.
 func (s *Stream) expireLocked() {
 	if s.closed {
 		return
@@ -162,6 +165,7 @@ func (s *Stream) expireAgeLocked(cutoff int64) {
 	}
 	if _, err := s.st.Compact(lo); err != nil {
 		s.log.Error("max age: compact failed", "stream", s.cfg.Name, "err", err)
+		s.syncLastLocked()
 	}
 }
 
@@ -190,9 +194,10 @@ func (s *Stream) markDeletedLocked(m *store.Msg, reason string) {
 	seq, err := s.st.Append(m.Subject, hdr, nil, now, int64(ttl))
 	if err != nil {
 		s.log.Error("delete marker failed", "stream", s.cfg.Name, "err", err)
+		s.syncLastLocked()
 		return
 	}
-	s.lastTS = now
+	s.last, s.lastTS = seq, now
 	s.ttls.push(ttlItem{at: now + int64(ttl), seq: seq})
 	if s.rpRule != nil { // stored like a publish, so republished like one
 		if dest := s.rpRule.destination(m.Subject); dest != "" {

@@ -152,20 +152,8 @@ func (s *Stream) IngestMirror(m *store.Msg) error {
 	if s.closed {
 		return ErrClosed
 	}
-	st := s.st.State()
-	if m.Seq <= st.LastSeq {
+	if m.Seq <= s.last {
 		return nil // already have it
-	}
-	if st.Msgs == 0 && m.Seq > st.LastSeq+1 {
-		if _, err := s.st.Compact(m.Seq); err != nil {
-			return err
-		}
-	} else {
-		for seq := st.LastSeq + 1; seq < m.Seq; seq++ {
-			if _, err := s.st.Skip(); err != nil {
-				return err
-			}
-		}
 	}
 	var rpDest string
 	var rpLast uint64
@@ -174,9 +162,12 @@ func (s *Stream) IngestMirror(m *store.Msg) error {
 			rpLast = s.lastSeqLocked(m.Subject)
 		}
 	}
-	if _, err := s.st.Append(m.Subject, m.Header, m.Data, m.Time, m.TTL); err != nil {
+	// The origin's deleted sequences before it become skipped ones here.
+	if err := s.st.AppendAt(m.Seq, m.Subject, m.Header, m.Data, m.Time, m.TTL); err != nil {
+		s.syncLastLocked()
 		return err
 	}
+	s.last = m.Seq
 	if rpDest != "" {
 		s.republishLocked(rpDest, m.Subject, m.Header, m.Data, m.Seq, m.Time, rpLast)
 	}

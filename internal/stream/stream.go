@@ -62,6 +62,7 @@ type Stream struct {
 
 	ackPrefix []byte // {"stream":"NAME","seq":  (and domain)
 	lastTS    int64  // keeps stored times non-decreasing for age expiry
+	last      uint64 // the store's LastSeq, so propose numbers entries without asking; see syncLastLocked
 	lmsgID    string // Nats-Msg-Id of the last stored message
 	dedup     *dedup
 	ttls      ttlHeap
@@ -128,6 +129,7 @@ func New(cfg jsapi.StreamConfig, o Options) (*Stream, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.syncLastLocked()
 	if err := s.rebuildLocked(); err != nil {
 		return nil, err
 	}
@@ -306,11 +308,17 @@ func (s *Stream) Purge(req store.PurgeRequest) (uint64, error) {
 		return 0, ErrClosed
 	}
 	n, err := s.st.Purge(req)
+	s.syncLastLocked() // purging past the end moves the last sequence
 	if err == nil {
 		s.pruneTTLsLocked()
 	}
 	return n, err
 }
+
+// syncLastLocked reads the last sequence back from the store, after a
+// change other than a stored entry that may have moved it (a purge or
+// compaction past the end, a failed write).
+func (s *Stream) syncLastLocked() { s.last = s.st.State().LastSeq }
 
 // DeleteMsg removes one message; with erase its bytes are overwritten.
 func (s *Stream) DeleteMsg(seq uint64, erase bool) (bool, error) {

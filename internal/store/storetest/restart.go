@@ -65,6 +65,20 @@ func RunRestart(t *testing.T, open Reopener, size SizeFunc) {
 				}
 			}
 		}},
+		{"AppendedAt", func(t *testing.T, st store.Store, m *model) {
+			fill(t, st, m, "a", "b")
+			appendAtRec(t, st, m, 3, rec{subj: "c", data: []byte("at3"), ts: ts(3)})
+			appendAtRec(t, st, m, 7, rec{subj: "a", data: []byte("at7"), ts: ts(7)})
+			appendAtRec(t, st, m, 7+appendAtGap, rec{subj: "b", data: []byte("far"), ts: ts(7 + appendAtGap)})
+		}},
+		{"AppendedAtWhenEmpty", func(t *testing.T, st store.Store, m *model) {
+			appendAtRec(t, st, m, 40, rec{subj: "a", data: []byte("at40"), ts: ts(40)})
+		}},
+		{"AppendedAtThenDeleted", func(t *testing.T, st store.Store, m *model) {
+			fill(t, st, m, "a")
+			appendAtRec(t, st, m, 9, rec{subj: "b", ts: ts(9)})
+			del(t, st, m, 9)
+		}},
 		{"PurgedThenSkipped", func(t *testing.T, st store.Store, m *model) {
 			fill(t, st, m, "a", "b")
 			purge(t, st, m, store.PurgeRequest{})

@@ -27,6 +27,9 @@
 //   - A loaded Msg belongs to the caller: changing its fields, or deleting
 //     the message afterwards, does not change what it holds.
 //   - A Durable callback may call back into the store.
+//   - AppendAt at or below LastSeq fails with ErrSeqNotAfterLast and
+//     changes nothing; the sequences it jumps over read as skipped ones,
+//     and on an empty store the message becomes the first.
 package storetest
 
 import (
@@ -67,6 +70,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, size SizeFunc) {
 		{"Times", s.testTimes},
 		{"Durable", s.testDurable},
 		{"Skip", s.testSkip},
+		{"AppendAt", s.testAppendAt},
+		{"AppendAtModel", s.testAppendAtModel},
 		{"LoadFilters", s.testLoadFilters},
 		{"SubjectsState", s.testSubjectsState},
 		{"NumPending", s.testNumPending},

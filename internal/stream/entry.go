@@ -1,0 +1,56 @@
+package stream
+
+// A publish is handled in two steps (see docs/architecture.md, "Deciding
+// and applying"):
+//
+//   - propose (propose.go) runs every check against the stream as it is
+//     and decides: an error for the publisher, or an Entry. It is the only
+//     step that reads the clock or anything else local to this server
+//     (the consumer count, the server's resource limits, tracing).
+//   - apply (apply.go) carries an Entry out. It reads nothing but the
+//     entry, the configuration and the stream's state, so every replica
+//     that applies the same entries in the same order ends up with the
+//     same messages, sequences and de-duplication window.
+//
+// On a single server Ingest runs both at once under the stream's lock. A
+// replicated stream will propose on its leader, replicate the entry, and
+// apply it on every replica.
+
+// EntryKind says what an entry does.
+type EntryKind uint8
+
+const (
+	// EntryMsg stores a message.
+	EntryMsg EntryKind = iota
+	// EntrySkip uses the sequence without keeping a message: an
+	// interest-retention stream without consumers, where nobody could
+	// ever read it. The publisher still gets the sequence in its ack.
+	EntrySkip
+)
+
+// Rollup is what a stored message rolls up (Nats-Rollup).
+type Rollup uint8
+
+const (
+	RollupNone Rollup = iota
+	// RollupSubject keeps only this message of its subject.
+	RollupSubject
+	// RollupAll keeps only this message of the stream.
+	RollupAll
+)
+
+// Entry is one decided change to a stream: everything apply needs,
+// nothing it would have to look up or read from a clock. Header and Data
+// may alias the publisher's buffer: an Entry is applied before the buffer
+// is reused, and a replicated one is encoded (copied) first.
+type Entry struct {
+	Kind    EntryKind
+	Seq     uint64 // the sequence the message is stored under
+	Time    int64  // unix nanoseconds, never below the previous entry's
+	Subject string // after the stream's subject transform
+	Header  []byte // as stored (a Nats-TTL raised to the marker TTL included)
+	Data    []byte
+	MsgID   string // Nats-Msg-Id, "" for none
+	TTL     int64  // per-message time to live in nanoseconds, 0 for none
+	Rollup  Rollup
+}
