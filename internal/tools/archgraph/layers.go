@@ -50,7 +50,7 @@ var hidden = []string{
 	"internal/tools/...",
 	"internal/testcert",
 	"internal/slowreader",
-	"internal/store/storetest", "internal/options/optionstest",
+	"internal/store/storetest", "internal/options/optionstest", "internal/stream/transcript",
 }
 
 // matches reports whether pkg is named by one of patterns.
