@@ -193,7 +193,7 @@ func TestErrorsHavePositions(t *testing.T) {
 	tests := []struct{ text, want string }{
 		{"port: \"x\"", "nats.conf:1:7: "},
 		{"max_payload: \"lots\"", "nats.conf:1:14: max_payload: expected a size"},
-		{"\n\nmax_connections: 0", "nats.conf:3:18: max_connections must be positive"},
+		{"\n\nmax_connections: -1", "nats.conf:3:18: max_connections must not be negative"},
 		{"jetstream { max_open_files: 0 }", "nats.conf:1:29: max_open_files must be positive"},
 		{"jetstream { max_open_files: \"many\" }", "nats.conf:1:29: "},
 		{"ping_interval: \"soon\"", "nats.conf:1:16: invalid duration"},

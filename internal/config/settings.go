@@ -56,10 +56,11 @@ var settings = []setting{
 	{"max_payload", nil, kindSize, setSize(func(c *Config) *int { return &c.Opts.MaxPayload })},
 	{"max_control_line", nil, kindSize, setSize(func(c *Config) *int { return &c.Opts.MaxControlLine })},
 	{"max_pending", nil, kindSize, setSize(func(c *Config) *int { return &c.Opts.MaxPending })},
-	{"max_connections", []string{"max_conn"}, kindInt, setCount(1, func(c *Config) *int { return &c.Opts.MaxConnections })},
+	// 0 means the default for these, as in nats-server.
+	{"max_connections", []string{"max_conn"}, kindInt, setCount(0, func(c *Config) *int { return &c.Opts.MaxConnections })},
 	{"max_subscriptions", []string{"max_subs"}, kindInt, setCount(0, func(c *Config) *int { return &c.Opts.MaxSubscriptions })},
 	{"ping_interval", nil, kindDuration, setDuration(func(c *Config) *time.Duration { return &c.Opts.PingInterval })},
-	{"ping_max", nil, kindInt, setCount(1, func(c *Config) *int { return &c.Opts.PingMax })},
+	{"ping_max", nil, kindInt, setCount(0, func(c *Config) *int { return &c.Opts.PingMax })},
 	{"write_deadline", nil, kindDuration, setDuration(func(c *Config) *time.Duration { return &c.Opts.WriteDeadline })},
 	{"lame_duck_duration", nil, kindDurationString, setLameDuckDuration},
 	{"lame_duck_grace_period", nil, kindDurationString, setDuration(func(c *Config) *time.Duration { return &c.Opts.LameDuckGracePeriod })},
@@ -125,9 +126,10 @@ func setPort(field func(*Config) *int) func(*Config, value) error {
 // maxSize bounds byte counts well below what would overflow an int.
 const maxSize = 1 << 40
 
+// setSize sets a size; 0 means the default, as in nats-server.
 func setSize(field func(*Config) *int) func(*Config, value) error {
 	return func(c *Config, v value) error {
-		if v.num <= 0 || v.num > maxSize {
+		if v.num < 0 || v.num > maxSize {
 			return fmt.Errorf("%s: size %d out of range", v.name, v.num)
 		}
 		*field(c) = int(v.num)
@@ -151,10 +153,11 @@ func setCount(lowest int64, field func(*Config) *int) func(*Config, value) error
 	}
 }
 
+// setDuration sets a duration; 0 means the default, as in nats-server.
 func setDuration(field func(*Config) *time.Duration) func(*Config, value) error {
 	return func(c *Config, v value) error {
-		if v.dur <= 0 {
-			return fmt.Errorf("%s must be positive", v.name)
+		if v.dur < 0 {
+			return fmt.Errorf("%s must not be negative", v.name)
 		}
 		*field(c) = v.dur
 		return nil
@@ -180,9 +183,10 @@ func setLameDuckDuration(c *Config, v value) error {
 	return nil
 }
 
+// setAuthTimeout: 0 means the default, as in nats-server.
 func setAuthTimeout(c *Config, v value) error {
-	if v.dur <= 0 {
-		return errors.New("authorization timeout must be positive")
+	if v.dur < 0 {
+		return errors.New("authorization timeout must not be negative")
 	}
 	c.Opts.AuthTimeout = v.dur
 	return nil

@@ -40,15 +40,18 @@ func TestFlagAndKeyAgree(t *testing.T) {
 		{"http_port", "8222", "8222", ""},
 		{"https_port", "8443", "8443", ""},
 		{"max_payload", "64KB", "64KB", ""},
-		{"max_payload", "0", "0", "max_payload: size 0 out of range"},
+		{"max_payload", "0", "0", ""},
+		{"max_payload", "-1", "-1", "max_payload: size -1 out of range"},
 		{"max_pending", "128MB", "128MB", ""},
 		{"max_control_line", "8KB", "8KB", ""},
 		{"max_connections", "10", "10", ""},
-		{"max_connections", "0", "0", "max_connections must be positive, got 0"},
+		{"max_connections", "0", "0", ""},
+		{"max_connections", "-1", "-1", "max_connections must not be negative, got -1"},
 		{"max_subscriptions", "0", "0", ""},
 		{"max_subscriptions", "-1", "-1", "max_subscriptions must not be negative, got -1"},
 		{"ping_interval", `"30s"`, "30s", ""},
-		{"ping_interval", `"0s"`, "0s", "ping_interval must be positive"},
+		{"ping_interval", `"0s"`, "0s", ""},
+		{"ping_interval", `"-1s"`, "-1s", "ping_interval must not be negative"},
 		{"ping_max", "3", "3", ""},
 		{"write_deadline", `"1s"`, "1s", ""},
 		{"jetstream", "true", "true", ""},
@@ -57,7 +60,8 @@ func TestFlagAndKeyAgree(t *testing.T) {
 		{"authorization.password", `"p#w"`, "p#w", ""},
 		{"authorization.token", "tok", "tok", ""},
 		{"authorization.timeout", "3", "3s", ""},
-		{"authorization.timeout", `"0s"`, "0s", "authorization timeout must be positive"},
+		{"authorization.timeout", `"0s"`, "0s", ""},
+		{"authorization.timeout", `"-1s"`, "-1s", "authorization timeout must not be negative"},
 		{"debug", "true", "true", ""},
 		{"trace", "true", "true", ""},
 		{"logtime", "false", "false", ""},
@@ -91,7 +95,10 @@ func TestFlagAndKeyAgree(t *testing.T) {
 		if !reflect.DeepEqual(fromFile.Opts, fromFlag.Opts) || fromFile.Process != fromFlag.Process {
 			t.Errorf("%s: file sets %+v %+v, flag %+v %+v", tt.key, fromFile.Opts, fromFile.Process, fromFlag.Opts, fromFlag.Process)
 		}
-		if reflect.DeepEqual(fromFlag, Defaults()) && tt.key != "logfile_size_limit" && tt.key != "max_subscriptions" {
+		// A zero stands for the default, so it leaves the options as
+		// they were.
+		zero := tt.flag == "0" || tt.flag == "0s"
+		if reflect.DeepEqual(fromFlag, Defaults()) && !zero {
 			t.Errorf("%s: the flag changed nothing", tt.key)
 		}
 	}

@@ -132,8 +132,8 @@ func TestFlagErrorsNameTheKeyRule(t *testing.T) {
 	}{
 		{[]string{"-p", "70000"}, "invalid value \"70000\" for flag -p: port 70000 out of range"},
 		{[]string{"-n", "a b"}, "server_name cannot contain spaces"},
-		{[]string{"--max_connections", "0"}, "max_connections must be positive"},
-		{[]string{"--ping_interval", "0s"}, "ping_interval must be positive"},
+		{[]string{"--max_connections", "-1"}, "max_connections must not be negative"},
+		{[]string{"--ping_interval", "-1s"}, "ping_interval must not be negative"},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.args)
