@@ -25,7 +25,8 @@ type Account struct {
 
 	mu       sync.Mutex
 	interest interest.Tracker
-	watchers []func(interest.Event)
+	watchers map[uint64]func(interest.Event)
+	watchID  uint64
 }
 
 func newAccount(name string) *Account {
@@ -61,21 +62,46 @@ func (a *Account) unsubscribe(sub *subscription) {
 	}
 }
 
+// subscribeRemote adds a peer server's interest (a route's RS+) to the
+// trie. It is not counted: interest is told to peers only for this
+// server's own subscribers, so a route never echoes what it learnt.
+func (a *Account) subscribeRemote(sub *subscription) error {
+	return a.sl.Insert(sub.subject, sub.queue, sub)
+}
+
+// unsubscribeRemote removes a peer's interest added by subscribeRemote.
+func (a *Account) unsubscribeRemote(sub *subscription) {
+	a.sl.Remove(sub.subject, sub.queue, sub)
+}
+
 func (a *Account) notifyLocked(ev interest.Event) {
 	for _, fn := range a.watchers {
 		fn(ev)
 	}
 }
 
-// WatchInterest registers fn for every later interest event and returns
-// the interest as it is now, atomically: a watcher that applies the
-// snapshot then the events misses nothing and sees nothing twice. fn runs
-// under the account's lock: it must only queue the event.
-func (a *Account) WatchInterest(fn func(interest.Event)) []interest.Event {
+// WatchInterest calls fn with the interest as it is now (one Add event per
+// subject and queue group, sorted) and then with every later event, all
+// under the account's lock: a watcher sees nothing twice and misses
+// nothing, in order. fn must only queue the event. cancel ends the watch;
+// fn is not called once it returns.
+func (a *Account) WatchInterest(fn func(interest.Event)) (cancel func()) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.watchers = append(a.watchers, fn)
-	return a.interest.Snapshot()
+	for _, ev := range a.interest.Snapshot() {
+		fn(ev)
+	}
+	if a.watchers == nil {
+		a.watchers = map[uint64]func(interest.Event){}
+	}
+	a.watchID++
+	id := a.watchID
+	a.watchers[id] = fn
+	return func() {
+		a.mu.Lock()
+		delete(a.watchers, id)
+		a.mu.Unlock()
+	}
 }
 
 // GlobalAccount is the account of every connection today.

@@ -31,6 +31,11 @@ type subscription struct {
 	max       int64 // auto-unsubscribe after this many; 0 = none (outbound.mu)
 
 	handler MsgHandler // set for subscriptions of in-process services
+	// route is set (and client nil) for a peer server's interest: the
+	// message goes to that route, once per message (route.go).
+	route  *route
+	weight int32  // a route's queue subscription: members it stands for
+	qb     []byte // a route's queue subscription: queue as bytes, for RMSG
 }
 
 // client is one connection. Fields under "read loop" are touched only by
@@ -77,6 +82,12 @@ type client struct {
 	scratch      [256]byte       // a delivery's control line when it does not fit a chunk
 	sizeScratch  [20]byte        // a size token the server computes
 	trace        *msgtrace.Trace // the message being routed is traced (trace.go)
+	// Routes: the routes the message being routed goes to (forward.go),
+	// and for a client that carries a route's messages, that route and the
+	// queue groups the sender picked this server for.
+	forwards    []forward
+	fromRoute   *route
+	routeQueues [][]byte
 
 	authTimer *time.Timer // guarded by transport.timerMu
 }

@@ -67,6 +67,10 @@ func (c *client) routeTo(subj []byte, cmd *proto.Cmd) bool {
 	r := c.match(subj)
 	delivered := false
 	for _, sub := range r.Plain {
+		if sub.route != nil {
+			c.forwardTo(sub.route, nil)
+			continue
+		}
 		if c.deliver(sub, cmd) {
 			delivered = true
 		}
@@ -75,6 +79,9 @@ func (c *client) routeTo(subj []byte, cmd *proto.Cmd) bool {
 		if c.deliverQueue(group, cmd) {
 			delivered = true
 		}
+	}
+	if len(c.forwards) > 0 && c.forward(cmd) {
+		delivered = true
 	}
 	return delivered
 }
@@ -111,18 +118,31 @@ func (c *client) match(subj []byte) *subject.Result[*subscription] {
 // at a random member so load spreads evenly, and moving on past members
 // that cannot take it (closed, or the publisher itself without echo).
 func (c *client) deliverQueue(group []*subscription, cmd *proto.Cmd) bool {
+	if c.fromRoute != nil && !c.routedToQueue(group[0].queue) {
+		return false // the sending server picked another server for it
+	}
 	n := len(group)
 	i := 0
 	if n > 1 {
 		i = rand.IntN(n)
 	}
+	remote := -1 // a route's member, used only when no local one takes it
 	for range n {
-		if c.deliver(group[i], cmd) {
-			return true
+		switch sub := group[i]; {
+		case sub.route == nil:
+			if c.deliver(sub, cmd) {
+				return true
+			}
+		case remote < 0 && c.fromRoute == nil:
+			remote = i
 		}
 		if i++; i == n {
 			i = 0
 		}
+	}
+	if remote >= 0 {
+		c.forwardTo(group[remote].route, group[remote].qb)
+		return true
 	}
 	return false
 }

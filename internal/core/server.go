@@ -52,6 +52,8 @@ type Server struct {
 	listener   net.Listener
 	accepting  bool // Start has run
 	clients    map[uint64]*client
+	routes     map[string]*route   // up, by the peer's server ID (route.go)
+	routeConns map[*route]struct{} // every route connection, up or not
 	shutdown   bool
 	lameDuck   bool
 	configLoad time.Time     // start, then the last reload
@@ -312,6 +314,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		for _, c := range clients {
 			c.close(reasonServerShutdown)
+		}
+		for _, r := range s.routeList() {
+			r.close(reasonServerShutdown)
 		}
 		go func() {
 			s.wg.Wait()

@@ -1,0 +1,69 @@
+package core
+
+import "github.com/starling-mq/starling/internal/proto"
+
+// Delivery to routes targets the connection, not each subscription: a
+// message matching several subscriptions that a route stands for (plain
+// interest, queue groups this server picked the route's server for) goes
+// to that route once, naming the queue groups. A message that came from a
+// route is never forwarded to another route: in a full mesh every server
+// already got it from the publisher's server, so it crosses one hop.
+
+// forward is a route the message being routed goes to.
+type forward struct {
+	r      *route
+	queues [][]byte
+}
+
+// forwardTo notes that the message being routed goes to r, for queue
+// group queue when not nil.
+func (c *client) forwardTo(r *route, queue []byte) {
+	if c.fromRoute != nil {
+		return // one hop
+	}
+	for i := range c.forwards {
+		if f := &c.forwards[i]; f.r == r {
+			if queue != nil {
+				f.queues = append(f.queues, queue)
+			}
+			return
+		}
+	}
+	if n := len(c.forwards); n < cap(c.forwards) {
+		// Reuse the entry's queue slice from an earlier message.
+		c.forwards = c.forwards[:n+1]
+		c.forwards[n].r, c.forwards[n].queues = r, c.forwards[n].queues[:0]
+	} else {
+		c.forwards = append(c.forwards, forward{r: r})
+	}
+	if queue != nil {
+		f := &c.forwards[len(c.forwards)-1]
+		f.queues = append(f.queues, queue)
+	}
+}
+
+// forward sends the message to every noted route and reports whether one
+// took it.
+func (c *client) forward(cmd *proto.Cmd) bool {
+	sent := false
+	for i := range c.forwards {
+		f := &c.forwards[i]
+		if f.r.sendMsg(c, cmd, f.queues) {
+			sent = true
+		}
+		f.r = nil
+	}
+	c.forwards = c.forwards[:0]
+	return sent
+}
+
+// routedToQueue reports whether the routed message being delivered names
+// queue group q (the sending server picked this server for it).
+func (c *client) routedToQueue(q string) bool {
+	for _, name := range c.routeQueues {
+		if string(name) == q {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,426 @@
+package core
+
+import (
+	"errors"
+	"net"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/starling-mq/starling/internal/interest"
+	"github.com/starling-mq/starling/internal/proto"
+	"github.com/starling-mq/starling/internal/subject"
+)
+
+// route is the protocol of a connection to another server of the cluster,
+// on the same transport as a client connection. What it does:
+//
+//   - the handshake: the dialler sends CONNECT then INFO, the acceptor
+//     INFO; each side learns the other's server ID from its INFO, and a
+//     connection to oneself or a second route to a known server is closed;
+//   - interest: this server's own interest goes out as RS+/RS- (a watch on
+//     the account: the current interest, then every change, in order);
+//     the peer's RS+/RS- become subscriptions in the account's trie whose
+//     receiver is the route;
+//   - messages: RMSG/HMSG from the peer are delivered to local subscribers
+//     only (forward.go: one hop), through a client value that carries the
+//     route's messages; local messages reach the route through sendMsg.
+//
+// Not yet here (see docs/cluster.md): configuration, gossip, reconnects,
+// authentication, TLS, cluster names, pinned accounts, route pings' RTT.
+type route struct {
+	transport
+	solicited bool
+	parser    proto.RouteParser
+	cmd       proto.RouteCmd
+	pcmd      proto.Cmd // a routed message, as the delivery path takes it
+	pub       *client   // delivers the peer's messages to local subscribers
+
+	mu       sync.Mutex
+	remoteID string                   // the peer's server ID, from its INFO
+	subs     map[string]*subscription // the peer's interest, by "subject queue"
+	cancel   func()                   // ends the interest watch
+	scratch  []byte                   // control lines of routed messages
+}
+
+// startRoute runs the route protocol on conn: dialled by this server
+// (solicited) or accepted on the cluster listener.
+func (s *Server) startRoute(conn net.Conn, solicited bool) *route {
+	r := &route{
+		transport: transport{
+			srv:     s,
+			cid:     s.nextCID.Add(1),
+			conn:    conn,
+			netConn: conn,
+			start:   time.Now(),
+		},
+		solicited: solicited,
+		parser:    proto.RouteParser{MaxControlLine: proto.DefaultRouteMaxControlLine, MaxPayload: proto.DefaultRouteMaxPayload},
+		subs:      map[string]*subscription{},
+	}
+	r.p = r
+	r.log = s.log.With("rid", r.cid, "remote", conn.RemoteAddr().String())
+	r.out.init(s.getOpts().MaxPending)
+	r.lastIn.Store(r.start.UnixNano())
+	r.pub = &client{
+		transport: transport{srv: s, cid: r.cid, log: r.log, start: r.start},
+		acc:       s.gacc,
+		subs:      map[string]*subscription{},
+		cache:     map[string]*subject.Result[*subscription]{},
+		fromRoute: r,
+	}
+	r.pub.p = r.pub
+	r.pub.headers.Store(true)
+	if !s.trackRoute(r) {
+		conn.Close()
+		return r
+	}
+	var hello []byte
+	if solicited {
+		hello = proto.AppendRouteConnectLine(hello, &proto.RouteConnect{
+			Headers: true, Name: s.id, Cluster: s.clusterName(),
+		})
+	}
+	hello = proto.AppendRouteInfoLine(hello, s.routeInfo())
+	r.out.mu.Lock()
+	r.out.appendLocked(hello)
+	r.out.mu.Unlock()
+	s.wg.Add(2)
+	go r.writeLoop()
+	go r.readLoop()
+	r.out.signal()
+	r.timerMu.Lock()
+	r.pingTimer = time.AfterFunc(s.getOpts().PingInterval, r.pingTick)
+	r.timerMu.Unlock()
+	return r
+}
+
+// clusterName is the name routes announce. Until cluster configuration
+// exists it is fixed, and both sides of a Starling route agree on it.
+func (s *Server) clusterName() string { return "starling" }
+
+// routeInfo is this server's route INFO.
+func (s *Server) routeInfo() *proto.RouteInfo {
+	o := s.getOpts()
+	return &proto.RouteInfo{
+		ServerID:   s.id,
+		ServerName: s.name,
+		Version:    ProtocolVersion,
+		Proto:      proto.RouteProtoV2,
+		Go:         runtime.Version(),
+		Host:       o.Host,
+		Headers:    true,
+		MaxPayload: int32(o.MaxPayload),
+		Cluster:    s.clusterName(),
+	}
+}
+
+func (r *route) want() int { return r.parser.Want }
+
+// processInput handles every complete route operation in buf[start:end].
+func (r *route) processInput(buf []byte, start, end int) int {
+	for start < end && !r.closing.Load() {
+		n, err := r.parser.Parse(buf[start:end], &r.cmd)
+		if err != nil {
+			r.log.Debug("route protocol error", "err", err)
+			r.close(reasonProtocolViolation)
+			return end
+		}
+		if n == 0 {
+			break
+		}
+		start += n
+		r.dispatch(&r.cmd)
+	}
+	return start
+}
+
+func (r *route) dispatch(cmd *proto.RouteCmd) {
+	switch cmd.Op {
+	case proto.RouteOpPing:
+		r.send(proto.PongLine)
+	case proto.RouteOpPong:
+		r.pingsOut.Store(0)
+	case proto.RouteOpInfo:
+		r.processInfo(cmd.Arg)
+	case proto.RouteOpConnect:
+		var c proto.RouteConnect
+		if err := proto.ParseRouteConnect(cmd.Arg, &c); err != nil {
+			r.close(reasonProtocolViolation)
+		}
+	case proto.RouteOpErr:
+		r.log.Info("route error from the peer", "err", string(cmd.Arg))
+		r.close(reasonClientClosed)
+	case proto.RouteOpSub:
+		r.remoteSub(cmd)
+	case proto.RouteOpUnsub:
+		r.remoteUnsub(cmd)
+	case proto.RouteOpMsg, proto.RouteOpHMsg:
+		r.deliverRouted(cmd)
+	case proto.RouteOpOK:
+	default:
+		// Leafnode interest and messages: no leafnodes here, and a peer
+		// sends them only to servers that announced lnoc.
+		r.log.Debug("route operation ignored", "op", cmd.Op.String())
+	}
+}
+
+// processInfo takes the peer's INFO. The first one completes the
+// handshake: the route joins the server's routes and starts sending this
+// server's interest.
+func (r *route) processInfo(arg []byte) {
+	var info proto.RouteInfo
+	if err := proto.ParseRouteInfo(arg, &info); err != nil {
+		r.close(reasonProtocolViolation)
+		return
+	}
+	r.mu.Lock()
+	first := r.remoteID == ""
+	if first {
+		r.remoteID = info.ServerID
+	}
+	r.mu.Unlock()
+	if !first {
+		return // later INFOs update gossip; nothing to do yet
+	}
+	s := r.srv
+	if info.ServerID == s.id {
+		r.log.Debug("route to self closed")
+		r.close(reasonClientClosed)
+		return
+	}
+	if !s.addRoute(r, info.ServerID) {
+		r.log.Debug("second route to a known server closed", "server", info.ServerID)
+		r.close(reasonClientClosed)
+		return
+	}
+	r.log.Info("route connection created", "server", info.ServerID, "name", info.ServerName)
+	cancel := s.gacc.WatchInterest(r.sendInterest)
+	r.mu.Lock()
+	r.cancel = cancel
+	r.mu.Unlock()
+	if r.closing.Load() {
+		cancel() // closed meanwhile: close found no watch to end
+	}
+}
+
+// sendInterest queues one RS+ or RS-. It runs under the account's lock, so
+// it only appends: a route over its limit is closed from a goroutine.
+func (r *route) sendInterest(ev interest.Event) {
+	acc := []byte(r.pub.acc.name)
+	var line []byte
+	if ev.Removed {
+		line = proto.AppendRouteUnsub(nil, acc, []byte(ev.Subject), []byte(ev.Queue))
+	} else {
+		line = proto.AppendRouteSub(nil, acc, []byte(ev.Subject), []byte(ev.Queue), int(ev.Weight))
+	}
+	o := &r.out
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return
+	}
+	o.appendLocked(line)
+	over := o.pending > o.maxPending
+	o.mu.Unlock()
+	if over {
+		go r.slowConsumer()
+		return
+	}
+	o.signal()
+}
+
+func subKey(subj, queue []byte) string {
+	return string(subj) + " " + string(queue)
+}
+
+// remoteSub records the peer's interest in a subject or queue group.
+func (r *route) remoteSub(cmd *proto.RouteCmd) {
+	key := subKey(cmd.Subject, cmd.Queue)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.subs == nil {
+		return // closing
+	}
+	if sub := r.subs[key]; sub != nil {
+		sub.weight = int32(cmd.Weight) // a queue group's new size
+		return
+	}
+	sub := &subscription{route: r, subject: string(cmd.Subject), queue: string(cmd.Queue), weight: int32(cmd.Weight)}
+	if len(cmd.Queue) > 0 {
+		sub.qb = []byte(sub.queue)
+	}
+	if err := r.pub.acc.subscribeRemote(sub); err != nil {
+		r.log.Debug("route interest refused", "subject", sub.subject, "err", err)
+		return
+	}
+	r.subs[key] = sub
+}
+
+// remoteUnsub drops the peer's interest.
+func (r *route) remoteUnsub(cmd *proto.RouteCmd) {
+	key := subKey(cmd.Subject, cmd.Queue)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if sub := r.subs[key]; sub != nil {
+		delete(r.subs, key)
+		r.pub.acc.unsubscribeRemote(sub)
+	}
+}
+
+// deliverRouted hands a routed message to this server's own subscribers:
+// plain ones, and the queue groups the sender named.
+func (r *route) deliverRouted(cmd *proto.RouteCmd) {
+	r.inMsgs.Add(1)
+	r.inBytes.Add(int64(cmd.Size))
+	p := &r.pcmd
+	p.Op = proto.OpPub
+	if cmd.Op == proto.RouteOpHMsg {
+		p.Op = proto.OpHPub
+	}
+	p.Subject, p.Reply, p.HdrLen, p.Size = cmd.Subject, cmd.Reply, cmd.HdrLen, cmd.Size
+	p.HdrArg, p.SizeArg, p.Msg = cmd.HdrArg, cmd.SizeArg, cmd.Msg
+	r.pub.routeQueues = cmd.Queues
+	r.pub.routeTo(cmd.Subject, p)
+	r.pub.routeQueues = nil
+}
+
+// endBatch kicks the writers of every connection the read batch wrote to.
+func (r *route) endBatch() {
+	r.lastIn.Store(time.Now().UnixNano())
+	r.pub.endBatch()
+}
+
+// sendMsg queues a local message for the peer, naming the queue groups
+// this server picked it for. c is the publishing connection.
+func (r *route) sendMsg(c *client, cmd *proto.Cmd, queues [][]byte) bool {
+	hdrArg := cmd.HdrArg
+	if cmd.HdrLen == 0 {
+		hdrArg = nil
+	}
+	o := &r.out
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return false
+	}
+	r.scratch = proto.AppendRouteMsgHeader(r.scratch[:0], []byte(r.pub.acc.name), cmd.Subject, cmd.Reply, queues, hdrArg, cmd.SizeArg)
+	o.appendLocked(r.scratch)
+	o.appendLocked(cmd.Msg)
+	o.outMsgs++
+	o.outBytes += int64(cmd.Size)
+	over := o.pending > o.maxPending
+	o.mu.Unlock()
+	if over {
+		// A slow route is closed, never waited for: clients go on.
+		r.slowConsumer()
+		return false
+	}
+	c.flushes.add(&r.transport)
+	return true
+}
+
+// close ends the route once: the peer's interest leaves the trie and this
+// server stops telling it of its own.
+func (r *route) close(reason closeReason) {
+	if !r.closing.CompareAndSwap(false, true) {
+		return
+	}
+	r.mu.Lock()
+	subs, cancel, id := r.subs, r.cancel, r.remoteID
+	r.subs, r.cancel = nil, nil
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	for _, sub := range subs {
+		r.pub.acc.unsubscribeRemote(sub)
+	}
+	r.srv.removeRoute(r, id)
+	r.shutdown(reason.flushes())
+	r.log.Debug("route connection closing", "reason", reason.String())
+}
+
+func (r *route) finish() {
+	r.srv.mu.Lock()
+	delete(r.srv.routeConns, r)
+	r.srv.mu.Unlock()
+	r.log.Info("route connection closed")
+}
+
+// trackRoute adds r to the route connections Shutdown closes, unless the
+// server is shutting down.
+func (s *Server) trackRoute(r *route) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		return false
+	}
+	if s.routeConns == nil {
+		s.routeConns = map[*route]struct{}{}
+	}
+	s.routeConns[r] = struct{}{}
+	return true
+}
+
+func (s *Server) routeList() []*route {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*route, 0, len(s.routeConns))
+	for r := range s.routeConns {
+		out = append(out, r)
+	}
+	return out
+}
+
+// addRoute registers r as the route to server id, unless one exists.
+func (s *Server) addRoute(r *route, id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown || s.routes[id] != nil {
+		return false
+	}
+	if s.routes == nil {
+		s.routes = map[string]*route{}
+	}
+	s.routes[id] = r
+	return true
+}
+
+func (s *Server) removeRoute(r *route, id string) {
+	s.mu.Lock()
+	if s.routes[id] == r {
+		delete(s.routes, id)
+	}
+	s.mu.Unlock()
+}
+
+// NumRoutes is the number of routes up.
+func (s *Server) NumRoutes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.routes)
+}
+
+// dialRoute connects to a peer's cluster address.
+func (s *Server) dialRoute(addr string) (*route, error) {
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return s.startRoute(conn, true), nil
+}
+
+// serveRoutes accepts route connections on ln until it is closed.
+func (s *Server) serveRoutes(ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				s.log.Debug("route accept failed", "err", err)
+			}
+			return
+		}
+		s.startRoute(conn, false)
+	}
+}
