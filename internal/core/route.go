@@ -373,18 +373,43 @@ func (s *Server) routeList() []*route {
 	return out
 }
 
-// addRoute registers r as the route to server id, unless one exists.
+// addRoute registers r as the route to server id. When a route to it is
+// already up (the two servers dialled each other at the same moment, or
+// one dialled twice) both servers keep the same connection: the one
+// dialled by the server with the lower ID, or the first when both were
+// dialled by the same server. The route that loses is closed.
 func (s *Server) addRoute(r *route, id string) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.shutdown || s.routes[id] != nil {
+	if s.shutdown {
+		s.mu.Unlock()
 		return false
 	}
 	if s.routes == nil {
 		s.routes = map[string]*route{}
 	}
+	cur := s.routes[id]
+	if cur != nil && !s.prefers(r, cur, id) {
+		s.mu.Unlock()
+		return false
+	}
 	s.routes[id] = r
+	s.mu.Unlock()
+	if cur != nil {
+		cur.log.Debug("route replaced by the one both servers keep", "server", id)
+		cur.close(reasonClientClosed)
+	}
 	return true
+}
+
+// prefers reports whether route r to server peer wins over cur.
+func (s *Server) prefers(r, cur *route, peer string) bool {
+	dialler := func(x *route) string {
+		if x.solicited {
+			return s.id
+		}
+		return peer
+	}
+	return dialler(r) < dialler(cur)
 }
 
 func (s *Server) removeRoute(r *route, id string) {

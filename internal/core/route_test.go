@@ -265,3 +265,39 @@ func TestRouteShutdownLeavesNoGoroutines(t *testing.T) {
 		return runtime.NumGoroutine() <= before+2 // nats.go's and the runtime's stragglers
 	})
 }
+
+// TestRouteSimultaneousDials: two servers that dial each other at the same
+// moment end with one route, the same connection on both sides.
+func TestRouteSimultaneousDials(t *testing.T) {
+	for round := range 10 {
+		t.Run(fmt.Sprint(round), func(t *testing.T) {
+			a, b := startTestServer(t), startTestServer(t)
+			la, _ := net.Listen("tcp", "127.0.0.1:0")
+			lb, _ := net.Listen("tcp", "127.0.0.1:0")
+			go a.serveRoutes(la)
+			go b.serveRoutes(lb)
+			t.Cleanup(func() {
+				la.Close()
+				lb.Close()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = a.Shutdown(ctx)
+				_ = b.Shutdown(ctx)
+			})
+			go a.dialRoute(lb.Addr().String())
+			go b.dialRoute(la.Addr().String())
+			waitUntil(t, "one route connection on each side", func() bool {
+				return a.NumRoutes() == 1 && b.NumRoutes() == 1 && len(a.routeList()) == 1 && len(b.routeList()) == 1
+			})
+			// The same connection: messages flow both ways.
+			for _, pair := range [][2]*Server{{a, b}, {b, a}} {
+				sub, _ := natsConn(t, pair[1]).SubscribeSync("x")
+				remoteInterest(t, pair[0], "x", true)
+				natsConn(t, pair[0]).Publish("x", nil)
+				if _, err := sub.NextMsg(5 * time.Second); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
