@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net"
 	"runtime"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,11 +38,12 @@ type route struct {
 	pcmd      proto.Cmd // a routed message, as the delivery path takes it
 	pub       *client   // delivers the peer's messages to local subscribers
 
-	mu       sync.Mutex
-	remoteID string                   // the peer's server ID, from its INFO
-	subs     map[string]*subscription // the peer's interest, by "subject queue"
-	cancel   func()                   // ends the interest watch
-	scratch  []byte                   // control lines of routed messages
+	mu         sync.Mutex
+	remoteID   string                   // the peer's server ID, from its INFO
+	remoteName string                   // and its name
+	subs       map[string]*subscription // the peer's interest, by "subject queue"
+	cancel     func()                   // ends the interest watch
+	scratch    []byte                   // control lines of routed messages
 }
 
 // startRoute runs the route protocol on conn: dialled by this server
@@ -177,7 +180,7 @@ func (r *route) processInfo(arg []byte) {
 	r.mu.Lock()
 	first := r.remoteID == ""
 	if first {
-		r.remoteID = info.ServerID
+		r.remoteID, r.remoteName = info.ServerID, info.ServerName
 	}
 	r.mu.Unlock()
 	if !first {
@@ -448,4 +451,54 @@ func (s *Server) serveRoutes(ln net.Listener) {
 		}
 		s.startRoute(conn, false)
 	}
+}
+
+// RouteSnapshot describes one route for /routez.
+type RouteSnapshot struct {
+	RID               uint64
+	RemoteID          string
+	RemoteName        string
+	DidSolicit        bool
+	IP                string
+	Port              int
+	Start             time.Time
+	LastActivity      time.Time
+	Pending           int
+	InMsgs, InBytes   int64
+	OutMsgs, OutBytes int64
+	Subs              []string // the peer's interest: subject, or "subject queue"
+}
+
+// Routes describes the routes that are up, ordered by route ID.
+func (s *Server) Routes() []RouteSnapshot {
+	s.mu.Lock()
+	list := make([]*route, 0, len(s.routes))
+	for _, r := range s.routes {
+		list = append(list, r)
+	}
+	s.mu.Unlock()
+	out := make([]RouteSnapshot, 0, len(list))
+	for _, r := range list {
+		rs := RouteSnapshot{
+			RID: r.cid, DidSolicit: r.solicited, Start: r.start,
+			LastActivity: time.Unix(0, r.lastIn.Load()),
+			InMsgs:       r.inMsgs.Load(), InBytes: r.inBytes.Load(),
+		}
+		if addr, ok := r.netConn.RemoteAddr().(*net.TCPAddr); ok {
+			rs.IP, rs.Port = addr.IP.String(), addr.Port
+		}
+		r.mu.Lock()
+		rs.RemoteID, rs.RemoteName = r.remoteID, r.remoteName
+		for key := range r.subs {
+			rs.Subs = append(rs.Subs, strings.TrimSuffix(key, " "))
+		}
+		r.mu.Unlock()
+		sort.Strings(rs.Subs)
+		r.out.mu.Lock()
+		rs.Pending, rs.OutMsgs, rs.OutBytes = r.out.pending, r.out.outMsgs, r.out.outBytes
+		r.out.mu.Unlock()
+		out = append(out, rs)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].RID < out[j].RID })
+	return out
 }

@@ -104,6 +104,13 @@ func TestRouteMessages(t *testing.T) {
 	}
 	b.Flush()
 	remoteInterest(t, srvs[0], "foo.x", true)
+	rs := srvs[0].Routes()
+	if len(rs) != 1 || rs[0].RemoteID != srvs[1].ID() || !rs[0].DidSolicit || len(rs[0].Subs) != 1 || rs[0].Subs[0] != "foo.>" {
+		t.Fatalf("routes %+v", rs)
+	}
+	if rs := srvs[1].Routes(); len(rs) != 1 || rs[0].RemoteID != srvs[0].ID() || rs[0].DidSolicit {
+		t.Fatalf("routes of the accepting side %+v", rs)
+	}
 	m := nats.NewMsg("foo.x")
 	m.Header.Set("K", "v")
 	m.Data = []byte("hello")

@@ -8,23 +8,62 @@ import (
 	"github.com/starling-mq/starling/internal/subject"
 )
 
-// Routez is /routez. Starling has no cluster routes yet, so the list is
-// always empty, but the shape is nats-server's, for tools that poll it.
+// Routez is /routez, in nats-server's shape.
 type Routez struct {
-	ID        string    `json:"server_id"`
-	Name      string    `json:"server_name"`
-	Now       time.Time `json:"now"`
-	NumRoutes int       `json:"num_routes"`
-	Routes    []any     `json:"routes"`
+	ID        string       `json:"server_id"`
+	Name      string       `json:"server_name"`
+	Now       time.Time    `json:"now"`
+	NumRoutes int          `json:"num_routes"`
+	Routes    []*RouteInfo `json:"routes"`
+}
+
+// RouteInfo is one route in /routez.
+type RouteInfo struct {
+	Rid          uint64    `json:"rid"`
+	RemoteID     string    `json:"remote_id"`
+	RemoteName   string    `json:"remote_name"`
+	DidSolicit   bool      `json:"did_solicit"`
+	IsConfigured bool      `json:"is_configured"`
+	IP           string    `json:"ip"`
+	Port         int       `json:"port"`
+	Start        time.Time `json:"start"`
+	LastActivity time.Time `json:"last_activity"`
+	Uptime       string    `json:"uptime"`
+	Idle         string    `json:"idle"`
+	Pending      int       `json:"pending_size"`
+	InMsgs       int64     `json:"in_msgs"`
+	OutMsgs      int64     `json:"out_msgs"`
+	InBytes      int64     `json:"in_bytes"`
+	OutBytes     int64     `json:"out_bytes"`
+	NumSubs      uint32    `json:"subscriptions"`
+	Subs         []string  `json:"subscriptions_list,omitempty"`
 }
 
 func (m *Server) handleRoutez(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := querySubs(r); err != nil {
+	subs, _, err := querySubs(r)
+	if err != nil {
 		badRequest(w, err.Error())
 		return
 	}
 	m.count("/routez")
-	writeJSON(w, r, &Routez{ID: m.core.ID(), Name: m.core.Name(), Now: time.Now().UTC(), Routes: []any{}})
+	now := time.Now()
+	rz := &Routez{ID: m.core.ID(), Name: m.core.Name(), Now: now.UTC(), Routes: []*RouteInfo{}}
+	for _, rs := range m.core.Routes() {
+		ri := &RouteInfo{
+			Rid: rs.RID, RemoteID: rs.RemoteID, RemoteName: rs.RemoteName,
+			DidSolicit: rs.DidSolicit, IsConfigured: rs.DidSolicit, IP: rs.IP, Port: rs.Port,
+			Start: rs.Start.UTC(), LastActivity: rs.LastActivity.UTC(),
+			Uptime: uptime(now.Sub(rs.Start)), Idle: uptime(now.Sub(rs.LastActivity)),
+			Pending: rs.Pending, InMsgs: rs.InMsgs, OutMsgs: rs.OutMsgs, InBytes: rs.InBytes, OutBytes: rs.OutBytes,
+			NumSubs: uint32(len(rs.Subs)),
+		}
+		if subs {
+			ri.Subs = rs.Subs
+		}
+		rz.Routes = append(rz.Routes, ri)
+	}
+	rz.NumRoutes = len(rz.Routes)
+	writeJSON(w, r, rz)
 }
 
 // Accountz is /accountz. Without configured accounts every client is in

@@ -122,6 +122,7 @@ func (m *Server) varz() *Varz {
 		MaxProcs:       runtime.GOMAXPROCS(0),
 		CPU:            m.cpu.percent(),
 		Connections:    st.Connections,
+		Routes:         m.core.NumRoutes(),
 
 		TotalConnections: st.TotalConnections,
 		InMsgs:           st.InMsgs,
