@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/tls"
 	"log/slog"
+	"net/url"
 	"slices"
 	"time"
 
@@ -96,6 +97,11 @@ type Options struct {
 	// no_header_support does.
 	NoHeaderSupport bool
 
+	// Cluster: routes to other servers, nats-server's cluster block.
+	// Clustering is on when Cluster.Port is set. (Routes are not
+	// implemented yet: New refuses such options.)
+	Cluster ClusterOptions
+
 	Logger *slog.Logger // nil logs nothing
 	Trace  bool         // log every protocol operation at LevelTrace
 }
@@ -146,6 +152,82 @@ type ResponsePermission struct {
 	Expires time.Duration `json:"ttl"`
 }
 
+// Route compression modes (ClusterOptions.Compression.Mode). The s2 modes
+// are nats-server's; Starling refuses them until it compresses routes.
+const (
+	CompressionOff          = options.CompressionOff
+	CompressionAccept       = options.CompressionAccept
+	CompressionNotSupported = options.CompressionNotSupported
+	CompressionS2Auto       = options.CompressionS2Auto
+	CompressionS2Fast       = options.CompressionS2Fast
+	CompressionS2Better     = options.CompressionS2Better
+	CompressionS2Best       = options.CompressionS2Best
+)
+
+// ClusterOptions are the routes between servers, with nats-server's
+// ClusterOpts field names where the two share a setting. Zero values mean
+// the defaults, which apply when Port is set.
+type ClusterOptions struct {
+	Name        string // the cluster's name; "" lets the servers agree on a generated one
+	Host        string // route listen address; default 0.0.0.0
+	Port        int    // route port; 0 = clustering off, RandomPort = any free port
+	Advertise   string // host[:port] other servers are told to dial instead of Host:Port
+	NoAdvertise bool   // keep the cluster's client URLs out of the INFO sent to clients
+
+	// Routes are dialled at start and redialled for as long as they stay
+	// configured (nats-route://host:port or nats://host:port). A user and
+	// password in a URL are what this server presents to that peer.
+	Routes         []*url.URL
+	ConnectRetries int  // retries of a route learned from a peer (gossip) after a failed attempt; default 0
+	ConnectBackoff bool // double the pause between attempts (1s up to 30s) instead of keeping it
+
+	// Username and Password are what a peer must present (the cluster's
+	// authorization block); AuthTimeout defaults to 2s (TLSTimeout + 1s
+	// with TLS). Permissions limit the interest exchanged with peers.
+	Username    string
+	Password    string
+	AuthTimeout time.Duration
+	Permissions *RoutePermissions
+
+	// TLS for routes, accepted and dialled; nil means plaintext. Peers
+	// must present a certificate the configuration verifies. TLSMap
+	// takes the route user from the peer's certificate.
+	TLSConfig  *tls.Config
+	TLSTimeout time.Duration // default 2s
+	TLSMap     bool
+
+	// Route connections' PINGs and write deadline; 0 takes the client
+	// settings (PingInterval, PingMax, WriteDeadline). The ping interval
+	// is capped at 30s.
+	PingInterval  time.Duration
+	PingMax       int
+	WriteDeadline time.Duration
+
+	// PoolSize is how many routes to each peer carry the accounts not
+	// pinned (default 3; -1 = one route per peer, no pooling).
+	// PinnedAccounts each get routes of their own; Starling has only the
+	// global account, "$G".
+	PoolSize       int
+	PinnedAccounts []string
+	// Compression of routes; default CompressionAccept.
+	Compression Compression
+}
+
+// RoutePermissions limit the interest a route carries: Import what this
+// server accepts from peers, Export what peers may subscribe to here
+// (nats-server's cluster permissions import and export).
+type RoutePermissions struct {
+	Import *SubjectPermission `json:"import"`
+	Export *SubjectPermission `json:"export"`
+}
+
+// Compression is a route compression mode and, for CompressionS2Auto, the
+// round-trip times at which the level steps up.
+type Compression struct {
+	Mode          string
+	RTTThresholds []time.Duration
+}
+
 // internal converts o to the engine's options, copying every slice and
 // pointer it owns so the caller's later changes cannot reach a running
 // server.
@@ -186,6 +268,7 @@ func (o *Options) internal() options.Options {
 		NoAuthUser:            o.NoAuthUser,
 		DefaultPermissions:    o.DefaultPermissions.internal(),
 		NoHeaderSupport:       o.NoHeaderSupport,
+		Cluster:               o.Cluster.internal(),
 		Logger:                o.Logger,
 		Trace:                 o.Trace,
 	}
@@ -232,4 +315,42 @@ func (sp *SubjectPermission) internal() *auth.SubjectPermission {
 		return nil
 	}
 	return &auth.SubjectPermission{Allow: slices.Clone(sp.Allow), Deny: slices.Clone(sp.Deny)}
+}
+
+func (c *ClusterOptions) internal() options.ClusterOptions {
+	out := options.ClusterOptions{
+		Name:           c.Name,
+		Host:           c.Host,
+		Port:           c.Port,
+		Advertise:      c.Advertise,
+		NoAdvertise:    c.NoAdvertise,
+		Routes:         convertAll(c.Routes, cloneURL),
+		ConnectRetries: c.ConnectRetries,
+		ConnectBackoff: c.ConnectBackoff,
+		Username:       c.Username,
+		Password:       c.Password,
+		AuthTimeout:    c.AuthTimeout,
+		TLSConfig:      c.TLSConfig,
+		TLSTimeout:     c.TLSTimeout,
+		TLSMap:         c.TLSMap,
+		PingInterval:   c.PingInterval,
+		PingMax:        c.PingMax,
+		WriteDeadline:  c.WriteDeadline,
+		PoolSize:       c.PoolSize,
+		PinnedAccounts: slices.Clone(c.PinnedAccounts),
+		Compression: options.Compression{
+			Mode:          c.Compression.Mode,
+			RTTThresholds: slices.Clone(c.Compression.RTTThresholds),
+		},
+	}
+	if p := c.Permissions; p != nil {
+		out.Permissions = &options.RoutePermissions{Import: p.Import.internal(), Export: p.Export.internal()}
+	}
+	return out
+}
+
+// cloneURL copies a route URL (its user information is immutable).
+func cloneURL(u *url.URL) *url.URL {
+	c := *u
+	return &c
 }

@@ -91,6 +91,9 @@ type Options struct {
 
 	NoHeaderSupport bool
 
+	// Routes to other servers (nats-server's cluster block).
+	Cluster ClusterOptions
+
 	Logger *slog.Logger // nil logs nothing
 	Trace  bool         // log every protocol operation at LevelTrace
 }

@@ -46,6 +46,10 @@ var fixedOptions = []fixedOption{
 	{"JetStream", "jetstream", func(o *Options) any { return onOff(o.JetStream) }},
 	{"StoreDir", "store_dir", func(o *Options) any { return o.StoreDir }},
 	{"Logger", "logger", func(o *Options) any { return fmt.Sprintf("%p", o.Logger) }},
+	// The route listener, as in nats-server (which also cannot turn
+	// clustering on or off by reload: that is a change of port).
+	{"Cluster.Host", "cluster host", func(o *Options) any { return o.Cluster.Host }},
+	{"Cluster.Port", "cluster port", func(o *Options) any { return o.Cluster.Port }},
 }
 
 // fixedWhileJetStream are JetStream's settings, taken when it starts: the
@@ -68,6 +72,17 @@ var reloadable = []string{
 	"Username", "Password", "Authorization", "TLSTimeout", "TLSMap",
 	"LameDuckDuration", "LameDuckGracePeriod",
 	"Users", "Nkeys", "NoAuthUser", "DefaultPermissions", "Trace",
+	// The rest of the cluster block reloads in nats-server 2.11: routes
+	// added are dialled and routes removed closed; the name, advertised
+	// address, authorization, permissions and TLS (on or off too) apply to
+	// the routes made from then on and are announced to peers; a new pool
+	// size or set of pinned accounts re-makes the routes, a new
+	// compression mode re-negotiates them.
+	"Cluster.Name", "Cluster.Advertise", "Cluster.NoAdvertise", "Cluster.Routes",
+	"Cluster.ConnectRetries", "Cluster.ConnectBackoff", "Cluster.Username", "Cluster.Password",
+	"Cluster.AuthTimeout", "Cluster.Permissions", "Cluster.TLSConfig", "Cluster.TLSTimeout", "Cluster.TLSMap",
+	"Cluster.PingInterval", "Cluster.PingMax", "Cluster.WriteDeadline", "Cluster.PoolSize",
+	"Cluster.PinnedAccounts", "Cluster.Compression",
 }
 
 func onOff(on bool) string {

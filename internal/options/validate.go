@@ -59,6 +59,7 @@ func (o *Options) SetDefaults() {
 	if o.HTTPHost == "" {
 		o.HTTPHost = o.Host
 	}
+	o.Cluster.setDefaults(o)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -95,5 +96,9 @@ func (o *Options) Validate() error {
 		"lame_duck_grace_period must be shorter than lame_duck_duration")
 	check(!o.TLSMap || o.TLSVerify(), "tls verify_and_map needs client certificates to be verified")
 	check(o.Password == "" || o.Username != "", "a password needs a user")
+	errs = append(errs, o.Cluster.validate()...)
+	if err := o.refuseClusteringUntilRoutesExist(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }

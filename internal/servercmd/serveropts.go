@@ -46,6 +46,7 @@ func serverOptions(o *options.Options) *server.Options {
 		NoAuthUser:            o.NoAuthUser,
 		DefaultPermissions:    publicPermissions(o.DefaultPermissions),
 		NoHeaderSupport:       o.NoHeaderSupport,
+		Cluster:               publicCluster(&o.Cluster),
 		Logger:                o.Logger,
 		Trace:                 o.Trace,
 	}
@@ -89,4 +90,34 @@ func publicSubjects(sp *auth.SubjectPermission) *server.SubjectPermission {
 		return nil
 	}
 	return &server.SubjectPermission{Allow: sp.Allow, Deny: sp.Deny}
+}
+
+// publicCluster shares the lists and URLs: server.New copies them again.
+func publicCluster(c *options.ClusterOptions) server.ClusterOptions {
+	out := server.ClusterOptions{
+		Name:           c.Name,
+		Host:           c.Host,
+		Port:           c.Port,
+		Advertise:      c.Advertise,
+		NoAdvertise:    c.NoAdvertise,
+		Routes:         c.Routes,
+		ConnectRetries: c.ConnectRetries,
+		ConnectBackoff: c.ConnectBackoff,
+		Username:       c.Username,
+		Password:       c.Password,
+		AuthTimeout:    c.AuthTimeout,
+		TLSConfig:      c.TLSConfig,
+		TLSTimeout:     c.TLSTimeout,
+		TLSMap:         c.TLSMap,
+		PingInterval:   c.PingInterval,
+		PingMax:        c.PingMax,
+		WriteDeadline:  c.WriteDeadline,
+		PoolSize:       c.PoolSize,
+		PinnedAccounts: c.PinnedAccounts,
+		Compression:    server.Compression{Mode: c.Compression.Mode, RTTThresholds: c.Compression.RTTThresholds},
+	}
+	if p := c.Permissions; p != nil {
+		out.Permissions = &server.RoutePermissions{Import: publicSubjects(p.Import), Export: publicSubjects(p.Export)}
+	}
+	return out
 }
