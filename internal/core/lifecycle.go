@@ -31,6 +31,7 @@ const (
 	reasonMaxConnections
 	reasonServerShutdown
 	reasonNoRespondersNeedsHeaders
+	reasonClusterNameConflict
 )
 
 var reasonText = [...]string{
@@ -52,6 +53,7 @@ var reasonText = [...]string{
 	reasonMaxConnections:            "Maximum Connections Exceeded",
 	reasonServerShutdown:            "Server Shutdown",
 	reasonNoRespondersNeedsHeaders:  "No Responders Requires Headers",
+	reasonClusterNameConflict:       "Cluster Name Conflict",
 }
 
 func (r closeReason) String() string {

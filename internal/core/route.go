@@ -7,9 +7,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/starling-mq/starling/internal/interest"
+	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/internal/proto"
 	"github.com/starling-mq/starling/internal/subject"
 )
@@ -38,6 +40,10 @@ type route struct {
 	pcmd      proto.Cmd // a routed message, as the delivery path takes it
 	pub       *client   // delivers the peer's messages to local subscribers
 
+	connected atomic.Bool   // an accepted route's CONNECT passed the checks
+	noRedial  atomic.Bool   // leads back to this server: not dialled again
+	done      chan struct{} // closed once the connection is gone
+
 	mu         sync.Mutex
 	remoteID   string                   // the peer's server ID, from its INFO
 	remoteName string                   // and its name
@@ -47,8 +53,19 @@ type route struct {
 }
 
 // startRoute runs the route protocol on conn: dialled by this server
-// (solicited) or accepted on the cluster listener.
+// (solicited, presenting no credentials) or accepted on the cluster
+// listener.
 func (s *Server) startRoute(conn net.Conn, solicited bool) *route {
+	if solicited {
+		return s.startRouteTo(conn, nil)
+	}
+	return s.startRouteWith(conn, nil)
+}
+
+// startRouteWith runs the route protocol on conn: dialled by this server
+// when connect is set (sent first), accepted otherwise.
+func (s *Server) startRouteWith(conn net.Conn, connect *proto.RouteConnect) *route {
+	solicited := connect != nil
 	r := &route{
 		transport: transport{
 			srv:     s,
@@ -60,7 +77,9 @@ func (s *Server) startRoute(conn net.Conn, solicited bool) *route {
 		solicited: solicited,
 		parser:    proto.RouteParser{MaxControlLine: proto.DefaultRouteMaxControlLine, MaxPayload: proto.DefaultRouteMaxPayload},
 		subs:      map[string]*subscription{},
+		done:      make(chan struct{}),
 	}
+	r.connected.Store(solicited)
 	r.p = r
 	r.log = s.log.With("rid", r.cid, "remote", conn.RemoteAddr().String())
 	r.out.init(s.getOpts().MaxPending)
@@ -76,13 +95,12 @@ func (s *Server) startRoute(conn net.Conn, solicited bool) *route {
 	r.pub.headers.Store(true)
 	if !s.trackRoute(r) {
 		conn.Close()
+		close(r.done)
 		return r
 	}
 	var hello []byte
 	if solicited {
-		hello = proto.AppendRouteConnectLine(hello, &proto.RouteConnect{
-			Headers: true, Name: s.id, Cluster: s.clusterName(),
-		})
+		hello = proto.AppendRouteConnectLine(hello, connect)
 	}
 	hello = proto.AppendRouteInfoLine(hello, s.routeInfo())
 	r.out.mu.Lock()
@@ -93,29 +111,54 @@ func (s *Server) startRoute(conn net.Conn, solicited bool) *route {
 	go r.readLoop()
 	r.out.signal()
 	r.timerMu.Lock()
-	r.pingTimer = time.AfterFunc(s.getOpts().PingInterval, r.pingTick)
+	r.pingTimer = time.AfterFunc(s.routePingInterval(), r.pingTick)
 	r.timerMu.Unlock()
+	if !solicited {
+		wait := s.getOpts().Cluster.AuthTimeout
+		if wait <= 0 {
+			wait = options.DefaultAuthTimeout
+		}
+		time.AfterFunc(wait, func() {
+			if !r.connected.Load() && !r.closing.Load() {
+				r.sendErrAndClose(proto.ErrTextAuthTimeout, reasonAuthTimeout)
+			}
+		})
+	}
 	return r
 }
 
-// clusterName is the name routes announce. Until cluster configuration
-// exists it is fixed, and both sides of a Starling route agree on it.
-func (s *Server) clusterName() string { return "starling" }
+// routePingInterval is the route's: the cluster's, else the client one,
+// capped as nats-server caps it.
+func (s *Server) routePingInterval() time.Duration {
+	o := s.getOpts()
+	d := o.Cluster.PingInterval
+	if d <= 0 {
+		d = o.PingInterval
+	}
+	return min(d, options.MaxRoutePingInterval)
+}
 
 // routeInfo is this server's route INFO.
 func (s *Server) routeInfo() *proto.RouteInfo {
 	o := s.getOpts()
-	return &proto.RouteInfo{
-		ServerID:   s.id,
-		ServerName: s.name,
-		Version:    ProtocolVersion,
-		Proto:      proto.RouteProtoV2,
-		Go:         runtime.Version(),
-		Host:       o.Host,
-		Headers:    true,
-		MaxPayload: int32(o.MaxPayload),
-		Cluster:    s.clusterName(),
+	info := &proto.RouteInfo{
+		ServerID:     s.id,
+		ServerName:   s.name,
+		Version:      ProtocolVersion,
+		Proto:        proto.RouteProtoV2,
+		Go:           runtime.Version(),
+		Host:         o.Cluster.Host,
+		Headers:      true,
+		MaxPayload:   int32(o.MaxPayload),
+		AuthRequired: o.Cluster.Username != "" || o.Cluster.Password != "",
 	}
+	if addr, ok := s.ClusterAddr().(*net.TCPAddr); ok {
+		info.Port = addr.Port
+	}
+	s.cluster.mu.Lock()
+	info.Cluster, info.ClusterDynamic = s.cluster.name, s.cluster.dynamic
+	s.cluster.mu.Unlock()
+	return info
 }
 
 func (r *route) want() int { return r.parser.Want }
@@ -147,10 +190,7 @@ func (r *route) dispatch(cmd *proto.RouteCmd) {
 	case proto.RouteOpInfo:
 		r.processInfo(cmd.Arg)
 	case proto.RouteOpConnect:
-		var c proto.RouteConnect
-		if err := proto.ParseRouteConnect(cmd.Arg, &c); err != nil {
-			r.close(reasonProtocolViolation)
-		}
+		r.processConnect(cmd.Arg)
 	case proto.RouteOpErr:
 		r.log.Info("route error from the peer", "err", string(cmd.Arg))
 		r.close(reasonClientClosed)
@@ -166,6 +206,33 @@ func (r *route) dispatch(cmd *proto.RouteCmd) {
 		// sends them only to servers that announced lnoc.
 		r.log.Debug("route operation ignored", "op", cmd.Op.String())
 	}
+}
+
+// processConnect takes a dialler's CONNECT on an accepted route.
+func (r *route) processConnect(arg []byte) {
+	if r.solicited || r.connected.Load() {
+		return // only the dialler sends one, once
+	}
+	var c proto.RouteConnect
+	if err := proto.ParseRouteConnect(arg, &c); err != nil {
+		r.close(reasonProtocolViolation)
+		return
+	}
+	if c.Lang != "" || c.Gateway != "" {
+		r.log.Debug("a client or gateway dialled the route port")
+		r.close(reasonProtocolViolation)
+		return
+	}
+	if text := r.srv.checkRouteConnect(&c); text != "" {
+		r.log.Info("route refused", "err", text)
+		reason := reasonAuthViolation
+		if text != proto.ErrTextAuthViolation {
+			reason = reasonClusterNameConflict
+		}
+		r.sendErrAndClose(text, reason)
+		return
+	}
+	r.connected.Store(true)
 }
 
 // processInfo takes the peer's INFO. The first one completes the
@@ -189,8 +256,21 @@ func (r *route) processInfo(arg []byte) {
 	s := r.srv
 	if info.ServerID == s.id {
 		r.log.Debug("route to self closed")
+		r.noRedial.Store(true)
 		r.close(reasonClientClosed)
 		return
+	}
+	if !r.connected.Load() {
+		// An accepted route's INFO before its CONNECT.
+		r.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
+		return
+	}
+	if r.solicited {
+		if text := s.checkClusterName(info.Cluster, info.ClusterDynamic); text != "" {
+			r.log.Info("route refused", "err", text)
+			r.sendErrAndClose(text, reasonClusterNameConflict)
+			return
+		}
 	}
 	if !s.addRoute(r, info.ServerID) {
 		r.log.Debug("second route to a known server closed", "server", info.ServerID)
@@ -348,6 +428,7 @@ func (r *route) finish() {
 	r.srv.mu.Lock()
 	delete(r.srv.routeConns, r)
 	r.srv.mu.Unlock()
+	close(r.done)
 	r.log.Info("route connection closed")
 }
 

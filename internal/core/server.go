@@ -54,6 +54,7 @@ type Server struct {
 	clients    map[uint64]*client
 	routes     map[string]*route   // up, by the peer's server ID (route.go)
 	routeConns map[*route]struct{} // every route connection, up or not
+	cluster    cluster             // the cluster listener and name (cluster.go)
 	shutdown   bool
 	lameDuck   bool
 	configLoad time.Time     // start, then the last reload
@@ -171,6 +172,9 @@ func (s *Server) Start() error {
 		return errors.New("starling: server already started")
 	}
 	if err := s.listenLocked(); err != nil {
+		return err
+	}
+	if err := s.startClusterLocked(); err != nil {
 		return err
 	}
 	ln := s.listener
@@ -315,6 +319,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		for _, c := range clients {
 			c.close(reasonServerShutdown)
 		}
+		s.stopCluster()
 		for _, r := range s.routeList() {
 			r.close(reasonServerShutdown)
 		}
