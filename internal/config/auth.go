@@ -87,10 +87,19 @@ func (d *decoder) users(v *conf.Value) {
 	}
 }
 
-// permissions maps a permissions block: publish and subscribe as a
+// permissions maps a user's permissions block and checks it.
+func (d *decoder) permissions(v *conf.Value) *auth.Permissions {
+	p := d.parsePermissions(v)
+	if err := p.Validate(); err != nil {
+		d.errorf(v.Pos, "%v", err)
+	}
+	return p
+}
+
+// parsePermissions maps a permissions block: publish and subscribe as a
 // subject, a list, or {allow, deny}; allow_responses as true or
 // {max, expires}.
-func (d *decoder) permissions(v *conf.Value) *auth.Permissions {
+func (d *decoder) parsePermissions(v *conf.Value) *auth.Permissions {
 	m, err := v.AsMap()
 	if err != nil {
 		d.fail(err)
@@ -118,9 +127,6 @@ func (d *decoder) permissions(v *conf.Value) *auth.Permissions {
 		if p.Publish.Allow == nil {
 			p.Publish.Allow = []string{}
 		}
-	}
-	if err := p.Validate(); err != nil {
-		d.errorf(v.Pos, "%v", err)
 	}
 	return p
 }

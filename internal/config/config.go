@@ -115,6 +115,8 @@ func (d *decoder) top(e conf.Entry) {
 		d.authorization(v)
 	case "tls":
 		d.tls(v)
+	case "cluster":
+		d.cluster(v)
 	case "disable_sublist_cache", "no_sublist_cache":
 		if v.Kind == conf.KindBool && d.boolean(v) {
 			d.notImplemented(&topBlock, e, "turning the subscription cache off")
@@ -210,7 +212,8 @@ func splitHostPort(s string) (string, int, error) {
 	}
 	host := strings.Trim(s[:i], "[]")
 	var port int
-	if _, err := fmt.Sscanf(s[i+1:], "%d", &port); err != nil || fmt.Sprint(port) != s[i+1:] || port < 0 || port > 65535 {
+	// -1 is any free port, as for port.
+	if _, err := fmt.Sscanf(s[i+1:], "%d", &port); err != nil || fmt.Sprint(port) != s[i+1:] || port < -1 || port > 65535 {
 		return "", 0, fmt.Errorf("bad port")
 	}
 	return host, port, nil

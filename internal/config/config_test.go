@@ -136,6 +136,7 @@ func TestForms(t *testing.T) {
 		{"net 10.0.0.1", func(c *Config) bool { return c.Opts.Host == "10.0.0.1" }},
 		{"listen: 4333", func(c *Config) bool { return c.Opts.Port == 4333 }},
 		{"listen: \"[::1]:4333\"", func(c *Config) bool { return c.Opts.Host == "::1" && c.Opts.Port == 4333 }},
+		{"listen: \"127.0.0.1:-1\"", func(c *Config) bool { return c.Opts.Host == "127.0.0.1" && c.Opts.Port == -1 }},
 		{"monitor_port: 8223", func(c *Config) bool { return c.Opts.HTTPPort == 8223 }},
 		{"http: 127.0.0.1:8224", func(c *Config) bool { return c.Opts.HTTPHost == "127.0.0.1" && c.Opts.HTTPPort == 8224 }},
 		{"max_payload: 65536", func(c *Config) bool { return c.Opts.MaxPayload == 65536 }},
@@ -204,7 +205,8 @@ func TestErrorsHavePositions(t *testing.T) {
 		{"authorization { users: [ {user: a, permissions: {publish: \"a..b\"}} ] }", "a..b"},
 		{"jetstream { store_dir: a, store: b }", "duplicate 'store_dir'"},
 		{"jetstream: maybe", "expected 'enabled' or 'disabled'"},
-		{"cluster { port: 6222 }", `nats.conf:1:1: not implemented by Starling: "cluster" (clustering)`},
+		{"cluster {\n  name: \"a b\"\n}", "nats.conf:2:9: cluster name cannot contain spaces"},
+		{"gateway { port: 7222 }", `nats.conf:1:1: not implemented by Starling: "gateway" (gateways (superclusters))`},
 		{"accounts { A {} }", `not implemented by Starling: "accounts" (accounts)`},
 		{"some_future_option: 1", `nats.conf:1:1: unknown field "some_future_option"`},
 		{"tls { cert_file: \"/nonexistent.pem\", key_file: \"/nonexistent.key\" }", "error loading tls certificate"},
@@ -310,6 +312,7 @@ func FuzzFromMap(f *testing.F) {
 	f.Add(production)
 	f.Add("port: 1\nauthorization { users: [ {user: a, password: b} ] }")
 	f.Add("tls { timeout: 1 }")
+	f.Add(clusterConf)
 	f.Fuzz(func(t *testing.T, text string) {
 		m, err := conf.Parse(text)
 		if err != nil {

@@ -127,13 +127,14 @@ func editDistance(a, b string) int {
 
 // Feature names shared by several keys.
 const (
-	featClustering = "clustering"
+	featJSCluster  = "clustered JetStream"
 	featAccounts   = "accounts"
 	featOperator   = "operator mode (JWT)"
 	featOCSP       = "OCSP"
 	featCertStore  = "the Windows certificate store"
 	featEncryption = "encryption at rest"
 	featProxies    = "trusted proxies"
+	featKnownURLs  = "checking peer certificates against known URLs"
 )
 
 // The top level of a configuration file.
@@ -149,6 +150,7 @@ var topBlock = block{
 		"logfile_size_limit", "log_size_limit", "logfile_max_num", "log_max_num",
 		"pid_file", "pidfile", "connect_error_reports", "reconnect_error_reports",
 		"disable_sublist_cache", "no_sublist_cache", "no_system_account", "no_system", "no_sys_acc",
+		"cluster",
 	},
 	notImplemented: map[string]string{
 		"client_advertise":         "advertising another client address (clustering)",
@@ -160,7 +162,6 @@ var topBlock = block{
 		"system":                   featAccounts,
 		"default_sentinel":         "auth callout",
 		"http_base_path":           "a monitoring base path",
-		"cluster":                  featClustering,
 		"gateway":                  "gateways (superclusters)",
 		"leaf":                     "leaf nodes",
 		"leafnodes":                "leaf nodes",
@@ -240,7 +241,7 @@ var tlsBlock = block{
 		"min_version", "minimum_version", "cipher_suites", "allow_insecure_cipher_suites", "curve_preferences"},
 	notImplemented: map[string]string{
 		"insecure":                         "skipping verification (a client-side setting, for routes and leaf nodes)",
-		"verify_cert_and_check_known_urls": featClustering,
+		"verify_cert_and_check_known_urls": featKnownURLs,
 		"connection_rate_limit":            "a TLS connection rate limit",
 		"pinned_certs":                     "pinned client certificates",
 		"cert_store":                       featCertStore,
@@ -273,15 +274,55 @@ var jetstreamBlock = block{
 		"tpm":                     featEncryption,
 		"extension_hint":          "the extension hint",
 		"limits":                  "server-wide JetStream API limits",
-		"unique_tag":              featClustering,
-		"max_outstanding_catchup": featClustering,
-		"meta_compact":            featClustering,
-		"meta_compact_size":       featClustering,
-		"meta_compact_sync":       featClustering,
+		"unique_tag":              featJSCluster,
+		"max_outstanding_catchup": featJSCluster,
+		"meta_compact":            featJSCluster,
+		"meta_compact_size":       featJSCluster,
+		"meta_compact_sync":       featJSCluster,
 		"max_buffered_size":       "stream ingest buffer limits",
 		"max_buffered_msgs":       "stream ingest buffer limits",
 		"request_queue_limit":     "a JetStream API queue limit",
 		"info_queue_limit":        "a JetStream API queue limit",
 		"max_concurrent_io":       "a limit on concurrent disk I/O",
 	},
+}
+
+// The cluster block: routes to other servers.
+var clusterBlock = block{
+	name: "cluster",
+	known: []string{"name", "listen", "port", "host", "net", "authorization", "routes", "tls",
+		"cluster_advertise", "advertise", "no_advertise", "connect_retries", "connect_backoff", "permissions",
+		"pool_size", "accounts", "compression", "ping_interval", "ping_max", "write_deadline"},
+	notImplemented: map[string]string{
+		"write_timeout": "write timeout policies",
+	},
+}
+
+// clusterAuthorizationBlock is what a peer must present. nats-server reads
+// it with the client authorization parser and refuses tokens, users and
+// callouts itself, so those keys are known here and refused with its
+// messages.
+var clusterAuthorizationBlock = block{
+	name: "cluster authorization",
+	known: []string{"user", "username", "pass", "password", "timeout", "permissions", "default_permission",
+		"default_permissions", "token", "users", "auth_callout", "auth_hook"},
+	notImplemented: map[string]string{"proxy_required": featProxies},
+}
+
+// clusterTLSBlock is the tls block's keys, plus insecure: a route is also
+// dialled, and skipping the verification of the peer is a client-side
+// setting.
+var clusterTLSBlock = func() block {
+	b := block{name: "cluster tls", known: append([]string{"insecure"}, tlsBlock.known...), notImplemented: map[string]string{}}
+	for k, f := range tlsBlock.notImplemented {
+		if k != "insecure" {
+			b.notImplemented[k] = f
+		}
+	}
+	return b
+}()
+
+var compressionBlock = block{
+	name:  "compression",
+	known: []string{"mode", "rtt_thresholds", "thresholds", "rtts", "rtt"},
 }

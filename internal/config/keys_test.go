@@ -30,6 +30,7 @@ var natsServerKeys = map[string][]string{
 	"user entry": {"nkey", "user", "username", "pass", "password", "permission", "permissions", "authorization",
 		"allowed_connection_types", "connection_types", "clients", "proxy_required"},
 	"permissions":         {"pub", "publish", "import", "sub", "subscribe", "export", "publish_allow_responses", "allow_responses"},
+	"cluster permissions": {"pub", "publish", "import", "sub", "subscribe", "export", "publish_allow_responses", "allow_responses"},
 	"subject permissions": {"allow", "deny"},
 	"allow_responses":     {"max", "max_msgs", "max_messages", "max_responses", "expires", "expiration", "ttl"},
 	"tls": {"cert_file", "key_file", "ca_file", "insecure", "verify", "verify_and_map",
@@ -37,6 +38,17 @@ var natsServerKeys = map[string][]string{
 		"timeout", "connection_rate_limit", "pinned_certs", "cert_store", "cert_match_by", "cert_match",
 		"ca_certs_match", "handshake_first", "first", "immediate", "cert_match_skip_invalid", "ocsp_peer", "certs",
 		"certificates", "min_version"},
+	"cluster": {"name", "listen", "port", "host", "net", "authorization", "routes", "tls", "cluster_advertise",
+		"advertise", "no_advertise", "connect_retries", "connect_backoff", "permissions", "pool_size", "accounts",
+		"compression", "ping_interval", "ping_max", "write_deadline", "write_timeout"},
+	"cluster authorization": {"user", "username", "pass", "password", "token", "timeout", "users", "default_permission",
+		"default_permissions", "permissions", "auth_callout", "auth_hook", "proxy_required"},
+	"cluster tls": {"cert_file", "key_file", "ca_file", "insecure", "verify", "verify_and_map",
+		"verify_cert_and_check_known_urls", "allow_insecure_cipher_suites", "cipher_suites", "curve_preferences",
+		"timeout", "connection_rate_limit", "pinned_certs", "cert_store", "cert_match_by", "cert_match",
+		"ca_certs_match", "handshake_first", "first", "immediate", "cert_match_skip_invalid", "ocsp_peer", "certs",
+		"certificates", "min_version"},
+	"compression": {"mode", "rtt_thresholds", "thresholds", "rtts", "rtt"},
 	"jetstream": {"enabled", "enable", "disabled", "disable", "strict", "store", "store_dir", "storedir", "sync",
 		"sync_interval", "max_memory_store", "max_mem_store", "max_mem", "max_file_store", "max_file", "domain",
 		"key", "ek", "encryption_key", "prev_key", "prev_ek", "prev_encryption_key", "cipher", "extension_hint",
@@ -51,14 +63,19 @@ var blocks = map[string]struct {
 	b    *block
 	wrap string
 }{
-	"":                    {&topBlock, "KEY: 1"},
-	"authorization":       {&authorizationBlock, "authorization { KEY: 1 }"},
-	"user entry":          {&userBlock, "authorization { users: [ {user: u, KEY: 1} ] }"},
-	"permissions":         {&permissionsBlock, "authorization { users: [ {user: u, permissions: {KEY: 1}} ] }"},
-	"subject permissions": {&subjectPermissionBlock, "authorization { users: [ {user: u, permissions: {publish: {KEY: 1}}} ] }"},
-	"allow_responses":     {&responsesBlock, "authorization { users: [ {user: u, permissions: {allow_responses: {KEY: 1}}} ] }"},
-	"tls":                 {&tlsBlock, "tls { KEY: 1 }"},
-	"jetstream":           {&jetstreamBlock, "jetstream { KEY: 1 }"},
+	"":                      {&topBlock, "KEY: 1"},
+	"authorization":         {&authorizationBlock, "authorization { KEY: 1 }"},
+	"user entry":            {&userBlock, "authorization { users: [ {user: u, KEY: 1} ] }"},
+	"permissions":           {&permissionsBlock, "authorization { users: [ {user: u, permissions: {KEY: 1}} ] }"},
+	"subject permissions":   {&subjectPermissionBlock, "authorization { users: [ {user: u, permissions: {publish: {KEY: 1}}} ] }"},
+	"allow_responses":       {&responsesBlock, "authorization { users: [ {user: u, permissions: {allow_responses: {KEY: 1}}} ] }"},
+	"tls":                   {&tlsBlock, "tls { KEY: 1 }"},
+	"jetstream":             {&jetstreamBlock, "jetstream { KEY: 1 }"},
+	"cluster":               {&clusterBlock, "cluster { KEY: 1 }"},
+	"cluster permissions":   {&permissionsBlock, "cluster { permissions { KEY: 1 } }"},
+	"cluster authorization": {&clusterAuthorizationBlock, "cluster { authorization { KEY: 1 } }"},
+	"cluster tls":           {&clusterTLSBlock, "cluster { tls { KEY: 1 } }"},
+	"compression":           {&compressionBlock, "cluster { compression { KEY: 1 } }"},
 }
 
 // keyErrors loads text and returns the unknown-field and not-implemented
@@ -150,6 +167,10 @@ func TestUnknownKeys(t *testing.T) {
 		{"tls {\n  cert_fil: x\n}", `nats.conf:2:3: unknown field "cert_fil" in tls (did you mean cert_file?)`},
 		{"jetstream { max_memory_stor: 1GB }", `unknown field "max_memory_stor" in jetstream (did you mean max_memory_store?)`},
 		{"jetstream { stor_dir: /x }", `(did you mean store_dir?)`},
+		{"cluster {\n  rotes: []\n}", `nats.conf:2:3: unknown field "rotes" in cluster (did you mean routes?)`},
+		{"cluster { authorization { usr: a } }", `unknown field "usr" in cluster authorization (did you mean user?)`},
+		{"cluster { tls { insecur: true } }", `unknown field "insecur" in cluster tls (did you mean insecure?)`},
+		{"cluster { compression { mod: off } }", `unknown field "mod" in compression (did you mean mode?)`},
 	}
 	for _, tt := range tests {
 		_, err := load(t, tt.text)
@@ -164,7 +185,11 @@ func TestNotImplementedKeys(t *testing.T) {
 		text string
 		want string
 	}{
-		{"cluster { port: 6222 }", `nats.conf:1:1: not implemented by Starling: "cluster" (clustering)`},
+		{"cluster {\n  compression: s2_fast\n}", `nats.conf:2:3: not implemented by Starling: "compression" in cluster (route compression s2_fast; Starling supports off and accept)`},
+		{"cluster { write_timeout: retry }", `"write_timeout" in cluster (write timeout policies)`},
+		{"cluster { authorization { proxy_required: true } }", `"proxy_required" in cluster authorization (trusted proxies)`},
+		{"cluster { tls { pinned_certs: [] } }", `"pinned_certs" in cluster tls (pinned client certificates)`},
+		{"cluster { tls { verify_cert_and_check_known_urls: true } }", `(checking peer certificates against known URLs)`},
 		{"websocket { port: 8080 }", `"websocket" (WebSocket)`},
 		{"max_traced_msg_len: 100", `"max_traced_msg_len" (truncating traced messages)`},
 		{"disable_sublist_cache: true", `"disable_sublist_cache" (turning the subscription cache off)`},

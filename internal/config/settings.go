@@ -3,11 +3,13 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/starling-mq/starling/internal/conf"
+	"github.com/starling-mq/starling/internal/options"
 )
 
 // setting is one option that a single configuration key sets. The file
@@ -33,6 +35,7 @@ const (
 	kindDuration       // "2s"; a file may also give whole seconds, with a warning
 	kindDurationString // "30s" only (nats-server reads these keys as strings)
 	kindSeconds        // a file gives seconds (3, 0.5) or "2s"; the command line a duration
+	kindList           // a file gives an array of strings (or one string); the command line a comma-separated list
 )
 
 // value is a setting's value once read from a file or a flag.
@@ -42,6 +45,7 @@ type value struct {
 	num  int64
 	b    bool
 	dur  time.Duration
+	list []string
 }
 
 // settings is the table. Every key and alias here is also in its block's
@@ -75,6 +79,22 @@ var settings = []setting{
 	{"authorization.password", []string{"authorization.pass"}, kindString, setString(func(c *Config) *string { return &c.Opts.Password })},
 	{"authorization.token", nil, kindString, setString(func(c *Config) *string { return &c.Opts.Authorization })},
 	{"authorization.timeout", nil, kindSeconds, setAuthTimeout},
+
+	// The cluster block's single-valued keys (listen, authorization, tls,
+	// permissions and compression are decoded in cluster.go).
+	{"cluster.name", nil, kindString, setClusterName},
+	{"cluster.host", []string{"cluster.net"}, kindString, setString(func(c *Config) *string { return &c.Opts.Cluster.Host })},
+	{"cluster.port", nil, kindInt, setPort(func(c *Config) *int { return &c.Opts.Cluster.Port })},
+	{"cluster.advertise", []string{"cluster.cluster_advertise"}, kindString, setClusterAdvertise},
+	{"cluster.no_advertise", nil, kindBool, setBool(func(c *Config) *bool { return &c.Opts.Cluster.NoAdvertise })},
+	{"cluster.routes", nil, kindList, setRoutes},
+	{"cluster.connect_retries", nil, kindInt, setCount(0, func(c *Config) *int { return &c.Opts.Cluster.ConnectRetries })},
+	{"cluster.connect_backoff", nil, kindBool, setBool(func(c *Config) *bool { return &c.Opts.Cluster.ConnectBackoff })},
+	{"cluster.pool_size", nil, kindInt, setPoolSize},
+	{"cluster.accounts", nil, kindList, setPinnedAccounts},
+	{"cluster.ping_interval", nil, kindDuration, setDuration(func(c *Config) *time.Duration { return &c.Opts.Cluster.PingInterval })},
+	{"cluster.ping_max", nil, kindInt, setCount(0, func(c *Config) *int { return &c.Opts.Cluster.PingMax })},
+	{"cluster.write_deadline", nil, kindDuration, setDuration(func(c *Config) *time.Duration { return &c.Opts.Cluster.WriteDeadline })},
 
 	{"debug", nil, kindBool, setBool(func(c *Config) *bool { return &c.Process.Debug })},
 	{"trace", []string{"trace_verbose"}, kindBool, setBool(func(c *Config) *bool { return &c.Process.Trace })},
@@ -192,6 +212,58 @@ func setAuthTimeout(c *Config, v value) error {
 	return nil
 }
 
+func setClusterName(c *Config, v value) error {
+	if err := options.CheckClusterName(v.str); err != nil {
+		return err
+	}
+	c.Opts.Cluster.Name = v.str
+	return nil
+}
+
+// setClusterAdvertise checks the syntax now; nats-server does at start.
+func setClusterAdvertise(c *Config, v value) error {
+	probe := options.ClusterOptions{Advertise: v.str}
+	if _, _, err := probe.AdvertiseHostPort(); v.str != "" && err != nil {
+		return err
+	}
+	c.Opts.Cluster.Advertise = v.str
+	return nil
+}
+
+// setRoutes replaces the routes, as nats-server's --routes replaces the
+// file's.
+func setRoutes(c *Config, v value) error {
+	var routes []*url.URL
+	for _, s := range v.list {
+		u, err := options.ParseRouteURL(s)
+		if err != nil {
+			return err
+		}
+		routes = append(routes, u)
+	}
+	c.Opts.Cluster.Routes = routes
+	return nil
+}
+
+// setPoolSize: 0 means the default (3), -1 no pooling.
+func setPoolSize(c *Config, v value) error {
+	if v.num < -1 || v.num > maxSize {
+		return fmt.Errorf("%s %d: -1 turns pooling off, no other negative value is valid", v.name, v.num)
+	}
+	c.Opts.Cluster.PoolSize = int(v.num)
+	return nil
+}
+
+func setPinnedAccounts(c *Config, v value) error {
+	// The pool size may come later in the file: Validate checks the
+	// two together again.
+	if err := options.CheckPinnedAccounts(v.list, 0); err != nil {
+		return err
+	}
+	c.Opts.Cluster.PinnedAccounts = v.list
+	return nil
+}
+
 // setLogSizeLimit takes 0 (no rotation, the default) as well as sizes.
 func setLogSizeLimit(c *Config, v value) error {
 	if v.num < 0 {
@@ -242,6 +314,25 @@ func (d *decoder) read(k kind, name string, v *conf.Value) (value, bool) {
 			return val, false
 		}
 		val.dur, err = v.Duration()
+	case kindList:
+		if v.Kind == conf.KindString {
+			val.list = []string{d.str(v)}
+			break
+		}
+		var arr []*conf.Value
+		if arr, err = v.AsArray(); err != nil {
+			d.errorf(v.Pos, "%s: expected an array of strings, got %s", name, v.Kind)
+			return val, false
+		}
+		val.list = make([]string, 0, len(arr))
+		for _, ev := range arr {
+			s, err := ev.AsString()
+			if err != nil {
+				d.fail(err)
+				return val, false
+			}
+			val.list = append(val.list, s)
+		}
 	case kindSeconds:
 		var secs float64
 		secs, err = v.Seconds()
@@ -263,11 +354,19 @@ var errParse = errors.New("parse error")
 
 // parseText reads a command-line flag's text as the setting's kind.
 func (s *setting) parseText(text string) (value, error) {
-	v := value{name: s.key}
+	// Messages name a key in a block as the file decoder does
+	// ("cluster connect_retries").
+	v := value{name: strings.ReplaceAll(s.key, ".", " ")}
 	var err error
 	switch s.kind {
 	case kindString:
 		v.str = text
+	case kindList:
+		for _, item := range strings.Split(text, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				v.list = append(v.list, item)
+			}
+		}
 	case kindBool:
 		v.b, err = strconv.ParseBool(text)
 	case kindInt:

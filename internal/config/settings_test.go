@@ -11,7 +11,7 @@ import (
 // list of keys Starling reads (keys.go), which drives suggestions and the
 // nats-server coverage tests.
 func TestSettingsAreKnownKeys(t *testing.T) {
-	blocks := map[string]*block{"": &topBlock, "authorization": &authorizationBlock}
+	blocks := map[string]*block{"": &topBlock, "authorization": &authorizationBlock, "cluster": &clusterBlock}
 	for name := range settingFor {
 		blockName, key, inBlock := strings.Cut(name, ".")
 		if !inBlock {
@@ -62,6 +62,25 @@ func TestFlagAndKeyAgree(t *testing.T) {
 		{"authorization.timeout", "3", "3s", ""},
 		{"authorization.timeout", `"0s"`, "0s", ""},
 		{"authorization.timeout", `"-1s"`, "-1s", "authorization timeout must not be negative"},
+		{"cluster.name", "east", "east", ""},
+		{"cluster.name", `"a b"`, "a b", "cluster name cannot contain spaces"},
+		{"cluster.name", `"_"`, "_", "cluster name is reserved"},
+		{"cluster.host", "127.0.0.1", "127.0.0.1", ""},
+		{"cluster.port", "6222", "6222", ""},
+		{"cluster.advertise", `"nats.example.com:16222"`, "nats.example.com:16222", ""},
+		{"cluster.advertise", `"a:b:c"`, "a:b:c", "invalid Cluster.Advertise value of a:b:c, err=address a:b:c: too many colons in address"},
+		{"cluster.no_advertise", "true", "true", ""},
+		{"cluster.routes", `["nats-route://u:p@10.0.0.2:6222", "nats://10.0.0.3:6222"]`, "nats-route://u:p@10.0.0.2:6222, nats://10.0.0.3:6222", ""},
+		{"cluster.routes", `["nats://10.0.0.2"]`, "nats://10.0.0.2", "route url nats://10.0.0.2: address 10.0.0.2: missing port in address (want scheme://host:port, e.g. nats-route://10.0.0.2:6222)"},
+		{"cluster.connect_retries", "5", "5", ""},
+		{"cluster.connect_retries", "-1", "-1", "cluster connect_retries must not be negative, got -1"},
+		{"cluster.connect_backoff", "true", "true", ""},
+		{"cluster.pool_size", "-1", "-1", ""},
+		{"cluster.pool_size", "-2", "-2", "cluster pool_size -2: -1 turns pooling off, no other negative value is valid"},
+		{"cluster.accounts", `["$G"]`, "$G", ""},
+		{"cluster.accounts", `["ACC"]`, "ACC", `cluster accounts: "ACC" is not an account of this server (Starling has only the global account, $G)`},
+		{"cluster.ping_max", "3", "3", ""},
+		{"cluster.write_deadline", `"5s"`, "5s", ""},
 		{"debug", "true", "true", ""},
 		{"trace", "true", "true", ""},
 		{"logtime", "false", "false", ""},

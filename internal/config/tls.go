@@ -10,16 +10,45 @@ import (
 	"github.com/starling-mq/starling/internal/conf"
 )
 
-// tls maps a tls block onto a server TLS configuration. Files are read now,
-// so a bad path or key is a configuration error, not a failure at the first
-// client.
+// tls maps the top-level tls block: TLS for client connections.
 func (d *decoder) tls(v *conf.Value) {
+	ts, ok := d.tlsBlock(v, &tlsBlock)
+	o := &d.cfg.Opts
+	if ts.timeoutSet {
+		o.TLSTimeout = ts.timeout
+	}
+	if ts.mapUsers {
+		o.TLSMap = true
+	}
+	if ok {
+		o.TLSConfig = ts.config
+	}
+}
+
+// tlsSettings is what a tls block sets.
+type tlsSettings struct {
+	config     *tls.Config
+	timeout    time.Duration
+	timeoutSet bool
+	mapUsers   bool // verify_and_map
+}
+
+// clusterTLSInsecureWarning is nats-server's warning for a cluster tls
+// block with insecure: true.
+const clusterTLSInsecureWarning = "TLS certificate chain and hostname of solicited routes will not be verified. DO NOT USE IN PRODUCTION!"
+
+// tlsBlock maps a tls block (b says which: the client one or the
+// cluster's) onto a TLS configuration. Files are read now, so a bad path or
+// key is a configuration error, not a failure at the first connection. ok
+// is false when the block does not make a usable configuration.
+func (d *decoder) tlsBlock(v *conf.Value, b *block) (ts tlsSettings, ok bool) {
 	m, err := v.AsMap()
 	if err != nil {
 		d.fail(err)
-		return
+		return ts, false
 	}
-	o := &d.cfg.Opts
+	// Routes are dialled as well as accepted, and always verified.
+	route := b == &clusterTLSBlock
 	var certFile, keyFile, caFile string
 	var certPos, caPos conf.Pos
 	var verify, allowInsecure bool
@@ -39,13 +68,22 @@ func (d *decoder) tls(v *conf.Value) {
 			verify = d.boolean(mv)
 		case "verify_and_map":
 			if d.boolean(mv) {
-				verify, o.TLSMap = true, true
+				verify, ts.mapUsers = true, true
+			}
+		case "insecure":
+			if !route {
+				d.unknown(b, e)
+				continue
+			}
+			if d.boolean(mv) {
+				cfg.InsecureSkipVerify = true
+				d.warnf(e.KeyPos, "%s", clusterTLSInsecureWarning)
 			}
 		case "timeout":
 			secs, err := mv.Seconds()
 			d.fail(err)
 			if err == nil {
-				o.TLSTimeout = time.Duration(secs * float64(time.Second))
+				ts.timeout, ts.timeoutSet = time.Duration(secs*float64(time.Second)), true
 			}
 		case "min_version", "minimum_version":
 			switch s := d.str(mv); s {
@@ -91,39 +129,44 @@ func (d *decoder) tls(v *conf.Value) {
 				cfg.CurvePreferences = append(cfg.CurvePreferences, id)
 			}
 		default:
-			d.unknown(&tlsBlock, e)
+			d.unknown(b, e)
 		}
 	}
 	if len(insecure) > 0 && !allowInsecure {
 		d.errorf(ciphersPos, "insecure cipher suites configured without 'allow_insecure_cipher_suites' option set: %s", strings.Join(insecure, ", "))
 	}
 	if certFile == "" || keyFile == "" {
-		d.errorf(v.Pos, "tls needs cert_file and key_file")
-		return
+		d.errorf(v.Pos, "%s needs cert_file and key_file", b.name)
+		return ts, false
 	}
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		d.errorf(certPos, "error loading tls certificate: %v", err)
-		return
+		return ts, false
 	}
 	cfg.Certificates = []tls.Certificate{cert}
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
 			d.errorf(caPos, "error reading ca_file: %v", err)
-			return
+			return ts, false
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
 			d.errorf(caPos, "ca_file %s holds no PEM certificate", caFile)
-			return
+			return ts, false
 		}
 		cfg.ClientCAs = pool
 	}
-	if verify {
+	if verify || route {
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	}
-	o.TLSConfig = cfg
+	if route {
+		// The ca_file verifies the peers this server dials too.
+		cfg.RootCAs = cfg.ClientCAs
+	}
+	ts.config = cfg
+	return ts, true
 }
 
 // cipherSuite looks a suite up by its Go or IANA name.

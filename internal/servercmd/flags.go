@@ -105,6 +105,10 @@ func newFlagSet(cfg *Config, refused *string, debugTrace *bool) *flag.FlagSet {
 				fs.Var(cfg.Flag(f.bind.key), name, f.usage)
 				continue
 			}
+			if f.bind.value != nil {
+				fs.Var(f.bind.value(cfg), name, f.usage)
+				continue
+			}
 			switch p := f.bind.field(cfg, debugTrace).(type) {
 			case *string:
 				fs.StringVar(p, name, *p, f.usage)

@@ -47,6 +47,21 @@ func TestParseFlags(t *testing.T) {
 			return c.Opts.AuthTimeout == 3*time.Second && c.Opts.WriteDeadline == time.Second
 		}},
 		{nil, func(c *Config) bool { return c.LogTime && c.Opts.Port == 0 }},
+		{[]string{"--cluster", "nats://127.0.0.1:6222"}, func(c *Config) bool {
+			cl := c.Opts.Cluster
+			return cl.Host == "127.0.0.1" && cl.Port == 6222 && cl.Username == "" && cl.Enabled()
+		}},
+		{[]string{"--cluster_listen", "nats://ruser:s3cr3t@0.0.0.0:-1"}, func(c *Config) bool {
+			cl := c.Opts.Cluster
+			return cl.Host == "0.0.0.0" && cl.Port == -1 && cl.Username == "ruser" && cl.Password == "s3cr3t"
+		}},
+		{[]string{"--cluster", "nats://[::1]:6222", "--routes", "nats-route://a:6222, nats://u:p@b:6222", "--cluster_name", "east",
+			"--no_advertise", "--cluster_advertise", "h:16222", "--connect_retries", "3"}, func(c *Config) bool {
+			cl := c.Opts.Cluster
+			return cl.Host == "::1" && len(cl.Routes) == 2 && cl.Routes[1].String() == "nats://u:p@b:6222" && cl.Name == "east" &&
+				cl.NoAdvertise && cl.Advertise == "h:16222" && cl.ConnectRetries == 3
+		}},
+		{[]string{"--routes", ""}, func(c *Config) bool { return c.Opts.Cluster.Routes == nil }},
 	}
 	for _, tt := range tests {
 		cfg, err := Parse(tt.args)
@@ -72,8 +87,14 @@ func TestParseFlagErrors(t *testing.T) {
 		{[]string{"-c", "/nonexistent/nats.conf"}, "nonexistent/nats.conf"},
 		{[]string{"--tls"}, "TLS needs --tlscert and --tlskey"},
 		{[]string{"--tlscert", "/nonexistent.pem", "--tlskey", "/nonexistent.key"}, "load TLS certificate"},
-		{[]string{"--routes", "nats://x:6222"}, "clustering is not supported"},
-		{[]string{"--no_advertise", "-p", "1"}, "clustering is not supported"},
+		{[]string{"--cluster", "nats://u@127.0.0.1:6222"}, "expected cluster password to be set"},
+		{[]string{"--cluster", "nats://127.0.0.1"}, "missing port in address"},
+		{[]string{"--cluster", "nats://127.0.0.1:99999"}, `port "99999" out of range`},
+		{[]string{"--cluster_name", "a b"}, "cluster name cannot contain spaces"},
+		{[]string{"--connect_retries", "-1"}, "cluster connect_retries must not be negative, got -1"},
+		{[]string{"--routes", "nats://x"}, "route url nats://x: address x: missing port in address"},
+		{[]string{"--cluster_advertise", "a:b:c"}, "invalid Cluster.Advertise value of a:b:c"},
+		{[]string{"--client_advertise", "h:4222"}, "client advertise is not supported"},
 		{[]string{"-s"}, "syslog is not supported"},
 		{[]string{"--ports_file_dir", "/tmp"}, "ports files is not supported"},
 	}
@@ -116,7 +137,7 @@ func TestFlagsNamedLikeKeysUseThem(t *testing.T) {
 				t.Errorf("flag %s is spelled like configuration key %s but bound to %q", name, key, f.bind.key)
 			}
 		}
-		if f.bind.key == "" && f.bind.field == nil {
+		if f.bind.key == "" && f.bind.field == nil && f.bind.value == nil {
 			t.Errorf("flag %v sets nothing", f.names)
 		}
 	}
@@ -139,6 +160,49 @@ func TestFlagErrorsNameTheKeyRule(t *testing.T) {
 		_, err := Parse(tt.args)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: %v, want %q", tt.args, err, tt.want)
+		}
+	}
+}
+
+// TestClusterFlagsOverrideTheFile: as in nats-server, --routes replaces the
+// file's routes, --cluster its listen address and credentials (clearing
+// them when the URL has none), and an empty --cluster turns clustering off.
+func TestClusterFlagsOverrideTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nats.conf")
+	conf := "cluster {\n  listen: 127.0.0.1:6222\n  name: east\n  routes: [nats://a:6222, nats://b:6222]\n" +
+		"  authorization { user: ruser, password: rpass }\n}\n"
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args  []string
+		check func(*Config) bool
+	}{
+		{nil, func(c *Config) bool {
+			cl := c.Opts.Cluster
+			return cl.Port == 6222 && len(cl.Routes) == 2 && cl.Username == "ruser" && cl.Name == "east"
+		}},
+		{[]string{"--routes", "nats://c:6222"}, func(c *Config) bool {
+			return len(c.Opts.Cluster.Routes) == 1 && c.Opts.Cluster.Routes[0].Host == "c:6222"
+		}},
+		{[]string{"--cluster", "nats://0.0.0.0:7222"}, func(c *Config) bool {
+			cl := c.Opts.Cluster
+			return cl.Host == "0.0.0.0" && cl.Port == 7222 && cl.Username == "" && cl.Password == "" && len(cl.Routes) == 2
+		}},
+		{[]string{"--cluster", "nats://u:p@0.0.0.0:7222"}, func(c *Config) bool {
+			return c.Opts.Cluster.Username == "u" && c.Opts.Cluster.Password == "p"
+		}},
+		{[]string{"--cluster", ""}, func(c *Config) bool { return !c.Opts.Cluster.Enabled() }},
+		{[]string{"--cluster_name", "west"}, func(c *Config) bool { return c.Opts.Cluster.Name == "west" }},
+	}
+	for _, tt := range tests {
+		cfg, err := Parse(append([]string{"-c", path}, tt.args...))
+		if err != nil {
+			t.Errorf("%v: %v", tt.args, err)
+			continue
+		}
+		if !tt.check(cfg) {
+			t.Errorf("%v: unexpected %+v", tt.args, cfg.Opts.Cluster)
 		}
 	}
 }

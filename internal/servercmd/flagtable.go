@@ -1,5 +1,7 @@
 package servercmd
 
+import "flag"
+
 // flagDef is one `starling server` flag: the parser and the help text are
 // both made from flagTable, so neither can list a flag the other lacks.
 type flagDef struct {
@@ -18,12 +20,14 @@ type flagDef struct {
 // binding is what a flag sets: a configuration key, whose own setter
 // (internal/config) parses, checks and stores the value, so the flag and
 // the key cannot drift apart; or, for flags no key stands for, a field
-// of Config.
+// of Config, or a flag.Value of their own.
 type binding struct {
 	key string
 	// field returns the field the flag sets in c (a *string, *int or
 	// *bool); dt is the -DV pseudo-field.
 	field func(c *Config, dt *bool) any
+	// value returns a flag.Value that sets c.
+	value func(c *Config) flag.Value
 }
 
 // key binds a flag to a configuration key.
@@ -39,13 +43,14 @@ const (
 	secJetStream = "JetStream Options"
 	secAuth      = "Authorization Options"
 	secTLS       = "TLS Options"
+	secCluster   = "Cluster Options"
 	secLimits    = "Limits (nats-server reads these from its configuration file only)"
 	secProfiling = "Profiling Options"
 	secCommon    = "Common Options"
 	secRefused   = "nats-server options Starling does not implement (refused with an error)"
 )
 
-var sections = []string{secServer, secLogging, secJetStream, secAuth, secTLS, secLimits, secProfiling, secCommon, secRefused}
+var sections = []string{secServer, secLogging, secJetStream, secAuth, secTLS, secCluster, secLimits, secProfiling, secCommon, secRefused}
 
 var flagTable = []flagDef{
 	{secServer, []string{"a", "addr", "net"}, "<host>", "Bind to host address", "0.0.0.0", key("host"), ""},
@@ -90,6 +95,17 @@ var flagTable = []flagDef{
 	{secTLS, []string{"tlscacert"}, "<file>", "Client certificate CA for verification", "",
 		field(func(c *Config, _ *bool) any { return &c.TLSCACert }), ""},
 
+	// nats-server's cluster flags. --cluster takes a URL, not a cluster
+	// listen key's host:port, so it has a value of its own (clusterflag.go).
+	{secCluster, []string{"routes"}, "<rurl-1, rurl-2>", "Routes to solicit and connect", "", key("cluster.routes"), ""},
+	{secCluster, []string{"cluster", "cluster_listen"}, "<cluster-url>",
+		"Listen for routes at this URL; credentials in it are what peers must present (nats://[user:pass@]host:port)", "",
+		binding{value: func(c *Config) flag.Value { return clusterURL{c} }}, ""},
+	{secCluster, []string{"cluster_name"}, "<string>", "Cluster name", "generated", key("cluster.name"), ""},
+	{secCluster, []string{"no_advertise"}, "", "Do not advertise known cluster information to clients", "", key("cluster.no_advertise"), ""},
+	{secCluster, []string{"cluster_advertise"}, "<addr>", "Route address (host[:port]) to advertise to other servers", "", key("cluster.advertise"), ""},
+	{secCluster, []string{"connect_retries"}, "<number>", "For implicit routes, number of connect retries", "0", key("cluster.connect_retries"), ""},
+
 	{secLimits, []string{"max_payload"}, "<size>", "Maximum message size", "1MB", key("max_payload"), ""},
 	{secLimits, []string{"max_pending"}, "<size>", "Maximum bytes buffered for a client", "64MB", key("max_pending"), ""},
 	{secLimits, []string{"max_control_line"}, "<size>", "Maximum protocol line length", "4KB", key("max_control_line"), ""},
@@ -116,11 +132,4 @@ var flagTable = []flagDef{
 	{secRefused, []string{"max_traced_msg_len"}, "<len>", "Maximum printable length for traced messages", "", binding{}, "trace truncation"},
 	{secRefused, []string{"client_advertise"}, "<string>", "Client URL to advertise to other servers", "", binding{}, "client advertise"},
 	{secRefused, []string{"ports_file_dir"}, "<dir>", "Write a ports file in this directory", "", binding{}, "ports files"},
-	{secRefused, []string{"routes"}, "<rurl-1, rurl-2>", "Routes to solicit and connect", "", binding{}, "clustering"},
-	{secRefused, []string{"cluster"}, "<cluster-url>", "Cluster URL for solicited routes", "", binding{}, "clustering"},
-	{secRefused, []string{"cluster_name"}, "<string>", "Cluster name", "", binding{}, "clustering"},
-	{secRefused, []string{"cluster_listen"}, "<url>", "Cluster URL from which members can solicit routes", "", binding{}, "clustering"},
-	{secRefused, []string{"cluster_advertise"}, "<string>", "Cluster URL to advertise to other servers", "", binding{}, "clustering"},
-	{secRefused, []string{"no_advertise"}, "", "Do not advertise known cluster information to clients", "", binding{}, "clustering"},
-	{secRefused, []string{"connect_retries"}, "<number>", "For implicit routes, number of connect retries", "", binding{}, "clustering"},
 }

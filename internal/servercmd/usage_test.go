@@ -108,10 +108,18 @@ func TestUsageLayout(t *testing.T) {
 		"    -js, --jetstream                 Enable JetStream\n",
 		"    -sd, --store_dir <dir>           Store directory",
 		"        --user <user>                User required for connections\n",
-		"        --routes <rurl-1, rurl-2>    Routes to solicit and connect\n",
+		"\nCluster Options:\n        --routes <rurl-1, rurl-2>    Routes to solicit and connect\n",
+		"        --cluster, --cluster_listen <cluster-url>\n                                     Listen for routes at this URL;",
+		"        --connect_retries <number>   For implicit routes, number of connect retries (default: 0)\n\nLimits",
 	} {
 		if !strings.Contains(Usage(), want) {
 			t.Errorf("help text lacks %q", want)
+		}
+	}
+	_, refused, _ := strings.Cut(Usage(), secRefused)
+	for _, f := range []string{"--routes", "--cluster", "--no_advertise", "--connect_retries"} {
+		if strings.Contains(refused, f) {
+			t.Errorf("%s is still listed as refused", f)
 		}
 	}
 	if strings.Contains(Usage(), "JetStream flags are recognised and refused") {
