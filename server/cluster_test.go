@@ -2,39 +2,51 @@ package server_test
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/url"
-	"strings"
 	"testing"
+	"time"
 
-	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/server"
 )
 
-// TestClusterRefusedUntilRoutesExist: an embedder asking for clustering
-// gets the one refusal from New (and from Reload), not a server that
-// silently runs alone. Delete with internal/options/routes_pending.go.
-func TestClusterRefusedUntilRoutesExist(t *testing.T) {
-	route, _ := url.Parse("nats-route://127.0.0.1:6222")
-	for _, c := range []server.ClusterOptions{{Port: server.RandomPort}, {Port: 6222, Routes: []*url.URL{route}}} {
-		_, err := server.New(&server.Options{Host: "127.0.0.1", Port: server.RandomPort, Cluster: c})
-		if !errors.Is(err, options.ErrClusterNotImplemented) || !strings.Contains(err.Error(), "cluster: routes are not implemented yet") {
-			t.Errorf("%+v: %v", c, err)
+// TestClusterFromOptions: an embedder that sets a cluster port and routes
+// gets servers that connect to each other; a reload may add routes.
+func TestClusterFromOptions(t *testing.T) {
+	start := func(c server.ClusterOptions) *server.Server {
+		t.Helper()
+		c.Host = "127.0.0.1"
+		s, err := server.New(&server.Options{Host: "127.0.0.1", Port: server.RandomPort, Cluster: c})
+		if err != nil {
+			t.Fatal(err)
 		}
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Shutdown(context.Background()) })
+		return s
 	}
+	a := start(server.ClusterOptions{Name: "east", Port: server.RandomPort})
+	routeTo := func(s *server.Server) *url.URL {
+		u, _ := url.Parse(fmt.Sprintf("nats-route://%s", s.ClusterAddr()))
+		return u
+	}
+	b := start(server.ClusterOptions{Name: "east", Port: server.RandomPort, Routes: []*url.URL{routeTo(a)}})
+	waitRoutes(t, 1, a, b)
+	if a.ClusterAddr() == nil || b.ClusterAddr() == nil {
+		t.Fatal("no cluster address")
+	}
+}
 
-	opts := &server.Options{Host: "127.0.0.1", Port: server.RandomPort, Cluster: server.ClusterOptions{Name: "east"}}
-	s, err := server.New(opts)
-	if err != nil {
-		t.Fatalf("a cluster name alone turns nothing on: %v", err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
-	next := *opts
-	next.Cluster.Port = server.RandomPort
-	if err := s.Reload(&next); !errors.Is(err, options.ErrClusterNotImplemented) {
-		t.Errorf("reload: %v", err)
+func waitRoutes(t *testing.T, n int, servers ...*server.Server) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for _, s := range servers {
+		for s.NumRoutes() != n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d routes, want %d", s.NumRoutes(), n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 }

@@ -190,6 +190,13 @@ func (s *Server) ID() string { return s.core.ID() }
 // NumClients returns the number of connected clients.
 func (s *Server) NumClients() int { return s.core.NumClients() }
 
+// ClusterAddr is the address the server listens on for routes, nil when
+// clustering is off.
+func (s *Server) ClusterAddr() net.Addr { return s.core.ClusterAddr() }
+
+// NumRoutes is the number of routes up, one per other server.
+func (s *Server) NumRoutes() int { return s.core.NumRoutes() }
+
 // NumSubscriptions returns the number of subscriptions held.
 func (s *Server) NumSubscriptions() int { return s.core.NumSubscriptions() }
 

@@ -73,10 +73,11 @@ func TestClusterBlock(t *testing.T) {
 	if len(c.Warnings) != 0 {
 		t.Errorf("warnings: %v", c.Warnings)
 	}
-	// Only the missing engine stops it.
+	// Pooling and pinned accounts are what Starling refuses.
 	o := c.Opts
 	o.SetDefaults()
-	if err := o.Validate(); err == nil || err.Error() != options.ErrClusterNotImplemented.Error() {
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "pool_size 5") ||
+		!strings.Contains(err.Error(), "pinned accounts") {
 		t.Errorf("validate: %v", err)
 	}
 }

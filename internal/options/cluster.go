@@ -15,9 +15,10 @@ import (
 
 // Route defaults, as nats-server 2.11 sets them (const.go, route.go).
 const (
-	// DefaultRoutePoolSize is how many routes carry the accounts that are
-	// not pinned, between each pair of servers.
-	DefaultRoutePoolSize = 3
+	// DefaultRoutePoolSize is Starling's: no pooling, one route per pair
+	// of servers, which is how nats-server before 2.10 connects and how
+	// later ones connect to such a peer (they see no route_pool_size).
+	DefaultRoutePoolSize = -1
 	// MaxRoutePingInterval caps the interval between PINGs on a route,
 	// whatever ping_interval says: a dead peer must be noticed quickly.
 	MaxRoutePingInterval = 30 * time.Second
@@ -95,10 +96,11 @@ type ClusterOptions struct {
 	WriteDeadline time.Duration
 
 	// PoolSize is how many routes to each peer carry the accounts not
-	// pinned; default DefaultRoutePoolSize, -1 turns pooling off (one
-	// route per peer, as before nats-server 2.10).
+	// pinned, in nats-server 2.10 and later. Starling does not pool: -1
+	// (the default) is the only value it runs with; any other is refused.
 	PoolSize int
-	// PinnedAccounts each get a route of their own to every peer.
+	// PinnedAccounts each get a route of their own to every peer (needs
+	// pooling: refused).
 	PinnedAccounts []string
 	// Compression of route traffic; Mode defaults to CompressionAccept.
 	Compression Compression
@@ -200,9 +202,17 @@ func (c *ClusterOptions) validate() []error {
 	if err := c.Permissions.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := CheckPinnedAccounts(c.PinnedAccounts, c.PoolSize); err != nil {
+	// Pinned accounts need pooling, which Starling does not do: checked
+	// as nats-server would with pooling on, then refused.
+	if err := CheckPinnedAccounts(c.PinnedAccounts, max(c.PoolSize, 1)); err != nil {
 		errs = append(errs, err)
+	} else if len(c.PinnedAccounts) > 0 {
+		errs = append(errs, fmt.Errorf("cluster accounts (pinned accounts): %w (they need route pooling; remove them)", ErrCompressionNotImplemented))
 	}
+	if c.PoolSize > 0 {
+		errs = append(errs, fmt.Errorf("cluster pool_size %d: %w (Starling keeps one route per pair of servers, which nats-server 2.10 and later accept; remove pool_size or set it to -1)", c.PoolSize, ErrCompressionNotImplemented))
+	}
+	check(!c.TLSMap, "cluster tls verify_and_map: not implemented by Starling (routes authenticate with the authorization block)")
 	if err := CheckCompression(c.Compression.Mode); err != nil {
 		errs = append(errs, err)
 	}
@@ -373,7 +383,8 @@ func ParseCompressionMode(s string) (string, error) {
 }
 
 // ErrCompressionNotImplemented matches (errors.Is) the refusal of an s2
-// compression mode.
+// compression mode, and of the other cluster settings Starling does not
+// run (route pooling, pinned accounts).
 var ErrCompressionNotImplemented = errors.New("not implemented by Starling")
 
 // CheckCompression refuses a mode nats-server does not know, and the modes

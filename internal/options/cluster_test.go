@@ -58,9 +58,8 @@ func TestClusterDefaults(t *testing.T) {
 	}
 }
 
-// TestClusterValidate checks the cluster's own rules (Validate also
-// refuses clustering as a whole for now: see
-// TestClusteringRefusedUntilRoutesExist).
+// TestClusterValidate checks the cluster's own rules, and refuses what
+// Starling does not run (route pooling, pinned accounts, s2 compression).
 func TestClusterValidate(t *testing.T) {
 	route := func(s string) []*url.URL { return []*url.URL{mustURL(t, s)} }
 	tests := []struct {
@@ -76,7 +75,9 @@ func TestClusterValidate(t *testing.T) {
 			Username: "u", Password: "p", Permissions: &RoutePermissions{Import: &auth.SubjectPermission{Allow: []string{"a.>"}},
 				Export: &auth.SubjectPermission{Deny: []string{"b.*"}}},
 			PoolSize: -1, Compression: Compression{Mode: "off"}}, ""},
-		{"pinned global account", ClusterOptions{Port: 6222, PinnedAccounts: []string{"$G"}}, ""},
+		{"pinned global account", ClusterOptions{Port: 6222, PinnedAccounts: []string{"$G"}}, "pinned accounts): not implemented by Starling"},
+		{"pooling", ClusterOptions{Port: 6222, PoolSize: 3}, "cluster pool_size 3: not implemented by Starling"},
+		{"tls map", ClusterOptions{Port: 6222, TLSMap: true, TLSConfig: &tls.Config{}}, "verify_and_map: not implemented by Starling"},
 		{"nats scheme", ClusterOptions{Port: 6222, Routes: route("nats://[::1]:6222")}, ""},
 		{"port out of range", ClusterOptions{Port: 70000}, "cluster port 70000 out of range"},
 		{"name with spaces", ClusterOptions{Port: 6222, Name: "my cluster"}, "cluster name cannot contain spaces"},
@@ -99,8 +100,6 @@ func TestClusterValidate(t *testing.T) {
 			`cluster import allow: subject "a..b" is not a valid subject`},
 		{"export queue", ClusterOptions{Port: 6222, Permissions: &RoutePermissions{Export: &auth.SubjectPermission{Deny: []string{"a q"}}}},
 			`cluster export deny: subject "a q" is not a valid subject`},
-		{"pinned with no pool", ClusterOptions{Port: 6222, PoolSize: -1, PinnedAccounts: []string{"$G"}},
-			"pool_size cannot be negative if pinned accounts are specified"},
 		{"pinned twice", ClusterOptions{Port: 6222, PinnedAccounts: []string{"$G", "$G"}}, `found duplicate account name "$G"`},
 		{"pinned unknown account", ClusterOptions{Port: 6222, PinnedAccounts: []string{"A"}},
 			`cluster accounts: "A" is not an account of this server`},
@@ -160,34 +159,6 @@ func TestParseCompressionMode(t *testing.T) {
 	}
 	if err := CheckCompression("s2_auto"); !errors.Is(err, ErrCompressionNotImplemented) {
 		t.Errorf("s2_auto: %v", err)
-	}
-}
-
-// TestClusteringRefusedUntilRoutesExist: a cluster port or routes stop the
-// start, from Validate, with one message; a cluster block that turns
-// nothing on does not. Delete with routes_pending.go.
-func TestClusteringRefusedUntilRoutesExist(t *testing.T) {
-	tests := []struct {
-		name    string
-		c       ClusterOptions
-		refused bool
-	}{
-		{"off", ClusterOptions{}, false},
-		{"name only", ClusterOptions{Name: "east", Host: "127.0.0.1"}, false},
-		{"port", ClusterOptions{Port: 6222}, true},
-		{"random port", ClusterOptions{Port: RandomPort}, true},
-		{"routes", ClusterOptions{Routes: []*url.URL{mustURL(t, "nats://127.0.0.1:6222")}}, true},
-	}
-	for _, tt := range tests {
-		o := Options{Cluster: tt.c}
-		o.SetDefaults()
-		err := o.Validate()
-		if refused := errors.Is(err, ErrClusterNotImplemented); refused != tt.refused {
-			t.Errorf("%s: %v", tt.name, err)
-		}
-		if tt.refused && !strings.Contains(err.Error(), "cluster: routes are not implemented yet") {
-			t.Errorf("%s: %v", tt.name, err)
-		}
 	}
 }
 

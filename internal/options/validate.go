@@ -97,8 +97,5 @@ func (o *Options) Validate() error {
 	check(!o.TLSMap || o.TLSVerify(), "tls verify_and_map needs client certificates to be verified")
 	check(o.Password == "" || o.Username != "", "a password needs a user")
 	errs = append(errs, o.Cluster.validate()...)
-	if err := o.refuseClusteringUntilRoutesExist(); err != nil {
-		errs = append(errs, err)
-	}
 	return errors.Join(errs...)
 }

@@ -80,16 +80,11 @@ func writeFlagHelp(b *strings.Builder, f flagDef) {
 	b.WriteString("\n")
 }
 
-// usageNotes ends the help text. The clustering paragraph goes when routes
-// land (with internal/options/routes_pending.go).
+// usageNotes ends the help text.
 const usageNotes = `
 Flags override the configuration file; users and permissions are set in the
 file. Every nats-server flag and configuration key is either implemented or
 refused with an error naming the feature, never ignored.
-
-Clustering: the cluster flags and keys are read and checked, but a server
-given a cluster port or routes refuses to start: routes are not implemented
-yet.
 
 Signals: INT and TERM stop (TERM waits during lame duck), HUP reloads the
 configuration, USR1 reopens the log file, USR2 enters lame-duck mode.
