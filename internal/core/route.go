@@ -30,7 +30,7 @@ import (
 //     only (forward.go: one hop), through a client value that carries the
 //     route's messages; local messages reach the route through sendMsg.
 //
-// Not yet here (see docs/cluster.md): configuration, gossip, reconnects,
+// Not yet here (see docs/clustering.md): configuration, gossip, reconnects,
 // authentication, TLS, cluster names, pinned accounts, route pings' RTT.
 type route struct {
 	transport
@@ -477,6 +477,10 @@ func (s *Server) addRoute(r *route, id string) bool {
 		return false
 	}
 	s.routes[id] = r
+	if s.routeUps == nil {
+		s.routeUps = map[string]int64{}
+	}
+	s.routeUps[id]++
 	s.mu.Unlock()
 	if cur != nil {
 		cur.log.Debug("route replaced by the one both servers keep", "server", id)
@@ -548,14 +552,19 @@ type RouteSnapshot struct {
 	InMsgs, InBytes   int64
 	OutMsgs, OutBytes int64
 	Subs              []string // the peer's interest: subject, or "subject queue"
+	// Reconnects counts the routes to this peer that came up after the
+	// first one, over the server's life.
+	Reconnects int64
 }
 
 // Routes describes the routes that are up, ordered by route ID.
 func (s *Server) Routes() []RouteSnapshot {
 	s.mu.Lock()
 	list := make([]*route, 0, len(s.routes))
-	for _, r := range s.routes {
+	ups := make(map[*route]int64, len(s.routes))
+	for id, r := range s.routes {
 		list = append(list, r)
+		ups[r] = s.routeUps[id]
 	}
 	s.mu.Unlock()
 	out := make([]RouteSnapshot, 0, len(list))
@@ -564,6 +573,7 @@ func (s *Server) Routes() []RouteSnapshot {
 			RID: r.cid, DidSolicit: r.solicited, Start: r.start,
 			LastActivity: time.Unix(0, r.lastIn.Load()),
 			InMsgs:       r.inMsgs.Load(), InBytes: r.inBytes.Load(),
+			Reconnects:   max(ups[r]-1, 0),
 		}
 		if addr, ok := r.netConn.RemoteAddr().(*net.TCPAddr); ok {
 			rs.IP, rs.Port = addr.IP.String(), addr.Port

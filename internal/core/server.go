@@ -54,6 +54,7 @@ type Server struct {
 	clients    map[uint64]*client
 	routes     map[string]*route   // up, by the peer's server ID (route.go)
 	routeConns map[*route]struct{} // every route connection, up or not
+	routeUps   map[string]int64    // routes that came up, by peer server ID
 	cluster    cluster             // the cluster listener and name (cluster.go)
 	shutdown   bool
 	lameDuck   bool

@@ -11,7 +11,7 @@ import (
 // LMSG are the same operations for interest and messages that entered the
 // cluster through a leafnode, carrying the leafnode's cluster name (the
 // "origin"). The parser follows what nats-server 2.9 to 2.11 send and
-// accept; docs/cluster.md describes the forms.
+// accept; docs/clustering.md describes the forms.
 
 // RouteOp is a route protocol operation.
 type RouteOp uint8
