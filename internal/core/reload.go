@@ -39,6 +39,9 @@ func (s *Server) Reload(next Options) error {
 	for _, c := range s.clientList() {
 		c.reload(old, &next, authn)
 	}
+	// Routes added are dialled, routes removed closed; a route whose URL
+	// changed (its credentials) is both.
+	s.setExplicitRoutes(next.Cluster.Routes)
 	s.log.Info("configuration reloaded")
 	return nil
 }

@@ -30,17 +30,19 @@ import (
 //     only (forward.go: one hop), through a client value that carries the
 //     route's messages; local messages reach the route through sendMsg.
 //
-// Not yet here (see docs/clustering.md): configuration, gossip, reconnects,
-// authentication, TLS, cluster names, pinned accounts, route pings' RTT.
+// cluster.go holds the listener and names, dialer.go the routes this
+// server dials, gossip.go how servers learn of each other.
 type route struct {
 	transport
 	solicited bool
+	dialer    *dialer // the dialer of a solicited route; nil in tests
 	parser    proto.RouteParser
 	cmd       proto.RouteCmd
 	pcmd      proto.Cmd // a routed message, as the delivery path takes it
 	pub       *client   // delivers the peer's messages to local subscribers
 
-	connected atomic.Bool   // an accepted route's CONNECT passed the checks
+	connected  atomic.Bool   // an accepted route's CONNECT passed the checks
+	registered atomic.Bool   // became the route to its peer (addRoute)
 	noRedial  atomic.Bool   // leads back to this server: not dialled again
 	done      chan struct{} // closed once the connection is gone
 
@@ -57,16 +59,17 @@ type route struct {
 // listener.
 func (s *Server) startRoute(conn net.Conn, solicited bool) *route {
 	if solicited {
-		return s.startRouteTo(conn, nil)
+		return s.startRouteWith(conn, s.routeConnect(nil), nil)
 	}
-	return s.startRouteWith(conn, nil)
+	return s.startRouteWith(conn, nil, nil)
 }
 
 // startRouteWith runs the route protocol on conn: dialled by this server
-// when connect is set (sent first), accepted otherwise.
-func (s *Server) startRouteWith(conn net.Conn, connect *proto.RouteConnect) *route {
+// when connect is set (sent first, d is its dialer), accepted otherwise.
+func (s *Server) startRouteWith(conn net.Conn, connect *proto.RouteConnect, d *dialer) *route {
 	solicited := connect != nil
 	r := &route{
+		dialer:    d,
 		transport: transport{
 			srv:     s,
 			cid:     s.nextCID.Add(1),
@@ -151,9 +154,22 @@ func (s *Server) routeInfo() *proto.RouteInfo {
 		Headers:      true,
 		MaxPayload:   int32(o.MaxPayload),
 		AuthRequired: o.Cluster.Username != "" || o.Cluster.Password != "",
+		LameDuckMode: s.IsLameDuck(),
 	}
 	if addr, ok := s.ClusterAddr().(*net.TCPAddr); ok {
 		info.Port = addr.Port
+	}
+	if o.Cluster.Advertise != "" {
+		if host, port, err := o.Cluster.AdvertiseHostPort(); err == nil {
+			if port == 0 || port == options.RandomPort {
+				port = info.Port
+			}
+			info.Host, info.Port = host, port
+			info.IP = routeURL(host, port)
+		}
+	}
+	if !o.Cluster.NoAdvertise && !info.LameDuckMode {
+		info.ConnectURLs = s.ownClientURLs()
 	}
 	s.cluster.mu.Lock()
 	info.Cluster, info.ClusterDynamic = s.cluster.name, s.cluster.dynamic
@@ -250,10 +266,11 @@ func (r *route) processInfo(arg []byte) {
 		r.remoteID, r.remoteName = info.ServerID, info.ServerName
 	}
 	r.mu.Unlock()
-	if !first {
-		return // later INFOs update gossip; nothing to do yet
-	}
 	s := r.srv
+	if !first {
+		r.processLaterInfo(&info)
+		return
+	}
 	if info.ServerID == s.id {
 		r.log.Debug("route to self closed")
 		r.noRedial.Store(true)
@@ -277,7 +294,12 @@ func (r *route) processInfo(arg []byte) {
 		r.close(reasonClientClosed)
 		return
 	}
+	r.registered.Store(true)
 	r.log.Info("route connection created", "server", info.ServerID, "name", info.ServerName)
+	if !info.LameDuckMode {
+		s.setPeerURLs(info.ServerID, info.ConnectURLs)
+	}
+	s.gossipNewRoute(r, info)
 	cancel := s.gacc.WatchInterest(r.sendInterest)
 	r.mu.Lock()
 	r.cancel = cancel
@@ -286,6 +308,36 @@ func (r *route) processInfo(arg []byte) {
 		cancel() // closed meanwhile: close found no watch to end
 	}
 }
+
+// processLaterInfo takes an INFO after the first: gossip about another
+// server, or news of the peer (lame duck: its clients' URLs go).
+func (r *route) processLaterInfo(info *proto.RouteInfo) {
+	s := r.srv
+	id := r.peerID()
+	if info.ServerID != id {
+		s.processGossip(info)
+		return
+	}
+	if !r.registered.Load() {
+		return
+	}
+	if info.LameDuckMode {
+		r.log.Info("route peer entered lame duck mode", "server", id)
+		s.setPeerURLs(id, nil)
+		return
+	}
+	s.setPeerURLs(id, info.ConnectURLs)
+}
+
+// peerID is the peer's server ID, "" before its INFO.
+func (r *route) peerID() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.remoteID
+}
+
+// implicit reports whether this server dialled r because of gossip.
+func (r *route) implicit() bool { return r.dialer != nil && r.dialer.implicit }
 
 // sendInterest queues one RS+ or RS-. It runs under the account's lock, so
 // it only appends: a route over its limit is closed from a goroutine.
@@ -419,7 +471,9 @@ func (r *route) close(reason closeReason) {
 	for _, sub := range subs {
 		r.pub.acc.unsubscribeRemote(sub)
 	}
-	r.srv.removeRoute(r, id)
+	if r.srv.removeRoute(r, id) {
+		r.srv.setPeerURLs(id, nil)
+	}
 	r.shutdown(reason.flushes())
 	r.log.Debug("route connection closing", "reason", reason.String())
 }
@@ -500,12 +554,15 @@ func (s *Server) prefers(r, cur *route, peer string) bool {
 	return dialler(r) < dialler(cur)
 }
 
-func (s *Server) removeRoute(r *route, id string) {
+// removeRoute drops r as the route to id, reporting whether it was.
+func (s *Server) removeRoute(r *route, id string) bool {
 	s.mu.Lock()
-	if s.routes[id] == r {
+	defer s.mu.Unlock()
+	if id != "" && s.routes[id] == r {
 		delete(s.routes, id)
+		return true
 	}
-	s.mu.Unlock()
+	return false
 }
 
 // NumRoutes is the number of routes up.

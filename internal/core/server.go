@@ -299,6 +299,7 @@ func (s *Server) info(cid uint64, clientIP string) proto.Info {
 		Domain:       s.getOpts().JetStreamDomain,
 		ClientID:     cid,
 		ClientIP:     clientIP,
+		ConnectURLs:  s.connectURLs(),
 	}
 }
 
