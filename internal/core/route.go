@@ -43,8 +43,8 @@ type route struct {
 
 	connected  atomic.Bool   // an accepted route's CONNECT passed the checks
 	registered atomic.Bool   // became the route to its peer (addRoute)
-	noRedial  atomic.Bool   // leads back to this server: not dialled again
-	done      chan struct{} // closed once the connection is gone
+	noRedial   atomic.Bool   // leads back to this server: not dialled again
+	done       chan struct{} // closed once the connection is gone
 
 	mu         sync.Mutex
 	remoteID   string                   // the peer's server ID, from its INFO
@@ -69,7 +69,7 @@ func (s *Server) startRoute(conn net.Conn, solicited bool) *route {
 func (s *Server) startRouteWith(conn net.Conn, connect *proto.RouteConnect, d *dialer) *route {
 	solicited := connect != nil
 	r := &route{
-		dialer:    d,
+		dialer: d,
 		transport: transport{
 			srv:     s,
 			cid:     s.nextCID.Add(1),
@@ -630,7 +630,7 @@ func (s *Server) Routes() []RouteSnapshot {
 			RID: r.cid, DidSolicit: r.solicited, Start: r.start,
 			LastActivity: time.Unix(0, r.lastIn.Load()),
 			InMsgs:       r.inMsgs.Load(), InBytes: r.inBytes.Load(),
-			Reconnects:   max(ups[r]-1, 0),
+			Reconnects: max(ups[r]-1, 0),
 		}
 		if addr, ok := r.netConn.RemoteAddr().(*net.TCPAddr); ok {
 			rs.IP, rs.Port = addr.IP.String(), addr.Port
