@@ -75,6 +75,9 @@ func (s *Server) runDialer(d *dialer) {
 		}
 		conn, err := net.DialTimeout("tcp", d.url.Host, routeDialTimeout)
 		if err == nil {
+			conn, err = s.routeTLS(conn, true, d.url.Hostname())
+		}
+		if err == nil {
 			delay, budget = options.RouteConnectDelay, 1+o.ConnectRetries
 			r := s.startRouteWith(conn, s.routeConnect(d.url), d)
 			d.mu.Lock()

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/interest"
 	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/internal/proto"
@@ -41,6 +43,7 @@ type route struct {
 	pcmd      proto.Cmd // a routed message, as the delivery path takes it
 	pub       *client   // delivers the peer's messages to local subscribers
 
+	perms      routePerms    // the cluster's permissions, as at the start
 	connected  atomic.Bool   // an accepted route's CONNECT passed the checks
 	registered atomic.Bool   // became the route to its peer (addRoute)
 	noRedial   atomic.Bool   // leads back to this server: not dialled again
@@ -68,23 +71,28 @@ func (s *Server) startRoute(conn net.Conn, solicited bool) *route {
 // when connect is set (sent first, d is its dialer), accepted otherwise.
 func (s *Server) startRouteWith(conn net.Conn, connect *proto.RouteConnect, d *dialer) *route {
 	solicited := connect != nil
+	netConn := conn
+	if tc, ok := conn.(*tls.Conn); ok {
+		netConn = tc.NetConn()
+	}
 	r := &route{
 		dialer: d,
 		transport: transport{
 			srv:     s,
 			cid:     s.nextCID.Add(1),
 			conn:    conn,
-			netConn: conn,
+			netConn: netConn,
 			start:   time.Now(),
 		},
 		solicited: solicited,
+		perms:     newRoutePerms(s.getOpts().Cluster.Permissions),
 		parser:    proto.RouteParser{MaxControlLine: proto.DefaultRouteMaxControlLine, MaxPayload: proto.DefaultRouteMaxPayload},
 		subs:      map[string]*subscription{},
 		done:      make(chan struct{}),
 	}
 	r.connected.Store(solicited)
 	r.p = r
-	r.log = s.log.With("rid", r.cid, "remote", conn.RemoteAddr().String())
+	r.log = s.log.With("rid", r.cid, "remote", netConn.RemoteAddr().String())
 	r.out.init(s.getOpts().MaxPending)
 	r.lastIn.Store(r.start.UnixNano())
 	r.pub = &client{
@@ -133,13 +141,28 @@ func (s *Server) startRouteWith(conn net.Conn, connect *proto.RouteConnect, d *d
 // routePingInterval is the route's: the cluster's, else the client one,
 // capped as nats-server caps it.
 func (s *Server) routePingInterval() time.Duration {
+	d, _, _ := s.routeTiming()
+	return d
+}
+
+// routeTiming is the ping interval, unanswered PINGs allowed and write
+// deadline of routes: the cluster's settings, else the clients'.
+func (s *Server) routeTiming() (time.Duration, int, time.Duration) {
 	o := s.getOpts()
-	d := o.Cluster.PingInterval
+	d, max, wd := o.Cluster.PingInterval, o.Cluster.PingMax, o.Cluster.WriteDeadline
 	if d <= 0 {
 		d = o.PingInterval
 	}
-	return min(d, options.MaxRoutePingInterval)
+	if max <= 0 {
+		max = o.PingMax
+	}
+	if wd <= 0 {
+		wd = o.WriteDeadline
+	}
+	return min(d, options.MaxRoutePingInterval), max, wd
 }
+
+func (r *route) timing() (time.Duration, int, time.Duration) { return r.srv.routeTiming() }
 
 // routeInfo is this server's route INFO.
 func (s *Server) routeInfo() *proto.RouteInfo {
@@ -154,6 +177,8 @@ func (s *Server) routeInfo() *proto.RouteInfo {
 		Headers:      true,
 		MaxPayload:   int32(o.MaxPayload),
 		AuthRequired: o.Cluster.Username != "" || o.Cluster.Password != "",
+		TLSRequired:  o.Cluster.TLSConfig != nil,
+		TLSVerify:    o.Cluster.TLSConfig != nil,
 		LameDuckMode: s.IsLameDuck(),
 	}
 	if addr, ok := s.ClusterAddr().(*net.TCPAddr); ok {
@@ -171,10 +196,21 @@ func (s *Server) routeInfo() *proto.RouteInfo {
 	if !o.Cluster.NoAdvertise && !info.LameDuckMode {
 		info.ConnectURLs = s.ownClientURLs()
 	}
+	if p := o.Cluster.Permissions; p != nil {
+		info.Import, info.Export = wirePerm(p.Import), wirePerm(p.Export)
+	}
 	s.cluster.mu.Lock()
 	info.Cluster, info.ClusterDynamic = s.cluster.name, s.cluster.dynamic
 	s.cluster.mu.Unlock()
 	return info
+}
+
+// wirePerm is a permission as a route INFO carries it.
+func wirePerm(p *auth.SubjectPermission) *proto.SubjectPermission {
+	if p == nil {
+		return nil
+	}
+	return &proto.SubjectPermission{Allow: p.Allow, Deny: p.Deny}
 }
 
 func (r *route) want() int { return r.parser.Want }
@@ -241,6 +277,8 @@ func (r *route) processConnect(arg []byte) {
 	}
 	if text := r.srv.checkRouteConnect(&c); text != "" {
 		r.log.Info("route refused", "err", text)
+		s := r.srv
+		s.stats.routesRefused.Add(1)
 		reason := reasonAuthViolation
 		if text != proto.ErrTextAuthViolation {
 			reason = reasonClusterNameConflict
@@ -285,6 +323,7 @@ func (r *route) processInfo(arg []byte) {
 	if r.solicited {
 		if text := s.checkClusterName(info.Cluster, info.ClusterDynamic); text != "" {
 			r.log.Info("route refused", "err", text)
+			s.stats.routesRefused.Add(1)
 			r.sendErrAndClose(text, reasonClusterNameConflict)
 			return
 		}
@@ -342,6 +381,9 @@ func (r *route) implicit() bool { return r.dialer != nil && r.dialer.implicit }
 // sendInterest queues one RS+ or RS-. It runs under the account's lock, so
 // it only appends: a route over its limit is closed from a goroutine.
 func (r *route) sendInterest(ev interest.Event) {
+	if !r.perms.canImportSub(ev.Subject) {
+		return
+	}
 	acc := []byte(r.pub.acc.name)
 	var line []byte
 	if ev.Removed {
@@ -371,6 +413,10 @@ func subKey(subj, queue []byte) string {
 
 // remoteSub records the peer's interest in a subject or queue group.
 func (r *route) remoteSub(cmd *proto.RouteCmd) {
+	if !r.perms.canExportSub(string(cmd.Subject)) {
+		r.log.Debug("route interest not exported", "subject", string(cmd.Subject))
+		return
+	}
 	key := subKey(cmd.Subject, cmd.Queue)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -408,6 +454,9 @@ func (r *route) remoteUnsub(cmd *proto.RouteCmd) {
 func (r *route) deliverRouted(cmd *proto.RouteCmd) {
 	r.inMsgs.Add(1)
 	r.inBytes.Add(int64(cmd.Size))
+	if r.perms.importMsgs != nil && !r.perms.canImportMsg(string(cmd.Subject)) {
+		return
+	}
 	p := &r.pcmd
 	p.Op = proto.OpPub
 	if cmd.Op == proto.RouteOpHMsg {
@@ -591,7 +640,7 @@ func (s *Server) serveRoutes(ln net.Listener) {
 			}
 			return
 		}
-		s.startRoute(conn, false)
+		s.acceptRoute(conn)
 	}
 }
 
