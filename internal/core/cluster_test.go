@@ -217,3 +217,24 @@ func TestClusterNameMismatch(t *testing.T) {
 		t.Fatal("a route came up between clusters")
 	}
 }
+
+// TestJetStreamAPIStaysLocal: a server running JetStream keeps its
+// clients' API requests to itself; one without forwards them.
+func TestJetStreamAPIStaysLocal(t *testing.T) {
+	withJS := clusterServer(t, nil, func(o *Options) { o.JetStream = true })
+	fakeJS := clusterServer(t, []string{routeURLOf(withJS)})
+	plain := clusterServer(t, []string{routeURLOf(withJS)})
+	waitMesh(t, withJS, fakeJS, plain)
+	responder := natsConn(t, fakeJS)
+	responder.Subscribe("$JS.API.>", func(m *nats.Msg) { m.Respond([]byte("remote")) })
+	responder.Flush()
+	remoteInterest(t, withJS, "$JS.API.INFO", true)
+	remoteInterest(t, plain, "$JS.API.INFO", true)
+	if _, err := natsConn(t, withJS).Request("$JS.API.INFO", nil, 2*time.Second); err != nats.ErrNoResponders {
+		t.Fatalf("request on the JetStream server: %v, want no responders", err)
+	}
+	m, err := natsConn(t, plain).Request("$JS.API.INFO", nil, 5*time.Second)
+	if err != nil || string(m.Data) != "remote" {
+		t.Fatalf("request on a server without JetStream: %v", err)
+	}
+}
