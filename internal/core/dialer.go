@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"sync"
@@ -109,12 +110,18 @@ func (s *Server) runDialer(d *dialer) {
 			return
 		case <-d.stop:
 			return
-		case <-time.After(delay):
+		case <-time.After(jitter(delay)):
 		}
 		if o.ConnectBackoff {
 			delay = min(2*delay, options.MaxRouteConnectDelay)
 		}
 	}
+}
+
+// jitter spreads d over [d/2, 3d/2), so that two servers that both lost
+// a route do not keep dialling each other at the same moment.
+func jitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d)
 }
 
 // routeDialTimeout bounds one attempt to dial a route.

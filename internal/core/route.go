@@ -50,11 +50,14 @@ type route struct {
 	done       chan struct{} // closed once the connection is gone
 
 	mu         sync.Mutex
-	remoteID   string                   // the peer's server ID, from its INFO
-	remoteName string                   // and its name
-	subs       map[string]*subscription // the peer's interest, by "subject queue"
-	cancel     func()                   // ends the interest watch
-	scratch    []byte                   // control lines of routed messages
+	remoteID   string // the peer's server ID, from its INFO
+	remoteName string // and its name
+	// peerStarling: the peer is a Starling server (its INFO says so),
+	// which settles duplicate routes by the same rule as this one.
+	peerStarling atomic.Bool
+	subs         map[string]*subscription // the peer's interest, by "subject queue"
+	cancel       func()                   // ends the interest watch
+	scratch      []byte                   // control lines of routed messages
 }
 
 // startRoute runs the route protocol on conn: dialled by this server
@@ -172,6 +175,7 @@ func (s *Server) routeInfo() *proto.RouteInfo {
 		ServerName:   s.name,
 		Version:      ProtocolVersion,
 		Proto:        proto.RouteProtoV2,
+		GitCommit:    starlingMark + Version,
 		Go:           runtime.Version(),
 		Host:         o.Cluster.Host,
 		Headers:      true,
@@ -212,6 +216,11 @@ func wirePerm(p *auth.SubjectPermission) *proto.SubjectPermission {
 	}
 	return &proto.SubjectPermission{Allow: p.Allow, Deny: p.Deny}
 }
+
+// starlingMark starts the git_commit of a Starling server's route INFO
+// (nats-server puts its build's commit there and reads nothing from it),
+// so that two Starling servers know they share the duplicate-route rule.
+const starlingMark = "starling-"
 
 func (r *route) want() int { return r.parser.Want }
 
@@ -302,6 +311,7 @@ func (r *route) processInfo(arg []byte) {
 	first := r.remoteID == ""
 	if first {
 		r.remoteID, r.remoteName = info.ServerID, info.ServerName
+		r.peerStarling.Store(strings.HasPrefix(info.GitCommit, starlingMark))
 	}
 	r.mu.Unlock()
 	s := r.srv
@@ -562,9 +572,13 @@ func (s *Server) routeList() []*route {
 
 // addRoute registers r as the route to server id. When a route to it is
 // already up (the two servers dialled each other at the same moment, or
-// one dialled twice) both servers keep the same connection: the one
-// dialled by the server with the lower ID, or the first when both were
-// dialled by the same server. The route that loses is closed.
+// one dialled twice) both servers keep the same connection: between
+// Starling servers, the one dialled by the server with the lower ID, or
+// the first when both were dialled by the same server. nats-server keeps
+// the first route it registered, so with a nats-server peer this server
+// does the same; when the two picked different connections and both end,
+// the dialers try again after a random pause until they agree, as
+// nats-server's do. The route that loses is closed.
 func (s *Server) addRoute(r *route, id string) bool {
 	s.mu.Lock()
 	if s.shutdown {
@@ -594,6 +608,9 @@ func (s *Server) addRoute(r *route, id string) bool {
 
 // prefers reports whether route r to server peer wins over cur.
 func (s *Server) prefers(r, cur *route, peer string) bool {
+	if !r.peerStarling.Load() {
+		return false // nats-server's rule: the first one stays
+	}
 	dialler := func(x *route) string {
 		if x.solicited {
 			return s.id
