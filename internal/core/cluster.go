@@ -1,7 +1,6 @@
 package core
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"net"
 	"net/url"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/nats-io/nuid"
 
+	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/internal/proto"
 )
@@ -207,8 +207,8 @@ func (s *Server) routeConnect(u *url.URL) *proto.RouteConnect {
 func (s *Server) checkRouteConnect(c *proto.RouteConnect) string {
 	o := &s.getOpts().Cluster
 	if o.Username != "" || o.Password != "" {
-		userOK := subtle.ConstantTimeCompare([]byte(c.User), []byte(o.Username)) == 1
-		passOK := subtle.ConstantTimeCompare([]byte(c.Pass), []byte(o.Password)) == 1
+		userOK := auth.EqualConstantTime(c.User, o.Username)
+		passOK := auth.CheckPassword(o.Password, c.Pass) // plain or bcrypt
 		if !userOK || !passOK {
 			return proto.ErrTextAuthViolation
 		}

@@ -99,6 +99,14 @@ func TestRouteAuthorization(t *testing.T) {
 	b := clusterServer(t, []string{"nats-route://ruser:s3cret@" + addr}, secured)
 	waitMesh(t, a, b)
 	assertCrosses(t, b, a, "auth.x")
+	// A bcrypt password in the authorization block checks the same way.
+	hash, err := auth.HashPassword("s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := clusterServer(t, nil, func(o *Options) { o.Cluster.Username, o.Cluster.Password = "ruser", hash })
+	d := clusterServer(t, []string{"nats-route://ruser:s3cret@" + h.ClusterAddr().String()})
+	waitMesh(t, h, d)
 	c := clusterServer(t, []string{"nats-route://ruser:wrong@" + addr}, secured)
 	waitUntil(t, "a refused attempt", func() bool { return a.Stats().RoutesRefused > 0 })
 	if c.NumRoutes() != 0 {
