@@ -60,9 +60,9 @@ func (s *Server) startDialer(d *dialer) {
 
 // runDialer is the dialer's loop; it returns when the dialer is done.
 func (s *Server) runDialer(d *dialer) {
-	o := &s.getOpts().Cluster
+	retries := func() int { return s.getOpts().Cluster.ConnectRetries } // reloadable
 	delay := options.RouteConnectDelay
-	budget := 1 + o.ConnectRetries // attempts left, implicit routes only
+	budget := 1 + retries() // attempts left, implicit routes only
 	for {
 		select {
 		case <-s.stopping:
@@ -79,7 +79,7 @@ func (s *Server) runDialer(d *dialer) {
 			conn, err = s.routeTLS(conn, true, d.url.Hostname())
 		}
 		if err == nil {
-			delay, budget = options.RouteConnectDelay, 1+o.ConnectRetries
+			delay, budget = options.RouteConnectDelay, 1+retries()
 			r := s.startRouteWith(conn, s.routeConnect(d.url), d)
 			d.mu.Lock()
 			d.cur = r
@@ -112,7 +112,7 @@ func (s *Server) runDialer(d *dialer) {
 			return
 		case <-time.After(jitter(delay)):
 		}
-		if o.ConnectBackoff {
+		if s.getOpts().Cluster.ConnectBackoff {
 			delay = min(2*delay, options.MaxRouteConnectDelay)
 		}
 	}

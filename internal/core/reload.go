@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/nats-io/nuid"
+
 	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/internal/proto"
@@ -45,7 +47,16 @@ func (s *Server) Reload(next Options) error {
 	s.setExplicitRoutes(next.Cluster.Routes)
 	// Routes up were admitted and filtered under the old authorization
 	// and permissions: they start again under the new ones.
-	if !reflect.DeepEqual(old.Cluster.Permissions, next.Cluster.Permissions) ||
+	renamed := old.Cluster.Name != next.Cluster.Name && next.Cluster.Enabled()
+	if renamed {
+		s.cluster.mu.Lock()
+		s.cluster.name, s.cluster.dynamic = next.Cluster.Name, next.Cluster.Name == ""
+		if s.cluster.dynamic {
+			s.cluster.name = nuid.Next()
+		}
+		s.cluster.mu.Unlock()
+	}
+	if renamed || !reflect.DeepEqual(old.Cluster.Permissions, next.Cluster.Permissions) ||
 		old.Cluster.Username != next.Cluster.Username || old.Cluster.Password != next.Cluster.Password {
 		for _, r := range s.routeList() {
 			r.close(reasonClientClosed)
