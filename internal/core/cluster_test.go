@@ -75,6 +75,15 @@ func TestGossipFormsFullMesh(t *testing.T) {
 			seen[r.RemoteID] = true
 		}
 	}
+	// /routez's is_configured: a route to the seed was configured; a route
+	// between two others was dialled because of gossip, or accepted.
+	for _, s := range srvs[1:] {
+		for _, r := range s.Routes() {
+			if want := r.RemoteID == seed.ID(); r.IsConfigured != want {
+				t.Fatalf("route %s -> %s: is_configured %v", s.ID(), r.RemoteID, r.IsConfigured)
+			}
+		}
+	}
 	// Messages cross from the last server to the second, which know each
 	// other by gossip only.
 	sub := natsConn(t, srvs[1])
@@ -237,4 +246,22 @@ func TestJetStreamAPIStaysLocal(t *testing.T) {
 	if err != nil || string(m.Data) != "remote" {
 		t.Fatalf("request on a server without JetStream: %v", err)
 	}
+}
+
+// TestDuplicateServerName: a server whose name another server of the
+// cluster has already is refused.
+func TestDuplicateServerName(t *testing.T) {
+	named := func(o *Options) { o.ServerName = "same" }
+	a := clusterServer(t, nil, named)
+	b := clusterServer(t, []string{routeURLOf(a)}, named)
+	waitUntil(t, "the refusal", func() bool { return a.Stats().RoutesRefused > 0 })
+	// The dialler registers the route when it reads a's INFO, until a
+	// closes it; a never does.
+	a.mu.Lock()
+	ups := len(a.routeUps)
+	a.mu.Unlock()
+	if ups != 0 {
+		t.Fatal("a took a route from a server with its own name")
+	}
+	_ = b
 }

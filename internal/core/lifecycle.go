@@ -32,6 +32,7 @@ const (
 	reasonServerShutdown
 	reasonNoRespondersNeedsHeaders
 	reasonClusterNameConflict
+	reasonDuplicateServerName
 )
 
 var reasonText = [...]string{
@@ -54,6 +55,7 @@ var reasonText = [...]string{
 	reasonServerShutdown:            "Server Shutdown",
 	reasonNoRespondersNeedsHeaders:  "No Responders Requires Headers",
 	reasonClusterNameConflict:       "Cluster Name Conflict",
+	reasonDuplicateServerName:       "Duplicate Server Name",
 }
 
 func (r closeReason) String() string {

@@ -325,6 +325,14 @@ func (r *route) processInfo(arg []byte) {
 		r.close(reasonClientClosed)
 		return
 	}
+	if !r.solicited && info.ServerName == s.name {
+		// Server names identify servers in monitoring and, later, in
+		// replicated streams: two servers may not share one.
+		r.log.Error("route refused: the remote server has a duplicate name", "name", info.ServerName)
+		s.stats.routesRefused.Add(1)
+		r.close(reasonDuplicateServerName)
+		return
+	}
 	if !r.connected.Load() {
 		// An accepted route's INFO before its CONNECT.
 		r.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
@@ -667,6 +675,7 @@ type RouteSnapshot struct {
 	RemoteID          string
 	RemoteName        string
 	DidSolicit        bool
+	IsConfigured      bool // dialled because the configuration names it
 	IP                string
 	Port              int
 	Start             time.Time
@@ -694,6 +703,7 @@ func (s *Server) Routes() []RouteSnapshot {
 	for _, r := range list {
 		rs := RouteSnapshot{
 			RID: r.cid, DidSolicit: r.solicited, Start: r.start,
+			IsConfigured: r.dialer != nil && !r.dialer.implicit,
 			LastActivity: time.Unix(0, r.lastIn.Load()),
 			InMsgs:       r.inMsgs.Load(), InBytes: r.inBytes.Load(),
 			Reconnects: max(ups[r]-1, 0),

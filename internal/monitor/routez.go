@@ -51,7 +51,7 @@ func (m *Server) handleRoutez(w http.ResponseWriter, r *http.Request) {
 	for _, rs := range m.core.Routes() {
 		ri := &RouteInfo{
 			Rid: rs.RID, RemoteID: rs.RemoteID, RemoteName: rs.RemoteName,
-			DidSolicit: rs.DidSolicit, IsConfigured: rs.DidSolicit, IP: rs.IP, Port: rs.Port,
+			DidSolicit: rs.DidSolicit, IsConfigured: rs.IsConfigured, IP: rs.IP, Port: rs.Port,
 			Start: rs.Start.UTC(), LastActivity: rs.LastActivity.UTC(),
 			Uptime: uptime(now.Sub(rs.Start)), Idle: uptime(now.Sub(rs.LastActivity)),
 			Pending: rs.Pending, InMsgs: rs.InMsgs, OutMsgs: rs.OutMsgs, InBytes: rs.InBytes, OutBytes: rs.OutBytes,
