@@ -160,3 +160,47 @@ func hasRemoteInterest(s *Server, subj string) bool {
 	}
 	return false
 }
+
+// TestSlowRouteClosed: a peer that stops reading is closed once its
+// route's pending data passes max_pending, counted as a slow route, and
+// the publisher and local subscribers never wait for it.
+func TestSlowRouteClosed(t *testing.T) {
+	a := clusterServer(t, nil, func(o *Options) { o.MaxPending, o.MaxPayload = 64*1024, 8*1024 })
+	peer, err := net.Dial("tcp", a.ClusterAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	hello := "CONNECT {\"name\":\"NSTUCK\",\"cluster\":\"test\",\"headers\":true}\r\n" +
+		"INFO {\"server_id\":\"NSTUCK\",\"server_name\":\"stuck\",\"cluster\":\"test\",\"headers\":true,\"port\":1}\r\n" +
+		"RS+ $G slow.x\r\n"
+	if _, err := peer.Write([]byte(hello)); err != nil {
+		t.Fatal(err)
+	}
+	remoteInterest(t, a, "slow.x", true)
+	// The peer reads nothing from here on.
+	local := natsConn(t, a)
+	sub, err := local.SubscribeSync("slow.x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.SetPendingLimits(-1, -1)
+	local.Flush()
+	pub := natsConn(t, a)
+	payload := make([]byte, 1024)
+	const n = 20000 // 20 MB: more than the socket buffers and max_pending
+	for i := 0; i < n; i++ {
+		if err := pub.Publish("slow.x", payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub.Flush()
+	waitUntil(t, "the stuck route to close", func() bool { return a.NumRoutes() == 0 })
+	if st := a.Stats(); st.SlowRoutes == 0 || st.SlowConsumers < st.SlowRoutes {
+		t.Fatalf("slow routes %d, slow consumers %d", st.SlowRoutes, st.SlowConsumers)
+	}
+	waitUntil(t, "every message locally", func() bool {
+		got, _, _ := sub.Pending()
+		return got == n
+	})
+}

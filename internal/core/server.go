@@ -78,6 +78,7 @@ type serverStats struct {
 	inMsgs, inBytes, outMsgs, outBytes atomic.Int64
 	slowConsumers                      atomic.Int64
 	routesRefused                      atomic.Int64 // TLS, authorization or cluster name
+	slowRoutes                         atomic.Int64 // of slowConsumers, those that were routes
 }
 
 // New validates opts and returns a server that is not yet listening.

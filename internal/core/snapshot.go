@@ -23,6 +23,9 @@ type ServerStats struct {
 	// RoutesRefused counts route connections ended before they came up:
 	// a failed TLS handshake, wrong credentials, another cluster's name.
 	RoutesRefused int64
+	// SlowRoutes counts the slow consumers (of SlowConsumers) that were
+	// routes: closed for pending data or a write deadline, then redialled.
+	SlowRoutes int64
 }
 
 // Stats returns the server-wide counters.
@@ -42,6 +45,7 @@ func (s *Server) Stats() ServerStats {
 		OutBytes:         s.stats.outBytes.Load(),
 		SlowConsumers:    s.stats.slowConsumers.Load(),
 		RoutesRefused:    s.stats.routesRefused.Load(),
+		SlowRoutes:       s.stats.slowRoutes.Load(),
 	}
 }
 

@@ -193,7 +193,7 @@ func (t *transport) writeLoop() {
 				reason := reasonWriteError
 				if errors.Is(err, os.ErrDeadlineExceeded) {
 					reason = reasonSlowConsumerWriteDeadline
-					t.srv.stats.slowConsumers.Add(1)
+					t.countSlow()
 					t.log.Info("slow consumer detected: write deadline exceeded", "deadline", deadline)
 				}
 				t.p.close(reason)
@@ -280,8 +280,16 @@ func (t *transport) sendErrAndClose(text string, reason closeReason) {
 	t.p.close(reason)
 }
 
-func (t *transport) slowConsumer() {
+// countSlow counts a slow consumer, in all and by kind of connection.
+func (t *transport) countSlow() {
 	t.srv.stats.slowConsumers.Add(1)
+	if _, ok := t.p.(*route); ok {
+		t.srv.stats.slowRoutes.Add(1)
+	}
+}
+
+func (t *transport) slowConsumer() {
+	t.countSlow()
 	t.log.Info("slow consumer detected: max pending exceeded", "max_pending", t.srv.getOpts().MaxPending)
 	t.p.close(reasonSlowConsumerPendingBytes)
 }

@@ -135,7 +135,8 @@ func (m *Server) varz() *Varz {
 		ConfigLoadTime:   st.ConfigLoad.UTC(),
 		StarlingVersion:  core.Version,
 	}
-	v.SlowConsumerStats.Clients = uint64(st.SlowConsumers)
+	v.SlowConsumerStats.Clients = uint64(st.SlowConsumers - st.SlowRoutes)
+	v.SlowConsumerStats.Routes = uint64(st.SlowRoutes)
 	if addr, ok := m.core.Addr().(*net.TCPAddr); ok {
 		v.Port = addr.Port
 	}
