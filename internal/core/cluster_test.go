@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/url"
 	"slices"
 	"sort"
@@ -264,4 +266,39 @@ func TestDuplicateServerName(t *testing.T) {
 		t.Fatal("a took a route from a server with its own name")
 	}
 	_ = b
+}
+
+// TestRouteOtherAccounts: interest and messages a peer sends for accounts
+// this server does not have (nats-server's $SYS, say) are ignored, not
+// taken as the global account's.
+func TestRouteOtherAccounts(t *testing.T) {
+	a := clusterServer(t, nil)
+	peer, err := net.Dial("tcp", a.ClusterAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	go io.Copy(io.Discard, peer)
+	local := natsConn(t, a)
+	sub, err := local.SubscribeSync("acc.x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local.Flush()
+	hello := "CONNECT {\"name\":\"NPEER\",\"cluster\":\"test\",\"headers\":true}\r\n" +
+		"INFO {\"server_id\":\"NPEER\",\"server_name\":\"peer\",\"cluster\":\"test\",\"headers\":true,\"port\":1}\r\n" +
+		"RS+ $SYS sys.x\r\nRS+ OTHER other.x\r\n" +
+		"RMSG $SYS acc.x 3\r\nsys\r\nRMSG $G acc.x 2\r\ng!\r\n" +
+		"RS+ $G mine.x\r\n"
+	if _, err := peer.Write([]byte(hello)); err != nil {
+		t.Fatal(err)
+	}
+	remoteInterest(t, a, "mine.x", true)
+	if hasRemoteInterest(a, "sys.x") || hasRemoteInterest(a, "other.x") {
+		t.Fatal("interest of another account taken as the global account's")
+	}
+	m, err := sub.NextMsg(10 * time.Second)
+	if err != nil || string(m.Data) != "g!" {
+		t.Fatalf("first message %v %v: want the $G one only", m, err)
+	}
 }

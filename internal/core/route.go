@@ -256,17 +256,31 @@ func (r *route) dispatch(cmd *proto.RouteCmd) {
 		r.log.Info("route error from the peer", "err", string(cmd.Arg))
 		r.close(reasonClientClosed)
 	case proto.RouteOpSub:
-		r.remoteSub(cmd)
+		if r.ownAccount(cmd.Account) {
+			r.remoteSub(cmd)
+		}
 	case proto.RouteOpUnsub:
-		r.remoteUnsub(cmd)
+		if r.ownAccount(cmd.Account) {
+			r.remoteUnsub(cmd)
+		}
 	case proto.RouteOpMsg, proto.RouteOpHMsg:
-		r.deliverRouted(cmd)
+		if r.ownAccount(cmd.Account) {
+			r.deliverRouted(cmd)
+		}
 	case proto.RouteOpOK:
 	default:
 		// Leafnode interest and messages: no leafnodes here, and a peer
 		// sends them only to servers that announced lnoc.
 		r.log.Debug("route operation ignored", "op", cmd.Op.String())
 	}
+}
+
+// ownAccount reports whether interest and messages of account acc are
+// this server's: a nats-server peer also sends those of its system
+// account and of accounts this server does not have, which have no
+// subscribers here and must not count as interest in the global account.
+func (r *route) ownAccount(acc []byte) bool {
+	return string(acc) == r.pub.acc.name
 }
 
 // processConnect takes a dialler's CONNECT on an accepted route.
