@@ -83,9 +83,18 @@ func TestConsumerPullLifecycle(t *testing.T) {
 	if out, _ = cliStep(t, url, 0, "consumer", "sub", "ORD", "work", "--count", "1"); bodies(out) != "m4" {
 		t.Fatalf("sub --count 1:\n%s", out)
 	}
-	out, _ = cliStep(t, url, 0, "consumer", "ls", "ORD")
-	if !strings.HasPrefix(out, "NAME") || !strings.Contains(out, "\nwork  -       explicit  0        1") {
-		t.Fatalf("ls:\n%s", out)
+	// The server takes acks in order but asynchronously (the stream's ack
+	// queue): poll until sub's ack of m4 has been applied.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, _ = cliStep(t, url, 0, "consumer", "ls", "ORD")
+		if strings.HasPrefix(out, "NAME") && strings.Contains(out, "\nwork  -       explicit  0        1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ls:\n%s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if out, _ = cliStep(t, url, 0, "consumer", "ls", "ORD", "--names"); out != "work\n" {
 		t.Fatalf("ls --names: %q", out)
