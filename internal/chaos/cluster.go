@@ -418,3 +418,7 @@ func (c *Cluster) Others(but ...int) []int {
 	}
 	return out
 }
+
+// Log returns the last of what server i logged (bounded), across its
+// restarts.
+func (c *Cluster) Log(i int) string { return c.logs[i].String() }

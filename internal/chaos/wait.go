@@ -34,3 +34,14 @@ func poll(timeout time.Duration, cond func() bool) error {
 	}
 	return nil
 }
+
+// Await polls check until it returns nil, and fails t with the last error
+// when it still has not after timeout: Eventually, for conditions that can
+// say what is missing.
+func Await(t testing.TB, timeout time.Duration, check func() error) {
+	t.Helper()
+	var last error
+	if err := poll(timeout, func() bool { last = check(); return last == nil }); err != nil {
+		t.Fatalf("%v: %v", err, last)
+	}
+}
