@@ -1,6 +1,10 @@
 package chaos
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 func TestParseSeed(t *testing.T) {
 	for _, tc := range []struct {
@@ -64,6 +68,40 @@ func TestTopName(t *testing.T) {
 	for in, want := range map[string]string{"TestA": "TestA", "TestA/b/c": "TestA", "": ""} {
 		if got := topName(in); got != want {
 			t.Errorf("topName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// fakeTB records what Seed registers and logs, and can pretend to fail.
+type fakeTB struct {
+	testing.TB
+	failed   bool
+	logs     []string
+	cleanups []func()
+}
+
+func (f *fakeTB) Helper()                      {}
+func (f *fakeTB) Name() string                 { return "TestScenario/sub" }
+func (f *fakeTB) Failed() bool                 { return f.failed }
+func (f *fakeTB) Cleanup(fn func())            { f.cleanups = append(f.cleanups, fn) }
+func (f *fakeTB) Logf(format string, a ...any) { f.logs = append(f.logs, fmt.Sprintf(format, a...)) }
+
+// TestSeedLoggedOnFailure: a failed test logs its seed with the command
+// that replays it; a passing one logs nothing.
+func TestSeedLoggedOnFailure(t *testing.T) {
+	t.Setenv(SeedEnv, "1234")
+	for _, failed := range []bool{false, true} {
+		f := &fakeTB{TB: t, failed: failed}
+		if Seed(f) != 1234 {
+			t.Fatal("the seed from the environment was not used")
+		}
+		for _, fn := range f.cleanups {
+			fn()
+		}
+		logged := strings.Join(f.logs, "\n")
+		want := "STARLING_CHAOS_SEED=1234 go test -run '^TestScenario$'"
+		if failed != strings.Contains(logged, want) {
+			t.Errorf("failed=%v: logged %q", failed, logged)
 		}
 	}
 }
