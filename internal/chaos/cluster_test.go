@@ -5,8 +5,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
 )
 
 func TestMain(m *testing.M) { Main(m) }
@@ -80,5 +78,3 @@ func TestClusterPartitionRoutes(t *testing.T) {
 	c.WaitMesh()
 	t.Logf("mesh back %v after healing", time.Since(start))
 }
-
-var _ = nats.Connect
