@@ -216,7 +216,7 @@ func TestFlappingRouteLosesNothingElsewhere(t *testing.T) {
 	flap := pairs[rng.IntN(len(pairs))]
 	prob := 0.02 + rng.Float64()*0.08
 	round := scale(100, 30) + rng.IntN(50)
-	wantDrops := int64(scale(4, 2))
+	wantDrops := int64(scale(3, 2))
 	t.Logf("seed %d: link %v drops with p=%.3f per chunk, rounds of %d messages", c.Seed(), flap, prob, round)
 
 	ledgers := make([]*chaos.Ledger, c.N())
