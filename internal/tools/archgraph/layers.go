@@ -50,6 +50,7 @@ var hidden = []string{
 	"internal/tools/...",
 	"internal/testcert",
 	"internal/slowreader",
+	"internal/chaos",
 	"internal/store/storetest", "internal/options/optionstest", "internal/stream/transcript",
 }
 
