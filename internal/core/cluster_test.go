@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -300,5 +301,48 @@ func TestRouteOtherAccounts(t *testing.T) {
 	m, err := sub.NextMsg(10 * time.Second)
 	if err != nil || string(m.Data) != "g!" {
 		t.Fatalf("first message %v %v: want the $G one only", m, err)
+	}
+}
+
+// TestTraceAcrossRoute: a traced message that would cross a route lists
+// the route as an egress; with Nats-Trace-Only the peer never gets it.
+func TestTraceAcrossRoute(t *testing.T) {
+	a := clusterServer(t, nil)
+	b := clusterServer(t, []string{routeURLOf(a)})
+	waitMesh(t, a, b)
+	remote := natsConn(t, b)
+	sub, err := remote.SubscribeSync("traced.x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote.Flush()
+	remoteInterest(t, a, "traced.x", true)
+	nc := natsConn(t, a)
+	events, err := nc.SubscribeSync("trace.dest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, only := range []bool{true, false} {
+		m := nats.NewMsg("traced.x")
+		m.Header.Set("Nats-Trace-Dest", "trace.dest")
+		if only {
+			m.Header.Set("Nats-Trace-Only", "true")
+		}
+		m.Data = []byte("x")
+		if err := nc.PublishMsg(m); err != nil {
+			t.Fatal(err)
+		}
+		ev, err := events.NextMsg(10 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(ev.Data), `"kind":1`) {
+			t.Fatalf("only=%v: no route egress in %s", only, ev.Data)
+		}
+	}
+	// Only the second message (not trace-only) reached the peer.
+	got, err := sub.NextMsg(10 * time.Second)
+	if err != nil || got.Header.Get("Nats-Trace-Only") != "" {
+		t.Fatalf("peer got %v %v", got, err)
 	}
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 
+	"github.com/starling-mq/starling/internal/msgtrace"
 	"github.com/starling-mq/starling/internal/proto"
 )
 
@@ -67,13 +68,36 @@ func (c *client) forward(cmd *proto.Cmd) bool {
 	sent := false
 	for i := range c.forwards {
 		f := &c.forwards[i]
-		if f.r.sendMsg(c, cmd, f.queues) {
+		switch {
+		case c.trace == nil:
+			if f.r.sendMsg(c, cmd, f.queues) {
+				sent = true
+			}
+		case c.trace.Only:
+			// Traced, not delivered: the route is an egress of the trace,
+			// and the peer never sees the message (Starling does not
+			// trace across hops, so the peer could not hold it back).
+			c.traceRoute(f.r)
 			sent = true
+		default:
+			c.traceRoute(f.r)
+			if f.r.sendMsg(c, cmd, f.queues) {
+				sent = true
+			}
 		}
 		f.r = nil
 	}
 	c.forwards = c.forwards[:0]
 	return sent
+}
+
+// traceRoute records in the trace of the message being routed that it
+// went to route r.
+func (c *client) traceRoute(r *route) {
+	r.mu.Lock()
+	name := r.remoteName
+	r.mu.Unlock()
+	c.trace.AddEgress(msgtrace.Egress{Kind: msgtrace.KindRouter, CID: r.cid, Name: name})
 }
 
 // routedToQueue reports whether the routed message being delivered names
