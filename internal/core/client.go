@@ -34,8 +34,8 @@ type subscription struct {
 	// route is set (and client nil) for a peer server's interest: the
 	// message goes to that route, once per message (route.go).
 	route  *route
-	weight int32  // a route's queue subscription: members it stands for
-	qb     []byte // a route's queue subscription: queue as bytes, for RMSG
+	weight atomic.Int32 // a route's queue subscription: members it stands for (updated by RS+ while publishers read it)
+	qb     []byte       // a route's queue subscription: queue as bytes, for RMSG
 }
 
 // client is one connection. Fields under "read loop" are touched only by

@@ -346,3 +346,55 @@ func TestTraceAcrossRoute(t *testing.T) {
 		t.Fatalf("peer got %v %v", got, err)
 	}
 }
+
+// TestQueueGroupShares: with no member on the publisher's server, servers
+// get shares of a queue group's messages by their member counts, and the
+// members of one server get even shares. Bounds are wide: 3,000 draws
+// leave them far from chance.
+func TestQueueGroupShares(t *testing.T) {
+	srvs := mesh(t, 3)
+	a, b, c := srvs[0], srvs[1], srvs[2]
+	var subs []*nats.Subscription
+	for _, s := range []*Server{b, b, c} {
+		nc := natsConn(t, s)
+		sub, err := nc.QueueSubscribeSync("work", "q")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub.SetPendingLimits(-1, -1)
+		nc.Flush()
+		subs = append(subs, sub)
+	}
+	waitUntil(t, "the group's weights on a", func() bool {
+		r := a.gacc.sl.Match("work")
+		w := 0
+		for _, g := range r.Queues {
+			for _, sub := range g {
+				w += int(sub.weight.Load())
+			}
+		}
+		return w == 3
+	})
+	pub := natsConn(t, a)
+	const n = 3000
+	for i := 0; i < n; i++ {
+		pub.Publish("work", nil)
+	}
+	pub.Flush()
+	counts := make([]int, len(subs))
+	waitUntil(t, "every message", func() bool {
+		total := 0
+		for i, sub := range subs {
+			counts[i], _, _ = sub.Pending()
+			total += counts[i]
+		}
+		return total == n
+	})
+	share := func(k int) float64 { return float64(k) / n }
+	if s := share(counts[0] + counts[1]); s < 0.55 || s > 0.78 {
+		t.Errorf("b (2 members) got %.2f of the messages, want about 2/3: %v", s, counts)
+	}
+	if s := float64(counts[0]) / float64(counts[0]+counts[1]); s < 0.4 || s > 0.6 {
+		t.Errorf("b's members split %v, want even", counts[:2])
+	}
+}

@@ -114,35 +114,62 @@ func (c *client) match(subj []byte) *subject.Result[*subscription] {
 	return r
 }
 
-// deliverQueue gives the message to one member of a queue group, starting
-// at a random member so load spreads evenly, and moving on past members
-// that cannot take it (closed, or the publisher itself without echo).
+// deliverQueue gives the message to one member of a queue group: a local
+// member, chosen evenly at random (moving on past members that cannot take
+// it: closed, or the publisher itself without echo), else, for a message
+// published here, a server with remote members, chosen at random weighted
+// by its member count. A routed message goes to local members only, and
+// only when the sending server picked this server for the group.
 func (c *client) deliverQueue(group []*subscription, cmd *proto.Cmd) bool {
 	if c.fromRoute != nil && !c.routedToQueue(group[0].queue) {
 		return false // the sending server picked another server for it
 	}
 	n := len(group)
-	i := 0
-	if n > 1 {
-		i = rand.IntN(n)
+	locals, remoteWeight := 0, 0
+	for _, sub := range group {
+		if sub.route == nil {
+			locals++
+		} else {
+			remoteWeight += max(int(sub.weight.Load()), 1)
+		}
 	}
-	remote := -1 // a route's member, used only when no local one takes it
-	for range n {
-		switch sub := group[i]; {
-		case sub.route == nil:
-			if c.deliver(sub, cmd) {
+	if locals > 0 {
+		// Start at a random local member, so each gets an even share
+		// whatever remote entries sit between them in the group.
+		skip := 0
+		if locals > 1 {
+			skip = rand.IntN(locals)
+		}
+		i := 0
+		for ; ; i++ {
+			if group[i].route == nil {
+				if skip == 0 {
+					break
+				}
+				skip--
+			}
+		}
+		for range n {
+			if sub := group[i]; sub.route == nil && c.deliver(sub, cmd) {
 				return true
 			}
-		case remote < 0 && c.fromRoute == nil:
-			remote = i
-		}
-		if i++; i == n {
-			i = 0
+			if i++; i == n {
+				i = 0
+			}
 		}
 	}
-	if remote >= 0 {
-		c.forwardTo(group[remote].route, group[remote].qb)
-		return true
+	if c.fromRoute != nil || remoteWeight == 0 {
+		return false
+	}
+	pick := rand.IntN(remoteWeight)
+	for _, sub := range group {
+		if sub.route == nil {
+			continue
+		}
+		if pick -= max(int(sub.weight.Load()), 1); pick < 0 {
+			c.forwardTo(sub.route, sub.qb)
+			return true
+		}
 	}
 	return false
 }
@@ -181,13 +208,13 @@ func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
 	size := len(msg) - 2
 	o := &rc.out
 	o.mu.Lock()
-	if c.mayStall(rc) {
+	if c.mayStall(&rc.transport) {
 		// Released waiters check again: another producer may have filled
 		// the room first. A wait that ends otherwise (the receiver is stuck
 		// or past the write deadline) is not repeated.
 		for stall := o.overStall(len(msg) + 64); stall != nil; stall = o.overStall(len(msg) + 64) {
 			o.mu.Unlock()
-			released := c.stallFor(rc, stall)
+			released := c.stallFor(&rc.transport, stall)
 			o.mu.Lock()
 			if !released {
 				break

@@ -456,10 +456,11 @@ func (r *route) remoteSub(cmd *proto.RouteCmd) {
 		return // closing
 	}
 	if sub := r.subs[key]; sub != nil {
-		sub.weight = int32(cmd.Weight) // a queue group's new size
+		sub.weight.Store(int32(cmd.Weight)) // a queue group's new size
 		return
 	}
-	sub := &subscription{route: r, subject: string(cmd.Subject), queue: string(cmd.Queue), weight: int32(cmd.Weight)}
+	sub := &subscription{route: r, subject: string(cmd.Subject), queue: string(cmd.Queue)}
+	sub.weight.Store(int32(cmd.Weight))
 	if len(cmd.Queue) > 0 {
 		sub.qb = []byte(sub.queue)
 	}
@@ -516,6 +517,19 @@ func (r *route) sendMsg(c *client, cmd *proto.Cmd, queues [][]byte) bool {
 	}
 	o := &r.out
 	o.mu.Lock()
+	if c.mayStall(&r.transport) {
+		// As for a client receiver (deliver): the publisher waits while
+		// the route drains, rather than the route being cut.
+		need := len(cmd.Msg) + len(cmd.Subject) + len(cmd.Reply) + 64
+		for stall := o.overStall(need); stall != nil; stall = o.overStall(need) {
+			o.mu.Unlock()
+			released := c.stallFor(&r.transport, stall)
+			o.mu.Lock()
+			if !released {
+				break
+			}
+		}
+	}
 	if o.closed {
 		o.mu.Unlock()
 		return false

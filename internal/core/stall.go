@@ -24,17 +24,26 @@ const stallTick = 10 * time.Millisecond
 const stallStuck = time.Second
 
 // mayStall reports whether producer c may wait for receiver rc. Only a
-// client's read loop waits: in-process publishers (JetStream API replies,
-// acks, deliveries of a consumer) must never block on a client, and a
-// client never waits for its own queue.
-func (c *client) mayStall(rc *client) bool {
-	return rc != c && c.netConn != nil && !c.closing.Load()
+// read loop waits: a client's, or a route's delivering its peer's
+// messages (it then reads nothing from the route, and TCP slows the
+// sending server, whose publishers wait in turn on the route's queue). In-
+// process publishers (JetStream API replies, acks, deliveries of a
+// consumer) must never block on a client, and a client never waits for
+// its own queue.
+func (c *client) mayStall(rc *transport) bool {
+	return rc != &c.transport && (c.netConn != nil || c.fromRoute != nil) && !c.gone()
+}
+
+// gone reports whether the producer's connection is closing: the client,
+// or the route whose messages it delivers.
+func (c *client) gone() bool {
+	return c.closing.Load() || (c.fromRoute != nil && c.fromRoute.closing.Load())
 }
 
 // stallFor waits until rc's queue drops below the stall mark (stall is
 // closed: it reports true), rc or c closes, rc takes nothing for
 // stallStuck, or the write deadline passes. No lock is held.
-func (c *client) stallFor(rc *client, stall chan struct{}) bool {
+func (c *client) stallFor(rc *transport, stall chan struct{}) bool {
 	// What this read batch queued for other receivers goes out now,
 	// not after the wait.
 	c.flushes.signalAll()
@@ -48,10 +57,10 @@ func (c *client) stallFor(rc *client, stall chan struct{}) bool {
 	for {
 		select {
 		case <-stall:
-			return !rc.closing.Load() && !c.closing.Load()
+			return !rc.closing.Load() && !c.gone()
 		case <-t.C:
 		}
-		if rc.closing.Load() || c.closing.Load() {
+		if rc.closing.Load() || c.gone() {
 			return false
 		}
 		now := time.Now()
