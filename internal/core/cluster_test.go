@@ -398,3 +398,29 @@ func TestQueueGroupShares(t *testing.T) {
 		t.Errorf("b's members split %v, want even", counts[:2])
 	}
 }
+
+// TestNoSecondRouteWhenDialledFirst: a server told to dial a peer that
+// already dialled it (here by a reload) waits on that route instead of
+// making a second one, which one of the two servers would then close,
+// possibly while it carried messages.
+func TestNoSecondRouteWhenDialledFirst(t *testing.T) {
+	a := clusterServer(t, nil)
+	b := clusterServer(t, []string{routeURLOf(a)})
+	waitMesh(t, a, b)
+	next := *a.getOpts()
+	u, _ := url.Parse(routeURLOf(b))
+	next.Cluster.Routes = []*url.URL{u}
+	if err := a.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	a.cluster.mu.Lock()
+	d := a.cluster.explicit[u.String()]
+	a.cluster.mu.Unlock()
+	waitUntil(t, "a's dialer to find b connected", func() bool { return d.deferred.Load() > 0 })
+	a.mu.Lock()
+	ups := a.routeUps[b.ID()]
+	a.mu.Unlock()
+	if ups != 1 || a.NumRoutes() != 1 {
+		t.Fatalf("a registered %d routes to b", ups)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/starling-mq/starling/internal/options"
@@ -26,6 +28,8 @@ type dialer struct {
 	stopOnce sync.Once
 	mu       sync.Mutex
 	cur      *route // the route dialled last, while it runs
+
+	deferred atomic.Int64 // times it found the peer connected and waited instead of dialling
 }
 
 func newDialer(u *url.URL, implicit bool, peerID string) *dialer {
@@ -74,6 +78,17 @@ func (s *Server) runDialer(d *dialer) {
 		if d.implicit && s.hasRoute(d.peerID) {
 			return // the peer dialled us meanwhile
 		}
+		if up := s.routeReachedAt(d.url.Host); up != nil {
+			// The peer dialled us first: dialling it too would only make
+			// a second connection that one of the two servers then
+			// closes, possibly the one already carrying messages. Wait
+			// for this one to go instead, as nats-server does.
+			d.deferred.Add(1)
+			if !s.waitRoute(d, up) {
+				return
+			}
+			continue
+		}
 		conn, err := net.DialTimeout("tcp", d.url.Host, routeDialTimeout)
 		if err == nil {
 			conn, err = s.routeTLS(conn, true, d.url.Hostname())
@@ -90,10 +105,12 @@ func (s *Server) runDialer(d *dialer) {
 			d.mu.Lock()
 			d.cur = nil
 			d.mu.Unlock()
-			if r.noRedial.Load() {
+			if r.noRedial.Load() && s.isOwnClusterPort(d.url) {
 				s.log.Debug("route leads to this server: not dialled again", "url", d.url.Redacted())
 				return
 			}
+			// Otherwise it was TCP connecting a socket to itself (a dial to
+			// a local port nobody listens on can): dial again later.
 			if !r.registered.Load() {
 				budget-- // refused, or lost before its handshake ended
 			}
@@ -143,6 +160,23 @@ func (s *Server) waitRoute(d *dialer, r *route) bool {
 		r = s.routeTo(r.peerID())
 	}
 	return true
+}
+
+// isOwnClusterPort reports whether u names this server's cluster port.
+func (s *Server) isOwnClusterPort(u *url.URL) bool {
+	addr, ok := s.ClusterAddr().(*net.TCPAddr)
+	return ok && u.Port() == strconv.Itoa(addr.Port)
+}
+
+// routeReachedAt is the route up to the server whose cluster listener is
+// at hostPort, or nil.
+func (s *Server) routeReachedAt(hostPort string) *route {
+	for _, r := range s.upRoutes() {
+		if r.reachedAt(hostPort) {
+			return r
+		}
+	}
+	return nil
 }
 
 // hasRoute reports whether a route to server id is up.

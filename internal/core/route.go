@@ -4,8 +4,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/url"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,9 +57,13 @@ type route struct {
 	// peerStarling: the peer is a Starling server (its INFO says so),
 	// which settles duplicate routes by the same rule as this one.
 	peerStarling atomic.Bool
-	subs         map[string]*subscription // the peer's interest, by "subject queue"
-	cancel       func()                   // ends the interest watch
-	scratch      []byte                   // control lines of routed messages
+	// addrs are the host:port the peer's cluster listener is known by (its
+	// INFO's host and port, its advertised address, the address it was
+	// reached at): a dialer that would dial one of them waits instead.
+	addrs   []string
+	subs    map[string]*subscription // the peer's interest, by "subject queue"
+	cancel  func()                   // ends the interest watch
+	scratch []byte                   // control lines of routed messages
 }
 
 // startRoute runs the route protocol on conn: dialled by this server
@@ -326,6 +332,7 @@ func (r *route) processInfo(arg []byte) {
 	if first {
 		r.remoteID, r.remoteName = info.ServerID, info.ServerName
 		r.peerStarling.Store(strings.HasPrefix(info.GitCommit, starlingMark))
+		r.addrs = r.peerAddrs(&info)
 	}
 	r.mu.Unlock()
 	s := r.srv
@@ -398,6 +405,35 @@ func (r *route) processLaterInfo(info *proto.RouteInfo) {
 		return
 	}
 	s.setPeerURLs(id, info.ConnectURLs)
+}
+
+// peerAddrs lists the addresses the peer's cluster listener is reached
+// at, from its INFO and the connection.
+func (r *route) peerAddrs(info *proto.RouteInfo) []string {
+	port := strconv.Itoa(info.Port)
+	addrs := []string{net.JoinHostPort(info.Host, port)}
+	if u, err := url.Parse(info.IP); err == nil && u.Host != "" {
+		addrs = append(addrs, u.Host)
+	}
+	if r.solicited {
+		addrs = append(addrs, r.netConn.RemoteAddr().String())
+	} else if addr, ok := r.netConn.RemoteAddr().(*net.TCPAddr); ok {
+		addrs = append(addrs, net.JoinHostPort(addr.IP.String(), port))
+	}
+	return addrs
+}
+
+// reachedAt reports whether the peer's cluster listener is known by
+// hostPort.
+func (r *route) reachedAt(hostPort string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range r.addrs {
+		if equalFoldASCII(a, hostPort) {
+			return true
+		}
+	}
+	return false
 }
 
 // peerID is the peer's server ID, "" before its INFO.
