@@ -88,9 +88,10 @@ func freePorts(n int) ([]int, error) {
 }
 
 // startCluster writes the members' configurations under dir and starts
-// them; withProfile gives each a pprof port (Starling's --profile). The
-// caller stops the cluster, also when an error is returned.
-func startCluster(kind, bin, dir string, withProfile bool) (*cluster, error) {
+// them; withProfile gives each a pprof port (Starling's --profile), and a
+// logDir keeps each member's output in <logDir>/<member>.log. The caller
+// stops the cluster, also when an error is returned.
+func startCluster(kind, bin, dir, logDir string, withProfile bool) (*cluster, error) {
 	ports, err := freePorts(4 * clusterSize)
 	if err != nil {
 		return nil, fmt.Errorf("free ports: %w", err)
@@ -125,6 +126,14 @@ func startCluster(kind, bin, dir string, withProfile bool) (*cluster, error) {
 		}
 		m.cmd = exec.Command(bin, args...)
 		m.cmd.Stdout, m.cmd.Stderr = io.Discard, io.Discard
+		if logDir != "" {
+			f, err := os.Create(filepath.Join(logDir, m.name+".log"))
+			if err != nil {
+				return c, err
+			}
+			defer f.Close() // the child has its own descriptor once started
+			m.cmd.Stdout, m.cmd.Stderr = f, f
+		}
 		if err := m.cmd.Start(); err != nil {
 			return c, fmt.Errorf("start %s: %w", m.name, err)
 		}

@@ -20,6 +20,7 @@ type clusterOpts struct {
 	rounds               int
 	scale                float64
 	only, raw            string
+	logDir               string        // keep the servers' output here
 	profileDir           string        // write Starling CPU profiles here
 	profileFor           time.Duration // per scenario
 }
@@ -32,6 +33,11 @@ func runClusterCompare(o clusterOpts) (err error) {
 	if err != nil {
 		return err
 	}
+	if o.logDir != "" {
+		if err := os.MkdirAll(o.logDir, 0o755); err != nil {
+			return err
+		}
+	}
 	defer os.RemoveAll(dir)
 	var clusters []*cluster
 	defer func() {
@@ -40,7 +46,7 @@ func runClusterCompare(o clusterOpts) (err error) {
 		}
 	}()
 	for _, k := range []struct{ kind, bin string }{{"starling", o.starling}, {"nats-server", o.natsServer}} {
-		c, err := startCluster(k.kind, k.bin, dir, k.kind == "starling" && o.profileDir != "")
+		c, err := startCluster(k.kind, k.bin, dir, o.logDir, k.kind == "starling" && o.profileDir != "")
 		if c != nil {
 			clusters = append(clusters, c)
 		}
@@ -72,13 +78,21 @@ func runClusterCompare(o clusterOpts) (err error) {
 			}
 			for _, k := range order {
 				run++
-				res, err := runClusterLoad(ctx, clusters[k].urls(), sc, run)
-				if err != nil {
-					return fmt.Errorf("round %d, %s on %s: %w", r+1, sc.name, clusters[k].kind, err)
-				}
 				m := &rows[i].starling
 				if k == 1 {
 					m = &rows[i].nats
+				}
+				res, err := runClusterLoad(ctx, clusters[k].urls(), sc, run)
+				if err != nil {
+					// A lost message or a cut route is a result, not a
+					// reason to stop: it is counted and shown in the table.
+					// The cluster must have healed before the next run.
+					fmt.Fprintf(os.Stderr, "round %d/%d  %-52s %-11s FAILED: %v\n", r+1, o.rounds, sc.name, clusters[k].kind, err)
+					m.Failed = append(m.Failed, err.Error())
+					if err := clusters[k].waitMesh(30 * time.Second); err != nil {
+						return fmt.Errorf("after round %d, %s on %s: %w", r+1, sc.name, clusters[k].kind, err)
+					}
+					continue
 				}
 				m.record(sc, res)
 				fmt.Fprintf(os.Stderr, "round %d/%d  %-52s %-11s %s\n", r+1, o.rounds, sc.name, clusters[k].kind, res.summary(sc))

@@ -86,6 +86,7 @@ func main() {
 	js := flag.Bool("js", false, "run the JetStream publish scenarios (both servers with JetStream on fresh store directories, at their defaults)")
 	clusterMode := flag.Bool("cluster", false, "run the cluster scenarios: three servers of each kind, a full mesh of routes, clients on chosen members")
 	profileDir := flag.String("profile", "", "with --cluster: afterwards, write CPU profiles of the Starling members for each scenario to this directory")
+	logDir := flag.String("logs", "", "with --cluster: keep each server's output in this directory")
 	profileFor := flag.Duration("profile-for", 20*time.Second, "with --profile: how long each scenario is profiled")
 	flag.Parse()
 	if *clusterMode {
@@ -94,15 +95,15 @@ func main() {
 		}
 		err := runClusterCompare(clusterOpts{
 			starling: *starling, natsServer: *natsServer, rounds: *rounds, scale: *scale,
-			only: *only, raw: *rawOut, profileDir: *profileDir, profileFor: *profileFor,
+			only: *only, raw: *rawOut, logDir: *logDir, profileDir: *profileDir, profileFor: *profileFor,
 		})
 		if err != nil {
 			fatal("%v", err)
 		}
 		return
 	}
-	if *profileDir != "" {
-		fatal("--profile is only used with --cluster")
+	if *profileDir != "" || *logDir != "" {
+		fatal("--profile and --logs are only used with --cluster")
 	}
 
 	ctx := context.Background()
@@ -196,8 +197,12 @@ func main() {
 }
 
 // meas holds one scenario's values on one server, one per round: msgs/s,
-// or p50 and p99 in µs for latency.
-type meas struct{ Tput, P50, P99 []float64 }
+// or p50 and p99 in µs for latency. Failed holds the errors of rounds that
+// produced no value (--cluster records them instead of stopping).
+type meas struct {
+	Tput, P50, P99 []float64
+	Failed         []string `json:",omitempty"`
+}
 
 // row is one scenario's measurements on both servers.
 type row struct {
@@ -214,6 +219,10 @@ func printTable(rows []row) {
 	fmt.Println("| --- | ---: | ---: | ---: |")
 	for _, r := range rows {
 		a, b := r.starling, r.nats
+		if len(a.Failed) > 0 || len(b.Failed) > 0 {
+			printFailed(r)
+			continue
+		}
 		if r.metric == "latency" {
 			fmt.Printf("| %s, p50 latency | %.0f µs | %.0f µs | %.2f× (lower is better) |\n", r.name, median(a.P50), median(b.P50), median(a.P50)/median(b.P50))
 			fmt.Printf("| %s, p99 latency | %.0f µs | %.0f µs | %.2f× (lower is better) |\n", r.name, median(a.P99), median(b.P99), median(a.P99)/median(b.P99))
@@ -221,6 +230,28 @@ func printTable(rows []row) {
 		}
 		fmt.Printf("| %s | %s msgs/s | %s msgs/s | %.2f× |\n", r.name, thousands(median(a.Tput)), thousands(median(b.Tput)), median(a.Tput)/median(b.Tput))
 	}
+}
+
+// printFailed prints a row in which some rounds failed: the median of the
+// rounds that succeeded, and how many failed, with no ratio.
+func printFailed(r row) {
+	cell := func(m meas) string {
+		ok := len(m.Tput) + len(m.P50)
+		var s string
+		switch {
+		case ok == 0:
+			s = "no result"
+		case r.metric == "latency":
+			s = fmt.Sprintf("p50 %.0f µs, p99 %.0f µs", median(m.P50), median(m.P99))
+		default:
+			s = thousands(median(m.Tput)) + " msgs/s"
+		}
+		if n := len(m.Failed); n > 0 {
+			s += fmt.Sprintf(" (failed %d of %d rounds)", n, n+ok)
+		}
+		return s
+	}
+	fmt.Printf("| %s | %s | %s | — |\n", r.name, cell(r.starling), cell(r.nats))
 }
 
 // writeRaw writes every measurement as JSON to path.
