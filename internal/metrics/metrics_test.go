@@ -57,6 +57,7 @@ func newFake() *fakeSource {
 		},
 		sublist: subject.Stats{Matches: 1000, CacheHitRate: 0.75, Inserts: 50, Removes: 8, Cached: 12},
 		conns:   []core.ConnInfo{{PendingBytes: 10}, {PendingBytes: 4096}, {PendingBytes: 0}},
+		routes:  []core.RouteSnapshot{{RemoteID: "NPEER", RemoteName: "beta", InMsgs: 5, OutMsgs: 6, Pending: 7}},
 	}
 }
 
