@@ -46,6 +46,15 @@ func checkSecret(configured, sent string) bool {
 	return equalConstantTime(configured, sent)
 }
 
+// CheckPassword reports whether sent matches a configured password, plain
+// or bcrypt, without revealing by its timing where they differ. Routes use
+// it for the cluster's authorization.
+func CheckPassword(configured, sent string) bool { return checkSecret(configured, sent) }
+
+// EqualConstantTime compares two strings without revealing by its timing
+// where they differ or how long they are.
+func EqualConstantTime(a, b string) bool { return equalConstantTime(a, b) }
+
 // equalConstantTime compares digests rather than the strings so that the
 // time taken reveals neither where they differ nor the configured length.
 func equalConstantTime(a, b string) bool {

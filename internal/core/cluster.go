@@ -1,24 +1,22 @@
 package core
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"net"
 	"net/url"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/nats-io/nuid"
 
+	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/internal/proto"
 )
 
-// The cluster's listener and the routes this server dials. Explicit routes
-// (cluster { routes }) are dialled at start and redialled whenever they
-// drop, for as long as the server runs; a route that turns out to lead to
-// this server itself is given up. See route.go for the protocol.
+// The cluster's listener, its name, and the dialers that keep this
+// server's routes up (dialer.go). See route.go for the protocol and
+// gossip.go for how servers learn of each other.
 
 // cluster is the server's cluster state.
 type cluster struct {
@@ -26,6 +24,14 @@ type cluster struct {
 	ln      net.Listener
 	name    string // the cluster's name: configured, or generated (dynamic)
 	dynamic bool   // name was generated, and yields to a configured one
+	// explicit are the dialers of the configured routes, by URL (with its
+	// credentials, so a change of them is a new dialer); implicit those of
+	// routes learned by gossip, by the peer's server ID.
+	explicit map[string]*dialer
+	implicit map[string]*dialer
+	// peerURLs are the client URLs each peer announced in its route INFO,
+	// by server ID: what clients learn as connect_urls (urls.go).
+	peerURLs map[string][]string
 }
 
 // clusterName is the name this server's routes announce.
@@ -42,12 +48,14 @@ func (s *Server) startClusterLocked() error {
 	if !c.Enabled() {
 		return nil
 	}
-	s.cluster.mu.Lock()
-	s.cluster.name, s.cluster.dynamic = c.Name, c.Name == ""
-	if s.cluster.dynamic {
-		s.cluster.name = nuid.Next()
+	cl := &s.cluster
+	cl.mu.Lock()
+	cl.name, cl.dynamic = c.Name, c.Name == ""
+	if cl.dynamic {
+		cl.name = nuid.Next()
 	}
-	s.cluster.mu.Unlock()
+	cl.explicit, cl.implicit, cl.peerURLs = map[string]*dialer{}, map[string]*dialer{}, map[string][]string{}
+	cl.mu.Unlock()
 	port := c.Port
 	if port == options.RandomPort {
 		port = 0
@@ -56,19 +64,21 @@ func (s *Server) startClusterLocked() error {
 	if err != nil {
 		return fmt.Errorf("listen for routes: %w", err)
 	}
-	s.cluster.mu.Lock()
-	s.cluster.ln = ln
-	s.cluster.mu.Unlock()
+	cl.mu.Lock()
+	cl.ln = ln
+	cl.mu.Unlock()
 	s.log.Info("listening for route connections", "addr", ln.Addr().String(), "cluster", s.clusterName())
+	if s.getOpts().JetStream {
+		s.log.Warn("JetStream is not replicated across the cluster: this server's streams and consumers live on it " +
+			"alone, and its JetStream API answers its own clients only (servers without JetStream reach it through " +
+			"routes); JetStream is never shared with nats-server servers of a mixed cluster")
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		s.serveRoutes(ln)
 	}()
-	for _, u := range c.Routes {
-		s.wg.Add(1)
-		go s.solicit(u)
-	}
+	s.setExplicitRoutes(c.Routes)
 	return nil
 }
 
@@ -82,51 +92,104 @@ func (s *Server) ClusterAddr() net.Addr {
 	return s.cluster.ln.Addr()
 }
 
-// stopCluster closes the cluster listener; Shutdown closes the routes.
+// stopCluster closes the cluster listener and stops every dialer;
+// Shutdown closes the routes.
 func (s *Server) stopCluster() {
-	s.cluster.mu.Lock()
-	ln := s.cluster.ln
-	s.cluster.mu.Unlock()
+	cl := &s.cluster
+	cl.mu.Lock()
+	ln := cl.ln
+	var ds []*dialer
+	for _, d := range cl.explicit {
+		ds = append(ds, d)
+	}
+	for _, d := range cl.implicit {
+		ds = append(ds, d)
+	}
+	cl.mu.Unlock()
 	if ln != nil {
 		ln.Close()
 	}
-}
-
-// solicit keeps an explicit route to u up until the server stops or the
-// route turns out to lead back here.
-func (s *Server) solicit(u *url.URL) {
-	defer s.wg.Done()
-	o := &s.getOpts().Cluster
-	delay := options.RouteConnectDelay
-	for {
-		conn, err := net.DialTimeout("tcp", u.Host, 2*time.Second)
-		if err == nil {
-			delay = options.RouteConnectDelay
-			r := s.startRouteTo(conn, u)
-			select {
-			case <-r.done:
-			case <-s.stopping:
-				return
-			}
-			if r.noRedial.Load() {
-				return
-			}
-		} else {
-			s.log.Debug("route connect failed", "url", u.Redacted(), "err", err)
-		}
-		select {
-		case <-s.stopping:
-			return
-		case <-time.After(delay):
-		}
-		if o.ConnectBackoff {
-			delay = min(2*delay, options.MaxRouteConnectDelay)
-		}
+	for _, d := range ds {
+		d.halt()
 	}
 }
 
-// startRouteTo runs a route dialled to u, presenting u's credentials.
-func (s *Server) startRouteTo(conn net.Conn, u *url.URL) *route {
+// setExplicitRoutes makes the configured routes those of urls: a dialer
+// starts for each new URL, and the dialer of each URL no longer there
+// stops and closes its route.
+func (s *Server) setExplicitRoutes(urls []*url.URL) {
+	cl := &s.cluster
+	want := make(map[string]*url.URL, len(urls))
+	for _, u := range urls {
+		want[u.String()] = u
+	}
+	var start, stop []*dialer
+	cl.mu.Lock()
+	if cl.explicit == nil { // clustering is off
+		cl.mu.Unlock()
+		return
+	}
+	for key, d := range cl.explicit {
+		if want[key] == nil {
+			delete(cl.explicit, key)
+			stop = append(stop, d)
+		}
+	}
+	for key, u := range want {
+		if cl.explicit[key] == nil {
+			d := newDialer(u, false, "")
+			cl.explicit[key] = d
+			start = append(start, d)
+		}
+	}
+	cl.mu.Unlock()
+	for _, d := range stop {
+		s.log.Info("route removed from the configuration", "url", d.url.Redacted())
+		d.halt()
+	}
+	for _, d := range start {
+		s.startDialer(d)
+	}
+}
+
+// isExplicitRoute reports whether host:port is the address of a
+// configured route (compared as nats-server does, case-insensitively).
+func (s *Server) isExplicitRoute(hostPorts ...string) bool {
+	cl := &s.cluster
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	for _, d := range cl.explicit {
+		for _, hp := range hostPorts {
+			if hp != "" && equalFoldASCII(d.url.Host, hp) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// routeConnect is the CONNECT this server sends on a route it dials to u,
+// presenting u's credentials.
+func (s *Server) routeConnect(u *url.URL) *proto.RouteConnect {
 	connect := &proto.RouteConnect{Headers: true, Name: s.id, Cluster: s.clusterName()}
 	s.cluster.mu.Lock()
 	connect.ClusterDynamic = s.cluster.dynamic
@@ -135,7 +198,7 @@ func (s *Server) startRouteTo(conn net.Conn, u *url.URL) *route {
 		connect.User = u.User.Username()
 		connect.Pass, _ = u.User.Password()
 	}
-	return s.startRouteWith(conn, connect)
+	return connect
 }
 
 // checkRouteConnect checks a dialler's CONNECT on an accepted route: its
@@ -144,8 +207,8 @@ func (s *Server) startRouteTo(conn net.Conn, u *url.URL) *route {
 func (s *Server) checkRouteConnect(c *proto.RouteConnect) string {
 	o := &s.getOpts().Cluster
 	if o.Username != "" || o.Password != "" {
-		userOK := subtle.ConstantTimeCompare([]byte(c.User), []byte(o.Username)) == 1
-		passOK := subtle.ConstantTimeCompare([]byte(c.Pass), []byte(o.Password)) == 1
+		userOK := auth.EqualConstantTime(c.User, o.Username)
+		passOK := auth.CheckPassword(o.Password, c.Pass) // plain or bcrypt
 		if !userOK || !passOK {
 			return proto.ErrTextAuthViolation
 		}

@@ -1,6 +1,10 @@
 package core
 
-import "github.com/starling-mq/starling/internal/proto"
+import (
+	"bytes"
+
+	"github.com/starling-mq/starling/internal/proto"
+)
 
 // Delivery to routes targets the connection, not each subscription: a
 // message matching several subscriptions that a route stands for (plain
@@ -42,9 +46,24 @@ func (c *client) forwardTo(r *route, queue []byte) {
 	}
 }
 
+// jsAPIPrefix starts the subjects of JetStream API requests.
+var jsAPIPrefix = []byte("$JS.API.")
+
 // forward sends the message to every noted route and reports whether one
 // took it.
+//
+// JetStream is not replicated yet: a server that runs it answers its own
+// clients' API requests alone, so those never go to routes, where another
+// server's JetStream would answer too and act on them. A server without
+// JetStream forwards them, so its clients reach a server that has it.
 func (c *client) forward(cmd *proto.Cmd) bool {
+	if c.srv.getOpts().JetStream && bytes.HasPrefix(cmd.Subject, jsAPIPrefix) {
+		for i := range c.forwards {
+			c.forwards[i].r = nil
+		}
+		c.forwards = c.forwards[:0]
+		return false
+	}
 	sent := false
 	for i := range c.forwards {
 		f := &c.forwards[i]

@@ -30,6 +30,12 @@ func (s *Server) LameDuck(ctx context.Context) error {
 	if ln != nil {
 		ln.Close()
 	}
+	// Peers drop this server's URLs from what they tell their clients;
+	// this server's clients get the others' URLs without its own.
+	ldm := proto.AppendRouteInfoLine(nil, s.routeInfo())
+	for _, r := range s.upRoutes() {
+		r.send(ldm)
+	}
 	for _, c := range s.clientList() {
 		c.sendAsyncInfo(true)
 	}

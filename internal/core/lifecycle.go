@@ -100,6 +100,11 @@ func (c *client) close(reason closeReason) {
 }
 
 // finish runs once the writer has closed the socket.
+func (c *client) timing() (time.Duration, int, time.Duration) {
+	o := c.srv.getOpts()
+	return o.PingInterval, o.PingMax, o.WriteDeadline
+}
+
 func (c *client) finish() {
 	c.srv.removeClient(c)
 	c.mu.Lock()

@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/starling-mq/starling/internal/auth"
@@ -38,6 +39,17 @@ func (s *Server) Reload(next Options) error {
 	s.mu.Unlock()
 	for _, c := range s.clientList() {
 		c.reload(old, &next, authn)
+	}
+	// Routes added are dialled, routes removed closed; a route whose URL
+	// changed (its credentials) is both.
+	s.setExplicitRoutes(next.Cluster.Routes)
+	// Routes up were admitted and filtered under the old authorization
+	// and permissions: they start again under the new ones.
+	if !reflect.DeepEqual(old.Cluster.Permissions, next.Cluster.Permissions) ||
+		old.Cluster.Username != next.Cluster.Username || old.Cluster.Password != next.Cluster.Password {
+		for _, r := range s.routeList() {
+			r.close(reasonClientClosed)
+		}
 	}
 	s.log.Info("configuration reloaded")
 	return nil

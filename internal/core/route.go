@@ -1,6 +1,7 @@
 package core
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/starling-mq/starling/internal/auth"
 	"github.com/starling-mq/starling/internal/interest"
 	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/internal/proto"
@@ -30,26 +32,32 @@ import (
 //     only (forward.go: one hop), through a client value that carries the
 //     route's messages; local messages reach the route through sendMsg.
 //
-// Not yet here (see docs/clustering.md): configuration, gossip, reconnects,
-// authentication, TLS, cluster names, pinned accounts, route pings' RTT.
+// cluster.go holds the listener and names, dialer.go the routes this
+// server dials, gossip.go how servers learn of each other.
 type route struct {
 	transport
 	solicited bool
+	dialer    *dialer // the dialer of a solicited route; nil in tests
 	parser    proto.RouteParser
 	cmd       proto.RouteCmd
 	pcmd      proto.Cmd // a routed message, as the delivery path takes it
 	pub       *client   // delivers the peer's messages to local subscribers
 
-	connected atomic.Bool   // an accepted route's CONNECT passed the checks
-	noRedial  atomic.Bool   // leads back to this server: not dialled again
-	done      chan struct{} // closed once the connection is gone
+	perms      routePerms    // the cluster's permissions, as at the start
+	connected  atomic.Bool   // an accepted route's CONNECT passed the checks
+	registered atomic.Bool   // became the route to its peer (addRoute)
+	noRedial   atomic.Bool   // leads back to this server: not dialled again
+	done       chan struct{} // closed once the connection is gone
 
 	mu         sync.Mutex
-	remoteID   string                   // the peer's server ID, from its INFO
-	remoteName string                   // and its name
-	subs       map[string]*subscription // the peer's interest, by "subject queue"
-	cancel     func()                   // ends the interest watch
-	scratch    []byte                   // control lines of routed messages
+	remoteID   string // the peer's server ID, from its INFO
+	remoteName string // and its name
+	// peerStarling: the peer is a Starling server (its INFO says so),
+	// which settles duplicate routes by the same rule as this one.
+	peerStarling atomic.Bool
+	subs         map[string]*subscription // the peer's interest, by "subject queue"
+	cancel       func()                   // ends the interest watch
+	scratch      []byte                   // control lines of routed messages
 }
 
 // startRoute runs the route protocol on conn: dialled by this server
@@ -57,31 +65,37 @@ type route struct {
 // listener.
 func (s *Server) startRoute(conn net.Conn, solicited bool) *route {
 	if solicited {
-		return s.startRouteTo(conn, nil)
+		return s.startRouteWith(conn, s.routeConnect(nil), nil)
 	}
-	return s.startRouteWith(conn, nil)
+	return s.startRouteWith(conn, nil, nil)
 }
 
 // startRouteWith runs the route protocol on conn: dialled by this server
-// when connect is set (sent first), accepted otherwise.
-func (s *Server) startRouteWith(conn net.Conn, connect *proto.RouteConnect) *route {
+// when connect is set (sent first, d is its dialer), accepted otherwise.
+func (s *Server) startRouteWith(conn net.Conn, connect *proto.RouteConnect, d *dialer) *route {
 	solicited := connect != nil
+	netConn := conn
+	if tc, ok := conn.(*tls.Conn); ok {
+		netConn = tc.NetConn()
+	}
 	r := &route{
+		dialer: d,
 		transport: transport{
 			srv:     s,
 			cid:     s.nextCID.Add(1),
 			conn:    conn,
-			netConn: conn,
+			netConn: netConn,
 			start:   time.Now(),
 		},
 		solicited: solicited,
+		perms:     newRoutePerms(s.getOpts().Cluster.Permissions),
 		parser:    proto.RouteParser{MaxControlLine: proto.DefaultRouteMaxControlLine, MaxPayload: proto.DefaultRouteMaxPayload},
 		subs:      map[string]*subscription{},
 		done:      make(chan struct{}),
 	}
 	r.connected.Store(solicited)
 	r.p = r
-	r.log = s.log.With("rid", r.cid, "remote", conn.RemoteAddr().String())
+	r.log = s.log.With("rid", r.cid, "remote", netConn.RemoteAddr().String())
 	r.out.init(s.getOpts().MaxPending)
 	r.lastIn.Store(r.start.UnixNano())
 	r.pub = &client{
@@ -130,13 +144,28 @@ func (s *Server) startRouteWith(conn net.Conn, connect *proto.RouteConnect) *rou
 // routePingInterval is the route's: the cluster's, else the client one,
 // capped as nats-server caps it.
 func (s *Server) routePingInterval() time.Duration {
+	d, _, _ := s.routeTiming()
+	return d
+}
+
+// routeTiming is the ping interval, unanswered PINGs allowed and write
+// deadline of routes: the cluster's settings, else the clients'.
+func (s *Server) routeTiming() (time.Duration, int, time.Duration) {
 	o := s.getOpts()
-	d := o.Cluster.PingInterval
+	d, max, wd := o.Cluster.PingInterval, o.Cluster.PingMax, o.Cluster.WriteDeadline
 	if d <= 0 {
 		d = o.PingInterval
 	}
-	return min(d, options.MaxRoutePingInterval)
+	if max <= 0 {
+		max = o.PingMax
+	}
+	if wd <= 0 {
+		wd = o.WriteDeadline
+	}
+	return min(d, options.MaxRoutePingInterval), max, wd
 }
+
+func (r *route) timing() (time.Duration, int, time.Duration) { return r.srv.routeTiming() }
 
 // routeInfo is this server's route INFO.
 func (s *Server) routeInfo() *proto.RouteInfo {
@@ -146,20 +175,52 @@ func (s *Server) routeInfo() *proto.RouteInfo {
 		ServerName:   s.name,
 		Version:      ProtocolVersion,
 		Proto:        proto.RouteProtoV2,
+		GitCommit:    starlingMark + Version,
 		Go:           runtime.Version(),
 		Host:         o.Cluster.Host,
 		Headers:      true,
 		MaxPayload:   int32(o.MaxPayload),
 		AuthRequired: o.Cluster.Username != "" || o.Cluster.Password != "",
+		TLSRequired:  o.Cluster.TLSConfig != nil,
+		TLSVerify:    o.Cluster.TLSConfig != nil,
+		LameDuckMode: s.IsLameDuck(),
 	}
 	if addr, ok := s.ClusterAddr().(*net.TCPAddr); ok {
 		info.Port = addr.Port
+	}
+	if o.Cluster.Advertise != "" {
+		if host, port, err := o.Cluster.AdvertiseHostPort(); err == nil {
+			if port == 0 || port == options.RandomPort {
+				port = info.Port
+			}
+			info.Host, info.Port = host, port
+			info.IP = routeURL(host, port)
+		}
+	}
+	if !o.Cluster.NoAdvertise && !info.LameDuckMode {
+		info.ConnectURLs = s.ownClientURLs()
+	}
+	if p := o.Cluster.Permissions; p != nil {
+		info.Import, info.Export = wirePerm(p.Import), wirePerm(p.Export)
 	}
 	s.cluster.mu.Lock()
 	info.Cluster, info.ClusterDynamic = s.cluster.name, s.cluster.dynamic
 	s.cluster.mu.Unlock()
 	return info
 }
+
+// wirePerm is a permission as a route INFO carries it.
+func wirePerm(p *auth.SubjectPermission) *proto.SubjectPermission {
+	if p == nil {
+		return nil
+	}
+	return &proto.SubjectPermission{Allow: p.Allow, Deny: p.Deny}
+}
+
+// starlingMark starts the git_commit of a Starling server's route INFO
+// (nats-server puts its build's commit there and reads nothing from it),
+// so that two Starling servers know they share the duplicate-route rule.
+const starlingMark = "starling-"
 
 func (r *route) want() int { return r.parser.Want }
 
@@ -225,6 +286,8 @@ func (r *route) processConnect(arg []byte) {
 	}
 	if text := r.srv.checkRouteConnect(&c); text != "" {
 		r.log.Info("route refused", "err", text)
+		s := r.srv
+		s.stats.routesRefused.Add(1)
 		reason := reasonAuthViolation
 		if text != proto.ErrTextAuthViolation {
 			reason = reasonClusterNameConflict
@@ -248,12 +311,14 @@ func (r *route) processInfo(arg []byte) {
 	first := r.remoteID == ""
 	if first {
 		r.remoteID, r.remoteName = info.ServerID, info.ServerName
+		r.peerStarling.Store(strings.HasPrefix(info.GitCommit, starlingMark))
 	}
 	r.mu.Unlock()
-	if !first {
-		return // later INFOs update gossip; nothing to do yet
-	}
 	s := r.srv
+	if !first {
+		r.processLaterInfo(&info)
+		return
+	}
 	if info.ServerID == s.id {
 		r.log.Debug("route to self closed")
 		r.noRedial.Store(true)
@@ -268,6 +333,7 @@ func (r *route) processInfo(arg []byte) {
 	if r.solicited {
 		if text := s.checkClusterName(info.Cluster, info.ClusterDynamic); text != "" {
 			r.log.Info("route refused", "err", text)
+			s.stats.routesRefused.Add(1)
 			r.sendErrAndClose(text, reasonClusterNameConflict)
 			return
 		}
@@ -277,7 +343,12 @@ func (r *route) processInfo(arg []byte) {
 		r.close(reasonClientClosed)
 		return
 	}
+	r.registered.Store(true)
 	r.log.Info("route connection created", "server", info.ServerID, "name", info.ServerName)
+	if !info.LameDuckMode {
+		s.setPeerURLs(info.ServerID, info.ConnectURLs)
+	}
+	s.gossipNewRoute(r, info)
 	cancel := s.gacc.WatchInterest(r.sendInterest)
 	r.mu.Lock()
 	r.cancel = cancel
@@ -287,9 +358,42 @@ func (r *route) processInfo(arg []byte) {
 	}
 }
 
+// processLaterInfo takes an INFO after the first: gossip about another
+// server, or news of the peer (lame duck: its clients' URLs go).
+func (r *route) processLaterInfo(info *proto.RouteInfo) {
+	s := r.srv
+	id := r.peerID()
+	if info.ServerID != id {
+		s.processGossip(info)
+		return
+	}
+	if !r.registered.Load() {
+		return
+	}
+	if info.LameDuckMode {
+		r.log.Info("route peer entered lame duck mode", "server", id)
+		s.setPeerURLs(id, nil)
+		return
+	}
+	s.setPeerURLs(id, info.ConnectURLs)
+}
+
+// peerID is the peer's server ID, "" before its INFO.
+func (r *route) peerID() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.remoteID
+}
+
+// implicit reports whether this server dialled r because of gossip.
+func (r *route) implicit() bool { return r.dialer != nil && r.dialer.implicit }
+
 // sendInterest queues one RS+ or RS-. It runs under the account's lock, so
 // it only appends: a route over its limit is closed from a goroutine.
 func (r *route) sendInterest(ev interest.Event) {
+	if !r.perms.canImportSub(ev.Subject) {
+		return
+	}
 	acc := []byte(r.pub.acc.name)
 	var line []byte
 	if ev.Removed {
@@ -319,6 +423,10 @@ func subKey(subj, queue []byte) string {
 
 // remoteSub records the peer's interest in a subject or queue group.
 func (r *route) remoteSub(cmd *proto.RouteCmd) {
+	if !r.perms.canExportSub(string(cmd.Subject)) {
+		r.log.Debug("route interest not exported", "subject", string(cmd.Subject))
+		return
+	}
 	key := subKey(cmd.Subject, cmd.Queue)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -356,6 +464,9 @@ func (r *route) remoteUnsub(cmd *proto.RouteCmd) {
 func (r *route) deliverRouted(cmd *proto.RouteCmd) {
 	r.inMsgs.Add(1)
 	r.inBytes.Add(int64(cmd.Size))
+	if r.perms.importMsgs != nil && !r.perms.canImportMsg(string(cmd.Subject)) {
+		return
+	}
 	p := &r.pcmd
 	p.Op = proto.OpPub
 	if cmd.Op == proto.RouteOpHMsg {
@@ -419,7 +530,9 @@ func (r *route) close(reason closeReason) {
 	for _, sub := range subs {
 		r.pub.acc.unsubscribeRemote(sub)
 	}
-	r.srv.removeRoute(r, id)
+	if r.srv.removeRoute(r, id) {
+		r.srv.setPeerURLs(id, nil)
+	}
 	r.shutdown(reason.flushes())
 	r.log.Debug("route connection closing", "reason", reason.String())
 }
@@ -459,9 +572,13 @@ func (s *Server) routeList() []*route {
 
 // addRoute registers r as the route to server id. When a route to it is
 // already up (the two servers dialled each other at the same moment, or
-// one dialled twice) both servers keep the same connection: the one
-// dialled by the server with the lower ID, or the first when both were
-// dialled by the same server. The route that loses is closed.
+// one dialled twice) both servers keep the same connection: between
+// Starling servers, the one dialled by the server with the lower ID, or
+// the first when both were dialled by the same server. nats-server keeps
+// the first route it registered, so with a nats-server peer this server
+// does the same; when the two picked different connections and both end,
+// the dialers try again after a random pause until they agree, as
+// nats-server's do. The route that loses is closed.
 func (s *Server) addRoute(r *route, id string) bool {
 	s.mu.Lock()
 	if s.shutdown {
@@ -491,6 +608,9 @@ func (s *Server) addRoute(r *route, id string) bool {
 
 // prefers reports whether route r to server peer wins over cur.
 func (s *Server) prefers(r, cur *route, peer string) bool {
+	if !r.peerStarling.Load() {
+		return false // nats-server's rule: the first one stays
+	}
 	dialler := func(x *route) string {
 		if x.solicited {
 			return s.id
@@ -500,12 +620,15 @@ func (s *Server) prefers(r, cur *route, peer string) bool {
 	return dialler(r) < dialler(cur)
 }
 
-func (s *Server) removeRoute(r *route, id string) {
+// removeRoute drops r as the route to id, reporting whether it was.
+func (s *Server) removeRoute(r *route, id string) bool {
 	s.mu.Lock()
-	if s.routes[id] == r {
+	defer s.mu.Unlock()
+	if id != "" && s.routes[id] == r {
 		delete(s.routes, id)
+		return true
 	}
-	s.mu.Unlock()
+	return false
 }
 
 // NumRoutes is the number of routes up.
@@ -534,7 +657,7 @@ func (s *Server) serveRoutes(ln net.Listener) {
 			}
 			return
 		}
-		s.startRoute(conn, false)
+		s.acceptRoute(conn)
 	}
 }
 
@@ -573,7 +696,7 @@ func (s *Server) Routes() []RouteSnapshot {
 			RID: r.cid, DidSolicit: r.solicited, Start: r.start,
 			LastActivity: time.Unix(0, r.lastIn.Load()),
 			InMsgs:       r.inMsgs.Load(), InBytes: r.inBytes.Load(),
-			Reconnects:   max(ups[r]-1, 0),
+			Reconnects: max(ups[r]-1, 0),
 		}
 		if addr, ok := r.netConn.RemoteAddr().(*net.TCPAddr); ok {
 			rs.IP, rs.Port = addr.IP.String(), addr.Port

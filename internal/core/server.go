@@ -77,6 +77,7 @@ type Server struct {
 type serverStats struct {
 	inMsgs, inBytes, outMsgs, outBytes atomic.Int64
 	slowConsumers                      atomic.Int64
+	routesRefused                      atomic.Int64 // TLS, authorization or cluster name
 }
 
 // New validates opts and returns a server that is not yet listening.
@@ -299,6 +300,7 @@ func (s *Server) info(cid uint64, clientIP string) proto.Info {
 		Domain:       s.getOpts().JetStreamDomain,
 		ClientID:     cid,
 		ClientIP:     clientIP,
+		ConnectURLs:  s.connectURLs(),
 	}
 }
 

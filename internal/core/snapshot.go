@@ -20,6 +20,9 @@ type ServerStats struct {
 	OutMsgs          int64
 	OutBytes         int64
 	SlowConsumers    int64
+	// RoutesRefused counts route connections ended before they came up:
+	// a failed TLS handshake, wrong credentials, another cluster's name.
+	RoutesRefused int64
 }
 
 // Stats returns the server-wide counters.
@@ -38,6 +41,7 @@ func (s *Server) Stats() ServerStats {
 		OutMsgs:          s.stats.outMsgs.Load(),
 		OutBytes:         s.stats.outBytes.Load(),
 		SlowConsumers:    s.stats.slowConsumers.Load(),
+		RoutesRefused:    s.stats.routesRefused.Load(),
 	}
 }
 

@@ -36,6 +36,10 @@ type peer interface {
 	close(reason closeReason)
 	// finish runs once, after the writer has closed the socket.
 	finish()
+	// timing is the connection's ping interval, how many PINGs may go
+	// unanswered, and its write deadline: the client settings, or the
+	// cluster's for a route. Read at each use, so reloads apply.
+	timing() (pingInterval time.Duration, pingMax int, writeDeadline time.Duration)
 }
 
 // Read buffer sizes: small for idle connections, doubled while reads fill
@@ -84,7 +88,8 @@ func (t *transport) readLoop() {
 	// The ping timer finds stale peers; this deadline is a backstop so that
 	// no read can block forever. It is pushed forward as data arrives, at
 	// most every refresh, so the timer always acts first.
-	idle := t.srv.getOpts().PingInterval * time.Duration(t.srv.getOpts().PingMax+2)
+	interval, pingMax, _ := t.p.timing()
+	idle := interval * time.Duration(pingMax+2)
 	refresh := min(time.Second, idle/4)
 	var deadlineSet time.Time
 	for {
@@ -166,7 +171,7 @@ func resizeReadBuf(buf []byte, used int, full bool, shorts, want int) ([]byte, i
 func (t *transport) writeLoop() {
 	defer t.srv.wg.Done()
 	var w writer
-	deadline := t.srv.getOpts().WriteDeadline
+	_, _, deadline := t.p.timing()
 	for range t.out.kick {
 		t.out.mu.Lock()
 		if t.out.writing {
@@ -309,12 +314,12 @@ func (t *transport) pingTick() {
 	if t.closing.Load() {
 		return
 	}
-	interval := t.srv.getOpts().PingInterval
+	interval, pingMax, _ := t.p.timing()
 	now := time.Now()
 	active := now.Sub(time.Unix(0, t.lastIn.Load())) < interval
 	fresh := now.Sub(time.Unix(0, t.rttAt.Load())) < rttRefresh
 	if !active || !fresh {
-		if int(t.pingsOut.Load())+1 > t.srv.getOpts().PingMax {
+		if int(t.pingsOut.Load())+1 > pingMax {
 			t.log.Debug("stale connection")
 			t.sendErrAndClose(proto.ErrTextStaleConnection, reasonStaleConnection)
 			return

@@ -66,6 +66,7 @@ type Leaf struct {
 	Emails  []string
 	URIs    []string
 	Client  bool // for client authentication rather than a server
+	Route   bool // for both, as a cluster route presents one certificate both ways
 }
 
 // Issued is a certificate with its key, in memory and as PEM.
@@ -82,9 +83,12 @@ func (ca *CA) Issue(l Leaf) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	usage := x509.ExtKeyUsageServerAuth
-	if l.Client {
-		usage = x509.ExtKeyUsageClientAuth
+	usages := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	switch {
+	case l.Route:
+		usages = append(usages, x509.ExtKeyUsageClientAuth)
+	case l.Client:
+		usages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}
 	var uris []*url.URL
 	for _, u := range l.URIs {
@@ -100,7 +104,7 @@ func (ca *CA) Issue(l Leaf) (*Issued, error) {
 		NotBefore:      time.Now().Add(-time.Hour),
 		NotAfter:       time.Now().Add(24 * time.Hour),
 		KeyUsage:       x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:    []x509.ExtKeyUsage{usage},
+		ExtKeyUsage:    usages,
 		DNSNames:       l.DNS,
 		IPAddresses:    l.IPs,
 		EmailAddresses: l.Emails,
