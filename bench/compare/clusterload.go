@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -124,6 +125,22 @@ func (c *conns) connect(url, name string, errs *errSink) (*nats.Conn, error) {
 	return nc, nil
 }
 
+// closed names the connections the server closed, with nats.go's last
+// error for each: a stalled run is often a subscriber cut as a slow
+// consumer, which nats.go may not report before the stall is noticed.
+func (c *conns) closed() string {
+	var out []string
+	for _, nc := range c.list {
+		if nc.IsClosed() {
+			out = append(out, fmt.Sprintf("%s closed (%v)", nc.Opts.Name, nc.LastError()))
+		}
+	}
+	if len(out) == 0 {
+		return "no connection closed"
+	}
+	return strings.Join(out, ", ")
+}
+
 func (c *conns) close() {
 	for _, nc := range c.list {
 		nc.Close()
@@ -233,7 +250,7 @@ func runThroughput(ctx context.Context, urls []string, sc clusterScenario, run i
 		}
 		pubEnd.Store(int64(time.Since(epoch)))
 	}()
-	if err := waitCount(ctx, received, want, pubDone, errs); err != nil {
+	if err := waitCount(ctx, received, want, pubDone, errs, cs.closed); err != nil {
 		<-pubDone
 		return nil, err
 	}
@@ -296,7 +313,7 @@ func waitReady(ctx context.Context, nc *nats.Conn, probes []string) error {
 
 // waitCount polls until count reaches want, failing on an asynchronous
 // error, on no progress for stallTimeout, or when ctx ends.
-func waitCount(ctx context.Context, count func() int64, want int64, pubDone <-chan struct{}, errs *errSink) error {
+func waitCount(ctx context.Context, count func() int64, want int64, pubDone <-chan struct{}, errs *errSink, detail func() string) error {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	last, lastMove := int64(-1), time.Now()
@@ -317,7 +334,7 @@ func waitCount(ctx context.Context, count func() int64, want int64, pubDone <-ch
 				published = "all published"
 			default:
 			}
-			return fmt.Errorf("stalled: %d of %d received for %v (%s)", n, want, stallTimeout, published)
+			return fmt.Errorf("stalled: %d of %d received for %v (%s; %s)", n, want, stallTimeout, published, detail())
 		}
 		select {
 		case <-ctx.Done():
