@@ -157,8 +157,13 @@ func profileScenarios(ctx context.Context, c *cluster, list []clusterScenario, o
 		for ; runs < maxProfileRuns && time.Now().Before(end); runs++ {
 			*run++
 			if _, err := runClusterLoad(ctx, c.urls(), sc, *run); err != nil {
-				wg.Wait()
-				return fmt.Errorf("profiling %s: %w", sc.name, err)
+				// Profiled all the same: a failing scenario is the one
+				// whose profile matters most.
+				fmt.Fprintf(os.Stderr, "profile %d: %s: run FAILED: %v\n", i+1, sc.name, err)
+				if err := c.waitMesh(30 * time.Second); err != nil {
+					wg.Wait()
+					return fmt.Errorf("profiling %s: %w", sc.name, err)
+				}
 			}
 		}
 		wg.Wait()
