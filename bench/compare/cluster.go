@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,16 +28,14 @@ const clusterSize = 3
 type member struct {
 	name        string
 	client      int // client port
-	route       int // cluster port
 	monitor     int // HTTP monitoring port
-	profile     int // pprof port (Starling only), 0 = none
 	cmd         *exec.Cmd
 	exited      chan struct{} // closed once cmd.Wait returned
 	waitErr     error
 	clientURL   string
 	monitorURL  string
 	configPath  string
-	profileAddr string
+	profileAddr string // pprof (Starling with --profile), "" = none
 }
 
 // cluster is one trio of servers of the same kind.
@@ -75,15 +74,24 @@ cluster {
 `, name, client, monitor, routes[i], strings.Join(peers, ", "))
 }
 
-// freePorts returns n loopback ports that were free a moment ago.
+// freePorts returns n distinct loopback ports that were free a moment ago:
+// every listener stays open until all are taken, so the OS cannot hand out
+// the same port twice.
 func freePorts(n int) ([]int, error) {
-	out := make([]int, n)
-	for i := range out {
-		p, err := serverproc.FreePort()
+	out := make([]int, 0, n)
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err
 		}
-		out[i] = p
+		lns = append(lns, ln)
+		out = append(out, ln.Addr().(*net.TCPAddr).Port)
 	}
 	return out, nil
 }
@@ -103,7 +111,6 @@ func startCluster(kind, bin, dir, logDir string, withProfile bool) (*cluster, er
 		m := &member{
 			name:    fmt.Sprintf("%s-%c", kind, 'a'+i),
 			client:  ports[i],
-			route:   routes[i],
 			monitor: ports[2*clusterSize+i],
 			exited:  make(chan struct{}),
 		}
@@ -118,9 +125,9 @@ func startCluster(kind, bin, dir, logDir string, withProfile bool) (*cluster, er
 		if kind == "starling" {
 			args = []string{"server", "-c", m.configPath}
 			if withProfile {
-				m.profile = ports[3*clusterSize+i]
-				m.profileAddr = fmt.Sprintf("http://127.0.0.1:%d", m.profile)
-				args = append(args, "--profile", strconv.Itoa(m.profile))
+				port := ports[3*clusterSize+i]
+				m.profileAddr = fmt.Sprintf("http://127.0.0.1:%d", port)
+				args = append(args, "--profile", strconv.Itoa(port))
 			}
 		} else {
 			args = []string{"-c", m.configPath}

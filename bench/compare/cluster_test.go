@@ -95,3 +95,19 @@ func TestClusterScenarios(t *testing.T) {
 		}
 	}
 }
+
+// Ports handed out together are distinct: six servers of a comparison
+// start at once and must not be given the same port twice.
+func TestFreePortsDistinct(t *testing.T) {
+	ports, err := freePorts(4 * clusterSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if p <= 0 || seen[p] {
+			t.Fatalf("ports %v: %d repeated or invalid", ports, p)
+		}
+		seen[p] = true
+	}
+}

@@ -111,13 +111,9 @@ func main() {
 		{name: "starling"},
 		{name: "nats-server"},
 	}
-	ports := make([]int, 2)
-	for i := range ports {
-		port, err := serverproc.FreePort()
-		if err != nil {
-			fatal("free port: %v", err)
-		}
-		ports[i] = port
+	ports, err := freePorts(2) // distinct: the two servers start together
+	if err != nil {
+		fatal("free ports: %v", err)
 	}
 	sargs := []string{"server", "-a", "127.0.0.1", "-p", strconv.Itoa(ports[0])}
 	nargs := []string{"-a", "127.0.0.1", "-p", strconv.Itoa(ports[1])}
