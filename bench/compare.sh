@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: Starling against Debian's nats-server on loopback.
 # Installs nats-server if missing, builds starling, runs bench/compare.
-# Extra arguments go to the comparer (e.g. --rounds 7, --scale 0.2, --only fan-out).
+# Extra arguments go to the comparer (e.g. --rounds 7, --scale 0.2, --only fan-out,
+# --cluster for three-server clusters of each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"

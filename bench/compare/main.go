@@ -1,6 +1,7 @@
 // Command compare runs the same `starling bench` scenarios against Starling
 // and nats-server on loopback, alternating between them over several
 // rounds, and prints the medians and the ratio Starling / nats-server.
+// With --cluster it compares three-server clusters instead (cluster.go).
 //
 // bench/compare.sh builds the binaries and calls it; see docs/benchmarks.md.
 package main
@@ -83,20 +84,36 @@ func main() {
 	rawOut := flag.String("raw", "", "also write every measurement as JSON to this file")
 	natsArgs := flag.String("nats-args", "", "extra arguments for nats-server, space separated (e.g. \"-c always.conf\")")
 	js := flag.Bool("js", false, "run the JetStream publish scenarios (both servers with JetStream on fresh store directories, at their defaults)")
+	clusterMode := flag.Bool("cluster", false, "run the cluster scenarios: three servers of each kind, a full mesh of routes, clients on chosen members")
+	profileDir := flag.String("profile", "", "with --cluster: afterwards, write CPU profiles of the Starling members for each scenario to this directory")
+	logDir := flag.String("logs", "", "with --cluster: keep each server's output in this directory")
+	profileFor := flag.Duration("profile-for", 20*time.Second, "with --profile: how long each scenario is profiled")
 	flag.Parse()
+	if *clusterMode {
+		if *js || *natsArgs != "" {
+			fatal("--cluster runs on its own: no --js or --nats-args")
+		}
+		err := runClusterCompare(clusterOpts{
+			starling: *starling, natsServer: *natsServer, rounds: *rounds, scale: *scale,
+			only: *only, raw: *rawOut, logDir: *logDir, profileDir: *profileDir, profileFor: *profileFor,
+		})
+		if err != nil {
+			fatal("%v", err)
+		}
+		return
+	}
+	if *profileDir != "" || *logDir != "" {
+		fatal("--profile and --logs are only used with --cluster")
+	}
 
 	ctx := context.Background()
 	servers := []*target{
 		{name: "starling"},
 		{name: "nats-server"},
 	}
-	ports := make([]int, 2)
-	for i := range ports {
-		port, err := serverproc.FreePort()
-		if err != nil {
-			fatal("free port: %v", err)
-		}
-		ports[i] = port
+	ports, err := freePorts(2) // distinct: the two servers start together
+	if err != nil {
+		fatal("free ports: %v", err)
 	}
 	sargs := []string{"server", "-a", "127.0.0.1", "-p", strconv.Itoa(ports[0])}
 	nargs := []string{"-a", "127.0.0.1", "-p", strconv.Itoa(ports[1])}
@@ -137,9 +154,7 @@ func main() {
 			list = append(list, sc)
 		}
 	}
-	// measurements[scenario][server] = one value per round (msgs/s, or
-	// [p50, p99] in µs for latency).
-	type meas struct{ Tput, P50, P99 []float64 }
+	// measurements[scenario][server]: index 0 Starling, 1 nats-server.
 	measurements := make([][]meas, len(list))
 	for i := range measurements {
 		measurements[i] = make([]meas, len(servers))
@@ -167,27 +182,83 @@ func main() {
 		}
 	}
 
+	rows := make([]row, len(list))
+	for i, sc := range list {
+		rows[i] = row{name: sc.name, metric: sc.metric, args: sc.args, starling: measurements[i][0], nats: measurements[i][1]}
+	}
+	printTable(rows)
+	if *rawOut != "" {
+		writeRaw(*rawOut, rows)
+	}
+}
+
+// meas holds one scenario's values on one server, one per round: msgs/s,
+// or p50 and p99 in µs for latency. Failed holds the errors of rounds that
+// produced no value (--cluster records them instead of stopping).
+type meas struct {
+	Tput, P50, P99 []float64
+	Failed         []string `json:",omitempty"`
+}
+
+// row is one scenario's measurements on both servers.
+type row struct {
+	name, metric string
+	args         any // what ran, for --raw
+	starling     meas
+	nats         meas
+}
+
+// printTable prints the medians of every row and the ratios, as Markdown.
+func printTable(rows []row) {
 	fmt.Println()
 	fmt.Println("| scenario | Starling | nats-server | ratio Starling / nats-server |")
 	fmt.Println("| --- | ---: | ---: | ---: |")
-	for i, sc := range list {
-		a, b := measurements[i][0], measurements[i][1]
-		if sc.metric == "latency" {
-			fmt.Printf("| %s, p50 latency | %.0f µs | %.0f µs | %.2f× (lower is better) |\n", sc.name, median(a.P50), median(b.P50), median(a.P50)/median(b.P50))
-			fmt.Printf("| %s, p99 latency | %.0f µs | %.0f µs | %.2f× (lower is better) |\n", sc.name, median(a.P99), median(b.P99), median(a.P99)/median(b.P99))
+	for _, r := range rows {
+		a, b := r.starling, r.nats
+		if len(a.Failed) > 0 || len(b.Failed) > 0 {
+			printFailed(r)
 			continue
 		}
-		fmt.Printf("| %s | %s msgs/s | %s msgs/s | %.2f× |\n", sc.name, thousands(median(a.Tput)), thousands(median(b.Tput)), median(a.Tput)/median(b.Tput))
+		if r.metric == "latency" {
+			fmt.Printf("| %s, p50 latency | %.0f µs | %.0f µs | %.2f× (lower is better) |\n", r.name, median(a.P50), median(b.P50), median(a.P50)/median(b.P50))
+			fmt.Printf("| %s, p99 latency | %.0f µs | %.0f µs | %.2f× (lower is better) |\n", r.name, median(a.P99), median(b.P99), median(a.P99)/median(b.P99))
+			continue
+		}
+		fmt.Printf("| %s | %s msgs/s | %s msgs/s | %.2f× |\n", r.name, thousands(median(a.Tput)), thousands(median(b.Tput)), median(a.Tput)/median(b.Tput))
 	}
-	if *rawOut != "" {
-		raw := map[string]any{}
-		for i, sc := range list {
-			raw[sc.name] = map[string]any{"starling": measurements[i][0], "nats-server": measurements[i][1], "args": sc.args}
+}
+
+// printFailed prints a row in which some rounds failed: the median of the
+// rounds that succeeded, and how many failed, with no ratio.
+func printFailed(r row) {
+	cell := func(m meas) string {
+		ok := len(m.Tput) + len(m.P50)
+		var s string
+		switch {
+		case ok == 0:
+			s = "no result"
+		case r.metric == "latency":
+			s = fmt.Sprintf("p50 %.0f µs, p99 %.0f µs", median(m.P50), median(m.P99))
+		default:
+			s = thousands(median(m.Tput)) + " msgs/s"
 		}
-		b, _ := json.MarshalIndent(raw, "", "  ")
-		if err := os.WriteFile(*rawOut, b, 0o644); err != nil {
-			fatal("write %s: %v", *rawOut, err)
+		if n := len(m.Failed); n > 0 {
+			s += fmt.Sprintf(" (failed %d of %d rounds)", n, n+ok)
 		}
+		return s
+	}
+	fmt.Printf("| %s | %s | %s | — |\n", r.name, cell(r.starling), cell(r.nats))
+}
+
+// writeRaw writes every measurement as JSON to path.
+func writeRaw(path string, rows []row) {
+	raw := map[string]any{}
+	for _, r := range rows {
+		raw[r.name] = map[string]any{"starling": r.starling, "nats-server": r.nats, "args": r.args}
+	}
+	b, _ := json.MarshalIndent(raw, "", "  ")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		fatal("write %s: %v", path, err)
 	}
 }
 

@@ -34,6 +34,7 @@ type Source interface {
 	Stats() core.ServerStats
 	SublistStats() subject.Stats
 	Connections(withSubs bool) []core.ConnInfo
+	Routes() []core.RouteSnapshot
 }
 
 var _ Source = (*core.Server)(nil)
@@ -69,16 +70,17 @@ func handlerFor(reg *prometheus.Registry) http.Handler {
 	return promhttp.InstrumentMetricHandler(reg, h)
 }
 
-// NewRegistry returns a fresh registry holding the server, Go runtime and
-// process collectors, for callers that serve or push metrics themselves.
+// NewRegistry returns a fresh registry holding the server, route, Go
+// runtime and process collectors, for callers that serve or push metrics
+// themselves.
 func NewRegistry(src Source) *prometheus.Registry {
-	return newRegistry(newServerCollector(src, time.Now))
+	return newRegistry(newServerCollector(src, time.Now), newRouteCollector(src))
 }
 
-func newRegistry(server prometheus.Collector) *prometheus.Registry {
+func newRegistry(own ...prometheus.Collector) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
+	reg.MustRegister(own...)
 	reg.MustRegister(
-		server,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

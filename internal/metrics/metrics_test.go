@@ -26,6 +26,7 @@ type fakeSource struct {
 	stats    core.ServerStats
 	sublist  subject.Stats
 	conns    []core.ConnInfo
+	routes   []core.RouteSnapshot
 }
 
 func (f *fakeSource) ID() string                       { return f.id }
@@ -34,6 +35,7 @@ func (f *fakeSource) Options() core.Options            { return f.opts }
 func (f *fakeSource) Stats() core.ServerStats          { return f.stats }
 func (f *fakeSource) SublistStats() subject.Stats      { return f.sublist }
 func (f *fakeSource) Connections(bool) []core.ConnInfo { return f.conns }
+func (f *fakeSource) Routes() []core.RouteSnapshot     { return f.routes }
 
 var testStart = time.Unix(1_700_000_000, 500_000_000)
 
@@ -55,13 +57,14 @@ func newFake() *fakeSource {
 		},
 		sublist: subject.Stats{Matches: 1000, CacheHitRate: 0.75, Inserts: 50, Removes: 8, Cached: 12},
 		conns:   []core.ConnInfo{{PendingBytes: 10}, {PendingBytes: 4096}, {PendingBytes: 0}},
+		routes:  []core.RouteSnapshot{{RemoteID: "NPEER", RemoteName: "beta", InMsgs: 5, OutMsgs: 6, Pending: 7}},
 	}
 }
 
 // fakeHandler serves src with the clock pinned 90 seconds after testStart.
 func fakeHandler(src Source) http.Handler {
 	now := func() time.Time { return testStart.Add(90 * time.Second) }
-	return handlerFor(newRegistry(newServerCollector(src, now)))
+	return handlerFor(newRegistry(newServerCollector(src, now), newRouteCollector(src)))
 }
 
 // scrape fetches h's metrics as the Prometheus text format and parses them.
@@ -150,6 +153,9 @@ func TestServerMetrics(t *testing.T) {
 	// Every starling_ family is in the table, so a new metric cannot ship
 	// without a test of its type and value.
 	covered := map[string]bool{"starling_server_info": true} // TestServerInfo
+	for name := range routeFamilies {
+		covered[name] = true // TestRouteMetrics
+	}
 	for _, tt := range tests {
 		covered[tt.name] = true
 	}

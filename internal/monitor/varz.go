@@ -12,7 +12,7 @@ import (
 
 // Varz is /varz, in nats-server's field order. Nested objects for features
 // Starling does not run yet are present and empty, as nats-server writes
-// them. StarlingVersion is ours: Version is the NATS feature level, which
+// them (and so is "cluster" without clustering). StarlingVersion is ours: Version is the NATS feature level, which
 // tools compare against nats-server releases.
 type Varz struct {
 	ID                string            `json:"server_id"`
@@ -40,7 +40,7 @@ type Varz struct {
 	MaxControlLine    int               `json:"max_control_line"`
 	MaxPayload        int               `json:"max_payload"`
 	MaxPending        int64             `json:"max_pending"`
-	Cluster           struct{}          `json:"cluster"`
+	Cluster           ClusterOptsVarz   `json:"cluster"`
 	Gateway           struct{}          `json:"gateway"`
 	LeafNode          struct{}          `json:"leaf"`
 	MQTT              struct{}          `json:"mqtt"`
@@ -137,6 +137,7 @@ func (m *Server) varz() *Varz {
 	}
 	v.SlowConsumerStats.Clients = uint64(st.SlowConsumers - st.SlowRoutes)
 	v.SlowConsumerStats.Routes = uint64(st.SlowRoutes)
+	v.Cluster = clusterVarz(&opts.Cluster, m.core.ClusterName(), m.core.ClusterAddr())
 	if addr, ok := m.core.Addr().(*net.TCPAddr); ok {
 		v.Port = addr.Port
 	}

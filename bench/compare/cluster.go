@@ -1,0 +1,252 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/starling-mq/starling/bench/internal/serverproc"
+)
+
+// --cluster: three Starling servers and three nats-server servers, each
+// trio a full mesh of explicit routes on loopback, all six running for the
+// whole comparison. The clients of a scenario connect to chosen members
+// (clusterload.go), so what is measured is the route between them.
+
+const clusterSize = 3
+
+// member is one server process of a cluster.
+type member struct {
+	name        string
+	client      int // client port
+	monitor     int // HTTP monitoring port
+	cmd         *exec.Cmd
+	exited      chan struct{} // closed once cmd.Wait returned
+	waitErr     error
+	clientURL   string
+	monitorURL  string
+	configPath  string
+	profileAddr string // pprof (Starling with --profile), "" = none
+}
+
+// cluster is one trio of servers of the same kind.
+type cluster struct {
+	kind    string // "starling" or "nats-server"
+	members []*member
+}
+
+func (c *cluster) urls() []string {
+	out := make([]string, len(c.members))
+	for i, m := range c.members {
+		out[i] = m.clientURL
+	}
+	return out
+}
+
+// memberConfig is the configuration file of member i of a cluster whose
+// route ports are routes: it listens on loopback, serves monitoring, and
+// names the other members as explicit routes (so each pair is dialled from
+// both sides, and the servers keep one route per pair).
+func memberConfig(name string, client, monitor int, routes []int, i int) string {
+	var peers []string
+	for j, p := range routes {
+		if j != i {
+			peers = append(peers, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
+		}
+	}
+	return fmt.Sprintf(`server_name: %s
+listen: 127.0.0.1:%d
+http: 127.0.0.1:%d
+cluster {
+  name: bench
+  listen: 127.0.0.1:%d
+  routes: [%s]
+}
+`, name, client, monitor, routes[i], strings.Join(peers, ", "))
+}
+
+// freePorts returns n distinct loopback ports that were free a moment ago:
+// every listener stays open until all are taken, so the OS cannot hand out
+// the same port twice.
+func freePorts(n int) ([]int, error) {
+	out := make([]int, 0, n)
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, ln)
+		out = append(out, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return out, nil
+}
+
+// startCluster writes the members' configurations under dir and starts
+// them; withProfile gives each a pprof port (Starling's --profile), and a
+// logDir keeps each member's output in <logDir>/<member>.log. The caller
+// stops the cluster, also when an error is returned.
+func startCluster(kind, bin, dir, logDir string, withProfile bool) (*cluster, error) {
+	ports, err := freePorts(4 * clusterSize)
+	if err != nil {
+		return nil, fmt.Errorf("free ports: %w", err)
+	}
+	c := &cluster{kind: kind}
+	routes := ports[clusterSize : 2*clusterSize]
+	for i := range clusterSize {
+		m := &member{
+			name:    fmt.Sprintf("%s-%c", kind, 'a'+i),
+			client:  ports[i],
+			monitor: ports[2*clusterSize+i],
+			exited:  make(chan struct{}),
+		}
+		m.clientURL = fmt.Sprintf("nats://127.0.0.1:%d", m.client)
+		m.monitorURL = fmt.Sprintf("http://127.0.0.1:%d", m.monitor)
+		m.configPath = filepath.Join(dir, m.name+".conf")
+		conf := memberConfig(m.name, m.client, m.monitor, routes, i)
+		if err := os.WriteFile(m.configPath, []byte(conf), 0o644); err != nil {
+			return c, err
+		}
+		var args []string
+		if kind == "starling" {
+			args = []string{"server", "-c", m.configPath}
+			if withProfile {
+				port := ports[3*clusterSize+i]
+				m.profileAddr = fmt.Sprintf("http://127.0.0.1:%d", port)
+				args = append(args, "--profile", strconv.Itoa(port))
+			}
+		} else {
+			args = []string{"-c", m.configPath}
+		}
+		m.cmd = exec.Command(bin, args...)
+		m.cmd.Stdout, m.cmd.Stderr = io.Discard, io.Discard
+		if logDir != "" {
+			f, err := os.Create(filepath.Join(logDir, m.name+".log"))
+			if err != nil {
+				return c, err
+			}
+			defer f.Close() // the child has its own descriptor once started
+			m.cmd.Stdout, m.cmd.Stderr = f, f
+		}
+		if err := m.cmd.Start(); err != nil {
+			return c, fmt.Errorf("start %s: %w", m.name, err)
+		}
+		c.members = append(c.members, m)
+		go func() {
+			m.waitErr = m.cmd.Wait()
+			close(m.exited)
+		}()
+	}
+	for _, m := range c.members {
+		if err := serverproc.WaitListening(m.client, 10*time.Second); err != nil {
+			return c, fmt.Errorf("%s did not start: %w", m.name, err)
+		}
+	}
+	return c, c.waitMesh(20 * time.Second)
+}
+
+// meshSettle is how long every member must keep the same routes before the
+// mesh counts as formed. Right after start, servers that dialled each other
+// may still swap one route for another (Starling closes the route it
+// replaces, with what was queued on it), which is start-up behaviour, not
+// the steady state the scenarios measure.
+const meshSettle = 2 * time.Second
+
+// waitMesh polls every member's /routez until each has a route to every
+// other member and none of the routes changed for meshSettle, or d passes.
+func (c *cluster) waitMesh(d time.Duration) error {
+	deadline := time.Now().Add(d)
+	hc := &http.Client{Timeout: 2 * time.Second}
+	var last string
+	since := time.Now()
+	for {
+		state, err := c.routeState(hc)
+		if err != nil || state != last {
+			last, since = state, time.Now()
+		} else if time.Since(since) >= meshSettle {
+			return nil
+		}
+		for _, m := range c.members {
+			select {
+			case <-m.exited:
+				return fmt.Errorf("%s exited: %v", m.name, m.waitErr)
+			default:
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no settled full mesh after %v (last: %q, %v)", d, state, err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval
+	}
+}
+
+// routeState describes the routes of every member ("member: rid rid;
+// ..."), or fails while a member lacks a route to every other one.
+func (c *cluster) routeState(hc *http.Client) (string, error) {
+	var b strings.Builder
+	for _, m := range c.members {
+		rids, err := routeIDs(hc, m.monitorURL)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", m.name, err)
+		}
+		if len(rids) != clusterSize-1 {
+			return "", fmt.Errorf("%s: %d routes, want %d", m.name, len(rids), clusterSize-1)
+		}
+		fmt.Fprintf(&b, "%s: %v; ", m.name, rids)
+	}
+	return b.String(), nil
+}
+
+// routeIDs reads the route IDs from a server's /routez, sorted (a server
+// may list them in any order).
+func routeIDs(hc *http.Client, monitorURL string) ([]uint64, error) {
+	resp, err := hc.Get(monitorURL + "/routez")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var rz struct {
+		Routes []struct {
+			RID uint64 `json:"rid"`
+		} `json:"routes"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&rz); err != nil {
+		return nil, err
+	}
+	out := make([]uint64, len(rz.Routes))
+	for i, r := range rz.Routes {
+		out[i] = r.RID
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// stop interrupts every member by its PID and waits up to 10 s for each
+// before killing it.
+func (c *cluster) stop() {
+	for _, m := range c.members {
+		_ = m.cmd.Process.Signal(os.Interrupt)
+	}
+	for _, m := range c.members {
+		select {
+		case <-m.exited:
+		case <-time.After(10 * time.Second):
+			_ = m.cmd.Process.Kill()
+			<-m.exited
+		}
+	}
+}
