@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -46,6 +47,7 @@ type clusterNode struct {
 	name      string
 	clientURL string
 	routeURL  string // nats-route://127.0.0.1:port/
+	routePort int
 	s         *server.Server
 	logs      *levelRecorder // an embedded server's log
 	proc      *natsProc      // a nats-server process
@@ -138,7 +140,7 @@ func startStarlingNode(t testing.TB, cfg nodeConfig, mutate ...func(*serverOptio
 	if !ok {
 		t.Fatalf("%s: no cluster listener", cfg.name)
 	}
-	return &clusterNode{name: cfg.name, clientURL: s.ClientURL(), routeURL: routeURLOf(addr.Port, "", ""), s: s, logs: rec}
+	return &clusterNode{name: cfg.name, clientURL: s.ClientURL(), routeURL: routeURLOf(addr.Port, "", ""), routePort: addr.Port, s: s, logs: rec}
 }
 
 // natsProc is a nats-server process run for one test.
@@ -277,7 +279,11 @@ func startNatsServerNode(t testing.TB, bin string, cfg nodeConfig) *clusterNode 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &clusterNode{name: cfg.name, clientURL: ports.Nats[0], routeURL: "nats-route://" + cu.Host + "/", proc: p}
+	port, err := strconv.Atoi(cu.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &clusterNode{name: cfg.name, clientURL: ports.Nats[0], routeURL: routeURLOf(port, "", ""), routePort: port, proc: p}
 }
 
 // stop ends the process by its PID and waits for it.
