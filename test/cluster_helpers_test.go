@@ -308,16 +308,24 @@ func (p *natsProc) log() string {
 	return string(b)
 }
 
-// numRoutes asks the monitoring endpoint; -1 when it does not answer.
+// numRoutes asks the monitoring endpoint how many servers the process
+// has routes to (nats-server 2.10+ may pool several routes per server);
+// -1 when it does not answer.
 func (p *natsProc) numRoutes(t testing.TB) int {
 	var rz struct {
-		NumRoutes int `json:"num_routes"`
+		Routes []struct {
+			RemoteID string `json:"remote_id"`
+		} `json:"routes"`
 	}
 	if err := tryGetJSON(p.monitorURL+"/routez", &rz); err != nil {
 		t.Logf("routez: %v", err)
 		return -1
 	}
-	return rz.NumRoutes
+	peers := map[string]bool{}
+	for _, r := range rz.Routes {
+		peers[r.RemoteID] = true
+	}
+	return len(peers)
 }
 
 func tryGetJSON(u string, v any) error {

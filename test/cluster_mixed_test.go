@@ -1,0 +1,181 @@
+package test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Mixed clusters: Starling servers and nats-server processes in one full
+// mesh, every configuration listing every server's route URL (its own
+// included), as a deployment's shared configuration does. The nats-server
+// processes run with their defaults, the system account included.
+
+// mixedKind is the kind of one server of a mixed cluster.
+type mixedKind int
+
+const (
+	kindStarling mixedKind = iota
+	kindNats
+)
+
+// startMixed runs one server per kind in kinds, named after their kind,
+// in cluster "mixed", with route credentials when auth is set.
+func startMixed(t *testing.T, natsBin string, auth bool, kinds ...mixedKind) []*clusterNode {
+	t.Helper()
+	ports := freePorts(t, len(kinds))
+	user, pass := "", ""
+	if auth {
+		user, pass = "ruser", "s3cret"
+	}
+	var routes []string
+	for _, p := range ports {
+		routes = append(routes, routeURLOf(p, user, pass))
+	}
+	nodes := make([]*clusterNode, len(kinds))
+	for i, k := range kinds {
+		cfg := nodeConfig{cluster: "mixed", clusterPort: ports[i], routes: routes, user: user, pass: pass}
+		if k == kindNats {
+			cfg.name = fmt.Sprintf("nats%d", i)
+			nodes[i] = startNatsServerNode(t, natsBin, cfg)
+		} else {
+			cfg.name = fmt.Sprintf("starling%d", i)
+			nodes[i] = startStarlingNode(t, cfg)
+		}
+	}
+	waitMesh(t, nodes...)
+	return nodes
+}
+
+// TestMixedCluster2Nats1Starling: two nats-server 2.9.10 and one
+// Starling; messages, queue groups, requests and interest cross between
+// the kinds both ways.
+func TestMixedCluster2Nats1Starling(t *testing.T) {
+	bin := natsServerPath(t)
+	clusterSuite(t, startMixed(t, bin, false, kindNats, kindNats, kindStarling), false)
+}
+
+// TestMixedCluster1Nats2Starling: one nats-server 2.9.10 and two
+// Starling servers, with route authorization: each kind presents the
+// credentials from its route URLs and checks the other's.
+func TestMixedCluster1Nats2Starling(t *testing.T) {
+	bin := natsServerPath(t)
+	clusterSuite(t, startMixed(t, bin, true, kindStarling, kindStarling, kindNats), false)
+}
+
+// TestMixedClusterNats211: nats-server 2.11 pools routes and negotiates
+// compression; Starling announces neither, and 2.11 keeps one plain
+// route to it. Only with STARLING_NATS_SERVER_2_11 set.
+func TestMixedClusterNats211(t *testing.T) {
+	bin := natsServer211Path(t)
+	nodes := startMixed(t, bin, false, kindNats, kindStarling, kindNats)
+	starlingID := nodes[1].s.ID()
+	for _, n := range []*clusterNode{nodes[0], nodes[2]} {
+		var rz struct {
+			Routes []struct {
+				RemoteID    string `json:"remote_id"`
+				Compression string `json:"compression"`
+			} `json:"routes"`
+		}
+		if err := tryGetJSON(n.proc.monitorURL+"/routez", &rz); err != nil {
+			t.Fatal(err)
+		}
+		var toStarling []string
+		for _, r := range rz.Routes {
+			if r.RemoteID == starlingID {
+				toStarling = append(toStarling, r.Compression)
+			}
+		}
+		if len(toStarling) != 1 || (toStarling[0] != "not supported" && toStarling[0] != "off") {
+			t.Errorf("%s: routes to Starling with compression %q, want one uncompressed", n, toStarling)
+		}
+	}
+	clusterSuite(t, nodes, false)
+}
+
+// TestMixedJetStreamNotShared: a Starling with JetStream in a cluster
+// with nats-server servers starts, serves its own streams, keeps routing
+// messages, and says in its log that its JetStream is not shared with
+// the cluster (nats-server's JetStream clustering is not implemented).
+func TestMixedJetStreamNotShared(t *testing.T) {
+	bin := natsServerPath(t)
+	ports := freePorts(t, 3)
+	var routes []string
+	for _, p := range ports {
+		routes = append(routes, routeURLOf(p, "", ""))
+	}
+	n0 := startNatsServerNode(t, bin, nodeConfig{name: "nats0", cluster: "mixed", clusterPort: ports[0], routes: routes})
+	n1 := startNatsServerNode(t, bin, nodeConfig{name: "nats1", cluster: "mixed", clusterPort: ports[1], routes: routes})
+	st := startStarlingNode(t, nodeConfig{name: "starling", cluster: "mixed", clusterPort: ports[2], routes: routes, jetStream: true})
+	waitMesh(t, n0, n1, st)
+
+	nc := st.connect(t)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), clusterWait)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "LOCAL", Subjects: []string{"local.>"}}); err != nil {
+		t.Fatalf("create a stream on the Starling server: %v", err)
+	}
+	// A message published on nats-server reaches the Starling stream.
+	pub := n0.connect(t)
+	syncInterest(t, nc, pub)
+	if _, err := pub.Request("local.x", []byte("from nats-server"), 10*time.Second); err != nil {
+		t.Fatalf("publish to the stream from nats-server: %v", err)
+	}
+	info, err := js.Stream(ctx, "LOCAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.CachedInfo().State.Msgs != 1 {
+		t.Errorf("stream holds %d messages, want 1", info.CachedInfo().State.Msgs)
+	}
+	eventually(t, clusterWait, func() bool { return jetStreamNotSharedLogged(st) },
+		"Starling's log to say that its JetStream is not shared with the cluster")
+}
+
+// jetStreamNotSharedLogged looks for the log line that tells an operator
+// Starling's JetStream stays local in this cluster: a warning (or worse)
+// that names JetStream and says it is not shared or not clustered.
+func jetStreamNotSharedLogged(n *clusterNode) bool {
+	for _, l := range n.logs.all() {
+		low := strings.ToLower(l)
+		if strings.HasPrefix(l, "DEBUG") || strings.HasPrefix(l, "INFO") {
+			continue
+		}
+		if strings.Contains(low, "jetstream") && (strings.Contains(low, "not shared") || strings.Contains(low, "not clustered") || strings.Contains(low, "local only") || strings.Contains(low, "not replicated")) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestMixedSystemAccountInterest: nats-server tells its peers of its
+// system account's subscriptions (RS+ $SYS ...). They are not interest
+// in Starling's global account: a Starling client's request on such a
+// subject gets the no-responders status, as it does on nats-server.
+func TestMixedSystemAccountInterest(t *testing.T) {
+	bin := natsServerPath(t)
+	nodes := startMixed(t, bin, false, kindNats, kindStarling)
+	subj := "$SYS.REQ.SERVER.PING"
+	for _, n := range nodes {
+		t.Run(n.name, func(t *testing.T) {
+			if n.s != nil {
+				skipKnownBug(t, "a route's RS+ and RMSG for an account other than $G act on $G")
+			}
+			nc := n.connect(t)
+			_, err := nc.Request(subj, nil, 5*time.Second)
+			if !errors.Is(err, nats.ErrNoResponders) {
+				t.Fatalf("request on %s: %v, want no responders", subj, err)
+			}
+		})
+	}
+}
