@@ -38,6 +38,7 @@ type nodeConfig struct {
 	clusterPort int      // 0 picks a free port
 	routes      []string // route URLs to dial
 	user, pass  string   // the cluster's authorization block, when set
+	routePerms  *server.RoutePermissions
 	jetStream   bool
 	natsConf    string // extra top-level lines for a nats-server config
 }
@@ -126,7 +127,7 @@ func startStarlingNode(t testing.TB, cfg nodeConfig, mutate ...func(*serverOptio
 		o.Logger = slog.New(rec)
 		o.Cluster = server.ClusterOptions{
 			Name: cfg.cluster, Host: "127.0.0.1", Port: port, Routes: routes,
-			Username: cfg.user, Password: cfg.pass,
+			Username: cfg.user, Password: cfg.pass, Permissions: cfg.routePerms,
 		}
 		if cfg.jetStream {
 			o.JetStream = true
@@ -212,8 +213,37 @@ func natsConfig(cfg nodeConfig, portsDir string) string {
 	if cfg.user != "" {
 		fmt.Fprintf(&b, "  authorization { user: %q, password: %q }\n", cfg.user, cfg.pass)
 	}
+	if p := cfg.routePerms; p != nil {
+		b.WriteString("  permissions {\n")
+		for _, x := range []struct {
+			key string
+			sp  *server.SubjectPermission
+		}{{"import", p.Import}, {"export", p.Export}} {
+			if x.sp == nil {
+				continue
+			}
+			fmt.Fprintf(&b, "    %s {", x.key)
+			if x.sp.Allow != nil {
+				fmt.Fprintf(&b, " allow: %s", confList(x.sp.Allow))
+			}
+			if x.sp.Deny != nil {
+				fmt.Fprintf(&b, " deny: %s", confList(x.sp.Deny))
+			}
+			b.WriteString(" }\n")
+		}
+		b.WriteString("  }\n")
+	}
 	b.WriteString("}\n")
 	return b.String()
+}
+
+// confList writes subjects as a configuration array.
+func confList(subjects []string) string {
+	q := make([]string, len(subjects))
+	for i, s := range subjects {
+		q[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
 
 // startNatsServerNode runs nats-server bin with cfg until the test ends,

@@ -104,6 +104,9 @@ func TestMixedClusterNats211(t *testing.T) {
 // messages, and says in its log that its JetStream is not shared with
 // the cluster (nats-server's JetStream clustering is not implemented).
 func TestMixedJetStreamNotShared(t *testing.T) {
+	// Parallel: it waits on a cluster-wide event (the mesh, a client's
+	// move, a log line) and may run beside the other waits.
+	t.Parallel()
 	bin := natsServerPath(t)
 	ports := freePorts(t, 3)
 	var routes []string

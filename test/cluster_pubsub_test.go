@@ -56,6 +56,9 @@ func TestClusterMesh3(t *testing.T) {
 // TestClusterSeed5 runs the suite on five servers that know only a seed
 // (needs gossip).
 func TestClusterSeed5(t *testing.T) {
+	// Parallel: it waits on a cluster-wide event (the mesh, a client's
+	// move, a log line) and may run beside the other waits.
+	t.Parallel()
 	clusterSuite(t, startSeeded(t, 5), true)
 }
 

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/starling-mq/starling/server"
 )
 
 // Route transcripts: this test dials a server's cluster port as a peer
@@ -49,11 +51,11 @@ import (
 // arrays compared as sets and $SELF standing for the server's client
 // host:port. The queue names of RMSG and HMSG lines are compared as a set.
 
-// routeTranscripts are the conformance transcripts. auth runs the server
-// with a cluster authorization block (user ruser, password s3cret).
+// routeTranscripts are the conformance transcripts. setup changes the
+// server's configuration (withRouteAuth, withRoutePerms).
 var routeTranscripts = []struct {
 	name   string
-	auth   bool
+	setup  func(*nodeConfig)
 	bug    string // a known Starling bug: its run is skipped, see skipKnownBug
 	script string
 }{
@@ -387,7 +389,47 @@ r1 connect
 r1> -ERR 'going away'
 r1 closed
 `},
-	{name: "authorization", auth: true, script: `
+	{name: "route permissions", setup: withRoutePerms, script: `
+c1 connect
+c1> SUB private.y 1
+c1> SUB pub.y 2
+c1< (nothing)
+r1 connect
+r1< RS+ $G pub.y
+r1> RS+ $G secret.x
+r1> RS+ $G open.x
+r1> RMSG $G private.y 1
+r1> x
+r1> RMSG $G pub.y 1
+r1> y
+r1< (nothing)
+c1< MSG private.y 1 1
+c1< x
+c1< MSG pub.y 2 1
+c1< y
+c1> PUB secret.x 1
+c1> a
+c1> PUB open.x 1
+c1> b
+c1< (nothing)
+r1< RMSG $G open.x 1
+r1< b
+c1> SUB private.z 3
+c1> SUB secret.z 4
+c1< (nothing)
+r1< RS+ $G secret.z
+`},
+	{name: "peer in lame duck mode", script: `
+c1 connect
+c1< (nothing)
+r1 connect urls
+r1< (nothing)
+c1< INFO {"connect_urls":["$SELF","127.0.0.1:4001"]}
+r1> INFO {"server_id":"NPEER1","server_name":"peer1","version":"2.9.10","proto":2,"host":"127.0.0.1","port":5001,"headers":true,"max_payload":1048576,"cluster":"T","connect_urls":["127.0.0.1:4001"],"ldm":true}
+r1< (nothing)
+c1< INFO {"connect_urls":["$SELF"]}
+`},
+	{name: "authorization", setup: withRouteAuth, script: `
 r1 connect
 r1< -ERR 'Authorization Violation'
 r1 closed
@@ -413,26 +455,39 @@ const transcriptCluster = "T"
 // routeTarget is a server the transcripts run against.
 type routeTarget struct {
 	kind  string
-	start func(t *testing.T, auth bool) *clusterNode
+	start func(t *testing.T, setup func(*nodeConfig)) *clusterNode
+}
+
+// withRouteAuth gives the cluster an authorization block.
+func withRouteAuth(c *nodeConfig) { c.user, c.pass = "ruser", "s3cret" }
+
+// withRoutePerms gives the cluster permissions: peers may not subscribe
+// to secret.> here (export), and this server does not ask peers for
+// private.> (import).
+func withRoutePerms(c *nodeConfig) {
+	c.routePerms = &server.RoutePermissions{
+		Import: &server.SubjectPermission{Deny: []string{"private.>"}},
+		Export: &server.SubjectPermission{Deny: []string{"secret.>"}},
+	}
 }
 
 // routeTargets are nats-server 2.9.10 when installed, then Starling.
 func routeTargets(t *testing.T) []routeTarget {
-	cfg := func(auth bool) nodeConfig {
+	cfg := func(setup func(*nodeConfig)) nodeConfig {
 		c := nodeConfig{name: "target", cluster: transcriptCluster, natsConf: "no_system_account: true\n"}
-		if auth {
-			c.user, c.pass = "ruser", "s3cret"
+		if setup != nil {
+			setup(&c)
 		}
 		return c
 	}
 	var out []routeTarget
 	if bin, ok := optionalNatsServer(t); ok {
-		out = append(out, routeTarget{"nats-server", func(t *testing.T, auth bool) *clusterNode {
-			return startNatsServerNode(t, bin, cfg(auth))
+		out = append(out, routeTarget{"nats-server", func(t *testing.T, setup func(*nodeConfig)) *clusterNode {
+			return startNatsServerNode(t, bin, cfg(setup))
 		}})
 	}
-	return append(out, routeTarget{"starling", func(t *testing.T, auth bool) *clusterNode {
-		return startStarlingNode(t, cfg(auth))
+	return append(out, routeTarget{"starling", func(t *testing.T, setup func(*nodeConfig)) *clusterNode {
+		return startStarlingNode(t, cfg(setup))
 	}})
 }
 
@@ -468,7 +523,7 @@ func TestRouteTranscripts(t *testing.T) {
 					if tg.kind == "starling" {
 						skipKnownBug(t, tr.bug)
 					}
-					recs[i] = runTranscript(t, tg.start(t, tr.auth), tr.script)
+					recs[i] = runTranscript(t, tg.start(t, tr.setup), tr.script)
 				})
 			}
 			if len(targets) == 2 && recs[0] != nil && recs[1] != nil {
@@ -962,18 +1017,29 @@ func normaliseLine(l, self string) string {
 	return "INFO " + strings.Join(keys, " ") + space
 }
 
-// TestRouteInfo: the INFO a server sends first on its cluster port, with
-// and without an authorization block. Starling's has nats-server's keys
+// TestRouteInfo: the INFO a server sends first on its cluster port,
+// plain, with an authorization block, and with route permissions. Starling's has nats-server's keys
 // and values, but for those that differ by nature (IDs, versions, ports)
 // and those nats-server sends and Starling need not (infoLegit).
 func TestRouteInfo(t *testing.T) {
 	targets := routeTargets(t)
-	for _, auth := range []bool{false, true} {
-		t.Run(fmt.Sprintf("auth=%v", auth), func(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		setup func(*nodeConfig)
+		want  map[string]any
+	}{
+		{"plain", nil, nil},
+		{"authorization", withRouteAuth, map[string]any{"auth_required": true}},
+		{"permissions", withRoutePerms, map[string]any{
+			"import": map[string]any{"deny": []any{"private.>"}},
+			"export": map[string]any{"deny": []any{"secret.>"}},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
 			infos := make([]string, len(targets))
 			for i, tg := range targets {
 				t.Run(tg.kind, func(t *testing.T) {
-					node := tg.start(t, auth)
+					node := tg.start(t, c.setup)
 					p := dialPeer(t, node, transcriptOp{conn: "x1", op: "dial"})
 					line := p.firstInfo
 					var m map[string]any
@@ -986,8 +1052,8 @@ func TestRouteInfo(t *testing.T) {
 						"headers": true, "max_payload": float64(1 << 20), "cluster": transcriptCluster,
 						"connect_urls": []string{self},
 					}
-					if auth {
-						want["auth_required"] = true
+					for k, v := range c.want {
+						want[k] = v
 					}
 					for k, v := range want {
 						if fmt.Sprint(setOf(m[k], "")) != fmt.Sprint(v) {

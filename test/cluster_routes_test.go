@@ -79,6 +79,9 @@ func TestClusterRouteAuthorization(t *testing.T) {
 // work there: given every URL, and given one URL, when it has learned
 // the others from the INFO's connect_urls.
 func TestClusterClientFailover(t *testing.T) {
+	// Parallel: it waits on a cluster-wide event (the mesh, a client's
+	// move, a log line) and may run beside the other waits.
+	t.Parallel()
 	t.Run("configured", func(t *testing.T) { testFailover(t, false) })
 	t.Run("discovered", func(t *testing.T) { testFailover(t, true) })
 }
