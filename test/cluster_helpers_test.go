@@ -2,10 +2,18 @@ package test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -39,6 +47,7 @@ type nodeConfig struct {
 	routes      []string // route URLs to dial
 	user, pass  string   // the cluster's authorization block, when set
 	routePerms  *server.RoutePermissions
+	tls         *routeTLS // TLS on routes, when set
 	jetStream   bool
 	natsConf    string // extra top-level lines for a nats-server config
 }
@@ -49,6 +58,7 @@ type clusterNode struct {
 	clientURL string
 	routeURL  string // nats-route://127.0.0.1:port/
 	routePort int
+	tls       *routeTLS // TLS on its routes, when set
 	s         *server.Server
 	logs      *levelRecorder // an embedded server's log
 	proc      *natsProc      // a nats-server process
@@ -129,6 +139,10 @@ func startStarlingNode(t testing.TB, cfg nodeConfig, mutate ...func(*serverOptio
 			Name: cfg.cluster, Host: "127.0.0.1", Port: port, Routes: routes,
 			Username: cfg.user, Password: cfg.pass, Permissions: cfg.routePerms,
 		}
+		if cfg.tls != nil {
+			o.Cluster.TLSConfig = cfg.tls.config()
+			o.Cluster.TLSTimeout = 5 * time.Second
+		}
 		if cfg.jetStream {
 			o.JetStream = true
 			o.StoreDir = t.TempDir()
@@ -141,7 +155,7 @@ func startStarlingNode(t testing.TB, cfg nodeConfig, mutate ...func(*serverOptio
 	if !ok {
 		t.Fatalf("%s: no cluster listener", cfg.name)
 	}
-	return &clusterNode{name: cfg.name, clientURL: s.ClientURL(), routeURL: routeURLOf(addr.Port, "", ""), routePort: addr.Port, s: s, logs: rec}
+	return &clusterNode{name: cfg.name, clientURL: s.ClientURL(), routeURL: routeURLOf(addr.Port, "", ""), routePort: addr.Port, tls: cfg.tls, s: s, logs: rec}
 }
 
 // natsProc is a nats-server process run for one test.
@@ -212,6 +226,9 @@ func natsConfig(cfg nodeConfig, portsDir string) string {
 	}
 	if cfg.user != "" {
 		fmt.Fprintf(&b, "  authorization { user: %q, password: %q }\n", cfg.user, cfg.pass)
+	}
+	if r := cfg.tls; r != nil {
+		fmt.Fprintf(&b, "  tls { cert_file: %q, key_file: %q, ca_file: %q, timeout: 5 }\n", r.certFile, r.keyFile, r.caFile)
 	}
 	if p := cfg.routePerms; p != nil {
 		b.WriteString("  permissions {\n")
@@ -313,7 +330,7 @@ func startNatsServerNode(t testing.TB, bin string, cfg nodeConfig) *clusterNode 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &clusterNode{name: cfg.name, clientURL: ports.Nats[0], routeURL: routeURLOf(port, "", ""), routePort: port, proc: p}
+	return &clusterNode{name: cfg.name, clientURL: ports.Nats[0], routeURL: routeURLOf(port, "", ""), routePort: port, tls: cfg.tls, proc: p}
 }
 
 // stop ends the process by its PID and waits for it.
@@ -513,4 +530,72 @@ func payloads(msgs []*nats.Msg) []string {
 		out[i] = string(m.Data)
 	}
 	return out
+}
+
+// routeTLS is what servers need for TLS on routes: a CA and one
+// certificate for 127.0.0.1 that serves both ends of a route (it is
+// presented when accepting and when dialling, so it has both key
+// usages), in memory and as files for nats-server.
+type routeTLS struct {
+	pool                      *x509.CertPool
+	cert                      tls.Certificate
+	certFile, keyFile, caFile string
+}
+
+// newRouteTLS makes a throwaway CA and route certificate.
+func newRouteTLS(t testing.TB) *routeTLS {
+	t.Helper()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(err)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "route test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	must(err)
+	caCert, err := x509.ParseCertificate(caDER)
+	must(err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "route"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		DNSNames:    []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	must(err)
+	kder, err := x509.MarshalECPrivateKey(key)
+	must(err)
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+	r := &routeTLS{pool: x509.NewCertPool()}
+	r.pool.AddCert(caCert)
+	r.cert, err = tls.X509KeyPair(certPEM, keyPEM)
+	must(err)
+	dir := t.TempDir()
+	r.certFile, r.keyFile, r.caFile = filepath.Join(dir, "route-cert.pem"), filepath.Join(dir, "route-key.pem"), filepath.Join(dir, "ca.pem")
+	must(os.WriteFile(r.certFile, certPEM, 0o600))
+	must(os.WriteFile(r.keyFile, keyPEM, 0o600))
+	must(os.WriteFile(r.caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600))
+	return r
+}
+
+// config is the route TLS configuration of an embedded server: its
+// certificate both ways, peers verified against the CA both ways.
+func (r *routeTLS) config() *tls.Config {
+	return &tls.Config{
+		Certificates: []tls.Certificate{r.cert},
+		RootCAs:      r.pool,
+		ClientCAs:    r.pool,
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		MinVersion:   tls.VersionTLS12,
+	}
 }

@@ -182,3 +182,64 @@ func TestMixedSystemAccountInterest(t *testing.T) {
 		})
 	}
 }
+
+// TestMixedPeerRestart: when a nats-server peer stops, Starling drops
+// the interest it had from it (a request gets no responders); when it
+// comes back on the same route port, Starling dials it again and each
+// side learns the other's interest, old and new.
+func TestMixedPeerRestart(t *testing.T) {
+	bin := natsServerPath(t)
+	ports := freePorts(t, 2)
+	routes := []string{routeURLOf(ports[0], "", ""), routeURLOf(ports[1], "", "")}
+	natsCfg := nodeConfig{name: "nats0", cluster: "mixed", clusterPort: ports[0], routes: routes}
+	n := startNatsServerNode(t, bin, natsCfg)
+	st := startStarlingNode(t, nodeConfig{name: "starling1", cluster: "mixed", clusterPort: ports[1], routes: routes})
+	waitMesh(t, n, st)
+
+	sc := st.connect(t)
+	if _, err := sc.Subscribe("restart.back", func(m *nats.Msg) { _ = m.Respond([]byte("starling")) }); err != nil {
+		t.Fatal(err)
+	}
+	nc := n.connect(t, nats.MaxReconnects(0))
+	if _, err := nc.Subscribe("restart.svc", func(m *nats.Msg) { _ = m.Respond([]byte("first")) }); err != nil {
+		t.Fatal(err)
+	}
+	syncInterest(t, nc, sc)
+	expectReply(t, sc, "restart.svc", "first")
+
+	n.proc.stop()
+	eventually(t, clusterWait, func() bool { return st.numRoutes(t) == 0 }, "Starling to notice the peer is gone")
+	expectNoResponders(t, sc, "restart.svc")
+
+	n2 := startNatsServerNode(t, bin, natsCfg)
+	waitMesh(t, n2, st)
+	nc2 := n2.connect(t)
+	if _, err := nc2.Subscribe("restart.svc", func(m *nats.Msg) { _ = m.Respond([]byte("second")) }); err != nil {
+		t.Fatal(err)
+	}
+	syncInterest(t, nc2, sc)
+	expectReply(t, sc, "restart.svc", "second")
+	syncInterest(t, sc, nc2)
+	expectReply(t, nc2, "restart.back", "starling")
+}
+
+// TestMixedRouteTLS: nats-server and Starling connect their routes with
+// TLS (both ends verified against one CA) and carry messages both ways.
+func TestMixedRouteTLS(t *testing.T) {
+	t.Parallel() // waits on a cluster-wide event, beside the other waits
+	bin := natsServerPath(t)
+	rt := newRouteTLS(t)
+	ports := freePorts(t, 3)
+	var routes []string
+	for _, p := range ports {
+		routes = append(routes, routeURLOf(p, "", ""))
+	}
+	nodes := []*clusterNode{
+		startNatsServerNode(t, bin, nodeConfig{name: "nats0", cluster: "mixed", clusterPort: ports[0], routes: routes, tls: rt}),
+		startStarlingNode(t, nodeConfig{name: "starling1", cluster: "mixed", clusterPort: ports[1], routes: routes, tls: rt}),
+		startNatsServerNode(t, bin, nodeConfig{name: "nats2", cluster: "mixed", clusterPort: ports[2], routes: routes, tls: rt}),
+	}
+	waitMesh(t, nodes...)
+	t.Run("PubSubAcross", func(t *testing.T) { testPubSubAcross(t, nodes) })
+	t.Run("RequestReply", func(t *testing.T) { testRequestReply(t, nodes) })
+}

@@ -2,6 +2,7 @@ package test
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -702,6 +703,18 @@ func dialPeer(t *testing.T, node *clusterNode, op transcriptOp) *rawPeer {
 		t.Fatalf("line %d: dial %s: %v", op.line, addr, err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	if route && node.tls != nil {
+		// Routes start TLS before any protocol line.
+		conf := node.tls.config()
+		conf.ServerName = "127.0.0.1"
+		tc := tls.Client(conn, conf)
+		tc.SetDeadline(time.Now().Add(clusterWait))
+		if err := tc.Handshake(); err != nil {
+			t.Fatalf("line %d: TLS handshake with %s: %v", op.line, addr, err)
+		}
+		tc.SetDeadline(time.Time{})
+		conn = tc
+	}
 	p := &rawPeer{t: t, name: op.conn, conn: conn, r: bufio.NewReader(conn)}
 	info := p.line(op.line)
 	p.firstInfo = info
@@ -1017,17 +1030,41 @@ func normaliseLine(l, self string) string {
 	return "INFO " + strings.Join(keys, " ") + space
 }
 
+// expectPlaintextPeerClosed: a peer that does not start TLS on a TLS
+// route port gets no protocol line and is closed.
+func expectPlaintextPeerClosed(t *testing.T, node *clusterNode) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", node.routePort), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(clusterWait))
+	if _, err := conn.Write([]byte(peerHello(transcriptOp{conn: "r1"}) + "PING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(conn)
+	if err != nil && !isReset(err) {
+		t.Fatalf("a plaintext peer was not closed: %v", err)
+	}
+	if strings.Contains(string(got), "INFO") || strings.Contains(string(got), "PONG") {
+		t.Fatalf("a plaintext peer got %q", got)
+	}
+}
+
 // TestRouteInfo: the INFO a server sends first on its cluster port,
 // plain, with an authorization block, and with route permissions. Starling's has nats-server's keys
 // and values, but for those that differ by nature (IDs, versions, ports)
 // and those nats-server sends and Starling need not (infoLegit).
 func TestRouteInfo(t *testing.T) {
 	targets := routeTargets(t)
+	rt := newRouteTLS(t)
 	for _, c := range []struct {
 		name  string
 		setup func(*nodeConfig)
 		want  map[string]any
 	}{
+		{"tls", func(c *nodeConfig) { c.tls = rt }, map[string]any{"tls_required": true, "tls_verify": true}},
 		{"plain", nil, nil},
 		{"authorization", withRouteAuth, map[string]any{"auth_required": true}},
 		{"permissions", withRoutePerms, map[string]any{
@@ -1069,6 +1106,9 @@ func TestRouteInfo(t *testing.T) {
 						t.Errorf("server_id %q is not a server NKey", id)
 					}
 					infos[i] = normaliseLine(line, self)
+					if node.tls != nil {
+						expectPlaintextPeerClosed(t, node)
+					}
 				})
 			}
 			if len(targets) == 2 && infos[0] != "" && infos[1] != "" && infos[0] != infos[1] {

@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -146,5 +147,54 @@ func testFailover(t *testing.T, discover bool) {
 	syncInterest(t, nc, pub)
 	if got := payloads(k.take()); !slices.Equal(got, []string{"after"}) {
 		t.Fatalf("after the failover the subscription got %q", got)
+	}
+}
+
+// TestClusterReloadRoutes: a reload that adds a route dials it, and one
+// that removes it closes it (the other side, with no routes configured,
+// does not dial back).
+func TestClusterReloadRoutes(t *testing.T) {
+	t.Parallel() // waits on a cluster-wide event, beside the other waits
+	a := startStarlingNode(t, nodeConfig{name: "a", cluster: "reload"})
+	var opts serverOptions
+	b := startStarlingNode(t, nodeConfig{name: "b", cluster: "reload"}, func(o *serverOptions) { opts = *o })
+	u, err := url.Parse(a.routeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Cluster.Routes = []*url.URL{u}
+	if err := b.s.Reload(&opts); err != nil {
+		t.Fatalf("reload adding a route: %v", err)
+	}
+	waitMesh(t, a, b)
+	opts.Cluster.Routes = nil
+	if err := b.s.Reload(&opts); err != nil {
+		t.Fatalf("reload removing the route: %v", err)
+	}
+	eventually(t, clusterWait, func() bool { return a.numRoutes(t) == 0 && b.numRoutes(t) == 0 }, "the removed route to close")
+}
+
+// TestClusterRouteTLS: servers whose routes need TLS connect and carry
+// messages over it; the route port takes no plaintext peer.
+func TestClusterRouteTLS(t *testing.T) {
+	rt := newRouteTLS(t)
+	a := startStarlingNode(t, nodeConfig{name: "a", cluster: "tls", tls: rt})
+	b := startStarlingNode(t, nodeConfig{name: "b", cluster: "tls", tls: rt, routes: []string{a.routeURL}})
+	waitMesh(t, a, b)
+	// The route port speaks TLS first, and only TLS.
+	p := dialPeer(t, a, transcriptOp{conn: "x1", op: "dial"})
+	if !strings.Contains(p.firstInfo, `"tls_required":true`) {
+		t.Errorf("route INFO over TLS: %s", p.firstInfo)
+	}
+	expectPlaintextPeerClosed(t, a)
+	pub, sub := a.connect(t), b.connect(t)
+	k := subscribeSink(t, sub, "tls.data")
+	syncInterest(t, sub, pub)
+	if err := pub.Publish("tls.data", []byte("secret")); err != nil {
+		t.Fatal(err)
+	}
+	syncInterest(t, sub, pub)
+	if got := payloads(k.take()); !slices.Equal(got, []string{"secret"}) {
+		t.Fatalf("got %q", got)
 	}
 }
