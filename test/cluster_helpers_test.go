@@ -37,7 +37,7 @@ import (
 
 // clusterWait bounds every wait for a cluster to form or a message to
 // cross it: generous, for a loaded machine running -race.
-const clusterWait = 30 * time.Second
+const clusterWait = 20 * time.Second
 
 // nodeConfig is one server's part in a test cluster.
 type nodeConfig struct {
@@ -168,17 +168,23 @@ type natsProc struct {
 	done       chan struct{}
 }
 
-// natsServerPath is Debian's nats-server 2.9.10, the reference peer:
-// /usr/sbin/nats-server, else nats-server on the PATH. Without it the test
-// skips, unless STARLING_REQUIRE_NATSSERVER=1 (CI installs the package).
-func natsServerPath(t testing.TB) string {
-	t.Helper()
-	for _, p := range []string{"/usr/sbin/nats-server"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+// findNatsServer is Debian's nats-server 2.9.10, the reference peer:
+// /usr/sbin/nats-server, else nats-server on the PATH; "" when absent.
+func findNatsServer() string {
+	if _, err := os.Stat("/usr/sbin/nats-server"); err == nil {
+		return "/usr/sbin/nats-server"
 	}
 	if p, err := exec.LookPath("nats-server"); err == nil {
+		return p
+	}
+	return ""
+}
+
+// natsServerPath is the reference nats-server. Without it the test skips,
+// unless STARLING_REQUIRE_NATSSERVER=1 (CI installs the package).
+func natsServerPath(t testing.TB) string {
+	t.Helper()
+	if p := findNatsServer(); p != "" {
 		return p
 	}
 	if os.Getenv("STARLING_REQUIRE_NATSSERVER") == "1" {

@@ -146,12 +146,13 @@ func TestMixedJetStreamNotShared(t *testing.T) {
 }
 
 // jetStreamNotSharedLogged looks for the log line that tells an operator
-// Starling's JetStream stays local in this cluster: a warning (or worse)
-// that names JetStream and says it is not shared or not clustered.
+// Starling's JetStream stays local in this cluster: at INFO or above, it
+// names JetStream and says it is not shared, not clustered, not
+// replicated or local only.
 func jetStreamNotSharedLogged(n *clusterNode) bool {
 	for _, l := range n.logs.all() {
 		low := strings.ToLower(l)
-		if strings.HasPrefix(l, "DEBUG") || strings.HasPrefix(l, "INFO") {
+		if strings.HasPrefix(l, "DEBUG") {
 			continue
 		}
 		if strings.Contains(low, "jetstream") && (strings.Contains(low, "not shared") || strings.Contains(low, "not clustered") || strings.Contains(low, "local only") || strings.Contains(low, "not replicated")) {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -497,12 +496,7 @@ func routeTargets(t *testing.T) []routeTarget {
 // STARLING_REQUIRE_NATSSERVER=1.
 func optionalNatsServer(t testing.TB) (string, bool) {
 	t.Helper()
-	for _, p := range []string{"/usr/sbin/nats-server"} {
-		if _, err := os.Stat(p); err == nil {
-			return p, true
-		}
-	}
-	if p, err := exec.LookPath("nats-server"); err == nil {
+	if p := findNatsServer(); p != "" {
 		return p, true
 	}
 	if os.Getenv("STARLING_REQUIRE_NATSSERVER") == "1" {
