@@ -244,3 +244,16 @@ func TestMixedRouteTLS(t *testing.T) {
 	t.Run("PubSubAcross", func(t *testing.T) { testPubSubAcross(t, nodes) })
 	t.Run("RequestReply", func(t *testing.T) { testRequestReply(t, nodes) })
 }
+
+// TestMixedQueueWeights: nats-server spreads a queue group's messages by
+// the weights Starling announces (four members on a Starling server),
+// and Starling by nats-server's.
+func TestMixedQueueWeights(t *testing.T) {
+	bin := natsServerPath(t)
+	nodes := startMixed(t, bin, false, kindNats, kindStarling, kindNats, kindStarling)
+	t.Run("nats-server publishes", func(t *testing.T) { testQueueWeights(t, nodes[0], nodes[2], nodes[1]) })
+	t.Run("Starling publishes", func(t *testing.T) {
+		skipKnownBug(t, "a server without a local member picks among the remote servers of a queue group uniformly, ignoring the RS+ weights")
+		testQueueWeights(t, nodes[3], nodes[1], nodes[2])
+	})
+}

@@ -406,3 +406,47 @@ func testWildcardsAcross(t *testing.T, nodes []*clusterNode) {
 		}
 	}
 }
+
+// testQueueWeights: a publisher's server without members of a queue
+// group spreads the messages over the other servers by how many members
+// each has (the weight in RS+), as nats-server does: with one member on
+// few's server and four on many's, many gets about four in five.
+func testQueueWeights(t *testing.T, pub, few, many *clusterNode) {
+	const n = 300
+	pc := pub.connect(t)
+	fc, mc := few.connect(t), many.connect(t)
+	fk := queueSink(t, fc, "weights.work", "w")
+	var mk []*sink
+	for range 4 {
+		mk = append(mk, queueSink(t, mc, "weights.work", "w"))
+	}
+	syncInterest(t, fc, pc)
+	syncInterest(t, mc, pc)
+	for i := range n {
+		if err := pc.Publish("weights.work", fmt.Appendf(nil, "%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	syncInterest(t, fc, pc)
+	syncInterest(t, mc, pc)
+	fewGot := len(fk.take())
+	manyGot := 0
+	for _, k := range mk {
+		manyGot += len(k.take())
+	}
+	t.Logf("%s (1 member) got %d, %s (4 members) got %d", few, fewGot, many, manyGot)
+	if fewGot+manyGot != n {
+		t.Fatalf("%d deliveries, want %d", fewGot+manyGot, n)
+	}
+	// Weighted: few gets about 60 (sd 7); unweighted, about 150.
+	if manyGot < 2*fewGot {
+		t.Errorf("the server with four members got %d, the one with one %d: the queue weights are not used", manyGot, fewGot)
+	}
+}
+
+// TestClusterQueueWeights runs testQueueWeights on Starling servers.
+func TestClusterQueueWeights(t *testing.T) {
+	skipKnownBug(t, "a server without a local member picks among the remote servers of a queue group uniformly, ignoring the RS+ weights")
+	nodes := startMesh(t, 3)
+	testQueueWeights(t, nodes[0], nodes[1], nodes[2])
+}
