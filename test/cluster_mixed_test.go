@@ -173,7 +173,6 @@ func TestMixedSystemAccountInterest(t *testing.T) {
 	for _, n := range nodes {
 		t.Run(n.name, func(t *testing.T) {
 			if n.s != nil {
-				skipKnownBug(t, "a route's RS+ and RMSG for an account other than $G act on $G")
 			}
 			nc := n.connect(t)
 			_, err := nc.Request(subj, nil, 5*time.Second)
@@ -253,7 +252,6 @@ func TestMixedQueueWeights(t *testing.T) {
 	nodes := startMixed(t, bin, false, kindNats, kindStarling, kindNats, kindStarling)
 	t.Run("nats-server publishes", func(t *testing.T) { testQueueWeights(t, nodes[0], nodes[2], nodes[1]) })
 	t.Run("Starling publishes", func(t *testing.T) {
-		skipKnownBug(t, "a server without a local member picks among the remote servers of a queue group uniformly, ignoring the RS+ weights")
 		testQueueWeights(t, nodes[3], nodes[1], nodes[2])
 	})
 }

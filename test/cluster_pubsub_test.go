@@ -446,7 +446,6 @@ func testQueueWeights(t *testing.T, pub, few, many *clusterNode) {
 
 // TestClusterQueueWeights runs testQueueWeights on Starling servers.
 func TestClusterQueueWeights(t *testing.T) {
-	skipKnownBug(t, "a server without a local member picks among the remote servers of a queue group uniformly, ignoring the RS+ weights")
 	nodes := startMesh(t, 3)
 	testQueueWeights(t, nodes[0], nodes[1], nodes[2])
 }

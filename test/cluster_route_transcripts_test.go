@@ -9,7 +9,6 @@ package test
 var routeTranscripts = []struct {
 	name   string
 	setup  func(*nodeConfig)
-	bug    string // a known Starling bug: its run is skipped, see skipKnownBug
 	script string
 }{
 	{name: "existing interest sent at connect", script: `
@@ -286,7 +285,7 @@ c1< INFO {"connect_urls":["$SELF","127.0.0.1:4001","127.0.0.1:4002"]}
 r2 close
 c1<~ INFO {"connect_urls":["$SELF","127.0.0.1:4001"]}
 `},
-	{name: "other accounts ignored", bug: "a route's RS+ and RMSG for an account other than $G act on $G", script: `
+	{name: "other accounts ignored", script: `
 c1 connect
 c1> SUB foo 1
 c1> SUB rep 2
@@ -314,19 +313,19 @@ r1 connect cluster=OTHER
 r1< -ERR 'Rejecting connection, cluster name "OTHER" does not match "T"'
 r1 closed
 `},
-	{name: "client on the route port", bug: "a client's CONNECT on the route port is closed without -ERR 'attempted to connect to route port'", script: `
+	{name: "client on the route port", script: `
 x1 dial
 x1> CONNECT {"verbose":false,"pedantic":false,"lang":"go","version":"1.0.0","protocol":1}
 x1< -ERR 'attempted to connect to route port'
 x1 closed
 `},
-	{name: "unknown operation", bug: "an unknown operation on a route closes it without -ERR 'Unknown Protocol Operation'", script: `
+	{name: "unknown operation", script: `
 r1 connect
 r1> FOO
 r1< -ERR 'Unknown Protocol Operation'
 r1 closed
 `},
-	{name: "client MSG on a route", bug: "an unknown operation on a route closes it without -ERR 'Unknown Protocol Operation'", script: `
+	{name: "client MSG on a route", script: `
 r1 connect
 r1> MSG foo 1 1
 r1< -ERR 'Unknown Protocol Operation'

@@ -31,7 +31,8 @@ type cluster struct {
 	implicit map[string]*dialer
 	// peerURLs are the client URLs each peer announced in its route INFO,
 	// by server ID: what clients learn as connect_urls (urls.go).
-	peerURLs map[string][]string
+	peerURLs   map[string][]string
+	advertised bool // a peer announced URLs: clients get connect_urls from then on
 }
 
 // clusterName is the name this server's routes announce.

@@ -33,7 +33,7 @@ func (s *Server) gossipNewRoute(r *route, info proto.RouteInfo) {
 		info.IP = routeURL(host, info.Port)
 	}
 	info.Nonce = ""
-	line := proto.AppendRouteInfoLine(nil, &info)
+	line := proto.AppendRouteInfoUpdate(nil, &info)
 	for _, other := range s.upRoutes() {
 		if other != r && other.peerID() != info.ServerID {
 			other.send(line)

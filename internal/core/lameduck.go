@@ -32,7 +32,7 @@ func (s *Server) LameDuck(ctx context.Context) error {
 	}
 	// Peers drop this server's URLs from what they tell their clients;
 	// this server's clients get the others' URLs without its own.
-	ldm := proto.AppendRouteInfoLine(nil, s.routeInfo())
+	ldm := proto.AppendRouteInfoUpdate(nil, s.routeInfo())
 	for _, r := range s.upRoutes() {
 		r.send(ldm)
 	}

@@ -236,7 +236,14 @@ func (r *route) processInput(buf []byte, start, end int) int {
 		n, err := r.parser.Parse(buf[start:end], &r.cmd)
 		if err != nil {
 			r.log.Debug("route protocol error", "err", err)
-			r.close(reasonProtocolViolation)
+			var perr *proto.Error
+			if errors.As(err, &perr) && perr.Text != "" {
+				// nats-server says so for an unknown operation; a
+				// malformed one is closed without a word, as there.
+				r.sendErrAndClose(perr.Text, reasonProtocolViolation)
+			} else {
+				r.close(reasonProtocolViolation)
+			}
 			return end
 		}
 		if n == 0 {
@@ -299,8 +306,13 @@ func (r *route) processConnect(arg []byte) {
 		r.close(reasonProtocolViolation)
 		return
 	}
-	if c.Lang != "" || c.Gateway != "" {
-		r.log.Debug("a client or gateway dialled the route port")
+	if c.Lang != "" {
+		r.log.Debug("a client dialled the route port")
+		r.sendErrAndClose(proto.ErrTextRoutePort, reasonProtocolViolation)
+		return
+	}
+	if c.Gateway != "" {
+		r.log.Debug("a gateway dialled the route port")
 		r.close(reasonProtocolViolation)
 		return
 	}
@@ -523,9 +535,6 @@ func (r *route) remoteUnsub(cmd *proto.RouteCmd) {
 func (r *route) deliverRouted(cmd *proto.RouteCmd) {
 	r.inMsgs.Add(1)
 	r.inBytes.Add(int64(cmd.Size))
-	if r.perms.importMsgs != nil && !r.perms.canImportMsg(string(cmd.Subject)) {
-		return
-	}
 	p := &r.pcmd
 	p.Op = proto.OpPub
 	if cmd.Op == proto.RouteOpHMsg {

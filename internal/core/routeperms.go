@@ -5,14 +5,14 @@ import (
 	"github.com/starling-mq/starling/internal/options"
 )
 
-// routePerms are the cluster's permissions as one route applies them:
-// import is what this server takes from the cluster (the interest it
-// announces, the messages it accepts), export what it lets peers ask for
-// (the interest of theirs it records, and so the messages it sends). nil
+// routePerms are the cluster's permissions as one route applies them, as
+// nats-server does: import is what this server asks the cluster for (the
+// interest it announces), export what it lets peers ask for (the interest
+// of theirs it records, and so the messages it sends). Routed messages are
+// not filtered on arrival: a peer sends only what was asked for. nil
 // checkers allow everything.
 type routePerms struct {
 	importSubs *auth.Checker // our RS+ that may go out
-	importMsgs *auth.Checker // routed messages we accept
 	exportSubs *auth.Checker // the peer's RS+ we record
 }
 
@@ -23,7 +23,6 @@ func newRoutePerms(p *options.RoutePermissions) routePerms {
 	var rp routePerms
 	if p.Import != nil {
 		rp.importSubs = auth.NewChecker(&auth.Permissions{Subscribe: p.Import})
-		rp.importMsgs = auth.NewChecker(&auth.Permissions{Publish: p.Import})
 	}
 	if p.Export != nil {
 		rp.exportSubs = auth.NewChecker(&auth.Permissions{Subscribe: p.Export})
@@ -32,5 +31,4 @@ func newRoutePerms(p *options.RoutePermissions) routePerms {
 }
 
 func (p *routePerms) canImportSub(subj string) bool { return p.importSubs.CanSubscribe(subj, "") }
-func (p *routePerms) canImportMsg(subj string) bool { return p.importMsgs.CanPublish(subj) }
 func (p *routePerms) canExportSub(subj string) bool { return p.exportSubs.CanSubscribe(subj, "") }

@@ -302,6 +302,7 @@ func (s *Server) info(cid uint64, clientIP string) proto.Info {
 		ClientID:     cid,
 		ClientIP:     clientIP,
 		ConnectURLs:  s.connectURLs(),
+		Cluster:      s.clusterName(),
 	}
 }
 

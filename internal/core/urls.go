@@ -43,7 +43,8 @@ func (s *Server) ownClientURLs() []string {
 
 // connectURLs is the connect_urls of the INFO sent to clients: nil until
 // a peer announced its URLs, then this server's own (not in lame duck)
-// and the peers', without duplicates.
+// and the peers', without duplicates; this server's own stay when the
+// peers leave, as in nats-server.
 func (s *Server) connectURLs() []string {
 	if s.getOpts().Cluster.NoAdvertise {
 		return nil
@@ -54,8 +55,9 @@ func (s *Server) connectURLs() []string {
 	for _, urls := range cl.peerURLs {
 		peers = append(peers, urls...)
 	}
+	advertised := cl.advertised
 	cl.mu.Unlock()
-	if len(peers) == 0 {
+	if !advertised {
 		return nil
 	}
 	sort.Strings(peers)
@@ -84,6 +86,7 @@ func (s *Server) setPeerURLs(id string, urls []string) {
 		delete(cl.peerURLs, id)
 	} else {
 		cl.peerURLs[id] = slices.Clone(urls)
+		cl.advertised = true
 	}
 	cl.mu.Unlock()
 	if s.getOpts().Cluster.NoAdvertise {

@@ -25,6 +25,7 @@ func (e *Error) Error() string {
 // The client-visible error texts, as nats-server words them.
 const (
 	ErrTextUnknownOp          = "Unknown Protocol Operation"
+	ErrTextRoutePort          = "attempted to connect to route port"
 	ErrTextMaxPayload         = "Maximum Payload Violation"
 	ErrTextMaxControlLine     = "maximum control line exceeded"
 	ErrTextInvalidSubject     = "Invalid Subject"

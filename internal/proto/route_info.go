@@ -137,6 +137,15 @@ func AppendRouteInfoLine(b []byte, info *RouteInfo) []byte {
 	return append(b, ' ', '\r', '\n')
 }
 
+// AppendRouteInfoUpdate appends an INFO line as nats-server writes the
+// ones it sends after the first (gossip about another server, lame duck):
+// without the space before CRLF that ends the first.
+func AppendRouteInfoUpdate(b []byte, info *RouteInfo) []byte {
+	b = AppendRouteInfoLine(b, info)
+	b = b[:len(b)-3]
+	return append(b, '\r', '\n')
+}
+
 // ParseRouteInfo decodes an INFO argument from a route.
 func ParseRouteInfo(arg []byte, info *RouteInfo) error {
 	if err := json.Unmarshal(arg, info); err != nil {
