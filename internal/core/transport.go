@@ -66,6 +66,7 @@ type transport struct {
 	out outbound
 
 	closing       atomic.Bool
+	slowCounted   atomic.Bool // counted as a slow consumer (countSlow)
 	lingerOnClose atomic.Bool // the close follows an -ERR the peer should get to read
 
 	inMsgs, inBytes atomic.Int64
@@ -280,8 +281,13 @@ func (t *transport) sendErrAndClose(text string, reason closeReason) {
 	t.p.close(reason)
 }
 
-// countSlow counts a slow consumer, in all and by kind of connection.
+// countSlow counts a slow consumer, in all and by kind of connection,
+// once per connection: several producers can find it over its limit at
+// the same moment.
 func (t *transport) countSlow() {
+	if !t.slowCounted.CompareAndSwap(false, true) {
+		return
+	}
 	t.srv.stats.slowConsumers.Add(1)
 	if _, ok := t.p.(*route); ok {
 		t.srv.stats.slowRoutes.Add(1)

@@ -15,11 +15,16 @@ import (
 // the test opens it, so the stream's ingest goroutine can be held still.
 type gatedOut struct {
 	recorder
-	open chan struct{}
+	open    chan struct{}
+	entered chan struct{} // closed when a publish first waits at the gate, if set
+	once    sync.Once
 }
 
 func (g *gatedOut) Publish(subject, reply string, hdr, data []byte) (bool, error) {
 	if subject == "gate" {
+		if g.entered != nil {
+			g.once.Do(func() { close(g.entered) })
+		}
 		<-g.open
 	}
 	return g.recorder.Publish(subject, reply, hdr, data)
@@ -65,12 +70,13 @@ func TestIngestQueued(t *testing.T) {
 // TestIngestQueuedAfterClose: nothing is stored once the stream closed,
 // and Close waits for a drain in progress.
 func TestIngestQueuedAfterClose(t *testing.T) {
-	out := &gatedOut{open: make(chan struct{})}
+	out := &gatedOut{open: make(chan struct{}), entered: make(chan struct{})}
 	s, err := New(baseConfig("Q"), Options{Store: store.NewMemory(), Out: out})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.IngestQueued("Q.a", "gate", nil, []byte("held"))
+	<-out.entered // the drain is storing (held at its ack) before Close
 	var wg sync.WaitGroup
 	wg.Add(1)
 	closed := make(chan struct{})
