@@ -424,3 +424,19 @@ func TestNoSecondRouteWhenDialledFirst(t *testing.T) {
 		t.Fatalf("a registered %d routes to b", ups)
 	}
 }
+
+// TestRouteRTT: a route measures its round trip with its first PING, for
+// /routez.
+func TestRouteRTT(t *testing.T) {
+	a := clusterServer(t, nil)
+	b := clusterServer(t, []string{routeURLOf(a)})
+	waitMesh(t, a, b)
+	waitUntil(t, "a round trip on each side", func() bool {
+		for _, s := range []*Server{a, b} {
+			if rs := s.Routes(); len(rs) != 1 || rs[0].RTT <= 0 {
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -131,7 +131,9 @@ func (s *Server) startRouteWith(conn net.Conn, connect *proto.RouteConnect, d *d
 	go r.readLoop()
 	r.out.signal()
 	r.timerMu.Lock()
-	r.pingTimer = time.AfterFunc(s.routePingInterval(), r.pingTick)
+	// The first PING comes early (as for clients), so /routez has the
+	// round trip soon; later ones every ping interval.
+	r.pingTimer = time.AfterFunc(min(s.routePingInterval(), firstPingMax), r.pingTick)
 	r.timerMu.Unlock()
 	if !solicited {
 		wait := s.getOpts().Cluster.AuthTimeout
@@ -261,6 +263,11 @@ func (r *route) dispatch(cmd *proto.RouteCmd) {
 		r.send(proto.PongLine)
 	case proto.RouteOpPong:
 		r.pingsOut.Store(0)
+		if t := r.rttStart.Swap(0); t != 0 {
+			now := time.Now().UnixNano()
+			r.rtt.Store(now - t)
+			r.rttAt.Store(now)
+		}
 	case proto.RouteOpInfo:
 		r.processInfo(cmd.Arg)
 	case proto.RouteOpConnect:
@@ -748,7 +755,8 @@ type RouteSnapshot struct {
 	RemoteID          string
 	RemoteName        string
 	DidSolicit        bool
-	IsConfigured      bool // dialled because the configuration names it
+	IsConfigured      bool          // dialled because the configuration names it
+	RTT               time.Duration // the last PING's round trip, 0 before one
 	IP                string
 	Port              int
 	Start             time.Time
@@ -777,6 +785,7 @@ func (s *Server) Routes() []RouteSnapshot {
 		rs := RouteSnapshot{
 			RID: r.cid, DidSolicit: r.solicited, Start: r.start,
 			IsConfigured: r.dialer != nil && !r.dialer.implicit,
+			RTT:          time.Duration(r.rtt.Load()),
 			LastActivity: time.Unix(0, r.lastIn.Load()),
 			InMsgs:       r.inMsgs.Load(), InBytes: r.inBytes.Load(),
 			Reconnects: max(ups[r]-1, 0),

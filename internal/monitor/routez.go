@@ -28,6 +28,7 @@ type RouteInfo struct {
 	Port         int       `json:"port"`
 	Start        time.Time `json:"start"`
 	LastActivity time.Time `json:"last_activity"`
+	RTT          string    `json:"rtt,omitempty"`
 	Uptime       string    `json:"uptime"`
 	Idle         string    `json:"idle"`
 	Pending      int       `json:"pending_size"`
@@ -52,7 +53,7 @@ func (m *Server) handleRoutez(w http.ResponseWriter, r *http.Request) {
 		ri := &RouteInfo{
 			Rid: rs.RID, RemoteID: rs.RemoteID, RemoteName: rs.RemoteName,
 			DidSolicit: rs.DidSolicit, IsConfigured: rs.IsConfigured, IP: rs.IP, Port: rs.Port,
-			Start: rs.Start.UTC(), LastActivity: rs.LastActivity.UTC(),
+			Start: rs.Start.UTC(), LastActivity: rs.LastActivity.UTC(), RTT: rtt(rs.RTT),
 			Uptime: uptime(now.Sub(rs.Start)), Idle: uptime(now.Sub(rs.LastActivity)),
 			Pending: rs.Pending, InMsgs: rs.InMsgs, OutMsgs: rs.OutMsgs, InBytes: rs.InBytes, OutBytes: rs.OutBytes,
 			NumSubs: uint32(len(rs.Subs)),
