@@ -20,8 +20,9 @@ const globalAccountName = "$G"
 // the order the changes happened; it must only queue them (never publish,
 // never take a client's or the account's lock).
 type Account struct {
-	name string
-	sl   *subject.Sublist[*subscription]
+	name  string
+	nameb []byte // name, for the protocol lines that carry it
+	sl    *subject.Sublist[*subscription]
 
 	mu       sync.Mutex
 	interest interest.Tracker
@@ -30,7 +31,7 @@ type Account struct {
 }
 
 func newAccount(name string) *Account {
-	return &Account{name: name, sl: subject.NewSublist[*subscription]()}
+	return &Account{name: name, nameb: []byte(name), sl: subject.NewSublist[*subscription]()}
 }
 
 // Name is the account's name.
@@ -104,5 +105,49 @@ func (a *Account) WatchInterest(fn func(interest.Event)) (cancel func()) {
 	}
 }
 
-// GlobalAccount is the account of every connection today.
+// GlobalAccount is the account of connections that name no other:
+// nats-server's $G.
 func (s *Server) GlobalAccount() *Account { return s.gacc }
+
+// LookupAccount is the account called name, nil if this server has none.
+func (s *Server) LookupAccount(name string) *Account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accounts[name]
+}
+
+// RegisterAccount returns the account called name, creating it if this
+// server has none yet; the routes up start telling their peers of its
+// interest.
+func (s *Server) RegisterAccount(name string) *Account {
+	s.mu.Lock()
+	if a := s.accounts[name]; a != nil {
+		s.mu.Unlock()
+		return a
+	}
+	a := newAccount(name)
+	s.accounts[name] = a
+	routes := make([]*route, 0, len(s.routes))
+	for _, r := range s.routes {
+		routes = append(routes, r)
+	}
+	s.mu.Unlock()
+	for _, r := range routes {
+		r.watchAccount(a)
+	}
+	return a
+}
+
+// accountList is every account of the server, the global one first.
+func (s *Server) accountList() []*Account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Account, 0, len(s.accounts))
+	out = append(out, s.gacc)
+	for _, a := range s.accounts {
+		if a != s.gacc {
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -439,4 +440,68 @@ func TestRouteRTT(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestRouteAccounts: a route carries every account of the server: the
+// peer's RS+ lands in the account it names, this server's interest in an
+// account goes out naming it (also for an account made after the route
+// came up), and accounts this server lacks are dropped.
+func TestRouteAccounts(t *testing.T) {
+	a := clusterServer(t, nil)
+	accA := a.RegisterAccount("A")
+	peer, err := net.Dial("tcp", a.ClusterAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	lines := make(chan string, 64)
+	go func() {
+		r := bufio.NewReader(peer)
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				close(lines)
+				return
+			}
+			lines <- l
+		}
+	}()
+	hello := "CONNECT {\"name\":\"NPEER\",\"cluster\":\"test\",\"headers\":true}\r\n" +
+		"INFO {\"server_id\":\"NPEER\",\"server_name\":\"peer\",\"cluster\":\"test\",\"headers\":true,\"port\":1}\r\n" +
+		"RS+ A a.x\r\nRS+ NOPE n.x\r\nRS+ $G g.x\r\n"
+	if _, err := peer.Write([]byte(hello)); err != nil {
+		t.Fatal(err)
+	}
+	remoteInterest(t, a, "g.x", true)
+	inAcc := func(acc *Account, subj string) bool {
+		for _, sub := range acc.sl.Match(subj).Plain {
+			if sub.route != nil {
+				return true
+			}
+		}
+		return false
+	}
+	if !inAcc(accA, "a.x") || inAcc(a.gacc, "a.x") {
+		t.Fatal("the peer's interest in account A is not in A alone")
+	}
+	// An account made now, with a local subscriber: the peer is told.
+	accB := a.RegisterAccount("B")
+	owner := &client{transport: transport{srv: a}}
+	if err := accB.subscribe(&subscription{client: owner, subject: "b.x", sid: []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("route closed")
+			}
+			if l == "RS+ B b.x\r\n" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no RS+ B b.x")
+		}
+	}
 }

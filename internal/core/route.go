@@ -43,7 +43,11 @@ type route struct {
 	parser    proto.RouteParser
 	cmd       proto.RouteCmd
 	pcmd      proto.Cmd // a routed message, as the delivery path takes it
-	pub       *client   // delivers the peer's messages to local subscribers
+	// pub delivers the peer's messages of the global account to local
+	// subscribers; pubs those of each account, by name (only the read loop
+	// uses them).
+	pub  *client
+	pubs map[string]*client
 
 	perms      routePerms    // the cluster's permissions, as at the start
 	connected  atomic.Bool   // an accepted route's CONNECT passed the checks
@@ -61,9 +65,9 @@ type route struct {
 	// INFO's host and port, its advertised address, the address it was
 	// reached at): a dialer that would dial one of them waits instead.
 	addrs   []string
-	subs    map[string]*subscription // the peer's interest, by "subject queue"
-	cancel  func()                   // ends the interest watch
-	scratch []byte                   // control lines of routed messages
+	subs    map[string]routeSub // the peer's interest, by "account subject queue"
+	watched map[*Account]func() // the accounts whose interest this route tells, and how to stop
+	scratch []byte              // control lines of routed messages
 }
 
 // startRoute runs the route protocol on conn: dialled by this server
@@ -96,7 +100,8 @@ func (s *Server) startRouteWith(conn net.Conn, connect *proto.RouteConnect, d *d
 		solicited: solicited,
 		perms:     newRoutePerms(s.getOpts().Cluster.Permissions),
 		parser:    proto.RouteParser{MaxControlLine: proto.DefaultRouteMaxControlLine, MaxPayload: proto.DefaultRouteMaxPayload},
-		subs:      map[string]*subscription{},
+		subs:      map[string]routeSub{},
+		watched:   map[*Account]func(){},
 		done:      make(chan struct{}),
 	}
 	r.connected.Store(solicited)
@@ -113,6 +118,7 @@ func (s *Server) startRouteWith(conn net.Conn, connect *proto.RouteConnect, d *d
 	}
 	r.pub.p = r.pub
 	r.pub.headers.Store(true)
+	r.pubs = map[string]*client{s.gacc.name: r.pub}
 	if !s.trackRoute(r) {
 		conn.Close()
 		close(r.done)
@@ -295,12 +301,33 @@ func (r *route) dispatch(cmd *proto.RouteCmd) {
 	}
 }
 
-// ownAccount reports whether interest and messages of account acc are
-// this server's: a nats-server peer also sends those of its system
-// account and of accounts this server does not have, which have no
-// subscribers here and must not count as interest in the global account.
-func (r *route) ownAccount(acc []byte) bool {
-	return string(acc) == r.pub.acc.name
+// ownAccount reports whether this server has account acc: a nats-server
+// peer also sends interest and messages of its system account and of
+// accounts this server does not have, which have no subscribers here and
+// are dropped.
+func (r *route) ownAccount(acc []byte) bool { return r.pubFor(acc) != nil }
+
+// pubFor is the client that delivers the peer's messages of account acc,
+// nil when this server has no such account. Read loop only.
+func (r *route) pubFor(acc []byte) *client {
+	if c := r.pubs[string(acc)]; c != nil {
+		return c
+	}
+	a := r.srv.LookupAccount(string(acc))
+	if a == nil {
+		return nil
+	}
+	c := &client{
+		transport: transport{srv: r.srv, cid: r.cid, log: r.log, start: r.start},
+		acc:       a,
+		subs:      map[string]*subscription{},
+		cache:     map[string]*subject.Result[*subscription]{},
+		fromRoute: r,
+	}
+	c.p = c
+	c.headers.Store(true)
+	r.pubs[a.name] = c
+	return c
 }
 
 // processConnect takes a dialler's CONNECT on an accepted route.
@@ -397,12 +424,8 @@ func (r *route) processInfo(arg []byte) {
 		s.setPeerURLs(info.ServerID, info.ConnectURLs)
 	}
 	s.gossipNewRoute(r, info)
-	cancel := s.gacc.WatchInterest(r.sendInterest)
-	r.mu.Lock()
-	r.cancel = cancel
-	r.mu.Unlock()
-	if r.closing.Load() {
-		cancel() // closed meanwhile: close found no watch to end
+	for _, acc := range s.accountList() {
+		r.watchAccount(acc)
 	}
 }
 
@@ -465,13 +488,34 @@ func (r *route) peerID() string {
 // implicit reports whether this server dialled r because of gossip.
 func (r *route) implicit() bool { return r.dialer != nil && r.dialer.implicit }
 
-// sendInterest queues one RS+ or RS-. It runs under the account's lock, so
-// it only appends: a route over its limit is closed from a goroutine.
-func (r *route) sendInterest(ev interest.Event) {
+// watchAccount starts telling the peer of acc's interest (its current
+// interest, then every change), once per account.
+func (r *route) watchAccount(acc *Account) {
+	r.mu.Lock()
+	if r.watched == nil || r.watched[acc] != nil { // closing, or watched
+		r.mu.Unlock()
+		return
+	}
+	r.watched[acc] = func() {} // reserved: a concurrent call stops here
+	r.mu.Unlock()
+	cancel := acc.WatchInterest(func(ev interest.Event) { r.sendInterest(acc.nameb, ev) })
+	r.mu.Lock()
+	if r.watched == nil { // closed meanwhile: close found no watch to end
+		r.mu.Unlock()
+		cancel()
+		return
+	}
+	r.watched[acc] = cancel
+	r.mu.Unlock()
+}
+
+// sendInterest queues one RS+ or RS- of account acc. It runs under the
+// account's lock, so it only appends: a route over its limit is closed
+// from a goroutine.
+func (r *route) sendInterest(acc []byte, ev interest.Event) {
 	if !r.perms.canImportSub(ev.Subject) {
 		return
 	}
-	acc := []byte(r.pub.acc.name)
 	var line []byte
 	if ev.Removed {
 		line = proto.AppendRouteUnsub(nil, acc, []byte(ev.Subject), []byte(ev.Queue))
@@ -494,8 +538,14 @@ func (r *route) sendInterest(ev interest.Event) {
 	o.signal()
 }
 
-func subKey(subj, queue []byte) string {
-	return string(subj) + " " + string(queue)
+// routeSub is a peer's interest recorded in one of this server's accounts.
+type routeSub struct {
+	acc *Account
+	sub *subscription
+}
+
+func subKey(acc, subj, queue []byte) string {
+	return string(acc) + " " + string(subj) + " " + string(queue)
 }
 
 // remoteSub records the peer's interest in a subject or queue group.
@@ -504,14 +554,18 @@ func (r *route) remoteSub(cmd *proto.RouteCmd) {
 		r.log.Debug("route interest not exported", "subject", string(cmd.Subject))
 		return
 	}
-	key := subKey(cmd.Subject, cmd.Queue)
+	pub := r.pubFor(cmd.Account)
+	if pub == nil {
+		return
+	}
+	key := subKey(cmd.Account, cmd.Subject, cmd.Queue)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.subs == nil {
 		return // closing
 	}
-	if sub := r.subs[key]; sub != nil {
-		sub.weight.Store(int32(cmd.Weight)) // a queue group's new size
+	if rs, ok := r.subs[key]; ok {
+		rs.sub.weight.Store(int32(cmd.Weight)) // a queue group's new size
 		return
 	}
 	sub := &subscription{route: r, subject: string(cmd.Subject), queue: string(cmd.Queue)}
@@ -519,21 +573,21 @@ func (r *route) remoteSub(cmd *proto.RouteCmd) {
 	if len(cmd.Queue) > 0 {
 		sub.qb = []byte(sub.queue)
 	}
-	if err := r.pub.acc.subscribeRemote(sub); err != nil {
+	if err := pub.acc.subscribeRemote(sub); err != nil {
 		r.log.Debug("route interest refused", "subject", sub.subject, "err", err)
 		return
 	}
-	r.subs[key] = sub
+	r.subs[key] = routeSub{acc: pub.acc, sub: sub}
 }
 
 // remoteUnsub drops the peer's interest.
 func (r *route) remoteUnsub(cmd *proto.RouteCmd) {
-	key := subKey(cmd.Subject, cmd.Queue)
+	key := subKey(cmd.Account, cmd.Subject, cmd.Queue)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if sub := r.subs[key]; sub != nil {
+	if rs, ok := r.subs[key]; ok {
 		delete(r.subs, key)
-		r.pub.acc.unsubscribeRemote(sub)
+		rs.acc.unsubscribeRemote(rs.sub)
 	}
 }
 
@@ -549,15 +603,21 @@ func (r *route) deliverRouted(cmd *proto.RouteCmd) {
 	}
 	p.Subject, p.Reply, p.HdrLen, p.Size = cmd.Subject, cmd.Reply, cmd.HdrLen, cmd.Size
 	p.HdrArg, p.SizeArg, p.Msg = cmd.HdrArg, cmd.SizeArg, cmd.Msg
-	r.pub.routeQueues = cmd.Queues
-	r.pub.routeTo(cmd.Subject, p)
-	r.pub.routeQueues = nil
+	pub := r.pubFor(cmd.Account)
+	if pub == nil {
+		return
+	}
+	pub.routeQueues = cmd.Queues
+	pub.routeTo(cmd.Subject, p)
+	pub.routeQueues = nil
 }
 
 // endBatch kicks the writers of every connection the read batch wrote to.
 func (r *route) endBatch() {
 	r.lastIn.Store(time.Now().UnixNano())
-	r.pub.endBatch()
+	for _, pub := range r.pubs {
+		pub.endBatch()
+	}
 }
 
 // sendMsg queues a local message for the peer, naming the queue groups
@@ -586,7 +646,7 @@ func (r *route) sendMsg(c *client, cmd *proto.Cmd, queues [][]byte) bool {
 		o.mu.Unlock()
 		return false
 	}
-	r.scratch = proto.AppendRouteMsgHeader(r.scratch[:0], []byte(r.pub.acc.name), cmd.Subject, cmd.Reply, queues, hdrArg, cmd.SizeArg)
+	r.scratch = proto.AppendRouteMsgHeader(r.scratch[:0], c.acc.nameb, cmd.Subject, cmd.Reply, queues, hdrArg, cmd.SizeArg)
 	o.appendLocked(r.scratch)
 	o.appendLocked(cmd.Msg)
 	o.outMsgs++
@@ -609,14 +669,14 @@ func (r *route) close(reason closeReason) {
 		return
 	}
 	r.mu.Lock()
-	subs, cancel, id := r.subs, r.cancel, r.remoteID
-	r.subs, r.cancel = nil, nil
+	subs, watched, id := r.subs, r.watched, r.remoteID
+	r.subs, r.watched = nil, nil
 	r.mu.Unlock()
-	if cancel != nil {
+	for _, cancel := range watched {
 		cancel()
 	}
-	for _, sub := range subs {
-		r.pub.acc.unsubscribeRemote(sub)
+	for _, rs := range subs {
+		rs.acc.unsubscribeRemote(rs.sub)
 	}
 	if r.srv.removeRoute(r, id) {
 		r.srv.setPeerURLs(id, nil)
@@ -795,8 +855,12 @@ func (s *Server) Routes() []RouteSnapshot {
 		}
 		r.mu.Lock()
 		rs.RemoteID, rs.RemoteName = r.remoteID, r.remoteName
-		for key := range r.subs {
-			rs.Subs = append(rs.Subs, strings.TrimSuffix(key, " "))
+		for _, sub := range r.subs {
+			name := sub.sub.subject
+			if sub.sub.queue != "" {
+				name += " " + sub.sub.queue
+			}
+			rs.Subs = append(rs.Subs, name)
 		}
 		r.mu.Unlock()
 		sort.Strings(rs.Subs)

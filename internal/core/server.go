@@ -46,12 +46,13 @@ type Server struct {
 	name  string
 	start time.Time
 
-	gacc *Account // the global account: today every connection's
+	gacc *Account // the global account: every connection's that names no other
 
 	mu         sync.Mutex
 	listener   net.Listener
 	accepting  bool // Start has run
 	clients    map[uint64]*client
+	accounts   map[string]*Account // by name, the global account too
 	routes     map[string]*route   // up, by the peer's server ID (route.go)
 	routeConns map[*route]struct{} // every route connection, up or not
 	routeUps   map[string]int64    // routes that came up, by peer server ID
@@ -95,10 +96,12 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create server identity: %w", err)
 	}
+	gacc := newAccount(globalAccountName)
 	s := &Server{
 		id:       id,
 		name:     opts.ServerName,
-		gacc:     newAccount(globalAccountName),
+		gacc:     gacc,
+		accounts: map[string]*Account{globalAccountName: gacc},
 		clients:  map[uint64]*client{},
 		closed:   closedRing{max: DefaultMaxClosedClients},
 		ready:    make(chan struct{}),
