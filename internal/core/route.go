@@ -824,14 +824,21 @@ type RouteSnapshot struct {
 	Pending           int
 	InMsgs, InBytes   int64
 	OutMsgs, OutBytes int64
-	Subs              []string // the peer's interest: subject, or "subject queue"
+	NumSubs           int      // the peer's interest: how many subjects and queue groups
+	Subs              []string // with RoutesWithSubs: each, as subject or "subject queue"
 	// Reconnects counts the routes to this peer that came up after the
 	// first one, over the server's life.
 	Reconnects int64
 }
 
-// Routes describes the routes that are up, ordered by route ID.
-func (s *Server) Routes() []RouteSnapshot {
+// Routes describes the routes that are up, ordered by route ID, without
+// listing the peers' interest (cheap enough for every metrics scrape).
+func (s *Server) Routes() []RouteSnapshot { return s.routeSnapshots(false) }
+
+// RoutesWithSubs is Routes with each peer's interest listed (/routez?subs=1).
+func (s *Server) RoutesWithSubs() []RouteSnapshot { return s.routeSnapshots(true) }
+
+func (s *Server) routeSnapshots(withSubs bool) []RouteSnapshot {
 	s.mu.Lock()
 	list := make([]*route, 0, len(s.routes))
 	ups := make(map[*route]int64, len(s.routes))
@@ -855,7 +862,11 @@ func (s *Server) Routes() []RouteSnapshot {
 		}
 		r.mu.Lock()
 		rs.RemoteID, rs.RemoteName = r.remoteID, r.remoteName
+		rs.NumSubs = len(r.subs)
 		for _, sub := range r.subs {
+			if !withSubs {
+				break
+			}
 			name := sub.sub.subject
 			if sub.sub.queue != "" {
 				name += " " + sub.sub.queue

@@ -104,7 +104,7 @@ func TestRouteMessages(t *testing.T) {
 	}
 	b.Flush()
 	remoteInterest(t, srvs[0], "foo.x", true)
-	rs := srvs[0].Routes()
+	rs := srvs[0].RoutesWithSubs()
 	if len(rs) != 1 || rs[0].RemoteID != srvs[1].ID() || !rs[0].DidSolicit || len(rs[0].Subs) != 1 || rs[0].Subs[0] != "foo.>" {
 		t.Fatalf("routes %+v", rs)
 	}

@@ -49,14 +49,18 @@ func (m *Server) handleRoutez(w http.ResponseWriter, r *http.Request) {
 	m.count("/routez")
 	now := time.Now()
 	rz := &Routez{ID: m.core.ID(), Name: m.core.Name(), Now: now.UTC(), Routes: []*RouteInfo{}}
-	for _, rs := range m.core.Routes() {
+	list := m.core.Routes
+	if subs {
+		list = m.core.RoutesWithSubs
+	}
+	for _, rs := range list() {
 		ri := &RouteInfo{
 			Rid: rs.RID, RemoteID: rs.RemoteID, RemoteName: rs.RemoteName,
 			DidSolicit: rs.DidSolicit, IsConfigured: rs.IsConfigured, IP: rs.IP, Port: rs.Port,
 			Start: rs.Start.UTC(), LastActivity: rs.LastActivity.UTC(), RTT: rtt(rs.RTT),
 			Uptime: uptime(now.Sub(rs.Start)), Idle: uptime(now.Sub(rs.LastActivity)),
 			Pending: rs.Pending, InMsgs: rs.InMsgs, OutMsgs: rs.OutMsgs, InBytes: rs.InBytes, OutBytes: rs.OutBytes,
-			NumSubs: uint32(len(rs.Subs)),
+			NumSubs: uint32(rs.NumSubs),
 		}
 		if subs {
 			ri.Subs = rs.Subs
