@@ -25,6 +25,7 @@ type Account struct {
 	sl    *subject.Sublist[*subscription]
 
 	mu       sync.Mutex
+	importer *client // owns the account's import subscriptions (imports.go)
 	interest interest.Tracker
 	watchers map[uint64]func(interest.Event)
 	watchID  uint64

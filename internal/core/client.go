@@ -36,6 +36,7 @@ type subscription struct {
 	route  *route
 	weight atomic.Int32 // a route's queue subscription: members it stands for (updated by RS+ while publishers read it)
 	qb     []byte       // a route's queue subscription: queue as bytes, for RMSG
+	imp    *imp         // set for an import: the delivery publishes in another account (imports.go)
 }
 
 // client is one connection. Fields under "read loop" are touched only by
@@ -88,6 +89,11 @@ type client struct {
 	forwards    []forward
 	fromRoute   *route
 	routeQueues [][]byte
+	// Imports: while a message is published again in another account
+	// (imports.go), that account (its routes' RMSG name it) and how many
+	// imports deep the message is.
+	fwdAcc      *Account
+	importDepth int
 
 	authTimer *time.Timer // guarded by transport.timerMu
 }

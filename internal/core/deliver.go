@@ -177,6 +177,9 @@ func (c *client) deliverQueue(group []*subscription, cmd *proto.Cmd) bool {
 // deliver appends one MSG or HMSG to sub's connection. It reports whether
 // the message was queued.
 func (c *client) deliver(sub *subscription, cmd *proto.Cmd) bool {
+	if sub.imp != nil {
+		return c.deliverImport(sub, cmd)
+	}
 	rc := sub.client
 	if rc == c && !c.echo.Load() {
 		if c.trace != nil {

@@ -60,11 +60,17 @@ type InternalClient struct {
 // ErrInternalClosed is returned by an InternalClient after Close.
 var ErrInternalClosed = errors.New("starling: internal client closed")
 
-// NewInternalClient creates an in-process client named for logs.
+// NewInternalClient creates an in-process client named for logs, in the
+// global account.
 func (s *Server) NewInternalClient(name string) *InternalClient {
+	return s.NewInternalClientIn(s.gacc, name)
+}
+
+// NewInternalClientIn creates an in-process client in account acc.
+func (s *Server) NewInternalClientIn(acc *Account, name string) *InternalClient {
 	c := &client{
 		transport: transport{srv: s, cid: s.nextCID.Add(1), start: time.Now()},
-		acc:       s.gacc,
+		acc:       acc,
 		subs:      map[string]*subscription{},
 		cache:     map[string]*subject.Result[*subscription]{},
 	}

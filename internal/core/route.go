@@ -646,7 +646,11 @@ func (r *route) sendMsg(c *client, cmd *proto.Cmd, queues [][]byte) bool {
 		o.mu.Unlock()
 		return false
 	}
-	r.scratch = proto.AppendRouteMsgHeader(r.scratch[:0], c.acc.nameb, cmd.Subject, cmd.Reply, queues, hdrArg, cmd.SizeArg)
+	acc := c.acc
+	if c.fwdAcc != nil {
+		acc = c.fwdAcc // a message published again in another account
+	}
+	r.scratch = proto.AppendRouteMsgHeader(r.scratch[:0], acc.nameb, cmd.Subject, cmd.Reply, queues, hdrArg, cmd.SizeArg)
 	o.appendLocked(r.scratch)
 	o.appendLocked(cmd.Msg)
 	o.outMsgs++

@@ -1,0 +1,216 @@
+package core
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// collector records what an in-process subscription receives.
+type collector struct {
+	mu   sync.Mutex
+	got  []string // "subject reply data"
+	seen chan struct{}
+}
+
+func newCollector() *collector { return &collector{seen: make(chan struct{}, 1024)} }
+
+func (k *collector) handle(m *Msg) {
+	k.mu.Lock()
+	k.got = append(k.got, string(m.Subject)+" "+string(m.Reply)+" "+string(m.Data))
+	k.mu.Unlock()
+	k.seen <- struct{}{}
+}
+
+func (k *collector) wait(t *testing.T, n int) []string {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		k.mu.Lock()
+		if len(k.got) >= n {
+			out := append([]string(nil), k.got...)
+			k.mu.Unlock()
+			return out
+		}
+		k.mu.Unlock()
+		select {
+		case <-k.seen:
+		case <-deadline:
+			t.Fatalf("got %v, want %d messages", k.got, n)
+		}
+	}
+}
+
+// TestAccountsIsolated: a subject in one account does not reach another.
+func TestAccountsIsolated(t *testing.T) {
+	s := startTestServer(t)
+	a, b := s.RegisterAccount("A"), s.RegisterAccount("B")
+	inA, inB := newCollector(), newCollector()
+	s.NewInternalClientIn(a, "a").Subscribe("x", "", inA.handle)
+	s.NewInternalClientIn(b, "b").Subscribe("x", "", inB.handle)
+	if ok, _ := s.NewInternalClientIn(a, "pub").Publish("x", "", nil, []byte("1")); !ok {
+		t.Fatal("not delivered in A")
+	}
+	inA.wait(t, 1)
+	if ok, _ := s.NewInternalClientIn(s.RegisterAccount("C"), "pub").Publish("x", "", nil, []byte("2")); ok {
+		t.Fatal("delivered in an account with no subscriber")
+	}
+	if got := inB.got; len(got) != 0 {
+		t.Fatalf("B got %v", got)
+	}
+}
+
+// TestStreamImport: messages published in the exporter reach the
+// importer, renamed by a prefix or a mapping.
+func TestStreamImport(t *testing.T) {
+	s := startTestServer(t)
+	exp, imp1, imp2 := s.RegisterAccount("EXP"), s.RegisterAccount("IMP1"), s.RegisterAccount("IMP2")
+	if err := s.AddStreamImport(imp1, exp, "orders.>", "ext", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddStreamImport(imp2, exp, "orders.*", "", "shop.{{wildcard(1)}}"); err != nil {
+		t.Fatal(err)
+	}
+	k1, k2 := newCollector(), newCollector()
+	s.NewInternalClientIn(imp1, "k1").Subscribe("ext.orders.>", "", k1.handle)
+	s.NewInternalClientIn(imp2, "k2").Subscribe("shop.*", "", k2.handle)
+	pub := s.NewInternalClientIn(exp, "pub")
+	pub.Publish("orders.new", "", nil, []byte("a"))
+	if got := k1.wait(t, 1); got[0] != "ext.orders.new  a" {
+		t.Fatalf("prefix import: %q", got)
+	}
+	if got := k2.wait(t, 1); got[0] != "shop.new  a" {
+		t.Fatalf("mapped import: %q", got)
+	}
+}
+
+// TestServiceImport: a request in the importer reaches the exporter's
+// responder on the exported subject with a reply subject of the
+// exporter's, and the response comes back on the requester's reply; a
+// singleton import passes one response back.
+func TestServiceImport(t *testing.T) {
+	s := startTestServer(t)
+	exp, imp := s.RegisterAccount("SVC"), s.RegisterAccount("APP")
+	if err := s.AddServiceImport(imp, exp, "svc.echo", "echo", ResponseSingleton, 0); err != nil {
+		t.Fatal(err)
+	}
+	responder := s.NewInternalClientIn(exp, "responder")
+	requests := newCollector()
+	responder.Subscribe("svc.echo", "", func(m *Msg) {
+		requests.handle(m)
+		reply := string(m.Reply)
+		data := append([]byte("re:"), m.Data...)
+		go func() {
+			responder.Publish(reply, "", nil, data)
+			responder.Publish(reply, "", nil, []byte("second")) // dropped: singleton
+		}()
+	})
+	replies := newCollector()
+	app := s.NewInternalClientIn(imp, "app")
+	app.Subscribe("_INBOX.1", "", replies.handle)
+	if ok, _ := app.Publish("echo", "_INBOX.1", nil, []byte("hi")); !ok {
+		t.Fatal("request not delivered")
+	}
+	req := requests.wait(t, 1)[0]
+	if req[:len("svc.echo _R_.")] != "svc.echo _R_." {
+		t.Fatalf("request in the exporter: %q", req)
+	}
+	if got := replies.wait(t, 1); got[0] != "_INBOX.1  re:hi" {
+		t.Fatalf("response: %q", got)
+	}
+	// The second response was dropped; a new request still works.
+	app.Publish("echo", "_INBOX.1", nil, []byte("again"))
+	if got := replies.wait(t, 2); got[1] != "_INBOX.1  re:again" {
+		t.Fatalf("responses %q", got)
+	}
+	// No responder: the requester learns nobody took it.
+	if err := s.AddServiceImport(imp, exp, "svc.none", "none", ResponseSingleton, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := app.Publish("none", "_INBOX.1", nil, nil); ok {
+		t.Fatal("a request with no responder counted as delivered")
+	}
+}
+
+// TestServiceImportAcrossRoutes: the requester on one server, the
+// responder on another; every server has the same import, as every server
+// of a cluster has the same configuration. The request is imported once,
+// on the requester's server, and the response finds its way back.
+func TestServiceImportAcrossRoutes(t *testing.T) {
+	a := clusterServer(t, nil)
+	b := clusterServer(t, []string{routeURLOf(a)})
+	for _, s := range []*Server{a, b} {
+		if err := s.AddServiceImport(s.RegisterAccount("APP"), s.RegisterAccount("SVC"), "svc.echo", "echo", ResponseSingleton, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitMesh(t, a, b)
+	responder := b.NewInternalClientIn(b.LookupAccount("SVC"), "responder")
+	requests := newCollector()
+	responder.Subscribe("svc.echo", "", func(m *Msg) {
+		requests.handle(m)
+		reply, data := string(m.Reply), append([]byte("re:"), m.Data...)
+		go responder.Publish(reply, "", nil, data)
+	})
+	waitUntil(t, "a to see the responder", func() bool {
+		for _, sub := range a.LookupAccount("SVC").sl.Match("svc.echo").Plain {
+			if sub.route != nil {
+				return true
+			}
+		}
+		return false
+	})
+	replies := newCollector()
+	app := a.NewInternalClientIn(a.LookupAccount("APP"), "app")
+	app.Subscribe("_INBOX.2", "", replies.handle)
+	waitUntil(t, "b to see a's response subscription", func() bool {
+		for _, r := range b.RoutesWithSubs() {
+			for _, sub := range r.Subs {
+				if strings.HasPrefix(sub, "_R_.") {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	app.Publish("echo", "_INBOX.2", nil, []byte("hi"))
+	if got := replies.wait(t, 1); got[0] != "_INBOX.2  re:hi" {
+		t.Fatalf("response: %q", got)
+	}
+	if got := requests.wait(t, 1); len(got) != 1 {
+		t.Fatalf("the responder got %d requests", len(got))
+	}
+}
+
+// TestStreamImportAcrossRoutes: the publisher on one server, the
+// importer's subscriber on another: each message arrives once.
+func TestStreamImportAcrossRoutes(t *testing.T) {
+	a := clusterServer(t, nil)
+	b := clusterServer(t, []string{routeURLOf(a)})
+	for _, s := range []*Server{a, b} {
+		if err := s.AddStreamImport(s.RegisterAccount("IMP"), s.RegisterAccount("EXP"), "orders.>", "ext", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitMesh(t, a, b)
+	got := newCollector()
+	b.NewInternalClientIn(b.LookupAccount("IMP"), "sub").Subscribe("ext.>", "", got.handle)
+	waitUntil(t, "a to see b's subscriber", func() bool {
+		for _, sub := range a.LookupAccount("IMP").sl.Match("ext.orders.x").Plain {
+			if sub.route != nil {
+				return true
+			}
+		}
+		return false
+	})
+	pub := a.NewInternalClientIn(a.LookupAccount("EXP"), "pub")
+	for _, d := range []string{"1", "2", "3"} {
+		pub.Publish("orders.x", "", nil, []byte(d))
+	}
+	msgs := got.wait(t, 3)
+	// A duplicate would have come before the last, on the same route.
+	if len(msgs) != 3 || msgs[2] != "ext.orders.x  3" {
+		t.Fatalf("got %q", msgs)
+	}
+}
