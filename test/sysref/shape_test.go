@@ -124,3 +124,41 @@ func TestParentPath(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordedFiles checks that every reply or event index.json lists is embedded and is a JSON
+// object, so a conformance test can rely on Recorded and RecordedShape.
+func TestRecordedFiles(t *testing.T) {
+	raw, err := recorded.ReadFile("testdata/index.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx struct {
+		Recordings []struct {
+			Name string `json:"name"`
+			File string `json:"file"`
+		} `json:"recordings"`
+	}
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		t.Fatal(err)
+	}
+	files := 0
+	for _, r := range idx.Recordings {
+		if r.File == "" {
+			continue
+		}
+		files++
+		shape, err := RecordedShape(r.Name)
+		if err != nil {
+			t.Fatalf("%s: %v", r.Name, err)
+		}
+		if shape[""] == "invalid" || len(shape) == 0 {
+			t.Fatalf("%s: shape %v", r.Name, shape)
+		}
+	}
+	if files == 0 {
+		t.Fatal("index.json lists no recorded files")
+	}
+	if _, err := Recorded("no-such-recording"); err == nil {
+		t.Fatal("Recorded of an unknown name succeeded")
+	}
+}
