@@ -93,7 +93,9 @@ func (m *Mappings) Len() int {
 
 // Map rewrites a published subject. It reports false when no mapping's
 // source matches (the subject stays as it is). When several match, the
-// first in configuration order wins, as in nats-server. rnd draws the
+// first in the list wins, as in nats-server's account (whose own config
+// parser adds mappings in Go map order, so there overlapping sources
+// resolve in no defined order). rnd draws the
 // weighted choice; its value is scaled into 0..99 the way nats-server
 // scales its random number. An empty result with true means the message
 // goes nowhere: the weights chosen sum below 100 and the source itself
