@@ -32,7 +32,7 @@ func TestTransform(t *testing.T) {
 func TestTransformErrors(t *testing.T) {
 	for _, tc := range [][2]string{
 		{"a.*", "b.$2"},
-		{"a.*", "b.{{partition(3,1)}}"},
+		{"a.*", "b.{{partition(3,2)}}"},
 		{"a.*", "b.>"},
 		{"a.>", "b.>.c"},
 		{"a..b", "c"},
@@ -53,6 +53,9 @@ func FuzzTransform(f *testing.F) {
 	f.Add("a.>", "b.>", "a.b.c")
 	f.Add("", "copy.>", "x")
 	f.Add("a.*", "{{partition(3,1)}}", "a.b")
+	f.Add("a.*.*", "{{split(1,-)}}.{{sliceFromRight(2,3)}}.$2", "a.-x--y.abcdefg")
+	f.Add("a.*", "{{splitFromLeft(1,2)}}.{{right(1,1)}}.{{left(1,9)}}", "a.abc")
+	f.Add("a.*", "{{split(1,)}}", "a.héllo")
 	f.Fuzz(func(t *testing.T, src, dest, subj string) {
 		tr, err := NewTransform(src, dest)
 		if err != nil {
