@@ -207,7 +207,7 @@ func TestErrorsHavePositions(t *testing.T) {
 		{"jetstream: maybe", "expected 'enabled' or 'disabled'"},
 		{"cluster {\n  name: \"a b\"\n}", "nats.conf:2:9: cluster name cannot contain spaces"},
 		{"gateway { port: 7222 }", `nats.conf:1:1: not implemented by Starling: "gateway" (gateways (superclusters))`},
-		{"accounts { A {} }", `not implemented by Starling: "accounts" (accounts)`},
+		{"accounts {\n  A { limits { max_connections: 5 } }\n}", `nats.conf:2:7: not implemented by Starling: "limits" in account`},
 		{"some_future_option: 1", `nats.conf:1:1: unknown field "some_future_option"`},
 		{"tls { cert_file: \"/nonexistent.pem\", key_file: \"/nonexistent.key\" }", "error loading tls certificate"},
 		{"tls { verify: true }", "tls needs cert_file and key_file"},

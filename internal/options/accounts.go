@@ -142,6 +142,30 @@ func (o *Options) accountNames() (map[string]*AccountOptions, []error) {
 	return byName, errs
 }
 
+// AccountError is a problem with one export, import or mapping of an
+// account (the global account's mappings are those of Options.Mappings).
+// Err is nats-server's text; the configuration file reports it at the
+// item's position.
+type AccountError struct {
+	Account string
+	Item    string // "export", "import" or "mapping"
+	Index   int    // in the account's list of that item
+	Err     error
+}
+
+func (e *AccountError) Error() string {
+	return fmt.Sprintf("account %q %s %d: %v", e.Account, e.Item, e.Index+1, e.Err)
+}
+
+func (e *AccountError) Unwrap() error { return e.Err }
+
+// ValidateAccounts reports what Validate finds wrong with the accounts,
+// their users, exports, imports and mappings, and the global mappings;
+// the configuration file calls it to place each error in the file.
+func (o *Options) ValidateAccounts() []error {
+	return o.validateAccounts()
+}
+
 // validateAccounts checks accounts, their users, exports, imports and
 // mappings, the system account and the global mappings, as nats-server
 // does when it loads a configuration.
@@ -160,15 +184,15 @@ func (o *Options) validateAccounts() []error {
 		if js := a.JetStream; js != nil && (js.MaxMemory < -1 || js.MaxStore < -1 || js.MaxStreams < -1 || js.MaxConsumers < -1) {
 			errs = append(errs, fmt.Errorf("account %q: jetstream limits must be -1 (no limit) or more", a.Name))
 		}
-		for _, m := range a.Mappings {
-			if err := m.validate(); err != nil {
-				errs = append(errs, fmt.Errorf("account %q: %w", a.Name, err))
+		for j := range a.Mappings {
+			if err := a.Mappings[j].validate(); err != nil {
+				errs = append(errs, &AccountError{Account: a.Name, Item: "mapping", Index: j, Err: err})
 			}
 		}
 	}
-	for _, m := range o.Mappings {
-		if err := m.validate(); err != nil {
-			errs = append(errs, err)
+	for j := range o.Mappings {
+		if err := o.Mappings[j].validate(); err != nil {
+			errs = append(errs, &AccountError{Account: GlobalAccount, Item: "mapping", Index: j, Err: err})
 		}
 	}
 	errs = append(errs, validateExportsImports(o.Accounts, byName)...)

@@ -81,7 +81,7 @@ func validateExportsImports(accounts []AccountOptions, byName map[string]*Accoun
 	for _, acc := range valid {
 		for i := range acc.Exports {
 			if err := g.addExport(g.accounts[acc.Name], &acc.Exports[i], byName); err != nil {
-				errs = append(errs, fmt.Errorf("account %q: %w", acc.Name, err))
+				errs = append(errs, &AccountError{Account: acc.Name, Item: "export", Index: i, Err: err})
 			}
 		}
 	}
@@ -96,7 +96,7 @@ func validateExportsImports(accounts []AccountOptions, byName map[string]*Accoun
 					continue
 				}
 				if err := g.addImport(a, im, dups); err != nil {
-					errs = append(errs, fmt.Errorf("account %q: %w", a.name, err))
+					errs = append(errs, &AccountError{Account: a.name, Item: "import", Index: j, Err: err})
 				}
 			}
 		}

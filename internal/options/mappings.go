@@ -39,6 +39,10 @@ func (m *Mapping) validate() error {
 		return fmt.Errorf("Subject %q is not a valid subject", m.Subject)
 	}
 	fail := func(err error) error {
+		if len(m.Destinations) == 1 && m.Destinations[0].Weight == 100 {
+			// nats-server names the destination of a plain "src: dest".
+			return fmt.Errorf("Error adding mapping for %q to %q : %w", m.Subject, m.Destinations[0].Subject, err)
+		}
 		return fmt.Errorf("Error adding mapping for %q : %w", m.Subject, err)
 	}
 	if len(m.Destinations) == 0 {
