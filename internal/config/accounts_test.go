@@ -135,8 +135,12 @@ func TestAccountForms(t *testing.T) {
 		}},
 		// nats-server ignores share on a stream and prefix on a service.
 		{"accounts { A { exports: [{stream: s}, {service: v}] }, B { imports: [{stream: {account: A, subject: s}, share: true}, {service: {account: A, subject: v}, prefix: p}] } }",
-			func(o *options.Options) bool { return !o.Accounts[1].Imports[0].Share && o.Accounts[1].Imports[1].Prefix == "" }},
-		{"maps { a: b }", func(o *options.Options) bool { return o.Mappings[0].Destinations[0] == options.MapDest{Subject: "b", Weight: 100} }},
+			func(o *options.Options) bool {
+				return !o.Accounts[1].Imports[0].Share && o.Accounts[1].Imports[1].Prefix == ""
+			}},
+		{"maps { a: b }", func(o *options.Options) bool {
+			return o.Mappings[0].Destinations[0] == options.MapDest{Subject: "b", Weight: 100}
+		}},
 		{"V = 5\naccounts { A { jetstream { max_streams: $V } } }", func(o *options.Options) bool { return o.Accounts[0].JetStream.MaxStreams == 5 }},
 	}
 	for _, tt := range tests {
