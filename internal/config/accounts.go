@@ -306,7 +306,9 @@ func (d *decoder) accountList(v *conf.Value) []string {
 		d.errorf(v.Pos, "accounts: expected an array of account names, got %s", v.Kind)
 		return nil
 	}
-	out := make([]string, 0, len(arr))
+	// An empty list is a public export in nats-server's file (its parser
+	// leaves the list nil), not one nobody may import.
+	var out []string
 	for _, av := range arr {
 		out = append(out, d.str(av))
 	}

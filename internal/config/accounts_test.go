@@ -138,6 +138,8 @@ func TestAccountForms(t *testing.T) {
 			func(o *options.Options) bool {
 				return !o.Accounts[1].Imports[0].Share && o.Accounts[1].Imports[1].Prefix == ""
 			}},
+		{"accounts { A { exports: [{service: \"q.>\", accounts: []}] }, B { imports: [{service: {account: A, subject: q.x}}] } }",
+			func(o *options.Options) bool { return o.Accounts[0].Exports[0].Accounts == nil }},
 		{"maps { a: b }", func(o *options.Options) bool {
 			return o.Mappings[0].Destinations[0] == options.MapDest{Subject: "b", Weight: 100}
 		}},
