@@ -8,8 +8,12 @@ import (
 	"github.com/starling-mq/starling/internal/auth"
 )
 
-func stream(account, subject string) *ImportSource  { return &ImportSource{Account: account, Subject: subject} }
-func service(account, subject string) *ImportSource { return &ImportSource{Account: account, Subject: subject} }
+func stream(account, subject string) *ImportSource {
+	return &ImportSource{Account: account, Subject: subject}
+}
+func service(account, subject string) *ImportSource {
+	return &ImportSource{Account: account, Subject: subject}
+}
 
 // TestValidateAccounts applies nats-server's rules, with its texts.
 func TestValidateAccounts(t *testing.T) {
