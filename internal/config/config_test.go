@@ -313,6 +313,8 @@ func FuzzFromMap(f *testing.F) {
 	f.Add("port: 1\nauthorization { users: [ {user: a, password: b} ] }")
 	f.Add("tls { timeout: 1 }")
 	f.Add(clusterConf)
+	f.Add(accountsConf)
+	f.Add("accounts { A { exports: [{service: a}], imports: [{service: {account: B, subject: b}, to: a}] }, B { exports: [{service: b}], imports: [{service: {account: A, subject: a}, to: b}] } }")
 	f.Fuzz(func(t *testing.T, text string) {
 		m, err := conf.Parse(text)
 		if err != nil {
