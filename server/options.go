@@ -102,6 +102,15 @@ type Options struct {
 	// implemented yet: New refuses such options.)
 	Cluster ClusterOptions
 
+	// Accounts, nats-server's accounts block: their users are in Users
+	// and Nkeys, naming their account. SystemAccount defaults to
+	// DefaultSystemAccount when there are accounts. Mappings rewrite
+	// subjects published in the global account. (Accounts and mappings
+	// are parsed and checked but not run yet: New refuses them.)
+	Accounts      []AccountOptions
+	SystemAccount string
+	Mappings      []Mapping
+
 	Logger *slog.Logger // nil logs nothing
 	Trace  bool         // log every protocol operation at LevelTrace
 }
@@ -110,7 +119,8 @@ type Options struct {
 type User struct {
 	Username    string
 	Password    string
-	Permissions *Permissions // nil: Options.DefaultPermissions
+	Permissions *Permissions // nil: the defaults of the user's account
+	Account     string       // the AccountOptions.Name the user belongs to; "" is the global account
 }
 
 // LogValue keeps the password out of logs.
@@ -122,7 +132,8 @@ func (u User) LogValue() slog.Value {
 // signing the server's nonce.
 type NkeyUser struct {
 	Nkey        string
-	Permissions *Permissions // nil: Options.DefaultPermissions
+	Permissions *Permissions // nil: the defaults of the user's account
+	Account     string       // the AccountOptions.Name the user belongs to; "" is the global account
 }
 
 // Permissions are what one user may publish and subscribe to. A nil
@@ -269,6 +280,9 @@ func (o *Options) internal() options.Options {
 		DefaultPermissions:    o.DefaultPermissions.internal(),
 		NoHeaderSupport:       o.NoHeaderSupport,
 		Cluster:               o.Cluster.internal(),
+		Accounts:              accountsInternal(o.Accounts),
+		SystemAccount:         o.SystemAccount,
+		Mappings:              mappingsInternal(o.Mappings),
 		Logger:                o.Logger,
 		Trace:                 o.Trace,
 	}
@@ -290,11 +304,11 @@ func convertAll[T, U any](in []*T, conv func(*T) *U) []*U {
 }
 
 func (u *User) internal() *auth.User {
-	return &auth.User{Username: u.Username, Password: u.Password, Permissions: u.Permissions.internal()}
+	return &auth.User{Username: u.Username, Password: u.Password, Permissions: u.Permissions.internal(), Account: u.Account}
 }
 
 func (n *NkeyUser) internal() *auth.NkeyUser {
-	return &auth.NkeyUser{Nkey: n.Nkey, Permissions: n.Permissions.internal()}
+	return &auth.NkeyUser{Nkey: n.Nkey, Permissions: n.Permissions.internal(), Account: n.Account}
 }
 
 func (p *Permissions) internal() *auth.Permissions {

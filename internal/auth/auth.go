@@ -21,7 +21,8 @@ import (
 type User struct {
 	Username    string
 	Password    string
-	Permissions *Permissions // nil: Config.DefaultPermissions
+	Permissions *Permissions // nil: the defaults of the user's account (see Config)
+	Account     string       // "" is the global account
 }
 
 // LogValue keeps the password out of logs.
@@ -32,7 +33,8 @@ func (u User) LogValue() slog.Value {
 // NkeyUser is a configured user known by its public NKey ("U...").
 type NkeyUser struct {
 	Nkey        string
-	Permissions *Permissions // nil: Config.DefaultPermissions
+	Permissions *Permissions // nil: the defaults of the user's account (see Config)
+	Account     string       // "" is the global account
 }
 
 // Config is the authorization settings of a server.
@@ -53,8 +55,12 @@ type Config struct {
 	// credentials are taken to be.
 	NoAuthUser string
 
-	// DefaultPermissions apply to Users and Nkeys without their own.
+	// DefaultPermissions apply to Users and Nkeys of the global account
+	// without their own. AccountPermissions are the defaults of users of
+	// the accounts they name; as in nats-server, a user of an account
+	// without defaults gets none, not DefaultPermissions.
 	DefaultPermissions *Permissions
+	AccountPermissions map[string]*Permissions
 
 	// TLSMap is verify_and_map: a client that is not an NKey user is the
 	// user its certificate names (see Authenticator.certUser).
@@ -102,6 +108,9 @@ type Identity struct {
 	// applied; nil allows everything. Shared between connections: do not
 	// modify.
 	Permissions *Permissions
+	// Account is the account the user belongs to; "" is the global
+	// account (every client of a server without accounts).
+	Account string
 }
 
 // ErrAuthentication is wrapped by every Authenticate error. The wrapped
@@ -129,12 +138,14 @@ var (
 type userEntry struct {
 	name, password string
 	perms          *Permissions
+	account        string
 	dn             dn // the name read as a distinguished name, or nil
 }
 
 type nkeyEntry struct {
-	pub   nkeys.KeyPair
-	perms *Permissions
+	pub     nkeys.KeyPair
+	perms   *Permissions
+	account string
 }
 
 // Authenticator checks credentials against a Config. It is immutable and
@@ -165,9 +176,18 @@ func New(cfg Config) (*Authenticator, error) {
 		noAuthUser: cfg.NoAuthUser,
 		tlsMap:     cfg.TLSMap,
 	}
-	perms := func(p *Permissions) *Permissions {
-		if p == nil {
+	for name, p := range cfg.AccountPermissions {
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("account %q default permissions: %w", name, err)
+		}
+	}
+	perms := func(p *Permissions, account string) *Permissions {
+		switch {
+		case p != nil:
+		case account == "":
 			p = cfg.DefaultPermissions
+		default:
+			p = cfg.AccountPermissions[account]
 		}
 		return p.effective()
 	}
@@ -175,7 +195,7 @@ func New(cfg Config) (*Authenticator, error) {
 		if err := u.Permissions.Validate(); err != nil {
 			return nil, fmt.Errorf("user %q: %w", u.Username, err)
 		}
-		e := &userEntry{name: u.Username, password: u.Password, perms: perms(u.Permissions)}
+		e := &userEntry{name: u.Username, password: u.Password, perms: perms(u.Permissions, u.Account), account: u.Account}
 		if d, err := parseDN(u.Username); err == nil {
 			e.dn = d
 		}
@@ -190,7 +210,7 @@ func New(cfg Config) (*Authenticator, error) {
 		if err != nil {
 			return nil, fmt.Errorf("nkey %q: %w", n.Nkey, err)
 		}
-		a.nkeys[n.Nkey] = &nkeyEntry{pub: pub, perms: perms(n.Permissions)}
+		a.nkeys[n.Nkey] = &nkeyEntry{pub: pub, perms: perms(n.Permissions, n.Account), account: n.Account}
 	}
 	return a, nil
 }
@@ -288,7 +308,7 @@ func (a *Authenticator) Authenticate(c Credentials) (*Identity, error) {
 			return nil, err
 		}
 		if u != nil {
-			return &Identity{Name: u.name, Permissions: u.perms}, nil
+			return &Identity{Name: u.name, Permissions: u.perms, Account: u.account}, nil
 		}
 	}
 	switch {
@@ -321,7 +341,7 @@ func (a *Authenticator) nkeyUser(key string, c Credentials) (*Identity, error) {
 			return nil, err
 		}
 	}
-	return &Identity{Name: key, Permissions: n.perms}, nil
+	return &Identity{Name: key, Permissions: n.perms, Account: n.account}, nil
 }
 
 // listUser finds the users-list entry a client is, checking its password;

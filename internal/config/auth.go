@@ -25,7 +25,15 @@ func (d *decoder) authorization(v *conf.Value) {
 		}
 		switch key {
 		case "users":
-			d.users(mv)
+			users, nkeys := d.users(mv)
+			for _, u := range users {
+				d.acct.users = append(d.acct.users, userPos{name: u.Username, pos: e.KeyPos})
+			}
+			for _, n := range nkeys {
+				d.acct.users = append(d.acct.users, userPos{name: n.Nkey, nkey: true, pos: e.KeyPos})
+			}
+			o.Users = append(o.Users, users...)
+			o.Nkeys = append(o.Nkeys, nkeys...)
 		case "default_permission", "default_permissions", "permissions":
 			o.DefaultPermissions = d.permissions(mv)
 		default:
@@ -35,18 +43,29 @@ func (d *decoder) authorization(v *conf.Value) {
 	if o.Authorization != "" && (o.Username != "" || o.Password != "") {
 		d.errorf(v.Pos, "can not have a token and a user/password in authorization")
 	}
-	if (o.Username != "" || o.Authorization != "") && (len(o.Users) > 0 || len(o.Nkeys) > 0) {
+	if (o.Username != "" || o.Authorization != "") && d.globalUsers() {
 		d.errorf(v.Pos, "can not have a single user/password or token and a users array")
 	}
 }
 
-func (d *decoder) users(v *conf.Value) {
+// globalUsers reports whether the authorization block listed users (the
+// accounts' users are checked against a single user in checkAccounts).
+func (d *decoder) globalUsers() bool {
+	for _, u := range d.acct.users {
+		if u.account == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// users reads a users array, of the authorization block or an account.
+func (d *decoder) users(v *conf.Value) (users []*auth.User, nkeys []*auth.NkeyUser) {
 	arr, err := v.AsArray()
 	if err != nil {
 		d.fail(err)
-		return
+		return nil, nil
 	}
-	o := &d.cfg.Opts
 	for _, uv := range arr {
 		um, err := uv.AsMap()
 		if err != nil {
@@ -77,14 +96,15 @@ func (d *decoder) users(v *conf.Value) {
 			if user.Username != "" || user.Password != "" {
 				d.errorf(uv.Pos, "a user entry has either an nkey or a user and password")
 			}
-			o.Nkeys = append(o.Nkeys, &auth.NkeyUser{Nkey: nkey, Permissions: perms})
+			nkeys = append(nkeys, &auth.NkeyUser{Nkey: nkey, Permissions: perms})
 		case user.Username != "":
 			user.Permissions = perms
-			o.Users = append(o.Users, &user)
+			users = append(users, &user)
 		default:
 			d.errorf(uv.Pos, "user entry needs a user or an nkey")
 		}
 	}
+	return users, nkeys
 }
 
 // permissions maps a user's permissions block and checks it.

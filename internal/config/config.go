@@ -60,6 +60,7 @@ func FromMap(path string, m *conf.Map) (*Config, error) {
 	for _, e := range m.Entries() {
 		d.top(e)
 	}
+	d.checkAccounts()
 	if len(d.errs) > 0 {
 		return nil, errors.Join(d.errs...)
 	}
@@ -70,6 +71,7 @@ func FromMap(path string, m *conf.Map) (*Config, error) {
 type decoder struct {
 	cfg  *Config
 	errs []error
+	acct accountPositions
 }
 
 func (d *decoder) errorf(p conf.Pos, format string, args ...any) {
@@ -117,6 +119,12 @@ func (d *decoder) top(e conf.Entry) {
 		d.tls(v)
 	case "cluster":
 		d.cluster(v)
+	case "accounts":
+		d.accounts(e)
+	case "system_account", "system":
+		d.systemAccount(v)
+	case "mappings", "maps":
+		d.cfg.Opts.Mappings = d.mappings(options.GlobalAccount, v)
 	case "disable_sublist_cache", "no_sublist_cache":
 		if v.Kind == conf.KindBool && d.boolean(v) {
 			d.notImplemented(&topBlock, e, "turning the subscription cache off")

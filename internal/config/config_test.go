@@ -207,7 +207,7 @@ func TestErrorsHavePositions(t *testing.T) {
 		{"jetstream: maybe", "expected 'enabled' or 'disabled'"},
 		{"cluster {\n  name: \"a b\"\n}", "nats.conf:2:9: cluster name cannot contain spaces"},
 		{"gateway { port: 7222 }", `nats.conf:1:1: not implemented by Starling: "gateway" (gateways (superclusters))`},
-		{"accounts { A {} }", `not implemented by Starling: "accounts" (accounts)`},
+		{"accounts {\n  A { limits { max_connections: 5 } }\n}", `nats.conf:2:7: not implemented by Starling: "limits" in account`},
 		{"some_future_option: 1", `nats.conf:1:1: unknown field "some_future_option"`},
 		{"tls { cert_file: \"/nonexistent.pem\", key_file: \"/nonexistent.key\" }", "error loading tls certificate"},
 		{"tls { verify: true }", "tls needs cert_file and key_file"},
@@ -313,6 +313,8 @@ func FuzzFromMap(f *testing.F) {
 	f.Add("port: 1\nauthorization { users: [ {user: a, password: b} ] }")
 	f.Add("tls { timeout: 1 }")
 	f.Add(clusterConf)
+	f.Add(accountsConf)
+	f.Add("accounts { A { exports: [{service: a}], imports: [{service: {account: B, subject: b}, to: a}] }, B { exports: [{service: b}], imports: [{service: {account: A, subject: a}, to: b}] } }")
 	f.Fuzz(func(t *testing.T, text string) {
 		m, err := conf.Parse(text)
 		if err != nil {

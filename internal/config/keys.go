@@ -128,7 +128,6 @@ func editDistance(a, b string) int {
 // Feature names shared by several keys.
 const (
 	featJSCluster  = "clustered JetStream"
-	featAccounts   = "accounts"
 	featOperator   = "operator mode (JWT)"
 	featOCSP       = "OCSP"
 	featCertStore  = "the Windows certificate store"
@@ -150,16 +149,11 @@ var topBlock = block{
 		"logfile_size_limit", "log_size_limit", "logfile_max_num", "log_max_num",
 		"pid_file", "pidfile", "connect_error_reports", "reconnect_error_reports",
 		"disable_sublist_cache", "no_sublist_cache", "no_system_account", "no_system", "no_sys_acc",
-		"cluster",
+		"cluster", "accounts", "system_account", "system", "mappings", "maps",
 	},
 	notImplemented: map[string]string{
 		"client_advertise":         "advertising another client address (clustering)",
 		"trace_headers":            "tracing headers only",
-		"mappings":                 "subject mappings",
-		"maps":                     "subject mappings",
-		"accounts":                 featAccounts,
-		"system_account":           featAccounts,
-		"system":                   featAccounts,
 		"default_sentinel":         "auth callout",
 		"http_base_path":           "a monitoring base path",
 		"gateway":                  "gateways (superclusters)",
@@ -325,4 +319,60 @@ var clusterTLSBlock = func() block {
 var compressionBlock = block{
 	name:  "compression",
 	known: []string{"mode", "rtt_thresholds", "thresholds", "rtts", "rtt"},
+}
+
+// An account in the accounts block.
+var accountBlock = block{
+	name:  "account",
+	known: []string{"users", "exports", "imports", "jetstream", "mappings", "maps", "default_permissions"},
+	notImplemented: map[string]string{
+		"nkey":       "account public keys (operator mode)",
+		"limits":     "account limits (max_connections, max_subscriptions, max_payload, max_leafnodes per account)",
+		"msg_trace":  "an account's message trace destination",
+		"trace_dest": "an account's message trace destination",
+	},
+}
+
+// An account's jetstream block.
+var accountJetStreamBlock = block{
+	name: "account jetstream",
+	known: []string{"max_memory", "max_mem", "mem", "memory", "max_store", "max_file", "max_disk", "store", "disk",
+		"max_streams", "streams", "max_consumers", "consumers"},
+	notImplemented: map[string]string{
+		"max_bytes_required":      "requiring max_bytes on an account's streams",
+		"max_stream_bytes":        "requiring max_bytes on an account's streams",
+		"max_bytes":               "requiring max_bytes on an account's streams",
+		"mem_max_stream_bytes":    "a per-stream size limit for an account",
+		"memory_max_stream_bytes": "a per-stream size limit for an account",
+		"disk_max_stream_bytes":   "a per-stream size limit for an account",
+		"store_max_stream_bytes":  "a per-stream size limit for an account",
+		"max_ack_pending":         "an account limit on pending acknowledgements",
+		"cluster_traffic":         featJSCluster,
+	},
+}
+
+// One entry of an account's exports.
+var exportBlock = block{
+	name: "export",
+	known: []string{"stream", "service", "accounts", "response", "response_type", "threshold", "response_threshold",
+		"response_max_time", "response_time", "allow_trace"},
+	notImplemented: map[string]string{
+		"latency":                "service latency tracking",
+		"account_token_position": "exports authorized by an account token in the subject",
+	},
+}
+
+// One entry of an account's imports.
+var importBlock = block{
+	name:  "import",
+	known: []string{"stream", "service", "prefix", "to", "share", "allow_trace"},
+}
+
+// The {account, subject} of an import.
+var importSourceBlock = block{name: "import source", known: []string{"account", "subject"}}
+
+// A weighted mapping destination.
+var mapDestBlock = block{
+	name:  "mapping destination",
+	known: []string{"dest", "destination", "weight", "cluster"},
 }

@@ -94,6 +94,14 @@ type Options struct {
 	// Routes to other servers (nats-server's cluster block).
 	Cluster ClusterOptions
 
+	// Accounts (nats-server's accounts block); their users are in Users
+	// and Nkeys, naming their account. SystemAccount defaults to
+	// DefaultSystemAccount when there are accounts. Mappings rewrite
+	// subjects published in the global account.
+	Accounts      []AccountOptions
+	SystemAccount string
+	Mappings      []Mapping
+
 	Logger *slog.Logger // nil logs nothing
 	Trace  bool         // log every protocol operation at LevelTrace
 }
@@ -113,6 +121,7 @@ func (o *Options) AuthConfig() auth.Config {
 		Nkeys:              o.Nkeys,
 		NoAuthUser:         o.NoAuthUser,
 		DefaultPermissions: o.DefaultPermissions,
+		AccountPermissions: o.accountPermissions(),
 		TLSMap:             o.TLSMap,
 	}
 }

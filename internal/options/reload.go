@@ -50,6 +50,14 @@ var fixedOptions = []fixedOption{
 	// clustering on or off by reload: that is a change of port).
 	{"Cluster.Host", "cluster host", func(o *Options) any { return o.Cluster.Host }},
 	{"Cluster.Port", "cluster port", func(o *Options) any { return o.Cluster.Port }},
+	// nats-server runs $SYS when nothing names a system account, and
+	// refuses any other change of it.
+	{"SystemAccount", "system_account", func(o *Options) any {
+		if o.SystemAccount == "" {
+			return DefaultSystemAccount
+		}
+		return o.SystemAccount
+	}},
 }
 
 // fixedWhileJetStream are JetStream's settings, taken when it starts: the
@@ -83,6 +91,9 @@ var reloadable = []string{
 	"Cluster.AuthTimeout", "Cluster.Permissions", "Cluster.TLSConfig", "Cluster.TLSTimeout", "Cluster.TLSMap",
 	"Cluster.PingInterval", "Cluster.PingMax", "Cluster.WriteDeadline", "Cluster.PoolSize",
 	"Cluster.PinnedAccounts", "Cluster.Compression",
+	// Accounts, their users, exports, imports and mappings reload in
+	// nats-server, and so do the global account's mappings.
+	"Accounts", "Mappings",
 }
 
 func onOff(on bool) string {

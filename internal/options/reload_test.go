@@ -38,6 +38,13 @@ func TestCheckReload(t *testing.T) {
 		{"domain", func(o *Options) { o.JetStreamDomain = "hub" }, "config reload not supported for jetstream domain: old=, new=hub"},
 		{"max_open_files", func(o *Options) { o.JetStreamMaxOpenFiles = 100 }, "config reload not supported for jetstream max_open_files: old=0, new=100"},
 
+		{"system_account", func(o *Options) { o.SystemAccount = "SYS" }, "config reload not supported for system_account: old=$SYS, new=SYS"},
+		{"system_account left out is $SYS", func(o *Options) { o.SystemAccount = DefaultSystemAccount }, ""},
+		{"accounts and mappings", func(o *Options) {
+			o.Accounts = []AccountOptions{{Name: "A"}}
+			o.Mappings = []Mapping{{Subject: "a", Destinations: []MapDest{{Subject: "b", Weight: 100}}}}
+		}, ""},
+
 		{"max_payload", func(o *Options) { o.MaxPayload = 2048 }, ""},
 		{"limits and timeouts", func(o *Options) {
 			o.MaxConnections, o.MaxSubscriptions, o.PingInterval, o.PingMax = 5, 5, time.Second, 5

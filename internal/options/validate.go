@@ -60,6 +60,7 @@ func (o *Options) SetDefaults() {
 		o.HTTPHost = o.Host
 	}
 	o.Cluster.setDefaults(o)
+	o.setAccountDefaults()
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -97,5 +98,11 @@ func (o *Options) Validate() error {
 	check(!o.TLSMap || o.TLSVerify(), "tls verify_and_map needs client certificates to be verified")
 	check(o.Password == "" || o.Username != "", "a password needs a user")
 	errs = append(errs, o.Cluster.validate()...)
+	errs = append(errs, o.validateAccounts()...)
+	if errors.Join(errs...) == nil {
+		// Only a configuration that is otherwise valid is refused for
+		// asking for accounts, so -t reports every real mistake first.
+		errs = append(errs, o.refuseAccountsUntilTheyRun())
+	}
 	return errors.Join(errs...)
 }

@@ -47,6 +47,9 @@ func serverOptions(o *options.Options) *server.Options {
 		DefaultPermissions:    publicPermissions(o.DefaultPermissions),
 		NoHeaderSupport:       o.NoHeaderSupport,
 		Cluster:               publicCluster(&o.Cluster),
+		Accounts:              publicAccounts(o.Accounts),
+		SystemAccount:         o.SystemAccount,
+		Mappings:              publicMappings(o.Mappings),
 		Logger:                o.Logger,
 		Trace:                 o.Trace,
 	}
@@ -66,11 +69,11 @@ func convertAll[T, U any](in []*T, conv func(*T) *U) []*U {
 }
 
 func publicUser(u *auth.User) *server.User {
-	return &server.User{Username: u.Username, Password: u.Password, Permissions: publicPermissions(u.Permissions)}
+	return &server.User{Username: u.Username, Password: u.Password, Permissions: publicPermissions(u.Permissions), Account: u.Account}
 }
 
 func publicNkeyUser(n *auth.NkeyUser) *server.NkeyUser {
-	return &server.NkeyUser{Nkey: n.Nkey, Permissions: publicPermissions(n.Permissions)}
+	return &server.NkeyUser{Nkey: n.Nkey, Permissions: publicPermissions(n.Permissions), Account: n.Account}
 }
 
 func publicPermissions(p *auth.Permissions) *server.Permissions {
