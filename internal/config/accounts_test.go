@@ -207,7 +207,7 @@ func TestAccountErrors(t *testing.T) {
 		{"mappings { a: {destination: b, weight: \"x%\"} }", `Invalid weight "x" for mapping destination`},
 		{"mappings { a: {destination: b, weight: 100, cluster: east} }", `not implemented by Starling: "cluster" in mapping destination`},
 		{"mappings { a: {destination: b, wieght: 100} }", `unknown field "wieght" in mapping destination (did you mean weight?)`},
-		{"mappings { \"a.*\": \"b.$2\" }", `nats.conf:1:12: Error adding mapping for "a.*" to "b.$2" : wildcard index`},
+		{"mappings { \"a.*\": \"b.$2\" }", `nats.conf:1:12: Error adding mapping for "a.*" to "b.$2" : invalid mapping destination: wildcard index out of range in $2: [2]`},
 		{"mappings { a: 5 }", `Unknown type`},
 		{"operator: x", `not implemented by Starling: "operator"`},
 		{"resolver: MEMORY", `not implemented by Starling: "resolver"`},

@@ -166,7 +166,7 @@ func TestValidateAccounts(t *testing.T) {
 		{"mapping duplicate destination", Options{Mappings: []Mapping{{Subject: "a", Destinations: []MapDest{{Subject: "b", Weight: 10}, {Subject: "b", Weight: 10}}}}},
 			`duplicate entry for "b"`, "$G mapping 0"},
 		{"mapping wildcard out of range", Options{Accounts: []AccountOptions{{Name: "A", Mappings: []Mapping{{Subject: "a.*", Destinations: []MapDest{{Subject: "b.$2", Weight: 100}}}}}}},
-			`Error adding mapping for "a.*" to "b.$2" : wildcard index`, "A mapping 0"},
+			`Error adding mapping for "a.*" to "b.$2" : invalid mapping destination: wildcard index out of range`, "A mapping 0"},
 		{"mapping without destinations", Options{Mappings: []Mapping{{Subject: "a"}}}, "no destination", "$G mapping 0"},
 		{"cluster-scoped mapping", Options{Mappings: []Mapping{{Subject: "a", Destinations: []MapDest{{Subject: "b", Weight: 100, Cluster: "east"}}}}},
 			"cluster-scoped mapping destinations are not implemented by Starling", "$G mapping 0"},

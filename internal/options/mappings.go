@@ -65,7 +65,7 @@ func (m *Mapping) validate() error {
 		if d.Cluster != "" {
 			return fail(ErrClusterScopedMapping)
 		}
-		if _, err := subject.NewTransform(m.Subject, d.Subject); err != nil || d.Subject == "" {
+		if _, err := subject.NewMappingTransform(m.Subject, d.Subject); err != nil || d.Subject == "" {
 			if err == nil {
 				err = errors.New("empty destination")
 			}
