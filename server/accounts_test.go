@@ -1,29 +1,28 @@
 package server_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/starling-mq/starling/server"
 )
 
-// TestAccountsRefusedUntilTheyRun: accounts reach the engine's options,
-// are checked, and a valid set is then refused until the engine runs
-// accounts; an invalid one gets its own error.
+// TestAccountsRefusedUntilTheyRun: account settings reach the engine's
+// options and are checked; those the engine does not run yet (JetStream
+// in accounts, subject mappings) are refused, and an invalid set gets its
+// own error.
 func TestAccountsRefusedUntilTheyRun(t *testing.T) {
 	tests := []struct {
 		name string
 		opts server.Options
 		want string
 	}{
-		{"accounts", server.Options{
-			Accounts: []server.AccountOptions{
-				{Name: "A", Exports: []server.Export{{Stream: "a.>"}}},
-				{Name: "B", Imports: []server.Import{{Stream: &server.ImportSource{Account: "A", Subject: "a.>"}, Prefix: "from_a"}}},
-			},
-			Users: []*server.User{{Username: "u", Password: "p", Account: "B"}},
-		}, "not run yet"},
-		{"system account", server.Options{SystemAccount: server.DefaultSystemAccount}, "not run yet"},
+		{"jetstream with accounts", server.Options{JetStream: true, StoreDir: t.TempDir(),
+			Accounts: []server.AccountOptions{{Name: "A"}}}, "not run yet"},
 		{"mappings", server.Options{Mappings: []server.Mapping{{Subject: "a", Destinations: []server.MapDest{{Subject: "b", Weight: 100}}}}}, "not run yet"},
 		{"import not authorized", server.Options{Accounts: []server.AccountOptions{
 			{Name: "A"},
@@ -40,5 +39,63 @@ func TestAccountsRefusedUntilTheyRun(t *testing.T) {
 				t.Fatalf("New: %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestAccountsRun: users of two accounts are isolated from each other,
+// except through a stream export/import (with a prefix) and a service
+// export/import.
+func TestAccountsRun(t *testing.T) {
+	opts := &server.Options{
+		Host: "127.0.0.1", Port: server.RandomPort,
+		Accounts: []server.AccountOptions{
+			{Name: "A", Exports: []server.Export{{Stream: "a.>"}, {Service: "svc.time"}}},
+			{Name: "B", Imports: []server.Import{
+				{Stream: &server.ImportSource{Account: "A", Subject: "a.>"}, Prefix: "from_a"},
+				{Service: &server.ImportSource{Account: "A", Subject: "svc.time"}, To: "time"},
+			}},
+		},
+		Users: []*server.User{{Username: "a", Password: "a", Account: "A"}, {Username: "b", Password: "b", Account: "B"}},
+	}
+	s, err := server.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	conn := func(user string) *nats.Conn {
+		nc, err := nats.Connect(s.ClientURL(), nats.UserInfo(user, user))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	a, b := conn("a"), conn("b")
+
+	// Isolation: A's subscriber is no interest in B (no responders).
+	a.SubscribeSync("same")
+	a.Flush()
+	if _, err := b.Request("same", nil, 5*time.Second); err != nats.ErrNoResponders {
+		t.Fatalf("a request in B reached A: %v", err)
+	}
+
+	// Stream import with a prefix.
+	bIn, _ := b.SubscribeSync("from_a.>")
+	b.Flush()
+	a.Publish("a.x", []byte("hello"))
+	m, err := bIn.NextMsg(5 * time.Second)
+	if err != nil || m.Subject != "from_a.a.x" || string(m.Data) != "hello" {
+		t.Fatalf("stream import: %v %v", m, err)
+	}
+
+	// Service import: B asks on its own subject, A answers.
+	a.Subscribe("svc.time", func(m *nats.Msg) { m.Respond([]byte("noon")) })
+	a.Flush()
+	resp, err := b.Request("time", nil, 5*time.Second)
+	if err != nil || string(resp.Data) != "noon" {
+		t.Fatalf("service import: %v %v", resp, err)
 	}
 }

@@ -98,15 +98,15 @@ type Options struct {
 	NoHeaderSupport bool
 
 	// Cluster: routes to other servers, nats-server's cluster block.
-	// Clustering is on when Cluster.Port is set. (Routes are not
-	// implemented yet: New refuses such options.)
+	// Clustering is on when Cluster.Port is set.
 	Cluster ClusterOptions
 
 	// Accounts, nats-server's accounts block: their users are in Users
 	// and Nkeys, naming their account. SystemAccount defaults to
 	// DefaultSystemAccount when there are accounts. Mappings rewrite
-	// subjects published in the global account. (Accounts and mappings
-	// are parsed and checked but not run yet: New refuses them.)
+	// subjects published in the global account. (JetStream in accounts,
+	// JetStream with accounts, and mappings are parsed and checked but not
+	// run yet: New refuses them.)
 	Accounts      []AccountOptions
 	SystemAccount string
 	Mappings      []Mapping

@@ -42,6 +42,18 @@ func (c *client) authenticate(o *proto.ConnectOptions) bool {
 	if name == "" && o.Token != "" {
 		name = "[REDACTED]" // a token is a secret, not a name
 	}
+	if !c.connected.Load() && id.Account != "" {
+		// The user's account: set before the client's first
+		// subscription, in its read loop, and never changed after.
+		acc := c.srv.LookupAccount(id.Account)
+		if acc == nil {
+			c.log.Error("user of an unknown account refused", "user", name, "account", id.Account)
+			return false
+		}
+		c.mu.Lock()
+		c.acc = acc
+		c.mu.Unlock()
+	}
 	c.setIdentity(name, id.Permissions)
 	return true
 }

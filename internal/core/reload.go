@@ -30,6 +30,9 @@ func (s *Server) Reload(next Options) error {
 	if err := options.CheckReload(old, &next); err != nil {
 		return err
 	}
+	if err := checkAccountsReload(old, &next); err != nil {
+		return err
+	}
 	authn, err := auth.New(next.AuthConfig())
 	if err != nil {
 		return fmt.Errorf("authorization: %w", err)

@@ -118,6 +118,9 @@ func New(opts Options) (*Server, error) {
 		s.name = id
 	}
 	s.log = opts.Logger.With("server", s.name)
+	if err := s.setupAccounts(&opts); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -201,8 +201,9 @@ func TestValidateAccounts(t *testing.T) {
 // refused by the one pending check, and only once it is otherwise valid.
 func TestAccountsRefusedUntilTheyRun(t *testing.T) {
 	for _, o := range []Options{
-		{Accounts: []AccountOptions{{Name: "A"}}},
-		{SystemAccount: "$SYS"},
+		{Accounts: []AccountOptions{{Name: "A", JetStream: UnlimitedJetStream()}}},
+		{Accounts: []AccountOptions{{Name: "A"}}, JetStream: true},
+		{Accounts: []AccountOptions{{Name: "A", Mappings: []Mapping{{Subject: "a", Destinations: []MapDest{{Subject: "b", Weight: 100}}}}}}},
 		{Mappings: []Mapping{{Subject: "a", Destinations: []MapDest{{Subject: "b", Weight: 100}}}}},
 	} {
 		o.SetDefaults()
@@ -215,10 +216,13 @@ func TestAccountsRefusedUntilTheyRun(t *testing.T) {
 	if err := o.Validate(); errors.Is(err, ErrAccountsNotImplemented) || err == nil {
 		t.Errorf("an invalid configuration: %v, want its own error only", err)
 	}
-	o = Options{}
-	o.SetDefaults()
-	if err := o.Validate(); err != nil {
-		t.Errorf("no accounts: %v", err)
+	// Accounts, their users, exports and imports, and the system
+	// account run.
+	for _, o := range []Options{{}, {Accounts: []AccountOptions{{Name: "A"}}}, {SystemAccount: "$SYS"}} {
+		o.SetDefaults()
+		if err := o.Validate(); err != nil {
+			t.Errorf("%+v: %v", o.Accounts, err)
+		}
 	}
 }
 
