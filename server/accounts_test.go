@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +98,95 @@ func TestAccountsRun(t *testing.T) {
 	resp, err := b.Request("time", nil, 5*time.Second)
 	if err != nil || string(resp.Data) != "noon" {
 		t.Fatalf("service import: %v %v", resp, err)
+	}
+}
+
+// TestAccountsAcrossCluster: two servers with the same accounts; the
+// stream import and the service import work with the publisher (or the
+// requester) on one server and the subscriber (or the responder) on the
+// other.
+func TestAccountsAcrossCluster(t *testing.T) {
+	mk := func(routes ...string) *server.Server {
+		t.Helper()
+		o := &server.Options{
+			Host: "127.0.0.1", Port: server.RandomPort,
+			Cluster: server.ClusterOptions{Name: "acc", Host: "127.0.0.1", Port: server.RandomPort},
+			Accounts: []server.AccountOptions{
+				{Name: "A", Exports: []server.Export{{Stream: "a.>"}, {Service: "svc.time"}}},
+				{Name: "B", Imports: []server.Import{
+					{Stream: &server.ImportSource{Account: "A", Subject: "a.>"}, Prefix: "from_a"},
+					{Service: &server.ImportSource{Account: "A", Subject: "svc.time"}, To: "time"},
+				}},
+			},
+			Users: []*server.User{{Username: "a", Password: "a", Account: "A"}, {Username: "b", Password: "b", Account: "B"}},
+		}
+		for _, r := range routes {
+			u, _ := url.Parse(r)
+			o.Cluster.Routes = append(o.Cluster.Routes, u)
+		}
+		s, err := server.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Shutdown(context.Background()) })
+		return s
+	}
+	s1 := mk()
+	s2 := mk("nats-route://" + s1.ClusterAddr().String())
+	waitRoutes(t, 1, s1, s2)
+	conn := func(s *server.Server, user string) *nats.Conn {
+		nc, err := nats.Connect(s.ClientURL(), nats.UserInfo(user, user))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	a1, b2 := conn(s1, "a"), conn(s2, "b")
+	in, _ := b2.SubscribeSync("from_a.>")
+	b2.Flush()
+	// The subscriber's interest crosses asynchronously: publish until the
+	// first message arrives, then check the rest arrive once each.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		a1.Publish("a.probe", nil)
+		a1.Flush()
+		if m, err := in.NextMsg(100 * time.Millisecond); err == nil && m.Subject == "from_a.a.probe" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stream import never reached the other server")
+		}
+	}
+	a1.Publish("a.x", []byte("1"))
+	for {
+		m, err := in.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatalf("stream import across: %v", err)
+		}
+		if m.Subject == "from_a.a.x" {
+			break
+		}
+		if m.Subject != "from_a.a.probe" { // probes still in flight
+			t.Fatalf("stream import across: got %s", m.Subject)
+		}
+	}
+
+	a2 := conn(s2, "a")
+	a2.Subscribe("svc.time", func(m *nats.Msg) { m.Respond([]byte("noon")) })
+	a2.Flush()
+	b1 := conn(s1, "b")
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		resp, err := b1.Request("time", nil, time.Second)
+		if err == nil && string(resp.Data) == "noon" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("service import across: %v", err)
+		}
 	}
 }
