@@ -17,23 +17,45 @@ func (d destToken) write(b *strings.Builder, toks []string) bool {
 	tok := toks[d.pos[0]]
 	n := d.n
 	inside := n > 0 && n < len(tok)
+	var out string
 	switch {
 	case d.fn == fnWildcard || !inside && d.fn != fnSplit:
 		b.WriteString(tok)
+		return true
 	case d.fn == fnSplitFromLeft: // "abcdef", 2 -> "ab.cdef"
-		b.WriteString(tok[:n] + "." + tok[n:])
+		out = tok[:n] + "." + tok[n:]
 	case d.fn == fnSplitFromRight: // "abcdef", 2 -> "abcd.ef"
-		b.WriteString(tok[:len(tok)-n] + "." + tok[len(tok)-n:])
+		out = tok[:len(tok)-n] + "." + tok[len(tok)-n:]
 	case d.fn == fnSliceFromLeft: // "abcdefg", 3 -> "abc.def.g"
-		b.WriteString(sliceFrom(tok, n, 0))
+		out = sliceFrom(tok, n, 0)
 	case d.fn == fnSliceFromRight: // "abcdefg", 3 -> "a.bcd.efg"
-		b.WriteString(sliceFrom(tok, n, len(tok)%n))
+		out = sliceFrom(tok, n, len(tok)%n)
 	case d.fn == fnLeft: // "abcdef", 2 -> "ab"
-		b.WriteString(tok[:n])
+		out = tok[:n]
 	case d.fn == fnRight: // "abcdef", 2 -> "ef"
-		b.WriteString(tok[len(tok)-n:])
+		out = tok[len(tok)-n:]
 	case d.fn == fnSplit:
-		return splitToken(b, tok, d.str)
+		var sb strings.Builder
+		if !splitToken(&sb, tok, d.str) {
+			return false
+		}
+		out = sb.String()
+	}
+	// Cutting a literal token can leave a piece that is a wildcard ("a.>0"
+	// cut after '>'): such a subject could not be published.
+	if !cutValid(out) {
+		return false
+	}
+	b.WriteString(out)
+	return true
+}
+
+// cutValid reports whether no '.'-separated piece of s is a wildcard.
+func cutValid(s string) bool {
+	for _, p := range strings.Split(s, ".") {
+		if p == "*" || p == ">" {
+			return false
+		}
 	}
 	return true
 }
