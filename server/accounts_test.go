@@ -13,9 +13,8 @@ import (
 )
 
 // TestAccountsRefusedUntilTheyRun: account settings reach the engine's
-// options and are checked; those the engine does not run yet (JetStream
-// in accounts, subject mappings) are refused, and an invalid set gets its
-// own error.
+// options and are checked; what the engine does not run yet (JetStream in
+// accounts) is refused, and an invalid set gets its own error.
 func TestAccountsRefusedUntilTheyRun(t *testing.T) {
 	tests := []struct {
 		name string
@@ -24,7 +23,6 @@ func TestAccountsRefusedUntilTheyRun(t *testing.T) {
 	}{
 		{"jetstream with accounts", server.Options{JetStream: true, StoreDir: t.TempDir(),
 			Accounts: []server.AccountOptions{{Name: "A"}}}, "not run yet"},
-		{"mappings", server.Options{Mappings: []server.Mapping{{Subject: "a", Destinations: []server.MapDest{{Subject: "b", Weight: 100}}}}}, "not run yet"},
 		{"import not authorized", server.Options{Accounts: []server.AccountOptions{
 			{Name: "A"},
 			{Name: "B", Imports: []server.Import{{Service: &server.ImportSource{Account: "A", Subject: "q"}}}},
@@ -188,5 +186,61 @@ func TestAccountsAcrossCluster(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("service import across: %v", err)
 		}
+	}
+}
+
+// TestSubjectMappings: a plain mapping renames the subject; weighted
+// destinations share the messages by their weights (wide bounds over many
+// messages); a subscriber on the source subject gets nothing mapped away.
+func TestSubjectMappings(t *testing.T) {
+	s, err := server.New(&server.Options{
+		Host: "127.0.0.1", Port: server.RandomPort,
+		Mappings: []server.Mapping{
+			{Subject: "legacy.*", Destinations: []server.MapDest{{Subject: "current.{{wildcard(1)}}", Weight: 100}}},
+			{Subject: "split", Destinations: []server.MapDest{{Subject: "left", Weight: 20}, {Subject: "right", Weight: 80}}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	cur, _ := nc.SubscribeSync("current.>")
+	left, _ := nc.SubscribeSync("left")
+	right, _ := nc.SubscribeSync("right")
+	for _, sub := range []*nats.Subscription{cur, left, right} {
+		sub.SetPendingLimits(-1, -1)
+	}
+	nc.Flush()
+	nc.Publish("legacy.x", []byte("1"))
+	if m, err := cur.NextMsg(5 * time.Second); err != nil || m.Subject != "current.x" {
+		t.Fatalf("plain mapping: %v %v", m, err)
+	}
+	const n = 2000
+	for i := 0; i < n; i++ {
+		nc.Publish("split", nil)
+	}
+	nc.Flush()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		l, _, _ := left.Pending()
+		r, _, _ := right.Pending()
+		if l+r == n {
+			if share := float64(l) / n; share < 0.12 || share > 0.28 {
+				t.Fatalf("left got %.2f of the messages, want about 0.20", share)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d + %d of %d messages", l, r, n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -275,12 +275,12 @@ func TestCheckConfig(t *testing.T) {
 		{"leafnodes { port: 7422 }\nmax_paylod: 1\n", 1, []string{
 			`nats.conf:1:1: not implemented by Starling: "leafnodes" (leaf nodes)`,
 			`nats.conf:2:1: unknown field "max_paylod"`}},
-		// Accounts run; JetStream in accounts and mappings are checked in
+		// Accounts run; JetStream in accounts is checked in
 		// full, then refused until they run.
 		{"accounts {\n  A { exports: [{stream: \"a.>\"}] }\n  B { imports: [{stream: {account: A, subject: \"a.>\"}, prefix: p}] }\n}\n", 0,
 			[]string{"is valid"}},
 		{"accounts {\n  A { jetstream: enabled }\n}\n", 1,
-			[]string{"are parsed and checked but not run yet"}},
+			[]string{"is parsed and checked but not run yet"}},
 		{"accounts {\n  A {}\n  B { imports: [{stream: {account: A, subject: \"a.>\"}}] }\n}\n", 1,
 			[]string{`nats.conf:3:17: Error adding stream import "a.>": stream import not authorized`}},
 	}

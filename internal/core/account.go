@@ -2,8 +2,10 @@ package core
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/starling-mq/starling/internal/interest"
+	"github.com/starling-mq/starling/internal/mapping"
 	"github.com/starling-mq/starling/internal/subject"
 )
 
@@ -23,6 +25,9 @@ type Account struct {
 	name  string
 	nameb []byte // name, for the protocol lines that carry it
 	sl    *subject.Sublist[*subscription]
+
+	// mappings rewrite the subjects its clients publish to (nil: none).
+	mappings atomic.Pointer[mapping.Mappings]
 
 	mu       sync.Mutex
 	importer *client // owns the account's import subscriptions (imports.go)

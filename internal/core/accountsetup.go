@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/starling-mq/starling/internal/mapping"
 	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/internal/subject"
 )
@@ -12,7 +13,12 @@ import (
 // every account's imports.
 func (s *Server) setupAccounts(o *Options) error {
 	for _, ao := range o.Accounts {
-		s.RegisterAccount(ao.Name)
+		if err := setMappings(s.RegisterAccount(ao.Name), ao.Mappings); err != nil {
+			return fmt.Errorf("account %q: %w", ao.Name, err)
+		}
+	}
+	if err := setMappings(s.gacc, o.Mappings); err != nil {
+		return err
 	}
 	if o.SystemAccount != "" {
 		s.RegisterAccount(o.SystemAccount)
@@ -55,6 +61,28 @@ func (s *Server) addImport(o *Options, dst *Account, im options.Import) error {
 		}
 		return s.AddServiceImport(dst, src, im.Service.Subject, im.To, rt, threshold)
 	}
+	return nil
+}
+
+// setMappings compiles an account's subject mappings.
+func setMappings(acc *Account, ms []options.Mapping) error {
+	if len(ms) == 0 {
+		acc.mappings.Store(nil)
+		return nil
+	}
+	entries := make([]mapping.Entry, 0, len(ms))
+	for _, m := range ms {
+		e := mapping.Entry{Source: m.Subject}
+		for _, d := range m.Destinations {
+			e.Destinations = append(e.Destinations, mapping.Destination{Subject: d.Subject, Weight: d.Weight, Cluster: d.Cluster})
+		}
+		entries = append(entries, e)
+	}
+	compiled, err := mapping.New("", entries)
+	if err != nil {
+		return err
+	}
+	acc.mappings.Store(compiled)
 	return nil
 }
 

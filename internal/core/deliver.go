@@ -49,6 +49,17 @@ func (c *client) publish(cmd *proto.Cmd) {
 	if c.verbose.Load() {
 		c.queue(proto.OKLine)
 	}
+	if m := c.acc.mappings.Load(); m != nil {
+		// Subject mappings apply on the publisher's server, after the
+		// publish permission was checked on the subject as published.
+		mapped, ok := m.Map(bytesToString(cmd.Subject), rand.Uint32)
+		switch {
+		case ok && mapped == "":
+			return // the weights send this one nowhere
+		case ok:
+			cmd.Subject = []byte(mapped)
+		}
+	}
 	if !c.route(cmd) && len(cmd.Reply) > 0 && c.noResponders.Load() {
 		c.sendNoResponders(cmd.Reply)
 	}

@@ -203,8 +203,6 @@ func TestAccountsRefusedUntilTheyRun(t *testing.T) {
 	for _, o := range []Options{
 		{Accounts: []AccountOptions{{Name: "A", JetStream: UnlimitedJetStream()}}},
 		{Accounts: []AccountOptions{{Name: "A"}}, JetStream: true},
-		{Accounts: []AccountOptions{{Name: "A", Mappings: []Mapping{{Subject: "a", Destinations: []MapDest{{Subject: "b", Weight: 100}}}}}}},
-		{Mappings: []Mapping{{Subject: "a", Destinations: []MapDest{{Subject: "b", Weight: 100}}}}},
 	} {
 		o.SetDefaults()
 		if err := o.Validate(); !errors.Is(err, ErrAccountsNotImplemented) {
@@ -216,9 +214,10 @@ func TestAccountsRefusedUntilTheyRun(t *testing.T) {
 	if err := o.Validate(); errors.Is(err, ErrAccountsNotImplemented) || err == nil {
 		t.Errorf("an invalid configuration: %v, want its own error only", err)
 	}
-	// Accounts, their users, exports and imports, and the system
-	// account run.
-	for _, o := range []Options{{}, {Accounts: []AccountOptions{{Name: "A"}}}, {SystemAccount: "$SYS"}} {
+	// Accounts, their users, exports, imports and mappings, and the
+	// system account run.
+	for _, o := range []Options{{}, {Accounts: []AccountOptions{{Name: "A"}}}, {SystemAccount: "$SYS"},
+		{Mappings: []Mapping{{Subject: "a", Destinations: []MapDest{{Subject: "b", Weight: 100}}}}}} {
 		o.SetDefaults()
 		if err := o.Validate(); err != nil {
 			t.Errorf("%+v: %v", o.Accounts, err)
