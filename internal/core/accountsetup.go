@@ -64,6 +64,21 @@ func (s *Server) addImport(o *Options, dst *Account, im options.Import) error {
 	return nil
 }
 
+// reloadMappings puts the new subject mappings in force.
+func (s *Server) reloadMappings(o *Options) error {
+	if err := setMappings(s.gacc, o.Mappings); err != nil {
+		return err
+	}
+	for _, ao := range o.Accounts {
+		if acc := s.LookupAccount(ao.Name); acc != nil {
+			if err := setMappings(acc, ao.Mappings); err != nil {
+				return fmt.Errorf("account %q: %w", ao.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
 // setMappings compiles an account's subject mappings.
 func setMappings(acc *Account, ms []options.Mapping) error {
 	if len(ms) == 0 {
@@ -103,15 +118,22 @@ func serviceExport(o *Options, acc, subj string) *options.Export {
 }
 
 // errAccountsReload refuses a reload that changes accounts, which take
-// effect at start only for now.
+// effect at start only for now (their mappings excepted).
 var errAccountsReload = fmt.Errorf("config reload not supported for accounts yet: " +
-	"accounts, their exports, imports and mappings, the system account and the account of each user change with a restart")
+	"accounts, their exports and imports, the system account and the account of each user change with a restart")
 
-// checkAccountsReload refuses a reload that would change the accounts or
-// move a user to another account.
+// checkAccountsReload refuses a reload that would change the accounts
+// (other than their mappings) or move a user to another account.
 func checkAccountsReload(old, next *Options) error {
-	if !reflect.DeepEqual(old.Accounts, next.Accounts) || old.SystemAccount != next.SystemAccount ||
-		!reflect.DeepEqual(old.Mappings, next.Mappings) {
+	withoutMappings := func(as []options.AccountOptions) []options.AccountOptions {
+		out := make([]options.AccountOptions, len(as))
+		for i, a := range as {
+			a.Mappings = nil
+			out[i] = a
+		}
+		return out
+	}
+	if !reflect.DeepEqual(withoutMappings(old.Accounts), withoutMappings(next.Accounts)) || old.SystemAccount != next.SystemAccount {
 		return errAccountsReload
 	}
 	accountOf := func(o *Options) map[string]string {

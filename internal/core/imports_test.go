@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/starling-mq/starling/internal/options"
 )
 
 // collector records what an in-process subscription receives.
@@ -212,5 +214,22 @@ func TestStreamImportAcrossRoutes(t *testing.T) {
 	// A duplicate would have come before the last, on the same route.
 	if len(msgs) != 3 || msgs[2] != "ext.orders.x  3" {
 		t.Fatalf("got %q", msgs)
+	}
+}
+
+// TestMappingsReload: a reload puts new subject mappings in force.
+func TestMappingsReload(t *testing.T) {
+	s := startTestServer(t)
+	next := *s.getOpts()
+	next.Mappings = []options.Mapping{{Subject: "old", Destinations: []options.MapDest{{Subject: "new", Weight: 100}}}}
+	if err := s.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	nc := natsConn(t, s)
+	sub, _ := nc.SubscribeSync("new")
+	nc.Flush()
+	nc.Publish("old", []byte("x"))
+	if m, err := sub.NextMsg(5 * time.Second); err != nil || m.Subject != "new" {
+		t.Fatalf("after reload: %v %v", m, err)
 	}
 }

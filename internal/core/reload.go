@@ -39,6 +39,10 @@ func (s *Server) Reload(next Options) error {
 	}
 	s.opts.Store(&next)
 	s.authn.Store(authn)
+	if err := s.reloadMappings(&next); err != nil {
+		// Validate compiled the same mappings: this does not happen.
+		s.log.Error("subject mappings not reloaded", "err", err)
+	}
 	s.mu.Lock()
 	s.configLoad = time.Now()
 	s.mu.Unlock()
