@@ -124,7 +124,9 @@ func (s *Server) LookupAccount(name string) *Account {
 
 // RegisterAccount returns the account called name, creating it if this
 // server has none yet; the routes up start telling their peers of its
-// interest.
+// interest. Interest a peer sent for the account before it existed here
+// was dropped and is not asked for again: configured accounts are all
+// made before the routes start.
 func (s *Server) RegisterAccount(name string) *Account {
 	s.mu.Lock()
 	if a := s.accounts[name]; a != nil {

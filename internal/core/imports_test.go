@@ -140,8 +140,11 @@ func TestServiceImport(t *testing.T) {
 // of a cluster has the same configuration. The request is imported once,
 // on the requester's server, and the response finds its way back.
 func TestServiceImportAcrossRoutes(t *testing.T) {
-	a := clusterServer(t, nil)
-	b := clusterServer(t, []string{routeURLOf(a)})
+	// The accounts exist from the start, as configured accounts do: a
+	// peer's interest in an account this server does not have is dropped.
+	withAccounts := func(o *Options) { o.Accounts = []options.AccountOptions{{Name: "APP"}, {Name: "SVC"}} }
+	a := clusterServer(t, nil, withAccounts)
+	b := clusterServer(t, []string{routeURLOf(a)}, withAccounts)
 	for _, s := range []*Server{a, b} {
 		if err := s.AddServiceImport(s.RegisterAccount("APP"), s.RegisterAccount("SVC"), "svc.echo", "echo", ResponseSingleton, 0); err != nil {
 			t.Fatal(err)
@@ -188,8 +191,9 @@ func TestServiceImportAcrossRoutes(t *testing.T) {
 // TestStreamImportAcrossRoutes: the publisher on one server, the
 // importer's subscriber on another: each message arrives once.
 func TestStreamImportAcrossRoutes(t *testing.T) {
-	a := clusterServer(t, nil)
-	b := clusterServer(t, []string{routeURLOf(a)})
+	withAccounts := func(o *Options) { o.Accounts = []options.AccountOptions{{Name: "IMP"}, {Name: "EXP"}} }
+	a := clusterServer(t, nil, withAccounts)
+	b := clusterServer(t, []string{routeURLOf(a)}, withAccounts)
 	for _, s := range []*Server{a, b} {
 		if err := s.AddStreamImport(s.RegisterAccount("IMP"), s.RegisterAccount("EXP"), "orders.>", "ext", ""); err != nil {
 			t.Fatal(err)
