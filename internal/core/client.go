@@ -413,14 +413,7 @@ func (c *client) removeSub(sub *subscription) {
 	c.mu.Unlock()
 }
 
-func (c *client) processPong() {
-	c.pingsOut.Store(0)
-	if t := c.rttStart.Swap(0); t != 0 {
-		now := time.Now().UnixNano()
-		c.rtt.Store(now - t)
-		c.rttAt.Store(now)
-	}
-}
+func (c *client) processPong() { c.gotPong() }
 
 // queue appends protocol bytes for this client from its own read loop; the
 // writer is kicked at the end of the read batch.

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/nats-io/nuid"
@@ -161,31 +162,12 @@ func (s *Server) isExplicitRoute(hostPorts ...string) bool {
 	defer cl.mu.Unlock()
 	for _, d := range cl.explicit {
 		for _, hp := range hostPorts {
-			if hp != "" && equalFoldASCII(d.url.Host, hp) {
+			if hp != "" && strings.EqualFold(d.url.Host, hp) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // routeConnect is the CONNECT this server sends on a route it dials to u,

@@ -473,15 +473,7 @@ func TestRouteAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	remoteInterest(t, a, "g.x", true)
-	inAcc := func(acc *Account, subj string) bool {
-		for _, sub := range acc.sl.Match(subj).Plain {
-			if sub.route != nil {
-				return true
-			}
-		}
-		return false
-	}
-	if !inAcc(accA, "a.x") || inAcc(a.gacc, "a.x") {
+	if !routeInterestIn(accA, "a.x") || routeInterestIn(a.gacc, "a.x") {
 		t.Fatal("the peer's interest in account A is not in A alone")
 	}
 	// An account made now, with a local subscriber: the peer is told.

@@ -75,7 +75,12 @@ func (c *client) route(cmd *proto.Cmd) bool {
 // the subject the receivers see (JetStream delivers a stored message on
 // its own subject to a consumer's deliver subject).
 func (c *client) routeTo(subj []byte, cmd *proto.Cmd) bool {
-	r := c.match(subj)
+	return c.deliverAll(c.match(subj), cmd)
+}
+
+// deliverAll delivers cmd to the subscriptions of a match: each plain
+// one, one member per queue group, once per route.
+func (c *client) deliverAll(r *subject.Result[*subscription], cmd *proto.Cmd) bool {
 	delivered := false
 	for _, sub := range r.Plain {
 		if sub.route != nil {

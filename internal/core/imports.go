@@ -52,8 +52,8 @@ const (
 // responses to a request (nats-server's default).
 const DefaultResponseThreshold = 2 * time.Minute
 
-// maxPendingResponses bounds the requests a service import tracks; the
-// oldest is forgotten first.
+// maxPendingResponses bounds the requests a service import tracks; when
+// it is reached, expired ones are forgotten first, then any.
 const maxPendingResponses = 100_000
 
 // maxImportDepth bounds how many imports one message crosses, should a
@@ -78,9 +78,8 @@ type imp struct {
 
 // pendingReplies maps a service import's reply subjects to the requesters'.
 type pendingReplies struct {
-	mu    sync.Mutex
-	m     map[string]pendingReply
-	order []string // insertion order, for the bound
+	mu sync.Mutex
+	m  map[string]pendingReply
 }
 
 type pendingReply struct {
@@ -92,18 +91,23 @@ type pendingReply struct {
 func (p *pendingReplies) add(key string, pr pendingReply) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := time.Now()
-	for len(p.order) > 0 {
-		oldest := p.order[0]
-		e, ok := p.m[oldest]
-		if ok && len(p.m) < maxPendingResponses && now.Before(e.expires) {
-			break
+	if len(p.m) >= maxPendingResponses {
+		// Full: the expired go first, then any, down to 7/8 of the bound,
+		// so that the scan runs once per many requests, not for each.
+		now := time.Now()
+		for k, e := range p.m {
+			if now.After(e.expires) {
+				delete(p.m, k)
+			}
 		}
-		delete(p.m, oldest)
-		p.order = p.order[1:]
+		for k := range p.m {
+			if len(p.m) <= maxPendingResponses/8*7 {
+				break
+			}
+			delete(p.m, k)
+		}
 	}
 	p.m[key] = pr
-	p.order = append(p.order, key)
 }
 
 // take returns where key leads, forgetting it after a singleton's one
@@ -248,24 +252,5 @@ func (c *client) routeIn(acc *Account, cmd *proto.Cmd) bool {
 		c.importDepth--
 		c.forwards, c.fwdAcc, c.routeQueues = saved, savedAcc, savedQueues
 	}()
-	r := acc.sl.Match(string(cmd.Subject))
-	delivered := false
-	for _, sub := range r.Plain {
-		if sub.route != nil {
-			c.forwardTo(sub.route, nil)
-			continue
-		}
-		if c.deliver(sub, cmd) {
-			delivered = true
-		}
-	}
-	for _, group := range r.Queues {
-		if c.deliverQueue(group, cmd) {
-			delivered = true
-		}
-	}
-	if len(c.forwards) > 0 && c.forward(cmd) {
-		delivered = true
-	}
-	return delivered
+	return c.deliverAll(acc.sl.Match(string(cmd.Subject)), cmd)
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -159,12 +160,7 @@ func TestServiceImportAcrossRoutes(t *testing.T) {
 		go responder.Publish(reply, "", nil, data)
 	})
 	waitUntil(t, "a to see the responder", func() bool {
-		for _, sub := range a.LookupAccount("SVC").sl.Match("svc.echo").Plain {
-			if sub.route != nil {
-				return true
-			}
-		}
-		return false
+		return routeInterestIn(a.LookupAccount("SVC"), "svc.echo")
 	})
 	replies := newCollector()
 	app := a.NewInternalClientIn(a.LookupAccount("APP"), "app")
@@ -203,12 +199,7 @@ func TestStreamImportAcrossRoutes(t *testing.T) {
 	got := newCollector()
 	b.NewInternalClientIn(b.LookupAccount("IMP"), "sub").Subscribe("ext.>", "", got.handle)
 	waitUntil(t, "a to see b's subscriber", func() bool {
-		for _, sub := range a.LookupAccount("IMP").sl.Match("ext.orders.x").Plain {
-			if sub.route != nil {
-				return true
-			}
-		}
-		return false
+		return routeInterestIn(a.LookupAccount("IMP"), "ext.orders.x")
 	})
 	pub := a.NewInternalClientIn(a.LookupAccount("EXP"), "pub")
 	for _, d := range []string{"1", "2", "3"} {
@@ -235,5 +226,33 @@ func TestMappingsReload(t *testing.T) {
 	nc.Publish("old", []byte("x"))
 	if m, err := sub.NextMsg(5 * time.Second); err != nil || m.Subject != "new" {
 		t.Fatalf("after reload: %v %v", m, err)
+	}
+}
+
+// TestPendingRepliesBounded: a service import never tracks more than
+// maxPendingResponses requests; expired ones go first, and a full map is
+// cut by an eighth at once, so adding stays cheap.
+func TestPendingRepliesBounded(t *testing.T) {
+	p := &pendingReplies{m: map[string]pendingReply{}}
+	past, future := time.Now().Add(-time.Second), time.Now().Add(time.Hour)
+	for i := 0; i < maxPendingResponses; i++ {
+		exp := future
+		if i%2 == 0 {
+			exp = past
+		}
+		p.add(strconv.Itoa(i), pendingReply{reply: "r", expires: exp})
+	}
+	p.add("new", pendingReply{reply: "r", expires: future})
+	if n := len(p.m); n != maxPendingResponses/2+1 { // under 7/8: only the expired went
+		t.Fatalf("%d tracked after a full map took one more, want the live half and the new one", n)
+	}
+	for i := 0; i < maxPendingResponses; i++ {
+		p.add("more"+strconv.Itoa(i), pendingReply{reply: "r", expires: future})
+	}
+	if n := len(p.m); n > maxPendingResponses {
+		t.Fatalf("%d tracked, bound %d", n, maxPendingResponses)
+	}
+	if _, ok := p.take("0"); ok {
+		t.Fatal("an expired reply was returned")
 	}
 }

@@ -268,12 +268,7 @@ func (r *route) dispatch(cmd *proto.RouteCmd) {
 	case proto.RouteOpPing:
 		r.send(proto.PongLine)
 	case proto.RouteOpPong:
-		r.pingsOut.Store(0)
-		if t := r.rttStart.Swap(0); t != 0 {
-			now := time.Now().UnixNano()
-			r.rtt.Store(now - t)
-			r.rttAt.Store(now)
-		}
+		r.gotPong()
 	case proto.RouteOpInfo:
 		r.processInfo(cmd.Arg)
 	case proto.RouteOpConnect:
@@ -471,7 +466,7 @@ func (r *route) reachedAt(hostPort string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, a := range r.addrs {
-		if equalFoldASCII(a, hostPort) {
+		if strings.EqualFold(a, hostPort) {
 			return true
 		}
 	}

@@ -78,18 +78,27 @@ func natsConn(t *testing.T, s *Server) *nats.Conn {
 func remoteInterest(t *testing.T, s *Server, subj string, want bool) {
 	t.Helper()
 	waitUntil(t, "interest in "+subj+" across the route", func() bool {
-		r := s.gacc.sl.Match(subj)
-		has := false
-		for _, sub := range r.Plain {
-			has = has || sub.route != nil
+		return routeInterestIn(s.gacc, subj) == want
+	})
+}
+
+// routeInterestIn reports whether acc has a route's subscription (plain
+// or in a queue group) matching subj now.
+func routeInterestIn(acc *Account, subj string) bool {
+	r := acc.sl.Match(subj)
+	for _, sub := range r.Plain {
+		if sub.route != nil {
+			return true
 		}
-		for _, g := range r.Queues {
-			for _, sub := range g {
-				has = has || sub.route != nil
+	}
+	for _, g := range r.Queues {
+		for _, sub := range g {
+			if sub.route != nil {
+				return true
 			}
 		}
-		return has == want
-	})
+	}
+	return false
 }
 
 // TestRouteMessages: interest crosses a route as RS+/RS-, a message to it

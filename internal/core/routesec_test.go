@@ -150,16 +150,8 @@ func TestRoutePermissions(t *testing.T) {
 }
 
 // hasRemoteInterest reports whether s has a route's subscription
-// matching subj now.
-func hasRemoteInterest(s *Server, subj string) bool {
-	r := s.gacc.sl.Match(subj)
-	for _, sub := range r.Plain {
-		if sub.route != nil {
-			return true
-		}
-	}
-	return false
-}
+// matching subj now, in the global account.
+func hasRemoteInterest(s *Server, subj string) bool { return routeInterestIn(s.gacc, subj) }
 
 // TestSlowRouteClosed: a peer that stops reading is closed once its
 // route's pending data passes max_pending, counted as a slow route, and

@@ -281,6 +281,17 @@ func (t *transport) sendErrAndClose(text string, reason closeReason) {
 	t.p.close(reason)
 }
 
+// gotPong takes the peer's PONG: nothing is outstanding any more, and the
+// round trip of the PING that measured it is known.
+func (t *transport) gotPong() {
+	t.pingsOut.Store(0)
+	if start := t.rttStart.Swap(0); start != 0 {
+		now := time.Now().UnixNano()
+		t.rtt.Store(now - start)
+		t.rttAt.Store(now)
+	}
+}
+
 // countSlow counts a slow consumer, in all and by kind of connection,
 // once per connection: several producers can find it over its limit at
 // the same moment.
