@@ -74,9 +74,10 @@ type StreamDetail struct {
 
 // JSZOptions selects /jsz's detail.
 type JSZOptions struct {
-	Accounts bool // list the account
-	Streams  bool // list each stream (implies Accounts)
-	Config   bool // include each stream's configuration
+	Account  string // only this account ("": every account)
+	Accounts bool   // list the accounts
+	Streams  bool   // list each stream (implies Accounts)
+	Config   bool   // include each stream's configuration
 }
 
 // JSZ reports JetStream's state for monitoring.
@@ -134,7 +135,7 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 		}
 	}
 	acct.Memory, acct.Store = info.Memory, info.Store
-	if o.Accounts || o.Streams {
+	if (o.Accounts || o.Streams || o.Account != "") && (o.Account == "" || o.Account == acct.Name) {
 		info.AccountDetails = []*AccountDetail{acct}
 	}
 	return info
