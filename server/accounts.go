@@ -25,8 +25,7 @@ const (
 // AccountOptions is one account, as nats-server's accounts block defines
 // it: an isolated subject space that shares what it Exports and takes what
 // it Imports. Its users are in Options.Users and Options.Nkeys, naming it
-// in their Account field. (Accounts are parsed and checked but not run
-// yet: New refuses options with accounts.)
+// in their Account field.
 type AccountOptions struct {
 	Name    string
 	Exports []Export

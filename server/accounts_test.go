@@ -12,17 +12,17 @@ import (
 	"github.com/starling-mq/starling/server"
 )
 
-// TestAccountsRefusedUntilTheyRun: account settings reach the engine's
-// options and are checked; what the engine does not run yet (JetStream in
-// accounts) is refused, and an invalid set gets its own error.
-func TestAccountsRefusedUntilTheyRun(t *testing.T) {
+// TestAccountsChecked: account settings reach the engine's options and
+// are checked; an invalid set gets its own error.
+func TestAccountsChecked(t *testing.T) {
 	tests := []struct {
 		name string
 		opts server.Options
 		want string
 	}{
-		{"jetstream with accounts", server.Options{JetStream: true, StoreDir: t.TempDir(),
-			Accounts: []server.AccountOptions{{Name: "A"}}}, "not run yet"},
+		{"jetstream in the system account", server.Options{JetStream: true, StoreDir: t.TempDir(),
+			Accounts:      []server.AccountOptions{{Name: "SYS", JetStream: &server.AccountJetStream{MaxMemory: -1, MaxStore: -1, MaxStreams: -1, MaxConsumers: -1}}},
+			SystemAccount: "SYS"}, "Not allowed to enable JetStream on the system account"},
 		{"import not authorized", server.Options{Accounts: []server.AccountOptions{
 			{Name: "A"},
 			{Name: "B", Imports: []server.Import{{Service: &server.ImportSource{Account: "A", Subject: "q"}}}},

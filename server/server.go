@@ -55,14 +55,18 @@ func New(opts *Options) (*Server, error) {
 	}
 	s := &Server{core: cs}
 	if co := cs.Options(); co.JetStream {
+		jsLimits, disabled := jetStreamAccounts(&co)
 		s.js, err = jetstream.New(cs, jetstream.Config{
-			StoreDir:     co.StoreDir,
-			SyncInterval: co.SyncInterval,
-			MaxMemory:    co.JetStreamMaxMemory,
-			MaxStore:     co.JetStreamMaxStore,
-			Domain:       co.JetStreamDomain,
-			MaxOpenFiles: co.JetStreamMaxOpenFiles,
-			Logger:       cs.Logger(),
+			StoreDir:      co.StoreDir,
+			SyncInterval:  co.SyncInterval,
+			MaxMemory:     co.JetStreamMaxMemory,
+			MaxStore:      co.JetStreamMaxStore,
+			Domain:        co.JetStreamDomain,
+			MaxOpenFiles:  co.JetStreamMaxOpenFiles,
+			Accounts:      jsLimits,
+			Disabled:      disabled,
+			SystemAccount: co.SystemAccount,
+			Logger:        cs.Logger(),
 		})
 		if err != nil {
 			return nil, err
@@ -247,3 +251,29 @@ func (s *Server) LameDuck(ctx context.Context) error {
 
 // WaitForShutdown blocks until the server has shut down.
 func (s *Server) WaitForShutdown() { s.core.WaitForShutdown() }
+
+// jetStreamAccounts splits the server's accounts into those that run
+// JetStream, with their limits, and the others.
+func jetStreamAccounts(o *options.Options) (map[string]jetstream.Limits, []string) {
+	enabled := map[string]jetstream.Limits{}
+	for name, js := range o.JetStreamAccounts() {
+		enabled[name] = jetstream.Limits{MaxMemory: js.MaxMemory, MaxStore: js.MaxStore,
+			MaxStreams: js.MaxStreams, MaxConsumers: js.MaxConsumers}
+	}
+	var disabled []string
+	names := []string{options.GlobalAccount}
+	if o.SystemAccount != "" {
+		names = append(names, o.SystemAccount)
+	}
+	for _, a := range o.Accounts {
+		names = append(names, a.Name)
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if _, ok := enabled[n]; !ok && !seen[n] {
+			disabled = append(disabled, n)
+		}
+		seen[n] = true
+	}
+	return enabled, disabled
+}

@@ -95,11 +95,19 @@ func natsServers(t *testing.T) []string {
 func startNatsServer(t *testing.T, bin string) string {
 	t.Helper()
 	dir := t.TempDir()
+	return startNatsServerArgs(t, bin, "-js", "-sd", filepath.Join(dir, "store"), "-a", "127.0.0.1", "-p", "-1")
+}
+
+// startNatsServerArgs runs nats-server with args until the test ends and
+// returns its client URL, read from the ports file it writes.
+func startNatsServerArgs(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	dir := t.TempDir()
 	ports := filepath.Join(dir, "ports")
 	if err := os.Mkdir(ports, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-js", "-sd", filepath.Join(dir, "store"), "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", ports)
+	cmd := exec.Command(bin, append(args, "--ports_file_dir", ports)...)
 	log, err := os.Create(filepath.Join(dir, "log"))
 	if err != nil {
 		t.Fatal(err)

@@ -275,12 +275,10 @@ func TestCheckConfig(t *testing.T) {
 		{"leafnodes { port: 7422 }\nmax_paylod: 1\n", 1, []string{
 			`nats.conf:1:1: not implemented by Starling: "leafnodes" (leaf nodes)`,
 			`nats.conf:2:1: unknown field "max_paylod"`}},
-		// Accounts run; JetStream in accounts is checked in
-		// full, then refused until they run.
+		// Accounts run, JetStream in accounts too.
 		{"accounts {\n  A { exports: [{stream: \"a.>\"}] }\n  B { imports: [{stream: {account: A, subject: \"a.>\"}, prefix: p}] }\n}\n", 0,
 			[]string{"is valid"}},
-		{"accounts {\n  A { jetstream: enabled }\n}\n", 1,
-			[]string{"is parsed and checked but not run yet"}},
+		{"accounts {\n  A { jetstream: enabled }\n}\n", 0, []string{"is valid"}},
 		{"accounts {\n  A {}\n  B { imports: [{stream: {account: A, subject: \"a.>\"}}] }\n}\n", 1,
 			[]string{`nats.conf:3:17: Error adding stream import "a.>": stream import not authorized`}},
 	}

@@ -99,13 +99,13 @@ func TestAccountsBlock(t *testing.T) {
 	}
 }
 
-// TestAccountsParsedButNotRun: the whole file is checked, and then the
-// one refusal (options.refuseAccountsUntilTheyRun) stops it.
-func TestAccountsParsedButNotRun(t *testing.T) {
+// TestAccountsValid: the whole file, JetStream in accounts included,
+// passes the checks.
+func TestAccountsValid(t *testing.T) {
 	c := mustLoad(t, accountsConf)
 	c.Opts.SetDefaults()
-	if err := c.Opts.Validate(); err == nil || !strings.Contains(err.Error(), "not run yet") {
-		t.Fatalf("Validate: %v, want the accounts refusal", err)
+	if err := c.Opts.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
 	}
 }
 

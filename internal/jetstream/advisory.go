@@ -129,7 +129,7 @@ func (a *advisor) publish(msg advisoryMsg) {
 // blocks, drops (and counts) when the queue is full. Other files of this
 // package (snapshot and restore advisories, consumer advisories) call it
 // with an event built on advisoryEvent.
-func (m *Manager) advise(subject string, ev any) {
+func (m *jsAccount) advise(subject string, ev any) {
 	if m.adv != nil {
 		m.adv.send(subject, ev)
 	}
@@ -137,7 +137,7 @@ func (m *Manager) advise(subject string, ev any) {
 
 // adviseWanted reports whether an event on subject would be sent, so an
 // expensive event (the audit) is built only when someone listens.
-func (m *Manager) adviseWanted(subject string) bool {
+func (m *jsAccount) adviseWanted(subject string) bool {
 	return m.adv != nil && m.adv.interested(subject)
 }
 
@@ -148,7 +148,7 @@ func advisoryEvent(typ string) jsapi.TypedEvent {
 
 // adviseStream reports a stream created (jsapi.AdvisoryCreate), updated
 // (ActionModify) or deleted (ActionDelete).
-func (m *Manager) adviseStream(action, name string) {
+func (m *jsAccount) adviseStream(action, name string) {
 	var prefix string
 	switch action {
 	case jsapi.AdvisoryCreate:
@@ -168,7 +168,7 @@ func (m *Manager) adviseStream(action, name string) {
 // adviseStreamLeader reports this server leading stream name. A single
 // server leads every stream from the moment it is created or recovered,
 // so this is sent once then.
-func (m *Manager) adviseStreamLeader(name string) {
+func (m *jsAccount) adviseStreamLeader(name string) {
 	subj := jsapi.AdvisoryStreamLeaderElected + "." + name
 	if !m.adviseWanted(subj) {
 		return
@@ -183,7 +183,7 @@ func (m *Manager) adviseStreamLeader(name string) {
 }
 
 // adviseConsumerLeader is adviseStreamLeader for a consumer.
-func (m *Manager) adviseConsumerLeader(stream, consumer string) {
+func (m *jsAccount) adviseConsumerLeader(stream, consumer string) {
 	subj := jsapi.AdvisoryConsumerLeaderElected + "." + stream + "." + consumer
 	if !m.adviseWanted(subj) {
 		return
@@ -199,7 +199,7 @@ func (m *Manager) adviseConsumerLeader(stream, consumer string) {
 }
 
 // selfPeers is the replica list of a group of one: this server, current.
-func (m *Manager) selfPeers() []*jsapi.PeerInfo {
+func (m *jsAccount) selfPeers() []*jsapi.PeerInfo {
 	return []*jsapi.PeerInfo{{Name: m.srv.Name(), Current: true, Peer: peerID(m.srv.Name())}}
 }
 
@@ -217,7 +217,7 @@ func peerID(name string) string {
 
 // audit reports an API request served and its response, when someone
 // subscribes to $JS.EVENT.ADVISORY.API.
-func (m *Manager) audit(r *request, response []byte) {
+func (m *jsAccount) audit(r *request, response []byte) {
 	if !m.adviseWanted(jsapi.AdvisoryAPI) {
 		return
 	}
@@ -235,11 +235,11 @@ func (m *Manager) audit(r *request, response []byte) {
 // clientInfo describes the connection cid for an event, nil for an
 // in-process requester. A connection gone since its request is named by
 // its ID only.
-func (m *Manager) clientInfo(cid uint64) *jsapi.ClientInfo {
+func (m *jsAccount) clientInfo(cid uint64) *jsapi.ClientInfo {
 	if cid == 0 {
 		return nil
 	}
-	ci := &jsapi.ClientInfo{ID: cid, Account: globalAccount, Server: m.srv.Name(), Kind: "Client", ClientType: "nats"}
+	ci := &jsapi.ClientInfo{ID: cid, Account: m.name, Server: m.srv.Name(), Kind: "Client", ClientType: "nats"}
 	if c, ok := m.srv.Connection(cid); ok {
 		start := c.Start.UTC()
 		ci.Start = &start
@@ -249,7 +249,7 @@ func (m *Manager) clientInfo(cid uint64) *jsapi.ClientInfo {
 }
 
 // advisoryStats counts events sent and dropped because the queue was full.
-func (m *Manager) advisoryStats() (sent, dropped uint64) {
+func (m *jsAccount) advisoryStats() (sent, dropped uint64) {
 	if m.adv == nil {
 		return 0, 0
 	}

@@ -17,7 +17,7 @@ type request struct {
 	handler apiHandler
 }
 
-type apiHandler func(m *Manager, r *request) any
+type apiHandler func(m *jsAccount, r *request) any
 
 // routes maps each API subject pattern to its handler. Only these are
 // subscribed, so a request for an API this server lacks gets the usual
@@ -26,29 +26,29 @@ var routes = []struct {
 	subject string
 	handler apiHandler
 }{
-	{jsapi.SubjInfo, (*Manager).accountInfo},
-	{jsapi.SubjStreamCreate, (*Manager).streamCreate},
-	{jsapi.SubjStreamUpdate, (*Manager).streamUpdate},
-	{jsapi.SubjStreamInfo, (*Manager).streamInfo},
-	{jsapi.SubjStreamDelete, (*Manager).streamDelete},
-	{jsapi.SubjStreamNames, (*Manager).streamNames},
-	{jsapi.SubjStreamList, (*Manager).streamList},
-	{jsapi.SubjStreamPurge, (*Manager).streamPurge},
-	{jsapi.SubjSnapshot, (*Manager).streamSnapshot},
-	{jsapi.SubjRestore, (*Manager).streamRestore},
-	{jsapi.SubjMsgGet, (*Manager).msgGet},
-	{jsapi.SubjMsgDelete, (*Manager).msgDelete},
-	{jsapi.SubjConsumerCreate, (*Manager).consumerCreate},
-	{jsapi.SubjConsumerDurableCreate, (*Manager).consumerDurableCreate},
-	{jsapi.SubjConsumerInfo, (*Manager).consumerInfo},
-	{jsapi.SubjConsumerDelete, (*Manager).consumerDelete},
-	{jsapi.SubjConsumerNames, (*Manager).consumerNames},
-	{jsapi.SubjConsumerList, (*Manager).consumerList},
-	{jsapi.SubjConsumerPause, (*Manager).consumerPause},
-	{jsapi.SubjConsumerUnpin, (*Manager).consumerUnpin},
+	{jsapi.SubjInfo, (*jsAccount).accountInfo},
+	{jsapi.SubjStreamCreate, (*jsAccount).streamCreate},
+	{jsapi.SubjStreamUpdate, (*jsAccount).streamUpdate},
+	{jsapi.SubjStreamInfo, (*jsAccount).streamInfo},
+	{jsapi.SubjStreamDelete, (*jsAccount).streamDelete},
+	{jsapi.SubjStreamNames, (*jsAccount).streamNames},
+	{jsapi.SubjStreamList, (*jsAccount).streamList},
+	{jsapi.SubjStreamPurge, (*jsAccount).streamPurge},
+	{jsapi.SubjSnapshot, (*jsAccount).streamSnapshot},
+	{jsapi.SubjRestore, (*jsAccount).streamRestore},
+	{jsapi.SubjMsgGet, (*jsAccount).msgGet},
+	{jsapi.SubjMsgDelete, (*jsAccount).msgDelete},
+	{jsapi.SubjConsumerCreate, (*jsAccount).consumerCreate},
+	{jsapi.SubjConsumerDurableCreate, (*jsAccount).consumerDurableCreate},
+	{jsapi.SubjConsumerInfo, (*jsAccount).consumerInfo},
+	{jsapi.SubjConsumerDelete, (*jsAccount).consumerDelete},
+	{jsapi.SubjConsumerNames, (*jsAccount).consumerNames},
+	{jsapi.SubjConsumerList, (*jsAccount).consumerList},
+	{jsapi.SubjConsumerPause, (*jsAccount).consumerPause},
+	{jsapi.SubjConsumerUnpin, (*jsAccount).consumerUnpin},
 }
 
-func (m *Manager) subscribeAPI() error {
+func (m *jsAccount) subscribeAPI() error {
 	for _, rt := range routes {
 		h := rt.handler
 		_, err := m.api.Subscribe(rt.subject, "", func(msg *core.Msg) {
@@ -77,7 +77,7 @@ func (m *Manager) subscribeAPI() error {
 // enqueue hands a request to the workers; it runs on the publisher's
 // goroutine, so it never blocks. A full queue drops the request, as
 // nats-server does, and the client's request times out.
-func (m *Manager) enqueue(msg *core.Msg, h apiHandler) {
+func (m *jsAccount) enqueue(msg *core.Msg, h apiHandler) {
 	if len(msg.Reply) == 0 {
 		return // nobody to answer
 	}
@@ -96,7 +96,7 @@ func (m *Manager) enqueue(msg *core.Msg, h apiHandler) {
 	}
 }
 
-func (m *Manager) worker() {
+func (m *jsAccount) worker() {
 	defer m.wg.Done()
 	for {
 		select {
@@ -109,7 +109,7 @@ func (m *Manager) worker() {
 }
 
 // serve runs one request and sends its JSON response.
-func (m *Manager) serve(r *request) {
+func (m *jsAccount) serve(r *request) {
 	resp := r.handler(m, r)
 	// Counted once served, so $JS.API.INFO does not count itself.
 	m.apiTotal.Add(1)

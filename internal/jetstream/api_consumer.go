@@ -24,7 +24,7 @@ type consumerMeta struct {
 }
 
 // consumer API subjects after the prefix: CONSUMER.CREATE.<stream>[.<name>[.<filter>]]
-func (m *Manager) consumerCreate(r *request) any {
+func (m *jsAccount) consumerCreate(r *request) any {
 	resp := &jsapi.ConsumerCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerCreateResponse}}
 	rest := strings.TrimPrefix(r.subject, "$JS.API.CONSUMER.CREATE.")
 	streamName, rest, _ := strings.Cut(rest, ".")
@@ -32,12 +32,12 @@ func (m *Manager) consumerCreate(r *request) any {
 	return m.createConsumer(r, resp, streamName, name, filter, false)
 }
 
-func (m *Manager) consumerDurableCreate(r *request) any {
+func (m *jsAccount) consumerDurableCreate(r *request) any {
 	resp := &jsapi.ConsumerCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerCreateResponse}}
 	return m.createConsumer(r, resp, token(r.subject, 5), token(r.subject, 6), "", true)
 }
 
-func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse, streamName, name, filter string, durableAPI bool) any {
+func (m *jsAccount) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse, streamName, name, filter string, durableAPI bool) any {
 	var req jsapi.CreateConsumerRequest
 	if len(r.data) == 0 {
 		resp.Error = jsapi.NewError(jsapi.ErrConsumerConfigRequired)
@@ -131,7 +131,7 @@ func (m *Manager) createConsumer(r *request, resp *jsapi.ConsumerCreateResponse,
 		resp.Error = jsapi.NewError(jsapi.ErrConsumerDoesNotExist)
 		return resp
 	}
-	if scfg.MaxConsumers > 0 && n >= scfg.MaxConsumers {
+	if (scfg.MaxConsumers > 0 && n >= scfg.MaxConsumers) || m.consumerLimitReached(n) {
 		resp.Error = jsapi.NewError(jsapi.ErrMaximumConsumersLimit)
 		return resp
 	}
@@ -228,7 +228,7 @@ func (e *entry) workQueueConflict(cfg jsapi.ConsumerConfig, skip string) *jsapi.
 }
 
 // startConsumer creates and registers a consumer on ent.
-func (m *Manager) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created time.Time, state *consumer.State) *consumer.Consumer {
+func (m *jsAccount) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created time.Time, state *consumer.State) *consumer.Consumer {
 	name := cfg.Name
 	var c *consumer.Consumer
 	opts := consumer.Options{
@@ -296,7 +296,7 @@ func (e *entry) numConsumers() int {
 
 // removeConsumer stops and forgets a consumer (c, when set, must still be
 // the registered one) and deletes its files.
-func (m *Manager) removeConsumer(ent *entry, name string, c *consumer.Consumer) bool {
+func (m *jsAccount) removeConsumer(ent *entry, name string, c *consumer.Consumer) bool {
 	ent.conMu.Lock()
 	cur := ent.consumers[name]
 	if cur == nil || (c != nil && cur != c) {
@@ -318,13 +318,13 @@ func (m *Manager) removeConsumer(ent *entry, name string, c *consumer.Consumer) 
 	return true
 }
 
-func (m *Manager) consumerDir(ent *entry, name string) string {
+func (m *jsAccount) consumerDir(ent *entry, name string) string {
 	return filepath.Join(m.streamDir(ent.s.Name()), consumersDir, name)
 }
 
 // persistConsumer writes a durable consumer's configuration; other
 // consumers live only in memory.
-func (m *Manager) persistConsumer(ent *entry, cfg jsapi.ConsumerConfig, created time.Time) error {
+func (m *jsAccount) persistConsumer(ent *entry, cfg jsapi.ConsumerConfig, created time.Time) error {
 	if cfg.Durable == "" || ent.storage == jsapi.MemoryStorage || cfg.MemoryStorage {
 		return nil
 	}
@@ -339,7 +339,7 @@ func (m *Manager) persistConsumer(ent *entry, cfg jsapi.ConsumerConfig, created 
 	return vfs.WriteFileAtomic(m.fs, filepath.Join(dir, metaFile), sealBody(body))
 }
 
-func (m *Manager) consumerLookup(r *request) (*entry, *consumer.Consumer, *jsapi.ApiError) {
+func (m *jsAccount) consumerLookup(r *request) (*entry, *consumer.Consumer, *jsapi.ApiError) {
 	ent := m.lookup(token(r.subject, 4))
 	if ent == nil {
 		return nil, nil, jsapi.NewError(jsapi.ErrStreamNotFound)
@@ -353,7 +353,7 @@ func (m *Manager) consumerLookup(r *request) (*entry, *consumer.Consumer, *jsapi
 	return ent, c, nil
 }
 
-func (m *Manager) consumerInfo(r *request) any {
+func (m *jsAccount) consumerInfo(r *request) any {
 	resp := &jsapi.ConsumerCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerInfoResponse}}
 	_, c, e := m.consumerLookup(r)
 	if e != nil {
@@ -364,7 +364,7 @@ func (m *Manager) consumerInfo(r *request) any {
 	return resp
 }
 
-func (m *Manager) consumerDelete(r *request) any {
+func (m *jsAccount) consumerDelete(r *request) any {
 	resp := &jsapi.ConsumerDeleteResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerDeleteResponse}}
 	ent, c, e := m.consumerLookup(r)
 	if e != nil {
@@ -391,7 +391,7 @@ func (e *entry) sortedConsumers() []*consumer.Consumer {
 	return out
 }
 
-func (m *Manager) consumerNames(r *request) any {
+func (m *jsAccount) consumerNames(r *request) any {
 	resp := &jsapi.ConsumerNamesResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerNamesResponse}}
 	var req jsapi.ApiPagedRequest
 	if e := decode(r.data, &req); e != nil {
@@ -413,7 +413,7 @@ func (m *Manager) consumerNames(r *request) any {
 	return resp
 }
 
-func (m *Manager) consumerList(r *request) any {
+func (m *jsAccount) consumerList(r *request) any {
 	resp := &jsapi.ConsumerListResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerListResponse}}
 	var req jsapi.ApiPagedRequest
 	if e := decode(r.data, &req); e != nil {

@@ -16,7 +16,7 @@ import (
 // consumerPause sets or clears a consumer's pause deadline. A body that is
 // not a JSON object (empty, null) or a zero time resumes; a deadline in
 // the past is stored but pauses nothing.
-func (m *Manager) consumerPause(r *request) any {
+func (m *jsAccount) consumerPause(r *request) any {
 	resp := &jsapi.ConsumerPauseResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerPauseResponse}}
 	var req jsapi.ConsumerPauseRequest
 	if body := bytes.TrimSpace(r.data); len(body) > 0 && (body[0] == '{' || body[0] == '[') {
@@ -54,7 +54,7 @@ func (m *Manager) consumerPause(r *request) any {
 
 // consumerUnpin drops the pinned client of a priority group, so the next
 // request without a pin id is pinned.
-func (m *Manager) consumerUnpin(r *request) any {
+func (m *jsAccount) consumerUnpin(r *request) any {
 	resp := &jsapi.ConsumerUnpinResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerUnpinResponse}}
 	var req jsapi.ConsumerUnpinRequest
 	if err := json.Unmarshal(r.data, &req); err != nil {

@@ -52,7 +52,7 @@ func directStatus(req *jsapi.MsgGetRequest) []byte {
 
 // directHandler serves direct gets addressed to name (the stream's own, or
 // its origin's for a mirror with mirror_direct) from s.
-func (m *Manager) directHandler(s *stream.Stream, name string) func(*core.Msg) {
+func (m *jsAccount) directHandler(s *stream.Stream, name string) func(*core.Msg) {
 	return func(msg *core.Msg) {
 		if len(msg.Reply) == 0 {
 			return
@@ -86,7 +86,7 @@ func (m *Manager) directHandler(s *stream.Stream, name string) func(*core.Msg) {
 	}
 }
 
-func (m *Manager) sendStatus(reply string, hdr []byte) {
+func (m *jsAccount) sendStatus(reply string, hdr []byte) {
 	if _, err := m.api.Publish(reply, "", hdr, nil); err != nil {
 		m.log.Debug("direct get reply not sent", "err", err)
 	}
@@ -94,7 +94,7 @@ func (m *Manager) sendStatus(reply string, hdr []byte) {
 
 // directGetter answers one direct get request.
 type directGetter struct {
-	m     *Manager
+	m     *jsAccount
 	st    store.Store
 	name  string
 	reply string

@@ -21,7 +21,7 @@ func loadFor(st store.Store, req *jsapi.MsgGetRequest) (*store.Msg, error) {
 	}
 }
 
-func (m *Manager) msgGet(r *request) any {
+func (m *jsAccount) msgGet(r *request) any {
 	resp := &jsapi.MsgGetResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeMsgGetResponse}}
 	ent := m.lookup(streamName(r.subject))
 	if ent == nil {
@@ -54,7 +54,7 @@ func (m *Manager) msgGet(r *request) any {
 	return resp
 }
 
-func (m *Manager) msgDelete(r *request) any {
+func (m *jsAccount) msgDelete(r *request) any {
 	resp := &jsapi.MsgDeleteResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeMsgDeleteResponse}}
 	ent := m.lookup(streamName(r.subject))
 	if ent == nil {

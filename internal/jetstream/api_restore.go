@@ -35,7 +35,7 @@ const (
 
 // restoreJob is one restore in progress.
 type restoreJob struct {
-	m        *Manager
+	m        *jsAccount
 	cfg      jsapi.StreamConfig
 	dir      string // staging directory of this restore
 	file     vfs.File
@@ -53,7 +53,7 @@ type restoreChunk struct {
 	data  []byte
 }
 
-func (m *Manager) streamRestore(r *request) any {
+func (m *jsAccount) streamRestore(r *request) any {
 	resp := &jsapi.StreamRestoreResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeRestoreResponse}}
 	if emptyRequest(r.data) {
 		resp.Error = jsapi.NewError(jsapi.ErrBadRequest)
@@ -88,17 +88,21 @@ func (m *Manager) streamRestore(r *request) any {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamNameExistRestoreFailed)
 		return resp
 	}
+	if e := m.reserve(&cfg, true); e != nil {
+		resp.Error = e
+		return resp
+	}
 	if m.overlaps(&cfg, "") {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamSubjectOverlap)
 		return resp
 	}
-	if err := m.backups.begin(true, cfg.Name); err != nil {
+	if err := m.backups.begin(true, m.backupKey(cfg.Name)); err != nil {
 		resp.Error = m.failed(jsapi.ErrStreamRestore, err)
 		return resp
 	}
 	j, e := m.newRestore(cfg, m.clientInfo(r.client))
 	if e != nil {
-		m.backups.end(true, cfg.Name)
+		m.backups.end(true, m.backupKey(cfg.Name))
 		resp.Error = e
 		return resp
 	}
@@ -113,7 +117,7 @@ func (m *Manager) streamRestore(r *request) any {
 }
 
 // newRestore creates the staging file and the chunk subscription.
-func (m *Manager) newRestore(cfg jsapi.StreamConfig, client *jsapi.ClientInfo) (*restoreJob, *jsapi.ApiError) {
+func (m *jsAccount) newRestore(cfg jsapi.StreamConfig, client *jsapi.ClientInfo) (*restoreJob, *jsapi.ApiError) {
 	root := filepath.Join(Dir(m.cfg.StoreDir), stagingDir)
 	dir := vfs.TempName(root, "restore-")
 	if err := m.fs.MkdirAll(dir, 0o700); err != nil {
@@ -164,7 +168,7 @@ func (j *restoreJob) run() {
 	// Everything staged goes, and the name is free again, before the
 	// client hears the outcome and perhaps tries again.
 	j.cleanup()
-	m.backups.end(true, j.cfg.Name)
+	m.backups.end(true, m.backupKey(j.cfg.Name))
 	if err != errAbandoned {
 		j.finish(err, reply)
 	}
@@ -214,8 +218,8 @@ func (j *restoreJob) store(data []byte) error {
 	j.total += int64(len(data))
 	// The upload is staged on disk whatever the stream's storage, so it
 	// counts against the file store limit, as in nats-server.
-	if j.m.resourcesExceeded(jsapi.FileStorage, uint64(j.total)) {
-		return jsapi.NewError(jsapi.ErrInsufficientResources)
+	if err := j.m.resourcesExceeded(jsapi.FileStorage, uint64(j.total)); err != nil {
+		return err
 	}
 	if _, err := j.file.Write(data); err != nil {
 		j.m.log.Error("restore staging write", "stream", j.cfg.Name, "err", err)
@@ -260,13 +264,5 @@ func (j *restoreJob) cleanup() {
 	}
 	if err := j.m.fs.RemoveAll(j.dir); err != nil {
 		j.m.log.Error("restore staging not removed", "dir", j.dir, "err", err)
-	}
-}
-
-// removeRestoreStaging deletes what restores interrupted by a stop left.
-func (m *Manager) removeRestoreStaging() {
-	dir := filepath.Join(Dir(m.cfg.StoreDir), stagingDir)
-	if err := m.fs.RemoveAll(dir); err != nil {
-		m.log.Error("restore staging not removed", "dir", dir, "err", err)
 	}
 }

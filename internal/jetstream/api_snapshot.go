@@ -107,7 +107,7 @@ func emptyRequest(data []byte) bool {
 	return ok && len(m) == 0
 }
 
-func (m *Manager) streamSnapshot(r *request) any {
+func (m *jsAccount) streamSnapshot(r *request) any {
 	resp := &jsapi.StreamSnapshotResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeSnapshotResponse}}
 	if emptyRequest(r.data) {
 		resp.Error = jsapi.NewError(jsapi.ErrBadRequest)
@@ -128,7 +128,7 @@ func (m *Manager) streamSnapshot(r *request) any {
 		return resp
 	}
 	name := ent.s.Name()
-	if err := m.backups.begin(false, name); err != nil {
+	if err := m.backups.begin(false, m.backupKey(name)); err != nil {
 		resp.Error = m.failed(jsapi.ErrStreamSnapshot, err)
 		return resp
 	}
@@ -138,7 +138,7 @@ func (m *Manager) streamSnapshot(r *request) any {
 	go func() {
 		defer m.wg.Done()
 		var once sync.Once
-		release := func() { once.Do(func() { m.backups.end(false, name) }) }
+		release := func() { once.Do(func() { m.backups.end(false, m.backupKey(name)) }) }
 		defer release()
 		m.runSnapshot(ent, &req, r, release)
 	}()
@@ -164,7 +164,7 @@ type consumerCopy struct {
 
 // runSnapshot takes the snapshot; release frees the stream for the next
 // one, which happens before the receiver hears the end.
-func (m *Manager) runSnapshot(ent *entry, req *jsapi.StreamSnapshotRequest, r *request, release func()) {
+func (m *jsAccount) runSnapshot(ent *entry, req *jsapi.StreamSnapshotRequest, r *request, release func()) {
 	start := time.Now().UTC()
 	name := ent.s.Name()
 	client := m.clientInfo(r.client)
@@ -201,7 +201,7 @@ func (m *Manager) runSnapshot(ent *entry, req *jsapi.StreamSnapshotRequest, r *r
 
 // respond answers API request r from outside the workers, audited as
 // the workers' answers are.
-func (m *Manager) respond(r *request, resp any) {
+func (m *jsAccount) respond(r *request, resp any) {
 	if e, ok := resp.(interface{ APIError() *jsapi.ApiError }); ok && e.APIError() != nil {
 		m.apiErrors.Add(1)
 	}
@@ -211,7 +211,7 @@ func (m *Manager) respond(r *request, resp any) {
 }
 
 // sendJSON publishes resp on reply and returns what it sent.
-func (m *Manager) sendJSON(reply string, resp any) []byte {
+func (m *jsAccount) sendJSON(reply string, resp any) []byte {
 	b, err := json.Marshal(resp)
 	if err != nil {
 		m.log.Error("API response not encoded", "err", err)
@@ -254,7 +254,7 @@ func captureStream(ent *entry, withConsumers bool) *streamCopy {
 
 // sendSnapshot streams the archive of sc to the deliver subject within
 // the flow-control window and ends with the status message.
-func (m *Manager) sendSnapshot(sc *streamCopy, req *jsapi.StreamSnapshotRequest, release func()) error {
+func (m *jsAccount) sendSnapshot(sc *streamCopy, req *jsapi.StreamSnapshotRequest, release func()) error {
 	chunkSize, window := snapshotWindow(req.ChunkSize, req.WindowSize)
 	// One slot per chunk in flight: sending takes one, each ack gives one
 	// back.
@@ -362,7 +362,7 @@ func statusText(err error) string {
 // waitInterest waits a little for a subscription on the deliver subject
 // itself: clients subscribe after the response, and until then their
 // request inbox (a wildcard) would swallow the chunks.
-func (m *Manager) waitInterest(deliver string) error {
+func (m *jsAccount) waitInterest(deliver string) error {
 	if m.api.HasLiteralInterest(deliver) {
 		return nil
 	}
@@ -391,7 +391,7 @@ func (m *Manager) waitInterest(deliver string) error {
 
 // waitSlot waits for room in the window: an ack, while the receiver is
 // still there, for at most snapshotAckTimeout.
-func (m *Manager) waitSlot(slots chan struct{}, deliver string) error {
+func (m *jsAccount) waitSlot(slots chan struct{}, deliver string) error {
 	select {
 	case <-slots:
 		return nil
@@ -469,3 +469,6 @@ func writeArchive(w io.Writer, sc *streamCopy) (err error) {
 	}
 	return aw.Close()
 }
+
+// backupKey names a stream among every account's backups in progress.
+func (m *jsAccount) backupKey(stream string) string { return m.name + "\x00" + stream }

@@ -22,7 +22,7 @@ const (
 // them per-message TTLs are available.
 const apiLevel = 1
 
-func (m *Manager) accountInfo(r *request) any {
+func (m *jsAccount) accountInfo(r *request) any {
 	resp := &jsapi.AccountInfoResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeAccountInfoResponse}}
 	mem, file := m.usage()
 	m.mu.RLock()
@@ -42,18 +42,19 @@ func (m *Manager) accountInfo(r *request) any {
 		},
 	}
 	stats.Limits = jsapi.JetStreamAccountLimits{
-		MaxMemory:            -1,
-		MaxStore:             -1,
-		MaxStreams:           -1,
-		MaxConsumers:         -1,
+		MaxMemory:            m.limits.MaxMemory,
+		MaxStore:             m.limits.MaxStore,
+		MaxStreams:           m.limits.MaxStreams,
+		MaxConsumers:         m.limits.MaxConsumers,
 		MaxAckPending:        -1,
 		MemoryMaxStreamBytes: -1,
 		StoreMaxStreamBytes:  -1,
 	}
-	if m.cfg.MaxMemory > 0 {
+	// An account without limits of its own reports the server's.
+	if stats.Limits.MaxMemory < 0 && m.cfg.MaxMemory > 0 {
 		stats.Limits.MaxMemory = m.cfg.MaxMemory
 	}
-	if m.cfg.MaxStore > 0 {
+	if stats.Limits.MaxStore < 0 && m.cfg.MaxStore > 0 {
 		stats.Limits.MaxStore = m.cfg.MaxStore
 	}
 	resp.JetStreamAccountStats = &stats
@@ -66,7 +67,7 @@ func (m *Manager) accountInfo(r *request) any {
 // and for cycles, then the ones that depend on this server, and
 // normalizes the configuration. The caller holds adminMu, so the streams
 // it looks at do not change before it acts on the answer.
-func (m *Manager) checkConfig(cfg jsapi.StreamConfig, pedantic bool) (jsapi.StreamConfig, *jsapi.ApiError) {
+func (m *jsAccount) checkConfig(cfg jsapi.StreamConfig, pedantic bool) (jsapi.StreamConfig, *jsapi.ApiError) {
 	if e := unsupported(&cfg); e != nil {
 		return cfg, e
 	}
@@ -85,7 +86,7 @@ func (m *Manager) checkConfig(cfg jsapi.StreamConfig, pedantic bool) (jsapi.Stre
 
 // streamConfig is the configuration of the stream name, if there is one
 // (jsapi.Limits.Lookup).
-func (m *Manager) streamConfig(name string) (jsapi.StreamConfig, bool) {
+func (m *jsAccount) streamConfig(name string) (jsapi.StreamConfig, bool) {
 	e := m.lookup(name)
 	if e == nil {
 		return jsapi.StreamConfig{}, false
@@ -135,7 +136,7 @@ func dropLaterLevels(cfg *jsapi.StreamConfig) {
 	}
 }
 
-func (m *Manager) overlaps(cfg *jsapi.StreamConfig, except string) bool {
+func (m *jsAccount) overlaps(cfg *jsapi.StreamConfig, except string) bool {
 	m.mu.RLock()
 	all := make([]*entry, 0, len(m.streams))
 	for _, e := range m.streams {
@@ -154,7 +155,7 @@ func (m *Manager) overlaps(cfg *jsapi.StreamConfig, except string) bool {
 	return false
 }
 
-func (m *Manager) streamCreate(r *request) any {
+func (m *jsAccount) streamCreate(r *request) any {
 	resp := &jsapi.StreamCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamCreateResponse}}
 	var req jsapi.StreamConfigRequest
 	if e := decode(r.data, &req); e != nil {
@@ -185,6 +186,10 @@ func (m *Manager) streamCreate(r *request) any {
 		resp.DidCreate = true
 		return resp
 	}
+	if e := m.reserve(&cfg, true); e != nil {
+		resp.Error = e
+		return resp
+	}
 	// nats-server checks these filters only when it adds a stream, so an
 	// update keeps them as sent.
 	if err := jsapi.CheckOriginFilters(cfg); err != nil {
@@ -205,12 +210,12 @@ func (m *Manager) streamCreate(r *request) any {
 	return resp
 }
 
-func (m *Manager) storeError(op, name string, err error) *jsapi.ApiError {
+func (m *jsAccount) storeError(op, name string, err error) *jsapi.ApiError {
 	m.log.Error("stream "+op+" failed", "stream", name, "err", err)
 	return jsapi.NewError(jsapi.ErrStreamCreate, jsapi.PathFree(err))
 }
 
-func (m *Manager) writeMeta(meta *streamMeta) error {
+func (m *jsAccount) writeMeta(meta *streamMeta) error {
 	b, err := encodeMeta(meta)
 	if err != nil {
 		return err
@@ -218,7 +223,7 @@ func (m *Manager) writeMeta(meta *streamMeta) error {
 	return m.diskOps().writeFile(filepath.Join(m.streamDir(meta.Config.Name), metaFile), b)
 }
 
-func (m *Manager) streamUpdate(r *request) any {
+func (m *jsAccount) streamUpdate(r *request) any {
 	resp := &jsapi.StreamUpdateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamUpdateResponse}}
 	var req jsapi.StreamConfigRequest
 	if e := decode(r.data, &req); e != nil {
@@ -248,6 +253,12 @@ func (m *Manager) streamUpdate(r *request) any {
 		return resp
 	}
 	jsapi.Seal(&cfg)
+	if cfg.MaxBytes != old.MaxBytes {
+		if e := m.reserve(&cfg, false); e != nil {
+			resp.Error = e
+			return resp
+		}
+	}
 	if m.overlaps(&cfg, cfg.Name) {
 		resp.Error = jsapi.NewError(jsapi.ErrStreamSubjectOverlap)
 		return resp
@@ -260,7 +271,7 @@ func (m *Manager) streamUpdate(r *request) any {
 	return resp
 }
 
-func (m *Manager) streamInfo(r *request) any {
+func (m *jsAccount) streamInfo(r *request) any {
 	resp := &jsapi.StreamInfoResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamInfoResponse}}
 	var req jsapi.StreamInfoRequest
 	if e := decode(r.data, &req); e != nil {
@@ -309,7 +320,7 @@ func pageSubjects(all map[string]uint64, offset, limit int) map[string]uint64 {
 	return out
 }
 
-func (m *Manager) streamDelete(r *request) any {
+func (m *jsAccount) streamDelete(r *request) any {
 	resp := &jsapi.StreamDeleteResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamDeleteResponse}}
 	name := streamName(r.subject)
 	m.adminMu.Lock()
@@ -329,7 +340,7 @@ func (m *Manager) streamDelete(r *request) any {
 
 // filtered returns the streams (by name order) whose subjects overlap the
 // filter, all of them when it is empty.
-func (m *Manager) filtered(filter string) []*entry {
+func (m *jsAccount) filtered(filter string) []*entry {
 	all := m.sortedStreams()
 	if filter == "" || filter == ">" {
 		return all
@@ -343,7 +354,7 @@ func (m *Manager) filtered(filter string) []*entry {
 	return out
 }
 
-func (m *Manager) streamNames(r *request) any {
+func (m *jsAccount) streamNames(r *request) any {
 	resp := &jsapi.StreamNamesResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamNamesResponse}}
 	var req jsapi.StreamNamesRequest
 	if e := decode(r.data, &req); e != nil {
@@ -360,7 +371,7 @@ func (m *Manager) streamNames(r *request) any {
 	return resp
 }
 
-func (m *Manager) streamList(r *request) any {
+func (m *jsAccount) streamList(r *request) any {
 	resp := &jsapi.StreamListResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamListResponse}}
 	var req jsapi.StreamListRequest
 	if e := decode(r.data, &req); e != nil {
@@ -377,7 +388,7 @@ func (m *Manager) streamList(r *request) any {
 	return resp
 }
 
-func (m *Manager) streamPurge(r *request) any {
+func (m *jsAccount) streamPurge(r *request) any {
 	resp := &jsapi.StreamPurgeResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamPurgeResponse}}
 	ent := m.lookup(streamName(r.subject))
 	if ent == nil {

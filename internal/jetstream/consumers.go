@@ -23,7 +23,7 @@ const stateFile = "state"
 // stateFlush is how often changed consumer state is written.
 const stateFlush = 200 * time.Millisecond
 
-func (m *Manager) flushConsumers() {
+func (m *jsAccount) flushConsumers() {
 	defer m.wg.Done()
 	t := time.NewTicker(stateFlush)
 	defer t.Stop()
@@ -41,7 +41,7 @@ func (m *Manager) flushConsumers() {
 
 // saveConsumerState writes one consumer's state if it changed (before an
 // AckSync is confirmed).
-func (m *Manager) saveConsumerState(e *entry, c *consumer.Consumer) {
+func (m *jsAccount) saveConsumerState(e *entry, c *consumer.Consumer) {
 	m.stateMu.Lock()
 	defer m.stateMu.Unlock()
 	st, dirty := c.Snapshot()
@@ -61,7 +61,7 @@ func (m *Manager) saveConsumerState(e *entry, c *consumer.Consumer) {
 // changed. It runs every stateFlush and looks only at the consumers that
 // keep state on disk, so a stream with 100,000 idle ephemeral consumers
 // costs nothing here.
-func (m *Manager) saveConsumerStates(e *entry) {
+func (m *jsAccount) saveConsumerStates(e *entry) {
 	if e.storage == jsapi.MemoryStorage { // memory streams keep nothing on disk
 		return
 	}
@@ -95,7 +95,7 @@ func (e *entry) trackPersistingLocked(name string, c *consumer.Consumer) {
 }
 
 // stopConsumers stops every consumer of e, saving durable state first.
-func (m *Manager) stopConsumers(e *entry) {
+func (m *jsAccount) stopConsumers(e *entry) {
 	m.saveConsumerStates(e)
 	e.conMu.Lock()
 	list := e.consumers
@@ -108,7 +108,7 @@ func (m *Manager) stopConsumers(e *entry) {
 }
 
 // saveConsumerStatesOf saves what changed while the consumers stopped.
-func (m *Manager) saveConsumerStatesOf(e *entry, list map[string]*consumer.Consumer) {
+func (m *jsAccount) saveConsumerStatesOf(e *entry, list map[string]*consumer.Consumer) {
 	if e.storage == jsapi.MemoryStorage || len(list) == 0 {
 		return
 	}
@@ -131,7 +131,7 @@ func (m *Manager) saveConsumerStatesOf(e *entry, list map[string]*consumer.Consu
 }
 
 // recoverConsumers restarts e's durable consumers from disk.
-func (m *Manager) recoverConsumers(e *entry) {
+func (m *jsAccount) recoverConsumers(e *entry) {
 	dir := filepath.Join(m.streamDir(e.s.Name()), consumersDir)
 	ents, err := m.fs.ReadDir(dir)
 	if err != nil {

@@ -14,7 +14,7 @@ type diskOps struct {
 	writeFile func(path string, data []byte) error
 }
 
-func (m *Manager) diskOps() diskOps {
+func (m *jsAccount) diskOps() diskOps {
 	if m.disk.mkdirAll == nil {
 		return diskOps{
 			mkdirAll:  func(dir string, perm os.FileMode) error { return vfs.MkdirAllSynced(m.fs, dir, perm) },
@@ -29,7 +29,7 @@ func (m *Manager) diskOps() diskOps {
 // that is full or failing does not stop it: it is created or updated
 // anyway, and only its configuration is not kept for the next start (the
 // log says so). nats-server keeps memory streams off the disk entirely.
-func (m *Manager) saveStreamMeta(meta *streamMeta) error {
+func (m *jsAccount) saveStreamMeta(meta *streamMeta) error {
 	disk := m.diskOps()
 	err := disk.mkdirAll(m.streamDir(meta.Config.Name), 0o700)
 	if err == nil {

@@ -15,9 +15,9 @@ import (
 	"github.com/starling-mq/starling/internal/jsapi"
 )
 
-// startManager runs JetStream on a core server that does not listen: the
-// tests call the API handlers directly.
-func startManager(t *testing.T) *Manager {
+// startManager runs JetStream on a core server that does not listen and
+// returns the global account's: the tests call the API handlers directly.
+func startManager(t *testing.T) *jsAccount {
 	t.Helper()
 	srv, err := core.New(core.Options{Host: "127.0.0.1", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -36,7 +36,7 @@ func startManager(t *testing.T) *Manager {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return m
+	return m.account(globalAccount)
 }
 
 // fullDisk fails every metadata write as a full disk does, naming the
@@ -50,7 +50,7 @@ var fullDisk = diskOps{
 	},
 }
 
-func createStream(m *Manager, cfg string) *jsapi.ApiError {
+func createStream(m *jsAccount, cfg string) *jsapi.ApiError {
 	var c jsapi.StreamConfig
 	_ = json.Unmarshal([]byte(cfg), &c)
 	resp := m.streamCreate(&request{subject: "$JS.API.STREAM.CREATE." + c.Name, data: []byte(cfg)})
@@ -85,7 +85,7 @@ func TestDiskFull(t *testing.T) {
 // TestScrubPaths: the last guard removes the store directory from any
 // error description.
 func TestScrubPaths(t *testing.T) {
-	m := &Manager{cfg: Config{StoreDir: "/srv/starling/js"}, log: slog.New(slog.DiscardHandler)}
+	m := &jsAccount{Manager: &Manager{cfg: Config{StoreDir: "/srv/starling/js"}, log: slog.New(slog.DiscardHandler)}}
 	e := jsapi.NewError(jsapi.ErrStreamCreate, &fs.PathError{Op: "stat", Path: filepath.Join("/srv/starling/js", "streams", "S"), Err: syscall.EIO})
 	m.scrubPaths(e)
 	if strings.Contains(e.Description, "/srv/starling") {

@@ -9,7 +9,7 @@ import (
 // failed is the API error for an operation that failed on the server's
 // side: the full error goes to the log, the client gets it without file
 // paths (jsapi.PathFree).
-func (m *Manager) failed(id jsapi.ErrorID, err error) *jsapi.ApiError {
+func (m *jsAccount) failed(id jsapi.ErrorID, err error) *jsapi.ApiError {
 	if e, ok := err.(*jsapi.ApiError); ok {
 		return e
 	}
@@ -19,7 +19,7 @@ func (m *Manager) failed(id jsapi.ErrorID, err error) *jsapi.ApiError {
 
 // scrubPaths is the last guard on a response's error: the store
 // directory never reaches a client, whichever error carried it.
-func (m *Manager) scrubPaths(e *jsapi.ApiError) {
+func (m *jsAccount) scrubPaths(e *jsapi.ApiError) {
 	dirs := []string{m.cfg.StoreDir}
 	if abs, err := filepath.Abs(m.cfg.StoreDir); err == nil && abs != m.cfg.StoreDir {
 		dirs = append(dirs, abs)

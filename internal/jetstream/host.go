@@ -37,11 +37,11 @@ type consumerAssignment struct {
 }
 
 // peers is the placement of everything today: this server alone.
-func (m *Manager) peers() []string { return []string{m.srv.Name()} }
+func (m *jsAccount) peers() []string { return []string{m.srv.Name()} }
 
 // hostNewStream creates the stream sa assigns. On failure nothing of it is
 // left on disk.
-func (m *Manager) hostNewStream(sa *streamAssignment) (*entry, error) {
+func (m *jsAccount) hostNewStream(sa *streamAssignment) (*entry, error) {
 	dir := m.streamDir(sa.Config.Name)
 	if err := m.saveStreamMeta(&streamMeta{Config: sa.Config, Created: sa.Created}); err != nil {
 		m.fs.RemoveAll(dir)
@@ -58,7 +58,7 @@ func (m *Manager) hostNewStream(sa *streamAssignment) (*entry, error) {
 // hostStreamUpdate brings the hosted stream ent to sa's configuration:
 // metadata, limits, sources, and the subscriptions when the subjects or
 // direct gets changed.
-func (m *Manager) hostStreamUpdate(ent *entry, sa *streamAssignment) error {
+func (m *jsAccount) hostStreamUpdate(ent *entry, sa *streamAssignment) error {
 	old, cfg := ent.s.Config(), sa.Config
 	if err := m.saveStreamMeta(&streamMeta{Config: cfg, Created: ent.s.Created()}); err != nil {
 		return err
@@ -82,7 +82,7 @@ func (m *Manager) hostStreamUpdate(ent *entry, sa *streamAssignment) error {
 // unhostStream removes the stream name and its consumers with their
 // files. It reports whether the stream was hosted, and the error of
 // removing its directory.
-func (m *Manager) unhostStream(name string) (bool, error) {
+func (m *jsAccount) unhostStream(name string) (bool, error) {
 	m.mu.Lock()
 	ent := m.streams[name]
 	delete(m.streams, name)
@@ -118,7 +118,7 @@ func (m *Manager) unhostStream(name string) (bool, error) {
 
 // hostConsumer creates the consumer ca assigns on the hosted stream ent,
 // or brings the existing one to ca's configuration.
-func (m *Manager) hostConsumer(ent *entry, ca *consumerAssignment) (*consumer.Consumer, error) {
+func (m *jsAccount) hostConsumer(ent *entry, ca *consumerAssignment) (*consumer.Consumer, error) {
 	existing := ent.consumer(ca.Config.Name)
 	created := ca.Created
 	if existing != nil {

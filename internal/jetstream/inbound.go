@@ -49,14 +49,14 @@ type inboundMsg struct {
 
 // inbound is the set of worker queues.
 type inbound struct {
-	m       *Manager
+	m       *jsAccount
 	queues  [inboundWorkers]chan inboundMsg
 	dropped atomic.Uint64
 }
 
 // startInbound starts the workers; they stop with the manager, after
 // doing what was queued.
-func (m *Manager) startInbound() *inbound {
+func (m *jsAccount) startInbound() *inbound {
 	in := &inbound{m: m}
 	for i := range in.queues {
 		in.queues[i] = make(chan inboundMsg, inboundQueue)
@@ -138,7 +138,7 @@ func shard(name string) uint32 {
 
 // consumerAt finds the consumer a subject names by its stream and
 // consumer tokens.
-func (m *Manager) consumerAt(subj string, streamTok, consumerTok int) *consumer.Consumer {
+func (m *jsAccount) consumerAt(subj string, streamTok, consumerTok int) *consumer.Consumer {
 	ent := m.lookup(token(subj, streamTok))
 	if ent == nil {
 		return nil

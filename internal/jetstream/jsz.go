@@ -55,13 +55,20 @@ type JSAPIStats struct {
 	Dropped uint64 `json:"dropped,omitempty"`
 }
 
-// AccountDetail is one account's streams.
+// AccountDetail is one account's JetStream in /jsz, shaped as
+// nats-server's: the reservations are the account's limits (a limit of
+// -1 reads as the largest unsigned number, as nats-server writes it).
 type AccountDetail struct {
-	Name    string         `json:"name"`
-	ID      string         `json:"id"`
-	Memory  uint64         `json:"memory"`
-	Store   uint64         `json:"storage"`
-	Streams []StreamDetail `json:"stream_detail,omitempty"`
+	Name           string         `json:"name"`
+	ID             string         `json:"id"`
+	Memory         uint64         `json:"memory"`
+	Store          uint64         `json:"storage"`
+	ReservedMemory uint64         `json:"reserved_memory"`
+	ReservedStore  uint64         `json:"reserved_storage"`
+	Accounts       int            `json:"accounts"`
+	HAAssets       int            `json:"ha_assets"`
+	API            JSAPIStats     `json:"api"`
+	Streams        []StreamDetail `json:"stream_detail,omitempty"`
 }
 
 // StreamDetail is one stream in /jsz.
@@ -80,7 +87,8 @@ type JSZOptions struct {
 	Config   bool   // include each stream's configuration
 }
 
-// JSZ reports JetStream's state for monitoring.
+// JSZ reports JetStream's state for monitoring: the totals of every
+// account, and the accounts' details when asked for.
 func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 	info := &JSInfo{
 		ServerID: serverID,
@@ -94,19 +102,33 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 			Domain:       m.cfg.Domain,
 			CompressOK:   true,
 		},
-		Accounts: 1,
-		API: JSAPIStats{
-			Level:   apiLevel,
-			Total:   m.apiTotal.Load(),
-			Errors:  m.apiErrors.Load(),
-			Dropped: m.dropped.Load(),
-		},
+		API: JSAPIStats{Level: apiLevel},
 	}
-	_, info.AdvisoriesDropped = m.advisoryStats()
+	for _, a := range m.accountList() {
+		info.Accounts++
+		d := a.jsz(info, o)
+		if (o.Accounts || o.Streams || o.Account != "") && (o.Account == "" || o.Account == a.name) {
+			info.AccountDetails = append(info.AccountDetails, d)
+		}
+	}
+	return info
+}
+
+// jsz adds the account's figures to info's totals and returns its detail.
+func (m *jsAccount) jsz(info *JSInfo, o JSZOptions) *AccountDetail {
+	d := &AccountDetail{
+		Name: m.name, ID: m.name,
+		ReservedMemory: uint64(m.limits.MaxMemory), ReservedStore: uint64(m.limits.MaxStore),
+		API: JSAPIStats{Total: m.apiTotal.Load(), Errors: m.apiErrors.Load()},
+	}
+	info.API.Total += d.API.Total
+	info.API.Errors += d.API.Errors
+	info.API.Dropped += m.dropped.Load()
+	_, advDropped := m.advisoryStats()
+	info.AdvisoriesDropped += advDropped
 	if in := m.in.Load(); in != nil {
-		info.ConsumerInboundDropped = in.dropped.Load()
+		info.ConsumerInboundDropped += in.dropped.Load()
 	}
-	acct := &AccountDetail{Name: "$G", ID: "$G"}
 	for _, e := range m.sortedStreams() {
 		_, rpDropped := e.s.RepublishStats()
 		info.RepublishDropped += rpDropped
@@ -121,22 +143,20 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 			info.LostMessages += uint64(len(st.Lost.Msgs))
 		}
 		if e.storage == jsapi.MemoryStorage {
-			info.Memory += st.Bytes
+			d.Memory += st.Bytes
 		} else {
-			info.Store += st.Bytes
+			d.Store += st.Bytes
 		}
 		if o.Streams {
-			d := StreamDetail{Name: si.Config.Name, Created: si.Created, State: st}
+			sd := StreamDetail{Name: si.Config.Name, Created: si.Created, State: st}
 			if o.Config {
 				cfg := si.Config
-				d.Config = &cfg
+				sd.Config = &cfg
 			}
-			acct.Streams = append(acct.Streams, d)
+			d.Streams = append(d.Streams, sd)
 		}
 	}
-	acct.Memory, acct.Store = info.Memory, info.Store
-	if (o.Accounts || o.Streams || o.Account != "") && (o.Account == "" || o.Account == acct.Name) {
-		info.AccountDetails = []*AccountDetail{acct}
-	}
-	return info
+	info.Memory += d.Memory
+	info.Store += d.Store
+	return d
 }

@@ -18,12 +18,12 @@ import (
 //	<store_dir>/jetstream/               Dir: the lock file, .restore/
 //	<store_dir>/jetstream/<account>/streams/<stream>/{meta,msgs/,consumers/}
 //
-// Only the global account ($G) holds streams today.
+// A server without accounts keeps its streams in the global account ($G).
 
 const (
 	jsDir = "jetstream"
-	// globalAccount is the one account Starling has, named as nats-server
-	// names the default account.
+	// globalAccount is the account of a server without accounts, named as
+	// nats-server names it; streams from before accounts move there.
 	globalAccount = "$G"
 )
 

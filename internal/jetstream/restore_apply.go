@@ -342,7 +342,7 @@ func (j *restoreJob) install(cfg jsapi.StreamConfig, created time.Time, st store
 // without metadata is what a create that crashed half-way leaves, and
 // goes; one with metadata is a stream that could not be recovered at
 // start, which is never deleted behind the operator's back.
-func (m *Manager) clearStreamDir(dir string) error {
+func (m *jsAccount) clearStreamDir(dir string) error {
 	_, err := m.fs.Stat(filepath.Join(dir, metaFile))
 	switch {
 	case err == nil:
@@ -353,7 +353,7 @@ func (m *Manager) clearStreamDir(dir string) error {
 	return m.fs.RemoveAll(dir)
 }
 
-func (m *Manager) isClosed() bool {
+func (m *jsAccount) isClosed() bool {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.closed

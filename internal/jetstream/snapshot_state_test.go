@@ -122,7 +122,7 @@ func TestClearStreamDir(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(half, "msgs"), 0o750); err != nil {
 		t.Fatal(err)
 	}
-	if err := (&Manager{fs: vfs.Default}).clearStreamDir(half); err != nil {
+	if err := (&jsAccount{Manager: &Manager{fs: vfs.Default}}).clearStreamDir(half); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(half); !errors.Is(err, os.ErrNotExist) {
@@ -135,10 +135,10 @@ func TestClearStreamDir(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(kept, metaFile), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := (&Manager{fs: vfs.Default}).clearStreamDir(kept); err == nil {
+	if err := (&jsAccount{Manager: &Manager{fs: vfs.Default}}).clearStreamDir(kept); err == nil {
 		t.Fatal("an unrecovered stream's directory would be deleted")
 	}
-	if err := (&Manager{fs: vfs.Default}).clearStreamDir(filepath.Join(dir, "none")); err != nil {
+	if err := (&jsAccount{Manager: &Manager{fs: vfs.Default}}).clearStreamDir(filepath.Join(dir, "none")); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -42,7 +42,7 @@ type sourcing struct {
 }
 
 // startSources starts copying for e's mirror or sources, if any.
-func (m *Manager) startSources(e *entry, cfg jsapi.StreamConfig) {
+func (m *jsAccount) startSources(e *entry, cfg jsapi.StreamConfig) {
 	var list []*copier
 	if cfg.Mirror != nil {
 		list = append(list, newCopier(*cfg.Mirror, true))
@@ -128,7 +128,7 @@ func (c *copier) transform(subj string) (string, bool) {
 	return "", false
 }
 
-func (m *Manager) runCopier(target *stream.Stream, c *copier, quit <-chan struct{}) {
+func (m *jsAccount) runCopier(target *stream.Stream, c *copier, quit <-chan struct{}) {
 	wake := make(chan struct{}, 1)
 	tick := time.NewTicker(sourcePoll)
 	defer tick.Stop()
@@ -160,7 +160,7 @@ func (m *Manager) runCopier(target *stream.Stream, c *copier, quit <-chan struct
 }
 
 // copyFrom copies up to copyBurst messages and returns how many it read.
-func (m *Manager) copyFrom(origin store.Store, target *stream.Stream, c *copier, quit <-chan struct{}) int {
+func (m *jsAccount) copyFrom(origin store.Store, target *stream.Stream, c *copier, quit <-chan struct{}) int {
 	next := c.next.Load()
 	if next == 0 && c.src.OptStartTime != nil {
 		next = store.SeqAtTime(origin, c.src.OptStartTime.UnixNano())
@@ -191,7 +191,7 @@ func (m *Manager) copyFrom(origin store.Store, target *stream.Stream, c *copier,
 	return n
 }
 
-func (m *Manager) copyOne(target *stream.Stream, c *copier, msg *store.Msg) bool {
+func (m *jsAccount) copyOne(target *stream.Stream, c *copier, msg *store.Msg) bool {
 	if c.mirror {
 		if err := target.IngestMirror(msg); err != nil {
 			m.log.Warn("mirror: message not stored", "origin", c.src.Name, "seq", msg.Seq, "err", err)

@@ -14,7 +14,7 @@ import (
 )
 
 // startManagerOn runs JetStream on fsys, as startManager does on disk.
-func startManagerOn(t *testing.T, fsys vfs.FS, storeDir string) *Manager {
+func startManagerOn(t *testing.T, fsys vfs.FS, storeDir string) *jsAccount {
 	t.Helper()
 	srv, err := core.New(core.Options{Host: "127.0.0.1", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -33,7 +33,7 @@ func startManagerOn(t *testing.T, fsys vfs.FS, storeDir string) *Manager {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return m
+	return m.account(globalAccount)
 }
 
 // TestEveryFileThroughVFS: JetStream on a memory file system keeps

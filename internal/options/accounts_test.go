@@ -197,31 +197,52 @@ func TestValidateAccounts(t *testing.T) {
 	}
 }
 
-// TestAccountsRefusedUntilTheyRun: a valid configuration with accounts is
-// refused by the one pending check, and only once it is otherwise valid.
-func TestAccountsRefusedUntilTheyRun(t *testing.T) {
-	for _, o := range []Options{
-		{Accounts: []AccountOptions{{Name: "A", JetStream: UnlimitedJetStream()}}},
-		{Accounts: []AccountOptions{{Name: "A"}}, JetStream: true},
-	} {
-		o.SetDefaults()
-		if err := o.Validate(); !errors.Is(err, ErrAccountsNotImplemented) {
-			t.Errorf("%+v: %v, want ErrAccountsNotImplemented", o.Accounts, err)
-		}
+// TestJetStreamAccounts: the global account runs JetStream alone unless
+// other accounts are configured; then only those that enable it do, and
+// the system account may not.
+func TestJetStreamAccounts(t *testing.T) {
+	lim := &AccountJetStream{MaxMemory: 1, MaxStore: 2, MaxStreams: 3, MaxConsumers: 4}
+	tests := []struct {
+		name string
+		o    Options
+		want []string
+		err  error
+	}{
+		{"off", Options{Accounts: []AccountOptions{{Name: "A", JetStream: lim}}}, nil, nil},
+		{"no accounts", Options{JetStream: true}, []string{"$G"}, nil},
+		{"system account only", Options{JetStream: true, Accounts: []AccountOptions{{Name: "SYS"}}, SystemAccount: "SYS"}, []string{"$G"}, nil},
+		{"accounts", Options{JetStream: true, Accounts: []AccountOptions{{Name: "A", JetStream: lim}, {Name: "B"}}}, []string{"A"}, nil},
+		{"none enabled", Options{JetStream: true, Accounts: []AccountOptions{{Name: "B"}}}, []string{}, nil},
+		{"system account", Options{JetStream: true, Accounts: []AccountOptions{{Name: "SYS", JetStream: lim}}, SystemAccount: "SYS"}, nil, ErrSystemAccountJetStream},
 	}
-	o := Options{Accounts: []AccountOptions{{Name: "$G"}}}
-	o.SetDefaults()
-	if err := o.Validate(); errors.Is(err, ErrAccountsNotImplemented) || err == nil {
-		t.Errorf("an invalid configuration: %v, want its own error only", err)
-	}
-	// Accounts, their users, exports, imports and mappings, and the
-	// system account run.
-	for _, o := range []Options{{}, {Accounts: []AccountOptions{{Name: "A"}}}, {SystemAccount: "$SYS"},
-		{Mappings: []Mapping{{Subject: "a", Destinations: []MapDest{{Subject: "b", Weight: 100}}}}}} {
-		o.SetDefaults()
-		if err := o.Validate(); err != nil {
-			t.Errorf("%+v: %v", o.Accounts, err)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.SetDefaults()
+			if err := tt.o.Validate(); !errors.Is(err, tt.err) {
+				t.Fatalf("Validate: %v, want %v", err, tt.err)
+			}
+			if tt.err != nil {
+				return
+			}
+			got := tt.o.JetStreamAccounts()
+			if tt.want == nil {
+				if got != nil {
+					t.Fatalf("JetStreamAccounts: %v, want nil", got)
+				}
+				return
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("JetStreamAccounts: %v, want %v", got, tt.want)
+			}
+			for _, n := range tt.want {
+				if got[n] == nil {
+					t.Fatalf("JetStreamAccounts: %v, want %v", got, tt.want)
+				}
+			}
+			if a := got["A"]; a != nil && *a != *lim {
+				t.Fatalf("A's limits %+v", a)
+			}
+		})
 	}
 }
 

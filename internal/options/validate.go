@@ -99,10 +99,6 @@ func (o *Options) Validate() error {
 	check(o.Password == "" || o.Username != "", "a password needs a user")
 	errs = append(errs, o.Cluster.validate()...)
 	errs = append(errs, o.validateAccounts()...)
-	if errors.Join(errs...) == nil {
-		// Only a configuration that is otherwise valid is refused for
-		// asking for accounts, so -t reports every real mistake first.
-		errs = append(errs, o.refuseAccountsUntilTheyRun())
-	}
+	errs = append(errs, o.validateAccountsJetStream())
 	return errors.Join(errs...)
 }

@@ -45,8 +45,10 @@ func (s *Stream) proposeLocked(subject string, hdr, data []byte, e *Entry) (r re
 	if len(hdr) > math.MaxUint16 {
 		return result{err: jsapi.NewError(jsapi.ErrStreamHeaderExceedsMaximum)}, false
 	}
-	if s.exceed != nil && s.exceed(cfg.Storage, size) {
-		return result{err: jsapi.NewError(jsapi.ErrInsufficientResources)}, false
+	if s.exceed != nil {
+		if err := s.exceed(cfg.Storage, size); err != nil {
+			return result{err: err}, false
+		}
 	}
 	noInterest := cfg.Retention == jsapi.InterestPolicy && s.consumers == 0
 	if s.tracing.checked(subject, noInterest) {
@@ -152,8 +154,10 @@ func (s *Stream) checkHeadersLocked(subject string, hdr, data []byte, size uint6
 // checks resources and message size before refusing the batch itself.
 func (s *Stream) batchResult(size uint64, hdr, data []byte, refused *jsapi.ApiError) result {
 	cfg := &s.cfg
-	if s.exceed != nil && s.exceed(cfg.Storage, size) {
-		return result{err: jsapi.NewError(jsapi.ErrInsufficientResources)}
+	if s.exceed != nil {
+		if err := s.exceed(cfg.Storage, size); err != nil {
+			return result{err: err}
+		}
 	}
 	if max := int(cfg.MaxMsgSize); max >= 0 && (len(hdr) > max || len(data) > max-len(hdr)) {
 		return result{err: jsapi.NewError(jsapi.ErrStreamMessageExceedsMaximum)}

@@ -38,9 +38,10 @@ type Options struct {
 	Domain string
 	// Created is the stream's creation time (kept across restarts).
 	Created time.Time
-	// ResourcesExceeded, when set, reports whether storing n more bytes
-	// of this storage type would pass the server's JetStream limits.
-	ResourcesExceeded func(st jsapi.StorageType, n uint64) bool
+	// ResourcesExceeded, when set, is the error of storing n more bytes
+	// of this storage type (the account's or the server's JetStream limit
+	// passed), nil when they fit.
+	ResourcesExceeded func(st jsapi.StorageType, n uint64) *jsapi.ApiError
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -58,7 +59,7 @@ type Stream struct {
 	now     func() time.Time
 	created time.Time
 	domain  string
-	exceed  func(jsapi.StorageType, uint64) bool
+	exceed  func(jsapi.StorageType, uint64) *jsapi.ApiError
 
 	ackPrefix []byte // {"stream":"NAME","seq":  (and domain)
 	lastTS    int64  // keeps stored times non-decreasing for age expiry
