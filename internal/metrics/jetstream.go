@@ -10,8 +10,10 @@ import (
 // JetStream is off (then no JetStream series are exported).
 type JetStreamSource func() *jetstream.JSInfo
 
-// jsCollector exports JetStream totals and per-stream gauges. Streams are
-// created deliberately by operators, so a stream label stays bounded.
+// jsCollector exports JetStream totals, per-account usage and per-stream
+// gauges (labelled by account too: two accounts may each have a stream of
+// the same name). Streams and accounts are created deliberately by
+// operators, so these labels stay bounded.
 type jsCollector struct {
 	src JetStreamSource
 
@@ -22,6 +24,7 @@ type jsCollector struct {
 	streamMsgs, streamBytes        *prometheus.Desc
 	streamFirst, streamLast        *prometheus.Desc
 	streamLost, streamDeleted      *prometheus.Desc
+	accountBytes, accountStreams   *prometheus.Desc
 }
 
 // NewJetStreamCollector returns the JetStream collector reading src.
@@ -41,18 +44,20 @@ func NewJetStreamCollector(src JetStreamSource) prometheus.Collector {
 		rpDropped:      d("jetstream_republish_dropped_total", "Messages not republished because a stream's republish queue was full."),
 		ingestDropped:  d("jetstream_ingest_dropped_total", "In-process publishes dropped because a stream's ingest queue was full (answered 429)."),
 		inboundDropped: d("jetstream_consumer_inbound_dropped_total", "Acks, pull requests and flow-control replies dropped because the consumers' queues stayed full."),
-		streamMsgs:     d("stream_messages", "Messages stored in the stream.", "stream"),
-		streamBytes:    d("stream_bytes", "Bytes stored in the stream.", "stream"),
-		streamFirst:    d("stream_first_seq", "First sequence in the stream.", "stream"),
-		streamLast:     d("stream_last_seq", "Last sequence in the stream.", "stream"),
-		streamLost:     d("stream_lost_messages", "Messages of the stream found corrupt; never served.", "stream"),
-		streamDeleted:  d("stream_deleted_messages", "Interior deleted sequences of the stream.", "stream"),
+		streamMsgs:     d("stream_messages", "Messages stored in the stream.", "account", "stream"),
+		streamBytes:    d("stream_bytes", "Bytes stored in the stream.", "account", "stream"),
+		streamFirst:    d("stream_first_seq", "First sequence in the stream.", "account", "stream"),
+		streamLast:     d("stream_last_seq", "Last sequence in the stream.", "account", "stream"),
+		streamLost:     d("stream_lost_messages", "Messages of the stream found corrupt; never served.", "account", "stream"),
+		streamDeleted:  d("stream_deleted_messages", "Interior deleted sequences of the stream.", "account", "stream"),
+		accountBytes:   d("account_jetstream_bytes", "Bytes stored by the account's streams, by storage type (file or memory).", "account", "storage"),
+		accountStreams: d("account_jetstream_streams", "Streams of the account.", "account"),
 	}
 }
 
 func (c *jsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.streams, c.messages, c.bytes, c.lost, c.apiTotal, c.apiErrors, c.advDropped, c.rpDropped, c.ingestDropped, c.inboundDropped,
-		c.streamMsgs, c.streamBytes, c.streamFirst, c.streamLast, c.streamLost, c.streamDeleted} {
+		c.streamMsgs, c.streamBytes, c.streamFirst, c.streamLast, c.streamLost, c.streamDeleted, c.accountBytes, c.accountStreams} {
 		ch <- d
 	}
 }
@@ -77,17 +82,20 @@ func (c *jsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.ingestDropped, prometheus.CounterValue, float64(info.IngestDropped))
 	ch <- prometheus.MustNewConstMetric(c.inboundDropped, prometheus.CounterValue, float64(info.ConsumerInboundDropped))
 	for _, a := range info.AccountDetails {
+		g(c.accountBytes, float64(a.Store), a.Name, "file")
+		g(c.accountBytes, float64(a.Memory), a.Name, "memory")
+		g(c.accountStreams, float64(len(a.Streams)), a.Name)
 		for _, s := range a.Streams {
-			g(c.streamMsgs, float64(s.State.Msgs), s.Name)
-			g(c.streamBytes, float64(s.State.Bytes), s.Name)
-			g(c.streamFirst, float64(s.State.FirstSeq), s.Name)
-			g(c.streamLast, float64(s.State.LastSeq), s.Name)
+			g(c.streamMsgs, float64(s.State.Msgs), a.Name, s.Name)
+			g(c.streamBytes, float64(s.State.Bytes), a.Name, s.Name)
+			g(c.streamFirst, float64(s.State.FirstSeq), a.Name, s.Name)
+			g(c.streamLast, float64(s.State.LastSeq), a.Name, s.Name)
 			lost := 0
 			if s.State.Lost != nil {
 				lost = len(s.State.Lost.Msgs)
 			}
-			g(c.streamLost, float64(lost), s.Name)
-			g(c.streamDeleted, float64(s.State.NumDeleted), s.Name)
+			g(c.streamLost, float64(lost), a.Name, s.Name)
+			g(c.streamDeleted, float64(s.State.NumDeleted), a.Name, s.Name)
 		}
 	}
 }
