@@ -55,6 +55,7 @@ func New(cs *core.Server, log *slog.Logger) *Server {
 	mux.HandleFunc("/jsz", m.limited(m.handleJsz))
 	// Prometheus, built in: nats-server needs a separate exporter for this.
 	reg := metrics.NewRegistry(cs)
+	reg.MustRegister(metrics.NewAccountCollector(cs))
 	reg.MustRegister(metrics.NewJetStreamCollector(func() *jetstream.JSInfo {
 		if js := m.jetStream(); js != nil {
 			return js.JSZ(cs.ID(), jetstream.JSZOptions{Streams: true})
