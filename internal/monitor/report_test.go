@@ -185,7 +185,7 @@ var (
 		// system account adds to every account; B configures none.
 		"INFO":     {"missing imports[].to"},
 		"ACCOUNTZ": {"missing account_detail.imports[].to"},
-		"SUBSZ":  {"extra subscriptions_list[].max", "missing subscriptions_list[].qgroup", "extra subscriptions_list[].qgroup"},
+		"SUBSZ":    {"extra subscriptions_list[].max", "missing subscriptions_list[].qgroup", "extra subscriptions_list[].qgroup"},
 	}
 )
 
