@@ -34,6 +34,8 @@ type Account struct {
 	interest interest.Tracker
 	watchers map[uint64]func(interest.Event)
 	watchID  uint64
+
+	closed closedTotals // counters of its closed connections (accountinfo.go)
 }
 
 func newAccount(name string) *Account {

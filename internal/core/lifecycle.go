@@ -116,6 +116,7 @@ func (c *client) finish() {
 	ci := c.infoWith(subs, true)
 	ci.Stop = time.Now()
 	c.srv.closed.add(ci)
+	c.srv.accountClosed(c, &ci)
 	c.log.Debug("client connection closed", "reason", ci.Reason)
 }
 

@@ -75,6 +75,7 @@ type ConnInfo struct {
 	Lang         string
 	Version      string
 	User         string
+	Account      string // the account's name
 }
 
 // SubInfo describes one subscription.
@@ -85,6 +86,7 @@ type SubInfo struct {
 	SID     string
 	Msgs    int64
 	Max     int64
+	Account string // the account's name
 }
 
 // Connections returns the open client connections in no particular order,
@@ -139,6 +141,7 @@ func (c *client) infoWith(subMap map[string]*subscription, withSubs bool) ConnIn
 	c.mu.Lock()
 	ci.Name, ci.Lang, ci.Version, ci.User = c.opts.Name, c.opts.Lang, c.opts.Version, c.authName
 	ci.NumSubs = len(subMap)
+	ci.Account = c.acc.name
 	var subs []*subscription
 	if withSubs {
 		subs = make([]*subscription, 0, len(subMap))
@@ -158,7 +161,7 @@ func (c *client) infoWith(subMap map[string]*subscription, withSubs bool) ConnIn
 	for _, sub := range subs {
 		ci.Subs = append(ci.Subs, SubInfo{
 			CID: c.cid, Subject: sub.subject, Queue: sub.queue, SID: string(sub.sid),
-			Msgs: sub.delivered, Max: sub.max,
+			Msgs: sub.delivered, Max: sub.max, Account: ci.Account,
 		})
 	}
 	c.out.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
+	"github.com/starling-mq/starling/internal/subject"
 )
 
 // DefaultConnListSize is /connz's default page size.
@@ -51,6 +52,7 @@ type ConnInfo struct {
 	TLSVersion     string       `json:"tls_version,omitempty"`
 	TLSCipher      string       `json:"tls_cipher_suite,omitempty"`
 	AuthorizedUser string       `json:"authorized_user,omitempty"`
+	Account        string       `json:"account,omitempty"`
 	Subs           []string     `json:"subscriptions_list,omitempty"`
 	SubsDetail     []*SubDetail `json:"subscriptions_list_detail,omitempty"`
 
@@ -73,53 +75,58 @@ type SubDetail struct {
 // when no accounts are configured.
 const globalAccount = "$G"
 
-type connzQuery struct {
-	sort          string
-	auth          bool
-	subs, detail  bool
-	offset, limit int
-	cid           uint64
-	state         string // open, closed, all
+func parseConnz(r *http.Request) (q ConnzOptions, err error) {
+	qs := r.URL.Query()
+	q.Sort, q.User, q.Account, q.FilterSubject = qs.Get("sort"), qs.Get("user"), qs.Get("acc"), qs.Get("filter_subject")
+	if q.Auth, err = queryBool(r, "auth"); err != nil {
+		return q, err
+	}
+	if q.Subscriptions, q.SubscriptionsDetail, err = querySubs(r); err != nil {
+		return q, err
+	}
+	if q.Offset, err = queryInt(r, "offset"); err != nil {
+		return q, err
+	}
+	if q.Limit, err = queryInt(r, "limit"); err != nil {
+		return q, err
+	}
+	if q.CID, err = queryUint(r, "cid"); err != nil {
+		return q, err
+	}
+	switch st := strings.ToLower(qs.Get("state")); st {
+	case "", "open":
+		q.State = ConnOpen
+	case "closed":
+		q.State = ConnClosed
+	case "any", "all":
+		q.State = ConnAll
+	default:
+		return q, fmt.Errorf("Error decoding state for %s", qs.Get("state"))
+	}
+	return q, checkConnz(&q)
 }
 
-func parseConnz(r *http.Request) (q connzQuery, err error) {
-	q.sort = r.URL.Query().Get("sort")
-	if q.auth, err = queryBool(r, "auth"); err != nil {
-		return q, err
-	}
-	if q.subs, q.detail, err = querySubs(r); err != nil {
-		return q, err
-	}
-	if q.offset, err = queryInt(r, "offset"); err != nil {
-		return q, err
-	}
-	if q.limit, err = queryInt(r, "limit"); err != nil {
-		return q, err
-	}
-	if q.cid, err = queryUint(r, "cid"); err != nil {
-		return q, err
-	}
-	switch st := strings.ToLower(r.URL.Query().Get("state")); st {
-	case "", "open":
-		q.state = "open"
-	case "closed":
-		q.state = "closed"
-	case "any", "all":
-		q.state = "all"
-	default:
-		return q, fmt.Errorf("Error decoding state for %s", r.URL.Query().Get("state"))
-	}
-	switch q.sort {
+// checkConnz refuses options /connz cannot use.
+func checkConnz(q *ConnzOptions) error {
+	switch q.Sort {
 	case "", "cid", "start", "subs", "pending", "msgs_to", "msgs_from", "bytes_to", "bytes_from",
 		"last", "idle", "uptime", "rtt":
 	case "stop", "reason":
-		if q.state != "closed" {
-			return q, fmt.Errorf("sort by %s only valid on closed connections", q.sort)
+		if q.State != ConnClosed {
+			return fmt.Errorf("sort by %s only valid on closed connections", q.Sort)
 		}
 	default:
-		return q, fmt.Errorf("invalid sorting option: %s", q.sort)
+		return fmt.Errorf("invalid sorting option: %s", q.Sort)
 	}
-	return q, nil
+	switch q.State {
+	case ConnOpen, ConnClosed, ConnAll:
+	default:
+		return fmt.Errorf("invalid connection state: %d", q.State)
+	}
+	if q.FilterSubject != "" && !subject.Valid(q.FilterSubject) {
+		return fmt.Errorf("invalid filter subject: %s", q.FilterSubject)
+	}
+	return nil
 }
 
 func (m *Server) handleConnz(w http.ResponseWriter, r *http.Request) {
@@ -129,31 +136,41 @@ func (m *Server) handleConnz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.count("/connz")
-	writeJSON(w, r, m.connz(q))
+	writeJSON(w, r, m.connz(&q))
 }
 
-func (m *Server) connz(q connzQuery) *Connz {
+// connzReport is /connz for a $SYS request: a bad option is an error of
+// the report rather than of the request.
+func (m *Server) connzReport(q *ConnzOptions) (*Connz, error) {
+	if err := checkConnz(q); err != nil {
+		return nil, badOption(err)
+	}
+	return m.connz(q), nil
+}
+
+func (m *Server) connz(q *ConnzOptions) *Connz {
 	now := time.Now()
-	withSubs := q.subs || q.detail
+	withSubs := q.Subscriptions || q.SubscriptionsDetail || q.FilterSubject != ""
 	var raw []core.ConnInfo
-	if q.state != "closed" {
+	if q.State != ConnClosed {
 		raw = append(raw, m.core.Connections(withSubs)...)
 	}
-	if q.state != "open" {
+	if q.State != ConnOpen {
 		raw = append(raw, m.core.ClosedConnections()...)
 	}
+	raw = slices.DeleteFunc(raw, func(ci core.ConnInfo) bool { return !q.keeps(&ci) })
 	total := len(raw)
-	if q.cid != 0 {
-		q.limit = 1
-		raw = slices.DeleteFunc(raw, func(ci core.ConnInfo) bool { return ci.CID != q.cid })
+	if q.CID != 0 {
+		q.Limit = 1
+		raw = slices.DeleteFunc(raw, func(ci core.ConnInfo) bool { return ci.CID != q.CID })
 	}
 	// Subscription lists are built for the requested page only.
 	conns := make([]*ConnInfo, 0, len(raw))
 	for i := range raw {
 		conns = append(conns, convertConn(&raw[i], now, q))
 	}
-	sortConns(conns, q.sort, now)
-	offset, limit, lo, hi := page(q.offset, q.limit, len(conns), DefaultConnListSize)
+	sortConns(conns, q.Sort, now)
+	offset, limit, lo, hi := page(q.Offset, q.Limit, len(conns), DefaultConnListSize)
 	page := conns[lo:hi]
 	for _, c := range page {
 		addSubs(c, q)
@@ -169,7 +186,26 @@ func (m *Server) connz(q connzQuery) *Connz {
 	}
 }
 
-func convertConn(ci *core.ConnInfo, now time.Time, q connzQuery) *ConnInfo {
+// keeps applies the filters by user, account and subject.
+func (q *ConnzOptions) keeps(ci *core.ConnInfo) bool {
+	if q.User != "" && ci.User != q.User {
+		return false
+	}
+	if q.Account != "" && ci.Account != q.Account {
+		return false
+	}
+	if q.FilterSubject == "" {
+		return true
+	}
+	for _, s := range ci.Subs {
+		if subject.Matches(s.Subject, q.FilterSubject) || subject.Matches(q.FilterSubject, s.Subject) {
+			return true
+		}
+	}
+	return false
+}
+
+func convertConn(ci *core.ConnInfo, now time.Time, q *ConnzOptions) *ConnInfo {
 	end := now
 	out := &ConnInfo{
 		Cid:          ci.CID,
@@ -201,23 +237,23 @@ func convertConn(ci *core.ConnInfo, now time.Time, q connzQuery) *ConnInfo {
 	}
 	out.Uptime = uptime(end.Sub(ci.Start))
 	out.Idle = uptime(now.Sub(ci.LastActivity))
-	if q.auth && ci.User != "" {
-		out.AuthorizedUser = ci.User
+	if q.Auth && ci.User != "" {
+		out.AuthorizedUser, out.Account = ci.User, ci.Account
 	}
 	return out
 }
 
 // addSubs lists c's subscriptions as the query asks.
-func addSubs(out *ConnInfo, q connzQuery) {
+func addSubs(out *ConnInfo, q *ConnzOptions) {
 	ci := out.src
 	for _, s := range ci.Subs {
-		if q.detail {
+		if q.SubscriptionsDetail {
 			d := &SubDetail{Subject: s.Subject, Queue: s.Queue, Sid: s.SID, Msgs: s.Msgs, Max: s.Max, Cid: s.CID}
 			if !ci.Stop.IsZero() {
-				d.Account = globalAccount
+				d.Account = ci.Account
 			}
 			out.SubsDetail = append(out.SubsDetail, d)
-		} else if q.subs {
+		} else if q.Subscriptions {
 			out.Subs = append(out.Subs, s.Subject)
 		}
 	}

@@ -13,17 +13,33 @@ type HealthStatus struct {
 
 func (m *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	m.count("/healthz")
-	for _, p := range []string{"js-enabled-only", "js-enabled", "js-server-only"} {
-		if _, err := queryBool(r, p); err != nil {
+	var o HealthzOptions
+	for _, p := range []struct {
+		name string
+		dst  *bool
+	}{{"js-enabled-only", &o.JSEnabledOnly}, {"js-enabled", &o.JSEnabled}, {"js-server-only", &o.JSServerOnly}} {
+		v, err := queryBool(r, p.name)
+		if err != nil {
 			body, _ := json.Marshal(HealthStatus{Status: "error", Error: err.Error()})
 			writeBody(w, r, http.StatusBadRequest, body)
 			return
 		}
+		*p.dst = v
 	}
-	st, code := HealthStatus{Status: "ok"}, http.StatusOK
-	if m.core.Addr() == nil {
-		st, code = HealthStatus{Status: "error", Error: "server is not accepting client connections"}, http.StatusServiceUnavailable
-	}
+	qs := r.URL.Query()
+	o.Account, o.Stream, o.Consumer = qs.Get("account"), qs.Get("stream"), qs.Get("consumer")
+	st, code := m.healthz(&o)
 	body, _ := json.Marshal(st) // compact, unlike the other endpoints
 	writeBody(w, r, code, body)
+}
+
+// healthz says whether the server takes clients, with the HTTP status
+// that goes with it. The JetStream options are accepted for nats-server's
+// probes; JetStream has no separate readiness here, as it is ready
+// before clients are accepted.
+func (m *Server) healthz(*HealthzOptions) (*HealthStatus, int) {
+	if m.core.Addr() == nil {
+		return &HealthStatus{Status: "error", Error: "server is not accepting client connections"}, http.StatusServiceUnavailable
+	}
+	return &HealthStatus{Status: "ok"}, http.StatusOK
 }

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -29,11 +30,11 @@ type jszDisabled struct {
 }
 
 func (m *Server) handleJsz(w http.ResponseWriter, r *http.Request) {
-	var o jetstream.JSZOptions
+	var o JszOptions
 	for _, p := range []struct {
 		name string
 		dst  *bool
-	}{{"accounts", &o.Accounts}, {"streams", &o.Streams}, {"config", &o.Config}} {
+	}{{"accounts", &o.Accounts}, {"streams", &o.Streams}, {"consumers", &o.Consumer}, {"config", &o.Config}} {
 		v, err := queryBool(r, p.name)
 		if err != nil {
 			badRequest(w, err.Error())
@@ -41,11 +42,38 @@ func (m *Server) handleJsz(w http.ResponseWriter, r *http.Request) {
 		}
 		*p.dst = v
 	}
+	o.Account = r.URL.Query().Get("acc")
 	m.count("/jsz")
+	writeJSON(w, r, m.jsz(&o))
+}
+
+func jszOptions(o *JszOptions) jetstream.JSZOptions {
+	return jetstream.JSZOptions{Account: o.Account, Accounts: o.Accounts, Streams: o.Streams, Config: o.Config}
+}
+
+// jsz is JetStream's report, or that it is disabled.
+func (m *Server) jsz(o *JszOptions) any {
 	js := m.jetStream()
 	if js == nil {
-		writeJSON(w, r, &jszDisabled{ServerID: m.core.ID(), Now: time.Now().UTC(), Disabled: true})
-		return
+		return &jszDisabled{ServerID: m.core.ID(), Now: time.Now().UTC(), Disabled: true}
 	}
-	writeJSON(w, r, js.JSZ(m.core.ID(), o))
+	return js.JSZ(m.core.ID(), jszOptions(o))
+}
+
+// jszAccount is one account's part of JetStream's report, as nats-server
+// answers $SYS.REQ.ACCOUNT.<account>.JSZ; an error when the account does
+// not use JetStream.
+func (m *Server) jszAccount(acc string, o *JszOptions) (*jetstream.AccountDetail, error) {
+	notEnabled := badOption(fmt.Errorf("account %q not jetstream enabled", acc))
+	js := m.jetStream()
+	if js == nil {
+		return nil, notEnabled
+	}
+	o.Account = acc
+	for _, d := range js.JSZ(m.core.ID(), jszOptions(o)).AccountDetails {
+		if d.Name == acc {
+			return d, nil
+		}
+	}
+	return nil, notEnabled
 }

@@ -51,9 +51,11 @@ func New(cs *core.Server, log *slog.Logger) *Server {
 	mux.HandleFunc("/healthz", m.handleHealthz)
 	mux.HandleFunc("/routez", m.handleRoutez)
 	mux.HandleFunc("/accountz", m.handleAccountz)
+	mux.HandleFunc("/accstatz", m.limited(m.handleAccountStatz))
 	mux.HandleFunc("/jsz", m.limited(m.handleJsz))
 	// Prometheus, built in: nats-server needs a separate exporter for this.
 	reg := metrics.NewRegistry(cs)
+	reg.MustRegister(metrics.NewAccountCollector(cs))
 	reg.MustRegister(metrics.NewJetStreamCollector(func() *jetstream.JSInfo {
 		if js := m.jetStream(); js != nil {
 			return js.JSZ(cs.ID(), jetstream.JSZOptions{Streams: true})

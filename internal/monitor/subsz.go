@@ -34,27 +34,53 @@ type Subsz struct {
 
 func (m *Server) handleSubsz(w http.ResponseWriter, r *http.Request) {
 	m.count("/subsz")
-	subs, err := queryBool(r, "subs")
+	var o SubszOptions
+	var err error
+	if o.Subscriptions, err = queryBool(r, "subs"); err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	if o.Offset, err = queryInt(r, "offset"); err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	if o.Limit, err = queryInt(r, "limit"); err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	o.Test, o.Account = r.URL.Query().Get("test"), r.URL.Query().Get("acc")
+	sz, err := m.subsz(&o)
 	if err != nil {
 		badRequest(w, err.Error())
 		return
 	}
-	offset, err := queryInt(r, "offset")
+	writeJSON(w, r, sz)
+}
+
+// subszReport is /subsz for a $SYS request.
+func (m *Server) subszReport(o *SubszOptions) (*Subsz, error) {
+	sz, err := m.subsz(o)
 	if err != nil {
-		badRequest(w, err.Error())
-		return
+		return nil, badOption(err)
 	}
-	limit, err := queryInt(r, "limit")
-	if err != nil {
-		badRequest(w, err.Error())
-		return
+	return sz, nil
+}
+
+// subsz reports one account's trie with o.Account, else every account's
+// together.
+func (m *Server) subsz(o *SubszOptions) (*Subsz, error) {
+	if o.Test != "" && !subject.ValidLiteral(o.Test) {
+		return nil, fmt.Errorf("invalid test subject, must be valid publish subject: %s", o.Test)
 	}
-	test := r.URL.Query().Get("test")
-	if test != "" && !subject.ValidLiteral(test) {
-		badRequest(w, fmt.Sprintf("invalid test subject, must be valid publish subject: %s", test))
-		return
+	var st subject.Stats
+	if o.Account != "" {
+		var ok bool
+		if st, ok = m.core.AccountSublistStats(o.Account); !ok {
+			return nil, fmt.Errorf("account %q not found", o.Account)
+		}
+	} else {
+		st = m.serverSublistStats()
 	}
-	st := m.core.SublistStats()
 	sz := &Subsz{
 		ID:        m.core.ID(),
 		Now:       time.Now().UTC(),
@@ -70,20 +96,52 @@ func (m *Server) handleSubsz(w http.ResponseWriter, r *http.Request) {
 	// Details are built for the requested page only: the whole list can
 	// be millions of subscriptions.
 	var matched []core.SubInfo
-	if subs {
-		matched = m.core.Subscriptions()
-		if test != "" {
-			matched = slices.DeleteFunc(matched, func(s core.SubInfo) bool { return !subject.Matches(s.Subject, test) })
+	if o.Subscriptions {
+		if o.Account != "" {
+			matched = m.core.AccountSubscriptions(o.Account)
+		} else {
+			matched = m.core.Subscriptions()
+		}
+		if o.Test != "" {
+			matched = slices.DeleteFunc(matched, func(s core.SubInfo) bool { return !subject.Matches(s.Subject, o.Test) })
 		}
 	}
 	var lo, hi int
-	sz.Offset, sz.Limit, lo, hi = page(offset, limit, len(matched), DefaultSubListSize)
+	sz.Offset, sz.Limit, lo, hi = page(o.Offset, o.Limit, len(matched), DefaultSubListSize)
 	sz.Total = len(matched)
 	for _, s := range matched[lo:hi] {
 		sz.Subs = append(sz.Subs, &SubDetail{
-			Account: globalAccount, Subject: s.Subject, Queue: s.Queue, Sid: s.SID,
+			Account: s.Account, Subject: s.Subject, Queue: s.Queue, Sid: s.SID,
 			Msgs: s.Msgs, Max: s.Max, Cid: s.CID,
 		})
 	}
-	writeJSON(w, r, sz)
+	return sz, nil
+}
+
+// serverSublistStats merges every account's trie counters: sums, the
+// largest fanout, and rates weighted by what they are rates of.
+func (m *Server) serverSublistStats() subject.Stats {
+	var out subject.Stats
+	var hits, fanout float64
+	for _, name := range m.core.AccountNames() {
+		st, ok := m.core.AccountSublistStats(name)
+		if !ok {
+			continue
+		}
+		out.Subscriptions += st.Subscriptions
+		out.Cached += st.Cached
+		out.Inserts += st.Inserts
+		out.Removes += st.Removes
+		out.Matches += st.Matches
+		out.MaxFanout = max(out.MaxFanout, st.MaxFanout)
+		hits += st.CacheHitRate * float64(st.Matches)
+		fanout += st.AvgFanout * float64(st.Cached)
+	}
+	if out.Matches > 0 {
+		out.CacheHitRate = hits / float64(out.Matches)
+	}
+	if out.Cached > 0 {
+		out.AvgFanout = fanout / float64(out.Cached)
+	}
+	return out
 }

@@ -67,6 +67,7 @@ type Varz struct {
 	SlowConsumers     int64             `json:"slow_consumers"`
 	Subscriptions     uint32            `json:"subscriptions"`
 	HTTPReqStats      map[string]uint64 `json:"http_req_stats"`
+	SystemAccount     string            `json:"system_account,omitempty"`
 	ConfigLoadTime    time.Time         `json:"config_load_time"`
 	SlowConsumerStats SlowConsumerStats `json:"slow_consumer_stats"`
 	StarlingVersion   string            `json:"starling_version"`
@@ -130,7 +131,8 @@ func (m *Server) varz() *Varz {
 		InBytes:          st.InBytes,
 		OutBytes:         st.OutBytes,
 		SlowConsumers:    st.SlowConsumers,
-		Subscriptions:    uint32(st.Subscriptions),
+		Subscriptions:    uint32(m.core.TotalSubscriptions()),
+		SystemAccount:    m.core.SystemAccountName(),
 		HTTPReqStats:     m.requestStats(),
 		ConfigLoadTime:   st.ConfigLoad.UTC(),
 		StarlingVersion:  core.Version,
