@@ -186,18 +186,11 @@ func (s *Server) AccountSubscriptions(name string) []SubInfo {
 	return out
 }
 
-// AccountJetStreamEnabled reports whether the account may use JetStream
-// by its configuration: the global account when JetStream is on and no
-// accounts are configured, a configured account when it says so.
+// AccountJetStreamEnabled reports whether the account runs JetStream by
+// the configuration (options.JetStreamAccounts has nats-server's rule).
 func (s *Server) AccountJetStreamEnabled(name string) bool {
-	o := s.getOpts()
-	if !o.JetStream {
-		return false
-	}
-	if ao := accountOptions(o, name); ao != nil {
-		return ao.JetStream != nil
-	}
-	return name == globalAccountName && len(o.Accounts) == 0
+	_, ok := s.getOpts().JetStreamAccounts()[name]
+	return ok
 }
 
 // ExportInfo describes one export of an account.

@@ -176,11 +176,7 @@ var (
 		"STATSZ": {"extra jetstream.stats.api.level"},
 		"ROUTEZ": {"extra server_name"},
 		"JSZ": {"extra api.level", "extra lost_messages", "extra config.sync_always", "extra config.sync_interval",
-			// JetStream's per-account usage and limits: not reported yet.
-			"missing account_details[].accounts", "missing account_details[].api",
-			"missing account_details[].api.errors", "missing account_details[].api.total",
-			"missing account_details[].ha_assets", "missing account_details[].reserved_memory",
-			"missing account_details[].reserved_storage"},
+			"extra account_details[].api.level"},
 		// The recordings' service imports with "to" include those the
 		// system account adds to every account; B configures none.
 		"INFO":     {"missing imports[].to"},
