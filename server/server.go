@@ -226,13 +226,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // addresses, server name, turning TLS or JetStream on or off, JetStream's
 // store directory, sync interval, limits, domain and open-file budget) is
 // refused with an error naming each such option, matching
-// ErrReloadUnsupported, and nothing is applied.
+// ErrReloadUnsupported, and nothing is applied. Accounts that gain or lose
+// JetStream, or change its limits, do so at once.
 func (s *Server) Reload(opts *Options) error {
 	next := opts.internal()
 	if next.JetStream && next.StoreDir == "" {
 		next.StoreDir = storedir.Default()
 	}
-	return s.core.Reload(next)
+	if err := s.core.Reload(next); err != nil {
+		return err
+	}
+	if s.js != nil {
+		co := s.core.Options()
+		return s.js.Reconfigure(jetStreamAccounts(&co))
+	}
+	return nil
 }
 
 // LameDuck stops accepting clients, tells connected clients to move on,

@@ -41,11 +41,12 @@ func (m *jsAccount) accountInfo(r *request) any {
 			Errors: m.apiErrors.Load(),
 		},
 	}
+	lim := m.lim()
 	stats.Limits = jsapi.JetStreamAccountLimits{
-		MaxMemory:            m.limits.MaxMemory,
-		MaxStore:             m.limits.MaxStore,
-		MaxStreams:           m.limits.MaxStreams,
-		MaxConsumers:         m.limits.MaxConsumers,
+		MaxMemory:            lim.MaxMemory,
+		MaxStore:             lim.MaxStore,
+		MaxStreams:           lim.MaxStreams,
+		MaxConsumers:         lim.MaxConsumers,
 		MaxAckPending:        -1,
 		MemoryMaxStreamBytes: -1,
 		StoreMaxStreamBytes:  -1,

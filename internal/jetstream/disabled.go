@@ -20,42 +20,13 @@ import (
 // dropped, and time out, as a full API queue does.
 const disabledQueueLen = 1024
 
-// answerDisabled subscribes the API of every account of Config.Disabled.
+// answerDisabled starts the sender of refusals and subscribes the API of
+// every account of Config.Disabled.
 func (m *Manager) answerDisabled() error {
-	if len(m.cfg.Disabled) == 0 {
-		return nil
-	}
 	queue := make(chan disabledRequest, disabledQueueLen)
-	for _, name := range m.cfg.Disabled {
-		acc := m.srv.LookupAccount(name)
-		if acc == nil {
-			continue
-		}
-		ic := m.srv.NewInternalClientIn(acc, "jetstream-disabled")
-		system := name == m.cfg.SystemAccount
-		_, err := ic.Subscribe(jsapi.Prefix+">", "", func(msg *core.Msg) {
-			if len(msg.Reply) == 0 {
-				return
-			}
-			resp := notEnabledResponse(string(msg.Subject), system)
-			if resp == nil {
-				return
-			}
-			select {
-			case queue <- disabledRequest{ic: ic, reply: string(msg.Reply), resp: resp}:
-			default:
-			}
-		})
-		m.accMu.Lock()
-		m.disabled = append(m.disabled, ic)
-		m.accMu.Unlock()
-		if err != nil {
-			return err
-		}
-	}
 	done := make(chan struct{})
 	m.accMu.Lock()
-	m.disabledDone = done
+	m.disabledQ, m.disabledDone = queue, done
 	m.accMu.Unlock()
 	go func() {
 		for {
@@ -70,7 +41,59 @@ func (m *Manager) answerDisabled() error {
 			}
 		}
 	}()
+	for _, name := range m.cfg.Disabled {
+		if err := m.refuseIn(name); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// refuseIn subscribes the API of account name to the refusal, once.
+func (m *Manager) refuseIn(name string) error {
+	acc := m.srv.LookupAccount(name)
+	m.accMu.Lock()
+	queue := m.disabledQ
+	_, done := m.disabled[name]
+	m.accMu.Unlock()
+	if acc == nil || done || queue == nil {
+		return nil
+	}
+	ic := m.srv.NewInternalClientIn(acc, "jetstream-disabled")
+	system := name == m.cfg.SystemAccount
+	_, err := ic.Subscribe(jsapi.Prefix+">", "", func(msg *core.Msg) {
+		if len(msg.Reply) == 0 {
+			return
+		}
+		resp := notEnabledResponse(string(msg.Subject), system)
+		if resp == nil {
+			return
+		}
+		select {
+		case queue <- disabledRequest{ic: ic, reply: string(msg.Reply), resp: resp}:
+		default:
+		}
+	})
+	if err != nil {
+		ic.Close()
+		return err
+	}
+	m.accMu.Lock()
+	m.disabled[name] = ic
+	m.accMu.Unlock()
+	return nil
+}
+
+// stopRefusing ends the refusal in account name (it gained JetStream, or
+// went away).
+func (m *Manager) stopRefusing(name string) {
+	m.accMu.Lock()
+	ic := m.disabled[name]
+	delete(m.disabled, name)
+	m.accMu.Unlock()
+	if ic != nil {
+		ic.Close()
+	}
 }
 
 // disabledRequest is a refusal waiting to be sent.

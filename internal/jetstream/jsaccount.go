@@ -29,7 +29,7 @@ type jsAccount struct {
 	*Manager
 	name   string
 	acc    *core.Account
-	limits Limits
+	limits atomic.Pointer[Limits]
 
 	api     *core.InternalClient // API requests and replies
 	adv     *advisor             // advisories and audit events
@@ -56,15 +56,16 @@ type jsAccount struct {
 }
 
 func newJSAccount(m *Manager, acc *core.Account, lim Limits) *jsAccount {
-	return &jsAccount{
+	a := &jsAccount{
 		Manager: m,
 		name:    acc.Name(),
 		acc:     acc,
-		limits:  lim,
 		streams: map[string]*entry{},
 		work:    make(chan *request, apiQueueLen),
 		quit:    make(chan struct{}),
 	}
+	a.limits.Store(&lim)
+	return a
 }
 
 // newClient makes an in-process client in the account.

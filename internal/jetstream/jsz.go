@@ -116,9 +116,10 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 
 // jsz adds the account's figures to info's totals and returns its detail.
 func (m *jsAccount) jsz(info *JSInfo, o JSZOptions) *AccountDetail {
+	lim := m.lim()
 	d := &AccountDetail{
 		Name: m.name, ID: m.name,
-		ReservedMemory: uint64(m.limits.MaxMemory), ReservedStore: uint64(m.limits.MaxStore),
+		ReservedMemory: uint64(lim.MaxMemory), ReservedStore: uint64(lim.MaxStore),
 		API: JSAPIStats{Total: m.apiTotal.Load(), Errors: m.apiErrors.Load()},
 	}
 	info.API.Total += d.API.Total

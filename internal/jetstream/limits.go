@@ -49,7 +49,7 @@ func (m *Manager) usage() (mem, file uint64) {
 // when they fit: first the account's limit, then the server's, with
 // nats-server's errors for each.
 func (m *jsAccount) resourcesExceeded(t jsapi.StorageType, n uint64) *jsapi.ApiError {
-	if limit := m.limits.of(t); limit >= 0 {
+	if limit := m.lim().of(t); limit >= 0 {
 		if used(t, m.usage)+n > uint64(limit) {
 			return jsapi.NewError(jsapi.ErrAccountResourcesExceeded)
 		}
@@ -105,7 +105,8 @@ func (m *jsAccount) reserved(t jsapi.StorageType, except string) uint64 {
 // A stream without max_bytes reserves nothing, as in nats-server; its
 // publishes are checked against the limits instead.
 func (m *jsAccount) reserve(cfg *jsapi.StreamConfig, create bool) *jsapi.ApiError {
-	if create && m.limits.MaxStreams > 0 && m.numStreams() >= m.limits.MaxStreams {
+	lim := m.lim()
+	if create && lim.MaxStreams > 0 && m.numStreams() >= lim.MaxStreams {
 		return jsapi.NewError(jsapi.ErrMaximumStreamsLimit)
 	}
 	if cfg.MaxBytes <= 0 {
@@ -118,7 +119,7 @@ func (m *jsAccount) reserve(cfg *jsapi.StreamConfig, create bool) *jsapi.ApiErro
 		exceeded = jsapi.ErrMemoryResourcesExceeded
 		server = m.cfg.MaxMemory
 	}
-	if limit := m.limits.of(cfg.Storage); limit >= 0 && want > uint64(limit) {
+	if limit := lim.of(cfg.Storage); limit >= 0 && want > uint64(limit) {
 		return jsapi.NewError(exceeded)
 	}
 	if server > 0 {
@@ -141,5 +142,9 @@ func (m *jsAccount) reserve(cfg *jsapi.StreamConfig, create bool) *jsapi.ApiErro
 // many as the account allows each stream (0, like -1, is no limit, as in
 // nats-server).
 func (m *jsAccount) consumerLimitReached(n int) bool {
-	return m.limits.MaxConsumers > 0 && n >= m.limits.MaxConsumers
+	lim := m.lim()
+	return lim.MaxConsumers > 0 && n >= lim.MaxConsumers
 }
+
+// lim is the account's limits in force (a reload may change them).
+func (m *jsAccount) lim() *Limits { return m.limits.Load() }

@@ -84,8 +84,9 @@ type Manager struct {
 
 	accMu        sync.RWMutex
 	accounts     map[string]*jsAccount
-	disabled     []*core.InternalClient // "not enabled" responders of the other accounts
-	disabledDone chan struct{}          // stops their sender
+	disabled     map[string]*core.InternalClient // "not enabled" responders of the other accounts
+	disabledQ    chan disabledRequest            // refusals to send
+	disabledDone chan struct{}                   // stops their sender
 	stopped      bool
 }
 
@@ -122,6 +123,7 @@ func New(srv *core.Server, cfg Config) (*Manager, error) {
 		cache:    filestore.NewBlockCache(readCacheBytes),
 		log:      cfg.Logger.With("subsystem", "jetstream"),
 		accounts: map[string]*jsAccount{},
+		disabled: map[string]*core.InternalClient{},
 	}
 	for name, lim := range cfg.Accounts {
 		if name == cfg.SystemAccount {
@@ -198,7 +200,7 @@ func (m *Manager) Shutdown() {
 	}
 	m.stopped = true
 	disabled, done := m.disabled, m.disabledDone
-	m.disabled, m.disabledDone = nil, nil
+	m.disabled, m.disabledDone = map[string]*core.InternalClient{}, nil
 	m.accMu.Unlock()
 	for _, ic := range disabled {
 		ic.Close()
