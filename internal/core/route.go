@@ -569,6 +569,14 @@ func (r *route) remoteSub(cmd *proto.RouteCmd) {
 	}
 	key := subKey(cmd.Account, cmd.Subject, cmd.Queue)
 	r.mu.Lock()
+	if pub.acc.removed.Load() {
+		// A reload removed the account since pubFor looked; its
+		// forgetAccount (after the flag, under r.mu) is done or will not
+		// see this, so it waits with the late interest instead.
+		r.mu.Unlock()
+		r.keepLate(cmd)
+		return
+	}
 	defer r.mu.Unlock()
 	if r.subs == nil {
 		return // closing
