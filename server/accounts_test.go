@@ -244,3 +244,288 @@ func TestSubjectMappings(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// startServer starts s from o, shut down when the test ends.
+func startServer(t *testing.T, o *server.Options) *server.Server {
+	t.Helper()
+	s, err := server.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	return s
+}
+
+// watchedConn is a connection that does not reconnect, with the errors
+// the server sent it and how it ended.
+type watchedConn struct {
+	*nats.Conn
+	errs   chan error
+	closed chan error // the connection's last error when it closed
+}
+
+func connectAs(t *testing.T, s *server.Server, user string) *watchedConn {
+	t.Helper()
+	w := &watchedConn{errs: make(chan error, 16), closed: make(chan error, 1)}
+	nc, err := nats.Connect(s.ClientURL(), nats.UserInfo(user, user), nats.NoReconnect(),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			select {
+			case w.errs <- err:
+			default:
+			}
+		}),
+		nats.ClosedHandler(func(nc *nats.Conn) { w.closed <- nc.LastError() }))
+	if err != nil {
+		t.Fatalf("connect as %s: %v", user, err)
+	}
+	t.Cleanup(nc.Close)
+	w.Conn = nc
+	return w
+}
+
+// expectErr waits for an error from the server containing want.
+func (w *watchedConn) expectErr(t *testing.T, want string) {
+	t.Helper()
+	select {
+	case err := <-w.errs:
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %q, want one containing %q", err, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no error containing %q", want)
+	}
+}
+
+// expectClosedQuietly waits for the server to close the connection
+// without an error, as nats-server closes those a reload moves or removes.
+func (w *watchedConn) expectClosedQuietly(t *testing.T, who string) {
+	t.Helper()
+	select {
+	case err := <-w.closed:
+		if err != nil && strings.Contains(err.Error(), "Violation") {
+			t.Fatalf("%s closed with %v, want no error", who, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s not closed", who)
+	}
+}
+
+// TestServiceImportResponsePermissions: a responder answers an imported
+// request on the reply subject of its own account. As in nats-server
+// (2.9 and 2.11 alike), its publish permissions apply there as anywhere:
+// without allow_responses a responder denied ">" cannot answer; with it, it
+// answers once (the allow_responses default), and may publish nowhere
+// else.
+func TestServiceImportResponsePermissions(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		responses *server.ResponsePermission
+	}{
+		{"publish denied", nil},
+		{"allow_responses", &server.ResponsePermission{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServer(t, &server.Options{
+				Host: "127.0.0.1", Port: server.RandomPort,
+				Accounts: []server.AccountOptions{
+					{Name: "A", Exports: []server.Export{{Service: "svc"}}},
+					{Name: "B", Imports: []server.Import{{Service: &server.ImportSource{Account: "A", Subject: "svc"}}}},
+				},
+				Users: []*server.User{
+					{Username: "resp", Password: "resp", Account: "A", Permissions: &server.Permissions{
+						Publish:  &server.SubjectPermission{Deny: []string{">"}},
+						Response: tt.responses,
+					}},
+					{Username: "req", Password: "req", Account: "B"},
+				},
+			})
+			resp, req := connectAs(t, s, "resp"), connectAs(t, s, "req")
+			requests, _ := resp.SubscribeSync("svc")
+			resp.Flush()
+			inbox := nats.NewInbox()
+			answers, _ := req.SubscribeSync(inbox)
+			req.PublishRequest("svc", inbox, []byte("q"))
+			req.Flush()
+			m, err := requests.NextMsg(10 * time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(m.Reply, "_R_.") {
+				t.Fatalf("reply subject %q, want one of the exporter's _R_.", m.Reply)
+			}
+			resp.Publish(m.Reply, []byte("first"))
+			resp.Flush()
+			if tt.responses == nil {
+				resp.expectErr(t, `Permissions Violation for Publish to "`+m.Reply+`"`)
+				if a, err := answers.NextMsg(200 * time.Millisecond); err == nil {
+					t.Fatalf("a refused response arrived: %q", a.Data)
+				}
+				return
+			}
+			if a, err := answers.NextMsg(10 * time.Second); err != nil || string(a.Data) != "first" {
+				t.Fatalf("response: %v %v", a, err)
+			}
+			resp.Publish(m.Reply, []byte("second"))
+			resp.Flush()
+			resp.expectErr(t, `Permissions Violation for Publish to "`+m.Reply+`"`)
+			resp.Publish("elsewhere", nil)
+			resp.Flush()
+			resp.expectErr(t, `Permissions Violation for Publish to "elsewhere"`)
+			if a, err := answers.NextMsg(200 * time.Millisecond); err == nil {
+				t.Fatalf("a second response arrived: %q", a.Data)
+			}
+		})
+	}
+}
+
+// accountsReloadOptions are TestAccountsReload's configurations: before,
+// B imports A's stream with prefix p1; after, with p2, account C is new
+// (importing the same stream), user mover is in B and user gone is no more.
+func accountsReloadOptions(after bool) *server.Options {
+	o := &server.Options{
+		Host: "127.0.0.1", Port: server.RandomPort,
+		Accounts: []server.AccountOptions{
+			{Name: "A", Exports: []server.Export{{Stream: "a.>"}}},
+			{Name: "B", Imports: []server.Import{{Stream: &server.ImportSource{Account: "A", Subject: "a.>"}, Prefix: "p1"}}},
+		},
+		Users: []*server.User{
+			{Username: "a", Password: "a", Account: "A"},
+			{Username: "b", Password: "b", Account: "B"},
+			{Username: "mover", Password: "mover", Account: "A"},
+			{Username: "gone", Password: "gone", Account: "A"},
+		},
+	}
+	if after {
+		o.Accounts[1].Imports[0].Prefix = "p2"
+		o.Accounts = append(o.Accounts, server.AccountOptions{Name: "C",
+			Imports: []server.Import{{Stream: &server.ImportSource{Account: "A", Subject: "a.>"}, Prefix: "fromA"}}})
+		o.Users = []*server.User{o.Users[0], o.Users[1],
+			{Username: "mover", Password: "mover", Account: "B"},
+			{Username: "c", Password: "c", Account: "C"}}
+	}
+	return o
+}
+
+// TestAccountsReload: a reload changes an import, adds an account with
+// its user and removes one, moves a user to another account and removes
+// one. Connections of moved and removed users are closed without an
+// error; the others keep their subscriptions.
+func TestAccountsReload(t *testing.T) {
+	s := startServer(t, accountsReloadOptions(false))
+	a, b := connectAs(t, s, "a"), connectAs(t, s, "b")
+	mover, gone := connectAs(t, s, "mover"), connectAs(t, s, "gone")
+	p1, _ := b.SubscribeSync("p1.>")
+	p2, _ := b.SubscribeSync("p2.>")
+	local, _ := b.SubscribeSync("local")
+	b.Flush()
+	a.Publish("a.before", nil)
+	a.Flush()
+	if m, err := p1.NextMsg(10 * time.Second); err != nil || m.Subject != "p1.a.before" {
+		t.Fatalf("before the reload: %v %v", m, err)
+	}
+
+	if err := s.Reload(accountsReloadOptions(true)); err != nil {
+		t.Fatal(err)
+	}
+	mover.expectClosedQuietly(t, "the moved user")
+	gone.expectClosedQuietly(t, "the removed user")
+
+	c := connectAs(t, s, "c")
+	fromA, _ := c.SubscribeSync("fromA.>")
+	c.Flush()
+	a.Publish("a.after", nil)
+	a.Flush()
+	if m, err := p2.NextMsg(10 * time.Second); err != nil || m.Subject != "p2.a.after" {
+		t.Fatalf("the changed import: %v %v", m, err)
+	}
+	if m, err := fromA.NextMsg(10 * time.Second); err != nil || m.Subject != "fromA.a.after" {
+		t.Fatalf("the new account's import: %v %v", m, err)
+	}
+	b.Flush() // anything for p1 would be in by now
+	if n, _, _ := p1.Pending(); n != 0 {
+		t.Fatalf("the old prefix still gets messages (%d)", n)
+	}
+	moved := connectAs(t, s, "mover") // now in B
+	moved.Publish("local", []byte("in B"))
+	moved.Flush()
+	if m, err := local.NextMsg(10 * time.Second); err != nil || string(m.Data) != "in B" {
+		t.Fatalf("the moved user is not in B, or b lost its subscription: %v %v", m, err)
+	}
+
+	// C goes again: its user's connection is closed.
+	if err := s.Reload(accountsReloadOptions(false)); err != nil {
+		t.Fatal(err)
+	}
+	c.expectClosedQuietly(t, "the user of the removed account")
+	if _, err := nats.Connect(s.ClientURL(), nats.UserInfo("c", "c")); err == nil {
+		t.Fatal("the user of a removed account connected")
+	}
+}
+
+// TestLateAccountsAcrossCluster: an account a reload adds on one server
+// and then on the other: the interest its subscribers made on the first
+// server before the second had the account reaches the second.
+func TestLateAccountsAcrossCluster(t *testing.T) {
+	opts := func(late bool, routes ...string) *server.Options {
+		o := &server.Options{
+			Host: "127.0.0.1", Port: server.RandomPort,
+			Cluster:  server.ClusterOptions{Name: "late", Host: "127.0.0.1", Port: server.RandomPort},
+			Accounts: []server.AccountOptions{{Name: "A"}},
+			Users:    []*server.User{{Username: "a", Password: "a", Account: "A"}},
+		}
+		if late {
+			o.Accounts = append(o.Accounts, server.AccountOptions{Name: "X"})
+			o.Users = append(o.Users, &server.User{Username: "x", Password: "x", Account: "X"})
+		}
+		for _, r := range routes {
+			u, _ := url.Parse(r)
+			o.Cluster.Routes = append(o.Cluster.Routes, u)
+		}
+		return o
+	}
+	s1 := startServer(t, opts(false))
+	route := "nats-route://" + s1.ClusterAddr().String()
+	s2 := startServer(t, opts(false, route))
+	waitRoutes(t, 1, s1, s2)
+
+	if err := s1.Reload(opts(true)); err != nil {
+		t.Fatal(err)
+	}
+	x1 := connectAs(t, s1, "x")
+	in, _ := x1.SubscribeSync("late.>")
+	x1.Flush()
+	// s2 has no account X yet: the interest reaches it, and waits there.
+	// A's interest, made after, crosses the same route after it: once s2
+	// routes A's messages to s1, it has read X's interest too.
+	a1, a2 := connectAs(t, s1, "a"), connectAs(t, s2, "a")
+	barrier, _ := a1.SubscribeSync("barrier")
+	a1.Flush()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		a2.Publish("barrier", nil)
+		a2.Flush()
+		if _, err := barrier.NextMsg(100 * time.Millisecond); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("A's interest never crossed the route")
+		}
+	}
+	if err := s2.Reload(opts(true, route)); err != nil {
+		t.Fatal(err)
+	}
+	x2 := connectAs(t, s2, "x")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		x2.Publish("late.probe", nil)
+		x2.Flush()
+		if m, err := in.NextMsg(100 * time.Millisecond); err == nil && m.Subject == "late.probe" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the interest made before the account came never took effect")
+		}
+	}
+}

@@ -29,6 +29,10 @@ type Account struct {
 	// mappings rewrite the subjects its clients publish to (nil: none).
 	mappings atomic.Pointer[mapping.Mappings]
 
+	// removed is set when a reload takes the account away: routes stop
+	// delivering into it (see route.pubFor).
+	removed atomic.Bool
+
 	mu       sync.Mutex
 	importer *client // owns the account's import subscriptions (imports.go)
 	interest interest.Tracker
@@ -113,6 +117,18 @@ func (a *Account) WatchInterest(fn func(interest.Event)) (cancel func()) {
 	}
 }
 
+// retire tells every watcher that the account's remaining interest is
+// gone, and ends the watches: the account is being removed.
+func (a *Account) retire() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, ev := range a.interest.Snapshot() {
+		ev.Weight, ev.Removed = 0, true
+		a.notifyLocked(ev)
+	}
+	a.watchers = nil
+}
+
 // GlobalAccount is the account of connections that name no other:
 // nats-server's $G.
 func (s *Server) GlobalAccount() *Account { return s.gacc }
@@ -126,9 +142,8 @@ func (s *Server) LookupAccount(name string) *Account {
 
 // RegisterAccount returns the account called name, creating it if this
 // server has none yet; the routes up start telling their peers of its
-// interest. Interest a peer sent for the account before it existed here
-// was dropped and is not asked for again: configured accounts are all
-// made before the routes start.
+// interest, and the interest each peer sent for it before it existed here
+// (which the route kept aside, see route.keepLate) takes effect.
 func (s *Server) RegisterAccount(name string) *Account {
 	s.mu.Lock()
 	if a := s.accounts[name]; a != nil {
@@ -144,8 +159,42 @@ func (s *Server) RegisterAccount(name string) *Account {
 	s.mu.Unlock()
 	for _, r := range routes {
 		r.watchAccount(a)
+		r.applyLate(a)
 	}
 	return a
+}
+
+// removeAccount takes the account called name away, as a reload that no
+// longer configures it does: its clients are closed (their users are gone
+// with it), peers are told its interest is gone, and what they told of it
+// is kept aside again, should a later reload bring it back.
+func (s *Server) removeAccount(name string) {
+	s.mu.Lock()
+	a := s.accounts[name]
+	if a == nil || a == s.gacc {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.accounts, name)
+	routes := make([]*route, 0, len(s.routes))
+	for _, r := range s.routes {
+		routes = append(routes, r)
+	}
+	s.mu.Unlock()
+	a.removed.Store(true)
+	for _, c := range s.clientList() {
+		c.mu.Lock()
+		in := c.acc == a
+		c.mu.Unlock()
+		if in {
+			c.close(reasonClientClosed)
+		}
+	}
+	a.retire()
+	for _, r := range routes {
+		r.forgetAccount(a)
+	}
+	s.log.Info("account removed", "account", name)
 }
 
 // accountList is every account of the server, the global one first.

@@ -62,6 +62,7 @@ const maxImportDepth = 8
 
 // imp is one import subscription's target.
 type imp struct {
+	key       string // the configured import it comes from ("" when added by code)
 	kind      importKind
 	to        *Account           // the account the message is published in
 	transform *subject.Transform // renames the subject; nil keeps it
@@ -133,7 +134,11 @@ func (p *pendingReplies) take(key string) (string, bool) {
 // prefix is set, else on the subject mapped by to (a destination as in
 // subject mappings, "" for the subject unchanged).
 func (s *Server) AddStreamImport(dst, src *Account, subj, prefix, to string) error {
-	im := &imp{kind: importStream, to: dst, prefix: prefix}
+	return s.addStreamImport("", dst, src, subj, prefix, to)
+}
+
+func (s *Server) addStreamImport(key string, dst, src *Account, subj, prefix, to string) error {
+	im := &imp{key: key, kind: importStream, to: dst, prefix: prefix}
 	if to != "" && prefix == "" {
 		t, err := subject.NewTransform(subj, to)
 		if err != nil {
@@ -149,13 +154,17 @@ func (s *Server) AddStreamImport(dst, src *Account, subj, prefix, to string) err
 // requesters' reply subjects in dst. threshold bounds how long responses
 // are awaited (0: DefaultResponseThreshold).
 func (s *Server) AddServiceImport(dst, src *Account, subj, to string, rt ResponseType, threshold time.Duration) error {
+	return s.addServiceImport("", dst, src, subj, to, rt, threshold)
+}
+
+func (s *Server) addServiceImport(key string, dst, src *Account, subj, to string, rt ResponseType, threshold time.Duration) error {
 	if to == "" {
 		to = subj
 	}
 	if threshold <= 0 {
 		threshold = DefaultResponseThreshold
 	}
-	im := &imp{kind: importService, to: src, respType: rt, threshold: threshold,
+	im := &imp{key: key, kind: importService, to: src, respType: rt, threshold: threshold,
 		replyBase: "_R_." + nuid.Next() + ".", pending: &pendingReplies{m: map[string]pendingReply{}}}
 	if to != subj {
 		t, err := subject.NewTransform(to, subj)
@@ -164,7 +173,7 @@ func (s *Server) AddServiceImport(dst, src *Account, subj, to string, rt Respons
 		}
 		im.transform = t
 	}
-	resp := &imp{kind: importResponse, to: dst, pending: im.pending}
+	resp := &imp{key: key, kind: importResponse, to: dst, pending: im.pending}
 	if err := s.importSub(src, im.replyBase+">", resp); err != nil {
 		return err
 	}
@@ -182,6 +191,52 @@ func (s *Server) importSub(acc *Account, subj string, im *imp) error {
 	}
 	c.subs[string(sub.sid)] = sub
 	return nil
+}
+
+// removeImports drops the import subscriptions of every account whose
+// configured import is not in keep; those added by code stay. Requests
+// in flight through a removed service import get no response.
+func (s *Server) removeImports(keep map[string]bool) {
+	for _, acc := range s.accountList() {
+		acc.mu.Lock()
+		c := acc.importer
+		acc.mu.Unlock()
+		if c == nil {
+			continue
+		}
+		var gone []*subscription
+		c.mu.Lock()
+		for _, sub := range c.subs {
+			if sub.imp != nil && sub.imp.key != "" && !keep[sub.imp.key] {
+				gone = append(gone, sub)
+			}
+		}
+		c.mu.Unlock()
+		for _, sub := range gone {
+			c.removeSub(sub)
+		}
+	}
+}
+
+// importKeys are the configured imports in force, by key.
+func (s *Server) importKeys() map[string]bool {
+	keys := map[string]bool{}
+	for _, acc := range s.accountList() {
+		acc.mu.Lock()
+		c := acc.importer
+		acc.mu.Unlock()
+		if c == nil {
+			continue
+		}
+		c.mu.Lock()
+		for _, sub := range c.subs {
+			if sub.imp != nil && sub.imp.key != "" {
+				keys[sub.imp.key] = true
+			}
+		}
+		c.mu.Unlock()
+	}
+	return keys
 }
 
 // importClient is the owner of acc's import subscriptions: a client

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,8 +142,8 @@ func TestServiceImport(t *testing.T) {
 // of a cluster has the same configuration. The request is imported once,
 // on the requester's server, and the response finds its way back.
 func TestServiceImportAcrossRoutes(t *testing.T) {
-	// The accounts exist from the start, as configured accounts do: a
-	// peer's interest in an account this server does not have is dropped.
+	// The accounts exist from the start, as configured accounts do (a
+	// peer's interest in an account made later waits for it: routelate.go).
 	withAccounts := func(o *Options) { o.Accounts = []options.AccountOptions{{Name: "APP"}, {Name: "SVC"}} }
 	a := clusterServer(t, nil, withAccounts)
 	b := clusterServer(t, []string{routeURLOf(a)}, withAccounts)
@@ -226,6 +227,52 @@ func TestMappingsReload(t *testing.T) {
 	nc.Publish("old", []byte("x"))
 	if m, err := sub.NextMsg(5 * time.Second); err != nil || m.Subject != "new" {
 		t.Fatalf("after reload: %v %v", m, err)
+	}
+}
+
+// TestImportsReload: a reload that changes one import leaves the others
+// as they were: a request in flight through an unchanged service import
+// still gets its response, while the changed stream import takes its new
+// prefix at once.
+func TestImportsReload(t *testing.T) {
+	conf := func(prefix string) Options {
+		return Options{Host: "127.0.0.1", Port: RandomPort, Accounts: []options.AccountOptions{
+			{Name: "SVC", Exports: []options.Export{{Service: "svc"}, {Stream: "ev.>"}}},
+			{Name: "APP", Imports: []options.Import{
+				{Service: &options.ImportSource{Account: "SVC", Subject: "svc"}},
+				{Stream: &options.ImportSource{Account: "SVC", Subject: "ev.>"}, Prefix: prefix},
+			}},
+		}}
+	}
+	s, err := New(conf("p1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	svc, app := s.LookupAccount("SVC"), s.LookupAccount("APP")
+	responder := s.NewInternalClientIn(svc, "responder")
+	requests := newCollector()
+	responder.Subscribe("svc", "", requests.handle) // answered after the reload
+	replies, events := newCollector(), newCollector()
+	appc := s.NewInternalClientIn(app, "app")
+	appc.Subscribe("_INBOX.1", "", replies.handle)
+	appc.Subscribe("p2.>", "", events.handle)
+	appc.Publish("svc", "_INBOX.1", nil, []byte("q"))
+	req := strings.Fields(requests.wait(t, 1)[0]) // subject, reply, data
+
+	if err := s.Reload(conf("p2")); err != nil {
+		t.Fatal(err)
+	}
+	responder.Publish(req[1], "", nil, []byte("answer"))
+	if got := replies.wait(t, 1); got[0] != "_INBOX.1  answer" {
+		t.Fatalf("response after reload: %q", got)
+	}
+	s.NewInternalClientIn(svc, "pub").Publish("ev.x", "", nil, []byte("e"))
+	if got := events.wait(t, 1); got[0] != "p2.ev.x  e" {
+		t.Fatalf("stream import after reload: %q", got)
 	}
 }
 

@@ -13,11 +13,12 @@ import (
 )
 
 // Reload replaces the options in force. Limits, timeouts, logging flags,
-// TLS certificates and all of authorization take effect at once: every
-// connection is checked again against the new users and permissions, and
-// closed if it no longer authenticates, or loses subscriptions it may no
-// longer hold. Options that need a restart (options.CheckReload) are each
-// named in the error and nothing is applied.
+// TLS certificates, accounts and all of authorization take effect at
+// once: every connection is checked again against the new users and
+// permissions, and closed if it no longer authenticates, if its user is
+// gone or now in another account, or loses subscriptions it may no longer
+// hold. Options that need a restart (options.CheckReload) are each named
+// in the error and nothing is applied.
 func (s *Server) Reload(next Options) error {
 	old := s.getOpts()
 	if next.Logger == nil {
@@ -30,25 +31,22 @@ func (s *Server) Reload(next Options) error {
 	if err := options.CheckReload(old, &next); err != nil {
 		return err
 	}
-	if err := checkAccountsReload(old, &next); err != nil {
-		return err
-	}
 	authn, err := auth.New(next.AuthConfig())
 	if err != nil {
 		return fmt.Errorf("authorization: %w", err)
 	}
+	// New accounts first, so that their users may log in as soon as the
+	// new authorization is in force.
+	s.reloadAccounts(&next)
 	s.opts.Store(&next)
 	s.authn.Store(authn)
-	if err := s.reloadMappings(&next); err != nil {
-		// Validate compiled the same mappings: this does not happen.
-		s.log.Error("subject mappings not reloaded", "err", err)
-	}
 	s.mu.Lock()
 	s.configLoad = time.Now()
 	s.mu.Unlock()
 	for _, c := range s.clientList() {
 		c.reload(old, &next, authn)
 	}
+	s.removeAccounts(old, &next)
 	// Routes added are dialled, routes removed closed; a route whose URL
 	// changed (its credentials) is both.
 	s.setExplicitRoutes(next.Cluster.Routes)
@@ -87,7 +85,15 @@ func (c *client) reload(old, o *Options, authn *auth.Authenticator) {
 	}
 	c.mu.Lock()
 	opts := c.opts
+	acc := c.acc
 	c.mu.Unlock()
+	if userMoved(old, o, &opts, acc.name) {
+		// As nats-server: closed without an error; the client reconnects
+		// into the user's account, or is refused.
+		c.log.Info("closing: user removed or moved to another account by reload")
+		c.close(reasonClientClosed)
+		return
+	}
 	if !c.authenticate(&opts) {
 		c.log.Info("closing: no longer authorized after reload")
 		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
@@ -109,4 +115,42 @@ func (c *client) reload(old, o *Options, authn *auth.Authenticator) {
 		c.removeSub(sub)
 		c.send(proto.ErrLine(auth.SubscribeViolation(sub.subject, sub.queue) + fmt.Sprintf(" (sid %q)", sub.sid)))
 	}
+}
+
+// userMoved reports whether the connection logged in as a user (or nkey)
+// of old's lists that next no longer has, or has in another account than
+// acc. Other logins (single user, token, certificate, no_auth_user) are
+// checked by authenticating again.
+func userMoved(old, next *Options, co *proto.ConnectOptions, acc string) bool {
+	if _, ok := userAccount(old, co); !ok {
+		return false
+	}
+	now, ok := userAccount(next, co)
+	return !ok || now != acc
+}
+
+// userAccount is the account of the user or nkey co names in o's lists.
+func userAccount(o *Options, co *proto.ConnectOptions) (string, bool) {
+	named := func(acc string) string {
+		if acc == "" {
+			return globalAccountName
+		}
+		return acc
+	}
+	if co.Nkey != "" {
+		for _, n := range o.Nkeys {
+			if n != nil && n.Nkey == co.Nkey {
+				return named(n.Account), true
+			}
+		}
+		return "", false
+	}
+	if co.User != "" {
+		for _, u := range o.Users {
+			if u != nil && u.Username == co.User {
+				return named(u.Account), true
+			}
+		}
+	}
+	return "", false
 }

@@ -68,6 +68,12 @@ type route struct {
 	subs    map[string]routeSub // the peer's interest, by "account subject queue"
 	watched map[*Account]func() // the accounts whose interest this route tells, and how to stop
 	scratch []byte              // control lines of routed messages
+	// late is the peer's interest in accounts this server does not have
+	// (yet), by account and "subject queue"; lateN counts it all, and
+	// lateDropped what did not fit (routelate.go).
+	late        map[string]map[string]lateSub
+	lateN       int
+	lateDropped uint64
 }
 
 // startRoute runs the route protocol on conn: dialled by this server
@@ -279,10 +285,14 @@ func (r *route) dispatch(cmd *proto.RouteCmd) {
 	case proto.RouteOpSub:
 		if r.ownAccount(cmd.Account) {
 			r.remoteSub(cmd)
+		} else {
+			r.keepLate(cmd)
 		}
 	case proto.RouteOpUnsub:
 		if r.ownAccount(cmd.Account) {
 			r.remoteUnsub(cmd)
+		} else {
+			r.dropLate(cmd)
 		}
 	case proto.RouteOpMsg, proto.RouteOpHMsg:
 		if r.ownAccount(cmd.Account) {
@@ -298,15 +308,19 @@ func (r *route) dispatch(cmd *proto.RouteCmd) {
 
 // ownAccount reports whether this server has account acc: a nats-server
 // peer also sends interest and messages of its system account and of
-// accounts this server does not have, which have no subscribers here and
-// are dropped.
+// accounts this server does not have, which have no subscribers here:
+// the messages are dropped, the interest kept aside for when the account
+// comes (routelate.go).
 func (r *route) ownAccount(acc []byte) bool { return r.pubFor(acc) != nil }
 
 // pubFor is the client that delivers the peer's messages of account acc,
 // nil when this server has no such account. Read loop only.
 func (r *route) pubFor(acc []byte) *client {
 	if c := r.pubs[string(acc)]; c != nil {
-		return c
+		if !c.acc.removed.Load() {
+			return c
+		}
+		delete(r.pubs, string(acc)) // a reload removed it; it may be back
 	}
 	a := r.srv.LookupAccount(string(acc))
 	if a == nil {
@@ -555,6 +569,14 @@ func (r *route) remoteSub(cmd *proto.RouteCmd) {
 	}
 	key := subKey(cmd.Account, cmd.Subject, cmd.Queue)
 	r.mu.Lock()
+	if pub.acc.removed.Load() {
+		// A reload removed the account since pubFor looked; its
+		// forgetAccount (after the flag, under r.mu) is done or will not
+		// see this, so it waits with the late interest instead.
+		r.mu.Unlock()
+		r.keepLate(cmd)
+		return
+	}
 	defer r.mu.Unlock()
 	if r.subs == nil {
 		return // closing
@@ -669,7 +691,7 @@ func (r *route) close(reason closeReason) {
 	}
 	r.mu.Lock()
 	subs, watched, id := r.subs, r.watched, r.remoteID
-	r.subs, r.watched = nil, nil
+	r.subs, r.watched, r.late, r.lateN = nil, nil, nil, 0
 	r.mu.Unlock()
 	for _, cancel := range watched {
 		cancel()
