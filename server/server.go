@@ -226,8 +226,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // addresses, server name, turning TLS or JetStream on or off, JetStream's
 // store directory, sync interval, limits, domain and open-file budget) is
 // refused with an error naming each such option, matching
-// ErrReloadUnsupported, and nothing is applied. Accounts that gain or lose
-// JetStream, or change its limits, do so at once.
+// ErrReloadUnsupported, and nothing is applied. Accounts reload as in
+// nats-server (added, removed, their users, exports, imports and
+// mappings), and accounts that gain or lose JetStream, or change its
+// limits, do so at once.
 func (s *Server) Reload(opts *Options) error {
 	next := opts.internal()
 	if next.JetStream && next.StoreDir == "" {

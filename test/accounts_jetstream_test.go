@@ -318,3 +318,53 @@ func connectAs(t *testing.T, s *server.Server, user string) (*nats.Conn, jetstre
 	}
 	return nc, js
 }
+
+// TestAccountsJetStreamReload: a reload starts JetStream in an account
+// that gained it, stops it in one that lost it (keeping its streams for
+// when it comes back) and applies new limits.
+func TestAccountsJetStreamReload(t *testing.T) {
+	unlimited := &server.AccountJetStream{MaxMemory: -1, MaxStore: -1, MaxStreams: -1, MaxConsumers: -1}
+	opts := func(aJS, bJS *server.AccountJetStream) *server.Options {
+		return &server.Options{Host: "127.0.0.1", Port: server.RandomPort, JetStream: true,
+			Accounts: []server.AccountOptions{{Name: "A", JetStream: aJS}, {Name: "B", JetStream: bJS}},
+			Users:    []*server.User{{Username: "a", Password: "a", Account: "A"}, {Username: "b", Password: "b", Account: "B"}}}
+	}
+	first := opts(unlimited, nil)
+	dir := t.TempDir()
+	s := startJS(t, dir, func(o *serverOptions) { o.Accounts, o.Users = first.Accounts, first.Users })
+	reload := func(o *server.Options) {
+		t.Helper()
+		o.StoreDir = dir
+		if err := s.Reload(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, ja := connectAs(t, s, "a")
+	_, jb := connectAs(t, s, "b")
+	if _, err := ja.CreateStream(ctx(t), jetstream.StreamConfig{Name: "KEEP", Subjects: []string{"keep"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jb.AccountInfo(ctx(t)); !errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+		t.Fatalf("B before the reload: %v", err)
+	}
+
+	reload(opts(nil, &server.AccountJetStream{MaxMemory: -1, MaxStore: -1, MaxStreams: 1, MaxConsumers: -1}))
+	if _, err := ja.AccountInfo(ctx(t)); !errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+		t.Fatalf("A after losing JetStream: %v", err)
+	}
+	if _, err := jb.CreateStream(ctx(t), jetstream.StreamConfig{Name: "B1", Subjects: []string{"b1"}}); err != nil {
+		t.Fatalf("B after gaining JetStream: %v", err)
+	}
+	var apiErr *jetstream.APIError
+	if _, err := jb.CreateStream(ctx(t), jetstream.StreamConfig{Name: "B2", Subjects: []string{"b2"}}); !errors.As(err, &apiErr) || apiErr.ErrorCode != 10027 {
+		t.Fatalf("B's second stream with max_streams 1: %v", err)
+	}
+
+	reload(opts(unlimited, unlimited))
+	if _, err := jb.CreateStream(ctx(t), jetstream.StreamConfig{Name: "B2", Subjects: []string{"b2"}}); err != nil {
+		t.Fatalf("B's second stream once unlimited: %v", err)
+	}
+	if _, err := ja.Stream(ctx(t), "KEEP"); err != nil {
+		t.Fatalf("A's stream after JetStream came back: %v", err)
+	}
+}
