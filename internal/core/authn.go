@@ -83,6 +83,7 @@ func (c *client) implicitLogin() bool {
 func (c *client) setIdentity(name string, p *auth.Permissions) {
 	c.mu.Lock()
 	c.authName = name
+	c.rawPerms = p
 	c.mu.Unlock()
 	c.perms.Store(auth.NewChecker(p))
 }
