@@ -71,8 +71,8 @@ type Server struct {
 	stats  serverStats
 	closed closedRing
 
-	trace    tracer        // publishes message trace events (trace.go)
-	traceSeq atomic.Uint64 // numbers them, as nats-server numbers its system messages
+	trace    tracer                       // publishes message trace events (trace.go)
+	traceSeq atomic.Uint64                // numbers them, as nats-server numbers its system messages
 	events   atomic.Pointer[eventSinkBox] // the system account's services (events.go)
 }
 
