@@ -17,6 +17,7 @@ import (
 	"github.com/starling-mq/starling/internal/monitor"
 	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/internal/storedir"
+	"github.com/starling-mq/starling/internal/sysacct"
 )
 
 // ErrReloadUnsupported matches (errors.Is) the error of a Reload that
@@ -31,6 +32,7 @@ type Server struct {
 	core *core.Server
 	js   *jetstream.Manager // nil unless JetStream is enabled
 	mon  *monitor.Server    // nil unless HTTPPort is set
+	sys  *sysacct.Service   // nil without a system account
 
 	mu      sync.Mutex
 	started bool           // Start was called: it runs once
@@ -105,6 +107,10 @@ func (s *Server) Start() error {
 			return err
 		}
 	}
+	if err := s.startSystem(); err != nil {
+		s.abort()
+		return err
+	}
 	if err := s.core.Start(); err != nil {
 		s.abort()
 		return err
@@ -128,6 +134,16 @@ func (s *Server) startJetStream() error {
 			"store_dir", dir)
 	}
 	return s.js.Start()
+}
+
+// startSystem starts the system account's services, before clients come.
+func (s *Server) startSystem() error {
+	co := s.core.Options()
+	sys, err := sysacct.Start(s.core, sysacct.Config{
+		Host: co.Host, Domain: co.JetStreamDomain, JetStream: co.JetStream, Logger: s.core.Logger(),
+	})
+	s.sys = sys
+	return err
 }
 
 // abort undoes a Start that failed half-way.
@@ -208,6 +224,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.mon.Shutdown(ctx))
 	}
 	errs = append(errs, s.core.Shutdown(ctx))
+	s.sys.Stop()
 	// After the clients are gone, so no publish races the stores closing.
 	if s.js != nil {
 		s.js.Shutdown()
@@ -235,6 +252,7 @@ func (s *Server) Reload(opts *Options) error {
 // closes them gradually over the lame-duck duration and shuts down.
 func (s *Server) LameDuck(ctx context.Context) error {
 	err := s.core.LameDuck(ctx)
+	s.sys.Stop()
 	if s.js != nil {
 		s.js.Shutdown()
 		err = errors.Join(err, s.releaseStore())
