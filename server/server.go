@@ -142,8 +142,19 @@ func (s *Server) startSystem() error {
 	sys, err := sysacct.Start(s.core, sysacct.Config{
 		Host: co.Host, Domain: co.JetStreamDomain, JetStream: co.JetStream, Logger: s.core.Logger(),
 	})
+	s.mu.Lock()
 	s.sys = sys
+	s.mu.Unlock()
 	return err
+}
+
+// stopSystem stops the system account's services, once the server's
+// SHUTDOWN event is out.
+func (s *Server) stopSystem() {
+	s.mu.Lock()
+	sys := s.sys
+	s.mu.Unlock()
+	sys.Stop()
 }
 
 // abort undoes a Start that failed half-way.
@@ -224,7 +235,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.mon.Shutdown(ctx))
 	}
 	errs = append(errs, s.core.Shutdown(ctx))
-	s.sys.Stop()
+	s.stopSystem()
 	// After the clients are gone, so no publish races the stores closing.
 	if s.js != nil {
 		s.js.Shutdown()
@@ -252,7 +263,7 @@ func (s *Server) Reload(opts *Options) error {
 // closes them gradually over the lame-duck duration and shuts down.
 func (s *Server) LameDuck(ctx context.Context) error {
 	err := s.core.LameDuck(ctx)
-	s.sys.Stop()
+	s.stopSystem()
 	if s.js != nil {
 		s.js.Shutdown()
 		err = errors.Join(err, s.releaseStore())

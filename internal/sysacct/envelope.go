@@ -27,7 +27,7 @@ type ServerInfo struct {
 	Domain    string    `json:"domain,omitempty"`
 	Version   string    `json:"ver"`
 	JetStream bool      `json:"jetstream"`
-	Flags     uint64    `json:"flags,omitempty"`
+	Flags     uint64    `json:"flags"` // 2.11 sends it always; 2.9 had none
 	Seq       uint64    `json:"seq"`
 	Time      time.Time `json:"time"`
 }

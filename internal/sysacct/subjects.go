@@ -5,15 +5,15 @@ import "strings"
 // Subjects, as nats-server names them.
 const (
 	reqPrefix      = "$SYS.REQ."
-	serverPing     = "$SYS.REQ.SERVER.PING"     // STATSZ, the old way
-	serverPingAll  = "$SYS.REQ.SERVER.PING.*"   // every server answers
-	accountReqs    = "$SYS.REQ.ACCOUNT.*.*"     // <acc>.<kind>, or PING.<kind>
-	userInfoReqs   = "$SYS.REQ.USER.*.INFO"     // what USER.INFO imports map to
-	userInfo       = "$SYS.REQ.USER.INFO"       // a user's own question
-	accountPingFmt = "$SYS.REQ.ACCOUNT.PING."   // + CONNZ or STATZ
-	accountReqFmt  = "$SYS.REQ.ACCOUNT."        // + <acc>.<kind>
-	serverPingFmt  = "$SYS.REQ.SERVER.PING."    // + kind
-	userReqFmt     = "$SYS.REQ.USER."           // + <acc>.INFO
+	serverPing     = "$SYS.REQ.SERVER.PING"   // STATSZ, the old way
+	serverPingAll  = "$SYS.REQ.SERVER.PING.*" // every server answers
+	accountReqs    = "$SYS.REQ.ACCOUNT.*.*"   // <acc>.<kind>, or PING.<kind>
+	userInfoReqs   = "$SYS.REQ.USER.*.INFO"   // what USER.INFO imports map to
+	userInfo       = "$SYS.REQ.USER.INFO"     // a user's own question
+	accountPingFmt = "$SYS.REQ.ACCOUNT.PING." // + CONNZ or STATZ
+	accountReqFmt  = "$SYS.REQ.ACCOUNT."      // + <acc>.<kind>
+	serverPingFmt  = "$SYS.REQ.SERVER.PING."  // + kind
+	userReqFmt     = "$SYS.REQ.USER."         // + <acc>.INFO
 	connectFmt     = "$SYS.ACCOUNT.%s.CONNECT"
 	disconnectFmt  = "$SYS.ACCOUNT.%s.DISCONNECT"
 	authErrFmt     = "$SYS.SERVER.%s.CLIENT.AUTH.ERR"
