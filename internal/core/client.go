@@ -308,7 +308,7 @@ func (c *client) processConnect(arg []byte) {
 	}
 	if !c.authenticate(&opts) {
 		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
-		c.srv.emitClient(EventAuthError, c, nil)
+		c.srv.emitAuthError(c, &opts)
 		return
 	}
 	if opts.Account != "" || opts.NewAccount {

@@ -73,18 +73,23 @@ func (s *Server) emitClient(kind EventKind, c *client, ci *ConnInfo) {
 	} else {
 		ev.Info = c.info(false)
 	}
-	if kind == EventAuthError {
-		ev.Info.Stop = time.Now()
-		ev.Info.Reason = reasonAuthViolation.String()
-		// The refused name is what the client claimed, for the operator.
-		c.mu.Lock()
-		ev.Info.User = c.opts.User
-		c.mu.Unlock()
-	}
 	c.mu.Lock()
 	ev.Account = c.acc.name
 	c.mu.Unlock()
 	es.ClientEvent(ev)
+}
+
+// emitAuthError tells the sink of a refused CONNECT; o is what the
+// client sent, since a refused client's options are not kept.
+func (s *Server) emitAuthError(c *client, o *proto.ConnectOptions) {
+	if s.eventSink() == nil {
+		return
+	}
+	ci := c.info(false)
+	ci.Stop, ci.Reason = time.Now(), reasonAuthViolation.String()
+	// The name refused is what the client claimed, for the operator.
+	ci.Name, ci.Lang, ci.Version, ci.User = o.Name, o.Lang, o.Version, o.User
+	s.emitClient(EventAuthError, c, &ci)
 }
 
 func (s *Server) emitLameDuck() {
