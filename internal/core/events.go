@@ -121,7 +121,7 @@ func (s *Server) SystemAccount() *Account {
 func (s *Server) Accounts() []*Account { return s.accountList() }
 
 // ErrNoSuchClient is returned for a client id the server does not have.
-var ErrNoSuchClient = errors.New("client not found")
+var ErrNoSuchClient = errors.New("no such client id")
 
 func (s *Server) clientByID(cid uint64) *client {
 	s.mu.Lock()

@@ -2,6 +2,7 @@ package sysacct
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -98,9 +99,12 @@ func (s *Service) answer(j *job) (reply any, send bool) {
 	default:
 		switch j.req.kind {
 		case "IDZ":
-			data = map[string]string{"name": s.srv.Name(), "host": s.cfg.Host, "id": s.srv.ID()}
+			// The one reply nats-server sends without the envelope.
+			return &serverID{Name: s.srv.Name(), Host: s.cfg.Host, ID: s.srv.ID()}, true
 		case "KICK":
-			err = s.srv.DisconnectClient(cidReq.CID)
+			if err = s.srv.DisconnectClient(cidReq.CID); errors.Is(err, core.ErrNoSuchClient) {
+				err = errKickNoClient
+			}
 		case "LDM":
 			err = s.srv.LameDuckClient(cidReq.CID)
 		case "RELOAD":
@@ -164,7 +168,30 @@ func (s *Service) userInfo(ri core.RequestInfo) (any, error) {
 	if !ok {
 		return nil, errRequesterGone
 	}
-	return &userInfoData{User: user, Account: acc, Permissions: perms}, nil
+	return &userInfoData{User: user, Account: acc, Permissions: publicPermissions(perms)}, nil
+}
+
+// publicPermissions is perms as USER.INFO shows them: a direction without
+// rules is an empty object, as nats-server writes it.
+func publicPermissions(perms *auth.Permissions) *auth.Permissions {
+	if perms == nil {
+		return nil
+	}
+	p := *perms
+	if p.Publish == nil {
+		p.Publish = &auth.SubjectPermission{}
+	}
+	if p.Subscribe == nil {
+		p.Subscribe = &auth.SubjectPermission{}
+	}
+	return &p
+}
+
+// serverID is IDZ's reply.
+type serverID struct {
+	Name string `json:"name"`
+	Host string `json:"host"`
+	ID   string `json:"id"`
 }
 
 // requestInfo reads the requester's identity from a request's headers.

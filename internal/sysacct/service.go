@@ -29,6 +29,7 @@ var (
 	errNoReporter    = errors.New("monitoring data not available")
 	errNoReload      = errors.New("configuration reload not available: the server runs without a configuration file")
 	errRequesterGone = errors.New("requesting client not found")
+	errKickNoClient  = errors.New("no such client or leafnode id") // nats-server's words
 )
 
 // Config configures the services.

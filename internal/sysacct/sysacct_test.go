@@ -279,7 +279,7 @@ func TestControlRequests(t *testing.T) {
 	if m := run("KICK", `{"cid":7}`); m["error"] != nil || m["data"] != nil || len(fs.kicked) != 1 {
 		t.Errorf("kick: %v, kicked %v", m, fs.kicked)
 	}
-	if m := run("KICK", `{"cid":99}`); m["error"] == nil {
+	if m := run("KICK", `{"cid":99}`); m["error"].(map[string]any)["description"] != "no such client or leafnode id" {
 		t.Errorf("kick of a missing client: %v", m)
 	}
 	if m := run("KICK", `{`); m != nil {
@@ -295,7 +295,7 @@ func TestControlRequests(t *testing.T) {
 	if m := run("RELOAD", ""); m["error"] == nil {
 		t.Errorf("reload without a configuration: %v", m)
 	}
-	if m := run("IDZ", ""); m["data"].(map[string]any)["id"] != testID {
+	if m := run("IDZ", ""); m["id"] != testID || m["server"] != nil {
 		t.Errorf("idz: %v", m)
 	}
 }
@@ -312,7 +312,7 @@ func TestUserInfo(t *testing.T) {
 		t.Fatal("no reply")
 	}
 	b, _ := json.Marshal(reply)
-	if !strings.Contains(string(b), `"data":{"user":"a","account":"A","permissions":{"publish":{"allow":["x.\u003e"]}`) {
+	if !strings.Contains(string(b), `"data":{"user":"a","account":"A","permissions":{"publish":{"allow":["x.\u003e"]},"subscribe":{}}}`) {
 		t.Errorf("user info: %s", b)
 	}
 	if _, send := s.answer(&job{req: req, reply: "r", hdr: hdr("other", 7)}); send {
