@@ -77,6 +77,7 @@ func (c *client) implicitLogin() bool {
 	}
 	c.connected.Store(true)
 	c.stopAuthTimer()
+	c.srv.emitClient(EventConnect, c, nil)
 	return true
 }
 
