@@ -17,6 +17,7 @@ import (
 	"github.com/starling-mq/starling/internal/monitor"
 	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/internal/storedir"
+	"github.com/starling-mq/starling/internal/sysacct"
 )
 
 // ErrReloadUnsupported matches (errors.Is) the error of a Reload that
@@ -30,11 +31,15 @@ func Version() string { return core.Version }
 type Server struct {
 	core *core.Server
 	js   *jetstream.Manager // nil unless JetStream is enabled
-	mon  *monitor.Server    // nil unless HTTPPort is set
+	mon  *monitor.Server    // the reports; it listens when a monitoring port is set
+	sys  *sysacct.Service   // nil without a system account
 
-	mu      sync.Mutex
-	started bool           // Start was called: it runs once
-	lock    *storedir.Lock // the store directory, held while JetStream runs
+	monListen bool // the monitoring HTTP port is set
+
+	mu       sync.Mutex
+	reloadFn func() error   // $SYS RELOAD's action (SetReloadHandler)
+	started  bool           // Start was called: it runs once
+	lock     *storedir.Lock // the store directory, held while JetStream runs
 }
 
 // New validates opts and returns a server that is not yet listening.
@@ -72,11 +77,12 @@ func New(opts *Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	if o.HTTPPort != 0 || o.HTTPSPort != 0 {
-		s.mon = monitor.New(cs, cs.Logger())
-		if s.js != nil {
-			s.mon.SetJetStream(s.js)
-		}
+	// The monitoring reports always exist: the system account's requests
+	// read them. Only the HTTP listener depends on the ports.
+	s.mon = monitor.New(cs, cs.Logger())
+	s.monListen = o.HTTPPort != 0 || o.HTTPSPort != 0
+	if s.js != nil {
+		s.mon.SetJetStream(s.js)
 	}
 	return s, nil
 }
@@ -103,11 +109,15 @@ func (s *Server) Start() error {
 			return err
 		}
 	}
-	if s.mon != nil {
+	if s.monListen {
 		if err := s.mon.Start(); err != nil {
 			s.abort()
 			return err
 		}
+	}
+	if err := s.startSystem(); err != nil {
+		s.abort()
+		return err
 	}
 	if err := s.core.Start(); err != nil {
 		s.abort()
@@ -132,6 +142,28 @@ func (s *Server) startJetStream() error {
 			"store_dir", dir)
 	}
 	return s.js.Start()
+}
+
+// startSystem starts the system account's services, before clients come.
+func (s *Server) startSystem() error {
+	co := s.core.Options()
+	sys, err := sysacct.Start(s.core, sysacct.Config{
+		Host: co.Host, Domain: co.JetStreamDomain, JetStream: co.JetStream, Logger: s.core.Logger(),
+		Reporter: s.mon, Reload: s.reloadFromSystem,
+	})
+	s.mu.Lock()
+	s.sys = sys
+	s.mu.Unlock()
+	return err
+}
+
+// stopSystem stops the system account's services, once the server's
+// SHUTDOWN event is out.
+func (s *Server) stopSystem() {
+	s.mu.Lock()
+	sys := s.sys
+	s.mu.Unlock()
+	sys.Stop()
 }
 
 // abort undoes a Start that failed half-way.
@@ -212,6 +244,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.mon.Shutdown(ctx))
 	}
 	errs = append(errs, s.core.Shutdown(ctx))
+	s.stopSystem()
 	// After the clients are gone, so no publish races the stores closing.
 	if s.js != nil {
 		s.js.Shutdown()
@@ -238,17 +271,45 @@ func (s *Server) Reload(opts *Options) error {
 	if err := s.core.Reload(next); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	sys := s.sys
+	s.mu.Unlock()
+	err := sys.AccountsChanged(s.core)
 	if s.js != nil {
 		co := s.core.Options()
-		return s.js.Reconfigure(jetStreamAccounts(&co))
+		err = errors.Join(err, s.js.Reconfigure(jetStreamAccounts(&co)))
 	}
-	return nil
+	return err
 }
+
+// SetReloadHandler names what a $SYS.REQ.SERVER.<id>.RELOAD request does:
+// the command line re-reads its configuration file, as at SIGHUP. Without
+// one (an embedded server has no file) the request is answered an error.
+func (s *Server) SetReloadHandler(fn func() error) {
+	s.mu.Lock()
+	s.reloadFn = fn
+	s.mu.Unlock()
+}
+
+func (s *Server) reloadFromSystem() error {
+	s.mu.Lock()
+	fn := s.reloadFn
+	s.mu.Unlock()
+	if fn == nil {
+		return errNoReloadHandler
+	}
+	return fn()
+}
+
+// errNoReloadHandler is RELOAD's answer on a server without a
+// configuration file.
+var errNoReloadHandler = errors.New("configuration reload not available: the server runs without a configuration file")
 
 // LameDuck stops accepting clients, tells connected clients to move on,
 // closes them gradually over the lame-duck duration and shuts down.
 func (s *Server) LameDuck(ctx context.Context) error {
 	err := s.core.LameDuck(ctx)
+	s.stopSystem()
 	if s.js != nil {
 		s.js.Shutdown()
 		err = errors.Join(err, s.releaseStore())

@@ -103,7 +103,7 @@ func (s *Server) addImport(ci configuredImport) error {
 		if src == nil {
 			return fmt.Errorf("service import from unknown account %q", im.Service.Account)
 		}
-		return s.addServiceImport(ci.key, dst, src, im.Service.Subject, im.To, ci.rt, ci.threshold)
+		return s.addServiceImport(ci.key, dst, src, im.Service.Subject, im.To, ci.rt, ci.threshold, false)
 	}
 	return nil
 }

@@ -77,12 +77,14 @@ func (c *client) implicitLogin() bool {
 	}
 	c.connected.Store(true)
 	c.stopAuthTimer()
+	c.srv.emitClient(EventConnect, c, nil)
 	return true
 }
 
 func (c *client) setIdentity(name string, p *auth.Permissions) {
 	c.mu.Lock()
 	c.authName = name
+	c.rawPerms = p
 	c.mu.Unlock()
 	c.perms.Store(auth.NewChecker(p))
 }

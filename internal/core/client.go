@@ -65,6 +65,7 @@ type client struct {
 	nonce    string
 	authName string                       // mu
 	perms    atomic.Pointer[auth.Checker] // nil: no limits
+	rawPerms *auth.Permissions            // mu; what perms was built from, for USER.INFO
 
 	// Read loop.
 	parserOpts   *Options // the options the parser's limits came from
@@ -307,6 +308,7 @@ func (c *client) processConnect(arg []byte) {
 	}
 	if !c.authenticate(&opts) {
 		c.sendErrAndClose(proto.ErrTextAuthViolation, reasonAuthViolation)
+		c.srv.emitAuthError(c, &opts)
 		return
 	}
 	if opts.Account != "" || opts.NewAccount {
@@ -335,6 +337,7 @@ func (c *client) processConnect(arg []byte) {
 		c.connected.Store(true)
 		c.stopAuthTimer()
 		c.armFirstPing()
+		c.srv.emitClient(EventConnect, c, nil)
 	}
 	if opts.Verbose {
 		c.queue(proto.OKLine)

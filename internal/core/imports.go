@@ -75,6 +75,7 @@ type imp struct {
 	replyBase string // "_R_.<id>." in the exporter's account
 	seq       atomic.Uint64
 	pending   *pendingReplies
+	reqInfo   bool // requests carry the requester's RequestInfo header
 }
 
 // pendingReplies maps a service import's reply subjects to the requesters'.
@@ -154,17 +155,20 @@ func (s *Server) addStreamImport(key string, dst, src *Account, subj, prefix, to
 // requesters' reply subjects in dst. threshold bounds how long responses
 // are awaited (0: DefaultResponseThreshold).
 func (s *Server) AddServiceImport(dst, src *Account, subj, to string, rt ResponseType, threshold time.Duration) error {
-	return s.addServiceImport("", dst, src, subj, to, rt, threshold)
+	return s.addServiceImport("", dst, src, subj, to, rt, threshold, false)
 }
 
-func (s *Server) addServiceImport(key string, dst, src *Account, subj, to string, rt ResponseType, threshold time.Duration) error {
+// addServiceImport is AddServiceImport; key names the import for a
+// reload (accountsetup.go, "" for none) and reqInfo adds the requester's
+// identity to each request (events.go).
+func (s *Server) addServiceImport(key string, dst, src *Account, subj, to string, rt ResponseType, threshold time.Duration, reqInfo bool) error {
 	if to == "" {
 		to = subj
 	}
 	if threshold <= 0 {
 		threshold = DefaultResponseThreshold
 	}
-	im := &imp{key: key, kind: importService, to: src, respType: rt, threshold: threshold,
+	im := &imp{key: key, kind: importService, to: src, respType: rt, threshold: threshold, reqInfo: reqInfo,
 		replyBase: "_R_." + nuid.Next() + ".", pending: &pendingReplies{m: map[string]pendingReply{}}}
 	if to != subj {
 		t, err := subject.NewTransform(to, subj)
@@ -284,6 +288,9 @@ func (c *client) deliverImport(sub *subscription, cmd *proto.Cmd) bool {
 			im.pending.add(key, pendingReply{reply: string(cmd.Reply),
 				expires: time.Now().Add(im.threshold), single: im.respType == ResponseSingleton})
 			out.Reply = []byte(im.replyBase + key)
+		}
+		if im.reqInfo {
+			out = c.withRequestInfo(out)
 		}
 	case importResponse:
 		key := string(cmd.Subject[len(sub.subject)-1:]) // after "_R_.<id>."

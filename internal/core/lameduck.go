@@ -26,6 +26,7 @@ func (s *Server) LameDuck(ctx context.Context) error {
 	ln := s.listener
 	s.mu.Unlock()
 	opts := s.getOpts()
+	s.emitLameDuck()
 	s.log.Info("entering lame duck mode", "duration", opts.LameDuckDuration, "grace_period", opts.LameDuckGracePeriod)
 	if ln != nil {
 		ln.Close()

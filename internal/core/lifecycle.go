@@ -33,6 +33,7 @@ const (
 	reasonNoRespondersNeedsHeaders
 	reasonClusterNameConflict
 	reasonDuplicateServerName
+	reasonKicked
 )
 
 var reasonText = [...]string{
@@ -56,6 +57,7 @@ var reasonText = [...]string{
 	reasonNoRespondersNeedsHeaders:  "No Responders Requires Headers",
 	reasonClusterNameConflict:       "Cluster Name Conflict",
 	reasonDuplicateServerName:       "Duplicate Server Name",
+	reasonKicked:                    "Kicked",
 }
 
 func (r closeReason) String() string {
@@ -117,6 +119,9 @@ func (c *client) finish() {
 	ci.Stop = time.Now()
 	c.srv.closed.add(ci)
 	c.srv.accountClosed(c, &ci)
+	if c.connected.Load() {
+		c.srv.emitClient(EventDisconnect, c, &ci)
+	}
 	c.log.Debug("client connection closed", "reason", ci.Reason)
 }
 

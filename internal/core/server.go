@@ -71,8 +71,9 @@ type Server struct {
 	stats  serverStats
 	closed closedRing
 
-	trace    tracer        // publishes message trace events (trace.go)
-	traceSeq atomic.Uint64 // numbers them, as nats-server numbers its system messages
+	trace    tracer                       // publishes message trace events (trace.go)
+	traceSeq atomic.Uint64                // numbers them, as nats-server numbers its system messages
+	events   atomic.Pointer[eventSinkBox] // the system account's services (events.go)
 }
 
 type serverStats struct {
@@ -330,6 +331,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		for _, c := range clients {
 			c.close(reasonServerShutdown)
 		}
+		s.emitShutdown()
 		s.stopCluster()
 		for _, r := range s.routeList() {
 			r.close(reasonServerShutdown)

@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 )
@@ -30,7 +29,15 @@ func (e *ReportError) NullData() bool { return e.nullData }
 // ErrNoReply is returned when nats-server sends no reply at all: an
 // account STATZ request that finds no account with connections and does
 // not ask for unused ones.
-var ErrNoReply = errors.New("monitor: nothing to report")
+// It says so to the system account's services through NoReply.
+var ErrNoReply error = noReply{}
+
+type noReply struct{}
+
+func (noReply) Error() string { return "monitor: nothing to report" }
+
+// NoReply tells the system account's services to send nothing.
+func (noReply) NoReply() bool { return true }
 
 // badBody is the error for a request body that does not decode.
 func badBody(err error) error {

@@ -27,6 +27,10 @@ const signalQueue = 16
 // flushed and closed.
 const shutdownTimeout = 30 * time.Second
 
+// reloadWait bounds how long a $SYS RELOAD request waits for the run loop
+// to take it.
+const reloadWait = 10 * time.Second
+
 // Main runs `starling server` with args until a stop signal or ctx ends,
 // and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -103,6 +107,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer stopProfile()
+	// A $SYS RELOAD request reloads as SIGHUP does, on this loop, so the
+	// two never run at once.
+	reloads := make(chan chan error)
+	srv.SetReloadHandler(func() error {
+		done := make(chan error, 1)
+		select {
+		case reloads <- done:
+			return <-done
+		case <-time.After(reloadWait):
+			return errors.New("configuration reload not started: the server is busy or stopping")
+		}
+	})
 	if err := srv.Start(); err != nil {
 		return fail(err)
 	}
@@ -119,6 +135,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return 1
 			}
 			return 0
+		case done := <-reloads:
+			err := reload(args, srv, logs, pid)
+			if err != nil {
+				log.Error("configuration reload failed; nothing changed", "err", err)
+			}
+			done <- err
 		case sig := <-sigs:
 			log.Info("trapped signal", "signal", sig.String())
 			switch sig {
