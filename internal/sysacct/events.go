@@ -70,9 +70,10 @@ func clientEvent(ev core.ClientEvent, serverID string, si *ServerInfo) (string, 
 	stop := ci.Stop.UTC()
 	base.Type, base.Time, base.Client.Stop = disconnectType, stop, &stop
 	d := &disconnectEvent{connectEvent: base, Reason: ci.Reason,
-		// sent: what the server sent the client; received: what it got.
-		Sent:     dataStats{Msgs: ci.OutMsgs, Bytes: ci.OutBytes},
-		Received: dataStats{Msgs: ci.InMsgs, Bytes: ci.InBytes}}
+		// As nats-server counts them, from the client's side: sent is what
+		// the client published, received what the server delivered to it.
+		Sent:     dataStats{Msgs: ci.InMsgs, Bytes: ci.InBytes},
+		Received: dataStats{Msgs: ci.OutMsgs, Bytes: ci.OutBytes}}
 	if ev.Kind == core.EventAuthError {
 		return fmt.Sprintf(authErrFmt, serverID), d
 	}
