@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/starling-mq/starling/server"
 )
 
 // Mixed clusters: Starling servers and nats-server processes in one full
@@ -254,4 +256,36 @@ func TestMixedQueueWeights(t *testing.T) {
 	t.Run("Starling publishes", func(t *testing.T) {
 		testQueueWeights(t, nodes[3], nodes[1], nodes[2])
 	})
+}
+
+// TestMixedClusterSystemAccount: with the same accounts on both kinds, the
+// system account's requests cross the routes both ways: `nats server
+// list` made on either kind lists both servers.
+func TestMixedClusterSystemAccount(t *testing.T) {
+	bin := natsServerPath(t)
+	ports := freePorts(t, 2)
+	routes := []string{routeURLOf(ports[0], "", ""), routeURLOf(ports[1], "", "")}
+	natsConf := `accounts {
+  A: { users: [{user: a, password: a}] }
+  SYS: { users: [{user: sys, password: sys}] }
+}
+system_account: SYS
+`
+	nodes := []*clusterNode{
+		startNatsServerNode(t, bin, nodeConfig{name: "nats0", cluster: "mixed", clusterPort: ports[0], routes: routes, natsConf: natsConf}),
+		startStarlingNode(t, nodeConfig{name: "starling1", cluster: "mixed", clusterPort: ports[1], routes: routes}, func(o *serverOptions) {
+			o.Accounts = []server.AccountOptions{{Name: "A"}, {Name: "SYS"}}
+			o.SystemAccount = "SYS"
+			o.Users = []*server.User{{Username: "a", Password: "a", Account: "A"}, {Username: "sys", Password: "sys", Account: "SYS"}}
+		}),
+	}
+	waitMesh(t, nodes...)
+	for _, n := range nodes {
+		cli := newNatsCLI(t, strings.Replace(n.clientURL, "nats://", "nats://sys:sys@", 1))
+		var out string
+		eventually(t, 30*time.Second, func() bool {
+			out, _ = cli.try("server", "list", "--timeout", "3s")
+			return strings.Contains(out, "nats0") && strings.Contains(out, "starling1")
+		}, "nats server list on "+n.name+" to list both servers")
+	}
 }

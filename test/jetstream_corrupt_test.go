@@ -107,7 +107,7 @@ func TestJetStreamCorruptRecord(t *testing.T) {
 	}
 	defer mresp.Body.Close()
 	metrics, _ := io.ReadAll(mresp.Body)
-	for _, want := range []string{`starling_stream_lost_messages{stream="C"} 1`, `starling_stream_messages{stream="C"} 9`, "starling_jetstream_streams 1"} {
+	for _, want := range []string{`starling_stream_lost_messages{account="$G",stream="C"} 1`, `starling_stream_messages{account="$G",stream="C"} 9`, "starling_jetstream_streams 1"} {
 		if !bytes.Contains(metrics, []byte(want)) {
 			t.Errorf("/metrics lacks %s", want)
 		}

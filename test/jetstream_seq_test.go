@@ -177,7 +177,7 @@ func TestJetStreamSeqAfterLostTail(t *testing.T) {
 	}
 	defer mresp.Body.Close()
 	metrics, _ := io.ReadAll(mresp.Body)
-	for _, want := range []string{`starling_stream_lost_messages{stream="S"} 5`, `starling_stream_lost_messages{stream="KV_KV"} 1`} {
+	for _, want := range []string{`starling_stream_lost_messages{account="$G",stream="S"} 5`, `starling_stream_lost_messages{account="$G",stream="KV_KV"} 1`} {
 		if !bytes.Contains(metrics, []byte(want)) {
 			t.Errorf("/metrics lacks %s", want)
 		}
