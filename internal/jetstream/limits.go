@@ -36,9 +36,12 @@ func (m *jsAccount) usage() (mem, file uint64) {
 	return mem, file
 }
 
-// usage sums the bytes stored by every account's streams.
+// usage sums the bytes stored by every account's streams. It runs at
+// each publish when the server has a limit, so it does not sort.
 func (m *Manager) usage() (mem, file uint64) {
-	for _, a := range m.accountList() {
+	m.accMu.RLock()
+	defer m.accMu.RUnlock()
+	for _, a := range m.accounts {
 		am, af := a.usage()
 		mem, file = mem+am, file+af
 	}
