@@ -36,10 +36,13 @@ type Server struct {
 
 	monListen bool // the monitoring HTTP port is set
 
-	mu       sync.Mutex
-	reloadFn func() error   // $SYS RELOAD's action (SetReloadHandler)
-	started  bool           // Start was called: it runs once
-	lock     *storedir.Lock // the store directory, held while JetStream runs
+	reloadMu sync.Mutex // one Reload at a time
+
+	mu         sync.Mutex
+	reloadFn   func() error   // $SYS RELOAD's action (SetReloadHandler)
+	sysStopped bool           // stopSystem ran
+	started    bool           // Start was called: it runs once
+	lock       *storedir.Lock // the store directory, held while JetStream runs
 }
 
 // New validates opts and returns a server that is not yet listening.
@@ -144,14 +147,27 @@ func (s *Server) startJetStream() error {
 	return s.js.Start()
 }
 
-// startSystem starts the system account's services, before clients come.
+// startSystem starts the system account's services, before clients come
+// (or at the reload that brings the first accounts). Once stopSystem ran
+// it starts nothing.
 func (s *Server) startSystem() error {
+	s.mu.Lock()
+	stopped := s.sysStopped
+	s.mu.Unlock()
+	if stopped {
+		return nil
+	}
 	co := s.core.Options()
 	sys, err := sysacct.Start(s.core, sysacct.Config{
 		Host: co.Host, Domain: co.JetStreamDomain, JetStream: co.JetStream, Logger: s.core.Logger(),
 		Reporter: s.mon, Reload: s.reloadFromSystem,
 	})
 	s.mu.Lock()
+	if s.sysStopped {
+		s.mu.Unlock()
+		sys.Stop()
+		return err
+	}
 	s.sys = sys
 	s.mu.Unlock()
 	return err
@@ -161,6 +177,7 @@ func (s *Server) startSystem() error {
 // SHUTDOWN event is out.
 func (s *Server) stopSystem() {
 	s.mu.Lock()
+	s.sysStopped = true
 	sys := s.sys
 	s.mu.Unlock()
 	sys.Stop()
@@ -264,6 +281,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // mappings), and accounts that gain or lose JetStream, or change its
 // limits, do so at once.
 func (s *Server) Reload(opts *Options) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	next := opts.internal()
 	if next.JetStream && next.StoreDir == "" {
 		next.StoreDir = storedir.Default()
@@ -274,7 +293,14 @@ func (s *Server) Reload(opts *Options) error {
 	s.mu.Lock()
 	sys := s.sys
 	s.mu.Unlock()
-	err := sys.AccountsChanged(s.core)
+	var err error
+	if sys == nil {
+		// The first accounts bring the system account: start its
+		// services now (a no-op while there is none).
+		err = s.startSystem()
+	} else {
+		err = sys.AccountsChanged(s.core)
+	}
 	if s.js != nil {
 		co := s.core.Options()
 		err = errors.Join(err, s.js.Reconfigure(jetStreamAccounts(&co)))

@@ -3,6 +3,7 @@ package test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +86,32 @@ func TestAccountsIsolation(t *testing.T) {
 	}
 	if r, err := b.Request("svc", nil, 5*time.Second); err != nil || string(r.Data) != "b" {
 		t.Fatalf("B's own request: %v %v", r, err)
+	}
+}
+
+// TestAccountsFirstByReload: a server started without accounts gets its
+// first ones, and with them the system account and its services, by a
+// reload.
+func TestAccountsFirstByReload(t *testing.T) {
+	s := startServer(t)
+	// The system account keeps its default name: a reload cannot
+	// rename it, as in nats-server.
+	next := &server.Options{Host: "127.0.0.1", Port: server.RandomPort,
+		Accounts: []server.AccountOptions{{Name: "A"}, {Name: "$SYS"}},
+		Users:    []*server.User{{Username: "a", Password: "a", Account: "A"}, {Username: "sys", Password: "sys", Account: "$SYS"}}}
+	if err := s.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	sys := connect(t, s, nats.UserInfo("sys", "sys"))
+	r, err := sys.Request("$SYS.REQ.SERVER.PING.IDZ", nil, 5*time.Second)
+	if err != nil {
+		t.Fatalf("system account after the reload: %v", err)
+	}
+	if !strings.Contains(string(r.Data), s.ID()) {
+		t.Fatalf("IDZ: %s", r.Data)
+	}
+	a := connect(t, s, nats.UserInfo("a", "a"))
+	if _, err := a.Request("$SYS.REQ.SERVER.PING.IDZ", nil, time.Second); !errors.Is(err, nats.ErrNoResponders) {
+		t.Fatalf("an ordinary account reached the system services: %v", err)
 	}
 }

@@ -33,13 +33,20 @@ func (t *closedTotals) add(ci *ConnInfo) {
 
 // accountClosed adds a closing connection's final counters to its
 // account's totals.
+//
+// The client leaves the server's list and its traffic joins its account's
+// closed totals under s.mu, the lock the statistics read both under
+// (liveClients), so a report never counts it twice or not at all.
 func (s *Server) accountClosed(c *client, ci *ConnInfo) {
 	c.mu.Lock()
 	acc := c.acc
 	c.mu.Unlock()
+	s.mu.Lock()
+	delete(s.clients, c.cid)
 	if acc != nil {
 		acc.closed.add(ci)
 	}
+	s.mu.Unlock()
 }
 
 // AccountStats is one account's connections and traffic on this server.
@@ -72,12 +79,11 @@ func (s *Server) SystemAccountName() string { return s.getOpts().SystemAccount }
 func (s *Server) AllAccountStats() []AccountStats {
 	accs := s.accountList()
 	byAcc := make(map[*Account]*AccountStats, len(accs))
-	out := make([]AccountStats, len(accs))
+	live, out := s.liveClients(accs)
 	for i, a := range accs {
-		out[i] = a.baseStats()
 		byAcc[a] = &out[i]
 	}
-	for _, lc := range s.liveClients() {
+	for _, lc := range live {
 		if st := byAcc[lc.acc]; st != nil {
 			st.add(lc.c)
 		}
@@ -93,8 +99,9 @@ func (s *Server) AccountStatsOf(name string) (AccountStats, bool) {
 	if a == nil {
 		return AccountStats{}, false
 	}
-	st := a.baseStats()
-	for _, lc := range s.liveClients() {
+	live, base := s.liveClients([]*Account{a})
+	st := base[0]
+	for _, lc := range live {
 		if lc.acc == a {
 			st.add(lc.c)
 		}
@@ -106,7 +113,7 @@ func (a *Account) baseStats() AccountStats {
 	a.closed.mu.Lock()
 	defer a.closed.mu.Unlock()
 	return AccountStats{
-		Name: a.name, Subscriptions: a.sl.Count(),
+		Name:   a.name,
 		InMsgs: a.closed.inMsgs, InBytes: a.closed.inBytes,
 		OutMsgs: a.closed.outMsgs, OutBytes: a.closed.outBytes,
 	}
@@ -128,21 +135,29 @@ type liveClient struct {
 }
 
 // liveClients is every open client connection with its account, read
-// under the client's lock (authentication sets it).
-func (s *Server) liveClients() []liveClient {
+// under the client's lock (authentication sets it), and the closed totals
+// of accs at the same instant (see accountClosed).
+func (s *Server) liveClients(accs []*Account) ([]liveClient, []AccountStats) {
 	s.mu.Lock()
 	clients := make([]*client, 0, len(s.clients))
 	for _, c := range s.clients {
 		clients = append(clients, c)
 	}
+	base := make([]AccountStats, len(accs))
+	for i, a := range accs {
+		base[i] = a.baseStats()
+	}
 	s.mu.Unlock()
+	for i, a := range accs {
+		base[i].Subscriptions = a.sl.Count() // the trie's lock, not under s.mu
+	}
 	out := make([]liveClient, len(clients))
 	for i, c := range clients {
 		c.mu.Lock()
 		out[i] = liveClient{c: c, acc: c.acc}
 		c.mu.Unlock()
 	}
-	return out
+	return out, base
 }
 
 // TotalSubscriptions counts the subscriptions of every account.
@@ -172,7 +187,8 @@ func (s *Server) AccountSubscriptions(name string) []SubInfo {
 		return nil
 	}
 	var out []SubInfo
-	for _, lc := range s.liveClients() {
+	live, _ := s.liveClients(nil)
+	for _, lc := range live {
 		if lc.acc == a {
 			out = append(out, lc.c.info(true).Subs...)
 		}

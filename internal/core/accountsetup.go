@@ -119,6 +119,11 @@ func (s *Server) reloadAccounts(next *Options) {
 	for _, ao := range next.Accounts {
 		s.RegisterAccount(ao.Name)
 	}
+	if next.SystemAccount != "" {
+		// The first accounts of a server started without any bring the
+		// system account with them.
+		s.RegisterAccount(next.SystemAccount)
+	}
 	if err := s.reloadMappings(next); err != nil {
 		// Validate compiled the same mappings: this does not happen.
 		s.log.Error("subject mappings not reloaded", "err", err)

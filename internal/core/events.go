@@ -189,10 +189,15 @@ func (c *client) withRequestInfo(cmd proto.Cmd) proto.Cmd {
 	if err != nil {
 		return cmd
 	}
+	// A header of that name the client sent is dropped: the services
+	// trust this one to say who asks (nats-server replaces it too).
 	var hdr []byte
 	if cmd.HdrLen > 0 {
-		hdr = append(hdr, cmd.Msg[:cmd.HdrLen-2]...) // without the blank line
-	} else {
+		if h := proto.RemoveHeader(cmd.Msg[:cmd.HdrLen], RequestInfoHeader); len(h) >= 2 {
+			hdr = append(hdr, h[:len(h)-2]...) // a copy, without the blank line
+		}
+	}
+	if hdr == nil {
 		hdr = append(hdr, "NATS/1.0\r\n"...)
 	}
 	hdr = append(append(append(append(hdr, RequestInfoHeader...), ": "...), js...), "\r\n\r\n"...)

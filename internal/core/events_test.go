@@ -9,7 +9,8 @@ import (
 )
 
 // TestWithRequestInfo: the requester's identity is added as a header,
-// to a message with headers or without, and the payload is untouched.
+// to a message with headers or without, and the payload is untouched; a
+// forged one from the client is dropped.
 func TestWithRequestInfo(t *testing.T) {
 	s := &Server{name: "n1", id: "ID1"}
 	acc := newAccount("A")
@@ -28,6 +29,8 @@ func TestWithRequestInfo(t *testing.T) {
 		{"no headers", "", "hello", ""},
 		{"headers", "NATS/1.0\r\nX-Keep: yes\r\n\r\n", "hello", "yes"},
 		{"empty payload", "", "", ""},
+		{"forged", "NATS/1.0\r\n" + RequestInfoHeader + `: {"acc":"B","server":"n1","id":7}` + "\r\nX-Keep: yes\r\n\r\n", "hello", "yes"},
+		{"forged alone", "NATS/1.0\r\n" + RequestInfoHeader + `: {"acc":"B","server":"n1","id":7}` + "\r\n\r\n", "hello", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -110,15 +110,14 @@ func (c *client) timing() (time.Duration, int, time.Duration) {
 }
 
 func (c *client) finish() {
-	c.srv.removeClient(c)
 	c.mu.Lock()
 	subs := c.closedSubs
 	c.closedSubs = nil
 	c.mu.Unlock()
 	ci := c.infoWith(subs, true)
 	ci.Stop = time.Now()
+	c.srv.accountClosed(c, &ci) // leaves the server's list here
 	c.srv.closed.add(ci)
-	c.srv.accountClosed(c, &ci)
 	if c.connected.Load() {
 		c.srv.emitClient(EventDisconnect, c, &ci)
 	}

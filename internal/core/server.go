@@ -363,12 +363,6 @@ func (s *Server) addClient(c *client) bool {
 	return true
 }
 
-func (s *Server) removeClient(c *client) {
-	s.mu.Lock()
-	delete(s.clients, c.cid)
-	s.mu.Unlock()
-}
-
 // NumClients returns the number of open client connections.
 func (s *Server) NumClients() int {
 	s.mu.Lock()

@@ -85,15 +85,21 @@ func used(t jsapi.StorageType, usage func() (mem, file uint64)) uint64 {
 }
 
 // reserved sums the max_bytes of the account's streams of type t, except
-// the stream named except (the one being updated).
+// the stream named except (the one being updated). The streams are listed
+// under m.mu and asked for their configuration after: a publish holds its
+// stream's lock and then takes m.mu (resourcesExceeded), so m.mu is never
+// held while a stream's lock is taken.
 func (m *jsAccount) reserved(t jsapi.StorageType, except string) uint64 {
 	m.mu.RLock()
-	defer m.mu.RUnlock()
-	var sum uint64
+	streams := make([]*entry, 0, len(m.streams))
 	for name, e := range m.streams {
-		if name == except || e.storage != t {
-			continue
+		if name != except && e.storage == t {
+			streams = append(streams, e)
 		}
+	}
+	m.mu.RUnlock()
+	var sum uint64
+	for _, e := range streams {
 		if mb := e.s.Config().MaxBytes; mb > 0 {
 			sum += uint64(mb)
 		}

@@ -82,6 +82,7 @@ type Manager struct {
 
 	backups backupState // snapshots and restores in progress, every account's
 
+	life         sync.Mutex // serializes Reconfigure and Shutdown
 	accMu        sync.RWMutex
 	accounts     map[string]*jsAccount
 	disabled     map[string]*core.InternalClient // "not enabled" responders of the other accounts
@@ -193,6 +194,8 @@ func syncDescription(d time.Duration) string {
 // account, syncing its store. Messages published after this are not
 // stored.
 func (m *Manager) Shutdown() {
+	m.life.Lock()
+	defer m.life.Unlock()
 	m.accMu.Lock()
 	if m.stopped {
 		m.accMu.Unlock()

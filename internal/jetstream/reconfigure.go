@@ -10,6 +10,10 @@ import "sort"
 // the "not enabled" answer. Call it after the core server registered the
 // accounts.
 func (m *Manager) Reconfigure(enabled map[string]Limits, disabled []string) error {
+	// Held throughout: accounts started or stopped here are never missed
+	// by a Shutdown running at the same time (lame duck during a reload).
+	m.life.Lock()
+	defer m.life.Unlock()
 	m.accMu.Lock()
 	if m.stopped {
 		m.accMu.Unlock()

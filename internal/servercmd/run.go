@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -110,13 +111,19 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// A $SYS RELOAD request reloads as SIGHUP does, on this loop, so the
 	// two never run at once.
 	reloads := make(chan chan error)
+	stopping := make(chan struct{}) // closed once the loop stops taking reloads
+	var stopOnce sync.Once
+	stopReloads := func() { stopOnce.Do(func() { close(stopping) }) }
+	defer stopReloads()
 	srv.SetReloadHandler(func() error {
 		done := make(chan error, 1)
 		select {
 		case reloads <- done:
 			return <-done
+		case <-stopping:
+			return errors.New("configuration reload not started: the server is stopping")
 		case <-time.After(reloadWait):
-			return errors.New("configuration reload not started: the server is busy or stopping")
+			return errors.New("configuration reload not started: the server is busy")
 		}
 	})
 	if err := srv.Start(); err != nil {
@@ -128,6 +135,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for {
 		select {
 		case <-ctx.Done():
+			stopReloads()
 			return shutdown(srv, log, "context done")
 		case err := <-lameDuck:
 			if err != nil {
@@ -145,10 +153,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			log.Info("trapped signal", "signal", sig.String())
 			switch sig {
 			case syscall.SIGINT:
+				stopReloads()
 				return shutdown(srv, log, sig.String())
 			case syscall.SIGTERM:
 				// During lame duck, as in nats-server, TERM lets it finish.
 				if !inLameDuck {
+					stopReloads()
 					return shutdown(srv, log, sig.String())
 				}
 			case syscall.SIGUSR2:

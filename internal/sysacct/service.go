@@ -82,6 +82,7 @@ type reporterBox struct{ Reporter }
 type outEvent struct {
 	build func(si *ServerInfo) (string, any)
 	done  chan struct{}
+	last  bool // SHUTDOWN: nothing is sent after it
 }
 
 func newService(srv Server, sysName string, pub publisher, cfg Config) *Service {
@@ -165,11 +166,15 @@ func (s *Service) send() {
 	gap := min(firstStatsz, s.cfg.StatszInterval)
 	t := time.NewTimer(gap)
 	defer t.Stop()
+	ended := false // SHUTDOWN went out
 	for {
 		select {
 		case ev := <-s.evs:
-			subj, body := ev.build(s.serverInfo())
-			s.publish(subj, body)
+			if !ended {
+				subj, body := ev.build(s.serverInfo())
+				s.publish(subj, body)
+				ended = ev.last
+			}
 			if ev.done != nil {
 				close(ev.done)
 			}
@@ -240,9 +245,15 @@ func (s *Service) ServerLameDuck() {
 func (s *Service) ServerShutdown() {
 	subj := fmt.Sprintf(shutdownFmt, s.srv.ID())
 	done := make(chan struct{})
-	queued := s.queueEvent(outEvent{build: func(si *ServerInfo) (string, any) { return subj, si }, done: done})
-	s.closed.Store(true)
-	if !queued {
+	if s.closed.Swap(true) {
+		return
+	}
+	// Events that passed the closed check just before are dropped by the
+	// sender once this one is out.
+	select {
+	case s.evs <- outEvent{build: func(si *ServerInfo) (string, any) { return subj, si }, done: done, last: true}:
+	default:
+		s.evDrops.Add(1)
 		return
 	}
 	t := time.NewTimer(shutdownWait)

@@ -60,10 +60,17 @@ func (s *Service) addImports(cs *core.Server, sys *core.Account) error {
 		s.imported = map[*core.Account]bool{}
 	}
 	var todo []*core.Account
+	present := map[*core.Account]bool{}
 	for _, a := range cs.Accounts() {
+		present[a] = true
 		if !s.imported[a] {
 			s.imported[a] = true
 			todo = append(todo, a)
+		}
+	}
+	for a := range s.imported {
+		if !present[a] {
+			delete(s.imported, a) // removed by a reload
 		}
 	}
 	s.importsMu.Unlock()
