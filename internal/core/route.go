@@ -1,7 +1,6 @@
 package core
 
 import (
-	"crypto/tls"
 	"errors"
 	"net"
 	"net/url"
@@ -90,10 +89,7 @@ func (s *Server) startRoute(conn net.Conn, solicited bool) *route {
 // when connect is set (sent first, d is its dialer), accepted otherwise.
 func (s *Server) startRouteWith(conn net.Conn, connect *proto.RouteConnect, d *dialer) *route {
 	solicited := connect != nil
-	netConn := conn
-	if tc, ok := conn.(*tls.Conn); ok {
-		netConn = tc.NetConn()
-	}
+	netConn := rawConn(conn)
 	r := &route{
 		dialer: d,
 		transport: transport{

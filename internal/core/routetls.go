@@ -50,7 +50,17 @@ func (s *Server) routeTLS(conn net.Conn, solicited bool, dialHost string) (net.C
 // the TLS timeout).
 func (s *Server) acceptRoute(conn net.Conn) {
 	if s.getOpts().Cluster.TLSConfig == nil {
-		s.startRouteWith(conn, nil, nil)
+		if s.raftHandler.Load() == nil {
+			s.startRouteWith(conn, nil, nil)
+			return
+		}
+		// Off the accept loop: telling a Raft connection from a route
+		// may wait for the peer's first bytes.
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.acceptClusterConn(conn)
+		}()
 		return
 	}
 	s.wg.Add(1)
@@ -61,6 +71,6 @@ func (s *Server) acceptRoute(conn net.Conn) {
 			s.log.Info("route TLS handshake failed", "remote", conn.RemoteAddr().String(), "err", err)
 			return
 		}
-		s.startRouteWith(tc, nil, nil)
+		s.acceptClusterConn(tc)
 	}()
 }

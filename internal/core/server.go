@@ -48,6 +48,8 @@ type Server struct {
 
 	gacc *Account // the global account: every connection's that names no other
 
+	raftHandler atomic.Pointer[RaftConnHandler] // takes Raft connections on the cluster port (raftconn.go)
+
 	mu         sync.Mutex
 	listener   net.Listener
 	accepting  bool // Start has run
