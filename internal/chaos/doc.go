@@ -50,6 +50,13 @@
 // operating system schedules (how TCP splits the stream into chunks,
 // when a route redials) can still differ between runs.
 //
+// # Disk faults
+//
+// FlipBits and Truncate damage the files of a stopped server's store
+// directory (bits flipped, a file cut short) from a seeded source, and
+// report each change so a test can say what the server must have
+// detected.
+//
 // # Waiting
 //
 // Every wait polls a condition with a bound (Timeout), never sleeps a
