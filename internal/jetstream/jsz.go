@@ -73,18 +73,21 @@ type AccountDetail struct {
 
 // StreamDetail is one stream in /jsz.
 type StreamDetail struct {
-	Name    string              `json:"name"`
-	Created time.Time           `json:"created"`
-	Config  *jsapi.StreamConfig `json:"config,omitempty"`
-	State   jsapi.StreamState   `json:"state"`
+	Name      string                `json:"name"`
+	Created   time.Time             `json:"created"`
+	Cluster   *jsapi.ClusterInfo    `json:"cluster,omitempty"`
+	Config    *jsapi.StreamConfig   `json:"config,omitempty"`
+	State     jsapi.StreamState     `json:"state"`
+	Consumers []*jsapi.ConsumerInfo `json:"consumer_detail,omitempty"`
 }
 
 // JSZOptions selects /jsz's detail.
 type JSZOptions struct {
-	Account  string // only this account ("": every account)
-	Accounts bool   // list the accounts
-	Streams  bool   // list each stream (implies Accounts)
-	Config   bool   // include each stream's configuration
+	Account   string // only this account ("": every account)
+	Accounts  bool   // list the accounts
+	Streams   bool   // list each stream (implies Accounts)
+	Config    bool   // include each stream's configuration
+	Consumers bool   // list each stream's consumers (with Streams)
 }
 
 // JSZ reports JetStream's state for monitoring: the totals of every
@@ -149,10 +152,15 @@ func (m *jsAccount) jsz(info *JSInfo, o JSZOptions) *AccountDetail {
 			d.Store += st.Bytes
 		}
 		if o.Streams {
-			sd := StreamDetail{Name: si.Config.Name, Created: si.Created, State: st}
+			sd := StreamDetail{Name: si.Config.Name, Created: si.Created, State: st, Cluster: &jsapi.ClusterInfo{Leader: m.srv.Name()}}
 			if o.Config {
 				cfg := si.Config
 				sd.Config = &cfg
+			}
+			if o.Consumers {
+				for _, c := range e.sortedConsumers() {
+					sd.Consumers = append(sd.Consumers, replyInfo(c))
+				}
 			}
 			d.Streams = append(d.Streams, sd)
 		}

@@ -48,7 +48,7 @@ func (m *Server) handleJsz(w http.ResponseWriter, r *http.Request) {
 }
 
 func jszOptions(o *JszOptions) jetstream.JSZOptions {
-	return jetstream.JSZOptions{Account: o.Account, Accounts: o.Accounts, Streams: o.Streams, Config: o.Config}
+	return jetstream.JSZOptions{Account: o.Account, Accounts: o.Accounts, Streams: o.Streams, Config: o.Config, Consumers: o.Consumer}
 }
 
 // jsz is JetStream's report, or that it is disabled.
