@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand"
 	"slices"
 
 	"go.etcd.io/raft/v3"
@@ -22,6 +23,7 @@ type engine struct {
 	groups map[uint64]*group
 	order  []uint64 // group ids, sorted: every iteration visits groups in the same order
 	nextID uint64   // next proposal id
+	rng    *rand.Rand // election timeouts (see tick)
 	failed error    // set when the log failed: nothing is safe to do after
 
 	// scratch reused by process
@@ -43,6 +45,7 @@ func newEngine(cfg Options) *engine {
 		log:       cfg.Logger,
 		groups:    make(map[uint64]*group),
 		nextID:    cfg.ProposalIDBase,
+		rng:       rand.New(rand.NewSource(cfg.Seed)),
 	}
 }
 
@@ -110,6 +113,7 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 		unplaced: make(map[uint64]*Proposal),
 		placed:   make(map[uint64]*Proposal),
 	}
+	e.groups[id].resetTimer(e.rng, e.cfg.ElectionTicks)
 	i, _ := slices.BinarySearch(e.order, id)
 	e.order = slices.Insert(e.order, i, id)
 	return nil
@@ -167,17 +171,43 @@ func (e *engine) step(env Envelope) {
 	if g == nil || e.failed != nil || env.Msg == nil {
 		return
 	}
+	switch env.Msg.GetType() {
+	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap:
+		// Raft follows a leader of at least its term; hearing from it
+		// restarts the election timer, as raft's own would.
+		if env.Msg.GetTerm() >= g.term {
+			g.elapsed = 0
+		}
+	}
 	if err := g.rn.Step(env.Msg); err != nil && !errors.Is(err, raft.ErrStepPeerNotFound) {
 		e.log.Debug("raft step", "group", env.Group, "err", err)
 	}
 }
 
+// tick advances every group's logical clock by one tick. A leader ticks
+// Raft itself (heartbeats, the CheckQuorum step-down). Any other member
+// ticks without Raft's own election timer, which draws its randomized
+// timeout from a source nobody can seed; the host keeps its own timer,
+// drawn from its seeded source, and campaigns when it expires. Campaign is
+// what Raft's timer would do (a pre-vote first), so this changes when an
+// election starts, never whether one is safe; and it is what lets a
+// simulation replay a seed exactly.
 func (e *engine) tick() {
 	if e.failed != nil {
 		return
 	}
 	for _, id := range e.order {
-		e.groups[id].rn.Tick()
+		g := e.groups[id]
+		if g.rn.BasicStatus().RaftState == raft.StateLeader {
+			g.rn.Tick()
+			continue
+		}
+		g.rn.TickQuiesced()
+		g.elapsed++
+		if g.elapsed >= g.timeout {
+			g.resetTimer(e.rng, e.cfg.ElectionTicks)
+			_ = g.rn.Campaign()
+		}
 	}
 }
 
@@ -276,6 +306,7 @@ func (e *engine) send(work []readyWork) {
 // handle does what follows the save for one group's Ready.
 func (e *engine) handle(w readyWork) error {
 	g, rd := w.g, w.rd
+	g.noteState(rd, e.rng, e.cfg.ElectionTicks)
 	if !raft.IsEmptySnap(rd.Snapshot) {
 		if err := g.restore(rd.Snapshot); err != nil {
 			return err

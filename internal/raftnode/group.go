@@ -3,6 +3,7 @@ package raftnode
 import (
 	"errors"
 	"fmt"
+	"math/rand"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -20,10 +21,34 @@ type group struct {
 	applied uint64
 	snapAt  uint64 // index of the last local snapshot
 
+	// The election timer (see engine.tick): ticks since the member last
+	// heard from a leader or changed role, term or vote, and the
+	// randomized timeout in ticks. term and vote are the last seen.
+	elapsed, timeout int
+	term, vote       uint64
+
 	// unplaced: proposed, not yet seen in a Ready (by proposal id);
 	// placed: seen at a log index in the term they were proposed in.
 	unplaced map[uint64]*Proposal
 	placed   map[uint64]*Proposal
+}
+
+func (g *group) resetTimer(rng *rand.Rand, electionTicks int) {
+	g.elapsed = 0
+	g.timeout = electionTicks + rng.Intn(electionTicks)
+}
+
+// noteState restarts the election timer when the member changed role or
+// leader, or took a new term or vote: raft restarts its own timer then.
+func (g *group) noteState(rd raft.Ready, rng *rand.Rand, electionTicks int) {
+	changed := rd.SoftState != nil
+	if hs := rd.HardState; hs != nil && (hs.GetTerm() != g.term || hs.GetVote() != g.vote) {
+		g.term, g.vote = hs.GetTerm(), hs.GetVote()
+		changed = true
+	}
+	if changed {
+		g.resetTimer(rng, electionTicks)
+	}
 }
 
 func (g *group) pending() int { return len(g.unplaced) + len(g.placed) }

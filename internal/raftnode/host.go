@@ -38,6 +38,12 @@ func New(opts Options) (*Host, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Seed == 0 {
+		opts.Seed = time.Now().UnixNano()
+	}
+	if opts.ProposalIDBase == 0 {
+		opts.ProposalIDBase = uint64(time.Now().UnixNano()) << 8
+	}
 	t := opts.Ticker
 	if t == nil {
 		t = realTicker{time.NewTicker(opts.TickInterval)}

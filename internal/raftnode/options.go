@@ -30,6 +30,9 @@ type Options struct {
 	// be unique among one host's proposals in flight only (see doc.go);
 	// tests set it for replay.
 	ProposalIDBase uint64
+	// Seed seeds the election timers' jitter; 0 draws one at New. Tests
+	// set it for replay.
+	Seed int64
 }
 
 // DefaultOptions returns Options with every tunable set.

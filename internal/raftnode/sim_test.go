@@ -135,6 +135,7 @@ func (c *simCluster) start(id uint64) {
 	opts.MaxSizePerMsg = 4 << 10
 	opts.MaxInflightMsgs = 16
 	opts.ProposalIDBase = n.incarnation << 40
+	opts.Seed = c.seed*1000 + int64(id)*10 + int64(n.incarnation)
 	if err := opts.Validate(); err != nil {
 		c.fatalf("options: %v", err)
 	}
