@@ -21,10 +21,10 @@ type engine struct {
 	log       *slog.Logger
 
 	groups map[uint64]*group
-	order  []uint64 // group ids, sorted: every iteration visits groups in the same order
-	nextID uint64   // next proposal id
+	order  []uint64   // group ids, sorted: every iteration visits groups in the same order
+	nextID uint64     // next proposal id
 	rng    *rand.Rand // election timeouts (see tick)
-	failed error    // set when the log failed: nothing is safe to do after
+	failed error      // set when the log failed: nothing is safe to do after
 
 	// scratch reused by process
 	work []readyWork
@@ -80,6 +80,9 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 	if err != nil {
 		return err
 	}
+	if err := e.commitSnapshot(id, st, snap); err != nil {
+		return err
+	}
 	if err := sm.Restore(snap.GetData()); err != nil {
 		return fmt.Errorf("raftnode: group %d: restore: %w", id, err)
 	}
@@ -132,6 +135,25 @@ func (e *engine) bootstrap(id uint64, peers []uint64) error {
 		ConfState: &raftpb.ConfState{Voters: slices.Clone(peers)},
 	}}
 	return e.storage.Save([]Update{{Group: id, Snapshot: snap, MustSync: true}})
+}
+
+// commitSnapshot repairs a log where a crash kept a snapshot received from
+// the leader but not the hard state saved after it: the commit index
+// would then lie below the snapshot, which raft refuses to start from. A
+// snapshot holds committed entries only, so its index is a safe commit
+// index. Term and vote stay as saved: raising the term would turn the
+// saved vote into a vote in a term it was not cast in.
+func (e *engine) commitSnapshot(id uint64, st raft.Storage, snap *raftpb.Snapshot) error {
+	hs, _, err := st.InitialState()
+	if err != nil {
+		return err
+	}
+	idx := snap.GetMetadata().GetIndex()
+	if hs.GetCommit() >= idx {
+		return nil
+	}
+	fixed := &raftpb.HardState{Term: new(hs.GetTerm()), Vote: new(hs.GetVote()), Commit: new(idx)}
+	return e.storage.Save([]Update{{Group: id, HardState: fixed, MustSync: true}})
 }
 
 func (e *engine) removeGroup(id uint64) error {

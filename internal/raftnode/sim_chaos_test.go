@@ -104,6 +104,7 @@ func chaos(t *testing.T, seed int64, rounds int) *chaosRun {
 	}
 	c.heal()
 	for _, n := range c.nodes {
+		n.store.CrashNextSave(-1) // disarm a crash not yet fired
 		if n.eng == nil {
 			c.start(n.id)
 		}

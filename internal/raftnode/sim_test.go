@@ -3,6 +3,8 @@ package raftnode
 import (
 	"cmp"
 	"encoding/binary"
+	"fmt"
+	"strings"
 	"hash"
 	"hash/fnv"
 	"log/slog"
@@ -257,7 +259,7 @@ func (c *simCluster) runUntil(max int, what string, cond func() bool) {
 		c.step()
 	}
 	if !cond() {
-		c.fatalf("%s: not reached in %d rounds", what, max)
+		c.fatalf("%s: not reached in %d rounds; %s", what, max, c.describe())
 	}
 }
 
@@ -308,3 +310,19 @@ func (c *simCluster) converged() bool {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// describe lists every member's view of every group, for failures.
+func (c *simCluster) describe() string {
+	var b strings.Builder
+	for _, g := range c.groups {
+		for _, n := range c.nodes {
+			if n.eng == nil {
+				fmt.Fprintf(&b, "\n  group %d node %d: down", g, n.id)
+				continue
+			}
+			st, err := n.eng.status(g)
+			fmt.Fprintf(&b, "\n  group %d node %d: %s term %d lead %d commit %d applied %d %v %v", g, n.id, st.State, st.Term, st.Leader, st.Commit, st.Applied, st.Progress, err)
+		}
+	}
+	return b.String()
+}
