@@ -72,43 +72,14 @@ func chaos(t *testing.T, seed int64, rounds int) *chaosRun {
 			r.props[id] = sentProposal{g, p}
 		}
 	}
-	randomNode := func() uint64 { return c.peers[rng.Intn(len(c.peers))] }
 	for range rounds {
 		if rng.Float64() < 0.3 {
 			propose()
 		}
-		switch x := rng.Float64(); {
-		case x < 0.002:
-			c.crash(randomNode())
-		case x < 0.003:
-			if n := c.node(randomNode()); n.eng != nil {
-				n.store.CrashNextSave(rng.Intn(4))
-			}
-		case x < 0.005:
-			c.heal()
-			c.partition([]uint64{randomNode()})
-		case x < 0.006:
-			a, b := randomNode(), randomNode()
-			if a != b {
-				c.blocked[[2]uint64{a, b}] = true
-			}
-		case x < 0.010:
-			c.heal()
-		}
-		for _, n := range c.nodes {
-			if n.eng == nil && rng.Float64() < 0.01 {
-				c.start(n.id)
-			}
-		}
+		c.injectFaults()
 		c.step()
 	}
-	c.heal()
-	for _, n := range c.nodes {
-		n.store.CrashNextSave(-1) // disarm a crash not yet fired
-		if n.eng == nil {
-			c.start(n.id)
-		}
-	}
+	c.recover()
 	// A last proposal per group: once it applies everywhere, so has every
 	// entry committed before it.
 	for _, g := range c.groups {
@@ -130,6 +101,49 @@ func chaos(t *testing.T, seed int64, rounds int) *chaosRun {
 	}
 	c.runUntil(20000, "convergence", c.converged)
 	return r
+}
+
+// injectFaults draws this round's faults: a crash, a crash in the middle
+// of the next save, a partition isolating one node, a one-way cut of one
+// link, healing; and restarts of nodes that are down.
+func (c *simCluster) injectFaults() {
+	rng := c.rng
+	randomNode := func() uint64 { return c.peers[rng.Intn(len(c.peers))] }
+	switch x := rng.Float64(); {
+	case x < 0.002:
+		c.crash(randomNode())
+	case x < 0.003:
+		if n := c.node(randomNode()); n.eng != nil {
+			n.store.CrashNextSave(rng.Intn(4))
+		}
+	case x < 0.005:
+		c.heal()
+		c.partition([]uint64{randomNode()})
+	case x < 0.006:
+		a, b := randomNode(), randomNode()
+		if a != b {
+			c.blocked[[2]uint64{a, b}] = true
+		}
+	case x < 0.010:
+		c.heal()
+	}
+	for _, n := range c.nodes {
+		if n.eng == nil && rng.Float64() < 0.01 {
+			c.start(n.id)
+		}
+	}
+}
+
+// recover ends the faults: the network heals, armed crashes are disarmed
+// and every node is up.
+func (c *simCluster) recover() {
+	c.heal()
+	for _, n := range c.nodes {
+		n.store.CrashNextSave(-1)
+		if n.eng == nil {
+			c.start(n.id)
+		}
+	}
 }
 
 func TestSimChaos(t *testing.T) {

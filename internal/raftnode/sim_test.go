@@ -4,12 +4,12 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
-	"strings"
 	"hash"
 	"hash/fnv"
 	"log/slog"
 	"math/rand"
 	"slices"
+	"strings"
 	"testing"
 
 	"go.etcd.io/raft/v3"
