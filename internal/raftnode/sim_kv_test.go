@@ -101,7 +101,11 @@ func TestSimLinearizableKV(t *testing.T) {
 					r, err := cl.p.Result()
 					switch {
 					case err == nil:
-						finish(i, kvOutput{kvResult: r.Value.(kvResult)}, c.round)
+						v, ok := r.Value.(kvResult)
+						if !ok {
+							c.fatalf("client %d: acked at %d/%d with another entry's value %v", i, r.Index, r.Term, r.Value)
+						}
+						finish(i, kvOutput{kvResult: v}, c.round)
 					case errors.Is(err, ErrDropped):
 						cl.p = nil
 					default:
