@@ -77,6 +77,7 @@ func (h *Host) Close() error {
 func (h *Host) loop() {
 	defer h.wg.Done()
 	defer h.eng.stop()
+	failed := false
 	for {
 		select {
 		case <-h.quit:
@@ -89,9 +90,10 @@ func (h *Host) loop() {
 			op(h.eng)
 		}
 		h.drain()
-		if err := h.eng.process(); err != nil {
+		if err := h.eng.process(); err != nil && !failed {
 			// The engine refuses everything from now on; the server must
 			// restart the host from its log. Keep serving calls with errors.
+			failed = true
 			h.eng.log.Error("raft host failed", "err", err)
 		}
 	}
@@ -123,6 +125,15 @@ func (h *Host) Step(msgs []Envelope) {
 			return
 		}
 	}
+}
+
+// Err returns the error that stopped the host (its log failed), or nil.
+func (h *Host) Err(ctx context.Context) error {
+	var err error
+	if cerr := h.call(ctx, func(e *engine) { err = e.failed }); cerr != nil {
+		return cerr
+	}
+	return err
 }
 
 // Dropped is how many messages Step dropped because the loop was behind.

@@ -2,6 +2,7 @@ package raftnode
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"go.etcd.io/raft/v3"
@@ -209,4 +210,126 @@ func isDone(p *Proposal) bool {
 	default:
 		return false
 	}
+}
+
+// Every member loses power at once, some in the middle of a save; what was
+// acknowledged is still there after the restart, in the same order.
+func TestSimWholeClusterCrash(t *testing.T) {
+	for _, seed := range []int64{1, 2, 3, 4, 5} {
+		cfg := quietNet
+		cfg.snapshotEntries = 16
+		c := newSimCluster(t, seed, cfg)
+		g := c.groups[0]
+		acked := map[int]Result{}
+		next := 1
+		for round := 0; round < 3000 && len(acked) < 60; round++ {
+			if l := c.leader(g); l != 0 && round%3 == 0 {
+				id := next
+				next++
+				if p, err := c.node(l).eng.propose(g, mustJSON(kvOp{Op: "put", K: "k", V: "v", ID: id})); err == nil {
+					c.watch(p, func(r Result) { acked[id] = r })
+				}
+			}
+			c.step()
+		}
+		for i, n := range c.nodes {
+			n.store.CrashNextSave(i) // the next save keeps 0, 1 or 2 records
+		}
+		c.step()
+		for _, n := range c.nodes {
+			c.crash(n.id)
+		}
+		c.recover()
+		c.runUntil(20000, "convergence", c.converged)
+		at := map[int]histEntry{}
+		for _, h := range c.node(1).sms[g].Hist {
+			at[h.ID] = h
+		}
+		for id, r := range acked {
+			if h, ok := at[id]; !ok || h.Index != r.Index || h.Term != r.Term {
+				c.fatalf("acked proposal %d at %d/%d: after restart %v %+v", id, r.Index, r.Term, ok, h)
+			}
+		}
+		for _, n := range c.nodes[1:] {
+			if !slices.Equal(n.sms[g].Hist, c.node(1).sms[g].Hist) {
+				c.fatalf("node %d applied another history", n.id)
+			}
+		}
+		if len(acked) == 0 {
+			c.fatalf("nothing acked")
+		}
+	}
+}
+
+func TestRemoveGroup(t *testing.T) {
+	c := newSimCluster(t, 3, simConfig{nodes: 1, groups: 2, maxDelay: 0})
+	g := c.groups[0]
+	c.runUntil(2000, "a leader", func() bool { return c.leader(g) != 0 })
+	e := c.node(1).eng
+	p, err := e.propose(g, mustJSON(kvOp{Op: "put", K: "k"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.removeGroup(g); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Result(); !errors.Is(err, ErrStopped) {
+		t.Fatalf("proposal of a removed group: %v", err)
+	}
+	if _, err := e.status(g); !errors.Is(err, ErrNoGroup) {
+		t.Fatalf("status of a removed group: %v", err)
+	}
+	if _, err := e.propose(g, nil); !errors.Is(err, ErrNoGroup) {
+		t.Fatalf("propose to a removed group: %v", err)
+	}
+	if err := e.addGroup(c.groups[1], []uint64{1}, newKV()); !errors.Is(err, ErrGroupExists) {
+		t.Fatalf("adding a running group: %v", err)
+	}
+}
+
+// A member down while the others compact their logs catches up from a
+// snapshot sent by the leader.
+func TestSimSnapshotCatchUp(t *testing.T) {
+	cfg := quietNet
+	cfg.snapshotEntries = 10
+	c := newSimCluster(t, 9, cfg)
+	g := c.groups[0]
+	c.runUntil(2000, "a leader", func() bool { return c.leader(g) != 0 })
+	down := c.leader(g)%3 + 1
+	c.crash(down)
+	n := 0
+	c.runUntil(20000, "60 commits without one member", func() bool {
+		if l := c.leader(g); l != 0 && n < 60 {
+			if p, err := c.node(l).eng.propose(g, mustJSON(kvOp{Op: "put", K: "k", V: "v", ID: n})); err == nil {
+				n++
+				c.watch(p, func(Result) {})
+			}
+		}
+		st, _ := c.node(c.peers[0]).eng.status(g)
+		if c.peers[0] == down {
+			st, _ = c.node(c.peers[1]).eng.status(g)
+		}
+		return n == 60 && st.Applied >= 60
+	})
+	// The leader's log no longer holds what the member lacks: only a
+	// snapshot can bring it up to date.
+	first, _ := mustOpen(t, c.node(c.leader(g)).store, g).FirstIndex()
+	last, _ := mustOpen(t, c.node(down).store, g).LastIndex()
+	if first <= last+1 {
+		c.fatalf("leader's log starts at %d, the member's ends at %d: no snapshot needed", first, last)
+	}
+	c.start(down)
+	c.runUntil(20000, "convergence", c.converged)
+	if !slices.Equal(c.node(down).sms[g].Hist, c.node(c.leader(g)).sms[g].Hist) {
+		c.fatalf("restarted member applied another history")
+	}
+}
+
+func mustOpen(t *testing.T, s *MemStorage, g uint64) raft.Storage {
+	t.Helper()
+	st, err := s.Open(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -62,6 +62,31 @@ type simCluster struct {
 	blocked map[[2]uint64]bool // from→to links that lose everything
 	leaders map[[2]uint64]uint64
 	trace   hash.Hash64
+	watches []watch
+}
+
+// watch calls ok when p succeeds, checked after every round.
+type watch struct {
+	p  *Proposal
+	ok func(Result)
+}
+
+func (c *simCluster) watch(p *Proposal, ok func(Result)) {
+	c.watches = append(c.watches, watch{p, ok})
+}
+
+func (c *simCluster) settleWatches() {
+	kept := c.watches[:0]
+	for _, w := range c.watches {
+		if !isDone(w.p) {
+			kept = append(kept, w)
+			continue
+		}
+		if r, err := w.p.Result(); err == nil {
+			w.ok(r)
+		}
+	}
+	c.watches = kept
 }
 
 func newSimCluster(t testing.TB, seed int64, cfg simConfig) *simCluster {
@@ -202,6 +227,7 @@ func (c *simCluster) step() {
 		}
 	}
 	c.checkLeaders()
+	c.settleWatches()
 }
 
 // note feeds the replay trace.
