@@ -18,7 +18,8 @@ type Storage interface {
 	// for the whole batch, and returns once they are durable. A group's
 	// update is written snapshot first, then entries (an entry whose index
 	// is at or below the last one replaces the conflicting suffix), then
-	// the hard state.
+	// the hard state. Save must not keep batch (the slice is reused); the
+	// entries and snapshots it points to are immutable and may be kept.
 	Save(batch []Update) error
 	// Compact records a snapshot the group's state machine took at
 	// snap's index and drops the entries it covers.
@@ -46,7 +47,9 @@ type Envelope struct {
 }
 
 // Transport carries messages between servers. Send must not block: a full
-// queue or an unreachable peer drops messages, and Raft retransmits.
+// queue or an unreachable peer drops messages, and Raft retransmits. Send
+// may keep msgs; the messages must not be modified (they share entries
+// with the log).
 type Transport interface {
 	Send(msgs []Envelope)
 }

@@ -29,7 +29,6 @@ type engine struct {
 	// scratch reused by process
 	work []readyWork
 	ups  []Update
-	out  []Envelope
 }
 
 type readyWork struct {
@@ -311,18 +310,23 @@ func (e *engine) process() error {
 	return nil
 }
 
+// send hands every message of the iteration to the transport in one call.
+// The slice is new each time: the transport may keep it.
 func (e *engine) send(work []readyWork) {
-	out := e.out[:0]
+	n := 0
+	for _, w := range work {
+		n += len(w.rd.Messages)
+	}
+	if n == 0 {
+		return
+	}
+	out := make([]Envelope, 0, n)
 	for _, w := range work {
 		for _, m := range w.rd.Messages {
 			out = append(out, Envelope{Group: w.g.id, Msg: m})
 		}
 	}
-	if len(out) > 0 {
-		e.transport.Send(out)
-	}
-	clear(out)
-	e.out = out[:0]
+	e.transport.Send(out)
 }
 
 // handle does what follows the save for one group's Ready.
