@@ -189,8 +189,8 @@ func (e *engine) propose(id uint64, data []byte) (*Proposal, error) {
 // groups this host does not run are dropped.
 func (e *engine) step(env Envelope) {
 	g := e.groups[env.Group]
-	if g == nil || e.failed != nil || env.Msg == nil {
-		return
+	if g == nil || e.failed != nil || env.Msg == nil || env.Msg.GetTo() != e.cfg.NodeID {
+		return // misrouted messages too: raft does not check the recipient
 	}
 	switch env.Msg.GetType() {
 	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap:

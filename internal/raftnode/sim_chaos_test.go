@@ -54,8 +54,8 @@ type chaosRun struct {
 // duplicates and reorders, while proposals go to whoever leads; then it
 // heals everything and waits for every member to apply everything
 // committed.
-func chaos(t *testing.T, seed int64, rounds int) *chaosRun {
-	c := newSimCluster(t, seed, chaosNet)
+func chaos(t *testing.T, seed int64, rounds int, cfg simConfig) *chaosRun {
+	c := newSimCluster(t, seed, cfg)
 	r := &chaosRun{c: c, props: map[int]sentProposal{}}
 	rng := c.rng
 	nextID := 1
@@ -104,7 +104,7 @@ func chaos(t *testing.T, seed int64, rounds int) *chaosRun {
 }
 
 // injectFaults draws this round's faults: a crash, a crash in the middle
-// of the next save, a partition isolating one node, a one-way cut of one
+// of the next save, a partition cutting off a minority, a one-way cut of one
 // link, healing; and restarts of nodes that are down.
 func (c *simCluster) injectFaults() {
 	rng := c.rng
@@ -117,8 +117,11 @@ func (c *simCluster) injectFaults() {
 			n.store.CrashNextSave(rng.Intn(4))
 		}
 	case x < 0.005:
+		// a minority (one node of three, one or two of five) cut off
 		c.heal()
-		c.partition([]uint64{randomNode()})
+		side := slices.Clone(c.peers)
+		rng.Shuffle(len(side), func(i, j int) { side[i], side[j] = side[j], side[i] })
+		c.partition(side[:1+rng.Intn(len(side)/2)])
 	case x < 0.006:
 		a, b := randomNode(), randomNode()
 		if a != b {
@@ -147,9 +150,13 @@ func (c *simCluster) recover() {
 }
 
 func TestSimChaos(t *testing.T) {
-	for _, seed := range simSeeds(t, 4) {
-		r := chaos(t, seed, 6000)
-		r.check()
+	five := chaosNet
+	five.nodes = 5
+	for _, cfg := range []simConfig{chaosNet, five} {
+		for _, seed := range simSeeds(t, 4) {
+			r := chaos(t, seed, 6000, cfg)
+			r.check()
+		}
 	}
 }
 
@@ -199,7 +206,7 @@ func (r *chaosRun) check() {
 			}
 		}
 	}
-	c.t.Logf("seed %d: %d acked, %d dropped, %d outcome unknown (crashed proposer or snapshot)", c.seed, acked, dropped, unknown)
+	c.t.Logf("%d nodes, seed %d: %d acked, %d dropped, %d outcome unknown (crashed proposer or snapshot)", len(c.nodes), c.seed, acked, dropped, unknown)
 	if acked == 0 {
 		c.fatalf("no proposal acknowledged")
 	}
@@ -209,7 +216,7 @@ func (r *chaosRun) check() {
 // the same entries applied.
 func TestSimReplay(t *testing.T) {
 	run := func() (uint64, []histEntry) {
-		r := chaos(t, 42, 3000)
+		r := chaos(t, 42, 3000, chaosNet)
 		for _, g := range r.c.groups {
 			for _, h := range r.c.node(1).sms[g].Hist {
 				r.c.note(h.Index, h.Term, uint64(h.ID))
