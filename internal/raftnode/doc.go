@@ -1,0 +1,108 @@
+// Package raftnode runs one server's Raft groups: every group's etcd raft
+// RawNode is driven by one loop, which saves what all of them must persist
+// with one sync, then sends their messages, applies their committed
+// entries and advances them. The log (Storage), the network (Transport)
+// and each group's replicated state (StateMachine) are interfaces; the
+// server plugs in internal/raftlog and internal/raftnet, tests MemStorage
+// and a simulated network.
+//
+// # Layout
+//
+//   - engine.go: the loop's body, single-threaded and free of clocks and
+//     goroutines (addGroup, step, tick, propose, process).
+//   - group.go: one group: proposals in flight, applying, snapshots.
+//   - host.go: Host, the engine on a goroutine behind bounded queues.
+//   - memstorage.go: Storage in memory, with crashes that cut a save short.
+//   - sim_test.go: whole clusters in one goroutine from a seed.
+//
+// # One loop, one sync
+//
+// Each iteration takes the Ready of every group that has one and hands
+// them to Storage.Save as one batch, so a server with hundreds of groups
+// pays one fsync per iteration, not one per group (group commit). Only
+// after Save returns are messages sent (a vote or an append
+// acknowledgement must be durable before anyone hears of it), entries
+// applied and nodes advanced. Raft's AsyncStorageWrites was not used: it
+// would let a leader send appends before its own write completes, but
+// the write then needs a goroutine of its own fed by per-group storage
+// messages, and the loop would no longer be a plain function of its
+// inputs. A leader writing in parallel with its followers saves less than
+// one fsync of latency; the batch across groups already amortises the
+// fsync, which is the cost that grows with the number of groups. If
+// measurements show the leader's write on the critical path, the switch
+// is contained in engine.process.
+//
+// # Proposals
+//
+// A proposal's entry data starts with a proposal id (entry.go). When the
+// entry first shows up in a Ready, in the term the leader proposed it in,
+// the proposal learns its (index, term). From then on its outcome is
+// decided by the log alone:
+//
+//   - the entry committed at that index has that term: it is ours (one
+//     leader per term, one entry per index and term); the waiter gets the
+//     index, term and the state machine's result, after Apply;
+//   - a different entry is written or committed at that index: a leader
+//     of a later term lacks ours, which Raft's leader completeness rules
+//     out for a committed entry, so it never commits: ErrDropped;
+//   - a snapshot from the leader jumps past the index: the entry may or
+//     may not be in it: ErrUnknown;
+//   - the group is removed or the host stops: ErrStopped (unknown too).
+//
+// A follower refuses proposals (DisableProposalForwarding) with a
+// NotLeaderError naming the leader, so the caller retries there rather
+// than the host forwarding blind. A proposal is never acknowledged for
+// another entry and never left without an outcome while its group runs,
+// except when no leader ever reaches its index; callers bound the wait
+// with a context.
+//
+// # Elections and determinism
+//
+// Every group runs PreVote and CheckQuorum: a leader that cannot hear a
+// quorum within an election timeout steps down (visible in Status), and a
+// member returning from a partition cannot depose a working leader.
+// etcd raft draws its randomized election timeout from crypto/rand, which
+// no test can seed; so only leaders tick Raft fully, other members tick
+// quiesced and the host campaigns on a timer of its own drawn from
+// Options.Seed (engine.tick). Campaign is exactly what Raft's timer would
+// do, so this moves when elections start, never whether they are safe.
+// With that, a seeded simulation replays exactly (TestSimReplay).
+//
+// # Bootstrap and restart
+//
+// A new group's log gets a snapshot at index 1 whose configuration is the
+// peers (raft's recommended bootstrap); a known group restarts from its
+// log: the state machine is restored from the log's snapshot and the
+// committed entries after it are applied again. A state machine that
+// keeps its own durable state must therefore tolerate being restored and
+// replayed; making the log's snapshot follow the state machine's own
+// durable point (docs/replication.md: compact only what the stream has
+// synced) is the stream integration's job.
+//
+// # Snapshots
+//
+// Every Options.SnapshotEntries applied entries the host takes the state
+// machine's snapshot and compacts the log through Storage.Compact; a
+// follower too far behind then gets the snapshot from the leader. The
+// transport reports no delivery, so the host tells Raft a snapshot
+// arrived as soon as it is sent; a lost one is sent again.
+//
+// # Simulation
+//
+// sim_test.go runs N engines in one goroutine over a message queue with
+// seeded drops, duplicates, delays (reordering), two-way and one-way
+// partitions, and crashes that keep only what a save completed (including
+// crashes part way through a save). The checks: at most one leader per
+// group and term; every member applies the same entries in the same
+// order; an acknowledged proposal is applied once, at the index and term
+// acknowledged; a proposal reported dropped is applied nowhere; a KV
+// history through the leader is linearizable (porcupine). Seeds:
+// STARLING_SIM_SEEDS=n runs 1..n, STARLING_SIM_SEED=s one seed.
+//
+// # Concurrency
+//
+// Host has no lock of its own over the engine: only the loop goroutine
+// touches it, and other goroutines reach it through two bounded channels
+// (messages, dropped when full; calls, waited for under a context).
+// StateMachine calls happen on the loop, never concurrently.
+package raftnode

@@ -1,0 +1,258 @@
+package raftnode
+
+import (
+	"errors"
+	"fmt"
+	"math/rand"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"go.etcd.io/raft/v3/tracker"
+	"google.golang.org/protobuf/proto"
+)
+
+// group is one Raft group on this host. Only the host's loop touches it.
+type group struct {
+	id      uint64
+	rn      *raft.RawNode
+	sm      StateMachine
+	log     raft.Storage
+	cs      *raftpb.ConfState // the configuration as of applied, for snapshots
+	applied uint64
+	snapAt  uint64 // index of the last local snapshot
+
+	// The election timer (see engine.tick): ticks since the member last
+	// heard from a leader or changed role, term or vote, and the
+	// randomized timeout in ticks. term and vote are the last seen.
+	elapsed, timeout int
+	term, vote       uint64
+
+	// unplaced: proposed, not yet seen in a Ready (by proposal id);
+	// placed: seen at a log index in the term they were proposed in.
+	unplaced map[uint64]*Proposal
+	placed   map[uint64]*Proposal
+}
+
+func (g *group) resetTimer(rng *rand.Rand, electionTicks int) {
+	g.elapsed = 0
+	g.timeout = electionTicks + rng.Intn(electionTicks)
+}
+
+// noteState restarts the election timer when the member changed role or
+// leader, or took a new term or vote: raft restarts its own timer then.
+func (g *group) noteState(rd raft.Ready, rng *rand.Rand, electionTicks int) {
+	changed := rd.SoftState != nil
+	if hs := rd.HardState; hs != nil && (hs.GetTerm() != g.term || hs.GetVote() != g.vote) {
+		g.term, g.vote = hs.GetTerm(), hs.GetVote()
+		changed = true
+	}
+	if changed {
+		g.resetTimer(rng, electionTicks)
+	}
+}
+
+func (g *group) pending() int { return len(g.unplaced) + len(g.placed) }
+
+// propose appends a proposal to the leader's log.
+func (g *group) propose(id uint64, data []byte, maxPending int) (*Proposal, error) {
+	st := g.rn.BasicStatus()
+	if st.RaftState != raft.StateLeader {
+		return nil, &NotLeaderError{Group: g.id, Leader: st.Lead}
+	}
+	if g.pending() >= maxPending {
+		return nil, ErrBusy
+	}
+	if err := g.rn.Propose(encodeEntry(id, data)); err != nil {
+		if errors.Is(err, raft.ErrProposalDropped) {
+			return nil, ErrDropped
+		}
+		return nil, err
+	}
+	p := newProposal(id, st.GetTerm())
+	g.unplaced[id] = p
+	return p, nil
+}
+
+// noteEntries runs on the entries a Ready wrote to the log. An entry of
+// ours in the term we proposed it in gives the proposal its index. Entries
+// replace the log from their first index on, so a placed proposal at or
+// past that index whose (index, term) is not among them has left the log:
+// a leader of a later term wrote over it, which it could not have done had
+// the entry committed (Raft's leader completeness), so it never will.
+func (g *group) noteEntries(ents []*raftpb.Entry) {
+	if len(ents) == 0 {
+		return
+	}
+	first := ents[0].GetIndex()
+	for idx, p := range g.placed {
+		if idx < first {
+			continue
+		}
+		if i := idx - first; i >= uint64(len(ents)) || ents[i].GetTerm() != p.term {
+			p.fail(ErrDropped)
+			delete(g.placed, idx)
+		}
+	}
+	if len(g.unplaced) == 0 {
+		return
+	}
+	for _, e := range ents {
+		if e.GetType() != raftpb.EntryNormal || len(e.GetData()) == 0 {
+			continue
+		}
+		id, _, err := decodeEntry(e.GetData())
+		if err != nil {
+			continue
+		}
+		if p := g.unplaced[id]; p != nil && p.term == e.GetTerm() {
+			p.index = e.GetIndex()
+			delete(g.unplaced, id)
+			g.placed[p.index] = p
+		}
+	}
+}
+
+// sweepUnplaced ends proposals the Ready did not carry: Raft appends a
+// proposal to its log at once, so the next Ready always carries it unless
+// a snapshot replaced the log in between.
+func (g *group) sweepUnplaced() {
+	for id, p := range g.unplaced {
+		p.fail(ErrUnknown)
+		delete(g.unplaced, id)
+	}
+}
+
+// restore installs a snapshot received from the leader (already saved).
+func (g *group) restore(snap *raftpb.Snapshot) error {
+	if err := g.sm.Restore(snap.GetData()); err != nil {
+		return fmt.Errorf("raftnode: group %d: restore: %w", g.id, err)
+	}
+	md := snap.GetMetadata()
+	g.applied = md.GetIndex()
+	g.snapAt = md.GetIndex()
+	g.cs = proto.Clone(md.GetConfState()).(*raftpb.ConfState)
+	for idx, p := range g.placed {
+		if idx <= g.applied {
+			p.fail(ErrUnknown)
+			delete(g.placed, idx)
+		}
+	}
+	return nil
+}
+
+// apply hands committed entries to the state machine in order and settles
+// the proposals they decide. Configuration changes are applied to Raft
+// between runs of normal entries.
+func (g *group) apply(ents []*raftpb.Entry) error {
+	var run []Entry
+	var runEnts []*raftpb.Entry
+	flush := func() error {
+		if len(run) == 0 {
+			return nil
+		}
+		vals, err := g.sm.Apply(run)
+		if err != nil {
+			return fmt.Errorf("raftnode: group %d: apply: %w", g.id, err)
+		}
+		for i, e := range runEnts {
+			var v any
+			if i < len(vals) {
+				v = vals[i]
+			}
+			g.settle(e, v)
+		}
+		run, runEnts = run[:0], runEnts[:0]
+		return nil
+	}
+	for _, e := range ents {
+		switch e.GetType() {
+		case raftpb.EntryNormal:
+			if len(e.GetData()) == 0 {
+				g.settle(e, nil) // a new leader's empty entry
+				break
+			}
+			_, payload, err := decodeEntry(e.GetData())
+			if err != nil {
+				return fmt.Errorf("raftnode: group %d: entry %d: %w", g.id, e.GetIndex(), err)
+			}
+			run = append(run, Entry{Index: e.GetIndex(), Term: e.GetTerm(), Data: payload})
+			runEnts = append(runEnts, e)
+		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := g.applyConfChange(e); err != nil {
+				return err
+			}
+			g.settle(e, nil)
+		}
+		g.applied = e.GetIndex()
+	}
+	return flush()
+}
+
+// settle decides the proposal placed at e's index, if any: ours when the
+// term matches, lost for good otherwise.
+func (g *group) settle(e *raftpb.Entry, v any) {
+	p := g.placed[e.GetIndex()]
+	if p == nil {
+		return
+	}
+	delete(g.placed, e.GetIndex())
+	if p.term == e.GetTerm() {
+		p.succeed(Result{Index: e.GetIndex(), Term: e.GetTerm(), Value: v})
+	} else {
+		p.fail(ErrDropped)
+	}
+}
+
+func (g *group) applyConfChange(e *raftpb.Entry) error {
+	var cc raftpb.ConfChangeI
+	if e.GetType() == raftpb.EntryConfChange {
+		c := new(raftpb.ConfChange)
+		if err := proto.Unmarshal(e.GetData(), c); err != nil {
+			return fmt.Errorf("raftnode: group %d: conf change %d: %w", g.id, e.GetIndex(), err)
+		}
+		cc = c
+	} else {
+		c := new(raftpb.ConfChangeV2)
+		if err := proto.Unmarshal(e.GetData(), c); err != nil {
+			return fmt.Errorf("raftnode: group %d: conf change %d: %w", g.id, e.GetIndex(), err)
+		}
+		cc = c
+	}
+	g.cs = g.rn.ApplyConfChange(cc)
+	return nil
+}
+
+// failAll ends every proposal in flight with err.
+func (g *group) failAll(err error) {
+	for id, p := range g.unplaced {
+		p.fail(err)
+		delete(g.unplaced, id)
+	}
+	for idx, p := range g.placed {
+		p.fail(err)
+		delete(g.placed, idx)
+	}
+}
+
+func (g *group) status(node uint64) Status {
+	st := g.rn.BasicStatus()
+	s := Status{
+		Group:   g.id,
+		ID:      node,
+		Leader:  st.Lead,
+		State:   st.RaftState.String(),
+		Term:    st.GetTerm(),
+		Commit:  st.GetCommit(),
+		Applied: g.applied,
+	}
+	if st.RaftState == raft.StateLeader {
+		s.Progress = make(map[uint64]PeerProgress)
+		g.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
+			s.Progress[id] = PeerProgress{Match: pr.Match, Next: pr.Next, State: pr.State.String(), RecentActive: pr.RecentActive}
+		})
+	}
+	return s
+}

@@ -1,0 +1,227 @@
+package raftnode
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Host runs one server's Raft groups on one goroutine. Methods may be
+// called from any goroutine; they reach the loop through bounded queues.
+type Host struct {
+	eng    *engine
+	ticker Ticker
+	inbox  chan Envelope
+	ops    chan func(*engine)
+	quit   chan struct{}
+	wg     sync.WaitGroup
+
+	closeOnce sync.Once
+	dropped   atomic.Uint64
+}
+
+// opQueue bounds the requests (proposals, admin calls) waiting for the
+// loop; callers block on it under their context.
+const opQueue = 1024
+
+// drainMax bounds how many queued inputs one iteration takes before it
+// processes, so a flood of messages cannot starve ticks or the save.
+const drainMax = 1024
+
+// New validates opts and returns a Host; Start runs it.
+func New(opts Options) (*Host, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Seed == 0 {
+		opts.Seed = time.Now().UnixNano()
+	}
+	if opts.ProposalIDBase == 0 {
+		opts.ProposalIDBase = uint64(time.Now().UnixNano()) << 8
+	}
+	t := opts.Ticker
+	if t == nil {
+		t = realTicker{time.NewTicker(opts.TickInterval)}
+	}
+	return &Host{
+		eng:    newEngine(opts),
+		ticker: t,
+		inbox:  make(chan Envelope, opts.InboxSize),
+		ops:    make(chan func(*engine), opQueue),
+		quit:   make(chan struct{}),
+	}, nil
+}
+
+// Start runs the loop.
+func (h *Host) Start() {
+	h.wg.Add(1)
+	go h.loop()
+}
+
+// Close stops the loop and waits for it; proposals in flight end with
+// ErrStopped. Close is idempotent.
+func (h *Host) Close() error {
+	h.closeOnce.Do(func() {
+		close(h.quit)
+		h.wg.Wait()
+		h.ticker.Stop()
+	})
+	return nil
+}
+
+func (h *Host) loop() {
+	defer h.wg.Done()
+	defer h.eng.stop()
+	failed := false
+	for {
+		select {
+		case <-h.quit:
+			return
+		case <-h.ticker.C():
+			h.eng.tick()
+		case env := <-h.inbox:
+			h.eng.step(env)
+		case op := <-h.ops:
+			op(h.eng)
+		}
+		h.drain()
+		if err := h.eng.process(); err != nil && !failed {
+			// The engine refuses everything from now on; the server must
+			// restart the host from its log. Keep serving calls with errors.
+			failed = true
+			h.eng.log.Error("raft host failed", "err", err)
+		}
+	}
+}
+
+// drain takes what else is already queued, up to a bound, so one save
+// covers as much as possible (the group commit).
+func (h *Host) drain() {
+	for range drainMax {
+		select {
+		case env := <-h.inbox:
+			h.eng.step(env)
+		case op := <-h.ops:
+			op(h.eng)
+		default:
+			return
+		}
+	}
+}
+
+// Step queues messages from the transport. It never blocks: when the
+// queue is full the rest are dropped (Raft retransmits) and counted.
+func (h *Host) Step(msgs []Envelope) {
+	for i, m := range msgs {
+		select {
+		case h.inbox <- m:
+		default:
+			h.dropped.Add(uint64(len(msgs) - i))
+			return
+		}
+	}
+}
+
+// Err returns the error that stopped the host (its log failed), or nil.
+func (h *Host) Err(ctx context.Context) error {
+	var err error
+	if cerr := h.call(ctx, func(e *engine) { err = e.failed }); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// Dropped is how many messages Step dropped because the loop was behind.
+func (h *Host) Dropped() uint64 { return h.dropped.Load() }
+
+// call runs fn on the loop and waits for it to finish.
+func (h *Host) call(ctx context.Context, fn func(*engine)) error {
+	done := make(chan struct{})
+	op := func(e *engine) { fn(e); close(done) }
+	select {
+	case h.ops <- op:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-h.quit:
+		return ErrStopped
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-h.quit:
+		return ErrStopped
+	}
+}
+
+// AddGroup starts a group on this host with peers (node ids, this one
+// included) as its first voters, or restarts it from the log when the log
+// knows it.
+func (h *Host) AddGroup(ctx context.Context, group uint64, peers []uint64, sm StateMachine) error {
+	var err error
+	if cerr := h.call(ctx, func(e *engine) { err = e.addGroup(group, peers, sm) }); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// RemoveGroup stops the group and removes it from the log.
+func (h *Host) RemoveGroup(ctx context.Context, group uint64) error {
+	var err error
+	if cerr := h.call(ctx, func(e *engine) { err = e.removeGroup(group) }); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// Propose proposes data to the group. It fails at once when this host
+// is not the leader (*NotLeaderError names the leader when known);
+// otherwise the returned Proposal settles when the entry is applied or
+// known lost (see Proposal).
+func (h *Host) Propose(ctx context.Context, group uint64, data []byte) (*Proposal, error) {
+	var (
+		p   *Proposal
+		err error
+	)
+	if cerr := h.call(ctx, func(e *engine) { p, err = e.propose(group, data) }); cerr != nil {
+		return nil, cerr
+	}
+	return p, err
+}
+
+// Campaign makes this host stand for election in the group.
+func (h *Host) Campaign(ctx context.Context, group uint64) error {
+	var err error
+	if cerr := h.call(ctx, func(e *engine) { err = e.campaign(group) }); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// TransferLeadership asks the group's leader (this host) to hand
+// leadership to node to; Status shows when it happened.
+func (h *Host) TransferLeadership(ctx context.Context, group, to uint64) error {
+	var err error
+	if cerr := h.call(ctx, func(e *engine) { err = e.transferLeadership(group, to) }); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// Status returns the group's Raft state on this host.
+func (h *Host) Status(ctx context.Context, group uint64) (Status, error) {
+	var (
+		s   Status
+		err error
+	)
+	if cerr := h.call(ctx, func(e *engine) { s, err = e.status(group) }); cerr != nil {
+		return Status{}, cerr
+	}
+	return s, err
+}
