@@ -79,6 +79,7 @@ func (t *Transport) readFrames(conn net.Conn) error {
 		}
 		switch f.Kind {
 		case KindKeepalive:
+			t.keepalives.Add(1)
 			continue
 		case KindHello:
 			return fmt.Errorf("%w: a second hello", errProtocol)

@@ -118,6 +118,7 @@ type Transport struct {
 	unroutable atomic.Uint64 // messages to no known peer
 	received   atomic.Uint64 // messages handed to the handler
 	badFrames  atomic.Uint64 // inbound connections ended by bad input
+	keepalives atomic.Uint64 // keepalive frames received, for tests
 }
 
 // New validates opts and returns a transport with no peers.

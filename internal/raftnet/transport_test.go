@@ -1,0 +1,390 @@
+package raftnet
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// TestDeliveryInOrder sends from two nodes to a third over loopback TCP in
+// Send calls of random sizes and checks every message arrives, in the order
+// sent per sender, with its group.
+func TestDeliveryInOrder(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	dst := startNode(t, 2, "", nil)
+	srcs := []*node{startNode(t, 1, "", nil), startNode(t, 3, "", nil)}
+	for _, s := range srcs {
+		if err := s.tr.AddPeer(2, dst.addr()); err != nil {
+			t.Fatal(err)
+		}
+		s.connected(t, 2)
+	}
+	const perSender = 5000
+	for _, s := range srcs {
+		from := s.tr.opts.NodeID
+		for i := 0; i < perSender; {
+			k := min(1+rng.IntN(100), perSender-i)
+			batch := make([]Envelope, k)
+			for j := range batch {
+				batch[j] = Envelope{Group: uint64((i + j) % 64), Msg: msg(raftpb.MsgApp, from, 2, uint64(i+j), []byte("x"))}
+			}
+			s.tr.Send(batch)
+			i += k
+		}
+	}
+	eventually(t, 20*time.Second, "all messages delivered", func() bool { return dst.in.len() == 2*perSender })
+	next := map[uint64]uint64{}
+	for _, e := range dst.in.snapshot() {
+		from, idx := e.Msg.GetFrom(), e.Msg.GetIndex()
+		if idx != next[from] || e.Group != idx%64 {
+			t.Fatalf("seed %d: from %d got index %d group %d, want index %d", seed, from, idx, e.Group, next[from])
+		}
+		next[from]++
+	}
+	for _, s := range srcs {
+		if st := s.peer(t, 2); st.Dropped != 0 || st.Sent != perSender {
+			t.Fatalf("seed %d: stats %+v", seed, st)
+		}
+	}
+}
+
+// gatedConn holds writes after the first (the hello) until released, so a
+// test can pile messages up behind a write in progress.
+type gatedConn struct {
+	net.Conn
+	writes  int
+	blocked chan struct{} // closed when a write waits at the gate
+	release chan struct{}
+	once    sync.Once
+}
+
+func (c *gatedConn) Write(b []byte) (int, error) {
+	c.writes++
+	if c.writes == 2 {
+		c.once.Do(func() { close(c.blocked) })
+		<-c.release
+	}
+	return c.Conn.Write(b)
+}
+
+// TestBatching checks that messages queued while a write is in progress go
+// out together as one frame.
+func TestBatching(t *testing.T) {
+	dst := startNode(t, 2, "", nil)
+	gate := &gatedConn{blocked: make(chan struct{}), release: make(chan struct{})}
+	src := startNode(t, 1, "", func(o *Options) {
+		o.Dial = func(ctx context.Context, id uint64, addr string) (net.Conn, error) {
+			c, err := dialTCP(ctx, id, addr)
+			if err != nil {
+				return nil, err
+			}
+			gate.Conn = c
+			return gate, nil
+		}
+	})
+	if err := src.tr.AddPeer(2, dst.addr()); err != nil {
+		t.Fatal(err)
+	}
+	src.connected(t, 2)
+	src.tr.Send([]Envelope{{Group: 0, Msg: msg(raftpb.MsgHeartbeat, 1, 2, 0)}})
+	<-gate.blocked
+	const more = 999
+	for i := 1; i <= more; i++ {
+		src.tr.Send([]Envelope{{Group: uint64(i), Msg: msg(raftpb.MsgHeartbeat, 1, 2, uint64(i))}})
+	}
+	close(gate.release)
+	eventually(t, 10*time.Second, "all delivered", func() bool { return dst.in.len() == more+1 })
+	if st := src.peer(t, 2); st.Frames != 2 || st.Sent != more+1 {
+		t.Fatalf("%d sends went out in %d frames (%d messages), want 2 frames", more+1, st.Frames, st.Sent)
+	}
+}
+
+// TestPeerDownAndBack checks that messages to a peer that is down are
+// dropped and counted, and that they flow again once it is back, both
+// before a first connection and after a lost one.
+func TestPeerDownAndBack(t *testing.T) {
+	addr := deadAddr(t)
+	src := startNode(t, 1, "", nil)
+	if err := src.tr.AddPeer(2, addr); err != nil {
+		t.Fatal(err)
+	}
+	heartbeats := func(n int) []Envelope {
+		out := make([]Envelope, n)
+		for i := range out {
+			out[i] = Envelope{Group: uint64(i), Msg: msg(raftpb.MsgHeartbeat, 1, 2, 0)}
+		}
+		return out
+	}
+	src.tr.Send(heartbeats(100))
+	if st := src.peer(t, 2); st.Connected || st.Dropped != 100 || st.QueueDepth != 0 {
+		t.Fatalf("peer never up: %+v", st)
+	}
+
+	dst := startNode(t, 2, addr, nil)
+	src.connected(t, 2)
+	src.tr.Send(heartbeats(100))
+	eventually(t, 10*time.Second, "delivery after the peer came up", func() bool { return dst.in.len() == 100 })
+
+	dst.stop()
+	eventually(t, 10*time.Second, "the writer to notice the peer is gone", func() bool { return !src.peer(t, 2).Connected })
+	before := src.peer(t, 2).Dropped
+	src.tr.Send(heartbeats(10))
+	if got := src.peer(t, 2).Dropped; got != before+10 {
+		t.Fatalf("dropped %d while down, want %d", got, before+10)
+	}
+
+	back := startNode(t, 2, addr, nil)
+	src.connected(t, 2)
+	src.tr.Send(heartbeats(50))
+	eventually(t, 10*time.Second, "delivery after the peer came back", func() bool { return back.in.len() == 50 })
+	if st := src.peer(t, 2); st.Reconnects == 0 {
+		t.Fatalf("no reconnect counted: %+v", st)
+	}
+	src.stop()
+	back.stop()
+	noLeaks(t)
+}
+
+// TestStalledPeer checks that a peer that accepts and never reads costs a
+// write timeout, not a stuck writer: the connection is dropped and redialled,
+// and Close leaves no goroutine behind.
+func TestStalledPeer(t *testing.T) {
+	raw := newRawListener(t)
+	src := startNode(t, 1, "", func(o *Options) {
+		o.WriteTimeout = 200 * time.Millisecond
+		o.MaxFrameSize = 1 << 20
+	})
+	if err := src.tr.AddPeer(2, raw.ln.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, 256<<10)
+	eventually(t, 20*time.Second, "a write timeout and a redial", func() bool {
+		src.tr.Send([]Envelope{{Group: 1, Msg: msg(raftpb.MsgApp, 1, 2, 1, big)}})
+		return src.peer(t, 2).Reconnects > 0 && raw.accepted() >= 2
+	})
+	if st := src.peer(t, 2); st.Dropped == 0 {
+		t.Fatalf("nothing dropped by a stalled peer: %+v", st)
+	}
+	src.stop()
+	noLeaks(t)
+}
+
+// TestBadInputRejected writes bad streams to a node's port: each connection
+// is closed and counted, and nothing reaches the handler.
+func TestBadInputRejected(t *testing.T) {
+	hello := func(id uint64) []byte { return AppendHello(nil, Hello{Version: Version, ServerID: "x", NodeID: id}) }
+	batchFrom := func(from uint64) []byte {
+		b, _, _ := AppendBatch(nil, []Envelope{{Group: 1, Msg: msg(raftpb.MsgHeartbeat, from, 2, 0)}}, 1<<20)
+		return b
+	}
+	badCRC := batchFrom(5)
+	badCRC[len(badCRC)-1] ^= 0xff
+	v2 := hello(5)
+	v2[headerLen+5] = 2
+	v2 = frameOf(KindHello, v2[headerLen:])
+	tests := []struct {
+		name  string
+		input []byte
+	}{
+		{"garbage", []byte("CONNECT {\"verbose\":false}\r\n")},
+		{"batch before hello", batchFrom(5)},
+		{"bad checksum", append(hello(5), badCRC...)},
+		{"version 2", v2},
+		{"message from another node", append(hello(5), batchFrom(6)...)},
+		{"second hello", append(hello(5), hello(5)...)},
+		{"refused by Accept", hello(99)},
+		{"oversized frame", append(hello(5), frameOf(KindBatch, make([]byte, 2<<20))...)},
+	}
+	dst := startNode(t, 2, "", func(o *Options) {
+		o.MaxFrameSize = 1 << 20
+		o.Accept = func(h Hello) error {
+			if h.NodeID == 99 {
+				return errors.New("not a member")
+			}
+			return nil
+		}
+	})
+	for i, tc := range tests {
+		c, err := net.Dial("tcp", dst.addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		// The write may fail part-way once the server has closed.
+		_, _ = c.Write(tc.input)
+		var one [1]byte
+		if _, err := c.Read(one[:]); err == nil {
+			t.Fatalf("%s: the server wrote to a raft connection", tc.name)
+		} else if isTimeout(err) {
+			t.Fatalf("%s: connection not closed", tc.name)
+		}
+		c.Close()
+		eventually(t, 10*time.Second, tc.name+" counted", func() bool { return dst.tr.Stats().BadFrames == uint64(i+1) })
+	}
+	if n := dst.in.len(); n != 0 {
+		t.Fatalf("%d messages reached the handler", n)
+	}
+	eventually(t, 10*time.Second, "inbound connections gone", func() bool { return dst.tr.Stats().Inbound == 0 })
+}
+
+// TestInboundReadDeadline checks that keepalives hold an idle connection
+// open well past the read timeout, and that a sender gone silent is cut off.
+func TestInboundReadDeadline(t *testing.T) {
+	short := func(o *Options) {
+		o.ReadTimeout = 300 * time.Millisecond
+		o.KeepaliveInterval = 50 * time.Millisecond
+	}
+	dst := startNode(t, 2, "", short)
+	src := startNode(t, 1, "", short)
+	if err := src.tr.AddPeer(2, dst.addr()); err != nil {
+		t.Fatal(err)
+	}
+	src.connected(t, 2)
+	// Twenty keepalives span more than three read timeouts.
+	eventually(t, 20*time.Second, "keepalives", func() bool { return dst.tr.keepalives.Load() >= 20 })
+	if st := src.peer(t, 2); st.Reconnects != 0 || !st.Connected {
+		t.Fatalf("an idle connection was dropped: %+v", st)
+	}
+
+	c, err := net.Dial("tcp", dst.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write(AppendHello(nil, Hello{Version: Version, NodeID: 7})); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var one [1]byte
+	if _, err := c.Read(one[:]); err == nil || isTimeout(err) {
+		t.Fatalf("a silent sender was not cut off: %v", err)
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// TestCloseWithPeersDown checks that Close returns while peers are down,
+// being redialled, or stuck in a dial that only the context ends.
+func TestCloseWithPeersDown(t *testing.T) {
+	src := startNode(t, 1, "", func(o *Options) {
+		o.DialTimeout = time.Hour
+		base := o.Dial
+		o.Dial = func(ctx context.Context, id uint64, addr string) (net.Conn, error) {
+			if id == 4 {
+				<-ctx.Done()
+				return nil, ctx.Err()
+			}
+			if base == nil {
+				return dialTCP(ctx, id, addr)
+			}
+			return base(ctx, id, addr)
+		}
+	})
+	for id := uint64(2); id <= 4; id++ {
+		if err := src.tr.AddPeer(id, deadAddr(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src.tr.Send([]Envelope{{Group: 1, Msg: msg(raftpb.MsgVote, 1, 2, 0)}, {Group: 1, Msg: msg(raftpb.MsgVote, 1, 4, 0)}})
+	done := make(chan struct{})
+	go func() {
+		src.stop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	noLeaks(t)
+	if err := src.tr.AddPeer(5, "127.0.0.1:1"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("AddPeer after Close: %v", err)
+	}
+	c1, c2 := net.Pipe()
+	defer c2.Close()
+	if err := src.tr.Serve(c1); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Serve after Close: %v", err)
+	}
+}
+
+// TestMembershipChanges adds and removes peers at run time.
+func TestMembershipChanges(t *testing.T) {
+	dst := startNode(t, 2, "", nil)
+	src := startNode(t, 1, "", nil)
+	hb := []Envelope{{Group: 3, Msg: msg(raftpb.MsgHeartbeat, 1, 2, 0)}}
+
+	src.tr.Send(hb)
+	if s := src.tr.Stats(); s.Unroutable != 1 || len(s.Peers) != 0 {
+		t.Fatalf("before AddPeer: %+v", s)
+	}
+	for _, bad := range []uint64{0, 1} {
+		if err := src.tr.AddPeer(bad, dst.addr()); err == nil {
+			t.Fatalf("AddPeer(%d) accepted", bad)
+		}
+	}
+	if err := src.tr.AddPeer(2, dst.addr()); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.tr.AddPeer(2, dst.addr()); err == nil {
+		t.Fatal("a second AddPeer of the same id accepted")
+	}
+	src.connected(t, 2)
+	src.tr.Send(hb)
+	eventually(t, 10*time.Second, "delivery", func() bool { return dst.in.len() == 1 })
+
+	src.tr.RemovePeer(2)
+	src.tr.RemovePeer(2)
+	src.tr.Send(hb)
+	if s := src.tr.Stats(); s.Unroutable != 2 || len(s.Peers) != 0 {
+		t.Fatalf("after RemovePeer: %+v", s)
+	}
+	eventually(t, 10*time.Second, "the removed peer's connection closed at the receiver", func() bool { return dst.tr.Stats().Inbound == 0 })
+
+	if err := src.tr.AddPeer(2, dst.addr()); err != nil {
+		t.Fatal(err)
+	}
+	src.connected(t, 2)
+	src.tr.Send(hb)
+	eventually(t, 10*time.Second, "delivery after re-adding", func() bool { return dst.in.len() == 2 })
+	if got := dst.in.snapshot()[1]; got.Group != 3 || !proto.Equal(got.Msg, hb[0].Msg) {
+		t.Fatal("wrong message delivered")
+	}
+}
+
+func TestOptionsValidated(t *testing.T) {
+	h := func([]Envelope) {}
+	tests := []struct {
+		name string
+		opts Options
+	}{
+		{"no node id", Options{Handler: h}},
+		{"no handler", Options{NodeID: 1}},
+		{"keepalive too slow", Options{NodeID: 1, Handler: h, ReadTimeout: time.Second, KeepaliveInterval: time.Second}},
+		{"frame too large", Options{NodeID: 1, Handler: h, MaxFrameSize: MaxFrameLimit + 1}},
+		{"server id too long", Options{NodeID: 1, Handler: h, ServerID: string(make([]byte, maxServerID+1))}},
+	}
+	for _, tc := range tests {
+		if _, err := New(tc.opts); err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+	if _, err := New(Options{NodeID: 1, Handler: h}); err != nil {
+		t.Fatalf("defaults refused: %v", err)
+	}
+}
