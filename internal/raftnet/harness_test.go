@@ -46,12 +46,54 @@ func (b *inbox) snapshot() []Envelope {
 	return append([]Envelope(nil), b.msgs...)
 }
 
+// servedListener accepts loopback connections and hands them to a
+// transport's Serve.
+type servedListener struct {
+	ln   net.Listener
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+func newServedListener(tb testing.TB, addr string) *servedListener {
+	tb.Helper()
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &servedListener{ln: ln}
+}
+
+func (l *servedListener) serve(tr *Transport) {
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		for {
+			c, err := l.ln.Accept()
+			if err != nil {
+				return
+			}
+			if tr.Serve(c) != nil {
+				return
+			}
+		}
+	}()
+}
+
+func (l *servedListener) close() {
+	l.once.Do(func() {
+		l.ln.Close()
+		l.wg.Wait()
+	})
+}
+
 // node is a transport with a loopback listener whose connections it serves.
 type node struct {
 	tr    *Transport
-	ln    net.Listener
+	ln    *servedListener
 	in    *inbox
-	wg    sync.WaitGroup
 	close sync.Once
 }
 
@@ -72,45 +114,27 @@ func testOptions(id uint64) Options {
 // startNode starts a node listening on addr ("" for any loopback port).
 func startNode(t *testing.T, id uint64, addr string, tweak func(*Options)) *node {
 	t.Helper()
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := &node{ln: ln, in: &inbox{}}
+	n := &node{ln: newServedListener(t, addr), in: &inbox{}}
 	opts := testOptions(id)
 	opts.Handler = n.in.handle
 	if tweak != nil {
 		tweak(&opts)
 	}
+	var err error
 	if n.tr, err = New(opts); err != nil {
+		n.ln.close()
 		t.Fatal(err)
 	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if n.tr.Serve(c) != nil {
-				return
-			}
-		}
-	}()
+	n.ln.serve(n.tr)
 	t.Cleanup(n.stop)
 	return n
 }
 
-func (n *node) addr() string { return n.ln.Addr().String() }
+func (n *node) addr() string { return n.ln.ln.Addr().String() }
 
 func (n *node) stop() {
 	n.close.Do(func() {
-		n.ln.Close()
-		n.wg.Wait()
+		n.ln.close()
 		n.tr.Close()
 	})
 }
