@@ -171,6 +171,16 @@ func decodeAll(input []byte, maxBody int) error {
 	}
 }
 
+// TestAppendBatchAllocs holds the writer's encoding to no allocation once
+// its buffer has grown.
+func TestAppendBatchAllocs(t *testing.T) {
+	msgs := sampleBatch()
+	buf, _, _ := AppendBatch(nil, msgs, 1<<20)
+	if n := testing.AllocsPerRun(100, func() { buf, _, _ = AppendBatch(buf[:0], msgs, 1<<20) }); n != 0 {
+		t.Fatalf("AppendBatch allocates %v times per call", n)
+	}
+}
+
 func BenchmarkAppendBatch(b *testing.B) {
 	msgs := make([]Envelope, 64)
 	for i := range msgs {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
 )
 
 // peer is the outbound half of one pair of servers: a bounded queue filled
@@ -27,7 +29,8 @@ type peer struct {
 	stopped chan struct{}
 
 	mu        sync.Mutex
-	queue     []Envelope // at most t.opts.QueueLen
+	queue     []Envelope // at most t.opts.QueueLen messages
+	queued    int        // approxSize of the queue, at most t.opts.QueueBytes
 	spare     []Envelope // the writer's previous queue, reused
 	connected bool
 	conn      net.Conn // the live connection, closed by stop to end a write at once
@@ -49,28 +52,49 @@ func newPeer(t *Transport, id uint64, addr string) *peer {
 	}
 }
 
-// enqueue adds messages without blocking, dropping what does not fit.
-func (p *peer) enqueue(msgs []Envelope) {
+// enqueue adds messages without blocking, dropping what does not fit, and
+// returns snaps with the dropped snapshots appended. A message whose From
+// is not this node is dropped too: the receiver would close the connection
+// over it.
+func (p *peer) enqueue(msgs []Envelope, snaps []Envelope) []Envelope {
+	var drop, took int
 	p.mu.Lock()
-	var drop int
-	if !p.connected {
-		drop = len(msgs)
-	} else {
-		room := p.t.opts.QueueLen - len(p.queue)
-		take := min(room, len(msgs))
-		p.queue = append(p.queue, msgs[:take]...)
-		drop = len(msgs) - take
+	for _, e := range msgs {
+		size := approxSize(e.Msg)
+		if !p.connected || e.Msg.GetFrom() != p.t.opts.NodeID ||
+			len(p.queue) >= p.t.opts.QueueLen || p.queued+size > p.t.opts.QueueBytes {
+			drop++
+			if e.Msg.GetType() == raftpb.MsgSnap {
+				snaps = append(snaps, e)
+			}
+			continue
+		}
+		p.queue = append(p.queue, e)
+		p.queued += size
+		took++
 	}
 	p.mu.Unlock()
 	if drop > 0 {
 		p.dropped.Add(uint64(drop))
 	}
-	if drop < len(msgs) {
+	if took > 0 {
 		select {
 		case p.kick <- struct{}{}:
 		default:
 		}
 	}
+	return snaps
+}
+
+// approxSize is what a queued message is charged against the byte bound:
+// its payloads plus a flat cost for the rest, cheaper than proto.Size and
+// close enough for a bound.
+func approxSize(m *raftpb.Message) int {
+	n := 64 + len(m.GetContext()) + len(m.GetSnapshot().GetData())
+	for _, e := range m.GetEntries() {
+		n += 32 + len(e.GetData())
+	}
+	return n
 }
 
 // stop ends the writer: it cancels a dial in progress and closes the live
@@ -125,6 +149,9 @@ func (p *peer) run() {
 		if p.isStopped() {
 			return
 		}
+		if f := p.t.opts.Unreachable; f != nil {
+			f(p.id)
+		}
 		wait := bo.next(rand.Float64())
 		p.log.Debug("raft connection down", "addr", p.addr, "err", err, "retry_in", wait)
 		timer := time.NewTimer(wait)
@@ -149,7 +176,11 @@ func (p *peer) isStopped() bool {
 func (p *peer) dial() (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(p.ctx, p.t.opts.DialTimeout)
 	defer cancel()
-	return p.t.opts.Dial(ctx, p.id, p.addr)
+	conn, err := p.t.opts.Dial(ctx, p.id, p.addr)
+	if err == nil && conn == nil {
+		err = errors.New("raftnet: dial returned no connection")
+	}
+	return conn, err
 }
 
 // serve writes the hello and then the queue to conn until a write fails or
@@ -169,15 +200,19 @@ func (p *peer) serve(conn net.Conn) error {
 	err := w.write(AppendHello(w.buf[:0], Hello{Version: Version, ServerID: p.t.opts.ServerID, NodeID: p.t.opts.NodeID}))
 	if err == nil {
 		p.setConnected(true)
+		p.log.Debug("raft connection up", "addr", p.addr)
 		err = w.loop()
 	}
 	p.mu.Lock()
 	p.conn = nil
 	p.connected = false
 	lost := len(p.queue)
-	p.queue = p.queue[:0]
+	snaps := appendSnaps(nil, p.queue)
+	clear(p.queue)
+	p.queue, p.queued = p.queue[:0], 0
 	p.mu.Unlock()
 	p.dropped.Add(uint64(lost))
+	p.t.reportSnaps(snaps, false)
 	if cerr := conn.Close(); err == nil {
 		err = cerr
 	}
@@ -198,7 +233,7 @@ func (p *peer) take(prev []Envelope) []Envelope {
 	clear(prev) // let the sent messages be collected
 	p.mu.Lock()
 	q := p.queue
-	p.queue = prev[:0]
+	p.queue, p.queued = prev[:0], 0
 	p.mu.Unlock()
 	return q
 }
@@ -260,19 +295,21 @@ func (w *frameWriter) flush() error {
 		if errors.Is(err, ErrMessageTooLarge) {
 			p.dropped.Add(1)
 			p.log.Warn("raft message larger than a frame dropped", "type", rest[0].Msg.GetType().String(), "group", rest[0].Group)
+			p.t.reportSnaps(rest[:1], false)
 			rest = rest[1:]
 			continue
 		}
+		if err == nil {
+			err = w.write(b)
+		}
 		if err != nil {
 			p.dropped.Add(uint64(len(rest)))
-			return err
-		}
-		if err := w.write(b); err != nil {
-			p.dropped.Add(uint64(len(rest)))
+			p.t.reportSnaps(rest, false)
 			return err
 		}
 		p.sent.Add(uint64(n))
 		p.frames.Add(1)
+		p.t.reportSnaps(rest[:n], true)
 		rest = rest[n:]
 	}
 	return nil

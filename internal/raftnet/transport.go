@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
 )
 
 // ErrClosed is returned by calls on a closed transport.
@@ -35,8 +37,22 @@ type Options struct {
 	// Accept, when set, vets an inbound hello; an error closes the
 	// connection.
 	Accept func(h Hello) error
+	// Unreachable, when set, is told each time a dial to a peer or a
+	// connection to it fails; the raft loop passes it on to
+	// RawNode.ReportUnreachable for the groups the peer is in.
+	Unreachable func(nodeID uint64)
+	// SnapshotStatus, when set, is told the fate of every MsgSnap given
+	// to Send: ok once its frame is written, not ok when it is dropped.
+	// The raft loop passes it on to RawNode.ReportSnapshot: etcd raft
+	// sends a follower nothing more after a snapshot until it hears.
+	//
+	// Both callbacks run on the goroutine of Send or of a peer's writer,
+	// with no lock of the transport held. They must not block (queue, or
+	// drop when full): RemovePeer and Close wait for the writers.
+	SnapshotStatus func(group, to uint64, ok bool)
 
 	QueueLen          int           // messages queued per peer (4096)
+	QueueBytes        int           // payload bytes queued per peer (64 MiB)
 	MaxFrameSize      int           // largest frame body, both ways (16 MiB)
 	DialTimeout       time.Duration // one dial, handshakes inside Dial included (5s)
 	WriteTimeout      time.Duration // one frame write (5s)
@@ -80,6 +96,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.QueueLen <= 0 {
 		o.QueueLen = 4096
+	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = 64 << 20
 	}
 	if o.MaxFrameSize <= 0 {
 		o.MaxFrameSize = 16 << 20
@@ -172,8 +191,8 @@ func (t *Transport) RemovePeer(nodeID uint64) {
 // queue is dropped and counted: raft retransmits. The transport owns the
 // messages from here on; the caller must not modify them.
 func (t *Transport) Send(msgs []Envelope) {
+	var snaps []Envelope // snapshots dropped, reported once the lock is released
 	t.mu.RLock()
-	defer t.mu.RUnlock()
 	for i := 0; i < len(msgs); {
 		to := msgs[i].Msg.GetTo()
 		// Runs of messages to one peer are queued under one lock.
@@ -182,11 +201,35 @@ func (t *Transport) Send(msgs []Envelope) {
 			j++
 		}
 		if p := t.peers[to]; p != nil {
-			p.enqueue(msgs[i:j])
+			snaps = p.enqueue(msgs[i:j], snaps)
 		} else {
 			t.unroutable.Add(uint64(j - i))
+			snaps = appendSnaps(snaps, msgs[i:j])
 		}
 		i = j
+	}
+	t.mu.RUnlock()
+	t.reportSnaps(snaps, false)
+}
+
+// appendSnaps appends the snapshots among msgs to dst.
+func appendSnaps(dst, msgs []Envelope) []Envelope {
+	for _, e := range msgs {
+		if e.Msg.GetType() == raftpb.MsgSnap {
+			dst = append(dst, e)
+		}
+	}
+	return dst
+}
+
+func (t *Transport) reportSnaps(snaps []Envelope, ok bool) {
+	if t.opts.SnapshotStatus == nil {
+		return
+	}
+	for _, e := range snaps {
+		if e.Msg.GetType() == raftpb.MsgSnap {
+			t.opts.SnapshotStatus(e.Group, e.Msg.GetTo(), ok)
+		}
 	}
 }
 

@@ -3,8 +3,11 @@ package raftnet
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -51,7 +54,8 @@ func TestDeliveryInOrder(t *testing.T) {
 		next[from]++
 	}
 	for _, s := range srcs {
-		if st := s.peer(t, 2); st.Dropped != 0 || st.Sent != perSender {
+		eventually(t, 10*time.Second, "all counted sent", func() bool { return s.peer(t, 2).Sent == perSender })
+		if st := s.peer(t, 2); st.Dropped != 0 {
 			t.Fatalf("seed %d: stats %+v", seed, st)
 		}
 	}
@@ -65,6 +69,15 @@ type gatedConn struct {
 	blocked chan struct{} // closed when a write waits at the gate
 	release chan struct{}
 	once    sync.Once
+}
+
+func (c *gatedConn) dial(ctx context.Context, id uint64, addr string) (net.Conn, error) {
+	conn, err := dialTCP(ctx, id, addr)
+	if err != nil {
+		return nil, err
+	}
+	c.Conn = conn
+	return c, nil
 }
 
 func (c *gatedConn) Write(b []byte) (int, error) {
@@ -82,14 +95,7 @@ func TestBatching(t *testing.T) {
 	dst := startNode(t, 2, "", nil)
 	gate := &gatedConn{blocked: make(chan struct{}), release: make(chan struct{})}
 	src := startNode(t, 1, "", func(o *Options) {
-		o.Dial = func(ctx context.Context, id uint64, addr string) (net.Conn, error) {
-			c, err := dialTCP(ctx, id, addr)
-			if err != nil {
-				return nil, err
-			}
-			gate.Conn = c
-			return gate, nil
-		}
+		o.Dial = gate.dial
 	})
 	if err := src.tr.AddPeer(2, dst.addr()); err != nil {
 		t.Fatal(err)
@@ -103,7 +109,10 @@ func TestBatching(t *testing.T) {
 	}
 	close(gate.release)
 	eventually(t, 10*time.Second, "all delivered", func() bool { return dst.in.len() == more+1 })
-	if st := src.peer(t, 2); st.Frames != 2 || st.Sent != more+1 {
+	// The writer counts a frame once its write returns, maybe after the
+	// receiver has it.
+	eventually(t, 10*time.Second, "all counted sent", func() bool { return src.peer(t, 2).Sent == more+1 })
+	if st := src.peer(t, 2); st.Frames != 2 {
 		t.Fatalf("%d sends went out in %d frames (%d messages), want 2 frames", more+1, st.Frames, st.Sent)
 	}
 }
@@ -242,8 +251,10 @@ func TestBadInputRejected(t *testing.T) {
 // open well past the read timeout, and that a sender gone silent is cut off.
 func TestInboundReadDeadline(t *testing.T) {
 	short := func(o *Options) {
-		o.ReadTimeout = 300 * time.Millisecond
-		o.KeepaliveInterval = 50 * time.Millisecond
+		// Generous against a loaded machine: a keepalive is due every
+		// 100ms, the reader gives up after 1s of silence.
+		o.ReadTimeout = time.Second
+		o.KeepaliveInterval = 100 * time.Millisecond
 	}
 	dst := startNode(t, 2, "", short)
 	src := startNode(t, 1, "", short)
@@ -251,8 +262,8 @@ func TestInboundReadDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	src.connected(t, 2)
-	// Twenty keepalives span more than three read timeouts.
-	eventually(t, 20*time.Second, "keepalives", func() bool { return dst.tr.keepalives.Load() >= 20 })
+	// Thirty keepalives span three read timeouts.
+	eventually(t, 30*time.Second, "keepalives", func() bool { return dst.tr.keepalives.Load() >= 30 })
 	if st := src.peer(t, 2); st.Reconnects != 0 || !st.Connected {
 		t.Fatalf("an idle connection was dropped: %+v", st)
 	}
@@ -323,6 +334,47 @@ func TestCloseWithPeersDown(t *testing.T) {
 	}
 }
 
+// TestQueueBounds fills a peer's queue behind a held write and checks that
+// both the message and the byte bound drop what is over, and count it.
+func TestQueueBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		queueLen   int
+		queueBytes int
+		entry      int
+		wantQueued int
+	}{
+		{"messages", 10, 1 << 20, 0, 10},
+		{"bytes", 1000, 10 * (64 + 32 + 1000), 1000, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := startNode(t, 2, "", nil)
+			gate := &gatedConn{blocked: make(chan struct{}), release: make(chan struct{})}
+			src := startNode(t, 1, "", func(o *Options) {
+				o.QueueLen, o.QueueBytes = tc.queueLen, tc.queueBytes
+				o.Dial = gate.dial
+			})
+			if err := src.tr.AddPeer(2, dst.addr()); err != nil {
+				t.Fatal(err)
+			}
+			src.connected(t, 2)
+			one := func(i int) []Envelope {
+				return []Envelope{{Group: 1, Msg: msg(raftpb.MsgApp, 1, 2, uint64(i), make([]byte, tc.entry))}}
+			}
+			src.tr.Send(one(0))
+			<-gate.blocked
+			for i := 1; i <= 25; i++ {
+				src.tr.Send(one(i))
+			}
+			if st := src.peer(t, 2); st.QueueDepth != tc.wantQueued || st.Dropped != uint64(25-tc.wantQueued) {
+				t.Fatalf("queued %d dropped %d, want %d and %d", st.QueueDepth, st.Dropped, tc.wantQueued, 25-tc.wantQueued)
+			}
+			close(gate.release)
+			eventually(t, 10*time.Second, "the queue delivered", func() bool { return dst.in.len() == 1+tc.wantQueued })
+		})
+	}
+}
+
 // TestMembershipChanges adds and removes peers at run time.
 func TestMembershipChanges(t *testing.T) {
 	dst := startNode(t, 2, "", nil)
@@ -386,5 +438,74 @@ func TestOptionsValidated(t *testing.T) {
 	}
 	if _, err := New(Options{NodeID: 1, Handler: h}); err != nil {
 		t.Fatalf("defaults refused: %v", err)
+	}
+}
+
+// reports records what the transport's callbacks are told.
+type reports struct {
+	mu          sync.Mutex
+	snaps       []string
+	unreachable map[uint64]int
+}
+
+func (r *reports) snapshot(group, to uint64, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.snaps = append(r.snaps, fmt.Sprintf("g%d->%d:%v", group, to, ok))
+}
+
+func (r *reports) down(id uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.unreachable[id]++
+}
+
+func (r *reports) get() ([]string, map[uint64]int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.snaps), maps.Clone(r.unreachable)
+}
+
+// TestReports checks the snapshot outcomes and unreachable peers reported
+// to the raft loop.
+func TestReports(t *testing.T) {
+	r := &reports{unreachable: map[uint64]int{}}
+	dst := startNode(t, 2, "", nil)
+	src := startNode(t, 1, "", func(o *Options) {
+		o.MaxFrameSize = 1 << 16
+		o.SnapshotStatus = r.snapshot
+		o.Unreachable = r.down
+	})
+	for id, addr := range map[uint64]string{2: dst.addr(), 3: deadAddr(t)} {
+		if err := src.tr.AddPeer(id, addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src.connected(t, 2)
+	snap := func(group, to uint64, size int) Envelope {
+		m := msg(raftpb.MsgSnap, 1, to, 0)
+		m.Snapshot = &raftpb.Snapshot{Data: make([]byte, size)}
+		return Envelope{Group: group, Msg: m}
+	}
+	src.tr.Send([]Envelope{
+		snap(1, 2, 10),    // delivered
+		snap(2, 3, 10),    // peer down
+		snap(3, 4, 10),    // no such peer
+		snap(4, 2, 1<<17), // larger than a frame
+		{Group: 5, Msg: msg(raftpb.MsgHeartbeat, 1, 2, 0)}, // not a snapshot: no report
+	})
+	want := []string{"g1->2:true", "g2->3:false", "g3->4:false", "g4->2:false"}
+	eventually(t, 10*time.Second, "snapshot reports", func() bool {
+		got, _ := r.get()
+		slices.Sort(got)
+		return slices.Equal(got, want)
+	})
+	eventually(t, 10*time.Second, "peer 3 reported unreachable", func() bool {
+		_, down := r.get()
+		return down[3] > 0
+	})
+	eventually(t, 10*time.Second, "delivery", func() bool { return dst.in.len() == 2 })
+	if _, down := r.get(); down[2] != 0 {
+		t.Fatalf("a connected peer reported unreachable: %v", down)
 	}
 }
