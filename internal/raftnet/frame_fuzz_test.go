@@ -3,13 +3,16 @@ package raftnet
 import (
 	"bytes"
 	"testing"
+	"testing/iotest"
 
 	"go.etcd.io/raft/v3/raftpb"
 )
 
 // FuzzFrame feeds arbitrary bytes to the decoder: it must return an error
-// or frames, never panic, and a batch it accepts must encode again into a
-// batch that decodes to the same number of messages.
+// or frames, never panic; it must see the same frames when the input comes
+// one byte per read (every split of a frame across reads); and a batch it
+// accepts must encode again into a batch that decodes to the same number
+// of messages.
 func FuzzFrame(f *testing.F) {
 	hello := AppendHello(nil, Hello{Version: Version, ServerID: "seed", NodeID: 7})
 	batch, _, _ := AppendBatch(nil, sampleBatch(), 1<<20)
@@ -29,8 +32,13 @@ func FuzzFrame(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, input []byte) {
 		d := NewDecoder(bytes.NewReader(input), 1<<16)
+		slow := NewDecoder(iotest.OneByteReader(bytes.NewReader(input)), 1<<16)
 		for range 1000 {
 			fr, err := d.Next()
+			sfr, serr := slow.Next()
+			if (err == nil) != (serr == nil) || fr.Kind != sfr.Kind || !bytes.Equal(fr.Body, sfr.Body) {
+				t.Fatalf("one byte per read differs: %v/%v, %v/%v", fr.Kind, err, sfr.Kind, serr)
+			}
 			if err != nil {
 				return
 			}
