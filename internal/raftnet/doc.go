@@ -70,7 +70,8 @@
 // # Locks
 //
 // Transport.mu (the peer map, the inbound set) is taken before a peer's mu
-// (its queue and connection); neither is held across I/O or a callback.
+// (its queue and connection) or an inbound connection's mu (its hello);
+// none is held across I/O or a callback.
 // Close and RemovePeer stop writers by closing their connections and
 // cancelling their dials, then wait for every goroutine they started.
 package raftnet

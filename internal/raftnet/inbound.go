@@ -7,17 +7,37 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // inboundBuf sizes the read buffer of an inbound connection.
 const inboundBuf = 64 << 10
 
+// inConn is one inbound connection.
+type inConn struct {
+	conn     net.Conn
+	remote   string
+	received atomic.Uint64
+
+	mu    sync.Mutex // a leaf: guards hello alone
+	hello Hello
+}
+
+func (in *inConn) stats() InboundStats {
+	in.mu.Lock()
+	h := in.hello
+	in.mu.Unlock()
+	return InboundStats{Remote: in.remote, ServerID: h.ServerID, NodeID: h.NodeID, Received: in.received.Load()}
+}
+
 // read is the goroutine of one inbound connection: a hello, then batches
 // handed to the handler, until the connection fails or sends bad input.
-func (t *Transport) read(conn net.Conn) {
+func (t *Transport) read(in *inConn) {
 	defer t.wg.Done()
-	err := t.readFrames(conn)
+	conn := in.conn
+	err := t.readFrames(in)
 	t.mu.Lock()
 	delete(t.inbound, conn)
 	t.mu.Unlock()
@@ -44,7 +64,8 @@ func isProtocolError(err error) bool {
 	return false
 }
 
-func (t *Transport) readFrames(conn net.Conn) error {
+func (t *Transport) readFrames(in *inConn) error {
+	conn := in.conn
 	dec := NewDecoder(bufio.NewReaderSize(conn, inboundBuf), t.opts.MaxFrameSize)
 	next := func() (Frame, error) {
 		if err := conn.SetReadDeadline(time.Now().Add(t.opts.ReadTimeout)); err != nil {
@@ -72,6 +93,9 @@ func (t *Transport) readFrames(conn net.Conn) error {
 			return fmt.Errorf("%w: hello refused: %w", errProtocol, err)
 		}
 	}
+	in.mu.Lock()
+	in.hello = h
+	in.mu.Unlock()
 	for {
 		f, err := next()
 		if err != nil {
@@ -98,5 +122,6 @@ func (t *Transport) readFrames(conn net.Conn) error {
 		}
 		t.opts.Handler(batch)
 		t.received.Add(uint64(len(batch)))
+		in.received.Add(uint64(len(batch)))
 	}
 }

@@ -1,12 +1,13 @@
 package raftnet
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,7 +131,7 @@ type Transport struct {
 	mu      sync.RWMutex
 	closed  bool
 	peers   map[uint64]*peer
-	inbound map[net.Conn]struct{}
+	inbound map[net.Conn]*inConn
 
 	wg sync.WaitGroup // inbound readers; peers have their own done channels
 
@@ -149,7 +150,7 @@ func New(opts Options) (*Transport, error) {
 		opts:    opts,
 		log:     opts.Logger.With("node", opts.NodeID),
 		peers:   make(map[uint64]*peer),
-		inbound: make(map[net.Conn]struct{}),
+		inbound: make(map[net.Conn]*inConn),
 	}, nil
 }
 
@@ -243,10 +244,11 @@ func (t *Transport) Serve(conn net.Conn) error {
 		conn.Close()
 		return ErrClosed
 	}
-	t.inbound[conn] = struct{}{}
+	in := &inConn{conn: conn, remote: conn.RemoteAddr().String()}
+	t.inbound[conn] = in
 	t.wg.Add(1)
 	t.mu.Unlock()
-	go t.read(conn)
+	go t.read(in)
 	return nil
 }
 
@@ -288,18 +290,25 @@ type PeerStats struct {
 
 // Stats counts the transport's traffic.
 type Stats struct {
-	Peers      []PeerStats // by NodeID
-	Inbound    int         // inbound connections open
-	Received   uint64      // messages handed to the handler
-	BadFrames  uint64      // inbound connections ended by bad input
-	Unroutable uint64      // messages to no known peer
+	Peers      []PeerStats    // by NodeID
+	Inbound    []InboundStats // open inbound connections, by NodeID then Remote
+	Received   uint64         // messages handed to the handler
+	BadFrames  uint64         // inbound connections ended by bad input
+	Unroutable uint64         // messages to no known peer
+}
+
+// InboundStats describes one inbound connection.
+type InboundStats struct {
+	Remote   string // the remote address
+	ServerID string // from the hello; empty before it
+	NodeID   uint64 // from the hello; 0 before it
+	Received uint64 // messages handed to the handler
 }
 
 // Stats returns a snapshot of the counters.
 func (t *Transport) Stats() Stats {
 	t.mu.RLock()
 	s := Stats{
-		Inbound:    len(t.inbound),
 		Received:   t.received.Load(),
 		BadFrames:  t.badFrames.Load(),
 		Unroutable: t.unroutable.Load(),
@@ -307,8 +316,14 @@ func (t *Transport) Stats() Stats {
 	for _, p := range t.peers {
 		s.Peers = append(s.Peers, p.stats())
 	}
+	for _, in := range t.inbound {
+		s.Inbound = append(s.Inbound, in.stats())
+	}
 	t.mu.RUnlock()
-	sort.Slice(s.Peers, func(i, j int) bool { return s.Peers[i].NodeID < s.Peers[j].NodeID })
+	slices.SortFunc(s.Peers, func(a, b PeerStats) int { return cmp.Compare(a.NodeID, b.NodeID) })
+	slices.SortFunc(s.Inbound, func(a, b InboundStats) int {
+		return cmp.Or(cmp.Compare(a.NodeID, b.NodeID), cmp.Compare(a.Remote, b.Remote))
+	})
 	return s
 }
 

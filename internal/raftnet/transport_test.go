@@ -244,7 +244,7 @@ func TestBadInputRejected(t *testing.T) {
 	if n := dst.in.len(); n != 0 {
 		t.Fatalf("%d messages reached the handler", n)
 	}
-	eventually(t, 10*time.Second, "inbound connections gone", func() bool { return dst.tr.Stats().Inbound == 0 })
+	eventually(t, 10*time.Second, "inbound connections gone", func() bool { return len(dst.tr.Stats().Inbound) == 0 })
 }
 
 // TestInboundReadDeadline checks that keepalives hold an idle connection
@@ -266,6 +266,9 @@ func TestInboundReadDeadline(t *testing.T) {
 	eventually(t, 30*time.Second, "keepalives", func() bool { return dst.tr.keepalives.Load() >= 30 })
 	if st := src.peer(t, 2); st.Reconnects != 0 || !st.Connected {
 		t.Fatalf("an idle connection was dropped: %+v", st)
+	}
+	if in := dst.tr.Stats().Inbound; len(in) != 1 || in[0].NodeID != 1 || in[0].ServerID != src.tr.opts.ServerID {
+		t.Fatalf("inbound stats: %+v", in)
 	}
 
 	c, err := net.Dial("tcp", dst.addr())
@@ -406,7 +409,7 @@ func TestMembershipChanges(t *testing.T) {
 	if s := src.tr.Stats(); s.Unroutable != 2 || len(s.Peers) != 0 {
 		t.Fatalf("after RemovePeer: %+v", s)
 	}
-	eventually(t, 10*time.Second, "the removed peer's connection closed at the receiver", func() bool { return dst.tr.Stats().Inbound == 0 })
+	eventually(t, 10*time.Second, "the removed peer's connection closed at the receiver", func() bool { return len(dst.tr.Stats().Inbound) == 0 })
 
 	if err := src.tr.AddPeer(2, dst.addr()); err != nil {
 		t.Fatal(err)
