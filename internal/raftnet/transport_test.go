@@ -512,3 +512,57 @@ func TestReports(t *testing.T) {
 		t.Fatalf("a connected peer reported unreachable: %v", down)
 	}
 }
+
+// TestChurn runs Sends from several goroutines, stats readers and peers
+// added and removed at run time all at once, for the race detector and for
+// deadlocks, then checks Close leaves nothing behind.
+func TestChurn(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	dsts := map[uint64]*node{}
+	for id := uint64(2); id <= 4; id++ {
+		dsts[id] = startNode(t, id, "", nil)
+	}
+	src := startNode(t, 1, "", func(o *Options) { o.QueueLen = 64 })
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(g)))
+			for i := 0; i < 100000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				to := 2 + rng.Uint64N(4) // 5 is never a peer
+				src.tr.Send([]Envelope{{Group: uint64(g), Msg: msg(raftpb.MsgHeartbeat, 1, to, uint64(i))}})
+				if i%100 == 0 {
+					_ = src.tr.Stats()
+				}
+			}
+		}()
+	}
+	rng := rand.New(rand.NewPCG(seed, 99))
+	for range 60 {
+		id := 2 + rng.Uint64N(3)
+		if _, ok := src.tr.PeerStats(id); ok {
+			src.tr.RemovePeer(id)
+		} else if err := src.tr.AddPeer(id, dsts[id].addr()); err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		time.Sleep(time.Millisecond) // pacing only: let some Sends through
+	}
+	close(stop)
+	wg.Wait()
+	src.stop()
+	for _, d := range dsts {
+		d.stop()
+	}
+	noLeaks(t)
+	if s := src.tr.Stats(); s.Unroutable == 0 {
+		t.Fatalf("seed %d: no message to the unknown peer counted", seed)
+	}
+}
