@@ -4,7 +4,9 @@
 // connections come from a dial function the caller supplies (which dials
 // the peer's cluster port and does that port's handshake, TLS and
 // authorization); inbound ones are accepted by the caller and handed to
-// Serve. So Raft traffic reuses the cluster's security without sharing the
+// Serve, or to ServeAs with the server the handshake authenticated, which
+// the hello must then name. The core server's DialRaft and Raft handler
+// fit these two without glue beyond a closure. So Raft traffic reuses the cluster's security without sharing the
 // routes' queues: a route held up by a slow consumer never delays a
 // heartbeat.
 //

@@ -19,6 +19,7 @@ const inboundBuf = 64 << 10
 type inConn struct {
 	conn     net.Conn
 	remote   string
+	want     string // the server the caller authenticated, if any
 	received atomic.Uint64
 
 	mu    sync.Mutex // a leaf: guards hello alone
@@ -87,6 +88,9 @@ func (t *Transport) readFrames(in *inConn) error {
 	h, err := DecodeHello(f.Body)
 	if err != nil {
 		return err
+	}
+	if in.want != "" && h.ServerID != in.want {
+		return fmt.Errorf("%w: hello names server %q on a connection from %q", errProtocol, h.ServerID, in.want)
 	}
 	if t.opts.Accept != nil {
 		if err := t.opts.Accept(h); err != nil {

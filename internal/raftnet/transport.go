@@ -237,14 +237,19 @@ func (t *Transport) reportSnaps(snaps []Envelope, ok bool) {
 // Serve takes an inbound connection (accepted, and past any handshake of the
 // cluster port, by the caller) and reads it on a goroutine of its own until
 // it fails, sends bad input, or the transport closes.
-func (t *Transport) Serve(conn net.Conn) error {
+func (t *Transport) Serve(conn net.Conn) error { return t.ServeAs(conn, "") }
+
+// ServeAs is Serve for a connection whose sender the caller has already
+// authenticated as the server serverID (the cluster port's handshake): a
+// hello naming another server is refused. An empty serverID checks nothing.
+func (t *Transport) ServeAs(conn net.Conn, serverID string) error {
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
 		conn.Close()
 		return ErrClosed
 	}
-	in := &inConn{conn: conn, remote: conn.RemoteAddr().String()}
+	in := &inConn{conn: conn, remote: conn.RemoteAddr().String(), want: serverID}
 	t.inbound[conn] = in
 	t.wg.Add(1)
 	t.mu.Unlock()

@@ -247,6 +247,48 @@ func TestBadInputRejected(t *testing.T) {
 	eventually(t, 10*time.Second, "inbound connections gone", func() bool { return len(dst.tr.Stats().Inbound) == 0 })
 }
 
+// TestServeAs checks that a hello must name the server the caller
+// authenticated the connection as.
+func TestServeAs(t *testing.T) {
+	dst := startNode(t, 2, "", nil)
+	for _, tc := range []struct {
+		hello, authenticated string
+		ok                   bool
+	}{
+		{"sb", "sb", true},
+		{"sb", "", true},
+		{"sc", "sb", false},
+	} {
+		a, b := net.Pipe()
+		had := dst.in.len()
+		if err := dst.tr.ServeAs(b, tc.authenticated); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		frames := AppendHello(nil, Hello{Version: Version, ServerID: tc.hello, NodeID: 5})
+		frames, _, _ = AppendBatch(frames, []Envelope{{Group: 1, Msg: msg(raftpb.MsgHeartbeat, 5, 2, 0)}}, 1<<20)
+		if _, err := a.Write(frames); err != nil && tc.ok {
+			t.Fatal(err)
+		}
+		if tc.ok {
+			eventually(t, 10*time.Second, "delivery", func() bool { return dst.in.len() == had+1 })
+			a.Close()
+			continue
+		}
+		var one [1]byte
+		if _, err := a.Read(one[:]); err == nil || isTimeout(err) {
+			t.Fatalf("hello of %q as %q: connection not closed (%v)", tc.hello, tc.authenticated, err)
+		}
+		a.Close()
+	}
+	if n := dst.in.len(); n != 2 {
+		t.Fatalf("%d messages delivered, want 2", n)
+	}
+	eventually(t, 10*time.Second, "refusal counted", func() bool { return dst.tr.Stats().BadFrames == 1 })
+}
+
 // TestInboundReadDeadline checks that keepalives hold an idle connection
 // open well past the read timeout, and that a sender gone silent is cut off.
 func TestInboundReadDeadline(t *testing.T) {
