@@ -100,11 +100,10 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestGroupOverClusterPort: three servers of a cluster run one Raft group
-// over Raft connections on their cluster ports: a leader is elected, and
-// proposals made on it are applied, in the same order, on every member.
-func TestGroupOverClusterPort(t *testing.T) {
-	names := []string{"n1", "n2", "n3"}
+// startNodes starts a cluster of servers with these names, each with a
+// Raft node (memory storage) that knows the others.
+func startNodes(t *testing.T, names ...string) ([]*Node, []uint64) {
+	t.Helper()
 	var srvs []*core.Server
 	for i, name := range names {
 		var routes []string
@@ -134,14 +133,12 @@ func TestGroupOverClusterPort(t *testing.T) {
 			}
 		}
 	}
-	const group = 7
-	sms := make([]*counter, len(nodes))
-	for i, n := range nodes {
-		sms[i] = &counter{}
-		if err := n.Host.AddGroup(context.Background(), group, peers, sms[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return nodes, peers
+}
+
+// leaderOf waits for group to elect a leader and returns it.
+func leaderOf(t *testing.T, nodes []*Node, group uint64) *Node {
+	t.Helper()
 	var leader *Node
 	waitUntil(t, "a leader", func() bool {
 		for _, n := range nodes {
@@ -153,6 +150,23 @@ func TestGroupOverClusterPort(t *testing.T) {
 		}
 		return false
 	})
+	return leader
+}
+
+// TestGroupOverClusterPort: three servers of a cluster run one Raft group
+// over Raft connections on their cluster ports: a leader is elected, and
+// proposals made on it are applied, in the same order, on every member.
+func TestGroupOverClusterPort(t *testing.T) {
+	nodes, peers := startNodes(t, "n1", "n2", "n3")
+	const group = 7
+	sms := make([]*counter, len(nodes))
+	for i, n := range nodes {
+		sms[i] = &counter{}
+		if err := n.Host.AddGroup(context.Background(), group, peers, sms[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leader := leaderOf(t, nodes, group)
 	want := 0
 	for i := 1; i <= 20; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
