@@ -70,6 +70,9 @@ func Start(cfg Config) (*Node, error) {
 		Handler: func(msgs []raftnet.Envelope) {
 			host.Step(toNode(msgs))
 		},
+		// Set before the first Send, which only the host makes.
+		Unreachable:    func(node uint64) { host.ReportUnreachable(node) },
+		SnapshotStatus: func(group, to uint64, ok bool) { host.ReportSnapshot(group, to, ok) },
 		Logger: n.log,
 	})
 	if err != nil {

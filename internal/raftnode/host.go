@@ -11,12 +11,13 @@ import (
 // Host runs one server's Raft groups on one goroutine. Methods may be
 // called from any goroutine; they reach the loop through bounded queues.
 type Host struct {
-	eng    *engine
-	ticker Ticker
-	inbox  chan Envelope
-	ops    chan func(*engine)
-	quit   chan struct{}
-	wg     sync.WaitGroup
+	eng     *engine
+	ticker  Ticker
+	inbox   chan Envelope
+	ops     chan func(*engine)
+	reports chan report // the transport's news of peers (report.go)
+	quit    chan struct{}
+	wg      sync.WaitGroup
 
 	closeOnce sync.Once
 	dropped   atomic.Uint64
@@ -49,11 +50,12 @@ func New(opts Options) (*Host, error) {
 		t = realTicker{time.NewTicker(opts.TickInterval)}
 	}
 	return &Host{
-		eng:    newEngine(opts),
-		ticker: t,
-		inbox:  make(chan Envelope, opts.InboxSize),
-		ops:    make(chan func(*engine), opQueue),
-		quit:   make(chan struct{}),
+		eng:     newEngine(opts),
+		ticker:  t,
+		inbox:   make(chan Envelope, opts.InboxSize),
+		ops:     make(chan func(*engine), opQueue),
+		reports: make(chan report, reportQueue),
+		quit:    make(chan struct{}),
 	}, nil
 }
 
@@ -88,6 +90,8 @@ func (h *Host) loop() {
 			h.eng.step(env)
 		case op := <-h.ops:
 			op(h.eng)
+		case r := <-h.reports:
+			h.eng.report(r)
 		}
 		h.drain()
 		if err := h.eng.process(); err != nil && !failed {
@@ -108,6 +112,8 @@ func (h *Host) drain() {
 			h.eng.step(env)
 		case op := <-h.ops:
 			op(h.eng)
+		case r := <-h.reports:
+			h.eng.report(r)
 		default:
 			return
 		}
