@@ -129,8 +129,10 @@ func (rp *replayer) segment(l *Log, seq uint64, data []byte, last bool) int {
 			if ckLeft <= 0 || inCk[rec.group] || !rp.state(l, rec) {
 				l.damageGroup(rec.group, seq, off, "bad checkpoint record")
 			}
-			inCk[rec.group] = true
-			ckLeft--
+			if ckLeft > 0 {
+				inCk[rec.group] = true
+				ckLeft--
+			}
 		default:
 			if !rp.apply(l, seq, int64(off), rec) {
 				l.damageGroup(rec.group, seq, off, "malformed record")
