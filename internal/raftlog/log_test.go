@@ -303,3 +303,83 @@ func TestCreateSnapshot(t *testing.T) {
 		t.Fatalf("after a crash: got %v\nwant %v", got, want)
 	}
 }
+
+// TestReadsDuringSaves: raft's reads run while batches are saved,
+// compacted and segments deleted (run with -race). Bounded in count.
+func TestReadsDuringSaves(t *testing.T) {
+	l := mustOpen(t, vfs.NewMem(), Options{SegmentSize: 4096})
+	defer l.Close()
+	mustSave(t, l, Update{Group: 1, Entries: ents(1, 1)})
+	done := make(chan struct{})
+	readerErr := make(chan error, 1)
+	go func() {
+		defer close(readerErr)
+		s := l.Storage(1)
+		for i := 0; i < 100_000; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			first, _ := s.FirstIndex()
+			last, _ := s.LastIndex()
+			if last < first {
+				continue
+			}
+			es, err := s.Entries(first, last+1, 1<<20)
+			if errors.Is(err, raft.ErrCompacted) {
+				continue // compacted between the calls
+			}
+			if err != nil {
+				readerErr <- err
+				return
+			}
+			if es[0].GetIndex() != first {
+				readerErr <- errors.New("entries do not start at the first index")
+				return
+			}
+		}
+	}()
+	payload := strings.Repeat("z", 200)
+	for i := uint64(2); i <= 300; i++ {
+		mustSave(t, l, Update{Group: 1, Entries: []*pb.Entry{ent(i, 1, payload)}})
+		if i%7 == 0 {
+			if err := l.Compact(1, i-3); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	close(done)
+	if err := <-readerErr; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRecordLimits: entries are split across records to fit, one entry or
+// snapshot too big for any record is refused, and an empty update creates
+// no group.
+func TestRecordLimits(t *testing.T) {
+	fsys := vfs.NewMem()
+	opts := Options{MaxRecordSize: 8192}
+	l := mustOpen(t, fsys, opts)
+	defer l.Close()
+	big := strings.Repeat("q", 3000)
+	es := []*pb.Entry{ent(1, 1, big), ent(2, 1, big), ent(3, 1, big), ent(4, 1, "small")}
+	mustSave(t, l, Update{Group: 1, Entries: es})
+	if err := l.Save([]Update{{Group: 1, Entries: []*pb.Entry{ent(5, 1, strings.Repeat("q", 9000))}}}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("huge entry: %v", err)
+	}
+	if err := l.Save([]Update{{Group: 1, Snapshot: snap(9, 1, strings.Repeat("s", 9000))}}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("huge snapshot: %v", err)
+	}
+	mustSave(t, l, Update{Group: 9})
+	if got := l.Groups(); len(got) != 1 {
+		t.Fatalf("groups %v", got)
+	}
+	want := viewOf(t, l.Storage(1))
+	l2 := mustOpen(t, fsys.CrashClone(), opts)
+	defer l2.Close()
+	if got := viewOf(t, l2.Storage(1)); !sameView(got, want) {
+		t.Fatalf("after a crash:\n got %v\nwant %v", got, want)
+	}
+}

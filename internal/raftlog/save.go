@@ -75,8 +75,14 @@ func (l *Log) Save(batch []Update) error {
 		pends = append(pends, p)
 	}
 	l.buf = buf
+	if cap(buf) > maxKeptBuf {
+		l.buf = nil // one huge batch does not pin its buffer for ever
+	}
 	return l.commit(buf, pends, mustSync)
 }
+
+// maxKeptBuf is the largest encoding buffer kept between batches.
+const maxKeptBuf = 4 << 20
 
 // commit writes buf at the end of the active segment, syncs when asked,
 // and applies pends.
@@ -106,6 +112,9 @@ func (l *Log) commit(buf []byte, pends []pending, sync bool) error {
 }
 
 func (l *Log) applyPending(p pending) {
+	if p.snap == nil && p.compact == nil && len(p.locs) == 0 && p.hs == nil {
+		return // an empty update does not create a group
+	}
 	g := l.groups[p.id]
 	if g == nil {
 		g = &group{}
@@ -221,7 +230,8 @@ func (l *Log) encodeEntries(buf []byte, act *segment, u *Update, cur *group, p *
 		buf = le.AppendUint32(buf, 0)
 		n := 0
 		for ; i < len(ents); i++ {
-			if n > 0 && len(buf)-start >= entriesRecordTarget {
+			if n > 0 && (len(buf)-start >= entriesRecordTarget ||
+				len(buf)-start+entryHead+proto.Size(ents[i])+crcSize > l.opts.MaxRecordSize) {
 				break
 			}
 			at := len(buf)
