@@ -50,27 +50,35 @@ func BenchmarkSave(b *testing.B) {
 	}
 }
 
-// BenchmarkEntries measures raft's reads: entries read back from the files.
+// BenchmarkEntries measures raft's reads of 64 entries: from the cache of
+// recent entries, and read back from the files.
 func BenchmarkEntries(b *testing.B) {
-	l, err := Open(vfs.Default, b.TempDir(), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	for i := uint64(1); i <= 1000; i += 100 {
-		es := make([]*pb.Entry, 100)
-		for j := range es {
-			es[j] = ent(i+uint64(j), 1, fmt.Sprintf("%0128d", i+uint64(j)))
-		}
-		if err := l.Save([]Update{{Group: 1, Entries: es}}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	s := l.Storage(1)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := s.Entries(500, 564, 1<<20); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name  string
+		cache int
+	}{{"cache", 0}, {"files", -1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			l, err := Open(vfs.Default, b.TempDir(), Options{CacheSize: bc.cache})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			for i := uint64(1); i <= 1000; i += 100 {
+				es := make([]*pb.Entry, 100)
+				for j := range es {
+					es[j] = ent(i+uint64(j), 1, fmt.Sprintf("%0128d", i+uint64(j)))
+				}
+				if err := l.Save([]Update{{Group: 1, Entries: es}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s := l.Storage(1)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Entries(500, 564, 1<<20); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

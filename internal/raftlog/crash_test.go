@@ -149,7 +149,7 @@ func TestEveryBitFlipDetected(t *testing.T) {
 // refused; other groups go on.
 func TestDamageFoundAtRead(t *testing.T) {
 	mem := vfs.NewMem()
-	l := mustOpen(t, mem, Options{})
+	l := mustOpen(t, mem, Options{CacheSize: -1}) // a cached entry is not read
 	defer l.Close()
 	mustSave(t, l, Update{Group: 1, Entries: []*pb.Entry{ent(1, 1, "needle-1")}},
 		Update{Group: 2, Entries: []*pb.Entry{ent(1, 1, "needle-2")}})

@@ -36,6 +36,9 @@ type Options struct {
 	// a group's checkpoint. Recovery rejects longer length fields, so it
 	// is also the largest allocation a damaged file can cause.
 	MaxRecordSize int
+	// CacheSize bounds the cache of recently saved entries, in bytes
+	// (encoded size plus a fixed overhead each); negative disables it.
+	CacheSize int
 	// Logger receives recovery findings (truncated tails, damage).
 	Logger *slog.Logger
 }
@@ -43,6 +46,7 @@ type Options struct {
 const (
 	defaultSegmentSize   = 64 << 20
 	defaultMaxRecordSize = 16 << 20
+	defaultCacheSize     = 4 << 20
 	// entriesRecordTarget splits a long run of entries into records of
 	// about this size, so no single read at recovery is huge.
 	entriesRecordTarget = 1 << 20
@@ -54,6 +58,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxRecordSize == 0 {
 		o.MaxRecordSize = defaultMaxRecordSize
+	}
+	if o.CacheSize == 0 {
+		o.CacheSize = defaultCacheSize
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -115,7 +122,8 @@ type Log struct {
 	groups     map[uint64]*group
 	segs       map[uint64]*segment
 	order      []uint64 // segment seqs, ascending; the last is active
-	logDamaged bool     // records of unknown groups were lost
+	cache      *entryCache
+	logDamaged bool // records of unknown groups were lost
 	err        error    // sticky: a failed write or sync
 	closed     bool
 }
@@ -133,7 +141,8 @@ func Open(fs vfs.FS, dir string, opts Options) (*Log, error) {
 	if err := vfs.MkdirAllSynced(fs, dir, 0o700); err != nil {
 		return nil, err
 	}
-	l := &Log{fs: fs, dir: dir, opts: opts, groups: map[uint64]*group{}, segs: map[uint64]*segment{}}
+	l := &Log{fs: fs, dir: dir, opts: opts, groups: map[uint64]*group{}, segs: map[uint64]*segment{},
+		cache: newEntryCache(opts.CacheSize)}
 	if err := l.recover(); err != nil {
 		l.closeFiles()
 		return nil, err

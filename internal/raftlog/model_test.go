@@ -35,7 +35,7 @@ func newWorkload(t testing.TB, seed uint64) *workload {
 	mem := vfs.NewMem()
 	w := &workload{
 		t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 14)), mem: mem, efs: vfs.NewErrorFS(mem),
-		opts: Options{SegmentSize: 4096}, models: map[uint64]*raft.MemoryStorage{}, terms: map[uint64]uint64{}, groups: 5,
+		opts: Options{SegmentSize: 4096, CacheSize: 2000}, models: map[uint64]*raft.MemoryStorage{}, terms: map[uint64]uint64{}, groups: 5,
 	}
 	w.l = w.open(w.efs)
 	return w

@@ -30,12 +30,17 @@ type pending struct {
 	snap    *snapState
 	first   uint64
 	locs    []entLoc
+	ents    []*pb.Entry // the saved entries, for the cache: locs[i] is ents[i]
 	hs      *hardState
 	compact *mark // CreateSnapshot/Compact only
 }
 
 var marshal = proto.MarshalOptions{Deterministic: true}
 
+// Save keeps the entries it is given, as MemoryStorage.Append does (raft
+// does not change an entry once it is in a Ready), and may hand them back
+// from Entries.
+//
 // Save writes the batch in order, syncs once if anything in it needs a
 // sync (entries, a snapshot, a new term or vote: raft's MustSync), then
 // updates the groups' views. When it returns nil the batch is durable; on
@@ -128,6 +133,9 @@ func (l *Log) applyPending(p pending) {
 	}
 	if len(p.locs) > 0 {
 		l.appendLocs(g, p.first, p.locs)
+		for i, e := range p.ents {
+			l.cache.add(cacheKey{p.locs[i].seg, p.locs[i].off}, e, p.locs[i].size)
+		}
 	}
 	if p.hs != nil {
 		g.hs, g.hasHS = *p.hs, true
@@ -221,6 +229,7 @@ func (l *Log) encodeEntries(buf []byte, act *segment, u *Update, cur *group, p *
 		first = cur.offset.index + 1
 	}
 	p.first = first
+	p.ents = ents
 	p.locs = make([]entLoc, 0, len(ents))
 	for i := 0; i < len(ents); {
 		var start int

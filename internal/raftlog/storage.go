@@ -158,15 +158,22 @@ func (s *Storage) Snapshot() (*pb.Snapshot, error) {
 // errEntry says a stored entry does not read back as written.
 var errEntry = errors.New("raftlog: stored entry fails its check")
 
-// readEntries reads the entries at locs (index lo on), coalescing entries
-// that sit next to each other in a file into one read. mu held.
+// readEntries returns the entries at locs (index lo on): from the cache,
+// or read from the files, entries that sit next to each other in a file in
+// one read. mu held.
 func (l *Log) readEntries(lo uint64, locs []entLoc) ([]*pb.Entry, error) {
 	out := make([]*pb.Entry, 0, len(locs))
 	var buf []byte
 	for i := 0; i < len(locs); {
+		if e := l.cache.get(cacheKey{locs[i].seg, locs[i].off}); e != nil {
+			out = append(out, e)
+			i++
+			continue
+		}
 		j := i + 1
 		end := locs[i].off + int64(locs[i].size)
-		for j < len(locs) && locs[j].seg == locs[i].seg && locs[j].off == end+entryHead {
+		for j < len(locs) && locs[j].seg == locs[i].seg && locs[j].off == end+entryHead &&
+			l.cache.get(cacheKey{locs[j].seg, locs[j].off}) == nil {
 			end = locs[j].off + int64(locs[j].size)
 			j++
 		}
