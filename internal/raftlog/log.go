@@ -123,8 +123,8 @@ type Log struct {
 	segs       map[uint64]*segment
 	order      []uint64 // segment seqs, ascending; the last is active
 	cache      *entryCache
-	logDamaged bool // records of unknown groups were lost
-	err        error    // sticky: a failed write or sync
+	logDamaged bool  // records of unknown groups were lost
+	err        error // sticky: a failed write or sync
 	closed     bool
 }
 
