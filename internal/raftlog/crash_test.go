@@ -194,3 +194,27 @@ func TestDamageFoundAtRead(t *testing.T) {
 		l2.Close()
 	}
 }
+
+// TestLostRegionSettledByCheckpoint: an unframeable record in a segment
+// that is not the last loses the rest of that segment, but the next
+// segment's checkpoint vouches for every group's state: a group with no
+// entries there stays served, one with entries there is damaged.
+func TestLostRegionSettledByCheckpoint(t *testing.T) {
+	mem, want := damageFixture(t)
+	dirents, _ := mem.ReadDir(testDir)
+	first := filepath.Join(testDir, dirents[0].Name())
+	b := fileBytes(t, mem, first)
+	b[1] ^= 0x10 // the first record's length: its header checksum fails
+	writeBytes(t, mem, first, b)
+	l := mustOpen(t, mem, Options{SegmentSize: 4096})
+	defer l.Close()
+	if !l.Storage(1).Damaged() {
+		t.Fatal("group 1, with entries in the lost segment, is served")
+	}
+	if l.Storage(3).Damaged() {
+		t.Fatal("group 3, with no entries, is refused")
+	}
+	if got := viewOf(t, l.Storage(3)); !sameView(got, want[3]) {
+		t.Fatalf("group 3:\n got %v\nwant %v", got, want[3])
+	}
+}

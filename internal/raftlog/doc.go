@@ -37,8 +37,12 @@
 //
 // The header has its own checksum so a damaged body still names its group
 // and length: the damage is pinned on that group and the scan goes on. A
-// damaged header cannot be framed: the rest of that segment is unreadable,
-// any group may have lost records there, and the whole log is refused.
+// damaged header cannot be framed: the rest of that segment is unreadable
+// and any group may have lost records there. If a later segment follows,
+// its checkpoint re-establishes every group's state, and only groups
+// holding entries in the damaged segment (or before it) are refused, since
+// a lost record may have replaced them; in the last segment nothing
+// vouches for what was lost, and the whole log is refused.
 //
 // Bodies (kinds): 1 entries: first index, count, then per entry term,
 // size, CRC-32C and raft's protobuf encoding (the per-entry checksum is

@@ -78,11 +78,53 @@ func (l *Log) recover() error {
 // replayer carries what a replay needs from record to record.
 type replayer struct {
 	refs []entryRef
+	// lostUpTo is set when records of unknown groups were lost in that
+	// segment (0: none): the next complete checkpoint settles it.
+	lostUpTo uint64
+}
+
+// lose records that records of unknown groups in segment seq are lost. In
+// the last segment nothing comes after to say what they were, so every
+// group is refused. Otherwise the next segment's checkpoint re-establishes
+// every group's state; what it cannot vouch for is entries, so only groups
+// holding entries in a segment up to seq are damaged (see settle).
+func (rp *replayer) lose(l *Log, seq uint64, off int, last bool, why string) {
+	if last {
+		l.damageLog(seq, off, why)
+		return
+	}
+	l.opts.Logger.Error("raftlog: records lost", "segment", segName(seq), "offset", off, "why", why)
+	rp.lostUpTo = seq
+}
+
+// settle runs after a complete checkpoint: a group with an entry in a
+// segment where records were lost may have lost the record that replaced
+// it, so its log cannot be trusted.
+func (rp *replayer) settle(l *Log) {
+	if rp.lostUpTo == 0 {
+		return
+	}
+	for id, g := range l.groups {
+		for _, e := range g.ents {
+			if e.seg != 0 && e.seg <= rp.lostUpTo {
+				l.damageGroup(id, e.seg, 0, "entries in a segment with lost records")
+				break
+			}
+		}
+	}
+	rp.lostUpTo = 0
 }
 
 // segment replays one segment's records and returns how many bytes of it
 // are good: less than len(data) only for a torn tail of the last segment.
 func (rp *replayer) segment(l *Log, seq uint64, data []byte, last bool) int {
+	defer func() {
+		if rp.lostUpTo != 0 && rp.lostUpTo < seq {
+			// This segment had no complete checkpoint to settle it.
+			l.damageLog(seq, 0, "records lost before a segment without a checkpoint")
+			rp.lostUpTo = 0
+		}
+	}()
 	off := 0
 	ckLeft := -1 // state records still expected in the opening checkpoint
 	var inCk map[uint64]bool
@@ -96,16 +138,16 @@ func (rp *replayer) segment(l *Log, seq uint64, data []byte, last bool) int {
 				return off // a write cut by the crash: it was never acknowledged
 			}
 			// Segments before the last were synced whole at rotation.
-			l.damageLog(seq, off, "segment ends inside a record")
+			rp.lose(l, seq, off, last, "segment ends inside a record")
 			return len(data)
 		case scanBadHeader:
 			// Neither length nor group can be trusted: the rest of the
-			// segment is unreadable and any group may have lost records.
-			l.damageLog(seq, off, "record header checksum")
+			// segment is unreadable.
+			rp.lose(l, seq, off, last, "record header checksum")
 			return len(data)
 		case scanBadBody:
-			if rec.kind == kindSegment || (off == 0) {
-				l.damageLog(seq, off, "segment header checksum")
+			if rec.kind == kindSegment || off == 0 {
+				rp.lose(l, seq, off, last, "segment header checksum")
 			} else {
 				l.damageGroup(rec.group, seq, off, "record checksum")
 			}
@@ -116,7 +158,7 @@ func (rp *replayer) segment(l *Log, seq uint64, data []byte, last bool) int {
 		case off == 0:
 			h, err := decodeSegHeader(rec.body)
 			if rec.kind != kindSegment || err != nil || h.seq != seq {
-				l.damageLog(seq, off, "segment header")
+				rp.lose(l, seq, off, last, "segment header")
 			} else {
 				if h.flags&segLogDamaged != 0 {
 					l.logDamaged = true
@@ -124,7 +166,7 @@ func (rp *replayer) segment(l *Log, seq uint64, data []byte, last bool) int {
 				ckLeft, inCk = int(h.ngroups), make(map[uint64]bool, h.ngroups)
 			}
 		case rec.kind == kindSegment:
-			l.damageLog(seq, off, "segment header inside a segment")
+			rp.lose(l, seq, off, last, "segment header inside a segment")
 		case rec.kind == kindState:
 			if ckLeft <= 0 || inCk[rec.group] || !rp.state(l, rec) {
 				l.damageGroup(rec.group, seq, off, "bad checkpoint record")
@@ -147,6 +189,7 @@ func (rp *replayer) segment(l *Log, seq uint64, data []byte, last bool) int {
 				}
 			}
 			ckLeft = -1
+			rp.settle(l)
 		}
 		off += n
 	}
