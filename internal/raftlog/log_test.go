@@ -383,3 +383,32 @@ func TestRecordLimits(t *testing.T) {
 		t.Fatalf("after a crash:\n got %v\nwant %v", got, want)
 	}
 }
+
+// TestOSFiles: the same on the operating system's file system, reopened
+// (old segments are opened read-only and synced at the rotation).
+func TestOSFiles(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(vfs.Default, dir, Options{SegmentSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(1); i <= 50; i++ {
+		mustSave(t, l, Update{Group: 1, HardState: hardst(1, 1, i-1), Entries: []*pb.Entry{ent(i, 1, strings.Repeat("o", 200))}})
+	}
+	want := viewOf(t, l.Storage(1))
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		l, err = Open(vfs.Default, dir, Options{SegmentSize: 4096, CacheSize: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := viewOf(t, l.Storage(1)); !sameView(got, want) {
+			t.Fatalf("after reopen:\n got %v\nwant %v", got, want)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
