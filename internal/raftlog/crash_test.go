@@ -218,3 +218,57 @@ func TestLostRegionSettledByCheckpoint(t *testing.T) {
 		t.Fatalf("group 3:\n got %v\nwant %v", got, want[3])
 	}
 }
+
+// TestIOErrors: an I/O error at Open fails the Open and leaves the log as
+// it was; an I/O error in a Save fails it and every later write, and
+// nothing acknowledged is lost.
+func TestIOErrors(t *testing.T) {
+	for _, op := range []vfs.Op{vfs.OpReadDir, vfs.OpOpen, vfs.OpRead, vfs.OpWrite, vfs.OpSync, vfs.OpSyncDir} {
+		t.Run(op.String(), func(t *testing.T) {
+			mem := vfs.NewMem()
+			l := mustOpen(t, mem, Options{SegmentSize: 4096})
+			payload := strings.Repeat("e", 500)
+			for i := uint64(1); i <= 20; i++ {
+				mustSave(t, l, Update{Group: 1, HardState: hardst(1, 1, i-1), Entries: []*pb.Entry{ent(i, 1, payload)}})
+			}
+			want := viewOf(t, l.Storage(1))
+			l.Close()
+
+			efs := vfs.NewErrorFS(mem)
+			efs.SetInjector(vfs.FailNth(op, 1, vfs.ErrInjected))
+			if l, err := Open(efs, testDir, Options{SegmentSize: 4096}); err == nil {
+				l.Close()
+				t.Fatalf("Open with a failing %s succeeded", op)
+			}
+			efs.SetInjector(nil)
+			l = mustOpen(t, efs, Options{SegmentSize: 4096})
+			if got := viewOf(t, l.Storage(1)); !sameView(got, want) {
+				t.Fatalf("after a failed Open:\n got %v\nwant %v", got, want)
+			}
+			if op == vfs.OpWrite || op == vfs.OpSync || op == vfs.OpOpen || op == vfs.OpSyncDir {
+				efs.SetInjector(vfs.FailNth(op, 1, vfs.ErrInjected))
+				var err error
+				// Enough saves to start a segment, where every op runs.
+				for i := uint64(21); i <= 40 && err == nil; i++ {
+					err = l.Save([]Update{{Group: 1, Entries: []*pb.Entry{ent(i, 1, payload)}}})
+					if err == nil {
+						want = viewOf(t, l.Storage(1))
+					}
+				}
+				if !errors.Is(err, vfs.ErrInjected) {
+					t.Fatalf("Save with a failing %s: %v", op, err)
+				}
+				efs.SetInjector(nil)
+				if err := l.Save([]Update{{Group: 1, Entries: []*pb.Entry{ent(want.last+1, 1, "x")}}}); err == nil {
+					t.Fatal("Save after a failure succeeded")
+				}
+			}
+			l.Close()
+			l = mustOpen(t, mem.CrashClone(), Options{SegmentSize: 4096})
+			defer l.Close()
+			if got := viewOf(t, l.Storage(1)); got.last < want.last || !sameView(got, want) && got.last == want.last {
+				t.Fatalf("after a crash:\n got %v\nwant at least %v", got, want)
+			}
+		})
+	}
+}

@@ -412,3 +412,26 @@ func TestOSFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestClosed: after Close reads and writes say so, and nothing is marked
+// damaged.
+func TestClosed(t *testing.T) {
+	l := mustOpen(t, vfs.NewMem(), Options{CacheSize: -1})
+	mustSave(t, l, Update{Group: 1, Entries: ents(1, 1)})
+	s := l.Storage(1)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := s.Entries(1, 2, 100); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Entries after Close: %v", err)
+	}
+	if err := l.Save([]Update{{Group: 1, Entries: ents(2, 1)}}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Save after Close: %v", err)
+	}
+	if s.Damaged() {
+		t.Fatal("closed log reads as damaged")
+	}
+}

@@ -11,7 +11,8 @@ import (
 
 // Storage is one group's view of the log: raft.Storage with raft's
 // semantics and error values. A group the log does not hold reads as a new,
-// empty log. Every method of a damaged group returns ErrDamaged.
+// empty log. Every method of a damaged group returns ErrDamaged, of a
+// closed log ErrClosed.
 type Storage struct {
 	l  *Log
 	id uint64
@@ -31,10 +32,14 @@ func (s *Storage) Damaged() bool {
 	return s.l.isDamaged(s.l.groups[s.id])
 }
 
-// lock takes the log's lock and returns the group (nil for an unknown
-// one), or ErrDamaged (with the lock released).
+// lock takes the log's lock and returns the group (an empty one for an
+// unknown id), or ErrClosed or ErrDamaged with the lock released.
 func (s *Storage) lock() (*group, error) {
 	s.l.mu.Lock()
+	if s.l.closed {
+		s.l.mu.Unlock()
+		return nil, ErrClosed
+	}
 	g := s.l.groups[s.id]
 	if s.l.isDamaged(g) {
 		s.l.mu.Unlock()
