@@ -330,3 +330,33 @@ func (l *Log) collectLocked() {
 	}
 	l.order = keep
 }
+
+// Stats is a snapshot of the log's size, for metrics and tests.
+type Stats struct {
+	Groups   int   // groups held
+	Damaged  int   // of which refused
+	Segments int   // segment files
+	Bytes    int64 // in the segment files
+	Entries  int   // live entries, all groups
+	Cached   int   // bytes in the cache of recent entries
+}
+
+// Stats returns the log's current numbers.
+func (l *Log) Stats() Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := Stats{Groups: len(l.groups), Segments: len(l.order)}
+	for _, g := range l.groups {
+		if l.isDamaged(g) {
+			st.Damaged++
+		}
+		st.Entries += len(g.ents)
+	}
+	for _, s := range l.segs {
+		st.Bytes += s.size
+	}
+	if l.cache != nil {
+		st.Cached = l.cache.size
+	}
+	return st
+}

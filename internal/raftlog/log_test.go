@@ -222,8 +222,8 @@ func TestSegmentsRotateAndGo(t *testing.T) {
 		mustSave(t, l, Update{Group: 1, HardState: hardst(1, 1, i), Entries: []*pb.Entry{ent(i, 1, payload)}})
 	}
 	segs, _ := fsys.ReadDir(testDir)
-	if len(segs) > 6 {
-		t.Fatalf("%d segments left", len(segs))
+	if st := l.Stats(); len(segs) > 6 || st.Segments != len(segs) || st.Entries != 2 || st.Groups != 2 {
+		t.Fatalf("%d segment files, stats %+v", len(segs), st)
 	}
 	want1, want2 := viewOf(t, l.Storage(1)), viewOf(t, l.Storage(2))
 	if err := l.Close(); err != nil {
