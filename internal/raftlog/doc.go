@@ -87,7 +87,9 @@
 // Per entry the log keeps its term, segment, offset, size and checksum
 // (32 bytes); payloads are read from the files when raft asks, adjacent
 // entries in one read. What stays in memory per group is its hard state,
-// snapshot and these locations, bounded by compaction.
+// snapshot and these locations, bounded by compaction. A bounded cache
+// (Options.CacheSize) keeps the most recently saved entries, which raft
+// reads back soon after saving them. Recovery reads one segment at a time.
 //
 // # Locks
 //
