@@ -73,7 +73,7 @@ func Start(cfg Config) (*Node, error) {
 		// Set before the first Send, which only the host makes.
 		Unreachable:    func(node uint64) { host.ReportUnreachable(node) },
 		SnapshotStatus: func(group, to uint64, ok bool) { host.ReportSnapshot(group, to, ok) },
-		Logger: n.log,
+		Logger:         n.log,
 	})
 	if err != nil {
 		return nil, err

@@ -104,6 +104,12 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // Raft node (memory storage) that knows the others.
 func startNodes(t *testing.T, names ...string) ([]*Node, []uint64) {
 	t.Helper()
+	return startNodesWith(t, func(int) raftnode.Storage { return raftnode.NewMemStorage() }, names...)
+}
+
+// startNodesWith is startNodes with server i's storage from storage(i).
+func startNodesWith(t *testing.T, storage func(i int) raftnode.Storage, names ...string) ([]*Node, []uint64) {
+	t.Helper()
 	var srvs []*core.Server
 	for i, name := range names {
 		var routes []string
@@ -115,7 +121,7 @@ func startNodes(t *testing.T, names ...string) ([]*Node, []uint64) {
 	var nodes []*Node
 	peers := make([]uint64, len(names))
 	for i, name := range names {
-		n, err := Start(Config{Server: srvs[i], ServerName: name, Storage: raftnode.NewMemStorage(),
+		n, err := Start(Config{Server: srvs[i], ServerName: name, Storage: storage(i),
 			Raft: raftnode.Options{TickInterval: 20 * time.Millisecond}})
 		if err != nil {
 			t.Fatal(err)
