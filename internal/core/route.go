@@ -60,6 +60,7 @@ type route struct {
 	// peerStarling: the peer is a Starling server (its INFO says so),
 	// which settles duplicate routes by the same rule as this one.
 	peerStarling atomic.Bool
+	peerJS       atomic.Bool // its INFO says it runs JetStream (peers.go)
 	// addrs are the host:port the peer's cluster listener is known by (its
 	// INFO's host and port, its advertised address, the address it was
 	// reached at): a dialer that would dial one of them waits instead.
@@ -200,6 +201,8 @@ func (s *Server) routeInfo() *proto.RouteInfo {
 		TLSRequired:  o.Cluster.TLSConfig != nil,
 		TLSVerify:    o.Cluster.TLSConfig != nil,
 		LameDuckMode: s.IsLameDuck(),
+		// Read by Starling peers only (peers.go).
+		StarlingJetStream: s.announceJS.Load(),
 	}
 	if addr, ok := s.ClusterAddr().(*net.TCPAddr); ok {
 		info.Port = addr.Port
@@ -383,6 +386,7 @@ func (r *route) processInfo(arg []byte) {
 	if first {
 		r.remoteID, r.remoteName = info.ServerID, info.ServerName
 		r.peerStarling.Store(strings.HasPrefix(info.GitCommit, starlingMark))
+		r.peerJS.Store(info.StarlingJetStream)
 		r.addrs = r.peerAddrs(&info)
 	}
 	r.mu.Unlock()
@@ -424,6 +428,7 @@ func (r *route) processInfo(arg []byte) {
 		return
 	}
 	r.registered.Store(true)
+	s.notifyPeers(r)
 	r.log.Info("route connection created", "server", info.ServerID, "name", info.ServerName)
 	if !info.LameDuckMode {
 		s.setPeerURLs(info.ServerID, info.ConnectURLs)
@@ -697,6 +702,7 @@ func (r *route) close(reason closeReason) {
 	}
 	if r.srv.removeRoute(r, id) {
 		r.srv.setPeerURLs(id, nil)
+		r.srv.notifyPeers(r)
 	}
 	r.shutdown(reason.flushes())
 	r.log.Debug("route connection closing", "reason", reason.String())

@@ -48,7 +48,9 @@ type Server struct {
 
 	gacc *Account // the global account: every connection's that names no other
 
-	raftHandler atomic.Pointer[RaftConnHandler] // takes Raft connections on the cluster port (raftconn.go)
+	raftHandler  atomic.Pointer[RaftConnHandler] // takes Raft connections on the cluster port (raftconn.go)
+	announceJS   atomic.Bool                     // route INFO says this server runs JetStream (peers.go)
+	peersChanged atomic.Pointer[func()]          // OnClusterPeers' callback
 
 	mu         sync.Mutex
 	listener   net.Listener

@@ -85,6 +85,12 @@ type RouteInfo struct {
 	LeafNodeURLs  []string `json:"leafnode_urls,omitempty"`
 	RemoteAccount string   `json:"remote_account,omitempty"`
 	XKey          string   `json:"xkey,omitempty"`
+
+	// StarlingJetStream is Starling's own flag for JetStream, read by
+	// Starling peers only (after every nats-server field): JetStream is
+	// nats-server's, which would make a nats-server count this server
+	// among its JetStream peers.
+	StarlingJetStream bool `json:"starling_jetstream,omitempty"`
 }
 
 // SubjectPermission is one direction of route permissions as nats-server

@@ -1,0 +1,83 @@
+package core
+
+import (
+	"net"
+	"sort"
+)
+
+// Starling servers of a cluster tell each other, in their route INFO,
+// whether they run JetStream (a field nats-server ignores: nats-server's
+// own "jetstream" flag is left unset, so a nats-server of a mixed cluster
+// never counts a Starling server among its JetStream peers). Replicated
+// JetStream finds its peers here: each Starling server with a route up,
+// its name, whether it runs JetStream, and where its cluster port is.
+
+// ClusterPeer is another Starling server with a route up.
+type ClusterPeer struct {
+	ID, Name  string
+	Addr      string // its cluster listener's host:port
+	JetStream bool
+}
+
+// AnnounceJetStream sets whether this server's route INFO says it runs
+// JetStream (before Start: the INFO is sent when a route comes up).
+func (s *Server) AnnounceJetStream(on bool) { s.announceJS.Store(on) }
+
+// OnClusterPeers sets fn to be called whenever a route to a Starling
+// server comes up or goes down. It is called on a goroutine of its own,
+// with no lock held; fn should read ClusterPeers and return.
+func (s *Server) OnClusterPeers(fn func()) {
+	if fn == nil {
+		s.peersChanged.Store(nil)
+		return
+	}
+	s.peersChanged.Store(&fn)
+}
+
+// notifyPeers runs the OnClusterPeers callback, off the route's goroutine.
+func (s *Server) notifyPeers(r *route) {
+	if !r.peerStarling.Load() {
+		return
+	}
+	if fn := s.peersChanged.Load(); fn != nil {
+		go (*fn)()
+	}
+}
+
+// ClusterPeers lists the Starling servers with a route up, by name.
+func (s *Server) ClusterPeers() []ClusterPeer {
+	s.mu.Lock()
+	routes := make([]*route, 0, len(s.routes))
+	for _, r := range s.routes {
+		routes = append(routes, r)
+	}
+	s.mu.Unlock()
+	var out []ClusterPeer
+	for _, r := range routes {
+		if !r.peerStarling.Load() {
+			continue
+		}
+		r.mu.Lock()
+		p := ClusterPeer{ID: r.remoteID, Name: r.remoteName, JetStream: r.peerJS.Load(), Addr: dialable(r.addrs)}
+		r.mu.Unlock()
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// dialable is the first of a route's peer addresses that can be dialled:
+// a listener on 0.0.0.0 names no host, so the address the route came
+// from (or was dialled at) is taken instead.
+func dialable(addrs []string) string {
+	for _, a := range addrs {
+		host, _, err := net.SplitHostPort(a)
+		if err != nil {
+			continue
+		}
+		if ip := net.ParseIP(host); host != "" && (ip == nil || !ip.IsUnspecified()) {
+			return a
+		}
+	}
+	return ""
+}
