@@ -1,0 +1,137 @@
+package jetstream
+
+import (
+	"slices"
+
+	"github.com/starling-mq/starling/internal/jsmeta"
+)
+
+// Hosting carries out, on this server, what the meta group decided
+// (jscluster.Hosting): every stream and consumer whose group names this
+// server is hosted with the assignment's configuration, and nothing else
+// is. It is the "hosting" half of host.go, driven by committed
+// assignments instead of by an API handler.
+type Hosting struct {
+	m    *Manager
+	self string // this server's name, as groups name their members
+}
+
+// Hosting returns the hosting of this server's share of the assignments.
+func (m *Manager) Hosting(serverName string) *Hosting { return &Hosting{m: m, self: serverName} }
+
+// mine reports whether g names this server.
+func (h *Hosting) mine(g jsmeta.Group) bool { return slices.Contains(g.Peers, h.self) }
+
+// Changed hosts or unhosts what one committed operation changed.
+func (h *Hosting) Changed(ch jsmeta.Change) {
+	switch ch.Kind {
+	case jsmeta.AddStream, jsmeta.UpdateStream:
+		h.stream(ch.Stream)
+	case jsmeta.RemoveStream:
+		h.unhostStream(ch.Stream.Account, ch.Stream.Config.Name)
+	case jsmeta.AddConsumer:
+		h.consumer(ch.Consumer)
+	case jsmeta.RemoveConsumer:
+		h.unhostConsumer(ch.Consumer)
+	case jsmeta.RemovePeer:
+		// The groups' new members are in the state, not in the change:
+		// the caller passes the state to Restored to reconcile.
+	}
+}
+
+// Restored makes what this server hosts match the whole state: after a
+// snapshot, or when a change is best handled by reconciling.
+func (h *Hosting) Restored(st *jsmeta.State) {
+	streams, consumers := st.Hosted(h.self)
+	want := map[[2]string]bool{}
+	for _, sa := range streams {
+		want[[2]string{sa.Account, sa.Config.Name}] = true
+		h.stream(sa)
+	}
+	for _, ca := range consumers {
+		h.consumer(ca)
+	}
+	for _, a := range h.m.accountList() {
+		for _, e := range a.sortedStreams() {
+			if name := e.s.Name(); !want[[2]string{a.name, name}] {
+				h.unhostStream(a.name, name)
+			}
+		}
+	}
+}
+
+// stream hosts sa when its group names this server (creating it or
+// bringing it to sa's configuration), and unhosts it when it no longer
+// does.
+func (h *Hosting) stream(sa *jsmeta.Stream) {
+	a := h.m.account(sa.Account)
+	if a == nil {
+		h.m.log.Warn("assignment for an account without JetStream here", "account", sa.Account, "stream", sa.Config.Name)
+		return
+	}
+	if !h.mine(sa.Group) {
+		h.unhostStream(sa.Account, sa.Config.Name)
+		return
+	}
+	a.adminMu.Lock()
+	defer a.adminMu.Unlock()
+	assign := &streamAssignment{Config: sa.Config, Created: sa.Created, Peers: sa.Group.Peers}
+	if ent := a.lookup(sa.Config.Name); ent != nil {
+		if err := a.hostStreamUpdate(ent, assign); err != nil {
+			a.log.Error("assigned stream not updated", "stream", sa.Config.Name, "err", err)
+		}
+		return
+	}
+	if _, err := a.hostNewStream(assign); err != nil {
+		a.log.Error("assigned stream not hosted", "stream", sa.Config.Name, "err", err)
+	}
+}
+
+func (h *Hosting) unhostStream(account, name string) {
+	a := h.m.account(account)
+	if a == nil {
+		return
+	}
+	a.adminMu.Lock()
+	defer a.adminMu.Unlock()
+	if _, err := a.unhostStream(name); err != nil {
+		a.log.Error("unassigned stream not removed", "stream", name, "err", err)
+	}
+}
+
+func (h *Hosting) consumer(ca *jsmeta.Consumer) {
+	a := h.m.account(ca.Account)
+	if a == nil {
+		return
+	}
+	if !h.mine(ca.Group) {
+		h.unhostConsumer(ca)
+		return
+	}
+	a.adminMu.Lock()
+	defer a.adminMu.Unlock()
+	ent := a.lookup(ca.Stream)
+	if ent == nil {
+		a.log.Error("consumer assigned to a stream not hosted here", "stream", ca.Stream, "consumer", ca.Name)
+		return
+	}
+	cfg := ca.Config
+	if cfg.Name == "" {
+		cfg.Name = ca.Name
+	}
+	if _, err := a.hostConsumer(ent, &consumerAssignment{Stream: ca.Stream, Config: cfg, Created: ca.Created, Peers: ca.Group.Peers}); err != nil {
+		a.log.Error("assigned consumer not hosted", "stream", ca.Stream, "consumer", ca.Name, "err", err)
+	}
+}
+
+func (h *Hosting) unhostConsumer(ca *jsmeta.Consumer) {
+	a := h.m.account(ca.Account)
+	if a == nil {
+		return
+	}
+	a.adminMu.Lock()
+	defer a.adminMu.Unlock()
+	if ent := a.lookup(ca.Stream); ent != nil {
+		a.removeConsumer(ent, ca.Name, nil)
+	}
+}
