@@ -133,7 +133,7 @@ func (s *metaSM) queue(fn func()) {
 
 func (s *metaSM) Apply(entries []raftnode.Entry) ([]any, error) {
 	out := make([]any, len(entries))
-	var hosted []jsmeta.Change
+	var hosted []func()
 	s.mu.Lock()
 	for i, e := range entries {
 		if len(e.Data) == 0 {
@@ -146,14 +146,31 @@ func (s *metaSM) Apply(entries []raftnode.Entry) ([]any, error) {
 		}
 		ch, err := s.st.Apply(op)
 		out[i] = applied{change: ch, err: err}
-		if err == nil {
-			hosted = append(hosted, ch)
+		if err != nil {
+			continue
 		}
+		if ch.Kind == jsmeta.RemovePeer {
+			// Groups gained and lost members all over: hosting
+			// reconciles with a copy of the whole state.
+			snap, err := s.st.Snapshot()
+			if err != nil {
+				s.mu.Unlock()
+				return nil, err
+			}
+			whole := jsmeta.New()
+			if err := whole.Restore(snap); err != nil {
+				s.mu.Unlock()
+				return nil, err
+			}
+			hosted = append(hosted, func() { s.h.Restored(whole) })
+			continue
+		}
+		hosted = append(hosted, func() { s.h.Changed(ch) })
 	}
 	s.mu.Unlock()
 	// Queued after the lock: Hosting may read the state.
-	for _, ch := range hosted {
-		s.queue(func() { s.h.Changed(ch) })
+	for _, fn := range hosted {
+		s.queue(fn)
 	}
 	return out, nil
 }
