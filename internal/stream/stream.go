@@ -77,6 +77,7 @@ type Stream struct {
 	lisNext   uint64             // key of the next listener
 	itr       *subject.Transform // subject_transform of incoming messages
 	tracing   *Trace             // set during a traced ingest (trace.go)
+	prop      proposals          // a leader's proposals not yet applied (proposals.go)
 	rpRule    *republishRule     // republish setting, nil without
 	rpOut     Publisher          // sends republished messages
 	rp        *republisher       // started on the first republished message
