@@ -26,8 +26,8 @@ type proposals struct {
 	lmsgID string
 	ids    map[string]pendingItem // by Nats-Msg-Id
 	subjs  map[string]subjPending // stored (EntryMsg) proposals by subject
-	msgs   uint64
-	bytes  uint64
+	msgs   uint64                 // messages the proposals add once applied
+	bytes  int64                  // bytes they add (less what their replacements free)
 	// rollupAll is the sequence of the last pending roll-up of the whole
 	// stream: every subject's stored messages before it will be gone.
 	rollupAll uint64
@@ -40,13 +40,26 @@ type pendingItem struct {
 	kind    EntryKind
 	subject string
 	id      string
-	size    uint64
 	rollup  Rollup
+	repl    replacement
+	size    uint64
+}
+
+// replacement is what a message proposed on a subject at its
+// max_msgs_per limit displaces: once applied, it takes the place of the
+// subject's oldest message, so the stream gains no message, and the
+// bytes of the one it removes are freed.
+type replacement struct {
+	ok    bool
+	freed uint64 // bytes of the stored message it displaces (0: a pending one)
+	next  uint64 // where the subject's next displaced stored message is looked for
 }
 
 type subjPending struct {
-	last uint64 // its last pending sequence
-	n    uint64 // how many are pending
+	last   uint64 // its last pending sequence
+	all    uint64 // how many of its messages are pending
+	n      uint64 // how many of those add a message (not replacements)
+	cursor uint64 // the sequence after the last stored message a proposal displaces
 }
 
 // maxProposals bounds the tail: a leader has at most this many publishes
@@ -56,11 +69,11 @@ const maxProposals = 1 << 16
 func (p *proposals) len() int { return len(p.items) - p.head }
 
 // add records a decided entry of size bytes as proposed.
-func (p *proposals) add(e *Entry, size uint64) {
+func (p *proposals) add(e *Entry, size uint64, repl replacement) {
 	if p.ids == nil {
 		p.ids, p.subjs = map[string]pendingItem{}, map[string]subjPending{}
 	}
-	it := pendingItem{seq: e.Seq, ts: e.Time, kind: e.Kind, subject: e.Subject, id: e.MsgID, size: size, rollup: e.Rollup}
+	it := pendingItem{seq: e.Seq, ts: e.Time, kind: e.Kind, subject: e.Subject, id: e.MsgID, rollup: e.Rollup, repl: repl, size: size}
 	p.items = append(p.items, it)
 	p.last, p.lmsgID = e.Seq, e.MsgID
 	if e.MsgID != "" {
@@ -71,9 +84,15 @@ func (p *proposals) add(e *Entry, size uint64) {
 	}
 	p.lastTS = e.Time // as apply, which moves the stored time on messages only
 	sp := p.subjs[e.Subject]
-	p.subjs[e.Subject] = subjPending{last: e.Seq, n: sp.n + 1}
-	p.msgs++
-	p.bytes += size
+	sp.last, sp.all = e.Seq, sp.all+1
+	if repl.ok {
+		sp.cursor = max(sp.cursor, repl.next)
+	} else {
+		sp.n++
+		p.msgs++
+	}
+	p.subjs[e.Subject] = sp
+	p.bytes += int64(size) - int64(repl.freed)
 	if e.Rollup == RollupAll {
 		p.rollupAll = e.Seq
 	}
@@ -121,14 +140,16 @@ func (p *proposals) drop(it pendingItem) {
 		return
 	}
 	sp := p.subjs[it.subject]
-	if sp.n <= 1 {
+	if !it.repl.ok {
+		sp.n--
+		p.msgs--
+	}
+	if sp.all--; sp.all == 0 {
 		delete(p.subjs, it.subject)
 	} else {
-		sp.n--
 		p.subjs[it.subject] = sp
 	}
-	p.msgs--
-	p.bytes -= it.size
+	p.bytes -= int64(it.size) - int64(it.repl.freed)
 	if p.rollupAll == it.seq {
 		p.rollupAll = 0
 	}

@@ -187,7 +187,8 @@ func (s *Stream) checkDiscardNew(subject string, size uint64, rollup bool) error
 		return errMaxMsgsPerSubj
 	}
 	st := s.st.State()
-	msgs, bytes := st.Msgs+s.prop.msgs, st.Bytes+s.prop.bytes // proposals count as stored
+	// Proposals in flight count as stored.
+	msgs, bytes := st.Msgs+s.prop.msgs, uint64(max(int64(st.Bytes)+s.prop.bytes, 0))
 	if cfg.MaxMsgs > 0 && msgs >= uint64(cfg.MaxMsgs) && !atSubjLimit {
 		return errMaxMsgs
 	}
@@ -197,7 +198,7 @@ func (s *Stream) checkDiscardNew(subject string, size uint64, rollup bool) error
 		}
 		// Storing replaces the subject's oldest message: only allowed if
 		// that frees at least as much as the new one takes.
-		m, err := s.st.LoadNext(subject, 0)
+		m, err := s.st.LoadNext(subject, s.prop.subjs[subject].cursor)
 		if err != nil || s.msgSize(m) < size {
 			return errMaxBytes
 		}

@@ -60,7 +60,7 @@ func (s *Stream) Propose(subject string, hdr, data []byte) (entry []byte, answer
 	if !ok {
 		return nil, &Answer{Seq: r.seq, Duplicate: r.dup, Err: r.err}
 	}
-	s.prop.add(&e, s.entrySize(&e))
+	s.prop.add(&e, s.entrySize(&e), s.replacementLocked(&e))
 	return EncodeEntry(&e), nil
 }
 
@@ -70,6 +70,25 @@ func (s *Stream) entrySize(e *Entry) uint64 {
 		return store.MemMsgSize(e.Subject, e.Header, e.Data)
 	}
 	return store.FileMsgSize(e.Subject, e.Header, e.Data)
+}
+
+// replacementLocked says whether proposed entry e, once applied, takes
+// the place of its subject's oldest message (max_msgs_per), and which
+// stored message that is, counting those proposals in flight displace
+// already.
+func (s *Stream) replacementLocked(e *Entry) replacement {
+	if e.Kind != EntryMsg || s.cfg.MaxMsgsPer <= 0 {
+		return replacement{}
+	}
+	sp := s.prop.subjs[e.Subject]
+	if s.st.NumPending(0, e.Subject, false)+sp.n < uint64(s.cfg.MaxMsgsPer) {
+		return replacement{}
+	}
+	r := replacement{ok: true, next: sp.cursor}
+	if m, err := s.st.LoadNext(e.Subject, sp.cursor); err == nil {
+		r.freed, r.next = s.msgSize(m), m.Seq+1
+	}
+	return r
 }
 
 // ResetProposals forgets the proposals in flight, when leadership is
