@@ -241,7 +241,8 @@ func (s *Stream) subjectSeqCheck(subject string, hdr []byte) (want, last uint64,
 // applied or not: the next proposal follows it.
 func (s *Stream) proposedLastLocked() (seq uint64, ts int64) {
 	if s.prop.len() > 0 {
-		return s.prop.last, max(s.lastTS, s.prop.lastTS)
+		// max: a purge past the end moves the applied last sequence on.
+		return max(s.last, s.prop.last), max(s.lastTS, s.prop.lastTS)
 	}
 	return s.last, s.lastTS
 }

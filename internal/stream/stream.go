@@ -1,8 +1,3 @@
-// Package stream is one JetStream stream: it decides whether a published
-// message is stored (header checks, de-duplication, limits, discard
-// policy), stores it, and answers the publisher once the store says the
-// message is durable. It knows nothing of connections: messages come in
-// through Ingest and acks go out through a Publisher.
 package stream
 
 import (
