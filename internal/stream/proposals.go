@@ -13,7 +13,7 @@ package stream
 // What the tail cannot foresee is what applying its entries removes by
 // discard-old limits (a subject's last stored message pushed out by
 // max_msgs, say): an expected-last-subject-sequence check then sees the
-// message still stored, as nats-server's leader does. Every replica
+// message still stored. Every replica
 // applies whatever was decided, so the replicas still agree.
 //
 // The tail is empty on a follower and on a single server (Ingest), where
