@@ -13,8 +13,9 @@ package stream
 //     same messages, sequences and de-duplication window.
 //
 // On a single server Ingest runs both at once under the stream's lock. A
-// replicated stream will propose on its leader, replicate the entry, and
-// apply it on every replica.
+// replicated stream proposes on its leader (Propose), replicates the
+// encoded entry (entrycodec.go), and applies it on every replica
+// (ApplyEntry): see replicate.go.
 
 // EntryKind says what an entry does.
 type EntryKind uint8

@@ -135,15 +135,20 @@ func (s *Stream) ingest(subject, reply string, hdr, data []byte, tr *Trace) {
 	case r.err != nil:
 		s.sendError(reply, r.err)
 	case r.dup:
-		// nats-server writes this one by hand, space included.
-		b := strconv.AppendUint(append([]byte(nil), s.ackPrefix...), r.seq, 10)
-		s.send(reply, append(b, `,"duplicate": true}`...))
+		s.send(reply, dupAck(s.ackPrefix, r.seq))
 	default:
 		a := &ackReq{s: s, reply: reply, seq: r.seq}
 		a.inline.Store(true)
 		s.st.Durable(r.seq, a.done)
 		a.inline.Store(false)
 	}
+}
+
+// dupAck is a duplicate's ack. nats-server writes this one by hand,
+// space included.
+func dupAck(prefix []byte, seq uint64) []byte {
+	b := strconv.AppendUint(append([]byte(nil), prefix...), seq, 10)
+	return append(b, `,"duplicate": true}`...)
 }
 
 func (s *Stream) send(reply string, b []byte) {

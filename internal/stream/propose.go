@@ -55,7 +55,8 @@ func (s *Stream) proposeLocked(subject string, hdr, data []byte, e *Entry) (r re
 		return result{traced: true}, false
 	}
 	// Stored times never go back, so age expiry can search by time.
-	*e = Entry{Seq: s.last + 1, Time: max(now, s.lastTS), Subject: subject, MsgID: h.msgID}
+	last, lastTS := s.proposedLastLocked()
+	*e = Entry{Seq: last + 1, Time: max(now, lastTS), Subject: subject, MsgID: h.msgID}
 	if noInterest {
 		// Nobody could ever read it: count the sequence, keep nothing.
 		e.Kind = EntrySkip
@@ -114,8 +115,10 @@ func (s *Stream) checkHeadersLocked(subject string, hdr, data []byte, size uint6
 	} else if alt, ok := headerValue(hdr, hdrExpectedSubjSubj); ok && alt != "" {
 		return h, result{err: jsapi.NewError(jsapi.ErrStreamExpectedLastSeqPerSubjectInvalid)}, true
 	}
-	if want, ok := headerUint(hdr, hdrExpectedLastSeq); ok && want != s.last {
-		return h, result{err: jsapi.NewError(jsapi.ErrStreamWrongLastSequence, s.last)}, true
+	if want, ok := headerUint(hdr, hdrExpectedLastSeq); ok {
+		if last, _ := s.proposedLastLocked(); want != last {
+			return h, result{err: jsapi.NewError(jsapi.ErrStreamWrongLastSequence, last)}, true
+		}
 	}
 	if e := scheduleRefused(cfg, subject, hdr); e != nil {
 		return h, result{err: e}, true
@@ -123,13 +126,15 @@ func (s *Stream) checkHeadersLocked(subject string, hdr, data []byte, size uint6
 	if id, ok := headerValue(hdr, hdrMsgID); ok && id != "" {
 		h.msgID = id
 		if cfg.Mirror == nil {
-			if seq, dup := s.dedup.find(id, now); dup {
+			if seq, dup := s.findDupLocked(id, now); dup {
 				return h, result{seq: seq, dup: true}, true
 			}
 		}
 	}
-	if want, ok := headerValue(hdr, hdrExpectedLastID); ok && want != "" && want != s.lmsgID {
-		return h, result{err: jsapi.NewError(jsapi.ErrStreamWrongLastMsgID, s.lmsgID)}, true
+	if want, ok := headerValue(hdr, hdrExpectedLastID); ok && want != "" {
+		if last := s.proposedLastIDLocked(); want != last {
+			return h, result{err: jsapi.NewError(jsapi.ErrStreamWrongLastMsgID, last)}, true
+		}
 	}
 	if v, ok := headerValue(hdr, hdrRollup); ok && v != "" {
 		if !cfg.AllowRollup || cfg.DenyPurge {
@@ -175,22 +180,25 @@ func (s *Stream) checkDiscardNew(subject string, size uint64, rollup bool) error
 	}
 	atSubjLimit := false
 	if cfg.MaxMsgsPer > 0 {
-		atSubjLimit = s.st.NumPending(0, subject, false) >= uint64(cfg.MaxMsgsPer)
+		n := s.st.NumPending(0, subject, false) + s.prop.subjs[subject].n
+		atSubjLimit = n >= uint64(cfg.MaxMsgsPer)
 	}
 	if atSubjLimit && cfg.DiscardNewPer && !rollup {
 		return errMaxMsgsPerSubj
 	}
 	st := s.st.State()
-	if cfg.MaxMsgs > 0 && st.Msgs >= uint64(cfg.MaxMsgs) && !atSubjLimit {
+	// Proposals in flight count as stored.
+	msgs, bytes := st.Msgs+s.prop.msgs, uint64(max(int64(st.Bytes)+s.prop.bytes, 0))
+	if cfg.MaxMsgs > 0 && msgs >= uint64(cfg.MaxMsgs) && !atSubjLimit {
 		return errMaxMsgs
 	}
-	if cfg.MaxBytes > 0 && st.Bytes+size > uint64(cfg.MaxBytes) {
+	if cfg.MaxBytes > 0 && bytes+size > uint64(cfg.MaxBytes) {
 		if !atSubjLimit {
 			return errMaxBytes
 		}
 		// Storing replaces the subject's oldest message: only allowed if
 		// that frees at least as much as the new one takes.
-		m, err := s.st.LoadNext(subject, 0)
+		m, err := s.st.LoadNext(subject, s.prop.subjs[subject].cursor)
 		if err != nil || s.msgSize(m) < size {
 			return errMaxBytes
 		}
@@ -217,8 +225,41 @@ func (s *Stream) subjectSeqCheck(subject string, hdr []byte) (want, last uint64,
 	if alt, found := headerValue(hdr, hdrExpectedSubjSubj); found && alt != "" {
 		subject = alt
 	}
+	if sp, ok := s.prop.subjs[subject]; ok && sp.last >= s.prop.rollupAll {
+		return want, sp.last, true
+	}
+	if s.prop.rollupAll > 0 {
+		return want, 0, true // a pending roll-up removes what is stored
+	}
 	if m, err := s.st.LoadLast(subject); err == nil {
 		last = m.Seq
 	}
 	return want, last, true
+}
+
+// proposedLastLocked is the sequence and time of the last entry proposed,
+// applied or not: the next proposal follows it.
+func (s *Stream) proposedLastLocked() (seq uint64, ts int64) {
+	if s.prop.len() > 0 {
+		// max: a purge past the end moves the applied last sequence on.
+		return max(s.last, s.prop.last), max(s.lastTS, s.prop.lastTS)
+	}
+	return s.last, s.lastTS
+}
+
+// proposedLastIDLocked is the message ID of the last entry proposed.
+func (s *Stream) proposedLastIDLocked() string {
+	if s.prop.len() > 0 {
+		return s.prop.lmsgID
+	}
+	return s.lmsgID
+}
+
+// findDupLocked looks id up among the proposals in flight, then in the
+// applied de-duplication window.
+func (s *Stream) findDupLocked(id string, now int64) (uint64, bool) {
+	if it, ok := s.prop.ids[id]; ok && s.dedup.window > 0 && it.ts > now-s.dedup.window {
+		return it.seq, true
+	}
+	return s.dedup.find(id, now)
 }

@@ -1,8 +1,3 @@
-// Package stream is one JetStream stream: it decides whether a published
-// message is stored (header checks, de-duplication, limits, discard
-// policy), stores it, and answers the publisher once the store says the
-// message is durable. It knows nothing of connections: messages come in
-// through Ingest and acks go out through a Publisher.
 package stream
 
 import (
@@ -77,6 +72,7 @@ type Stream struct {
 	lisNext   uint64             // key of the next listener
 	itr       *subject.Transform // subject_transform of incoming messages
 	tracing   *Trace             // set during a traced ingest (trace.go)
+	prop      proposals          // a leader's proposals not yet applied (proposals.go)
 	rpRule    *republishRule     // republish setting, nil without
 	rpOut     Publisher          // sends republished messages
 	rp        *republisher       // started on the first republished message
