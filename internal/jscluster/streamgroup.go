@@ -1,0 +1,122 @@
+package jscluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/raftnode"
+	"github.com/starling-mq/starling/internal/stream"
+)
+
+// StreamGroup replicates one stream: its leader proposes each publish
+// (stream.Propose decides the entry, with every check a single server
+// makes), the group commits it to a quorum's logs, and every replica
+// applies it (stream.ApplyEntry) in log order; the publisher's answer is
+// the applied sequence. A message is acknowledged only once a quorum has
+// it on stable storage.
+type StreamGroup struct {
+	node  *Node
+	group uint64
+	s     *stream.Stream
+
+	// order keeps the stream's proposals and the group's log in the same
+	// order: the pipeline gives each proposal the next sequence, so they
+	// must reach Raft in the order they were decided.
+	order sync.Mutex
+}
+
+// ErrCatchUpUnsupported is a replica's refusal of a snapshot from its
+// leader: catching a stream up by snapshot is not built yet, so groups
+// keep their whole log (no snapshots are taken).
+var ErrCatchUpUnsupported = errors.New("jetstream cluster: catching a stream up from a snapshot is not supported yet")
+
+// JoinStream runs s as a member of group with peers (node ids).
+func (n *Node) JoinStream(ctx context.Context, group uint64, peers []uint64, s *stream.Stream) (*StreamGroup, error) {
+	g := &StreamGroup{node: n, group: group, s: s}
+	if err := n.Host.AddGroup(ctx, group, peers, streamSM{s}); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Publish proposes a message on the group's leader and waits for its
+// answer: the sequence once committed and applied, a duplicate's original
+// sequence, or the error a single server would give. On a member that is
+// not the leader the error is a *raftnode.NotLeaderError.
+func (g *StreamGroup) Publish(ctx context.Context, subject string, hdr, data []byte) (*stream.Answer, error) {
+	g.order.Lock()
+	entry, ans := g.s.Propose(subject, hdr, data)
+	if ans != nil {
+		g.order.Unlock()
+		return ans, nil
+	}
+	p, err := g.node.Host.Propose(ctx, g.group, entry)
+	if err != nil {
+		// The pipeline holds an entry Raft never got: start again from
+		// what is applied.
+		g.s.ResetProposals()
+		g.order.Unlock()
+		return nil, err
+	}
+	g.order.Unlock()
+	r, err := p.Wait(ctx)
+	if err != nil {
+		g.s.ResetProposals()
+		return nil, err
+	}
+	if e, ok := r.Value.(error); ok {
+		return &stream.Answer{Err: asAPIError(e)}, nil
+	}
+	seq, _ := r.Value.(uint64)
+	return &stream.Answer{Seq: seq}, nil
+}
+
+// streamSM applies a stream group's committed entries to the stream.
+type streamSM struct{ s *stream.Stream }
+
+func (m streamSM) Apply(entries []raftnode.Entry) ([]any, error) {
+	out := make([]any, len(entries))
+	for i, e := range entries {
+		if len(e.Data) == 0 {
+			continue // a new leader's empty entry
+		}
+		seq, err := m.s.ApplyEntry(e.Data)
+		switch {
+		case err == nil:
+			out[i] = seq
+		case errors.Is(err, stream.ErrApplied):
+			// The sequence was taken by an entry before it (a new leader
+			// proposed before the old leader's entries were applied):
+			// this message was not stored, and its publisher must hear
+			// so and retry. A replay after a restart has no publisher.
+			out[i] = jsapi.NewError(jsapi.ErrClusterNotAvail)
+		default:
+			// Every replica meets the same entry on the same state, so
+			// an error here is the publisher's answer, not a fault.
+			out[i] = err
+		}
+	}
+	return out, nil
+}
+
+func (m streamSM) Snapshot() ([]byte, error) { return nil, nil }
+
+func (m streamSM) Restore(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return ErrCatchUpUnsupported
+}
+
+// asAPIError keeps an API error as it is and makes any other a store
+// failure, as a single server reports one.
+func asAPIError(err error) *jsapi.ApiError {
+	var ae *jsapi.ApiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return jsapi.NewError(jsapi.ErrStreamStoreFailed, fmt.Errorf("replicated publish: %w", err))
+}

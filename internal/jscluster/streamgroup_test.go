@@ -1,0 +1,125 @@
+package jscluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/starling-mq/starling/internal/histcheck"
+	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/raftnode"
+	"github.com/starling-mq/starling/internal/store"
+	"github.com/starling-mq/starling/internal/stream"
+)
+
+type noAcks struct{}
+
+func (noAcks) Publish(string, string, []byte, []byte) (bool, error) { return true, nil }
+
+// TestStreamGroupReplicates: a three-replica stream over three servers'
+// cluster ports: publishes made concurrently on the leader get distinct
+// sequences once committed, a Nats-Msg-Id repeated is answered as a
+// duplicate, a follower refuses to publish, and every replica ends with
+// the same messages at the same sequences.
+func TestStreamGroupReplicates(t *testing.T) {
+	nodes, peers := startNodes(t, "r1", "r2", "r3")
+	cfg := jsapi.StreamConfig{Name: "R3", Subjects: []string{"r3.>"}, Storage: jsapi.MemoryStorage, Replicas: 3,
+		MaxMsgs: -1, MaxBytes: -1, MaxAge: 0, MaxMsgsPer: -1, MaxMsgSize: -1, MaxConsumers: -1, Duplicates: 2 * time.Minute}
+	const group = 100
+	groups := make([]*StreamGroup, len(nodes))
+	streams := make([]*stream.Stream, len(nodes))
+	for i, n := range nodes {
+		s, err := stream.New(cfg, stream.Options{Store: store.NewMemory(), Out: noAcks{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		streams[i] = s
+		if groups[i], err = n.JoinStream(context.Background(), group, peers, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leader := leaderOf(t, nodes, group)
+	var lg, follower *StreamGroup
+	for i, n := range nodes {
+		if n == leader {
+			lg = groups[i]
+		} else {
+			follower = groups[i]
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	const writers, each = 4, 25
+	var mu sync.Mutex
+	var published []histcheck.Publish
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				ans, err := lg.Publish(ctx, "r3."+id, nil, []byte(id))
+				mu.Lock()
+				p := histcheck.Publish{ID: id}
+				if err == nil && ans.Err == nil {
+					p.Acked, p.Seq = true, ans.Seq
+				}
+				published = append(published, p)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+
+	hdr := []byte("NATS/1.0\r\nNats-Msg-Id: once\r\n\r\n")
+	first, err := lg.Publish(ctx, "r3.dedup", hdr, []byte("once"))
+	if err != nil || first.Err != nil || first.Duplicate {
+		t.Fatalf("first Msg-Id publish: %+v %v", first, err)
+	}
+	again, err := lg.Publish(ctx, "r3.dedup", hdr, []byte("once"))
+	if err != nil || !again.Duplicate || again.Seq != first.Seq {
+		t.Fatalf("repeated Msg-Id: %+v %v (first at %d)", again, err, first.Seq)
+	}
+	published = append(published, histcheck.Publish{ID: "once", Acked: true, Seq: first.Seq})
+
+	var nl *raftnode.NotLeaderError
+	if _, err := follower.Publish(ctx, "r3.x", nil, []byte("x")); !errors.As(err, &nl) {
+		t.Fatalf("a follower's publish: %v", err)
+	}
+
+	contents := func(s *stream.Stream) []histcheck.Stored {
+		var out []histcheck.Stored
+		st := s.Store().State()
+		for seq := st.FirstSeq; seq <= st.LastSeq && st.Msgs > 0; seq++ {
+			if m, err := s.Store().Load(seq); err == nil {
+				out = append(out, histcheck.Stored{Seq: seq, ID: string(m.Data)})
+			}
+		}
+		return out
+	}
+	want := writers*each + 1
+	waitUntil(t, "every replica to apply everything", func() bool {
+		for _, s := range streams {
+			if len(contents(s)) != want {
+				return false
+			}
+		}
+		return true
+	})
+	replicas := map[string][]histcheck.Stored{}
+	for i, s := range streams {
+		replicas[fmt.Sprint(i)] = contents(s)
+	}
+	if d := histcheck.CheckReplicas(replicas); d != "" {
+		t.Fatal(d)
+	}
+	if r := histcheck.CheckStream(published, replicas["0"]); !r.OK() || r.Acked != want {
+		t.Fatalf("%s %v", r, r.Details)
+	}
+}
