@@ -123,3 +123,103 @@ func TestStreamGroupReplicates(t *testing.T) {
 		t.Fatalf("%s %v", r, r.Details)
 	}
 }
+
+// TestStreamGroupLeaderLoss: publishers with Nats-Msg-Id keep publishing,
+// retrying on whoever leads, while the leader's node stops half-way:
+// every acknowledged message is on both survivors, once, at the
+// sequence it was acknowledged with, and nothing unpublished appears.
+func TestStreamGroupLeaderLoss(t *testing.T) {
+	nodes, peers := startNodes(t, "l1", "l2", "l3")
+	cfg := jsapi.StreamConfig{Name: "L", Subjects: []string{"l.>"}, Storage: jsapi.MemoryStorage, Replicas: 3,
+		MaxMsgs: -1, MaxBytes: -1, MaxMsgsPer: -1, MaxMsgSize: -1, MaxConsumers: -1, Duplicates: 2 * time.Minute}
+	const group = 101
+	groups := make([]*StreamGroup, len(nodes))
+	streams := make([]*stream.Stream, len(nodes))
+	for i, n := range nodes {
+		s, err := stream.New(cfg, stream.Options{Store: store.NewMemory(), Out: noAcks{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		streams[i] = s
+		if groups[i], err = n.JoinStream(context.Background(), group, peers, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := leaderOf(t, nodes, group)
+	stopped := -1
+	var stopMu sync.Mutex
+	alive := func(i int) bool {
+		stopMu.Lock()
+		defer stopMu.Unlock()
+		return i != stopped
+	}
+	// publish sends one message, retrying on every live member until one
+	// leads and answers, within a bound.
+	publish := func(id string) histcheck.Publish {
+		hdr := []byte("NATS/1.0\r\nNats-Msg-Id: " + id + "\r\n\r\n")
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			for i, g := range groups {
+				if !alive(i) {
+					continue
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				ans, err := g.Publish(ctx, "l."+id, hdr, []byte(id))
+				cancel()
+				if err == nil && ans.Err == nil {
+					return histcheck.Publish{ID: id, Acked: true, Seq: ans.Seq}
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return histcheck.Publish{ID: id}
+	}
+	var published []histcheck.Publish
+	for i := range 120 {
+		if i == 40 {
+			for j, n := range nodes {
+				if n == first {
+					stopMu.Lock()
+					stopped = j
+					stopMu.Unlock()
+					_ = n.Close()
+				}
+			}
+		}
+		published = append(published, publish(fmt.Sprintf("m%03d", i)))
+	}
+	contents := func(s *stream.Stream) []histcheck.Stored {
+		var out []histcheck.Stored
+		st := s.Store().State()
+		for seq := st.FirstSeq; seq <= st.LastSeq && st.Msgs > 0; seq++ {
+			if m, err := s.Store().Load(seq); err == nil {
+				out = append(out, histcheck.Stored{Seq: seq, ID: string(m.Data)})
+			}
+		}
+		return out
+	}
+	acked := 0
+	for _, p := range published {
+		if p.Acked {
+			acked++
+		}
+	}
+	if acked < 100 {
+		t.Fatalf("only %d of 120 publishes acknowledged", acked)
+	}
+	replicas := map[string][]histcheck.Stored{}
+	waitUntil(t, "the survivors to agree", func() bool {
+		for i, s := range streams {
+			if alive(i) {
+				replicas[fmt.Sprint(i)] = contents(s)
+			}
+		}
+		return histcheck.CheckReplicas(replicas) == ""
+	})
+	for name, held := range replicas {
+		if r := histcheck.CheckStream(published, held); !r.OK() {
+			t.Fatalf("replica %s: %s %v", name, r, r.Details)
+		}
+	}
+}
