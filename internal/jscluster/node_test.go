@@ -63,7 +63,7 @@ func (c *counter) value() (sum, n int) {
 	return c.sum, c.n
 }
 
-func clusterServer(t *testing.T, name string, routes ...string) *core.Server {
+func clusterServer(t testing.TB, name string, routes ...string) *core.Server {
 	t.Helper()
 	o := core.Options{Host: "127.0.0.1", Port: core.RandomPort, ServerName: name, Logger: slog.New(slog.DiscardHandler)}
 	o.Cluster.Host, o.Cluster.Port, o.Cluster.Name = "127.0.0.1", core.RandomPort, "raft"
@@ -89,7 +89,7 @@ func clusterServer(t *testing.T, name string, routes ...string) *core.Server {
 	return s
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -102,13 +102,13 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 
 // startNodes starts a cluster of servers with these names, each with a
 // Raft node (memory storage) that knows the others.
-func startNodes(t *testing.T, names ...string) ([]*Node, []uint64) {
+func startNodes(t testing.TB, names ...string) ([]*Node, []uint64) {
 	t.Helper()
 	return startNodesWith(t, func(int) raftnode.Storage { return raftnode.NewMemStorage() }, names...)
 }
 
 // startNodesWith is startNodes with server i's storage from storage(i).
-func startNodesWith(t *testing.T, storage func(i int) raftnode.Storage, names ...string) ([]*Node, []uint64) {
+func startNodesWith(t testing.TB, storage func(i int) raftnode.Storage, names ...string) ([]*Node, []uint64) {
 	t.Helper()
 	var srvs []*core.Server
 	for i, name := range names {
@@ -143,7 +143,7 @@ func startNodesWith(t *testing.T, storage func(i int) raftnode.Storage, names ..
 }
 
 // leaderOf waits for group to elect a leader and returns it.
-func leaderOf(t *testing.T, nodes []*Node, group uint64) *Node {
+func leaderOf(t testing.TB, nodes []*Node, group uint64) *Node {
 	t.Helper()
 	var leader *Node
 	waitUntil(t, "a leader", func() bool {
