@@ -327,6 +327,19 @@ func (e *engine) process() error {
 	return nil
 }
 
+// hasReady reports whether a group has work for process.
+func (e *engine) hasReady() bool {
+	if e.failed != nil {
+		return false
+	}
+	for _, id := range e.order {
+		if e.groups[id].rn.HasReady() {
+			return true
+		}
+	}
+	return false
+}
+
 // send hands every message of the iteration to the transport in one call.
 // The slice is new each time: the transport may keep it.
 func (e *engine) send(work []readyWork) {

@@ -81,17 +81,28 @@ func (h *Host) loop() {
 	defer h.eng.stop()
 	failed := false
 	for {
-		select {
-		case <-h.quit:
-			return
-		case <-h.ticker.C():
-			h.eng.tick()
-		case env := <-h.inbox:
-			h.eng.step(env)
-		case op := <-h.ops:
-			op(h.eng)
-		case r := <-h.reports:
-			h.eng.report(r)
+		if h.eng.hasReady() {
+			// Advancing a node can make it ready again at once: a member
+			// alone in its group commits its entry when it learns of its
+			// own save. Waiting for the next input would stall it.
+			select {
+			case <-h.quit:
+				return
+			default:
+			}
+		} else {
+			select {
+			case <-h.quit:
+				return
+			case <-h.ticker.C():
+				h.eng.tick()
+			case env := <-h.inbox:
+				h.eng.step(env)
+			case op := <-h.ops:
+				op(h.eng)
+			case r := <-h.reports:
+				h.eng.report(r)
+			}
 		}
 		h.drain()
 		if err := h.eng.process(); err != nil && !failed {
