@@ -244,7 +244,11 @@ func (e *engine) tick() {
 		g.elapsed++
 		if g.elapsed >= g.timeout {
 			g.resetTimer(e.rng, e.cfg.ElectionTicks)
-			_ = g.rn.Campaign()
+			// A member that is no voter (joining, removed, a learner)
+			// cannot be elected; Raft would refuse with a warning.
+			if g.isVoter(e.cfg.NodeID) {
+				_ = g.rn.Campaign()
+			}
 		}
 	}
 }

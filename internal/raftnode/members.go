@@ -45,6 +45,11 @@ func removedFrom(cs *raftpb.ConfState, node uint64) bool {
 	return true
 }
 
+// isVoter reports whether node votes in the configuration as of applied.
+func (g *group) isVoter(node uint64) bool {
+	return slices.Contains(g.cs.GetVoters(), node) || slices.Contains(g.cs.GetVotersOutgoing(), node)
+}
+
 // validateChange checks a change against the current configuration, so
 // the caller hears why at once instead of Raft ignoring it.
 func validateChange(cs *raftpb.ConfState, add, remove []uint64) error {
