@@ -79,10 +79,11 @@ type load struct {
 	next  int
 	rate  float64
 	acked map[int]Result
+	props map[int]*Proposal
 }
 
 func (c *simCluster) startLoad(rate float64) *load {
-	ld := &load{c: c, rate: rate, acked: map[int]Result{}}
+	ld := &load{c: c, rate: rate, acked: map[int]Result{}, props: map[int]*Proposal{}}
 	ld.resume()
 	return ld
 }
@@ -102,6 +103,7 @@ func (ld *load) resume() {
 		id := ld.next + 1
 		if p, err := c.node(l).eng.propose(g, mustJSON(kvOp{Op: "put", K: "k", V: "v", ID: id})); err == nil {
 			ld.next = id
+			ld.props[id] = p
 			c.watch(p, func(r Result) { ld.acked[id] = r })
 		}
 	}
@@ -109,8 +111,8 @@ func (ld *load) resume() {
 
 // check waits for the members to converge, then checks that every member
 // applied the same entries, each proposal once, every acknowledged one at
-// the index and term acknowledged, and that every other node applied a
-// prefix of that history.
+// the index and term acknowledged, none reported dropped, and that every
+// other node applied a prefix of that history.
 func (ld *load) check(wantVoters []uint64) {
 	c := ld.c
 	c.before = nil
@@ -132,6 +134,13 @@ func (ld *load) check(wantVoters []uint64) {
 	for id, r := range ld.acked {
 		if h, ok := seen[id]; !ok || h.Index != r.Index || h.Term != r.Term {
 			c.fatalf("acked proposal %d at %d/%d: applied %v %+v", id, r.Index, r.Term, ok, h)
+		}
+	}
+	for id, p := range ld.props {
+		if _, err := p.Result(); errors.Is(err, ErrDropped) {
+			if h, ok := seen[id]; ok {
+				c.fatalf("proposal %d reported dropped, applied at %d", id, h.Index)
+			}
 		}
 	}
 	for _, n := range c.nodes {
@@ -387,5 +396,60 @@ func TestValidateChange(t *testing.T) {
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrBadChange)) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
+	}
+}
+
+// Under the chaos faults (crashes, crashes mid-save, partitions, a lossy
+// network), the group replaces a member again and again, each time with a
+// new node, while proposals flow. Safety throughout: at most one leader
+// per term (checked every round), the members apply one history, every
+// acknowledged proposal once at the index and term acknowledged, and
+// every removed node applied a prefix of it.
+func TestSimMembershipChaos(t *testing.T) {
+	for _, seed := range simSeeds(t, 4) {
+		cfg := chaosNet
+		cfg.groups = 1
+		c := newSimCluster(t, seed, cfg)
+		g := c.groups[0]
+		rng := c.rng
+		ld := c.startLoad(0.3)
+		var (
+			p           *Proposal
+			add, remove uint64
+			changes     int
+		)
+		for round := range 8000 {
+			l := c.leader(g)
+			switch {
+			case l == 0:
+			case p != nil && !isDone(p):
+			case p != nil:
+				if _, err := p.Result(); err == nil {
+					changes++
+				}
+				p = nil
+			case round%800 == 0:
+				st, _ := c.node(l).eng.status(g)
+				if add == 0 || slices.Contains(st.Members.Voters, add) {
+					add = c.join()
+					remove = st.Members.Voters[rng.Intn(len(st.Members.Voters))]
+				}
+				if slices.Contains(st.Members.Voters, remove) {
+					p, _ = c.node(l).eng.changeMembers(g, ids(add), ids(remove))
+				}
+			}
+			c.injectFaults()
+			c.step()
+		}
+		c.recover()
+		c.runUntil(20000, "convergence", c.converged)
+		st, _ := c.node(c.leader(g)).eng.status(g)
+		t.Logf("seed %d: %d changes, voters %v, %d acked", seed, changes, st.Members.Voters, len(ld.acked))
+		if changes == 0 {
+			c.fatalf("no change made")
+		}
+		ld.resume()
+		c.run(200)
+		ld.check(st.Members.Voters)
 	}
 }
