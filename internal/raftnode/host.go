@@ -84,10 +84,13 @@ func (h *Host) loop() {
 		if h.eng.hasReady() {
 			// Advancing a node can make it ready again at once: a member
 			// alone in its group commits its entry when it learns of its
-			// own save. Waiting for the next input would stall it.
+			// own save. Waiting for the next input would stall it; the
+			// clock is still read, so a busy loop does not lose ticks.
 			select {
 			case <-h.quit:
 				return
+			case <-h.ticker.C():
+				h.eng.tick()
 			default:
 			}
 		} else {
