@@ -98,6 +98,13 @@ var (
 	ErrNoGroup = errors.New("raftnode: no such group")
 	// ErrGroupExists: AddGroup for a group already running.
 	ErrGroupExists = errors.New("raftnode: group already exists")
+	// ErrChangePending: a membership change was refused because another
+	// one has not finished applying (Raft allows one at a time).
+	ErrChangePending = errors.New("raftnode: a membership change is already in progress")
+	// ErrBadChange: a membership change that names no node, node 0, a
+	// node on both sides, a voter to add, a non-voter to remove, or
+	// leaves no voter.
+	ErrBadChange = errors.New("raftnode: invalid membership change")
 )
 
 // NotLeaderError is returned by Propose on a member that is not the
@@ -123,6 +130,13 @@ type Status struct {
 	Term    uint64
 	Commit  uint64
 	Applied uint64
+	// Members is the configuration as of Applied. Empty on a member that
+	// joined and has not yet heard from the leader.
+	Members Members
+	// Removed: the configuration as of Applied no longer includes this
+	// host. The group keeps running until the caller removes it
+	// (RemoveGroup), so its state machine stays readable.
+	Removed bool
 	// Progress of every peer, known on the leader only: how far each
 	// member's log matches the leader's (lag = Commit - Match).
 	Progress map[uint64]PeerProgress
@@ -134,4 +148,13 @@ type PeerProgress struct {
 	Next         uint64
 	State        string // "StateProbe", "StateReplicate", "StateSnapshot"
 	RecentActive bool
+}
+
+// Members is a group's configuration. Outgoing is not empty while a
+// change that replaces voters is half done (Raft's joint consensus):
+// decisions then need a quorum of Voters and one of Outgoing.
+type Members struct {
+	Voters   []uint64
+	Outgoing []uint64
+	Learners []uint64
 }

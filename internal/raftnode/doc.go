@@ -11,6 +11,8 @@
 //   - engine.go: the loop's body, single-threaded and free of clocks and
 //     goroutines (addGroup, step, tick, propose, process).
 //   - group.go: one group: proposals in flight, applying, snapshots.
+//   - members.go: membership changes: checks, proposing, settling.
+//   - snapsource.go: the snapshot a leader sends, taken as of now.
 //   - host.go: Host, the engine on a goroutine behind bounded queues.
 //   - memstorage.go: Storage in memory, with crashes that cut a save short.
 //   - sim_test.go: whole clusters in one goroutine from a seed.
@@ -79,11 +81,54 @@
 // durable point (docs/replication.md: compact only what the stream has
 // synced) is the stream integration's job.
 //
+// # Membership
+//
+// Host.AddMember, RemoveMember and ChangeMembers propose a ConfChangeV2
+// on the leader (NotLeaderError elsewhere). Raft allows one change at a
+// time: one proposed while another has not applied, while the group is in
+// a joint configuration, or before a new leader has applied an entry of
+// its term is refused with ErrChangePending (members.go mirrors Raft's
+// own rule, because Raft would silently turn the entry into an empty one
+// and the proposal's outcome would be unknown instead of refused). A
+// change of one voter is made in one step; changing more (replacing a
+// member: one added, one removed) goes through joint consensus, which
+// Raft leaves on its own with an entry of its own, and the proposal
+// settles only once the group has left it. The result's Value is the new
+// Members, which Status also shows.
+//
+// Joining: the new member's host calls AddGroup(ctx, group, nil, sm): no
+// peers and a log that does not know the group start Raft with an empty
+// log and an empty configuration. Such a member never campaigns (it is
+// not in any configuration) and answers the leader only once the leader
+// has added it and sent it a snapshot. Start it before AddMember or soon
+// after: the quorum counts the new voter as soon as the change applies,
+// so adding a second member to a group of one stops commits until it has
+// caught up. The snapshot must name the new member (Raft refuses one that
+// does not), which the log's last compaction may predate; so the leader
+// sends a snapshot taken from the state machine at its applied index
+// (snapsource.go). A joining member that restarts before its snapshot
+// arrived starts empty again; one that restarts after restarts from its
+// log like any other. Node ids must not be reused: remove the group from a
+// removed member's log (RemoveGroup) before adding it again.
+//
+// Removal: a removed leader steps down once it applies the change
+// (Raft's StepDownOnRemoval) and the others elect a leader. A removed
+// member keeps running the group with Status.Removed set, so its state
+// machine stays readable, until the caller removes it. A removed member
+// may never apply its own removal (the leader stops sending to it once
+// the change commits), so whoever removes a member removes the group on
+// its host rather than waiting for Removed.
+//
+// Restart: every snapshot the host takes records the configuration as of
+// its index, and the changes committed after it are applied again from
+// the log at restart, as normal entries are.
+//
 // # Snapshots
 //
 // Every Options.SnapshotEntries applied entries the host takes the state
 // machine's snapshot and compacts the log through Storage.Compact; a
-// follower too far behind then gets the snapshot from the leader. The
+// follower too far behind then gets a snapshot from the leader, taken
+// from its state machine at that moment (see Membership). The
 // transport reports no delivery, so the host tells Raft a snapshot
 // arrived as soon as it is sent; a lost one is sent again.
 //

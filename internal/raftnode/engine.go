@@ -49,8 +49,10 @@ func newEngine(cfg Options) *engine {
 }
 
 // addGroup opens the group's log and starts its Raft node. A group the log
-// has never seen is bootstrapped with peers as its voters; a known group
-// restarts from its log, and peers is ignored.
+// has never seen is bootstrapped with peers as its voters, or, when peers
+// is empty, starts with an empty log and configuration to join a running
+// group (doc.go, "Membership"); a known group restarts from its log, and
+// peers is ignored.
 func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 	if e.failed != nil {
 		return e.failed
@@ -70,7 +72,7 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 	if err != nil {
 		return err
 	}
-	if len(cs.GetVoters()) == 0 && last == 0 {
+	if len(cs.GetVoters()) == 0 && last == 0 && len(peers) > 0 {
 		if err := e.bootstrap(id, peers); err != nil {
 			return err
 		}
@@ -86,11 +88,12 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 		return fmt.Errorf("raftnode: group %d: restore: %w", id, err)
 	}
 	applied := snap.GetMetadata().GetIndex()
+	live := &liveSnapshots{Storage: st}
 	rn, err := raft.NewRawNode(&raft.Config{
 		ID:                        e.cfg.NodeID,
 		ElectionTick:              e.cfg.ElectionTicks,
 		HeartbeatTick:             e.cfg.HeartbeatTicks,
-		Storage:                   st,
+		Storage:                   live,
 		Applied:                   applied,
 		MaxSizePerMsg:             e.cfg.MaxSizePerMsg,
 		MaxInflightMsgs:           e.cfg.MaxInflightMsgs,
@@ -107,7 +110,7 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 		return err
 	}
 	_, cs, _ = st.InitialState()
-	e.groups[id] = &group{
+	g := &group{
 		id: id, rn: rn, sm: sm, log: st,
 		cs:       cs,
 		applied:  applied,
@@ -115,7 +118,9 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 		unplaced: make(map[uint64]*Proposal),
 		placed:   make(map[uint64]*Proposal),
 	}
-	e.groups[id].resetTimer(e.rng, e.cfg.ElectionTicks)
+	live.g = g
+	e.groups[id] = g
+	g.resetTimer(e.rng, e.cfg.ElectionTicks)
 	i, _ := slices.BinarySearch(e.order, id)
 	e.order = slices.Insert(e.order, i, id)
 	return nil
@@ -185,6 +190,18 @@ func (e *engine) propose(id uint64, data []byte) (*Proposal, error) {
 	return g.propose(e.nextID, data, e.cfg.MaxPendingProposals)
 }
 
+func (e *engine) changeMembers(id uint64, add, remove []uint64) (*Proposal, error) {
+	if e.failed != nil {
+		return nil, ErrStopped
+	}
+	g := e.groups[id]
+	if g == nil {
+		return nil, ErrNoGroup
+	}
+	e.nextID++
+	return g.proposeChange(e.nextID, add, remove, e.cfg.MaxPendingProposals)
+}
+
 // step hands a message from the transport to its group; messages of
 // groups this host does not run are dropped.
 func (e *engine) step(env Envelope) {
@@ -227,7 +244,11 @@ func (e *engine) tick() {
 		g.elapsed++
 		if g.elapsed >= g.timeout {
 			g.resetTimer(e.rng, e.cfg.ElectionTicks)
-			_ = g.rn.Campaign()
+			// A member that is no voter (joining, removed, a learner)
+			// cannot be elected; Raft would refuse with a warning.
+			if g.isVoter(e.cfg.NodeID) {
+				_ = g.rn.Campaign()
+			}
 		}
 	}
 }
@@ -308,6 +329,19 @@ func (e *engine) process() error {
 		}
 	}
 	return nil
+}
+
+// hasReady reports whether a group has work for process.
+func (e *engine) hasReady() bool {
+	if e.failed != nil {
+		return false
+	}
+	for _, id := range e.order {
+		if e.groups[id].rn.HasReady() {
+			return true
+		}
+	}
+	return false
 }
 
 // send hands every message of the iteration to the transport in one call.

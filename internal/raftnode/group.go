@@ -31,6 +31,13 @@ type group struct {
 	// placed: seen at a log index in the term they were proposed in.
 	unplaced map[uint64]*Proposal
 	placed   map[uint64]*Proposal
+
+	// change is the last membership change this host proposed (members.go);
+	// joint is one whose entry was applied and entered a joint
+	// configuration, waiting for the group to leave it, with its result.
+	change  *Proposal
+	joint   *Proposal
+	jointAt Result
 }
 
 func (g *group) resetTimer(rng *rand.Rand, electionTicks int) {
@@ -97,11 +104,8 @@ func (g *group) noteEntries(ents []*raftpb.Entry) {
 		return
 	}
 	for _, e := range ents {
-		if e.GetType() != raftpb.EntryNormal || len(e.GetData()) == 0 {
-			continue
-		}
-		id, _, err := decodeEntry(e.GetData())
-		if err != nil {
+		id, ok := proposalID(e)
+		if !ok {
 			continue
 		}
 		if p := g.unplaced[id]; p != nil && p.term == e.GetTerm() {
@@ -131,6 +135,7 @@ func (g *group) restore(snap *raftpb.Snapshot) error {
 	g.applied = md.GetIndex()
 	g.snapAt = md.GetIndex()
 	g.cs = proto.Clone(md.GetConfState()).(*raftpb.ConfState)
+	g.leftJoint()
 	for idx, p := range g.placed {
 		if idx <= g.applied {
 			p.fail(ErrUnknown)
@@ -184,7 +189,7 @@ func (g *group) apply(ents []*raftpb.Entry) error {
 			if err := g.applyConfChange(e); err != nil {
 				return err
 			}
-			g.settle(e, nil)
+			g.settleChange(e)
 		}
 		g.applied = e.GetIndex()
 	}
@@ -235,6 +240,10 @@ func (g *group) failAll(err error) {
 		p.fail(err)
 		delete(g.placed, idx)
 	}
+	if g.joint != nil {
+		g.joint.fail(err)
+		g.joint = nil
+	}
 }
 
 func (g *group) status(node uint64) Status {
@@ -247,6 +256,8 @@ func (g *group) status(node uint64) Status {
 		Term:    st.GetTerm(),
 		Commit:  st.GetCommit(),
 		Applied: g.applied,
+		Members: membersOf(g.cs),
+		Removed: removedFrom(g.cs, node),
 	}
 	if st.RaftState == raft.StateLeader {
 		s.Progress = make(map[uint64]PeerProgress)

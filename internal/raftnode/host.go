@@ -81,17 +81,31 @@ func (h *Host) loop() {
 	defer h.eng.stop()
 	failed := false
 	for {
-		select {
-		case <-h.quit:
-			return
-		case <-h.ticker.C():
-			h.eng.tick()
-		case env := <-h.inbox:
-			h.eng.step(env)
-		case op := <-h.ops:
-			op(h.eng)
-		case r := <-h.reports:
-			h.eng.report(r)
+		if h.eng.hasReady() {
+			// Advancing a node can make it ready again at once: a member
+			// alone in its group commits its entry when it learns of its
+			// own save. Waiting for the next input would stall it; the
+			// clock is still read, so a busy loop does not lose ticks.
+			select {
+			case <-h.quit:
+				return
+			case <-h.ticker.C():
+				h.eng.tick()
+			default:
+			}
+		} else {
+			select {
+			case <-h.quit:
+				return
+			case <-h.ticker.C():
+				h.eng.tick()
+			case env := <-h.inbox:
+				h.eng.step(env)
+			case op := <-h.ops:
+				op(h.eng)
+			case r := <-h.reports:
+				h.eng.report(r)
+			}
 		}
 		h.drain()
 		if err := h.eng.process(); err != nil && !failed {
@@ -168,7 +182,9 @@ func (h *Host) call(ctx context.Context, fn func(*engine)) error {
 
 // AddGroup starts a group on this host with peers (node ids, this one
 // included) as its first voters, or restarts it from the log when the log
-// knows it.
+// knows it. With no peers and a log that does not know the group, the
+// member starts empty to join a running group: it does nothing until the
+// group's leader, having added it (AddMember), sends it a snapshot.
 func (h *Host) AddGroup(ctx context.Context, group uint64, peers []uint64, sm StateMachine) error {
 	var err error
 	if cerr := h.call(ctx, func(e *engine) { err = e.addGroup(group, peers, sm) }); cerr != nil {
@@ -230,4 +246,37 @@ func (h *Host) Status(ctx context.Context, group uint64) (Status, error) {
 		return Status{}, cerr
 	}
 	return s, err
+}
+
+// AddMember proposes adding node to the group as a voter. Start the group
+// on the node's host first (AddGroup with no peers) or soon after: the
+// group's quorum counts the new voter from the moment the change applies.
+// The Proposal settles once the change is applied here; its Value is the
+// new Members.
+func (h *Host) AddMember(ctx context.Context, group, node uint64) (*Proposal, error) {
+	return h.ChangeMembers(ctx, group, []uint64{node}, nil)
+}
+
+// RemoveMember proposes removing node from the group's voters. Removing
+// the leader itself is allowed: it steps down once the change applies and
+// the others elect a leader. The removed member's Status shows Removed;
+// the caller then calls RemoveGroup on its host.
+func (h *Host) RemoveMember(ctx context.Context, group, node uint64) (*Proposal, error) {
+	return h.ChangeMembers(ctx, group, nil, []uint64{node})
+}
+
+// ChangeMembers proposes adding and removing voters in one change, as
+// replacing a member needs; more than one voter changed goes through
+// joint consensus, and the Proposal settles once the group left it. Only
+// the leader accepts (*NotLeaderError elsewhere), one change at a time
+// (ErrChangePending).
+func (h *Host) ChangeMembers(ctx context.Context, group uint64, add, remove []uint64) (*Proposal, error) {
+	var (
+		p   *Proposal
+		err error
+	)
+	if cerr := h.call(ctx, func(e *engine) { p, err = e.changeMembers(group, add, remove) }); cerr != nil {
+		return nil, cerr
+	}
+	return p, err
 }

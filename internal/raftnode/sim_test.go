@@ -42,6 +42,7 @@ type simMsg struct {
 
 type simNode struct {
 	id          uint64
+	boot        []uint64 // the voters a group starts with; nil: join (members.go)
 	store       *MemStorage
 	eng         *engine // nil while down
 	sms         map[uint64]*kvSM
@@ -55,7 +56,7 @@ type simCluster struct {
 	rng     *rand.Rand
 	nodes   []*simNode // index i is node id i+1
 	groups  []uint64
-	peers   []uint64
+	peers   []uint64 // every node, members or not
 	round   int64
 	msgs    []simMsg
 	seq     uint64
@@ -63,6 +64,8 @@ type simCluster struct {
 	leaders map[[2]uint64]uint64
 	trace   hash.Hash64
 	watches []watch
+	// before runs at the start of every round (a workload, say).
+	before func()
 }
 
 // watch calls ok when p succeeds, checked after every round.
@@ -107,7 +110,7 @@ func newSimCluster(t testing.TB, seed int64, cfg simConfig) *simCluster {
 		c.peers = append(c.peers, uint64(i+1))
 	}
 	for _, id := range c.peers {
-		c.nodes = append(c.nodes, &simNode{id: id, store: NewMemStorage()})
+		c.nodes = append(c.nodes, &simNode{id: id, boot: slices.Clone(c.peers), store: NewMemStorage()})
 		c.start(id)
 	}
 	return c
@@ -170,7 +173,7 @@ func (c *simCluster) start(id uint64) {
 	n.sms = map[uint64]*kvSM{}
 	for _, g := range c.groups {
 		sm := newKV()
-		if err := n.eng.addGroup(g, c.peers, sm); err != nil {
+		if err := n.eng.addGroup(g, n.boot, sm); err != nil {
 			c.fatalf("node %d: add group %d: %v", id, g, err)
 		}
 		n.sms[g] = sm
@@ -193,6 +196,9 @@ func (c *simCluster) up(id uint64) bool { return c.node(id).eng != nil }
 // step runs one round: due messages are delivered, the clock may tick,
 // and every live node runs one iteration of its loop.
 func (c *simCluster) step() {
+	if c.before != nil {
+		c.before()
+	}
 	c.round++
 	var due []simMsg
 	rest := c.msgs[:0]
@@ -310,8 +316,10 @@ func (c *simCluster) partition(side []uint64) {
 	}
 }
 
-// converged reports whether every node is up and has applied, in every
-// group, as far as the highest commit index any of them knows.
+// converged reports whether every node is up and every member has
+// applied, in every group, as far as the highest commit index any of them
+// knows. Nodes outside the leader's configuration (removed, or not yet
+// added) are left out.
 func (c *simCluster) converged() bool {
 	for _, g := range c.groups {
 		var commit uint64
@@ -322,14 +330,19 @@ func (c *simCluster) converged() bool {
 			st, _ := n.eng.status(g)
 			commit = max(commit, st.Commit)
 		}
+		l := c.leader(g)
+		if l == 0 {
+			return false
+		}
+		lst, _ := c.node(l).eng.status(g)
 		for _, n := range c.nodes {
+			if !slices.Contains(lst.Members.Voters, n.id) {
+				continue
+			}
 			st, _ := n.eng.status(g)
 			if st.Applied < commit {
 				return false
 			}
-		}
-		if c.leader(g) == 0 {
-			return false
 		}
 	}
 	return true
