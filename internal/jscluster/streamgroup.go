@@ -47,31 +47,52 @@ func (n *Node) JoinStream(ctx context.Context, group uint64, peers []uint64, s *
 // sequence, or the error a single server would give. On a member that is
 // not the leader the error is a *raftnode.NotLeaderError.
 func (g *StreamGroup) Publish(ctx context.Context, subject string, hdr, data []byte) (*stream.Answer, error) {
+	type outcome struct {
+		ans *stream.Answer
+		err error
+	}
+	done := make(chan outcome, 1)
+	g.PublishAsync(subject, hdr, data, func(ans *stream.Answer, err error) { done <- outcome{ans, err} })
+	select {
+	case o := <-done:
+		return o.ans, o.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// PublishAsync is Publish for a caller that must not wait (a publisher's
+// read loop): done is told the answer later, on the Raft loop or at once,
+// and must return quickly (hand the ack to a queue, or send it).
+func (g *StreamGroup) PublishAsync(subject string, hdr, data []byte, done func(*stream.Answer, error)) {
 	g.order.Lock()
 	entry, ans := g.s.Propose(subject, hdr, data)
 	if ans != nil {
 		g.order.Unlock()
-		return ans, nil
+		done(ans, nil)
+		return
 	}
-	p, err := g.node.Host.Propose(ctx, g.group, entry)
-	if err != nil {
-		// The pipeline holds an entry Raft never got: start again from
-		// what is applied.
-		g.s.ResetProposals()
-		g.order.Unlock()
-		return nil, err
-	}
+	err := g.node.Host.ProposeAsync(g.group, entry, func(r raftnode.Result, err error) {
+		if err != nil {
+			// Not leader any more, dropped, stopped: what the pipeline
+			// assumed will not be applied as proposed.
+			g.s.ResetProposals()
+			done(nil, err)
+			return
+		}
+		if e, ok := r.Value.(error); ok {
+			done(&stream.Answer{Err: asAPIError(e)}, nil)
+			return
+		}
+		seq, _ := r.Value.(uint64)
+		done(&stream.Answer{Seq: seq}, nil)
+	})
 	g.order.Unlock()
-	r, err := p.Wait(ctx)
 	if err != nil {
+		// Never queued: the pipeline holds an entry Raft never got.
 		g.s.ResetProposals()
-		return nil, err
+		done(nil, err)
 	}
-	if e, ok := r.Value.(error); ok {
-		return &stream.Answer{Err: asAPIError(e)}, nil
-	}
-	seq, _ := r.Value.(uint64)
-	return &stream.Answer{Seq: seq}, nil
 }
 
 // streamSM applies a stream group's committed entries to the stream.

@@ -15,9 +15,13 @@ type Host struct {
 	ticker  Ticker
 	inbox   chan Envelope
 	ops     chan func(*engine)
-	reports chan report // the transport's news of peers (report.go)
-	quit    chan struct{}
-	wg      sync.WaitGroup
+	reports chan report        // the transport's news of peers (report.go)
+	props   chan asyncProposal // ProposeAsync's, in order
+
+	propsMu     sync.RWMutex // Close stops ProposeAsync under it (async.go)
+	propsClosed bool
+	quit        chan struct{}
+	wg          sync.WaitGroup
 
 	closeOnce sync.Once
 	dropped   atomic.Uint64
@@ -55,6 +59,7 @@ func New(opts Options) (*Host, error) {
 		inbox:   make(chan Envelope, opts.InboxSize),
 		ops:     make(chan func(*engine), opQueue),
 		reports: make(chan report, reportQueue),
+		props:   make(chan asyncProposal, opts.MaxPendingProposals),
 		quit:    make(chan struct{}),
 	}, nil
 }
@@ -69,9 +74,13 @@ func (h *Host) Start() {
 // ErrStopped. Close is idempotent.
 func (h *Host) Close() error {
 	h.closeOnce.Do(func() {
+		h.propsMu.Lock()
+		h.propsClosed = true
+		h.propsMu.Unlock()
 		close(h.quit)
 		h.wg.Wait()
 		h.ticker.Stop()
+		h.refuseQueued() // queued after the loop's last look, before the lock
 	})
 	return nil
 }
@@ -79,6 +88,7 @@ func (h *Host) Close() error {
 func (h *Host) loop() {
 	defer h.wg.Done()
 	defer h.eng.stop()
+	defer h.refuseQueued()
 	failed := false
 	for {
 		if h.eng.hasReady() {
@@ -128,6 +138,8 @@ func (h *Host) drain() {
 			op(h.eng)
 		case r := <-h.reports:
 			h.eng.report(r)
+		case ap := <-h.props:
+			h.eng.proposeAsync(ap)
 		default:
 			return
 		}
@@ -279,4 +291,17 @@ func (h *Host) ChangeMembers(ctx context.Context, group uint64, add, remove []ui
 		return nil, cerr
 	}
 	return p, err
+}
+
+// refuseQueued tells the asynchronous proposals still queued at Close
+// that they will not be made.
+func (h *Host) refuseQueued() {
+	for {
+		select {
+		case ap := <-h.props:
+			ap.notify(Result{}, ErrStopped)
+		default:
+			return
+		}
+	}
 }

@@ -12,6 +12,9 @@ type Proposal struct {
 	done  chan struct{}
 	res   Result
 	err   error
+	// notify, when set, is told the outcome on the host's loop as it
+	// settles (ProposeAsync): it must return at once.
+	notify func(Result, error)
 }
 
 func newProposal(id, term uint64) *Proposal {
@@ -49,6 +52,9 @@ func (p *Proposal) succeed(r Result) {
 	default:
 		p.res = r
 		close(p.done)
+		if p.notify != nil {
+			p.notify(r, nil)
+		}
 	}
 }
 
@@ -58,5 +64,8 @@ func (p *Proposal) fail(err error) {
 	default:
 		p.err = err
 		close(p.done)
+		if p.notify != nil {
+			p.notify(Result{}, err)
+		}
 	}
 }

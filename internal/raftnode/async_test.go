@@ -1,0 +1,111 @@
+package raftnode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestProposeAsync: queued proposals are made in the order queued, each
+// caller is told its outcome once, and after Close the queue refuses.
+func TestProposeAsync(t *testing.T) {
+	opts := DefaultOptions()
+	opts.NodeID, opts.Storage, opts.Transport, opts.TickInterval = 1, NewMemStorage(), dropAll{}, 5*time.Millisecond
+	h, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sm := &listSM{}
+	if err := h.AddGroup(ctx, 1, []uint64{1}, sm); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		st, err := h.Status(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Leader == 1 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("no leader")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	const n = 500
+	var mu sync.Mutex
+	results := map[int]uint64{}
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for i := range n {
+		for {
+			err := h.ProposeAsync(1, []byte(fmt.Sprint(i)), func(r Result, err error) {
+				mu.Lock()
+				if err == nil {
+					results[i] = r.Index
+				}
+				mu.Unlock()
+				wg.Done()
+			})
+			if !errors.Is(err, ErrBusy) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				break
+			}
+			time.Sleep(time.Millisecond) // the queue is full: let the loop catch up
+		}
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(results) != n {
+		t.Fatalf("%d of %d proposals committed", len(results), n)
+	}
+	for i := 1; i < n; i++ {
+		if results[i] <= results[i-1] {
+			t.Fatalf("proposal %d at index %d, after %d at %d: out of order", i, results[i], i-1, results[i-1])
+		}
+	}
+	if got := sm.applied(); len(got) != n || got[0] != "0" || got[n-1] != fmt.Sprint(n-1) {
+		t.Fatalf("applied %d entries", len(got))
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ProposeAsync(1, []byte("late"), func(Result, error) { t.Error("notified after Close") }); !errors.Is(err, ErrStopped) {
+		t.Fatalf("after Close: %v", err)
+	}
+}
+
+// listSM keeps what it applied.
+type listSM struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (s *listSM) Apply(entries []Entry) ([]any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range entries {
+		if len(e.Data) > 0 {
+			s.got = append(s.got, string(e.Data))
+		}
+	}
+	return make([]any, len(entries)), nil
+}
+func (s *listSM) Snapshot() ([]byte, error) { return nil, nil }
+func (s *listSM) Restore([]byte) error      { return nil }
+
+func (s *listSM) applied() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.got...)
+}
