@@ -88,7 +88,7 @@ func TestReplicatedConsumerRandom(t *testing.T) {
 func runReplicated(t *testing.T, seed uint64, policy jsapi.AckPolicy) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
 	cfg := jsapi.ConsumerConfig{Durable: "R", AckPolicy: policy, AckWait: time.Hour, MaxDeliver: 3,
-		DeliverPolicy: []jsapi.DeliverPolicy{jsapi.DeliverAll, jsapi.DeliverLastPerSubject, jsapi.DeliverNew}[rng.IntN(3)],
+		DeliverPolicy:  []jsapi.DeliverPolicy{jsapi.DeliverAll, jsapi.DeliverLastPerSubject, jsapi.DeliverNew}[rng.IntN(3)],
 		FilterSubjects: [][]string{nil, {"a"}, {"a", "c"}}[rng.IntN(3)]}
 	if cfg.DeliverPolicy == jsapi.DeliverLastPerSubject && cfg.FilterSubjects == nil {
 		cfg.FilterSubjects = []string{"a", "b"} // it needs a filter
