@@ -1,10 +1,3 @@
-// Package consumer is one JetStream consumer: a cursor over a stream with
-// delivery state (what was delivered, what awaits an ack, what must be
-// redelivered) and the two ways of handing messages out — pushed to a
-// deliver subject, or pulled by requests. Deliveries run in turns on a
-// small pool of workers shared by every consumer (sched.go); acks, pull
-// requests and stored messages only update state and wake the consumer,
-// so an idle consumer holds no goroutine.
 package consumer
 
 import (
