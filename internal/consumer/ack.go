@@ -94,19 +94,21 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 	// Wake the deliverer only when the ack can let something out.
 	wake := len(c.redeliver) > 0 || (len(c.waiting) > 0) ||
 		(c.cfg.DeliverSubject != "" && c.cfg.MaxAckPending > 0 && len(c.pending) < c.cfg.MaxAckPending)
+	held := reply != "" && next == nil && c.holdSyncLocked(reply)
 	c.mu.Unlock()
+	c.flushReplicated()
 	if c.onAck != nil {
 		for _, seq := range acked {
 			c.onAck(seq)
 		}
 	}
-	if reply != "" && next == nil && c.persist != nil {
+	if reply != "" && next == nil && !held && c.persist != nil {
 		// AckSync: confirmed only once the ack is on disk.
 		c.persist()
 	}
 	if next != nil {
 		c.Pull(reply, *next)
-	} else if reply != "" {
+	} else if reply != "" && !held {
 		if _, err := c.out.Publish(reply, "", nil, nil); err != nil {
 			c.log.Debug("ack reply not sent", "err", err)
 		}
@@ -212,6 +214,9 @@ func (c *Consumer) applyLocked(ev Event) {
 	c.ackedOut, changed = c.deliveryState.apply(ev, c.cfg.AckPolicy, c.ackedOut)
 	if changed {
 		c.dirty = true
+		// An event that changes nothing here changes nothing on a
+		// replica either: the replica applies the same events in order.
+		c.replicateLocked(ev)
 	}
 }
 

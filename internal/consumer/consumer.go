@@ -1,10 +1,3 @@
-// Package consumer is one JetStream consumer: a cursor over a stream with
-// delivery state (what was delivered, what awaits an ack, what must be
-// redelivered) and the two ways of handing messages out — pushed to a
-// deliver subject, or pulled by requests. Deliveries run in turns on a
-// small pool of workers shared by every consumer (sched.go); acks, pull
-// requests and stored messages only update state and wake the consumer,
-// so an idle consumer holds no goroutine.
 package consumer
 
 import (
@@ -65,6 +58,17 @@ type Options struct {
 	Now     func() time.Time
 	// Domain is the JetStream domain advisories name ("" for none).
 	Domain string
+	// Replicate, set on the leader of a replicated consumer, takes each
+	// batch of decided events (EncodeBatch), in decision order, for the
+	// consumer's Raft group; the caller hands every committed batch back
+	// to ApplyReplicated (replicate.go). It is called with no lock held
+	// and may call into the consumer; it should not block for long: the
+	// events decided meanwhile wait for it.
+	Replicate func(batch []byte)
+	// Applied is the sequence of the last batch State includes, for a
+	// leader started from a replica; 0 for a new replicated consumer,
+	// whose first batch then carries its starting state.
+	Applied uint64
 }
 
 // ErrClosed is returned after Stop.
@@ -171,6 +175,17 @@ type Consumer struct {
 	outbox   []outMsg // what the running turn sends once it lets the lock go
 	outBytes int
 
+	// Replication (replicate.go): events decided and not yet handed to
+	// replicate, the start state a new consumer's first batch carries,
+	// the last batch proposed and committed, AckSyncs awaiting a commit.
+	replicate    func([]byte)
+	replEvents   []Event
+	replStart    *State
+	replFlushing bool
+	proposed     uint64
+	committed    uint64
+	syncWaits    []syncWait
+
 	wantsMsgs atomic.Bool
 	sched     *scheduler
 	sl        slot
@@ -212,6 +227,14 @@ func New(name string, cfg jsapi.ConsumerConfig, o Options) *Consumer {
 		c.restore(o.State)
 	} else {
 		c.start()
+	}
+	if o.Replicate != nil {
+		c.replicate, c.proposed, c.committed = o.Replicate, o.Applied, o.Applied
+		if o.Applied == 0 {
+			st := c.stateLocked()
+			c.replStart = &st
+		}
+		c.flushReplicated()
 	}
 	c.idleSince = c.now().UnixNano()
 	c.resumeDue = c.pausedLocked(c.idleSince)
@@ -379,6 +402,8 @@ func (c *Consumer) Stop() {
 	c.closed = true
 	waiting := c.waiting
 	c.waiting = nil
+	// Unconfirmed AckSyncs stay unanswered: the client retries.
+	c.syncWaits = nil
 	c.mu.Unlock()
 	c.cancel()
 	c.sched.remove(c)

@@ -97,6 +97,7 @@ func (c *Consumer) turn() turnResult {
 	if inactive && c.onIdle != nil {
 		c.idleFired = true
 		c.mu.Unlock()
+		c.flushReplicated()
 		c.sendOutbox(out)
 		go c.onIdle() // the owner stops us: not from our own turn
 		return turnResult{}
@@ -114,6 +115,7 @@ func (c *Consumer) turn() turnResult {
 		at = c.sched.now() + int64(wait)
 	}
 	c.mu.Unlock()
+	c.flushReplicated()
 	c.sendOutbox(out)
 	return turnResult{next: at, watch: watch}
 }
