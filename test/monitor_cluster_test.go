@@ -118,7 +118,14 @@ func TestVarzClusterLikeNATSServer(t *testing.T) {
 		}
 		return err == nil
 	}, "nats-server's monitoring port")
-	theirs := varzCluster(t, natsURL)
+	// nats-server serves /varz before its cluster listener is up (its
+	// cluster_port reads -1 until then).
+	var theirs map[string]any
+	eventually(t, 10*time.Second, func() bool {
+		theirs = varzCluster(t, natsURL)
+		p, _ := theirs["cluster_port"].(float64)
+		return p > 0
+	}, "nats-server's cluster listener")
 
 	var us []*url.URL
 	for _, r := range routes {
