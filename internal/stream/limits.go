@@ -112,6 +112,10 @@ func (s *Stream) expireLocked() {
 	if s.closed {
 		return
 	}
+	if s.replicated {
+		s.scheduleLocked() // the leader reports instead (onTimer)
+		return
+	}
 	now := s.now().UnixNano()
 	for len(s.ttls) > 0 && s.ttls[0].at <= now {
 		it := heap.Pop(&s.ttls).(ttlItem)
@@ -149,6 +153,21 @@ func (s *Stream) expireAgeLocked(cutoff int64) {
 		}
 		return
 	}
+	lo, _ := s.ageBoundLocked(cutoff)
+	if _, err := s.st.Compact(lo); err != nil {
+		s.log.Error("max age: compact failed", "stream", s.cfg.Name, "err", err)
+		s.syncLastLocked()
+	}
+}
+
+// ageBoundLocked finds the first sequence stored after cutoff (one past
+// the last when none is), and whether any message is stored at or
+// before cutoff.
+func (s *Stream) ageBoundLocked(cutoff int64) (uint64, bool) {
+	st := s.st.State()
+	if st.Msgs == 0 || st.FirstTime.UnixNano() > cutoff {
+		return 0, false
+	}
 	lo, hi := st.FirstSeq, st.LastSeq+1 // first seq with time > cutoff is in [lo, hi]
 	for lo < hi {
 		mid := lo + (hi-lo)/2
@@ -163,10 +182,7 @@ func (s *Stream) expireAgeLocked(cutoff int64) {
 			hi = mid
 		}
 	}
-	if _, err := s.st.Compact(lo); err != nil {
-		s.log.Error("max age: compact failed", "stream", s.cfg.Name, "err", err)
-		s.syncLastLocked()
-	}
+	return lo, lo > st.FirstSeq
 }
 
 // markDeletedLocked places a subject delete marker when a message removed
@@ -209,7 +225,7 @@ func (s *Stream) markDeletedLocked(m *store.Msg, reason string) {
 
 // scheduleLocked arms the expiry timer for the earliest pending expiry.
 func (s *Stream) scheduleLocked() {
-	if s.closed {
+	if s.closed || s.replicated && (!s.leader || s.expired == nil) {
 		return
 	}
 	var next int64
@@ -227,6 +243,10 @@ func (s *Stream) scheduleLocked() {
 	if next == 0 {
 		return
 	}
+	if s.replicated && s.reportedAt != 0 {
+		// Reported and not applied yet: ask again later, not in a loop.
+		next = max(next, s.reportedAt+int64(expiryRetry))
+	}
 	if s.armedAt != 0 && s.armedAt <= next {
 		return // the armed timer fires first and re-arms
 	}
@@ -243,7 +263,24 @@ func (s *Stream) scheduleLocked() {
 
 func (s *Stream) onTimer() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.armedAt = 0
-	s.expireLocked()
+	if !s.replicated {
+		s.expireLocked()
+		s.mu.Unlock()
+		return
+	}
+	var entry []byte
+	if !s.closed && s.leader && s.expired != nil {
+		if entry = s.proposeExpiredLocked(); entry != nil {
+			s.reportedAt = s.now().UnixNano()
+			s.hooks.Add(1)
+		}
+	}
+	s.scheduleLocked()
+	hook := s.expired
+	s.mu.Unlock()
+	if entry != nil {
+		defer s.hooks.Done()
+		hook(entry)
+	}
 }
