@@ -87,7 +87,19 @@ func (s *Stream) ProposePurge(req store.PurgeRequest) ([]byte, *jsapi.ApiError) 
 		return nil, jsapi.NewError(jsapi.ErrBadRequest)
 	}
 	at, now := s.opPointLocked()
+	if movesLast(req, at) {
+		// Proposals after this one are numbered past the purge's end, as
+		// a single server numbers the publishes after it.
+		s.prop.jump(req.Seq-1, s.proposedLastIDLocked())
+	}
 	return EncodeEntry(&Entry{Kind: EntryPurge, Seq: at, Time: now, Purge: req}), nil
+}
+
+// movesLast says whether purge req, decided with at the last sequence,
+// moves the last sequence on (a purge of every subject up to a sequence
+// past the end: the store compacts past it).
+func movesLast(req store.PurgeRequest, at uint64) bool {
+	return (req.Subject == "" || req.Subject == ">") && req.Keep == 0 && req.Seq > at+1
 }
 
 // ProposeUpdate decides a configuration update (validated by the caller
@@ -183,6 +195,7 @@ func (s *Stream) applyOpLocked(e *Entry) (uint64, error) {
 	case EntryPurge:
 		n, err := s.st.Purge(boundPurge(e.Purge, e.Seq, s.last, s.st.NumPending(e.Seq+1, e.Purge.Subject, false)))
 		s.syncLastLocked()
+		s.prop.applied(s.last, nil) // a purge past the end the leader jumped over
 		if err != nil {
 			return 0, jsapi.NewError(jsapi.ErrStreamPurgeFailed, jsapi.PathFree(err))
 		}
@@ -221,15 +234,15 @@ func (s *Stream) applyDeleteLocked(e *Entry) (uint64, error) {
 
 // boundPurge limits req to the messages at or below at, given the last
 // stored sequence and how many messages req's subject has above at.
-// Keeping the newest k below at is keeping the newest k+above of all. A
-// sequence bound is never raised past last+1: in a replicated stream a
-// purge does not move the last sequence (on a single server one past the
-// end does).
+// Keeping the newest k below at is keeping the newest k+above of all.
+// With nothing stored above at the request stands as made, so a purge up
+// to a sequence past the end moves the last sequence there, as on a
+// single server (and as the leader numbered what followed it).
 func boundPurge(req store.PurgeRequest, at, last, above uint64) store.PurgeRequest {
 	switch {
-	case req.Seq > 0:
-		req.Seq = min(req.Seq, at+1, last+1)
 	case last <= at:
+	case req.Seq > 0:
+		req.Seq = min(req.Seq, at+1)
 	case req.Keep > 0:
 		req.Keep += above
 	default:
