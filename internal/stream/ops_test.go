@@ -515,3 +515,99 @@ func replayLog(t *testing.T, cfg jsapi.StreamConfig, log [][]byte, rng *rand.Ran
 	}
 	return nil
 }
+
+// TestReplicatedExpiryTimer: a replicated stream's timer removes
+// nothing; the leader's reports what is due through Options.Expired.
+func TestReplicatedExpiryTimer(t *testing.T) {
+	cfg := baseConfig("S")
+	cfg.AllowMsgTTL = true
+	clk := &lockedClock{t: t0}
+	reports := make(chan []byte, 16)
+	s, err := New(cfg, Options{Store: store.NewMemory(), Out: discard{}, Now: clk.now, Replicated: true,
+		Expired: func(b []byte) {
+			select {
+			case reports <- b:
+			default: // the test reads one; later reports may be dropped
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, h := range [][]byte{hdr("Nats-TTL", "1s"), nil} {
+		b, a := s.Propose("S.a", h, nil)
+		if a != nil {
+			t.Fatalf("answered %+v", a)
+		}
+		if _, err := s.ApplyEntry(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.add(2 * time.Second)
+	s.onTimer() // a follower's timer: nothing removed, nothing reported
+	if st := s.Store().State(); st.Msgs != 2 || len(reports) != 0 {
+		t.Fatalf("follower's timer: %+v, %d reports", st, len(reports))
+	}
+	s.SetLeader(true)
+	var b []byte
+	select {
+	case b = <-reports:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the leader's timer reported nothing")
+	}
+	if st := s.Store().State(); st.Msgs != 2 {
+		t.Fatalf("the leader's timer removed messages: %+v", st)
+	}
+	e, err := DecodeEntry(b)
+	if err != nil || e.Kind != EntryExpire || fmt.Sprint(e.Seqs) != "[1]" || e.Target != 0 || e.Seq != 2 {
+		t.Fatalf("reported %+v, %v", e, err)
+	}
+	if n, err := s.ApplyEntry(b); n != 1 || err != nil {
+		t.Fatalf("applied: %d %v", n, err)
+	}
+	if n, err := s.ApplyEntry(b); n != 0 || err != nil {
+		t.Fatalf("applied again: %d %v", n, err)
+	}
+	if st := s.Store().State(); st.Msgs != 1 || st.FirstSeq != 2 {
+		t.Fatalf("after the entry: %+v", st)
+	}
+	if b := s.ProposeExpired(); b != nil {
+		t.Fatalf("nothing is due, yet %q", b)
+	}
+}
+
+func TestProposeOpRefusals(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  func(*jsapi.StreamConfig)
+		op   func(*Stream) *jsapi.ApiError
+		want string
+	}{
+		{"sealed delete", func(c *jsapi.StreamConfig) { c.Sealed = true },
+			func(s *Stream) *jsapi.ApiError { _, e := s.ProposeDelete(1, false); return e }, "invalid operation on sealed stream"},
+		{"sealed purge", func(c *jsapi.StreamConfig) { c.Sealed = true },
+			func(s *Stream) *jsapi.ApiError { _, e := s.ProposePurge(store.PurgeRequest{}); return e }, "invalid operation on sealed stream"},
+		{"deny delete", func(c *jsapi.StreamConfig) { c.DenyDelete = true },
+			func(s *Stream) *jsapi.ApiError { _, e := s.ProposeDelete(1, false); return e }, "message delete not permitted"},
+		{"deny purge", func(c *jsapi.StreamConfig) { c.DenyPurge = true },
+			func(s *Stream) *jsapi.ApiError { _, e := s.ProposePurge(store.PurgeRequest{}); return e }, "stream purge not permitted"},
+		{"keep and sequence", nil,
+			func(s *Stream) *jsapi.ApiError { _, e := s.ProposePurge(store.PurgeRequest{Seq: 2, Keep: 1}); return e }, "bad request"},
+		{"sequence 0", nil,
+			func(s *Stream) *jsapi.ApiError { _, e := s.ProposeDelete(0, false); return e }, "sequence 0 not found"},
+		{"closed", nil,
+			func(s *Stream) *jsapi.ApiError { s.Close(); _, e := s.ProposeUpdate(s.Config()); return e }, "JetStream system temporarily unavailable"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := baseConfig("S")
+			if c.cfg != nil {
+				c.cfg(&cfg)
+			}
+			s, _, _ := newTestStream(t, cfg)
+			if e := c.op(s); e == nil || e.Description != c.want {
+				t.Fatalf("got %v, want %q", e, c.want)
+			}
+		})
+	}
+}
