@@ -105,9 +105,8 @@ func (s *Stream) pruneTTLsLocked() {
 
 // expireLocked removes messages past max_age or their own TTL and arms
 // the timer for the next expiry. It goes by this server's clock, so it is
-// not part of apply: for now every server expires on its own timer; a
-// replicated stream will have its leader propose these deletes (and the
-// delete markers) as entries, so replicas stay alike.
+// not part of apply: a replicated stream removes nothing here, and its
+// leader's timer proposes what is due instead (onTimer, ops.go).
 func (s *Stream) expireLocked() {
 	if s.closed {
 		return
