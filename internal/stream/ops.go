@@ -199,7 +199,7 @@ func (s *Stream) applyOpLocked(e *Entry) (uint64, error) {
 		if err != nil {
 			return 0, jsapi.NewError(jsapi.ErrStreamPurgeFailed, jsapi.PathFree(err))
 		}
-		s.pruneTTLsLocked()
+		s.pruneStaleTTLsLocked()
 		return n, nil
 	case EntryExpire:
 		return s.applyExpireLocked(e), nil
@@ -273,8 +273,19 @@ func (s *Stream) applyExpireLocked(e *Entry) uint64 {
 		}
 	}
 	s.syncLastLocked()
-	s.pruneTTLsLocked()
+	s.pruneStaleTTLsLocked()
 	s.reportedAt, s.armedAt = 0, 0 // the report is answered: look again
 	s.scheduleLocked()
 	return n
+}
+
+// pruneStaleTTLsLocked prunes the expiry heap once most of it is messages
+// gone. A follower never pops its heap (its timer does not run), so
+// without this it would grow with every message with a TTL; with it the
+// heap stays within twice the stored messages, and a removal does not
+// scan a heap that is mostly live.
+func (s *Stream) pruneStaleTTLsLocked() {
+	if len(s.ttls) > 2*int(min(s.st.State().Msgs, 1<<30)) {
+		s.pruneTTLsLocked()
+	}
 }
