@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/starling-mq/starling/internal/filestore"
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/store"
+	"github.com/starling-mq/starling/internal/vfs"
 )
 
 // lockedClock is a settable clock safe to read from the stream's timer
@@ -314,6 +316,7 @@ func TestReplicatedOps(t *testing.T) {
 			if first, _, _ := strings.Cut(got, "\n"); first != c.want {
 				t.Fatalf("state %q, want %q\n%s", first, c.want, got)
 			}
+			restartAndReplay(t, cfg, r.log, got)
 		})
 	}
 }
@@ -610,4 +613,52 @@ func TestProposeOpRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// restartAndReplay applies log to a replica on a file store, restarts it
+// and replays the whole log, as a replica that restarts without a
+// snapshot does: its messages must end as in want. (The de-duplication
+// window is rebuilt from stored messages on a restart, so it is left out.)
+func restartAndReplay(t *testing.T, cfg jsapi.StreamConfig, log [][]byte, want string) {
+	t.Helper()
+	fsys := vfs.NewMem()
+	open := func() *Stream {
+		st, err := filestore.Open(fsys, "/s", filestore.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(cfg, Options{Store: st, Out: discard{}, Created: t0, Now: func() time.Time { return t0 }, Replicated: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	apply := func(s *Stream) {
+		for i, b := range log {
+			if _, err := s.ApplyEntry(b); err != nil && !errors.Is(err, ErrApplied) && !errors.As(err, new(*jsapi.ApiError)) {
+				t.Fatalf("entry %d: %v", i, err)
+			}
+		}
+	}
+	s := open()
+	apply(s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open()
+	defer s.Close()
+	apply(s)
+	if got, want := withoutDedup(replicatedState(s)), withoutDedup(want); got != want {
+		t.Fatalf("restarted and replayed:\n%s\nwant\n%s", got, want)
+	}
+}
+
+func withoutDedup(state string) string {
+	var lines []string
+	for _, l := range strings.Split(state, "\n") {
+		if !strings.HasPrefix(l, "dedup") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
