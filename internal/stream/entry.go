@@ -64,7 +64,7 @@ const (
 // is reused, and a replicated one is encoded (copied) first.
 type Entry struct {
 	Kind    EntryKind
-	Seq     uint64 // the sequence the message is stored under
+	Seq     uint64 // the sequence the message is stored under (a removal: see EntryDelete)
 	Time    int64  // unix nanoseconds, never below the previous entry's
 	Subject string // after the stream's subject transform
 	Header  []byte // as stored (a Nats-TTL raised to the marker TTL included)
