@@ -63,9 +63,12 @@
 // not change what goes. Single servers (the option off) keep Delete,
 // Purge, Update and their local expiry as they were.
 //
-// Not replicated yet: subject delete markers on expiry (a replicated
-// stream's expiry places none: a marker is a message that takes a
-// sequence, which the leader would have to propose), and the leader's
-// checks of publishes proposed while a removal or update is in flight
-// see the state before it (like discard-old limits, above).
+// Subject delete markers are messages, so they need sequences: the
+// leader counts the markers its expire entry calls for and reserves that
+// many sequences after it (its proposals go on past them); applying the
+// entry places the markers in them, as a single server's timer would, and
+// skips those a different outcome left unused.
+//
+// The leader's checks of publishes proposed while a removal or update is
+// in flight see the state before it (like discard-old limits, above).
 package stream

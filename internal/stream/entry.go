@@ -78,5 +78,8 @@ type Entry struct {
 	Erase  bool               // EntryDelete: overwrite the message's bytes
 	Purge  store.PurgeRequest // EntryPurge
 	Seqs   []uint64           // EntryExpire: messages past their TTL, ascending
-	Config []byte             // EntryConfig: jsapi.StreamConfig as JSON
+	// Markers (EntryExpire) is how many sequences after Seq the leader
+	// reserved for subject delete markers; those not used are skipped.
+	Markers uint64
+	Config  []byte // EntryConfig: jsapi.StreamConfig as JSON
 }

@@ -39,7 +39,7 @@ import (
 //	then by kind:
 //	delete   target uvarint, erase 1 byte (0 or 1)
 //	purge    subject uvarint length, bytes; seq uvarint; keep uvarint
-//	expire   target uvarint; count uvarint; count gaps uvarint, each
+//	expire   target uvarint; markers uvarint; count uvarint; count gaps uvarint, each
 //	         the distance (at least 1) from the sequence before (from 0)
 //	config   uvarint length, bytes
 const (
@@ -190,6 +190,7 @@ func encodeOp(e *Entry) []byte {
 		b = binary.AppendUvarint(b, e.Purge.Keep)
 	case EntryExpire:
 		b = binary.AppendUvarint(b, e.Target)
+		b = binary.AppendUvarint(b, e.Markers)
 		seqs := slices.Compact(slices.Sorted(slices.Values(e.Seqs)))
 		if len(seqs) > 0 && seqs[0] == 0 {
 			seqs = seqs[1:] // no message has sequence 0
@@ -230,6 +231,7 @@ func decodeOp(b []byte) (Entry, error) {
 		e.Purge.Keep = d.uvarint()
 	case EntryExpire:
 		e.Target = d.uvarint()
+		e.Markers = d.uvarint()
 		e.Seqs = d.gaps()
 	case EntryConfig:
 		e.Config = d.bytes()

@@ -23,7 +23,7 @@ var codecEntries = []Entry{
 	{Kind: EntryPurge, Seq: 12, Purge: store.PurgeRequest{Subject: "S.*", Keep: 3}},
 	{Kind: EntryPurge, Seq: math.MaxUint64, Time: -5, Purge: store.PurgeRequest{Seq: 7}},
 	{Kind: EntryPurge, Seq: 1},
-	{Kind: EntryExpire, Seq: 300, Time: 42, Target: 17},
+	{Kind: EntryExpire, Seq: 300, Time: 42, Target: 17, Markers: 2},
 	{Kind: EntryExpire, Seq: 300, Seqs: []uint64{18, 19, 200, 1 << 40, math.MaxUint64}},
 	{Kind: EntryConfig, Seq: 5, Config: []byte(`{"name":"S","max_msgs":2}`)},
 	{Kind: EntryConfig},
@@ -81,9 +81,9 @@ func TestEntryCodecRejects(t *testing.T) {
 		{"version 2 unknown kind", []byte{2, 6, 0, 0}},
 		{"erase flag", []byte{2, byte(EntryDelete), 0, 0, 1, 2}},
 		{"delete trailing byte", []byte{2, byte(EntryDelete), 0, 0, 1, 0, 0}},
-		{"expire gap 0", []byte{2, byte(EntryExpire), 0, 0, 0, 2, 5, 0}},
-		{"expire count past the end", []byte{2, byte(EntryExpire), 0, 0, 0, 0xff, 0xff, 0x03, 1}},
-		{"expire sequence past 2^64", append([]byte{2, byte(EntryExpire), 0, 0, 0, 2, 5}, binary.AppendUvarint(nil, math.MaxUint64)...)},
+		{"expire gap 0", []byte{2, byte(EntryExpire), 0, 0, 0, 0, 2, 5, 0}},
+		{"expire count past the end", []byte{2, byte(EntryExpire), 0, 0, 0, 0, 0xff, 0xff, 0x03, 1}},
+		{"expire sequence past 2^64", append([]byte{2, byte(EntryExpire), 0, 0, 0, 0, 2, 5}, binary.AppendUvarint(nil, math.MaxUint64)...)},
 		{"config length past the end", []byte{2, byte(EntryConfig), 0, 0, 9, '{'}},
 	}
 	for _, c := range cases {
@@ -104,7 +104,7 @@ func FuzzStreamEntry(f *testing.F) {
 	}
 	f.Add([]byte{})
 	f.Add([]byte{1, 1, 2, 0x80, 0x80, 0x01})
-	f.Add([]byte{2, byte(EntryExpire), 0, 0, 0, 3, 1, 1, 0x80})
+	f.Add([]byte{2, byte(EntryExpire), 0, 0, 0, 1, 3, 1, 1, 0x80})
 	f.Add([]byte{2, byte(EntryDelete), 0, 0, 1, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := DecodeEntry(b)

@@ -75,10 +75,14 @@ type ttlItem struct {
 // ttlHeap orders per-message expiries, earliest first.
 type ttlHeap []ttlItem
 
-func (h ttlHeap) Len() int           { return len(h) }
-func (h ttlHeap) Less(i, j int) bool { return h[i].at < h[j].at }
-func (h ttlHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *ttlHeap) Push(x any)        { *h = append(*h, x.(ttlItem)) }
+func (h ttlHeap) Len() int { return len(h) }
+func (h ttlHeap) Less(i, j int) bool {
+	// Ties by sequence: a replicated stream's replicas expire listed
+	// messages in this order, and place their delete markers in it.
+	return h[i].at < h[j].at || h[i].at == h[j].at && h[i].seq < h[j].seq
+}
+func (h ttlHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *ttlHeap) Push(x any)   { *h = append(*h, x.(ttlItem)) }
 func (h *ttlHeap) Pop() any {
 	old := *h
 	it := old[len(old)-1]
@@ -120,7 +124,7 @@ func (s *Stream) expireLocked() {
 		it := heap.Pop(&s.ttls).(ttlItem)
 		if m, err := s.st.Load(it.seq); err == nil {
 			if _, err := s.st.Delete(it.seq, false); err == nil {
-				s.markDeletedLocked(m, "TTL")
+				s.markDeletedLocked(m, "TTL", s.now().UnixNano())
 			}
 		}
 	}
@@ -148,7 +152,7 @@ func (s *Stream) expireAgeLocked(cutoff int64) {
 			if _, err := s.st.Delete(m.Seq, false); err != nil {
 				return
 			}
-			s.markDeletedLocked(m, "MaxAge")
+			s.markDeletedLocked(m, "MaxAge", s.now().UnixNano())
 		}
 		return
 	}
@@ -187,16 +191,14 @@ func (s *Stream) ageBoundLocked(cutoff int64) (uint64, bool) {
 // markDeletedLocked places a subject delete marker when a message removed
 // by age or TTL was the last one of its subject, so watchers (KV) see the
 // key go away. Only with subject_delete_marker_ttl.
-func (s *Stream) markDeletedLocked(m *store.Msg, reason string) {
+// now is the clock's reading (the leader's, in an expire entry).
+func (s *Stream) markDeletedLocked(m *store.Msg, reason string, now int64) bool {
 	ttl := s.cfg.SubjectDeleteMarkerTTL
-	if ttl <= 0 {
-		return
-	}
-	if _, isMarker := headerValue(m.Header, hdrMarkerReason); isMarker {
-		return // a marker expiring needs no marker of its own
+	if ttl <= 0 || !needsMarker(m) {
+		return false
 	}
 	if _, err := s.st.LoadLast(m.Subject); err == nil {
-		return // the subject still has messages
+		return false // the subject still has messages
 	}
 	// nats-server's marker, byte for byte: the TTL as a Go duration of
 	// whole seconds ("5m0s"), and a roll-up of the subject.
@@ -205,12 +207,12 @@ func (s *Stream) markDeletedLocked(m *store.Msg, reason string) {
 		Add(hdrTTL, (ttl/time.Second*time.Second).String()).
 		Add(hdrRollup, "sub").
 		Bytes()
-	now := max(s.now().UnixNano(), s.lastTS)
+	now = max(now, s.lastTS)
 	seq, err := s.st.Append(m.Subject, hdr, nil, now, int64(ttl))
 	if err != nil {
 		s.log.Error("delete marker failed", "stream", s.cfg.Name, "err", err)
 		s.syncLastLocked()
-		return
+		return false
 	}
 	s.last, s.lastTS = seq, now
 	s.ttls.push(ttlItem{at: now + int64(ttl), seq: seq})
@@ -220,6 +222,14 @@ func (s *Stream) markDeletedLocked(m *store.Msg, reason string) {
 			s.republishLocked(dest, m.Subject, hdr, nil, seq, now, m.Seq)
 		}
 	}
+	return true
+}
+
+// needsMarker says whether removing m can call for a delete marker: a
+// marker expiring needs no marker of its own.
+func needsMarker(m *store.Msg) bool {
+	_, isMarker := headerValue(m.Header, hdrMarkerReason)
+	return !isMarker
 }
 
 // scheduleLocked arms the expiry timer for the earliest pending expiry.

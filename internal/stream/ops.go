@@ -1,9 +1,11 @@
 package stream
 
 import (
+	"cmp"
 	"container/heap"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/starling-mq/starling/internal/jsapi"
@@ -164,7 +166,69 @@ func (s *Stream) proposeExpiredLocked() []byte {
 		return nil
 	}
 	at, _ := s.opPointLocked()
-	return EncodeEntry(&Entry{Kind: EntryExpire, Seq: at, Time: now, Target: bound, Seqs: seqs})
+	e := Entry{Kind: EntryExpire, Seq: at, Time: now, Target: bound, Seqs: seqs}
+	if e.Markers = s.markersDueLocked(seqs, bound); e.Markers > 0 {
+		// Proposals after this one are numbered past the markers.
+		s.prop.jump(at+e.Markers, s.proposedLastIDLocked())
+	}
+	return EncodeEntry(&e)
+}
+
+// markersDueLocked counts the subject delete markers that expiring the
+// messages seqs (past their TTL) and those up to bound (max_age) calls
+// for, in the order a single server removes them: a subject's marker
+// when its last message goes, stored or proposed.
+func (s *Stream) markersDueLocked(seqs []uint64, bound uint64) uint64 {
+	if s.cfg.SubjectDeleteMarkerTTL <= 0 {
+		return 0
+	}
+	left := map[string]uint64{}
+	var k uint64
+	remove := func(m *store.Msg) {
+		n, ok := left[m.Subject]
+		if !ok {
+			n = s.st.NumPending(0, m.Subject, false) + s.prop.subjs[m.Subject].all
+		}
+		n = max(n, 1) - 1
+		if n == 0 && needsMarker(m) {
+			k, n = k+1, 1
+		}
+		left[m.Subject] = n
+	}
+	gone := map[uint64]bool{}
+	for _, m := range s.ttlOrderLocked(seqs, ^uint64(0)) {
+		gone[m.Seq] = true
+		remove(m)
+	}
+	for seq := uint64(0); ; {
+		m, err := s.st.LoadNext(">", seq)
+		if err != nil || m.Seq > bound {
+			return k
+		}
+		if !gone[m.Seq] {
+			remove(m)
+		}
+		seq = m.Seq + 1
+	}
+}
+
+// ttlOrderLocked loads the stored messages among seqs at or below at, in
+// the order a single server's timer expires them: by expiry time, then
+// sequence.
+func (s *Stream) ttlOrderLocked(seqs []uint64, at uint64) []*store.Msg {
+	var ms []*store.Msg
+	for _, seq := range seqs {
+		if seq > at {
+			break
+		}
+		if m, err := s.st.Load(seq); err == nil {
+			ms = append(ms, m)
+		}
+	}
+	slices.SortFunc(ms, func(a, b *store.Msg) int {
+		return cmp.Or(cmp.Compare(a.Time+a.TTL, b.Time+b.TTL), cmp.Compare(a.Seq, b.Seq))
+	})
+	return ms
 }
 
 // opAllowedLocked is the error of deciding a removal now, nil when none.
@@ -252,27 +316,56 @@ func boundPurge(req store.PurgeRequest, at, last, above uint64) store.PurgeReque
 }
 
 // applyExpireLocked removes what an expire entry lists, at or below its
-// at, and reports how many messages went.
+// at, as a single server's timer would (subject delete markers in the
+// sequences the leader reserved, the rest of those skipped), and reports
+// how many messages went. Replayed (the stream past at) it places no
+// markers: they are stored already.
 func (s *Stream) applyExpireLocked(e *Entry) uint64 {
-	var n uint64
-	if b := min(e.Target, e.Seq, s.last); b > 0 {
+	var reserve uint64
+	if s.last == e.Seq {
+		reserve = e.Markers
+	}
+	var n, placed uint64
+	removed := func(m *store.Msg, reason string) {
+		n++
+		if placed < reserve && s.markDeletedLocked(m, reason, e.Time) {
+			placed++
+		}
+	}
+	for _, m := range s.ttlOrderLocked(e.Seqs, e.Seq) {
+		if ok, err := s.st.Delete(m.Seq, false); ok {
+			removed(m, "TTL")
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("ttl: delete failed", "stream", s.cfg.Name, "seq", m.Seq, "err", err)
+		}
+	}
+	bound := min(e.Target, e.Seq)
+	if s.cfg.SubjectDeleteMarkerTTL > 0 {
+		// One at a time, for the markers; bounded by the messages stored.
+		for range s.st.State().Msgs {
+			m, err := s.st.LoadNext(">", 0)
+			if err != nil || m.Seq > bound {
+				break
+			}
+			if ok, _ := s.st.Delete(m.Seq, false); !ok {
+				break
+			}
+			removed(m, "MaxAge")
+		}
+	} else if b := min(bound, s.last); b > 0 {
 		got, err := s.st.Purge(store.PurgeRequest{Seq: b + 1})
 		if err != nil {
 			s.log.Error("max age: purge failed", "stream", s.cfg.Name, "err", err)
 		}
 		n += got
 	}
-	for _, seq := range e.Seqs {
-		if seq > e.Seq {
-			break
-		}
-		if ok, err := s.st.Delete(seq, false); ok {
-			n++
-		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.log.Error("ttl: delete failed", "stream", s.cfg.Name, "seq", seq, "err", err)
+	if end := e.Seq + reserve; s.last < end {
+		if err := s.skipToLocked(end); err != nil {
+			s.log.Error("expiry: skip failed", "stream", s.cfg.Name, "err", err)
 		}
 	}
 	s.syncLastLocked()
+	s.prop.applied(s.last, nil) // the markers the leader reserved
 	s.pruneStaleTTLsLocked()
 	s.reportedAt, s.armedAt = 0, 0 // the report is answered: look again
 	s.scheduleLocked()

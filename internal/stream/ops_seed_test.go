@@ -31,6 +31,9 @@ func TestReplicatedOpsRandom(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, round))
 		cfg := baseConfig("S")
 		cfg.AllowMsgTTL, cfg.AllowRollup = true, true
+		if round%2 == 1 {
+			cfg.SubjectDeleteMarkerTTL = 45 * time.Second
+		}
 		t.Run(strconv.FormatUint(round, 10), func(t *testing.T) {
 			r := newOpsRig(t, cfg)
 			if err := opsRound(r, rng, &seen); err != nil {

@@ -288,6 +288,10 @@ func TestReplicatedOps(t *testing.T) {
 		{"ttl and age together", func(c *jsapi.StreamConfig) { c.AllowMsgTTL, c.MaxAge = true, time.Minute },
 			"pub S.a; pub S.b ttl=5s; tick 6s; pub S.c ttl=1m; pub S.d; tick 1m; tick 10s",
 			"first=5 last=4 msgs=0"},
+		{"delete markers", func(c *jsapi.StreamConfig) {
+			c.AllowMsgTTL, c.MaxAge, c.SubjectDeleteMarkerTTL = true, time.Minute, 30*time.Second
+		}, "pub S.a; pub S.b ttl=5s; pub S.c ttl=5s; pub S.a; pub S.d; tick 6s; pub S.c; pub S.e; apply; tick 1m; pub S.f",
+			"first=8 last=13 msgs=6"},
 		{"lowering max_msgs", nil,
 			"pub S.a; pub S.b; pub S.c; pub S.d; set max_msgs=2; pub S.e; set max_msgs=-1; pub S.f",
 			"first=4 last=6 msgs=3"},
