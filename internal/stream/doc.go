@@ -46,7 +46,29 @@
 // that differs from what the tail proposed at its sequence (another
 // leader's) voids the tail too.
 //
-// Still local to each server, not replicated yet: expiry by max_age and
-// per-message TTL (each replica's own timer), purges, deletes and
-// configuration updates. They become entries proposed by the leader.
+// # Removals and configuration updates
+//
+// With Options.Replicated, deletes, purges, expiry and configuration
+// updates are entries too (ops.go, codec version 2): the leader decides
+// them (ProposeDelete, ProposePurge, ProposeUpdate, and ProposeExpired,
+// which its expiry timer calls and hands to Options.Expired), every
+// replica applies them with ApplyEntry. A replicated stream's own timer
+// removes nothing, so no replica removes a message by its own clock.
+// These entries take no sequence; each carries the last sequence decided
+// when it was decided and never touches a message above it, so applying
+// one again (a log replayed over a store that has it) changes nothing.
+// An expire entry lists what the leader found due (every message up to a
+// sequence for max_age, the sequences past their TTL) instead of a time,
+// so replicas need no clock and a configuration applied in between does
+// not change what goes. Single servers (the option off) keep Delete,
+// Purge, Update and their local expiry as they were.
+//
+// Subject delete markers are messages, so they need sequences: the
+// leader counts the markers its expire entry calls for and reserves that
+// many sequences after it (its proposals go on past them); applying the
+// entry places the markers in them, as a single server's timer would, and
+// skips those a different outcome left unused.
+//
+// The leader's checks of publishes proposed while a removal or update is
+// in flight see the state before it (like discard-old limits, above).
 package stream

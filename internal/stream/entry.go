@@ -1,5 +1,7 @@
 package stream
 
+import "github.com/starling-mq/starling/internal/store"
+
 // A publish is handled in two steps (see docs/architecture.md, "Deciding
 // and applying"):
 //
@@ -27,6 +29,22 @@ const (
 	// interest-retention stream without consumers, where nobody could
 	// ever read it. The publisher still gets the sequence in its ack.
 	EntrySkip
+
+	// The kinds below change stored messages without using a sequence
+	// (ops.go). Their Seq is the last sequence the leader had decided when
+	// it decided them: they never touch a message above it, which makes
+	// them safe to apply again when a restarted replica replays its log.
+
+	// EntryDelete removes message Target (erasing its bytes with Erase).
+	EntryDelete
+	// EntryPurge removes messages as Purge says.
+	EntryPurge
+	// EntryExpire removes what the leader's expiry timer found due: every
+	// message at or below Target (max_age) and the messages in Seqs (their
+	// own TTL).
+	EntryExpire
+	// EntryConfig installs the configuration encoded as JSON in Config.
+	EntryConfig
 )
 
 // Rollup is what a stored message rolls up (Nats-Rollup).
@@ -46,7 +64,7 @@ const (
 // is reused, and a replicated one is encoded (copied) first.
 type Entry struct {
 	Kind    EntryKind
-	Seq     uint64 // the sequence the message is stored under
+	Seq     uint64 // the sequence the message is stored under (a removal: see EntryDelete)
 	Time    int64  // unix nanoseconds, never below the previous entry's
 	Subject string // after the stream's subject transform
 	Header  []byte // as stored (a Nats-TTL raised to the marker TTL included)
@@ -54,4 +72,14 @@ type Entry struct {
 	MsgID   string // Nats-Msg-Id, "" for none
 	TTL     int64  // per-message time to live in nanoseconds, 0 for none
 	Rollup  Rollup
+
+	// Fields of the removals and configuration updates (ops.go).
+	Target uint64             // EntryDelete: the message; EntryExpire: the age bound
+	Erase  bool               // EntryDelete: overwrite the message's bytes
+	Purge  store.PurgeRequest // EntryPurge
+	Seqs   []uint64           // EntryExpire: messages past their TTL, ascending
+	// Markers (EntryExpire) is how many sequences after Seq the leader
+	// reserved for subject delete markers; those not used are skipped.
+	Markers uint64
+	Config  []byte // EntryConfig: jsapi.StreamConfig as JSON
 }

@@ -2,10 +2,13 @@ package stream
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"reflect"
 	"testing"
+
+	"github.com/starling-mq/starling/internal/store"
 )
 
 // codecEntries are entries every field of which must survive encoding.
@@ -15,6 +18,15 @@ var codecEntries = []Entry{
 	{Kind: EntrySkip, Seq: math.MaxUint64, Time: math.MinInt64, Subject: "S.b", MsgID: "y"},
 	{Kind: EntryMsg, Seq: 2, Time: math.MaxInt64, TTL: math.MaxInt64, Rollup: RollupAll, Data: bytes.Repeat([]byte{0}, 300)},
 	{Kind: EntryMsg, Seq: 3, Time: -1, Subject: "ü.\x00", MsgID: string(bytes.Repeat([]byte("i"), 200))},
+	{Kind: EntryDelete, Seq: 9, Time: 1_700_000_000_000_000_000, Target: 4},
+	{Kind: EntryDelete, Target: math.MaxUint64, Erase: true},
+	{Kind: EntryPurge, Seq: 12, Purge: store.PurgeRequest{Subject: "S.*", Keep: 3}},
+	{Kind: EntryPurge, Seq: math.MaxUint64, Time: -5, Purge: store.PurgeRequest{Seq: 7}},
+	{Kind: EntryPurge, Seq: 1},
+	{Kind: EntryExpire, Seq: 300, Time: 42, Target: 17, Markers: 2},
+	{Kind: EntryExpire, Seq: 300, Seqs: []uint64{18, 19, 200, 1 << 40, math.MaxUint64}},
+	{Kind: EntryConfig, Seq: 5, Config: []byte(`{"name":"S","max_msgs":2}`)},
+	{Kind: EntryConfig},
 }
 
 func TestEntryCodecRoundTrip(t *testing.T) {
@@ -64,6 +76,15 @@ func TestEntryCodecRejects(t *testing.T) {
 		{"length past the end", []byte{1, 0, 0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}},
 		{"overlong number", append([]byte{1, 0, 0}, bytes.Repeat([]byte{0xff}, 11)...)},
 		{"negative ttl", EncodeEntry(&Entry{Seq: 1, TTL: -1})},
+		{"version 1 delete", with(1, byte(EntryDelete))},
+		{"version 2 message", append([]byte{2, 0}, good[3:]...)},
+		{"version 2 unknown kind", []byte{2, 6, 0, 0}},
+		{"erase flag", []byte{2, byte(EntryDelete), 0, 0, 1, 2}},
+		{"delete trailing byte", []byte{2, byte(EntryDelete), 0, 0, 1, 0, 0}},
+		{"expire gap 0", []byte{2, byte(EntryExpire), 0, 0, 0, 0, 2, 5, 0}},
+		{"expire count past the end", []byte{2, byte(EntryExpire), 0, 0, 0, 0, 0xff, 0xff, 0x03, 1}},
+		{"expire sequence past 2^64", append([]byte{2, byte(EntryExpire), 0, 0, 0, 0, 2, 5}, binary.AppendUvarint(nil, math.MaxUint64)...)},
+		{"config length past the end", []byte{2, byte(EntryConfig), 0, 0, 9, '{'}},
 	}
 	for _, c := range cases {
 		if e, err := DecodeEntry(c.b); !errors.Is(err, ErrBadEntry) {
@@ -73,7 +94,8 @@ func TestEntryCodecRejects(t *testing.T) {
 }
 
 // FuzzStreamEntry checks that DecodeEntry never panics, and that what it
-// accepts encodes back to an entry that decodes the same.
+// accepts, of either version (publishes, removals, configuration
+// updates), encodes back to an entry that decodes the same.
 func FuzzStreamEntry(f *testing.F) {
 	for _, e := range codecEntries {
 		b := EncodeEntry(&e)
@@ -82,6 +104,8 @@ func FuzzStreamEntry(f *testing.F) {
 	}
 	f.Add([]byte{})
 	f.Add([]byte{1, 1, 2, 0x80, 0x80, 0x01})
+	f.Add([]byte{2, byte(EntryExpire), 0, 0, 0, 1, 3, 1, 1, 0x80})
+	f.Add([]byte{2, byte(EntryDelete), 0, 0, 1, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := DecodeEntry(b)
 		if err != nil {

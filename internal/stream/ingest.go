@@ -192,9 +192,8 @@ func (s *Stream) storeLocked(subject string, hdr, data []byte) result {
 
 // afterStoreLocked runs what follows a stored message on this server
 // only: arming the expiry timer and waking consumers, mirrors and
-// sources. Expiry by age and TTL stays a local action for now; a
-// replicated stream will have its leader propose the deletes instead, so
-// that replicas never remove messages by their own clocks.
+// sources. In a replicated stream the timer only runs on the leader, to
+// report what is due (ops.go).
 func (s *Stream) afterStoreLocked(ttl int64) {
 	if s.cfg.MaxAge > 0 || ttl > 0 {
 		s.scheduleLocked()

@@ -75,10 +75,14 @@ type ttlItem struct {
 // ttlHeap orders per-message expiries, earliest first.
 type ttlHeap []ttlItem
 
-func (h ttlHeap) Len() int           { return len(h) }
-func (h ttlHeap) Less(i, j int) bool { return h[i].at < h[j].at }
-func (h ttlHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *ttlHeap) Push(x any)        { *h = append(*h, x.(ttlItem)) }
+func (h ttlHeap) Len() int { return len(h) }
+func (h ttlHeap) Less(i, j int) bool {
+	// Ties by sequence: a replicated stream's replicas expire listed
+	// messages in this order, and place their delete markers in it.
+	return h[i].at < h[j].at || h[i].at == h[j].at && h[i].seq < h[j].seq
+}
+func (h ttlHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *ttlHeap) Push(x any)   { *h = append(*h, x.(ttlItem)) }
 func (h *ttlHeap) Pop() any {
 	old := *h
 	it := old[len(old)-1]
@@ -105,11 +109,14 @@ func (s *Stream) pruneTTLsLocked() {
 
 // expireLocked removes messages past max_age or their own TTL and arms
 // the timer for the next expiry. It goes by this server's clock, so it is
-// not part of apply: for now every server expires on its own timer; a
-// replicated stream will have its leader propose these deletes (and the
-// delete markers) as entries, so replicas stay alike.
+// not part of apply: a replicated stream removes nothing here, and its
+// leader's timer proposes what is due instead (onTimer, ops.go).
 func (s *Stream) expireLocked() {
 	if s.closed {
+		return
+	}
+	if s.replicated {
+		s.scheduleLocked() // the leader reports instead (onTimer)
 		return
 	}
 	now := s.now().UnixNano()
@@ -117,7 +124,7 @@ func (s *Stream) expireLocked() {
 		it := heap.Pop(&s.ttls).(ttlItem)
 		if m, err := s.st.Load(it.seq); err == nil {
 			if _, err := s.st.Delete(it.seq, false); err == nil {
-				s.markDeletedLocked(m, "TTL")
+				s.markDeletedLocked(m, "TTL", s.now().UnixNano())
 			}
 		}
 	}
@@ -145,9 +152,24 @@ func (s *Stream) expireAgeLocked(cutoff int64) {
 			if _, err := s.st.Delete(m.Seq, false); err != nil {
 				return
 			}
-			s.markDeletedLocked(m, "MaxAge")
+			s.markDeletedLocked(m, "MaxAge", s.now().UnixNano())
 		}
 		return
+	}
+	lo, _ := s.ageBoundLocked(cutoff)
+	if _, err := s.st.Compact(lo); err != nil {
+		s.log.Error("max age: compact failed", "stream", s.cfg.Name, "err", err)
+		s.syncLastLocked()
+	}
+}
+
+// ageBoundLocked finds the first sequence stored after cutoff (one past
+// the last when none is), and whether any message is stored at or
+// before cutoff.
+func (s *Stream) ageBoundLocked(cutoff int64) (uint64, bool) {
+	st := s.st.State()
+	if st.Msgs == 0 || st.FirstTime.UnixNano() > cutoff {
+		return 0, false
 	}
 	lo, hi := st.FirstSeq, st.LastSeq+1 // first seq with time > cutoff is in [lo, hi]
 	for lo < hi {
@@ -163,25 +185,20 @@ func (s *Stream) expireAgeLocked(cutoff int64) {
 			hi = mid
 		}
 	}
-	if _, err := s.st.Compact(lo); err != nil {
-		s.log.Error("max age: compact failed", "stream", s.cfg.Name, "err", err)
-		s.syncLastLocked()
-	}
+	return lo, lo > st.FirstSeq
 }
 
 // markDeletedLocked places a subject delete marker when a message removed
 // by age or TTL was the last one of its subject, so watchers (KV) see the
 // key go away. Only with subject_delete_marker_ttl.
-func (s *Stream) markDeletedLocked(m *store.Msg, reason string) {
+// now is the clock's reading (the leader's, in an expire entry).
+func (s *Stream) markDeletedLocked(m *store.Msg, reason string, now int64) bool {
 	ttl := s.cfg.SubjectDeleteMarkerTTL
-	if ttl <= 0 {
-		return
-	}
-	if _, isMarker := headerValue(m.Header, hdrMarkerReason); isMarker {
-		return // a marker expiring needs no marker of its own
+	if ttl <= 0 || !needsMarker(m) {
+		return false
 	}
 	if _, err := s.st.LoadLast(m.Subject); err == nil {
-		return // the subject still has messages
+		return false // the subject still has messages
 	}
 	// nats-server's marker, byte for byte: the TTL as a Go duration of
 	// whole seconds ("5m0s"), and a roll-up of the subject.
@@ -190,12 +207,12 @@ func (s *Stream) markDeletedLocked(m *store.Msg, reason string) {
 		Add(hdrTTL, (ttl/time.Second*time.Second).String()).
 		Add(hdrRollup, "sub").
 		Bytes()
-	now := max(s.now().UnixNano(), s.lastTS)
+	now = max(now, s.lastTS)
 	seq, err := s.st.Append(m.Subject, hdr, nil, now, int64(ttl))
 	if err != nil {
 		s.log.Error("delete marker failed", "stream", s.cfg.Name, "err", err)
 		s.syncLastLocked()
-		return
+		return false
 	}
 	s.last, s.lastTS = seq, now
 	s.ttls.push(ttlItem{at: now + int64(ttl), seq: seq})
@@ -205,11 +222,19 @@ func (s *Stream) markDeletedLocked(m *store.Msg, reason string) {
 			s.republishLocked(dest, m.Subject, hdr, nil, seq, now, m.Seq)
 		}
 	}
+	return true
+}
+
+// needsMarker says whether removing m can call for a delete marker: a
+// marker expiring needs no marker of its own.
+func needsMarker(m *store.Msg) bool {
+	_, isMarker := headerValue(m.Header, hdrMarkerReason)
+	return !isMarker
 }
 
 // scheduleLocked arms the expiry timer for the earliest pending expiry.
 func (s *Stream) scheduleLocked() {
-	if s.closed {
+	if s.closed || s.replicated && (!s.leader || s.expired == nil) {
 		return
 	}
 	var next int64
@@ -227,6 +252,10 @@ func (s *Stream) scheduleLocked() {
 	if next == 0 {
 		return
 	}
+	if s.replicated && s.reportedAt != 0 {
+		// Reported and not applied yet: ask again later, not in a loop.
+		next = max(next, s.reportedAt+int64(expiryRetry))
+	}
 	if s.armedAt != 0 && s.armedAt <= next {
 		return // the armed timer fires first and re-arms
 	}
@@ -243,7 +272,24 @@ func (s *Stream) scheduleLocked() {
 
 func (s *Stream) onTimer() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.armedAt = 0
-	s.expireLocked()
+	if !s.replicated {
+		s.expireLocked()
+		s.mu.Unlock()
+		return
+	}
+	var entry []byte
+	if !s.closed && s.leader && s.expired != nil {
+		if entry = s.proposeExpiredLocked(); entry != nil {
+			s.reportedAt = s.now().UnixNano()
+			s.hooks.Add(1)
+		}
+	}
+	s.scheduleLocked()
+	hook := s.expired
+	s.mu.Unlock()
+	if entry != nil {
+		defer s.hooks.Done()
+		hook(entry)
+	}
 }

@@ -164,3 +164,12 @@ func (p *proposals) reset() {
 	clear(p.subjs)
 	p.msgs, p.bytes, p.rollupAll = 0, 0, 0
 }
+
+// jump records a proposed purge that moves the last sequence on to seq
+// once applied: the next proposal is numbered after it. The item holds
+// the place until the purge is applied (or the tail is void). lastID is
+// the last message ID proposed or stored, which a purge leaves as it is.
+func (p *proposals) jump(seq uint64, lastID string) {
+	p.items = append(p.items, pendingItem{seq: seq, kind: EntryPurge})
+	p.last, p.lmsgID = seq, lastID
+}

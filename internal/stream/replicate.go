@@ -99,8 +99,9 @@ func (s *Stream) ResetProposals() {
 	s.mu.Unlock()
 }
 
-// ApplyEntry applies a committed entry, encoded by Propose, on this
-// replica, and returns the publisher's sequence. An entry past the next
+// ApplyEntry applies a committed entry, encoded by Propose (or by a
+// Propose* of ops.go), on this replica, and returns the publisher's
+// sequence; for a removal, how many messages it removed (see ops.go). An entry past the next
 // sequence leaves the gap as skipped sequences; one at or below the last
 // applied sequence changes nothing and reports ErrApplied. A store failure
 // is a *jsapi.ApiError, as the publisher would see it.
@@ -113,6 +114,9 @@ func (s *Stream) ApplyEntry(b []byte) (seq uint64, err error) {
 	defer s.mu.Unlock()
 	if s.closed {
 		return 0, ErrClosed
+	}
+	if e.Kind > EntrySkip {
+		return s.applyOpLocked(&e)
 	}
 	if e.Seq <= s.last {
 		return e.Seq, fmt.Errorf("%w: %d, last %d", ErrApplied, e.Seq, s.last)

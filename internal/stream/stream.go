@@ -39,6 +39,15 @@ type Options struct {
 	ResourcesExceeded func(st jsapi.StorageType, n uint64) *jsapi.ApiError
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+	// Replicated makes the stream a replica of a replicated stream
+	// (ops.go): expiry by max_age and TTL removes nothing on its own and
+	// comes as entries instead, proposed by the leader.
+	Replicated bool
+	// Expired receives, on a replicated stream's leader (SetLeader), an
+	// encoded expire entry when its timer finds messages due; the caller
+	// proposes it. It is called from the timer's goroutine, never under
+	// the stream's lock, and must not call Close.
+	Expired func(entry []byte)
 }
 
 // ErrClosed is returned after Close.
@@ -78,6 +87,12 @@ type Stream struct {
 	rp        *republisher       // started on the first republished message
 	// Bounds of the republish queue (tests make them small).
 	rpMaxMsgs, rpMaxBytes int
+
+	replicated bool           // Options.Replicated
+	leader     bool           // SetLeader
+	expired    func([]byte)   // Options.Expired
+	reportedAt int64          // when the leader last reported an expiry, 0 once applied
+	hooks      sync.WaitGroup // Expired calls running
 }
 
 // New opens a stream over o.Store with cfg, which the caller validated.
@@ -96,6 +111,9 @@ func New(cfg jsapi.StreamConfig, o Options) (*Stream, error) {
 		domain:  o.Domain,
 		exceed:  o.ResourcesExceeded,
 		rpOut:   o.Republish,
+
+		replicated: o.Replicated,
+		expired:    o.Expired,
 
 		rpMaxMsgs:  republishQueueMsgs,
 		rpMaxBytes: republishQueueBytes,
@@ -240,15 +258,23 @@ func (s *Stream) Update(cfg jsapi.StreamConfig) error {
 	if s.closed {
 		return ErrClosed
 	}
+	s.updateLocked(cfg, true)
+	return nil
+}
+
+// updateLocked installs cfg, with enforce taking tightened limits out at
+// once.
+func (s *Stream) updateLocked(cfg jsapi.StreamConfig, enforce bool) {
 	hadTTL := s.cfg.AllowMsgTTL
 	s.applyConfig(cfg)
 	if cfg.AllowMsgTTL && !hadTTL {
 		s.ttls = nil
 	}
-	s.enforceLimitsLocked()
+	if enforce {
+		s.enforceLimitsLocked()
+	}
 	s.armedAt = 0 // max_age may have changed: recompute
 	s.expireLocked()
-	return nil
 }
 
 // Info describes the stream.
@@ -340,6 +366,7 @@ func (s *Stream) Close() error {
 	}
 	rp := s.rp
 	s.mu.Unlock()
+	s.hooks.Wait()
 	s.stopIn()
 	// Closing syncs the store, which runs the last durability callbacks;
 	// their acks are sent before the queue stops.
@@ -361,6 +388,7 @@ func (s *Stream) Destroy() error {
 	}
 	rp := s.rp
 	s.mu.Unlock()
+	s.hooks.Wait()
 	s.stopIn()
 	err := s.st.Destroy()
 	if !wasClosed {
