@@ -8,6 +8,7 @@ import (
 
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/raftnode"
+	"github.com/starling-mq/starling/internal/store"
 	"github.com/starling-mq/starling/internal/stream"
 )
 
@@ -140,4 +141,67 @@ func asAPIError(err error) *jsapi.ApiError {
 		return ae
 	}
 	return jsapi.NewError(jsapi.ErrStreamStoreFailed, fmt.Errorf("replicated publish: %w", err))
+}
+
+// Delete removes message seq on every replica, as a single server's
+// message delete does: nil once committed and applied, or the error a
+// single server answers (the API error), or the group's.
+func (g *StreamGroup) Delete(ctx context.Context, seq uint64, erase bool) error {
+	entry, aerr := g.s.ProposeDelete(seq, erase)
+	if aerr != nil {
+		return aerr
+	}
+	_, err := g.proposeOp(ctx, entry)
+	return err
+}
+
+// Purge purges on every replica as a single server's purge does and
+// returns how many messages went.
+func (g *StreamGroup) Purge(ctx context.Context, req store.PurgeRequest) (uint64, error) {
+	entry, aerr := g.s.ProposePurge(req)
+	if aerr != nil {
+		return 0, aerr
+	}
+	return g.proposeOp(ctx, entry)
+}
+
+// Update puts cfg (checked by the caller, as for a single server) in
+// force on every replica.
+func (g *StreamGroup) Update(ctx context.Context, cfg jsapi.StreamConfig) error {
+	entry, aerr := g.s.ProposeUpdate(cfg)
+	if aerr != nil {
+		return aerr
+	}
+	_, err := g.proposeOp(ctx, entry)
+	return err
+}
+
+// proposeOp commits an operation's entry, in order with the publishes,
+// and returns what applying it returned.
+func (g *StreamGroup) proposeOp(ctx context.Context, entry []byte) (uint64, error) {
+	type outcome struct {
+		n   uint64
+		err error
+	}
+	done := make(chan outcome, 1)
+	g.order.Lock()
+	err := g.node.Host.ProposeAsync(g.group, entry, func(r raftnode.Result, err error) {
+		if err == nil {
+			if e, ok := r.Value.(error); ok {
+				err = asAPIError(e)
+			}
+		}
+		n, _ := r.Value.(uint64)
+		done <- outcome{n, err}
+	})
+	g.order.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	select {
+	case o := <-done:
+		return o.n, o.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 }

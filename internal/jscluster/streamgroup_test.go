@@ -223,3 +223,79 @@ func TestStreamGroupLeaderLoss(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamGroupOps: a message delete, a purge and a configuration
+// update made through the leader reach every replica, which end with the
+// same messages; a refused delete gets a single server's error.
+func TestStreamGroupOps(t *testing.T) {
+	nodes, peers := startNodes(t, "o1", "o2", "o3")
+	cfg := jsapi.StreamConfig{Name: "O", Subjects: []string{"o.>"}, Storage: jsapi.MemoryStorage, Replicas: 3,
+		MaxMsgs: -1, MaxBytes: -1, MaxMsgsPer: -1, MaxMsgSize: -1, MaxConsumers: -1, Duplicates: 2 * time.Minute}
+	const group = 102
+	groups := make([]*StreamGroup, len(nodes))
+	streams := make([]*stream.Stream, len(nodes))
+	for i, n := range nodes {
+		s, err := stream.New(cfg, stream.Options{Store: store.NewMemory(), Out: noAcks{}, Replicated: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		streams[i] = s
+		if groups[i], err = n.JoinStream(context.Background(), group, peers, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leader := leaderOf(t, nodes, group)
+	var lg *StreamGroup
+	for i, n := range nodes {
+		if n == leader {
+			lg = groups[i]
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := 1; i <= 10; i++ {
+		subj := "o.a"
+		if i%2 == 0 {
+			subj = "o.b"
+		}
+		if ans, err := lg.Publish(ctx, subj, nil, []byte(fmt.Sprint(i))); err != nil || ans.Err != nil {
+			t.Fatalf("publish %d: %+v %v", i, ans, err)
+		}
+	}
+	if err := lg.Delete(ctx, 3, false); err != nil {
+		t.Fatal(err)
+	}
+	var aerr *jsapi.ApiError
+	if err := lg.Delete(ctx, 99, false); !errors.As(err, &aerr) || aerr.ErrCode != uint16(jsapi.ErrSequenceNotFound) {
+		t.Fatalf("deleting a sequence past the end: %v", err)
+	}
+	if n, err := lg.Purge(ctx, store.PurgeRequest{Subject: "o.b"}); err != nil || n != 5 {
+		t.Fatalf("purge of o.b: %d %v", n, err)
+	}
+	smaller := cfg
+	smaller.MaxMsgs = 2
+	if err := lg.Update(ctx, smaller); err != nil {
+		t.Fatal(err)
+	}
+	contents := func(s *stream.Stream) []histcheck.Stored {
+		var out []histcheck.Stored
+		st := s.Store().State()
+		for seq := st.FirstSeq; seq <= st.LastSeq && st.Msgs > 0; seq++ {
+			if m, err := s.Store().Load(seq); err == nil {
+				out = append(out, histcheck.Stored{Seq: seq, ID: string(m.Data)})
+			}
+		}
+		return out
+	}
+	// Left: o.a's 1, 5, 7, 9 (3 deleted), cut to the last two by max_msgs.
+	want := []histcheck.Stored{{Seq: 7, ID: "7"}, {Seq: 9, ID: "9"}}
+	waitUntil(t, "every replica to apply the operations", func() bool {
+		for _, s := range streams {
+			if fmt.Sprint(contents(s)) != fmt.Sprint(want) {
+				return false
+			}
+		}
+		return true
+	})
+}
