@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/raftnode"
@@ -124,6 +125,16 @@ func (m streamSM) Apply(entries []raftnode.Entry) ([]any, error) {
 	return out, nil
 }
 
+// LeaderChanged runs the stream's leader-only duties (the expiry timer)
+// on the leader alone, and starts a new leader's pipeline from what is
+// applied.
+func (m streamSM) LeaderChanged(leader bool) {
+	if leader {
+		m.s.ResetProposals()
+	}
+	m.s.SetLeader(leader)
+}
+
 func (m streamSM) Snapshot() ([]byte, error) { return nil, nil }
 
 func (m streamSM) Restore(b []byte) error {
@@ -204,4 +215,23 @@ func (g *StreamGroup) proposeOp(ctx context.Context, entry []byte) (uint64, erro
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
+}
+
+// Expiry takes a replicated stream's expiry reports (stream.Options
+// .Expired, made before the group exists) to its group once bound.
+type Expiry struct{ g atomic.Pointer[StreamGroup] }
+
+// Bind sends the reports to g from now on.
+func (x *Expiry) Bind(g *StreamGroup) { x.g.Store(g) }
+
+// Report proposes an expire entry the leader's stream decided; a report
+// that cannot be queued is dropped (the stream reports again).
+func (x *Expiry) Report(entry []byte) {
+	g := x.g.Load()
+	if g == nil {
+		return
+	}
+	g.order.Lock()
+	_ = g.node.Host.ProposeAsync(g.group, entry, func(raftnode.Result, error) {})
+	g.order.Unlock()
 }

@@ -299,3 +299,52 @@ func TestStreamGroupOps(t *testing.T) {
 		return true
 	})
 }
+
+// TestStreamGroupExpiry: with max_age, the leader's timer reports what
+// is due, the report goes through the log, and every replica removes the
+// same messages (their own timers remove nothing).
+func TestStreamGroupExpiry(t *testing.T) {
+	nodes, peers := startNodes(t, "e1", "e2", "e3")
+	cfg := jsapi.StreamConfig{Name: "E", Subjects: []string{"e.>"}, Storage: jsapi.MemoryStorage, Replicas: 3,
+		MaxMsgs: -1, MaxBytes: -1, MaxMsgsPer: -1, MaxMsgSize: -1, MaxConsumers: -1,
+		MaxAge: 300 * time.Millisecond, Duplicates: 300 * time.Millisecond}
+	const group = 103
+	groups := make([]*StreamGroup, len(nodes))
+	streams := make([]*stream.Stream, len(nodes))
+	for i, n := range nodes {
+		exp := &Expiry{}
+		s, err := stream.New(cfg, stream.Options{Store: store.NewMemory(), Out: noAcks{}, Replicated: true, Expired: exp.Report})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		streams[i] = s
+		if groups[i], err = n.JoinStream(context.Background(), group, peers, s); err != nil {
+			t.Fatal(err)
+		}
+		exp.Bind(groups[i])
+	}
+	leader := leaderOf(t, nodes, group)
+	var lg *StreamGroup
+	for i, n := range nodes {
+		if n == leader {
+			lg = groups[i]
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := range 5 {
+		if ans, err := lg.Publish(ctx, "e.x", nil, []byte(fmt.Sprint(i))); err != nil || ans.Err != nil {
+			t.Fatalf("publish %d: %+v %v", i, ans, err)
+		}
+	}
+	waitUntil(t, "every replica to expire the messages", func() bool {
+		for _, s := range streams {
+			st := s.Store().State()
+			if st.Msgs != 0 || st.LastSeq != 5 {
+				return false
+			}
+		}
+		return true
+	})
+}

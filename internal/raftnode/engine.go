@@ -377,6 +377,7 @@ func (e *engine) handle(w readyWork) error {
 	if err := g.apply(rd.CommittedEntries); err != nil {
 		return err
 	}
+	g.noteLeadership(rd)
 	g.rn.Advance(rd)
 	// The transport gives no delivery report; saying the snapshot
 	// arrived lets the leader probe again, and a lost one is re-sent.

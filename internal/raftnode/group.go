@@ -20,6 +20,7 @@ type group struct {
 	cs      *raftpb.ConfState // the configuration as of applied, for snapshots
 	applied uint64
 	snapAt  uint64 // index of the last local snapshot
+	leading bool   // last role told to a LeaderWatcher (leader.go)
 
 	// The election timer (see engine.tick): ticks since the member last
 	// heard from a leader or changed role, term or vote, and the
