@@ -19,38 +19,73 @@ type noAcks struct{}
 
 func (noAcks) Publish(string, string, []byte, []byte) (bool, error) { return true, nil }
 
+// replicatedStream is one stream group over nodes: each member's group
+// and stream, and the index of the member that leads.
+type replicatedStream struct {
+	nodes   []*Node
+	groups  []*StreamGroup
+	streams []*stream.Stream
+	leader  int
+}
+
+// startStreamGroup runs a three-replica group of cfg over the named
+// servers and waits for its leader; replicated sets stream.Options
+// .Replicated, with each member's expiry reports bound to its group.
+func startStreamGroup(t *testing.T, group uint64, cfg jsapi.StreamConfig, replicated bool, names ...string) *replicatedStream {
+	t.Helper()
+	nodes, peers := startNodes(t, names...)
+	rs := &replicatedStream{nodes: nodes, groups: make([]*StreamGroup, len(nodes)), streams: make([]*stream.Stream, len(nodes))}
+	for i, n := range nodes {
+		exp := &Expiry{}
+		opts := stream.Options{Store: store.NewMemory(), Out: noAcks{}}
+		if replicated {
+			opts.Replicated, opts.Expired = true, exp.Report
+		}
+		s, err := stream.New(cfg, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		rs.streams[i] = s
+		if rs.groups[i], err = n.JoinStream(context.Background(), group, peers, s); err != nil {
+			t.Fatal(err)
+		}
+		exp.Bind(rs.groups[i])
+	}
+	leader := leaderOf(t, nodes, group)
+	for i, n := range nodes {
+		if n == leader {
+			rs.leader = i
+		}
+	}
+	return rs
+}
+
+// lead is the leader's group.
+func (rs *replicatedStream) lead() *StreamGroup { return rs.groups[rs.leader] }
+
+// contents lists what a replica stores, by sequence, the payload as ID.
+func contents(s *stream.Stream) []histcheck.Stored {
+	var out []histcheck.Stored
+	st := s.Store().State()
+	for seq := st.FirstSeq; seq <= st.LastSeq && st.Msgs > 0; seq++ {
+		if m, err := s.Store().Load(seq); err == nil {
+			out = append(out, histcheck.Stored{Seq: seq, ID: string(m.Data)})
+		}
+	}
+	return out
+}
+
 // TestStreamGroupReplicates: a three-replica stream over three servers'
 // cluster ports: publishes made concurrently on the leader get distinct
 // sequences once committed, a Nats-Msg-Id repeated is answered as a
 // duplicate, a follower refuses to publish, and every replica ends with
 // the same messages at the same sequences.
 func TestStreamGroupReplicates(t *testing.T) {
-	nodes, peers := startNodes(t, "r1", "r2", "r3")
 	cfg := jsapi.StreamConfig{Name: "R3", Subjects: []string{"r3.>"}, Storage: jsapi.MemoryStorage, Replicas: 3,
 		MaxMsgs: -1, MaxBytes: -1, MaxAge: 0, MaxMsgsPer: -1, MaxMsgSize: -1, MaxConsumers: -1, Duplicates: 2 * time.Minute}
-	const group = 100
-	groups := make([]*StreamGroup, len(nodes))
-	streams := make([]*stream.Stream, len(nodes))
-	for i, n := range nodes {
-		s, err := stream.New(cfg, stream.Options{Store: store.NewMemory(), Out: noAcks{}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		streams[i] = s
-		if groups[i], err = n.JoinStream(context.Background(), group, peers, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	leader := leaderOf(t, nodes, group)
-	var lg, follower *StreamGroup
-	for i, n := range nodes {
-		if n == leader {
-			lg = groups[i]
-		} else {
-			follower = groups[i]
-		}
-	}
+	rs := startStreamGroup(t, 100, cfg, false, "r1", "r2", "r3")
+	streams, lg, follower := rs.streams, rs.lead(), rs.groups[(rs.leader+1)%3]
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -93,16 +128,6 @@ func TestStreamGroupReplicates(t *testing.T) {
 		t.Fatalf("a follower's publish: %v", err)
 	}
 
-	contents := func(s *stream.Stream) []histcheck.Stored {
-		var out []histcheck.Stored
-		st := s.Store().State()
-		for seq := st.FirstSeq; seq <= st.LastSeq && st.Msgs > 0; seq++ {
-			if m, err := s.Store().Load(seq); err == nil {
-				out = append(out, histcheck.Stored{Seq: seq, ID: string(m.Data)})
-			}
-		}
-		return out
-	}
 	want := writers*each + 1
 	waitUntil(t, "every replica to apply everything", func() bool {
 		for _, s := range streams {
@@ -129,24 +154,11 @@ func TestStreamGroupReplicates(t *testing.T) {
 // every acknowledged message is on both survivors, once, at the
 // sequence it was acknowledged with, and nothing unpublished appears.
 func TestStreamGroupLeaderLoss(t *testing.T) {
-	nodes, peers := startNodes(t, "l1", "l2", "l3")
 	cfg := jsapi.StreamConfig{Name: "L", Subjects: []string{"l.>"}, Storage: jsapi.MemoryStorage, Replicas: 3,
 		MaxMsgs: -1, MaxBytes: -1, MaxMsgsPer: -1, MaxMsgSize: -1, MaxConsumers: -1, Duplicates: 2 * time.Minute}
-	const group = 101
-	groups := make([]*StreamGroup, len(nodes))
-	streams := make([]*stream.Stream, len(nodes))
-	for i, n := range nodes {
-		s, err := stream.New(cfg, stream.Options{Store: store.NewMemory(), Out: noAcks{}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		streams[i] = s
-		if groups[i], err = n.JoinStream(context.Background(), group, peers, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	first := leaderOf(t, nodes, group)
+	rs := startStreamGroup(t, 101, cfg, false, "l1", "l2", "l3")
+	nodes, groups, streams := rs.nodes, rs.groups, rs.streams
+	first := nodes[rs.leader]
 	stopped := -1
 	var stopMu sync.Mutex
 	alive := func(i int) bool {
@@ -189,16 +201,6 @@ func TestStreamGroupLeaderLoss(t *testing.T) {
 		}
 		published = append(published, publish(fmt.Sprintf("m%03d", i)))
 	}
-	contents := func(s *stream.Stream) []histcheck.Stored {
-		var out []histcheck.Stored
-		st := s.Store().State()
-		for seq := st.FirstSeq; seq <= st.LastSeq && st.Msgs > 0; seq++ {
-			if m, err := s.Store().Load(seq); err == nil {
-				out = append(out, histcheck.Stored{Seq: seq, ID: string(m.Data)})
-			}
-		}
-		return out
-	}
 	acked := 0
 	for _, p := range published {
 		if p.Acked {
@@ -228,30 +230,10 @@ func TestStreamGroupLeaderLoss(t *testing.T) {
 // update made through the leader reach every replica, which end with the
 // same messages; a refused delete gets a single server's error.
 func TestStreamGroupOps(t *testing.T) {
-	nodes, peers := startNodes(t, "o1", "o2", "o3")
 	cfg := jsapi.StreamConfig{Name: "O", Subjects: []string{"o.>"}, Storage: jsapi.MemoryStorage, Replicas: 3,
 		MaxMsgs: -1, MaxBytes: -1, MaxMsgsPer: -1, MaxMsgSize: -1, MaxConsumers: -1, Duplicates: 2 * time.Minute}
-	const group = 102
-	groups := make([]*StreamGroup, len(nodes))
-	streams := make([]*stream.Stream, len(nodes))
-	for i, n := range nodes {
-		s, err := stream.New(cfg, stream.Options{Store: store.NewMemory(), Out: noAcks{}, Replicated: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		streams[i] = s
-		if groups[i], err = n.JoinStream(context.Background(), group, peers, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	leader := leaderOf(t, nodes, group)
-	var lg *StreamGroup
-	for i, n := range nodes {
-		if n == leader {
-			lg = groups[i]
-		}
-	}
+	rs := startStreamGroup(t, 102, cfg, true, "o1", "o2", "o3")
+	streams, lg := rs.streams, rs.lead()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i := 1; i <= 10; i++ {
@@ -278,16 +260,6 @@ func TestStreamGroupOps(t *testing.T) {
 	if err := lg.Update(ctx, smaller); err != nil {
 		t.Fatal(err)
 	}
-	contents := func(s *stream.Stream) []histcheck.Stored {
-		var out []histcheck.Stored
-		st := s.Store().State()
-		for seq := st.FirstSeq; seq <= st.LastSeq && st.Msgs > 0; seq++ {
-			if m, err := s.Store().Load(seq); err == nil {
-				out = append(out, histcheck.Stored{Seq: seq, ID: string(m.Data)})
-			}
-		}
-		return out
-	}
 	// Left: o.a's 1, 5, 7, 9 (3 deleted), cut to the last two by max_msgs.
 	want := []histcheck.Stored{{Seq: 7, ID: "7"}, {Seq: 9, ID: "9"}}
 	waitUntil(t, "every replica to apply the operations", func() bool {
@@ -304,33 +276,11 @@ func TestStreamGroupOps(t *testing.T) {
 // is due, the report goes through the log, and every replica removes the
 // same messages (their own timers remove nothing).
 func TestStreamGroupExpiry(t *testing.T) {
-	nodes, peers := startNodes(t, "e1", "e2", "e3")
 	cfg := jsapi.StreamConfig{Name: "E", Subjects: []string{"e.>"}, Storage: jsapi.MemoryStorage, Replicas: 3,
 		MaxMsgs: -1, MaxBytes: -1, MaxMsgsPer: -1, MaxMsgSize: -1, MaxConsumers: -1,
 		MaxAge: 300 * time.Millisecond, Duplicates: 300 * time.Millisecond}
-	const group = 103
-	groups := make([]*StreamGroup, len(nodes))
-	streams := make([]*stream.Stream, len(nodes))
-	for i, n := range nodes {
-		exp := &Expiry{}
-		s, err := stream.New(cfg, stream.Options{Store: store.NewMemory(), Out: noAcks{}, Replicated: true, Expired: exp.Report})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		streams[i] = s
-		if groups[i], err = n.JoinStream(context.Background(), group, peers, s); err != nil {
-			t.Fatal(err)
-		}
-		exp.Bind(groups[i])
-	}
-	leader := leaderOf(t, nodes, group)
-	var lg *StreamGroup
-	for i, n := range nodes {
-		if n == leader {
-			lg = groups[i]
-		}
-	}
+	rs := startStreamGroup(t, 103, cfg, true, "e1", "e2", "e3")
+	streams, lg := rs.streams, rs.lead()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i := range 5 {
