@@ -24,20 +24,7 @@ func TestHostMembers(t *testing.T) {
 		sms     []*lockedKV
 	)
 	for id := uint64(1); id <= 2; id++ {
-		opts := DefaultOptions()
-		opts.NodeID = id
-		opts.Storage = NewMemStorage()
-		opts.Transport = hostTransport{net}
-		tk := NewManualTicker()
-		opts.Ticker = tk
-		h, err := New(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		net.mu.Lock()
-		net.hosts[id] = h
-		net.mu.Unlock()
-		h.Start()
+		h, tk := startNetHost(t, net, id)
 		defer h.Close()
 		hosts, tickers = append(hosts, h), append(tickers, tk)
 		sms = append(sms, &lockedKV{kv: newKV()})

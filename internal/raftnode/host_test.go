@@ -85,20 +85,7 @@ func TestHostCluster(t *testing.T) {
 	var tickers []*ManualTicker
 	sms := map[[2]uint64]*lockedKV{}
 	for _, id := range peers {
-		opts := DefaultOptions()
-		opts.NodeID = id
-		opts.Storage = NewMemStorage()
-		opts.Transport = hostTransport{net}
-		tk := NewManualTicker()
-		opts.Ticker = tk
-		h, err := New(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		net.mu.Lock()
-		net.hosts[id] = h
-		net.mu.Unlock()
-		h.Start()
+		h, tk := startNetHost(t, net, id)
 		hosts = append(hosts, h)
 		tickers = append(tickers, tk)
 		for _, g := range groups {
@@ -205,4 +192,25 @@ func TestOptionsValidate(t *testing.T) {
 			t.Errorf("%s: accepted", tc.name)
 		}
 	}
+}
+
+// startNetHost starts host id on net, with memory storage and a manual
+// clock; the caller closes it.
+func startNetHost(t *testing.T, net *hostNet, id uint64) (*Host, *ManualTicker) {
+	t.Helper()
+	opts := DefaultOptions()
+	opts.NodeID = id
+	opts.Storage = NewMemStorage()
+	opts.Transport = hostTransport{net}
+	tk := NewManualTicker()
+	opts.Ticker = tk
+	h, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.mu.Lock()
+	net.hosts[id] = h
+	net.mu.Unlock()
+	h.Start()
+	return h, tk
 }
