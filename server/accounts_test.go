@@ -56,14 +56,7 @@ func TestAccountsRun(t *testing.T) {
 		},
 		Users: []*server.User{{Username: "a", Password: "a", Account: "A"}, {Username: "b", Password: "b", Account: "B"}},
 	}
-	s, err := server.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
+	s := startServer(t, opts)
 	conn := func(user string) *nats.Conn {
 		nc, err := nats.Connect(s.ClientURL(), nats.UserInfo(user, user))
 		if err != nil {
@@ -122,15 +115,7 @@ func TestAccountsAcrossCluster(t *testing.T) {
 			u, _ := url.Parse(r)
 			o.Cluster.Routes = append(o.Cluster.Routes, u)
 		}
-		s, err := server.New(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Shutdown(context.Background()) })
-		return s
+		return startServer(t, o)
 	}
 	s1 := mk()
 	s2 := mk("nats-route://" + s1.ClusterAddr().String())
@@ -193,20 +178,13 @@ func TestAccountsAcrossCluster(t *testing.T) {
 // destinations share the messages by their weights (wide bounds over many
 // messages); a subscriber on the source subject gets nothing mapped away.
 func TestSubjectMappings(t *testing.T) {
-	s, err := server.New(&server.Options{
+	s := startServer(t, &server.Options{
 		Host: "127.0.0.1", Port: server.RandomPort,
 		Mappings: []server.Mapping{
 			{Subject: "legacy.*", Destinations: []server.MapDest{{Subject: "current.{{wildcard(1)}}", Weight: 100}}},
 			{Subject: "split", Destinations: []server.MapDest{{Subject: "left", Weight: 20}, {Subject: "right", Weight: 80}}},
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
 	nc, err := nats.Connect(s.ClientURL())
 	if err != nil {
 		t.Fatal(err)
