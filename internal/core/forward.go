@@ -53,12 +53,15 @@ var jsAPIPrefix = []byte("$JS.API.")
 // forward sends the message to every noted route and reports whether one
 // took it.
 //
-// JetStream is not replicated yet: a server that runs it answers its own
+// A server that runs JetStream on its own (no cluster) answers its own
 // clients' API requests alone, so those never go to routes, where another
-// server's JetStream would answer too and act on them. A server without
-// JetStream forwards them, so its clients reach a server that has it.
+// server's JetStream would answer too and act on them. In a JetStream
+// cluster (AnnounceJetStream) every JetStream server gets every request
+// and each decides whether it is the one to answer (the meta leader, the
+// stream's leader), as nats-server does. A server without JetStream
+// forwards them, so its clients reach a server that has it.
 func (c *client) forward(cmd *proto.Cmd) bool {
-	if c.srv.getOpts().JetStream && bytes.HasPrefix(cmd.Subject, jsAPIPrefix) {
+	if c.srv.getOpts().JetStream && !c.srv.announceJS.Load() && bytes.HasPrefix(cmd.Subject, jsAPIPrefix) {
 		for i := range c.forwards {
 			c.forwards[i].r = nil
 		}

@@ -36,6 +36,10 @@ type Msg struct {
 	// exist): the message then counts as not delivered, and a requester
 	// gets the no-responders status as if the subscription did not exist.
 	Declined bool
+	// Routed is set when the message came from another server of the
+	// cluster (a JetStream server answers a request only once across the
+	// cluster, and a routed one was also seen by the publisher's server).
+	Routed bool
 }
 
 // MsgHandler receives messages for an in-process subscription. It runs on
@@ -222,7 +226,7 @@ func (c *client) deliverInternal(sub *subscription, cmd *proto.Cmd) bool {
 	if sub.client.closing.Load() {
 		return false
 	}
-	m := Msg{Subject: cmd.Subject, Reply: cmd.Reply, Data: cmd.Payload(), Client: c.cid, InProcess: c.netConn == nil, Trace: c.trace}
+	m := Msg{Subject: cmd.Subject, Reply: cmd.Reply, Data: cmd.Payload(), Client: c.cid, InProcess: c.netConn == nil, Trace: c.trace, Routed: c.fromRoute != nil}
 	if cmd.HdrLen > 0 {
 		m.Header = cmd.Header()
 	}

@@ -41,7 +41,7 @@ func BenchmarkStreamGroup(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { _ = s.Close() })
-		if groups[i], err = n.JoinStream(context.Background(), 200, peers, s); err != nil {
+		if groups[i], err = n.JoinStream(context.Background(), 200, peers, s, StreamHooks{}); err != nil {
 			b.Fatal(err)
 		}
 	}

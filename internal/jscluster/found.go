@@ -57,10 +57,16 @@ type Peers struct {
 }
 
 // FollowPeers starts keeping n's transport in step with srv's routes and
-// returns the follower; call Sync to apply the current peers at once.
-func FollowPeers(n *Node, srv *core.Server) *Peers {
+// returns the follower. then, when not nil, is called after each change
+// was applied (founding waits for peers this way).
+func FollowPeers(n *Node, srv *core.Server, then func()) *Peers {
 	p := &Peers{node: n, srv: srv, addrs: map[string]string{}}
-	srv.OnClusterPeers(p.Sync)
+	srv.OnClusterPeers(func() {
+		p.Sync()
+		if then != nil {
+			then()
+		}
+	})
 	p.Sync()
 	return p
 }

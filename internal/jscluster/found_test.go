@@ -95,7 +95,7 @@ func TestFoundMetaGroup(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = n.Close() })
-		p := FollowPeers(n, s)
+		p := FollowPeers(n, s, nil)
 		t.Cleanup(p.Stop)
 		nodes = append(nodes, n)
 	}

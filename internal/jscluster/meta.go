@@ -3,6 +3,7 @@ package jscluster
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/starling-mq/starling/internal/jsmeta"
 	"github.com/starling-mq/starling/internal/raftnode"
@@ -99,6 +100,11 @@ func (m *Meta) Leader(ctx context.Context) (uint64, error) {
 	return st.Leader, err
 }
 
+// IsLeader reports whether this member leads the meta group now (as the
+// loop last saw it): the meta leader answers the API requests that
+// change or list assignments.
+func (m *Meta) IsLeader() bool { return m.sm.leader.Load() }
+
 // Read runs fn on the state as this member last applied it; fn must not
 // keep st or call into the meta group.
 func (m *Meta) Read(fn func(st *jsmeta.State)) {
@@ -120,7 +126,11 @@ type metaSM struct {
 	changes chan func()
 	h       Hosting
 	done    <-chan struct{} // Meta closed: changes are no longer taken
+	leader  atomic.Bool     // this member leads (raftnode.LeaderWatcher)
 }
+
+// LeaderChanged implements raftnode.LeaderWatcher.
+func (s *metaSM) LeaderChanged(leader bool) { s.leader.Store(leader) }
 
 // queue hands fn to the hosting goroutine, or drops it once the Meta is
 // closed (so the Raft loop never waits on a goroutine that is gone).

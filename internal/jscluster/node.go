@@ -153,3 +153,16 @@ func mergeOptions(to *raftnode.Options, from raftnode.Options) {
 
 // String names the node for logs.
 func (n *Node) String() string { return fmt.Sprintf("raft node %x", n.ID) }
+
+// GroupID is the Raft group id of a stream's or consumer's group, from the
+// group name the meta group gave it (unique in the cluster): every member
+// computes it alike. It is never MetaGroup or 0.
+func GroupID(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte("group:"))
+	h.Write([]byte(name))
+	if id := h.Sum64(); id > MetaGroup {
+		return id
+	}
+	return MetaGroup + 1
+}

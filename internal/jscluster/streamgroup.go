@@ -35,14 +35,27 @@ type StreamGroup struct {
 // keep their whole log (no snapshots are taken).
 var ErrCatchUpUnsupported = errors.New("jetstream cluster: catching a stream up from a snapshot is not supported yet")
 
-// JoinStream runs s as a member of group with peers (node ids).
-func (n *Node) JoinStream(ctx context.Context, group uint64, peers []uint64, s *stream.Stream) (*StreamGroup, error) {
+// JoinStream runs s as a member of group with peers (node ids); a group
+// found in the log restarts from it (peers are then ignored).
+func (n *Node) JoinStream(ctx context.Context, group uint64, peers []uint64, s *stream.Stream, hooks StreamHooks) (*StreamGroup, error) {
 	g := &StreamGroup{node: n, group: group, s: s}
-	if err := n.Host.AddGroup(ctx, group, peers, streamSM{s}); err != nil {
+	if err := n.Host.AddGroup(ctx, group, peers, streamSM{s: s, hooks: hooks}); err != nil {
 		return nil, err
 	}
 	return g, nil
 }
+
+// Leave stops this member of the group and drops its log (the stream is
+// no longer hosted here).
+func (g *StreamGroup) Leave(ctx context.Context) error { return g.node.Host.RemoveGroup(ctx, g.group) }
+
+// Status is the group's Raft state on this member.
+func (g *StreamGroup) Status(ctx context.Context) (raftnode.Status, error) {
+	return g.node.Host.Status(ctx, g.group)
+}
+
+// ID is the group's Raft id.
+func (g *StreamGroup) ID() uint64 { return g.group }
 
 // Publish proposes a message on the group's leader and waits for its
 // answer: the sequence once committed and applied, a duplicate's original
@@ -97,14 +110,22 @@ func (g *StreamGroup) PublishAsync(subject string, hdr, data []byte, done func(*
 	}
 }
 
-// streamSM applies a stream group's committed entries to the stream.
-type streamSM struct{ s *stream.Stream }
+// streamSM applies a stream group's committed entries to the stream, and
+// its consumers' batches to them.
+type streamSM struct {
+	s     *stream.Stream
+	hooks StreamHooks
+}
 
 func (m streamSM) Apply(entries []raftnode.Entry) ([]any, error) {
 	out := make([]any, len(entries))
 	for i, e := range entries {
 		if len(e.Data) == 0 {
 			continue // a new leader's empty entry
+		}
+		if e.Data[0] == consumerEntry {
+			out[i] = m.applyConsumer(e.Data)
+			continue
 		}
 		seq, err := m.s.ApplyEntry(e.Data)
 		switch {
@@ -133,6 +154,19 @@ func (m streamSM) LeaderChanged(leader bool) {
 		m.s.ResetProposals()
 	}
 	m.s.SetLeader(leader)
+	if m.hooks.OnLeader != nil {
+		m.hooks.OnLeader(leader)
+	}
+}
+
+// applyConsumer hands a consumer's batch on; its error is the proposer's
+// outcome (a replica that cannot follow logs it itself).
+func (m streamSM) applyConsumer(b []byte) error {
+	name, batch, err := decodeConsumerEntry(b)
+	if err != nil || m.hooks.Consumers == nil {
+		return err
+	}
+	return m.hooks.Consumers.ApplyConsumer(name, batch)
 }
 
 func (m streamSM) Snapshot() ([]byte, error) { return nil, nil }

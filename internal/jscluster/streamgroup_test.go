@@ -47,7 +47,7 @@ func startStreamGroup(t *testing.T, group uint64, cfg jsapi.StreamConfig, replic
 		}
 		t.Cleanup(func() { _ = s.Close() })
 		rs.streams[i] = s
-		if rs.groups[i], err = n.JoinStream(context.Background(), group, peers, s); err != nil {
+		if rs.groups[i], err = n.JoinStream(context.Background(), group, peers, s, StreamHooks{}); err != nil {
 			t.Fatal(err)
 		}
 		exp.Bind(rs.groups[i])
