@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/jetstream"
+	"github.com/starling-mq/starling/internal/jscluster"
 	"github.com/starling-mq/starling/internal/monitor"
 	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/internal/storedir"
@@ -57,6 +59,9 @@ func New(opts *Options) (*Server, error) {
 			return nil, errors.New("jetstream: no store directory: set store_dir (or -sd); the default is " + storedir.DefaultHelp + ", and none of them is set")
 		}
 	}
+	if err := checkJetStreamCluster(&o); err != nil {
+		return nil, err
+	}
 	cs, err := core.New(o)
 	if err != nil {
 		return nil, err
@@ -74,6 +79,7 @@ func New(opts *Options) (*Server, error) {
 			Accounts:      jsLimits,
 			Disabled:      disabled,
 			SystemAccount: co.SystemAccount,
+			Cluster:       jetStreamCluster(&co),
 			Logger:        cs.Logger(),
 		})
 		if err != nil {
@@ -373,4 +379,45 @@ func jetStreamAccounts(o *options.Options) (map[string]jetstream.Limits, []strin
 		seen[n] = true
 	}
 	return enabled, disabled
+}
+
+// checkJetStreamCluster refuses what nats-server refuses of JetStream in
+// a cluster: every server needs a name (groups name their members by it)
+// and the cluster one.
+func checkJetStreamCluster(o *options.Options) error {
+	if !o.JetStream || o.Cluster.Port == 0 {
+		return nil
+	}
+	if o.ServerName == "" {
+		return errors.New("jetstream cluster requires `server_name` to be set")
+	}
+	if o.Cluster.Name == "" {
+		return errors.New("jetstream cluster requires `cluster.name` to be set")
+	}
+	return nil
+}
+
+// jetStreamCluster is JetStream's clustered mode for a server with a
+// cluster block, nil without one.
+func jetStreamCluster(o *options.Options) *jetstream.ClusterConfig {
+	if o.Cluster.Port == 0 {
+		return nil
+	}
+	return &jetstream.ClusterConfig{ServerName: o.ServerName, Expected: jscluster.Expected(routesToOthers(&o.Cluster) + 1)}
+}
+
+// routesToOthers counts the distinct configured routes that do not point
+// at this server's own cluster listener: a cluster block may list every
+// server, this one included, as nats-server's examples do, or only the
+// others.
+func routesToOthers(c *options.ClusterOptions) int {
+	seen := map[string]bool{}
+	for _, u := range c.Routes {
+		host, port := u.Hostname(), u.Port()
+		if port == strconv.Itoa(c.Port) && (host == c.Host || host == "localhost" || host == "127.0.0.1" || host == "::1" || c.Host == "0.0.0.0") {
+			continue
+		}
+		seen[u.Host] = true
+	}
+	return len(seen)
 }

@@ -89,6 +89,7 @@ type client struct {
 	// queue groups the sender picked this server for.
 	forwards    []forward
 	fromRoute   *route
+	deliverSubj []byte // routeTo's subject while it differs from the message's (route.sendMsg)
 	routeQueues [][]byte
 	// Imports: while a message is published again in another account
 	// (imports.go), that account (its routes' RMSG name it) and how many

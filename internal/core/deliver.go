@@ -68,14 +68,33 @@ func (c *client) publish(cmd *proto.Cmd) {
 // route delivers a message to every matching subscription (one member per
 // queue group) and reports whether anyone took it.
 func (c *client) route(cmd *proto.Cmd) bool {
+	if c.fromRoute != nil && bytes.HasPrefix(cmd.Reply, jsAckPrefix) {
+		// A consumer's delivery from another server: it travels on its
+		// deliver subject, with the stored message's subject after an '@'
+		// in the reply, as nats-server sends it (sendMsg).
+		if i := bytes.LastIndexByte(cmd.Reply, '@'); i > 0 {
+			deliver := cmd.Subject
+			cmd.Subject, cmd.Reply = cmd.Reply[i+1:], cmd.Reply[:i]
+			return c.routeTo(deliver, cmd)
+		}
+	}
 	return c.routeTo(cmd.Subject, cmd)
 }
+
+// jsAckPrefix starts the reply subject of a consumer's delivery.
+var jsAckPrefix = []byte("$JS.ACK.")
 
 // routeTo delivers cmd to the subscribers of subj, which may differ from
 // the subject the receivers see (JetStream delivers a stored message on
 // its own subject to a consumer's deliver subject).
 func (c *client) routeTo(subj []byte, cmd *proto.Cmd) bool {
-	return c.deliverAll(c.match(subj), cmd)
+	if len(subj) == len(cmd.Subject) && bytes.Equal(subj, cmd.Subject) {
+		return c.deliverAll(c.match(subj), cmd)
+	}
+	c.deliverSubj = subj
+	ok := c.deliverAll(c.match(subj), cmd)
+	c.deliverSubj = nil
+	return ok
 }
 
 // deliverAll delivers cmd to the subscriptions of a match: each plain

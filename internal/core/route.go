@@ -64,10 +64,11 @@ type route struct {
 	// addrs are the host:port the peer's cluster listener is known by (its
 	// INFO's host and port, its advertised address, the address it was
 	// reached at): a dialer that would dial one of them waits instead.
-	addrs   []string
-	subs    map[string]routeSub // the peer's interest, by "account subject queue"
-	watched map[*Account]func() // the accounts whose interest this route tells, and how to stop
-	scratch []byte              // control lines of routed messages
+	addrs    []string
+	subs     map[string]routeSub // the peer's interest, by "account subject queue"
+	watched  map[*Account]func() // the accounts whose interest this route tells, and how to stop
+	scratch  []byte              // control lines of routed messages
+	replyBuf []byte              // a delivery's encoded reply (sendMsg), under out.mu like scratch
 	// late is the peer's interest in accounts this server does not have
 	// (yet), by account and "subject queue"; lateN counts it all, and
 	// lateDropped what did not fit (routelate.go).
@@ -626,7 +627,7 @@ func (r *route) deliverRouted(cmd *proto.RouteCmd) {
 		return
 	}
 	pub.routeQueues = cmd.Queues
-	pub.routeTo(cmd.Subject, p)
+	pub.route(p)
 	pub.routeQueues = nil
 }
 
@@ -668,7 +669,18 @@ func (r *route) sendMsg(c *client, cmd *proto.Cmd, queues [][]byte) bool {
 	if c.fwdAcc != nil {
 		acc = c.fwdAcc // a message published again in another account
 	}
-	r.scratch = proto.AppendRouteMsgHeader(r.scratch[:0], acc.nameb, cmd.Subject, cmd.Reply, queues, hdrArg, cmd.SizeArg)
+	subj, reply := cmd.Subject, cmd.Reply
+	if c.deliverSubj != nil {
+		// A consumer's delivery to a deliver subject another server's
+		// client holds: sent on that subject, the message's own after an
+		// '@' in the reply (nats-server's encoding; route() undoes it).
+		subj = c.deliverSubj
+		if len(reply) > 0 {
+			r.replyBuf = append(append(append(r.replyBuf[:0], reply...), '@'), cmd.Subject...)
+			reply = r.replyBuf
+		}
+	}
+	r.scratch = proto.AppendRouteMsgHeader(r.scratch[:0], acc.nameb, subj, reply, queues, hdrArg, cmd.SizeArg)
 	o.appendLocked(r.scratch)
 	o.appendLocked(cmd.Msg)
 	o.outMsgs++

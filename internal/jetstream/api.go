@@ -14,7 +14,9 @@ type request struct {
 	reply   string
 	data    []byte
 	client  uint64 // the requesting connection, 0 in-process
+	routed  bool   // from another server of the cluster
 	handler apiHandler
+	role    apiRole
 }
 
 type apiHandler func(m *jsAccount, r *request) any
@@ -25,34 +27,35 @@ type apiHandler func(m *jsAccount, r *request) any
 var routes = []struct {
 	subject string
 	handler apiHandler
+	role    apiRole
 }{
-	{jsapi.SubjInfo, (*jsAccount).accountInfo},
-	{jsapi.SubjStreamCreate, (*jsAccount).streamCreate},
-	{jsapi.SubjStreamUpdate, (*jsAccount).streamUpdate},
-	{jsapi.SubjStreamInfo, (*jsAccount).streamInfo},
-	{jsapi.SubjStreamDelete, (*jsAccount).streamDelete},
-	{jsapi.SubjStreamNames, (*jsAccount).streamNames},
-	{jsapi.SubjStreamList, (*jsAccount).streamList},
-	{jsapi.SubjStreamPurge, (*jsAccount).streamPurge},
-	{jsapi.SubjSnapshot, (*jsAccount).streamSnapshot},
-	{jsapi.SubjRestore, (*jsAccount).streamRestore},
-	{jsapi.SubjMsgGet, (*jsAccount).msgGet},
-	{jsapi.SubjMsgDelete, (*jsAccount).msgDelete},
-	{jsapi.SubjConsumerCreate, (*jsAccount).consumerCreate},
-	{jsapi.SubjConsumerDurableCreate, (*jsAccount).consumerDurableCreate},
-	{jsapi.SubjConsumerInfo, (*jsAccount).consumerInfo},
-	{jsapi.SubjConsumerDelete, (*jsAccount).consumerDelete},
-	{jsapi.SubjConsumerNames, (*jsAccount).consumerNames},
-	{jsapi.SubjConsumerList, (*jsAccount).consumerList},
-	{jsapi.SubjConsumerPause, (*jsAccount).consumerPause},
-	{jsapi.SubjConsumerUnpin, (*jsAccount).consumerUnpin},
+	{jsapi.SubjInfo, (*jsAccount).accountInfo, roleMeta},
+	{jsapi.SubjStreamCreate, (*jsAccount).streamCreate, roleMeta},
+	{jsapi.SubjStreamUpdate, (*jsAccount).streamUpdate, roleMeta},
+	{jsapi.SubjStreamInfo, (*jsAccount).streamInfo, roleStream4},
+	{jsapi.SubjStreamDelete, (*jsAccount).streamDelete, roleMeta},
+	{jsapi.SubjStreamNames, (*jsAccount).streamNames, roleMeta},
+	{jsapi.SubjStreamList, (*jsAccount).streamList, roleMeta},
+	{jsapi.SubjStreamPurge, (*jsAccount).streamPurge, roleStream4},
+	{jsapi.SubjSnapshot, (*jsAccount).streamSnapshot, roleStream4},
+	{jsapi.SubjRestore, (*jsAccount).streamRestore, roleMeta},
+	{jsapi.SubjMsgGet, (*jsAccount).msgGet, roleStream5},
+	{jsapi.SubjMsgDelete, (*jsAccount).msgDelete, roleStream5},
+	{jsapi.SubjConsumerCreate, (*jsAccount).consumerCreate, roleStream4},
+	{jsapi.SubjConsumerDurableCreate, (*jsAccount).consumerDurableCreate, roleStream5},
+	{jsapi.SubjConsumerInfo, (*jsAccount).consumerInfo, roleStream4},
+	{jsapi.SubjConsumerDelete, (*jsAccount).consumerDelete, roleStream4},
+	{jsapi.SubjConsumerNames, (*jsAccount).consumerNames, roleStream4},
+	{jsapi.SubjConsumerList, (*jsAccount).consumerList, roleStream4},
+	{jsapi.SubjConsumerPause, (*jsAccount).consumerPause, roleStream4},
+	{jsapi.SubjConsumerUnpin, (*jsAccount).consumerUnpin, roleStream4},
 }
 
 func (m *jsAccount) subscribeAPI() error {
 	for _, rt := range routes {
-		h := rt.handler
+		h, role := rt.handler, rt.role
 		_, err := m.api.Subscribe(rt.subject, "", func(msg *core.Msg) {
-			m.enqueue(msg, h)
+			m.enqueue(msg, h, role)
 		})
 		if err != nil {
 			return err
@@ -77,7 +80,7 @@ func (m *jsAccount) subscribeAPI() error {
 // enqueue hands a request to the workers; it runs on the publisher's
 // goroutine, so it never blocks. A full queue drops the request, as
 // nats-server does, and the client's request times out.
-func (m *jsAccount) enqueue(msg *core.Msg, h apiHandler) {
+func (m *jsAccount) enqueue(msg *core.Msg, h apiHandler, role apiRole) {
 	if len(msg.Reply) == 0 {
 		return // nobody to answer
 	}
@@ -86,7 +89,9 @@ func (m *jsAccount) enqueue(msg *core.Msg, h apiHandler) {
 		reply:   string(msg.Reply),
 		data:    append([]byte(nil), msg.Data...),
 		client:  msg.Client,
+		routed:  msg.Routed,
 		handler: h,
+		role:    role,
 	}
 	select {
 	case m.work <- r:
@@ -110,7 +115,14 @@ func (m *jsAccount) worker() {
 
 // serve runs one request and sends its JSON response.
 func (m *jsAccount) serve(r *request) {
-	resp := r.handler(m, r)
+	h := r.handler
+	if m.cl != nil {
+		// In a cluster every server hears the request: one answers.
+		if h = m.clusterHandler(r); h == nil {
+			return
+		}
+	}
+	resp := h(m, r)
 	// Counted once served, so $JS.API.INFO does not count itself.
 	m.apiTotal.Add(1)
 	if resp == nil {

@@ -67,7 +67,7 @@ func (m *jsAccount) createConsumer(r *request, resp *jsapi.ConsumerCreateRespons
 		}
 		cfg.FilterSubject = filter
 	}
-	if cfg.Replicas > 1 {
+	if cfg.Replicas > 1 && m.cl == nil {
 		// As nats-server without a cluster, before looking at the stream.
 		resp.Error = jsapi.NewError(jsapi.ErrStreamReplicasNotSupported)
 		return resp
@@ -119,7 +119,7 @@ func (m *jsAccount) createConsumer(r *request, resp *jsapi.ConsumerCreateRespons
 			resp.Error = jsapi.NewError(jsapi.ErrConsumerWQConsumerNotUnique)
 			return resp
 		}
-		c, err := m.hostConsumer(ent, &consumerAssignment{Stream: streamName, Config: cfg, Peers: m.peers()})
+		c, err := m.hostConsumerOf(ent, &consumerAssignment{Stream: streamName, Config: cfg, Created: existing.Created(), Peers: m.peers()})
 		if err != nil {
 			resp.Error = m.failed(jsapi.ErrConsumerCreate, err)
 			return resp
@@ -141,7 +141,7 @@ func (m *jsAccount) createConsumer(r *request, resp *jsapi.ConsumerCreateRespons
 			return resp
 		}
 	}
-	c, err := m.hostConsumer(ent, &consumerAssignment{Stream: streamName, Config: cfg, Created: time.Now().UTC(), Peers: m.peers()})
+	c, err := m.hostConsumerOf(ent, &consumerAssignment{Stream: streamName, Config: cfg, Created: time.Now().UTC(), Peers: m.peers()})
 	if err != nil {
 		resp.Error = m.failed(jsapi.ErrConsumerCreate, err)
 		return resp
@@ -229,6 +229,12 @@ func (e *entry) workQueueConflict(cfg jsapi.ConsumerConfig, skip string) *jsapi.
 
 // startConsumer creates and registers a consumer on ent.
 func (m *jsAccount) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created time.Time, state *consumer.State) *consumer.Consumer {
+	return m.startConsumerWith(ent, cfg, created, state, nil)
+}
+
+// startConsumerWith is startConsumer with the options tuned by tune (a
+// replicated consumer's).
+func (m *jsAccount) startConsumerWith(ent *entry, cfg jsapi.ConsumerConfig, created time.Time, state *consumer.State, tune func(*consumer.Options)) *consumer.Consumer {
 	name := cfg.Name
 	var c *consumer.Consumer
 	opts := consumer.Options{
@@ -254,6 +260,9 @@ func (m *jsAccount) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created 
 			}
 			_, _ = s.DeleteMsg(seq, false)
 		}
+	}
+	if tune != nil {
+		tune(&opts)
 	}
 	c = consumer.New(name, cfg, opts)
 	// Recovered consumers are announced too, as nats-server does.
@@ -373,6 +382,14 @@ func (m *jsAccount) consumerDelete(r *request) any {
 	}
 	m.adminMu.Lock()
 	defer m.adminMu.Unlock()
+	if ent.rep != nil {
+		err := m.proposeConsumerAssign(ent, c.Name(), consumerAssign{Config: c.Config(), Remove: true})
+		resp.Success = err == nil
+		if err != nil {
+			resp.Error = jsapi.NewError(jsapi.ErrClusterNotAvail)
+		}
+		return resp
+	}
 	resp.Success = m.removeConsumer(ent, c.Name(), c)
 	if !resp.Success {
 		resp.Error = jsapi.NewError(jsapi.ErrConsumerNotFound)
@@ -443,4 +460,13 @@ func replyInfo(c *consumer.Consumer) *jsapi.ConsumerInfo {
 	info := c.Info()
 	info.Config.Metadata = jsapi.ReplyMetadata(info.Config.Metadata, core.ProtocolVersion, apiLevel)
 	return info
+}
+
+// hostConsumerOf hosts a consumer the API decided: on this server alone,
+// or, for a replicated stream, through the stream's group.
+func (m *jsAccount) hostConsumerOf(ent *entry, ca *consumerAssignment) (*consumer.Consumer, error) {
+	if ent.rep != nil {
+		return m.hostReplicatedConsumer(ent, ca.Config, ca.Created)
+	}
+	return m.hostConsumer(ent, ca)
 }

@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -73,6 +74,20 @@ func (m *jsAccount) msgDelete(r *request) any {
 		return resp
 	case cfg.DenyDelete:
 		resp.Error = jsapi.NewError(jsapi.ErrStreamMsgDeleteFailed, errors.New("message delete not permitted"))
+		return resp
+	}
+	if ent.rep != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), groupWait)
+		defer cancel()
+		var ae *jsapi.ApiError
+		switch err := ent.rep.group.Delete(ctx, req.Seq, !req.NoErase); {
+		case errors.As(err, &ae):
+			resp.Error = ae
+		case err != nil:
+			resp.Error = jsapi.NewError(jsapi.ErrClusterNotAvail)
+		default:
+			resp.Success = true
+		}
 		return resp
 	}
 	removed, err := ent.s.DeleteMsg(req.Seq, !req.NoErase)

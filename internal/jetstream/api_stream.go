@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/jsmeta"
 	"github.com/starling-mq/starling/internal/store"
 )
 
@@ -78,8 +80,12 @@ func (m *jsAccount) checkConfig(cfg jsapi.StreamConfig, pedantic bool) (jsapi.St
 		return cfg, e
 	}
 	// nats-server refuses replicas after checking the configuration.
-	if cfg.Replicas > 1 {
+	if cfg.Replicas > 1 && m.cl == nil {
 		return cfg, jsapi.NewError(jsapi.ErrStreamReplicasNotSupported)
+	}
+	if cfg.Replicas > 1 && (cfg.Mirror != nil || len(cfg.Sources) > 0) {
+		return cfg, jsapi.NewError(jsapi.ErrStreamInvalidConfig,
+			errors.New("replicated mirrors and sources are not supported by this server yet"))
 	}
 	cfg.Metadata = jsapi.StoredMetadata(cfg.Metadata, jsapi.RequiredAPILevel(cfg))
 	return cfg, nil
@@ -88,6 +94,16 @@ func (m *jsAccount) checkConfig(cfg jsapi.StreamConfig, pedantic bool) (jsapi.St
 // streamConfig is the configuration of the stream name, if there is one
 // (jsapi.Limits.Lookup).
 func (m *jsAccount) streamConfig(name string) (jsapi.StreamConfig, bool) {
+	if m.cl != nil {
+		var cfg jsapi.StreamConfig
+		found := false
+		m.cl.read(func(st *jsmeta.State) {
+			if sa := st.Stream(m.name, name); sa != nil {
+				cfg, found = sa.Config, true
+			}
+		})
+		return cfg, found
+	}
 	e := m.lookup(name)
 	if e == nil {
 		return jsapi.StreamConfig{}, false
@@ -138,6 +154,14 @@ func dropLaterLevels(cfg *jsapi.StreamConfig) {
 }
 
 func (m *jsAccount) overlaps(cfg *jsapi.StreamConfig, except string) bool {
+	if m.cl != nil {
+		for _, sa := range m.metaStreams() {
+			if sa.Config.Name != except && jsapi.SubjectsOverlap(cfg.Subjects, sa.Config.Subjects) {
+				return true
+			}
+		}
+		return false
+	}
 	m.mu.RLock()
 	all := make([]*entry, 0, len(m.streams))
 	for _, e := range m.streams {
@@ -288,7 +312,7 @@ func (m *jsAccount) streamInfo(r *request) any {
 	// As nats-server's: the domain, and this server as the leader (the
 	// one LEADER_ELECTED named), which nats stream info shows.
 	info.Domain = m.cfg.Domain
-	info.Cluster = &jsapi.ClusterInfo{Leader: m.srv.Name()}
+	info.Cluster = m.clusterInfo(ent)
 	if req.SubjectsFilter != "" {
 		// Subjects come in pages, like every other listing.
 		resp.Total = len(info.State.Subjects)
@@ -413,7 +437,16 @@ func (m *jsAccount) streamPurge(r *request) any {
 		resp.Error = jsapi.NewError(jsapi.ErrBadRequest)
 		return resp
 	}
-	n, err := ent.s.Purge(store.PurgeRequest{Subject: req.Subject, Seq: req.Sequence, Keep: req.Keep})
+	preq := store.PurgeRequest{Subject: req.Subject, Seq: req.Sequence, Keep: req.Keep}
+	var n uint64
+	var err error
+	if ent.rep != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), groupWait)
+		n, err = ent.rep.group.Purge(ctx, preq)
+		cancel()
+	} else {
+		n, err = ent.s.Purge(preq)
+	}
 	if err != nil {
 		resp.Error = m.failed(jsapi.ErrStreamPurgeFailed, err)
 		return resp

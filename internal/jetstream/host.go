@@ -90,9 +90,15 @@ func (m *jsAccount) unhostStream(name string) (bool, error) {
 	if ent == nil {
 		return false, nil
 	}
+	if ent.rep != nil {
+		m.stopReplication(ent, true)
+	}
+	ent.subMu.Lock()
 	for _, sub := range append(ent.subs, ent.direct...) {
 		sub.Unsubscribe()
 	}
+	ent.subs, ent.direct = nil, nil
+	ent.subMu.Unlock()
 	ent.stopSources()
 	consumers := ent.sortedConsumers()
 	m.stopConsumers(ent)

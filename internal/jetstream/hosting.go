@@ -75,6 +75,10 @@ func (h *Hosting) stream(sa *jsmeta.Stream) {
 	}
 	a.adminMu.Lock()
 	defer a.adminMu.Unlock()
+	if h.m.cl != nil {
+		a.hostAssigned(sa)
+		return
+	}
 	assign := &streamAssignment{Config: sa.Config, Created: sa.Created, Peers: sa.Group.Peers}
 	if ent := a.lookup(sa.Config.Name); ent != nil {
 		if err := a.hostStreamUpdate(ent, assign); err != nil {

@@ -84,8 +84,12 @@ func (m *jsAccount) start() error {
 	m.deliver = m.newClient("jetstream-consumers")
 	m.adv = newAdvisor(m.newClient("jetstream-advisories"), m.log)
 	m.rpub = m.newClient("jetstream-republish")
-	if err := m.recover(dir); err != nil {
-		return err
+	// In a cluster the meta group's log says which streams this server
+	// holds, and hosting opens them as it replays (cluster.go).
+	if m.cfg.Cluster == nil {
+		if err := m.recover(dir); err != nil {
+			return err
+		}
 	}
 	if err := m.subscribeAPI(); err != nil {
 		return err
@@ -118,6 +122,8 @@ type entry struct {
 	s       *stream.Stream
 	out     *core.InternalClient // the stream's own: its acks (see openStreamOn)
 	storage jsapi.StorageType    // fixed for a stream's life
+	rep     *replication         // a replicated stream's group and consumers; nil otherwise
+	subMu   sync.Mutex           // subs and direct
 	subs    []*core.Subscription
 	direct  []*core.Subscription
 
@@ -182,6 +188,12 @@ func (m *jsAccount) openStore(cfg jsapi.StreamConfig) (store.Store, error) {
 
 // openStoreIn opens the message store for cfg in stream directory dir.
 func (m *jsAccount) openStoreIn(cfg jsapi.StreamConfig, dir string) (store.Store, error) {
+	return m.openStoreSynced(cfg, dir, m.cfg.SyncInterval)
+}
+
+// openStoreSynced opens the message store for cfg in dir, syncing at
+// sync (0: before every acknowledgement).
+func (m *jsAccount) openStoreSynced(cfg jsapi.StreamConfig, dir string, sync time.Duration) (store.Store, error) {
 	if cfg.Storage == jsapi.MemoryStorage {
 		return store.NewMemory(), nil
 	}
@@ -190,7 +202,7 @@ func (m *jsAccount) openStoreIn(cfg jsapi.StreamConfig, dir string) (store.Store
 		compression = "s2"
 	}
 	return filestore.Open(m.fs, filepath.Join(dir, msgsDir), filestore.Config{
-		SyncInterval: m.cfg.SyncInterval,
+		SyncInterval: sync,
 		Compression:  compression,
 		Handles:      m.handles,
 		Workers:      m.workers,
@@ -265,6 +277,8 @@ func (e *entry) destroy() error {
 
 // subscribeStream (re)creates the subscriptions feeding e for cfg.
 func (m *jsAccount) subscribeStream(e *entry, cfg jsapi.StreamConfig) error {
+	e.subMu.Lock()
+	defer e.subMu.Unlock()
 	for _, sub := range e.subs {
 		sub.Unsubscribe()
 	}
@@ -285,6 +299,9 @@ func (m *jsAccount) subscribeStream(e *entry, cfg jsapi.StreamConfig) error {
 			return
 		}
 		s.Ingest(string(msg.Subject), string(msg.Reply), msg.Header, msg.Data)
+	}
+	if e.rep != nil {
+		ingest = replicatedIngest(e)
 	}
 	for _, subj := range cfg.Subjects {
 		sub, err := m.acks.Subscribe(subj, "", ingest)
@@ -371,6 +388,9 @@ func (m *jsAccount) shutdown() {
 		m.adv.pub.Close()
 	}
 	for _, e := range streams {
+		if e.rep != nil {
+			m.stopReplication(e, false)
+		}
 		e.stopSources()
 		m.stopConsumers(e)
 	}

@@ -51,6 +51,9 @@ type Config struct {
 	// SystemAccount is the system account's name ("" without one): it
 	// never runs JetStream, and answers only $JS.API.INFO, with an error.
 	SystemAccount string
+	// Cluster, when set, runs JetStream clustered (cluster.go): streams
+	// placed and replicated across the cluster's JetStream servers.
+	Cluster *ClusterConfig
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -81,6 +84,7 @@ type Manager struct {
 	cache   *filestore.BlockCache // the file streams' read cache
 
 	backups backupState // snapshots and restores in progress, every account's
+	cl      *cluster    // clustered mode; nil on a server of its own
 
 	life         sync.Mutex // serializes Reconfigure and Shutdown
 	accMu        sync.RWMutex
@@ -159,6 +163,12 @@ func (m *Manager) Start() error {
 		m.Shutdown()
 		return err
 	}
+	if m.cfg.Cluster != nil {
+		if err := m.startCluster(); err != nil {
+			m.Shutdown()
+			return err
+		}
+	}
 	m.log.Info("JetStream started", "store_dir", Dir(m.cfg.StoreDir), "sync", syncDescription(m.cfg.SyncInterval),
 		"accounts", len(m.accounts), "streams", streams, "max_open_files", m.cfg.MaxOpenFiles)
 	return nil
@@ -211,8 +221,14 @@ func (m *Manager) Shutdown() {
 	if done != nil {
 		close(done)
 	}
+	if m.cl != nil {
+		m.cl.stop()
+	}
 	for _, a := range m.accountList() {
 		a.shutdown()
+	}
+	if m.cl != nil {
+		m.cl.closeLog()
 	}
 }
 

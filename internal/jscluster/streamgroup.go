@@ -269,3 +269,16 @@ func (x *Expiry) Report(entry []byte) {
 	_ = g.node.Host.ProposeAsync(g.group, entry, func(raftnode.Result, error) {})
 	g.order.Unlock()
 }
+
+// DeleteAsync proposes the removal of message seq without waiting (an
+// acknowledged message of a work-queue or interest stream): a removal
+// that cannot be proposed is left, as the leader's next decision.
+func (g *StreamGroup) DeleteAsync(seq uint64) {
+	entry, aerr := g.s.ProposeDelete(seq, false)
+	if aerr != nil {
+		return
+	}
+	g.order.Lock()
+	_ = g.node.Host.ProposeAsync(g.group, entry, func(raftnode.Result, error) {})
+	g.order.Unlock()
+}

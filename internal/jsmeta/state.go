@@ -30,6 +30,10 @@ type Stream struct {
 	Config  jsapi.StreamConfig `json:"config"`
 	Group   Group              `json:"group"`
 	Created time.Time          `json:"created"`
+	// Reply is where the creator or updater of the stream waits for its
+	// answer, sent by the member that leads the stream once it is hosted
+	// (as nats-server's stream leader answers a create).
+	Reply string `json:"reply,omitempty"`
 }
 
 // Consumer is a consumer's assignment.

@@ -1,0 +1,217 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/starling-mq/starling/internal/jscluster"
+	"github.com/starling-mq/starling/internal/jsmeta"
+	"github.com/starling-mq/starling/internal/placement"
+	"github.com/starling-mq/starling/internal/raftlog"
+	"github.com/starling-mq/starling/internal/raftnode"
+)
+
+// Clustered JetStream (docs/replication.md): with a cluster block, the
+// JetStream servers of the cluster form a meta group that orders every
+// stream's assignment (which servers hold it, with what configuration).
+// Every server hears every API request (routes carry them) and each
+// decides whether it is the one to answer: the meta leader for what
+// changes or lists assignments, the stream's leader for what reads or
+// changes a stream and its consumers. A stream of one replica is a plain
+// stream on the server it was placed on; one of three or five is a
+// jscluster.StreamGroup on each of its servers, its consumers replicated
+// through the same group (replica.go).
+
+// ClusterConfig turns clustered JetStream on (Config.Cluster).
+type ClusterConfig struct {
+	// ServerName is this server's name, unique in the cluster: groups
+	// name their members by it and Raft node ids derive from it.
+	ServerName string
+	// Expected is how many JetStream servers found the meta group (the
+	// cluster's configured routes; jscluster.Expected).
+	Expected int
+	// Raft tunes the groups; zero fields take raftnode's defaults.
+	Raft raftnode.Options
+}
+
+// metaDir holds the server's Raft log, where nats-server keeps its meta
+// group: under the system account, which never runs JetStream itself.
+func metaDir(storeDir string) string { return filepath.Join(Dir(storeDir), "$SYS", "_js_") }
+
+// metaStartTimeout bounds joining the meta group on the Raft loop.
+const metaStartTimeout = 10 * time.Second
+
+// foundRetry is how often founding looks again without a route change.
+const foundRetry = time.Second
+
+// cluster is JetStream's clustered mode on this server.
+type cluster struct {
+	m       *Manager
+	cfg     ClusterConfig
+	wal     *raftlog.Log
+	node    *jscluster.Node
+	peers   *jscluster.Peers
+	hosting *Hosting
+	meta    atomic.Pointer[jscluster.Meta]
+
+	nudge chan struct{} // a route came or went: founding looks again
+	done  chan struct{}
+	wg    sync.WaitGroup
+
+	rngMu sync.Mutex
+	rng   *rand.Rand // the meta leader's decisions (placement, group names)
+}
+
+// startCluster opens the Raft log, starts the node over the cluster port,
+// and founds or rejoins the meta group in the background: the routes it
+// waits for come up only once the server accepts them.
+func (m *Manager) startCluster() error {
+	c := &cluster{m: m, cfg: *m.cfg.Cluster, nudge: make(chan struct{}, 1), done: make(chan struct{}),
+		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5ee0))}
+	wal, err := raftlog.Open(m.fs, metaDir(m.cfg.StoreDir), raftlog.Options{Logger: m.log})
+	if err != nil {
+		return fmt.Errorf("jetstream cluster: raft log: %w", err)
+	}
+	c.wal = wal
+	node, err := jscluster.Start(jscluster.Config{Server: m.srv, ServerName: c.cfg.ServerName,
+		Storage: &jscluster.LogStorage{Log: wal}, Raft: c.cfg.Raft, Logger: m.log})
+	if err != nil {
+		wal.Close()
+		return fmt.Errorf("jetstream cluster: %w", err)
+	}
+	c.node = node
+	c.hosting = m.Hosting(c.cfg.ServerName)
+	c.peers = jscluster.FollowPeers(node, m.srv, c.poke)
+	m.srv.AnnounceJetStream(true)
+	m.cl = c
+	c.wg.Add(1)
+	go c.found(slices.Contains(wal.Groups(), jscluster.MetaGroup))
+	return nil
+}
+
+func (c *cluster) poke() {
+	select {
+	case c.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// found joins the meta group: from the log when this server was a member
+// before, else by founding it once the expected servers are up.
+func (c *cluster) found(member bool) {
+	defer c.wg.Done()
+	var last string
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), metaStartTimeout)
+		var meta *jscluster.Meta
+		var err error
+		if member {
+			meta, err = c.node.StartMeta(ctx, nil, c.hosting)
+		} else {
+			meta, err = c.node.Found(ctx, c.cfg.ServerName, c.cfg.Expected, c.hosting)
+		}
+		cancel()
+		if err == nil {
+			c.meta.Store(meta)
+			c.m.log.Info("JetStream cluster: meta group joined", "server_name", c.cfg.ServerName)
+			return
+		}
+		if !errors.Is(err, jscluster.ErrNotReady) && err.Error() != last {
+			c.m.log.Warn("JetStream cluster: meta group not joined yet", "err", err)
+			last = err.Error()
+		}
+		select {
+		case <-c.nudge:
+		case <-time.After(foundRetry):
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// stop stops founding, hosting and the Raft groups; the streams close
+// after (Manager.Shutdown), with no group applying to them any more.
+func (c *cluster) stop() {
+	close(c.done)
+	c.wg.Wait()
+	c.peers.Stop()
+	if meta := c.meta.Load(); meta != nil {
+		meta.Close()
+	}
+	if err := c.node.Close(); err != nil {
+		c.m.log.Debug("JetStream cluster: raft node closed", "err", err)
+	}
+}
+
+// closeLog closes the Raft log once nothing uses it.
+func (c *cluster) closeLog() {
+	if err := c.wal.Close(); err != nil {
+		c.m.log.Error("JetStream cluster: raft log not closed", "err", err)
+	}
+}
+
+// isMetaLeader reports whether this server leads the meta group.
+func (c *cluster) isMetaLeader() bool {
+	meta := c.meta.Load()
+	return meta != nil && meta.IsLeader()
+}
+
+// metaLeaderless reports whether no meta leader is known here: a request
+// from this server's own client is then answered "temporarily
+// unavailable" rather than left to time out.
+func (c *cluster) metaLeaderless() bool {
+	meta := c.meta.Load()
+	if meta == nil {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	id, err := meta.Leader(ctx)
+	return err != nil || id == 0
+}
+
+// read runs fn on the meta state (empty before the group is joined).
+func (c *cluster) read(fn func(st *jsmeta.State)) {
+	if meta := c.meta.Load(); meta != nil {
+		meta.Read(fn)
+		return
+	}
+	fn(jsmeta.New())
+}
+
+// propose commits op on the meta group (on its leader).
+func (c *cluster) propose(ctx context.Context, op jsmeta.Op) (jsmeta.Change, error) {
+	meta := c.meta.Load()
+	if meta == nil {
+		return jsmeta.Change{}, errors.New("jetstream cluster: meta group not joined")
+	}
+	return meta.Propose(ctx, op)
+}
+
+// placementCluster is what the meta leader knows of the JetStream servers
+// when it places a stream: itself and every Starling JetStream server
+// with a route up, named by server name (as groups name their members).
+func (c *cluster) placementCluster() jsmeta.Cluster {
+	name := c.m.srv.ClusterName()
+	servers := []placement.Server{{ID: c.cfg.ServerName, Name: c.cfg.ServerName, Cluster: name}}
+	for _, p := range c.m.srv.ClusterPeers() {
+		if p.JetStream && p.Name != "" && p.Name != c.cfg.ServerName {
+			servers = append(servers, placement.Server{ID: p.Name, Name: p.Name, Cluster: name})
+		}
+	}
+	return jsmeta.Cluster{Name: name, Servers: servers}
+}
+
+// rand returns the leader's random source, for one decision.
+func (c *cluster) decide(fn func(rng *rand.Rand)) {
+	c.rngMu.Lock()
+	defer c.rngMu.Unlock()
+	fn(c.rng)
+}

@@ -1,0 +1,438 @@
+package jetstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/starling-mq/starling/internal/consumer"
+	"github.com/starling-mq/starling/internal/core"
+	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/jscluster"
+	"github.com/starling-mq/starling/internal/jsmeta"
+	"github.com/starling-mq/starling/internal/stream"
+)
+
+// A replicated stream on one of its servers: the stream (a replica,
+// stream.Options.Replicated) in its Raft group (jscluster.StreamGroup).
+// Every member applies the group's entries; only the leader subscribes to
+// the stream's subjects (each publish is proposed, and answered once
+// committed and applied), answers the stream's API requests and runs
+// its consumers. A consumer's existence (an assignment entry) and its
+// delivery state (event batches) are entries of the stream's group;
+// every member keeps a consumer.Replica of each, and a new leader starts
+// the live consumers from them.
+
+// replicatedStoreSync is how often a replicated stream's store syncs:
+// what it holds is in a quorum's Raft logs, synced before any ack, and
+// the log is kept whole, so a store that lost its tail is refilled from
+// the log when the server restarts.
+const replicatedStoreSync = 30 * time.Second
+
+// groupWait bounds waiting for a replicated change to be committed.
+const groupWait = 5 * time.Second
+
+// replication is a replicated stream's share on this server.
+type replication struct {
+	group  *jscluster.StreamGroup
+	expiry jscluster.Expiry
+	assign *jsmeta.Stream // as last hosted (peers, group name)
+
+	leading atomic.Bool // this member leads, its subscriptions are up
+	want    atomic.Bool // what the Raft loop last said
+	wake    chan struct{}
+	done    chan struct{}
+	wg      sync.WaitGroup
+
+	replyMu sync.Mutex
+	reply   string // an answer owed by the leader: create or update
+	update  bool
+
+	liveMu sync.Mutex // serializes starting and stopping live consumers
+
+	repMu    sync.Mutex
+	replicas map[string]*consumerReplica
+}
+
+// consumerReplica is a consumer of a replicated stream as the log has it.
+type consumerReplica struct {
+	cfg     jsapi.ConsumerConfig
+	created time.Time
+	r       *consumer.Replica
+	rebuild bool // the live consumer must restart from this replica
+}
+
+// leads reports whether this server answers for the stream: it leads its
+// group, or the stream is not replicated.
+func (e *entry) leads() bool { return e.rep == nil || e.rep.leading.Load() }
+
+func (r *replication) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// consumerAssign is a consumer assignment entry's body.
+type consumerAssign struct {
+	Config  jsapi.ConsumerConfig `json:"config"`
+	Created time.Time            `json:"created"`
+	Remove  bool                 `json:"remove,omitempty"`
+}
+
+// The payload of a consumer entry starts with what it carries.
+const (
+	payloadAssign = 'A'
+	payloadBatch  = 'B'
+)
+
+// hostAssigned makes this server hold sa as the meta group assigned it.
+// The caller holds adminMu.
+func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) {
+	if ent := m.lookup(sa.Config.Name); ent != nil {
+		old := ent.s.Config()
+		if err := m.saveStreamMeta(&streamMeta{Config: sa.Config, Created: ent.s.Created()}); err != nil {
+			m.log.Error("assigned stream metadata not saved", "stream", sa.Config.Name, "err", err)
+		}
+		if err := ent.s.Update(sa.Config); err != nil {
+			m.log.Error("assigned stream not updated", "stream", sa.Config.Name, "err", err)
+		}
+		if ent.leads() && (!equalStrings(old.Subjects, sa.Config.Subjects) || old.AllowDirect != sa.Config.AllowDirect) {
+			if err := m.subscribeStream(ent, sa.Config); err != nil {
+				m.log.Error("assigned stream not subscribed", "stream", sa.Config.Name, "err", err)
+			}
+		}
+		if ent.rep == nil {
+			m.answerUpdate(ent, sa.Reply)
+		} else {
+			ent.rep.assign = sa
+			ent.rep.owe(sa.Reply, true)
+		}
+		return
+	}
+	if len(sa.Group.Peers) <= 1 {
+		ent, err := m.openAssigned(sa, nil)
+		if err != nil {
+			m.log.Error("assigned stream not hosted", "stream", sa.Config.Name, "err", err)
+			m.answerCreateError(sa.Reply, err)
+			return
+		}
+		m.answerCreate(ent, sa.Reply)
+		return
+	}
+	rep := &replication{assign: sa, wake: make(chan struct{}, 1), done: make(chan struct{}),
+		replicas: map[string]*consumerReplica{}}
+	ent, err := m.openAssigned(sa, rep)
+	if err != nil {
+		m.log.Error("assigned stream not hosted", "stream", sa.Config.Name, "err", err)
+		return
+	}
+	rep.owe(sa.Reply, false)
+	ids := make([]uint64, len(sa.Group.Peers))
+	for i, p := range sa.Group.Peers {
+		ids[i] = jscluster.NodeID(p)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), groupWait)
+	defer cancel()
+	g, err := m.cl.node.JoinStream(ctx, jscluster.GroupID(sa.Group.Name), ids, ent.s, jscluster.StreamHooks{
+		OnLeader:  func(lead bool) { rep.want.Store(lead); rep.poke() },
+		Consumers: replicaConsumers{m: m, ent: ent},
+	})
+	if err != nil {
+		m.log.Error("stream group not joined", "stream", sa.Config.Name, "err", err)
+		return
+	}
+	rep.group = g
+	rep.expiry.Bind(g)
+	rep.wg.Add(1)
+	go m.followLeadership(ent)
+	// The first member named campaigns at once, so a new stream has a
+	// leader without waiting out an election timeout.
+	if sa.Group.Peers[0] == m.cl.cfg.ServerName {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), groupWait)
+			defer cancel()
+			_ = m.cl.node.Host.Campaign(ctx, g.ID())
+		}()
+	}
+}
+
+// owe records the answer the leader owes a creator or updater.
+func (r *replication) owe(reply string, update bool) {
+	if reply == "" {
+		return
+	}
+	r.replyMu.Lock()
+	r.reply, r.update = reply, update
+	r.replyMu.Unlock()
+	r.poke()
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// openAssigned opens an assigned stream's store (creating it, or finding
+// the messages a restart left) and registers it. Unlike a single
+// server's create, a failure removes nothing: the directory may hold a
+// replica's messages.
+func (m *jsAccount) openAssigned(sa *jsmeta.Stream, rep *replication) (*entry, error) {
+	cfg := sa.Config
+	if err := m.saveStreamMeta(&streamMeta{Config: cfg, Created: sa.Created}); err != nil {
+		return nil, err
+	}
+	if rep == nil {
+		return m.openStream(cfg, sa.Created)
+	}
+	st, err := m.openStoreSynced(cfg, m.streamDir(cfg.Name), replicatedStoreSync)
+	if err != nil {
+		return nil, err
+	}
+	out := m.newClient("jetstream-stream")
+	s, err := stream.New(cfg, stream.Options{
+		Store: st, Out: out, Republish: m.rpub, Logger: m.log, Domain: m.cfg.Domain,
+		Created: sa.Created, ResourcesExceeded: m.resourcesExceeded,
+		Replicated: true, Expired: rep.expiry.Report,
+	})
+	if err != nil {
+		out.Close()
+		st.Close()
+		return nil, err
+	}
+	e := &entry{s: s, out: out, storage: cfg.Storage, rep: rep}
+	m.mu.Lock()
+	m.streams[cfg.Name] = e
+	m.mu.Unlock()
+	m.adviseStream(jsapi.AdvisoryCreate, cfg.Name)
+	return e, nil
+}
+
+// followLeadership carries out, off the Raft loop, what becoming or
+// ceasing to be the stream's leader means here.
+func (m *jsAccount) followLeadership(ent *entry) {
+	rep := ent.rep
+	defer rep.wg.Done()
+	for {
+		select {
+		case <-rep.wake:
+		case <-rep.done:
+			return
+		}
+		switch lead := rep.want.Load(); {
+		case lead && !rep.leading.Load():
+			m.lead(ent)
+		case !lead && rep.leading.Load():
+			m.follow(ent)
+		}
+		if rep.leading.Load() {
+			m.reconcileConsumers(ent)
+			m.payDebt(ent)
+		}
+	}
+}
+
+// lead: subscribe, start the consumers, answer.
+func (m *jsAccount) lead(ent *entry) {
+	cfg := ent.s.Config()
+	if err := m.subscribeStream(ent, cfg); err != nil {
+		m.log.Error("stream leader not subscribed", "stream", cfg.Name, "err", err)
+		return
+	}
+	ent.rep.leading.Store(true)
+	m.adviseStreamLeader(cfg.Name)
+	m.log.Debug("stream leader", "stream", cfg.Name)
+}
+
+// follow: stop taking publishes and stop the live consumers; the
+// replicas go on applying the log.
+func (m *jsAccount) follow(ent *entry) {
+	ent.rep.leading.Store(false)
+	ent.subMu.Lock()
+	for _, sub := range append(ent.subs, ent.direct...) {
+		sub.Unsubscribe()
+	}
+	ent.subs, ent.direct = nil, nil
+	ent.subMu.Unlock()
+	ent.rep.liveMu.Lock()
+	defer ent.rep.liveMu.Unlock()
+	ent.conMu.Lock()
+	live := ent.consumers
+	ent.consumers = nil
+	ent.conMu.Unlock()
+	for _, c := range live {
+		c.Stop()
+	}
+	ent.s.SetConsumerCount(0)
+}
+
+// payDebt answers a pending create or update, once leading.
+func (m *jsAccount) payDebt(ent *entry) {
+	rep := ent.rep
+	rep.replyMu.Lock()
+	reply, update := rep.reply, rep.update
+	rep.reply = ""
+	rep.replyMu.Unlock()
+	if reply == "" {
+		return
+	}
+	if update {
+		m.answerUpdate(ent, reply)
+		return
+	}
+	m.answerCreate(ent, reply)
+}
+
+func (m *jsAccount) answerCreate(ent *entry, reply string) {
+	if reply == "" {
+		return
+	}
+	resp := &jsapi.StreamCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamCreateResponse},
+		StreamInfo: m.leaderInfo(ent), DidCreate: true}
+	m.answer(reply, resp)
+}
+
+func (m *jsAccount) answerCreateError(reply string, err error) {
+	if reply == "" {
+		return
+	}
+	resp := &jsapi.StreamCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamCreateResponse,
+		Error: jsapi.NewError(jsapi.ErrStreamCreate, jsapi.PathFree(err))}}
+	m.answer(reply, resp)
+}
+
+func (m *jsAccount) answerUpdate(ent *entry, reply string) {
+	if reply == "" {
+		return
+	}
+	m.answer(reply, &jsapi.StreamUpdateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamUpdateResponse},
+		StreamInfo: m.leaderInfo(ent)})
+}
+
+// answer sends a JSON answer to a requester this server did not hear
+// (the meta leader did) or heard earlier.
+func (m *jsAccount) answer(reply string, resp any) {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		return
+	}
+	if _, err := m.api.Publish(reply, "", nil, b); err != nil {
+		m.log.Debug("API answer not sent", "err", err)
+	}
+}
+
+// leaderInfo is a stream's info as its leader reports it.
+func (m *jsAccount) leaderInfo(ent *entry) *jsapi.StreamInfo {
+	info := ent.info(false, "")
+	info.Domain = m.cfg.Domain
+	info.Cluster = m.clusterInfo(ent)
+	return info
+}
+
+// clusterInfo is the cluster block of a stream's info on its leader.
+func (m *jsAccount) clusterInfo(ent *entry) *jsapi.ClusterInfo {
+	ci := &jsapi.ClusterInfo{Leader: m.srv.Name()}
+	if m.cl == nil {
+		return ci
+	}
+	ci.Name = m.srv.ClusterName()
+	rep := ent.rep
+	if rep == nil || rep.group == nil {
+		return ci
+	}
+	ci.RaftGroup = rep.assign.Group.Name
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	st, err := rep.group.Status(ctx)
+	if err != nil {
+		return ci
+	}
+	connected := map[string]bool{}
+	for _, p := range m.srv.ClusterPeers() {
+		connected[p.Name] = true
+	}
+	for _, name := range rep.assign.Group.Peers {
+		if name == m.cl.cfg.ServerName {
+			continue
+		}
+		pi := &jsapi.PeerInfo{Name: name, Peer: peerHash(name), Offline: !connected[name]}
+		if pr, ok := st.Progress[jscluster.NodeID(name)]; ok {
+			if pr.Match < st.Commit {
+				pi.Lag = st.Commit - pr.Match
+			}
+			pi.Current = pi.Lag == 0 && pr.RecentActive
+			if pr.RecentActive {
+				pi.Active = 0
+			}
+		}
+		ci.Replicas = append(ci.Replicas, pi)
+	}
+	sort.Slice(ci.Replicas, func(i, j int) bool { return ci.Replicas[i].Name < ci.Replicas[j].Name })
+	return ci
+}
+
+// peerHash names a peer as nats-server's peer ids look: 8 characters
+// derived from the server name.
+func peerHash(name string) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	id := jscluster.NodeID(name)
+	b := make([]byte, 8)
+	for i := range b {
+		b[i] = alphabet[id%uint64(len(alphabet))]
+		id /= uint64(len(alphabet))
+	}
+	return string(b)
+}
+
+// stopReplication stops following the group's leadership and leaves the
+// group (drop its log when the stream is removed).
+func (m *jsAccount) stopReplication(ent *entry, leave bool) {
+	rep := ent.rep
+	select {
+	case <-rep.done:
+		return
+	default:
+		close(rep.done)
+	}
+	rep.wg.Wait()
+	if rep.leading.Load() {
+		m.follow(ent)
+	}
+	if leave && rep.group != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), groupWait)
+		defer cancel()
+		if err := rep.group.Leave(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			m.log.Debug("stream group not left", "stream", ent.s.Name(), "err", err)
+		}
+	}
+}
+
+// replicatedIngest is the leader's subscription handler: each publish is
+// proposed, and answered once committed and applied.
+func replicatedIngest(ent *entry) func(msg *core.Msg) {
+	s := ent.s
+	return func(msg *core.Msg) {
+		rep := ent.rep
+		if rep.group == nil {
+			return
+		}
+		reply := string(msg.Reply)
+		rep.group.PublishAsync(string(msg.Subject), msg.Header, msg.Data, func(ans *stream.Answer, err error) {
+			if err != nil {
+				ans = &stream.Answer{Err: jsapi.NewError(jsapi.ErrClusterNotAvail)}
+			}
+			s.Respond(reply, ans)
+		})
+	}
+}

@@ -1,0 +1,194 @@
+package jetstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/starling-mq/starling/internal/consumer"
+	"github.com/starling-mq/starling/internal/jsapi"
+)
+
+// replicaConsumers applies a stream group's consumer entries
+// (jscluster.Consumers), on the Raft loop: assignments create, change or
+// remove a consumer's replica, batches move its state; on the leader the
+// live consumer hears its own batches come back committed.
+type replicaConsumers struct {
+	m   *jsAccount
+	ent *entry
+}
+
+var errBadConsumerPayload = errors.New("jetstream: malformed consumer entry")
+
+func (rc replicaConsumers) ApplyConsumer(name string, payload []byte) error {
+	if len(payload) == 0 {
+		return errBadConsumerPayload
+	}
+	rep := rc.ent.rep
+	switch payload[0] {
+	case payloadAssign:
+		var a consumerAssign
+		if err := json.Unmarshal(payload[1:], &a); err != nil {
+			return fmt.Errorf("%w: %v", errBadConsumerPayload, err)
+		}
+		rep.repMu.Lock()
+		switch cur := rep.replicas[name]; {
+		case a.Remove:
+			delete(rep.replicas, name)
+		case cur != nil:
+			cur.cfg = a.Config
+		default:
+			rep.replicas[name] = &consumerReplica{cfg: a.Config, created: a.Created,
+				r: consumer.NewReplica(a.Config.AckPolicy, nil, 0)}
+		}
+		rep.repMu.Unlock()
+		rep.poke() // the leader's live consumers follow
+		return nil
+	case payloadBatch:
+		batch := payload[1:]
+		rep.repMu.Lock()
+		cr := rep.replicas[name]
+		var err error
+		if cr != nil {
+			err = cr.r.ApplyReplicated(batch)
+		}
+		rep.repMu.Unlock()
+		if err != nil && !errors.Is(err, consumer.ErrApplied) {
+			rc.m.log.Error("consumer replica cannot follow its log", "stream", rc.ent.s.Name(), "consumer", name, "err", err)
+		}
+		if c := rc.ent.consumer(name); c != nil {
+			if err := c.ApplyReplicated(batch); errors.Is(err, consumer.ErrNotProposed) {
+				// Another leader's decision: the live consumer restarts
+				// from the replica, which has it.
+				rep.repMu.Lock()
+				if cr != nil {
+					cr.rebuild = true
+				}
+				rep.repMu.Unlock()
+				rep.poke()
+			}
+		}
+		return nil
+	}
+	return errBadConsumerPayload
+}
+
+// liveSpec is what the leader needs to run a consumer from its replica.
+type liveSpec struct {
+	name    string
+	cfg     jsapi.ConsumerConfig
+	created time.Time
+	state   consumer.State
+	applied uint64
+	rebuild bool
+}
+
+// reconcileConsumers makes the leader's live consumers match the
+// replicas: new ones started from their replica's state, removed ones
+// stopped, changed ones updated, and those another leader's batch
+// overtook rebuilt.
+func (m *jsAccount) reconcileConsumers(ent *entry) {
+	rep := ent.rep
+	rep.liveMu.Lock()
+	defer rep.liveMu.Unlock()
+	if !rep.leading.Load() {
+		return
+	}
+	rep.repMu.Lock()
+	specs := make(map[string]liveSpec, len(rep.replicas))
+	for name, cr := range rep.replicas {
+		specs[name] = liveSpec{name: name, cfg: cr.cfg, created: cr.created, state: cr.r.State(), applied: cr.r.Applied(), rebuild: cr.rebuild}
+		cr.rebuild = false
+	}
+	rep.repMu.Unlock()
+	for _, c := range ent.sortedConsumers() {
+		spec, ok := specs[c.Name()]
+		if ok && !spec.rebuild {
+			if !reflect.DeepEqual(c.Config(), spec.cfg) {
+				c.Update(spec.cfg)
+			}
+			delete(specs, c.Name())
+			continue
+		}
+		m.dropLive(ent, c)
+	}
+	for _, spec := range specs {
+		m.startLive(ent, spec)
+	}
+}
+
+// dropLive stops a live consumer (its replica stays, or went by entry).
+func (m *jsAccount) dropLive(ent *entry, c *consumer.Consumer) {
+	ent.conMu.Lock()
+	if ent.consumers[c.Name()] == c {
+		delete(ent.consumers, c.Name())
+	}
+	n := len(ent.consumers)
+	ent.conMu.Unlock()
+	ent.s.SetConsumerCount(n)
+	c.Stop()
+}
+
+// startLive starts the leader's consumer from its replica's state.
+func (m *jsAccount) startLive(ent *entry, spec liveSpec) {
+	rep, name := ent.rep, spec.name
+	var state *consumer.State
+	if spec.applied > 0 {
+		state = &spec.state
+	}
+	m.startConsumerWith(ent, spec.cfg, spec.created, state, func(o *consumer.Options) {
+		o.Persist = nil
+		o.Applied = spec.applied
+		o.Replicate = func(batch []byte) {
+			rep.group.ProposeConsumer(name, append([]byte{payloadBatch}, batch...), nil)
+		}
+		if o.OnAck != nil {
+			ret := ent.s.Config().Retention
+			o.OnAck = func(seq uint64) {
+				if ret == jsapi.InterestPolicy && !ent.allDone(seq) {
+					return
+				}
+				rep.group.DeleteAsync(seq)
+			}
+		}
+		o.OnInactive = func() {
+			_ = m.proposeConsumerAssign(ent, name, consumerAssign{Config: spec.cfg, Remove: true})
+		}
+	})
+}
+
+// proposeConsumerAssign commits a consumer assignment in the stream's
+// group and brings the live consumers in line.
+func (m *jsAccount) proposeConsumerAssign(ent *entry, name string, a consumerAssign) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	ent.rep.group.ProposeConsumer(name, append([]byte{payloadAssign}, b...), func(err error) { done <- err })
+	select {
+	case err = <-done:
+	case <-time.After(groupWait):
+		err = context.DeadlineExceeded
+	}
+	if err != nil {
+		return err
+	}
+	m.reconcileConsumers(ent)
+	return nil
+}
+
+// hostReplicatedConsumer creates or updates a consumer of a replicated
+// stream: committed as an assignment, then run by this leader.
+func (m *jsAccount) hostReplicatedConsumer(ent *entry, cfg jsapi.ConsumerConfig, created time.Time) (*consumer.Consumer, error) {
+	if err := m.proposeConsumerAssign(ent, cfg.Name, consumerAssign{Config: cfg, Created: created}); err != nil {
+		return nil, err
+	}
+	if c := ent.consumer(cfg.Name); c != nil {
+		return c, nil
+	}
+	return nil, errors.New("consumer not started: this server no longer leads the stream")
+}

@@ -1,0 +1,220 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/starling-mq/starling/server"
+)
+
+// jsCluster is three embedded servers running clustered JetStream.
+type jsCluster struct {
+	t       *testing.T
+	opts    []*server.Options
+	servers []*server.Server
+}
+
+func startJSCluster(t *testing.T) *jsCluster {
+	t.Helper()
+	c := &jsCluster{t: t}
+	ports := []int{freePort(t), freePort(t), freePort(t)}
+	for i := range ports {
+		var routes []*url.URL
+		for j, p := range ports {
+			if j != i {
+				u, _ := url.Parse(fmt.Sprintf("nats-route://127.0.0.1:%d", p))
+				routes = append(routes, u)
+			}
+		}
+		c.opts = append(c.opts, &server.Options{
+			ServerName: fmt.Sprintf("S%d", i+1), Host: "127.0.0.1", Port: server.RandomPort,
+			JetStream: true, StoreDir: t.TempDir(),
+			Cluster: server.ClusterOptions{Name: "JSC", Host: "127.0.0.1", Port: ports[i], Routes: routes},
+		})
+	}
+	c.servers = make([]*server.Server, len(ports))
+	for i := range ports {
+		c.start(i)
+	}
+	return c
+}
+
+func (c *jsCluster) start(i int) {
+	c.t.Helper()
+	s, err := server.New(c.opts[i])
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.servers[i] = s
+	c.t.Cleanup(func() { s.Shutdown(context.Background()) })
+}
+
+func (c *jsCluster) stop(i int) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c.servers[i].Shutdown(ctx)
+}
+
+func (c *jsCluster) connect(i int) (*nats.Conn, jetstream.JetStream) {
+	c.t.Helper()
+	nc, err := nats.Connect(c.servers[i].ClientURL(), nats.MaxReconnects(-1))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return nc, js
+}
+
+// eventually polls fn until it returns nil, for up to d.
+func eventually(t *testing.T, d time.Duration, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := fn()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestJetStreamClusterReplicatedStream(t *testing.T) {
+	c := startJSCluster(t)
+	_, js := c.connect(0)
+	ctx := context.Background()
+	eventually(t, 30*time.Second, func() error {
+		_, err := js.AccountInfo(ctx)
+		return err
+	})
+	var st jetstream.Stream
+	eventually(t, 20*time.Second, func() error {
+		var err error
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}, Replicas: 3})
+		return err
+	})
+	info := st.CachedInfo()
+	if info.Cluster == nil || info.Cluster.Leader == "" || len(info.Cluster.Replicas) != 2 {
+		t.Fatalf("cluster info %+v", info.Cluster)
+	}
+	for i := range 100 {
+		if _, err := js.Publish(ctx, "orders.new", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	for i := range c.servers {
+		_, js := c.connect(i)
+		eventually(t, 10*time.Second, func() error {
+			s, err := js.Stream(ctx, "ORDERS")
+			if err != nil {
+				return err
+			}
+			if n := s.CachedInfo().State.Msgs; n != 100 {
+				return fmt.Errorf("server %d: %d messages", i, n)
+			}
+			return nil
+		})
+	}
+	cons, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "C", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for try := 0; got < 50; try++ {
+		if try == 20 {
+			ci, err := cons.Info(ctx)
+			t.Fatalf("fetched %d of 50: %+v %v", got, ci, err)
+		}
+		batch, err := cons.Fetch(50-got, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for msg := range batch.Messages() {
+			if err := msg.DoubleAck(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got++
+		}
+	}
+	// The leader goes: another takes over, nothing acknowledged is lost,
+	// and the consumer goes on from where it was acknowledged.
+	leader := info.Cluster.Leader
+	idx := int(leader[1] - '1')
+	c.stop(idx)
+	other := (idx + 1) % 3
+	_, js2 := c.connect(other)
+	eventually(t, 30*time.Second, func() error {
+		_, err := js2.Publish(ctx, "orders.new", []byte("after"))
+		return err
+	})
+	s2, err := js2.Stream(ctx, "ORDERS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.CachedInfo().Cluster == nil {
+		nc2, _ := c.connect(other)
+		m, err := nc2.Request("$JS.API.STREAM.INFO.ORDERS", nil, 2*time.Second)
+		if err == nil {
+			t.Logf("raw: %s", m.Data)
+		}
+		t.Fatalf("no cluster info: %+v", s2.CachedInfo())
+	}
+	if s2.CachedInfo().State.Msgs < 101 || s2.CachedInfo().Cluster.Leader == leader {
+		t.Fatalf("after failover: %+v %+v", s2.CachedInfo().State, s2.CachedInfo().Cluster)
+	}
+	cons2, err := s2.Consumer(ctx, "C")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci := cons2.CachedInfo()
+	if ci.AckFloor.Stream != 50 {
+		t.Fatalf("ack floor %+v", ci.AckFloor)
+	}
+	batch, err := cons2.Fetch(10, jetstream.FetchMaxWait(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for msg := range batch.Messages() {
+		md, _ := msg.Metadata()
+		if md.Sequence.Stream <= 50 {
+			t.Fatalf("redelivered acknowledged message %d", md.Sequence.Stream)
+		}
+	}
+	// The stopped server comes back and catches up.
+	c.start(idx)
+	_, js3 := c.connect(idx)
+	eventually(t, 30*time.Second, func() error {
+		s, err := js3.Stream(ctx, "ORDERS")
+		if err != nil {
+			return err
+		}
+		for _, r := range s.CachedInfo().Cluster.Replicas {
+			if !r.Current {
+				return fmt.Errorf("replica %s not current", r.Name)
+			}
+		}
+		return nil
+	})
+	if err := js.DeleteStream(ctx, "ORDERS"); err != nil && !errors.Is(err, nats.ErrTimeout) {
+		t.Fatal(err)
+	}
+	_ = strings.TrimSpace
+}
