@@ -218,3 +218,91 @@ func TestJetStreamClusterReplicatedStream(t *testing.T) {
 	}
 	_ = strings.TrimSpace
 }
+
+// waitReady waits until the cluster's JetStream answers.
+func (c *jsCluster) waitReady(js jetstream.JetStream) {
+	c.t.Helper()
+	eventually(c.t, 30*time.Second, func() error {
+		_, err := js.AccountInfo(context.Background())
+		return err
+	})
+}
+
+func TestJetStreamClusterKeyValueReplicated(t *testing.T) {
+	c := startJSCluster(t)
+	_, js := c.connect(1)
+	c.waitReady(js)
+	ctx := context.Background()
+	var kv jetstream.KeyValue
+	eventually(t, 20*time.Second, func() error {
+		var err error
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "CFG", Replicas: 3, History: 3})
+		return err
+	})
+	rev, err := kv.Put(ctx, "a", []byte("1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Update(ctx, "a", []byte("2"), rev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Update(ctx, "a", []byte("3"), rev); err == nil {
+		t.Fatal("a stale update was taken")
+	}
+	for i := range c.servers {
+		_, js := c.connect(i)
+		kv, err := js.KeyValue(ctx, "CFG")
+		if err != nil {
+			t.Fatalf("server %d: %v", i, err)
+		}
+		e, err := kv.Get(ctx, "a")
+		if err != nil || string(e.Value()) != "2" {
+			t.Fatalf("server %d: get %v %v", i, e, err)
+		}
+	}
+	if err := kv.Delete(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Get(ctx, "a"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("after delete: %v", err)
+	}
+}
+
+func TestJetStreamClusterSingleReplicaStream(t *testing.T) {
+	c := startJSCluster(t)
+	_, js := c.connect(2)
+	c.waitReady(js)
+	ctx := context.Background()
+	eventually(t, 20*time.Second, func() error {
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ONE", Subjects: []string{"one.>"}})
+		return err
+	})
+	for i := range c.servers {
+		_, js := c.connect(i)
+		if _, err := js.Publish(ctx, "one.x", []byte("hello")); err != nil {
+			t.Fatalf("publish through server %d: %v", i, err)
+		}
+		names := js.StreamNames(ctx)
+		var got []string
+		for n := range names.Name() {
+			got = append(got, n)
+		}
+		if len(got) != 1 || got[0] != "ONE" {
+			t.Fatalf("server %d names %v %v", i, got, names.Err())
+		}
+	}
+	s, err := js.Stream(ctx, "ONE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.CachedInfo().State.Msgs != 3 || s.CachedInfo().Cluster == nil || s.CachedInfo().Cluster.Leader == "" {
+		t.Fatalf("info %+v %+v", s.CachedInfo().State, s.CachedInfo().Cluster)
+	}
+	_, js0 := c.connect(0)
+	if err := js0.DeleteStream(ctx, "ONE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Stream(ctx, "ONE"); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Fatalf("after delete: %v", err)
+	}
+}

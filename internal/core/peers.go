@@ -81,3 +81,25 @@ func dialable(addrs []string) string {
 	}
 	return ""
 }
+
+// ForeignRoutes counts the routes up to servers that said, in their
+// INFO, that they are not Starling (nats-server peers of a mixed
+// cluster). A route whose INFO has not come yet is not counted.
+func (s *Server) ForeignRoutes() int {
+	s.mu.Lock()
+	routes := make([]*route, 0, len(s.routes))
+	for _, r := range s.routes {
+		routes = append(routes, r)
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, r := range routes {
+		r.mu.Lock()
+		known := r.remoteID != ""
+		r.mu.Unlock()
+		if known && !r.peerStarling.Load() {
+			n++
+		}
+	}
+	return n
+}

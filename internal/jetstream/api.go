@@ -116,7 +116,7 @@ func (m *jsAccount) worker() {
 // serve runs one request and sends its JSON response.
 func (m *jsAccount) serve(r *request) {
 	h := r.handler
-	if m.cl != nil {
+	if m.cl != nil && !m.cl.checkStandalone() {
 		// In a cluster every server hears the request: one answers.
 		if h = m.clusterHandler(r); h == nil {
 			return

@@ -67,7 +67,7 @@ func (m *jsAccount) createConsumer(r *request, resp *jsapi.ConsumerCreateRespons
 		}
 		cfg.FilterSubject = filter
 	}
-	if cfg.Replicas > 1 && m.cl == nil {
+	if cfg.Replicas > 1 && !m.clustered() {
 		// As nats-server without a cluster, before looking at the stream.
 		resp.Error = jsapi.NewError(jsapi.ErrStreamReplicasNotSupported)
 		return resp
@@ -101,7 +101,7 @@ func (m *jsAccount) createConsumer(r *request, resp *jsapi.ConsumerCreateRespons
 		same.Metadata = jsapi.WithRequiredLevelOf(cfg.Metadata, old.Metadata)
 		if reflect.DeepEqual(old, same) {
 			if req.Action == jsapi.ActionUpdate || req.Action == jsapi.ActionCreateOrUpdate || req.Action == jsapi.ActionCreate {
-				resp.ConsumerInfo = replyInfo(existing)
+				resp.ConsumerInfo = m.consumerReply(ent, existing)
 				return resp
 			}
 		}
@@ -124,7 +124,7 @@ func (m *jsAccount) createConsumer(r *request, resp *jsapi.ConsumerCreateRespons
 			resp.Error = m.failed(jsapi.ErrConsumerCreate, err)
 			return resp
 		}
-		resp.ConsumerInfo = replyInfo(c)
+		resp.ConsumerInfo = m.consumerReply(ent, c)
 		return resp
 	}
 	if req.Action == jsapi.ActionUpdate {
@@ -146,7 +146,7 @@ func (m *jsAccount) createConsumer(r *request, resp *jsapi.ConsumerCreateRespons
 		resp.Error = m.failed(jsapi.ErrConsumerCreate, err)
 		return resp
 	}
-	resp.ConsumerInfo = replyInfo(c)
+	resp.ConsumerInfo = m.consumerReply(ent, c)
 	return resp
 }
 
@@ -364,12 +364,12 @@ func (m *jsAccount) consumerLookup(r *request) (*entry, *consumer.Consumer, *jsa
 
 func (m *jsAccount) consumerInfo(r *request) any {
 	resp := &jsapi.ConsumerCreateResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeConsumerInfoResponse}}
-	_, c, e := m.consumerLookup(r)
+	ent, c, e := m.consumerLookup(r)
 	if e != nil {
 		resp.Error = e
 		return resp
 	}
-	resp.ConsumerInfo = replyInfo(c)
+	resp.ConsumerInfo = m.consumerReply(ent, c)
 	return resp
 }
 
@@ -447,7 +447,7 @@ func (m *jsAccount) consumerList(r *request) any {
 	resp.ApiPaged = pg.paged
 	resp.Consumers = []*jsapi.ConsumerInfo{}
 	for _, c := range all[pg.from:pg.to] {
-		resp.Consumers = append(resp.Consumers, replyInfo(c))
+		resp.Consumers = append(resp.Consumers, m.consumerReply(ent, c))
 	}
 	return resp
 }
@@ -469,4 +469,14 @@ func (m *jsAccount) hostConsumerOf(ent *entry, ca *consumerAssignment) (*consume
 		return m.hostReplicatedConsumer(ent, ca.Config, ca.Created)
 	}
 	return m.hostConsumer(ent, ca)
+}
+
+// consumerReply is a consumer's info as its leader answers: in a cluster
+// with the cluster block of its stream, whose leader leads it too.
+func (m *jsAccount) consumerReply(ent *entry, c *consumer.Consumer) *jsapi.ConsumerInfo {
+	info := replyInfo(c)
+	if m.clustered() {
+		info.Cluster = m.clusterInfo(ent)
+	}
+	return info
 }

@@ -80,7 +80,7 @@ func (m *jsAccount) checkConfig(cfg jsapi.StreamConfig, pedantic bool) (jsapi.St
 		return cfg, e
 	}
 	// nats-server refuses replicas after checking the configuration.
-	if cfg.Replicas > 1 && m.cl == nil {
+	if cfg.Replicas > 1 && !m.clustered() {
 		return cfg, jsapi.NewError(jsapi.ErrStreamReplicasNotSupported)
 	}
 	if cfg.Replicas > 1 && (cfg.Mirror != nil || len(cfg.Sources) > 0) {
@@ -94,7 +94,7 @@ func (m *jsAccount) checkConfig(cfg jsapi.StreamConfig, pedantic bool) (jsapi.St
 // streamConfig is the configuration of the stream name, if there is one
 // (jsapi.Limits.Lookup).
 func (m *jsAccount) streamConfig(name string) (jsapi.StreamConfig, bool) {
-	if m.cl != nil {
+	if m.clustered() {
 		var cfg jsapi.StreamConfig
 		found := false
 		m.cl.read(func(st *jsmeta.State) {
@@ -154,7 +154,7 @@ func dropLaterLevels(cfg *jsapi.StreamConfig) {
 }
 
 func (m *jsAccount) overlaps(cfg *jsapi.StreamConfig, except string) bool {
-	if m.cl != nil {
+	if m.clustered() {
 		for _, sa := range m.metaStreams() {
 			if sa.Config.Name != except && jsapi.SubjectsOverlap(cfg.Subjects, sa.Config.Subjects) {
 				return true

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/jscluster"
 	"github.com/starling-mq/starling/internal/jsmeta"
 	"github.com/starling-mq/starling/internal/placement"
@@ -61,6 +62,12 @@ type cluster struct {
 	hosting *Hosting
 	meta    atomic.Pointer[jscluster.Meta]
 
+	// standalone: the cluster's other servers are not Starling JetStream
+	// servers (a mixed cluster), so this server's JetStream stays its own.
+	standalone atomic.Bool
+	alone      sync.Once
+	member     bool // the log held a meta group at start
+
 	nudge chan struct{} // a route came or went: founding looks again
 	done  chan struct{}
 	wg    sync.WaitGroup
@@ -92,7 +99,8 @@ func (m *Manager) startCluster() error {
 	m.srv.AnnounceJetStream(true)
 	m.cl = c
 	c.wg.Add(1)
-	go c.found(slices.Contains(wal.Groups(), jscluster.MetaGroup))
+	c.member = slices.Contains(wal.Groups(), jscluster.MetaGroup)
+	go c.found(c.member)
 	return nil
 }
 
@@ -121,6 +129,9 @@ func (c *cluster) found(member bool) {
 		if err == nil {
 			c.meta.Store(meta)
 			c.m.log.Info("JetStream cluster: meta group joined", "server_name", c.cfg.ServerName)
+			return
+		}
+		if c.checkStandalone() {
 			return
 		}
 		if !errors.Is(err, jscluster.ErrNotReady) && err.Error() != last {
@@ -214,4 +225,118 @@ func (c *cluster) decide(fn func(rng *rand.Rand)) {
 	c.rngMu.Lock()
 	defer c.rngMu.Unlock()
 	fn(c.rng)
+}
+
+// nameOf is the server name of Raft node id, "" when unknown.
+func (c *cluster) nameOf(id uint64) string {
+	if id == 0 {
+		return ""
+	}
+	if id == c.node.ID {
+		return c.cfg.ServerName
+	}
+	for _, p := range c.m.srv.ClusterPeers() {
+		if p.Name != "" && jscluster.NodeID(p.Name) == id {
+			return p.Name
+		}
+	}
+	name := ""
+	c.read(func(st *jsmeta.State) {
+		for _, sa := range st.Streams("") {
+			for _, p := range sa.Group.Peers {
+				if jscluster.NodeID(p) == id {
+					name = p
+				}
+			}
+		}
+	})
+	return name
+}
+
+// MetaClusterInfo is /jsz's meta_cluster, as nats-server's.
+type MetaClusterInfo struct {
+	Name     string            `json:"name,omitempty"`
+	Leader   string            `json:"leader,omitempty"`
+	Peer     string            `json:"peer,omitempty"`
+	Replicas []*jsapi.PeerInfo `json:"replicas,omitempty"`
+	Size     int               `json:"cluster_size"`
+	Pending  int               `json:"pending"`
+}
+
+// metaInfo describes the meta group as this server sees it; the leader
+// lists the other members.
+func (c *cluster) metaInfo() *MetaClusterInfo {
+	mi := &MetaClusterInfo{Name: c.m.srv.ClusterName(), Size: c.cfg.Expected}
+	meta := c.meta.Load()
+	if meta == nil {
+		return mi
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	st, err := c.node.Host.Status(ctx, jscluster.MetaGroup)
+	if err != nil {
+		return mi
+	}
+	if n := len(st.Members.Voters); n > 0 {
+		mi.Size = n
+	}
+	if mi.Leader = c.nameOf(st.Leader); mi.Leader != "" {
+		mi.Peer = peerHash(mi.Leader)
+	}
+	if st.Leader != c.node.ID {
+		return mi
+	}
+	for _, id := range st.Members.Voters {
+		if id == c.node.ID {
+			continue
+		}
+		pi := &jsapi.PeerInfo{Name: c.nameOf(id)}
+		pi.Peer = peerHash(pi.Name)
+		if pr, ok := st.Progress[id]; ok {
+			if pr.Match < st.Commit {
+				pi.Lag = st.Commit - pr.Match
+			}
+			pi.Current = pi.Lag == 0 && pr.RecentActive
+			pi.Offline = !pr.RecentActive
+		}
+		mi.Replicas = append(mi.Replicas, pi)
+	}
+	return mi
+}
+
+// clustered reports whether JetStream runs clustered here (not on a
+// server of its own, and not fallen back to standalone in a mixed
+// cluster).
+func (m *Manager) clustered() bool { return m.cl != nil && !m.cl.standalone.Load() }
+
+// goStandalone falls back to a JetStream of this server's own: its
+// cluster has nats-server peers, whose JetStream clustering Starling does
+// not speak. The API stays local and the streams on disk are recovered.
+func (c *cluster) goStandalone() { c.alone.Do(c.fallBack) }
+
+// checkStandalone falls back to standalone when no meta group was ever
+// joined and a route leads to a server that is not Starling; it reports
+// whether JetStream is standalone.
+func (c *cluster) checkStandalone() bool {
+	if c.standalone.Load() {
+		return true
+	}
+	if c.member || c.meta.Load() != nil || c.m.srv.ForeignRoutes() == 0 {
+		return false
+	}
+	c.goStandalone()
+	return true
+}
+
+func (c *cluster) fallBack() {
+	c.m.log.Warn("JetStream is not shared with the cluster: its other servers are not Starling JetStream servers, so this server's streams stay local, not replicated")
+	c.m.srv.AnnounceJetStream(false)
+	c.standalone.Store(true)
+	for _, a := range c.m.accountList() {
+		a.adminMu.Lock()
+		if err := a.recover(streamsRoot(c.m.cfg.StoreDir, a.name)); err != nil {
+			a.log.Error("streams not recovered", "err", err)
+		}
+		a.adminMu.Unlock()
+	}
 }

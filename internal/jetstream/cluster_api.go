@@ -236,13 +236,12 @@ func (m *jsAccount) clusterStreamDelete(r *request) any {
 	defer m.adminMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), metaProposeTimeout)
 	defer cancel()
-	op := jsmeta.Op{Kind: jsmeta.RemoveStream, Stream: &jsmeta.Stream{Account: m.name, Config: jsapi.StreamConfig{Name: name}}}
+	op := jsmeta.Op{Kind: jsmeta.RemoveStream, Stream: &jsmeta.Stream{Account: m.name, Config: jsapi.StreamConfig{Name: name}, Reply: r.reply}}
 	if _, err := m.cl.propose(ctx, op); err != nil {
 		resp.Error = proposeError(err, jsapi.ErrStreamDelete)
 		return resp
 	}
-	resp.Success = true
-	return resp
+	return nil // the stream's leader answers once it removed it
 }
 
 // metaFiltered returns the account's assignments whose subjects overlap

@@ -3,6 +3,7 @@ package jetstream
 import (
 	"slices"
 
+	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/jsmeta"
 )
 
@@ -28,7 +29,7 @@ func (h *Hosting) Changed(ch jsmeta.Change) {
 	case jsmeta.AddStream, jsmeta.UpdateStream:
 		h.stream(ch.Stream)
 	case jsmeta.RemoveStream:
-		h.unhostStream(ch.Stream.Account, ch.Stream.Config.Name)
+		h.unhostStream(ch.Stream.Account, ch.Stream.Config.Name, ch.Stream.Reply)
 	case jsmeta.AddConsumer:
 		h.consumer(ch.Consumer)
 	case jsmeta.RemoveConsumer:
@@ -54,7 +55,7 @@ func (h *Hosting) Restored(st *jsmeta.State) {
 	for _, a := range h.m.accountList() {
 		for _, e := range a.sortedStreams() {
 			if name := e.s.Name(); !want[[2]string{a.name, name}] {
-				h.unhostStream(a.name, name)
+				h.unhostStream(a.name, name, "")
 			}
 		}
 	}
@@ -70,12 +71,12 @@ func (h *Hosting) stream(sa *jsmeta.Stream) {
 		return
 	}
 	if !h.mine(sa.Group) {
-		h.unhostStream(sa.Account, sa.Config.Name)
+		h.unhostStream(sa.Account, sa.Config.Name, "")
 		return
 	}
 	a.adminMu.Lock()
 	defer a.adminMu.Unlock()
-	if h.m.cl != nil {
+	if h.m.clustered() {
 		a.hostAssigned(sa)
 		return
 	}
@@ -91,15 +92,23 @@ func (h *Hosting) stream(sa *jsmeta.Stream) {
 	}
 }
 
-func (h *Hosting) unhostStream(account, name string) {
+// unhostStream removes a stream this server no longer holds; the server
+// that led it answers reply, the requester of its deletion (as
+// nats-server's stream leader does), once it is gone.
+func (h *Hosting) unhostStream(account, name, reply string) {
 	a := h.m.account(account)
 	if a == nil {
 		return
 	}
 	a.adminMu.Lock()
 	defer a.adminMu.Unlock()
+	ent := a.lookup(name)
+	led := ent != nil && ent.leads()
 	if _, err := a.unhostStream(name); err != nil {
 		a.log.Error("unassigned stream not removed", "stream", name, "err", err)
+	}
+	if led && reply != "" {
+		a.answer(reply, &jsapi.StreamDeleteResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamDeleteResponse}, Success: true})
 	}
 }
 

@@ -25,6 +25,8 @@ type JSInfo struct {
 	Bytes          uint64           `json:"bytes"`
 	LostMessages   uint64           `json:"lost_messages"` // Starling: records found corrupt, never served
 	AccountDetails []*AccountDetail `json:"account_details,omitempty"`
+	// Meta is the meta group in a cluster (nats-server's meta_cluster).
+	Meta *MetaClusterInfo `json:"meta_cluster,omitempty"`
 
 	// Starling: events dropped because a bounded queue was full.
 	AdvisoriesDropped uint64 `json:"advisories_dropped,omitempty"`
@@ -107,6 +109,9 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 		},
 		API: JSAPIStats{Level: apiLevel},
 	}
+	if m.clustered() {
+		info.Meta = m.cl.metaInfo()
+	}
 	for _, a := range m.accountList() {
 		info.Accounts++
 		d := a.jsz(info, o)
@@ -152,7 +157,7 @@ func (m *jsAccount) jsz(info *JSInfo, o JSZOptions) *AccountDetail {
 			d.Store += st.Bytes
 		}
 		if o.Streams {
-			sd := StreamDetail{Name: si.Config.Name, Created: si.Created, State: st, Cluster: &jsapi.ClusterInfo{Leader: m.srv.Name()}}
+			sd := StreamDetail{Name: si.Config.Name, Created: si.Created, State: st, Cluster: m.clusterInfo(e)}
 			if o.Config {
 				cfg := si.Config
 				sd.Config = &cfg

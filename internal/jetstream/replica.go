@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"sort"
@@ -343,8 +344,11 @@ func (m *jsAccount) leaderInfo(ent *entry) *jsapi.StreamInfo {
 // clusterInfo is the cluster block of a stream's info on its leader.
 func (m *jsAccount) clusterInfo(ent *entry) *jsapi.ClusterInfo {
 	ci := &jsapi.ClusterInfo{Leader: m.srv.Name()}
-	if m.cl == nil {
+	if !m.clustered() {
 		return ci
+	}
+	if !ent.leads() {
+		ci.Leader = ""
 	}
 	ci.Name = m.srv.ClusterName()
 	rep := ent.rep
@@ -356,6 +360,10 @@ func (m *jsAccount) clusterInfo(ent *entry) *jsapi.ClusterInfo {
 	defer cancel()
 	st, err := rep.group.Status(ctx)
 	if err != nil {
+		return ci
+	}
+	if !ent.leads() {
+		ci.Leader = m.cl.nameOf(st.Leader)
 		return ci
 	}
 	connected := map[string]bool{}
@@ -382,15 +390,14 @@ func (m *jsAccount) clusterInfo(ent *entry) *jsapi.ClusterInfo {
 	return ci
 }
 
-// peerHash names a peer as nats-server's peer ids look: 8 characters
-// derived from the server name.
+// peerHash is a server's peer id as nats-server reports it: eight
+// base-62 characters derived from the SHA-256 of its name.
 func peerHash(name string) string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	id := jscluster.NodeID(name)
+	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	sum := sha256.Sum256([]byte(name))
 	b := make([]byte, 8)
 	for i := range b {
-		b[i] = alphabet[id%uint64(len(alphabet))]
-		id /= uint64(len(alphabet))
+		b[i] = digits[int(sum[i]%62)]
 	}
 	return string(b)
 }

@@ -135,7 +135,9 @@ func (s *State) Apply(op Op) (Change, error) {
 			return Change{}, ErrStreamNotFound
 		}
 		delete(s.streams, k)
-		ch := Change{Kind: RemoveStream, Stream: old}
+		gone := cloneStream(old)
+		gone.Reply = op.Stream.Reply // who waits for the removal
+		ch := Change{Kind: RemoveStream, Stream: gone}
 		for _, name := range sortedKeys(s.consumers[k]) {
 			ch.Removed = append(ch.Removed, s.consumers[k][name])
 		}
