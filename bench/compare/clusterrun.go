@@ -46,7 +46,8 @@ func runClusterCompare(o clusterOpts) (err error) {
 		}
 	}()
 	for _, k := range []struct{ kind, bin string }{{"starling", o.starling}, {"nats-server", o.natsServer}} {
-		c, err := startCluster(k.kind, k.bin, dir, o.logDir, k.kind == "starling" && o.profileDir != "")
+		c, err := startCluster(clusterSpec{kind: k.kind, bin: k.bin, dir: dir, logDir: o.logDir,
+			profile: k.kind == "starling" && o.profileDir != ""})
 		if c != nil {
 			clusters = append(clusters, c)
 		}
