@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 )
@@ -61,7 +60,7 @@ func runClusterCompare(o clusterOpts) (err error) {
 
 	var list []clusterScenario
 	for _, sc := range clusterScenarios(o.scale) {
-		if strings.Contains(sc.name, o.only) {
+		if selected(sc.name, o.only) {
 			list = append(list, sc)
 		}
 	}
