@@ -226,16 +226,18 @@ func (c *cluster) waitMesh(d time.Duration) error {
 }
 
 // routeState describes the routes of every member ("member: rid rid;
-// ..."), or fails while a member lacks a route to every other one.
+// ..."), or fails while a member lacks a route to every other one. A pair
+// of servers may hold several routes (nats-server 2.10 and later pool
+// them), so what is counted is the distinct servers at the other ends.
 func (c *cluster) routeState(hc *http.Client) (string, error) {
 	var b strings.Builder
 	for _, m := range c.members {
-		rids, err := routeIDs(hc, m.monitorURL)
+		rids, peers, err := routeIDs(hc, m.monitorURL)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", m.name, err)
 		}
-		if len(rids) != clusterSize-1 {
-			return "", fmt.Errorf("%s: %d routes, want %d", m.name, len(rids), clusterSize-1)
+		if peers != clusterSize-1 {
+			return "", fmt.Errorf("%s: routes to %d servers, want %d", m.name, peers, clusterSize-1)
 		}
 		fmt.Fprintf(&b, "%s: %v; ", m.name, rids)
 	}
@@ -243,27 +245,31 @@ func (c *cluster) routeState(hc *http.Client) (string, error) {
 }
 
 // routeIDs reads the route IDs from a server's /routez, sorted (a server
-// may list them in any order).
-func routeIDs(hc *http.Client, monitorURL string) ([]uint64, error) {
+// may list them in any order), and the number of distinct servers they
+// lead to.
+func routeIDs(hc *http.Client, monitorURL string) ([]uint64, int, error) {
 	resp, err := hc.Get(monitorURL + "/routez")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	var rz struct {
 		Routes []struct {
-			RID uint64 `json:"rid"`
+			RID      uint64 `json:"rid"`
+			RemoteID string `json:"remote_id"`
 		} `json:"routes"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&rz); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := make([]uint64, len(rz.Routes))
+	peers := map[string]bool{}
 	for i, r := range rz.Routes {
 		out[i] = r.RID
+		peers[r.RemoteID] = true
 	}
 	slices.Sort(out)
-	return out, nil
+	return out, len(peers), nil
 }
 
 // stop interrupts every member by its PID and waits up to 10 s for each
