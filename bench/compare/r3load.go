@@ -155,7 +155,9 @@ func publishAsync(ctx context.Context, js jetstream.JetStream, subject string, p
 		if i&63 == 0 && time.Now().After(end) {
 			break
 		}
-		f, err := js.PublishAsync(subject, payload)
+		// A full window blocks the send; the stall wait (200 ms by default)
+		// is raised so a slow server is measured as slow, not as failing.
+		f, err := js.PublishAsync(subject, payload, jetstream.WithStallWait(stallTimeout))
 		if err != nil {
 			pubErr = fmt.Errorf("publish %d: %w", i+1, err)
 			break
