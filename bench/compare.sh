@@ -2,7 +2,8 @@
 # Side-by-side benchmark: Starling against Debian's nats-server on loopback.
 # Installs nats-server if missing, builds starling, runs bench/compare.
 # Extra arguments go to the comparer (e.g. --rounds 7, --scale 0.2, --only fan-out,
-# --cluster for three-server clusters of each).
+# --cluster for three-server clusters of each, --js --cluster for R3 JetStream
+# streams on them: --js --cluster --rounds 1 --only r3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"

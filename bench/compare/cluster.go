@@ -36,6 +36,9 @@ type member struct {
 	monitorURL  string
 	configPath  string
 	profileAddr string // pprof (Starling with --profile), "" = none
+	bin         string
+	args        []string
+	logPath     string // "" = output discarded
 }
 
 // cluster is one trio of servers of the same kind.
@@ -55,15 +58,16 @@ func (c *cluster) urls() []string {
 // memberConfig is the configuration file of member i of a cluster whose
 // route ports are routes: it listens on loopback, serves monitoring, and
 // names the other members as explicit routes (so each pair is dialled from
-// both sides, and the servers keep one route per pair).
-func memberConfig(name string, client, monitor int, routes []int, i int) string {
+// both sides, and the servers keep one route per pair). A storeDir turns
+// JetStream on with its files there; "" leaves it off.
+func memberConfig(name string, client, monitor int, routes []int, i int, storeDir string) string {
 	var peers []string
 	for j, p := range routes {
 		if j != i {
 			peers = append(peers, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
 		}
 	}
-	return fmt.Sprintf(`server_name: %s
+	conf := fmt.Sprintf(`server_name: %s
 listen: 127.0.0.1:%d
 http: 127.0.0.1:%d
 cluster {
@@ -72,6 +76,10 @@ cluster {
   routes: [%s]
 }
 `, name, client, monitor, routes[i], strings.Join(peers, ", "))
+	if storeDir != "" {
+		conf += fmt.Sprintf("jetstream {\n  store_dir: %q\n}\n", storeDir)
+	}
+	return conf
 }
 
 // freePorts returns n distinct loopback ports that were free a moment ago:
@@ -96,60 +104,58 @@ func freePorts(n int) ([]int, error) {
 	return out, nil
 }
 
-// startCluster writes the members' configurations under dir and starts
-// them; withProfile gives each a pprof port (Starling's --profile), and a
-// logDir keeps each member's output in <logDir>/<member>.log. The caller
-// stops the cluster, also when an error is returned.
-func startCluster(kind, bin, dir, logDir string, withProfile bool) (*cluster, error) {
+// clusterSpec says how to start a cluster.
+type clusterSpec struct {
+	kind, bin string
+	dir       string // configurations (and JetStream stores) go here
+	logDir    string // keep each member's output in <logDir>/<member>.log
+	profile   bool   // give each member a pprof port (Starling's --profile)
+	jetstream bool   // JetStream on, a store directory per member
+}
+
+// startCluster writes the members' configurations under spec.dir and
+// starts them. The caller stops the cluster, also when an error is
+// returned.
+func startCluster(spec clusterSpec) (*cluster, error) {
 	ports, err := freePorts(4 * clusterSize)
 	if err != nil {
 		return nil, fmt.Errorf("free ports: %w", err)
 	}
-	c := &cluster{kind: kind}
+	c := &cluster{kind: spec.kind}
 	routes := ports[clusterSize : 2*clusterSize]
 	for i := range clusterSize {
 		m := &member{
-			name:    fmt.Sprintf("%s-%c", kind, 'a'+i),
+			name:    fmt.Sprintf("%s-%c", spec.kind, 'a'+i),
 			client:  ports[i],
 			monitor: ports[2*clusterSize+i],
-			exited:  make(chan struct{}),
 		}
 		m.clientURL = fmt.Sprintf("nats://127.0.0.1:%d", m.client)
 		m.monitorURL = fmt.Sprintf("http://127.0.0.1:%d", m.monitor)
-		m.configPath = filepath.Join(dir, m.name+".conf")
-		conf := memberConfig(m.name, m.client, m.monitor, routes, i)
+		m.configPath = filepath.Join(spec.dir, m.name+".conf")
+		storeDir := ""
+		if spec.jetstream {
+			storeDir = filepath.Join(spec.dir, m.name+"-store")
+		}
+		conf := memberConfig(m.name, m.client, m.monitor, routes, i, storeDir)
 		if err := os.WriteFile(m.configPath, []byte(conf), 0o644); err != nil {
 			return c, err
 		}
-		var args []string
-		if kind == "starling" {
-			args = []string{"server", "-c", m.configPath}
-			if withProfile {
+		m.bin, m.args = spec.bin, []string{"-c", m.configPath}
+		if spec.kind == "starling" {
+			m.args = append([]string{"server"}, m.args...)
+			if spec.profile {
 				port := ports[3*clusterSize+i]
 				m.profileAddr = fmt.Sprintf("http://127.0.0.1:%d", port)
-				args = append(args, "--profile", strconv.Itoa(port))
+				m.args = append(m.args, "--profile", strconv.Itoa(port))
 			}
-		} else {
-			args = []string{"-c", m.configPath}
 		}
-		m.cmd = exec.Command(bin, args...)
-		m.cmd.Stdout, m.cmd.Stderr = io.Discard, io.Discard
-		if logDir != "" {
-			f, err := os.Create(filepath.Join(logDir, m.name+".log"))
-			if err != nil {
-				return c, err
-			}
-			defer f.Close() // the child has its own descriptor once started
-			m.cmd.Stdout, m.cmd.Stderr = f, f
+		if spec.logDir != "" {
+			m.logPath = filepath.Join(spec.logDir, m.name+".log")
 		}
-		if err := m.cmd.Start(); err != nil {
-			return c, fmt.Errorf("start %s: %w", m.name, err)
+		if err := m.start(); err != nil {
+			return c, err
 		}
 		c.members = append(c.members, m)
-		go func() {
-			m.waitErr = m.cmd.Wait()
-			close(m.exited)
-		}()
 	}
 	for _, m := range c.members {
 		if err := serverproc.WaitListening(m.client, 10*time.Second); err != nil {
@@ -157,6 +163,31 @@ func startCluster(kind, bin, dir, logDir string, withProfile bool) (*cluster, er
 		}
 	}
 	return c, c.waitMesh(20 * time.Second)
+}
+
+// start runs the member's process; it is called again to restart a member
+// that was killed (its log, if kept, is appended to).
+func (m *member) start() error {
+	m.cmd = exec.Command(m.bin, m.args...)
+	m.cmd.Stdout, m.cmd.Stderr = io.Discard, io.Discard
+	if m.logPath != "" {
+		f, err := os.OpenFile(m.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close() // the child has its own descriptor once started
+		m.cmd.Stdout, m.cmd.Stderr = f, f
+	}
+	if err := m.cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", m.name, err)
+	}
+	cmd, exited := m.cmd, make(chan struct{})
+	m.exited = exited
+	go func() {
+		m.waitErr = cmd.Wait()
+		close(exited)
+	}()
+	return nil
 }
 
 // meshSettle is how long every member must keep the same routes before the
@@ -195,16 +226,18 @@ func (c *cluster) waitMesh(d time.Duration) error {
 }
 
 // routeState describes the routes of every member ("member: rid rid;
-// ..."), or fails while a member lacks a route to every other one.
+// ..."), or fails while a member lacks a route to every other one. A pair
+// of servers may hold several routes (nats-server 2.10 and later pool
+// them), so what is counted is the distinct servers at the other ends.
 func (c *cluster) routeState(hc *http.Client) (string, error) {
 	var b strings.Builder
 	for _, m := range c.members {
-		rids, err := routeIDs(hc, m.monitorURL)
+		rids, peers, err := routeIDs(hc, m.monitorURL)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", m.name, err)
 		}
-		if len(rids) != clusterSize-1 {
-			return "", fmt.Errorf("%s: %d routes, want %d", m.name, len(rids), clusterSize-1)
+		if peers != clusterSize-1 {
+			return "", fmt.Errorf("%s: routes to %d servers, want %d", m.name, peers, clusterSize-1)
 		}
 		fmt.Fprintf(&b, "%s: %v; ", m.name, rids)
 	}
@@ -212,27 +245,31 @@ func (c *cluster) routeState(hc *http.Client) (string, error) {
 }
 
 // routeIDs reads the route IDs from a server's /routez, sorted (a server
-// may list them in any order).
-func routeIDs(hc *http.Client, monitorURL string) ([]uint64, error) {
+// may list them in any order), and the number of distinct servers they
+// lead to.
+func routeIDs(hc *http.Client, monitorURL string) ([]uint64, int, error) {
 	resp, err := hc.Get(monitorURL + "/routez")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	var rz struct {
 		Routes []struct {
-			RID uint64 `json:"rid"`
+			RID      uint64 `json:"rid"`
+			RemoteID string `json:"remote_id"`
 		} `json:"routes"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&rz); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := make([]uint64, len(rz.Routes))
+	peers := map[string]bool{}
 	for i, r := range rz.Routes {
 		out[i] = r.RID
+		peers[r.RemoteID] = true
 	}
 	slices.Sort(out)
-	return out, nil
+	return out, len(peers), nil
 }
 
 // stop interrupts every member by its PID and waits up to 10 s for each

@@ -24,7 +24,7 @@ func TestMemberConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		path := filepath.Join(t.TempDir(), "m.conf")
-		if err := os.WriteFile(path, []byte(memberConfig("m", 5000+tt.i, 6000+tt.i, routes, tt.i)), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(memberConfig("m", 5000+tt.i, 6000+tt.i, routes, tt.i, "")), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		cfg, err := config.Load(path)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 )
@@ -46,7 +45,8 @@ func runClusterCompare(o clusterOpts) (err error) {
 		}
 	}()
 	for _, k := range []struct{ kind, bin string }{{"starling", o.starling}, {"nats-server", o.natsServer}} {
-		c, err := startCluster(k.kind, k.bin, dir, o.logDir, k.kind == "starling" && o.profileDir != "")
+		c, err := startCluster(clusterSpec{kind: k.kind, bin: k.bin, dir: dir, logDir: o.logDir,
+			profile: k.kind == "starling" && o.profileDir != ""})
 		if c != nil {
 			clusters = append(clusters, c)
 		}
@@ -60,7 +60,7 @@ func runClusterCompare(o clusterOpts) (err error) {
 
 	var list []clusterScenario
 	for _, sc := range clusterScenarios(o.scale) {
-		if strings.Contains(sc.name, o.only) {
+		if selected(sc.name, o.only) {
 			list = append(list, sc)
 		}
 	}

@@ -1,7 +1,8 @@
 // Command compare runs the same `starling bench` scenarios against Starling
 // and nats-server on loopback, alternating between them over several
 // rounds, and prints the medians and the ratio Starling / nats-server.
-// With --cluster it compares three-server clusters instead (cluster.go).
+// With --cluster it compares three-server clusters instead (cluster.go),
+// and with --js --cluster replicated JetStream streams on them (r3.go).
 //
 // bench/compare.sh builds the binaries and calls it; see docs/benchmarks.md.
 package main
@@ -83,20 +84,25 @@ func main() {
 	only := flag.String("only", "", "run only scenarios whose name contains this")
 	rawOut := flag.String("raw", "", "also write every measurement as JSON to this file")
 	natsArgs := flag.String("nats-args", "", "extra arguments for nats-server, space separated (e.g. \"-c always.conf\")")
-	js := flag.Bool("js", false, "run the JetStream publish scenarios (both servers with JetStream on fresh store directories, at their defaults)")
+	js := flag.Bool("js", false, "run the JetStream scenarios (both servers with JetStream on fresh store directories, at their defaults); with --cluster, the R3 stream scenarios")
 	clusterMode := flag.Bool("cluster", false, "run the cluster scenarios: three servers of each kind, a full mesh of routes, clients on chosen members")
 	profileDir := flag.String("profile", "", "with --cluster: afterwards, write CPU profiles of the Starling members for each scenario to this directory")
 	logDir := flag.String("logs", "", "with --cluster: keep each server's output in this directory")
 	profileFor := flag.Duration("profile-for", 20*time.Second, "with --profile: how long each scenario is profiled")
 	flag.Parse()
 	if *clusterMode {
-		if *js || *natsArgs != "" {
-			fatal("--cluster runs on its own: no --js or --nats-args")
+		if *natsArgs != "" || (*js && *profileDir != "") {
+			fatal("--cluster takes no --nats-args, and --js --cluster no --profile")
 		}
-		err := runClusterCompare(clusterOpts{
+		o := clusterOpts{
 			starling: *starling, natsServer: *natsServer, rounds: *rounds, scale: *scale,
 			only: *only, raw: *rawOut, logDir: *logDir, profileDir: *profileDir, profileFor: *profileFor,
-		})
+		}
+		run := runClusterCompare
+		if *js {
+			run = runR3Compare // replicated streams (r3.go)
+		}
+		err := run(o)
 		if err != nil {
 			fatal("%v", err)
 		}
@@ -150,7 +156,7 @@ func main() {
 
 	var list []scenario
 	for _, sc := range all {
-		if strings.Contains(sc.name, *only) {
+		if selected(sc.name, *only) {
 			list = append(list, sc)
 		}
 	}
@@ -194,11 +200,16 @@ func main() {
 
 // meas holds one scenario's values on one server, one per round: msgs/s,
 // or p50 and p99 in µs for latency. Failed holds the errors of rounds that
-// produced no value (--cluster records them instead of stopping).
+// produced no value (--cluster records them instead of stopping); NA says
+// why the server could not run the scenario at all (--js --cluster).
 type meas struct {
 	Tput, P50, P99 []float64
 	Failed         []string `json:",omitempty"`
+	NA             string   `json:",omitempty"`
 }
+
+// empty says no round produced a value (a figure only some runs measure).
+func (m meas) empty() bool { return len(m.Tput)+len(m.P50) == 0 }
 
 // row is one scenario's measurements on both servers.
 type row struct {
@@ -215,30 +226,34 @@ func printTable(rows []row) {
 	fmt.Println("| --- | ---: | ---: | ---: |")
 	for _, r := range rows {
 		a, b := r.starling, r.nats
-		if len(a.Failed) > 0 || len(b.Failed) > 0 {
+		if len(a.Failed) > 0 || len(b.Failed) > 0 || a.NA != "" || b.NA != "" || a.empty() || b.empty() {
 			printFailed(r)
 			continue
 		}
 		if r.metric == "latency" {
-			fmt.Printf("| %s, p50 latency | %.0f µs | %.0f µs | %.2f× (lower is better) |\n", r.name, median(a.P50), median(b.P50), median(a.P50)/median(b.P50))
-			fmt.Printf("| %s, p99 latency | %.0f µs | %.0f µs | %.2f× (lower is better) |\n", r.name, median(a.P99), median(b.P99), median(a.P99)/median(b.P99))
+			fmt.Printf("| %s, p50 latency | %s | %s | %.2f× (lower is better) |\n", r.name, usString(median(a.P50)), usString(median(b.P50)), median(a.P50)/median(b.P50))
+			fmt.Printf("| %s, p99 latency | %s | %s | %.2f× (lower is better) |\n", r.name, usString(median(a.P99)), usString(median(b.P99)), median(a.P99)/median(b.P99))
 			continue
 		}
 		fmt.Printf("| %s | %s msgs/s | %s msgs/s | %.2f× |\n", r.name, thousands(median(a.Tput)), thousands(median(b.Tput)), median(a.Tput)/median(b.Tput))
 	}
 }
 
-// printFailed prints a row in which some rounds failed: the median of the
-// rounds that succeeded, and how many failed, with no ratio.
+// printFailed prints a row in which some rounds failed or a server could
+// not run the scenario: the median of the rounds that succeeded, and how
+// many failed (or why it is n/a), with no ratio.
 func printFailed(r row) {
 	cell := func(m meas) string {
+		if m.NA != "" {
+			return "n/a: " + m.NA
+		}
 		ok := len(m.Tput) + len(m.P50)
 		var s string
 		switch {
 		case ok == 0:
 			s = "no result"
 		case r.metric == "latency":
-			s = fmt.Sprintf("p50 %.0f µs, p99 %.0f µs", median(m.P50), median(m.P99))
+			s = fmt.Sprintf("p50 %s, p99 %s", usString(median(m.P50)), usString(median(m.P99)))
 		default:
 			s = thousands(median(m.Tput)) + " msgs/s"
 		}
@@ -247,7 +262,11 @@ func printFailed(r row) {
 		}
 		return s
 	}
-	fmt.Printf("| %s | %s | %s | — |\n", r.name, cell(r.starling), cell(r.nats))
+	name := r.name
+	if r.metric == "latency" {
+		name += ", latency"
+	}
+	fmt.Printf("| %s | %s | %s | — |\n", name, cell(r.starling), cell(r.nats))
 }
 
 // writeRaw writes every measurement as JSON to path.
@@ -285,6 +304,12 @@ func summary(sc scenario, r *result) string {
 		return fmt.Sprintf("p50 %.0f µs  p99 %.0f µs", r.LatencyUS.P50, r.LatencyUS.P99)
 	}
 	return thousands(r.Overall.MsgsPerSec) + " msgs/s"
+}
+
+// selected says whether --only picks a scenario: a case-insensitive
+// substring, so "--only r3" finds the R3 scenarios.
+func selected(name, only string) bool {
+	return strings.Contains(strings.ToLower(name), strings.ToLower(only))
 }
 
 func median(v []float64) float64 {
