@@ -115,6 +115,10 @@ func (h *Host) loop() {
 				op(h.eng)
 			case r := <-h.reports:
 				h.eng.report(r)
+			case ap := <-h.props:
+				// An idle loop must wake for a queued proposal, or a
+				// lone publish waits for the next tick or heartbeat.
+				h.eng.proposeAsync(ap)
 			}
 		}
 		h.drain()
