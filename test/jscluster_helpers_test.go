@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,18 +33,27 @@ type jsTarget struct {
 
 // jsClusterTargets are the servers the replicated JetStream tests run
 // against. nats-server is the reference: its behaviour is what the tests
-// expect. Starling joins when STARLING_JS_CLUSTER=1, once it replicates
+// expect (2.9, and 2.11 when STARLING_NATS_SERVER_2_11 names a binary). Starling joins when STARLING_JS_CLUSTER=1, once it replicates
 // streams; until then it refuses num_replicas > 1.
 func jsClusterTargets() []jsTarget {
 	return []jsTarget{
 		{name: "nats-server", start: func(t *testing.T, cfg nodeConfig) *clusterNode {
 			return startNatsServerNode(t, natsServerPath(t), cfg)
 		}},
+		{name: "nats-server-2.11", start: func(t *testing.T, cfg nodeConfig) *clusterNode {
+			return startNatsServerNode(t, natsServer211Path(t), cfg)
+		}},
 		{name: "starling", start: func(t *testing.T, cfg nodeConfig) *clusterNode {
 			if os.Getenv("STARLING_JS_CLUSTER") != "1" {
 				t.Skip("clustered JetStream in Starling: set STARLING_JS_CLUSTER=1")
 			}
-			return startStarlingNode(t, cfg)
+			n := startStarlingNode(t, cfg)
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("log of starling %s:\n%s", n.name, lastLines(strings.Join(n.logs.atLeast(slog.LevelInfo), "\n"), 60))
+				}
+			})
+			return n
 		}},
 	}
 }
