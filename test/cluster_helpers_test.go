@@ -457,6 +457,12 @@ func (p *natsProc) stop() {
 	}
 }
 
+// kill ends the process with SIGKILL, as a crash would, and waits for it.
+func (p *natsProc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
 // log is the process's log so far.
 func (p *natsProc) log() string {
 	b, _ := os.ReadFile(p.logPath)

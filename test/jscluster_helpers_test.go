@@ -132,11 +132,18 @@ func (c *jsCluster) index(t testing.TB, name string) int {
 	return -1
 }
 
-// stop stops node i and closes its client.
+// stop stops node i and closes its client. A stop lets nats-server hand
+// its leaderships over; with STARLING_JS_KILL=1 a nats-server node is
+// killed instead, so the survivors have to elect (an embedded Starling
+// can only shut down).
 func (c *jsCluster) stop(t testing.TB, i int) {
 	t.Helper()
 	c.conns[i].Close()
-	c.nodes[i].stop(t)
+	if n := c.nodes[i]; n.proc != nil && os.Getenv("STARLING_JS_KILL") == "1" {
+		n.proc.kill()
+	} else {
+		n.stop(t)
+	}
 	c.down = i
 }
 
@@ -192,6 +199,25 @@ func streamInfo(ctx context.Context, js jetstream.JetStream, name string) (*jets
 		return nil, err
 	}
 	return s.CachedInfo(), nil
+}
+
+// leaderInfo asks js for the stream's info until it names a leader: a
+// stream may be between leaders for seconds after a server stops or
+// rejoins (nats-server re-elected groups when a killed server came back).
+func leaderInfo(t testing.TB, js jetstream.JetStream, name string) *jetstream.StreamInfo {
+	t.Helper()
+	var info *jetstream.StreamInfo
+	retry(t, "leader of "+name, func(ctx context.Context) error {
+		var err error
+		if info, err = streamInfo(ctx, js, name); err != nil {
+			return err
+		}
+		if info.Cluster == nil || info.Cluster.Leader == "" {
+			return errors.New("no leader")
+		}
+		return nil
+	})
+	return info
 }
 
 // streamNames lists the account's streams through js.
