@@ -156,7 +156,7 @@ func (c *jsCluster) restart(t testing.TB) {
 	c.down = -1
 }
 
-// ctx is a request context for one call, cancelled when t ends.
+// reqCtx is a request context for one call, cancelled when t ends.
 func reqCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	t.Cleanup(cancel)
