@@ -49,6 +49,7 @@ type nodeConfig struct {
 	routePerms  *server.RoutePermissions
 	tls         *routeTLS // TLS on routes, when set
 	jetStream   bool
+	storeDir    string // JetStream's store; "" picks a directory kept for the test
 	natsConf    string // extra top-level lines for a nats-server config
 }
 
@@ -62,9 +63,34 @@ type clusterNode struct {
 	s         *server.Server
 	logs      *levelRecorder // an embedded server's log
 	proc      *natsProc      // a nats-server process
+	// relaunch starts the node again with its configuration, store and
+	// cluster port (peers dial that port); failures go to t.
+	relaunch func(t testing.TB)
 }
 
 func (n *clusterNode) String() string { return n.name }
+
+// stop ends the node as an operator would: an embedded server shuts
+// down, a process gets SIGTERM (SIGKILL after 10 s).
+func (n *clusterNode) stop(t testing.TB) {
+	t.Helper()
+	if n.proc != nil {
+		n.proc.stop()
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := n.s.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown %s: %v", n.name, err)
+	}
+}
+
+// restart starts a stopped node again. Its client URL may change, so
+// connections to it are dialled anew.
+func (n *clusterNode) restart(t testing.TB) {
+	t.Helper()
+	n.relaunch(t)
+}
 
 // numRoutes is how many routes the node has up.
 func (n *clusterNode) numRoutes(t testing.TB) int {
@@ -119,7 +145,28 @@ func freePorts(t testing.TB, n int) []int {
 // loopback until the test ends; its log is kept.
 func startStarlingNode(t testing.TB, cfg nodeConfig, mutate ...func(*serverOptions)) *clusterNode {
 	t.Helper()
-	rec := &levelRecorder{}
+	if cfg.jetStream && cfg.storeDir == "" {
+		cfg.storeDir = t.TempDir()
+	}
+	n := &clusterNode{name: cfg.name, tls: cfg.tls, logs: &levelRecorder{}}
+	owner := t // a restart's server lives as long as the first one would have
+	n.relaunch = func(t testing.TB) {
+		t.Helper()
+		n.s = launchStarling(t, owner, starlingOptions(t, cfg, n.logs, mutate))
+		addr, ok := n.s.ClusterAddr().(*net.TCPAddr)
+		if !ok {
+			t.Fatalf("%s: no cluster listener", cfg.name)
+		}
+		cfg.clusterPort = addr.Port
+		n.clientURL, n.routeURL, n.routePort = n.s.ClientURL(), routeURLOf(addr.Port, "", ""), addr.Port
+	}
+	n.relaunch(t)
+	return n
+}
+
+// starlingOptions are an embedded node's options for cfg.
+func starlingOptions(t testing.TB, cfg nodeConfig, rec *levelRecorder, mutate []func(*serverOptions)) *serverOptions {
+	t.Helper()
 	port := cfg.clusterPort
 	if port == 0 {
 		port = server.RandomPort
@@ -132,30 +179,48 @@ func startStarlingNode(t testing.TB, cfg nodeConfig, mutate ...func(*serverOptio
 		}
 		routes = append(routes, u)
 	}
-	s := startServer(t, func(o *serverOptions) {
-		o.ServerName = cfg.name
-		o.Logger = slog.New(rec)
-		o.Cluster = server.ClusterOptions{
-			Name: cfg.cluster, Host: "127.0.0.1", Port: port, Routes: routes,
-			Username: cfg.user, Password: cfg.pass, Permissions: cfg.routePerms,
-		}
-		if cfg.tls != nil {
-			o.Cluster.TLSConfig = cfg.tls.config()
-			o.Cluster.TLSTimeout = 5 * time.Second
-		}
-		if cfg.jetStream {
-			o.JetStream = true
-			o.StoreDir = t.TempDir()
-		}
-		for _, m := range mutate {
-			m(o)
+	o := &serverOptions{Host: "127.0.0.1", Port: server.RandomPort, ServerName: cfg.name, Logger: slog.New(rec)}
+	o.Cluster = server.ClusterOptions{
+		Name: cfg.cluster, Host: "127.0.0.1", Port: port, Routes: routes,
+		Username: cfg.user, Password: cfg.pass, Permissions: cfg.routePerms,
+	}
+	if cfg.tls != nil {
+		o.Cluster.TLSConfig = cfg.tls.config()
+		o.Cluster.TLSTimeout = 5 * time.Second
+	}
+	if cfg.jetStream {
+		o.JetStream = true
+		o.StoreDir = cfg.storeDir
+	}
+	for _, m := range mutate {
+		m(o)
+	}
+	return o
+}
+
+// launchStarling starts an embedded server and shuts it down when owner
+// ends (Shutdown may run twice: once by a test's stop, once here).
+// Failures go to t, which may be a subtest of owner.
+func launchStarling(t, owner testing.TB, opts *serverOptions) *server.Server {
+	t.Helper()
+	s, err := server.New(opts)
+	if err != nil {
+		t.Fatalf("new server: %v", err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	owner.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			owner.Errorf("shutdown: %v", err)
 		}
 	})
-	addr, ok := s.ClusterAddr().(*net.TCPAddr)
-	if !ok {
-		t.Fatalf("%s: no cluster listener", cfg.name)
+	if !s.ReadyForConnections(5 * time.Second) {
+		t.Fatal("server not ready")
 	}
-	return &clusterNode{name: cfg.name, clientURL: s.ClientURL(), routeURL: routeURLOf(addr.Port, "", ""), routePort: addr.Port, tls: cfg.tls, s: s, logs: rec}
+	return s
 }
 
 // natsProc is a nats-server process run for one test.
@@ -213,6 +278,9 @@ func natsServer211Path(t testing.TB) string {
 func natsConfig(cfg nodeConfig, portsDir string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "server_name: %q\nlisten: \"127.0.0.1:-1\"\nhttp: \"127.0.0.1:-1\"\nports_file_dir: %q\n", cfg.name, portsDir)
+	if cfg.jetStream {
+		fmt.Fprintf(&b, "jetstream { store_dir: %q }\n", cfg.storeDir)
+	}
 	b.WriteString(cfg.natsConf)
 	b.WriteString("\ncluster {\n")
 	if cfg.cluster != "" {
@@ -279,9 +347,62 @@ func startNatsServerNode(t testing.TB, bin string, cfg nodeConfig) *clusterNode 
 	if err := os.Mkdir(portsDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	if cfg.jetStream && cfg.storeDir == "" {
+		cfg.storeDir = filepath.Join(dir, "js")
+	}
 	conf := filepath.Join(dir, "server.conf")
-	if err := os.WriteFile(conf, []byte(natsConfig(cfg, portsDir)), 0o600); err != nil {
-		t.Fatal(err)
+	logPath := filepath.Join(dir, "server.log")
+	// Registered before any launch, so it runs after every run has stopped.
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("log of nats-server %s:\n%s", cfg.name, lastLines(string(b), 60))
+		}
+	})
+	n := &clusterNode{name: cfg.name, tls: cfg.tls}
+	owner := t // a restart's process lives as long as the first one would have
+	n.relaunch = func(t testing.TB) {
+		t.Helper()
+		if err := os.WriteFile(conf, []byte(natsConfig(cfg, portsDir)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var ports natsPorts
+		n.proc, ports = launchNatsServer(t, owner, bin, cfg.name, dir, conf)
+		cu, err := url.Parse(ports.Cluster[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		port, err := strconv.Atoi(cu.Port())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.clusterPort = port // a restart listens where the peers dial
+		n.clientURL, n.routeURL, n.routePort = ports.Nats[0], routeURLOf(port, "", ""), port
+	}
+	n.relaunch(t)
+	return n
+}
+
+// natsPorts is a nats-server ports file.
+type natsPorts struct {
+	Nats       []string `json:"nats"`
+	Monitoring []string `json:"monitoring"`
+	Cluster    []string `json:"cluster"`
+}
+
+// launchNatsServer starts nats-server with the configuration conf, its
+// log in dir/server.log, and waits for its ports file. The process is
+// stopped when owner ends; failures go to t, which may be a subtest of
+// owner.
+func launchNatsServer(t, owner testing.TB, bin, name, dir, conf string) (*natsProc, natsPorts) {
+	t.Helper()
+	portsDir := filepath.Join(dir, "ports")
+	// A ports file left by an earlier run names the old ports.
+	old, _ := filepath.Glob(filepath.Join(portsDir, "*.ports"))
+	for _, f := range old {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
 	}
 	p := &natsProc{bin: bin, dir: dir, logPath: filepath.Join(dir, "server.log"), done: make(chan struct{})}
 	p.cmd = exec.Command(bin, "-c", conf, "-l", p.logPath)
@@ -293,18 +414,8 @@ func startNatsServerNode(t testing.TB, bin string, cfg nodeConfig) *clusterNode 
 		_ = p.cmd.Wait()
 		close(p.done)
 	}()
-	t.Cleanup(func() {
-		p.stop()
-		if t.Failed() {
-			b, _ := os.ReadFile(p.logPath)
-			t.Logf("log of nats-server %s:\n%s", cfg.name, lastLines(string(b), 60))
-		}
-	})
-	var ports struct {
-		Nats       []string `json:"nats"`
-		Monitoring []string `json:"monitoring"`
-		Cluster    []string `json:"cluster"`
-	}
+	owner.Cleanup(p.stop)
+	var ports natsPorts
 	deadline := time.Now().Add(clusterWait)
 	for {
 		files, _ := filepath.Glob(filepath.Join(portsDir, "*.ports"))
@@ -316,27 +427,18 @@ func startNatsServerNode(t testing.TB, bin string, cfg nodeConfig) *clusterNode 
 		}
 		select {
 		case <-p.done:
-			b, _ := os.ReadFile(p.logPath)
-			t.Fatalf("nats-server %s exited at start:\n%s", cfg.name, b)
+			t.Fatalf("nats-server %s exited at start:\n%s", name, p.log())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("nats-server %s did not write its ports file", cfg.name)
+			t.Fatalf("nats-server %s did not write its ports file", name)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	if len(ports.Monitoring) > 0 {
 		p.monitorURL = ports.Monitoring[0]
 	}
-	cu, err := url.Parse(ports.Cluster[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, err := strconv.Atoi(cu.Port())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &clusterNode{name: cfg.name, clientURL: ports.Nats[0], routeURL: routeURLOf(port, "", ""), routePort: port, tls: cfg.tls, proc: p}
+	return p, ports
 }
 
 // stop ends the process by its PID and waits for it.
@@ -353,6 +455,12 @@ func (p *natsProc) stop() {
 		_ = p.cmd.Process.Kill()
 		<-p.done
 	}
+}
+
+// kill ends the process with SIGKILL, as a crash would, and waits for it.
+func (p *natsProc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
 }
 
 // log is the process's log so far.
