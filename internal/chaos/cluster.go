@@ -29,6 +29,12 @@ type Options struct {
 	WriteDeadline time.Duration
 
 	JetStream bool         // each server with its own store directory
+	// NATSServer is the path of a nats-server binary to run instead of
+	// Starling (processes only): the reference the same scenarios are
+	// validated against. Its configuration leaves out the cluster block's
+	// own timings, which nats-server before 2.10 refuses (the top-level
+	// ones apply to routes there).
+	NATSServer string
 	Debug     bool         // servers log at debug level
 	Proxy     ProxyOptions // for every link
 }
@@ -88,8 +94,8 @@ func New(t testing.TB, opts Options) *Cluster {
 		c.seed = Seed(t)
 	}
 	t.Cleanup(c.cleanup)
-	var bin string
-	if !o.Embedded {
+	bin := o.NATSServer
+	if bin == "" && !o.Embedded {
 		bin = Binary(t)
 	}
 	dir := t.TempDir()
@@ -110,6 +116,7 @@ func New(t testing.TB, opts Options) *Cluster {
 			Index: i, Name: fmt.Sprintf("chaos-%d", i), ClusterName: o.Name,
 			ClientPort: port(), ClusterPort: port(), HTTPPort: port(),
 			PingInterval: o.PingInterval, PingMax: o.PingMax, WriteDeadline: o.WriteDeadline,
+			NoClusterTimings: o.NATSServer != "",
 		}
 		if o.JetStream {
 			s.StoreDir = filepath.Join(dir, fmt.Sprintf("store-%d", i))
@@ -145,7 +152,7 @@ func New(t testing.TB, opts Options) *Cluster {
 		if err := os.WriteFile(conf, []byte(s.Config()), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		c.nodes = append(c.nodes, &process{bin: bin, conf: conf, log: l, debug: o.Debug})
+		c.nodes = append(c.nodes, &process{bin: bin, conf: conf, log: l, debug: o.Debug, reference: o.NATSServer != ""})
 	}
 	for i := range c.nodes {
 		c.start(i)

@@ -30,6 +30,9 @@ type Spec struct {
 	PingInterval  time.Duration
 	PingMax       int
 	WriteDeadline time.Duration
+	// NoClusterTimings leaves the timings out of the cluster block, for
+	// nats-server before 2.10, which refuses them there.
+	NoClusterTimings bool
 }
 
 // Pair is the link between servers I < J: I dials it, through the proxy
@@ -66,28 +69,14 @@ func (s *Spec) Config() string {
 	kv("", "server_name", quote(s.Name))
 	kv("", "listen", quote(hostPort(s.ClientPort)))
 	kv("", "http", quote(hostPort(s.HTTPPort)))
-	if s.PingInterval > 0 {
-		kv("", "ping_interval", quote(s.PingInterval.String()))
-	}
-	if s.PingMax > 0 {
-		kv("", "ping_max", strconv.Itoa(s.PingMax))
-	}
-	if s.WriteDeadline > 0 {
-		kv("", "write_deadline", quote(s.WriteDeadline.String()))
-	}
+	s.timings(kv, "")
 	b.WriteString("cluster {\n")
 	kv("  ", "name", quote(s.ClusterName))
 	kv("  ", "listen", quote(hostPort(s.ClusterPort)))
 	kv("  ", "advertise", quote(s.Advertise))
 	kv("  ", "connect_retries", "0")
-	if s.PingInterval > 0 {
-		kv("  ", "ping_interval", quote(s.PingInterval.String()))
-	}
-	if s.PingMax > 0 {
-		kv("  ", "ping_max", strconv.Itoa(s.PingMax))
-	}
-	if s.WriteDeadline > 0 {
-		kv("  ", "write_deadline", quote(s.WriteDeadline.String()))
+	if !s.NoClusterTimings {
+		s.timings(kv, "  ")
 	}
 	b.WriteString("  routes: [\n")
 	for _, r := range s.Routes {
@@ -100,6 +89,19 @@ func (s *Spec) Config() string {
 		b.WriteString("}\n")
 	}
 	return b.String()
+}
+
+// timings writes the Spec's timings, each only when set.
+func (s *Spec) timings(kv func(indent, key, val string), indent string) {
+	if s.PingInterval > 0 {
+		kv(indent, "ping_interval", quote(s.PingInterval.String()))
+	}
+	if s.PingMax > 0 {
+		kv(indent, "ping_max", strconv.Itoa(s.PingMax))
+	}
+	if s.WriteDeadline > 0 {
+		kv(indent, "write_deadline", quote(s.WriteDeadline.String()))
+	}
 }
 
 func hostPort(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
