@@ -33,6 +33,7 @@ type Spec struct {
 	// NoClusterTimings leaves the timings out of the cluster block, for
 	// nats-server before 2.10, which refuses them there.
 	NoClusterTimings bool
+	ClusterExtra     string // written as is into the cluster block
 }
 
 // Pair is the link between servers I < J: I dials it, through the proxy
@@ -77,6 +78,9 @@ func (s *Spec) Config() string {
 	kv("  ", "connect_retries", "0")
 	if !s.NoClusterTimings {
 		s.timings(kv, "  ")
+	}
+	if s.ClusterExtra != "" {
+		b.WriteString("  " + s.ClusterExtra + "\n")
 	}
 	b.WriteString("  routes: [\n")
 	for _, r := range s.Routes {
