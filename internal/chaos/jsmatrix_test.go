@@ -157,8 +157,12 @@ func runJSScenario(t *testing.T, setup jsSetup, f chaos.JSFault, p jsProfile) {
 
 	w := &jsWorkloads{puller: &chaos.Puller{Batch: 50, Max: 10 * p.max}}
 	clock := chaos.NewClock()
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	stop := func() { cancel(); wg.Wait() }
+	// Registered after the cluster's: runs first, so that a test failing
+	// mid-scenario stops its clients before the servers go.
+	t.Cleanup(stop)
 	for i := range c.N() {
 		pub := &chaos.Publisher{Name: fmt.Sprintf("p%d", i), Subject: fmt.Sprintf("faults.%d", i), Size: 128, Max: p.max,
 			Retries: 30, Every: 2 * time.Millisecond, Backoff: 200 * time.Millisecond}
@@ -173,22 +177,18 @@ func runJSScenario(t *testing.T, setup jsSetup, f chaos.JSFault, p jsProfile) {
 		cjs := mustJS(t, nc)
 		kv := mustKV(t, cjs)
 		krng := c.Rand(0x4b, uint64(i))
-		wg.Add(3)
+		wg.Add(2)
 		go func() { defer wg.Done(); pub.Run(ctx, cjs) }()
 		go func() { defer wg.Done(); kc.Run(ctx, nc, kv, krng.IntN) }()
-		go func() {
-			defer wg.Done()
-			if i == 0 {
-				w.puller.Run(ctx, cjs, jsStream, jsDurable)
-			}
-		}()
 	}
+	pjs := mustJS(t, c.ConnectAny(c.N()-1))
+	wg.Add(1)
+	go func() { defer wg.Done(); w.puller.Run(ctx, pjs, jsStream, jsDurable) }()
 
 	plan := p.plan
 	plan.Stream = jsStream
 	rounds := c.RunFaults(js, f, plan, rng)
 	stop()
-	wg.Wait()
 	start := time.Now()
 	defer func() { t.Logf("%d rounds of %s; checks took %v", rounds, f.Name, time.Since(start).Round(time.Millisecond)) }()
 	checkJS(t, c, js, w, setup.caveats)
@@ -210,7 +210,7 @@ func setupJS(t *testing.T, c *chaos.Cluster) jetstream.JetStream {
 			return fmt.Errorf("create stream: %w", err)
 		}
 		if _, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-			Durable: jsDurable, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 5 * time.Second,
+			Durable: jsDurable, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 2 * time.Second,
 		}); err != nil {
 			return fmt.Errorf("create consumer: %w", err)
 		}
@@ -249,8 +249,11 @@ func mustKV(t *testing.T, js jetstream.JetStream) jetstream.KeyValue {
 // histories.
 func checkJS(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, w *jsWorkloads, caveats jsCaveats) {
 	t.Helper()
+	start := time.Now()
+	phase := func(what string) { t.Logf("%s after %v", what, time.Since(start).Round(time.Millisecond)) }
 	c.WaitMesh()
 	last := waitReplicasCurrent(t, js)
+	phase("replicas current")
 
 	var pubs []histcheck.Publish
 	failed := 0
@@ -262,6 +265,7 @@ func checkJS(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, w *jsWorklo
 		errs = append(errs, e...)
 	}
 	drain(t, js, w.puller)
+	phase("consumer drained")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*chaos.Timeout)
 	defer cancel()
@@ -277,6 +281,7 @@ func checkJS(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, w *jsWorklo
 		}
 		return nil
 	})
+	phase("leader read")
 	sr := histcheck.CheckStream(pubs, stored)
 	t.Logf("stream: %s; %d failed attempts %q; %d stored (last sequence %d)", sr, failed, errs, len(stored), last)
 	if !sr.OK() {
@@ -314,6 +319,7 @@ func checkJS(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, w *jsWorklo
 		return nil
 	})
 
+	phase("replicas read")
 	delivered, confirmed, problems := w.puller.Deliveries()
 	dr := histcheck.CheckDeliveries(pubs, delivered, confirmed)
 	t.Logf("consumer: %d deliveries, %d confirmed acks, %d redelivered, %d missing, %d acked twice",

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/nats-io/nats.go"
 
@@ -105,17 +106,42 @@ func ReadDirect(ctx context.Context, nc *nats.Conn, stream string, last uint64) 
 	})
 }
 
-// readAll gets each sequence in turn; a sequence with no message is
-// skipped, any other error ends the read.
+// readers is how many gets a read has in flight: one at a time, a read
+// of a few thousand messages waits on as many round trips.
+const readers = 16
+
+// readAll gets every sequence, readers at a time; a sequence with no
+// message is skipped, any other error ends the read.
 func readAll(last uint64, get func(seq uint64) ([]byte, error)) ([]histcheck.Stored, error) {
+	got := make([][]byte, last+1)
+	errs := make([]error, readers)
+	var wg sync.WaitGroup
+	for r := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seq := uint64(r) + 1; seq <= last; seq += readers {
+				data, err := get(seq)
+				switch {
+				case errors.Is(err, errNoMessage):
+				case err != nil:
+					errs[r] = fmt.Errorf("sequence %d: %w", seq, err)
+					return
+				default:
+					got[seq] = data
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	var out []histcheck.Stored
 	for seq := uint64(1); seq <= last; seq++ {
-		data, err := get(seq)
-		if errors.Is(err, errNoMessage) {
+		data := got[seq]
+		if data == nil {
 			continue
-		}
-		if err != nil {
-			return out, fmt.Errorf("sequence %d: %w", seq, err)
 		}
 		pub, n, err := ParsePayload(data)
 		id := fmt.Sprintf("%s:%d", pub, n)
