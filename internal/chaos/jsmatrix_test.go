@@ -348,7 +348,7 @@ func checkJS(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, w *jsWorklo
 	case kr.Unknown:
 		t.Logf("kv: the checker ran out of time; linearizability not judged")
 	case !kr.Linearizable:
-		t.Errorf("kv: %s", kr)
+		t.Errorf("kv: %s\n%s", kr, explainKV(ops, 10*time.Second))
 	}
 }
 
