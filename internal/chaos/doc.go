@@ -84,7 +84,10 @@
 //
 // Each fault runs in rounds for the plan's duration, aimed at the
 // stream's leader as the cluster reports it; after each round the test
-// waits for the mesh and a leader before the next. What each row proves,
+// waits for the mesh and a leader before the next. The consumer and the
+// bucket are Raft groups of their own whose leaders may sit elsewhere:
+// they are hit when their leader shares the stream's server, or by the
+// member faults. What each row proves,
 // once the faults stop and the cluster has recovered:
 //
 //   - none: the control; the workloads and the checker agree on a
