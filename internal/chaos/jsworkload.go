@@ -285,10 +285,13 @@ func (k *KVClient) Ops() []histcheck.KVOp {
 }
 
 // isWrongLast reports a CAS the stream refused because the key's last
-// revision differed: a known outcome, nothing written.
+// revision differed: a known outcome, nothing written. nats-server 2.11
+// answers with a newer error code than 2.9 (10164, not 10071); the client
+// marks both with ErrKeyRevisionMismatch.
 func isWrongLast(err error) bool {
 	var api *jetstream.APIError
-	return errors.As(err, &api) && api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+	return errors.Is(err, jetstream.ErrKeyRevisionMismatch) ||
+		errors.As(err, &api) && api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
 }
 
 // Clock gives operation times from the monotonic clock, as wall times
