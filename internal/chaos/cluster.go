@@ -31,6 +31,17 @@ type Options struct {
 	JetStream bool         // each server with its own store directory
 	Debug     bool         // servers log at debug level
 	Proxy     ProxyOptions // for every link
+
+	// NATSServer is the path of a nats-server binary to run instead of
+	// Starling (processes only): the reference the same scenarios are
+	// validated against. Its configuration leaves out the cluster block's
+	// own timings, which nats-server before 2.10 refuses (the top-level
+	// ones apply to routes there).
+	NATSServer string
+	// ClusterExtra is written as is into every server's cluster block:
+	// "pool_size: -1" keeps nats-server 2.10 and later to one route per
+	// pair, which the route checks expect.
+	ClusterExtra string
 }
 
 func (o Options) withDefaults() Options {
@@ -88,8 +99,8 @@ func New(t testing.TB, opts Options) *Cluster {
 		c.seed = Seed(t)
 	}
 	t.Cleanup(c.cleanup)
-	var bin string
-	if !o.Embedded {
+	bin := o.NATSServer
+	if bin == "" && !o.Embedded {
 		bin = Binary(t)
 	}
 	dir := t.TempDir()
@@ -110,6 +121,7 @@ func New(t testing.TB, opts Options) *Cluster {
 			Index: i, Name: fmt.Sprintf("chaos-%d", i), ClusterName: o.Name,
 			ClientPort: port(), ClusterPort: port(), HTTPPort: port(),
 			PingInterval: o.PingInterval, PingMax: o.PingMax, WriteDeadline: o.WriteDeadline,
+			NoClusterTimings: o.NATSServer != "", ClusterExtra: o.ClusterExtra,
 		}
 		if o.JetStream {
 			s.StoreDir = filepath.Join(dir, fmt.Sprintf("store-%d", i))
@@ -133,6 +145,13 @@ func New(t testing.TB, opts Options) *Cluster {
 	for _, h := range holders {
 		h.Close()
 	}
+	if o.NATSServer != "" {
+		// nats-server refuses to start clustered JetStream on a server
+		// with no configured route, as the last server here is: it gets
+		// one to its own refusing address, which it dials in vain.
+		last := c.specs[o.N-1]
+		last.Routes = append(last.Routes, last.Advertise)
+	}
 
 	for i, s := range c.specs {
 		l := newLogTail(256 << 10)
@@ -145,7 +164,7 @@ func New(t testing.TB, opts Options) *Cluster {
 		if err := os.WriteFile(conf, []byte(s.Config()), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		c.nodes = append(c.nodes, &process{bin: bin, conf: conf, log: l, debug: o.Debug})
+		c.nodes = append(c.nodes, &process{bin: bin, conf: conf, log: l, debug: o.Debug, reference: o.NATSServer != ""})
 	}
 	for i := range c.nodes {
 		c.start(i)

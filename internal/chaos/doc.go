@@ -63,4 +63,68 @@
 // fixed time: routes are read from each server's /routez monitoring
 // endpoint (num_routes, routes[].remote_id, and with subs=1 the interest
 // each route carries).
+//
+// # The JetStream fault matrix
+//
+// TestJSFaults runs every fault of JSFaults against a three-server
+// cluster of each target (the reference nats-server, and Starling once
+// STARLING_JS_CLUSTER=1), with three workloads at once on an R3 stream,
+// its R3 durable pull consumer and an R3 key-value bucket:
+//
+//   - Publishers, one per server, number their messages and send each
+//     with a Nats-Msg-Id, retrying the same ID after an error or a
+//     timeout, and record for each message whether it was acked and at
+//     which sequence (Publisher).
+//   - A puller fetches and acks with AckSync, recording every delivery
+//     and every ack the server confirmed (Puller).
+//   - Key-value clients, one per server, put, compare-and-set and read a
+//     few keys, recording each operation's interval and outcome, unknown
+//     when it timed out (KVClient). Reads go to the stream leader, never
+//     to a direct get, which a lagging replica may answer.
+//
+// Each fault runs in rounds for the plan's duration, aimed at the
+// stream's leader as the cluster reports it; after each round the test
+// waits for the mesh and a leader before the next. The consumer and the
+// bucket are Raft groups of their own whose leaders may sit elsewhere:
+// they are hit when their leader shares the stream's server, or by the
+// member faults. What each row proves,
+// once the faults stop and the cluster has recovered:
+//
+//   - none: the control; the workloads and the checker agree on a
+//     healthy cluster, so any verdict below is the fault's.
+//   - kill-leader: SIGKILL of the leader, restarted later. A write acked
+//     by a leader that dies is kept by the new one (the ack waited for a
+//     quorum), and the retries under the same ID are not stored twice
+//     (deduplication survives the failover).
+//   - kill-member: SIGKILL of any server; a restarted member catches up
+//     (every replica ends identical) without disturbing the others.
+//   - pause-leader: SIGSTOP then SIGCONT of the leader. A leader that
+//     wakes up after being replaced must step down without acking
+//     anything on its own, or letting its stale state win.
+//   - partition-leader-minority: the leader cut off from the majority by
+//     the route proxies. The majority elects a new leader; the old one
+//     can commit nothing alone, so nothing it acks is lost.
+//   - partition-leader-majority: a follower cut off; the leader keeps a
+//     quorum and must keep acking; the follower rejoins and catches up.
+//   - one-way-leader-out: everything the leader sends is blackholed
+//     while it still hears its peers: an asymmetric fault where a leader
+//     can believe itself healthy.
+//
+// The verdicts (package histcheck): the stream read back from the leader
+// holds every acked message once, at its acked sequence, and nothing
+// never published; every server's copy, read with direct gets through a
+// client on that server, is the same; the consumer delivered every acked
+// message at least once and no confirmed ack came back; the key-value
+// history is linearizable (porcupine, with unknown outcomes). A target's
+// known bugs are named as caveats and logged rather than failed on.
+//
+// STARLING_FAULT_PROFILE=long runs more seeds, longer; every scenario
+// logs its seed and the command that replays it. Power loss needs
+// in-process servers and a crash file system, and is tested elsewhere.
+//
+// Raft traffic: nats-server carries it on the routes, so the proxies cut
+// it. Starling dials its Raft connections itself, on the cluster port, at
+// an address taken from the peer's route INFO; under this harness that is
+// the refusing advertise address, so the Starling rows need a way for
+// Raft to dial through each pair's proxy before they can pass.
 package chaos

@@ -58,6 +58,7 @@ type process struct {
 	bin, conf string
 	log       *logTail
 	debug     bool
+	reference bool // bin is a nats-server: no subcommand
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -68,6 +69,9 @@ func (p *process) start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	args := []string{"server", "-c", p.conf}
+	if p.reference {
+		args = args[1:]
+	}
 	if p.debug {
 		args = append(args, "-D")
 	}

@@ -30,6 +30,10 @@ type Spec struct {
 	PingInterval  time.Duration
 	PingMax       int
 	WriteDeadline time.Duration
+	// NoClusterTimings leaves the timings out of the cluster block, for
+	// nats-server before 2.10, which refuses them there.
+	NoClusterTimings bool
+	ClusterExtra     string // written as is into the cluster block
 }
 
 // Pair is the link between servers I < J: I dials it, through the proxy
@@ -66,28 +70,17 @@ func (s *Spec) Config() string {
 	kv("", "server_name", quote(s.Name))
 	kv("", "listen", quote(hostPort(s.ClientPort)))
 	kv("", "http", quote(hostPort(s.HTTPPort)))
-	if s.PingInterval > 0 {
-		kv("", "ping_interval", quote(s.PingInterval.String()))
-	}
-	if s.PingMax > 0 {
-		kv("", "ping_max", strconv.Itoa(s.PingMax))
-	}
-	if s.WriteDeadline > 0 {
-		kv("", "write_deadline", quote(s.WriteDeadline.String()))
-	}
+	s.timings(kv, "")
 	b.WriteString("cluster {\n")
 	kv("  ", "name", quote(s.ClusterName))
 	kv("  ", "listen", quote(hostPort(s.ClusterPort)))
 	kv("  ", "advertise", quote(s.Advertise))
 	kv("  ", "connect_retries", "0")
-	if s.PingInterval > 0 {
-		kv("  ", "ping_interval", quote(s.PingInterval.String()))
+	if !s.NoClusterTimings {
+		s.timings(kv, "  ")
 	}
-	if s.PingMax > 0 {
-		kv("  ", "ping_max", strconv.Itoa(s.PingMax))
-	}
-	if s.WriteDeadline > 0 {
-		kv("  ", "write_deadline", quote(s.WriteDeadline.String()))
+	if s.ClusterExtra != "" {
+		b.WriteString("  " + s.ClusterExtra + "\n")
 	}
 	b.WriteString("  routes: [\n")
 	for _, r := range s.Routes {
@@ -100,6 +93,19 @@ func (s *Spec) Config() string {
 		b.WriteString("}\n")
 	}
 	return b.String()
+}
+
+// timings writes the Spec's timings, each only when set.
+func (s *Spec) timings(kv func(indent, key, val string), indent string) {
+	if s.PingInterval > 0 {
+		kv(indent, "ping_interval", quote(s.PingInterval.String()))
+	}
+	if s.PingMax > 0 {
+		kv(indent, "ping_max", strconv.Itoa(s.PingMax))
+	}
+	if s.WriteDeadline > 0 {
+		kv(indent, "write_deadline", quote(s.WriteDeadline.String()))
+	}
 }
 
 func hostPort(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
