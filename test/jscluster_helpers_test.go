@@ -33,8 +33,8 @@ type jsTarget struct {
 
 // jsClusterTargets are the servers the replicated JetStream tests run
 // against. nats-server is the reference: its behaviour is what the tests
-// expect (2.9, and 2.11 when STARLING_NATS_SERVER_2_11 names a binary). Starling joins when STARLING_JS_CLUSTER=1, once it replicates
-// streams; until then it refuses num_replicas > 1.
+// expect (2.9, and 2.11 when STARLING_NATS_SERVER_2_11 names a binary),
+// and Starling runs the same steps.
 func jsClusterTargets() []jsTarget {
 	return []jsTarget{
 		{name: "nats-server", start: func(t *testing.T, cfg nodeConfig) *clusterNode {
@@ -44,9 +44,6 @@ func jsClusterTargets() []jsTarget {
 			return startNatsServerNode(t, natsServer211Path(t), cfg)
 		}},
 		{name: "starling", start: func(t *testing.T, cfg nodeConfig) *clusterNode {
-			if os.Getenv("STARLING_JS_CLUSTER") != "1" {
-				t.Skip("clustered JetStream in Starling: set STARLING_JS_CLUSTER=1")
-			}
 			n := startStarlingNode(t, cfg)
 			t.Cleanup(func() {
 				if t.Failed() {
