@@ -306,3 +306,43 @@ func TestJetStreamClusterSingleReplicaStream(t *testing.T) {
 		t.Fatalf("after delete: %v", err)
 	}
 }
+
+func TestJetStreamClusterStepDown(t *testing.T) {
+	c := startJSCluster(t)
+	nc, js := c.connect(0)
+	c.waitReady(js)
+	ctx := context.Background()
+	var st jetstream.Stream
+	eventually(t, 20*time.Second, func() error {
+		var err error
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "SD", Subjects: []string{"sd"}, Replicas: 3})
+		return err
+	})
+	before := st.CachedInfo().Cluster.Leader
+	eventually(t, 20*time.Second, func() error {
+		for _, r := range st.CachedInfo().Cluster.Replicas {
+			if !r.Current {
+				_, _ = st.Info(ctx)
+				return fmt.Errorf("replica %s not current", r.Name)
+			}
+		}
+		return nil
+	})
+	m, err := nc.Request("$JS.API.STREAM.LEADER.STEPDOWN.SD", nil, 5*time.Second)
+	if err != nil || !strings.Contains(string(m.Data), `"success":true`) {
+		t.Fatalf("step down: %v %s", err, m.Data)
+	}
+	eventually(t, 20*time.Second, func() error {
+		info, err := st.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.Cluster.Leader == before || info.Cluster.Leader == "" {
+			return fmt.Errorf("leader still %q", info.Cluster.Leader)
+		}
+		return nil
+	})
+	if _, err := js.Publish(ctx, "sd", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+}

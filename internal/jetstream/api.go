@@ -49,6 +49,8 @@ var routes = []struct {
 	{jsapi.SubjConsumerList, (*jsAccount).consumerList, roleStream4},
 	{jsapi.SubjConsumerPause, (*jsAccount).consumerPause, roleStream4},
 	{jsapi.SubjConsumerUnpin, (*jsAccount).consumerUnpin, roleStream4},
+	{jsapi.SubjStreamLeaderStepDown, (*jsAccount).streamStepDown, roleStream5},
+	{jsapi.SubjConsumerLeaderStepDown, (*jsAccount).consumerStepDown, roleStream5},
 }
 
 func (m *jsAccount) subscribeAPI() error {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/jscluster"
 	"github.com/starling-mq/starling/internal/jsmeta"
@@ -68,6 +69,8 @@ type cluster struct {
 	alone      sync.Once
 	member     bool // the log held a meta group at start
 
+	sys   *core.InternalClient // the meta step-down's, in the system account
+
 	nudge chan struct{} // a route came or went: founding looks again
 	done  chan struct{}
 	wg    sync.WaitGroup
@@ -98,6 +101,13 @@ func (m *Manager) startCluster() error {
 	c.peers = jscluster.FollowPeers(node, m.srv, c.poke)
 	m.srv.AnnounceJetStream(true)
 	m.cl = c
+	if err := c.answerMetaStepDown(); err != nil {
+		c.peers.Stop()
+		node.Close()
+		wal.Close()
+		m.cl = nil
+		return fmt.Errorf("jetstream cluster: %w", err)
+	}
 	c.wg.Add(1)
 	c.member = slices.Contains(wal.Groups(), jscluster.MetaGroup)
 	go c.found(c.member)
@@ -151,6 +161,9 @@ func (c *cluster) found(member bool) {
 // after (Manager.Shutdown), with no group applying to them any more.
 func (c *cluster) stop() {
 	close(c.done)
+	if c.sys != nil {
+		c.sys.Close()
+	}
 	c.wg.Wait()
 	c.peers.Stop()
 	if meta := c.meta.Load(); meta != nil {
