@@ -69,7 +69,7 @@ type cluster struct {
 	alone      sync.Once
 	member     bool // the log held a meta group at start
 
-	sys   *core.InternalClient // the meta step-down's, in the system account
+	sys *core.InternalClient // the meta step-down's, in the system account
 
 	nudge chan struct{} // a route came or went: founding looks again
 	done  chan struct{}
