@@ -346,3 +346,69 @@ func TestJetStreamClusterStepDown(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestJetStreamClusterFullRestart: every server stops and comes back; the
+// meta group, the stream and its consumer's acknowledged state return
+// from the servers' logs.
+func TestJetStreamClusterFullRestart(t *testing.T) {
+	c := startJSCluster(t)
+	_, js := c.connect(0)
+	c.waitReady(js)
+	ctx := context.Background()
+	var st jetstream.Stream
+	eventually(t, 20*time.Second, func() error {
+		var err error
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "R", Subjects: []string{"r.>"}, Replicas: 3})
+		return err
+	})
+	for i := range 20 {
+		if _, err := js.Publish(ctx, "r.x", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(5, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for msg := range batch.Messages() {
+		if err := msg.DoubleAck(ctx); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 5 {
+		t.Fatalf("fetched %d", n)
+	}
+	for i := range c.servers {
+		c.stop(i)
+	}
+	for i := range c.servers {
+		c.start(i)
+	}
+	_, js = c.connect(1)
+	eventually(t, 30*time.Second, func() error {
+		s, err := js.Stream(ctx, "R")
+		if err != nil {
+			return err
+		}
+		if s.CachedInfo().State.Msgs != 20 {
+			return fmt.Errorf("%d messages", s.CachedInfo().State.Msgs)
+		}
+		ci, err := s.Consumer(ctx, "D")
+		if err != nil {
+			return err
+		}
+		if ci.CachedInfo().AckFloor.Stream != 5 {
+			return fmt.Errorf("ack floor %d", ci.CachedInfo().AckFloor.Stream)
+		}
+		return nil
+	})
+	if _, err := js.Publish(ctx, "r.x", []byte("after")); err != nil {
+		t.Fatal(err)
+	}
+}
