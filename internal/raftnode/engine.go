@@ -315,13 +315,22 @@ func (e *engine) process() error {
 	if len(work) == 0 {
 		return nil
 	}
+	// A leader's messages (appends, heartbeats) go out before the save:
+	// the leader writes its log while the followers write theirs, so a
+	// commit costs one sync's time instead of two in a row (the Raft
+	// thesis, 10.2.1; etcd's server does the same). It is safe because a
+	// leader's Ready changes no term or vote, and an entry counts toward a
+	// commit only once a majority saved it, with or without the leader.
+	// Everyone else's messages (votes, acknowledgements) wait for the
+	// save, as raft requires.
+	early := e.sendLeaders(work)
 	if len(ups) > 0 {
 		if err := e.storage.Save(ups); err != nil {
 			e.fail(fmt.Errorf("raftnode: save: %w", err))
 			return e.failed
 		}
 	}
-	e.send(work)
+	e.sendRest(work, early)
 	for _, w := range work {
 		if err := e.handle(w); err != nil {
 			e.log.Error("raft group stopped", "group", w.g.id, "err", err)
@@ -344,23 +353,63 @@ func (e *engine) hasReady() bool {
 	return false
 }
 
-// send hands every message of the iteration to the transport in one call.
-// The slice is new each time: the transport may keep it.
-func (e *engine) send(work []readyWork) {
+// leads reports whether the group leads as of this Ready.
+func leads(w readyWork) bool {
+	if w.rd.SoftState != nil {
+		return w.rd.SoftState.RaftState == raft.StateLeader
+	}
+	return w.g.leading
+}
+
+// sendLeaders hands the messages of the groups this host leads to the
+// transport before the save, and reports whether it sent any.
+func (e *engine) sendLeaders(work []readyWork) bool {
+	return e.sendWhere(work, true)
+}
+
+// sendRest hands the other groups' messages to the transport after the
+// save (all of them when none went early).
+func (e *engine) sendRest(work []readyWork, early bool) {
+	if !early {
+		e.sendWhere(work, false)
+		return
+	}
+	out := []Envelope(nil)
+	for _, w := range work {
+		if !leads(w) {
+			for _, m := range w.rd.Messages {
+				out = append(out, Envelope{Group: w.g.id, Msg: m})
+			}
+		}
+	}
+	if len(out) > 0 {
+		e.transport.Send(out)
+	}
+}
+
+// sendWhere sends, in one call, the messages of the leading groups (lead)
+// or of every group (!lead); the slice is new each time: the transport
+// may keep it.
+func (e *engine) sendWhere(work []readyWork, lead bool) bool {
 	n := 0
 	for _, w := range work {
-		n += len(w.rd.Messages)
+		if !lead || leads(w) {
+			n += len(w.rd.Messages)
+		}
 	}
 	if n == 0 {
-		return
+		return false
 	}
 	out := make([]Envelope, 0, n)
 	for _, w := range work {
-		for _, m := range w.rd.Messages {
-			out = append(out, Envelope{Group: w.g.id, Msg: m})
+		if !lead || leads(w) {
+			for _, m := range w.rd.Messages {
+				out = append(out, Envelope{Group: w.g.id, Msg: m})
+			}
 		}
 	}
 	e.transport.Send(out)
+	return true
 }
 
 // handle does what follows the save for one group's Ready.
