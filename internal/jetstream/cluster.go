@@ -311,6 +311,7 @@ func (c *cluster) metaInfo() *MetaClusterInfo {
 			}
 			pi.Current = pi.Lag == 0 && pr.RecentActive
 			pi.Offline = !pr.RecentActive
+			pi.Active = seenWithin(pr.RecentActive)
 		}
 		mi.Replicas = append(mi.Replicas, pi)
 	}

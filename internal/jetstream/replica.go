@@ -380,9 +380,7 @@ func (m *jsAccount) clusterInfo(ent *entry) *jsapi.ClusterInfo {
 				pi.Lag = st.Commit - pr.Match
 			}
 			pi.Current = pi.Lag == 0 && pr.RecentActive
-			if pr.RecentActive {
-				pi.Active = 0
-			}
+			pi.Active = seenWithin(pr.RecentActive)
 		}
 		ci.Replicas = append(ci.Replicas, pi)
 	}
@@ -442,4 +440,17 @@ func replicatedIngest(ent *entry) func(msg *core.Msg) {
 			s.Respond(reply, ans)
 		})
 	}
+}
+
+// recentlySeen is what a replica's "active" reads when the leader heard
+// from it within the last election timeout: Raft keeps that much, not
+// the time of the last contact, and the leader hears from a live member
+// at every heartbeat.
+const recentlySeen = 100 * time.Millisecond
+
+func seenWithin(recent bool) time.Duration {
+	if recent {
+		return recentlySeen
+	}
+	return 0
 }
