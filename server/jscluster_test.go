@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -411,4 +413,34 @@ func TestJetStreamClusterFullRestart(t *testing.T) {
 	if _, err := js.Publish(ctx, "r.x", []byte("after")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestJetStreamClusterHealthz: /healthz is unavailable until the meta
+// group has a leader and the server's streams are current, then ok.
+func TestJetStreamClusterHealthz(t *testing.T) {
+	c := startJSCluster(t)
+	// The first server again, with monitoring: stopped and restarted.
+	c.stop(0)
+	c.opts[0].HTTPPort = server.RandomPort
+	c.opts[0].HTTPHost = "127.0.0.1"
+	c.start(0)
+	_, js := c.connect(1)
+	c.waitReady(js)
+	ctx := context.Background()
+	eventually(t, 20*time.Second, func() error {
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "H", Replicas: 3})
+		return err
+	})
+	eventually(t, 30*time.Second, func() error {
+		resp, err := http.Get(c.servers[0].MonitorURL() + "/healthz")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"ok"`) {
+			return fmt.Errorf("healthz %d %s", resp.StatusCode, body)
+		}
+		return nil
+	})
 }

@@ -34,12 +34,19 @@ func (m *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // healthz says whether the server takes clients, with the HTTP status
-// that goes with it. The JetStream options are accepted for nats-server's
-// probes; JetStream has no separate readiness here, as it is ready
-// before clients are accepted.
+// that goes with it, and in a JetStream cluster whether its JetStream has
+// caught up (jetstream.Manager.Health). The JetStream options are
+// accepted for nats-server's probes; a server on its own is ready before
+// clients are accepted.
 func (m *Server) healthz(*HealthzOptions) (*HealthStatus, int) {
 	if m.core.Addr() == nil {
 		return &HealthStatus{Status: "error", Error: "server is not accepting client connections"}, http.StatusServiceUnavailable
+	}
+	if js := m.jetStream(); js != nil {
+		// In a JetStream cluster: unavailable until caught up.
+		if err := js.Health(); err != nil {
+			return &HealthStatus{Status: "unavailable", Error: err.Error()}, http.StatusServiceUnavailable
+		}
 	}
 	return &HealthStatus{Status: "ok"}, http.StatusOK
 }
