@@ -71,6 +71,10 @@ type cluster struct {
 
 	sys *core.InternalClient // the meta step-down's, in the system account
 
+	leaderChanges atomic.Uint64 // streams' leaderships gained or lost here
+	acks          atomic.Uint64 // replicated publishes acknowledged as leader
+	ackNanos      atomic.Int64  // their time from proposal to acknowledgement
+
 	nudge chan struct{} // a route came or went: founding looks again
 	done  chan struct{}
 	wg    sync.WaitGroup

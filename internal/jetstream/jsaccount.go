@@ -301,7 +301,7 @@ func (m *jsAccount) subscribeStream(e *entry, cfg jsapi.StreamConfig) error {
 		s.Ingest(string(msg.Subject), string(msg.Reply), msg.Header, msg.Data)
 	}
 	if e.rep != nil {
-		ingest = replicatedIngest(e)
+		ingest = replicatedIngest(m.cl, e)
 	}
 	for _, subj := range cfg.Subjects {
 		sub, err := m.acks.Subscribe(subj, "", ingest)

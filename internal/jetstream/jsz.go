@@ -27,6 +27,12 @@ type JSInfo struct {
 	AccountDetails []*AccountDetail `json:"account_details,omitempty"`
 	// Meta is the meta group in a cluster (nats-server's meta_cluster).
 	Meta *MetaClusterInfo `json:"meta_cluster,omitempty"`
+	// Starling, in a cluster: leadership changes this server saw (meta
+	// group and streams), and the replicated publishes it led with the
+	// time from proposal to acknowledgement summed.
+	LeaderChanges     uint64  `json:"leader_changes,omitempty"`
+	ReplicatedAcks    uint64  `json:"replicated_acks,omitempty"`
+	ReplicatedAckSecs float64 `json:"replicated_ack_seconds,omitempty"`
 
 	// Starling: events dropped because a bounded queue was full.
 	AdvisoriesDropped uint64 `json:"advisories_dropped,omitempty"`
@@ -111,6 +117,12 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 	}
 	if m.clustered() {
 		info.Meta = m.cl.metaInfo()
+		info.LeaderChanges = m.cl.leaderChanges.Load()
+		if meta := m.cl.meta.Load(); meta != nil {
+			info.LeaderChanges += meta.LeaderChanges()
+		}
+		info.ReplicatedAcks = m.cl.acks.Load()
+		info.ReplicatedAckSecs = time.Duration(m.cl.ackNanos.Load()).Seconds()
 	}
 	for _, a := range m.accountList() {
 		info.Accounts++

@@ -140,7 +140,11 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) {
 	ctx, cancel := context.WithTimeout(context.Background(), groupWait)
 	defer cancel()
 	g, err := m.cl.node.JoinStream(ctx, jscluster.GroupID(sa.Group.Name), ids, ent.s, jscluster.StreamHooks{
-		OnLeader:  func(lead bool) { rep.want.Store(lead); rep.poke() },
+		OnLeader: func(lead bool) {
+			m.cl.leaderChanges.Add(1)
+			rep.want.Store(lead)
+			rep.poke()
+		},
 		Consumers: replicaConsumers{m: m, ent: ent},
 	})
 	if err != nil {
@@ -425,7 +429,7 @@ func (m *jsAccount) stopReplication(ent *entry, leave bool) {
 
 // replicatedIngest is the leader's subscription handler: each publish is
 // proposed, and answered once committed and applied.
-func replicatedIngest(ent *entry) func(msg *core.Msg) {
+func replicatedIngest(cl *cluster, ent *entry) func(msg *core.Msg) {
 	s := ent.s
 	return func(msg *core.Msg) {
 		rep := ent.rep
@@ -433,9 +437,13 @@ func replicatedIngest(ent *entry) func(msg *core.Msg) {
 			return
 		}
 		reply := string(msg.Reply)
+		began := time.Now()
 		rep.group.PublishAsync(string(msg.Subject), msg.Header, msg.Data, func(ans *stream.Answer, err error) {
 			if err != nil {
 				ans = &stream.Answer{Err: jsapi.NewError(jsapi.ErrClusterNotAvail)}
+			} else if ans != nil && ans.Err == nil {
+				cl.acks.Add(1)
+				cl.ackNanos.Add(int64(time.Since(began)))
 			}
 			s.Respond(reply, ans)
 		})

@@ -127,10 +127,18 @@ type metaSM struct {
 	h       Hosting
 	done    <-chan struct{} // Meta closed: changes are no longer taken
 	leader  atomic.Bool     // this member leads (raftnode.LeaderWatcher)
+	flips   atomic.Uint64   // times it became or stopped being leader
 }
 
 // LeaderChanged implements raftnode.LeaderWatcher.
-func (s *metaSM) LeaderChanged(leader bool) { s.leader.Store(leader) }
+func (s *metaSM) LeaderChanged(leader bool) {
+	s.leader.Store(leader)
+	s.flips.Add(1)
+}
+
+// LeaderChanges counts the times this member became or stopped being the
+// meta group's leader.
+func (m *Meta) LeaderChanges() uint64 { return m.sm.flips.Load() }
 
 // queue hands fn to the hosting goroutine, or drops it once the Meta is
 // closed (so the Raft loop never waits on a goroutine that is gone).

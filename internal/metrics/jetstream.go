@@ -25,6 +25,8 @@ type jsCollector struct {
 	streamFirst, streamLast        *prometheus.Desc
 	streamLost, streamDeleted      *prometheus.Desc
 	accountBytes, accountStreams   *prometheus.Desc
+	leaderChanges, replAcks        *prometheus.Desc
+	replAckSecs, replicaLag        *prometheus.Desc
 }
 
 // NewJetStreamCollector returns the JetStream collector reading src.
@@ -52,12 +54,17 @@ func NewJetStreamCollector(src JetStreamSource) prometheus.Collector {
 		streamDeleted:  d("stream_deleted_messages", "Interior deleted sequences of the stream.", "account", "stream"),
 		accountBytes:   d("account_jetstream_bytes", "Bytes stored by the account's streams, by storage type (file or memory).", "account", "storage"),
 		accountStreams: d("account_jetstream_streams", "Streams of the account.", "account"),
+		leaderChanges:  d("jetstream_leader_changes_total", "Raft leaderships (meta group and streams) this server gained or lost."),
+		replAcks:       d("jetstream_replicated_acks_total", "Publishes to replicated streams this server acknowledged as their leader."),
+		replAckSecs:    d("jetstream_replicated_ack_seconds_total", "Time from proposal to acknowledgement of those publishes, summed (divide by the acks for the mean commit latency)."),
+		replicaLag:     d("stream_replica_lag", "Entries a replica is behind the stream's leader, as the leader sees it.", "account", "stream", "replica"),
 	}
 }
 
 func (c *jsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.streams, c.messages, c.bytes, c.lost, c.apiTotal, c.apiErrors, c.advDropped, c.rpDropped, c.ingestDropped, c.inboundDropped,
-		c.streamMsgs, c.streamBytes, c.streamFirst, c.streamLast, c.streamLost, c.streamDeleted, c.accountBytes, c.accountStreams} {
+		c.streamMsgs, c.streamBytes, c.streamFirst, c.streamLast, c.streamLost, c.streamDeleted, c.accountBytes, c.accountStreams,
+		c.leaderChanges, c.replAcks, c.replAckSecs, c.replicaLag} {
 		ch <- d
 	}
 }
@@ -81,6 +88,11 @@ func (c *jsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.rpDropped, prometheus.CounterValue, float64(info.RepublishDropped))
 	ch <- prometheus.MustNewConstMetric(c.ingestDropped, prometheus.CounterValue, float64(info.IngestDropped))
 	ch <- prometheus.MustNewConstMetric(c.inboundDropped, prometheus.CounterValue, float64(info.ConsumerInboundDropped))
+	if info.Meta != nil {
+		ch <- prometheus.MustNewConstMetric(c.leaderChanges, prometheus.CounterValue, float64(info.LeaderChanges))
+		ch <- prometheus.MustNewConstMetric(c.replAcks, prometheus.CounterValue, float64(info.ReplicatedAcks))
+		ch <- prometheus.MustNewConstMetric(c.replAckSecs, prometheus.CounterValue, info.ReplicatedAckSecs)
+	}
 	for _, a := range info.AccountDetails {
 		g(c.accountBytes, float64(a.Store), a.Name, "file")
 		g(c.accountBytes, float64(a.Memory), a.Name, "memory")
@@ -96,6 +108,11 @@ func (c *jsCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			g(c.streamLost, float64(lost), a.Name, s.Name)
 			g(c.streamDeleted, float64(s.State.NumDeleted), a.Name, s.Name)
+			if s.Cluster != nil && s.Cluster.Leader != "" {
+				for _, r := range s.Cluster.Replicas {
+					g(c.replicaLag, float64(r.Lag), a.Name, s.Name, r.Name)
+				}
+			}
 		}
 	}
 }
