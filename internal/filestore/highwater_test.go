@@ -426,3 +426,36 @@ func TestWriteOutKeepsSlot(t *testing.T) {
 		})
 	}
 }
+
+// TestReplicaTailRefilled: a replicated stream's store (Config.Replica)
+// whose unsynced tail a power loss took keeps what it holds as its last
+// sequence, reports nothing lost and skips no sequence — the Raft log
+// puts the tail back — where a store of its own would continue past its
+// high-water mark or reservation.
+func TestReplicaTailRefilled(t *testing.T) {
+	for _, reboot := range []bool{false, true} {
+		fsys := vfs.NewMem()
+		cfg := Config{SyncInterval: time.Hour, Replica: true}
+		s := mustOpen(t, fsys, cfg)
+		writeN(t, s, 10)
+		mustSync(t, s)
+		for range 5 {
+			mustAppend(t, s, "unsynced", nil, nil)
+		}
+		// The high-water slot names 15: written, not synced.
+		c := fsys.CrashClone()
+		if reboot {
+			cfg.BootID = "rebooted"
+		}
+		s2 := mustOpen(t, c, cfg)
+		st := s2.State()
+		if st.LastSeq != 10 || st.Msgs != 10 || len(st.Lost.Msgs) != 0 {
+			t.Fatalf("reboot %v: state %+v, want the 10 synced messages and nothing lost", reboot, st)
+		}
+		if seq := mustAppend(t, s2, "refilled", nil, nil); seq != 11 {
+			t.Fatalf("reboot %v: next sequence %d, want 11", reboot, seq)
+		}
+		mustClose(t, s2)
+		mustClose(t, s)
+	}
+}

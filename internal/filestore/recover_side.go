@@ -119,6 +119,13 @@ func (s *Store) settleTail(rc *recovery) {
 		rc.resolveGap(s.last)
 		return
 	}
+	if s.cfg.Replica {
+		s.log.Info("filestore: the log ends before the last applied sequence; the Raft log refills the rest",
+			"log_last_seq", s.last, "applied_seq", rc.hw.last)
+		rc.resolveGap(s.last)
+		rc.needMeta = true
+		return
+	}
 	s.log.Error("filestore: the log ends before the last acknowledged sequence; the messages after its end are lost",
 		"log_last_seq", s.last, "acknowledged_seq", rc.hw.last)
 	rc.tailLost = true
@@ -148,7 +155,7 @@ func (s *Store) settleGaps(rc *recovery) {
 	}
 	sameBoot := rc.hwOK && rc.hw.boot != "" && rc.hw.boot == s.cfg.BootID
 	damaged := len(rc.missing) > 0 || rc.tailLost || rc.badTail
-	if rc.hwOK && !sameBoot && rc.hw.reserved > s.last && (damaged || s.cfg.SyncInterval > 0) {
+	if rc.hwOK && !sameBoot && !s.cfg.Replica && rc.hw.reserved > s.last && (damaged || s.cfg.SyncInterval > 0) {
 		s.log.Warn("filestore: the machine restarted since the last high-water mark and the log may lack acknowledged messages; skipping every sequence that may have been acknowledged",
 			"skipped_from", s.last+1, "skipped_to", rc.hw.reserved)
 		s.last = rc.hw.reserved

@@ -62,6 +62,13 @@ type Config struct {
 	// Compression is "" (or "none") or "s2", for message payloads.
 	Compression string
 	Logger      *slog.Logger
+	// Replica marks the store of one replica of a replicated stream, whose
+	// durable copy is the Raft log until the store syncs: a tail lost
+	// with unsynced writes is refilled from the log at restart, so
+	// recovery neither reports it lost nor moves the last sequence past
+	// what the store holds (the high-water mark and its reservation
+	// guard stores whose own log is the only copy).
+	Replica bool
 	// BootID identifies the machine's boot (see highwater.go); empty means
 	// the running machine's. Tests set it to model a reboot.
 	BootID string

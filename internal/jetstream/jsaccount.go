@@ -194,6 +194,12 @@ func (m *jsAccount) openStoreIn(cfg jsapi.StreamConfig, dir string) (store.Store
 // openStoreSynced opens the message store for cfg in dir, syncing at
 // sync (0: before every acknowledgement).
 func (m *jsAccount) openStoreSynced(cfg jsapi.StreamConfig, dir string, sync time.Duration) (store.Store, error) {
+	return m.openStoreAs(cfg, dir, sync, false)
+}
+
+// openStoreAs opens the message store for cfg in dir; replica marks the
+// store of a replicated stream, refilled from the Raft log.
+func (m *jsAccount) openStoreAs(cfg jsapi.StreamConfig, dir string, sync time.Duration, replica bool) (store.Store, error) {
 	if cfg.Storage == jsapi.MemoryStorage {
 		return store.NewMemory(), nil
 	}
@@ -203,6 +209,7 @@ func (m *jsAccount) openStoreSynced(cfg jsapi.StreamConfig, dir string, sync tim
 	}
 	return filestore.Open(m.fs, filepath.Join(dir, msgsDir), filestore.Config{
 		SyncInterval: sync,
+		Replica:      replica,
 		Compression:  compression,
 		Handles:      m.handles,
 		Workers:      m.workers,

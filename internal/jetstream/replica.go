@@ -201,7 +201,7 @@ func (m *jsAccount) openAssigned(sa *jsmeta.Stream, rep *replication) (*entry, e
 	if rep == nil {
 		return m.openStream(cfg, sa.Created)
 	}
-	st, err := m.openStoreSynced(cfg, m.streamDir(cfg.Name), replicatedStoreSync)
+	st, err := m.openStoreAs(cfg, m.streamDir(cfg.Name), replicatedStoreSync, true)
 	if err != nil {
 		return nil, err
 	}
