@@ -24,14 +24,18 @@ type jsCluster struct {
 	servers []*server.Server
 }
 
-func startJSCluster(t *testing.T) *jsCluster {
+func startJSCluster(t *testing.T) *jsCluster { return startJSClusterRouted(t, false) }
+
+// startJSClusterRouted starts the three servers; with seed, the first
+// names no route and the others only a route to it (a seed server).
+func startJSClusterRouted(t *testing.T, seed bool) *jsCluster {
 	t.Helper()
 	c := &jsCluster{t: t}
 	ports := []int{freePort(t), freePort(t), freePort(t)}
 	for i := range ports {
 		var routes []*url.URL
 		for j, p := range ports {
-			if j != i {
+			if j != i && (!seed || j == 0) {
 				u, _ := url.Parse(fmt.Sprintf("nats-route://127.0.0.1:%d", p))
 				routes = append(routes, u)
 			}
@@ -443,4 +447,21 @@ func TestJetStreamClusterHealthz(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestJetStreamClusterSeedRoutes: servers whose cluster blocks name only
+// a seed server (fewer routes than servers) found the meta group with
+// every server once the mesh settled.
+func TestJetStreamClusterSeedRoutes(t *testing.T) {
+	c := startJSClusterRouted(t, true)
+	_, js := c.connect(2)
+	c.waitReady(js)
+	ctx := context.Background()
+	eventually(t, 20*time.Second, func() error {
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "SEED", Replicas: 3})
+		return err
+	})
+	if _, err := js.Publish(ctx, "SEED", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
 }

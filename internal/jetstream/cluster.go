@@ -51,7 +51,7 @@ func metaDir(storeDir string) string { return filepath.Join(Dir(storeDir), "$SYS
 const metaStartTimeout = 10 * time.Second
 
 // foundRetry is how often founding looks again without a route change.
-const foundRetry = time.Second
+const foundRetry = 250 * time.Millisecond
 
 // cluster is JetStream's clustered mode on this server.
 type cluster struct {
@@ -130,25 +130,29 @@ func (c *cluster) poke() {
 func (c *cluster) found(member bool) {
 	defer c.wg.Done()
 	var last string
+	f := &jscluster.Founding{Expected: c.cfg.Expected, Quiet: jscluster.FoundQuiet}
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), metaStartTimeout)
 		var meta *jscluster.Meta
 		var err error
-		if member {
-			meta, err = c.node.StartMeta(ctx, nil, c.hosting)
-		} else {
-			meta, err = c.node.Found(ctx, c.cfg.ServerName, c.cfg.Expected, c.hosting)
-		}
-		cancel()
-		if err == nil {
-			c.meta.Store(meta)
-			c.m.log.Info("JetStream cluster: meta group joined", "server_name", c.cfg.ServerName)
-			return
+		founders := jscluster.Founders(c.cfg.ServerName, c.m.srv.ClusterPeers())
+		if member || f.Observe(founders, time.Now()) {
+			ctx, cancel := context.WithTimeout(context.Background(), metaStartTimeout)
+			if member {
+				meta, err = c.node.StartMeta(ctx, nil, c.hosting)
+			} else {
+				meta, err = c.node.Found(ctx, founders, c.hosting)
+			}
+			cancel()
+			if err == nil {
+				c.meta.Store(meta)
+				c.m.log.Info("JetStream cluster: meta group joined", "server_name", c.cfg.ServerName, "founders", founders)
+				return
+			}
 		}
 		if c.checkStandalone() {
 			return
 		}
-		if !errors.Is(err, jscluster.ErrNotReady) && err.Error() != last {
+		if err != nil && err.Error() != last {
 			c.m.log.Warn("JetStream cluster: meta group not joined yet", "err", err)
 			last = err.Error()
 		}

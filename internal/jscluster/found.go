@@ -2,10 +2,9 @@ package jscluster
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/starling-mq/starling/internal/core"
 )
@@ -18,31 +17,54 @@ import (
 // configuration.
 
 // Expected is how many JetStream servers a server waits for before it
-// founds the meta group: as nats-server sizes it, the number of routes
-// its cluster block names (a configuration that lists every server, this
-// one included), and at least two.
-func Expected(configuredRoutes int) int { return max(2, configuredRoutes) }
+// founds the meta group: as nats-server sizes it, the number of servers
+// its cluster block's routes name (itself included), and at least two.
+func Expected(configured int) int { return max(2, configured) }
 
-// Founders decides the founding members from this server's name and the
-// Starling peers it sees: ready once expected JetStream servers are known.
-// More than expected is an error (the configuration and the cluster
-// disagree): founding with either set could split the cluster.
-func Founders(self string, peers []core.ClusterPeer, expected int) (names []string, ready bool, err error) {
-	names = []string{self}
+// Founders lists the founding candidates: this server and the Starling
+// JetStream servers it sees, by name, sorted.
+func Founders(self string, peers []core.ClusterPeer) []string {
+	names := []string{self}
 	for _, p := range peers {
 		if p.JetStream && p.Name != "" && p.Name != self {
 			names = append(names, p.Name)
 		}
 	}
 	slices.Sort(names)
-	names = slices.Compact(names)
-	switch {
-	case len(names) < expected:
-		return names, false, nil
-	case len(names) > expected:
-		return names, false, fmt.Errorf("jetstream cluster: %d JetStream servers seen (%v) where the cluster's routes name %d: refusing to found the meta group", len(names), names, expected)
+	return slices.Compact(names)
+}
+
+// FoundQuiet is how long a set of servers larger than expected must stay
+// the same before it founds the group: a cluster block that names fewer
+// routes than there are servers (a seed server) cannot say how many will
+// come, so the servers found once the mesh has settled, when every one of
+// them sees the same set.
+const FoundQuiet = 2 * time.Second
+
+// Founding decides when the candidates found the meta group. It is pure:
+// the caller observes the candidates as routes come and go.
+type Founding struct {
+	Expected int
+	Quiet    time.Duration
+
+	last  []string
+	since time.Time
+}
+
+// Observe notes the candidates seen at now and reports whether to found
+// with them: at once when exactly the expected number is there, after
+// Quiet without change when more are.
+func (f *Founding) Observe(names []string, now time.Time) bool {
+	if !slices.Equal(names, f.last) {
+		f.last, f.since = slices.Clone(names), now
 	}
-	return names, true, nil
+	switch {
+	case len(names) < f.Expected:
+		return false
+	case len(names) == f.Expected:
+		return true
+	}
+	return now.Sub(f.since) >= f.Quiet
 }
 
 // Peers keeps the transport's peers in step with the routes: every
@@ -95,20 +117,9 @@ func (p *Peers) Sync() {
 // Stop stops following the routes.
 func (p *Peers) Stop() { p.srv.OnClusterPeers(nil) }
 
-// ErrNotReady is Found's error while fewer JetStream servers than expected
-// are known.
-var ErrNotReady = errors.New("jetstream cluster: waiting for the expected JetStream servers")
-
-// Found starts this server's meta member with the founders, once they
-// are known (ErrNotReady before).
-func (n *Node) Found(ctx context.Context, self string, expected int, h Hosting) (*Meta, error) {
-	names, ready, err := Founders(self, n.srv.ClusterPeers(), expected)
-	if err != nil {
-		return nil, err
-	}
-	if !ready {
-		return nil, ErrNotReady
-	}
+// Found starts this server's meta member as one of the founders (server
+// names, this one's included).
+func (n *Node) Found(ctx context.Context, names []string, h Hosting) (*Meta, error) {
 	ids := make([]uint64, len(names))
 	for i, name := range names {
 		ids[i] = NodeID(name)

@@ -2,7 +2,6 @@ package jscluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,30 +17,32 @@ import (
 
 func TestFounders(t *testing.T) {
 	js := func(name string) core.ClusterPeer { return core.ClusterPeer{Name: name, JetStream: true, Addr: "x:1"} }
-	tests := []struct {
-		name     string
-		peers    []core.ClusterPeer
-		expected int
-		want     []string
-		ready    bool
-		err      bool
-	}{
-		{"alone", nil, 3, []string{"b"}, false, false},
-		{"all there", []core.ClusterPeer{js("c"), js("a")}, 3, []string{"a", "b", "c"}, true, false},
-		{"one without jetstream", []core.ClusterPeer{js("c"), {Name: "a"}}, 3, []string{"b", "c"}, false, false},
-		{"more than expected", []core.ClusterPeer{js("a"), js("c"), js("d")}, 3, nil, false, true},
-		{"two at least", []core.ClusterPeer{js("a")}, Expected(0), []string{"a", "b"}, true, false},
+	got := Founders("b", []core.ClusterPeer{js("c"), {Name: "a"}, js("d"), js("c")})
+	if fmt.Sprint(got) != "[b c d]" {
+		t.Fatalf("%v", got)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			names, ready, err := Founders("b", tt.peers, tt.expected)
-			if (err != nil) != tt.err || ready != tt.ready {
-				t.Fatalf("%v %v %v", names, ready, err)
-			}
-			if !tt.err && fmt.Sprint(names) != fmt.Sprint(tt.want) {
-				t.Fatalf("%v, want %v", names, tt.want)
-			}
-		})
+}
+
+func TestFounding(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	steps := []struct {
+		names []string
+		at    time.Duration
+		want  bool
+	}{
+		{[]string{"a"}, 0, false},                                           // alone
+		{[]string{"a", "b"}, time.Second, false},                            // fewer than expected
+		{[]string{"a", "b", "c"}, 2 * time.Second, true},                    // exactly expected: at once
+		{[]string{"a", "b", "c", "d"}, 3 * time.Second, false},              // more: wait for quiet
+		{[]string{"a", "b", "c", "d"}, 4 * time.Second, false},              // still settling
+		{[]string{"a", "b", "c", "d"}, 5 * time.Second, true},               // unchanged for Quiet
+		{[]string{"a", "b", "c", "d", "e"}, 5500 * time.Millisecond, false}, // a change restarts the wait
+	}
+	f := &Founding{Expected: 3, Quiet: FoundQuiet}
+	for i, st := range steps {
+		if got := f.Observe(st.names, t0.Add(st.at)); got != st.want {
+			t.Fatalf("step %d %v at %v: %v, want %v", i, st.names, st.at, got, st.want)
+		}
 	}
 }
 
@@ -101,11 +102,13 @@ func TestFoundMetaGroup(t *testing.T) {
 	}
 	metas := make([]*Meta, len(nodes))
 	for i, n := range nodes {
+		f := &Founding{Expected: Expected(len(routes)), Quiet: FoundQuiet}
 		waitUntil(t, "the founders", func() bool {
-			m, err := n.Found(context.Background(), names[i], Expected(len(routes)), &recorder{})
-			if errors.Is(err, ErrNotReady) {
+			founders := Founders(names[i], n.srv.ClusterPeers())
+			if !f.Observe(founders, time.Now()) {
 				return false
 			}
+			m, err := n.Found(context.Background(), founders, &recorder{})
 			if err != nil {
 				t.Fatal(err)
 			}
