@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -463,5 +464,73 @@ func TestJetStreamClusterSeedRoutes(t *testing.T) {
 	})
 	if _, err := js.Publish(ctx, "SEED", []byte("x")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestJetStreamClusterLateServer: a server started after the meta group
+// was founded without it is added by the meta leader, catches up, and
+// counts toward the quorum.
+func TestJetStreamClusterLateServer(t *testing.T) {
+	c := &jsCluster{t: t}
+	ports := []int{freePort(t), freePort(t), freePort(t)}
+	route := func(p int) *url.URL {
+		u, _ := url.Parse(fmt.Sprintf("nats-route://127.0.0.1:%d", p))
+		return u
+	}
+	routes := [][]*url.URL{{route(ports[1])}, {route(ports[0])}, {route(ports[0]), route(ports[1])}}
+	for i := range ports {
+		c.opts = append(c.opts, &server.Options{
+			ServerName: fmt.Sprintf("S%d", i+1), Host: "127.0.0.1", Port: server.RandomPort,
+			HTTPHost: "127.0.0.1", HTTPPort: server.RandomPort,
+			JetStream: true, StoreDir: t.TempDir(),
+			Cluster: server.ClusterOptions{Name: "JSC", Host: "127.0.0.1", Port: ports[i], Routes: routes[i]},
+		})
+	}
+	c.servers = make([]*server.Server, 3)
+	c.start(0)
+	c.start(1)
+	_, js := c.connect(0)
+	c.waitReady(js)
+	ctx := context.Background()
+	eventually(t, 20*time.Second, func() error {
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EARLY", Replicas: 2})
+		return err
+	})
+	c.start(2)
+	// The late server sees a meta group of three once it was added.
+	eventually(t, 30*time.Second, func() error {
+		resp, err := http.Get(c.servers[2].MonitorURL() + "/jsz")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var jsz struct {
+			Meta *struct {
+				Leader string `json:"leader"`
+				Size   int    `json:"cluster_size"`
+			} `json:"meta_cluster"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&jsz); err != nil {
+			return err
+		}
+		if jsz.Meta == nil || jsz.Meta.Size != 3 || jsz.Meta.Leader == "" {
+			return fmt.Errorf("meta %+v", jsz.Meta)
+		}
+		return nil
+	})
+	// Two of three: the group goes on without a founder.
+	c.stop(0)
+	_, js3 := c.connect(2)
+	eventually(t, 30*time.Second, func() error {
+		_, err := js3.CreateStream(ctx, jetstream.StreamConfig{Name: "LATE", Replicas: 1})
+		return err
+	})
+	names := js3.StreamNames(ctx)
+	var got []string
+	for n := range names.Name() {
+		got = append(got, n)
+	}
+	if len(got) != 2 {
+		t.Fatalf("streams %v %v", got, names.Err())
 	}
 }

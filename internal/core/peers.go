@@ -17,11 +17,16 @@ type ClusterPeer struct {
 	ID, Name  string
 	Addr      string // its cluster listener's host:port
 	JetStream bool
+	Meta      bool // its route INFO said it is in the JetStream meta group
 }
 
 // AnnounceJetStream sets whether this server's route INFO says it runs
 // JetStream (before Start: the INFO is sent when a route comes up).
 func (s *Server) AnnounceJetStream(on bool) { s.announceJS.Store(on) }
+
+// AnnounceMeta sets whether the route INFO this server sends from now on
+// says it is a member of the JetStream meta group.
+func (s *Server) AnnounceMeta(on bool) { s.announceMeta.Store(on) }
 
 // OnClusterPeers sets fn to be called whenever a route to a Starling
 // server comes up or goes down. It is called on a goroutine of its own,
@@ -58,7 +63,7 @@ func (s *Server) ClusterPeers() []ClusterPeer {
 			continue
 		}
 		r.mu.Lock()
-		p := ClusterPeer{ID: r.remoteID, Name: r.remoteName, JetStream: r.peerJS.Load(), Addr: dialable(r.addrs)}
+		p := ClusterPeer{ID: r.remoteID, Name: r.remoteName, JetStream: r.peerJS.Load(), Meta: r.peerMeta.Load(), Addr: dialable(r.addrs)}
 		r.mu.Unlock()
 		out = append(out, p)
 	}

@@ -67,7 +67,8 @@ type cluster struct {
 	// servers (a mixed cluster), so this server's JetStream stays its own.
 	standalone atomic.Bool
 	alone      sync.Once
-	member     bool // the log held a meta group at start
+	member     bool        // the log held a meta group at start
+	invite     atomic.Bool // the meta leader added this server: join empty
 
 	sys *core.InternalClient // the meta step-down's, in the system account
 
@@ -95,7 +96,8 @@ func (m *Manager) startCluster() error {
 	}
 	c.wal = wal
 	node, err := jscluster.Start(jscluster.Config{Server: m.srv, ServerName: c.cfg.ServerName,
-		Storage: &jscluster.LogStorage{Log: wal}, Raft: c.cfg.Raft, Logger: m.log})
+		Storage: &jscluster.LogStorage{Log: wal}, Raft: c.cfg.Raft, Logger: m.log,
+		UnknownGroup: c.invited})
 	if err != nil {
 		wal.Close()
 		return fmt.Errorf("jetstream cluster: %w", err)
@@ -134,18 +136,30 @@ func (c *cluster) found(member bool) {
 	for {
 		var meta *jscluster.Meta
 		var err error
-		founders := jscluster.Founders(c.cfg.ServerName, c.m.srv.ClusterPeers())
-		if member || f.Observe(founders, time.Now()) {
+		peers := c.m.srv.ClusterPeers()
+		founders := jscluster.Founders(c.cfg.ServerName, peers)
+		join := member || c.invite.Load()
+		if !join && foundedWithout(peers) {
+			// The group exists without this server: its leader adds it
+			// (watchMembers), and its first message says so (invited).
+			if last != "founded" {
+				c.m.log.Info("JetStream cluster: the meta group exists; waiting to be added to it")
+				last = "founded"
+			}
+		} else if join || f.Observe(founders, time.Now()) {
 			ctx, cancel := context.WithTimeout(context.Background(), metaStartTimeout)
-			if member {
+			if join {
 				meta, err = c.node.StartMeta(ctx, nil, c.hosting)
 			} else {
 				meta, err = c.node.Found(ctx, founders, c.hosting)
 			}
 			cancel()
 			if err == nil {
+				c.m.srv.AnnounceMeta(true)
 				c.meta.Store(meta)
-				c.m.log.Info("JetStream cluster: meta group joined", "server_name", c.cfg.ServerName, "founders", founders)
+				c.m.log.Info("JetStream cluster: meta group joined", "server_name", c.cfg.ServerName, "founders", founders, "rejoined", join)
+				c.wg.Add(1)
+				go c.watchMembers()
 				return
 			}
 		}
@@ -361,4 +375,79 @@ func (c *cluster) fallBack() {
 		}
 		a.adminMu.Unlock()
 	}
+}
+
+// invited hears, on the Raft loop, of a leader's message for a group this
+// server does not run: for the meta group, before this server joined or
+// founded one, it means the meta leader added it (watchMembers), and it
+// joins with an empty log, to be caught up by the leader's snapshot.
+func (c *cluster) invited(group, _ uint64) {
+	if group == jscluster.MetaGroup && c.meta.Load() == nil && !c.invite.Load() {
+		c.invite.Store(true)
+		c.poke()
+	}
+}
+
+// memberWatch is how often the meta leader looks for JetStream servers
+// that are not members yet.
+const memberWatch = time.Second
+
+// watchMembers runs on every member; while it leads the meta group, it
+// adds the Starling JetStream servers with a route up that are not
+// members yet (a server started after the group was founded), one change
+// at a time.
+func (c *cluster) watchMembers() {
+	defer c.wg.Done()
+	t := time.NewTicker(memberWatch)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-c.done:
+			return
+		}
+		if !c.isMetaLeader() {
+			continue
+		}
+		st, err := c.status(jscluster.MetaGroup)
+		if err != nil || len(st.Members.Outgoing) > 0 {
+			continue
+		}
+		known := map[uint64]bool{}
+		for _, ids := range [][]uint64{st.Members.Voters, st.Members.Learners} {
+			for _, id := range ids {
+				known[id] = true
+			}
+		}
+		for _, p := range c.m.srv.ClusterPeers() {
+			id := jscluster.NodeID(p.Name)
+			if !p.JetStream || p.Name == "" || known[id] {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), metaStartTimeout)
+			prop, err := c.node.Host.AddMember(ctx, jscluster.MetaGroup, id)
+			if err == nil {
+				_, err = prop.Wait(ctx)
+			}
+			cancel()
+			if err != nil {
+				c.m.log.Warn("JetStream cluster: server not added to the meta group", "server_name", p.Name, "err", err)
+			} else {
+				c.m.log.Info("JetStream cluster: server added to the meta group", "server_name", p.Name)
+			}
+			break // one membership change at a time
+		}
+	}
+}
+
+// foundedWithout reports whether a peer says it is in a meta group
+// already (its route INFO): this server, not a member, must not found
+// another.
+func foundedWithout(peers []core.ClusterPeer) bool {
+	for _, p := range peers {
+		if p.JetStream && p.Meta {
+			return true
+		}
+	}
+	return false
 }

@@ -37,8 +37,11 @@ type Config struct {
 	ServerName string
 	Storage    raftnode.Storage
 	// Raft tunes the groups; zero fields take raftnode.DefaultOptions.
-	Raft   raftnode.Options
-	Logger *slog.Logger
+	Raft raftnode.Options
+	// UnknownGroup hears of a leader's message for a group this server
+	// does not run (raftnode.Options.UnknownGroup).
+	UnknownGroup func(group, from uint64)
+	Logger       *slog.Logger
 }
 
 // Node is this server's Raft host and transport.
@@ -82,6 +85,7 @@ func Start(cfg Config) (*Node, error) {
 	opts := raftnode.DefaultOptions()
 	mergeOptions(&opts, cfg.Raft)
 	opts.NodeID, opts.Storage, opts.Transport, opts.Logger = n.ID, cfg.Storage, sender{tr}, n.log
+	opts.UnknownGroup = cfg.UnknownGroup
 	if host, err = raftnode.New(opts); err != nil {
 		tr.Close()
 		return nil, err

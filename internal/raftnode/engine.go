@@ -206,6 +206,12 @@ func (e *engine) changeMembers(id uint64, add, remove []uint64) (*Proposal, erro
 // groups this host does not run are dropped.
 func (e *engine) step(env Envelope) {
 	g := e.groups[env.Group]
+	if g == nil && e.cfg.UnknownGroup != nil && e.failed == nil && env.Msg != nil && env.Msg.GetTo() == e.cfg.NodeID {
+		switch env.Msg.GetType() {
+		case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap:
+			e.cfg.UnknownGroup(env.Group, env.Msg.GetFrom())
+		}
+	}
 	if g == nil || e.failed != nil || env.Msg == nil || env.Msg.GetTo() != e.cfg.NodeID {
 		return // misrouted messages too: raft does not check the recipient
 	}

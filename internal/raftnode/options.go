@@ -33,6 +33,11 @@ type Options struct {
 	// Seed seeds the election timers' jitter; 0 draws one at New. Tests
 	// set it for replay.
 	Seed int64
+	// UnknownGroup, when set, hears of a leader's message (an append, a
+	// heartbeat, a snapshot) for a group this host does not run: a
+	// server the leader added to a group starts its member when told so.
+	// It runs on the loop and must return at once.
+	UnknownGroup func(group, from uint64)
 }
 
 // DefaultOptions returns Options with every tunable set.
