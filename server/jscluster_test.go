@@ -267,6 +267,33 @@ func TestJetStreamClusterKeyValueReplicated(t *testing.T) {
 			t.Fatalf("server %d: get %v %v", i, e, err)
 		}
 	}
+	// Watchers and key listings run ordered push consumers, from any
+	// server.
+	_, jsw := c.connect(2)
+	kvw, err := jsw.KeyValue(ctx, "CFG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := kvw.Watch(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	select {
+	case e := <-w.Updates():
+		if e == nil || string(e.Value()) != "2" {
+			t.Fatalf("watch: first update %v", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("watch: no initial value")
+	}
+	if _, err := kv.Put(ctx, "b", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := kvw.Keys(ctx)
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("keys %v %v", keys, err)
+	}
 	if err := kv.Delete(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
