@@ -561,3 +561,32 @@ func TestJetStreamClusterLateServer(t *testing.T) {
 		t.Fatalf("streams %v %v", got, names.Err())
 	}
 }
+
+func TestJetStreamClusterObjectStoreReplicated(t *testing.T) {
+	c := startJSCluster(t)
+	_, js := c.connect(0)
+	c.waitReady(js)
+	ctx := context.Background()
+	var obs jetstream.ObjectStore
+	eventually(t, 20*time.Second, func() error {
+		var err error
+		obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: "FILES", Replicas: 3})
+		return err
+	})
+	blob := make([]byte, 300_000)
+	for i := range blob {
+		blob[i] = byte(i * 7)
+	}
+	if _, err := obs.PutBytes(ctx, "big", blob); err != nil {
+		t.Fatal(err)
+	}
+	_, js2 := c.connect(1)
+	obs2, err := js2.ObjectStore(ctx, "FILES")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := obs2.GetBytes(ctx, "big")
+	if err != nil || len(got) != len(blob) || string(got) != string(blob) {
+		t.Fatalf("get: %d bytes, %v", len(got), err)
+	}
+}
