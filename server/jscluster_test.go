@@ -18,92 +18,6 @@ import (
 	"github.com/starling-mq/starling/server"
 )
 
-// jsCluster is three embedded servers running clustered JetStream.
-type jsCluster struct {
-	t       *testing.T
-	opts    []*server.Options
-	servers []*server.Server
-}
-
-func startJSCluster(t *testing.T) *jsCluster { return startJSClusterRouted(t, false) }
-
-// startJSClusterRouted starts the three servers; with seed, the first
-// names no route and the others only a route to it (a seed server).
-func startJSClusterRouted(t *testing.T, seed bool) *jsCluster {
-	t.Helper()
-	c := &jsCluster{t: t}
-	ports := []int{freePort(t), freePort(t), freePort(t)}
-	for i := range ports {
-		var routes []*url.URL
-		for j, p := range ports {
-			if j != i && (!seed || j == 0) {
-				u, _ := url.Parse(fmt.Sprintf("nats-route://127.0.0.1:%d", p))
-				routes = append(routes, u)
-			}
-		}
-		c.opts = append(c.opts, &server.Options{
-			ServerName: fmt.Sprintf("S%d", i+1), Host: "127.0.0.1", Port: server.RandomPort,
-			JetStream: true, StoreDir: t.TempDir(),
-			Cluster: server.ClusterOptions{Name: "JSC", Host: "127.0.0.1", Port: ports[i], Routes: routes},
-		})
-	}
-	c.servers = make([]*server.Server, len(ports))
-	for i := range ports {
-		c.start(i)
-	}
-	return c
-}
-
-func (c *jsCluster) start(i int) {
-	c.t.Helper()
-	s, err := server.New(c.opts[i])
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		c.t.Fatal(err)
-	}
-	c.servers[i] = s
-	c.t.Cleanup(func() { s.Shutdown(context.Background()) })
-}
-
-func (c *jsCluster) stop(i int) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c.servers[i].Shutdown(ctx)
-}
-
-func (c *jsCluster) connect(i int) (*nats.Conn, jetstream.JetStream) {
-	c.t.Helper()
-	nc, err := nats.Connect(c.servers[i].ClientURL(), nats.MaxReconnects(-1))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return nc, js
-}
-
-// eventually polls fn until it returns nil, for up to d.
-func eventually(t *testing.T, d time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func TestJetStreamClusterReplicatedStream(t *testing.T) {
 	c := startJSCluster(t)
 	_, js := c.connect(0)
@@ -224,15 +138,6 @@ func TestJetStreamClusterReplicatedStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = strings.TrimSpace
-}
-
-// waitReady waits until the cluster's JetStream answers.
-func (c *jsCluster) waitReady(js jetstream.JetStream) {
-	c.t.Helper()
-	eventually(c.t, 30*time.Second, func() error {
-		_, err := js.AccountInfo(context.Background())
-		return err
-	})
 }
 
 func TestJetStreamClusterKeyValueReplicated(t *testing.T) {

@@ -70,11 +70,6 @@ func (s *Server) startClusterLocked() error {
 	cl.ln = ln
 	cl.mu.Unlock()
 	s.log.Info("listening for route connections", "addr", ln.Addr().String(), "cluster", s.clusterName())
-	if s.getOpts().JetStream {
-		s.log.Warn("JetStream is not replicated across the cluster: this server's streams and consumers live on it " +
-			"alone, and its JetStream API answers its own clients only (servers without JetStream reach it through " +
-			"routes); JetStream is never shared with nats-server servers of a mixed cluster")
-	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -2,6 +2,7 @@ package core
 
 import (
 	"net"
+	"slices"
 	"sort"
 )
 
@@ -17,16 +18,27 @@ type ClusterPeer struct {
 	ID, Name  string
 	Addr      string // its cluster listener's host:port
 	JetStream bool
-	Meta      bool // its route INFO said it is in the JetStream meta group
+	Meta      []string // the members of the JetStream meta group its route INFO said it is in
 }
 
 // AnnounceJetStream sets whether this server's route INFO says it runs
 // JetStream (before Start: the INFO is sent when a route comes up).
 func (s *Server) AnnounceJetStream(on bool) { s.announceJS.Store(on) }
 
-// AnnounceMeta sets whether the route INFO this server sends from now on
-// says it is a member of the JetStream meta group.
-func (s *Server) AnnounceMeta(on bool) { s.announceMeta.Store(on) }
+// AnnounceMeta sets the members of the JetStream meta group this server
+// is in, named in the route INFO it sends from now on.
+func (s *Server) AnnounceMeta(members []string) {
+	m := slices.Clone(members)
+	s.announceMeta.Store(&m)
+}
+
+// metaMembers is what AnnounceMeta set, nil before.
+func (s *Server) metaMembers() []string {
+	if m := s.announceMeta.Load(); m != nil {
+		return *m
+	}
+	return nil
+}
 
 // OnClusterPeers sets fn to be called whenever a route to a Starling
 // server comes up or goes down. It is called on a goroutine of its own,
@@ -63,7 +75,7 @@ func (s *Server) ClusterPeers() []ClusterPeer {
 			continue
 		}
 		r.mu.Lock()
-		p := ClusterPeer{ID: r.remoteID, Name: r.remoteName, JetStream: r.peerJS.Load(), Meta: r.peerMeta.Load(), Addr: dialable(r.addrs)}
+		p := ClusterPeer{ID: r.remoteID, Name: r.remoteName, JetStream: r.peerJS.Load(), Meta: r.peerMeta, Addr: dialable(r.addrs)}
 		r.mu.Unlock()
 		out = append(out, p)
 	}

@@ -61,7 +61,7 @@ type route struct {
 	// which settles duplicate routes by the same rule as this one.
 	peerStarling atomic.Bool
 	peerJS       atomic.Bool // its INFO says it runs JetStream (peers.go)
-	peerMeta     atomic.Bool // its INFO says it is in the JetStream meta group (peers.go)
+	peerMeta     []string    // the meta group its INFO named (peers.go); under mu
 	// addrs are the host:port the peer's cluster listener is known by (its
 	// INFO's host and port, its advertised address, the address it was
 	// reached at): a dialer that would dial one of them waits instead.
@@ -205,7 +205,7 @@ func (s *Server) routeInfo() *proto.RouteInfo {
 		LameDuckMode: s.IsLameDuck(),
 		// Read by Starling peers only (peers.go).
 		StarlingJetStream: s.announceJS.Load(),
-		StarlingMeta:      s.announceMeta.Load(),
+		StarlingMeta:      s.metaMembers(),
 	}
 	if addr, ok := s.ClusterAddr().(*net.TCPAddr); ok {
 		info.Port = addr.Port
@@ -390,7 +390,7 @@ func (r *route) processInfo(arg []byte) {
 		r.remoteID, r.remoteName = info.ServerID, info.ServerName
 		r.peerStarling.Store(strings.HasPrefix(info.GitCommit, starlingMark))
 		r.peerJS.Store(info.StarlingJetStream)
-		r.peerMeta.Store(info.StarlingMeta)
+		r.peerMeta = info.StarlingMeta
 		r.addrs = r.peerAddrs(&info)
 	}
 	r.mu.Unlock()

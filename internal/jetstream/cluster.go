@@ -139,14 +139,21 @@ func (c *cluster) found(member bool) {
 		peers := c.m.srv.ClusterPeers()
 		founders := jscluster.Founders(c.cfg.ServerName, peers)
 		join := member || c.invite.Load()
-		if !join && foundedWithout(peers) {
-			// The group exists without this server: its leader adds it
-			// (watchMembers), and its first message says so (invited).
+		existing := announcedGroup(peers)
+		switch {
+		case join:
+		case existing != nil && slices.Equal(existing, founders):
+			// A peer founded the group this server would: found it too.
+		case existing != nil:
+			// The group exists without this server, or with members this
+			// server does not see: its leader adds it (watchMembers), and
+			// its first message says so (invited).
 			if last != "founded" {
-				c.m.log.Info("JetStream cluster: the meta group exists; waiting to be added to it")
+				c.m.log.Info("JetStream cluster: the meta group exists; waiting to be added to it", "members", existing)
 				last = "founded"
 			}
-		} else if join || f.Observe(founders, time.Now()) {
+		}
+		if join || (existing != nil && slices.Equal(existing, founders)) || (existing == nil && f.Observe(founders, time.Now())) {
 			ctx, cancel := context.WithTimeout(context.Background(), metaStartTimeout)
 			if join {
 				meta, err = c.node.StartMeta(ctx, nil, c.hosting)
@@ -155,7 +162,11 @@ func (c *cluster) found(member bool) {
 			}
 			cancel()
 			if err == nil {
-				c.m.srv.AnnounceMeta(true)
+				if join {
+					c.m.srv.AnnounceMeta([]string{c.cfg.ServerName})
+				} else {
+					c.m.srv.AnnounceMeta(founders)
+				}
 				c.meta.Store(meta)
 				c.m.log.Info("JetStream cluster: meta group joined", "server_name", c.cfg.ServerName, "founders", founders, "rejoined", join)
 				c.wg.Add(1)
@@ -440,14 +451,14 @@ func (c *cluster) watchMembers() {
 	}
 }
 
-// foundedWithout reports whether a peer says it is in a meta group
-// already (its route INFO): this server, not a member, must not found
-// another.
-func foundedWithout(peers []core.ClusterPeer) bool {
+// announcedGroup is the meta group a peer says it is in (its route
+// INFO), nil when none does: a server that finds one must not found
+// another, unless it is the very group it would found.
+func announcedGroup(peers []core.ClusterPeer) []string {
 	for _, p := range peers {
-		if p.JetStream && p.Meta {
-			return true
+		if p.JetStream && len(p.Meta) > 0 {
+			return p.Meta
 		}
 	}
-	return false
+	return nil
 }

@@ -57,6 +57,11 @@ type replication struct {
 
 	repMu    sync.Mutex
 	replicas map[string]*consumerReplica
+	// epochs names the leader's live consumers, by consumer: a batch
+	// carries its proposer's epoch, and only the live consumer that
+	// proposed it hears it come back committed (a batch of another
+	// leader's with the same number must not confirm its AckSyncs).
+	epochs map[string]uint64
 }
 
 // consumerReplica is a consumer of a replicated stream as the log has it.
@@ -126,7 +131,7 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) {
 		return
 	}
 	rep := &replication{assign: sa, wake: make(chan struct{}, 1), done: make(chan struct{}),
-		replicas: map[string]*consumerReplica{}}
+		replicas: map[string]*consumerReplica{}, epochs: map[string]uint64{}}
 	ent, err := m.openAssigned(sa, rep)
 	if err != nil {
 		m.log.Error("assigned stream not hosted", "stream", sa.Config.Name, "err", err)
@@ -276,6 +281,9 @@ func (m *jsAccount) follow(ent *entry) {
 	live := ent.consumers
 	ent.consumers = nil
 	ent.conMu.Unlock()
+	ent.rep.repMu.Lock()
+	clear(ent.rep.epochs)
+	ent.rep.repMu.Unlock()
 	for _, c := range live {
 		c.Stop()
 	}

@@ -2,9 +2,11 @@ package jetstream
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"time"
 
@@ -48,18 +50,22 @@ func (rc replicaConsumers) ApplyConsumer(name string, payload []byte) error {
 		rep.poke() // the leader's live consumers follow
 		return nil
 	case payloadBatch:
-		batch := payload[1:]
+		epoch, batch, ok := splitBatch(payload)
+		if !ok {
+			return errBadConsumerPayload
+		}
 		rep.repMu.Lock()
 		cr := rep.replicas[name]
 		var err error
 		if cr != nil {
 			err = cr.r.ApplyReplicated(batch)
 		}
+		mine := rep.epochs[name] == epoch
 		rep.repMu.Unlock()
 		if err != nil && !errors.Is(err, consumer.ErrApplied) {
 			rc.m.log.Error("consumer replica cannot follow its log", "stream", rc.ent.s.Name(), "consumer", name, "err", err)
 		}
-		if c := rc.ent.consumer(name); c != nil {
+		if c := rc.ent.consumer(name); c != nil && mine {
 			if err := c.ApplyReplicated(batch); errors.Is(err, consumer.ErrNotProposed) {
 				// Another leader's decision: the live consumer restarts
 				// from the replica, which has it.
@@ -122,6 +128,9 @@ func (m *jsAccount) reconcileConsumers(ent *entry) {
 
 // dropLive stops a live consumer (its replica stays, or went by entry).
 func (m *jsAccount) dropLive(ent *entry, c *consumer.Consumer) {
+	ent.rep.repMu.Lock()
+	delete(ent.rep.epochs, c.Name())
+	ent.rep.repMu.Unlock()
 	ent.conMu.Lock()
 	if ent.consumers[c.Name()] == c {
 		delete(ent.consumers, c.Name())
@@ -139,11 +148,15 @@ func (m *jsAccount) startLive(ent *entry, spec liveSpec) {
 	if spec.applied > 0 {
 		state = &spec.state
 	}
+	epoch := rand.Uint64() | 1 // never 0, the absent entry's value
+	rep.repMu.Lock()
+	rep.epochs[name] = epoch
+	rep.repMu.Unlock()
 	m.startConsumerWith(ent, spec.cfg, spec.created, state, func(o *consumer.Options) {
 		o.Persist = nil
 		o.Applied = spec.applied
 		o.Replicate = func(batch []byte) {
-			rep.group.ProposeConsumer(name, append([]byte{payloadBatch}, batch...), nil)
+			rep.group.ProposeConsumer(name, joinBatch(epoch, batch), nil)
 		}
 		if o.OnAck != nil {
 			ret := ent.s.Config().Retention
@@ -191,4 +204,20 @@ func (m *jsAccount) hostReplicatedConsumer(ent *entry, cfg jsapi.ConsumerConfig,
 		return c, nil
 	}
 	return nil, errors.New("consumer not started: this server no longer leads the stream")
+}
+
+// joinBatch is a batch entry's payload: the kind, the proposing live
+// consumer's epoch, the batch.
+func joinBatch(epoch uint64, batch []byte) []byte {
+	b := make([]byte, 0, 9+len(batch))
+	b = append(b, payloadBatch)
+	b = binary.BigEndian.AppendUint64(b, epoch)
+	return append(b, batch...)
+}
+
+func splitBatch(payload []byte) (epoch uint64, batch []byte, ok bool) {
+	if len(payload) < 9 || payload[0] != payloadBatch {
+		return 0, nil, false
+	}
+	return binary.BigEndian.Uint64(payload[1:9]), payload[9:], true
 }

@@ -131,7 +131,7 @@ type metaSM struct {
 }
 
 // LeaderChanged implements raftnode.LeaderWatcher.
-func (s *metaSM) LeaderChanged(leader bool) {
+func (s *metaSM) LeaderChanged(leader bool, _ uint64) {
 	s.leader.Store(leader)
 	s.flips.Add(1)
 }

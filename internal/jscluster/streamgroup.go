@@ -39,7 +39,7 @@ var ErrCatchUpUnsupported = errors.New("jetstream cluster: catching a stream up 
 // found in the log restarts from it (peers are then ignored).
 func (n *Node) JoinStream(ctx context.Context, group uint64, peers []uint64, s *stream.Stream, hooks StreamHooks) (*StreamGroup, error) {
 	g := &StreamGroup{node: n, group: group, s: s}
-	if err := n.Host.AddGroup(ctx, group, peers, streamSM{s: s, hooks: hooks}); err != nil {
+	if err := n.Host.AddGroup(ctx, group, peers, &streamSM{s: s, hooks: hooks}); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -111,13 +111,13 @@ func (g *StreamGroup) PublishAsync(subject string, hdr, data []byte, done func(*
 }
 
 // streamSM applies a stream group's committed entries to the stream, and
-// its consumers' batches to them.
+// its consumers' batches to them. It runs on the Raft loop only.
 type streamSM struct {
 	s     *stream.Stream
 	hooks StreamHooks
 }
 
-func (m streamSM) Apply(entries []raftnode.Entry) ([]any, error) {
+func (m *streamSM) Apply(entries []raftnode.Entry) ([]any, error) {
 	out := make([]any, len(entries))
 	for i, e := range entries {
 		if len(e.Data) == 0 {
@@ -149,19 +149,28 @@ func (m streamSM) Apply(entries []raftnode.Entry) ([]any, error) {
 // LeaderChanged runs the stream's leader-only duties (the expiry timer)
 // on the leader alone, and starts a new leader's pipeline from what is
 // applied.
-func (m streamSM) LeaderChanged(leader bool) {
+func (m *streamSM) LeaderChanged(leader bool, _ uint64) {
 	if leader {
 		m.s.ResetProposals()
 	}
 	m.s.SetLeader(leader)
+	if !leader && m.hooks.OnLeader != nil {
+		m.hooks.OnLeader(false)
+	}
+}
+
+// LeaderReady tells the server that this member leads with every earlier
+// entry applied: only now may it run the stream's consumers, whose state
+// is in what it applied (raftnode.LeaderReadyWatcher).
+func (m *streamSM) LeaderReady() {
 	if m.hooks.OnLeader != nil {
-		m.hooks.OnLeader(leader)
+		m.hooks.OnLeader(true)
 	}
 }
 
 // applyConsumer hands a consumer's batch on; its error is the proposer's
 // outcome (a replica that cannot follow logs it itself).
-func (m streamSM) applyConsumer(b []byte) error {
+func (m *streamSM) applyConsumer(b []byte) error {
 	name, batch, err := decodeConsumerEntry(b)
 	if err != nil || m.hooks.Consumers == nil {
 		return err
@@ -169,9 +178,9 @@ func (m streamSM) applyConsumer(b []byte) error {
 	return m.hooks.Consumers.ApplyConsumer(name, batch)
 }
 
-func (m streamSM) Snapshot() ([]byte, error) { return nil, nil }
+func (m *streamSM) Snapshot() ([]byte, error) { return nil, nil }
 
-func (m streamSM) Restore(b []byte) error {
+func (m *streamSM) Restore(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}

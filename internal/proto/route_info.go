@@ -91,10 +91,11 @@ type RouteInfo struct {
 	// nats-server's, which would make a nats-server count this server
 	// among its JetStream peers.
 	StarlingJetStream bool `json:"starling_jetstream,omitempty"`
-	// StarlingMeta says the server is a member of its cluster's JetStream
-	// meta group already: a server that meets it later must wait to be
-	// added rather than found a group of its own.
-	StarlingMeta bool `json:"starling_meta,omitempty"`
+	// StarlingMeta names the members of the JetStream meta group the
+	// server is in (as it knew them when it sent the INFO): a server that
+	// is not among them must wait to be added rather than found a group
+	// of its own.
+	StarlingMeta []string `json:"starling_meta,omitempty"`
 }
 
 // SubjectPermission is one direction of route permissions as nats-server

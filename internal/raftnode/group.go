@@ -175,6 +175,10 @@ func (g *group) apply(ents []*raftpb.Entry) error {
 		case raftpb.EntryNormal:
 			if len(e.GetData()) == 0 {
 				g.settle(e, nil) // a new leader's empty entry
+				if err := flush(); err != nil {
+					return err
+				}
+				g.noteOwnEntry(e)
 				break
 			}
 			_, payload, err := decodeEntry(e.GetData())

@@ -1,14 +1,21 @@
 package raftnode
 
-import "go.etcd.io/raft/v3"
+import (
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+)
 
 // LeaderWatcher is a StateMachine that wants to know when this member
 // becomes or stops being its group's leader (a replicated stream's leader
 // alone runs the expiry timer). LeaderChanged is called on the host's
 // loop, after the Ready's committed entries were applied, and must
 // return at once (it may queue proposals with ProposeAsync).
+//
+// term is the member's term as it changed: a new leader's first entry
+// (the empty one Raft appends) carries it, and once that entry is applied
+// every entry of earlier terms has been.
 type LeaderWatcher interface {
-	LeaderChanged(leader bool)
+	LeaderChanged(leader bool, term uint64)
 }
 
 // noteLeadership tells a LeaderWatcher state machine of a change of role.
@@ -22,6 +29,26 @@ func (g *group) noteLeadership(rd raft.Ready) {
 	}
 	g.leading = lead
 	if w, ok := g.sm.(LeaderWatcher); ok {
-		w.LeaderChanged(lead)
+		w.LeaderChanged(lead, g.term)
+	}
+}
+
+// LeaderReadyWatcher is a StateMachine that wants to know when this
+// member, leading, has applied the first entry of its own term: every
+// entry of an earlier term is applied by then, so state the leader
+// rebuilds from what it applied (a consumer's) is complete. LeaderReady
+// is called on the host's loop and must return at once.
+type LeaderReadyWatcher interface {
+	LeaderReady()
+}
+
+// noteOwnEntry tells a LeaderReadyWatcher that the leader's empty entry of
+// its term was applied (after every entry before it).
+func (g *group) noteOwnEntry(e *raftpb.Entry) {
+	if !g.leading || e.GetTerm() != g.term {
+		return
+	}
+	if w, ok := g.sm.(LeaderReadyWatcher); ok {
+		w.LeaderReady()
 	}
 }
