@@ -82,6 +82,20 @@ func (m *jsAccount) directHandler(s *stream.Stream, name string) func(*core.Msg)
 			}
 		}
 		d := directGetter{m: m, st: s.Store(), name: s.Name(), reply: reply, req: &req}
+		if s.InFlight(req.LastFor, req.Seq) {
+			// Not on the publisher's goroutine: a goroutine waits for the
+			// publishes in flight, within a bound of such waits.
+			select {
+			case m.settling <- struct{}{}:
+				go func() {
+					defer func() { <-m.settling }()
+					s.Settle(req.LastFor, req.Seq, settleWait)
+					d.serve()
+				}()
+				return
+			default:
+			}
+		}
 		d.serve()
 	}
 }

@@ -40,6 +40,9 @@ func (m *jsAccount) msgGet(r *request) any {
 		resp.Error = jsapi.NewError(jsapi.ErrBadRequest)
 		return resp
 	}
+	// A leader's read waits for the subject's publishes in flight
+	// (stream.Settle): compare-and-set checks already count them.
+	ent.s.Settle(req.LastFor, req.Seq, settleWait)
 	msg, err := loadFor(ent.s.Store(), &req)
 	if err != nil {
 		resp.Error = jsapi.NewError(jsapi.ErrNoMessageFound)
@@ -101,3 +104,7 @@ func (m *jsAccount) msgDelete(r *request) any {
 	}
 	return resp
 }
+
+// settleWait bounds a read's wait for the publishes in flight it must
+// see.
+const settleWait = 2 * time.Second

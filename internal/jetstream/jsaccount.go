@@ -45,7 +45,9 @@ type jsAccount struct {
 
 	work chan *request
 	quit chan struct{}
-	wg   sync.WaitGroup
+	// settling bounds the direct gets waiting for publishes in flight.
+	settling chan struct{}
+	wg       sync.WaitGroup
 
 	apiTotal  atomic.Uint64
 	apiErrors atomic.Uint64
@@ -55,14 +57,19 @@ type jsAccount struct {
 	disk diskOps // metadata writes; zero: the OS's (tests inject faults)
 }
 
+// maxSettling bounds the direct gets waiting at once for a replicated
+// stream's publishes in flight; past it, a get reads what is applied.
+const maxSettling = 256
+
 func newJSAccount(m *Manager, acc *core.Account, lim Limits) *jsAccount {
 	a := &jsAccount{
-		Manager: m,
-		name:    acc.Name(),
-		acc:     acc,
-		streams: map[string]*entry{},
-		work:    make(chan *request, apiQueueLen),
-		quit:    make(chan struct{}),
+		Manager:  m,
+		name:     acc.Name(),
+		acc:      acc,
+		streams:  map[string]*entry{},
+		work:     make(chan *request, apiQueueLen),
+		quit:     make(chan struct{}),
+		settling: make(chan struct{}, maxSettling),
 	}
 	a.limits.Store(&lim)
 	return a

@@ -96,6 +96,7 @@ func (s *Stream) replacementLocked(e *Entry) replacement {
 func (s *Stream) ResetProposals() {
 	s.mu.Lock()
 	s.prop.reset()
+	s.wakeSettlersLocked()
 	s.mu.Unlock()
 }
 
@@ -123,6 +124,7 @@ func (s *Stream) ApplyEntry(b []byte) (seq uint64, err error) {
 	}
 	r := s.applyLocked(&e)
 	s.prop.applied(e.Seq, &e)
+	s.wakeSettlersLocked()
 	if r.err != nil {
 		return 0, r.err
 	}

@@ -82,6 +82,7 @@ type Stream struct {
 	itr       *subject.Transform // subject_transform of incoming messages
 	tracing   *Trace             // set during a traced ingest (trace.go)
 	prop      proposals          // a leader's proposals not yet applied (proposals.go)
+	settled   chan struct{}      // closed when proposals are applied or dropped, for Settle (settle.go)
 	rpRule    *republishRule     // republish setting, nil without
 	rpOut     Publisher          // sends republished messages
 	rp        *republisher       // started on the first republished message
