@@ -136,7 +136,8 @@
 // client on that server, is the same; the consumer delivered every acked
 // message at least once and no confirmed ack came back; the key-value
 // history is linearizable (porcupine, with unknown outcomes). A target's
-// known bugs are named as caveats and logged rather than failed on.
+// known bugs are named as caveats and logged rather than failed on;
+// STARLING_FAULT_STRICT=1 fails on them too (to check a fix).
 //
 // STARLING_FAULT_PROFILE=long runs more seeds, longer; every scenario
 // logs its seed and the command that replays it. Power loss needs

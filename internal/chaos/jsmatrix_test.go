@@ -20,6 +20,7 @@ import (
 // Environment of the JetStream fault matrix.
 const (
 	profileEnv   = "STARLING_FAULT_PROFILE" // "long": more seeds, longer runs
+	strictEnv    = "STARLING_FAULT_STRICT"  // "1": no caveats; a known bug fails the scenario
 	natsBinEnv   = "STARLING_REF_NATS_SERVER"
 	defaultNATSd = "/usr/sbin/nats-server"
 )
@@ -136,7 +137,11 @@ func TestJSFaults(t *testing.T) {
 			for _, f := range chaos.JSFaults {
 				for s := range p.seeds {
 					t.Run(fmt.Sprintf("%s/%d", f.Name, s), func(t *testing.T) {
-						runJSScenario(t, target.setup(t), f, p)
+						setup := target.setup(t)
+						if os.Getenv(strictEnv) == "1" {
+							setup.caveats = jsCaveats{}
+						}
+						runJSScenario(t, setup, f, p)
 					})
 				}
 			}
