@@ -44,6 +44,11 @@ type Options struct {
 	ClusterExtra string
 }
 
+// twoWay reports whether each server of a pair dials the other through
+// a proxy of its own: Starling with JetStream (see the package
+// documentation).
+func (o Options) twoWay() bool { return o.JetStream && o.NATSServer == "" }
+
 func (o Options) withDefaults() Options {
 	if o.N <= 0 {
 		o.N = 3
@@ -83,7 +88,8 @@ type Cluster struct {
 	specs []*Spec
 	nodes []node
 	logs  []*logTail
-	links map[Pair]*Proxy
+	links map[Pair]*Proxy // P_ij of each pair i < j: dialled by i, to j
+	back  map[Pair]*Proxy // two-way clusters: P_ji, dialled by j, to i
 	refs  []*refuser
 
 	mu      sync.Mutex
@@ -94,7 +100,7 @@ type Cluster struct {
 func New(t testing.TB, opts Options) *Cluster {
 	t.Helper()
 	o := opts.withDefaults()
-	c := &Cluster{t: t, o: o, seed: o.Seed, links: map[Pair]*Proxy{}, stopped: map[int]bool{}}
+	c := &Cluster{t: t, o: o, seed: o.Seed, links: map[Pair]*Proxy{}, back: map[Pair]*Proxy{}, stopped: map[int]bool{}}
 	if c.seed == 0 {
 		c.seed = Seed(t)
 	}
@@ -141,11 +147,20 @@ func New(t testing.TB, opts Options) *Cluster {
 		}
 		c.links[pr] = p
 		c.specs[pr.I].Routes = append(c.specs[pr.I].Routes, p.Addr())
+		if !o.twoWay() {
+			continue
+		}
+		p, err = NewProxy(hostPort(c.specs[pr.I].ClusterPort), Derive(c.seed, 0xb4c, uint64(k)), &o.Proxy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.back[pr] = p
+		c.specs[pr.J].Routes = append(c.specs[pr.J].Routes, p.Addr())
 	}
 	for _, h := range holders {
 		h.Close()
 	}
-	if o.NATSServer != "" {
+	if o.NATSServer != "" && !o.twoWay() {
 		// nats-server refuses to start clustered JetStream on a server
 		// with no configured route, as the last server here is: it gets
 		// one to its own refusing address, which it dials in vain.
@@ -205,7 +220,7 @@ func (c *Cluster) cleanup() {
 			c.t.Errorf("server %d: %v", i, err)
 		}
 	}
-	for _, p := range c.links {
+	for _, p := range c.proxies() {
 		p.Close()
 	}
 	for _, r := range c.refs {
@@ -217,6 +232,9 @@ func (c *Cluster) cleanup() {
 		}
 		for _, pr := range Pairs(c.o.N) {
 			c.t.Logf("link %v: %+v", pr, c.links[pr].Stats())
+			if b := c.back[pr]; b != nil {
+				c.t.Logf("link %d-%d: %+v", pr.J, pr.I, b.Stats())
+			}
 		}
 	}
 }
@@ -239,7 +257,8 @@ func (c *Cluster) Spec(i int) Spec { return *c.specs[i] }
 // ClientURL is server i's client URL.
 func (c *Cluster) ClientURL(i int) string { return c.specs[i].ClientURL() }
 
-// Link returns the proxy on the link between servers i and j.
+// Link returns the proxy on the link between servers i and j that the
+// lower index dials (in a two-way cluster, one of the pair's two).
 func (c *Cluster) Link(i, j int) *Proxy {
 	p := c.links[PairOf(i, j)]
 	if p == nil {
@@ -248,13 +267,43 @@ func (c *Cluster) Link(i, j int) *Proxy {
 	return p
 }
 
+// Links returns every proxy between servers i and j: one, or two in a
+// two-way cluster.
+func (c *Cluster) Links(i, j int) []*Proxy {
+	out := []*Proxy{c.Link(i, j)}
+	if b := c.back[PairOf(i, j)]; b != nil {
+		out = append(out, b)
+	}
+	return out
+}
+
+// Dialled returns the proxy server i dials to reach server j: in a
+// two-way cluster each server has its own, else the pair's one proxy,
+// which only the lower index dials (nil for the higher).
+func (c *Cluster) Dialled(i, j int) *Proxy {
+	pr := PairOf(i, j)
+	if pr.I == i {
+		return c.Link(i, j)
+	}
+	return c.back[pr]
+}
+
 // LinksOf returns the proxies on every link of server i.
 func (c *Cluster) LinksOf(i int) []*Proxy {
 	var out []*Proxy
 	for j := range c.o.N {
 		if j != i {
-			out = append(out, c.Link(i, j))
+			out = append(out, c.Links(i, j)...)
 		}
+	}
+	return out
+}
+
+// proxies lists every proxy of the cluster.
+func (c *Cluster) proxies() []*Proxy {
+	var out []*Proxy
+	for _, pr := range Pairs(c.o.N) {
+		out = append(out, c.Links(pr.I, pr.J)...)
 	}
 	return out
 }
@@ -270,7 +319,7 @@ func (c *Cluster) Isolate(servers ...int) {
 
 // HealAll removes every fault from every link.
 func (c *Cluster) HealAll() {
-	for _, p := range c.links {
+	for _, p := range c.proxies() {
 		p.Heal()
 	}
 }

@@ -78,3 +78,66 @@ func TestClusterPartitionRoutes(t *testing.T) {
 	c.WaitMesh()
 	t.Logf("mesh back %v after healing", time.Since(start))
 }
+
+// TestClusterTwoWay: with Starling and JetStream each server dials every
+// other through a proxy of its own (every one carries a connection), a
+// partition cuts both proxies of a pair, and the mesh comes back.
+func TestClusterTwoWay(t *testing.T) {
+	c := New(t, Options{N: 3, Embedded: true, JetStream: true})
+	for _, i := range c.Servers() {
+		for _, j := range c.Others(i) {
+			if p := c.Dialled(i, j); p == nil || p.Stats().Accepted == 0 {
+				t.Fatalf("server %d's proxy to server %d carried no connection", i, j)
+			}
+		}
+	}
+	c.Isolate(1)
+	c.WaitRoutes(Isolated(1))
+	c.HealAll()
+	c.WaitMesh()
+}
+
+// TestMuteOut: a muted server's outgoing bytes are blackholed on every
+// proxy of its pairs, in the direction that leaves it, in both
+// topologies; no other proxy is touched.
+func TestMuteOut(t *testing.T) {
+	for _, o := range []Options{{N: 3, JetStream: true}, {N: 3, JetStream: true, NATSServer: "nats-server"}} {
+		c := &Cluster{t: t, o: o, links: map[Pair]*Proxy{}, back: map[Pair]*Proxy{}}
+		for _, pr := range Pairs(o.N) {
+			c.links[pr] = idleProxy(t)
+			if o.twoWay() {
+				c.back[pr] = idleProxy(t)
+			}
+		}
+		c.MuteOut(1)
+		for _, i := range c.Servers() {
+			for _, j := range c.Others(i) {
+				p := c.Dialled(i, j)
+				if p == nil {
+					continue // one-way: the higher index dials nothing
+				}
+				want := [2]bool{}
+				switch {
+				case i == 1:
+					want[ToTarget] = true
+				case j == 1:
+					want[FromTarget] = true
+				}
+				if got := p.Faults().Blackhole; got != want {
+					t.Errorf("two-way %v: the proxy %d dials to %d blackholes %v, want %v", o.twoWay(), i, j, got, want)
+				}
+			}
+		}
+	}
+}
+
+// idleProxy is a proxy to a port nobody listens on, closed when the test
+// ends.
+func idleProxy(t *testing.T) *Proxy {
+	p, err := NewProxy("127.0.0.1:1", 1, &ProxyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}

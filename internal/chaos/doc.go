@@ -11,6 +11,26 @@
 // no route to i: each pair has one route, dialled by the lower index
 // through its proxy, so cutting P_ij cuts the pair and nothing else.
 //
+// Starling with JetStream is wired two ways instead: each pair has two
+// proxies, P_ij (dialled by i, to j) and P_ji (dialled by j, to i), and
+// every server configures routes to every other through its own
+// proxies. Two reasons. Starling dials its Raft connections itself, on
+// the cluster port, at the address of the configured route that led to
+// the peer (falling back to the address the peer advertises, which here
+// refuses): with routes one way only, the higher index of a pair would
+// have no proxy to dial through. And a Starling server counts the
+// JetStream servers it expects as its configured routes to others plus
+// itself, so every server must name every other for them to agree on
+// the founding size. (Advertising a proxy instead would not do: a server
+// advertises one address to all its peers, and a fault must hit one
+// pair.) Both routes of a pair come up and the servers keep
+// one (the same one on both sides), so the mesh still has one route per
+// pair; Raft uses each server's own proxy. A fault hits every proxy of a
+// pair (Links, LinksOf, Isolate, HealAll), and a one-way fault the
+// direction that leaves the server on each (MuteOut). nats-server keeps
+// the one-way topology: it carries Raft on the routes, and a second
+// route per pair would be a second connection its route checks count.
+//
 // Gossip could undo this. A server that learns of a peer from another
 // server's route INFO dials the peer's advertised route address — the
 // peer's cluster advertise, else its listen address — directly, as an
@@ -67,8 +87,8 @@
 // # The JetStream fault matrix
 //
 // TestJSFaults runs every fault of JSFaults against a three-server
-// cluster of each target (the reference nats-server, and Starling once
-// STARLING_JS_CLUSTER=1), with three workloads at once on an R3 stream,
+// cluster of each target (the reference nats-server, and Starling built
+// from this tree), with three workloads at once on an R3 stream,
 // its R3 durable pull consumer and an R3 key-value bucket:
 //
 //   - Publishers, one per server, number their messages and send each
@@ -116,15 +136,14 @@
 // client on that server, is the same; the consumer delivered every acked
 // message at least once and no confirmed ack came back; the key-value
 // history is linearizable (porcupine, with unknown outcomes). A target's
-// known bugs are named as caveats and logged rather than failed on.
+// known bugs are named as caveats and logged rather than failed on;
+// STARLING_FAULT_STRICT=1 fails on them too (to check a fix).
 //
 // STARLING_FAULT_PROFILE=long runs more seeds, longer; every scenario
 // logs its seed and the command that replays it. Power loss needs
 // in-process servers and a crash file system, and is tested elsewhere.
 //
-// Raft traffic: nats-server carries it on the routes, so the proxies cut
-// it. Starling dials its Raft connections itself, on the cluster port, at
-// an address taken from the peer's route INFO; under this harness that is
-// the refusing advertise address, so the Starling rows need a way for
-// Raft to dial through each pair's proxy before they can pass.
+// Raft traffic: nats-server carries it on the routes, and Starling dials
+// it through each server's own proxy (see Topology), so the proxies cut
+// it for both targets.
 package chaos

@@ -85,10 +85,12 @@ func (c *Cluster) killFor(i int) func() {
 // of its links, while what they send reaches it: a one-way partition.
 func (c *Cluster) MuteOut(i int) {
 	for _, j := range c.Others(i) {
-		p := c.Link(i, j)
-		if PairOf(i, j).I == i {
+		// What i sends goes towards the target of the proxy it dials, and
+		// back from the target of the one its peer dials.
+		if p := c.Dialled(i, j); p != nil {
 			p.Blackhole(ToTarget)
-		} else {
+		}
+		if p := c.Dialled(j, i); p != nil {
 			p.Blackhole(FromTarget)
 		}
 	}

@@ -20,7 +20,7 @@ import (
 // Environment of the JetStream fault matrix.
 const (
 	profileEnv   = "STARLING_FAULT_PROFILE" // "long": more seeds, longer runs
-	starlingEnv  = "STARLING_JS_CLUSTER"    // "1": run the matrix against Starling too
+	strictEnv    = "STARLING_FAULT_STRICT"  // "1": no caveats; a known bug fails the scenario
 	natsBinEnv   = "STARLING_REF_NATS_SERVER"
 	defaultNATSd = "/usr/sbin/nats-server"
 )
@@ -44,7 +44,7 @@ func profile() jsProfile {
 // jsTarget is a server implementation the matrix runs against.
 type jsTarget struct {
 	name  string
-	setup func(t *testing.T) jsSetup // skips t when the target is off
+	setup func(t *testing.T) jsSetup // skips t when the target cannot run
 }
 
 // jsSetup is how to start a target, and what it is known to break.
@@ -66,12 +66,24 @@ type jsCaveats struct {
 
 var jsTargets = []jsTarget{
 	{"nats-server", referenceSetup},
-	{"starling", func(t *testing.T) jsSetup {
-		if os.Getenv(starlingEnv) != "1" {
-			t.Skipf("clustered JetStream is not on in Starling yet; set %s=1", starlingEnv)
-		}
-		return jsSetup{opts: chaos.Options{N: 3, JetStream: true}}
-	}},
+	{"starling", starlingSetup},
+}
+
+// starlingSetup runs Starling processes built from this tree.
+func starlingSetup(*testing.T) jsSetup {
+	return jsSetup{opts: chaos.Options{N: 3, JetStream: true}, caveats: jsCaveats{
+		// Seen with no fault at all: a compare-and-set is refused
+		// because of another client's write that is proposed and not
+		// yet applied, and a read from the leader right after still
+		// shows the old revision (the check reads the proposals, the
+		// read the store).
+		kv: "Starling refuses a compare-and-set on a write not yet applied, which reads do not show yet (keys not shared)",
+		// Seen with pause-leader and one-way-leader-out: a new leader's
+		// consumer numbers its batches on from what it has applied,
+		// before the old leader's last batches commit, and takes an old
+		// batch with the number of its own as its own.
+		ackedTwice: "Starling can lose a confirmed ack when the stream leader changes",
+	}}
 }
 
 // referenceSetup runs the nats-server binary named by natsBinEnv (the
@@ -125,7 +137,11 @@ func TestJSFaults(t *testing.T) {
 			for _, f := range chaos.JSFaults {
 				for s := range p.seeds {
 					t.Run(fmt.Sprintf("%s/%d", f.Name, s), func(t *testing.T) {
-						runJSScenario(t, target.setup(t), f, p)
+						setup := target.setup(t)
+						if os.Getenv(strictEnv) == "1" {
+							setup.caveats = jsCaveats{}
+						}
+						runJSScenario(t, setup, f, p)
 					})
 				}
 			}

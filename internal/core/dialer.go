@@ -28,12 +28,25 @@ type dialer struct {
 	stopOnce sync.Once
 	mu       sync.Mutex
 	cur      *route // the route dialled last, while it runs
+	// reached is the server name the route's INFO gave the last time it
+	// connected: the peer this URL leads to (peers.go dials Raft there).
+	reached string
 
 	deferred atomic.Int64 // times it found the peer connected and waited instead of dialling
 }
 
 func newDialer(u *url.URL, implicit bool, peerID string) *dialer {
 	return &dialer{url: u, implicit: implicit, peerID: peerID, stop: make(chan struct{})}
+}
+
+// noteReached records that the dialer's URL leads to the server named
+// name, reporting whether that is news.
+func (d *dialer) noteReached(name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	changed := d.reached != name
+	d.reached = name
+	return changed
 }
 
 // halt stops the dialer and closes its route.

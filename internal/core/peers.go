@@ -15,8 +15,11 @@ import (
 
 // ClusterPeer is another Starling server with a route up.
 type ClusterPeer struct {
-	ID, Name  string
-	Addr      string // its cluster listener's host:port
+	ID, Name string
+	// Addr is where to dial its cluster listener: the host:port of a
+	// configured route that leads to it, else the first dialable address
+	// its route knows it by.
+	Addr      string
 	JetStream bool
 	Meta      []string // the members of the JetStream meta group its route INFO said it is in
 }
@@ -69,6 +72,7 @@ func (s *Server) ClusterPeers() []ClusterPeer {
 		routes = append(routes, r)
 	}
 	s.mu.Unlock()
+	dialled := s.dialledPeers()
 	var out []ClusterPeer
 	for _, r := range routes {
 		if !r.peerStarling.Load() {
@@ -77,9 +81,36 @@ func (s *Server) ClusterPeers() []ClusterPeer {
 		r.mu.Lock()
 		p := ClusterPeer{ID: r.remoteID, Name: r.remoteName, JetStream: r.peerJS.Load(), Meta: r.peerMeta, Addr: dialable(r.addrs)}
 		r.mu.Unlock()
+		if a := dialled[p.Name]; a != "" && p.Name != "" {
+			p.Addr = a
+		}
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// dialledPeers maps the name of each server a configured route leads to
+// onto that route's host:port (the smallest, when several lead to one
+// server). A peer is dialled there in preference to the addresses it
+// advertises: the operator named that address, and it may be the only
+// way there (a proxy or a NAT in between, where the advertised address
+// is for the far side), whichever of the two servers' routes won.
+func (s *Server) dialledPeers() map[string]string {
+	s.cluster.mu.Lock()
+	defer s.cluster.mu.Unlock()
+	out := map[string]string{}
+	for _, d := range s.cluster.explicit {
+		d.mu.Lock()
+		name := d.reached
+		d.mu.Unlock()
+		if name == "" {
+			continue
+		}
+		if cur, ok := out[name]; !ok || d.url.Host < cur {
+			out[name] = d.url.Host
+		}
+	}
 	return out
 }
 

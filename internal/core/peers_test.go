@@ -2,6 +2,9 @@ package core
 
 import (
 	"context"
+	"io"
+	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -51,4 +54,92 @@ func TestDialable(t *testing.T) {
 			t.Errorf("%v: %q, want %q", tt.addrs, got, tt.want)
 		}
 	}
+}
+
+// TestClusterPeersDialledAddr: a peer reached through a configured route
+// is dialled at that route's address, not at the one it advertises, on
+// both sides of a pair whose servers each dial the other through a
+// forwarder of their own (whichever of the two routes wins), and the
+// callback tells of it.
+func TestClusterPeersDialledAddr(t *testing.T) {
+	refusing := func(o *Options) { o.Cluster.Advertise = "127.0.0.1:1" } // nobody listens on port 1
+	toA, toB := newForwarder(t), newForwarder(t)
+	a := clusterServer(t, []string{"nats-route://" + toB.addr}, refusing, func(o *Options) { o.ServerName = "a" })
+	var seen atomic.Value // a's peers, as the last callback saw them
+	a.OnClusterPeers(func() { seen.Store(a.ClusterPeers()) })
+	b := clusterServer(t, []string{"nats-route://" + toA.addr}, refusing, func(o *Options) { o.ServerName = "b" })
+	toA.target.Store(a.ClusterAddr().String())
+	toB.target.Store(b.ClusterAddr().String())
+	waitMesh(t, a, b)
+
+	waitUntil(t, "a to be told b is at "+toB.addr, func() bool {
+		ps, _ := seen.Load().([]ClusterPeer)
+		return len(ps) == 1 && ps[0].Name == "b" && ps[0].Addr == toB.addr
+	})
+	waitUntil(t, "b to dial a at "+toA.addr, func() bool {
+		ps := b.ClusterPeers()
+		return len(ps) == 1 && ps[0].Name == "a" && ps[0].Addr == toA.addr
+	})
+}
+
+// forwarder copies every connection to its addr to and from target (none
+// is taken while target is unset), until the test ends.
+type forwarder struct {
+	addr   string
+	target atomic.Value // host:port
+}
+
+func newForwarder(t *testing.T) *forwarder {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &forwarder{addr: ln.Addr().String()}
+	var mu sync.Mutex
+	conns := map[net.Conn]bool{}
+	closed := false
+	keep := func(cs ...net.Conn) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range cs {
+			conns[c] = true
+		}
+		return !closed
+	}
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		closed = true
+		for c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			target, _ := f.target.Load().(string)
+			if target == "" {
+				in.Close()
+				continue
+			}
+			out, err := net.DialTimeout("tcp", target, 2*time.Second)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			if !keep(in, out) {
+				in.Close()
+				out.Close()
+				continue
+			}
+			go func() { _, _ = io.Copy(out, in); out.Close() }()
+			go func() { _, _ = io.Copy(in, out); in.Close() }()
+		}
+	}()
+	return f
 }

@@ -426,9 +426,16 @@ func (r *route) processInfo(arg []byte) {
 			return
 		}
 	}
+	news := r.solicited && r.dialer != nil && !r.dialer.implicit && info.ServerName != "" &&
+		r.dialer.noteReached(info.ServerName)
 	if !s.addRoute(r, info.ServerID) {
 		r.log.Debug("second route to a known server closed", "server", info.ServerID)
 		r.close(reasonClientClosed)
+		if news {
+			// The peer's address for Raft changed although its route
+			// did not (peers.go).
+			s.notifyPeers(r)
+		}
 		return
 	}
 	r.registered.Store(true)
