@@ -91,13 +91,13 @@ func TestRouteInfoJSONNames(t *testing.T) {
 	perm := &SubjectPermission{Allow: []string{"a"}, Deny: []string{"b"}}
 	full := RouteInfo{"id", "n", "v", 3, "gc", "go", "h", 1, true, true, true, true, true, 1, true, "ip", 1, "cip", "nonce",
 		"c", true, "d", []string{"u"}, []string{"w"}, true, "off", perm, perm, true, true, true, true, 3, 1, "A", "req", 1,
-		"gw", []string{"g"}, "gu", 1, []byte{1}, true, true, []string{"l"}, "ra", "xk", true}
+		"gw", []string{"g"}, "gu", 1, []byte{1}, true, true, []string{"l"}, "ra", "xk", true, []string{"m"}}
 	want := "server_id server_name version proto git_commit go host port headers auth_required tls_required " +
 		"tls_verify tls_available max_payload jetstream ip client_id client_ip nonce cluster cluster_dynamic domain " +
 		"connect_urls ws_connect_urls ldm compression import export lnoc lnocu info_on_connect connect_info " +
 		"route_pool_size route_pool_idx route_account route_acc_add_reqid gossip_mode gateway gateway_urls " +
 		"gateway_url gateway_cmd gateway_cmd_payload gateway_nrp gateway_iom leafnode_urls remote_account xkey " +
-		"starling_jetstream"
+		"starling_jetstream starling_meta"
 	if got := jsonKeys(t, &full); got != want {
 		t.Errorf("INFO keys\n got %s\nwant %s", got, want)
 	}
