@@ -61,11 +61,20 @@ func (rc replicaConsumers) ApplyConsumer(name string, payload []byte) error {
 			err = cr.r.ApplyReplicated(batch)
 		}
 		mine := rep.epochs[name] == epoch
-		rep.repMu.Unlock()
-		if err != nil && !errors.Is(err, consumer.ErrApplied) {
-			rc.m.log.Error("consumer replica cannot follow its log", "stream", rc.ent.s.Name(), "consumer", name, "err", err)
+		followed := err == nil || errors.Is(err, consumer.ErrApplied)
+		if !followed && cr != nil {
+			// A batch past a missing one (a proposal that was lost): the
+			// replicas skip it, so the live consumer must not take it as
+			// committed (its AckSyncs would be confirmed for acks no
+			// replica holds); it restarts from the replica instead.
+			cr.rebuild = true
 		}
-		if c := rc.ent.consumer(name); c != nil && mine {
+		rep.repMu.Unlock()
+		if !followed {
+			rc.m.log.Warn("consumer batch skipped: a batch before it is missing; the consumer restarts from its replicated state", "stream", rc.ent.s.Name(), "consumer", name, "err", err)
+			rep.poke()
+		}
+		if c := rc.ent.consumer(name); c != nil && mine && followed {
 			if err := c.ApplyReplicated(batch); errors.Is(err, consumer.ErrNotProposed) {
 				// Another leader's decision: the live consumer restarts
 				// from the replica, which has it.
@@ -156,7 +165,19 @@ func (m *jsAccount) startLive(ent *entry, spec liveSpec) {
 		o.Persist = nil
 		o.Applied = spec.applied
 		o.Replicate = func(batch []byte) {
-			rep.group.ProposeConsumer(name, joinBatch(epoch, batch), nil)
+			rep.group.ProposeConsumer(name, joinBatch(epoch, batch), func(err error) {
+				if err == nil {
+					return
+				}
+				// A lost batch leaves a gap the replicas cannot cross:
+				// the live consumer restarts from its replica.
+				rep.repMu.Lock()
+				if cr := rep.replicas[name]; cr != nil && rep.epochs[name] == epoch {
+					cr.rebuild = true
+				}
+				rep.repMu.Unlock()
+				rep.poke()
+			})
 		}
 		if o.OnAck != nil {
 			ret := ent.s.Config().Retention
