@@ -72,17 +72,17 @@ var jsTargets = []jsTarget{
 // starlingSetup runs Starling processes built from this tree.
 func starlingSetup(*testing.T) jsSetup {
 	return jsSetup{opts: chaos.Options{N: 3, JetStream: true}, caveats: jsCaveats{
-		// Seen with no fault at all: a compare-and-set is refused
-		// because of another client's write that is proposed and not
-		// yet applied, and a read from the leader right after still
-		// shows the old revision (the check reads the proposals, the
-		// read the store).
-		kv: "Starling refuses a compare-and-set on a write not yet applied, which reads do not show yet (keys not shared)",
-		// Seen with pause-leader and one-way-leader-out: a new leader's
-		// consumer numbers its batches on from what it has applied,
-		// before the old leader's last batches commit, and takes an old
-		// batch with the number of its own as its own.
-		ackedTwice: "Starling can lose a confirmed ack when the stream leader changes",
+		// The no-fault case was fixed (a leader's read waits for the
+		// subject's publishes in flight, stream.Settle); seen since
+		// once, under partition-leader-minority: a compare-and-set
+		// refused on a write the new leader had in flight.
+		kv: "Starling can refuse a compare-and-set on a write in flight that a partition then drops (keys not shared)",
+		// Narrowed (a new leader starts consumers only once its own
+		// first entry is applied; only the proposer hears its batch
+		// committed, and only if the replicas applied it); still seen
+		// under pause-leader: a message whose AckSync was confirmed is
+		// delivered again after the paused leader returns.
+		ackedTwice: "Starling can lose a confirmed ack when a paused stream leader returns",
 	}}
 }
 
