@@ -1,11 +1,11 @@
 package server_test
 
 import (
-	"log/slog"
-	"os"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
+	"os"
 	"testing"
 	"time"
 
@@ -115,5 +115,5 @@ func debugLogger(i int) *slog.Logger {
 	if os.Getenv("JSC_DEBUG") == "" {
 		return nil
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("srv", i)
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("srv", i)
 }
