@@ -83,7 +83,7 @@ func (m *jsAccount) msgDelete(r *request) any {
 		ctx, cancel := context.WithTimeout(context.Background(), groupWait)
 		defer cancel()
 		var ae *jsapi.ApiError
-		switch err := ent.rep.group.Delete(ctx, req.Seq, !req.NoErase); {
+		switch err := ent.rep.group().Delete(ctx, req.Seq, !req.NoErase); {
 		case errors.As(err, &ae):
 			resp.Error = ae
 		case err != nil:

@@ -442,7 +442,7 @@ func (m *jsAccount) streamPurge(r *request) any {
 	var err error
 	if ent.rep != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), groupWait)
-		n, err = ent.rep.group.Purge(ctx, preq)
+		n, err = ent.rep.group().Purge(ctx, preq)
 		cancel()
 	} else {
 		n, err = ent.s.Purge(preq)

@@ -61,10 +61,10 @@ func (m *Manager) streamHealth(sa *jsmeta.Stream) error {
 		return errors.New("stream not found")
 	case ent.rep == nil:
 		return nil
-	case ent.rep.group == nil:
+	case ent.rep.group() == nil:
 		return errors.New("group node missing")
 	}
-	st, err := m.cl.status(ent.rep.group.ID())
+	st, err := m.cl.status(ent.rep.group().ID())
 	switch {
 	case err != nil:
 		return errors.New("group node missing")

@@ -39,9 +39,9 @@ const groupWait = 5 * time.Second
 
 // replication is a replicated stream's share on this server.
 type replication struct {
-	group  *jscluster.StreamGroup
+	grp    atomic.Pointer[jscluster.StreamGroup] // set once the group is joined
 	expiry jscluster.Expiry
-	assign *jsmeta.Stream // as last hosted (peers, group name)
+	asg    atomic.Pointer[jsmeta.Stream] // as last hosted (peers, group name)
 
 	leading atomic.Bool // this member leads, its subscriptions are up
 	want    atomic.Bool // what the Raft loop last said
@@ -71,6 +71,12 @@ type consumerReplica struct {
 	r       *consumer.Replica
 	rebuild bool // the live consumer must restart from this replica
 }
+
+// group is the stream's Raft group, nil until joined.
+func (r *replication) group() *jscluster.StreamGroup { return r.grp.Load() }
+
+// assigned is the stream's assignment as last hosted.
+func (r *replication) assigned() *jsmeta.Stream { return r.asg.Load() }
 
 // leads reports whether this server answers for the stream: it leads its
 // group, or the stream is not replicated.
@@ -115,7 +121,7 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) {
 		if ent.rep == nil {
 			m.answerUpdate(ent, sa.Reply)
 		} else {
-			ent.rep.assign = sa
+			ent.rep.asg.Store(sa)
 			ent.rep.owe(sa.Reply, true)
 		}
 		return
@@ -130,8 +136,9 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) {
 		m.answerCreate(ent, sa.Reply)
 		return
 	}
-	rep := &replication{assign: sa, wake: make(chan struct{}, 1), done: make(chan struct{}),
+	rep := &replication{wake: make(chan struct{}, 1), done: make(chan struct{}),
 		replicas: map[string]*consumerReplica{}, epochs: map[string]uint64{}}
+	rep.asg.Store(sa)
 	ent, err := m.openAssigned(sa, rep)
 	if err != nil {
 		m.log.Error("assigned stream not hosted", "stream", sa.Config.Name, "err", err)
@@ -156,7 +163,7 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) {
 		m.log.Error("stream group not joined", "stream", sa.Config.Name, "err", err)
 		return
 	}
-	rep.group = g
+	rep.grp.Store(g)
 	rep.expiry.Bind(g)
 	rep.wg.Add(1)
 	go m.followLeadership(ent)
@@ -364,13 +371,13 @@ func (m *jsAccount) clusterInfo(ent *entry) *jsapi.ClusterInfo {
 	}
 	ci.Name = m.srv.ClusterName()
 	rep := ent.rep
-	if rep == nil || rep.group == nil {
+	if rep == nil || rep.group() == nil {
 		return ci
 	}
-	ci.RaftGroup = rep.assign.Group.Name
+	ci.RaftGroup = rep.assigned().Group.Name
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	st, err := rep.group.Status(ctx)
+	st, err := rep.group().Status(ctx)
 	if err != nil {
 		return ci
 	}
@@ -382,7 +389,7 @@ func (m *jsAccount) clusterInfo(ent *entry) *jsapi.ClusterInfo {
 	for _, p := range m.srv.ClusterPeers() {
 		connected[p.Name] = true
 	}
-	for _, name := range rep.assign.Group.Peers {
+	for _, name := range rep.assigned().Group.Peers {
 		if name == m.cl.cfg.ServerName {
 			continue
 		}
@@ -426,10 +433,10 @@ func (m *jsAccount) stopReplication(ent *entry, leave bool) {
 	if rep.leading.Load() {
 		m.follow(ent)
 	}
-	if leave && rep.group != nil {
+	if leave && rep.group() != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), groupWait)
 		defer cancel()
-		if err := rep.group.Leave(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		if err := rep.group().Leave(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			m.log.Debug("stream group not left", "stream", ent.s.Name(), "err", err)
 		}
 	}
@@ -441,12 +448,12 @@ func replicatedIngest(cl *cluster, ent *entry) func(msg *core.Msg) {
 	s := ent.s
 	return func(msg *core.Msg) {
 		rep := ent.rep
-		if rep.group == nil {
+		if rep.group() == nil {
 			return
 		}
 		reply := string(msg.Reply)
 		began := time.Now()
-		rep.group.PublishAsync(string(msg.Subject), msg.Header, msg.Data, func(ans *stream.Answer, err error) {
+		rep.group().PublishAsync(string(msg.Subject), msg.Header, msg.Data, func(ans *stream.Answer, err error) {
 			if err != nil {
 				ans = &stream.Answer{Err: jsapi.NewError(jsapi.ErrClusterNotAvail)}
 			} else if ans != nil && ans.Err == nil {

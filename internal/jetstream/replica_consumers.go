@@ -162,10 +162,11 @@ func (m *jsAccount) startLive(ent *entry, spec liveSpec) {
 	rep.epochs[name] = epoch
 	rep.repMu.Unlock()
 	m.startConsumerWith(ent, spec.cfg, spec.created, state, func(o *consumer.Options) {
+		o.Out = leasedOutlet{Outlet: o.Out, rep: rep}
 		o.Persist = nil
 		o.Applied = spec.applied
 		o.Replicate = func(batch []byte) {
-			rep.group.ProposeConsumer(name, joinBatch(epoch, batch), func(err error) {
+			rep.group().ProposeConsumer(name, joinBatch(epoch, batch), func(err error) {
 				if err == nil {
 					return
 				}
@@ -185,7 +186,7 @@ func (m *jsAccount) startLive(ent *entry, spec liveSpec) {
 				if ret == jsapi.InterestPolicy && !ent.allDone(seq) {
 					return
 				}
-				rep.group.DeleteAsync(seq)
+				rep.group().DeleteAsync(seq)
 			}
 		}
 		o.OnInactive = func() {
@@ -202,7 +203,7 @@ func (m *jsAccount) proposeConsumerAssign(ent *entry, name string, a consumerAss
 		return err
 	}
 	done := make(chan error, 1)
-	ent.rep.group.ProposeConsumer(name, append([]byte{payloadAssign}, b...), func(err error) { done <- err })
+	ent.rep.group().ProposeConsumer(name, append([]byte{payloadAssign}, b...), func(err error) { done <- err })
 	select {
 	case err = <-done:
 	case <-time.After(groupWait):
@@ -241,4 +242,38 @@ func splitBatch(payload []byte) (epoch uint64, batch []byte, ok bool) {
 		return 0, nil, false
 	}
 	return binary.BigEndian.Uint64(payload[1:9]), payload[9:], true
+}
+
+// leasedOutlet is a replicated consumer's outlet: it sends only while its
+// member holds the leader's lease. A leader that was paused, or cut off,
+// may not know yet that another was elected; what it would deliver (a
+// message the new leader's consumer has seen acknowledged, redelivered
+// by a timer that ran out during the pause) or confirm is dropped
+// instead, and it stops its consumers once it hears of the new term.
+type leasedOutlet struct {
+	consumer.Outlet
+	rep *replication
+}
+
+func (o leasedOutlet) leased() bool { return o.rep.group() != nil && o.rep.group().LeaseValid() }
+
+func (o leasedOutlet) Publish(subject, reply string, hdr, data []byte) (bool, error) {
+	if !o.leased() {
+		return true, nil
+	}
+	return o.Outlet.Publish(subject, reply, hdr, data)
+}
+
+func (o leasedOutlet) PublishTo(deliver, subject, reply string, hdr, data []byte) (bool, error) {
+	if !o.leased() {
+		return true, nil
+	}
+	return o.Outlet.PublishTo(deliver, subject, reply, hdr, data)
+}
+
+func (o leasedOutlet) PublishToDeferred(deliver, subject, reply string, hdr, data []byte) (bool, error) {
+	if !o.leased() {
+		return true, nil
+	}
+	return o.Outlet.PublishToDeferred(deliver, subject, reply, hdr, data)
 }

@@ -59,10 +59,10 @@ func (m *jsAccount) consumerStepDown(r *request) any {
 // of one replica has no one to hand it to, and reports success, as
 // nats-server does.
 func (m *jsAccount) stepDown(ent *entry, body []byte) *jsapi.ApiError {
-	if ent.rep == nil || ent.rep.group == nil {
+	if ent.rep == nil || ent.rep.group() == nil {
 		return nil
 	}
-	return m.cl.transfer(ent.rep.group.ID(), ent.rep.assign.Group.Peers, body)
+	return m.cl.transfer(ent.rep.group().ID(), ent.rep.assigned().Group.Peers, body)
 }
 
 // stepDownWait bounds a step-down's look at the group.

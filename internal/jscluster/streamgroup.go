@@ -23,6 +23,7 @@ type StreamGroup struct {
 	node  *Node
 	group uint64
 	s     *stream.Stream
+	sm    *streamSM
 
 	// order keeps the stream's proposals and the group's log in the same
 	// order: the pipeline gives each proposal the next sequence, so they
@@ -38,11 +39,22 @@ var ErrCatchUpUnsupported = errors.New("jetstream cluster: catching a stream up 
 // JoinStream runs s as a member of group with peers (node ids); a group
 // found in the log restarts from it (peers are then ignored).
 func (n *Node) JoinStream(ctx context.Context, group uint64, peers []uint64, s *stream.Stream, hooks StreamHooks) (*StreamGroup, error) {
-	g := &StreamGroup{node: n, group: group, s: s}
-	if err := n.Host.AddGroup(ctx, group, peers, &streamSM{s: s, hooks: hooks}); err != nil {
+	sm := &streamSM{s: s, hooks: hooks}
+	g := &StreamGroup{node: n, group: group, s: s, sm: sm}
+	if err := n.Host.AddGroup(ctx, group, peers, sm); err != nil {
 		return nil, err
 	}
 	return g, nil
+}
+
+// LeaseValid reports whether this member may act as the stream's leader
+// now, outside the log (deliver, answer acks): it leads and a quorum
+// answered it recently (raftnode's lease).
+func (g *StreamGroup) LeaseValid() bool {
+	if f := g.sm.lease.Load(); f != nil {
+		return (*f)()
+	}
+	return false
 }
 
 // Leave stops this member of the group and drops its log (the stream is
@@ -115,7 +127,11 @@ func (g *StreamGroup) PublishAsync(subject string, hdr, data []byte, done func(*
 type streamSM struct {
 	s     *stream.Stream
 	hooks StreamHooks
+	lease atomic.Pointer[func() bool] // the member's leader lease (raftnode.LeaseUser)
 }
+
+// UseLease implements raftnode.LeaseUser.
+func (m *streamSM) UseLease(valid func() bool) { m.lease.Store(&valid) }
 
 func (m *streamSM) Apply(entries []raftnode.Entry) ([]any, error) {
 	out := make([]any, len(entries))

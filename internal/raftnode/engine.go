@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand"
 	"slices"
+	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -119,6 +120,9 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 		placed:   make(map[uint64]*Proposal),
 	}
 	live.g = g
+	if u, ok := sm.(LeaseUser); ok {
+		u.UseLease(g.leaseValid)
+	}
 	e.groups[id] = g
 	g.resetTimer(e.rng, e.cfg.ElectionTicks)
 	i, _ := slices.BinarySearch(e.order, id)
@@ -226,6 +230,7 @@ func (e *engine) step(env Envelope) {
 	if err := g.rn.Step(env.Msg); err != nil && !errors.Is(err, raft.ErrStepPeerNotFound) {
 		e.log.Debug("raft step", "group", env.Group, "err", err)
 	}
+	g.noteAnswer(env.Msg, time.Now(), time.Duration(e.cfg.ElectionTicks)*e.cfg.TickInterval*4/5)
 }
 
 // tick advances every group's logical clock by one tick. A leader ticks

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"sync/atomic"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -39,6 +40,11 @@ type group struct {
 	change  *Proposal
 	joint   *Proposal
 	jointAt Result
+
+	// The leader's lease (lease.go): when each follower last answered,
+	// and until when a quorum is known to follow this leader.
+	respAt map[uint64]int64
+	lease  atomic.Int64
 }
 
 func (g *group) resetTimer(rng *rand.Rand, electionTicks int) {

@@ -28,6 +28,9 @@ func (g *group) noteLeadership(rd raft.Ready) {
 		return
 	}
 	g.leading = lead
+	if !lead {
+		g.dropLease()
+	}
 	if w, ok := g.sm.(LeaderWatcher); ok {
 		w.LeaderChanged(lead, g.term)
 	}

@@ -1,0 +1,40 @@
+package raftnode
+
+import (
+	"testing"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+func TestLease(t *testing.T) {
+	const d = 500 * time.Millisecond
+	resp := func(from uint64) *raftpb.Message {
+		return &raftpb.Message{Type: raftpb.MsgHeartbeatResp.Enum(), From: new(from)}
+	}
+	g := &group{cs: &raftpb.ConfState{Voters: []uint64{1, 2, 3, 4, 5}}}
+	now := time.Now()
+	g.noteAnswer(resp(2), now, d)
+	if g.leaseValid() {
+		t.Fatal("a follower's answer renewed the lease of a member that does not lead")
+	}
+	g.leading = true
+	g.noteAnswer(resp(2), now.Add(-time.Second), d)
+	if g.leaseValid() {
+		t.Fatal("one answer of four followers makes no quorum of five")
+	}
+	g.noteAnswer(resp(3), now, d)
+	// Quorum of five: this member and two followers; the older of the
+	// two answers (a second ago) bounds the lease, which has run out.
+	if g.leaseValid() {
+		t.Fatal("lease from an answer a second old")
+	}
+	g.noteAnswer(resp(2), now, d)
+	if !g.leaseValid() {
+		t.Fatal("two fresh answers of five voters: the lease runs")
+	}
+	g.dropLease()
+	if g.leaseValid() {
+		t.Fatal("lease kept after leadership was lost")
+	}
+}
