@@ -46,6 +46,12 @@ func decodeConsumerEntry(b []byte) (name string, batch []byte, err error) {
 	if k <= 0 || n == 0 || n > maxConsumerName || uint64(len(b)-1-k) < n {
 		return "", nil, fmt.Errorf("%w: name", errBadConsumerEntry)
 	}
+	var canon [binary.MaxVarintLen64]byte
+	if binary.PutUvarint(canon[:], n) != k {
+		// One encoding per entry: a length padded with zero groups is
+		// not one this server writes.
+		return "", nil, fmt.Errorf("%w: name length not minimal", errBadConsumerEntry)
+	}
 	at := 1 + k
 	return string(b[at : at+int(n)]), b[at+int(n):], nil
 }
