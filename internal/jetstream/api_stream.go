@@ -366,14 +366,20 @@ func (m *jsAccount) streamDelete(r *request) any {
 // filtered returns the streams (by name order) whose subjects overlap the
 // filter, all of them when it is empty.
 func (m *jsAccount) filtered(filter string) []*entry {
-	all := m.sortedStreams()
+	return bySubjects(m.sortedStreams(), filter, func(e *entry) []string { return e.s.Config().Subjects })
+}
+
+// bySubjects keeps the streams of all whose subjects overlap filter (all
+// of them when it is empty or ">"), in place: the listings' filter, for
+// hosted streams and for assignments alike.
+func bySubjects[T any](all []T, filter string, subjects func(T) []string) []T {
 	if filter == "" || filter == ">" {
 		return all
 	}
 	out := all[:0]
-	for _, e := range all {
-		if jsapi.SubjectsOverlap([]string{filter}, e.s.Config().Subjects) {
-			out = append(out, e)
+	for _, s := range all {
+		if jsapi.SubjectsOverlap([]string{filter}, subjects(s)) {
+			out = append(out, s)
 		}
 	}
 	return out

@@ -336,17 +336,7 @@ func (c *cluster) metaInfo() *MetaClusterInfo {
 		if id == c.node.ID {
 			continue
 		}
-		pi := &jsapi.PeerInfo{Name: c.nameOf(id)}
-		pi.Peer = peerHash(pi.Name)
-		if pr, ok := st.Progress[id]; ok {
-			if pr.Match < st.Commit {
-				pi.Lag = st.Commit - pr.Match
-			}
-			pi.Current = pi.Lag == 0 && pr.RecentActive
-			pi.Offline = !pr.RecentActive
-			pi.Active = seenWithin(pr.RecentActive)
-		}
-		mi.Replicas = append(mi.Replicas, pi)
+		mi.Replicas = append(mi.Replicas, peerInfo(c.nameOf(id), st, id))
 	}
 	return mi
 }

@@ -155,7 +155,7 @@ func (m *jsAccount) clusterStreamCreate(r *request) any {
 	if existing {
 		// The same create again: answered with the stream as it is, by
 		// its leader, as a create of it would be.
-		info, e := m.askStreamInfo(cfg.Name)
+		info, e := m.askStreamInfo(cfg.Name, askTimeout)
 		if e != nil {
 			resp.Error = e
 			return resp
@@ -247,17 +247,7 @@ func (m *jsAccount) clusterStreamDelete(r *request) any {
 // metaFiltered returns the account's assignments whose subjects overlap
 // filter (all of them when it is empty).
 func (m *jsAccount) metaFiltered(filter string) []*jsmeta.Stream {
-	all := m.metaStreams()
-	if filter == "" || filter == ">" {
-		return all
-	}
-	out := all[:0]
-	for _, sa := range all {
-		if jsapi.SubjectsOverlap([]string{filter}, sa.Config.Subjects) {
-			out = append(out, sa)
-		}
-	}
-	return out
+	return bySubjects(m.metaStreams(), filter, func(sa *jsmeta.Stream) []string { return sa.Config.Subjects })
 }
 
 func (m *jsAccount) clusterStreamNames(r *request) any {
@@ -287,8 +277,15 @@ func (m *jsAccount) clusterStreamList(r *request) any {
 	pg := paginate(len(all), req.Offset, listPageSize)
 	resp.ApiPaged = pg.paged
 	resp.Streams = []*jsapi.StreamInfo{}
+	// One bound for the page: streams whose leaders are silent must not
+	// each cost a wait (a page holds 256).
+	deadline := time.Now().Add(askTimeout)
 	for _, sa := range all[pg.from:pg.to] {
-		info, e := m.askStreamInfo(sa.Config.Name)
+		var info *jsapi.StreamInfo
+		e := jsapi.NewError(jsapi.ErrClusterNotAvail)
+		if left := time.Until(deadline); left > 0 {
+			info, e = m.askStreamInfo(sa.Config.Name, left)
+		}
 		if e != nil {
 			// Its leader did not answer: what the assignment says.
 			info = &jsapi.StreamInfo{Config: sa.Config, Created: sa.Created,
@@ -316,11 +313,11 @@ func (m *jsAccount) clusterUnsupported(r *request) any {
 const askTimeout = 2 * time.Second
 
 // askStreamInfo asks the stream's leader, wherever it is, for its info.
-func (m *jsAccount) askStreamInfo(name string) (*jsapi.StreamInfo, *jsapi.ApiError) {
+func (m *jsAccount) askStreamInfo(name string, wait time.Duration) (*jsapi.StreamInfo, *jsapi.ApiError) {
 	if ent := m.lookup(name); ent != nil && ent.leads() {
 		return m.leaderInfo(ent), nil
 	}
-	b, err := m.ask("$JS.API.STREAM.INFO."+name, nil)
+	b, err := m.ask("$JS.API.STREAM.INFO."+name, nil, wait)
 	if err != nil {
 		return nil, jsapi.NewError(jsapi.ErrClusterNotAvail)
 	}
@@ -334,8 +331,9 @@ func (m *jsAccount) askStreamInfo(name string) (*jsapi.StreamInfo, *jsapi.ApiErr
 	return resp.StreamInfo, nil
 }
 
-// ask sends an API request into the cluster and waits for its answer.
-func (m *jsAccount) ask(subject string, body []byte) ([]byte, error) {
+// ask sends an API request into the cluster and waits up to wait for its
+// answer.
+func (m *jsAccount) ask(subject string, body []byte, wait time.Duration) ([]byte, error) {
 	inbox := "_INBOX.jsc." + nuidish()
 	got := make(chan []byte, 1)
 	sub, err := m.api.Subscribe(inbox, "", func(msg *core.Msg) {
@@ -354,7 +352,7 @@ func (m *jsAccount) ask(subject string, body []byte) ([]byte, error) {
 	select {
 	case b := <-got:
 		return b, nil
-	case <-time.After(askTimeout):
+	case <-time.After(wait):
 		return nil, errors.New("jetstream cluster: no answer")
 	case <-m.quit:
 		return nil, errors.New("jetstream: shutting down")

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/jscluster"
 	"github.com/starling-mq/starling/internal/jsmeta"
+	"github.com/starling-mq/starling/internal/raftnode"
 	"github.com/starling-mq/starling/internal/stream"
 )
 
@@ -102,9 +104,12 @@ const (
 	payloadBatch  = 'B'
 )
 
-// hostAssigned makes this server hold sa as the meta group assigned it.
-// The caller holds adminMu.
-func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) {
+// hostAssigned makes this server hold sa as the meta group assigned it,
+// and returns the answer it owes the requester, for the caller to send
+// once it released adminMu (held during the call): no publish is made
+// under the lock.
+func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) (answer func()) {
+	answer = func() {}
 	if ent := m.lookup(sa.Config.Name); ent != nil {
 		old := ent.s.Config()
 		if err := m.saveStreamMeta(&streamMeta{Config: sa.Config, Created: ent.s.Created()}); err != nil {
@@ -113,28 +118,25 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) {
 		if err := ent.s.Update(sa.Config); err != nil {
 			m.log.Error("assigned stream not updated", "stream", sa.Config.Name, "err", err)
 		}
-		if ent.leads() && (!equalStrings(old.Subjects, sa.Config.Subjects) || old.AllowDirect != sa.Config.AllowDirect) {
+		if ent.leads() && (!slices.Equal(old.Subjects, sa.Config.Subjects) || old.AllowDirect != sa.Config.AllowDirect) {
 			if err := m.subscribeStream(ent, sa.Config); err != nil {
 				m.log.Error("assigned stream not subscribed", "stream", sa.Config.Name, "err", err)
 			}
 		}
 		if ent.rep == nil {
-			m.answerUpdate(ent, sa.Reply)
-		} else {
-			ent.rep.asg.Store(sa)
-			ent.rep.owe(sa.Reply, true)
+			return func() { m.answerUpdate(ent, sa.Reply) }
 		}
-		return
+		ent.rep.asg.Store(sa)
+		ent.rep.owe(sa.Reply, true)
+		return answer
 	}
 	if len(sa.Group.Peers) <= 1 {
 		ent, err := m.openAssigned(sa, nil)
 		if err != nil {
 			m.log.Error("assigned stream not hosted", "stream", sa.Config.Name, "err", err)
-			m.answerCreateError(sa.Reply, err)
-			return
+			return func() { m.answerCreateError(sa.Reply, err) }
 		}
-		m.answerCreate(ent, sa.Reply)
-		return
+		return func() { m.answerCreate(ent, sa.Reply) }
 	}
 	rep := &replication{wake: make(chan struct{}, 1), done: make(chan struct{}),
 		replicas: map[string]*consumerReplica{}, epochs: map[string]uint64{}}
@@ -142,7 +144,7 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) {
 	ent, err := m.openAssigned(sa, rep)
 	if err != nil {
 		m.log.Error("assigned stream not hosted", "stream", sa.Config.Name, "err", err)
-		return
+		return answer
 	}
 	rep.owe(sa.Reply, false)
 	ids := make([]uint64, len(sa.Group.Peers))
@@ -161,7 +163,7 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) {
 	})
 	if err != nil {
 		m.log.Error("stream group not joined", "stream", sa.Config.Name, "err", err)
-		return
+		return answer
 	}
 	rep.grp.Store(g)
 	rep.expiry.Bind(g)
@@ -176,6 +178,7 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) {
 			_ = m.cl.node.Host.Campaign(ctx, g.ID())
 		}()
 	}
+	return answer
 }
 
 // owe records the answer the leader owes a creator or updater.
@@ -187,18 +190,6 @@ func (r *replication) owe(reply string, update bool) {
 	r.reply, r.update = reply, update
 	r.replyMu.Unlock()
 	r.poke()
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // openAssigned opens an assigned stream's store (creating it, or finding
@@ -393,14 +384,8 @@ func (m *jsAccount) clusterInfo(ent *entry) *jsapi.ClusterInfo {
 		if name == m.cl.cfg.ServerName {
 			continue
 		}
-		pi := &jsapi.PeerInfo{Name: name, Peer: peerHash(name), Offline: !connected[name]}
-		if pr, ok := st.Progress[jscluster.NodeID(name)]; ok {
-			if pr.Match < st.Commit {
-				pi.Lag = st.Commit - pr.Match
-			}
-			pi.Current = pi.Lag == 0 && pr.RecentActive
-			pi.Active = seenWithin(pr.RecentActive)
-		}
+		pi := peerInfo(name, st, jscluster.NodeID(name))
+		pi.Offline = !connected[name]
 		ci.Replicas = append(ci.Replicas, pi)
 	}
 	sort.Slice(ci.Replicas, func(i, j int) bool { return ci.Replicas[i].Name < ci.Replicas[j].Name })
@@ -463,6 +448,23 @@ func replicatedIngest(cl *cluster, ent *entry) func(msg *core.Msg) {
 			s.Respond(reply, ans)
 		})
 	}
+}
+
+// peerInfo describes member id of a group as its leader sees it (st is
+// the leader's status): how far behind it is and whether it answered
+// lately. Offline reads as not heard from; callers that know the routes
+// say better.
+func peerInfo(name string, st raftnode.Status, id uint64) *jsapi.PeerInfo {
+	pi := &jsapi.PeerInfo{Name: name, Peer: peerHash(name)}
+	if pr, ok := st.Progress[id]; ok {
+		if pr.Match < st.Commit {
+			pi.Lag = st.Commit - pr.Match
+		}
+		pi.Current = pi.Lag == 0 && pr.RecentActive
+		pi.Offline = !pr.RecentActive
+		pi.Active = seenWithin(pr.RecentActive)
+	}
+	return pi
 }
 
 // recentlySeen is what a replica's "active" reads when the leader heard
