@@ -74,12 +74,15 @@ func (h *Hosting) stream(sa *jsmeta.Stream) {
 		h.unhostStream(sa.Account, sa.Config.Name, "")
 		return
 	}
-	a.adminMu.Lock()
-	defer a.adminMu.Unlock()
 	if h.m.clustered() {
-		a.hostAssigned(sa)
+		a.adminMu.Lock()
+		answer := a.hostAssigned(sa)
+		a.adminMu.Unlock()
+		answer()
 		return
 	}
+	a.adminMu.Lock()
+	defer a.adminMu.Unlock()
 	assign := &streamAssignment{Config: sa.Config, Created: sa.Created, Peers: sa.Group.Peers}
 	if ent := a.lookup(sa.Config.Name); ent != nil {
 		if err := a.hostStreamUpdate(ent, assign); err != nil {
@@ -101,13 +104,13 @@ func (h *Hosting) unhostStream(account, name, reply string) {
 		return
 	}
 	a.adminMu.Lock()
-	defer a.adminMu.Unlock()
 	ent := a.lookup(name)
 	led := ent != nil && ent.leads()
 	if _, err := a.unhostStream(name); err != nil {
 		a.log.Error("unassigned stream not removed", "stream", name, "err", err)
 	}
-	if led && reply != "" {
+	a.adminMu.Unlock()
+	if led && reply != "" { // answered with no lock held
 		a.answer(reply, &jsapi.StreamDeleteResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeStreamDeleteResponse}, Success: true})
 	}
 }
