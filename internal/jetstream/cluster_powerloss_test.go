@@ -147,7 +147,22 @@ func TestClusterPowerLoss(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(time.Duration(300+rng.IntN(700)) * time.Millisecond)
+	// The cut comes after a seeded number of acknowledgements, with the
+	// publishers still running.
+	target := 200 + rng.IntN(800)
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= target {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d publishes acknowledged in 30 s", n, target)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	mu.Lock()
 	before := make(map[string]uint64, len(acked))
 	for k, v := range acked {
