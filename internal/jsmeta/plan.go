@@ -41,13 +41,16 @@ func PlanAddStream(st *State, c Cluster, account string, cfg jsapi.StreamConfig,
 		return Op{}, false, e
 	}
 	return Op{Kind: AddStream, Stream: &Stream{Account: account, Config: cfg, Created: now.UTC(),
-		Group: Group{Name: groupName("S", len(peers), storageOf(cfg.Storage), rng), Peers: peers, Storage: storageOf(cfg.Storage)}}}, false, nil
+		Group: Group{Name: groupName("S", len(peers), storageOf(cfg.Storage), rng), Peers: peers, Storage: storageOf(cfg.Storage),
+			Founders: slices.Clone(peers)}}}, false, nil
 }
 
 // PlanUpdateStream decides a stream update: the configuration is
 // replaced, and a change of replicas grows the group (the existing
 // members stay, new ones are chosen) or shrinks it (the first members
-// stay). Moving a stream to another cluster or tag set is not supported.
+// stay). A stream created with one replica has no group to grow: its
+// replica count stays. Moving a stream to another cluster or tag set is
+// not supported.
 func PlanUpdateStream(st *State, c Cluster, account string, cfg jsapi.StreamConfig, rng *rand.Rand) (Op, *jsapi.ApiError) {
 	cur := st.Stream(account, cfg.Name)
 	if cur == nil {
@@ -59,6 +62,9 @@ func PlanUpdateStream(st *State, c Cluster, account string, cfg jsapi.StreamConf
 	next := *cur
 	next.Config = cfg
 	want := replicas(cfg.Replicas)
+	if have := len(cur.Group.Peers); want != have && !cur.Group.Replicated() {
+		return Op{}, jsapi.NewError(jsapi.ErrStreamReplicasNotUpdatable)
+	}
 	switch have := len(cur.Group.Peers); {
 	case want > have:
 		req := placementRequest(c, cfg, cur.Group.Peers)
@@ -66,9 +72,9 @@ func PlanUpdateStream(st *State, c Cluster, account string, cfg jsapi.StreamConf
 		if e != nil {
 			return Op{}, e
 		}
-		next.Group.Peers = peers
+		next.Group = cur.Group.regroup(peers)
 	case want < have:
-		next.Group.Peers = slices.Clone(cur.Group.Peers[:want])
+		next.Group = cur.Group.regroup(cur.Group.Peers[:want])
 	}
 	return Op{Kind: UpdateStream, Stream: &next}, nil
 }
@@ -111,6 +117,41 @@ func PlanAddConsumer(st *State, account, stream string, cfg jsapi.ConsumerConfig
 		ca.Group, ca.Created = cur.Group, cur.Created
 	}
 	return Op{Kind: AddConsumer, Consumer: ca}, nil
+}
+
+// PlanRemoveStreamPeer decides taking server out of one stream's group,
+// as STREAM.PEER.REMOVE asks: a replacement is chosen when one can be
+// placed (replaced is then true); otherwise the group shrinks, unless it
+// has one member, which is not removed (op is then empty), or the stream
+// has no group (created with one replica: its only copy is not moved).
+func PlanRemoveStreamPeer(st *State, c Cluster, account, stream, server string, rng *rand.Rand) (op Op, replaced bool, e *jsapi.ApiError) {
+	sa := st.Stream(account, stream)
+	if sa == nil {
+		return Op{}, false, jsapi.NewError(jsapi.ErrStreamNotFound)
+	}
+	i := slices.Index(sa.Group.Peers, server)
+	if i < 0 {
+		return Op{}, false, jsapi.NewError(jsapi.ErrClusterPeerNotMember)
+	}
+	if !sa.Group.Replicated() {
+		return Op{}, false, nil // its only copy: moving it is not supported
+	}
+	keep := slices.Delete(slices.Clone(sa.Group.Peers), i, i+1)
+	req := placementRequest(c, sa.Config, keep)
+	req.Replicas = len(sa.Group.Peers)
+	req.Ignore = []string{server}
+	peers, err := placement.Choose(c.Servers, req, rng)
+	switch {
+	case err == nil:
+		replaced = true
+	case len(keep) == 0:
+		return Op{}, false, nil
+	default:
+		peers = keep
+	}
+	next := *sa
+	next.Group = sa.Group.regroup(peers)
+	return Op{Kind: UpdateStream, Stream: &next}, replaced, nil
 }
 
 // PlanRemovePeer decides taking server out of every group: each stream

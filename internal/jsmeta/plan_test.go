@@ -58,33 +58,6 @@ func TestPlanAddStream(t *testing.T) {
 	}
 }
 
-func TestPlanScale(t *testing.T) {
-	st := New()
-	c := cluster("s1", "s2", "s3", "s4", "s5")
-	cfg := jsapi.StreamConfig{Name: "S", Replicas: 1}
-	op, _, _ := PlanAddStream(st, c, "A", cfg, now, rng(1))
-	mustApply(t, st, op)
-	first := op.Stream.Group.Peers[0]
-
-	cfg.Replicas = 3
-	op, e := PlanUpdateStream(st, c, "A", cfg, rng(2))
-	if e != nil || len(op.Stream.Group.Peers) != 3 || op.Stream.Group.Peers[0] != first {
-		t.Fatalf("scale up: %+v %v", op.Stream, e)
-	}
-	mustApply(t, st, op)
-	up := op.Stream.Group.Peers
-
-	cfg.Replicas = 1
-	op, e = PlanUpdateStream(st, c, "A", cfg, rng(3))
-	if e != nil || !slices.Equal(op.Stream.Group.Peers, up[:1]) {
-		t.Fatalf("scale down: %+v %v", op.Stream, e)
-	}
-	cfg.Placement = &jsapi.Placement{Cluster: "elsewhere"}
-	if _, e := PlanUpdateStream(st, c, "A", cfg, rng(3)); e == nil || e.ErrCode != uint16(jsapi.ErrClusterUnSupportFeature) {
-		t.Fatalf("a move: %v", e)
-	}
-}
-
 func TestPlanAddConsumer(t *testing.T) {
 	st := New()
 	c := cluster("s1", "s2", "s3")

@@ -17,13 +17,6 @@ import (
 	"github.com/starling-mq/starling/internal/jsapi"
 )
 
-// Group is a Raft group: its name and the servers (by ID) it runs on.
-type Group struct {
-	Name    string   `json:"name"`
-	Peers   []string `json:"peers"`
-	Storage string   `json:"storage"` // "file" or "memory", the group's log
-}
-
 // Stream is a stream's assignment.
 type Stream struct {
 	Account string             `json:"account"`
@@ -188,11 +181,13 @@ func (s *State) removePeer(peer string, replace map[string]string) Change {
 		if i < 0 {
 			return
 		}
+		peers := slices.Clone(g.Peers)
 		if r := replace[g.Name]; r != "" && !slices.Contains(g.Peers, r) {
-			g.Peers[i] = r
+			peers[i] = r
 		} else {
-			g.Peers = slices.Delete(g.Peers, i, i+1)
+			peers = slices.Delete(peers, i, i+1)
 		}
+		*g = g.regroup(peers)
 		ch.Regrouped = append(ch.Regrouped, g.Name)
 	}
 	for _, k := range s.streamKeys() {
@@ -288,12 +283,12 @@ func sortedKeys[V any](m map[string]V) []string {
 // so callers may share them but must not modify them.
 func cloneStream(sa *Stream) *Stream {
 	c := *sa
-	c.Group.Peers = slices.Clone(sa.Group.Peers)
+	c.Group = sa.Group.clone()
 	return &c
 }
 
 func cloneConsumer(ca *Consumer) *Consumer {
 	c := *ca
-	c.Group.Peers = slices.Clone(ca.Group.Peers)
+	c.Group = ca.Group.clone()
 	return &c
 }

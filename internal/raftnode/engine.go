@@ -73,7 +73,9 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 	if err != nil {
 		return err
 	}
-	if len(cs.GetVoters()) == 0 && last == 0 && len(peers) > 0 {
+	whole := keepsWholeLog(sm)
+	founding := len(cs.GetVoters()) == 0 && last == 0 && len(peers) > 0
+	if founding && !whole {
 		if err := e.bootstrap(id, peers); err != nil {
 			return err
 		}
@@ -109,6 +111,11 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 	})
 	if err != nil {
 		return err
+	}
+	if founding && whole {
+		if err := bootstrapEntries(rn, id, e.cfg.NodeID, peers); err != nil {
+			return err
+		}
 	}
 	_, cs, _ = st.InitialState()
 	g := &group{
@@ -453,7 +460,7 @@ func (e *engine) handle(w readyWork) error {
 // SnapshotEntries entries were applied since the last one.
 func (e *engine) maybeSnapshot(g *group) error {
 	n := e.cfg.SnapshotEntries
-	if n == 0 || g.applied < g.snapAt+n {
+	if n == 0 || g.applied < g.snapAt+n || keepsWholeLog(g.sm) {
 		return nil
 	}
 	term, err := g.log.Term(g.applied)

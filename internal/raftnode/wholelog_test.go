@@ -1,0 +1,100 @@
+package raftnode
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"go.etcd.io/raft/v3"
+)
+
+// wholeKV is a key-value state machine that cannot snapshot: members
+// added to its group can only catch up by replaying the log.
+type wholeKV struct{ *lockedKV }
+
+func (wholeKV) KeepsWholeLog() {}
+
+func (wholeKV) Snapshot() ([]byte, error) { return nil, errors.New("no snapshots") }
+
+// A whole-log group founded by one member grows to three members that
+// start empty and replay its log from the first entry, then shrinks
+// back to one of the new members, which keeps taking writes.
+func TestHostWholeLogMembers(t *testing.T) {
+	ctx := context.Background()
+	net := &hostNet{hosts: map[uint64]*Host{}}
+	const g = 9
+	var (
+		hosts   []*Host
+		tickers []*ManualTicker
+		sms     []wholeKV
+	)
+	for id := uint64(1); id <= 3; id++ {
+		h, tk := startNetHost(t, net, id)
+		defer h.Close()
+		hosts, tickers = append(hosts, h), append(tickers, tk)
+		sms = append(sms, wholeKV{&lockedKV{kv: newKV()}})
+	}
+	if err := hosts[0].AddGroup(ctx, g, []uint64{1}, sms[0]); err != nil {
+		t.Fatal(err)
+	}
+	isLeader := func(h *Host) bool {
+		st, err := h.Status(ctx, g)
+		return err == nil && st.State == raft.StateLeader.String()
+	}
+	eventually(t, "host 1 leads", tickers, func() bool { return isLeader(hosts[0]) })
+	put := func(h *Host, k, v string) {
+		t.Helper()
+		eventually(t, "a committed put of "+v, tickers, func() bool {
+			p, err := h.Propose(ctx, g, mustJSON(kvOp{Op: "put", K: k, V: v}))
+			if err != nil {
+				return false
+			}
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			_, err = p.Wait(wctx)
+			return err == nil
+		})
+	}
+	for i := range 20 {
+		put(hosts[0], "k"+string(rune('a'+i)), "before")
+	}
+	change := func(leader *Host, add, remove []uint64) {
+		t.Helper()
+		var p *Proposal
+		eventually(t, "the change is accepted", tickers, func() bool {
+			var err error
+			p, err = leader.ChangeMembers(ctx, g, add, remove)
+			return err == nil
+		})
+		eventually(t, "the change settles", tickers, func() bool { return isSettled(p) })
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if _, err := p.Wait(wctx); err != nil {
+			t.Fatalf("change +%v -%v: %v", add, remove, err)
+		}
+	}
+	for _, id := range []uint64{2, 3} {
+		if err := hosts[id-1].AddGroup(ctx, g, nil, sms[id-1]); err != nil {
+			t.Fatal(err)
+		}
+		change(hosts[0], []uint64{id}, nil)
+	}
+	for i, sm := range sms[1:] {
+		eventually(t, "a new member replayed the log", tickers, func() bool {
+			return sm.get("ka") == "before" && sm.get("kt") == "before"
+		})
+		st, err := hosts[i+1].Status(ctx, g)
+		if err != nil || !slices.Equal(st.Members.Voters, []uint64{1, 2, 3}) {
+			t.Fatalf("host %d: %+v %v", i+2, st, err)
+		}
+	}
+	change(hosts[0], nil, []uint64{3})
+	change(hosts[0], nil, []uint64{1})
+	eventually(t, "host 2 leads", tickers, func() bool { return isLeader(hosts[1]) })
+	put(hosts[1], "ka", "after")
+	if got := sms[1].get("ka"); got != "after" {
+		t.Fatalf("host 2 reads %q", got)
+	}
+}
