@@ -26,10 +26,16 @@ func startJSCluster(t *testing.T) *jsCluster { return startJSClusterRouted(t, fa
 
 // startJSClusterRouted starts the three servers; with seed, the first
 // names no route and the others only a route to it (a seed server).
-func startJSClusterRouted(t *testing.T, seed bool) *jsCluster {
+func startJSClusterRouted(t *testing.T, seed bool) *jsCluster { return startJSClusterOf(t, 3, seed) }
+
+// startJSClusterOf starts n servers, routed as startJSClusterRouted.
+func startJSClusterOf(t *testing.T, n int, seed bool) *jsCluster {
 	t.Helper()
 	c := &jsCluster{t: t}
-	ports := []int{freePort(t), freePort(t), freePort(t)}
+	var ports []int
+	for range n {
+		ports = append(ports, freePort(t))
+	}
 	for i := range ports {
 		var routes []*url.URL
 		for j, p := range ports {

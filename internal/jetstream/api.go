@@ -51,6 +51,7 @@ var routes = []struct {
 	{jsapi.SubjConsumerUnpin, (*jsAccount).consumerUnpin, roleStream4},
 	{jsapi.SubjStreamLeaderStepDown, (*jsAccount).streamStepDown, roleStream5},
 	{jsapi.SubjConsumerLeaderStepDown, (*jsAccount).consumerStepDown, roleStream5},
+	{jsapi.SubjStreamPeerRemove, (*jsAccount).streamPeerRemove, roleMeta},
 }
 
 func (m *jsAccount) subscribeAPI() error {

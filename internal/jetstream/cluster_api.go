@@ -201,12 +201,6 @@ func (m *jsAccount) clusterStreamUpdate(r *request) any {
 		if e = jsapi.CheckStreamUpdate(cur.Config, cfg); e != nil {
 			return
 		}
-		if max(cur.Config.Replicas, 1) != max(cfg.Replicas, 1) {
-			// Moving a group's members is not built yet: refused rather
-			// than pretended.
-			e = jsapi.NewError(jsapi.ErrStreamReplicasNotUpdatable)
-			return
-		}
 		jsapi.Seal(&cfg)
 		m.cl.decide(func(rng *rand.Rand) {
 			op, e = jsmeta.PlanUpdateStream(st, m.cl.placementCluster(), m.name, cfg, rng)

@@ -54,7 +54,12 @@ func (h *Hosting) Restored(st *jsmeta.State) {
 	}
 	for _, a := range h.m.accountList() {
 		for _, e := range a.sortedStreams() {
-			if name := e.s.Name(); !want[[2]string{a.name, name}] {
+			name := e.s.Name()
+			switch {
+			case want[[2]string{a.name, name}]:
+			case e.rep != nil && e.rep.group() != nil && st.Stream(a.name, name) != nil:
+				h.leaveWhenRemoved(a, e, a.name, name)
+			default:
 				h.unhostStream(a.name, name, "")
 			}
 		}
@@ -71,6 +76,12 @@ func (h *Hosting) stream(sa *jsmeta.Stream) {
 		return
 	}
 	if !h.mine(sa.Group) {
+		if ent := a.lookup(sa.Config.Name); ent != nil && ent.rep != nil && ent.rep.group() != nil {
+			// Taken out of the group: its removal may need this
+			// member's vote, so it leaves once removed.
+			h.leaveWhenRemoved(a, ent, sa.Account, sa.Config.Name)
+			return
+		}
 		h.unhostStream(sa.Account, sa.Config.Name, "")
 		return
 	}

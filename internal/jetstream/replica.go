@@ -47,6 +47,7 @@ type replication struct {
 
 	leading atomic.Bool // this member leads, its subscriptions are up
 	want    atomic.Bool // what the Raft loop last said
+	leaving atomic.Bool // no longer assigned here: waiting to be removed
 	wake    chan struct{}
 	done    chan struct{}
 	wg      sync.WaitGroup
@@ -128,9 +129,10 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) (answer func()) {
 		}
 		ent.rep.asg.Store(sa)
 		ent.rep.owe(sa.Reply, true)
+		ent.rep.poke() // the leader reconciles the group's members
 		return answer
 	}
-	if len(sa.Group.Peers) <= 1 {
+	if !sa.Group.Replicated() {
 		ent, err := m.openAssigned(sa, nil)
 		if err != nil {
 			m.log.Error("assigned stream not hosted", "stream", sa.Config.Name, "err", err)
@@ -146,10 +148,14 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) (answer func()) {
 		m.log.Error("assigned stream not hosted", "stream", sa.Config.Name, "err", err)
 		return answer
 	}
-	rep.owe(sa.Reply, false)
-	ids := make([]uint64, len(sa.Group.Peers))
-	for i, p := range sa.Group.Peers {
-		ids[i] = jscluster.NodeID(p)
+	self := m.cl.cfg.ServerName
+	joining := sa.Group.JoinsEmpty(self)
+	var ids []uint64 // none: join the running group with an empty log
+	if !joining {
+		rep.owe(sa.Reply, false)
+		for _, p := range sa.Group.FoundedBy() {
+			ids = append(ids, jscluster.NodeID(p))
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), groupWait)
 	defer cancel()
@@ -169,9 +175,9 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) (answer func()) {
 	rep.expiry.Bind(g)
 	rep.wg.Add(1)
 	go m.followLeadership(ent)
-	// The first member named campaigns at once, so a new stream has a
-	// leader without waiting out an election timeout.
-	if sa.Group.Peers[0] == m.cl.cfg.ServerName {
+	// The first founder campaigns at once, so a new stream has a leader
+	// without waiting out an election timeout.
+	if !joining && sa.Group.FoundedBy()[0] == self {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), groupWait)
 			defer cancel()
@@ -232,9 +238,16 @@ func (m *jsAccount) openAssigned(sa *jsmeta.Stream, rep *replication) (*entry, e
 func (m *jsAccount) followLeadership(ent *entry) {
 	rep := ent.rep
 	defer rep.wg.Done()
+	t := time.NewTicker(memberCheck)
+	defer t.Stop()
 	for {
 		select {
 		case <-rep.wake:
+		case <-t.C:
+			if rep.leading.Load() {
+				m.reconcileMembers(ent)
+			}
+			continue
 		case <-rep.done:
 			return
 		}
@@ -246,6 +259,7 @@ func (m *jsAccount) followLeadership(ent *entry) {
 		}
 		if rep.leading.Load() {
 			m.reconcileConsumers(ent)
+			m.reconcileMembers(ent)
 			m.payDebt(ent)
 		}
 	}

@@ -31,13 +31,16 @@ type StreamGroup struct {
 	order sync.Mutex
 }
 
-// ErrCatchUpUnsupported is a replica's refusal of a snapshot from its
-// leader: catching a stream up by snapshot is not built yet, so groups
-// keep their whole log (no snapshots are taken).
+// ErrCatchUpUnsupported is a stream's refusal to make or take a snapshot:
+// its group keeps the whole log and catches members up from it
+// (streamgroup_members.go), so only a group founded before that (with a
+// snapshot at its head) would ask for one.
 var ErrCatchUpUnsupported = errors.New("jetstream cluster: catching a stream up from a snapshot is not supported yet")
 
-// JoinStream runs s as a member of group with peers (node ids); a group
-// found in the log restarts from it (peers are then ignored).
+// JoinStream runs s as a member of group with peers (node ids, in the
+// order every founder gives them); a group found in the log restarts
+// from it (peers are then ignored). No peers: s joins the running group
+// with an empty log, once its leader adds this server (ChangeMembers).
 func (n *Node) JoinStream(ctx context.Context, group uint64, peers []uint64, s *stream.Stream, hooks StreamHooks) (*StreamGroup, error) {
 	sm := &streamSM{s: s, hooks: hooks}
 	g := &StreamGroup{node: n, group: group, s: s, sm: sm}
@@ -194,7 +197,7 @@ func (m *streamSM) applyConsumer(b []byte) error {
 	return m.hooks.Consumers.ApplyConsumer(name, batch)
 }
 
-func (m *streamSM) Snapshot() ([]byte, error) { return nil, nil }
+func (m *streamSM) Snapshot() ([]byte, error) { return nil, ErrCatchUpUnsupported }
 
 func (m *streamSM) Restore(b []byte) error {
 	if len(b) == 0 {

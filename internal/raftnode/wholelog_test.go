@@ -83,12 +83,10 @@ func TestHostWholeLogMembers(t *testing.T) {
 	}
 	for i, sm := range sms[1:] {
 		eventually(t, "a new member replayed the log", tickers, func() bool {
-			return sm.get("ka") == "before" && sm.get("kt") == "before"
+			st, err := hosts[i+1].Status(ctx, g)
+			return sm.get("ka") == "before" && sm.get("kt") == "before" &&
+				err == nil && slices.Equal(st.Members.Voters, []uint64{1, 2, 3})
 		})
-		st, err := hosts[i+1].Status(ctx, g)
-		if err != nil || !slices.Equal(st.Members.Voters, []uint64{1, 2, 3}) {
-			t.Fatalf("host %d: %+v %v", i+2, st, err)
-		}
 	}
 	change(hosts[0], nil, []uint64{3})
 	change(hosts[0], nil, []uint64{1})

@@ -1,0 +1,163 @@
+package jetstream
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/starling-mq/starling/internal/jscluster"
+	"github.com/starling-mq/starling/internal/jsmeta"
+	"github.com/starling-mq/starling/internal/raftnode"
+)
+
+// A replicated stream's members follow its assignment: when the meta
+// group changes the assignment's peers (a replica-count update, a peer
+// removed), every server acts on its part:
+//
+//   - a server newly named hosts the stream and joins the group with an
+//     empty log (jsmeta.Group.JoinsEmpty), to replay the leader's;
+//   - the stream's leader changes the group's voters to the peers, one
+//     member at a time, additions first, so the group never has fewer
+//     members than either side of the change; it hands its leadership
+//     to a remaining member before it removes itself;
+//   - a server no longer named keeps its member running until the group
+//     has removed it (its vote may be needed to commit the removal), then
+//     removes the stream and its log.
+
+// memberCheck is how often a stream's leader compares its group with
+// the assignment, besides when the assignment changes.
+const memberCheck = time.Second
+
+// memberChanges bounds the changes one reconciliation makes.
+const memberChanges = 8
+
+// reconcileMembers makes the group's voters the assigned peers, on the
+// stream's leader.
+func (m *jsAccount) reconcileMembers(ent *entry) {
+	rep := ent.rep
+	g, sa := rep.group(), rep.assigned()
+	if g == nil || sa == nil || !sa.Group.Replicated() {
+		return
+	}
+	want := make([]uint64, len(sa.Group.Peers))
+	for i, p := range sa.Group.Peers {
+		want[i] = jscluster.NodeID(p)
+	}
+	for range memberChanges {
+		st, err := m.cl.status(g.ID())
+		if err != nil || st.Leader != st.ID || len(st.Members.Outgoing) > 0 || len(st.Members.Voters) == 0 {
+			return
+		}
+		add, remove := memberChange(st, want)
+		if add == 0 && remove == 0 {
+			return
+		}
+		if remove == st.ID {
+			m.handOver(ent, g, st, want)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), groupWait)
+		var err2 error
+		if add != 0 {
+			_, err2 = g.ChangeMembers(ctx, []uint64{add}, nil)
+		} else {
+			_, err2 = g.ChangeMembers(ctx, nil, []uint64{remove})
+		}
+		cancel()
+		if err2 != nil {
+			m.log.Debug("stream group members not changed yet", "stream", sa.Config.Name, "add", m.cl.nameOf(add), "remove", m.cl.nameOf(remove), "err", err2)
+			return // the next check tries again
+		}
+		m.log.Info("stream group members changed", "stream", sa.Config.Name, "added", m.cl.nameOf(add), "removed", m.cl.nameOf(remove))
+	}
+}
+
+// memberChange picks the next single change that brings st's voters to
+// want: an addition first, then the removal of another member, and the
+// leader's own removal last.
+func memberChange(st raftnode.Status, want []uint64) (add, remove uint64) {
+	for _, id := range want {
+		if !slices.Contains(st.Members.Voters, id) {
+			return id, 0
+		}
+	}
+	self := false
+	for _, id := range st.Members.Voters {
+		if slices.Contains(want, id) {
+			continue
+		}
+		if id == st.ID {
+			self = true
+			continue
+		}
+		return 0, id
+	}
+	if self {
+		return 0, st.ID
+	}
+	return 0, 0
+}
+
+// handOver gives the leadership to the most caught-up member that stays,
+// whose reconciliation then removes this one.
+func (m *jsAccount) handOver(ent *entry, g *jscluster.StreamGroup, st raftnode.Status, want []uint64) {
+	var to uint64
+	var best uint64
+	for _, id := range want {
+		pr, ok := st.Progress[id]
+		if ok && id != st.ID && pr.RecentActive && (to == 0 || pr.Match > best) {
+			to, best = id, pr.Match
+		}
+	}
+	if to == 0 {
+		return // nobody to hand over to yet
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), groupWait)
+	defer cancel()
+	if err := g.TransferLeadership(ctx, to); err != nil {
+		m.log.Debug("stream leadership not handed over", "stream", ent.s.Name(), "to", m.cl.nameOf(to), "err", err)
+	}
+}
+
+// leaveWait bounds how long a server no longer assigned a stream keeps
+// its member running for the group to remove it.
+const leaveWait = 30 * time.Second
+
+// leaveWhenRemoved unhosts a replicated stream this server is no longer
+// assigned, once its group has removed this member (or after leaveWait),
+// unless an assignment names it again by then.
+func (h *Hosting) leaveWhenRemoved(a *jsAccount, ent *entry, account, name string) {
+	if !ent.rep.leaving.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer ent.rep.leaving.Store(false)
+		deadline := time.Now().Add(leaveWait)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for time.Now().Before(deadline) {
+			g := ent.rep.group()
+			if g == nil {
+				break
+			}
+			st, err := a.cl.status(g.ID())
+			if err != nil || st.Removed {
+				break
+			}
+			select {
+			case <-t.C:
+			case <-ent.rep.done:
+				return // unhosted or stopped meanwhile
+			}
+		}
+		still := false
+		a.cl.read(func(st *jsmeta.State) {
+			if sa := st.Stream(account, name); sa != nil {
+				still = h.mine(sa.Group)
+			}
+		})
+		if !still {
+			h.unhostStream(account, name, "")
+		}
+	}()
+}

@@ -1,0 +1,169 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// A replicated stream's members change under load of nothing but the
+// API: a peer removed and replaced, the stream scaled down to one
+// replica and back up to three. Every member added starts empty and
+// replays the group's log; a new leader chosen among them has every
+// message and the consumer's acknowledgements.
+func TestJetStreamClusterScaleAndPeerRemove(t *testing.T) {
+	c := startJSClusterOf(t, 4, false)
+	nc, js := c.connect(0)
+	ctx := context.Background()
+	c.waitReady(js)
+	var st jetstream.Stream
+	eventually(t, 20*time.Second, func() error {
+		var err error
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Replicas: 3})
+		return err
+	})
+	publish := func(n int) {
+		t.Helper()
+		for i := range n {
+			eventually(t, 20*time.Second, func() error {
+				_, err := js.Publish(ctx, "s.x", []byte(fmt.Sprint(i)))
+				return err
+			})
+		}
+	}
+	publish(50)
+	cons, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "C", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(20, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for msg := range batch.Messages() {
+		if err := msg.DoubleAck(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// members reports the stream's leader and replicas once every
+	// replica is current, there are want of them, and none is gone.
+	members := func(want int, gone string) (string, []string) {
+		t.Helper()
+		var leader string
+		var names []string
+		eventually(t, 30*time.Second, func() error {
+			info, err := st.Info(ctx)
+			if err != nil {
+				return err
+			}
+			if info.Cluster == nil || info.Cluster.Leader == "" {
+				return errors.New("no leader")
+			}
+			names = names[:0]
+			for _, r := range info.Cluster.Replicas {
+				if !r.Current {
+					return fmt.Errorf("replica %s not current", r.Name)
+				}
+				names = append(names, r.Name)
+			}
+			if gone != "" && (info.Cluster.Leader == gone || slices.Contains(names, gone)) {
+				return fmt.Errorf("%s still a member: %s %v", gone, info.Cluster.Leader, names)
+			}
+			if len(names) != want-1 {
+				return fmt.Errorf("replicas %v, want %d", names, want-1)
+			}
+			leader = info.Cluster.Leader
+			return nil
+		})
+		return leader, names
+	}
+	leader, replicas := members(3, "")
+
+	// A replica removed: the fourth server replaces it.
+	gone := replicas[0]
+	resp, err := nc.Request("$JS.API.STREAM.PEER.REMOVE.S", []byte(`{"peer":"`+gone+`"}`), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pr struct {
+		Type    string `json:"type"`
+		Success bool   `json:"success"`
+		Error   *struct {
+			Code int `json:"err_code"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(resp.Data, &pr); err != nil || !pr.Success || pr.Type != "io.nats.jetstream.api.v1.stream_remove_peer_response" {
+		t.Fatalf("peer remove: %s %v", resp.Data, err)
+	}
+	members(3, gone)
+	resp, err = nc.Request("$JS.API.STREAM.PEER.REMOVE.S", []byte(`{"peer":"`+gone+`"}`), 10*time.Second)
+	if err != nil || json.Unmarshal(resp.Data, &pr) != nil || pr.Error == nil || pr.Error.Code != 10040 {
+		t.Fatalf("removing a non-member: %s %v", resp.Data, err)
+	}
+
+	// Down to one replica, and back up to three.
+	scale := func(n int) {
+		t.Helper()
+		cfg := st.CachedInfo().Config
+		cfg.Replicas = n
+		eventually(t, 20*time.Second, func() error {
+			var err error
+			st, err = js.UpdateStream(ctx, cfg)
+			return err
+		})
+	}
+	scale(1)
+	members(1, "")
+	publish(10)
+	scale(3)
+	leader, _ = members(3, "")
+	publish(10)
+
+	// The leader goes: a member that joined empty takes over with every
+	// message and the consumer's acknowledgements.
+	idx := int(leader[1] - '1')
+	c.stop(idx)
+	other := (idx + 1) % 4
+	_, js2 := c.connect(other)
+	eventually(t, 30*time.Second, func() error {
+		s, err := js2.Stream(ctx, "S")
+		if err != nil {
+			return err
+		}
+		info := s.CachedInfo()
+		if info.Cluster == nil || info.Cluster.Leader == "" || info.Cluster.Leader == leader {
+			return fmt.Errorf("no new leader: %+v", info.Cluster)
+		}
+		if info.State.Msgs != 70 || info.State.LastSeq != 70 {
+			return fmt.Errorf("state %+v", info.State)
+		}
+		ci, err := s.Consumer(ctx, "C")
+		if err != nil {
+			return err
+		}
+		if f := ci.CachedInfo().AckFloor.Stream; f != 20 {
+			return fmt.Errorf("ack floor %d", f)
+		}
+		return nil
+	})
+
+	// A stream created with one replica keeps its one copy.
+	_, js3 := c.connect(other)
+	one, err := js3.CreateStream(ctx, jetstream.StreamConfig{Name: "ONE", Subjects: []string{"one"}, Replicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := one.CachedInfo().Config
+	cfg.Replicas = 3
+	var apiErr *jetstream.APIError
+	if _, err := js3.UpdateStream(ctx, cfg); !errors.As(err, &apiErr) || apiErr.ErrorCode != 10061 {
+		t.Fatalf("R1 to R3: %v", err)
+	}
+}
