@@ -28,6 +28,13 @@ func startJSCluster(t *testing.T) *jsCluster { return startJSClusterRouted(t, fa
 // names no route and the others only a route to it (a seed server).
 func startJSClusterRouted(t *testing.T, seed bool) *jsCluster {
 	t.Helper()
+	return startJSClusterWith(t, seed, nil)
+}
+
+// startJSClusterWith starts the three servers with edit, when set, run on
+// each server's options first.
+func startJSClusterWith(t *testing.T, seed bool, edit func(*server.Options)) *jsCluster {
+	t.Helper()
 	c := &jsCluster{t: t}
 	ports := []int{freePort(t), freePort(t), freePort(t)}
 	for i := range ports {
@@ -44,6 +51,9 @@ func startJSClusterRouted(t *testing.T, seed bool) *jsCluster {
 			Cluster: server.ClusterOptions{Name: "JSC", Host: "127.0.0.1", Port: ports[i], Routes: routes},
 			Logger:  debugLogger(i),
 		})
+		if edit != nil {
+			edit(c.opts[i])
+		}
 	}
 	c.servers = make([]*server.Server, len(ports))
 	for i := range ports {
