@@ -31,6 +31,13 @@ func startJSClusterRouted(t *testing.T, seed bool) *jsCluster { return startJSCl
 // startJSClusterOf starts n servers, routed as startJSClusterRouted.
 func startJSClusterOf(t *testing.T, n int, seed bool) *jsCluster {
 	t.Helper()
+	return startJSClusterWith(t, seed, nil)
+}
+
+// startJSClusterWith starts the three servers with edit, when set, run on
+// each server's options first.
+func startJSClusterWith(t *testing.T, seed bool, edit func(*server.Options)) *jsCluster {
+	t.Helper()
 	c := &jsCluster{t: t}
 	var ports []int
 	for range n {
@@ -50,6 +57,9 @@ func startJSClusterOf(t *testing.T, n int, seed bool) *jsCluster {
 			Cluster: server.ClusterOptions{Name: "JSC", Host: "127.0.0.1", Port: ports[i], Routes: routes},
 			Logger:  debugLogger(i),
 		})
+		if edit != nil {
+			edit(c.opts[i])
+		}
 	}
 	c.servers = make([]*server.Server, len(ports))
 	for i := range ports {

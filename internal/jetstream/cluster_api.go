@@ -291,14 +291,6 @@ func (m *jsAccount) clusterStreamList(r *request) any {
 	return resp
 }
 
-func (m *jsAccount) clusterAccountInfo(r *request) any {
-	resp, _ := m.accountInfo(r).(*jsapi.AccountInfoResponse)
-	if resp != nil && resp.JetStreamAccountStats != nil {
-		resp.Streams = len(m.metaStreams())
-	}
-	return resp
-}
-
 func (m *jsAccount) clusterUnsupported(r *request) any {
 	return &jsapi.ApiResponse{Error: jsapi.NewError(jsapi.ErrClusterUnSupportFeature)}
 }

@@ -87,6 +87,9 @@ type StreamDetail struct {
 	Config    *jsapi.StreamConfig   `json:"config,omitempty"`
 	State     jsapi.StreamState     `json:"state"`
 	Consumers []*jsapi.ConsumerInfo `json:"consumer_detail,omitempty"`
+	// With Raft: the stream's group and its consumers' (nats-server 2.10+).
+	RaftGroup          string             `json:"stream_raft_group,omitempty"`
+	ConsumerRaftGroups []*RaftGroupDetail `json:"consumer_raft_groups,omitempty"`
 }
 
 // JSZOptions selects /jsz's detail.
@@ -96,6 +99,7 @@ type JSZOptions struct {
 	Streams   bool   // list each stream (implies Accounts)
 	Config    bool   // include each stream's configuration
 	Consumers bool   // list each stream's consumers (with Streams)
+	Raft      bool   // name each listed stream's and consumer's Raft group
 }
 
 // JSZ reports JetStream's state for monitoring: the totals of every
@@ -178,6 +182,9 @@ func (m *jsAccount) jsz(info *JSInfo, o JSZOptions) *AccountDetail {
 				for _, c := range e.sortedConsumers() {
 					sd.Consumers = append(sd.Consumers, replyInfo(c))
 				}
+			}
+			if o.Raft {
+				m.addRaftGroups(&sd, e)
 			}
 			d.Streams = append(d.Streams, sd)
 		}

@@ -34,7 +34,7 @@ func (m *Server) handleJsz(w http.ResponseWriter, r *http.Request) {
 	for _, p := range []struct {
 		name string
 		dst  *bool
-	}{{"accounts", &o.Accounts}, {"streams", &o.Streams}, {"consumers", &o.Consumer}, {"config", &o.Config}} {
+	}{{"accounts", &o.Accounts}, {"streams", &o.Streams}, {"consumers", &o.Consumer}, {"config", &o.Config}, {"raft", &o.Raft}} {
 		v, err := queryBool(r, p.name)
 		if err != nil {
 			badRequest(w, err.Error())
@@ -48,7 +48,7 @@ func (m *Server) handleJsz(w http.ResponseWriter, r *http.Request) {
 }
 
 func jszOptions(o *JszOptions) jetstream.JSZOptions {
-	return jetstream.JSZOptions{Account: o.Account, Accounts: o.Accounts, Streams: o.Streams, Config: o.Config, Consumers: o.Consumer}
+	return jetstream.JSZOptions{Account: o.Account, Accounts: o.Accounts, Streams: o.Streams, Config: o.Config, Consumers: o.Consumer, Raft: o.Raft}
 }
 
 // jsz is JetStream's report, or that it is disabled.

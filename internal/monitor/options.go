@@ -55,6 +55,7 @@ type JszOptions struct {
 	LeaderOnly bool   `json:"leader_only"`
 	Offset     int    `json:"offset"`
 	Limit      int    `json:"limit"`
+	Raft       bool   `json:"raft"`
 }
 
 // HealthzOptions are /healthz's options.
