@@ -31,12 +31,12 @@ func startJSClusterRouted(t *testing.T, seed bool) *jsCluster { return startJSCl
 // startJSClusterOf starts n servers, routed as startJSClusterRouted.
 func startJSClusterOf(t *testing.T, n int, seed bool) *jsCluster {
 	t.Helper()
-	return startJSClusterWith(t, seed, nil)
+	return startJSClusterWith(t, n, seed, nil)
 }
 
-// startJSClusterWith starts the three servers with edit, when set, run on
-// each server's options first.
-func startJSClusterWith(t *testing.T, seed bool, edit func(*server.Options)) *jsCluster {
+// startJSClusterWith starts n servers with edit, when set, run on each
+// server's options first.
+func startJSClusterWith(t *testing.T, n int, seed bool, edit func(*server.Options)) *jsCluster {
 	t.Helper()
 	c := &jsCluster{t: t}
 	var ports []int

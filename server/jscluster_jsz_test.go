@@ -46,7 +46,7 @@ func getJSZ(url string) (int, []byte, error) {
 // the account's usage across the cluster as nats-server does (bytes once
 // per replica), and /jsz?raft=1 names each stream's and consumer's group.
 func TestJetStreamClusterJSZ(t *testing.T) {
-	c := startJSClusterWith(t, false, func(o *server.Options) {
+	c := startJSClusterWith(t, 3, false, func(o *server.Options) {
 		o.HTTPHost, o.HTTPPort = "127.0.0.1", server.RandomPort
 	})
 	_, js := c.connect(0)
