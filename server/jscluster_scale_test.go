@@ -153,17 +153,105 @@ func TestJetStreamClusterScaleAndPeerRemove(t *testing.T) {
 		}
 		return nil
 	})
+}
 
-	// A stream created with one replica keeps its one copy.
-	_, js3 := c.connect(other)
-	one, err := js3.CreateStream(ctx, jetstream.StreamConfig{Name: "ONE", Subjects: []string{"one"}, Replicas: 1})
+// A stream created with one replica grows to three: its server founds a
+// group with the stream's messages and its consumer's state, the others
+// join and replay it, and after the first server goes a new leader has
+// every message, the deleted one still deleted, the acknowledgements and
+// the de-duplication window.
+func TestJetStreamClusterScaleUpSingleReplica(t *testing.T) {
+	c := startJSCluster(t)
+	_, js := c.connect(0)
+	ctx := context.Background()
+	c.waitReady(js)
+	var st jetstream.Stream
+	eventually(t, 20*time.Second, func() error {
+		var err error
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "ONE", Subjects: []string{"one.>"}, Replicas: 1})
+		return err
+	})
+	for i := range 30 {
+		if _, err := js.Publish(ctx, "one.x", []byte(fmt.Sprint(i)), jetstream.WithMsgID(fmt.Sprint("id-", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.DeleteMsg(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "C", AckPolicy: jetstream.AckExplicitPolicy})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := one.CachedInfo().Config
+	batch, err := cons.Fetch(10, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for msg := range batch.Messages() {
+		if err := msg.DoubleAck(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	holder := st.CachedInfo().Cluster.Leader
+
+	cfg := st.CachedInfo().Config
 	cfg.Replicas = 3
-	var apiErr *jetstream.APIError
-	if _, err := js3.UpdateStream(ctx, cfg); !errors.As(err, &apiErr) || apiErr.ErrorCode != 10061 {
-		t.Fatalf("R1 to R3: %v", err)
+	info, err := js.UpdateStream(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.CachedInfo().Config.Replicas != 3 {
+		t.Fatalf("updated config %+v", info.CachedInfo().Config)
+	}
+	eventually(t, 30*time.Second, func() error {
+		info, err := st.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
+			return fmt.Errorf("cluster %+v", info.Cluster)
+		}
+		for _, r := range info.Cluster.Replicas {
+			if !r.Current {
+				return fmt.Errorf("replica %s not current", r.Name)
+			}
+		}
+		return nil
+	})
+	if _, err := js.Publish(ctx, "one.x", []byte("30"), jetstream.WithMsgID("id-30")); err != nil {
+		t.Fatal(err)
+	}
+
+	idx := int(holder[1] - '1')
+	c.stop(idx)
+	other := (idx + 1) % 3
+	_, js2 := c.connect(other)
+	eventually(t, 30*time.Second, func() error {
+		s, err := js2.Stream(ctx, "ONE")
+		if err != nil {
+			return err
+		}
+		info := s.CachedInfo()
+		if info.Cluster == nil || info.Cluster.Leader == "" || info.Cluster.Leader == holder {
+			return fmt.Errorf("no new leader: %+v", info.Cluster)
+		}
+		if info.State.Msgs != 30 || info.State.LastSeq != 31 || info.State.NumDeleted != 1 {
+			return fmt.Errorf("state %+v", info.State)
+		}
+		ci, err := s.Consumer(ctx, "C")
+		if err != nil {
+			return err
+		}
+		if f := ci.CachedInfo().AckFloor.Stream; f != 11 { // ten messages, 5 deleted
+			return fmt.Errorf("ack floor %d", f)
+		}
+		return nil
+	})
+	ack, err := js2.Publish(ctx, "one.x", []byte("again"), jetstream.WithMsgID("id-29"))
+	if err != nil || !ack.Duplicate || ack.Sequence != 30 {
+		t.Fatalf("a duplicate after the move: %+v %v", ack, err)
+	}
+	if _, err := js2.Publish(ctx, "one.x", []byte("31")); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -72,6 +72,7 @@ type consumerReplica struct {
 	cfg     jsapi.ConsumerConfig
 	created time.Time
 	r       *consumer.Replica
+	seeded  bool // r started from a state, not from nothing
 	rebuild bool // the live consumer must restart from this replica
 }
 
@@ -97,6 +98,9 @@ type consumerAssign struct {
 	Config  jsapi.ConsumerConfig `json:"config"`
 	Created time.Time            `json:"created"`
 	Remove  bool                 `json:"remove,omitempty"`
+	// State seeds a new replica: a consumer of a stream that had no
+	// group until now (replica_convert.go).
+	State *consumer.State `json:"state,omitempty"`
 }
 
 // The payload of a consumer entry starts with what it carries.
@@ -124,6 +128,18 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) (answer func()) {
 				m.log.Error("assigned stream not subscribed", "stream", sa.Config.Name, "err", err)
 			}
 		}
+		if ent.rep == nil && sa.Group.Replicated() {
+			// Grown from one replica: the stream's leader answers once
+			// converted.
+			if err := m.convert(ent, sa); err != nil {
+				m.log.Error("stream not converted to a replicated one", "stream", sa.Config.Name, "err", err)
+				return func() { m.answerUpdate(ent, sa.Reply) }
+			}
+			if cur := m.lookup(sa.Config.Name); cur != nil && cur.rep != nil {
+				cur.rep.owe(sa.Reply, true)
+			}
+			return answer
+		}
 		if ent.rep == nil {
 			return func() { m.answerUpdate(ent, sa.Reply) }
 		}
@@ -140,9 +156,7 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) (answer func()) {
 		}
 		return func() { m.answerCreate(ent, sa.Reply) }
 	}
-	rep := &replication{wake: make(chan struct{}, 1), done: make(chan struct{}),
-		replicas: map[string]*consumerReplica{}, epochs: map[string]uint64{}}
-	rep.asg.Store(sa)
+	rep := newReplication(sa)
 	ent, err := m.openAssigned(sa, rep)
 	if err != nil {
 		m.log.Error("assigned stream not hosted", "stream", sa.Config.Name, "err", err)
@@ -157,22 +171,11 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) (answer func()) {
 			ids = append(ids, jscluster.NodeID(p))
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), groupWait)
-	defer cancel()
-	g, err := m.cl.node.JoinStream(ctx, jscluster.GroupID(sa.Group.Name), ids, ent.s, jscluster.StreamHooks{
-		OnLeader: func(lead bool) {
-			m.cl.leaderChanges.Add(1)
-			rep.want.Store(lead)
-			rep.poke()
-		},
-		Consumers: replicaConsumers{m: m, ent: ent},
-	})
+	g, err := m.joinGroup(ent, sa, ids)
 	if err != nil {
 		m.log.Error("stream group not joined", "stream", sa.Config.Name, "err", err)
 		return answer
 	}
-	rep.grp.Store(g)
-	rep.expiry.Bind(g)
 	rep.wg.Add(1)
 	go m.followLeadership(ent)
 	// The first founder campaigns at once, so a new stream has a leader
@@ -185,6 +188,35 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) (answer func()) {
 		}()
 	}
 	return answer
+}
+
+func newReplication(sa *jsmeta.Stream) *replication {
+	rep := &replication{wake: make(chan struct{}, 1), done: make(chan struct{}),
+		replicas: map[string]*consumerReplica{}, epochs: map[string]uint64{}}
+	rep.asg.Store(sa)
+	return rep
+}
+
+// joinGroup runs the hosted stream ent as a member of its group: founding
+// it with ids, or joining it empty (no ids).
+func (m *jsAccount) joinGroup(ent *entry, sa *jsmeta.Stream, ids []uint64) (*jscluster.StreamGroup, error) {
+	rep := ent.rep
+	ctx, cancel := context.WithTimeout(context.Background(), groupWait)
+	defer cancel()
+	g, err := m.cl.node.JoinStream(ctx, jscluster.GroupID(sa.Group.Name), ids, ent.s, jscluster.StreamHooks{
+		OnLeader: func(lead bool) {
+			m.cl.leaderChanges.Add(1)
+			rep.want.Store(lead)
+			rep.poke()
+		},
+		Consumers: replicaConsumers{m: m, ent: ent},
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.grp.Store(g)
+	rep.expiry.Bind(g)
+	return g, nil
 }
 
 // owe records the answer the leader owes a creator or updater.

@@ -44,7 +44,7 @@ func (rc replicaConsumers) ApplyConsumer(name string, payload []byte) error {
 			cur.cfg = a.Config
 		default:
 			rep.replicas[name] = &consumerReplica{cfg: a.Config, created: a.Created,
-				r: consumer.NewReplica(a.Config.AckPolicy, nil, 0)}
+				r: consumer.NewReplica(a.Config.AckPolicy, a.State, 0), seeded: a.State != nil}
 		}
 		rep.repMu.Unlock()
 		rep.poke() // the leader's live consumers follow
@@ -98,6 +98,7 @@ type liveSpec struct {
 	created time.Time
 	state   consumer.State
 	applied uint64
+	seeded  bool
 	rebuild bool
 }
 
@@ -115,7 +116,8 @@ func (m *jsAccount) reconcileConsumers(ent *entry) {
 	rep.repMu.Lock()
 	specs := make(map[string]liveSpec, len(rep.replicas))
 	for name, cr := range rep.replicas {
-		specs[name] = liveSpec{name: name, cfg: cr.cfg, created: cr.created, state: cr.r.State(), applied: cr.r.Applied(), rebuild: cr.rebuild}
+		specs[name] = liveSpec{name: name, cfg: cr.cfg, created: cr.created, state: cr.r.State(), applied: cr.r.Applied(),
+			seeded: cr.seeded, rebuild: cr.rebuild}
 		cr.rebuild = false
 	}
 	rep.repMu.Unlock()
@@ -154,7 +156,7 @@ func (m *jsAccount) dropLive(ent *entry, c *consumer.Consumer) {
 func (m *jsAccount) startLive(ent *entry, spec liveSpec) {
 	rep, name := ent.rep, spec.name
 	var state *consumer.State
-	if spec.applied > 0 {
+	if spec.applied > 0 || spec.seeded {
 		state = &spec.state
 	}
 	epoch := rand.Uint64() | 1 // never 0, the absent entry's value

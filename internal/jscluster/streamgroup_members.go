@@ -36,3 +36,65 @@ func (g *StreamGroup) ChangeMembers(ctx context.Context, add, remove []uint64) (
 func (g *StreamGroup) TransferLeadership(ctx context.Context, node uint64) error {
 	return g.node.Host.TransferLeadership(ctx, g.group, node)
 }
+
+// seedInFlight bounds the seed entries proposed and not yet committed.
+const seedInFlight = 256
+
+// Seed proposes entries the stream has already applied (a stream held by
+// one server alone becoming replicated: its messages, re-proposed so that
+// members added later find them in the log) and waits until every one is
+// committed. next returns the entries in order, nil at the end. Applying
+// them here changes nothing: their sequences are already taken. The
+// caller must not propose anything else meanwhile.
+func (g *StreamGroup) Seed(ctx context.Context, next func() ([]byte, error)) error {
+	sem := make(chan struct{}, seedInFlight)
+	failed := make(chan error, 1)
+	fail := func(err error) {
+		select {
+		case failed <- err:
+		default:
+		}
+	}
+	for {
+		b, err := next()
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			break
+		}
+		select {
+		case sem <- struct{}{}:
+		case err := <-failed:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		g.order.Lock()
+		err = g.node.Host.ProposeAsync(g.group, b, func(_ raftnode.Result, err error) {
+			if err != nil {
+				fail(err)
+			}
+			<-sem
+		})
+		g.order.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	for range seedInFlight { // every proposal settled
+		select {
+		case sem <- struct{}{}:
+		case err := <-failed:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	select {
+	case err := <-failed:
+		return err
+	default:
+		return nil
+	}
+}

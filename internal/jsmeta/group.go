@@ -37,10 +37,11 @@ func (g Group) JoinsEmpty(member string) bool {
 }
 
 // Replicated reports whether the group runs Raft: it was founded with
-// more than one member. A stream created with one replica is stored by
-// its one server alone; one scaled down to one replica keeps its group
-// (of one), so it can grow again by adding members.
-func (g Group) Replicated() bool { return len(g.FoundedBy()) > 1 }
+// more than one member, or has had members added. A stream created with
+// one replica is stored by its one server alone until it grows (its
+// server then founds a group of one and adds the others); one scaled
+// down to one replica keeps its group, of one.
+func (g Group) Replicated() bool { return len(g.FoundedBy()) > 1 || len(g.Joiners) > 0 }
 
 // regroup returns g with peers as its members: those not in g before
 // join empty.

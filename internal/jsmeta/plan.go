@@ -48,9 +48,9 @@ func PlanAddStream(st *State, c Cluster, account string, cfg jsapi.StreamConfig,
 // PlanUpdateStream decides a stream update: the configuration is
 // replaced, and a change of replicas grows the group (the existing
 // members stay, new ones are chosen) or shrinks it (the first members
-// stay). A stream created with one replica has no group to grow: its
-// replica count stays. Moving a stream to another cluster or tag set is
-// not supported.
+// stay). A stream created with one replica gets a group when it grows
+// (its server founds it, the others join), except a memory stream.
+// Moving a stream to another cluster or tag set is not supported.
 func PlanUpdateStream(st *State, c Cluster, account string, cfg jsapi.StreamConfig, rng *rand.Rand) (Op, *jsapi.ApiError) {
 	cur := st.Stream(account, cfg.Name)
 	if cur == nil {
@@ -62,7 +62,9 @@ func PlanUpdateStream(st *State, c Cluster, account string, cfg jsapi.StreamConf
 	next := *cur
 	next.Config = cfg
 	want := replicas(cfg.Replicas)
-	if have := len(cur.Group.Peers); want != have && !cur.Group.Replicated() {
+	if want > len(cur.Group.Peers) && !cur.Group.Replicated() && cfg.Storage == jsapi.MemoryStorage {
+		// Growing a stream held by one server means reopening its
+		// store as a replica's, which a memory store does not survive.
 		return Op{}, jsapi.NewError(jsapi.ErrStreamReplicasNotUpdatable)
 	}
 	switch have := len(cur.Group.Peers); {

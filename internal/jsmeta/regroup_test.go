@@ -8,8 +8,8 @@ import (
 )
 
 // Scaling a replicated stream's group keeps its founders and marks every
-// member added later as a joiner; a stream created with one replica has
-// no group to scale.
+// member added later as a joiner; a stream created with one replica gets
+// a group founded by its server, unless it is kept in memory.
 func TestPlanScaleStream(t *testing.T) {
 	st := New()
 	c := cluster("s1", "s2", "s3", "s4", "s5")
@@ -74,9 +74,25 @@ func TestPlanScaleStream(t *testing.T) {
 		t.Fatal(e)
 	}
 	mustApply(t, st, op)
+	holder := op.Stream.Group.Peers[0]
+	if op.Stream.Group.Replicated() {
+		t.Fatalf("R1 at create: %+v", op.Stream.Group)
+	}
 	one.Replicas = 3
-	if _, e := PlanUpdateStream(st, c, "A", one, rng(8)); e == nil || e.ErrCode != uint16(jsapi.ErrStreamReplicasNotUpdatable) {
-		t.Fatalf("R1 without a group to R3: %v", e)
+	op, e = PlanUpdateStream(st, c, "A", one, rng(8))
+	if g := op.Stream.Group; e != nil || !g.Replicated() || !slices.Equal(g.FoundedBy(), []string{holder}) ||
+		g.JoinsEmpty(holder) || len(g.Joiners) != 2 {
+		t.Fatalf("R1 to R3: %+v %v", op.Stream, e)
+	}
+	mem := jsapi.StreamConfig{Name: "MEM", Subjects: []string{"mem"}, Replicas: 1, Storage: jsapi.MemoryStorage}
+	op, _, e = PlanAddStream(st, c, "A", mem, now, rng(9))
+	if e != nil {
+		t.Fatal(e)
+	}
+	mustApply(t, st, op)
+	mem.Replicas = 3
+	if _, e := PlanUpdateStream(st, c, "A", mem, rng(10)); e == nil || e.ErrCode != uint16(jsapi.ErrStreamReplicasNotUpdatable) {
+		t.Fatalf("R1 memory stream to R3: %v", e)
 	}
 }
 
