@@ -10,7 +10,8 @@ import (
 // TestNatsCLIReplicatedStream drives the official nats CLI against three
 // Starling servers running clustered JetStream: a stream of three
 // replicas created, described with its cluster, stepped down, listed and
-// removed, and a replicated KV bucket.
+// removed, a replicated KV bucket, and a stream of one replica scaled up
+// to three and back.
 func TestNatsCLIReplicatedStream(t *testing.T) {
 	target := jsClusterTargets()[2] // starling
 	c := startJSCluster(t, target)
@@ -33,6 +34,11 @@ func TestNatsCLIReplicatedStream(t *testing.T) {
 		{[]string{"kv", "add", "CFG", "--replicas", "3"}, []string{"CFG"}},
 		{[]string{"kv", "put", "CFG", "a", "1"}, []string{"1"}},
 		{[]string{"kv", "get", "CFG", "a"}, []string{"revision: 1"}},
+		{[]string{"stream", "add", "ONE", "--subjects", "one.>", "--replicas", "1", "--defaults"}, []string{"Replicas: 1"}},
+		{[]string{"pub", "one.x", "hello", "--count", "3", "-J"}, []string{"Stored in Stream: ONE Sequence: 3"}},
+		{[]string{"stream", "edit", "ONE", "--replicas", "3", "-f"}, []string{"Replicas: 3"}},
+		{[]string{"stream", "info", "ONE"}, []string{"Messages: 3", "Replica:", "current"}},
+		{[]string{"stream", "edit", "ONE", "--replicas", "1", "-f"}, []string{"Replicas: 1"}},
 		{[]string{"stream", "rm", "-f", "ORD"}, nil},
 	}
 	for _, st := range steps {
