@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/starling-mq/starling/server"
 )
 
 // A replicated stream's members change under load of nothing but the
@@ -254,4 +257,95 @@ func TestJetStreamClusterScaleUpSingleReplica(t *testing.T) {
 	if _, err := js2.Publish(ctx, "one.x", []byte("31")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// SERVER.REMOVE takes a stopped server out of the JetStream cluster: its
+// stream gets a replacement that replays the group's log, the meta group
+// shrinks, and the removed server is not added back.
+func TestJetStreamClusterServerRemove(t *testing.T) {
+	c := startJSClusterWith(t, 4, false, func(o *server.Options) {
+		o.Accounts = []server.AccountOptions{{Name: "A", JetStream: &server.AccountJetStream{MaxMemory: -1, MaxStore: -1, MaxStreams: -1, MaxConsumers: -1}}, {Name: "SYS"}}
+		o.SystemAccount = "SYS"
+		o.Users = []*server.User{{Username: "a", Password: "a", Account: "A"}, {Username: "sys", Password: "sys", Account: "SYS"}}
+	})
+	connect := func(i int, user string) *nats.Conn {
+		t.Helper()
+		nc, err := nats.Connect(c.servers[i].ClientURL(), nats.UserInfo(user, user), nats.MaxReconnects(-1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	ctx := context.Background()
+	nc := connect(0, "a")
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.waitReady(js)
+	var st jetstream.Stream
+	eventually(t, 20*time.Second, func() error {
+		var err error
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s"}, Replicas: 3})
+		return err
+	})
+	for i := range 20 {
+		if _, err := js.Publish(ctx, "s", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A replica that is not the server we are connected to.
+	var gone string
+	for _, r := range info.Cluster.Replicas {
+		if r.Name != "S1" {
+			gone = r.Name
+		}
+	}
+	if gone == "" {
+		t.Fatalf("no replica to remove: %+v", info.Cluster)
+	}
+	c.stop(int(gone[1] - '1'))
+
+	sys := connect(0, "sys")
+	var resp struct {
+		Type    string `json:"type"`
+		Success bool   `json:"success"`
+		Error   *struct {
+			Code int `json:"err_code"`
+		} `json:"error"`
+	}
+	eventually(t, 20*time.Second, func() error {
+		m, err := sys.Request("$JS.API.SERVER.REMOVE", []byte(`{"peer":"`+gone+`"}`), 10*time.Second)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(m.Data, &resp); err != nil || !resp.Success || resp.Type != "io.nats.jetstream.api.v1.meta_server_remove_response" {
+			return fmt.Errorf("server remove: %s %v", m.Data, err)
+		}
+		return nil
+	})
+	m, err := sys.Request("$JS.API.SERVER.REMOVE", []byte(`{"peer":"nobody"}`), 10*time.Second)
+	if err != nil || json.Unmarshal(m.Data, &resp) != nil || resp.Error == nil || resp.Error.Code != 10044 {
+		t.Fatalf("removing a stranger: %s %v", m.Data, err)
+	}
+	eventually(t, 30*time.Second, func() error {
+		info, err := st.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.Cluster == nil || len(info.Cluster.Replicas) != 2 || info.State.Msgs != 20 {
+			return fmt.Errorf("cluster %+v state %+v", info.Cluster, info.State)
+		}
+		for _, r := range info.Cluster.Replicas {
+			if r.Name == gone || !r.Current {
+				return fmt.Errorf("replica %+v", r)
+			}
+		}
+		return nil
+	})
 }

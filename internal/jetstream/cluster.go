@@ -69,6 +69,7 @@ type cluster struct {
 	alone      sync.Once
 	member     bool        // the log held a meta group at start
 	invite     atomic.Bool // the meta leader added this server: join empty
+	removed    sync.Map    // server names taken out by SERVER.REMOVE: not added back
 
 	sys *core.InternalClient // the meta step-down's, in the system account
 
@@ -422,7 +423,7 @@ func (c *cluster) watchMembers() {
 		}
 		for _, p := range c.m.srv.ClusterPeers() {
 			id := jscluster.NodeID(p.Name)
-			if !p.JetStream || p.Name == "" || known[id] {
+			if _, gone := c.removed.Load(p.Name); !p.JetStream || p.Name == "" || known[id] || gone {
 				continue
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), metaStartTimeout)

@@ -36,7 +36,12 @@ func (h *Hosting) Changed(ch jsmeta.Change) {
 		h.unhostConsumer(ch.Consumer)
 	case jsmeta.RemovePeer:
 		// The groups' new members are in the state, not in the change:
-		// the caller passes the state to Restored to reconcile.
+		// the caller passes the state to Restored to reconcile. The
+		// server is not added back to the meta group while this one
+		// runs.
+		if cl := h.m.cl; cl != nil {
+			cl.removed.Store(ch.Peer, true)
+		}
 	}
 }
 

@@ -112,8 +112,8 @@ func (c *cluster) transfer(group uint64, peers []string, body []byte) *jsapi.Api
 }
 
 // answerMetaStepDown subscribes, in the system account, to the meta
-// leader's step-down, which nats-server takes from the system account
-// alone; the meta leader answers.
+// leader's step-down and to SERVER.REMOVE, which nats-server takes from
+// the system account alone; the meta leader answers.
 func (c *cluster) answerMetaStepDown() error {
 	name := c.m.cfg.SystemAccount
 	if name == "" {
@@ -142,6 +142,27 @@ func (c *cluster) answerMetaStepDown() error {
 				}
 			}
 			resp.Error = c.transfer(jscluster.MetaGroup, peers, body)
+			resp.Success = resp.Error == nil
+			b, _ := json.Marshal(resp)
+			_, _ = ic.Publish(reply, "", nil, b)
+		}()
+	})
+	if err != nil {
+		ic.Close()
+		return err
+	}
+	var removing atomic.Bool
+	_, err = ic.Subscribe(subjServerRemove, "", func(msg *core.Msg) {
+		if len(msg.Reply) == 0 || !c.isMetaLeader() || !removing.CompareAndSwap(false, true) {
+			return
+		}
+		reply, body := string(msg.Reply), append([]byte(nil), msg.Data...)
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			defer removing.Store(false)
+			resp := &jsapi.SuccessResponse{ApiResponse: jsapi.ApiResponse{Type: typeServerRemoveResponse}}
+			resp.Error = c.serverRemove(body)
 			resp.Success = resp.Error == nil
 			b, _ := json.Marshal(resp)
 			_, _ = ic.Publish(reply, "", nil, b)

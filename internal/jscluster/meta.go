@@ -180,7 +180,7 @@ func (s *metaSM) Apply(entries []raftnode.Entry) ([]any, error) {
 				s.mu.Unlock()
 				return nil, err
 			}
-			hosted = append(hosted, func() { s.h.Restored(whole) })
+			hosted = append(hosted, func() { s.h.Changed(ch); s.h.Restored(whole) })
 			continue
 		}
 		hosted = append(hosted, func() { s.h.Changed(ch) })

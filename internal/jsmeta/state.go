@@ -72,6 +72,8 @@ type Change struct {
 	Removed []*Consumer
 	// Groups whose peers changed (RemovePeer, UpdateStream with new peers).
 	Regrouped []string
+	// Peer is the server RemovePeer took out.
+	Peer string
 }
 
 var (
@@ -175,7 +177,7 @@ func (s *State) Apply(op Op) (Change, error) {
 // removePeer takes peer out of every group, putting its replacement (if
 // any) in its place so the group keeps its order.
 func (s *State) removePeer(peer string, replace map[string]string) Change {
-	ch := Change{Kind: RemovePeer}
+	ch := Change{Kind: RemovePeer, Peer: peer}
 	regroup := func(g *Group) {
 		i := slices.Index(g.Peers, peer)
 		if i < 0 {
