@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -65,10 +66,10 @@ func (m *jsAccount) reconcileMembers(ent *entry) {
 		}
 		cancel()
 		if err2 != nil {
-			m.log.Debug("stream group members not changed yet", "stream", sa.Config.Name, "add", m.cl.nameOf(add), "remove", m.cl.nameOf(remove), "err", err2)
+			m.log.Debug("stream group members not changed yet", "stream", sa.Config.Name, "add", m.cl.label(add), "remove", m.cl.label(remove), "err", err2)
 			return // the next check tries again
 		}
-		m.log.Info("stream group members changed", "stream", sa.Config.Name, "added", m.cl.nameOf(add), "removed", m.cl.nameOf(remove))
+		m.log.Info("stream group members changed", "stream", sa.Config.Name, "added", m.cl.label(add), "removed", m.cl.label(remove))
 	}
 }
 
@@ -115,7 +116,7 @@ func (m *jsAccount) handOver(ent *entry, g *jscluster.StreamGroup, st raftnode.S
 	ctx, cancel := context.WithTimeout(context.Background(), groupWait)
 	defer cancel()
 	if err := g.TransferLeadership(ctx, to); err != nil {
-		m.log.Debug("stream leadership not handed over", "stream", ent.s.Name(), "to", m.cl.nameOf(to), "err", err)
+		m.log.Debug("stream leadership not handed over", "stream", ent.s.Name(), "to", m.cl.label(to), "err", err)
 	}
 }
 
@@ -160,4 +161,16 @@ func (h *Hosting) leaveWhenRemoved(a *jsAccount, ent *entry, account, name strin
 			h.unhostStream(account, name, "")
 		}
 	}()
+}
+
+// label names node id for a log line: its server name, or the id when no
+// name is known (a server removed while away).
+func (c *cluster) label(id uint64) string {
+	if id == 0 {
+		return ""
+	}
+	if name := c.nameOf(id); name != "" {
+		return name
+	}
+	return fmt.Sprintf("%x", id)
 }
