@@ -1,7 +1,6 @@
 package chaos
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -80,16 +79,4 @@ func (c *Cluster) DamageMember(i int, d DiskDamage, stream string, rng *rand.Ran
 	}
 	c.start(i)
 	return done
-}
-
-// DamageString names what was damaged, for a failure message.
-func DamageString(done []Damage) string {
-	var b strings.Builder
-	for k, d := range done {
-		if k > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprint(&b, d)
-	}
-	return b.String()
 }
