@@ -155,8 +155,9 @@
 // its direct gets answer, while the leader is down and at the end, must
 // be what was acknowledged at that sequence. The short profile runs a
 // bit flip in the Raft log and a cut in the stream's store; the long
-// one every damage of DiskDamages, a Raft-log cut (a known crash) only
-// under STARLING_FAULT_STRICT=1.
+// one every damage of DiskDamages, those that find a known bug (a
+// Raft-log cut crashes the member, store flips lose acknowledged
+// messages) only under STARLING_FAULT_STRICT=1.
 //
 // Raft traffic: nats-server carries it on the routes, and Starling dials
 // it through each server's own proxy (see Topology), so the proxies cut

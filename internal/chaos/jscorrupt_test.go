@@ -16,10 +16,9 @@ import (
 	"github.com/starling-mq/starling/internal/histcheck"
 )
 
-// corruptShort are the damages the short profile runs: one flip and one
-// cut, each in the file kind a replica depends on most (its Raft log for
-// flips, since a store's flips have their own tests in filestore; its
-// store for a cut, which the Raft log must put back).
+// corruptShort are the damages the short profile runs: a flip in the
+// Raft log and a cut of the stream's store, the two Starling survives
+// (see corruptKnown for the others).
 var corruptShort = map[string]bool{"flip-raftlog": true, "cut-store": true}
 
 // corruptKnown names the damages Starling is known to fail: they are
@@ -32,6 +31,13 @@ var corruptKnown = map[string]string{
 	// ("tocommit(N) is out of range [lastIndex(M)]"): the member crashes
 	// at every start.
 	"cut-raftlog": "a Raft log cut short inside synced entries crashes the member at start (tocommit out of range)",
+	// The member's store reports the damaged records lost and skips
+	// them; its Raft log does not put them back (they are below what it
+	// had applied), so when it is elected leader (here, once the old one
+	// is killed) the cluster answers "no message" for them: acknowledged
+	// messages lost (8 of 8 damaged, seeds 12370849743609037955 and
+	// 4064195051399436994).
+	"flip-store": "bits flipped in a member's stream store lose acknowledged messages once it leads (the Raft log does not refill them)",
 }
 
 // TestJSCorrupt is the fault matrix's disk damage: during the workloads,
