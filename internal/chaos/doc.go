@@ -75,7 +75,9 @@
 // FlipBits and Truncate damage the files of a stopped server's store
 // directory (bits flipped, a file cut short) from a seeded source, and
 // report each change so a test can say what the server must have
-// detected.
+// detected. DiskDamages aims them at a Starling member's Raft log or its
+// stream's log segments, and DamageMember applies one to a member killed
+// for it, then starts it again.
 //
 // # Waiting
 //
@@ -140,8 +142,22 @@
 // STARLING_FAULT_STRICT=1 fails on them too (to check a fix).
 //
 // STARLING_FAULT_PROFILE=long runs more seeds, longer; every scenario
-// logs its seed and the command that replays it. Power loss needs
-// in-process servers and a crash file system, and is tested elsewhere.
+// logs its seed and the command that replays it. Power loss and a full
+// disk need in-process servers and a fault-injecting file system, and
+// are tested in package jetstream.
+//
+// TestJSCorrupt runs the same workloads and verdicts, against Starling
+// only, around one disk damage: a member that does not lead the stream
+// is killed, damaged and restarted; then the leader is killed, so that
+// the damaged member must take part in any quorum, and restarted later.
+// The damaged member may stay out of the group (a Raft log that fails
+// its checksums is refused), so its copy is judged as a subset: whatever
+// its direct gets answer, while the leader is down and at the end, must
+// be what was acknowledged at that sequence. The short profile runs a
+// bit flip in the Raft log and a cut in the stream's store; the long
+// one every damage of DiskDamages, those that find a known bug (a
+// Raft-log cut crashes the member, store flips lose acknowledged
+// messages) only under STARLING_FAULT_STRICT=1.
 //
 // Raft traffic: nats-server carries it on the routes, and Starling dials
 // it through each server's own proxy (see Topology), so the proxies cut

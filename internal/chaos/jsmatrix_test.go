@@ -3,6 +3,7 @@ package chaos_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
@@ -164,6 +165,20 @@ type jsWorkloads struct {
 }
 
 func runJSScenario(t *testing.T, setup jsSetup, f chaos.JSFault, p jsProfile) {
+	runJSWorkload(t, setup, p, func(c *chaos.Cluster, js jetstream.JetStream, _ *jsWorkloads, rng *rand.Rand) int {
+		plan := p.plan
+		plan.Stream = jsStream
+		rounds := c.RunFaults(js, f, plan, rng)
+		t.Logf("%d rounds of %s", rounds, f.Name)
+		return -1
+	})
+}
+
+// runJSWorkload runs the workloads while faults injects its faults, on
+// the test's goroutine, then stops them and judges the histories. faults
+// returns the server whose copy may be left out of the group (one whose
+// disk it damaged), -1 for none.
+func runJSWorkload(t *testing.T, setup jsSetup, p jsProfile, faults func(c *chaos.Cluster, js jetstream.JetStream, w *jsWorkloads, rng *rand.Rand) int) {
 	c := chaos.New(t, setup.opts)
 	t.Logf("seed %d; replay with %s=%d go test ./internal/chaos -run '^%s$'", c.Seed(), chaos.SeedEnv, c.Seed(), t.Name())
 	rng := c.Rand(0x15)
@@ -202,12 +217,9 @@ func runJSScenario(t *testing.T, setup jsSetup, f chaos.JSFault, p jsProfile) {
 	wg.Add(1)
 	go func() { defer wg.Done(); w.puller.Run(ctx, pjs, jsStream, jsDurable) }()
 
-	plan := p.plan
-	plan.Stream = jsStream
-	rounds := c.RunFaults(js, f, plan, rng)
+	out := faults(c, js, w, rng)
 	stop()
-	t.Logf("%d rounds of %s", rounds, f.Name)
-	checkJS(t, c, js, w, setup.caveats)
+	checkJS(t, c, js, w, setup.caveats, out)
 }
 
 // setupJS creates the stream, its durable pull consumer and the bucket,
@@ -262,13 +274,23 @@ func mustKV(t *testing.T, js jetstream.JetStream) jetstream.KeyValue {
 
 // checkJS waits for the cluster to recover, drains the consumer, reads
 // the stream back from the leader and from every server, and judges the
-// histories.
-func checkJS(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, w *jsWorkloads, caveats jsCaveats) {
+// histories. Server out (-1: none) may stay out of the stream's group:
+// its copy need not be current nor answer, but what it answers must be
+// what the leader holds at that sequence.
+func checkJS(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, w *jsWorkloads, caveats jsCaveats, out int) {
 	t.Helper()
+	via := 0
+	if out >= 0 {
+		// A server that refused its own Raft log has no meta leader and
+		// answers its clients' JetStream API with 503: the check's
+		// requests go through another server.
+		via = (out + 1) % c.N()
+		js = mustJS(t, c.ConnectAny(via))
+	}
 	start := time.Now()
 	phase := func(what string) { t.Logf("%s after %v", what, time.Since(start).Round(time.Millisecond)) }
 	c.WaitMesh()
-	last := waitReplicasCurrent(t, js)
+	last := waitReplicasCurrent(t, js, outName(c, out))
 	phase("replicas current")
 
 	var pubs []histcheck.Publish
@@ -288,7 +310,7 @@ func checkJS(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, w *jsWorklo
 	// A leader just elected may still answer "temporarily unavailable":
 	// the read is retried whole.
 	var stored []histcheck.Stored
-	rc := c.ConnectAny(0)
+	rc := c.ConnectAny(via)
 	chaos.Await(t, chaos.Timeout, func() error {
 		var err error
 		stored, err = chaos.ReadLeader(ctx, rc, jsStream, last)
@@ -324,6 +346,12 @@ func checkJS(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, w *jsWorklo
 		wg.Wait()
 		copies := map[string][]histcheck.Stored{"leader": stored}
 		for i := range conns {
+			if i == out {
+				if err := checkOut(t, i, got[i], errs[i], stored); err != nil {
+					return err
+				}
+				continue
+			}
 			if errs[i] != nil {
 				return fmt.Errorf("server %d: %w", i, errs[i])
 			}
@@ -370,8 +398,9 @@ func checkJS(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, w *jsWorklo
 }
 
 // waitReplicasCurrent waits until the stream has a leader and every
-// replica is current, and returns its last sequence.
-func waitReplicasCurrent(t *testing.T, js jetstream.JetStream) uint64 {
+// replica but the one named out ("": none) is current, and returns its
+// last sequence.
+func waitReplicasCurrent(t *testing.T, js jetstream.JetStream, out string) uint64 {
 	t.Helper()
 	var last uint64
 	chaos.Await(t, 2*chaos.Timeout, func() error {
@@ -389,6 +418,9 @@ func waitReplicasCurrent(t *testing.T, js jetstream.JetStream) uint64 {
 			return fmt.Errorf("%d followers", len(info.Cluster.Replicas))
 		}
 		for _, r := range info.Cluster.Replicas {
+			if r.Name == out {
+				continue
+			}
 			if !r.Current || r.Offline || r.Lag != 0 {
 				return fmt.Errorf("follower %s: current %v offline %v lag %d", r.Name, r.Current, r.Offline, r.Lag)
 			}
