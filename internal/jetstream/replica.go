@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -245,6 +246,22 @@ func (m *jsAccount) openAssigned(sa *jsmeta.Stream, rep *replication) (*entry, e
 	st, err := m.openStoreAs(cfg, m.streamDir(cfg.Name), replicatedStoreSync, true)
 	if err != nil {
 		return nil, err
+	}
+	if lost := st.State().Lost.Msgs; len(lost) > 0 {
+		// Damaged records are never served, and this replica must not
+		// lead without them: the group's log holds every message
+		// (it is kept whole), so the store starts over empty and the
+		// log's replay at the group's start refills all of it.
+		m.log.Warn("replica store lost messages to corruption; rebuilding it from the group's log", "stream", cfg.Name, "lost", len(lost), "first", lost[0])
+		if err := st.Close(); err != nil {
+			m.log.Debug("damaged replica store not closed cleanly", "stream", cfg.Name, "err", err)
+		}
+		if err := m.fs.RemoveAll(filepath.Join(m.streamDir(cfg.Name), msgsDir)); err != nil {
+			return nil, err
+		}
+		if st, err = m.openStoreAs(cfg, m.streamDir(cfg.Name), replicatedStoreSync, true); err != nil {
+			return nil, err
+		}
 	}
 	out := m.newClient("jetstream-stream")
 	s, err := stream.New(cfg, stream.Options{

@@ -2,6 +2,7 @@ package jscluster
 
 import (
 	"errors"
+	"fmt"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -24,6 +25,20 @@ func (s *LogStorage) Open(group uint64) (raft.Storage, error) {
 		// A damaged log must not vote or lead: the group is refused
 		// until it is repaired from its peers.
 		return nil, raftlog.ErrDamaged
+	}
+	// A log that ends below the commit index it recorded lost entries it
+	// had synced (a file cut short reads as a torn tail): this member
+	// acknowledged them, so it may not take part as if it never had.
+	hs, _, err := st.InitialState()
+	if err != nil {
+		return nil, err
+	}
+	last, err := st.LastIndex()
+	if err != nil {
+		return nil, err
+	}
+	if hs.GetCommit() > last {
+		return nil, fmt.Errorf("%w: group %d ends at %d, below its commit index %d", raftlog.ErrDamaged, group, last, hs.GetCommit())
 	}
 	return st, nil
 }

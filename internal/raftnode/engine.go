@@ -234,6 +234,9 @@ func (e *engine) step(env Envelope) {
 			g.elapsed = 0
 		}
 	}
+	if e.lostAcknowledged(g, env.Msg) {
+		return
+	}
 	if err := g.rn.Step(env.Msg); err != nil && !errors.Is(err, raft.ErrStepPeerNotFound) {
 		e.log.Debug("raft step", "group", env.Group, "err", err)
 	}
@@ -495,4 +498,27 @@ func (e *engine) stop() {
 	for _, id := range slices.Clone(e.order) {
 		e.dropGroup(e.groups[id], ErrStopped)
 	}
+}
+
+// ErrLogLost stops a group whose log lost entries it had acknowledged.
+var ErrLogLost = errors.New("raftnode: the log lost entries this member had acknowledged")
+
+// lostAcknowledged stops g when its leader's heartbeat commits past the
+// end of g's saved log. The leader commits up to what this member
+// acknowledged, and it acknowledges an append only after saving it, so
+// such a heartbeat means the log lost synced entries (a file cut short
+// reads as a torn tail at recovery). Raft would panic; the member instead
+// leaves the group on this host, and neither votes nor leads with the
+// log it has.
+func (e *engine) lostAcknowledged(g *group, m *raftpb.Message) bool {
+	if m.GetType() != raftpb.MsgHeartbeat || m.GetTerm() < g.term {
+		return false
+	}
+	last, err := g.log.LastIndex()
+	if err != nil || m.GetCommit() <= last {
+		return false
+	}
+	e.log.Error("raft group stopped: its log lost entries it had acknowledged", "group", g.id, "commit", m.GetCommit(), "last", last)
+	e.dropGroup(g, ErrLogLost)
+	return true
 }
