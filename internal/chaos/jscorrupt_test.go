@@ -17,28 +17,10 @@ import (
 )
 
 // corruptShort are the damages the short profile runs: a flip in the
-// Raft log and a cut of the stream's store, the two Starling survives
-// (see corruptKnown for the others).
-var corruptShort = map[string]bool{"flip-raftlog": true, "cut-store": true}
-
-// corruptKnown names the damages Starling is known to fail: they are
-// skipped unless strictEnv is set, which runs them to reproduce the bug.
-var corruptKnown = map[string]string{
-	// A cut inside the shared Raft log is taken for a torn tail and
-	// truncated, though the entries after it were synced and
-	// acknowledged to the leader; the leader's next heartbeat carries a
-	// commit index past the member's last entry and etcd raft panics
-	// ("tocommit(N) is out of range [lastIndex(M)]"): the member crashes
-	// at every start.
-	"cut-raftlog": "a Raft log cut short inside synced entries crashes the member at start (tocommit out of range)",
-	// The member's store reports the damaged records lost and skips
-	// them; its Raft log does not put them back (they are below what it
-	// had applied), so when it is elected leader (here, once the old one
-	// is killed) the cluster answers "no message" for them: acknowledged
-	// messages lost (8 of 8 damaged, seeds 12370849743609037955 and
-	// 4064195051399436994).
-	"flip-store": "bits flipped in a member's stream store lose acknowledged messages once it leads (the Raft log does not refill them)",
-}
+// Raft log and one in the stream's store (which once lost acknowledged
+// messages when the damaged member led: its store now starts over from
+// the group's log). The long profile runs every damage.
+var corruptShort = map[string]bool{"flip-raftlog": true, "flip-store": true}
 
 // TestJSCorrupt is the fault matrix's disk damage: during the workloads,
 // one member that does not lead the stream is killed, its files damaged
@@ -62,9 +44,6 @@ func TestJSCorrupt(t *testing.T) {
 		for s := range p.seeds {
 			t.Run(fmt.Sprintf("%s/%d", d.Name, s), func(t *testing.T) {
 				strict := os.Getenv(strictEnv) == "1"
-				if bug := corruptKnown[d.Name]; bug != "" && !strict {
-					t.Skipf("known bug: %s (%s=1 runs it)", bug, strictEnv)
-				}
 				if !corruptShort[d.Name] {
 					t.Logf("a long-profile scenario: replay with %s=long as well", profileEnv)
 				}
