@@ -481,12 +481,21 @@ func (m *jsAccount) stopReplication(ent *entry, leave bool) {
 	if rep.leading.Load() {
 		m.follow(ent)
 	}
-	if leave && rep.group() != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), groupWait)
-		defer cancel()
-		if err := rep.group().Leave(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			m.log.Debug("stream group not left", "stream", ent.s.Name(), "err", err)
-		}
+	if !leave {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), groupWait)
+	defer cancel()
+	var err error
+	if g := rep.group(); g != nil {
+		err = g.Leave(ctx)
+	} else if sa := rep.assigned(); sa != nil {
+		// Never joined (its log was refused as damaged): its log goes
+		// too, so the server can be added back with an empty one.
+		err = m.cl.node.Host.RemoveGroup(ctx, jscluster.GroupID(sa.Group.Name))
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		m.log.Debug("stream group not left", "stream", ent.s.Name(), "err", err)
 	}
 }
 

@@ -171,12 +171,13 @@ func (e *engine) commitSnapshot(id uint64, st raft.Storage, snap *raftpb.Snapsho
 	return e.storage.Save([]Update{{Group: id, HardState: fixed, MustSync: true}})
 }
 
+// removeGroup stops the group if it runs and removes it from the log,
+// also when it does not run: a group stopped because its log was found
+// damaged, or refused at start, is removed the same way.
 func (e *engine) removeGroup(id uint64) error {
-	g := e.groups[id]
-	if g == nil {
-		return ErrNoGroup
+	if g := e.groups[id]; g != nil {
+		e.dropGroup(g, ErrStopped)
 	}
-	e.dropGroup(g, ErrStopped)
 	return e.storage.Remove(id)
 }
 

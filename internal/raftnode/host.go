@@ -209,7 +209,7 @@ func (h *Host) AddGroup(ctx context.Context, group uint64, peers []uint64, sm St
 	return err
 }
 
-// RemoveGroup stops the group and removes it from the log.
+// RemoveGroup stops the group (if it runs) and removes it from the log.
 func (h *Host) RemoveGroup(ctx context.Context, group uint64) error {
 	var err error
 	if cerr := h.call(ctx, func(e *engine) { err = e.removeGroup(group) }); cerr != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
 )
 
 // wholeKV is a key-value state machine that cannot snapshot: members
@@ -94,5 +95,36 @@ func TestHostWholeLogMembers(t *testing.T) {
 	put(hosts[1], "ka", "after")
 	if got := sms[1].get("ka"); got != "after" {
 		t.Fatalf("host 2 reads %q", got)
+	}
+}
+
+// A heartbeat that commits past the end of a member's saved log means the
+// log lost entries the member had acknowledged: the member stops the
+// group instead of letting Raft panic, and the group can then be removed
+// from its log (to be added back with an empty one).
+func TestHostLostAcknowledged(t *testing.T) {
+	ctx := context.Background()
+	net := &hostNet{hosts: map[uint64]*Host{}}
+	h, _ := startNetHost(t, net, 1)
+	defer h.Close()
+	const g = 4
+	if err := h.AddGroup(ctx, g, []uint64{1, 2}, wholeKV{&lockedKV{kv: newKV()}}); err != nil {
+		t.Fatal(err)
+	}
+	hb := &raftpb.Message{Type: raftpb.MsgHeartbeat.Enum(), From: new(uint64(2)), To: new(uint64(1)), Term: new(uint64(5)), Commit: new(uint64(100))}
+	h.Step([]Envelope{{Group: g, Msg: hb}})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := h.Status(ctx, g)
+		if errors.Is(err, ErrNoGroup) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the group still runs: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := h.RemoveGroup(ctx, g); err != nil {
+		t.Fatalf("removing the stopped group: %v", err)
 	}
 }
