@@ -70,6 +70,7 @@ type cluster struct {
 	member     bool        // the log held a meta group at start
 	invite     atomic.Bool // the meta leader added this server: join empty
 	removed    sync.Map    // server names taken out by SERVER.REMOVE: not added back
+	quarantine sync.Map    // streams whose log here was refused, until unassigned (replica_repair.go)
 
 	sys *core.InternalClient // the meta step-down's, in the system account
 

@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/jsmeta"
@@ -57,6 +58,14 @@ func (h *Hosting) Restored(st *jsmeta.State) {
 	for _, ca := range consumers {
 		h.consumer(ca)
 	}
+	if cl := h.m.cl; cl != nil {
+		cl.quarantine.Range(func(k, _ any) bool {
+			if !want[splitKey(k.(string))] {
+				cl.quarantine.Delete(k) // no longer assigned here
+			}
+			return true
+		})
+	}
 	for _, a := range h.m.accountList() {
 		for _, e := range a.sortedStreams() {
 			name := e.s.Name()
@@ -81,6 +90,9 @@ func (h *Hosting) stream(sa *jsmeta.Stream) {
 		return
 	}
 	if !h.mine(sa.Group) {
+		if h.m.cl != nil {
+			h.m.cl.quarantine.Delete(sa.Account + "\x00" + sa.Config.Name)
+		}
 		if ent := a.lookup(sa.Config.Name); ent != nil && ent.rep != nil && ent.rep.group() != nil {
 			// Taken out of the group: its removal may need this
 			// member's vote, so it leaves once removed.
@@ -166,4 +178,10 @@ func (h *Hosting) unhostConsumer(ca *jsmeta.Consumer) {
 	if ent := a.lookup(ca.Stream); ent != nil {
 		a.removeConsumer(ent, ca.Name, nil)
 	}
+}
+
+// splitKey reads a quarantine key (account, NUL, stream).
+func splitKey(k string) [2]string {
+	a, n, _ := strings.Cut(k, "\x00")
+	return [2]string{a, n}
 }

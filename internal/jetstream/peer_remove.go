@@ -24,7 +24,7 @@ func (m *jsAccount) streamPeerRemove(r *request) any {
 		resp.Error = jsapi.NewError(jsapi.ErrBadRequest)
 		return resp
 	}
-	var req jsapi.StreamRemovePeerRequest
+	var req peerRemoveRequest
 	if e := decode(r.data, &req); e != nil {
 		resp.Error = e
 		return resp
@@ -42,7 +42,7 @@ func (m *jsAccount) streamPeerRemove(r *request) any {
 	)
 	m.cl.read(func(st *jsmeta.State) {
 		m.cl.decide(func(rng *rand.Rand) {
-			op, replaced, e = jsmeta.PlanRemoveStreamPeer(st, m.cl.placementCluster(), m.name, streamName(r.subject), req.Peer, rng)
+			op, replaced, e = jsmeta.PlanRemoveStreamPeer(st, m.cl.placementCluster(), m.name, streamName(r.subject), req.Peer, req.Repair, rng)
 		})
 	})
 	if e != nil {

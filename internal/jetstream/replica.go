@@ -49,6 +49,8 @@ type replication struct {
 	leading atomic.Bool // this member leads, its subscriptions are up
 	want    atomic.Bool // what the Raft loop last said
 	leaving atomic.Bool // no longer assigned here: waiting to be removed
+
+	regrowAsked atomic.Int64 // when the leader last asked to grow back (unix ns)
 	wake    chan struct{}
 	done    chan struct{}
 	wg      sync.WaitGroup
@@ -149,6 +151,9 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) (answer func()) {
 		ent.rep.poke() // the leader reconciles the group's members
 		return answer
 	}
+	if m.cl.quarantined(sa.Account, sa.Config.Name) {
+		return answer // its log here was refused: replaced first
+	}
 	if !sa.Group.Replicated() {
 		ent, err := m.openAssigned(sa, nil)
 		if err != nil {
@@ -173,6 +178,10 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) (answer func()) {
 		}
 	}
 	g, err := m.joinGroup(ent, sa, ids)
+	if refusedLog(err) {
+		m.repairMember(ent, err)
+		return answer
+	}
 	if err != nil {
 		m.log.Error("stream group not joined", "stream", sa.Config.Name, "err", err)
 		return answer
@@ -296,6 +305,7 @@ func (m *jsAccount) followLeadership(ent *entry) {
 			if rep.leading.Load() {
 				m.reconcileMembers(ent)
 			}
+			m.checkGroupRuns(ent)
 			continue
 		case <-rep.done:
 			return

@@ -51,6 +51,7 @@ func (m *jsAccount) reconcileMembers(ent *entry) {
 		}
 		add, remove := memberChange(st, want)
 		if add == 0 && remove == 0 {
+			m.askRegrow(ent) // a member taken out for repair is out
 			return
 		}
 		if remove == st.ID {

@@ -20,6 +20,10 @@ type Group struct {
 	Founders []string `json:"founders,omitempty"`
 	// Joiners are the members added after the group was founded.
 	Joiners []string `json:"joiners,omitempty"`
+	// Regrow: the group shrank below the stream's replicas to take out a
+	// member whose log was refused; its leader asks for it to grow back
+	// once that member is out of the Raft configuration.
+	Regrow bool `json:"regrow,omitempty"`
 }
 
 // FoundedBy is the member list the group's logs begin with.

@@ -75,6 +75,7 @@ func PlanUpdateStream(st *State, c Cluster, account string, cfg jsapi.StreamConf
 			return Op{}, e
 		}
 		next.Group = cur.Group.regroup(peers)
+		next.Group.Regrow = false
 	case want < have:
 		next.Group = cur.Group.regroup(cur.Group.Peers[:want])
 	}
@@ -126,7 +127,9 @@ func PlanAddConsumer(st *State, account, stream string, cfg jsapi.ConsumerConfig
 // placed (replaced is then true); otherwise the group shrinks, unless it
 // has one member, which is not removed (op is then empty), or the stream
 // has no group (created with one replica: its only copy is not moved).
-func PlanRemoveStreamPeer(st *State, c Cluster, account, stream, server string, rng *rand.Rand) (op Op, replaced bool, e *jsapi.ApiError) {
+// repair: the member asks for itself, its log refused; a group that
+// shrinks is marked to grow back (Group.Regrow).
+func PlanRemoveStreamPeer(st *State, c Cluster, account, stream, server string, repair bool, rng *rand.Rand) (op Op, replaced bool, e *jsapi.ApiError) {
 	sa := st.Stream(account, stream)
 	if sa == nil {
 		return Op{}, false, jsapi.NewError(jsapi.ErrStreamNotFound)
@@ -153,6 +156,7 @@ func PlanRemoveStreamPeer(st *State, c Cluster, account, stream, server string, 
 	}
 	next := *sa
 	next.Group = sa.Group.regroup(peers)
+	next.Group.Regrow = !replaced && repair
 	return Op{Kind: UpdateStream, Stream: &next}, replaced, nil
 }
 

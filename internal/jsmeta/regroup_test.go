@@ -107,20 +107,36 @@ func TestPlanRemoveStreamPeer(t *testing.T) {
 	peers := st.Stream("A", "ORDERS").Group.Peers
 	victim := peers[1]
 
-	if _, _, e := PlanRemoveStreamPeer(st, cluster("s1", "s2", "s3"), "A", "ORDERS", "s9", rng(2)); e == nil || e.ErrCode != uint16(jsapi.ErrClusterPeerNotMember) {
+	if _, _, e := PlanRemoveStreamPeer(st, cluster("s1", "s2", "s3"), "A", "ORDERS", "s9", false, rng(2)); e == nil || e.ErrCode != uint16(jsapi.ErrClusterPeerNotMember) {
 		t.Fatalf("not a member: %v", e)
 	}
-	if _, _, e := PlanRemoveStreamPeer(st, cluster("s1", "s2", "s3"), "A", "NOPE", victim, rng(2)); e == nil || e.ErrCode != uint16(jsapi.ErrStreamNotFound) {
+	if _, _, e := PlanRemoveStreamPeer(st, cluster("s1", "s2", "s3"), "A", "NOPE", victim, false, rng(2)); e == nil || e.ErrCode != uint16(jsapi.ErrStreamNotFound) {
 		t.Fatalf("no stream: %v", e)
 	}
 	// No fourth server: the group shrinks, and the answer says no
 	// replacement was found.
-	op, replaced, e := PlanRemoveStreamPeer(st, cluster("s1", "s2", "s3"), "A", "ORDERS", victim, rng(2))
+	op, replaced, e := PlanRemoveStreamPeer(st, cluster("s1", "s2", "s3"), "A", "ORDERS", victim, false, rng(2))
 	if e != nil || replaced || op.Kind != UpdateStream || len(op.Stream.Group.Peers) != 2 || slices.Contains(op.Stream.Group.Peers, victim) {
 		t.Fatalf("shrink: %+v %v %v", op, replaced, e)
 	}
+	if op.Stream.Group.Regrow {
+		t.Fatalf("an operator's removal is not grown back: %+v", op.Stream.Group)
+	}
+	// A member asking for its own repair: the group is marked to grow
+	// back, and growing clears the mark.
+	op, _, e = PlanRemoveStreamPeer(st, cluster("s1", "s2", "s3"), "A", "ORDERS", victim, true, rng(2))
+	if e != nil || !op.Stream.Group.Regrow {
+		t.Fatalf("repair: %+v %v", op.Stream, e)
+	}
+	shrunk := New()
+	mustApply(t, shrunk, Op{Kind: AddStream, Stream: st.Stream("A", "ORDERS")})
+	mustApply(t, shrunk, op)
+	op2, e := PlanUpdateStream(shrunk, cluster("s1", "s2", "s3"), "A", cfg, rng(5))
+	if g := op2.Stream.Group; e != nil || g.Regrow || len(g.Peers) != 3 || !g.JoinsEmpty(victim) {
+		t.Fatalf("grown back: %+v %v", op2.Stream, e)
+	}
 	// A fourth server takes the removed one's place and joins empty.
-	op, replaced, e = PlanRemoveStreamPeer(st, cluster("s1", "s2", "s3", "s4"), "A", "ORDERS", victim, rng(2))
+	op, replaced, e = PlanRemoveStreamPeer(st, cluster("s1", "s2", "s3", "s4"), "A", "ORDERS", victim, false, rng(2))
 	g := op.Stream.Group
 	if e != nil || !replaced || len(g.Peers) != 3 || !slices.Contains(g.Peers, "s4") || !g.JoinsEmpty("s4") || slices.Contains(g.Peers, victim) {
 		t.Fatalf("replace: %+v %v %v", op, replaced, e)
@@ -132,7 +148,7 @@ func TestPlanRemoveStreamPeer(t *testing.T) {
 		t.Fatal(e)
 	}
 	mustApply(t, st, op)
-	if op, _, e := PlanRemoveStreamPeer(st, cluster("s1", "s2"), "A", "ONE", "s1", rng(4)); e != nil || op.Kind != 0 {
+	if op, _, e := PlanRemoveStreamPeer(st, cluster("s1", "s2"), "A", "ONE", "s1", false, rng(4)); e != nil || op.Kind != 0 {
 		t.Fatalf("the only copy of a stream is not moved: %+v %v", op, e)
 	}
 }
