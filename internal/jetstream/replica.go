@@ -51,9 +51,9 @@ type replication struct {
 	leaving atomic.Bool // no longer assigned here: waiting to be removed
 
 	regrowAsked atomic.Int64 // when the leader last asked to grow back (unix ns)
-	wake    chan struct{}
-	done    chan struct{}
-	wg      sync.WaitGroup
+	wake        chan struct{}
+	done        chan struct{}
+	wg          sync.WaitGroup
 
 	replyMu sync.Mutex
 	reply   string // an answer owed by the leader: create or update
