@@ -156,3 +156,25 @@ func (rs *replicatedStream) cut(t *testing.T, i int) (heal func()) {
 		}
 	}
 }
+
+// TestStreamGroupCASWaitIsBounded: a CAS resting on a write in flight
+// that is never decided (the leader stays cut off) is answered within
+// settleFor anyway, and not with a refusal: the cut-off member has lost
+// its lease.
+func TestStreamGroupCASWaitIsBounded(t *testing.T) {
+	cfg := casConfig
+	cfg.Name = "BOUND"
+	rs := startStreamGroup(t, 112, cfg, false, "b1", "b2", "b3")
+	old := rs.lead()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if ans, err := old.Publish(ctx, "kv.a", nil, []byte("v1")); err != nil || ans.Err != nil || ans.Seq != 1 {
+		t.Fatalf("first write: %+v %v", ans, err)
+	}
+	rs.cut(t, rs.leader)
+	publishAsync(old, "kv.a", nil, "stuck")
+	o := await(t, "the CAS", publishAsync(old, "kv.a", expectSubjSeq(1), "cas"))
+	if o.err != nil || o.ans.Err == nil || o.ans.Err.ErrCode != uint16(jsapi.ErrClusterNotAvail) {
+		t.Fatalf("the cut-off leader's CAS: %s, want refused %d", o, jsapi.ErrClusterNotAvail)
+	}
+}
