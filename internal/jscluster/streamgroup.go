@@ -29,6 +29,11 @@ type StreamGroup struct {
 	// order: the pipeline gives each proposal the next sequence, so they
 	// must reach Raft in the order they were decided.
 	order sync.Mutex
+	// waiting holds publishes behind a refusal that may not be final, and
+	// pumping says its goroutine runs (streamgroup_expect.go); both under
+	// order.
+	waiting []waiter
+	pumping bool
 }
 
 // ErrCatchUpUnsupported is a stream's refusal to make or take a snapshot:
@@ -92,17 +97,37 @@ func (g *StreamGroup) Publish(ctx context.Context, subject string, hdr, data []b
 }
 
 // PublishAsync is Publish for a caller that must not wait (a publisher's
-// read loop): done is told the answer later, on the Raft loop or at once,
-// and must return quickly (hand the ack to a queue, or send it).
+// read loop): done is told the answer later, on the Raft loop, on the
+// group's queue of conditional publishes (streamgroup_expect.go) or at
+// once, and must return quickly (hand the ack to a queue, or send it).
 func (g *StreamGroup) PublishAsync(subject string, hdr, data []byte, done func(*stream.Answer, error)) {
 	g.order.Lock()
-	entry, ans := g.s.Propose(subject, hdr, data)
-	if ans != nil {
+	if len(g.waiting) > 0 {
+		// Behind a conditional publish still being decided.
+		queued := g.waitLocked(subject, hdr, data, done, 0)
 		g.order.Unlock()
-		done(ans, nil)
+		if !queued {
+			done(&stream.Answer{Err: jsapi.NewError(jsapi.ErrClusterNotAvail)}, nil)
+		}
 		return
 	}
-	err := g.node.Host.ProposeAsync(g.group, entry, func(r raftnode.Result, err error) {
+	ans, err := g.submitLocked(subject, hdr, data, done)
+	if ans != nil && ans.Expect && ans.InFlight > 0 && g.waitLocked(subject, hdr, data, done, ans.InFlight) {
+		ans = nil
+	}
+	g.order.Unlock()
+	g.finish(ans, err, done)
+}
+
+// submitLocked decides a publish and, unless that answers it at once
+// (ans), hands its entry to Raft, which tells done the outcome; err is
+// Raft's refusal to take it. g.order is held.
+func (g *StreamGroup) submitLocked(subject string, hdr, data []byte, done func(*stream.Answer, error)) (ans *stream.Answer, err error) {
+	entry, ans := g.s.Propose(subject, hdr, data)
+	if ans != nil {
+		return ans, nil
+	}
+	return nil, g.node.Host.ProposeAsync(g.group, entry, func(r raftnode.Result, err error) {
 		if err != nil {
 			// Not leader any more, dropped, stopped: what the pipeline
 			// assumed will not be applied as proposed.
@@ -117,12 +142,6 @@ func (g *StreamGroup) PublishAsync(subject string, hdr, data []byte, done func(*
 		seq, _ := r.Value.(uint64)
 		done(&stream.Answer{Seq: seq}, nil)
 	})
-	g.order.Unlock()
-	if err != nil {
-		// Never queued: the pipeline holds an entry Raft never got.
-		g.s.ResetProposals()
-		done(nil, err)
-	}
 }
 
 // streamSM applies a stream group's committed entries to the stream, and

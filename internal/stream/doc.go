@@ -41,6 +41,12 @@
 // messages), the checks err towards what is stored; whatever the leader
 // decides, replicas apply alike.
 //
+// A refusal of an expectation (a Nats-Expected-* header) decided against
+// proposals in flight is marked so (Answer.Expect, Answer.InFlight): those
+// proposals may still be dropped, and the refusal would then not be
+// linearizable. The caller lets them settle (Settle) and proposes the
+// message again before it answers (jscluster's stream group).
+//
 // ResetProposals drops the tail when leadership is lost; the old leader's
 // entries may still commit and are applied like any. An applied entry
 // that differs from what the tail proposed at its sequence (another

@@ -100,6 +100,10 @@ type result struct {
 	dup    bool
 	err    *jsapi.ApiError
 	traced bool // trace only: checked, not stored, no ack (trace.go)
+	// expect marks err as an expectation's refusal (Nats-Expected-*);
+	// inFlight is then the last proposal in flight it rests on (0: none).
+	expect   bool
+	inFlight uint64
 }
 
 // Ingest handles a message published on one of the stream's subjects.

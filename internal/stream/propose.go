@@ -108,16 +108,16 @@ func (s *Stream) checkHeadersLocked(subject string, hdr, data []byte, size uint6
 			return h, result{err: jsapi.NewError(jsapi.ErrMessageTTLDisabled)}, true
 		}
 	}
-	if want, last, ok := s.subjectSeqCheck(subject, hdr); ok {
+	if want, last, pending, ok := s.subjectSeqCheck(subject, hdr); ok {
 		if last != want {
-			return h, result{err: jsapi.NewError(jsapi.ErrStreamWrongLastSequence, last)}, true
+			return h, refusal(jsapi.NewError(jsapi.ErrStreamWrongLastSequence, last), pending), true
 		}
 	} else if alt, ok := headerValue(hdr, hdrExpectedSubjSubj); ok && alt != "" {
 		return h, result{err: jsapi.NewError(jsapi.ErrStreamExpectedLastSeqPerSubjectInvalid)}, true
 	}
 	if want, ok := headerUint(hdr, hdrExpectedLastSeq); ok {
 		if last, _ := s.proposedLastLocked(); want != last {
-			return h, result{err: jsapi.NewError(jsapi.ErrStreamWrongLastSequence, last)}, true
+			return h, refusal(jsapi.NewError(jsapi.ErrStreamWrongLastSequence, last), s.prop.last), true
 		}
 	}
 	if e := scheduleRefused(cfg, subject, hdr); e != nil {
@@ -133,7 +133,7 @@ func (s *Stream) checkHeadersLocked(subject string, hdr, data []byte, size uint6
 	}
 	if want, ok := headerValue(hdr, hdrExpectedLastID); ok && want != "" {
 		if last := s.proposedLastIDLocked(); want != last {
-			return h, result{err: jsapi.NewError(jsapi.ErrStreamWrongLastMsgID, last)}, true
+			return h, refusal(jsapi.NewError(jsapi.ErrStreamWrongLastMsgID, last), s.prop.last), true
 		}
 	}
 	if v, ok := headerValue(hdr, hdrRollup); ok && v != "" {
@@ -216,25 +216,33 @@ func (s *Stream) msgSize(m *store.Msg) uint64 {
 // subjectSeqCheck reads the expected-last-subject-sequence headers: the
 // sequence the publisher expects, and the last one stored on the subject
 // they name (the message's own, or Nats-Expected-Last-Subject-Sequence-
-// Subject's). ok is false without the header.
-func (s *Stream) subjectSeqCheck(subject string, hdr []byte) (want, last uint64, ok bool) {
+// Subject's), with the last proposal in flight that answer rests on (0:
+// it is the applied state's). ok is false without the header.
+func (s *Stream) subjectSeqCheck(subject string, hdr []byte) (want, last, pending uint64, ok bool) {
 	want, ok = headerUint(hdr, hdrExpectedSubjSeq)
 	if !ok {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	if alt, found := headerValue(hdr, hdrExpectedSubjSubj); found && alt != "" {
 		subject = alt
 	}
 	if sp, ok := s.prop.subjs[subject]; ok && sp.last >= s.prop.rollupAll {
-		return want, sp.last, true
+		return want, sp.last, sp.last, true
 	}
 	if s.prop.rollupAll > 0 {
-		return want, 0, true // a pending roll-up removes what is stored
+		// A pending roll-up removes what is stored.
+		return want, 0, s.prop.rollupAll, true
 	}
 	if m, err := s.st.LoadLast(subject); err == nil {
 		last = m.Seq
 	}
-	return want, last, true
+	return want, last, 0, true
+}
+
+// refusal is an expectation's refusal, resting on the proposals in
+// flight up to pending (0: on applied state alone).
+func refusal(err *jsapi.ApiError, pending uint64) result {
+	return result{err: err, expect: true, inFlight: pending}
 }
 
 // proposedLastLocked is the sequence and time of the last entry proposed,

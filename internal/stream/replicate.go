@@ -32,6 +32,14 @@ type Answer struct {
 	Seq       uint64
 	Duplicate bool
 	Err       *jsapi.ApiError
+	// Expect marks Err as the refusal of an expectation (a Nats-Expected-*
+	// header): a conditional write whose condition the leader found false.
+	// Such a refusal is final only if it rests on committed state; InFlight
+	// is the last of the proposals in flight it rests on (0: none), which
+	// the caller lets settle (Settle) before it proposes the message
+	// again: a proposal in flight may still be dropped.
+	Expect   bool
+	InFlight uint64
 }
 
 // ErrApplied is ApplyEntry's report of an entry at or below the last
@@ -58,7 +66,7 @@ func (s *Stream) Propose(subject string, hdr, data []byte) (entry []byte, answer
 	var e Entry
 	r, ok := s.proposeLocked(subject, hdr, data, &e)
 	if !ok {
-		return nil, &Answer{Seq: r.seq, Duplicate: r.dup, Err: r.err}
+		return nil, &Answer{Seq: r.seq, Duplicate: r.dup, Err: r.err, Expect: r.expect, InFlight: r.inFlight}
 	}
 	s.prop.add(&e, s.entrySize(&e), s.replacementLocked(&e))
 	return EncodeEntry(&e), nil

@@ -17,7 +17,8 @@ import (
 // the entry), "apply" applies the oldest queued entry on the leader and
 // the follower, "reset" calls ResetProposals, "drop" loses the queued
 // entries (never committed), "foreign" applies an entry another leader
-// proposed on a fresh stream.
+// proposed on a fresh stream. A refusal that rests on proposals in
+// flight reads ", resting on" the last of them.
 type pipeStep struct {
 	op   string
 	subj string
@@ -54,26 +55,41 @@ func TestProposePipeline(t *testing.T) {
 		}},
 		{"expected last sequence", nil, []pipeStep{
 			pub("S.a", "seq 1"), pub("S.a", "seq 2", lastSq, "1"),
-			pub("S.a", "err wrong last sequence: 2", lastSq, "1"),
-			apply("seq 1"), pub("S.a", "err wrong last sequence: 2", lastSq, "1"),
+			pub("S.a", "err wrong last sequence: 2, resting on 2", lastSq, "1"),
+			apply("seq 1"), pub("S.a", "err wrong last sequence: 2, resting on 2", lastSq, "1"),
+			apply("seq 2"), pub("S.a", "err wrong last sequence: 2", lastSq, "1"),
 			pub("S.a", "seq 3", lastSq, "2"),
 		}},
 		{"expected last subject sequence", nil, []pipeStep{
 			pub("S.a", "seq 1"), apply("seq 1"), pub("S.b", "seq 2"),
-			pub("S.a", "seq 3", subjSq, "1"), pub("S.a", "err wrong last sequence: 3", subjSq, "1"),
+			pub("S.a", "seq 3", subjSq, "1"), pub("S.a", "err wrong last sequence: 3, resting on 3", subjSq, "1"),
+			pub("S.b", "err wrong last sequence: 2, resting on 2", subjSq, "7"),
 			pub("S.c", "seq 4", subjSq, "2", subjOf, "S.b"), pub("S.d", "seq 5", subjSq, "0"),
 			apply("seq 2"), apply("seq 3"), pub("S.a", "seq 6", subjSq, "3"),
 		}},
 		{"pending roll-up of the stream", func(c *jsapi.StreamConfig) { c.AllowRollup = true }, []pipeStep{
 			pub("S.a", "seq 1"), apply("seq 1"), pub("S.b", "seq 2", "Nats-Rollup", "all"),
-			pub("S.a", "err wrong last sequence: 0", subjSq, "1"), pub("S.a", "seq 3", subjSq, "0"),
+			pub("S.a", "err wrong last sequence: 0, resting on 2", subjSq, "1"), pub("S.a", "seq 3", subjSq, "0"),
 			pub("S.b", "seq 4", subjSq, "2"), apply("seq 2"), apply("seq 3"), apply("seq 4"),
 			pub("S.a", "seq 5", subjSq, "3"),
 		}},
 		{"expected last message id", nil, []pipeStep{
 			pub("S.a", "seq 1", id, "m1"), pub("S.a", "seq 2", id, "m2", lastID, "m1"),
-			pub("S.a", "err wrong last msg ID: m2", lastID, "m1"), pub("S.a", "seq 3", lastID, "m2"),
-			pub("S.a", "err wrong last msg ID: ", lastID, "m2"),
+			pub("S.a", "err wrong last msg ID: m2, resting on 2", lastID, "m1"), pub("S.a", "seq 3", lastID, "m2"),
+			pub("S.a", "err wrong last msg ID: , resting on 3", lastID, "m2"),
+			apply("seq 1"), apply("seq 2"), apply("seq 3"), pub("S.a", "err wrong last msg ID: ", lastID, "m2"),
+		}},
+		// A refusal that rests on a proposal in flight is not final: once
+		// that proposal is dropped, the same message is decided again on
+		// what is applied, and passes; one on applied state alone is final.
+		{"a refusal resting on a dropped proposal", nil, []pipeStep{
+			pub("S.a", "seq 1"), apply("seq 1"), pub("S.a", "seq 2"), pub("S.b", "seq 3"),
+			pub("S.a", "err wrong last sequence: 2, resting on 2", subjSq, "1"),
+			pub("S.b", "err wrong last sequence: 0", subjSq, "5", subjOf, "S.c"),
+			pub("S.a", "err wrong last sequence: 3, resting on 3", lastSq, "1"),
+			{op: "reset"}, {op: "drop"},
+			pub("S.a", "seq 2", subjSq, "1"), apply("seq 2"),
+			pub("S.a", "err wrong last sequence: 2", subjSq, "1"),
 		}},
 		{"discard new counts proposals", func(c *jsapi.StreamConfig) { c.Discard, c.MaxMsgs = jsapi.DiscardNew, 2 }, []pipeStep{
 			pub("S.a", "seq 1"), pub("S.a", "seq 2"),
@@ -126,6 +142,9 @@ func TestProposePipeline(t *testing.T) {
 				case "pub":
 					b, a := leader.Propose(st.subj, hdr(st.hdr...), []byte("x"))
 					got = wordAnswer(t, b, a)
+					if a != nil && a.InFlight > 0 {
+						got += fmt.Sprintf(", resting on %d", a.InFlight)
+					}
 					if b != nil {
 						queue = append(queue, b)
 					}

@@ -69,7 +69,7 @@ func (s *Stream) refusalText(subject string, hdr []byte, e *jsapi.ApiError) stri
 	case e.IsID(jsapi.ErrStreamWrongLastSequence):
 		// One error for two checks: the per-subject one runs first, so
 		// if it fails now it is the one that failed.
-		if want, last, ok := s.subjectSeqCheck(subject, hdr); ok && last != want {
+		if want, last, _, ok := s.subjectSeqCheck(subject, hdr); ok && last != want {
 			return fmt.Sprintf("last sequence by subject mismatch: %d vs %d", want, last)
 		}
 		want, _ := headerUint(hdr, hdrExpectedLastSeq)
