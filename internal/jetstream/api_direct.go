@@ -25,6 +25,7 @@ var (
 	statusMalformed    = []byte("NATS/1.0 408 Malformed Request\r\n\r\n")
 	statusBadRequest   = []byte("NATS/1.0 408 Bad Request\r\n\r\n")
 	statusTooMany      = []byte("NATS/1.0 413 Too Many Results\r\n\r\n")
+	statusUnavailable  = []byte("NATS/1.0 503\r\n\r\n")
 )
 
 // maxMultiLast bounds the messages one multi_last request may select, as
@@ -52,12 +53,18 @@ func directStatus(req *jsapi.MsgGetRequest) []byte {
 
 // directHandler serves direct gets addressed to name (the stream's own, or
 // its origin's for a mirror with mirror_direct) from s.
-func (m *jsAccount) directHandler(s *stream.Stream, name string) func(*core.Msg) {
+func (m *jsAccount) directHandler(s *stream.Stream, name string, leased func() bool) func(*core.Msg) {
 	return func(msg *core.Msg) {
 		if len(msg.Reply) == 0 {
 			return
 		}
 		reply := string(msg.Reply)
+		if !leased() {
+			// A leader cut off from its group may be behind the one
+			// elected meanwhile: no read, rather than a stale one.
+			m.sendStatus(reply, statusUnavailable)
+			return
+		}
 		var req jsapi.MsgGetRequest
 		if key := strings.TrimPrefix(string(msg.Subject), jsapi.DirectGetPrefix+name); key != "" {
 			// $JS.API.DIRECT.GET.<stream>.<subject>: the last message on

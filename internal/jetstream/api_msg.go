@@ -40,6 +40,12 @@ func (m *jsAccount) msgGet(r *request) any {
 		resp.Error = jsapi.NewError(jsapi.ErrBadRequest)
 		return resp
 	}
+	if !ent.leased() {
+		// A leader cut off from its group may be behind the one
+		// elected meanwhile: no read, rather than a stale one.
+		resp.Error = jsapi.NewError(jsapi.ErrClusterNotAvail)
+		return resp
+	}
 	// A leader's read waits for the subject's publishes in flight
 	// (stream.Settle): compare-and-set checks already count them.
 	ent.s.Settle(req.LastFor, req.Seq, settleWait)

@@ -335,7 +335,7 @@ func (m *jsAccount) subscribeStream(e *entry, cfg jsapi.StreamConfig) error {
 	}
 	for _, name := range direct {
 		for _, subj := range []string{jsapi.DirectGetPrefix + name, jsapi.DirectGetPrefix + name + ".>"} {
-			sub, err := m.api.Subscribe(subj, directQueue, m.directHandler(s, name))
+			sub, err := m.api.Subscribe(subj, directQueue, m.directHandler(s, name, e.leased))
 			if err != nil {
 				return err
 			}

@@ -89,6 +89,17 @@ func (r *replication) assigned() *jsmeta.Stream { return r.asg.Load() }
 // group, or the stream is not replicated.
 func (e *entry) leads() bool { return e.rep == nil || e.rep.leading.Load() }
 
+// leased reports whether this server may answer a read of the stream now:
+// it is not replicated, or this member holds its group's leader lease (a
+// leader cut off from the others loses it before another is elected).
+func (e *entry) leased() bool {
+	if e.rep == nil {
+		return true
+	}
+	g := e.rep.group()
+	return g != nil && g.LeaseValid()
+}
+
 func (r *replication) poke() {
 	select {
 	case r.wake <- struct{}{}:

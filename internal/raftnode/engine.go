@@ -125,6 +125,7 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 		snapAt:   applied,
 		unplaced: make(map[uint64]*Proposal),
 		placed:   make(map[uint64]*Proposal),
+		leaseFor: time.Duration(e.cfg.ElectionTicks) * e.cfg.TickInterval * 4 / 5,
 	}
 	live.g = g
 	if u, ok := sm.(LeaseUser); ok {
@@ -260,6 +261,7 @@ func (e *engine) tick() {
 		g := e.groups[id]
 		if g.rn.BasicStatus().RaftState == raft.StateLeader {
 			g.rn.Tick()
+			g.renewSoloLease(time.Now())
 			continue
 		}
 		g.rn.TickQuiesced()

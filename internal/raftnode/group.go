@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"sync/atomic"
+	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -43,8 +44,9 @@ type group struct {
 
 	// The leader's lease (lease.go): when each follower last answered,
 	// and until when a quorum is known to follow this leader.
-	respAt map[uint64]int64
-	lease  atomic.Int64
+	respAt   map[uint64]int64
+	lease    atomic.Int64
+	leaseFor time.Duration // how long a quorum's answers keep the lease
 }
 
 func (g *group) resetTimer(rng *rand.Rand, electionTicks int) {

@@ -1,6 +1,8 @@
 package raftnode
 
 import (
+	"time"
+
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 )
@@ -28,6 +30,7 @@ func (g *group) noteLeadership(rd raft.Ready) {
 		return
 	}
 	g.leading = lead
+	g.renewSoloLease(time.Now())
 	if !lead {
 		g.dropLease()
 	}

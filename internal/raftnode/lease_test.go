@@ -38,3 +38,26 @@ func TestLease(t *testing.T) {
 		t.Fatal("lease kept after leadership was lost")
 	}
 }
+
+// The only voter of a group holds the lease while it leads: nobody else
+// can be elected, and no follower answers would renew it.
+func TestSoloLease(t *testing.T) {
+	now := time.Now()
+	tests := []struct {
+		cs      *raftpb.ConfState
+		leading bool
+		want    bool
+	}{
+		{&raftpb.ConfState{Voters: []uint64{1}}, true, true},
+		{&raftpb.ConfState{Voters: []uint64{1}}, false, false},
+		{&raftpb.ConfState{Voters: []uint64{1, 2}}, true, false},
+		{&raftpb.ConfState{Voters: []uint64{1}, VotersOutgoing: []uint64{1, 2, 3}}, true, false},
+	}
+	for i, tt := range tests {
+		g := &group{cs: tt.cs, leading: tt.leading, leaseFor: time.Minute}
+		g.renewSoloLease(now)
+		if got := g.leaseValid(); got != tt.want {
+			t.Errorf("%d: lease %v, want %v", i, got, tt.want)
+		}
+	}
+}
