@@ -60,6 +60,13 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 	now := c.now().UnixNano()
 	var next *jsapi.NextRequest
 	c.mu.Lock()
+	// An ack of a message this consumer has not delivered yet (past its
+	// next sequence, nothing pending) refers to another leader's delivery
+	// that never reached the replicated state: it changes nothing, and an
+	// AckSync of it is not confirmed, or the client would believe acked a
+	// message this consumer is going to deliver (as nats-server, which
+	// does not answer an ack above its delivery pointer).
+	unknown := sseq >= c.sseq && c.pending[sseq] == nil
 	switch string(verb) {
 	case "", "+ACK":
 		c.ackLocked(sseq)
@@ -94,6 +101,9 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 	// Wake the deliverer only when the ack can let something out.
 	wake := len(c.redeliver) > 0 || (len(c.waiting) > 0) ||
 		(c.cfg.DeliverSubject != "" && c.cfg.MaxAckPending > 0 && len(c.pending) < c.cfg.MaxAckPending)
+	if unknown && next == nil {
+		reply = ""
+	}
 	held := reply != "" && next == nil && c.holdSyncLocked(reply)
 	c.mu.Unlock()
 	c.flushReplicated()

@@ -1,6 +1,12 @@
 package consumer
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/starling-mq/starling/internal/jsapi"
+)
 
 func TestAckSeqs(t *testing.T) {
 	tests := []struct {
@@ -56,4 +62,42 @@ func FuzzAckInput(f *testing.F) {
 		AckSeqs(subj)
 		ParseNext(body)
 	})
+}
+
+// An AckSync is confirmed for a message the consumer delivered (pending
+// or acknowledged before), never for one it has not delivered: such an
+// ack names another leader's delivery the consumer does not know of, and
+// the message is still to come.
+func TestAckSyncOfUndelivered(t *testing.T) {
+	c, _, out := newTest(t, jsapi.ConsumerConfig{Durable: "p", AckPolicy: jsapi.AckExplicit}, "a", "b", "c")
+	c.Pull("r1", jsapi.NextRequest{Batch: 1})
+	got := waitFor(t, out, 1)
+	replies := func() int {
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		n := 0
+		for _, d := range out.got {
+			if strings.HasPrefix(d.to, "sync") {
+				n++
+			}
+		}
+		return n
+	}
+	tests := []struct {
+		subject string
+		want    int // confirmations so far
+	}{
+		{"$JS.ACK.S.p.1.3.3.0.0", 0}, // message 3 was never delivered
+		{got[0].reply, 1},           // message 1 was
+		{got[0].reply, 2},           // and is acknowledged: confirmed again
+	}
+	for i, tt := range tests {
+		c.Ack(tt.subject, fmt.Sprint("sync", i), []byte("+ACK"))
+		if n := replies(); n != tt.want {
+			t.Fatalf("ack %d (%s): %d confirmations, want %d", i, tt.subject, n, tt.want)
+		}
+	}
+	if info := c.Info(); info.AckFloor.Stream != 1 {
+		t.Fatalf("ack floor %+v", info.AckFloor)
+	}
 }

@@ -61,7 +61,13 @@ func (rc replicaConsumers) ApplyConsumer(name string, payload []byte) error {
 			err = cr.r.ApplyReplicated(batch)
 		}
 		mine := rep.epochs[name] == epoch
-		followed := err == nil || errors.Is(err, consumer.ErrApplied)
+		// A replayed batch (ErrApplied) is followed, unless it is the
+		// live consumer's own: its batches are new, so a replica that
+		// already holds that number holds another batch under it (one
+		// the consumer's previous run proposed, applied after the live
+		// consumer started from the replica), and confirming this one's
+		// AckSyncs would confirm acks no replica holds.
+		followed := err == nil || (errors.Is(err, consumer.ErrApplied) && !mine)
 		if !followed && cr != nil {
 			// A batch past a missing one (a proposal that was lost): the
 			// replicas skip it, so the live consumer must not take it as
@@ -71,7 +77,7 @@ func (rc replicaConsumers) ApplyConsumer(name string, payload []byte) error {
 		}
 		rep.repMu.Unlock()
 		if !followed {
-			rc.m.log.Warn("consumer batch skipped: a batch before it is missing; the consumer restarts from its replicated state", "stream", rc.ent.s.Name(), "consumer", name, "err", err)
+			rc.m.log.Warn("consumer batch not applied as proposed (a batch before it is missing, or another holds its number); the consumer restarts from its replicated state", "stream", rc.ent.s.Name(), "consumer", name, "err", err)
 			rep.poke()
 		}
 		if c := rc.ent.consumer(name); c != nil && mine && followed {
