@@ -88,8 +88,8 @@ func TestAckSyncOfUndelivered(t *testing.T) {
 		want    int // confirmations so far
 	}{
 		{"$JS.ACK.S.p.1.3.3.0.0", 0}, // message 3 was never delivered
-		{got[0].reply, 1},           // message 1 was
-		{got[0].reply, 2},           // and is acknowledged: confirmed again
+		{got[0].reply, 1},            // message 1 was
+		{got[0].reply, 2},            // and is acknowledged: confirmed again
 	}
 	for i, tt := range tests {
 		c.Ack(tt.subject, fmt.Sprint("sync", i), []byte("+ACK"))
