@@ -153,11 +153,12 @@
 // The damaged member may stay out of the group (a Raft log that fails
 // its checksums is refused), so its copy is judged as a subset: whatever
 // its direct gets answer, while the leader is down and at the end, must
-// be what was acknowledged at that sequence. The short profile runs a
-// bit flip in the Raft log and a cut in the stream's store; the long
-// one every damage of DiskDamages, those that find a known bug (a
-// Raft-log cut crashes the member, store flips lose acknowledged
-// messages) only under STARLING_FAULT_STRICT=1.
+// be what was acknowledged at that sequence; at the end every replica
+// must be current again (a member that refused a group's log is repaired
+// from its peers), unless the damaged member refused its meta group's
+// log. The short profile runs a bit flip and a cut in the Raft log and a
+// bit flip in the stream's store; the long one every damage of
+// DiskDamages.
 //
 // Raft traffic: nats-server carries it on the routes, and Starling dials
 // it through each server's own proxy (see Topology), so the proxies cut
