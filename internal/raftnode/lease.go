@@ -37,7 +37,11 @@ func (g *group) noteAnswer(m *raftpb.Message, now time.Time, d time.Duration) {
 	default:
 		return
 	}
-	if !g.leading || m.GetReject() {
+	// Only an answer of this leader's own term renews the lease: a
+	// member that moved on to a later term answers an old leader's
+	// heartbeat too (to make it step down), and g.leading still says
+	// leader until the next Ready.
+	if !g.leading || m.GetReject() || m.GetTerm() != g.term {
 		return
 	}
 	if g.respAt == nil {

@@ -10,9 +10,9 @@ import (
 func TestLease(t *testing.T) {
 	const d = 500 * time.Millisecond
 	resp := func(from uint64) *raftpb.Message {
-		return &raftpb.Message{Type: raftpb.MsgHeartbeatResp.Enum(), From: new(from)}
+		return &raftpb.Message{Type: raftpb.MsgHeartbeatResp.Enum(), From: new(from), Term: new(uint64(3))}
 	}
-	g := &group{cs: &raftpb.ConfState{Voters: []uint64{1, 2, 3, 4, 5}}}
+	g := &group{cs: &raftpb.ConfState{Voters: []uint64{1, 2, 3, 4, 5}}, term: 3}
 	now := time.Now()
 	g.noteAnswer(resp(2), now, d)
 	if g.leaseValid() {
@@ -36,6 +36,16 @@ func TestLease(t *testing.T) {
 	g.dropLease()
 	if g.leaseValid() {
 		t.Fatal("lease kept after leadership was lost")
+	}
+	// Members of a later term answer this leader's heartbeats to make it
+	// step down: those answers renew nothing.
+	for _, from := range []uint64{2, 3, 4} {
+		later := resp(from)
+		later.Term = new(uint64(4))
+		g.noteAnswer(later, now, d)
+	}
+	if g.leaseValid() {
+		t.Fatal("answers of a later term renewed the lease")
 	}
 }
 
