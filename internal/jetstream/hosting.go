@@ -2,7 +2,6 @@ package jetstream
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/jsmeta"
@@ -91,7 +90,7 @@ func (h *Hosting) stream(sa *jsmeta.Stream) {
 	}
 	if !h.mine(sa.Group) {
 		if h.m.cl != nil {
-			h.m.cl.quarantine.Delete(sa.Account + "\x00" + sa.Config.Name)
+			h.m.cl.quarantine.Delete(quarantineKey(sa.Account, sa.Config.Name))
 		}
 		if ent := a.lookup(sa.Config.Name); ent != nil && ent.rep != nil && ent.rep.group() != nil {
 			// Taken out of the group: its removal may need this
@@ -178,10 +177,4 @@ func (h *Hosting) unhostConsumer(ca *jsmeta.Consumer) {
 	if ent := a.lookup(ca.Stream); ent != nil {
 		a.removeConsumer(ent, ca.Name, nil)
 	}
-}
-
-// splitKey reads a quarantine key (account, NUL, stream).
-func splitKey(k string) [2]string {
-	a, n, _ := strings.Cut(k, "\x00")
-	return [2]string{a, n}
 }

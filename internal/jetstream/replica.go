@@ -166,7 +166,7 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) (answer func()) {
 		return answer // its log here was refused: replaced first
 	}
 	if !sa.Group.Replicated() {
-		ent, err := m.openAssigned(sa, nil)
+		ent, err := m.openAssigned(sa, nil, false)
 		if err != nil {
 			m.log.Error("assigned stream not hosted", "stream", sa.Config.Name, "err", err)
 			return func() { m.answerCreateError(sa.Reply, err) }
@@ -174,7 +174,7 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) (answer func()) {
 		return func() { m.answerCreate(ent, sa.Reply) }
 	}
 	rep := newReplication(sa)
-	ent, err := m.openAssigned(sa, rep)
+	ent, err := m.openAssigned(sa, rep, true)
 	if err != nil {
 		m.log.Error("assigned stream not hosted", "stream", sa.Config.Name, "err", err)
 		return answer
@@ -254,8 +254,10 @@ func (r *replication) owe(reply string, update bool) {
 // openAssigned opens an assigned stream's store (creating it, or finding
 // the messages a restart left) and registers it. Unlike a single
 // server's create, a failure removes nothing: the directory may hold a
-// replica's messages.
-func (m *jsAccount) openAssigned(sa *jsmeta.Stream, rep *replication) (*entry, error) {
+// replica's messages. inLog says the group's log holds every message the
+// store does, so a store damaged by corruption may start over from it;
+// a stream being converted (its log not seeded yet) must keep its store.
+func (m *jsAccount) openAssigned(sa *jsmeta.Stream, rep *replication, inLog bool) (*entry, error) {
 	cfg := sa.Config
 	if err := m.saveStreamMeta(&streamMeta{Config: cfg, Created: sa.Created}); err != nil {
 		return nil, err
@@ -267,7 +269,7 @@ func (m *jsAccount) openAssigned(sa *jsmeta.Stream, rep *replication) (*entry, e
 	if err != nil {
 		return nil, err
 	}
-	if lost := st.State().Lost.Msgs; len(lost) > 0 {
+	if lost := st.State().Lost.Msgs; inLog && len(lost) > 0 {
 		// Damaged records are never served, and this replica must not
 		// lead without them: the group's log holds every message
 		// (it is kept whole), so the store starts over empty and the
@@ -525,13 +527,13 @@ func (m *jsAccount) stopReplication(ent *entry, leave bool) {
 func replicatedIngest(cl *cluster, ent *entry) func(msg *core.Msg) {
 	s := ent.s
 	return func(msg *core.Msg) {
-		rep := ent.rep
-		if rep.group() == nil {
+		g := ent.rep.group()
+		if g == nil {
 			return
 		}
 		reply := string(msg.Reply)
 		began := time.Now()
-		rep.group().PublishAsync(string(msg.Subject), msg.Header, msg.Data, func(ans *stream.Answer, err error) {
+		g.PublishAsync(string(msg.Subject), msg.Header, msg.Data, func(ans *stream.Answer, err error) {
 			if err != nil {
 				ans = &stream.Answer{Err: jsapi.NewError(jsapi.ErrClusterNotAvail)}
 			} else if ans != nil && ans.Err == nil {

@@ -67,7 +67,7 @@ func (m *jsAccount) convert(ent *entry, sa *jsmeta.Stream) error {
 	}
 
 	rep := newReplication(sa)
-	rent, err := m.openAssigned(sa, rep)
+	rent, err := m.openAssigned(sa, rep, false)
 	if err != nil {
 		return m.reopen(sa, fmt.Errorf("reopen as a replica: %w", err))
 	}
@@ -132,7 +132,7 @@ func (m *jsAccount) seed(ent *entry, g *jscluster.StreamGroup, live []liveConsum
 func (m *jsAccount) reopen(sa *jsmeta.Stream, cause error) error {
 	solo := *sa
 	solo.Group.Peers = sa.Group.Peers[:1]
-	if _, err := m.openAssigned(&solo, nil); err != nil {
+	if _, err := m.openAssigned(&solo, nil, false); err != nil {
 		return errors.Join(cause, fmt.Errorf("reopen: %w", err))
 	}
 	return cause

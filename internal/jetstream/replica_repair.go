@@ -54,9 +54,18 @@ func refusedLog(err error) bool {
 	return errors.Is(err, raftlog.ErrDamaged) || errors.Is(err, raftnode.ErrLogLost)
 }
 
+// quarantineKey names a stream in cluster.quarantine.
+func quarantineKey(account, name string) string { return account + "\x00" + name }
+
+// splitKey reads a quarantine key back.
+func splitKey(k string) [2]string {
+	a, n, _ := strings.Cut(k, "\x00")
+	return [2]string{a, n}
+}
+
 // quarantined reports whether this server must not host the stream now.
 func (c *cluster) quarantined(account, name string) bool {
-	_, ok := c.quarantine.Load(account + "\x00" + name)
+	_, ok := c.quarantine.Load(quarantineKey(account, name))
 	return ok
 }
 
@@ -65,8 +74,7 @@ func (c *cluster) quarantined(account, name string) bool {
 // held.
 func (m *jsAccount) repairMember(ent *entry, cause error) {
 	name := ent.s.Name()
-	key := m.name + "\x00" + name
-	if _, loaded := m.cl.quarantine.LoadOrStore(key, true); loaded {
+	if _, loaded := m.cl.quarantine.LoadOrStore(quarantineKey(m.name, name), true); loaded {
 		return
 	}
 	m.log.Error("stream group log refused; dropping this copy and asking to be replaced", "stream", name, "err", cause)
