@@ -124,8 +124,38 @@ func (c *cluster) answerMetaStepDown() error {
 		return nil
 	}
 	ic := c.m.srv.NewInternalClientIn(acc, "jetstream-meta")
+	stepDown := func(body []byte) *jsapi.ApiError {
+		var peers []string
+		for _, p := range c.m.srv.ClusterPeers() {
+			if p.JetStream {
+				peers = append(peers, p.Name)
+			}
+		}
+		return c.transfer(jscluster.MetaGroup, peers, body)
+	}
+	for _, h := range []struct {
+		subject, typ string
+		do           func(body []byte) *jsapi.ApiError
+	}{
+		{jsapi.SubjMetaLeaderStepDown, jsapi.TypeMetaLeaderStepDownResponse, stepDown},
+		{subjServerRemove, typeServerRemoveResponse, c.serverRemove},
+	} {
+		if err := c.answerSystem(ic, h.subject, h.typ, h.do); err != nil {
+			ic.Close()
+			return err
+		}
+	}
+	c.sys = ic
+	return nil
+}
+
+// answerSystem answers subject on the meta leader with do's outcome as a
+// success response of type typ, off the publisher's goroutine, one
+// request at a time (a request arriving meanwhile is dropped and times
+// out, as a busy nats-server's would).
+func (c *cluster) answerSystem(ic *core.InternalClient, subject, typ string, do func(body []byte) *jsapi.ApiError) error {
 	var busy atomic.Bool
-	_, err := ic.Subscribe(jsapi.SubjMetaLeaderStepDown, "", func(msg *core.Msg) {
+	_, err := ic.Subscribe(subject, "", func(msg *core.Msg) {
 		if len(msg.Reply) == 0 || !c.isMetaLeader() || !busy.CompareAndSwap(false, true) {
 			return
 		}
@@ -134,44 +164,12 @@ func (c *cluster) answerMetaStepDown() error {
 		go func() {
 			defer c.wg.Done()
 			defer busy.Store(false)
-			resp := &jsapi.SuccessResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeMetaLeaderStepDownResponse}}
-			var peers []string
-			for _, p := range c.m.srv.ClusterPeers() {
-				if p.JetStream {
-					peers = append(peers, p.Name)
-				}
-			}
-			resp.Error = c.transfer(jscluster.MetaGroup, peers, body)
+			resp := &jsapi.SuccessResponse{ApiResponse: jsapi.ApiResponse{Type: typ}}
+			resp.Error = do(body)
 			resp.Success = resp.Error == nil
 			b, _ := json.Marshal(resp)
 			_, _ = ic.Publish(reply, "", nil, b)
 		}()
 	})
-	if err != nil {
-		ic.Close()
-		return err
-	}
-	var removing atomic.Bool
-	_, err = ic.Subscribe(subjServerRemove, "", func(msg *core.Msg) {
-		if len(msg.Reply) == 0 || !c.isMetaLeader() || !removing.CompareAndSwap(false, true) {
-			return
-		}
-		reply, body := string(msg.Reply), append([]byte(nil), msg.Data...)
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			defer removing.Store(false)
-			resp := &jsapi.SuccessResponse{ApiResponse: jsapi.ApiResponse{Type: typeServerRemoveResponse}}
-			resp.Error = c.serverRemove(body)
-			resp.Success = resp.Error == nil
-			b, _ := json.Marshal(resp)
-			_, _ = ic.Publish(reply, "", nil, b)
-		}()
-	})
-	if err != nil {
-		ic.Close()
-		return err
-	}
-	c.sys = ic
-	return nil
+	return err
 }
