@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -330,6 +331,19 @@ func TestJetStreamClusterServerRemove(t *testing.T) {
 	c.stop(int(gone[1] - '1'))
 
 	sys := connect(0, "sys")
+	// The meta leader steps down on the system account's request, as
+	// natscli's "server cluster step-down" asks it.
+	eventually(t, 20*time.Second, func() error {
+		m, err := sys.Request("$JS.API.META.LEADER.STEPDOWN", nil, 10*time.Second)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(m.Data), `"success":true`) || !strings.Contains(string(m.Data), "meta_leader_stepdown_response") {
+			return fmt.Errorf("meta step-down: %s", m.Data)
+		}
+		return nil
+	})
+	c.waitReady(js)
 	var resp struct {
 		Type    string `json:"type"`
 		Success bool   `json:"success"`
