@@ -87,7 +87,8 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 	if err := e.commitSnapshot(id, st, snap); err != nil {
 		return err
 	}
-	if err := sm.Restore(snap.GetData()); err != nil {
+	held, err := restoreSM(sm, snap.GetData(), false)
+	if err != nil {
 		return fmt.Errorf("raftnode: group %d: restore: %w", id, err)
 	}
 	applied := snap.GetMetadata().GetIndex()
@@ -123,6 +124,8 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 		cs:       cs,
 		applied:  applied,
 		snapAt:   applied,
+		held:     held,
+		heldTo:   applied,
 		unplaced: make(map[uint64]*Proposal),
 		placed:   make(map[uint64]*Proposal),
 		leaseFor: time.Duration(e.cfg.ElectionTicks) * e.cfg.TickInterval * 4 / 5,
@@ -269,8 +272,9 @@ func (e *engine) tick() {
 		if g.elapsed >= g.timeout {
 			g.resetTimer(e.rng, e.cfg.ElectionTicks)
 			// A member that is no voter (joining, removed, a learner)
-			// cannot be elected; Raft would refuse with a warning.
-			if g.isVoter(e.cfg.NodeID) {
+			// cannot be elected; Raft would refuse with a warning. One
+			// holding entries (held.go) would lead without its state.
+			if g.isVoter(e.cfg.NodeID) && !g.holding() {
 				_ = g.rn.Campaign()
 			}
 		}
@@ -311,6 +315,7 @@ func (e *engine) process() error {
 	if e.failed != nil {
 		return e.failed
 	}
+	e.catchUpAll()
 	work, ups := e.work[:0], e.ups[:0]
 	for _, id := range e.order {
 		g := e.groups[id]
@@ -374,7 +379,7 @@ func (e *engine) hasReady() bool {
 			return true
 		}
 	}
-	return false
+	return e.canCatchUp()
 }
 
 // leads reports whether the group leads as of this Ready.
@@ -447,7 +452,11 @@ func (e *engine) handle(w readyWork) error {
 	}
 	g.noteEntries(rd.Entries)
 	g.sweepUnplaced()
-	if err := g.apply(rd.CommittedEntries); err != nil {
+	if g.holding() {
+		if err := g.hold(rd.CommittedEntries); err != nil {
+			return err
+		}
+	} else if err := g.apply(rd.CommittedEntries); err != nil {
 		return err
 	}
 	g.noteLeadership(rd)
@@ -465,6 +474,12 @@ func (e *engine) handle(w readyWork) error {
 // maybeSnapshot takes a state machine snapshot and compacts the log once
 // SnapshotEntries entries were applied since the last one.
 func (e *engine) maybeSnapshot(g *group) error {
+	if g.holding() {
+		return nil
+	}
+	if d, ok := g.sm.(DurableState); ok {
+		return e.compactDurable(g, d)
+	}
 	n := e.cfg.SnapshotEntries
 	if n == 0 || g.applied < g.snapAt+n || keepsWholeLog(g.sm) {
 		return nil

@@ -20,8 +20,14 @@ type group struct {
 	sm      StateMachine
 	log     raft.Storage
 	cs      *raftpb.ConfState // the configuration as of applied, for snapshots
+	csAt    uint64            // index of the last configuration change applied
 	applied uint64
 	snapAt  uint64 // index of the last local snapshot
+	// held: the state machine is fetching what a snapshot named, and
+	// committed entries up to heldTo wait in the log; configuration
+	// changes up to confTo were applied to Raft already (held.go).
+	held           bool
+	heldTo, confTo uint64
 	leading bool   // last role told to a LeaderWatcher (leader.go)
 
 	// The election timer (see engine.tick): ticks since the member last
@@ -137,12 +143,17 @@ func (g *group) sweepUnplaced() {
 
 // restore installs a snapshot received from the leader (already saved).
 func (g *group) restore(snap *raftpb.Snapshot) error {
-	if err := g.sm.Restore(snap.GetData()); err != nil {
+	held, err := restoreSM(g.sm, snap.GetData(), true)
+	if err != nil {
 		return fmt.Errorf("raftnode: group %d: restore: %w", g.id, err)
 	}
 	md := snap.GetMetadata()
 	g.applied = md.GetIndex()
 	g.snapAt = md.GetIndex()
+	g.csAt = g.applied
+	g.held = held
+	g.heldTo = max(g.heldTo, g.applied)
+	g.confTo = max(g.confTo, g.applied)
 	g.cs = proto.Clone(md.GetConfState()).(*raftpb.ConfState)
 	g.leftJoint()
 	for idx, p := range g.placed {
@@ -199,6 +210,9 @@ func (g *group) apply(ents []*raftpb.Entry) error {
 			if err := flush(); err != nil {
 				return err
 			}
+			if e.GetIndex() <= g.confTo {
+				break // applied to Raft while the group was held
+			}
 			if err := g.applyConfChange(e); err != nil {
 				return err
 			}
@@ -240,6 +254,7 @@ func (g *group) applyConfChange(e *raftpb.Entry) error {
 		cc = c
 	}
 	g.cs = g.rn.ApplyConfChange(cc)
+	g.csAt = e.GetIndex()
 	return nil
 }
 

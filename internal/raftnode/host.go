@@ -209,6 +209,17 @@ func (h *Host) AddGroup(ctx context.Context, group uint64, peers []uint64, sm St
 	return err
 }
 
+// Resume tells the group's host that its state machine has fetched what
+// the snapshot it was given named (it had answered ErrFetching): the
+// entries held since are applied, in order, before any newer one.
+func (h *Host) Resume(ctx context.Context, group uint64) error {
+	var err error
+	if cerr := h.call(ctx, func(e *engine) { err = e.resume(group) }); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
 // RemoveGroup stops the group (if it runs) and removes it from the log.
 func (h *Host) RemoveGroup(ctx context.Context, group uint64) error {
 	var err error

@@ -26,6 +26,11 @@ type liveSnapshots struct {
 func (s *liveSnapshots) Snapshot() (*raftpb.Snapshot, error) {
 	stored, err := s.Storage.Snapshot()
 	g := s.g
+	if g != nil && g.holding() {
+		// Its state machine lacks what the entries after its snapshot
+		// build on: another member serves the follower.
+		return nil, raft.ErrSnapshotTemporarilyUnavailable
+	}
 	if err != nil || g == nil || g.applied <= stored.GetMetadata().GetIndex() {
 		return stored, err
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
 )
 
 // WholeLog is a StateMachine that takes no snapshots: its state is too
@@ -23,6 +24,52 @@ import (
 type WholeLog interface {
 	StateMachine
 	KeepsWholeLog()
+}
+
+// DurableState is a WholeLog state machine that keeps its state in files
+// of its own, made durable on its own schedule (a stream's store): the
+// host compacts its log up to what those files hold. A member that needs
+// entries the leader compacted gets a snapshot naming the state, which it
+// fetches from a peer (held.go), so such a group no longer keeps its
+// whole log in the end; it is still founded as a WholeLog, since a member
+// joining before the first compaction replays the log from index 1.
+type DurableState interface {
+	WholeLog
+	// DurableSnapshot returns an index at or below the last applied one
+	// whose entries' effects are on stable storage in the state machine's
+	// files, and the snapshot to record there: at restart Restore gets it
+	// and the entries after index are applied again, so applying an
+	// entry twice must change nothing. ok is false when nothing became
+	// durable since the last call that returned ok. Called on the loop
+	// after every Ready: it must be cheap when it has nothing.
+	DurableSnapshot() (index uint64, data []byte, ok bool, err error)
+}
+
+// compactDurable records a DurableState's snapshot and drops the entries
+// its files hold.
+func (e *engine) compactDurable(g *group, d DurableState) error {
+	idx, data, ok, err := d.DurableSnapshot()
+	if err != nil {
+		return fmt.Errorf("raftnode: group %d: snapshot: %w", g.id, err)
+	}
+	idx = min(idx, g.applied)
+	// The snapshot records the configuration as of applied: a change
+	// after idx would be applied twice at restart.
+	if !ok || idx <= g.snapAt || g.csAt > idx {
+		return nil
+	}
+	term, err := g.log.Term(idx)
+	if err != nil {
+		return fmt.Errorf("raftnode: group %d: term of %d: %w", g.id, idx, err)
+	}
+	snap := &raftpb.Snapshot{Data: data, Metadata: &raftpb.SnapshotMetadata{
+		Index: new(idx), Term: new(term), ConfState: g.cs,
+	}}
+	if err := e.storage.Compact(g.id, snap); err != nil {
+		return fmt.Errorf("raftnode: group %d: compact: %w", g.id, err)
+	}
+	g.snapAt = idx
+	return nil
 }
 
 func keepsWholeLog(sm StateMachine) bool {
