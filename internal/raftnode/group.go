@@ -28,7 +28,7 @@ type group struct {
 	// changes up to confTo were applied to Raft already (held.go).
 	held           bool
 	heldTo, confTo uint64
-	leading bool   // last role told to a LeaderWatcher (leader.go)
+	leading        bool // last role told to a LeaderWatcher (leader.go)
 
 	// The election timer (see engine.tick): ticks since the member last
 	// heard from a leader or changed role, term or vote, and the
