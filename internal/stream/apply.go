@@ -24,7 +24,7 @@ func (s *Stream) applyLocked(e *Entry) result {
 	}
 	var rpDest string
 	var rpLast uint64
-	if s.rpRule != nil {
+	if s.rpRule != nil && !s.quiet {
 		if rpDest = s.rpRule.destination(e.Subject); rpDest != "" {
 			rpLast = s.lastSeqLocked(e.Subject)
 		}

@@ -84,6 +84,7 @@ type Stream struct {
 	prop      proposals          // a leader's proposals not yet applied (proposals.go)
 	settled   chan struct{}      // closed when proposals are applied or dropped, for Settle (settle.go)
 	rpRule    *republishRule     // republish setting, nil without
+	quiet     bool               // applying a catch-up (catchup.go): no republishing
 	rpOut     Publisher          // sends republished messages
 	rp        *republisher       // started on the first republished message
 	// Bounds of the republish queue (tests make them small).
