@@ -41,6 +41,9 @@ type ClusterConfig struct {
 	Expected int
 	// Raft tunes the groups; zero fields take raftnode's defaults.
 	Raft raftnode.Options
+	// CompactEntries is how many entries of a file-stored stream's group
+	// pass between compactions of its log (0: DefaultCompactEntries).
+	CompactEntries uint64
 }
 
 // metaDir holds the server's Raft log, where nats-server keeps its meta

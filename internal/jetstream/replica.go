@@ -68,6 +68,14 @@ type replication struct {
 	// proposed it hears it come back committed (a batch of another
 	// leader's with the same number must not confirm its AckSyncs).
 	epochs map[string]uint64
+
+	// A fetch after a snapshot (replica_catchup.go): the latest target,
+	// and whether its goroutine runs.
+	fetchMu      sync.Mutex
+	fetchWant    jscluster.FetchTarget
+	fetchRunning bool
+	serving      atomic.Bool                       // a catch-up piece is being read for a peer
+	catchupSub   atomic.Pointer[core.Subscription] // peers' catch-up requests
 }
 
 // consumerReplica is a consumer of a replicated stream as the log has it.
@@ -230,13 +238,16 @@ func (m *jsAccount) joinGroup(ent *entry, sa *jsmeta.Stream, ids []uint64) (*jsc
 			rep.want.Store(lead)
 			rep.poke()
 		},
-		Consumers: replicaConsumers{m: m, ent: ent},
+		Consumers:    replicaConsumers{m: m, ent: ent},
+		Snapshots:    replicaSnapshots{m: m, ent: ent},
+		CompactEvery: m.compactEvery(ent),
 	})
 	if err != nil {
 		return nil, err
 	}
 	rep.grp.Store(g)
 	rep.expiry.Bind(g)
+	m.serveCatchUp(ent, sa)
 	return g, nil
 }
 
@@ -501,6 +512,9 @@ func (m *jsAccount) stopReplication(ent *entry, leave bool) {
 		close(rep.done)
 	}
 	rep.wg.Wait()
+	if sub := rep.catchupSub.Swap(nil); sub != nil {
+		sub.Unsubscribe()
+	}
 	if rep.leading.Load() {
 		m.follow(ent)
 	}

@@ -70,6 +70,13 @@ type StreamHooks struct {
 	OnLeader func(leader bool)
 	// Consumers applies the consumers' batches; nil ignores them.
 	Consumers Consumers
+	// Snapshots makes and takes the part of the group's snapshots that
+	// is not the stream's messages, and fetches those; nil: the group
+	// neither compacts its log nor takes a snapshot.
+	Snapshots Snapshots
+	// CompactEvery is how many entries pass between the store syncs
+	// after which the log is compacted (0: the log is kept whole).
+	CompactEvery uint64
 }
 
 // ProposeConsumer queues a consumer's batch of events for the group, in

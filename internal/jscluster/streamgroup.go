@@ -36,18 +36,12 @@ type StreamGroup struct {
 	pumping bool
 }
 
-// ErrCatchUpUnsupported is a stream's refusal to make or take a snapshot:
-// its group keeps the whole log and catches members up from it
-// (streamgroup_members.go), so only a group founded before that (with a
-// snapshot at its head) would ask for one.
-var ErrCatchUpUnsupported = errors.New("jetstream cluster: catching a stream up from a snapshot is not supported yet")
-
 // JoinStream runs s as a member of group with peers (node ids, in the
 // order every founder gives them); a group found in the log restarts
 // from it (peers are then ignored). No peers: s joins the running group
 // with an empty log, once its leader adds this server (ChangeMembers).
 func (n *Node) JoinStream(ctx context.Context, group uint64, peers []uint64, s *stream.Stream, hooks StreamHooks) (*StreamGroup, error) {
-	sm := &streamSM{s: s, hooks: hooks}
+	sm := &streamSM{s: s, hooks: hooks, every: hooks.CompactEvery}
 	g := &StreamGroup{node: n, group: group, s: s, sm: sm}
 	if err := n.Host.AddGroup(ctx, group, peers, sm); err != nil {
 		return nil, err
@@ -150,6 +144,14 @@ type streamSM struct {
 	s     *stream.Stream
 	hooks StreamHooks
 	lease atomic.Pointer[func() bool] // the member's leader lease (raftnode.LeaseUser)
+
+	// index is the last entry applied to the stream (or the snapshot's
+	// it fetched); every is how many entries pass between the store
+	// syncs that let the log be compacted (0: never).
+	index atomic.Uint64
+	every uint64
+	dur   durability
+	fetch fetching
 }
 
 // UseLease implements raftnode.LeaseUser.
@@ -157,6 +159,9 @@ func (m *streamSM) UseLease(valid func() bool) { m.lease.Store(&valid) }
 
 func (m *streamSM) Apply(entries []raftnode.Entry) ([]any, error) {
 	out := make([]any, len(entries))
+	if n := len(entries); n > 0 {
+		defer m.index.Store(entries[n-1].Index)
+	}
 	for i, e := range entries {
 		if len(e.Data) == 0 {
 			continue // a new leader's empty entry
@@ -214,15 +219,6 @@ func (m *streamSM) applyConsumer(b []byte) error {
 		return err
 	}
 	return m.hooks.Consumers.ApplyConsumer(name, batch)
-}
-
-func (m *streamSM) Snapshot() ([]byte, error) { return nil, ErrCatchUpUnsupported }
-
-func (m *streamSM) Restore(b []byte) error {
-	if len(b) == 0 {
-		return nil
-	}
-	return ErrCatchUpUnsupported
 }
 
 // asAPIError keeps an API error as it is and makes any other a store

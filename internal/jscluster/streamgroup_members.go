@@ -12,9 +12,6 @@ import (
 // and replays the log from its first entry, applying every message at its
 // sequence as the founders did.
 
-// KeepsWholeLog implements raftnode.WholeLog.
-func (m *streamSM) KeepsWholeLog() {}
-
 // ChangeMembers adds and removes members (node ids) on the group's leader
 // and waits until the change is applied here. Raft takes one change at a
 // time (raftnode.ErrChangePending otherwise); a change of more than one

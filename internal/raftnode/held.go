@@ -36,6 +36,13 @@ type SnapshotReceiver interface {
 	Received(data []byte) error
 }
 
+// Fetcher is a state machine that may be fetching after more than one
+// snapshot: Resume ends the hold only once Fetched says the latest
+// snapshot's state is all there.
+type Fetcher interface {
+	Fetched() bool
+}
+
 // heldBatch bounds the entries one loop iteration reads back and applies
 // for a group catching up after Resume.
 const (
@@ -102,6 +109,9 @@ func (e *engine) resume(id uint64) error {
 	g := e.groups[id]
 	if g == nil {
 		return ErrNoGroup
+	}
+	if f, ok := g.sm.(Fetcher); ok && !f.Fetched() {
+		return nil // a newer snapshot started another fetch
 	}
 	g.held = false
 	return nil

@@ -1,0 +1,205 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/starling-mq/starling/internal/jscluster"
+	"github.com/starling-mq/starling/internal/vfs"
+)
+
+// within polls cond until it holds or d passes.
+func within(t *testing.T, d time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// replicaView is what one member holds of stream name: its messages'
+// summary and a consumer's replicated state.
+func replicaView(n *powerNode, name, cons string) (string, error) {
+	acc := n.m.account("$G")
+	if acc == nil {
+		return "", errors.New("no account")
+	}
+	ent := acc.lookup(name)
+	if ent == nil || ent.rep == nil {
+		return "", errors.New("stream not hosted")
+	}
+	st := ent.s.Info(false, "").State
+	ent.rep.repMu.Lock()
+	cr := ent.rep.replicas[cons]
+	ent.rep.repMu.Unlock()
+	if cr == nil {
+		return "", errors.New("no consumer replica")
+	}
+	cs := cr.r.State()
+	return fmt.Sprintf("msgs=%d first=%d last=%d deleted=%d ackfloor=%d next=%d", st.Msgs, st.FirstSeq, st.LastSeq, st.NumDeleted, cs.FloorS, cs.Next), nil
+}
+
+// logStart is where a member's log of the stream's group begins.
+func logStart(n *powerNode, name string) uint64 {
+	ent := n.m.account("$G").lookup(name)
+	if ent == nil || ent.rep == nil || ent.rep.assigned() == nil {
+		return 0
+	}
+	first, _ := n.m.cl.wal.Storage(jscluster.GroupID(ent.rep.assigned().Group.Name)).FirstIndex()
+	return first
+}
+
+// A member that was down while the others compacted the stream's log
+// past what it had comes back to a snapshot: it takes the consumer's
+// state from it, fetches the messages it lacks from a peer (and drops
+// those deleted meanwhile), then applies the entries since; led by it,
+// the stream serves every message and the consumer resumes where it was.
+func TestClusterCompactCatchUp(t *testing.T) {
+	ports := []int{freeTCPPort(t), freeTCPPort(t), freeTCPPort(t)}
+	nodes := make([]*powerNode, 3)
+	fss := make([]*vfs.MemFS, 3)
+	for i := range nodes {
+		fss[i] = vfs.NewMem()
+		nodes[i] = startPowerNode(t, i, ports, fss[i], 40)
+	}
+	nc, err := nats.Connect(nodes[0].srv.ClientURL(), nats.MaxReconnects(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	var st jetstream.Stream
+	within(t, 30*time.Second, "create", func() (err error) {
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "C", Subjects: []string{"c.>"}, Replicas: 3})
+		return err
+	})
+	sent := 0
+	publish := func(subj string, n int) {
+		t.Helper()
+		for range n {
+			sent++
+			within(t, 20*time.Second, "publish", func() error {
+				_, err := js.Publish(ctx, subj, []byte(fmt.Sprint(subj, sent)))
+				return err
+			})
+		}
+	}
+	var cons jetstream.Consumer
+	within(t, 20*time.Second, "consumer", func() (err error) {
+		cons, err = st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy})
+		return err
+	})
+	ackN := func(n int) {
+		t.Helper()
+		for got := 0; got < n; {
+			batch, err := cons.Fetch(n-got, jetstream.FetchMaxWait(5*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for msg := range batch.Messages() {
+				if err := msg.DoubleAck(ctx); err != nil {
+					t.Fatal(err)
+				}
+				got++
+			}
+		}
+	}
+	publish("c.x", 100)
+	ackN(30)
+
+	var leader string
+	within(t, 20*time.Second, "leader", func() error {
+		info, err := st.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.Cluster == nil || info.Cluster.Leader == "" {
+			return errors.New("no leader")
+		}
+		leader = info.Cluster.Leader
+		return nil
+	})
+	down := 2
+	if leader == nodes[2].name {
+		down = 1
+	}
+	nodes[down].stop()
+
+	publish("c.x", 200)
+	publish("c.y", 50)
+	for _, seq := range []uint64{5, 120, 260} {
+		within(t, 20*time.Second, "delete", func() error { return st.DeleteMsg(ctx, seq) })
+	}
+	within(t, 20*time.Second, "purge", func() error { return st.Purge(ctx, jetstream.WithPurgeSubject("c.y")) })
+	ackN(50)
+	publish("c.x", 100)
+
+	live := 0
+	if down == 0 {
+		live = 1
+	}
+	if first := logStart(nodes[live], "C"); first <= 1 {
+		t.Fatalf("the live members did not compact the log (it starts at %d)", first)
+	}
+	nodes[down] = startPowerNode(t, down, ports, fss[down], 40)
+	within(t, 60*time.Second, "the restarted member caught up", func() error {
+		want, err := replicaView(nodes[live], "C", "D")
+		if err != nil {
+			return err
+		}
+		got, err := replicaView(nodes[down], "C", "D")
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return fmt.Errorf("restarted member %s, live member %s", got, want)
+		}
+		return nil
+	})
+
+	// Led by the member that caught up, the stream has every message.
+	within(t, 60*time.Second, "the caught-up member leads", func() error {
+		info, err := st.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.Cluster != nil && info.Cluster.Leader == nodes[down].name {
+			return nil
+		}
+		_, _ = nc.Request("$JS.API.STREAM.LEADER.STEPDOWN.C", nil, 5*time.Second)
+		return errors.New("another member leads")
+	})
+	got, err := readAll(ctx, js, "C")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 397 {
+		t.Fatalf("read back %d messages, want 397 (400 on c.x, 3 deleted)", len(got))
+	}
+	for _, seq := range got {
+		if seq == 5 || seq == 120 || seq == 260 || (seq > 300 && seq <= 350) {
+			t.Fatalf("a removed message (seq %d) is back", seq)
+		}
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.AckFloor.Stream != 80 || info.NumPending != 400-80-2 {
+		t.Fatalf("consumer after catch-up: ack floor %d, pending %d", info.AckFloor.Stream, info.NumPending)
+	}
+}
