@@ -53,6 +53,11 @@ func metaDir(storeDir string) string { return filepath.Join(Dir(storeDir), "$SYS
 // metaStartTimeout bounds joining the meta group on the Raft loop.
 const metaStartTimeout = 10 * time.Second
 
+// metaSnapshotEntries is how many entries the meta group applies between
+// snapshots of its state (which compact its log); stream groups compact
+// after their stores sync instead (CompactEntries).
+const metaSnapshotEntries = 4096
+
 // foundRetry is how often founding looks again without a route change.
 const foundRetry = 250 * time.Millisecond
 
@@ -100,8 +105,12 @@ func (m *Manager) startCluster() error {
 		return fmt.Errorf("jetstream cluster: raft log: %w", err)
 	}
 	c.wal = wal
+	tuning := c.cfg.Raft
+	if tuning.SnapshotEntries == 0 {
+		tuning.SnapshotEntries = metaSnapshotEntries
+	}
 	node, err := jscluster.Start(jscluster.Config{Server: m.srv, ServerName: c.cfg.ServerName,
-		Storage: &jscluster.LogStorage{Log: wal}, Raft: c.cfg.Raft, Logger: m.log,
+		Storage: &jscluster.LogStorage{Log: wal}, Raft: tuning, Logger: m.log,
 		UnknownGroup: c.invited})
 	if err != nil {
 		wal.Close()

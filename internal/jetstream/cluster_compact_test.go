@@ -203,3 +203,73 @@ func TestClusterCompactCatchUp(t *testing.T) {
 		t.Fatalf("consumer after catch-up: ack floor %d, pending %d", info.AckFloor.Stream, info.NumPending)
 	}
 }
+
+// Members added to a group whose log was compacted (a stream scaled down
+// to one replica, then up to three again) start from the leader's
+// snapshot and fetch every message from it.
+func TestClusterCompactJoin(t *testing.T) {
+	ports := []int{freeTCPPort(t), freeTCPPort(t), freeTCPPort(t)}
+	nodes := make([]*powerNode, 3)
+	for i := range nodes {
+		nodes[i] = startPowerNode(t, i, ports, vfs.NewMem(), 40)
+	}
+	nc, err := nats.Connect(nodes[0].srv.ClientURL(), nats.MaxReconnects(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	cfg := jetstream.StreamConfig{Name: "J", Subjects: []string{"j.>"}, Replicas: 3}
+	var st jetstream.Stream
+	within(t, 30*time.Second, "create", func() (err error) {
+		st, err = js.CreateStream(ctx, cfg)
+		return err
+	})
+	within(t, 20*time.Second, "consumer", func() error {
+		_, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy})
+		return err
+	})
+	sent := 0
+	publish := func(n int) {
+		t.Helper()
+		for range n {
+			sent++
+			within(t, 20*time.Second, "publish", func() error {
+				_, err := js.Publish(ctx, "j.x", []byte(fmt.Sprint(sent)))
+				return err
+			})
+		}
+	}
+	publish(150)
+	within(t, 20*time.Second, "delete", func() error { return st.DeleteMsg(ctx, 7) })
+	cfg.Replicas = 1
+	within(t, 30*time.Second, "scale down", func() error {
+		_, err := js.UpdateStream(ctx, cfg)
+		return err
+	})
+	publish(150)
+	cfg.Replicas = 3
+	within(t, 30*time.Second, "scale up", func() error {
+		_, err := js.UpdateStream(ctx, cfg)
+		return err
+	})
+	publish(10)
+	within(t, 60*time.Second, "every member holds the stream alike", func() error {
+		var views []string
+		for _, n := range nodes {
+			v, err := replicaView(n, "J", "D")
+			if err != nil {
+				return fmt.Errorf("%s: %w", n.name, err)
+			}
+			views = append(views, v)
+		}
+		if views[0] != views[1] || views[1] != views[2] {
+			return fmt.Errorf("members differ: %q", views)
+		}
+		if want := "msgs=309 first=1 last=310 deleted=1"; views[0][:len(want)] != want {
+			return fmt.Errorf("members hold %s, want %s", views[0], want)
+		}
+		return nil
+	})
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/options"
+	"github.com/starling-mq/starling/internal/raftnode"
 	"github.com/starling-mq/starling/internal/vfs"
 )
 
@@ -64,7 +65,8 @@ func startPowerNode(t *testing.T, i int, clusterPorts []int, fsys *vfs.MemFS, co
 		t.Fatal(err)
 	}
 	m, err := New(srv, Config{StoreDir: powerStore, FS: fsys, Logger: slog.New(slog.DiscardHandler),
-		Cluster: &ClusterConfig{ServerName: name, Expected: len(clusterPorts), CompactEntries: compact}})
+		Cluster: &ClusterConfig{ServerName: name, Expected: len(clusterPorts), CompactEntries: compact,
+			Raft: raftnode.Options{SnapshotEntries: compact}}})
 	if err != nil {
 		t.Fatal(err)
 	}
