@@ -67,14 +67,17 @@ type Options struct {
 	// messages on power loss. Max sizes of 0 mean no limit beyond the
 	// machine's. JetStreamMaxOpenFiles bounds the store files kept open
 	// while idle, shared by all file streams; 0 derives it from the
-	// descriptor limit.
-	JetStream             bool
-	StoreDir              string
-	SyncInterval          time.Duration
-	JetStreamMaxMemory    int64
-	JetStreamMaxStore     int64
-	JetStreamDomain       string
-	JetStreamMaxOpenFiles int
+	// descriptor limit. JetStreamCompactEntries is how many entries of a
+	// replicated file stream's Raft log pass between compactions (after
+	// a sync of the stream's store); 0 takes the default (65536).
+	JetStream               bool
+	StoreDir                string
+	SyncInterval            time.Duration
+	JetStreamMaxMemory      int64
+	JetStreamMaxStore       int64
+	JetStreamDomain         string
+	JetStreamMaxOpenFiles   int
+	JetStreamCompactEntries int
 
 	// Monitoring: HTTP endpoints (/varz, /connz, ...) on HTTPHost:HTTPPort
 	// (HTTPHost defaults to Host). HTTPPort 0 turns them off; RandomPort
@@ -244,47 +247,48 @@ type Compression struct {
 // server.
 func (o *Options) internal() options.Options {
 	return options.Options{
-		ServerName:            o.ServerName,
-		Host:                  o.Host,
-		Port:                  o.Port,
-		MaxPayload:            o.MaxPayload,
-		MaxControlLine:        o.MaxControlLine,
-		MaxPending:            o.MaxPending,
-		MaxConnections:        o.MaxConnections,
-		MaxSubscriptions:      o.MaxSubscriptions,
-		WriteDeadline:         o.WriteDeadline,
-		PingInterval:          o.PingInterval,
-		PingMax:               o.PingMax,
-		AuthTimeout:           o.AuthTimeout,
-		Username:              o.Username,
-		Password:              o.Password,
-		Authorization:         o.Authorization,
-		TLSConfig:             o.TLSConfig,
-		TLSTimeout:            o.TLSTimeout,
-		TLSMap:                o.TLSMap,
-		LameDuckDuration:      o.LameDuckDuration,
-		LameDuckGracePeriod:   o.LameDuckGracePeriod,
-		JetStream:             o.JetStream,
-		StoreDir:              o.StoreDir,
-		SyncInterval:          o.SyncInterval,
-		JetStreamMaxMemory:    o.JetStreamMaxMemory,
-		JetStreamMaxStore:     o.JetStreamMaxStore,
-		JetStreamDomain:       o.JetStreamDomain,
-		JetStreamMaxOpenFiles: o.JetStreamMaxOpenFiles,
-		HTTPHost:              o.HTTPHost,
-		HTTPPort:              o.HTTPPort,
-		HTTPSPort:             o.HTTPSPort,
-		Users:                 convertAll(o.Users, (*User).internal),
-		Nkeys:                 convertAll(o.Nkeys, (*NkeyUser).internal),
-		NoAuthUser:            o.NoAuthUser,
-		DefaultPermissions:    o.DefaultPermissions.internal(),
-		NoHeaderSupport:       o.NoHeaderSupport,
-		Cluster:               o.Cluster.internal(),
-		Accounts:              accountsInternal(o.Accounts),
-		SystemAccount:         o.SystemAccount,
-		Mappings:              mappingsInternal(o.Mappings),
-		Logger:                o.Logger,
-		Trace:                 o.Trace,
+		ServerName:              o.ServerName,
+		Host:                    o.Host,
+		Port:                    o.Port,
+		MaxPayload:              o.MaxPayload,
+		MaxControlLine:          o.MaxControlLine,
+		MaxPending:              o.MaxPending,
+		MaxConnections:          o.MaxConnections,
+		MaxSubscriptions:        o.MaxSubscriptions,
+		WriteDeadline:           o.WriteDeadline,
+		PingInterval:            o.PingInterval,
+		PingMax:                 o.PingMax,
+		AuthTimeout:             o.AuthTimeout,
+		Username:                o.Username,
+		Password:                o.Password,
+		Authorization:           o.Authorization,
+		TLSConfig:               o.TLSConfig,
+		TLSTimeout:              o.TLSTimeout,
+		TLSMap:                  o.TLSMap,
+		LameDuckDuration:        o.LameDuckDuration,
+		LameDuckGracePeriod:     o.LameDuckGracePeriod,
+		JetStream:               o.JetStream,
+		StoreDir:                o.StoreDir,
+		SyncInterval:            o.SyncInterval,
+		JetStreamMaxMemory:      o.JetStreamMaxMemory,
+		JetStreamMaxStore:       o.JetStreamMaxStore,
+		JetStreamDomain:         o.JetStreamDomain,
+		JetStreamMaxOpenFiles:   o.JetStreamMaxOpenFiles,
+		JetStreamCompactEntries: o.JetStreamCompactEntries,
+		HTTPHost:                o.HTTPHost,
+		HTTPPort:                o.HTTPPort,
+		HTTPSPort:               o.HTTPSPort,
+		Users:                   convertAll(o.Users, (*User).internal),
+		Nkeys:                   convertAll(o.Nkeys, (*NkeyUser).internal),
+		NoAuthUser:              o.NoAuthUser,
+		DefaultPermissions:      o.DefaultPermissions.internal(),
+		NoHeaderSupport:         o.NoHeaderSupport,
+		Cluster:                 o.Cluster.internal(),
+		Accounts:                accountsInternal(o.Accounts),
+		SystemAccount:           o.SystemAccount,
+		Mappings:                mappingsInternal(o.Mappings),
+		Logger:                  o.Logger,
+		Trace:                   o.Trace,
 	}
 }
 

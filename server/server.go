@@ -403,7 +403,8 @@ func jetStreamCluster(o *options.Options) *jetstream.ClusterConfig {
 	if o.Cluster.Port == 0 {
 		return nil
 	}
-	return &jetstream.ClusterConfig{ServerName: o.ServerName, Expected: jscluster.Expected(routesToOthers(&o.Cluster) + 1)}
+	return &jetstream.ClusterConfig{ServerName: o.ServerName, Expected: jscluster.Expected(routesToOthers(&o.Cluster) + 1),
+		CompactEntries: uint64(o.JetStreamCompactEntries)}
 }
 
 // routesToOthers counts the distinct configured routes that do not point

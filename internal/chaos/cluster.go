@@ -28,9 +28,13 @@ type Options struct {
 	PingMax       int
 	WriteDeadline time.Duration
 
-	JetStream bool         // each server with its own store directory
-	Debug     bool         // servers log at debug level
-	Proxy     ProxyOptions // for every link
+	JetStream bool // each server with its own store directory
+	// CompactEntries compacts replicated streams' logs this often
+	// (Starling's jetstream compact_entries; 0: the default), so that
+	// members behind catch up from snapshots.
+	CompactEntries int
+	Debug          bool         // servers log at debug level
+	Proxy          ProxyOptions // for every link
 
 	// NATSServer is the path of a nats-server binary to run instead of
 	// Starling (processes only): the reference the same scenarios are
@@ -131,6 +135,9 @@ func New(t testing.TB, opts Options) *Cluster {
 		}
 		if o.JetStream {
 			s.StoreDir = filepath.Join(dir, fmt.Sprintf("store-%d", i))
+			if o.NATSServer == "" {
+				s.CompactEntries = o.CompactEntries
+			}
 		}
 		r, err := newRefuser()
 		if err != nil {

@@ -23,15 +23,16 @@ func (s *Spec) ServerOptions() (*server.Options, error) {
 		routes = append(routes, u)
 	}
 	return &server.Options{
-		ServerName:    s.Name,
-		Host:          "127.0.0.1",
-		Port:          s.ClientPort,
-		HTTPPort:      s.HTTPPort,
-		PingInterval:  s.PingInterval,
-		PingMax:       s.PingMax,
-		WriteDeadline: s.WriteDeadline,
-		JetStream:     s.StoreDir != "",
-		StoreDir:      s.StoreDir,
+		ServerName:              s.Name,
+		Host:                    "127.0.0.1",
+		Port:                    s.ClientPort,
+		HTTPPort:                s.HTTPPort,
+		PingInterval:            s.PingInterval,
+		PingMax:                 s.PingMax,
+		WriteDeadline:           s.WriteDeadline,
+		JetStream:               s.StoreDir != "",
+		StoreDir:                s.StoreDir,
+		JetStreamCompactEntries: s.CompactEntries,
 		Cluster: server.ClusterOptions{
 			Name:           s.ClusterName,
 			Host:           "127.0.0.1",

@@ -72,7 +72,10 @@ var jsTargets = []jsTarget{
 
 // starlingSetup runs Starling processes built from this tree.
 func starlingSetup(*testing.T) jsSetup {
-	return jsSetup{opts: chaos.Options{N: 3, JetStream: true}, caveats: jsCaveats{
+	// The streams' logs are compacted every 200 entries, so a member a
+	// fault left behind catches up from a snapshot and a peer's store
+	// as well as from the log.
+	return jsSetup{opts: chaos.Options{N: 3, JetStream: true, CompactEntries: 200}, caveats: jsCaveats{
 		// The no-fault case was fixed (a leader's read waits for the
 		// subject's publishes in flight, stream.Settle); the one under
 		// partition-leader-minority and one-way-leader-out (a

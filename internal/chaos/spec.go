@@ -25,6 +25,9 @@ type Spec struct {
 	// the servers after it.
 	Routes   []string
 	StoreDir string // JetStream's store; "" leaves JetStream off
+	// CompactEntries sets jetstream compact_entries (Starling only; 0
+	// leaves the default).
+	CompactEntries int
 
 	// Timings of routes and clients alike; 0 leaves the server's default.
 	PingInterval  time.Duration
@@ -90,6 +93,9 @@ func (s *Spec) Config() string {
 	if s.StoreDir != "" {
 		b.WriteString("jetstream {\n")
 		kv("  ", "store_dir", quote(s.StoreDir))
+		if s.CompactEntries > 0 {
+			kv("  ", "compact_entries", strconv.Itoa(s.CompactEntries))
+		}
 		b.WriteString("}\n")
 	}
 	return b.String()

@@ -167,6 +167,7 @@ func TestForms(t *testing.T) {
 			return o.JetStream && o.StoreDir == "/data/js" && o.JetStreamMaxMemory == 1<<30 && o.JetStreamMaxStore == 10<<30 && o.SyncInterval == 0
 		}},
 		{"jetstream { max_open_files: 500 }", func(c *Config) bool { return c.Opts.JetStreamMaxOpenFiles == 500 }},
+		{"jetstream { compact_entries: 1000 }", func(c *Config) bool { return c.Opts.JetStreamCompactEntries == 1000 }},
 		{"jetstream { sync_interval: \"2m\" }", func(c *Config) bool {
 			return c.Opts.SyncInterval == 2*time.Minute && len(c.Warnings) == 1 && strings.Contains(c.Warnings[0], "can be lost")
 		}},
@@ -196,6 +197,7 @@ func TestErrorsHavePositions(t *testing.T) {
 		{"max_payload: \"lots\"", "nats.conf:1:14: max_payload: expected a size"},
 		{"\n\nmax_connections: -1", "nats.conf:3:18: max_connections must not be negative"},
 		{"jetstream { max_open_files: 0 }", "nats.conf:1:29: max_open_files must be positive"},
+		{"jetstream { compact_entries: 0 }", "nats.conf:1:30: compact_entries must be positive"},
 		{"jetstream { max_open_files: \"many\" }", "nats.conf:1:29: "},
 		{"ping_interval: \"soon\"", "nats.conf:1:16: invalid duration"},
 		{"lame_duck_duration: \"5s\"", "minimum is 30 seconds"},

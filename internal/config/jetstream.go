@@ -59,6 +59,8 @@ func (d *decoder) jetstream(v *conf.Value) {
 			o.JetStreamDomain = d.str(mv)
 		case "max_open_files":
 			o.JetStreamMaxOpenFiles = d.positive(mv, "max_open_files")
+		case "compact_entries":
+			o.JetStreamCompactEntries = d.positive(mv, "compact_entries")
 		default:
 			d.unknown(&jetstreamBlock, e)
 		}

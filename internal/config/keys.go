@@ -255,7 +255,7 @@ var tlsBlock = block{
 var jetstreamBlock = block{
 	name: "jetstream",
 	known: []string{"enabled", "enable", "disabled", "disable", "store", "store_dir", "storedir",
-		"sync", "sync_interval", "max_memory_store", "max_mem_store", "max_mem", "max_file_store", "max_file", "domain", "max_open_files"},
+		"sync", "sync_interval", "max_memory_store", "max_mem_store", "max_mem", "max_file_store", "max_file", "domain", "max_open_files", "compact_entries"},
 	notImplemented: map[string]string{
 		"strict":                  "turning strict API checks off",
 		"key":                     featEncryption,

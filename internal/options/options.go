@@ -77,6 +77,9 @@ type Options struct {
 	JetStreamMaxStore     int64
 	JetStreamDomain       string
 	JetStreamMaxOpenFiles int // 0 = derived from the descriptor limit
+	// JetStreamCompactEntries: entries of a replicated file stream's log
+	// between compactions (0 = the default).
+	JetStreamCompactEntries int
 
 	// Monitoring. HTTPPort and HTTPSPort 0 turn a listener off.
 	HTTPHost  string

@@ -69,6 +69,7 @@ var fixedWhileJetStream = []fixedOption{
 	{"JetStreamMaxStore", "jetstream max_file_store", func(o *Options) any { return o.JetStreamMaxStore }},
 	{"JetStreamDomain", "jetstream domain", func(o *Options) any { return o.JetStreamDomain }},
 	{"JetStreamMaxOpenFiles", "jetstream max_open_files", func(o *Options) any { return o.JetStreamMaxOpenFiles }},
+	{"JetStreamCompactEntries", "jetstream compact_entries", func(o *Options) any { return o.JetStreamCompactEntries }},
 }
 
 // reloadable are the fields a reload applies at once: limits and timeouts

@@ -132,6 +132,13 @@
 // transport reports no delivery, so the host tells Raft a snapshot
 // arrived as soon as it is sent; a lost one is sent again.
 //
+// A WholeLog state machine is never compacted by count; a DurableState
+// one (a stream, whose state lives in its own files) is compacted up to
+// the index its files hold durably, as it reports (wholelog.go). Its
+// snapshots name state rather than carry it: Restore or Received may
+// answer ErrFetching, and the group's committed entries then wait in the
+// log, applied once Resume says the state is there (held.go).
+//
 // # Simulation
 //
 // sim_test.go runs N engines in one goroutine over a message queue with
