@@ -31,6 +31,8 @@ type jsAccount struct {
 	acc    *core.Account
 	limits atomic.Pointer[Limits]
 
+	nextSourceInbox atomic.Uint64 // names remote origins' reply subjects (source_remote.go)
+
 	api     *core.InternalClient // API requests and replies
 	adv     *advisor             // advisories and audit events
 	rpub    *core.InternalClient // republished messages (never under a stream's lock)
@@ -332,6 +334,14 @@ func (m *jsAccount) subscribeStream(e *entry, cfg jsapi.StreamConfig) error {
 		// A mirror can answer direct gets for its origin too; the queue
 		// group makes one responder answer each request.
 		direct = append(direct, cfg.Mirror.Name)
+	}
+	if m.clustered() {
+		// Copiers on other servers read the stream through its leader.
+		sub, err := m.api.Subscribe(sourcePrefix+cfg.Name, "", m.sourceHandler(e))
+		if err != nil {
+			return err
+		}
+		e.direct = append(e.direct, sub)
 	}
 	for _, name := range direct {
 		for _, subj := range []string{jsapi.DirectGetPrefix + name, jsapi.DirectGetPrefix + name + ".>"} {

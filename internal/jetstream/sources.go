@@ -11,10 +11,12 @@ import (
 	"github.com/starling-mq/starling/internal/subject"
 )
 
-// Mirrors and sources copy from streams on this server. Each origin is
-// read by one goroutine straight from its store, woken by the origin after
-// every store and by a slow tick (an origin created later, or recreated);
-// progress is the target's own content, so a restart resumes exactly.
+// Mirrors and sources copy from other streams. Each origin is read by one
+// goroutine: straight from its store when this server answers for it,
+// woken by the origin after every store and by a slow tick (an origin
+// created later, or recreated); else through the server that answers for
+// it (source_remote.go), on the tick. Progress is the target's own
+// content, so a restart resumes exactly.
 
 // sourcePoll bounds how long a copier sleeps without a signal.
 const sourcePoll = 250 * time.Millisecond
@@ -132,20 +134,41 @@ func (m *jsAccount) runCopier(target *stream.Stream, c *copier, quit <-chan stru
 	wake := make(chan struct{}, 1)
 	tick := time.NewTicker(sourcePoll)
 	defer tick.Stop()
-	var origin *entry
+	var local *entry
+	var remote *remoteOrigin
 	cancel := func() {}
-	defer func() { cancel() }()
+	defer func() {
+		cancel()
+		if remote != nil {
+			remote.close()
+		}
+	}()
 	for {
-		if e := m.lookup(c.src.Name); e != origin {
+		// The origin is read here when this server answers for it (its
+		// one server or its leader), else from the one that does.
+		e := m.lookup(c.src.Name)
+		if e != nil && !e.leads() {
+			e = nil
+		}
+		if e != local {
 			cancel()
-			origin, cancel = e, func() {}
+			local, cancel = e, func() {}
 			if e != nil {
 				cancel = e.s.Listen(wake)
 			}
 		}
+		if local == nil && remote == nil && m.clustered() {
+			var err error
+			if remote, err = m.newRemoteOrigin(c.src.Name); err != nil {
+				m.log.Warn("origin not read from other servers", "origin", c.src.Name, "err", err)
+			}
+		}
 		copied := 0
-		if origin != nil {
-			copied = m.copyFrom(origin.s.Store(), target, c, quit)
+		switch {
+		case local != nil:
+			copied = m.copyFrom(localOrigin{local.s.Store()}, target, c, quit)
+		case remote != nil:
+			copied = m.copyFrom(remote, target, c, quit)
 		}
 		if copied == copyBurst {
 			continue // more waiting; the quit check is inside copyFrom
@@ -160,10 +183,12 @@ func (m *jsAccount) runCopier(target *stream.Stream, c *copier, quit <-chan stru
 }
 
 // copyFrom copies up to copyBurst messages and returns how many it read.
-func (m *jsAccount) copyFrom(origin store.Store, target *stream.Stream, c *copier, quit <-chan struct{}) int {
+func (m *jsAccount) copyFrom(origin origin, target *stream.Stream, c *copier, quit <-chan struct{}) int {
 	next := c.next.Load()
 	if next == 0 && c.src.OptStartTime != nil {
-		next = store.SeqAtTime(origin, c.src.OptStartTime.UnixNano())
+		if next = origin.SeqAtTime(c.src.OptStartTime.UnixNano()); next == 0 {
+			return 0 // not known yet: the origin is not reachable
+		}
 	}
 	n := 0
 	for ; n < copyBurst; n++ {
@@ -183,7 +208,7 @@ func (m *jsAccount) copyFrom(origin store.Store, target *stream.Stream, c *copie
 		c.next.Store(next)
 		c.lastActive.Store(time.Now().UnixNano())
 	}
-	if last := origin.State().LastSeq; last >= next {
+	if last := origin.LastSeq(); last >= next {
 		c.lag.Store(last - next + 1)
 	} else {
 		c.lag.Store(0)

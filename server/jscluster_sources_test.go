@@ -1,0 +1,84 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Mirrors and sources in a cluster: wherever the meta group placed the
+// copy and its origins (on the same server or not, an origin of three
+// replicas too), the copy gets every message, in order for a mirror, and
+// keeps following.
+func TestJetStreamClusterMirrorsAndSources(t *testing.T) {
+	c := startJSClusterOf(t, 3, false)
+	_, js := c.connect(0)
+	ctx := context.Background()
+	c.waitReady(js)
+	create := func(cfg jetstream.StreamConfig) {
+		t.Helper()
+		eventually(t, 20*time.Second, func() error {
+			_, err := js.CreateStream(ctx, cfg)
+			return err
+		})
+	}
+	publish := func(subj string, n int) {
+		t.Helper()
+		for i := range n {
+			eventually(t, 20*time.Second, func() error {
+				_, err := js.Publish(ctx, subj, []byte(fmt.Sprint(i)))
+				return err
+			})
+		}
+	}
+	const origins = 4
+	for i := range origins {
+		o := fmt.Sprintf("O%d", i)
+		replicas := 1
+		if i == 0 {
+			replicas = 3
+		}
+		create(jetstream.StreamConfig{Name: o, Subjects: []string{o + ".>"}, Replicas: replicas})
+		create(jetstream.StreamConfig{Name: "M" + o, Mirror: &jetstream.StreamSource{Name: o}})
+		publish(o+".x", 5)
+	}
+	create(jetstream.StreamConfig{Name: "ALL", Sources: []*jetstream.StreamSource{
+		{Name: "O0"}, {Name: "O1"}, {Name: "O2", FilterSubject: "O2.y"}, {Name: "O3", OptStartSeq: 4},
+	}})
+	publish("O2.y", 3)
+	count := func(name string, want uint64) {
+		t.Helper()
+		eventually(t, 20*time.Second, func() error {
+			s, err := js.Stream(ctx, name)
+			if err != nil {
+				return err
+			}
+			if got := s.CachedInfo().State.Msgs; got != want {
+				return fmt.Errorf("%s holds %d messages, want %d", name, got, want)
+			}
+			return nil
+		})
+	}
+	for i := range origins {
+		want := uint64(5)
+		if i == 2 {
+			want = 8
+		}
+		count(fmt.Sprintf("MO%d", i), want)
+	}
+	count("ALL", 5+5+3+2)
+	// Mirrors keep the origin's sequences and follow new messages.
+	publish("O1.x", 2)
+	count("MO1", 7)
+	s, err := js.Stream(ctx, "MO1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.GetMsg(ctx, 7)
+	if err != nil || string(m.Data) != "1" || m.Subject != "O1.x" {
+		t.Fatalf("mirror's message 7: %v, %v", m, err)
+	}
+}
