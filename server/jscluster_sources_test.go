@@ -82,3 +82,77 @@ func TestJetStreamClusterMirrorsAndSources(t *testing.T) {
 		t.Fatalf("mirror's message 7: %v, %v", m, err)
 	}
 }
+
+// A mirror and a sourcing stream of three replicas: their leader copies,
+// every replica applies, and a new leader after a step-down continues
+// where the copy stood, without a gap or a message twice.
+func TestJetStreamClusterReplicatedMirror(t *testing.T) {
+	c := startJSClusterOf(t, 3, false)
+	nc, js := c.connect(0)
+	ctx := context.Background()
+	c.waitReady(js)
+	for _, cfg := range []jetstream.StreamConfig{
+		{Name: "O", Subjects: []string{"o.>"}},
+		{Name: "M", Mirror: &jetstream.StreamSource{Name: "O"}, Replicas: 3},
+		{Name: "S", Subjects: []string{"s.>"}, Sources: []*jetstream.StreamSource{{Name: "O", FilterSubject: "o.even"}}, Replicas: 3},
+	} {
+		eventually(t, 20*time.Second, func() error {
+			_, err := js.CreateStream(ctx, cfg)
+			return err
+		})
+	}
+	publish := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			subj := "o.odd"
+			if i%2 == 0 {
+				subj = "o.even"
+			}
+			eventually(t, 20*time.Second, func() error {
+				_, err := js.Publish(ctx, subj, []byte(fmt.Sprint(i)))
+				return err
+			})
+		}
+	}
+	count := func(name string, want uint64) {
+		t.Helper()
+		eventually(t, 30*time.Second, func() error {
+			s, err := js.Stream(ctx, name)
+			if err != nil {
+				return err
+			}
+			if got := s.CachedInfo().State.Msgs; got != want {
+				return fmt.Errorf("%s holds %d messages, want %d", name, got, want)
+			}
+			return nil
+		})
+	}
+	publish(0, 40)
+	count("M", 40)
+	count("S", 20)
+	for _, name := range []string{"M", "S"} {
+		if _, err := nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+name, nil, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(40, 80)
+	count("M", 80)
+	count("S", 40)
+	m, err := js.Stream(ctx, "M")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seq := range []uint64{1, 40, 41, 80} {
+		msg, err := m.GetMsg(ctx, seq)
+		if err != nil || string(msg.Data) != fmt.Sprint(seq-1) {
+			t.Fatalf("mirror's message %d: %v, %v", seq, msg, err)
+		}
+	}
+	s, err := js.Stream(ctx, "S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := s.CachedInfo(); info.State.LastSeq != 40 {
+		t.Fatalf("sourcing stream: last sequence %d, want 40 (a message stored twice or skipped)", info.State.LastSeq)
+	}
+}

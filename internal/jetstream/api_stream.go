@@ -83,10 +83,6 @@ func (m *jsAccount) checkConfig(cfg jsapi.StreamConfig, pedantic bool) (jsapi.St
 	if cfg.Replicas > 1 && !m.clustered() {
 		return cfg, jsapi.NewError(jsapi.ErrStreamReplicasNotSupported)
 	}
-	if cfg.Replicas > 1 && (cfg.Mirror != nil || len(cfg.Sources) > 0) {
-		return cfg, jsapi.NewError(jsapi.ErrStreamInvalidConfig,
-			errors.New("replicated mirrors and sources are not supported by this server yet"))
-	}
 	cfg.Metadata = jsapi.StoredMetadata(cfg.Metadata, jsapi.RequiredAPILevel(cfg))
 	return cfg, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"sync"
@@ -149,6 +150,10 @@ func (m *jsAccount) hostAssigned(sa *jsmeta.Stream) (answer func()) {
 			if err := m.subscribeStream(ent, sa.Config); err != nil {
 				m.log.Error("assigned stream not subscribed", "stream", sa.Config.Name, "err", err)
 			}
+		}
+		if ent.rep != nil && ent.rep.leading.Load() && !reflect.DeepEqual(old.Sources, sa.Config.Sources) {
+			ent.stopSources()
+			m.startSources(ent, sa.Config)
 		}
 		if ent.rep == nil && sa.Group.Replicated() {
 			// Grown from one replica: the stream's leader answers once
@@ -356,6 +361,7 @@ func (m *jsAccount) lead(ent *entry) {
 		return
 	}
 	ent.rep.leading.Store(true)
+	m.startSources(ent, cfg) // a mirror's or sources' copies are the leader's
 	m.adviseStreamLeader(cfg.Name)
 	m.log.Debug("stream leader", "stream", cfg.Name)
 }
@@ -364,6 +370,7 @@ func (m *jsAccount) lead(ent *entry) {
 // replicas go on applying the log.
 func (m *jsAccount) follow(ent *entry) {
 	ent.rep.leading.Store(false)
+	ent.stopSources()
 	ent.subMu.Lock()
 	for _, sub := range append(ent.subs, ent.direct...) {
 		sub.Unsubscribe()

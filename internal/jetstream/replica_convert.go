@@ -56,6 +56,7 @@ func (m *jsAccount) convert(ent *entry, sa *jsmeta.Stream) error {
 	}
 	ent.subs, ent.direct = nil, nil
 	ent.subMu.Unlock()
+	ent.stopSources() // the group's leader copies from now on
 	m.stopConsumers(ent)
 	var live []liveConsumer
 	for _, c := range running { // stopped: their state is final

@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,9 @@ const sourcePoll = 250 * time.Millisecond
 
 // copyBurst bounds messages copied between checks for shutdown.
 const copyBurst = 1024
+
+// copyWait bounds one replicated copy's commit.
+const copyWait = 2 * time.Second
 
 // copier copies one origin into a stream.
 type copier struct {
@@ -66,7 +70,7 @@ func (m *jsAccount) startSources(e *entry, cfg jsapi.StreamConfig) {
 		sg.wg.Add(1)
 		go func() {
 			defer sg.wg.Done()
-			m.runCopier(e.s, c, sg.quit)
+			m.runCopier(e, c, sg.quit)
 		}()
 	}
 }
@@ -130,7 +134,7 @@ func (c *copier) transform(subj string) (string, bool) {
 	return "", false
 }
 
-func (m *jsAccount) runCopier(target *stream.Stream, c *copier, quit <-chan struct{}) {
+func (m *jsAccount) runCopier(target *entry, c *copier, quit <-chan struct{}) {
 	wake := make(chan struct{}, 1)
 	tick := time.NewTicker(sourcePoll)
 	defer tick.Stop()
@@ -183,7 +187,7 @@ func (m *jsAccount) runCopier(target *stream.Stream, c *copier, quit <-chan stru
 }
 
 // copyFrom copies up to copyBurst messages and returns how many it read.
-func (m *jsAccount) copyFrom(origin origin, target *stream.Stream, c *copier, quit <-chan struct{}) int {
+func (m *jsAccount) copyFrom(origin origin, target *entry, c *copier, quit <-chan struct{}) int {
 	next := c.next.Load()
 	if next == 0 && c.src.OptStartTime != nil {
 		if next = origin.SeqAtTime(c.src.OptStartTime.UnixNano()); next == 0 {
@@ -216,7 +220,11 @@ func (m *jsAccount) copyFrom(origin origin, target *stream.Stream, c *copier, qu
 	return n
 }
 
-func (m *jsAccount) copyOne(target *stream.Stream, c *copier, msg *store.Msg) bool {
+func (m *jsAccount) copyOne(e *entry, c *copier, msg *store.Msg) bool {
+	if e.rep != nil {
+		return m.copyReplicated(e, c, msg)
+	}
+	target := e.s
 	if c.mirror {
 		if err := target.IngestMirror(msg); err != nil {
 			m.log.Warn("mirror: message not stored", "origin", c.src.Name, "seq", msg.Seq, "err", err)
@@ -224,16 +232,66 @@ func (m *jsAccount) copyOne(target *stream.Stream, c *copier, msg *store.Msg) bo
 		}
 		return true
 	}
-	subj, ok := c.transform(msg.Subject)
+	subj, tag, ok := c.sourced(msg)
 	if !ok {
 		return true // not selected: skip it
+	}
+	return target.IngestSourced(subj, msg.Header, msg.Data, tag)
+}
+
+// sourced is the subject and source tag a sourced message is stored
+// with; false when the copier's selection excludes it.
+func (c *copier) sourced(msg *store.Msg) (subj, tag string, ok bool) {
+	subj, ok = c.transform(msg.Subject)
+	if !ok {
+		return "", "", false
 	}
 	dest := ""
 	if len(c.src.SubjectTransforms) > 0 {
 		dest = c.src.SubjectTransforms[0].Destination
 	}
-	tag := stream.SourceTag(c.src.Name, msg.Seq, c.src.FilterSubject, dest, msg.Subject)
-	return target.IngestSourced(subj, msg.Header, msg.Data, tag)
+	return subj, stream.SourceTag(c.src.Name, msg.Seq, c.src.FilterSubject, dest, msg.Subject), true
+}
+
+// copyReplicated copies one message into a replicated stream, as its
+// leader: committed before the next is read, so a copy that fails leaves
+// no gap behind it. After a failure the copier starts again from what
+// the stream holds (a mirror's entry proposed twice is applied once; a
+// source's could be stored twice only if its first proposal's outcome
+// was unknown and it committed after all).
+func (m *jsAccount) copyReplicated(e *entry, c *copier, msg *store.Msg) bool {
+	g := e.rep.group()
+	if g == nil || !e.rep.leading.Load() {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), copyWait)
+	defer cancel()
+	var err error
+	if c.mirror {
+		_, err = g.ProposeEntry(ctx, stream.MirrorEntry(msg))
+	} else {
+		subj, tag, ok := c.sourced(msg)
+		if !ok {
+			return true
+		}
+		var ans *stream.Answer
+		ans, err = g.Publish(ctx, subj, stream.SourcedHeader(msg.Header, tag), msg.Data)
+		switch {
+		case err != nil:
+		case ans.Err != nil && ans.Err.Code < 500:
+			// Refused for good (a discard-new limit, a duplicate's ID):
+			// dropped, as a publish would be.
+			return true
+		case ans.Err != nil:
+			err = ans.Err
+		}
+	}
+	if err != nil {
+		m.log.Debug("replicated copy not committed; starting again from the stream", "origin", c.src.Name, "seq", msg.Seq, "err", err)
+		c.next.Store(c.resume(e.s))
+		return false
+	}
+	return true
 }
 
 // sourceInfo reports a copier's progress for stream info.

@@ -264,6 +264,13 @@ func (g *StreamGroup) Update(ctx context.Context, cfg jsapi.StreamConfig) error 
 	return err
 }
 
+// ProposeEntry commits an entry decided outside the stream's publish
+// path (a replicated mirror's copy of an origin's message: see
+// stream.MirrorEntry) and returns what applying it returned.
+func (g *StreamGroup) ProposeEntry(ctx context.Context, entry []byte) (uint64, error) {
+	return g.proposeOp(ctx, entry)
+}
+
 // proposeOp commits an operation's entry, in order with the publishes,
 // and returns what applying it returned.
 func (g *StreamGroup) proposeOp(ctx context.Context, entry []byte) (uint64, error) {

@@ -88,11 +88,7 @@ func ParseSourceTag(v string) (origin string, seq uint64, ok bool) {
 // publish. It reports whether the message was stored or deliberately
 // dropped (duplicate, discard new), false only on a store failure.
 func (s *Stream) IngestSourced(subject string, hdr, data []byte, tag string) bool {
-	if len(hdr) > 0 {
-		hdr = proto.RemoveHeader(hdr, hdrStreamSource)
-		hdr = removeExpected(hdr)
-	}
-	hdr = appendHeader(hdr, hdrStreamSource, tag)
+	hdr = SourcedHeader(hdr, tag)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -181,4 +177,23 @@ func (s *Stream) IngestMirror(m *store.Msg) error {
 	}
 	s.notifyLocked()
 	return nil
+}
+
+// SourcedHeader is the header a sourced message is stored with: the
+// origin's, less its own source tag and expectations, plus tag.
+func SourcedHeader(hdr []byte, tag string) []byte {
+	if len(hdr) > 0 {
+		hdr = proto.RemoveHeader(hdr, hdrStreamSource)
+		hdr = removeExpected(hdr)
+	}
+	return appendHeader(hdr, hdrStreamSource, tag)
+}
+
+// MirrorEntry is the entry a replicated mirror's leader proposes for an
+// origin's message: stored at the origin's sequence on every replica
+// (the sequences between become skipped ones, as IngestMirror leaves
+// them), which makes proposing it again harmless (ErrApplied).
+func MirrorEntry(m *store.Msg) []byte {
+	return EncodeEntry(&Entry{Kind: EntryMsg, Seq: m.Seq, Time: m.Time, Subject: m.Subject,
+		Header: removeExpected(m.Header), Data: m.Data, TTL: m.TTL})
 }
