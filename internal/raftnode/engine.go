@@ -245,7 +245,6 @@ func (e *engine) step(env Envelope) {
 	if err := g.rn.Step(env.Msg); err != nil && !errors.Is(err, raft.ErrStepPeerNotFound) {
 		e.log.Debug("raft step", "group", env.Group, "err", err)
 	}
-	g.noteAnswer(env.Msg, time.Now(), time.Duration(e.cfg.ElectionTicks)*e.cfg.TickInterval*4/5)
 }
 
 // tick advances every group's logical clock by one tick. A leader ticks
@@ -264,7 +263,9 @@ func (e *engine) tick() {
 		g := e.groups[id]
 		if g.rn.BasicStatus().RaftState == raft.StateLeader {
 			g.rn.Tick()
-			g.renewSoloLease(time.Now())
+			now := time.Now()
+			g.renewSoloLease(now)
+			g.askLease(now)
 			continue
 		}
 		g.rn.TickQuiesced()
@@ -460,6 +461,7 @@ func (e *engine) handle(w readyWork) error {
 		return err
 	}
 	g.noteLeadership(rd)
+	g.noteReadStates(rd.ReadStates)
 	g.rn.Advance(rd)
 	// The transport gives no delivery report; saying the snapshot
 	// arrived lets the leader probe again, and a lost one is re-sent.

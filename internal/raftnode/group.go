@@ -48,11 +48,11 @@ type group struct {
 	joint   *Proposal
 	jointAt Result
 
-	// The leader's lease (lease.go): when each follower last answered,
-	// and until when a quorum is known to follow this leader.
-	respAt   map[uint64]int64
-	lease    atomic.Int64
-	leaseFor time.Duration // how long a quorum's answers keep the lease
+	// The leader's lease (lease.go): until when a quorum is known to
+	// follow this leader, and how many times it asked.
+	lease     atomic.Int64
+	leaseFor  time.Duration // how long a quorum's confirmation keeps the lease
+	leaseAsks uint64
 }
 
 func (g *group) resetTimer(rng *rand.Rand, electionTicks int) {

@@ -30,9 +30,15 @@ func (g *group) noteLeadership(rd raft.Ready) {
 		return
 	}
 	g.leading = lead
-	g.renewSoloLease(time.Now())
+	now := time.Now()
+	g.renewSoloLease(now)
 	if !lead {
 		g.dropLease()
+	} else {
+		// Asked at once, not at the next tick: Raft answers once the
+		// leader's first entry is committed, so the new leader can act
+		// about a round trip after it could first apply anything.
+		g.askLease(now)
 	}
 	if w, ok := g.sm.(LeaderWatcher); ok {
 		w.LeaderChanged(lead, g.term)

@@ -1,10 +1,10 @@
 package raftnode
 
 import (
-	"slices"
+	"encoding/binary"
 	"time"
 
-	"go.etcd.io/raft/v3/raftpb"
+	"go.etcd.io/raft/v3"
 )
 
 // A leader's lease: how long this member may act as the leader without
@@ -15,13 +15,19 @@ import (
 // elected. A leader that acts outside the log (a consumer delivering
 // messages, answering acks) checks the lease first.
 //
-// The lease runs from when the quorum-th most recent follower answer
-// arrived (this member counts as one) for four fifths of an election
-// timeout:
-// followers elect another leader no sooner than an election timeout
-// after they last heard from this one, which was before they answered.
-// It is measured on the wall clock, which, unlike the ticker, keeps
-// running while the process is paused.
+// The lease runs from when the leader asked a question a quorum then
+// answered, for four fifths of an election timeout. At every tick a
+// leader asks Raft for a read index (RawNode.ReadIndex) with the time of
+// asking as the request's context: Raft sends it with a heartbeat to
+// every follower and reports it back (a ReadState) once a quorum answered
+// that heartbeat. Each of them heard from this leader at or after that
+// time, and elects another no sooner than an election timeout after it
+// last heard from it. The lease counts from the question, not from when
+// the answers are read: a process paused with answers waiting in its
+// socket buffers reads them late, and they must not extend its lease past
+// what their question allows (another leader may have been elected in
+// the meantime). It is measured on the wall clock, which, unlike the
+// ticker, keeps running while the process is paused.
 
 // LeaseUser is a StateMachine that wants to know whether its member may
 // act as the leader now: UseLease hands it the check at AddGroup.
@@ -29,53 +35,36 @@ type LeaseUser interface {
 	UseLease(valid func() bool)
 }
 
-// noteAnswer records a follower's answer to the leader and renews the
-// lease when a quorum answered recently.
-func (g *group) noteAnswer(m *raftpb.Message, now time.Time, d time.Duration) {
-	switch m.GetType() {
-	case raftpb.MsgAppResp, raftpb.MsgHeartbeatResp:
-	default:
+// askLease asks a quorum to confirm this leader, on a leader's tick.
+func (g *group) askLease(now time.Time) {
+	if !g.leading || g.solo() {
 		return
 	}
-	// Only an answer of this leader's own term renews the lease: a
-	// member that moved on to a later term answers an old leader's
-	// heartbeat too (to make it step down), and g.leading still says
-	// leader until the next Ready.
-	if !g.leading || m.GetReject() || m.GetTerm() != g.term {
+	g.leaseAsks++
+	var ctx [16]byte
+	binary.LittleEndian.PutUint64(ctx[:8], uint64(now.UnixNano()))
+	binary.LittleEndian.PutUint64(ctx[8:], g.leaseAsks)
+	g.rn.ReadIndex(ctx[:])
+}
+
+// noteReadStates renews the lease from the questions a quorum answered.
+func (g *group) noteReadStates(rs []raft.ReadState) {
+	if !g.leading {
 		return
 	}
-	if g.respAt == nil {
-		g.respAt = map[uint64]int64{}
-	}
-	g.respAt[m.GetFrom()] = now.UnixNano()
-	voters := g.cs.GetVoters()
-	quorum := len(voters)/2 + 1
-	var buf [8]int64
-	times := buf[:0]
-	for _, id := range voters {
-		if t, ok := g.respAt[id]; ok {
-			times = append(times, t)
+	for _, r := range rs {
+		if len(r.RequestCtx) != 16 {
+			continue
+		}
+		until := int64(binary.LittleEndian.Uint64(r.RequestCtx)) + int64(g.leaseFor)
+		if until > g.lease.Load() {
+			g.lease.Store(until)
 		}
 	}
-	// This member counts as one answer, so the quorum-th most recent
-	// answer is the (quorum-1)-th most recent of the followers.
-	if quorum <= 1 {
-		g.lease.Store(now.Add(d).UnixNano())
-		return
-	}
-	if len(times) < quorum-1 {
-		return
-	}
-	slices.Sort(times)
-	at := times[len(times)-(quorum-1)]
-	g.lease.Store(at + int64(d))
 }
 
 // dropLease ends the lease: the member no longer leads.
-func (g *group) dropLease() {
-	g.lease.Store(0)
-	clear(g.respAt)
-}
+func (g *group) dropLease() { g.lease.Store(0) }
 
 // leaseValid reports whether the lease runs now.
 func (g *group) leaseValid() bool { return time.Now().UnixNano() < g.lease.Load() }
@@ -84,7 +73,12 @@ func (g *group) leaseValid() bool { return time.Now().UnixNano() < g.lease.Load(
 // voter, on every tick: nobody else could be elected, and no follower
 // answers would renew it otherwise.
 func (g *group) renewSoloLease(now time.Time) {
-	if g.leading && len(g.cs.GetVoters()) == 1 && len(g.cs.GetVotersOutgoing()) == 0 {
+	if g.leading && g.solo() {
 		g.lease.Store(now.Add(g.leaseFor).UnixNano())
 	}
+}
+
+// solo reports whether this member is its group's only voter.
+func (g *group) solo() bool {
+	return len(g.cs.GetVoters()) == 1 && len(g.cs.GetVotersOutgoing()) == 0
 }

@@ -1,51 +1,50 @@
 package raftnode
 
 import (
+	"encoding/binary"
 	"testing"
 	"time"
 
+	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 )
 
+// readState is what Raft reports once a quorum answered the lease
+// question asked at asked.
+func readState(asked time.Time, n uint64) raft.ReadState {
+	var ctx [16]byte
+	binary.LittleEndian.PutUint64(ctx[:8], uint64(asked.UnixNano()))
+	binary.LittleEndian.PutUint64(ctx[8:], n)
+	return raft.ReadState{RequestCtx: ctx[:]}
+}
+
+// The lease runs from when the confirmed question was asked: answers
+// read late (a process paused with them in its buffers) to a question
+// asked before the pause do not make it valid.
 func TestLease(t *testing.T) {
 	const d = 500 * time.Millisecond
-	resp := func(from uint64) *raftpb.Message {
-		return &raftpb.Message{Type: raftpb.MsgHeartbeatResp.Enum(), From: new(from), Term: new(uint64(3))}
-	}
-	g := &group{cs: &raftpb.ConfState{Voters: []uint64{1, 2, 3, 4, 5}}, term: 3}
 	now := time.Now()
-	g.noteAnswer(resp(2), now, d)
+	g := &group{cs: &raftpb.ConfState{Voters: []uint64{1, 2, 3}}, leaseFor: d}
+	g.noteReadStates([]raft.ReadState{readState(now, 1)})
 	if g.leaseValid() {
-		t.Fatal("a follower's answer renewed the lease of a member that does not lead")
+		t.Fatal("a confirmation renewed the lease of a member that does not lead")
 	}
 	g.leading = true
-	g.noteAnswer(resp(2), now.Add(-time.Second), d)
+	g.noteReadStates([]raft.ReadState{readState(now.Add(-time.Second), 2)})
 	if g.leaseValid() {
-		t.Fatal("one answer of four followers makes no quorum of five")
+		t.Fatal("a question asked a second ago, confirmed now, gave a lease")
 	}
-	g.noteAnswer(resp(3), now, d)
-	// Quorum of five: this member and two followers; the older of the
-	// two answers (a second ago) bounds the lease, which has run out.
-	if g.leaseValid() {
-		t.Fatal("lease from an answer a second old")
-	}
-	g.noteAnswer(resp(2), now, d)
+	g.noteReadStates([]raft.ReadState{readState(now, 3), {RequestCtx: []byte("other")}})
 	if !g.leaseValid() {
-		t.Fatal("two fresh answers of five voters: the lease runs")
+		t.Fatal("a question asked now and confirmed: the lease runs")
+	}
+	g.noteReadStates([]raft.ReadState{readState(now.Add(-time.Second), 4)})
+	if !g.leaseValid() {
+		t.Fatal("an older confirmation shortened the lease")
 	}
 	g.dropLease()
 	if g.leaseValid() {
 		t.Fatal("lease kept after leadership was lost")
-	}
-	// Members of a later term answer this leader's heartbeats to make it
-	// step down: those answers renew nothing.
-	for _, from := range []uint64{2, 3, 4} {
-		later := resp(from)
-		later.Term = new(uint64(4))
-		g.noteAnswer(later, now, d)
-	}
-	if g.leaseValid() {
-		t.Fatal("answers of a later term renewed the lease")
 	}
 }
 
