@@ -64,7 +64,7 @@ func startPowerNode(t *testing.T, i int, clusterPorts []int, fsys *vfs.MemFS, co
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(srv, Config{StoreDir: powerStore, FS: fsys, Logger: slog.New(slog.DiscardHandler),
+	m, err := New(srv, Config{StoreDir: powerStore, FS: fsys, Logger: nodeLogger(name),
 		Cluster: &ClusterConfig{ServerName: name, Expected: len(clusterPorts), CompactEntries: compact,
 			Raft: raftnode.Options{SnapshotEntries: compact}}})
 	if err != nil {
@@ -79,6 +79,15 @@ func startPowerNode(t *testing.T, i int, clusterPorts []int, fsys *vfs.MemFS, co
 	n := &powerNode{name: name, srv: srv, m: m, fs: fsys}
 	t.Cleanup(n.stop)
 	return n
+}
+
+// nodeLogger discards, unless JSC_DEBUG is set: then the server's debug
+// log goes to stderr, named.
+func nodeLogger(name string) *slog.Logger {
+	if os.Getenv("JSC_DEBUG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("server", name)
 }
 
 func (n *powerNode) stop() {

@@ -71,6 +71,8 @@ func (h *Hosting) Restored(st *jsmeta.State) {
 			switch {
 			case want[[2]string{a.name, name}]:
 			case e.rep != nil && e.rep.group() != nil && st.Stream(a.name, name) != nil:
+				e.rep.asg.Store(st.Stream(a.name, name)) // as in stream: a leader hands over
+				e.rep.poke()
 				h.leaveWhenRemoved(a, e, a.name, name)
 			default:
 				h.unhostStream(a.name, name, "")
@@ -94,7 +96,11 @@ func (h *Hosting) stream(sa *jsmeta.Stream) {
 		}
 		if ent := a.lookup(sa.Config.Name); ent != nil && ent.rep != nil && ent.rep.group() != nil {
 			// Taken out of the group: its removal may need this
-			// member's vote, so it leaves once removed.
+			// member's vote, so it leaves once removed. A leader
+			// leads until then, and must know the peers it hands
+			// over to (replica_members.go).
+			ent.rep.asg.Store(sa)
+			ent.rep.poke()
 			h.leaveWhenRemoved(a, ent, sa.Account, sa.Config.Name)
 			return
 		}
