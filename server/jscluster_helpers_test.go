@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,17 +69,30 @@ func startJSClusterWith(t *testing.T, n int, seed bool, edit func(*server.Option
 	return c
 }
 
+// start starts server i. A port picked as free may be taken by the time
+// the server binds it (an outgoing connection's ephemeral port): the
+// start is tried again for a while, as the other servers' routes name
+// the port.
 func (c *jsCluster) start(i int) {
 	c.t.Helper()
-	s, err := server.New(c.opts[i])
-	if err != nil {
-		c.t.Fatal(err)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s, err := server.New(c.opts[i])
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		err = s.Start()
+		if err == nil {
+			c.servers[i] = s
+			c.t.Cleanup(func() { s.Shutdown(context.Background()) })
+			return
+		}
+		s.Shutdown(context.Background())
+		if !strings.Contains(err.Error(), "address already in use") || time.Now().After(deadline) {
+			c.t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	if err := s.Start(); err != nil {
-		c.t.Fatal(err)
-	}
-	c.servers[i] = s
-	c.t.Cleanup(func() { s.Shutdown(context.Background()) })
 }
 
 func (c *jsCluster) stop(i int) {

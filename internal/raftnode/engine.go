@@ -266,6 +266,7 @@ func (e *engine) tick() {
 			now := time.Now()
 			g.renewSoloLease(now)
 			g.askLease(now)
+			g.tellReady()
 			continue
 		}
 		g.rn.TickQuiesced()

@@ -29,6 +29,7 @@ type group struct {
 	held           bool
 	heldTo, confTo uint64
 	leading        bool // last role told to a LeaderWatcher (leader.go)
+	readyOwed      bool // LeaderReady waits for the lease (leader.go)
 
 	// The election timer (see engine.tick): ticks since the member last
 	// heard from a leader or changed role, term or vote, and the

@@ -30,6 +30,7 @@ func (g *group) noteLeadership(rd raft.Ready) {
 		return
 	}
 	g.leading = lead
+	g.readyOwed = false
 	now := time.Now()
 	g.renewSoloLease(now)
 	if !lead {
@@ -55,11 +56,24 @@ type LeaderReadyWatcher interface {
 }
 
 // noteOwnEntry tells a LeaderReadyWatcher that the leader's empty entry of
-// its term was applied (after every entry before it).
+// its term was applied (after every entry before it), once the leader
+// also holds its lease: a leader that serves reads before a quorum
+// confirmed it would refuse them (lease.go).
 func (g *group) noteOwnEntry(e *raftpb.Entry) {
 	if !g.leading || e.GetTerm() != g.term {
 		return
 	}
+	g.readyOwed = true
+	g.tellReady()
+}
+
+// tellReady tells a LeaderReadyWatcher what noteOwnEntry owes it, once the
+// lease is valid.
+func (g *group) tellReady() {
+	if !g.readyOwed || !g.leading || !g.leaseValid() {
+		return
+	}
+	g.readyOwed = false
 	if w, ok := g.sm.(LeaderReadyWatcher); ok {
 		w.LeaderReady()
 	}

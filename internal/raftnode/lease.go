@@ -61,6 +61,7 @@ func (g *group) noteReadStates(rs []raft.ReadState) {
 			g.lease.Store(until)
 		}
 	}
+	g.tellReady()
 }
 
 // dropLease ends the lease: the member no longer leads.
