@@ -80,7 +80,18 @@ func (rc replicaConsumers) ApplyConsumer(name string, payload []byte) error {
 			rc.m.log.Warn("consumer batch not applied as proposed (a batch before it is missing, or another holds its number); the consumer restarts from its replicated state", "stream", rc.ent.s.Name(), "consumer", name, "err", err)
 			rep.poke()
 		}
-		if c := rc.ent.consumer(name); c != nil && mine && followed {
+		c := rc.ent.consumer(name)
+		if c == nil && mine && followed && cr != nil {
+			// The live consumer proposed this batch while it started,
+			// before it was registered: it will never hear of it, and
+			// would take the next batch for a gap. It restarts from the
+			// replica, which has it.
+			rep.repMu.Lock()
+			cr.rebuild = true
+			rep.repMu.Unlock()
+			rep.poke()
+		}
+		if c != nil && mine && followed {
 			if err := c.ApplyReplicated(batch); errors.Is(err, consumer.ErrNotProposed) {
 				// Another leader's decision: the live consumer restarts
 				// from the replica, which has it.

@@ -194,10 +194,10 @@ func (g *group) apply(ents []*raftpb.Entry) error {
 		switch e.GetType() {
 		case raftpb.EntryNormal:
 			if len(e.GetData()) == 0 {
-				g.settle(e, nil) // a new leader's empty entry
 				if err := flush(); err != nil {
 					return err
 				}
+				g.settle(e, nil) // a new leader's empty entry
 				g.noteOwnEntry(e)
 				break
 			}
