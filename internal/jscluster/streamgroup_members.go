@@ -6,11 +6,11 @@ import (
 	"github.com/starling-mq/starling/internal/raftnode"
 )
 
-// A stream's group keeps its whole log (raftnode.WholeLog): a stream's
-// state is its messages, too large for a snapshot sent in one piece, so a
-// member added to the group (a scale-up, a replaced peer) starts empty
-// and replays the log from its first entry, applying every message at its
-// sequence as the founders did.
+// A member added to a stream's group (a scale-up, a replaced peer)
+// starts empty: it replays the log from its first entry, applying every
+// message at its sequence as the founders did, or, once the log was
+// compacted, takes a snapshot and fetches the messages it names from a
+// peer (streamgroup_snapshot.go).
 
 // ChangeMembers adds and removes members (node ids) on the group's leader
 // and waits until the change is applied here. Raft takes one change at a

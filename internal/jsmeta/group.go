@@ -4,12 +4,13 @@ import "slices"
 
 // Group is a Raft group: its name and the servers (by ID) it runs on.
 //
-// A replicated stream's group keeps its whole log (raftnode.WholeLog), so
-// how a member starts its log matters: the founders all start theirs with
-// the same configuration entries, naming Founders in order, while a
-// member added later (a Joiner) starts empty and replays the leader's
-// log. A founder that was removed and is added back is a joiner too: its
-// log was dropped when it left.
+// A replicated stream's group is founded with its configuration at the
+// head of its log (raftnode.WholeLog), so how a member starts its log
+// matters: the founders all start theirs with the same configuration
+// entries, naming Founders in order, while a member added later (a
+// Joiner) starts empty and replays the leader's log, or takes a snapshot
+// once the log was compacted. A founder that was removed and is added
+// back is a joiner too: its log was dropped when it left.
 type Group struct {
 	Name    string   `json:"name"`
 	Peers   []string `json:"peers"`
