@@ -254,8 +254,10 @@ func (m *jsAccount) askPiece(ent *entry, peer, reply string, replies chan []byte
 	case <-replies: // drop a stale one
 	default:
 	}
-	if _, err := m.api.Publish(peer, reply, nil, body); err != nil {
+	if ok, err := m.api.Publish(peer, reply, nil, body); err != nil {
 		return nil, err
+	} else if !ok {
+		return nil, errors.New("the member does not serve catch-ups (not hosting the stream, or unreachable)")
 	}
 	t := time.NewTimer(catchUpWait)
 	defer t.Stop()

@@ -219,8 +219,10 @@ func (o *remoteOrigin) fetch(req sourceRequest) error {
 	case <-o.replies:
 	default:
 	}
-	if _, err := o.m.api.Publish(sourcePrefix+o.name, o.inbox+"."+strconv.FormatUint(o.n, 10), nil, body); err != nil {
+	if ok, err := o.m.api.Publish(sourcePrefix+o.name, o.inbox+"."+strconv.FormatUint(o.n, 10), nil, body); err != nil {
 		return err
+	} else if !ok {
+		return errors.New("no server answers for the origin") // not created yet, or electing
 	}
 	t := time.NewTimer(sourceWait)
 	defer t.Stop()
