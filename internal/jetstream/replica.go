@@ -52,6 +52,7 @@ type replication struct {
 	leaving atomic.Bool // no longer assigned here: waiting to be removed
 
 	regrowAsked atomic.Int64 // when the leader last asked to grow back (unix ns)
+	repairing   atomic.Bool  // checkGroupRuns started a repair (replica_repair.go)
 	wake        chan struct{}
 	done        chan struct{}
 	wg          sync.WaitGroup

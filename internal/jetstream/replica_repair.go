@@ -144,9 +144,13 @@ func (m *jsAccount) checkGroupRuns(ent *entry) {
 	if _, err := m.cl.status(g.ID()); !errors.Is(err, raftnode.ErrNoGroup) {
 		return
 	}
+	if !ent.rep.repairing.CompareAndSwap(false, true) {
+		return // a repair is on its way (it waits for adminMu)
+	}
 	m.cl.wg.Add(1)
 	go func() {
 		defer m.cl.wg.Done()
+		defer ent.rep.repairing.Store(false)
 		m.adminMu.Lock()
 		defer m.adminMu.Unlock()
 		if m.lookup(ent.s.Name()) == ent {
