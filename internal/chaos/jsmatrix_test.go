@@ -63,6 +63,7 @@ type jsCaveats struct {
 	// every fault's effect on reads and writes, only not the race.
 	kv         string
 	ackedTwice string // a confirmed ack may be lost (the message delivered and confirmed again)
+	replicas   string // replicas may end up holding different messages at a sequence
 }
 
 var jsTargets = []jsTarget{
@@ -126,6 +127,12 @@ func referenceSetup(t *testing.T) jsSetup {
 	// Seen with 2.9.10 when a member was killed: a message whose AckSync
 	// was confirmed came back and was confirmed again.
 	s.caveats.ackedTwice = "nats-server can lose a confirmed ack when a member is killed"
+	if major == 2 && minor < 10 {
+		// Seen with 2.9.10 after partition-leader-minority: a follower
+		// held another message than the leader at one sequence, 30 s
+		// after the faults ended.
+		s.caveats.replicas = "nats-server 2.9 replicas can hold different messages at a sequence after a leader's partition"
+	}
 	return s
 }
 
@@ -186,8 +193,8 @@ func runJSWorkload(t *testing.T, setup jsSetup, p jsProfile, faults func(c *chao
 	t.Logf("seed %d; replay with %s=%d go test ./internal/chaos -run '^%s$'", c.Seed(), chaos.SeedEnv, c.Seed(), t.Name())
 	rng := c.Rand(0x15)
 	js := setupJS(t, c)
-	if cv := setup.caveats; cv.kv != "" || cv.ackedTwice != "" {
-		t.Logf("known bugs of the target: %q", []string{cv.kv, cv.ackedTwice})
+	if cv := setup.caveats; cv.kv != "" || cv.ackedTwice != "" || cv.replicas != "" {
+		t.Logf("known bugs of the target: %q", []string{cv.kv, cv.ackedTwice, cv.replicas})
 	}
 
 	w := &jsWorkloads{puller: &chaos.Puller{Batch: 50, Max: 10 * p.max}}
@@ -336,7 +343,7 @@ func checkJS(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, w *jsWorklo
 	for i := range c.N() {
 		conns = append(conns, c.Connect(i))
 	}
-	chaos.Await(t, chaos.Timeout, func() error {
+	readReplicas := func() error {
 		// The servers are read at once: each read is one request per
 		// message, so reading them in turn would triple the wait.
 		got := make([][]histcheck.Stored, len(conns))
@@ -367,7 +374,13 @@ func checkJS(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, w *jsWorklo
 			return fmt.Errorf("replicas differ: %s", d)
 		}
 		return nil
-	})
+	}
+	if err := chaos.AwaitErr(chaos.Timeout, readReplicas); err != nil {
+		if caveats.replicas == "" {
+			t.Fatal(err)
+		}
+		t.Logf("%v; a known bug: %s", err, caveats.replicas)
+	}
 
 	phase("replicas read")
 	delivered, confirmed, problems := w.puller.Deliveries()

@@ -40,8 +40,17 @@ func poll(timeout time.Duration, cond func() bool) error {
 // say what is missing.
 func Await(t testing.TB, timeout time.Duration, check func() error) {
 	t.Helper()
+	if err := AwaitErr(timeout, check); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// AwaitErr is Await for a caller that decides what a timeout means: it
+// returns the timeout with check's last error.
+func AwaitErr(timeout time.Duration, check func() error) error {
 	var last error
 	if err := poll(timeout, func() bool { last = check(); return last == nil }); err != nil {
-		t.Fatalf("%v: %v", err, last)
+		return fmt.Errorf("%v: %v", err, last)
 	}
+	return nil
 }
