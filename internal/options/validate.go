@@ -93,6 +93,7 @@ func (o *Options) Validate() error {
 	check(o.JetStreamMaxMemory >= 0 && o.JetStreamMaxStore >= 0, "jetstream limits must not be negative")
 	check(o.JetStreamMaxOpenFiles == 0 || o.JetStreamMaxOpenFiles >= 16,
 		"jetstream max_open_files %d must be at least 16", o.JetStreamMaxOpenFiles)
+	check(o.JetStreamCompactEntries >= 0, "jetstream compact_entries must not be negative")
 	check(o.LameDuckGracePeriod >= 0 && o.LameDuckGracePeriod < o.LameDuckDuration,
 		"lame_duck_grace_period must be shorter than lame_duck_duration")
 	check(!o.TLSMap || o.TLSVerify(), "tls verify_and_map needs client certificates to be verified")

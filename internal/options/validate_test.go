@@ -40,6 +40,7 @@ func TestValidate(t *testing.T) {
 		{"password without user", Options{Password: "x"}, "a password needs a user"},
 		{"negative subs", Options{MaxSubscriptions: -1}, "max_subscriptions must not be negative"},
 		{"negative sync", Options{SyncInterval: -time.Second}, "sync_interval must not be negative"},
+		{"negative compaction", Options{JetStreamCompactEntries: -1}, "compact_entries must not be negative"},
 		{"few open files", Options{JetStreamMaxOpenFiles: 8}, "at least 16"},
 		{"grace over duration", Options{LameDuckDuration: time.Minute, LameDuckGracePeriod: time.Minute}, "shorter than lame_duck_duration"},
 		{"map without verify", Options{TLSConfig: &tls.Config{}, TLSMap: true}, "verify_and_map"},
