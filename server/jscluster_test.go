@@ -134,10 +134,14 @@ func TestJetStreamClusterReplicatedStream(t *testing.T) {
 		return nil
 	})
 	// Deleted through the restarted server (the first connection may have
-	// been to the stopped one, whose client port changed).
-	if err := js3.DeleteStream(ctx, "ORDERS"); err != nil {
-		t.Fatal(err)
-	}
+	// been to the stopped one, whose client port changed). Until it has
+	// heard from the meta leader again it answers 503, as nats-server does.
+	eventually(t, 20*time.Second, func() error {
+		if err := js3.DeleteStream(ctx, "ORDERS"); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return err
+		}
+		return nil
+	})
 }
 
 func TestJetStreamClusterKeyValueReplicated(t *testing.T) {

@@ -274,6 +274,17 @@ type leasedOutlet struct {
 	rep *replication
 }
 
+// InterestGen passes the inner outlet's subscription generation on to the
+// consumers' scheduler, which otherwise wakes every waiting consumer at
+// each of its interest polls; an inner outlet without one reads as
+// changed every time, as it would be treated.
+func (o leasedOutlet) InterestGen() uint64 {
+	if g, ok := o.Outlet.(interface{ InterestGen() uint64 }); ok {
+		return g.InterestGen()
+	}
+	return uint64(time.Now().UnixNano())
+}
+
 func (o leasedOutlet) leased() bool { return o.rep.group() != nil && o.rep.group().LeaseValid() }
 
 func (o leasedOutlet) Publish(subject, reply string, hdr, data []byte) (bool, error) {
