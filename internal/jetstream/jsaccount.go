@@ -31,7 +31,7 @@ type jsAccount struct {
 	acc    *core.Account
 	limits atomic.Pointer[Limits]
 
-	nextSourceInbox atomic.Uint64 // names remote origins' reply subjects (source_remote.go)
+	nextPeerInbox atomic.Uint64 // names peer requests' reply subjects (peer_request.go)
 
 	api     *core.InternalClient // API requests and replies
 	adv     *advisor             // advisories and audit events

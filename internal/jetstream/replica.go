@@ -76,7 +76,7 @@ type replication struct {
 	fetchMu      sync.Mutex
 	fetchWant    jscluster.FetchTarget
 	fetchRunning bool
-	serving      atomic.Bool                       // a catch-up piece is being read for a peer
+	serving      atomic.Int32                      // catch-up pieces being read for peers (at most one)
 	catchupSub   atomic.Pointer[core.Subscription] // peers' catch-up requests
 }
 

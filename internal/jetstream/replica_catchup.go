@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
@@ -62,37 +61,12 @@ type catchUpRequest struct {
 	Had   uint64 `json:"had"`
 }
 
-// A reply is a status byte, then the piece or an error text.
-const (
-	catchUpOK  = 0
-	catchUpErr = 1
-)
-
 // serveCatchUp answers peers' catch-up requests for ent's group.
 func (m *jsAccount) serveCatchUp(ent *entry, sa *jsmeta.Stream) {
 	rep := ent.rep
 	subj := catchUpSubject(sa.Group.Name, m.cl.node.ID)
 	sub, err := m.api.Subscribe(subj, "", func(msg *core.Msg) {
-		if len(msg.Reply) == 0 {
-			return
-		}
-		reply := string(msg.Reply)
-		var req catchUpRequest
-		if err := json.Unmarshal(msg.Data, &req); err != nil {
-			m.answerCatchUp(reply, nil, err)
-			return
-		}
-		if !rep.serving.CompareAndSwap(false, true) {
-			m.answerCatchUp(reply, nil, errors.New("busy"))
-			return
-		}
-		m.cl.wg.Add(1)
-		go func() {
-			defer m.cl.wg.Done()
-			defer rep.serving.Store(false)
-			c, err := m.servePiece(ent, req)
-			m.answerCatchUp(reply, c, err)
-		}()
+		servePeer(m, msg, &rep.serving, 1, func(req catchUpRequest) ([]byte, error) { return m.servePiece(ent, req) })
 	})
 	if err != nil {
 		m.log.Error("stream catch-up requests not served", "stream", sa.Config.Name, "err", err)
@@ -103,7 +77,7 @@ func (m *jsAccount) serveCatchUp(ent *entry, sa *jsmeta.Stream) {
 	}
 }
 
-func (m *jsAccount) servePiece(ent *entry, req catchUpRequest) (*stream.CatchUp, error) {
+func (m *jsAccount) servePiece(ent *entry, req catchUpRequest) ([]byte, error) {
 	g := ent.rep.group()
 	switch {
 	case g == nil || g.Fetching():
@@ -111,23 +85,11 @@ func (m *jsAccount) servePiece(ent *entry, req catchUpRequest) (*stream.CatchUp,
 	case g.AppliedIndex() < req.Index:
 		return nil, fmt.Errorf("applied %d, below %d", g.AppliedIndex(), req.Index)
 	}
-	return ent.s.ServeCatchUp(req.From, req.To, req.Had, catchUpPiece)
-}
-
-func (m *jsAccount) answerCatchUp(reply string, c *stream.CatchUp, err error) {
-	var out []byte
-	if err == nil {
-		var b []byte
-		if b, err = c.MarshalBinary(); err == nil {
-			out = append([]byte{catchUpOK}, b...)
-		}
-	}
+	c, err := ent.s.ServeCatchUp(req.From, req.To, req.Had, catchUpPiece)
 	if err != nil {
-		out = append([]byte{catchUpErr}, err.Error()...)
+		return nil, err
 	}
-	if _, err := m.api.Publish(reply, "", nil, out); err != nil {
-		m.log.Debug("catch-up piece not sent", "err", err)
-	}
+	return c.MarshalBinary()
 }
 
 // runFetch fetches until the latest target is met, then tells the group.
@@ -174,8 +136,6 @@ func (m *jsAccount) runFetch(ent *entry) {
 	}
 }
 
-var errStopped = errors.New("stream no longer hosted")
-
 // pause waits d unless the stream or the cluster stops first.
 func (m *jsAccount) pause(ent *entry, d time.Duration) bool {
 	t := time.NewTimer(d)
@@ -203,29 +163,15 @@ func (m *jsAccount) fetchOnce(ent *entry, t jscluster.FetchTarget) error {
 	if len(peers) == 0 {
 		return errors.New("no other member to fetch from")
 	}
-	inbox := "_INBOX.starling.catchup." + strconv.FormatUint(m.cl.node.ID, 16) + "." + strconv.FormatUint(jscluster.GroupID(rep.assigned().Group.Name), 16)
-	replies := make(chan []byte, 1)
-	var want atomic.Uint64
-	sub, err := m.api.Subscribe(inbox+".*", "", func(msg *core.Msg) {
-		if n, err := strconv.ParseUint(string(msg.Subject[len(inbox)+1:]), 10, 64); err != nil || n != want.Load() {
-			return // a late answer to an earlier request
-		}
-		select {
-		case replies <- append([]byte(nil), msg.Data...):
-		default:
-		}
-	})
+	asker, err := m.newPeerAsker("catchup")
 	if err != nil {
 		return err
 	}
-	defer sub.Unsubscribe()
-	from, failures, seq := uint64(1), 0, uint64(0)
+	defer asker.close()
+	from, failures := uint64(1), 0
 	for from <= t.Last {
 		peer := peers[failures%len(peers)]
-		seq++
-		want.Store(seq)
-		c, err := m.askPiece(ent, peer, inbox+"."+strconv.FormatUint(seq, 10), replies,
-			catchUpRequest{Index: t.Index, From: from, To: t.Last, Had: t.Had})
+		c, err := askPiece(asker, peer, catchUpRequest{Index: t.Index, From: from, To: t.Last, Had: t.Had}, ent.rep.done)
 		if errors.Is(err, errStopped) {
 			return err
 		}
@@ -246,40 +192,18 @@ func (m *jsAccount) fetchOnce(ent *entry, t jscluster.FetchTarget) error {
 	return ent.s.SyncStore()
 }
 
-// askPiece sends one request to the member peer (a subject) and waits for
-// its piece.
-func (m *jsAccount) askPiece(ent *entry, peer, reply string, replies chan []byte, req catchUpRequest) (*stream.CatchUp, error) {
+// askPiece asks the member peer (a subject) for one piece.
+func askPiece(asker *peerAsker, peer string, req catchUpRequest, stop <-chan struct{}) (*stream.CatchUp, error) {
 	body, _ := json.Marshal(req)
-	select {
-	case <-replies: // drop a stale one
-	default:
-	}
-	if ok, err := m.api.Publish(peer, reply, nil, body); err != nil {
+	b, err := asker.ask(peer, body, catchUpWait, stop)
+	if err != nil {
 		return nil, err
-	} else if !ok {
-		return nil, errors.New("the member does not serve catch-ups (not hosting the stream, or unreachable)")
 	}
-	t := time.NewTimer(catchUpWait)
-	defer t.Stop()
-	select {
-	case b := <-replies:
-		if len(b) == 0 {
-			return nil, errors.New("empty catch-up reply")
-		}
-		if b[0] != catchUpOK {
-			return nil, fmt.Errorf("peer refused: %s", b[1:])
-		}
-		c := new(stream.CatchUp)
-		if err := c.UnmarshalBinary(b[1:]); err != nil {
-			return nil, err
-		}
-		return c, nil
-	case <-t.C:
-		return nil, errors.New("no catch-up reply")
-	case <-ent.rep.done:
-	case <-m.cl.done:
+	c := new(stream.CatchUp)
+	if err := c.UnmarshalBinary(b); err != nil {
+		return nil, err
 	}
-	return nil, errStopped
+	return c, nil
 }
 
 // fetchPeers lists the other members' catch-up subjects, the leader's

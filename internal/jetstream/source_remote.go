@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -58,43 +56,19 @@ type sourceRequest struct {
 	Filter    string `json:"filter,omitempty"`
 }
 
-// A reply is a status byte, then either an error text or the origin's
-// last sequence (8 bytes) and a stream.CatchUp holding the entries.
-const (
-	sourceOK  = 0
-	sourceErr = 1
-)
+// An answer's body (peer_request.go) is the origin's last sequence (8
+// bytes) and a stream.CatchUp holding the entries.
 
 // sourceHandler serves reads of e's stream for copiers elsewhere.
 func (m *jsAccount) sourceHandler(e *entry) core.MsgHandler {
 	var busy atomic.Int32
 	return func(msg *core.Msg) {
-		if len(msg.Reply) == 0 {
-			return
-		}
-		reply := string(msg.Reply)
-		var req sourceRequest
-		if err := json.Unmarshal(msg.Data, &req); err != nil {
-			m.answerSource(reply, 0, nil, err)
-			return
-		}
-		if busy.Add(1) > sourceServing {
-			busy.Add(-1)
-			m.answerSource(reply, 0, nil, errors.New("busy"))
-			return
-		}
-		m.cl.wg.Add(1)
-		go func() {
-			defer m.cl.wg.Done()
-			defer busy.Add(-1)
-			last, c, err := readSource(e.s.Store(), req)
-			m.answerSource(reply, last, c, err)
-		}()
+		servePeer(m, msg, &busy, sourceServing, func(req sourceRequest) ([]byte, error) { return readSource(e.s.Store(), req) })
 	}
 }
 
-// readSource reads one reply's worth of messages.
-func readSource(st store.Store, req sourceRequest) (uint64, *stream.CatchUp, error) {
+// readSource reads one answer's worth of messages.
+func readSource(st store.Store, req sourceRequest) ([]byte, error) {
 	from := req.From
 	if from == 0 {
 		from = 1
@@ -114,7 +88,7 @@ func readSource(st store.Store, req sourceRequest) (uint64, *stream.CatchUp, err
 			break
 		}
 		if err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 		b := stream.EncodeEntry(&stream.Entry{Kind: stream.EntryMsg, Seq: msg.Seq, Time: msg.Time,
 			Subject: msg.Subject, Header: msg.Header, Data: msg.Data, TTL: msg.TTL})
@@ -122,61 +96,32 @@ func readSource(st store.Store, req sourceRequest) (uint64, *stream.CatchUp, err
 		c.Next = msg.Seq + 1
 		size += len(b)
 	}
-	return st.State().LastSeq, c, nil
-}
-
-func (m *jsAccount) answerSource(reply string, last uint64, c *stream.CatchUp, err error) {
-	var out []byte
-	if err == nil {
-		var b []byte
-		if b, err = c.MarshalBinary(); err == nil {
-			out = binary.LittleEndian.AppendUint64([]byte{sourceOK}, last)
-			out = append(out, b...)
-		}
-	}
+	b, err := c.MarshalBinary()
 	if err != nil {
-		out = append([]byte{sourceErr}, err.Error()...)
+		return nil, err
 	}
-	if _, err := m.api.Publish(reply, "", nil, out); err != nil {
-		m.log.Debug("source read not answered", "err", err)
-	}
+	return append(binary.LittleEndian.AppendUint64(nil, st.State().LastSeq), b...), nil
 }
 
 // remoteOrigin reads a stream another server answers for, a batch at a
 // time. It is used by one copier goroutine only.
 type remoteOrigin struct {
-	m       *jsAccount
-	name    string
-	inbox   string
-	replies chan []byte
-	sub     *core.Subscription
-	n       uint64 // requests sent; a reply names its request
-	want    atomic.Uint64
+	name  string
+	asker *peerAsker
 
 	buf  []*store.Msg // read ahead, ascending
 	last uint64
 }
 
 func (m *jsAccount) newRemoteOrigin(name string) (*remoteOrigin, error) {
-	o := &remoteOrigin{m: m, name: name, replies: make(chan []byte, 1)}
-	o.inbox = "_INBOX.starling.source." + strconv.FormatUint(m.cl.node.ID, 16) + "." + strconv.FormatUint(m.nextSourceInbox.Add(1), 10)
-	sub, err := m.api.Subscribe(o.inbox+".*", "", func(msg *core.Msg) {
-		if n, err := strconv.ParseUint(string(msg.Subject[len(o.inbox)+1:]), 10, 64); err != nil || n != o.want.Load() {
-			return
-		}
-		select {
-		case o.replies <- append([]byte(nil), msg.Data...):
-		default:
-		}
-	})
+	asker, err := m.newPeerAsker("source")
 	if err != nil {
 		return nil, err
 	}
-	o.sub = sub
-	return o, nil
+	return &remoteOrigin{name: name, asker: asker}, nil
 }
 
-func (o *remoteOrigin) close() { o.sub.Unsubscribe() }
+func (o *remoteOrigin) close() { o.asker.close() }
 
 // LoadNext returns the first message at or after seq matching filter
 // (the copier's own filter, which the reads carry), store.ErrNotFound when
@@ -213,33 +158,18 @@ func (o *remoteOrigin) SeqAtTime(ts int64) uint64 {
 // fetch asks for one batch and keeps it in buf.
 func (o *remoteOrigin) fetch(req sourceRequest) error {
 	body, _ := json.Marshal(req)
-	o.n++
-	o.want.Store(o.n)
-	select {
-	case <-o.replies:
-	default:
-	}
-	if ok, err := o.m.api.Publish(sourcePrefix+o.name, o.inbox+"."+strconv.FormatUint(o.n, 10), nil, body); err != nil {
+	b, err := o.asker.ask(sourcePrefix+o.name, body, sourceWait, nil)
+	if err != nil {
 		return err
-	} else if !ok {
-		return errors.New("no server answers for the origin") // not created yet, or electing
 	}
-	t := time.NewTimer(sourceWait)
-	defer t.Stop()
-	var b []byte
-	select {
-	case b = <-o.replies:
-	case <-t.C:
-		return errors.New("no answer")
-	}
-	if len(b) < 9 || b[0] != sourceOK {
-		return fmt.Errorf("source read refused: %q", b)
+	if len(b) < 8 {
+		return errors.New("short source read")
 	}
 	var c stream.CatchUp
-	if err := c.UnmarshalBinary(b[9:]); err != nil {
+	if err := c.UnmarshalBinary(b[8:]); err != nil {
 		return err
 	}
-	o.last = binary.LittleEndian.Uint64(b[1:])
+	o.last = binary.LittleEndian.Uint64(b)
 	o.buf = o.buf[:0]
 	for _, eb := range c.Entries {
 		e, err := stream.DecodeEntry(eb)
