@@ -3,7 +3,6 @@ package raftnode
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"go.etcd.io/raft/v3/raftpb"
 )
@@ -118,16 +117,22 @@ func (e *engine) resume(id uint64) error {
 }
 
 // catchUpAll applies a run of held entries in every group that resumed.
+// It runs every loop iteration: nothing is allocated unless a group
+// fails (dropping it changes e.order, so that waits for the end).
 func (e *engine) catchUpAll() {
-	for _, id := range slices.Clone(e.order) {
+	var failed []*group
+	for _, id := range e.order {
 		g := e.groups[id]
-		if g == nil || g.held || g.heldTo <= g.applied {
+		if g.held || g.heldTo <= g.applied {
 			continue
 		}
 		if err := g.catchUp(); err != nil {
 			e.log.Error("raft group stopped", "group", g.id, "err", err)
-			e.dropGroup(g, ErrStopped)
+			failed = append(failed, g)
 		}
+	}
+	for _, g := range failed {
+		e.dropGroup(g, ErrStopped)
 	}
 }
 
