@@ -41,20 +41,7 @@ func TestHostMembers(t *testing.T) {
 		return err == nil && st.State == raft.StateLeader.String()
 	}
 	eventually(t, "host 1 leads", tickers, func() bool { return isLeader(h1) })
-	put := func(h *Host, v string) {
-		t.Helper()
-		eventually(t, "a committed put of "+v, tickers, func() bool {
-			p, err := h.Propose(ctx, g, mustJSON(kvOp{Op: "put", K: "x", V: v}))
-			if err != nil {
-				return false
-			}
-			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			defer cancel()
-			_, err = p.Wait(wctx)
-			return err == nil
-		})
-	}
-	put(h1, "before")
+	putCommitted(t, h1, g, tickers, kvOp{Op: "put", K: "x", V: "before"})
 
 	var p *Proposal
 	eventually(t, "add member 2 accepted", tickers, func() bool {
@@ -97,7 +84,7 @@ func TestHostMembers(t *testing.T) {
 	if err := h1.RemoveGroup(ctx, g); err != nil {
 		t.Fatal(err)
 	}
-	put(h2, "after")
+	putCommitted(t, h2, g, tickers, kvOp{Op: "put", K: "x", V: "after"})
 
 	for _, h := range hosts {
 		if err := h.Close(); err != nil {

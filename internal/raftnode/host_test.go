@@ -75,6 +75,39 @@ func eventually(t *testing.T, what string, tickers []*ManualTicker, cond func() 
 	t.Fatalf("%s: not reached", what)
 }
 
+// putCommitted proposes op through h, again until it commits.
+func putCommitted(t *testing.T, h *Host, g uint64, tickers []*ManualTicker, op kvOp) {
+	t.Helper()
+	eventually(t, "a committed put of "+op.K+"="+op.V, tickers, func() bool {
+		p, err := h.Propose(context.Background(), g, mustJSON(op))
+		if err != nil {
+			return false
+		}
+		wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err = p.Wait(wctx)
+		return err == nil
+	})
+}
+
+// changeCommitted has leader change g's members, and waits until the
+// change is applied there.
+func changeCommitted(t *testing.T, leader *Host, g uint64, tickers []*ManualTicker, add, remove []uint64) {
+	t.Helper()
+	var p *Proposal
+	eventually(t, "the change is accepted", tickers, func() bool {
+		var err error
+		p, err = leader.ChangeMembers(context.Background(), g, add, remove)
+		return err == nil
+	})
+	eventually(t, "the change settles", tickers, func() bool { return isSettled(p) })
+	wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := p.Wait(wctx); err != nil {
+		t.Fatalf("change +%v -%v: %v", add, remove, err)
+	}
+}
+
 func TestHostCluster(t *testing.T) {
 	goroutines := runtime.NumGoroutine()
 	ctx := context.Background()

@@ -98,6 +98,9 @@ func (m *ManualTicker) C() <-chan time.Time { return m.c }
 // Stop implements Ticker.
 func (m *ManualTicker) Stop() {}
 
+// Pending is how many ticks wait for the host to take them.
+func (m *ManualTicker) Pending() int { return len(m.c) }
+
 // Tick queues one tick; it reports false when 64 ticks are already queued
 // (the tick is then lost, as a slow real ticker loses them).
 func (m *ManualTicker) Tick() bool {

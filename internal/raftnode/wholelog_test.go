@@ -45,42 +45,14 @@ func TestHostWholeLogMembers(t *testing.T) {
 		return err == nil && st.State == raft.StateLeader.String()
 	}
 	eventually(t, "host 1 leads", tickers, func() bool { return isLeader(hosts[0]) })
-	put := func(h *Host, k, v string) {
-		t.Helper()
-		eventually(t, "a committed put of "+v, tickers, func() bool {
-			p, err := h.Propose(ctx, g, mustJSON(kvOp{Op: "put", K: k, V: v}))
-			if err != nil {
-				return false
-			}
-			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			defer cancel()
-			_, err = p.Wait(wctx)
-			return err == nil
-		})
-	}
 	for i := range 20 {
-		put(hosts[0], "k"+string(rune('a'+i)), "before")
-	}
-	change := func(leader *Host, add, remove []uint64) {
-		t.Helper()
-		var p *Proposal
-		eventually(t, "the change is accepted", tickers, func() bool {
-			var err error
-			p, err = leader.ChangeMembers(ctx, g, add, remove)
-			return err == nil
-		})
-		eventually(t, "the change settles", tickers, func() bool { return isSettled(p) })
-		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if _, err := p.Wait(wctx); err != nil {
-			t.Fatalf("change +%v -%v: %v", add, remove, err)
-		}
+		putCommitted(t, hosts[0], g, tickers, kvOp{Op: "put", K: "k" + string(rune('a'+i)), V: "before"})
 	}
 	for _, id := range []uint64{2, 3} {
 		if err := hosts[id-1].AddGroup(ctx, g, nil, sms[id-1]); err != nil {
 			t.Fatal(err)
 		}
-		change(hosts[0], []uint64{id}, nil)
+		changeCommitted(t, hosts[0], g, tickers, []uint64{id}, nil)
 	}
 	for i, sm := range sms[1:] {
 		eventually(t, "a new member replayed the log", tickers, func() bool {
@@ -89,10 +61,10 @@ func TestHostWholeLogMembers(t *testing.T) {
 				err == nil && slices.Equal(st.Members.Voters, []uint64{1, 2, 3})
 		})
 	}
-	change(hosts[0], nil, []uint64{3})
-	change(hosts[0], nil, []uint64{1})
+	changeCommitted(t, hosts[0], g, tickers, nil, []uint64{3})
+	changeCommitted(t, hosts[0], g, tickers, nil, []uint64{1})
 	eventually(t, "host 2 leads", tickers, func() bool { return isLeader(hosts[1]) })
-	put(hosts[1], "ka", "after")
+	putCommitted(t, hosts[1], g, tickers, kvOp{Op: "put", K: "ka", V: "after"})
 	if got := sms[1].get("ka"); got != "after" {
 		t.Fatalf("host 2 reads %q", got)
 	}
