@@ -49,19 +49,7 @@ func TestJetStreamClusterMirrorsAndSources(t *testing.T) {
 		{Name: "O0"}, {Name: "O1"}, {Name: "O2", FilterSubject: "O2.y"}, {Name: "O3", OptStartSeq: 4},
 	}})
 	publish("O2.y", 3)
-	count := func(name string, want uint64) {
-		t.Helper()
-		eventually(t, 20*time.Second, func() error {
-			s, err := js.Stream(ctx, name)
-			if err != nil {
-				return err
-			}
-			if got := s.CachedInfo().State.Msgs; got != want {
-				return fmt.Errorf("%s holds %d messages, want %d", name, got, want)
-			}
-			return nil
-		})
-	}
+	count := func(name string, want uint64) { t.Helper(); waitMsgs(t, js, name, want) }
 	for i := range origins {
 		want := uint64(5)
 		if i == 2 {
@@ -114,19 +102,7 @@ func TestJetStreamClusterReplicatedMirror(t *testing.T) {
 			})
 		}
 	}
-	count := func(name string, want uint64) {
-		t.Helper()
-		eventually(t, 30*time.Second, func() error {
-			s, err := js.Stream(ctx, name)
-			if err != nil {
-				return err
-			}
-			if got := s.CachedInfo().State.Msgs; got != want {
-				return fmt.Errorf("%s holds %d messages, want %d", name, got, want)
-			}
-			return nil
-		})
-	}
+	count := func(name string, want uint64) { t.Helper(); waitMsgs(t, js, name, want) }
 	publish(0, 40)
 	count("M", 40)
 	count("S", 20)
@@ -155,4 +131,19 @@ func TestJetStreamClusterReplicatedMirror(t *testing.T) {
 	if info := s.CachedInfo(); info.State.LastSeq != 40 {
 		t.Fatalf("sourcing stream: last sequence %d, want 40 (a message stored twice or skipped)", info.State.LastSeq)
 	}
+}
+
+// waitMsgs waits until stream name holds want messages.
+func waitMsgs(t *testing.T, js jetstream.JetStream, name string, want uint64) {
+	t.Helper()
+	eventually(t, 30*time.Second, func() error {
+		s, err := js.Stream(context.Background(), name)
+		if err != nil {
+			return err
+		}
+		if got := s.CachedInfo().State.Msgs; got != want {
+			return fmt.Errorf("%s holds %d messages, want %d", name, got, want)
+		}
+		return nil
+	})
 }

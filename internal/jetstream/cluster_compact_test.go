@@ -14,19 +14,22 @@ import (
 	"github.com/starling-mq/starling/internal/vfs"
 )
 
-// within polls cond until it holds or d passes.
-func within(t *testing.T, d time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+// publisher publishes messages with distinct payloads (a counter), each
+// again until acknowledged.
+type publisher struct {
+	t    *testing.T
+	js   jetstream.JetStream
+	sent int
+}
+
+func (p *publisher) publish(subj string, n int) {
+	p.t.Helper()
+	for range n {
+		p.sent++
+		within(p.t, 20*time.Second, "publish", func() error {
+			_, err := p.js.Publish(context.Background(), subj, []byte(fmt.Sprint(subj, p.sent)))
+			return err
+		})
 	}
 }
 
@@ -87,17 +90,7 @@ func TestClusterCompactCatchUp(t *testing.T) {
 		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "C", Subjects: []string{"c.>"}, Replicas: 3})
 		return err
 	})
-	sent := 0
-	publish := func(subj string, n int) {
-		t.Helper()
-		for range n {
-			sent++
-			within(t, 20*time.Second, "publish", func() error {
-				_, err := js.Publish(ctx, subj, []byte(fmt.Sprint(subj, sent)))
-				return err
-			})
-		}
-	}
+	publish := (&publisher{t: t, js: js}).publish
 	var cons jetstream.Consumer
 	within(t, 20*time.Second, "consumer", func() (err error) {
 		cons, err = st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy})
@@ -230,31 +223,21 @@ func TestClusterCompactJoin(t *testing.T) {
 		_, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy})
 		return err
 	})
-	sent := 0
-	publish := func(n int) {
-		t.Helper()
-		for range n {
-			sent++
-			within(t, 20*time.Second, "publish", func() error {
-				_, err := js.Publish(ctx, "j.x", []byte(fmt.Sprint(sent)))
-				return err
-			})
-		}
-	}
-	publish(150)
+	publish := (&publisher{t: t, js: js}).publish
+	publish("j.x", 150)
 	within(t, 20*time.Second, "delete", func() error { return st.DeleteMsg(ctx, 7) })
 	cfg.Replicas = 1
 	within(t, 30*time.Second, "scale down", func() error {
 		_, err := js.UpdateStream(ctx, cfg)
 		return err
 	})
-	publish(150)
+	publish("j.x", 150)
 	cfg.Replicas = 3
 	within(t, 30*time.Second, "scale up", func() error {
 		_, err := js.UpdateStream(ctx, cfg)
 		return err
 	})
-	publish(10)
+	publish("j.x", 10)
 	within(t, 60*time.Second, "every member holds the stream alike", func() error {
 		var views []string
 		for _, n := range nodes {

@@ -3,6 +3,7 @@ package jetstream
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -115,10 +116,26 @@ func startFullNode(t *testing.T, i int, ports []int, prev *fullNode) *fullNode {
 // when it does not hold by then.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
+	within(t, d, what, func() error {
+		if cond() {
+			return nil
+		}
+		return errors.New("not yet")
+	})
+}
+
+// within polls cond every 20 ms until it returns nil, failing t with
+// what and cond's last error when d passes first.
+func within(t *testing.T, d time.Duration, what string, cond func() error) {
+	t.Helper()
 	deadline := time.Now().Add(d)
-	for !cond() {
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
+			t.Fatalf("timed out after %v waiting for %s: %v", d, what, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
