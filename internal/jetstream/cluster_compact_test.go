@@ -14,6 +14,29 @@ import (
 	"github.com/starling-mq/starling/internal/vfs"
 )
 
+// startCompacting starts three in-process servers compacting streams'
+// logs every 40 entries, and connects a client to the first.
+func startCompacting(t *testing.T) ([]int, []*powerNode, []*vfs.MemFS, *nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	ports := []int{freeTCPPort(t), freeTCPPort(t), freeTCPPort(t)}
+	nodes := make([]*powerNode, 3)
+	fss := make([]*vfs.MemFS, 3)
+	for i := range nodes {
+		fss[i] = vfs.NewMem()
+		nodes[i] = startPowerNode(t, i, ports, fss[i], 40)
+	}
+	nc, err := nats.Connect(nodes[0].srv.ClientURL(), nats.MaxReconnects(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ports, nodes, fss, nc, js
+}
+
 // publisher publishes messages with distinct payloads (a counter), each
 // again until acknowledged.
 type publisher struct {
@@ -71,19 +94,7 @@ func logStart(n *powerNode, name string) uint64 {
 // those deleted meanwhile), then applies the entries since; led by it,
 // the stream serves every message and the consumer resumes where it was.
 func TestClusterCompactCatchUp(t *testing.T) {
-	ports := []int{freeTCPPort(t), freeTCPPort(t), freeTCPPort(t)}
-	nodes := make([]*powerNode, 3)
-	fss := make([]*vfs.MemFS, 3)
-	for i := range nodes {
-		fss[i] = vfs.NewMem()
-		nodes[i] = startPowerNode(t, i, ports, fss[i], 40)
-	}
-	nc, err := nats.Connect(nodes[0].srv.ClientURL(), nats.MaxReconnects(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	ports, nodes, fss, nc, js := startCompacting(t)
 	ctx := context.Background()
 	var st jetstream.Stream
 	within(t, 30*time.Second, "create", func() (err error) {
@@ -201,17 +212,7 @@ func TestClusterCompactCatchUp(t *testing.T) {
 // to one replica, then up to three again) start from the leader's
 // snapshot and fetch every message from it.
 func TestClusterCompactJoin(t *testing.T) {
-	ports := []int{freeTCPPort(t), freeTCPPort(t), freeTCPPort(t)}
-	nodes := make([]*powerNode, 3)
-	for i := range nodes {
-		nodes[i] = startPowerNode(t, i, ports, vfs.NewMem(), 40)
-	}
-	nc, err := nats.Connect(nodes[0].srv.ClientURL(), nats.MaxReconnects(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	_, nodes, _, _, js := startCompacting(t)
 	ctx := context.Background()
 	cfg := jetstream.StreamConfig{Name: "J", Subjects: []string{"j.>"}, Replicas: 3}
 	var st jetstream.Stream
