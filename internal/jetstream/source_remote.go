@@ -108,17 +108,18 @@ func readSource(st store.Store, req sourceRequest) ([]byte, error) {
 type remoteOrigin struct {
 	name  string
 	asker *peerAsker
+	quit  <-chan struct{} // the copier's: a read in flight ends with it
 
 	buf  []*store.Msg // read ahead, ascending
 	last uint64
 }
 
-func (m *jsAccount) newRemoteOrigin(name string) (*remoteOrigin, error) {
+func (m *jsAccount) newRemoteOrigin(name string, quit <-chan struct{}) (*remoteOrigin, error) {
 	asker, err := m.newPeerAsker("source")
 	if err != nil {
 		return nil, err
 	}
-	return &remoteOrigin{name: name, asker: asker}, nil
+	return &remoteOrigin{name: name, asker: asker, quit: quit}, nil
 }
 
 func (o *remoteOrigin) close() { o.asker.close() }
@@ -158,7 +159,7 @@ func (o *remoteOrigin) SeqAtTime(ts int64) uint64 {
 // fetch asks for one batch and keeps it in buf.
 func (o *remoteOrigin) fetch(req sourceRequest) error {
 	body, _ := json.Marshal(req)
-	b, err := o.asker.ask(sourcePrefix+o.name, body, sourceWait, nil)
+	b, err := o.asker.ask(sourcePrefix+o.name, body, sourceWait, o.quit)
 	if err != nil {
 		return err
 	}

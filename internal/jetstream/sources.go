@@ -163,7 +163,7 @@ func (m *jsAccount) runCopier(target *entry, c *copier, quit <-chan struct{}) {
 		}
 		if local == nil && remote == nil && m.clustered() {
 			var err error
-			if remote, err = m.newRemoteOrigin(c.src.Name); err != nil {
+			if remote, err = m.newRemoteOrigin(c.src.Name, quit); err != nil {
 				m.log.Warn("origin not read from other servers", "origin", c.src.Name, "err", err)
 			}
 		}
