@@ -1,13 +1,11 @@
 package test
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -83,46 +81,27 @@ func TestVarzCluster(t *testing.T) {
 // objects: the same keys with the same values, except the random port and
 // pool_size, which nats-server before 2.10 does not have.
 func TestVarzClusterLikeNATSServer(t *testing.T) {
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		t.Skip("nats-server not installed")
-	}
+	bin := natsServerPath(t)
 	routes := []string{"nats-route://ruser:s3cret@127.0.0.1:4", "nats://127.0.0.1:5"} // nothing listens there
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "ports"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	httpPort := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	conf := filepath.Join(t.TempDir(), "n.conf")
-	text := fmt.Sprintf("listen: 127.0.0.1:-1\nhttp: 127.0.0.1:%d\ncluster {\n  name: demo\n  listen: 127.0.0.1:-1\n  routes: [%s]\n}\n",
-		httpPort, strings.Join(routes, ", "))
+	// Every port is picked by nats-server and read back from its ports
+	// file, which it writes once its cluster listener is up.
+	conf := filepath.Join(dir, "n.conf")
+	text := fmt.Sprintf("listen: 127.0.0.1:-1\nhttp: 127.0.0.1:-1\nports_file_dir: %q\ncluster {\n  name: demo\n  listen: 127.0.0.1:-1\n  routes: [%s]\n}\n",
+		filepath.Join(dir, "ports"), strings.Join(routes, ", "))
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-c", conf)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	proc, _ := launchNatsServer(t, t, bin, "n", dir, conf)
+	if proc.monitorURL == "" {
+		t.Fatal("nats-server's ports file names no monitoring port")
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	})
-	natsURL := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
-	eventually(t, 10*time.Second, func() bool {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", httpPort), time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}, "nats-server's monitoring port")
-	// nats-server serves /varz before its cluster listener is up (its
-	// cluster_port reads -1 until then).
 	var theirs map[string]any
-	eventually(t, 10*time.Second, func() bool {
-		theirs = varzCluster(t, natsURL)
+	eventually(t, 20*time.Second, func() bool {
+		theirs = varzCluster(t, proc.monitorURL)
 		p, _ := theirs["cluster_port"].(float64)
 		return p > 0
 	}, "nats-server's cluster listener")

@@ -199,10 +199,13 @@ func TestClusterCompactCatchUp(t *testing.T) {
 			t.Fatalf("a removed message (seq %d) is back", seq)
 		}
 	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The consumer's leader may still be settling after the step-down
+	// (its info answers 503 meanwhile).
+	var info *jetstream.ConsumerInfo
+	within(t, 30*time.Second, "consumer info", func() (err error) {
+		info, err = cons.Info(ctx)
+		return err
+	})
 	if info.AckFloor.Stream != 80 || info.NumPending != 400-80-2 {
 		t.Fatalf("consumer after catch-up: ack floor %d, pending %d", info.AckFloor.Stream, info.NumPending)
 	}
