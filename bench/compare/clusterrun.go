@@ -104,7 +104,14 @@ func runClusterCompare(o clusterOpts) (err error) {
 		writeRaw(o.raw, rows)
 	}
 	if o.profileDir != "" {
-		return profileScenarios(ctx, clusters[0], list, o, &run)
+		profiled := make([]profiledScenario, len(list))
+		for i, sc := range list {
+			profiled[i] = profiledScenario{sc.name, func(run int) error {
+				_, err := runClusterLoad(ctx, clusters[0].urls(), sc, run)
+				return err
+			}}
+		}
+		return profileScenarios(clusters[0], profiled, o, &run)
 	}
 	return nil
 }
@@ -132,10 +139,17 @@ func (r *loadResult) summary(sc clusterScenario) string {
 // maxProfileRuns bounds the runs of one scenario while it is profiled.
 const maxProfileRuns = 1000
 
+// profiledScenario is a scenario to profile: its name and one run of it
+// on the Starling cluster.
+type profiledScenario struct {
+	name string
+	run  func(run int) error
+}
+
 // profileScenarios records, for each scenario, a CPU profile of every
 // Starling member over o.profileFor while the scenario runs again and
 // again on the Starling cluster. The files are <dir>/<n>-<member>.pprof.
-func profileScenarios(ctx context.Context, c *cluster, list []clusterScenario, o clusterOpts, run *int) error {
+func profileScenarios(c *cluster, list []profiledScenario, o clusterOpts, run *int) error {
 	if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
 		return err
 	}
@@ -156,7 +170,7 @@ func profileScenarios(ctx context.Context, c *cluster, list []clusterScenario, o
 		runs := 0
 		for ; runs < maxProfileRuns && time.Now().Before(end); runs++ {
 			*run++
-			if _, err := runClusterLoad(ctx, c.urls(), sc, *run); err != nil {
+			if err := sc.run(*run); err != nil {
 				// Profiled all the same: a failing scenario is the one
 				// whose profile matters most.
 				fmt.Fprintf(os.Stderr, "profile %d: %s: run FAILED: %v\n", i+1, sc.name, err)

@@ -86,13 +86,13 @@ func main() {
 	natsArgs := flag.String("nats-args", "", "extra arguments for nats-server, space separated (e.g. \"-c always.conf\")")
 	js := flag.Bool("js", false, "run the JetStream scenarios (both servers with JetStream on fresh store directories, at their defaults); with --cluster, the R3 stream scenarios")
 	clusterMode := flag.Bool("cluster", false, "run the cluster scenarios: three servers of each kind, a full mesh of routes, clients on chosen members")
-	profileDir := flag.String("profile", "", "with --cluster: afterwards, write CPU profiles of the Starling members for each scenario to this directory")
+	profileDir := flag.String("profile", "", "with --cluster (and --js --cluster): afterwards, write CPU profiles of the Starling members for each scenario to this directory")
 	logDir := flag.String("logs", "", "with --cluster: keep each server's output in this directory")
 	profileFor := flag.Duration("profile-for", 20*time.Second, "with --profile: how long each scenario is profiled")
 	flag.Parse()
 	if *clusterMode {
-		if *natsArgs != "" || (*js && *profileDir != "") {
-			fatal("--cluster takes no --nats-args, and --js --cluster no --profile")
+		if *natsArgs != "" {
+			fatal("--cluster takes no --nats-args")
 		}
 		o := clusterOpts{
 			starling: *starling, natsServer: *natsServer, rounds: *rounds, scale: *scale,

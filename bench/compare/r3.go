@@ -124,7 +124,7 @@ func runR3Compare(o clusterOpts) error {
 			return err
 		}
 	}
-	sides := []*r3Side{{kind: "starling", bin: o.starling}, {kind: "nats-server", bin: o.natsServer}}
+	sides := []*r3Side{{kind: "starling", bin: o.starling, profile: o.profileDir != ""}, {kind: "nats-server", bin: o.natsServer}}
 	defer func() {
 		for _, s := range sides {
 			if s.c != nil {
@@ -205,12 +205,23 @@ func runR3Compare(o clusterOpts) error {
 	if o.raw != "" {
 		writeRaw(o.raw, rows)
 	}
+	if o.profileDir != "" && sides[0].na == "" {
+		profiled := make([]profiledScenario, len(list))
+		for i, sc := range list {
+			profiled[i] = profiledScenario{sc.name, func(run int) error {
+				_, err := runR3(ctx, sides[0].c, sc, run)
+				return err
+			}}
+		}
+		return profileScenarios(sides[0].c, profiled, o, &run)
+	}
 	return nil
 }
 
 // r3Side is one kind of cluster; na says why it cannot run at all.
 type r3Side struct {
 	kind, bin string
+	profile   bool // serve pprof (Starling's --profile)
 	c         *cluster
 	na        string
 }
@@ -218,7 +229,7 @@ type r3Side struct {
 // start starts the side's cluster with JetStream and waits until JetStream
 // answers on every member; a failure makes the side n/a.
 func (s *r3Side) start(dir, logDir string) {
-	c, err := startCluster(clusterSpec{kind: s.kind, bin: s.bin, dir: dir, logDir: logDir, jetstream: true})
+	c, err := startCluster(clusterSpec{kind: s.kind, bin: s.bin, dir: dir, logDir: logDir, jetstream: true, profile: s.profile})
 	s.c = c
 	if err == nil {
 		err = waitJetStream(context.Background(), c, r3ReadyTimeout)

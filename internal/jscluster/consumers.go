@@ -85,7 +85,12 @@ type StreamHooks struct {
 // consumer is no longer the leader's, or the group is overloaded.
 func (g *StreamGroup) ProposeConsumer(name string, batch []byte, done func(error)) {
 	g.order.Lock()
-	err := g.node.Host.ProposeAsync(g.group, encodeConsumerEntry(name, batch), func(_ raftnode.Result, err error) {
+	err := g.node.Host.ProposeAsync(g.group, encodeConsumerEntry(name, batch), func(res raftnode.Result, err error) {
+		if err == nil {
+			// Committed, and refused by the state machine (applyConsumer's
+			// error is the entry's value).
+			err, _ = res.Value.(error)
+		}
 		if done != nil {
 			done(err)
 		}

@@ -2,7 +2,11 @@ package jscluster
 
 import (
 	"bytes"
+	"errors"
 	"testing"
+	"time"
+
+	"github.com/starling-mq/starling/internal/jsapi"
 )
 
 func TestConsumerEntryRoundTrip(t *testing.T) {
@@ -42,4 +46,39 @@ func FuzzConsumerEntry(f *testing.F) {
 			t.Fatalf("re-encoded %x as %x", b, again)
 		}
 	})
+}
+
+// refusing is a Consumers hook that refuses the batch "bad".
+type refusing struct{}
+
+var errRefused = errors.New("refused batch")
+
+func (refusing) ApplyConsumer(_ string, batch []byte) error {
+	if string(batch) == "bad" {
+		return errRefused
+	}
+	return nil
+}
+
+// A batch the state machine refuses once committed is reported to its
+// proposer as refused, not as done.
+func TestProposeConsumerHearsRefusal(t *testing.T) {
+	cfg := jsapi.StreamConfig{Name: "S", Subjects: []string{"s"}, Storage: jsapi.MemoryStorage, Replicas: 3,
+		MaxMsgs: -1, MaxBytes: -1, MaxMsgsPer: -1, MaxMsgSize: -1, MaxConsumers: -1}
+	rs := startStreamGroupHooks(t, 1, cfg, true, StreamHooks{Consumers: refusing{}}, "a", "b", "c")
+	for _, tc := range []struct {
+		batch string
+		want  error
+	}{{"good", nil}, {"bad", errRefused}} {
+		got := make(chan error, 1)
+		rs.lead().ProposeConsumer("C", []byte(tc.batch), func(err error) { got <- err })
+		select {
+		case err := <-got:
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("%s: proposer heard %v, want %v", tc.batch, err, tc.want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: no outcome", tc.batch)
+		}
+	}
 }

@@ -33,6 +33,12 @@ type replicatedStream struct {
 // .Replicated, with each member's expiry reports bound to its group.
 func startStreamGroup(t *testing.T, group uint64, cfg jsapi.StreamConfig, replicated bool, names ...string) *replicatedStream {
 	t.Helper()
+	return startStreamGroupHooks(t, group, cfg, replicated, StreamHooks{}, names...)
+}
+
+// startStreamGroupHooks is startStreamGroup with hooks for every member.
+func startStreamGroupHooks(t *testing.T, group uint64, cfg jsapi.StreamConfig, replicated bool, hooks StreamHooks, names ...string) *replicatedStream {
+	t.Helper()
 	nodes, peers := startNodes(t, names...)
 	rs := &replicatedStream{nodes: nodes, groups: make([]*StreamGroup, len(nodes)), streams: make([]*stream.Stream, len(nodes))}
 	for i, n := range nodes {
@@ -47,7 +53,7 @@ func startStreamGroup(t *testing.T, group uint64, cfg jsapi.StreamConfig, replic
 		}
 		t.Cleanup(func() { _ = s.Close() })
 		rs.streams[i] = s
-		if rs.groups[i], err = n.JoinStream(context.Background(), group, peers, s, StreamHooks{}); err != nil {
+		if rs.groups[i], err = n.JoinStream(context.Background(), group, peers, s, hooks); err != nil {
 			t.Fatal(err)
 		}
 		exp.Bind(rs.groups[i])

@@ -146,7 +146,8 @@ func (s *Stream) ApplyEntry(b []byte) (seq uint64, err error) {
 // ApplyEntry returned. A replicated message is acknowledged once applied
 // without waiting for the store's sync: its committed entry is already on
 // stable storage in a quorum's Raft logs. Nothing is sent without a reply
-// subject or with no_ack.
+// subject or with no_ack. The answer goes out shortly after, in order
+// with the stream's other acks.
 func (s *Stream) Respond(reply string, a *Answer) {
 	s.mu.Lock()
 	noAck, prefix := s.cfg.NoAck, s.ackPrefix
@@ -154,13 +155,18 @@ func (s *Stream) Respond(reply string, a *Answer) {
 	if reply == "" || noAck || a == nil {
 		return
 	}
+	// Through the ack queue: Respond runs on the Raft loop, once per
+	// applied entry, and sending there cost a write to the publisher's
+	// socket per ack; the queue sends each burst with one flush, off the
+	// loop.
+	var body []byte
 	switch {
 	case a.Err != nil:
-		s.sendError(reply, a.Err)
+		body = s.errorBody(a.Err)
 	case a.Duplicate:
-		s.send(reply, dupAck(prefix, a.Seq))
+		body = dupAck(prefix, a.Seq)
 	default:
-		b := strconv.AppendUint(append([]byte(nil), prefix...), a.Seq, 10)
-		s.send(reply, append(b, '}'))
+		body = append(strconv.AppendUint(append(make([]byte, 0, len(prefix)+21), prefix...), a.Seq, 10), '}')
 	}
+	s.acks.push(reply, body)
 }

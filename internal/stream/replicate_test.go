@@ -309,6 +309,12 @@ func TestRespond(t *testing.T) {
 	s.Respond("r2", &Answer{Seq: 2, Duplicate: true})
 	s.Respond("r3", &Answer{Err: jsapi.NewError(jsapi.ErrStreamWrongLastSequence, 4)})
 	s.Respond("", &Answer{Seq: 1})
+	// Answers go out through the ack queue, on its goroutine.
+	waitFor(t, "three replies", func() bool {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		return len(rec.msgs) == 3
+	})
 	for reply, want := range map[string]string{
 		"r1": `{"stream":"S","seq":3}`,
 		"r2": `{"stream":"S","seq":2,"duplicate": true}`,
@@ -320,6 +326,10 @@ func TestRespond(t *testing.T) {
 	}
 	if n := len(rec.msgs); n != 3 {
 		t.Errorf("%d replies sent, want 3", n)
+	}
+	s.Respond("r4", nil)
+	if n := len(rec.msgs); n != 3 {
+		t.Errorf("%d replies sent, want 3 (nothing for no answer)", n)
 	}
 }
 
