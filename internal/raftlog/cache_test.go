@@ -1,6 +1,10 @@
 package raftlog
 
-import "testing"
+import (
+	"testing"
+
+	pb "go.etcd.io/raft/v3/raftpb"
+)
 
 // TestEntryCache: bounded in bytes, oldest out first, a nil cache holds
 // nothing.
@@ -22,12 +26,53 @@ func TestEntryCache(t *testing.T) {
 	if c.get(cacheKey{2, 0}) != nil {
 		t.Fatal("an entry larger than the cache was kept")
 	}
-	if len(c.q)-c.head != len(c.m) {
-		t.Fatalf("queue %d, map %d", len(c.q)-c.head, len(c.m))
+	if c.len() != 3 {
+		t.Fatalf("%d entries cached, want 3", c.len())
 	}
 	var none *entryCache = newEntryCache(-1)
 	none.add(cacheKey{1, 1}, ent(1, 1, "x"), 1)
 	if none.get(cacheKey{1, 1}) != nil {
 		t.Fatal("disabled cache holds an entry")
+	}
+}
+
+// TestEntryCacheLookups: entries of several groups interleave in the
+// cache; lookups in order, out of order, for missing and for evicted
+// locations all answer as a map would, across the queue's compaction.
+func TestEntryCacheLookups(t *testing.T) {
+	c := newEntryCache(200 * (10 + entryOverhead))
+	want := map[cacheKey]*pb.Entry{}
+	var keys []cacheKey
+	for i := range 1000 {
+		k := cacheKey{uint64(1 + i/300), int64(i%300) * 50}
+		e := ent(uint64(i+1), 1, "x")
+		c.add(k, e, 10)
+		c.add(k, ent(9, 9, "again"), 10) // the same location again: ignored
+		want[k] = e
+		keys = append(keys, k)
+		if c.len() > 200 {
+			t.Fatalf("%d entries cached, bound 200", c.len())
+		}
+		if i%97 == 0 {
+			// Walk what should still be cached: every other key (two
+			// groups interleaved), then backwards, then a missing one.
+			live := keys[max(0, len(keys)-200):]
+			for j := 0; j < len(live); j += 2 {
+				if got := c.get(live[j]); got != want[live[j]] {
+					t.Fatalf("after %d adds: key %v: got %v", i+1, live[j], got)
+				}
+			}
+			for j := len(live) - 1; j >= 0; j-- {
+				if got := c.get(live[j]); got != want[live[j]] {
+					t.Fatalf("after %d adds: key %v backwards: got %v", i+1, live[j], got)
+				}
+			}
+			if c.get(cacheKey{live[0].seg, live[0].off + 1}) != nil {
+				t.Fatal("a location never added was found")
+			}
+			if len(keys) > 200 && c.get(keys[len(keys)-201]) != nil {
+				t.Fatal("an evicted entry was found")
+			}
+		}
 	}
 }
