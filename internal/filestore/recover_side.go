@@ -16,6 +16,10 @@ import (
 //     it); those are reported lost, except the ones a surviving delete
 //     record, the floor or the first live sequence of the high-water file
 //     shows were gone already.
+//   - A segment cut short is found by the next segment's leading meta
+//     record. Cut at or below the high-water mark, the sequences cut are
+//     reported lost; above it, the cut is the torn end of a crashed group
+//     commit and the log is truncated there (tornCut).
 //   - A log that ends before the high-water mark lost its tail: the
 //     sequences after its end up to the mark were acknowledged and are
 //     reported lost, and the store continues after the mark.
