@@ -326,24 +326,23 @@ func TestCrashDuringRewrite(t *testing.T) {
 }
 
 // rollFixture writes n messages and syncs them, then appends without a
-// sync until a new segment holds three more, and writes everything to the
-// operating system with the new segment's directory entry synced (as a
-// concurrent group commit's directory sync does). It returns the two
-// segments' paths, the older one's synced length and the layout.
-func rollFixture(t *testing.T, fsys *vfs.MemFS, n int) (s *Store, older, newer string, synced int, l layout) {
+// sync until the roll-th segment after the active one holds three more,
+// and writes everything to the operating system with the new segments'
+// directory entries synced (as a concurrent group commit's directory sync
+// does). It returns the store, the active segment's id and synced length
+// at the sync, and the layout.
+func rollFixture(t *testing.T, fsys *vfs.MemFS, n int, roll uint64) (s *Store, id uint64, synced int, l layout) {
 	t.Helper()
 	s = mustOpen(t, fsys, Config{SegmentSize: 1024, Logger: nopLogger})
 	writeN(t, s, n)
 	mustSync(t, s)
-	var id uint64
 	locked(s, func() { id = s.active.id })
-	older, newer = segPath(id), segPath(id+1)
-	synced = len(fileBytes(t, fsys, older))
+	synced = len(fileBytes(t, fsys, segPath(id)))
 	for range 100 { // bounded: a segment holds far fewer records
 		writeN(t, s, 1)
 		var inNewer int
 		locked(s, func() {
-			if s.active.id == id+1 {
+			if s.active.id == id+roll {
 				inNewer = s.active.msgs
 			}
 		})
@@ -359,7 +358,7 @@ func rollFixture(t *testing.T, fsys *vfs.MemFS, n int) (s *Store, older, newer s
 	if err := fsys.SyncDir(testDir); err != nil {
 		t.Fatal(err)
 	}
-	return s, older, newer, synced, layoutOf(s)
+	return s, id, synced, layoutOf(s)
 }
 
 // TestTornSegmentRoll crashes during a group commit that wrote the end of
@@ -371,39 +370,46 @@ func TestTornSegmentRoll(t *testing.T) {
 	const n = 10 // synced, so acknowledged
 	for _, tc := range []struct {
 		name string
+		roll uint64 // segments written after the older one
 		// keep returns how many bytes past the synced length of the older
-		// and newer segment survive, given the first and last sequence
+		// and the next segment survive (later ones survive whole), given the first and last sequence
 		// written to the older segment after the sync (a, b).
 		keep func(l layout, synced int, a, b uint64) (older, newer int64)
 		// want is the last sequence recovered; 0 for the loss case.
 		want func(a, b uint64) uint64
 	}{
-		{"older cut between records, newer meta only",
+		{"older cut between records, newer meta only", 1,
 			func(l layout, synced int, a, b uint64) (int64, int64) {
 				return l.offOf[b] - int64(synced), l.offOf[b+1]
 			},
 			func(a, b uint64) uint64 { return b - 1 }},
-		{"older cut inside a record, newer records kept",
+		{"older cut inside a record, newer records kept", 1,
 			func(l layout, synced int, a, b uint64) (int64, int64) {
 				return l.offOf[b] + 9 - int64(synced), l.offOf[b+3]
 			},
 			func(a, b uint64) uint64 { return b - 1 }},
-		{"older cut inside a record, newer cut inside a record",
+		{"older cut inside a record, newer cut inside a record", 1,
 			func(l layout, synced int, a, b uint64) (int64, int64) {
 				return l.offOf[a+1] + 3 - int64(synced), l.offOf[b+2] + 5
 			},
 			func(a, b uint64) uint64 { return a }},
-		{"older unsynced bytes all lost, newer whole",
+		{"older unsynced bytes all lost, newer whole", 1,
 			func(l layout, synced int, a, b uint64) (int64, int64) { return 0, 1 << 20 },
 			func(a, b uint64) uint64 { return a - 1 }},
-		{"synced bytes cut too", // real damage below the mark: loss, as before
+		{"older cut inside a record, two newer segments whole", 2,
+			func(l layout, synced int, a, b uint64) (int64, int64) {
+				return l.offOf[b] + 9 - int64(synced), 1 << 20
+			},
+			func(a, b uint64) uint64 { return b - 1 }},
+		{"synced bytes cut too", 1, // real damage below the mark: loss, as before
 			func(l layout, synced int, a, b uint64) (int64, int64) { return 0, 1 << 20 },
 			nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fsys := vfs.NewMem()
-			s, older, newer, synced, l := rollFixture(t, fsys, n)
+			s, id, synced, l := rollFixture(t, fsys, n, tc.roll)
 			defer s.Close()
+			older, newer := segPath(id), segPath(id+1)
 			a, b := uint64(n+1), uint64(0)
 			for q := a; l.offOf[q+1] > l.offOf[q]; q++ {
 				b = q + 1 // b+1 is the first record of the newer segment
@@ -418,6 +424,8 @@ func TestTornSegmentRoll(t *testing.T) {
 					return int(ko)
 				case newer:
 					return int(kn)
+				case segPath(id + 2):
+					return unsynced
 				}
 				return 0
 			}))
