@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -320,5 +322,148 @@ func TestCrashDuringRewrite(t *testing.T) {
 		if filepath.Ext(name) == ".tmp" {
 			t.Fatalf("leftover %s", name)
 		}
+	}
+}
+
+// rollFixture writes n messages and syncs them, then appends without a
+// sync until the roll-th segment after the active one holds three more,
+// and writes everything to the operating system with the new segments'
+// directory entries synced (as a concurrent group commit's directory sync
+// does). It returns the store, the active segment's id and synced length
+// at the sync, and the layout.
+func rollFixture(t *testing.T, fsys *vfs.MemFS, n int, roll uint64) (s *Store, id uint64, synced int, l layout) {
+	t.Helper()
+	s = mustOpen(t, fsys, Config{SegmentSize: 1024, Logger: nopLogger})
+	writeN(t, s, n)
+	mustSync(t, s)
+	locked(s, func() { id = s.active.id })
+	synced = len(fileBytes(t, fsys, segPath(id)))
+	for range 100 { // bounded: a segment holds far fewer records
+		writeN(t, s, 1)
+		var inNewer int
+		locked(s, func() {
+			if s.active.id == id+roll {
+				inNewer = s.active.msgs
+			}
+		})
+		if inNewer == 3 {
+			break
+		}
+	}
+	locked(s, func() {
+		if err := s.flushLocked(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err := fsys.SyncDir(testDir); err != nil {
+		t.Fatal(err)
+	}
+	return s, id, synced, layoutOf(s)
+}
+
+// TestTornSegmentRoll crashes during a group commit that wrote the end of
+// one segment and the head of the next, neither synced, keeping part of
+// each: recovery must take everything from the cut on as the torn end of
+// the log (truncated, nothing reported lost), and keep reporting a cut of
+// synced data as loss.
+func TestTornSegmentRoll(t *testing.T) {
+	const n = 10 // synced, so acknowledged
+	for _, tc := range []struct {
+		name string
+		roll uint64 // segments written after the older one
+		// keep returns how many bytes past the synced length of the older
+		// and the next segment survive (later ones survive whole), given the first and last sequence
+		// written to the older segment after the sync (a, b).
+		keep func(l layout, synced int, a, b uint64) (older, newer int64)
+		// want is the last sequence recovered; 0 for the loss case.
+		want func(a, b uint64) uint64
+	}{
+		{"older cut between records, newer meta only", 1,
+			func(l layout, synced int, a, b uint64) (int64, int64) {
+				return l.offOf[b] - int64(synced), l.offOf[b+1]
+			},
+			func(a, b uint64) uint64 { return b - 1 }},
+		{"older cut inside a record, newer records kept", 1,
+			func(l layout, synced int, a, b uint64) (int64, int64) {
+				return l.offOf[b] + 9 - int64(synced), l.offOf[b+3]
+			},
+			func(a, b uint64) uint64 { return b - 1 }},
+		{"older cut inside a record, newer cut inside a record", 1,
+			func(l layout, synced int, a, b uint64) (int64, int64) {
+				return l.offOf[a+1] + 3 - int64(synced), l.offOf[b+2] + 5
+			},
+			func(a, b uint64) uint64 { return a }},
+		{"older unsynced bytes all lost, newer whole", 1,
+			func(l layout, synced int, a, b uint64) (int64, int64) { return 0, 1 << 20 },
+			func(a, b uint64) uint64 { return a - 1 }},
+		{"older cut inside a record, two newer segments whole", 2,
+			func(l layout, synced int, a, b uint64) (int64, int64) {
+				return l.offOf[b] + 9 - int64(synced), 1 << 20
+			},
+			func(a, b uint64) uint64 { return b - 1 }},
+		{"synced bytes cut too", 1, // real damage below the mark: loss, as before
+			func(l layout, synced int, a, b uint64) (int64, int64) { return 0, 1 << 20 },
+			nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := vfs.NewMem()
+			s, id, synced, l := rollFixture(t, fsys, n, tc.roll)
+			defer s.Close()
+			older, newer := segPath(id), segPath(id+1)
+			a, b := uint64(n+1), uint64(0)
+			for q := a; l.offOf[q+1] > l.offOf[q]; q++ {
+				b = q + 1 // b+1 is the first record of the newer segment
+			}
+			if l.offOf[a] < int64(synced) || b < a+1 || l.offOf[b+1] == 0 {
+				t.Fatalf("layout: synced %d, a %d at %d, b %d", synced, a, l.offOf[a], b)
+			}
+			ko, kn := tc.keep(l, synced, a, b)
+			c := fsys.CrashClone(vfs.KeepUnsynced(func(name string, unsynced int) int {
+				switch name {
+				case older:
+					return int(ko)
+				case newer:
+					return int(kn)
+				case segPath(id + 2):
+					return unsynced
+				}
+				return 0
+			}))
+			if tc.want == nil {
+				damageTruncate(t, c, older, l.offOf[n])
+			}
+			var logs logBuf
+			cfg := Config{SegmentSize: 1024, Logger: logs.logger(), BootID: "after-the-crash"}
+			s2 := mustOpen(t, c, cfg)
+			if tc.want == nil {
+				// n was acknowledged: the cut from it to the newer
+				// segment's head is reported lost, its records kept.
+				st := s2.State()
+				var lost []uint64
+				for q := uint64(n); q <= b; q++ {
+					lost = append(lost, q)
+				}
+				if !slices.Equal(st.Lost.Msgs, lost) || st.LastSeq != b+3 {
+					t.Fatalf("state %+v, want lost %v and last %d", st, lost, b+3)
+				}
+				mustClose(t, s2)
+				return
+			}
+			want := tc.want(a, b)
+			checkPrefix(t, s2, want)
+			if strings.Contains(logs.String(), "lost") {
+				t.Fatalf("loss logged:\n%s", logs.String())
+			}
+			writeN(t, s2, 2)
+			mustClose(t, s2)
+			// The truncation is what the next start sees: no damage left.
+			logs = logBuf{}
+			s3 := mustOpen(t, c.CrashClone(), cfg)
+			defer s3.Close()
+			checkPrefix(t, s3, want+2)
+			if out := logs.String(); strings.Contains(out, "level=ERROR") || strings.Contains(out, "level=WARN") {
+				t.Fatalf("second open logged:\n%s", out)
+			}
+		})
 	}
 }

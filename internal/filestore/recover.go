@@ -33,6 +33,9 @@ import (
 //     ever being reused. Erring this way costs a spurious loss report for
 //     an unacknowledged message; the other way would reuse a sequence a
 //     client may have seen.
+//   - The end of a segment cut short above the high-water mark, followed
+//     by the head of the next, is a torn write too (recover_side.go): the
+//     partial record it may end with is truncated with everything after.
 //   - Delete records and the floor in meta records are applied as they are
 //     met; a lost sequence that turns out deleted is not reported.
 //
@@ -59,6 +62,15 @@ type recovery struct {
 	badTail  bool   // the last record was damaged, not torn
 	prevID   uint64 // the segment loaded last
 	tailLost bool   // the log ended before the high-water mark
+
+	// Where the segment scanned last (scanned; 0 before the first scan)
+	// stops holding whole records, and the pending damage entry for the
+	// bytes after that (-1 if none): what is left of it if its tail turns
+	// out torn (see cutTornEnd).
+	scanned   uint64
+	scanEnd   int64
+	scanTail  int
+	tornFound bool // the log's torn end lies before its last segment
 }
 
 // damage is a corrupt region whose sequences are known once the next
@@ -174,8 +186,12 @@ func (s *Store) loadSegment(rc *recovery, id uint64, last bool) error {
 	}
 	g := &segment{id: id, f: f, loaded: true}
 	s.segs = append(s.segs, g)
+	if rc.tornFound {
+		return s.emptyTornSegment(rc, g, size)
+	}
 	sc := &scanner{f: f, size: size}
 	off := int64(0)
+	tailAt, tailPending := int64(-1), -1
 	for off < sc.size {
 		b, err := sc.record(off)
 		var r record
@@ -183,8 +199,8 @@ func (s *Store) loadSegment(rc *recovery, id uint64, last bool) error {
 			r, _, err = decodeRecord(b)
 		}
 		if err == nil {
-			if off == 0 && r.typ == recMeta {
-				s.checkLeadingMeta(rc, id, &r)
+			if off == 0 && r.typ == recMeta && s.checkLeadingMeta(rc, id, &r) {
+				return s.cutTornEnd(rc, g, size)
 			}
 			s.scanned.Add(1)
 			s.applyRecord(rc, g, &r, off)
@@ -205,6 +221,7 @@ func (s *Store) loadSegment(rc *recovery, id uint64, last bool) error {
 		end := next
 		if next < 0 {
 			end = sc.size
+			tailAt, tailPending = off, len(rc.pending)
 		}
 		s.log.Error("filestore: corrupt record skipped", "segment", id, "offset", off, "bytes", end-off)
 		d := damage{after: s.last, bytes: end - off}
@@ -217,6 +234,10 @@ func (s *Store) loadSegment(rc *recovery, id uint64, last bool) error {
 	g.size = off
 	g.top = s.last
 	rc.prevID = id
+	rc.scanned, rc.scanEnd, rc.scanTail = id, off, -1
+	if tailAt >= 0 {
+		rc.scanEnd, rc.scanTail = tailAt, tailPending
+	}
 	return nil
 }
 

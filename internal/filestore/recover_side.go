@@ -16,6 +16,10 @@ import (
 //     it); those are reported lost, except the ones a surviving delete
 //     record, the floor or the first live sequence of the high-water file
 //     shows were gone already.
+//   - A segment cut short is found by the next segment's leading meta
+//     record. Cut at or below the high-water mark, the sequences cut are
+//     reported lost; above it, the cut is the torn end of a crashed group
+//     commit and the log is truncated there (tornCut).
 //   - A log that ends before the high-water mark lost its tail: the
 //     sequences after its end up to the mark were acknowledged and are
 //     reported lost, and the store continues after the mark.
@@ -76,12 +80,19 @@ func (s *Store) checkMissing(rc *recovery, prev, next uint64) {
 // the sequences read so far. When the segment before it is its direct
 // predecessor, that one held every sequence up to the meta's (rewrites keep
 // its last sequence in a meta record), so any shortfall was cut from it.
-func (s *Store) checkLeadingMeta(rc *recovery, id uint64, r *record) {
+// It reports true when the cut is the torn end of the log instead (see
+// tornCut): the caller then drops everything from the cut on.
+func (s *Store) checkLeadingMeta(rc *recovery, id uint64, r *record) bool {
 	// Below the floor (the meta's own, for a compaction past the end that
 	// started this segment) sequences are gone on purpose.
 	lo := max(s.last+1, s.floor, r.seq)
 	if rc.prevID == 0 || id != rc.prevID+1 || r.last < lo || rc.gapOpen {
-		return
+		return false
+	}
+	if rc.tornCut(lo) {
+		s.log.Warn("filestore: segment file ends early, above the last acknowledged sequence: torn writes of a crash; the log is truncated at the cut",
+			"segment", fmt.Sprintf("%016x.seg", rc.prevID), "last_seq_in_it", s.last, "last_seq_written", r.last, "acknowledged_seq", rc.hw.last)
+		return true
 	}
 	// A rewrite of the predecessor records the full range it had, after
 	// which the cut reads as deleted (like a corrupt record once its
@@ -91,6 +102,55 @@ func (s *Store) checkLeadingMeta(rc *recovery, id uint64, r *record) {
 	s.log.Error("filestore: segment file ends early; the messages cut from it are lost",
 		"segment", fmt.Sprintf("%016x.seg", rc.prevID), "last_seq_in_it", s.last, "last_seq_written", r.last)
 	rc.gaps = rc.gaps.add(lo, r.last)
+	return false
+}
+
+// tornCut reports whether a segment cut short before sequence lo is the
+// torn end of the log: a crash during a group commit that had written the
+// end of one segment and the head of the next, neither synced. It is when
+// no sequence from lo on was acknowledged, which the high-water mark says:
+// an acknowledgement waits for the sync of every segment written before
+// it, so the cut segment would have been whole. (The mark is exact after a
+// process crash; after a power loss it may be older than the log, and a cut
+// above it is then taken for torn writes too, the limit a torn tail in the
+// last segment has.) The cut segment must have been scanned, so that where
+// its whole records end is known.
+func (rc *recovery) tornCut(lo uint64) bool {
+	return rc.hwOK && lo > rc.hw.last && rc.scanned == rc.prevID
+}
+
+// cutTornEnd truncates the log at a torn cut found at the head of g (of
+// size bytes): the segment before it keeps its whole records, and g and
+// every later segment are emptied, as unacknowledged writes after the cut.
+func (s *Store) cutTornEnd(rc *recovery, g *segment, size int64) error {
+	prev := s.segs[len(s.segs)-2]
+	if rc.scanTail >= 0 {
+		// The partial record it ends with is a torn write, not damage.
+		rc.pending = rc.pending[:rc.scanTail]
+	}
+	if rc.scanEnd < prev.size {
+		if err := prev.f.truncate(rc.scanEnd); err != nil {
+			return fmt.Errorf("filestore: truncating torn tail: %w", err)
+		}
+		prev.size = rc.scanEnd
+	}
+	rc.tornFound = true
+	rc.needMeta = true // the active segment then starts by naming the last sequence
+	return s.emptyTornSegment(rc, g, size)
+}
+
+// emptyTornSegment truncates g, which lies after the torn end of the log,
+// to nothing. The file stays: the segment map lists it.
+func (s *Store) emptyTornSegment(rc *recovery, g *segment, size int64) error {
+	if size > 0 {
+		s.log.Warn("filestore: segment after the torn end of the log emptied", "segment", fmt.Sprintf("%016x.seg", g.id), "bytes", size)
+		if err := g.f.truncate(0); err != nil {
+			return fmt.Errorf("filestore: truncating torn tail: %w", err)
+		}
+	}
+	g.size, g.top = 0, s.last
+	rc.prevID = g.id
+	return nil
 }
 
 // openGap starts a lost range after last whose end is not known yet.
