@@ -230,6 +230,10 @@ func printTable(rows []row) {
 			printFailed(r)
 			continue
 		}
+		if r.metric == "cpu" {
+			fmt.Printf("| %s | %s | %s | %.2f× (lower is better) |\n", r.name, usString(median(a.P50)), usString(median(b.P50)), median(a.P50)/median(b.P50))
+			continue
+		}
 		if r.metric == "latency" {
 			fmt.Printf("| %s, p50 latency | %s | %s | %.2f× (lower is better) |\n", r.name, usString(median(a.P50)), usString(median(b.P50)), median(a.P50)/median(b.P50))
 			fmt.Printf("| %s, p99 latency | %s | %s | %.2f× (lower is better) |\n", r.name, usString(median(a.P99)), usString(median(b.P99)), median(a.P99)/median(b.P99))
@@ -254,6 +258,8 @@ func printFailed(r row) {
 			s = "no result"
 		case r.metric == "latency":
 			s = fmt.Sprintf("p50 %s, p99 %s", usString(median(m.P50)), usString(median(m.P99)))
+		case r.metric == "cpu":
+			s = usString(median(m.P50))
 		default:
 			s = thousands(median(m.Tput)) + " msgs/s"
 		}

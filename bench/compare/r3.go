@@ -69,6 +69,8 @@ func (sc r3Scenario) rows() []r3Row {
 	switch sc.kind {
 	case r3SyncPub:
 		return []r3Row{{"", "throughput"}, {"", "latency"}}
+	case r3AsyncPub:
+		return []r3Row{{"", "throughput"}, {", the servers' CPU time per message", "cpu"}}
 	case r3Failover:
 		return []r3Row{
 			{": stream leader killed, until a publish is acked", "latency"},
@@ -245,6 +247,8 @@ func (m *meas) add(metric string, v r3Value) {
 	case metric == "latency":
 		m.P50 = append(m.P50, v.p50)
 		m.P99 = append(m.P99, v.p99)
+	case metric == "cpu":
+		m.P50 = append(m.P50, v.p50)
 	default:
 		m.Tput = append(m.Tput, v.tput)
 	}
@@ -259,6 +263,8 @@ func r3Summary(sc r3Scenario, vals []r3Value) string {
 			parts = append(parts, rw.suffix+" not measured")
 		case rw.metric == "latency":
 			parts = append(parts, fmt.Sprintf("%sp50 %s  p99 %s", rw.suffix+" ", usString(v.p50), usString(v.p99)))
+		case rw.metric == "cpu":
+			parts = append(parts, fmt.Sprintf("CPU %s/msg", usString(v.p50)))
 		default:
 			parts = append(parts, thousands(v.tput)+" msgs/s")
 		}

@@ -103,11 +103,14 @@ func runR3Load(ctx context.Context, c *cluster, sc r3Scenario, run int) ([]r3Val
 	var vals []r3Value
 	switch sc.kind {
 	case r3AsyncPub:
+		cpu0, cpuErr := c.cpuTime()
 		n, d, err := publishAsync(ctx, js, subject, payload, sc.msgs, r3LoadFor)
 		if err != nil {
 			return nil, err
 		}
-		vals = []r3Value{{ok: true, tput: float64(n) / d.Seconds()}}
+		cpu1, err := c.cpuTime()
+		vals = []r3Value{{ok: true, tput: float64(n) / d.Seconds()},
+			{ok: cpuErr == nil && err == nil, p50: float64(cpu1-cpu0) / float64(time.Microsecond) / float64(n)}}
 	case r3SyncPub:
 		vals, err = publishSync(ctx, js, subject, payload, sc.msgs, r3LoadFor)
 	case r3Pull:

@@ -333,7 +333,7 @@ func TestCrashDuringRewrite(t *testing.T) {
 // at the sync, and the layout.
 func rollFixture(t *testing.T, fsys *vfs.MemFS, n int, roll uint64) (s *Store, id uint64, synced int, l layout) {
 	t.Helper()
-	s = mustOpen(t, fsys, Config{SegmentSize: 1024, Logger: nopLogger})
+	s = mustOpen(t, fsys, Config{SegmentSize: 1024, Logger: nopLogger, BootID: "the-boot"})
 	writeN(t, s, n)
 	mustSync(t, s)
 	locked(s, func() { id = s.active.id })
@@ -375,35 +375,44 @@ func TestTornSegmentRoll(t *testing.T) {
 		// and the next segment survive (later ones survive whole), given the first and last sequence
 		// written to the older segment after the sync (a, b).
 		keep func(l layout, synced int, a, b uint64) (older, newer int64)
-		// want is the last sequence recovered; 0 for the loss case.
+		// want is the last sequence recovered; nil for the loss cases.
 		want func(a, b uint64) uint64
+		// rebooted: the machine rebooted since the high-water mark was
+		// written, so the mark may be stale and the cut is reported lost,
+		// the newer segment's records kept.
+		rebooted bool
 	}{
 		{"older cut between records, newer meta only", 1,
 			func(l layout, synced int, a, b uint64) (int64, int64) {
 				return l.offOf[b] - int64(synced), l.offOf[b+1]
 			},
-			func(a, b uint64) uint64 { return b - 1 }},
+			func(a, b uint64) uint64 { return b - 1 }, false},
 		{"older cut inside a record, newer records kept", 1,
 			func(l layout, synced int, a, b uint64) (int64, int64) {
 				return l.offOf[b] + 9 - int64(synced), l.offOf[b+3]
 			},
-			func(a, b uint64) uint64 { return b - 1 }},
+			func(a, b uint64) uint64 { return b - 1 }, false},
 		{"older cut inside a record, newer cut inside a record", 1,
 			func(l layout, synced int, a, b uint64) (int64, int64) {
 				return l.offOf[a+1] + 3 - int64(synced), l.offOf[b+2] + 5
 			},
-			func(a, b uint64) uint64 { return a }},
+			func(a, b uint64) uint64 { return a }, false},
 		{"older unsynced bytes all lost, newer whole", 1,
 			func(l layout, synced int, a, b uint64) (int64, int64) { return 0, 1 << 20 },
-			func(a, b uint64) uint64 { return a - 1 }},
+			func(a, b uint64) uint64 { return a - 1 }, false},
 		{"older cut inside a record, two newer segments whole", 2,
 			func(l layout, synced int, a, b uint64) (int64, int64) {
 				return l.offOf[b] + 9 - int64(synced), 1 << 20
 			},
-			func(a, b uint64) uint64 { return b - 1 }},
+			func(a, b uint64) uint64 { return b - 1 }, false},
 		{"synced bytes cut too", 1, // real damage below the mark: loss, as before
 			func(l layout, synced int, a, b uint64) (int64, int64) { return 0, 1 << 20 },
-			nil},
+			nil, false},
+		{"older cut inside a record, newer records kept, after a reboot", 1,
+			func(l layout, synced int, a, b uint64) (int64, int64) {
+				return l.offOf[b] + 9 - int64(synced), l.offOf[b+3]
+			},
+			nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fsys := vfs.NewMem()
@@ -429,12 +438,26 @@ func TestTornSegmentRoll(t *testing.T) {
 				}
 				return 0
 			}))
-			if tc.want == nil {
+			if tc.want == nil && !tc.rebooted {
 				damageTruncate(t, c, older, l.offOf[n])
 			}
 			var logs logBuf
-			cfg := Config{SegmentSize: 1024, Logger: logs.logger(), BootID: "after-the-crash"}
+			cfg := Config{SegmentSize: 1024, Logger: logs.logger(), BootID: "the-boot"}
+			if tc.rebooted {
+				cfg.BootID = "rebooted"
+			}
 			s2 := mustOpen(t, c, cfg)
+			if tc.rebooted {
+				st := s2.State()
+				if len(st.Lost.Msgs) == 0 || st.Lost.Msgs[0] != b {
+					t.Fatalf("state %+v, want a loss reported from %d", st, b)
+				}
+				if _, err := s2.Load(b + 1); err != nil {
+					t.Fatalf("the newer segment's first message: %v", err)
+				}
+				mustClose(t, s2)
+				return
+			}
 			if tc.want == nil {
 				// n was acknowledged: the cut from it to the newer
 				// segment's head is reported lost, its records kept.

@@ -33,8 +33,9 @@ import (
 //     ever being reused. Erring this way costs a spurious loss report for
 //     an unacknowledged message; the other way would reuse a sequence a
 //     client may have seen.
-//   - The end of a segment cut short above the high-water mark, followed
-//     by the head of the next, is a torn write too (recover_side.go): the
+//   - The end of a segment cut short above the high-water mark (written in
+//     this boot), followed by the head of the next, is a torn write too
+//     (recover_side.go): the
 //     partial record it may end with is truncated with everything after.
 //   - Delete records and the floor in meta records are applied as they are
 //     met; a lost sequence that turns out deleted is not reported.

@@ -18,8 +18,9 @@ import (
 //     shows were gone already.
 //   - A segment cut short is found by the next segment's leading meta
 //     record. Cut at or below the high-water mark, the sequences cut are
-//     reported lost; above it, the cut is the torn end of a crashed group
-//     commit and the log is truncated there (tornCut).
+//     reported lost; above a mark written in this boot, the cut is the
+//     torn end of a crashed group commit and the log is truncated there
+//     (tornCut).
 //   - A log that ends before the high-water mark lost its tail: the
 //     sequences after its end up to the mark were acknowledged and are
 //     reported lost, and the store continues after the mark.
@@ -89,7 +90,7 @@ func (s *Store) checkLeadingMeta(rc *recovery, id uint64, r *record) bool {
 	if rc.prevID == 0 || id != rc.prevID+1 || r.last < lo || rc.gapOpen {
 		return false
 	}
-	if rc.tornCut(lo) {
+	if rc.tornCut(lo, s.cfg.BootID) {
 		s.log.Warn("filestore: segment file ends early, above the last acknowledged sequence: torn writes of a crash; the log is truncated at the cut",
 			"segment", fmt.Sprintf("%016x.seg", rc.prevID), "last_seq_in_it", s.last, "last_seq_written", r.last, "acknowledged_seq", rc.hw.last)
 		return true
@@ -110,13 +111,16 @@ func (s *Store) checkLeadingMeta(rc *recovery, id uint64, r *record) bool {
 // end of one segment and the head of the next, neither synced. It is when
 // no sequence from lo on was acknowledged, which the high-water mark says:
 // an acknowledgement waits for the sync of every segment written before
-// it, so the cut segment would have been whole. (The mark is exact after a
-// process crash; after a power loss it may be older than the log, and a cut
-// above it is then taken for torn writes too, the limit a torn tail in the
-// last segment has.) The cut segment must have been scanned, so that where
-// its whole records end is known.
-func (rc *recovery) tornCut(lo uint64) bool {
-	return rc.hwOK && lo > rc.hw.last && rc.scanned == rc.prevID
+// it, so the cut segment would have been whole. The mark must have been
+// written in this boot of the machine: only then is it exact. After a
+// reboot it may be older than the log, and a cut above it (a truncated
+// file, say) could hold acknowledged messages that the later segments
+// still have whole: such a cut is reported lost as any other, erring
+// towards a spurious report rather than dropping whole records. The cut
+// segment must have been scanned, so that where its whole records end is
+// known.
+func (rc *recovery) tornCut(lo uint64, boot string) bool {
+	return rc.hwOK && rc.hw.boot != "" && rc.hw.boot == boot && lo > rc.hw.last && rc.scanned == rc.prevID
 }
 
 // cutTornEnd truncates the log at a torn cut found at the head of g (of
