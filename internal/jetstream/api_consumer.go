@@ -357,6 +357,12 @@ func (m *jsAccount) consumerLookup(r *request) (*entry, *consumer.Consumer, *jsa
 	c := ent.consumers[token(r.subject, 5)]
 	ent.conMu.Unlock()
 	if c == nil {
+		if ent.rep != nil && ent.rep.hasReplica(token(r.subject, 5)) {
+			// A leader that has just taken over starts its consumers a
+			// moment after it starts answering: the consumer exists, it
+			// is not running here yet.
+			return ent, nil, jsapi.NewError(jsapi.ErrClusterNotAvail)
+		}
 		return ent, nil, jsapi.NewError(jsapi.ErrConsumerNotFound)
 	}
 	return ent, c, nil

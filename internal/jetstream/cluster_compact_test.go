@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -259,4 +260,51 @@ func TestClusterCompactJoin(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A consumer's info never answers "not found" while its stream's new
+// leader takes over: until the leader runs the consumer, the answer is
+// that the cluster is not available (a client retries that).
+func TestClusterConsumerInfoAcrossStepDown(t *testing.T) {
+	_, _, _, nc, js := startCompacting(t)
+	ctx := context.Background()
+	var st jetstream.Stream
+	within(t, 30*time.Second, "create", func() (err error) {
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Replicas: 3})
+		return err
+	})
+	within(t, 20*time.Second, "consumer", func() error {
+		_, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy})
+		return err
+	})
+	for round := range 4 {
+		within(t, 20*time.Second, "step-down", func() error {
+			_, err := nc.Request("$JS.API.STREAM.LEADER.STEPDOWN.S", nil, 5*time.Second)
+			return err
+		})
+		answered := false
+		for i := 0; i < 2000 && !answered; i++ {
+			msg, err := nc.Request("$JS.API.CONSUMER.INFO.S.D", nil, 500*time.Millisecond)
+			if err != nil {
+				continue // no server answers between leaders
+			}
+			var resp struct {
+				Error *struct {
+					ErrCode int `json:"err_code"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal(msg.Data, &resp); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case resp.Error == nil:
+				answered = true
+			case resp.Error.ErrCode == 10014:
+				t.Fatalf("round %d: consumer info answered not found: %s", round, msg.Data)
+			}
+		}
+		if !answered {
+			t.Fatalf("round %d: the consumer's info was never answered", round)
+		}
+	}
 }

@@ -89,6 +89,13 @@ type consumerReplica struct {
 	rebuild bool // the live consumer must restart from this replica
 }
 
+// hasReplica reports whether the log holds consumer name.
+func (r *replication) hasReplica(name string) bool {
+	r.repMu.Lock()
+	defer r.repMu.Unlock()
+	return r.replicas[name] != nil
+}
+
 // group is the stream's Raft group, nil until joined.
 func (r *replication) group() *jscluster.StreamGroup { return r.grp.Load() }
 
