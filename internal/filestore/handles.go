@@ -403,6 +403,17 @@ func (r *rfile) WriteAt(b []byte, off int64) (int, error) {
 	return n, err
 }
 
+// preallocate reserves the file's blocks up to size without changing its
+// size (vfs.Preallocate: a hint, it never fails).
+func (r *rfile) preallocate(size int64) {
+	f, err := r.pin()
+	if err != nil {
+		return
+	}
+	defer r.unpin()
+	vfs.Preallocate(f, size)
+}
+
 // truncate cuts the file to size.
 func (r *rfile) truncate(size int64) error {
 	f, err := r.pin()

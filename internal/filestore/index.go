@@ -40,6 +40,9 @@ type segment struct {
 	id   uint64
 	f    *rfile
 	size int64 // bytes in the log, including the store's unwritten buffer
+	// reserved: the active segment's blocks are reserved up to here
+	// (Store.reserveLocked); 0 for the others.
+	reserved int64
 
 	// The index: either dense (dense[i] is sequence base+i) or sparse.
 	base   uint64

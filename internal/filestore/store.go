@@ -545,6 +545,7 @@ func (s *Store) flushLocked() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
+	s.reserveLocked(s.flushed + int64(len(s.buf)))
 	if _, err := s.active.f.WriteAt(s.buf, s.flushed); err != nil {
 		return err
 	}
@@ -557,6 +558,28 @@ func (s *Store) flushLocked() error {
 		s.buf = s.buf[:0]
 	}
 	return nil
+}
+
+// Blocks of a busy active segment are reserved ahead of its writes
+// (vfs.Preallocate), reserveStep at a time once it holds reserveAfter
+// bytes: appending into reserved blocks makes each sync journal less
+// metadata (on ext4 it halved an append-and-fdatasync's CPU and latency).
+// A small or idle stream reserves nothing, so 10,000 of them cost no disk;
+// a sealed segment keeps at most one step it did not fill.
+const (
+	reserveAfter = 64 << 10
+	reserveStep  = 512 << 10
+)
+
+// reserveLocked reserves the active segment's blocks past end when the
+// last reservation does not cover it.
+func (s *Store) reserveLocked(end int64) {
+	g := s.active
+	if end < reserveAfter || end <= g.reserved {
+		return
+	}
+	g.reserved = min(end+reserveStep, max(s.cfg.SegmentSize, end))
+	g.f.preallocate(g.reserved)
 }
 
 // roomLocked makes the active segment ready for a record of size bytes

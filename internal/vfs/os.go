@@ -14,6 +14,9 @@ type osFile struct {
 
 func (f osFile) Sync() error { return datasync(f.File) }
 
+// Preallocate implements Preallocator.
+func (f osFile) Preallocate(size int64) { preallocate(f.File, size) }
+
 func (osFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 	f, err := os.OpenFile(name, flag, perm)
 	if err != nil {

@@ -27,6 +27,20 @@ type File interface {
 	Name() string
 }
 
+// Preallocator is a File that can reserve disk space ahead of its writes
+// without changing its size (a hint: it never fails).
+type Preallocator interface {
+	Preallocate(size int64)
+}
+
+// Preallocate reserves size bytes for f's future appends where f supports
+// it (files on the host's filesystem); elsewhere it does nothing.
+func Preallocate(f File, size int64) {
+	if p, ok := f.(Preallocator); ok {
+		p.Preallocate(size)
+	}
+}
+
 // FS is a filesystem. Paths are in the host's format (filepath).
 type FS interface {
 	// OpenFile opens a file with os.OpenFile's flags.
