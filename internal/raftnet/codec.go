@@ -198,7 +198,7 @@ func appendEntry(dst []byte, e *raftpb.Entry) []byte {
 }
 
 // wireMessage is a decoded message together with the storage its scalar
-// fields point to, so that decoding one takes one allocation.
+// fields point to, so that its fields take no allocations of their own.
 type wireMessage struct {
 	msg  raftpb.Message
 	typ  raftpb.MessageType
@@ -223,6 +223,24 @@ type bodyDecoder struct {
 	own  []byte
 	pos  int
 	end  int // the end of the message being read
+	left int // messages of the batch not yet read
+
+	// msgs is where the next fast-form messages go: allocated a chunk at
+	// a time, so a batch of small messages takes few allocations while a
+	// hostile count sizes at most one chunk ahead of the bytes.
+	msgs []wireMessage
+}
+
+// msgChunk is how many messages share one allocation.
+const msgChunk = 32
+
+func (d *bodyDecoder) newMessage() *wireMessage {
+	if len(d.msgs) == 0 {
+		d.msgs = make([]wireMessage, min(d.left, msgChunk))
+	}
+	w := &d.msgs[0]
+	d.msgs = d.msgs[1:]
+	return w
 }
 
 func (d *bodyDecoder) uvarint() (uint64, bool) {
@@ -269,7 +287,7 @@ func (d *bodyDecoder) fast() (*raftpb.Message, bool) {
 	if !ok || flags&^msgAll != 0 || flags&(msgReject|msgRejectTrue) == msgRejectTrue {
 		return nil, false
 	}
-	w := new(wireMessage)
+	w := d.newMessage()
 	m := &w.msg
 	if flags&msgType != 0 {
 		t, ok := d.enum()

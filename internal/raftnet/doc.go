@@ -36,9 +36,9 @@
 // and its encoding: a hand-written fast form for every message but those
 // with a Snapshot or Responses, which keep their protobuf encoding
 // (codec.go). The fast form keeps each field's presence exactly, and its
-// decoding takes one allocation per message, one for its entries, and one
-// copy of the body shared by every message's byte fields, where protobuf
-// took one per field. Version 2 of the protocol brought the fast form;
+// decoding takes an allocation per 32 messages, two per message with
+// entries, and one copy of the body shared by every message's byte fields,
+// where protobuf took one per field. Version 2 of the protocol brought the fast form;
 // servers of versions 1 and 2 refuse each other at the hello. Lengths are checked against Options.MaxFrameSize
 // before any buffer is sized; a bad frame ends the connection, as the
 // stream cannot be resynchronised. A sender cannot learn the receiver's

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"slices"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -219,7 +220,9 @@ func DecodeBatch(body []byte, dst []Envelope) ([]Envelope, error) {
 	if count == 0 || uint64(count) > uint64(len(body)-4)/3 {
 		return dst, fmt.Errorf("%w: batch count %d", ErrMalformed, count)
 	}
+	dst = slices.Grow(dst, int(count))
 	for i := uint32(0); i < count; i++ {
+		d.left = int(count - i)
 		d.end = len(body)
 		group, ok := d.uvarint()
 		if !ok {
