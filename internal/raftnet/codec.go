@@ -47,8 +47,8 @@ const (
 	msgCommit
 	msgVote
 	msgRejectHint
-	msgReject     // Reject is set; msgRejectTrue is its value
-	msgRejectTrue //
+	msgReject // Reject is set; msgRejectTrue is its value
+	msgRejectTrue
 	msgContext
 	msgAll = 1<<iota - 1
 
@@ -147,7 +147,7 @@ func appendFast(dst []byte, m *raftpb.Message, h *msgHeader) []byte {
 	return dst
 }
 
-// entSize and appendEntry take a nil entry for an empty one, as protobuf
+// entrySize and appendEntry take a nil entry for an empty one, as protobuf
 // encodes it.
 func entrySize(e *raftpb.Entry) int {
 	if e == nil {
