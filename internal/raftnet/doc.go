@@ -32,13 +32,19 @@
 //
 // Every frame is a 9-byte header (body length, CRC-32C of kind and body,
 // kind) and a body: a hello, a batch, or an empty keepalive. A batch is a
-// count and, per message, its group and length as uvarints and its
-// protobuf encoding. Lengths are checked against Options.MaxFrameSize
+// count and, per message, its group and length as uvarints, a form byte
+// and its encoding: a hand-written fast form for every message but those
+// with a Snapshot or Responses, which keep their protobuf encoding
+// (codec.go). The fast form keeps each field's presence exactly, and its
+// decoding takes an allocation per 32 messages, two per message with
+// entries, and one copy of the body shared by every message's byte fields,
+// where protobuf took one per field. Version 2 of the protocol brought the fast form;
+// servers of versions 1 and 2 refuse each other at the hello. Lengths are checked against Options.MaxFrameSize
 // before any buffer is sized; a bad frame ends the connection, as the
 // stream cannot be resynchronised. A sender cannot learn the receiver's
 // limit (nothing flows back), so every server of a cluster must run with
-// the same MaxFrameSize. FuzzFrame holds the decoder to errors,
-// never panics.
+// the same MaxFrameSize. FuzzFrame and FuzzBatch hold the decoder to
+// errors, never panics, and to exact round trips.
 //
 // # Queues and drops
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"slices"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -26,7 +27,9 @@ const (
 
 	// Version is the protocol version a hello names. A receiver refuses any
 	// other: a server speaking a newer format must not be half-understood.
-	Version = 1
+	// Version 2 encodes messages in the fast form (codec.go); version 1
+	// sent protobuf only.
+	Version = 2
 
 	// MaxFrameLimit is the largest frame body any configuration accepts.
 	MaxFrameLimit = 256 << 20
@@ -128,7 +131,8 @@ const perMessageOverhead = 2 * binary.MaxVarintLen64
 // ErrMessageTooLarge: the caller drops that message and goes on.
 //
 // The body is a uint32 count, then for each message its group and its
-// length as uvarints and its protobuf encoding.
+// length as uvarints and its encoding: a form byte and the fast form, or
+// the protobuf encoding (codec.go).
 func AppendBatch(dst []byte, msgs []Envelope, maxBody int) ([]byte, int, error) {
 	if len(msgs) == 0 {
 		return dst, 0, nil
@@ -139,16 +143,34 @@ func AppendBatch(dst []byte, msgs []Envelope, maxBody int) ([]byte, int, error) 
 	opts := proto.MarshalOptions{UseCachedSize: true}
 	n := 0
 	for _, e := range msgs {
-		size := proto.Size(e.Msg)
+		fast := fastForm(e.Msg)
+		var h msgHeader
+		var size int
+		if fast {
+			h = headerOf(e.Msg)
+			size = fastSize(e.Msg, &h)
+		} else {
+			size = 1 + proto.Size(e.Msg)
+		}
 		body := len(dst) - off - headerLen
 		if body+perMessageOverhead+size > maxBody {
 			break
 		}
 		dst = binary.AppendUvarint(dst, e.Group)
 		dst = binary.AppendUvarint(dst, uint64(size))
-		var err error
-		if dst, err = opts.MarshalAppend(dst, e.Msg); err != nil {
-			return dst[:start], 0, fmt.Errorf("raftnet: encoding a message: %w", err)
+		at := len(dst)
+		if fast {
+			dst = appendFast(dst, e.Msg, &h)
+		} else {
+			var err error
+			if dst, err = opts.MarshalAppend(append(dst, formProto), e.Msg); err != nil {
+				return dst[:start], 0, fmt.Errorf("raftnet: encoding a message: %w", err)
+			}
+		}
+		// A message whose size changed under the encoder (shared and
+		// modified, which raft does not do) must not corrupt the stream.
+		if len(dst)-at != size {
+			return dst[:start], 0, fmt.Errorf("raftnet: encoding a message: %d bytes, sized %d", len(dst)-at, size)
 		}
 		n++
 	}
@@ -185,38 +207,53 @@ func DecodeHello(body []byte) (Hello, error) {
 }
 
 // DecodeBatch parses a batch body, appending its messages to dst. The
-// messages do not alias body.
+// messages do not alias body: their byte fields share one copy of it.
 func DecodeBatch(body []byte, dst []Envelope) ([]Envelope, error) {
 	if len(body) < 4 {
 		return dst, fmt.Errorf("%w: batch count", ErrMalformed)
 	}
 	count := binary.BigEndian.Uint32(body)
-	rest := body[4:]
-	// Each message takes at least two bytes, so a count larger than that
-	// is a lie; checking first keeps a hostile count from sizing anything.
-	if count == 0 || uint64(count) > uint64(len(rest))/2 {
+	d := bodyDecoder{body: body, pos: 4, end: len(body)}
+	// Each message takes at least three bytes (group, length, form), so a
+	// count larger than that is a lie; checking first keeps a hostile
+	// count from sizing anything.
+	if count == 0 || uint64(count) > uint64(len(body)-4)/3 {
 		return dst, fmt.Errorf("%w: batch count %d", ErrMalformed, count)
 	}
+	dst = slices.Grow(dst, int(count))
 	for i := uint32(0); i < count; i++ {
-		group, n := binary.Uvarint(rest)
-		if n <= 0 {
+		d.left = int(count - i)
+		d.end = len(body)
+		group, ok := d.uvarint()
+		if !ok {
 			return dst, fmt.Errorf("%w: message %d group", ErrMalformed, i)
 		}
-		rest = rest[n:]
-		size, n := binary.Uvarint(rest)
-		if n <= 0 || size > uint64(len(rest)-n) {
+		size, ok := d.uvarint()
+		if !ok || size == 0 || size > uint64(len(body)-d.pos) {
 			return dst, fmt.Errorf("%w: message %d length", ErrMalformed, i)
 		}
-		rest = rest[n:]
-		m := new(raftpb.Message)
-		if err := proto.Unmarshal(rest[:size], m); err != nil {
-			return dst, fmt.Errorf("%w: message %d: %w", ErrMalformed, i, err)
+		d.end = d.pos + int(size)
+		form := body[d.pos]
+		d.pos++
+		var m *raftpb.Message
+		switch form {
+		case formFast:
+			if m, ok = d.fast(); !ok {
+				return dst, fmt.Errorf("%w: message %d", ErrMalformed, i)
+			}
+		case formProto:
+			m = new(raftpb.Message)
+			if err := proto.Unmarshal(body[d.pos:d.end], m); err != nil {
+				return dst, fmt.Errorf("%w: message %d: %w", ErrMalformed, i, err)
+			}
+			d.pos = d.end
+		default:
+			return dst, fmt.Errorf("%w: message %d form %d", ErrMalformed, i, form)
 		}
-		rest = rest[size:]
 		dst = append(dst, Envelope{Group: group, Msg: m})
 	}
-	if len(rest) != 0 {
-		return dst, fmt.Errorf("%w: %d bytes after the last message", ErrMalformed, len(rest))
+	if d.pos != len(body) {
+		return dst, fmt.Errorf("%w: %d bytes after the last message", ErrMalformed, len(body)-d.pos)
 	}
 	return dst, nil
 }

@@ -77,7 +77,8 @@ func TestAppendBatchSplits(t *testing.T) {
 		{Group: 2, Msg: msg(raftpb.MsgApp, 1, 2, 1, big)},
 		{Group: 3, Msg: msg(raftpb.MsgApp, 1, 2, 1, big)},
 	}
-	one := proto.Size(msgs[0].Msg) + perMessageOverhead
+	h := headerOf(msgs[0].Msg)
+	one := fastSize(msgs[0].Msg, &h) + perMessageOverhead
 	for want := 1; want <= 3; want++ {
 		limit := 4 + want*one + one/2
 		_, n, err := AppendBatch(nil, msgs, limit)
@@ -109,10 +110,17 @@ func TestDecodeRejects(t *testing.T) {
 	count := func(n uint32, rest ...byte) []byte {
 		return append(binary.BigEndian.AppendUint32(nil, n), rest...)
 	}
+	// fast frames one message of group 1 in the fast form, b after the
+	// form byte.
+	fast := func(b ...byte) []byte {
+		return frameOf(KindBatch, count(1, append([]byte{1, byte(len(b) + 1), formFast}, b...)...))
+	}
 	hello := AppendHello(nil, Hello{Version: Version, ServerID: "s", NodeID: 1})
 	helloBody := hello[headerLen:]
-	v2 := bytes.Clone(helloBody)
-	v2[5] = 2
+	older := bytes.Clone(helloBody)
+	older[5] = Version - 1
+	newer := bytes.Clone(helloBody)
+	newer[5] = Version + 1
 
 	tests := []struct {
 		name  string
@@ -130,10 +138,24 @@ func TestDecodeRejects(t *testing.T) {
 		{"count beyond body", frameOf(KindBatch, count(1000, 1, 0)), ErrMalformed},
 		{"length beyond body", frameOf(KindBatch, count(1, 1, 50, 8)), ErrMalformed},
 		{"bad varint", frameOf(KindBatch, count(1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)), ErrMalformed},
-		{"bad protobuf", frameOf(KindBatch, count(1, 1, 2, 0xff, 0xff)), ErrMalformed},
-		{"trailing bytes", frameOf(KindBatch, count(1, 1, 0, 7)), ErrMalformed},
+		{"bad protobuf", frameOf(KindBatch, count(1, 1, 3, formProto, 0xff, 0xff)), ErrMalformed},
+		{"trailing bytes", frameOf(KindBatch, count(1, 1, 1, formProto, 7)), ErrMalformed},
+		{"empty message", frameOf(KindBatch, count(1, 1, 0, 7, 7)), ErrMalformed},
+		{"unknown form", frameOf(KindBatch, count(1, 1, 1, 9, 0)), ErrMalformed},
+		{"fast: unknown flag", fast(0x80, 0x40, 0), ErrMalformed},
+		{"fast: reject value without reject", fast(0x80, 0x08, 0), ErrMalformed},
+		{"fast: value missing", fast(msgTo), ErrMalformed},
+		{"fast: enum beyond 32 bits", fast(msgType, 0x80, 0x80, 0x80, 0x80, 0x10, 0), ErrMalformed},
+		{"fast: context beyond message", fast(0x80, 0x10, 5, 'a', 'b'), ErrMalformed},
+		{"fast: entry count beyond message", fast(0, 50, 0), ErrMalformed},
+		{"fast: entry count overflows", fast(0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), ErrMalformed},
+		{"fast: unknown entry flag", fast(0, 1, 0x10), ErrMalformed},
+		{"fast: entry data beyond message", fast(0, 1, entData, 9, 'x'), ErrMalformed},
+		{"fast: entries cut short", fast(0, 2, entTerm, 5), ErrMalformed},
+		{"fast: bytes after entries", fast(0, 0, 7), ErrMalformed},
 		{"hello without magic", frameOf(KindHello, []byte("XXXX\x00\x01\x01\x00")), ErrMalformed},
-		{"hello of version 2", frameOf(KindHello, v2), ErrVersion},
+		{"hello of an older version", frameOf(KindHello, older), ErrVersion},
+		{"hello of a newer version", frameOf(KindHello, newer), ErrVersion},
 		{"hello server id too long", frameOf(KindHello, append(bytes.Clone(helloBody[:7]), 0xff, 0x7f)), ErrMalformed},
 		{"hello truncated", frameOf(KindHello, helloBody[:len(helloBody)-1]), ErrMalformed},
 	}

@@ -197,9 +197,10 @@ func TestBadInputRejected(t *testing.T) {
 	}
 	badCRC := batchFrom(5)
 	badCRC[len(badCRC)-1] ^= 0xff
-	v2 := hello(5)
-	v2[headerLen+5] = 2
-	v2 = frameOf(KindHello, v2[headerLen:])
+	// A peer of the previous version, which sent protobuf only.
+	v1 := hello(5)
+	v1[headerLen+5] = Version - 1
+	v1 = frameOf(KindHello, v1[headerLen:])
 	tests := []struct {
 		name  string
 		input []byte
@@ -207,7 +208,7 @@ func TestBadInputRejected(t *testing.T) {
 		{"garbage", []byte("CONNECT {\"verbose\":false}\r\n")},
 		{"batch before hello", batchFrom(5)},
 		{"bad checksum", append(hello(5), badCRC...)},
-		{"version 2", v2},
+		{"version 1", v1},
 		{"message from another node", append(hello(5), batchFrom(6)...)},
 		{"second hello", append(hello(5), hello(5)...)},
 		{"refused by Accept", hello(99)},
