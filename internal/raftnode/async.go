@@ -32,6 +32,78 @@ func (h *Host) ProposeAsync(group uint64, data []byte, notify func(Result, error
 	}
 }
 
+// queueAsync takes a queued proposal for the next flushAsync: the host
+// gathers what one drain takes and proposes each group's share as one
+// raft message. Proposed one at a time, each entry made the leader send
+// every follower an append of its own (raft broadcasts on every
+// proposal), which cost more CPU in encoding, decoding, stepping and
+// acknowledging them than anything else on a busy replicated stream.
+func (e *engine) queueAsync(ap asyncProposal) {
+	e.queued = append(e.queued, ap)
+}
+
+// flushAsync proposes the queued proposals, each group's in the order
+// they were queued, one raft message per group. The host calls it before
+// anything else that could propose (a call on the loop) and at the end
+// of each drain, so proposals keep the order they were made in.
+func (e *engine) flushAsync() {
+	q := e.queued
+	if len(q) == 0 {
+		return
+	}
+	for i := 0; i < len(q); {
+		// The run of proposals for one group: a drain usually holds one
+		// stream's publishes back to back.
+		j := i + 1
+		for j < len(q) && q[j].group == q[i].group {
+			j++
+		}
+		e.proposeRun(q[i:j])
+		i = j
+	}
+	clear(q)
+	e.queued = q[:0]
+}
+
+// proposeRun proposes run (all for one group) as one raft message.
+func (e *engine) proposeRun(run []asyncProposal) {
+	if len(run) == 1 {
+		e.proposeAsync(run[0])
+		return
+	}
+	fail := func(err error) {
+		for _, ap := range run {
+			ap.notify(Result{}, err)
+		}
+	}
+	if e.failed != nil {
+		fail(ErrStopped)
+		return
+	}
+	g := e.groups[run[0].group]
+	if g == nil {
+		fail(ErrNoGroup)
+		return
+	}
+	ids := make([]uint64, len(run))
+	datas := make([][]byte, len(run))
+	for i, ap := range run {
+		e.nextID++
+		ids[i], datas[i] = e.nextID, ap.data
+	}
+	props, err := g.proposeMany(ids, datas, e.cfg.MaxPendingProposals)
+	for i, ap := range run {
+		switch {
+		case err != nil:
+			ap.notify(Result{}, err)
+		case props[i] == nil:
+			ap.notify(Result{}, ErrBusy)
+		default:
+			props[i].notify = ap.notify // nothing settles it before the next process
+		}
+	}
+}
+
 // proposeAsync runs a queued proposal on the loop.
 func (e *engine) proposeAsync(ap asyncProposal) {
 	p, err := e.propose(ap.group, ap.data)

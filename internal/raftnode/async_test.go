@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
 )
 
 // TestProposeAsync: queued proposals are made in the order queued, each
@@ -108,4 +111,63 @@ func (s *listSM) applied() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.got...)
+}
+
+// TestQueuedProposalsShareAppends: proposals taken by one drain reach each
+// follower in one append message, in the order queued, and each hears its
+// own outcome; a proposal of another group in between splits the run but
+// keeps the order.
+func TestQueuedProposalsShareAppends(t *testing.T) {
+	c := newSimCluster(t, 3, simConfig{nodes: 3, groups: 2, maxDelay: 1})
+	g, other := c.groups[0], c.groups[1]
+	c.runUntil(2000, "leaders", func() bool { return c.leader(g) != 0 && c.leader(other) != 0 })
+	c.run(20) // the leaders' first entries are committed and sent
+	l := c.node(c.leader(g))
+	before := len(c.msgs)
+	const n = 40
+	got := make([]uint64, n)
+	for i := range n {
+		grp := g
+		if i == n/2 && c.leader(other) == l.id {
+			grp = other
+		}
+		data := mustJSON(kvOp{Op: "put", K: fmt.Sprint("k", i), V: "v"})
+		l.eng.queueAsync(asyncProposal{group: grp, data: data, notify: func(r Result, err error) {
+			if err != nil {
+				t.Errorf("proposal %d: %v", i, err)
+			}
+			got[i] = r.Index
+		}})
+	}
+	l.eng.flushAsync()
+	if err := l.eng.process(); err != nil {
+		t.Fatal(err)
+	}
+	apps := map[uint64]int{} // follower -> appends of group g
+	entries := 0
+	for _, m := range c.msgs[before:] {
+		if m.env.Group == g && m.env.Msg.GetType() == raftpb.MsgApp {
+			apps[m.to]++
+			entries += len(m.env.Msg.GetEntries())
+		}
+	}
+	if len(apps) != 2 {
+		t.Fatalf("appends went to %v, want both followers", apps)
+	}
+	for to, k := range apps {
+		if k > 2 { // the run before and the run after the other group's
+			t.Fatalf("follower %d got %d appends for %d proposals", to, k, n)
+		}
+	}
+	c.runUntil(2000, "every proposal committed", func() bool { return !slices.Contains(got, 0) })
+	last := uint64(0)
+	for i, idx := range got {
+		if i == n/2 && c.leader(other) == l.id {
+			continue // the other group's: an index of its own log
+		}
+		if idx <= last {
+			t.Fatalf("proposal %d at index %d, after one at %d: not in the order queued", i, idx, last)
+		}
+		last = idx
+	}
 }

@@ -22,10 +22,11 @@ type engine struct {
 	log       *slog.Logger
 
 	groups map[uint64]*group
-	order  []uint64   // group ids, sorted: every iteration visits groups in the same order
-	nextID uint64     // next proposal id
-	rng    *rand.Rand // election timeouts (see tick)
-	failed error      // set when the log failed: nothing is safe to do after
+	order  []uint64        // group ids, sorted: every iteration visits groups in the same order
+	nextID uint64          // next proposal id
+	rng    *rand.Rand      // election timeouts (see tick)
+	failed error           // set when the log failed: nothing is safe to do after
+	queued []asyncProposal // ProposeAsync's, taken by a drain (flushAsync)
 
 	// scratch reused by process
 	work []readyWork

@@ -96,6 +96,41 @@ func (g *group) propose(id uint64, data []byte, maxPending int) (*Proposal, erro
 	return p, nil
 }
 
+// proposeMany is propose for several entries at once, in one raft
+// message (one append to each follower). Proposals past the group's
+// bound get a nil Proposal (ErrBusy for the caller); an error is the
+// whole message's.
+func (g *group) proposeMany(ids []uint64, datas [][]byte, maxPending int) ([]*Proposal, error) {
+	st := g.rn.BasicStatus()
+	if st.RaftState != raft.StateLeader {
+		return nil, &NotLeaderError{Group: g.id, Leader: st.Lead}
+	}
+	n := min(len(ids), max(0, maxPending-g.pending()))
+	props := make([]*Proposal, len(ids))
+	if n == 0 {
+		return props, nil
+	}
+	ents := make([]raftpb.Entry, n)
+	ptrs := make([]*raftpb.Entry, n)
+	for i := range n {
+		ents[i].Data = encodeEntry(ids[i], datas[i])
+		ptrs[i] = &ents[i]
+	}
+	err := g.rn.Step(&raftpb.Message{Type: raftpb.MsgProp.Enum(), From: new(st.ID), Entries: ptrs})
+	if err != nil {
+		if errors.Is(err, raft.ErrProposalDropped) {
+			return nil, ErrDropped
+		}
+		return nil, err
+	}
+	for i := range n {
+		p := newProposal(ids[i], st.GetTerm())
+		g.unplaced[ids[i]] = p
+		props[i] = p
+	}
+	return props, nil
+}
+
 // noteEntries runs on the entries a Ready wrote to the log. An entry of
 // ours in the term we proposed it in gives the proposal its index. Entries
 // replace the log from their first index on, so a placed proposal at or

@@ -117,8 +117,9 @@ func (h *Host) loop() {
 				h.eng.report(r)
 			case ap := <-h.props:
 				// An idle loop must wake for a queued proposal, or a
-				// lone publish waits for the next tick or heartbeat.
-				h.eng.proposeAsync(ap)
+				// lone publish waits for the next tick or heartbeat;
+				// drain proposes it with whatever follows it.
+				h.eng.queueAsync(ap)
 			}
 		}
 		h.drain()
@@ -134,16 +135,18 @@ func (h *Host) loop() {
 // drain takes what else is already queued, up to a bound, so one save
 // covers as much as possible (the group commit).
 func (h *Host) drain() {
+	defer h.eng.flushAsync()
 	for range drainMax {
 		select {
 		case env := <-h.inbox:
 			h.eng.step(env)
 		case op := <-h.ops:
+			h.eng.flushAsync() // an op may propose: after what was queued
 			op(h.eng)
 		case r := <-h.reports:
 			h.eng.report(r)
 		case ap := <-h.props:
-			h.eng.proposeAsync(ap)
+			h.eng.queueAsync(ap)
 		default:
 			return
 		}
