@@ -53,9 +53,13 @@ func (e *engine) flushAsync() {
 	}
 	for i := 0; i < len(q); {
 		// The run of proposals for one group: a drain usually holds one
-		// stream's publishes back to back.
-		j := i + 1
-		for j < len(q) && q[j].group == q[i].group {
+		// stream's publishes back to back. A run is cut at the size of
+		// one append (MaxSizePerMsg), so a burst of large messages is
+		// not refused whole by raft's bound on uncommitted data, as one
+		// message over it would be.
+		j, size := i+1, uint64(len(q[i].data))
+		for j < len(q) && q[j].group == q[i].group && size+uint64(len(q[j].data)) <= e.cfg.MaxSizePerMsg {
+			size += uint64(len(q[j].data))
 			j++
 		}
 		e.proposeRun(q[i:j])

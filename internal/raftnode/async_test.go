@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -170,4 +171,43 @@ func TestQueuedProposalsShareAppends(t *testing.T) {
 		}
 		last = idx
 	}
+}
+
+// TestQueuedProposalsCutBySize: a run of queued proposals is cut at the
+// size of one append, so each raft message stays within MaxSizePerMsg.
+func TestQueuedProposalsCutBySize(t *testing.T) {
+	c := newSimCluster(t, 5, quietNet)
+	g := c.groups[0]
+	c.runUntil(2000, "a leader", func() bool { return c.leader(g) != 0 })
+	l := c.node(c.leader(g))
+	l.eng.cfg.MaxSizePerMsg = 1000
+	done := 0
+	for i := range 10 {
+		data := mustJSON(kvOp{Op: "put", K: fmt.Sprint("k", i), V: strings.Repeat("v", 300)})
+		l.eng.queueAsync(asyncProposal{group: g, data: data, notify: func(r Result, err error) {
+			if err != nil {
+				t.Errorf("proposal %d: %v", i, err)
+			}
+			done++
+		}})
+	}
+	before := len(c.msgs)
+	l.eng.flushAsync()
+	if err := l.eng.process(); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range c.msgs[before:] {
+		if m.env.Msg.GetType() != raftpb.MsgApp {
+			continue
+		}
+		size := 0
+		for _, e := range m.env.Msg.GetEntries() {
+			size += len(e.GetData())
+		}
+		// raft's own bound is still 1 MB: only the cut keeps it small.
+		if size > 1000 {
+			t.Fatalf("an append of %d entries (%d bytes), over the bound", len(m.env.Msg.GetEntries()), size)
+		}
+	}
+	c.runUntil(2000, "every proposal committed", func() bool { return done == 10 })
 }
