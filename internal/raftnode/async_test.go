@@ -179,6 +179,7 @@ func TestQueuedProposalsCutBySize(t *testing.T) {
 	c := newSimCluster(t, 5, quietNet)
 	g := c.groups[0]
 	c.runUntil(2000, "a leader", func() bool { return c.leader(g) != 0 })
+	c.run(20) // the followers are replicating, not probed
 	l := c.node(c.leader(g))
 	l.eng.cfg.MaxSizePerMsg = 1000
 	done := 0
