@@ -147,3 +147,49 @@ func waitMsgs(t *testing.T, js jetstream.JetStream, name string, want uint64) {
 		return nil
 	})
 }
+
+// A replicated mirror copies many copies at once; step-downs while they
+// are in flight leave it with every message of the origin, at the
+// origin's sequence, none skipped.
+func TestJetStreamClusterReplicatedMirrorPipelined(t *testing.T) {
+	c := startJSClusterOf(t, 3, false)
+	nc, js := c.connect(0)
+	ctx := context.Background()
+	c.waitReady(js)
+	eventually(t, 20*time.Second, func() error {
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "O", Subjects: []string{"o.>"}})
+		return err
+	})
+	const n = 3000
+	for i := range n {
+		if _, err := js.PublishAsync("o.x", []byte(fmt.Sprint(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatal("origin not filled")
+	}
+	eventually(t, 20*time.Second, func() error {
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "M", Mirror: &jetstream.StreamSource{Name: "O"}, Replicas: 3})
+		return err
+	})
+	for range 3 {
+		_, _ = nc.Request("$JS.API.STREAM.LEADER.STEPDOWN.M", nil, 5*time.Second)
+	}
+	waitMsgs(t, js, "M", n)
+	m, err := js.Stream(ctx, "M")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := m.CachedInfo().State; st.FirstSeq != 1 || st.LastSeq != n || st.NumDeleted != 0 {
+		t.Fatalf("mirror state %+v: want 1..%d and nothing skipped", st, n)
+	}
+	for _, seq := range []uint64{1, 1000, 2001, n} {
+		msg, err := m.GetMsg(ctx, seq)
+		if err != nil || string(msg.Data) != fmt.Sprint(seq) {
+			t.Fatalf("mirror's message %d: %v, %v", seq, msg, err)
+		}
+	}
+}

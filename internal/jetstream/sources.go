@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/starling-mq/starling/internal/jsapi"
+	"github.com/starling-mq/starling/internal/jscluster"
 	"github.com/starling-mq/starling/internal/store"
 	"github.com/starling-mq/starling/internal/stream"
 	"github.com/starling-mq/starling/internal/subject"
@@ -38,6 +39,24 @@ type copier struct {
 	next       atomic.Uint64 // next origin sequence to read
 	lastActive atomic.Int64  // unix ns of the last copy
 	lag        atomic.Uint64
+
+	pipe copyPipe // a replicated mirror's copies in flight
+}
+
+// copyWindow bounds a replicated mirror's copies in flight.
+const copyWindow = 256
+
+// copyPipe is a replicated mirror's copies in flight (copyMirror): up to
+// copyWindow proposed at once, each guarded by the one before it
+// (stream.MirrorEntryAfter), so that a copy that never reached the log
+// makes every replica refuse the ones after it rather than leave a hole.
+type copyPipe struct {
+	mu       sync.Mutex
+	started  bool   // after is set
+	after    uint64 // the mirror's last sequence the next copy must follow
+	inflight int
+	failed   bool          // a copy was not applied: start again from the mirror
+	settled  chan struct{} // a copy's outcome arrived (capacity 1)
 }
 
 // sourcing is the set of copiers feeding one stream.
@@ -254,43 +273,97 @@ func (c *copier) sourced(msg *store.Msg) (subj, tag string, ok bool) {
 }
 
 // copyReplicated copies one message into a replicated stream, as its
-// leader: committed before the next is read, so a copy that fails leaves
-// no gap behind it. After a failure the copier starts again from what
-// the stream holds (a mirror's entry proposed twice is applied once; a
-// source's could be stored twice only if its first proposal's outcome
-// was unknown and it committed after all).
+// leader. A mirror's copies are pipelined (copyMirror), each guarded by
+// the one before. A source's copy is committed before the next is read,
+// so a copy that fails leaves no gap behind it. After a failure the
+// copier starts again from what the stream holds (a mirror's entry
+// proposed twice is applied once; a source's could be stored twice only
+// if its first proposal's outcome was unknown and it committed after all).
 func (m *jsAccount) copyReplicated(e *entry, c *copier, msg *store.Msg) bool {
 	g := e.rep.group()
 	if g == nil || !e.rep.leading.Load() {
 		return false
 	}
+	if c.mirror {
+		return m.copyMirror(e, c, g, msg)
+	}
+	subj, tag, ok := c.sourced(msg)
+	if !ok {
+		return true
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), copyWait)
 	defer cancel()
-	var err error
-	if c.mirror {
-		_, err = g.ProposeEntry(ctx, stream.MirrorEntry(msg))
-	} else {
-		subj, tag, ok := c.sourced(msg)
-		if !ok {
-			return true
-		}
-		var ans *stream.Answer
-		ans, err = g.Publish(ctx, subj, stream.SourcedHeader(msg.Header, tag), msg.Data)
-		switch {
-		case err != nil:
-		case ans.Err != nil && ans.Err.Code < 500:
-			// Refused for good (a discard-new limit, a duplicate's ID):
-			// dropped, as a publish would be.
-			return true
-		case ans.Err != nil:
-			err = ans.Err
-		}
+	ans, err := g.Publish(ctx, subj, stream.SourcedHeader(msg.Header, tag), msg.Data)
+	switch {
+	case err != nil:
+	case ans.Err != nil && ans.Err.Code < 500:
+		// Refused for good (a discard-new limit, a duplicate's ID):
+		// dropped, as a publish would be.
+		return true
+	case ans.Err != nil:
+		err = ans.Err
 	}
 	if err != nil {
 		m.log.Debug("replicated copy not committed; starting again from the stream", "origin", c.src.Name, "seq", msg.Seq, "err", err)
 		c.next.Store(c.resume(e.s))
 		return false
 	}
+	return true
+}
+
+// copyMirror proposes a replicated mirror's copy of msg without waiting
+// for it, once fewer than copyWindow are in flight. After a copy failed
+// it waits (bounded) for those in flight to settle and starts again from
+// what the mirror holds: false, as for a failed copy.
+func (m *jsAccount) copyMirror(e *entry, c *copier, g *jscluster.StreamGroup, msg *store.Msg) bool {
+	p := &c.pipe
+	deadline := time.Now().Add(copyWait)
+	p.mu.Lock()
+	if p.settled == nil {
+		p.settled = make(chan struct{}, 1)
+	}
+	for p.inflight >= copyWindow || (p.failed && p.inflight > 0) {
+		p.mu.Unlock()
+		left := time.Until(deadline)
+		if left <= 0 || !e.rep.leading.Load() {
+			p.mu.Lock()
+			p.failed = true
+			break
+		}
+		select {
+		case <-p.settled:
+		case <-time.After(min(left, sourcePoll)):
+		}
+		p.mu.Lock()
+	}
+	if p.failed || !p.started {
+		// Every copy is guarded, so copies still in flight can only
+		// extend the chain or be refused: starting from what is applied
+		// is safe whenever.
+		p.failed, p.started = false, true
+		p.after = e.s.Store().State().LastSeq
+		if next := c.resume(e.s); next != msg.Seq && next > 0 {
+			p.mu.Unlock()
+			c.next.Store(next)
+			return false
+		}
+	}
+	after := p.after
+	p.after = msg.Seq
+	p.inflight++
+	p.mu.Unlock()
+	g.ProposeEntryAsync(stream.MirrorEntryAfter(msg, after), func(_ uint64, err error) {
+		p.mu.Lock()
+		p.inflight--
+		if err != nil {
+			p.failed = true
+		}
+		p.mu.Unlock()
+		select {
+		case p.settled <- struct{}{}:
+		default:
+		}
+	})
 	return true
 }
 

@@ -271,14 +271,10 @@ func (g *StreamGroup) ProposeEntry(ctx context.Context, entry []byte) (uint64, e
 	return g.proposeOp(ctx, entry)
 }
 
-// proposeOp commits an operation's entry, in order with the publishes,
-// and returns what applying it returned.
-func (g *StreamGroup) proposeOp(ctx context.Context, entry []byte) (uint64, error) {
-	type outcome struct {
-		n   uint64
-		err error
-	}
-	done := make(chan outcome, 1)
+// ProposeEntryAsync is ProposeEntry without waiting: done hears what
+// applying the entry returned, or why it was not committed, on the Raft
+// loop (it must return at once), or at once when it cannot be queued.
+func (g *StreamGroup) ProposeEntryAsync(entry []byte, done func(uint64, error)) {
 	g.order.Lock()
 	err := g.node.Host.ProposeAsync(g.group, entry, func(r raftnode.Result, err error) {
 		if err == nil {
@@ -287,12 +283,23 @@ func (g *StreamGroup) proposeOp(ctx context.Context, entry []byte) (uint64, erro
 			}
 		}
 		n, _ := r.Value.(uint64)
-		done <- outcome{n, err}
+		done(n, err)
 	})
 	g.order.Unlock()
 	if err != nil {
-		return 0, err
+		done(0, err)
 	}
+}
+
+// proposeOp commits an operation's entry, in order with the publishes,
+// and returns what applying it returned.
+func (g *StreamGroup) proposeOp(ctx context.Context, entry []byte) (uint64, error) {
+	type outcome struct {
+		n   uint64
+		err error
+	}
+	done := make(chan outcome, 1)
+	g.ProposeEntryAsync(entry, func(n uint64, err error) { done <- outcome{n, err} })
 	select {
 	case o := <-done:
 		return o.n, o.err

@@ -82,4 +82,13 @@ type Entry struct {
 	// reserved for subject delete markers; those not used are skipped.
 	Markers uint64
 	Config  []byte // EntryConfig: jsapi.StreamConfig as JSON
+
+	// Guarded (EntryMsg, EntrySkip): the entry is applied only if the
+	// stream's last sequence is then After; otherwise every replica
+	// leaves it out (ErrGuard). A copier that keeps many copies in flight
+	// (a replicated mirror) chains each to the one before, so a copy that
+	// never reached the log stops the ones after it instead of leaving a
+	// hole the copier would never fill.
+	Guarded bool
+	After   uint64
 }

@@ -42,9 +42,15 @@ import (
 //	expire   target uvarint; markers uvarint; count uvarint; count gaps uvarint, each
 //	         the distance (at least 1) from the sequence before (from 0)
 //	config   uvarint length, bytes
+//
+// Version 3 is version 1 for a guarded EntryMsg or EntrySkip (Entry.
+// Guarded): the same fields, then
+//
+//	after    uvarint (the stream's last sequence the entry requires)
 const (
 	entryCodecV1 = 1
 	entryCodecV2 = 2
+	entryCodecV3 = 3
 )
 
 // ErrBadEntry is the error of decoding bytes that are not an encoded
@@ -58,15 +64,24 @@ func EncodeEntry(e *Entry) []byte {
 	}
 	n := 3 + 3*binary.MaxVarintLen64 + 4*binary.MaxVarintLen32 +
 		len(e.Subject) + len(e.MsgID) + len(e.Header) + len(e.Data)
+	version := byte(entryCodecV1)
+	if e.Guarded {
+		version = entryCodecV3
+		n += binary.MaxVarintLen64
+	}
 	b := make([]byte, 0, n)
-	b = append(b, entryCodecV1, byte(e.Kind), byte(e.Rollup))
+	b = append(b, version, byte(e.Kind), byte(e.Rollup))
 	b = binary.AppendUvarint(b, e.Seq)
 	b = binary.AppendVarint(b, e.Time)
 	b = binary.AppendVarint(b, e.TTL)
 	b = appendBytes(b, e.Subject)
 	b = appendBytes(b, e.MsgID)
 	b = appendBytes(b, e.Header)
-	return appendBytes(b, e.Data)
+	b = appendBytes(b, e.Data)
+	if e.Guarded {
+		b = binary.AppendUvarint(b, e.After)
+	}
+	return b
 }
 
 func appendBytes[T string | []byte](b []byte, v T) []byte {
@@ -85,7 +100,7 @@ func DecodeEntry(b []byte) (Entry, error) {
 	if b[0] == entryCodecV2 {
 		return decodeOp(b)
 	}
-	if b[0] != entryCodecV1 {
+	if b[0] != entryCodecV1 && b[0] != entryCodecV3 {
 		return e, fmt.Errorf("%w: version %d", ErrBadEntry, b[0])
 	}
 	e.Kind, e.Rollup = EntryKind(b[1]), Rollup(b[2])
@@ -103,6 +118,9 @@ func DecodeEntry(b []byte) (Entry, error) {
 	e.MsgID = string(d.bytes())
 	e.Header = d.bytes()
 	e.Data = d.bytes()
+	if b[0] == entryCodecV3 {
+		e.Guarded, e.After = true, d.uvarint()
+	}
 	switch {
 	case d.err != nil:
 		return Entry{}, fmt.Errorf("%w: %v", ErrBadEntry, d.err)

@@ -27,6 +27,9 @@ var codecEntries = []Entry{
 	{Kind: EntryExpire, Seq: 300, Seqs: []uint64{18, 19, 200, 1 << 40, math.MaxUint64}},
 	{Kind: EntryConfig, Seq: 5, Config: []byte(`{"name":"S","max_msgs":2}`)},
 	{Kind: EntryConfig},
+	{Kind: EntryMsg, Seq: 8, Subject: "S.m", Data: []byte("m"), Guarded: true, After: 7},
+	{Kind: EntryMsg, Seq: 1, Guarded: true},
+	{Kind: EntrySkip, Seq: 5, Guarded: true, After: math.MaxUint64},
 }
 
 func TestEntryCodecRoundTrip(t *testing.T) {
@@ -85,6 +88,8 @@ func TestEntryCodecRejects(t *testing.T) {
 		{"expire count past the end", []byte{2, byte(EntryExpire), 0, 0, 0, 0, 0xff, 0xff, 0x03, 1}},
 		{"expire sequence past 2^64", append([]byte{2, byte(EntryExpire), 0, 0, 0, 0, 2, 5}, binary.AppendUvarint(nil, math.MaxUint64)...)},
 		{"config length past the end", []byte{2, byte(EntryConfig), 0, 0, 9, '{'}},
+		{"version 3 without its guard", with(0, 3)},
+		{"version 3 delete", append(with(1, byte(EntryDelete)), 0)},
 	}
 	for _, c := range cases {
 		if e, err := DecodeEntry(c.b); !errors.Is(err, ErrBadEntry) {

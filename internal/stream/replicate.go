@@ -42,6 +42,10 @@ type Answer struct {
 	InFlight uint64
 }
 
+// ErrGuard is ApplyEntry's report of a guarded entry (Entry.Guarded)
+// met on another last sequence than it requires: nothing was changed.
+var ErrGuard = errors.New("stream: entry does not follow the stream's last sequence")
+
 // ErrApplied is ApplyEntry's report of an entry at or below the last
 // applied sequence (a replay after a restart): nothing was changed.
 var ErrApplied = errors.New("stream: entry already applied")
@@ -129,6 +133,9 @@ func (s *Stream) ApplyEntry(b []byte) (seq uint64, err error) {
 	}
 	if e.Seq <= s.last {
 		return e.Seq, fmt.Errorf("%w: %d, last %d", ErrApplied, e.Seq, s.last)
+	}
+	if e.Guarded && s.last != e.After {
+		return 0, fmt.Errorf("%w: needs last %d, last is %d", ErrGuard, e.After, s.last)
 	}
 	r := s.applyLocked(&e)
 	s.prop.applied(e.Seq, &e)

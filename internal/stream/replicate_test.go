@@ -361,3 +361,35 @@ func BenchmarkProposeApply(b *testing.B) {
 		}
 	}
 }
+
+// A guarded entry is applied only on the last sequence it names; on any
+// other it changes nothing, on every replica alike.
+func TestApplyGuarded(t *testing.T) {
+	s, _, _ := newTestStream(t, baseConfig("S"))
+	apply := func(seq, after uint64) error {
+		_, err := s.ApplyEntry(EncodeEntry(&Entry{Kind: EntryMsg, Seq: seq, Subject: "S.a", Data: []byte("x"), Guarded: true, After: after}))
+		return err
+	}
+	for _, tc := range []struct {
+		seq, after uint64
+		want       error
+		last       uint64
+	}{
+		{3, 0, nil, 3},        // an empty stream: last 0
+		{5, 4, ErrGuard, 3},   // a copy before it never made it
+		{5, 3, nil, 5},        // the gap 4 is the origin's
+		{5, 3, ErrApplied, 5}, // proposed twice
+		{9, 3, ErrGuard, 5},
+		{6, 5, nil, 6},
+	} {
+		if err := apply(tc.seq, tc.after); !errors.Is(err, tc.want) {
+			t.Fatalf("seq %d after %d: %v, want %v", tc.seq, tc.after, err, tc.want)
+		}
+		if st := s.Info(false, "").State; st.LastSeq != tc.last {
+			t.Fatalf("seq %d after %d: last %d, want %d", tc.seq, tc.after, st.LastSeq, tc.last)
+		}
+	}
+	if st := s.Info(false, "").State; st.Msgs != 3 {
+		t.Fatalf("%d messages, want 3", st.Msgs)
+	}
+}

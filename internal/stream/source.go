@@ -197,3 +197,11 @@ func MirrorEntry(m *store.Msg) []byte {
 	return EncodeEntry(&Entry{Kind: EntryMsg, Seq: m.Seq, Time: m.Time, Subject: m.Subject,
 		Header: removeExpected(m.Header), Data: m.Data, TTL: m.TTL})
 }
+
+// MirrorEntryAfter is MirrorEntry applied only if the mirror's last
+// sequence is then after (Entry.Guarded): the copy of the origin's
+// message before it, or what the mirror held when its copier started.
+func MirrorEntryAfter(m *store.Msg, after uint64) []byte {
+	return EncodeEntry(&Entry{Kind: EntryMsg, Seq: m.Seq, Time: m.Time, Subject: m.Subject,
+		Header: removeExpected(m.Header), Data: m.Data, TTL: m.TTL, Guarded: true, After: after})
+}
