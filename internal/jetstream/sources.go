@@ -224,7 +224,7 @@ func (m *jsAccount) copyFrom(origin origin, target *entry, c *copier, quit <-cha
 		if err != nil {
 			break
 		}
-		if !m.copyOne(target, c, msg) {
+		if !m.copyOne(target, c, msg, quit) {
 			break // retried on the next wake-up
 		}
 		next = msg.Seq + 1
@@ -239,9 +239,9 @@ func (m *jsAccount) copyFrom(origin origin, target *entry, c *copier, quit <-cha
 	return n
 }
 
-func (m *jsAccount) copyOne(e *entry, c *copier, msg *store.Msg) bool {
+func (m *jsAccount) copyOne(e *entry, c *copier, msg *store.Msg, quit <-chan struct{}) bool {
 	if e.rep != nil {
-		return m.copyReplicated(e, c, msg)
+		return m.copyReplicated(e, c, msg, quit)
 	}
 	target := e.s
 	if c.mirror {
@@ -279,13 +279,13 @@ func (c *copier) sourced(msg *store.Msg) (subj, tag string, ok bool) {
 // copier starts again from what the stream holds (a mirror's entry
 // proposed twice is applied once; a source's could be stored twice only
 // if its first proposal's outcome was unknown and it committed after all).
-func (m *jsAccount) copyReplicated(e *entry, c *copier, msg *store.Msg) bool {
+func (m *jsAccount) copyReplicated(e *entry, c *copier, msg *store.Msg, quit <-chan struct{}) bool {
 	g := e.rep.group()
 	if g == nil || !e.rep.leading.Load() {
 		return false
 	}
 	if c.mirror {
-		return m.copyMirror(e, c, g, msg)
+		return m.copyMirror(e, c, g, msg, quit)
 	}
 	subj, tag, ok := c.sourced(msg)
 	if !ok {
@@ -314,8 +314,9 @@ func (m *jsAccount) copyReplicated(e *entry, c *copier, msg *store.Msg) bool {
 // copyMirror proposes a replicated mirror's copy of msg without waiting
 // for it, once fewer than copyWindow are in flight. After a copy failed
 // it waits (bounded) for those in flight to settle and starts again from
-// what the mirror holds: false, as for a failed copy.
-func (m *jsAccount) copyMirror(e *entry, c *copier, g *jscluster.StreamGroup, msg *store.Msg) bool {
+// what the mirror holds: false, as for a failed copy. It gives up at once
+// when the copier stops or this server no longer leads.
+func (m *jsAccount) copyMirror(e *entry, c *copier, g *jscluster.StreamGroup, msg *store.Msg, quit <-chan struct{}) bool {
 	p := &c.pipe
 	deadline := time.Now().Add(copyWait)
 	p.mu.Lock()
@@ -325,13 +326,18 @@ func (m *jsAccount) copyMirror(e *entry, c *copier, g *jscluster.StreamGroup, ms
 	for p.inflight >= copyWindow || (p.failed && p.inflight > 0) {
 		p.mu.Unlock()
 		left := time.Until(deadline)
-		if left <= 0 || !e.rep.leading.Load() {
+		if !e.rep.leading.Load() {
+			return false
+		}
+		if left <= 0 {
 			p.mu.Lock()
 			p.failed = true
 			break
 		}
 		select {
 		case <-p.settled:
+		case <-quit:
+			return false
 		case <-time.After(min(left, sourcePoll)):
 		}
 		p.mu.Lock()
