@@ -198,3 +198,43 @@ func TestAckAllAndTerm(t *testing.T) {
 		t.Fatalf("term: %+v", info)
 	}
 }
+
+// A pull consumer's inactivity is counted from when its last request
+// ended (expired or satisfied), not from when it came.
+func TestPullInactiveFromRequestEnd(t *testing.T) {
+	var mu sync.Mutex
+	base := time.Unix(1_000_000, 0)
+	now := base
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	src := &fakeSource{st: store.NewMemory()}
+	out := &fakeOut{interest: true}
+	cfg, e := Normalize(jsapi.ConsumerConfig{Durable: "D", AckPolicy: jsapi.AckExplicit, InactiveThreshold: 10 * time.Second},
+		jsapi.StreamConfig{Name: "S"}, false)
+	if e != nil {
+		t.Fatal(e)
+	}
+	c := New(cfg.Name, cfg, Options{Source: src, Out: out, Now: clock, OnInactive: func() {}})
+	t.Cleanup(c.Stop)
+	c.Pull("r", jsapi.NextRequest{Batch: 1, Expires: 30 * time.Second})
+	for _, tc := range []struct {
+		at   time.Duration
+		want bool
+	}{
+		{20 * time.Second, false}, // waiting
+		{31 * time.Second, false}, // expired a second ago
+		{39 * time.Second, false},
+		{41 * time.Second, true}, // idle for 11 s since the request ended
+	} {
+		mu.Lock()
+		now = base.Add(tc.at)
+		mu.Unlock()
+		c.mu.Lock()
+		n := clock().UnixNano()
+		c.expireRequestsLocked(n)
+		got := c.inactiveLocked(n)
+		c.mu.Unlock()
+		if got != tc.want {
+			t.Fatalf("at %v: inactive %v, want %v", tc.at, got, tc.want)
+		}
+	}
+}

@@ -202,6 +202,12 @@ func (c *Consumer) expireRequestsLocked(now int64) {
 }
 
 func (c *Consumer) timeoutLocked(r *pullRequest) {
+	// A request's wait counts as activity up to its end: the inactivity
+	// clock of a pull consumer starts when its last request ended, not
+	// when it came (a 30 s fetch must not leave a consumer with a 10 s
+	// threshold to be removed the moment it expires), as nats-server
+	// counts it.
+	c.idleSince = max(c.idleSince, r.expires)
 	c.statusLocked(r.reply, 408, "Request Timeout", pendingHeaders(r))
 }
 
@@ -213,6 +219,7 @@ func pendingHeaders(r *pullRequest) string {
 
 // finishRequestLocked removes a satisfied request.
 func (c *Consumer) finishRequestLocked(r *pullRequest) {
+	c.idleSince = max(c.idleSince, c.now().UnixNano())
 	for i, w := range c.waiting {
 		if w == r {
 			c.removeWaiting(i)
