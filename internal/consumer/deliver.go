@@ -105,6 +105,10 @@ func (c *Consumer) turn() turnResult {
 	if d := c.idleDeadlineLocked(push); d > 0 && (next == 0 || d < next) {
 		next = d
 	}
+	held := c.holdReplicatedLocked(c.now().UnixNano())
+	if held > 0 && (next == 0 || held < next) {
+		next = held // the held deliveries are replicated then at the latest
+	}
 	watch := push || len(c.waiting) > 0
 	c.wantsMsgs.Store(watch)
 	var at int64
@@ -115,7 +119,9 @@ func (c *Consumer) turn() turnResult {
 		at = c.sched.now() + int64(wait)
 	}
 	c.mu.Unlock()
-	c.flushReplicated()
+	if held == 0 {
+		c.flushReplicated()
+	}
 	c.sendOutbox(out)
 	return turnResult{next: at, watch: watch}
 }

@@ -336,3 +336,70 @@ func TestLeaderFromReplica(t *testing.T) {
 		t.Fatalf("new leader %+v\nreplica %+v", l, rs)
 	}
 }
+
+// A consumer without acks holds its deliveries up to deliveryCoalesce
+// after its last batch and proposes them together; one with acks
+// proposes after every turn.
+func TestDeliveriesCoalesced(t *testing.T) {
+	for _, policy := range []jsapi.AckPolicy{jsapi.AckNone, jsapi.AckExplicit} {
+		t.Run(fmt.Sprint(policy), func(t *testing.T) {
+			var mu sync.Mutex
+			now := time.Unix(1_000_000, 0)
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			src := &fakeSource{st: store.NewMemory()}
+			for i := range 5 {
+				src.add("a", fmt.Sprint(i+1))
+			}
+			out := &fakeOut{interest: true}
+			cfg, e := Normalize(jsapi.ConsumerConfig{Durable: "R", AckPolicy: policy, AckWait: time.Hour}, jsapi.StreamConfig{Name: "S"}, false)
+			if e != nil {
+				t.Fatal(e)
+			}
+			log := &batchLog{}
+			c := New(cfg.Name, cfg, Options{Source: src, Out: out, Replicate: log.propose, Now: clock})
+			t.Cleanup(c.Stop)
+			eventually(t, "the starting batch", func() bool { return len(log.from(0)) == 1 })
+			for i := range 5 {
+				c.Pull(fmt.Sprint("r", i), jsapi.NextRequest{Batch: 1, NoWait: true})
+				waitFor(t, out, i+1)
+			}
+			events := func() int {
+				n := 0
+				for _, b := range log.from(1) {
+					bt, err := DecodeBatch(b)
+					if err != nil {
+						t.Fatal(err)
+					}
+					n += len(bt.Events)
+				}
+				return n
+			}
+			if policy != jsapi.AckNone {
+				eventually(t, "every delivery proposed", func() bool { return events() == 5 })
+				if n := len(log.from(1)); n < 2 {
+					t.Fatalf("%d batches for 5 turns with acks, want one a turn", n)
+				}
+				return
+			}
+			if n := events(); n != 0 {
+				t.Fatalf("%d deliveries proposed within the coalescing window, want them held", n)
+			}
+			mu.Lock()
+			now = now.Add(deliveryCoalesce + time.Millisecond)
+			mu.Unlock()
+			eventually(t, "the held deliveries proposed", func() bool { return events() == 5 })
+			if n := len(log.from(1)); n != 1 {
+				t.Fatalf("held deliveries went out in %d batches, want 1", n)
+			}
+			r := NewReplica(policy, nil, 0)
+			for _, b := range log.from(0) {
+				if err := r.ApplyReplicated(b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := r.State(); got.Next != 6 || got.LastStream != 5 || got.FloorS != 5 {
+				t.Fatalf("replica after the batch: %+v", got)
+			}
+		})
+	}
+}
