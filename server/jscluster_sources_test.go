@@ -179,17 +179,24 @@ func TestJetStreamClusterReplicatedMirrorPipelined(t *testing.T) {
 		_, _ = nc.Request("$JS.API.STREAM.LEADER.STEPDOWN.M", nil, 5*time.Second)
 	}
 	waitMsgs(t, js, "M", n)
-	m, err := js.Stream(ctx, "M")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A step-down may still be settling: reads are retried while no
+	// leader answers.
+	var m jetstream.Stream
+	eventually(t, 30*time.Second, func() (err error) {
+		m, err = js.Stream(ctx, "M")
+		return err
+	})
 	if st := m.CachedInfo().State; st.FirstSeq != 1 || st.LastSeq != n || st.NumDeleted != 0 {
 		t.Fatalf("mirror state %+v: want 1..%d and nothing skipped", st, n)
 	}
 	for _, seq := range []uint64{1, 1000, 2001, n} {
-		msg, err := m.GetMsg(ctx, seq)
-		if err != nil || string(msg.Data) != fmt.Sprint(seq) {
-			t.Fatalf("mirror's message %d: %v, %v", seq, msg, err)
+		var msg *jetstream.RawStreamMsg
+		eventually(t, 30*time.Second, func() (err error) {
+			msg, err = m.GetMsg(ctx, seq)
+			return err
+		})
+		if string(msg.Data) != fmt.Sprint(seq) {
+			t.Fatalf("mirror's message %d: %q", seq, msg.Data)
 		}
 	}
 }

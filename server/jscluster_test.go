@@ -368,7 +368,9 @@ func TestJetStreamClusterHealthz(t *testing.T) {
 	_, js := c.connect(1)
 	c.waitReady(js)
 	ctx := context.Background()
-	eventually(t, 20*time.Second, func() error {
+	// Generous: the restarted server rejoins while the stream's group
+	// elects its first leader, on a machine that may be loaded.
+	eventually(t, 60*time.Second, func() error {
 		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "H", Replicas: 3})
 		return err
 	})
