@@ -71,10 +71,6 @@ func (e *engine) flushAsync() {
 
 // proposeRun proposes run (all for one group) as one raft message.
 func (e *engine) proposeRun(run []asyncProposal) {
-	if len(run) == 1 {
-		e.proposeAsync(run[0])
-		return
-	}
 	fail := func(err error) {
 		for _, ap := range run {
 			ap.notify(Result{}, err)
@@ -106,14 +102,4 @@ func (e *engine) proposeRun(run []asyncProposal) {
 			props[i].notify = ap.notify // nothing settles it before the next process
 		}
 	}
-}
-
-// proposeAsync runs a queued proposal on the loop.
-func (e *engine) proposeAsync(ap asyncProposal) {
-	p, err := e.propose(ap.group, ap.data)
-	if err != nil {
-		ap.notify(Result{}, err)
-		return
-	}
-	p.notify = ap.notify // nothing settles it before the next process
 }

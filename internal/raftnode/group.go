@@ -78,22 +78,14 @@ func (g *group) pending() int { return len(g.unplaced) + len(g.placed) }
 
 // propose appends a proposal to the leader's log.
 func (g *group) propose(id uint64, data []byte, maxPending int) (*Proposal, error) {
-	st := g.rn.BasicStatus()
-	if st.RaftState != raft.StateLeader {
-		return nil, &NotLeaderError{Group: g.id, Leader: st.Lead}
-	}
-	if g.pending() >= maxPending {
+	props, err := g.proposeMany([]uint64{id}, [][]byte{data}, maxPending)
+	switch {
+	case err != nil:
+		return nil, err
+	case props[0] == nil:
 		return nil, ErrBusy
 	}
-	if err := g.rn.Propose(encodeEntry(id, data)); err != nil {
-		if errors.Is(err, raft.ErrProposalDropped) {
-			return nil, ErrDropped
-		}
-		return nil, err
-	}
-	p := newProposal(id, st.GetTerm())
-	g.unplaced[id] = p
-	return p, nil
+	return props[0], nil
 }
 
 // proposeMany is propose for several entries at once, in one raft
