@@ -264,16 +264,11 @@ func (g *StreamGroup) Update(ctx context.Context, cfg jsapi.StreamConfig) error 
 	return err
 }
 
-// ProposeEntry commits an entry decided outside the stream's publish
+// ProposeEntryAsync commits an entry decided outside the stream's publish
 // path (a replicated mirror's copy of an origin's message: see
-// stream.MirrorEntry) and returns what applying it returned.
-func (g *StreamGroup) ProposeEntry(ctx context.Context, entry []byte) (uint64, error) {
-	return g.proposeOp(ctx, entry)
-}
-
-// ProposeEntryAsync is ProposeEntry without waiting: done hears what
-// applying the entry returned, or why it was not committed, on the Raft
-// loop (it must return at once), or at once when it cannot be queued.
+// stream.MirrorEntryAfter) without waiting: done hears what applying the
+// entry returned, or why it was not committed, on the Raft loop (it must
+// return at once), or at once when it cannot be queued.
 func (g *StreamGroup) ProposeEntryAsync(entry []byte, done func(uint64, error)) {
 	g.order.Lock()
 	err := g.node.Host.ProposeAsync(g.group, entry, func(r raftnode.Result, err error) {

@@ -189,18 +189,13 @@ func SourcedHeader(hdr []byte, tag string) []byte {
 	return appendHeader(hdr, hdrStreamSource, tag)
 }
 
-// MirrorEntry is the entry a replicated mirror's leader proposes for an
-// origin's message: stored at the origin's sequence on every replica
-// (the sequences between become skipped ones, as IngestMirror leaves
-// them), which makes proposing it again harmless (ErrApplied).
-func MirrorEntry(m *store.Msg) []byte {
-	return EncodeEntry(&Entry{Kind: EntryMsg, Seq: m.Seq, Time: m.Time, Subject: m.Subject,
-		Header: removeExpected(m.Header), Data: m.Data, TTL: m.TTL})
-}
-
-// MirrorEntryAfter is MirrorEntry applied only if the mirror's last
-// sequence is then after (Entry.Guarded): the copy of the origin's
-// message before it, or what the mirror held when its copier started.
+// MirrorEntryAfter is the entry a replicated mirror's leader proposes
+// for an origin's message: stored at the origin's sequence on every
+// replica (the sequences between become skipped ones, as IngestMirror
+// leaves them), which makes proposing it again harmless (ErrApplied);
+// and applied only if the mirror's last sequence is then after
+// (Entry.Guarded): the copy of the origin's message before it, or what
+// the mirror held when its copier started.
 func MirrorEntryAfter(m *store.Msg, after uint64) []byte {
 	return EncodeEntry(&Entry{Kind: EntryMsg, Seq: m.Seq, Time: m.Time, Subject: m.Subject,
 		Header: removeExpected(m.Header), Data: m.Data, TTL: m.TTL, Guarded: true, After: after})
