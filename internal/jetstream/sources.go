@@ -109,6 +109,7 @@ func (e *entry) stopSources() {
 
 func newCopier(src jsapi.StreamSource, mirror bool) *copier {
 	c := &copier{src: src, mirror: mirror, filter: src.FilterSubject}
+	c.pipe.settled = make(chan struct{}, 1)
 	for _, tr := range src.SubjectTransforms {
 		if t, err := subject.NewTransform(tr.Source, tr.Destination); err == nil {
 			c.trs = append(c.trs, t)
@@ -320,9 +321,6 @@ func (m *jsAccount) copyMirror(e *entry, c *copier, g *jscluster.StreamGroup, ms
 	p := &c.pipe
 	deadline := time.Now().Add(copyWait)
 	p.mu.Lock()
-	if p.settled == nil {
-		p.settled = make(chan struct{}, 1)
-	}
 	for p.inflight >= copyWindow || (p.failed && p.inflight > 0) {
 		p.mu.Unlock()
 		left := time.Until(deadline)

@@ -48,8 +48,10 @@ func (a *ackReq) done(err error) {
 // them in bursts, so the syncer goes straight back to syncing and each
 // burst is flushed once. The goroutine runs only while acks are queued: an
 // idle stream costs none (10,000 streams are 10,000 idle queues, not
-// 10,000 goroutines). Its length is bounded by the publishes in flight,
-// which the store's own buffer bounds.
+// 10,000 goroutines). Its length is bounded by the publishes in flight:
+// the store's own buffer bounds them on a single server, the leader's
+// tail of proposals (maxProposals) on a replicated stream, whose answers
+// come here from the Raft loop (Respond).
 type ackQueue struct {
 	s       *Stream
 	mu      sync.Mutex
