@@ -116,6 +116,30 @@ func TestSchedPullInactiveAndAbandonedRequest(t *testing.T) {
 	}, "the pull consumer to go once its only request was abandoned")
 }
 
+// TestSchedPullFetchLongerThanThreshold: a fetch that waits longer than
+// the consumer's inactive threshold keeps it: the threshold counts from
+// when the fetch's request ended, as nats-server counts it.
+func TestSchedPullFetchLongerThanThreshold(t *testing.T) {
+	s := startJS(t, "")
+	_, js := jsConnect(t, s)
+	st := mustStream(t, js, jetstream.StreamConfig{Name: "SF", Subjects: []string{"sf.>"}})
+	c, err := st.CreateOrUpdateConsumer(ctx(t), jetstream.ConsumerConfig{Durable: "p",
+		AckPolicy: jetstream.AckExplicitPolicy, InactiveThreshold: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := c.Fetch(1, jetstream.FetchMaxWait(3*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range batch.Messages() {
+		t.Fatal("a message from an empty stream")
+	}
+	if _, err := st.Consumer(ctx(t), "p"); err != nil {
+		t.Fatalf("the consumer went when its 3 s fetch ended (threshold 2 s): %v", err)
+	}
+}
+
 // TestSchedManyConsumersOneBacklog: with a push consumer working through
 // thousands of messages and 200 pull consumers on the same stream, each
 // pull consumer gets its own message and the backlog arrives complete and
