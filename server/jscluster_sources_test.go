@@ -200,3 +200,57 @@ func TestJetStreamClusterReplicatedMirrorPipelined(t *testing.T) {
 		}
 	}
 }
+
+// An ordered consumer (no acks: its deliveries are replicated in
+// coalesced batches) reads a replicated stream through nats.go, every
+// message once and in order, across a leader step-down in the middle.
+func TestJetStreamClusterOrderedConsumer(t *testing.T) {
+	c := startJSClusterOf(t, 3, false)
+	nc, js := c.connect(0)
+	ctx := context.Background()
+	c.waitReady(js)
+	var st jetstream.Stream
+	eventually(t, 20*time.Second, func() (err error) {
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "OC", Subjects: []string{"oc.>"}, Replicas: 3})
+		return err
+	})
+	const n = 2000
+	for i := range n {
+		if _, err := js.PublishAsync("oc.x", []byte(fmt.Sprint(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatal("stream not filled")
+	}
+	var oc jetstream.Consumer
+	eventually(t, 20*time.Second, func() (err error) {
+		oc, err = st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+		return err
+	})
+	next, steppedDown := 1, false
+	deadline := time.Now().Add(60 * time.Second)
+	for next <= n && time.Now().Before(deadline) {
+		if next > n/2 && !steppedDown {
+			if _, err := nc.Request("$JS.API.STREAM.LEADER.STEPDOWN.OC", nil, 5*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			steppedDown = true
+		}
+		batch, err := oc.Fetch(100, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			continue // between leaders: the ordered consumer resets itself
+		}
+		for msg := range batch.Messages() {
+			if string(msg.Data()) != fmt.Sprint(next) {
+				t.Fatalf("got message %q, want %d", msg.Data(), next)
+			}
+			next++
+		}
+	}
+	if next <= n {
+		t.Fatalf("read %d of %d messages", next-1, n)
+	}
+}
