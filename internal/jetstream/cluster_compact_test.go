@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +37,24 @@ func startCompacting(t *testing.T) ([]int, []*powerNode, []*vfs.MemFS, *nats.Con
 		t.Fatal(err)
 	}
 	return ports, nodes, fss, nc, js
+}
+
+// streamWithConsumer creates a stream of three replicas on <name>.> with
+// a durable consumer D acking explicitly.
+func streamWithConsumer(t *testing.T, js jetstream.JetStream, name string) (jetstream.Stream, jetstream.Consumer) {
+	t.Helper()
+	ctx := context.Background()
+	var st jetstream.Stream
+	within(t, 30*time.Second, "create", func() (err error) {
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{strings.ToLower(name) + ".>"}, Replicas: 3})
+		return err
+	})
+	var cons jetstream.Consumer
+	within(t, 20*time.Second, "consumer", func() (err error) {
+		cons, err = st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy})
+		return err
+	})
+	return st, cons
 }
 
 // publisher publishes messages with distinct payloads (a counter), each
@@ -97,17 +116,8 @@ func logStart(n *powerNode, name string) uint64 {
 func TestClusterCompactCatchUp(t *testing.T) {
 	ports, nodes, fss, nc, js := startCompacting(t)
 	ctx := context.Background()
-	var st jetstream.Stream
-	within(t, 30*time.Second, "create", func() (err error) {
-		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "C", Subjects: []string{"c.>"}, Replicas: 3})
-		return err
-	})
+	st, cons := streamWithConsumer(t, js, "C")
 	publish := (&publisher{t: t, js: js}).publish
-	var cons jetstream.Consumer
-	within(t, 20*time.Second, "consumer", func() (err error) {
-		cons, err = st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy})
-		return err
-	})
 	ackN := func(n int) {
 		t.Helper()
 		for got := 0; got < n; {
@@ -267,16 +277,7 @@ func TestClusterCompactJoin(t *testing.T) {
 // that the cluster is not available (a client retries that).
 func TestClusterConsumerInfoAcrossStepDown(t *testing.T) {
 	_, _, _, nc, js := startCompacting(t)
-	ctx := context.Background()
-	var st jetstream.Stream
-	within(t, 30*time.Second, "create", func() (err error) {
-		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Replicas: 3})
-		return err
-	})
-	within(t, 20*time.Second, "consumer", func() error {
-		_, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy})
-		return err
-	})
+	streamWithConsumer(t, js, "S")
 	for round := range 4 {
 		within(t, 20*time.Second, "step-down", func() error {
 			_, err := nc.Request("$JS.API.STREAM.LEADER.STEPDOWN.S", nil, 5*time.Second)
