@@ -80,6 +80,12 @@ type cluster struct {
 	removed    sync.Map    // server names taken out by SERVER.REMOVE: not added back
 	quarantine sync.Map    // streams whose log here was refused, until unassigned (replica_repair.go)
 
+	// rejoin is set while this server rejoins the meta group after its
+	// log was refused (rejoin.go).
+	rejoin   atomic.Pointer[rejoinMark]
+	rejoinIC *core.InternalClient
+	watching sync.Once // watchMembers runs once, across rejoins
+
 	sys *core.InternalClient // the meta step-down's, in the system account
 
 	leaderChanges atomic.Uint64 // streams' leaderships gained or lost here
@@ -100,11 +106,12 @@ type cluster struct {
 func (m *Manager) startCluster() error {
 	c := &cluster{m: m, cfg: *m.cfg.Cluster, nudge: make(chan struct{}, 1), done: make(chan struct{}),
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5ee0))}
-	wal, err := raftlog.Open(m.fs, metaDir(m.cfg.StoreDir), raftlog.Options{Logger: m.log})
+	wal, mark, err := m.openRaftLog()
 	if err != nil {
 		return fmt.Errorf("jetstream cluster: raft log: %w", err)
 	}
 	c.wal = wal
+	c.rejoin.Store(mark)
 	tuning := c.cfg.Raft
 	if tuning.SnapshotEntries == 0 {
 		tuning.SnapshotEntries = metaSnapshotEntries
@@ -118,10 +125,14 @@ func (m *Manager) startCluster() error {
 	}
 	c.node = node
 	c.hosting = m.Hosting(c.cfg.ServerName)
+	c.hosting.held.Store(mark != nil)
 	c.peers = jscluster.FollowPeers(node, m.srv, c.poke)
 	m.srv.AnnounceJetStream(true)
 	m.cl = c
-	if err := c.answerMetaStepDown(); err != nil {
+	if err := errors.Join(c.answerMetaStepDown(), c.startRejoinClient()); err != nil {
+		if c.sys != nil {
+			c.sys.Close()
+		}
 		c.peers.Stop()
 		node.Close()
 		wal.Close()
@@ -150,12 +161,25 @@ func (c *cluster) found(member bool) {
 	for {
 		var meta *jscluster.Meta
 		var err error
+		mark := c.rejoin.Load()
+		rejoining := mark != nil
+		if rejoining && mark.Out == 0 {
+			if !c.takenOut(mark) {
+				if !c.pause(rejoinRetry) {
+					return
+				}
+				continue
+			}
+			mark = c.rejoin.Load()
+		}
 		peers := c.m.srv.ClusterPeers()
 		founders := jscluster.Founders(c.cfg.ServerName, peers)
 		join := member || c.invite.Load()
 		existing := announcedGroup(peers)
 		switch {
 		case join:
+		case rejoining:
+			// Never founds: the leader adds it back (watchMembers).
 		case existing != nil && slices.Equal(existing, founders):
 			// A peer founded the group this server would: found it too.
 		case existing != nil:
@@ -167,7 +191,7 @@ func (c *cluster) found(member bool) {
 				last = "founded"
 			}
 		}
-		if join || (existing != nil && slices.Equal(existing, founders)) || (existing == nil && f.Observe(founders, time.Now())) {
+		if join || (!rejoining && existing != nil && slices.Equal(existing, founders)) || (!rejoining && existing == nil && f.Observe(founders, time.Now())) {
 			ctx, cancel := context.WithTimeout(context.Background(), metaStartTimeout)
 			if join {
 				meta, err = c.node.StartMeta(ctx, nil, c.hosting)
@@ -183,8 +207,14 @@ func (c *cluster) found(member bool) {
 				}
 				c.meta.Store(meta)
 				c.m.log.Info("JetStream cluster: meta group joined", "server_name", c.cfg.ServerName, "founders", founders, "rejoined", join)
-				c.wg.Add(1)
-				go c.watchMembers()
+				if rejoining {
+					c.wg.Add(1)
+					go c.releaseHosting(meta, mark.Out)
+				}
+				c.watching.Do(func() {
+					c.wg.Add(1)
+					go c.watchMembers()
+				})
 				return
 			}
 		}
@@ -195,13 +225,39 @@ func (c *cluster) found(member bool) {
 			c.m.log.Warn("JetStream cluster: meta group not joined yet", "err", err)
 			last = err.Error()
 		}
-		select {
-		case <-c.nudge:
-		case <-time.After(foundRetry):
-		case <-c.done:
+		if !c.pause(foundRetry) {
 			return
 		}
 	}
+}
+
+// pause waits for a route change or d; false when the cluster stops.
+func (c *cluster) pause(d time.Duration) bool {
+	select {
+	case <-c.nudge:
+	case <-time.After(d):
+	case <-c.done:
+		return false
+	}
+	return true
+}
+
+// takenOut asks the meta leader to take this server out and records its
+// answer in the marker; false when it is not out yet.
+func (c *cluster) takenOut(mark *rejoinMark) bool {
+	out := c.askOut()
+	if out == 0 {
+		return false
+	}
+	next := *mark
+	next.Out = out
+	if err := writeRejoinMark(c.m.fs, c.m.cfg.StoreDir, &next); err != nil {
+		c.m.log.Error("JetStream cluster: rejoin marker not written", "err", err)
+		return false
+	}
+	c.rejoin.Store(&next)
+	c.m.log.Info("JetStream cluster: taken out of the meta group; waiting to be added back", "index", out)
+	return true
 }
 
 // stop stops founding, hosting and the Raft groups; the streams close
@@ -210,6 +266,9 @@ func (c *cluster) stop() {
 	close(c.done)
 	if c.sys != nil {
 		c.sys.Close()
+	}
+	if c.rejoinIC != nil {
+		c.rejoinIC.Close()
 	}
 	c.wg.Wait()
 	c.peers.Stop()
@@ -397,6 +456,9 @@ func (c *cluster) fallBack() {
 // founded one, it means the meta leader added it (watchMembers), and it
 // joins with an empty log, to be caught up by the leader's snapshot.
 func (c *cluster) invited(group, _ uint64) {
+	if mark := c.rejoin.Load(); mark != nil && mark.Out == 0 {
+		return // still counted by the group: it may not join empty yet
+	}
 	if group == jscluster.MetaGroup && c.meta.Load() == nil && !c.invite.Load() {
 		c.invite.Store(true)
 		c.poke()
@@ -421,6 +483,7 @@ func (c *cluster) watchMembers() {
 		case <-c.done:
 			return
 		}
+		c.metaStopped()
 		if !c.isMetaLeader() {
 			continue
 		}

@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"slices"
+	"sync/atomic"
 
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/jsmeta"
@@ -15,6 +16,10 @@ import (
 type Hosting struct {
 	m    *Manager
 	self string // this server's name, as groups name their members
+	// held: this server rejoins the meta group (rejoin.go) and hosts
+	// nothing until its log is past the assignments that name it in
+	// groups it no longer remembers.
+	held atomic.Bool
 }
 
 // Hosting returns the hosting of this server's share of the assignments.
@@ -25,6 +30,9 @@ func (h *Hosting) mine(g jsmeta.Group) bool { return slices.Contains(g.Peers, h.
 
 // Changed hosts or unhosts what one committed operation changed.
 func (h *Hosting) Changed(ch jsmeta.Change) {
+	if h.held.Load() {
+		return
+	}
 	switch ch.Kind {
 	case jsmeta.AddStream, jsmeta.UpdateStream:
 		h.stream(ch.Stream)
@@ -39,7 +47,7 @@ func (h *Hosting) Changed(ch jsmeta.Change) {
 		// the caller passes the state to Restored to reconcile. The
 		// server is not added back to the meta group while this one
 		// runs.
-		if cl := h.m.cl; cl != nil {
+		if cl := h.m.cl; cl != nil && !ch.Repair {
 			cl.removed.Store(ch.Peer, true)
 		}
 	}
@@ -48,6 +56,9 @@ func (h *Hosting) Changed(ch jsmeta.Change) {
 // Restored makes what this server hosts match the whole state: after a
 // snapshot, or when a change is best handled by reconciling.
 func (h *Hosting) Restored(st *jsmeta.State) {
+	if h.held.Load() {
+		return
+	}
 	streams, consumers := st.Hosted(h.self)
 	want := map[[2]string]bool{}
 	for _, sa := range streams {

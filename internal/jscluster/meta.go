@@ -94,6 +94,28 @@ func (m *Meta) Propose(ctx context.Context, op jsmeta.Op) (jsmeta.Change, error)
 	return res.change, res.err
 }
 
+// Reconcile hands Hosting the whole state as applied now (Restored), on
+// the hosting goroutine, after every change applied before this call;
+// before runs just ahead of it there, after just behind.
+func (m *Meta) Reconcile(before, after func()) error {
+	m.sm.mu.Lock()
+	snap, err := m.sm.st.Snapshot()
+	m.sm.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	whole := jsmeta.New()
+	if err := whole.Restore(snap); err != nil {
+		return err
+	}
+	m.sm.queue(func() {
+		before()
+		m.sm.h.Restored(whole)
+		after()
+	})
+	return nil
+}
+
 // Leader is the meta leader's node id, 0 when none is known.
 func (m *Meta) Leader(ctx context.Context) (uint64, error) {
 	st, err := m.node.Host.Status(ctx, MetaGroup)

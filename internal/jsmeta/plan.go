@@ -187,6 +187,17 @@ func PlanRemovePeer(st *State, c Cluster, server string, rng *rand.Rand) Op {
 	return Op{Kind: RemovePeer, Peer: server, Replace: replace}
 }
 
+// PlanRejoin decides taking server, which lost its Raft log, out of every
+// group that runs Raft, so that it never takes part in one again with an
+// empty log while the group still counts it: each gets a replacement when
+// one can be placed, else shrinks and is marked to grow back. Streams it
+// stores alone keep it (State.removePeer).
+func PlanRejoin(st *State, c Cluster, server string, rng *rand.Rand) Op {
+	op := PlanRemovePeer(st, c, server, rng)
+	op.Repair = true
+	return op
+}
+
 func placementRequest(c Cluster, cfg jsapi.StreamConfig, existing []string) placement.Request {
 	req := placement.Request{Replicas: replicas(cfg.Replicas), Cluster: c.Name, Memory: cfg.Storage == jsapi.MemoryStorage,
 		MaxBytes: cfg.MaxBytes, Existing: existing, UniqueTag: c.UniqueTag, MaxHAAssets: c.MaxHAAssets}

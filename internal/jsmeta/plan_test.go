@@ -125,3 +125,54 @@ func TestPlanRemovePeer(t *testing.T) {
 		t.Fatalf("no replacement: %v", got)
 	}
 }
+
+// TestPlanRejoin: a server that lost its Raft log leaves every group that
+// runs Raft (replaced, or the group shrinks and is marked to grow back),
+// keeps the streams it stores alone, and may be added back.
+func TestPlanRejoin(t *testing.T) {
+	const lost = "s2"
+	plain := &Stream{Account: "A", Config: jsapi.StreamConfig{Name: "P", Replicas: 1},
+		Group: Group{Name: "S-R1F-plain", Peers: []string{lost}, Storage: "file"}}
+	one := &Stream{Account: "A", Config: jsapi.StreamConfig{Name: "ONE", Replicas: 1},
+		Group: Group{Name: "S-R1F-one", Peers: []string{lost}, Founders: []string{"s1", lost, "s3"}, Storage: "file"}}
+	cases := []struct {
+		name     string
+		servers  []string
+		replaced bool
+	}{
+		{"no server to take its place", []string{"s1", "s2", "s3"}, false},
+		{"a fourth server takes its place", []string{"s1", "s2", "s3", "s4"}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := New()
+			c := cluster(tc.servers...)
+			op, _, _ := PlanAddStream(st, c, "A", jsapi.StreamConfig{Name: "S", Replicas: 3}, now, rng(1))
+			op.Stream.Group.Peers = []string{"s1", lost, "s3"}
+			mustApply(t, st, op)
+			mustApply(t, st, Op{Kind: AddStream, Stream: plain})
+			mustApply(t, st, Op{Kind: AddStream, Stream: one})
+			rop := PlanRejoin(st, c, lost, rng(5))
+			ch, err := st.Apply(rop)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ch.Repair || ch.Peer != lost {
+				t.Fatalf("change %+v, want a repair of %s", ch, lost)
+			}
+			sa := st.Stream("A", "S")
+			if slices.Contains(sa.Group.Peers, lost) {
+				t.Fatalf("S still names %s: %v", lost, sa.Group.Peers)
+			}
+			if want := map[bool]int{true: 3, false: 2}[tc.replaced]; len(sa.Group.Peers) != want || sa.Group.Regrow == tc.replaced {
+				t.Fatalf("S after the repair: %+v", sa.Group)
+			}
+			if got := st.Stream("A", "P").Group; !slices.Equal(got.Peers, []string{lost}) || got.Replicated() {
+				t.Fatalf("a stream stored by %s alone moved: %+v", lost, got)
+			}
+			if got := st.Stream("A", "ONE").Group; !slices.Equal(got.Peers, []string{lost}) || got.Replicated() || got.Name != one.Group.Name {
+				t.Fatalf("a group of one on %s is not a plain stream again: %+v", lost, got)
+			}
+		})
+	}
+}

@@ -61,6 +61,11 @@ type Op struct {
 	// Replace names, by group, the server taking the removed peer's place
 	// ("" or absent: the group shrinks).
 	Replace map[string]string `json:"replace,omitempty"`
+	// Repair (RemovePeer): the server lost its Raft log and rejoins
+	// (PlanRejoin), rather than leaving for good: only the groups that
+	// ran Raft lose it, those left short grow back later, and the server
+	// may be added back.
+	Repair bool `json:"repair,omitempty"`
 }
 
 // Change is what an operation did, for the servers to act on.
@@ -74,6 +79,8 @@ type Change struct {
 	Regrouped []string
 	// Peer is the server RemovePeer took out.
 	Peer string
+	// Repair: Peer is rejoining (Op.Repair), not gone for good.
+	Repair bool
 }
 
 var (
@@ -169,27 +176,42 @@ func (s *State) Apply(op Op) (Change, error) {
 		if op.Peer == "" {
 			return Change{}, ErrBadOp
 		}
-		return s.removePeer(op.Peer, op.Replace), nil
+		return s.removePeer(op.Peer, op.Replace, op.Repair), nil
 	}
 	return Change{}, fmt.Errorf("%w: kind %d", ErrBadOp, op.Kind)
 }
 
 // removePeer takes peer out of every group, putting its replacement (if
-// any) in its place so the group keeps its order.
-func (s *State) removePeer(peer string, replace map[string]string) Change {
-	ch := Change{Kind: RemovePeer, Peer: peer}
+// any) in its place so the group keeps its order. For a repair, a stream
+// stored by peer alone keeps it: one without Raft (its store is all there
+// is) as it is, a group of one (scaled down) as a stream of one replica
+// without Raft again, since its log is what peer lost; a group left short
+// grows back (Group.Regrow).
+func (s *State) removePeer(peer string, replace map[string]string, repair bool) Change {
+	ch := Change{Kind: RemovePeer, Peer: peer, Repair: repair}
 	regroup := func(g *Group) {
 		i := slices.Index(g.Peers, peer)
 		if i < 0 {
 			return
 		}
+		if repair && (!g.Replicated() || len(g.Peers) == 1) {
+			if g.Replicated() {
+				*g = Group{Name: g.Name, Peers: []string{peer}, Storage: g.Storage}
+				ch.Regrouped = append(ch.Regrouped, g.Name)
+			}
+			return
+		}
 		peers := slices.Clone(g.Peers)
-		if r := replace[g.Name]; r != "" && !slices.Contains(g.Peers, r) {
+		r := replace[g.Name]
+		if r != "" && !slices.Contains(g.Peers, r) {
 			peers[i] = r
 		} else {
 			peers = slices.Delete(peers, i, i+1)
 		}
 		*g = g.regroup(peers)
+		if repair && r == "" {
+			g.Regrow = true
+		}
 		ch.Regrouped = append(ch.Regrouped, g.Name)
 	}
 	for _, k := range s.streamKeys() {

@@ -272,3 +272,29 @@ func TestIOErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestWholeLogDamaged: a record header that fails its checksum in the
+// last segment (no checkpoint after it to say what was lost) refuses the
+// log as a whole, and says so (Log.Damaged) at every reopen; a damaged
+// record body refuses its group only.
+func TestWholeLogDamaged(t *testing.T) {
+	mem, _ := damageFixture(t)
+	l := mustOpen(t, mem, Options{SegmentSize: 4096})
+	if l.Damaged() {
+		t.Fatal("an undamaged log reports damage")
+	}
+	l.Close()
+	dirents, _ := mem.ReadDir(testDir)
+	last := filepath.Join(testDir, dirents[len(dirents)-1].Name())
+	b := fileBytes(t, mem, last)
+	_, n, _ := nextRecord(b, len(b))
+	b[n+1] ^= 0x10 // the length of the record after the segment header
+	writeBytes(t, mem, last, b)
+	for range 2 {
+		l := mustOpen(t, mem, Options{SegmentSize: 4096})
+		if !l.Damaged() || !l.Storage(2).Damaged() {
+			t.Fatalf("log damaged %v, group 2 damaged %v: want both", l.Damaged(), l.Storage(2).Damaged())
+		}
+		l.Close()
+	}
+}

@@ -224,6 +224,16 @@ func (l *Log) fail(err error) error {
 	return l.err
 }
 
+// Damaged reports whether the log as a whole is refused: records whose
+// group could not be read were lost (a damaged record header makes the
+// rest of its segment unreadable), so no group may be served from it,
+// now or after a restart. Only a new log in another directory helps.
+func (l *Log) Damaged() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.logDamaged
+}
+
 // isDamaged says whether g may not be served. mu held.
 func (l *Log) isDamaged(g *group) bool { return l.logDamaged || (g != nil && g.damaged) }
 
