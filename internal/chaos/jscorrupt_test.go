@@ -127,17 +127,13 @@ func damageRound(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, w *jsWo
 // checkRepaired waits for the stream to have all its replicas current
 // again: a member whose log of the stream's group was refused is taken
 // out and added back empty, to replay the leader's log
-// (jetstream/replica_repair.go). A member whose meta group log was
-// refused cannot take part at all (its own API answers 503) and is left
-// to an operator.
+// (jetstream/replica_repair.go); one whose meta group log was refused
+// drops its Raft log, is taken out of every group and added back
+// (jetstream/rejoin.go).
 func checkRepaired(t *testing.T, c *chaos.Cluster, js jetstream.JetStream, victim int) {
 	t.Helper()
-	// The victim's own API cannot tell (another server's meta leader
-	// answers its clients too); its log says whether the meta group's
-	// log was refused.
 	if metaRefused.MatchString(c.Log(victim)) {
-		t.Logf("server %d refused its meta group's log: not repaired, an operator's job", victim)
-		return
+		t.Logf("server %d refused its meta group's log: it rejoins from its peers", victim)
 	}
 	why := ""
 	chaos.Eventually(t, 4*chaos.Timeout, "every replica of the stream current again", func() bool {

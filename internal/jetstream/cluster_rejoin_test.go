@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/starling-mq/starling/internal/jscluster"
 	"github.com/starling-mq/starling/internal/vfs"
 )
 
@@ -91,19 +92,25 @@ var rejoinDamages = []struct {
 	}},
 }
 
-// TestClusterRejoinRefusedLog: a member whose whole Raft log is refused
-// at start (a damaged record header: neither its meta group nor its
-// streams' groups can be read) rejoins from its peers with no operator.
-// It moves the log aside, is taken out of the meta group and the
-// stream's group, is added back empty, and ends as a current replica
+// TestClusterRejoinRefusedLog: a member whose meta group log is refused
+// rejoins from its peers with no operator: refused at start as a whole (a
+// damaged record header: neither its meta group nor its streams' groups
+// can be read, the log is moved aside) or for the meta group alone, or
+// stopped while running (as when the leader's heartbeat shows the log
+// lost acknowledged entries). It is taken out of the meta group and the
+// stream's group, added back empty, and ends as a current replica
 // holding every acknowledged message; the others never stop taking
 // publishes.
 func TestClusterRejoinRefusedLog(t *testing.T) {
 	for _, d := range rejoinDamages {
 		t.Run(d.name, func(t *testing.T) { testRejoin(t, d.where, d.name == "whole log") })
 	}
+	t.Run("meta group stopped while running", func(t *testing.T) { testRejoin(t, nil, false) })
 }
 
+// testRejoin damages a member that does not lead the stream: with where,
+// a byte of its newest segment while it is down; without, its meta group
+// is dropped while it runs.
 func testRejoin(t *testing.T, where func([]byte) int, whole bool) {
 	ports, nodes, fss, _, js := startCompacting(t)
 	ctx := context.Background()
@@ -124,10 +131,26 @@ func testRejoin(t *testing.T, where func([]byte) int, whole bool) {
 	if leader == nodes[2].name {
 		victim = 1
 	}
-	nodes[victim].stop()
-	flipAt(t, fss[victim], newestSegment(t, fss[victim]), where)
-	publish("rj.x", 50)
-	nodes[victim] = startPowerNode(t, victim, ports, fss[victim], 40)
+	if where != nil {
+		nodes[victim].stop()
+		flipAt(t, fss[victim], newestSegment(t, fss[victim]), where)
+		publish("rj.x", 50)
+		nodes[victim] = startPowerNode(t, victim, ports, fss[victim], 40)
+	} else {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := nodes[victim].m.cl.node.Host.RemoveGroup(cctx, jscluster.MetaGroup)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		within(t, 20*time.Second, "the rejoin to start", func() error {
+			if nodes[victim].m.cl.rejoin.Load() == nil {
+				return errors.New("not rejoining")
+			}
+			return nil
+		})
+		publish("rj.x", 50)
+	}
 	publish("rj.x", 50)
 
 	within(t, 90*time.Second, "the damaged member current again", func() error {
