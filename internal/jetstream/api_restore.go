@@ -46,6 +46,9 @@ type restoreJob struct {
 	start    time.Time
 	total    int64
 	client   *jsapi.ClientInfo // who asked, for the advisories
+	// clustered: the meta leader restores, and the stream is installed
+	// through the meta group (restore_cluster.go).
+	clustered bool
 }
 
 type restoreChunk struct {
@@ -53,7 +56,12 @@ type restoreChunk struct {
 	data  []byte
 }
 
-func (m *jsAccount) streamRestore(r *request) any {
+func (m *jsAccount) streamRestore(r *request) any { return m.beginRestore(r, false) }
+
+// beginRestore checks a restore request and starts receiving the archive;
+// clustered, on the meta leader, the stream must be free in the meta
+// group's state and placeable (restore_cluster.go).
+func (m *jsAccount) beginRestore(r *request, clustered bool) any {
 	resp := &jsapi.StreamRestoreResponse{ApiResponse: jsapi.ApiResponse{Type: jsapi.TypeRestoreResponse}}
 	if emptyRequest(r.data) {
 		resp.Error = jsapi.NewError(jsapi.ErrBadRequest)
@@ -84,16 +92,19 @@ func (m *jsAccount) streamRestore(r *request) any {
 		resp.Error = e
 		return resp
 	}
-	if m.lookup(cfg.Name) != nil {
-		resp.Error = jsapi.NewError(jsapi.ErrStreamNameExistRestoreFailed)
-		return resp
+	if clustered {
+		e = m.restorable(cfg)
+	} else if m.lookup(cfg.Name) != nil {
+		e = jsapi.NewError(jsapi.ErrStreamNameExistRestoreFailed)
 	}
-	if e := m.reserve(&cfg, true); e != nil {
+	if e == nil {
+		e = m.reserve(&cfg, true)
+	}
+	if e == nil && m.overlaps(&cfg, "") {
+		e = jsapi.NewError(jsapi.ErrStreamSubjectOverlap)
+	}
+	if e != nil {
 		resp.Error = e
-		return resp
-	}
-	if m.overlaps(&cfg, "") {
-		resp.Error = jsapi.NewError(jsapi.ErrStreamSubjectOverlap)
 		return resp
 	}
 	if err := m.backups.begin(true, m.backupKey(cfg.Name)); err != nil {
@@ -106,6 +117,7 @@ func (m *jsAccount) streamRestore(r *request) any {
 		resp.Error = e
 		return resp
 	}
+	j.clustered = clustered
 	m.log.Info("restore started", "stream", cfg.Name)
 	m.advise(jsapi.AdvisoryRestoreCreate+"."+cfg.Name, &jsapi.RestoreCreateAdvisory{
 		TypedEvent: advisoryEvent(jsapi.TypeRestoreCreate), Stream: cfg.Name, Client: j.client, Domain: m.cfg.Domain,

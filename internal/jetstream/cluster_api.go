@@ -74,7 +74,7 @@ var metaHandlers = map[string]apiHandler{
 	"STREAM.NAMES":   (*jsAccount).clusterStreamNames,
 	"STREAM.LIST":    (*jsAccount).clusterStreamList,
 	"INFO":           (*jsAccount).clusterAccountInfo,
-	"STREAM.RESTORE": (*jsAccount).clusterUnsupported,
+	"STREAM.RESTORE": (*jsAccount).clusterStreamRestore,
 }
 
 // subjectKey is the API name of a request subject: "STREAM.CREATE" for
@@ -289,10 +289,6 @@ func (m *jsAccount) clusterStreamList(r *request) any {
 		resp.Streams = append(resp.Streams, info)
 	}
 	return resp
-}
-
-func (m *jsAccount) clusterUnsupported(r *request) any {
-	return &jsapi.ApiResponse{Error: jsapi.NewError(jsapi.ErrClusterUnSupportFeature)}
 }
 
 // askTimeout bounds waiting for another server's answer.

@@ -82,6 +82,9 @@ func (j *restoreJob) apply() error {
 	if err := writeStaged(m.fs, stage, cfg, created, cons); err != nil {
 		return err
 	}
+	if j.clustered {
+		return j.installAssigned(cfg, created, stage, cons)
+	}
 	return j.install(cfg, created, nil, stage, cons)
 }
 
