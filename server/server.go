@@ -53,6 +53,13 @@ func New(opts *Options) (*Server, error) {
 	if opts != nil {
 		o = opts.internal()
 	}
+	return NewFromConfig(o)
+}
+
+// NewFromConfig is New for the starling command, which reads the
+// configuration file and flags into the internal options themselves
+// (other callers cannot name them, and use New).
+func NewFromConfig(o options.Options) (*Server, error) {
 	if o.JetStream && o.StoreDir == "" {
 		o.StoreDir = storedir.Default()
 		if o.StoreDir == "" {
@@ -286,10 +293,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // nats-server (added, removed, their users, exports, imports and
 // mappings), and accounts that gain or lose JetStream, or change its
 // limits, do so at once.
-func (s *Server) Reload(opts *Options) error {
+func (s *Server) Reload(opts *Options) error { return s.ReloadConfig(opts.internal()) }
+
+// ReloadConfig is Reload for the starling command (see NewFromConfig).
+func (s *Server) ReloadConfig(next options.Options) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	next := opts.internal()
 	if next.JetStream && next.StoreDir == "" {
 		next.StoreDir = storedir.Default()
 	}

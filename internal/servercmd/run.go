@@ -88,7 +88,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Warn("configuration: " + w)
 	}
 	cfg.Opts.Logger = log
-	srv, err := server.New(serverOptions(&cfg.Opts))
+	srv, err := server.NewFromConfig(cfg.Opts)
 	if err != nil {
 		return fail(err)
 	}
@@ -189,7 +189,7 @@ func check(cfg *Config, stderr io.Writer) int {
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(stderr, "starling server: warning: %s\n", w)
 	}
-	if _, err := server.New(serverOptions(&cfg.Opts)); err != nil {
+	if _, err := server.NewFromConfig(cfg.Opts); err != nil {
 		fmt.Fprintf(stderr, "starling server: %s: %v\n", cfg.ConfigFile, err)
 		return 1
 	}
@@ -211,7 +211,7 @@ func reload(args []string, srv *server.Server, logs *logging, pid *pidFile) erro
 		logs.logger.Warn("configuration: " + w)
 	}
 	cfg.Opts.Logger = logs.logger
-	if err := srv.Reload(serverOptions(&cfg.Opts)); err != nil {
+	if err := srv.ReloadConfig(cfg.Opts); err != nil {
 		return err
 	}
 	// As in nats-server, a new pid_file is written at once.
