@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
@@ -52,25 +51,14 @@ func (c *cluster) startRejoinClient() error {
 		}
 	}
 	ic := c.m.srv.NewInternalClientIn(acc, "jetstream-rejoin")
-	var busy atomic.Bool
-	_, err := ic.Subscribe(subjRejoin, "", func(msg *core.Msg) {
-		if len(msg.Reply) == 0 || !c.isMetaLeader() || !busy.CompareAndSwap(false, true) {
-			return
+	err := c.answerAsLeader(ic, subjRejoin, func(body []byte) any {
+		var resp rejoinResponse
+		out, err := c.takeOut(body)
+		if err != nil {
+			resp.Error = err.Error()
 		}
-		reply, body := string(msg.Reply), append([]byte(nil), msg.Data...)
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			defer busy.Store(false)
-			var resp rejoinResponse
-			out, err := c.takeOut(body)
-			if err != nil {
-				resp.Error = err.Error()
-			}
-			resp.Out = out
-			b, _ := json.Marshal(resp)
-			_, _ = ic.Publish(reply, "", nil, b)
-		}()
+		resp.Out = out
+		return resp
 	})
 	if err != nil {
 		ic.Close()

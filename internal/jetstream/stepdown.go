@@ -150,10 +150,21 @@ func (c *cluster) answerMetaStepDown() error {
 }
 
 // answerSystem answers subject on the meta leader with do's outcome as a
-// success response of type typ, off the publisher's goroutine, one
-// request at a time (a request arriving meanwhile is dropped and times
-// out, as a busy nats-server's would).
+// success response of type typ (answerAsLeader).
 func (c *cluster) answerSystem(ic *core.InternalClient, subject, typ string, do func(body []byte) *jsapi.ApiError) error {
+	return c.answerAsLeader(ic, subject, func(body []byte) any {
+		resp := &jsapi.SuccessResponse{ApiResponse: jsapi.ApiResponse{Type: typ}}
+		resp.Error = do(body)
+		resp.Success = resp.Error == nil
+		return resp
+	})
+}
+
+// answerAsLeader answers requests on subject, on the meta leader, with
+// do's response as JSON, off the publisher's goroutine, one request at a
+// time (a request arriving meanwhile is dropped and times out, as a busy
+// nats-server's would).
+func (c *cluster) answerAsLeader(ic *core.InternalClient, subject string, do func(body []byte) any) error {
 	var busy atomic.Bool
 	_, err := ic.Subscribe(subject, "", func(msg *core.Msg) {
 		if len(msg.Reply) == 0 || !c.isMetaLeader() || !busy.CompareAndSwap(false, true) {
@@ -164,10 +175,7 @@ func (c *cluster) answerSystem(ic *core.InternalClient, subject, typ string, do 
 		go func() {
 			defer c.wg.Done()
 			defer busy.Store(false)
-			resp := &jsapi.SuccessResponse{ApiResponse: jsapi.ApiResponse{Type: typ}}
-			resp.Error = do(body)
-			resp.Success = resp.Error == nil
-			b, _ := json.Marshal(resp)
+			b, _ := json.Marshal(do(body))
 			_, _ = ic.Publish(reply, "", nil, b)
 		}()
 	})
