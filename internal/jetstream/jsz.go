@@ -100,11 +100,22 @@ type JSZOptions struct {
 	Config    bool   // include each stream's configuration
 	Consumers bool   // list each stream's consumers (with Streams)
 	Raft      bool   // name each listed stream's and consumer's Raft group
+	// LeaderOnly asks for a report only from the meta leader (any server
+	// that is not clustered leads itself); the others have none.
+	LeaderOnly bool
 }
 
+// Leads reports whether this server answers a leader-only report: it
+// leads the meta group, or runs JetStream unclustered.
+func (m *Manager) Leads() bool { return !m.clustered() || m.cl.isMetaLeader() }
+
 // JSZ reports JetStream's state for monitoring: the totals of every
-// account, and the accounts' details when asked for.
+// account, and the accounts' details when asked for. It is nil when only
+// the leader's report is asked for and this server does not lead.
 func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
+	if o.LeaderOnly && !m.Leads() {
+		return nil
+	}
 	info := &JSInfo{
 		ServerID: serverID,
 		Now:      time.Now().UTC(),
