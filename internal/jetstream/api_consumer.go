@@ -478,11 +478,19 @@ func (m *jsAccount) hostConsumerOf(ent *entry, ca *consumerAssignment) (*consume
 }
 
 // consumerReply is a consumer's info as its leader answers: in a cluster
-// with the cluster block of its stream, whose leader leads it too.
+// with the cluster block of its stream, whose leader leads it too. A
+// consumer of one replica on a replicated stream is described as
+// nats-server describes it, by its cluster and leader alone: its state
+// travels in the stream's group here, but it has no replicas of its own
+// that a client could count or step down.
 func (m *jsAccount) consumerReply(ent *entry, c *consumer.Consumer) *jsapi.ConsumerInfo {
 	info := replyInfo(c)
 	if m.clustered() {
-		info.Cluster = m.clusterInfo(ent)
+		ci := m.clusterInfo(ent)
+		if ent.rep != nil && info.Config.Replicas == 1 {
+			ci = &jsapi.ClusterInfo{Name: ci.Name, Leader: ci.Leader}
+		}
+		info.Cluster = ci
 	}
 	return info
 }

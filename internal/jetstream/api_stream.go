@@ -71,7 +71,7 @@ func (m *jsAccount) accountInfo(r *request) any {
 // normalizes the configuration. The caller holds adminMu, so the streams
 // it looks at do not change before it acts on the answer.
 func (m *jsAccount) checkConfig(cfg jsapi.StreamConfig, pedantic bool) (jsapi.StreamConfig, *jsapi.ApiError) {
-	if e := unsupported(&cfg); e != nil {
+	if e := unsupported(&cfg, m.clustered()); e != nil {
 		return cfg, e
 	}
 	dropLaterLevels(&cfg)
@@ -108,8 +108,10 @@ func (m *jsAccount) streamConfig(name string) (jsapi.StreamConfig, bool) {
 }
 
 // unsupported refuses configuration this server cannot honour yet, so a
-// client is told instead of silently getting something else.
-func unsupported(cfg *jsapi.StreamConfig) *jsapi.ApiError {
+// client is told instead of silently getting something else. Placement is
+// honoured in a cluster: the meta leader places by cluster and tags, and
+// refuses what no server matches as nats-server does (10005).
+func unsupported(cfg *jsapi.StreamConfig, clustered bool) *jsapi.ApiError {
 	var what string
 	external := cfg.Mirror != nil && cfg.Mirror.External != nil
 	for _, src := range cfg.Sources {
@@ -118,7 +120,7 @@ func unsupported(cfg *jsapi.StreamConfig) *jsapi.ApiError {
 	switch {
 	case external:
 		what = "sourcing from another account or domain (external)"
-	case cfg.Placement != nil && (cfg.Placement.Cluster != "" || len(cfg.Placement.Tags) > 0):
+	case !clustered && cfg.Placement != nil && (cfg.Placement.Cluster != "" || len(cfg.Placement.Tags) > 0):
 		what = "placement"
 	}
 	if what == "" {

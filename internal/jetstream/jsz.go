@@ -26,7 +26,9 @@ type JSInfo struct {
 	LostMessages   uint64           `json:"lost_messages"` // Starling: records found corrupt, never served
 	AccountDetails []*AccountDetail `json:"account_details,omitempty"`
 	// Meta is the meta group in a cluster (nats-server's meta_cluster).
-	Meta *MetaClusterInfo `json:"meta_cluster,omitempty"`
+	Meta *JSZMeta `json:"meta_cluster,omitempty"`
+	// Total is the number of JetStream accounts, whichever are detailed.
+	Total int `json:"total"`
 	// Starling, in a cluster: leadership changes this server saw (meta
 	// group and streams), and the replicated publishes it led with the
 	// time from proposal to acknowledgement summed.
@@ -42,6 +44,14 @@ type JSInfo struct {
 	// Acks, pull requests and flow-control replies the consumers' queues
 	// dropped after the publisher waited for room.
 	ConsumerInboundDropped uint64 `json:"consumer_inbound_dropped,omitempty"`
+}
+
+// JSZMeta is /jsz's meta_cluster: the group as this server sees it, and
+// the votes a decision needs (nats-server's quorum_needed, which natscli's
+// JetStream report shows as the quorum size).
+type JSZMeta struct {
+	*MetaClusterInfo
+	QuorumNeeded int `json:"quorum_needed"`
 }
 
 // JSConfig is the JetStream configuration in force.
@@ -100,11 +110,22 @@ type JSZOptions struct {
 	Config    bool   // include each stream's configuration
 	Consumers bool   // list each stream's consumers (with Streams)
 	Raft      bool   // name each listed stream's and consumer's Raft group
+	// LeaderOnly asks for a report only from the meta leader (any server
+	// that is not clustered leads itself); the others have none.
+	LeaderOnly bool
 }
 
+// Leads reports whether this server answers a leader-only report: it
+// leads the meta group, or runs JetStream unclustered.
+func (m *Manager) Leads() bool { return !m.clustered() || m.cl.isMetaLeader() }
+
 // JSZ reports JetStream's state for monitoring: the totals of every
-// account, and the accounts' details when asked for.
+// account, and the accounts' details when asked for. It is nil when only
+// the leader's report is asked for and this server does not lead.
 func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
+	if o.LeaderOnly && !m.Leads() {
+		return nil
+	}
 	info := &JSInfo{
 		ServerID: serverID,
 		Now:      time.Now().UTC(),
@@ -120,7 +141,9 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 		API: JSAPIStats{Level: apiLevel},
 	}
 	if m.clustered() {
-		info.Meta = m.cl.metaInfo()
+		info.HAAssets = 1 // the meta group's member here, as nats-server counts it
+		mi := m.cl.metaInfo()
+		info.Meta = &JSZMeta{MetaClusterInfo: mi, QuorumNeeded: mi.Size/2 + 1}
 		info.LeaderChanges = m.cl.leaderChanges.Load()
 		if meta := m.cl.meta.Load(); meta != nil {
 			info.LeaderChanges += meta.LeaderChanges()
@@ -130,6 +153,7 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 	}
 	for _, a := range m.accountList() {
 		info.Accounts++
+		info.Total++
 		d := a.jsz(info, o)
 		if (o.Accounts || o.Streams || o.Account != "") && (o.Account == "" || o.Account == a.name) {
 			info.AccountDetails = append(info.AccountDetails, d)
@@ -161,7 +185,11 @@ func (m *jsAccount) jsz(info *JSInfo, o JSZOptions) *AccountDetail {
 		si := e.s.Info(false, "")
 		st := si.State
 		info.Streams++
-		info.Consumers += e.numConsumers()
+		hosted, haConsumers := e.hostedConsumers(si.Config.Replicas)
+		info.Consumers += hosted
+		if e.rep != nil && si.Config.Replicas > 1 {
+			d.HAAssets += 1 + haConsumers
+		}
 		info.Messages += st.Msgs
 		info.Bytes += st.Bytes
 		if st.Lost != nil {
@@ -191,5 +219,6 @@ func (m *jsAccount) jsz(info *JSInfo, o JSZOptions) *AccountDetail {
 	}
 	info.Memory += d.Memory
 	info.Store += d.Store
+	info.HAAssets += d.HAAssets
 	return d
 }

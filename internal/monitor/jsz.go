@@ -42,22 +42,48 @@ func (m *Server) handleJsz(w http.ResponseWriter, r *http.Request) {
 		}
 		*p.dst = v
 	}
+	leader, err := queryBool(r, "leader-only")
+	if err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	o.LeaderOnly = leader
 	o.Account = r.URL.Query().Get("acc")
 	m.count("/jsz")
-	writeJSON(w, r, m.jsz(&o))
+	rep, err := m.jsz(&o)
+	if err != nil {
+		// nats-server refuses a leader-only /jsz on a server that does
+		// not lead with 400 and the reason as text.
+		badRequest(w, err.Error())
+		return
+	}
+	writeJSON(w, r, rep)
 }
 
 func jszOptions(o *JszOptions) jetstream.JSZOptions {
-	return jetstream.JSZOptions{Account: o.Account, Accounts: o.Accounts, Streams: o.Streams, Config: o.Config, Consumers: o.Consumer, Raft: o.Raft}
+	return jetstream.JSZOptions{Account: o.Account, Accounts: o.Accounts, Streams: o.Streams, Config: o.Config, Consumers: o.Consumer, Raft: o.Raft, LeaderOnly: o.LeaderOnly}
 }
 
+// errNotLeader is a leader-only report asked of a server that does not
+// lead the meta group (or has no JetStream): over $SYS it sends nothing,
+// so the one reply a requester gets is the leader's (nats server check
+// meta relies on that).
+var errNotLeader = fmt.Errorf("%w: not leader", ErrNoReply)
+
 // jsz is JetStream's report, or that it is disabled.
-func (m *Server) jsz(o *JszOptions) any {
+func (m *Server) jsz(o *JszOptions) (any, error) {
 	js := m.jetStream()
 	if js == nil {
-		return &jszDisabled{ServerID: m.core.ID(), Now: time.Now().UTC(), Disabled: true}
+		if o.LeaderOnly {
+			return nil, errNotLeader
+		}
+		return &jszDisabled{ServerID: m.core.ID(), Now: time.Now().UTC(), Disabled: true}, nil
 	}
-	return js.JSZ(m.core.ID(), jszOptions(o))
+	info := js.JSZ(m.core.ID(), jszOptions(o))
+	if info == nil {
+		return nil, errNotLeader
+	}
+	return info, nil
 }
 
 // jszAccount is one account's part of JetStream's report, as nats-server
@@ -70,6 +96,7 @@ func (m *Server) jszAccount(acc string, o *JszOptions) (*jetstream.AccountDetail
 		return nil, notEnabled
 	}
 	o.Account = acc
+	o.LeaderOnly = false // nats-server answers an account's report from every server
 	for _, d := range js.JSZ(m.core.ID(), jszOptions(o)).AccountDetails {
 		if d.Name == acc {
 			return d, nil

@@ -119,7 +119,7 @@ var builders = map[reportKey]builder{
 		return m.subszReport(o)
 	}),
 	{"ROUTEZ", false}: build(func(m *Server, _ string, o *RoutezOptions) (*Routez, error) { return m.routez(o), nil }),
-	{"JSZ", false}:    build(func(m *Server, _ string, o *JszOptions) (any, error) { return m.jsz(o), nil }),
+	{"JSZ", false}:    build(func(m *Server, _ string, o *JszOptions) (any, error) { return m.jsz(o) }),
 	{"JSZ", true}: build(func(m *Server, acc string, o *JszOptions) (any, error) {
 		return m.jszAccount(acc, o)
 	}),

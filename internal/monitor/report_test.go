@@ -170,7 +170,10 @@ var (
 		"STATSZ": {"extra jetstream.stats.api.level"},
 		"ROUTEZ": {"extra server_name"},
 		"JSZ": {"extra api.level", "extra lost_messages", "extra config.sync_always", "extra config.sync_interval",
-			"extra account_details[].api.level"},
+			"extra account_details[].api.level",
+			// The count of JetStream accounts, which later nats-server
+			// versions report (2.9.10's recordings lack it).
+			"extra total"},
 		// The recordings' service imports with "to" include those the
 		// system account adds to every account; B configures none.
 		"INFO":     {"missing imports[].to"},
