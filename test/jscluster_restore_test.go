@@ -91,15 +91,16 @@ func TestJetStreamClusterRestore(t *testing.T) {
 	}
 }
 
-// currentReplicas checks that a stream has a leader and want other
-// replicas, every one current.
+// currentReplicas checks that a stream has a leader (and says since when,
+// for a replicated stream, as nats-server does) and want other replicas,
+// every one current.
 func currentReplicas(ctx context.Context, js jetstream.JetStream, name string, want int) error {
 	s, err := js.Stream(ctx, name)
 	if err != nil {
 		return err
 	}
 	cl := s.CachedInfo().Cluster
-	if cl == nil || cl.Leader == "" || len(cl.Replicas) != want {
+	if cl == nil || cl.Leader == "" || len(cl.Replicas) != want || (want > 0 && cl.LeaderSince == nil) {
 		return fmt.Errorf("cluster %+v", cl)
 	}
 	for _, r := range cl.Replicas {

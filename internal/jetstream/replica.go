@@ -48,6 +48,7 @@ type replication struct {
 	asg    atomic.Pointer[jsmeta.Stream] // as last hosted (peers, group name)
 
 	leading atomic.Bool // this member leads, its subscriptions are up
+	since   atomic.Int64 // when it last began leading (unix ns), for leader_since
 	want    atomic.Bool // what the Raft loop last said
 	leaving atomic.Bool // no longer assigned here: waiting to be removed
 
@@ -368,6 +369,7 @@ func (m *jsAccount) lead(ent *entry) {
 		m.log.Error("stream leader not subscribed", "stream", cfg.Name, "err", err)
 		return
 	}
+	ent.rep.since.Store(time.Now().UnixNano())
 	ent.rep.leading.Store(true)
 	m.startSources(ent, cfg) // a mirror's or sources' copies are the leader's
 	m.adviseStreamLeader(cfg.Name)
@@ -487,6 +489,10 @@ func (m *jsAccount) clusterInfo(ent *entry) *jsapi.ClusterInfo {
 	if !ent.leads() {
 		ci.Leader = m.cl.nameOf(st.Leader)
 		return ci
+	}
+	if since := rep.since.Load(); since != 0 {
+		t := time.Unix(0, since).UTC()
+		ci.LeaderSince = &t
 	}
 	connected := map[string]bool{}
 	for _, p := range m.srv.ClusterPeers() {
