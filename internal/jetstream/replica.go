@@ -47,10 +47,10 @@ type replication struct {
 	expiry jscluster.Expiry
 	asg    atomic.Pointer[jsmeta.Stream] // as last hosted (peers, group name)
 
-	leading atomic.Bool // this member leads, its subscriptions are up
+	leading atomic.Bool  // this member leads, its subscriptions are up
 	since   atomic.Int64 // when it last began leading (unix ns), for leader_since
-	want    atomic.Bool // what the Raft loop last said
-	leaving atomic.Bool // no longer assigned here: waiting to be removed
+	want    atomic.Bool  // what the Raft loop last said
+	leaving atomic.Bool  // no longer assigned here: waiting to be removed
 
 	regrowAsked atomic.Int64 // when the leader last asked to grow back (unix ns)
 	repairing   atomic.Bool  // checkGroupRuns started a repair (replica_repair.go)
