@@ -19,8 +19,12 @@ import (
 //     empty log (jsmeta.Group.JoinsEmpty), to replay the leader's;
 //   - the stream's leader changes the group's voters to the peers, one
 //     member at a time, additions first, so the group never has fewer
-//     members than either side of the change; it hands its leadership
-//     to a remaining member before it removes itself;
+//     members than either side of the change; a new member joins as a
+//     learner and is made a voter once it has caught up, so the quorum
+//     never waits for a member replaying the log (a group of one that
+//     grows would otherwise stop committing until its second member had
+//     replayed everything); the leader hands its leadership to a
+//     remaining member before it removes itself;
 //   - a server no longer named keeps its member running until the group
 //     has removed it (its vote may be needed to commit the removal), then
 //     removes the stream and its log.
@@ -49,38 +53,77 @@ func (m *jsAccount) reconcileMembers(ent *entry) {
 		if err != nil || st.Leader != st.ID || len(st.Members.Outgoing) > 0 || len(st.Members.Voters) == 0 {
 			return
 		}
-		add, remove := memberChange(st, want)
-		if add == 0 && remove == 0 {
+		ch := memberChange(st, want)
+		if ch == (change{}) {
 			m.askRegrow(ent) // a member taken out for repair is out
 			return
 		}
-		if remove == st.ID {
+		if ch.remove == st.ID {
 			m.handOver(ent, g, st, want)
 			return
 		}
+		if ch.wait {
+			return // a learner still catching up: the next check looks again
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), groupWait)
 		var err2 error
-		if add != 0 {
-			_, err2 = g.ChangeMembers(ctx, []uint64{add}, nil)
-		} else {
-			_, err2 = g.ChangeMembers(ctx, nil, []uint64{remove})
+		switch {
+		case ch.learn != 0:
+			err2 = g.AddLearner(ctx, ch.learn)
+		case ch.promote != 0:
+			_, err2 = g.ChangeMembers(ctx, []uint64{ch.promote}, nil)
+		default:
+			_, err2 = g.ChangeMembers(ctx, nil, []uint64{ch.remove})
 		}
 		cancel()
 		if err2 != nil {
-			m.log.Debug("stream group members not changed yet", "stream", sa.Config.Name, "add", m.cl.label(add), "remove", m.cl.label(remove), "err", err2)
+			m.log.Debug("stream group members not changed yet", "stream", sa.Config.Name, "change", ch.describe(m.cl), "err", err2)
 			return // the next check tries again
 		}
-		m.log.Info("stream group members changed", "stream", sa.Config.Name, "added", m.cl.label(add), "removed", m.cl.label(remove))
+		m.log.Info("stream group members changed", "stream", sa.Config.Name, "change", ch.describe(m.cl))
 	}
 }
 
+// learnerSlack is how far behind the leader's commit index a learner may
+// be when it is made a voter: a member receiving a busy stream's log is
+// always a little behind, and this much it replays in moments.
+const learnerSlack = 1024
+
+// change is one membership change of a stream's group.
+type change struct {
+	learn, promote, remove uint64
+	wait                   bool // a learner is not caught up yet
+}
+
+func (ch change) describe(c *cluster) string {
+	switch {
+	case ch.learn != 0:
+		return "added as a learner: " + c.label(ch.learn)
+	case ch.promote != 0:
+		return "made a voter: " + c.label(ch.promote)
+	}
+	return "removed: " + c.label(ch.remove)
+}
+
 // memberChange picks the next single change that brings st's voters to
-// want: an addition first, then the removal of another member, and the
-// leader's own removal last.
-func memberChange(st raftnode.Status, want []uint64) (add, remove uint64) {
+// want: a new member joins as a learner, a learner that caught up
+// becomes a voter, then the others not wanted are removed (learners
+// first), and the leader itself last.
+func memberChange(st raftnode.Status, want []uint64) change {
 	for _, id := range want {
-		if !slices.Contains(st.Members.Voters, id) {
-			return id, 0
+		switch {
+		case slices.Contains(st.Members.Voters, id):
+		case !slices.Contains(st.Members.Learners, id):
+			return change{learn: id}
+		case st.Progress[id].Match+learnerSlack >= st.Commit:
+			return change{promote: id}
+		default:
+			return change{wait: true}
+		}
+	}
+	for _, id := range st.Members.Learners {
+		if !slices.Contains(want, id) {
+			return change{remove: id}
 		}
 	}
 	self := false
@@ -92,12 +135,12 @@ func memberChange(st raftnode.Status, want []uint64) (add, remove uint64) {
 			self = true
 			continue
 		}
-		return 0, id
+		return change{remove: id}
 	}
 	if self {
-		return 0, st.ID
+		return change{remove: st.ID}
 	}
-	return 0, 0
+	return change{}
 }
 
 // handOver gives the leadership to the most caught-up member that stays,

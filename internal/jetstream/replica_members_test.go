@@ -6,26 +6,37 @@ import (
 	"github.com/starling-mq/starling/internal/raftnode"
 )
 
-// The leader changes one member at a time: additions first, then the
-// removal of others, its own removal last.
+// The leader changes one member at a time: a new member joins as a
+// learner and becomes a voter once caught up; then the others go,
+// learners first, the leader itself last.
 func TestMemberChange(t *testing.T) {
+	const commit = 5000
 	tests := []struct {
-		voters, want []uint64
-		add, remove  uint64
+		name             string
+		voters, learners []uint64
+		match            uint64 // the learners' progress
+		want             []uint64
+		change           change
 	}{
-		{[]uint64{1, 2, 3}, []uint64{1, 2, 3}, 0, 0},
-		{[]uint64{1}, []uint64{1, 2, 3}, 2, 0},
-		{[]uint64{1, 2}, []uint64{1, 2, 3}, 3, 0},
-		{[]uint64{1, 2, 3}, []uint64{2, 4, 3}, 4, 0},    // replace: add first
-		{[]uint64{1, 2, 3, 4}, []uint64{2, 4, 3}, 0, 1}, // then remove, here the leader itself
-		{[]uint64{1, 2, 3}, []uint64{2}, 0, 3},          // others before itself
-		{[]uint64{1, 2}, []uint64{2}, 0, 1},
+		{"as assigned", []uint64{1, 2, 3}, nil, 0, []uint64{1, 2, 3}, change{}},
+		{"grow: a learner first", []uint64{1}, nil, 0, []uint64{1, 2, 3}, change{learn: 2}},
+		{"a learner catching up", []uint64{1}, []uint64{2}, 10, []uint64{1, 2, 3}, change{wait: true}},
+		{"a learner caught up", []uint64{1}, []uint64{2}, commit - 100, []uint64{1, 2, 3}, change{promote: 2}},
+		{"the next one", []uint64{1, 2}, nil, 0, []uint64{1, 2, 3}, change{learn: 3}},
+		{"replace: add first", []uint64{1, 2, 3}, nil, 0, []uint64{2, 4, 3}, change{learn: 4}},
+		{"then remove, here the leader", []uint64{1, 2, 3, 4}, nil, 0, []uint64{2, 4, 3}, change{remove: 1}},
+		{"others before itself", []uint64{1, 2, 3}, nil, 0, []uint64{2}, change{remove: 3}},
+		{"the leader last", []uint64{1, 2}, nil, 0, []uint64{2}, change{remove: 1}},
+		{"a learner no longer wanted", []uint64{1, 2, 3}, []uint64{4}, 0, []uint64{1, 2, 3}, change{remove: 4}},
 	}
-	for i, tt := range tests {
-		st := raftnode.Status{ID: 1, Members: raftnode.Members{Voters: tt.voters}}
-		add, remove := memberChange(st, tt.want)
-		if add != tt.add || remove != tt.remove {
-			t.Errorf("%d: voters %v want %v: +%d -%d, want +%d -%d", i, tt.voters, tt.want, add, remove, tt.add, tt.remove)
+	for _, tt := range tests {
+		st := raftnode.Status{ID: 1, Commit: commit, Members: raftnode.Members{Voters: tt.voters, Learners: tt.learners},
+			Progress: map[uint64]raftnode.PeerProgress{}}
+		for _, id := range tt.learners {
+			st.Progress[id] = raftnode.PeerProgress{Match: tt.match}
+		}
+		if got := memberChange(st, tt.want); got != tt.change {
+			t.Errorf("%s: voters %v learners %v want %v: %+v, want %+v", tt.name, tt.voters, tt.learners, tt.want, got, tt.change)
 		}
 	}
 }

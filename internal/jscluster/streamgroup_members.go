@@ -29,6 +29,17 @@ func (g *StreamGroup) ChangeMembers(ctx context.Context, add, remove []uint64) (
 	return members, nil
 }
 
+// AddLearner adds node to the group as a learner (it gets the log but
+// does not vote yet) and waits until the change is applied here.
+func (g *StreamGroup) AddLearner(ctx context.Context, node uint64) error {
+	p, err := g.node.Host.AddLearner(ctx, g.group, node)
+	if err != nil {
+		return err
+	}
+	_, err = p.Wait(ctx)
+	return err
+}
+
 // TransferLeadership hands the group's leadership (held here) to node.
 func (g *StreamGroup) TransferLeadership(ctx context.Context, node uint64) error {
 	return g.node.Host.TransferLeadership(ctx, g.group, node)

@@ -207,7 +207,7 @@ func (e *engine) propose(id uint64, data []byte) (*Proposal, error) {
 	return g.propose(e.nextID, data, e.cfg.MaxPendingProposals)
 }
 
-func (e *engine) changeMembers(id uint64, add, remove []uint64) (*Proposal, error) {
+func (e *engine) changeMembers(id uint64, add, remove, learn []uint64) (*Proposal, error) {
 	if e.failed != nil {
 		return nil, ErrStopped
 	}
@@ -216,7 +216,7 @@ func (e *engine) changeMembers(id uint64, add, remove []uint64) (*Proposal, erro
 		return nil, ErrNoGroup
 	}
 	e.nextID++
-	return g.proposeChange(e.nextID, add, remove, e.cfg.MaxPendingProposals)
+	return g.proposeChange(e.nextID, add, remove, learn, e.cfg.MaxPendingProposals)
 }
 
 // step hands a message from the transport to its group; messages of

@@ -287,7 +287,7 @@ func (h *Host) AddMember(ctx context.Context, group, node uint64) (*Proposal, er
 	return h.ChangeMembers(ctx, group, []uint64{node}, nil)
 }
 
-// RemoveMember proposes removing node from the group's voters. Removing
+// RemoveMember proposes removing node from the group's voters or learners. Removing
 // the leader itself is allowed: it steps down once the change applies and
 // the others elect a leader. The removed member's Status shows Removed;
 // the caller then calls RemoveGroup on its host.
@@ -305,7 +305,22 @@ func (h *Host) ChangeMembers(ctx context.Context, group uint64, add, remove []ui
 		p   *Proposal
 		err error
 	)
-	if cerr := h.call(ctx, func(e *engine) { p, err = e.changeMembers(group, add, remove) }); cerr != nil {
+	if cerr := h.call(ctx, func(e *engine) { p, err = e.changeMembers(group, add, remove, nil) }); cerr != nil {
+		return nil, cerr
+	}
+	return p, err
+}
+
+// AddLearner proposes adding node to the group as a learner: it gets the
+// log as a voter would, but neither votes nor counts toward the quorum,
+// so a member that starts empty can catch up without holding commits
+// back; AddMember on it later makes it a voter.
+func (h *Host) AddLearner(ctx context.Context, group, node uint64) (*Proposal, error) {
+	var (
+		p   *Proposal
+		err error
+	)
+	if cerr := h.call(ctx, func(e *engine) { p, err = e.changeMembers(group, nil, nil, []uint64{node}) }); cerr != nil {
 		return nil, cerr
 	}
 	return p, err

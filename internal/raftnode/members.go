@@ -51,28 +51,43 @@ func (g *group) isVoter(node uint64) bool {
 }
 
 // validateChange checks a change against the current configuration, so
-// the caller hears why at once instead of Raft ignoring it.
-func validateChange(cs *raftpb.ConfState, add, remove []uint64) error {
-	if len(add)+len(remove) == 0 {
+// the caller hears why at once instead of Raft ignoring it. add makes
+// voters (a learner added is promoted), learn adds learners, remove takes
+// voters or learners out.
+func validateChange(cs *raftpb.ConfState, add, remove, learn []uint64) error {
+	if len(add)+len(remove)+len(learn) == 0 {
 		return fmt.Errorf("%w: no node named", ErrBadChange)
 	}
-	voters := cs.GetVoters()
+	voters, learners := cs.GetVoters(), cs.GetLearners()
 	for _, n := range add {
 		switch {
 		case n == 0:
 			return fmt.Errorf("%w: node 0", ErrBadChange)
 		case slices.Contains(voters, n):
 			return fmt.Errorf("%w: %d is already a voter", ErrBadChange, n)
+		case slices.Contains(remove, n), slices.Contains(learn, n):
+			return fmt.Errorf("%w: %d named twice", ErrBadChange, n)
+		}
+	}
+	for _, n := range learn {
+		switch {
+		case n == 0:
+			return fmt.Errorf("%w: node 0", ErrBadChange)
+		case slices.Contains(voters, n), slices.Contains(learners, n):
+			return fmt.Errorf("%w: %d is already a member", ErrBadChange, n)
 		case slices.Contains(remove, n):
-			return fmt.Errorf("%w: %d both added and removed", ErrBadChange, n)
+			return fmt.Errorf("%w: %d named twice", ErrBadChange, n)
 		}
 	}
 	gone := 0
 	for _, n := range remove {
-		if !slices.Contains(voters, n) {
-			return fmt.Errorf("%w: %d is not a voter", ErrBadChange, n)
+		switch {
+		case slices.Contains(voters, n):
+			gone++
+		case slices.Contains(learners, n):
+		default:
+			return fmt.Errorf("%w: %d is not a member", ErrBadChange, n)
 		}
-		gone++
 	}
 	if len(voters)-gone+len(add) == 0 {
 		return fmt.Errorf("%w: no voter would be left", ErrBadChange)
@@ -104,12 +119,12 @@ func (g *group) changeBlocked() error {
 // voter changed goes through Raft's one-step change; more go through
 // joint consensus, left automatically once entered, and the proposal
 // settles only when the group has left it.
-func (g *group) proposeChange(id uint64, add, remove []uint64, maxPending int) (*Proposal, error) {
+func (g *group) proposeChange(id uint64, add, remove, learn []uint64, maxPending int) (*Proposal, error) {
 	st := g.rn.BasicStatus()
 	if st.RaftState != raft.StateLeader {
 		return nil, &NotLeaderError{Group: g.id, Leader: st.Lead}
 	}
-	if err := validateChange(g.cs, add, remove); err != nil {
+	if err := validateChange(g.cs, add, remove, learn); err != nil {
 		return nil, err
 	}
 	if err := g.changeBlocked(); err != nil {
@@ -124,6 +139,9 @@ func (g *group) proposeChange(id uint64, add, remove []uint64, maxPending int) (
 	}
 	for _, n := range remove {
 		cc.Changes = append(cc.Changes, &raftpb.ConfChangeSingle{Type: raftpb.ConfChangeRemoveNode.Enum(), NodeId: new(n)})
+	}
+	for _, n := range learn {
+		cc.Changes = append(cc.Changes, &raftpb.ConfChangeSingle{Type: raftpb.ConfChangeAddLearnerNode.Enum(), NodeId: new(n)})
 	}
 	if err := g.rn.ProposeConfChange(cc); err != nil {
 		if errors.Is(err, raft.ErrProposalDropped) {

@@ -66,7 +66,7 @@ func (c *simCluster) change(g uint64, add, remove []uint64) Members {
 			out = st.Members
 			return true
 		}
-		p, _ = c.node(l).eng.changeMembers(g, add, remove)
+		p, _ = c.node(l).eng.changeMembers(g, add, remove, nil)
 		return false
 	})
 	return out
@@ -241,7 +241,7 @@ func TestSimRemoveLeader(t *testing.T) {
 			if l = c.leader(g); l == 0 {
 				return false
 			}
-			p, err = c.node(l).eng.changeMembers(g, nil, ids(l))
+			p, err = c.node(l).eng.changeMembers(g, nil, ids(l), nil)
 			return err == nil
 		})
 		c.runUntil(4000, "the removal settles", func() bool { return isDone(p) })
@@ -307,7 +307,7 @@ func TestSimMembersSurviveRestart(t *testing.T) {
 		c.runUntil(4000, "a change proposed", func() bool {
 			var err error
 			l = c.leader(g)
-			p, err = c.node(max(l, 1)).eng.changeMembers(g, nil, ids(n5))
+			p, err = c.node(max(l, 1)).eng.changeMembers(g, nil, ids(n5), nil)
 			return l != 0 && err == nil
 		})
 		_ = p
@@ -349,19 +349,19 @@ func TestSimChangeRefused(t *testing.T) {
 		return st.Leader == l
 	})
 	var nl *NotLeaderError
-	if _, err := c.node(f).eng.changeMembers(g, nil, ids(l)); !errors.As(err, &nl) || nl.Leader != l {
+	if _, err := c.node(f).eng.changeMembers(g, nil, ids(l), nil); !errors.As(err, &nl) || nl.Leader != l {
 		c.fatalf("change on a follower: %v", err)
 	}
 	e := c.node(l).eng
-	if _, err := e.changeMembers(g, ids(1), nil); !errors.Is(err, ErrBadChange) {
+	if _, err := e.changeMembers(g, ids(1), nil, nil); !errors.Is(err, ErrBadChange) {
 		c.fatalf("adding a voter: %v", err)
 	}
 	n := c.join()
-	p, err := e.changeMembers(g, ids(n), nil)
+	p, err := e.changeMembers(g, ids(n), nil, nil)
 	if err != nil {
 		c.fatalf("add %d: %v", n, err)
 	}
-	if _, err := e.changeMembers(g, nil, ids(f)); !errors.Is(err, ErrChangePending) {
+	if _, err := e.changeMembers(g, nil, ids(f), nil); !errors.Is(err, ErrChangePending) {
 		c.fatalf("a second change while one is pending: %v", err)
 	}
 	c.runUntil(4000, "the change settles", func() bool { return isDone(p) })
@@ -369,30 +369,37 @@ func TestSimChangeRefused(t *testing.T) {
 	if err != nil || !slices.Equal(r.Value.(Members).Voters, ids(1, 2, 3, 4)) {
 		c.fatalf("add %d: %+v %v", n, r, err)
 	}
-	if _, err := e.changeMembers(g, nil, ids(f)); err != nil {
+	if _, err := e.changeMembers(g, nil, ids(f), nil); err != nil {
 		c.fatalf("a change after the last one applied: %v", err)
 	}
 }
 
 func TestValidateChange(t *testing.T) {
-	cs := &raftpb.ConfState{Voters: ids(1, 2, 3)}
+	cs := &raftpb.ConfState{Voters: ids(1, 2, 3), Learners: ids(5)}
 	tests := []struct {
-		name        string
-		add, remove []uint64
-		ok          bool
+		name               string
+		add, remove, learn []uint64
+		ok                 bool
 	}{
-		{"add one", ids(4), nil, true},
-		{"remove one", nil, ids(2), true},
-		{"replace", ids(4), ids(2), true},
-		{"nothing", nil, nil, false},
-		{"node zero", ids(0), nil, false},
-		{"add a voter", ids(3), nil, false},
-		{"remove a stranger", nil, ids(9), false},
-		{"both sides", ids(4), ids(4), false},
-		{"remove all", nil, ids(1, 2, 3), false},
+		{"add one", ids(4), nil, nil, true},
+		{"remove one", nil, ids(2), nil, true},
+		{"replace", ids(4), ids(2), nil, true},
+		{"nothing", nil, nil, nil, false},
+		{"node zero", ids(0), nil, nil, false},
+		{"add a voter", ids(3), nil, nil, false},
+		{"remove a stranger", nil, ids(9), nil, false},
+		{"both sides", ids(4), ids(4), nil, false},
+		{"remove all", nil, ids(1, 2, 3), nil, false},
+		{"add a learner", nil, nil, ids(4), true},
+		{"promote a learner", ids(5), nil, nil, true},
+		{"remove a learner", nil, ids(5), nil, true},
+		{"a learner again", nil, nil, ids(5), false},
+		{"a voter as learner", nil, nil, ids(2), false},
+		{"learner node zero", nil, nil, ids(0), false},
+		{"learner and voter at once", ids(4), nil, ids(4), false},
 	}
 	for _, tc := range tests {
-		err := validateChange(cs, tc.add, tc.remove)
+		err := validateChange(cs, tc.add, tc.remove, tc.learn)
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrBadChange)) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
@@ -435,7 +442,7 @@ func TestSimMembershipChaos(t *testing.T) {
 					remove = st.Members.Voters[rng.Intn(len(st.Members.Voters))]
 				}
 				if slices.Contains(st.Members.Voters, remove) {
-					p, _ = c.node(l).eng.changeMembers(g, ids(add), ids(remove))
+					p, _ = c.node(l).eng.changeMembers(g, ids(add), ids(remove), nil)
 				}
 			}
 			c.injectFaults()
@@ -452,4 +459,54 @@ func TestSimMembershipChaos(t *testing.T) {
 		c.run(200)
 		ld.check(st.Members.Voters)
 	}
+}
+
+// A learner gets the log but does not count toward the quorum: with the
+// learner and one of three voters down, proposals still commit; back up,
+// the learner catches up, and promoted it votes.
+func TestSimLearner(t *testing.T) {
+	c := newSimCluster(t, 23, quietNet)
+	g := c.groups[0]
+	c.runUntil(2000, "a leader", func() bool { return c.leader(g) != 0 })
+	ld := c.startLoad(0.3)
+	n := c.join()
+	var p *Proposal
+	c.runUntil(4000, "the learner added", func() bool {
+		l := c.leader(g)
+		if l == 0 {
+			return false
+		}
+		if p == nil || (isDone(p) && func() bool { _, err := p.Result(); return err != nil }()) {
+			p, _ = c.node(l).eng.changeMembers(g, nil, nil, ids(n))
+			return false
+		}
+		return isDone(p)
+	})
+	l := c.leader(g)
+	st, _ := c.node(l).eng.status(g)
+	if !slices.Equal(st.Members.Learners, ids(n)) || slices.Contains(st.Members.Voters, n) {
+		c.fatalf("members after adding learner %d: %+v", n, st.Members)
+	}
+	f := l%3 + 1
+	c.crash(n)
+	c.crash(f)
+	before := len(ld.acked)
+	c.runUntil(4000, "commits with the learner and a voter down", func() bool { return len(ld.acked) > before+20 })
+	c.start(f)
+	c.start(n)
+	c.runUntil(8000, "the learner caught up", func() bool {
+		l := c.leader(g)
+		if l == 0 || !c.up(n) {
+			return false
+		}
+		ls, _ := c.node(l).eng.status(g)
+		ns, _ := c.node(n).eng.status(g)
+		return ns.Applied+10 >= ls.Applied && ns.Applied > 0
+	})
+	if got := c.change(g, ids(n), nil); !slices.Equal(got.Voters, ids(1, 2, 3, n)) || len(got.Learners) != 0 {
+		c.fatalf("members after promoting %d: %+v", n, got)
+	}
+	ld.resume()
+	c.run(200)
+	ld.check(ids(1, 2, 3, n))
 }
