@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +22,8 @@ import (
 
 // startMixedJS runs two nats-server servers with JetStream and one
 // Starling server, JetStream on it as js says, in cluster "mixed".
-func startMixedJS(t *testing.T, js bool, storeDir string, mutate ...func(*serverOptions)) (n0, n1, st *clusterNode) {
+func startMixedJS(t *testing.T, bin string, js bool, storeDir string, mutate ...func(*serverOptions)) (n0, n1, st *clusterNode) {
 	t.Helper()
-	bin := natsServerPath(t)
 	ports := freePorts(t, 3)
 	var routes []string
 	for _, p := range ports {
@@ -46,7 +46,15 @@ func withMonitor(o *serverOptions) { o.HTTPPort = server.RandomPort }
 // two replicas, publishes, consumers and a key-value bucket.
 func TestMixedJetStreamOffUsesNatsServer(t *testing.T) {
 	t.Parallel() // waits on cluster-wide events, beside the other waits
-	n0, _, st := startMixedJS(t, false, "")
+	n0, _, st := startMixedJS(t, natsServerPath(t), false, "")
+	useClusterJetStream(t, st.connect(t), n0.connect(t))
+}
+
+// TestMixedJetStreamOffNats211 is the same with nats-server 2.11 peers,
+// which pool and pin routes. Only with STARLING_NATS_SERVER_2_11 set.
+func TestMixedJetStreamOffNats211(t *testing.T) {
+	t.Parallel() // waits on cluster-wide events, beside the other waits
+	n0, _, st := startMixedJS(t, natsServer211Path(t), false, "")
 	useClusterJetStream(t, st.connect(t), n0.connect(t))
 }
 
@@ -57,12 +65,23 @@ func TestMixedJetStreamOffUsesNatsServer(t *testing.T) {
 // runs without nats-server JetStream again.
 func TestMixedJetStreamYieldsToNatsServer(t *testing.T) {
 	t.Parallel() // waits on cluster-wide events, beside the other waits
+	testYieldToNatsServer(t, natsServerPath(t))
+}
+
+// TestMixedJetStreamYieldsNats211 is the same with nats-server 2.11
+// peers. Only with STARLING_NATS_SERVER_2_11 set.
+func TestMixedJetStreamYieldsNats211(t *testing.T) {
+	t.Parallel() // waits on cluster-wide events, beside the other waits
+	testYieldToNatsServer(t, natsServer211Path(t))
+}
+
+func testYieldToNatsServer(t *testing.T, bin string) {
 	store := t.TempDir()
 	first, nc := startAlone(t, store)
 	createOwnStream(t, nc)
 	shutdown(t, first)
 
-	n0, _, st := startMixedJS(t, true, store, withMonitor)
+	n0, n1, st := startMixedJS(t, bin, true, store, withMonitor)
 	eventually(t, clusterWait, func() bool { return jetStreamYieldLogged(st) },
 		"Starling's log to say that the cluster's nats-server servers serve JetStream")
 	sc, nc := st.connect(t), n0.connect(t)
@@ -75,6 +94,19 @@ func TestMixedJetStreamYieldsToNatsServer(t *testing.T) {
 					t.Errorf("%s from %s: %d answers, want 1: %q", subj, c.ConnectedServerName(), len(got), got)
 				}
 			}
+		}
+	})
+	t.Run("PeerRestart", func(t *testing.T) {
+		// The choice holds while a nats-server comes and goes: its JetStream
+		// answers the Starling client again once it is back, alone.
+		n1.stop(t)
+		n1.restart(t)
+		waitMesh(t, n0, n1, st)
+		eventually(t, clusterWait, func() bool {
+			return len(answers(t, sc, "$JS.API.STREAM.INFO.R2")) == 1
+		}, "one answer for a stream of two replicas after nats1 restarted")
+		if !jetStreamYieldLogged(st) || len(st.logs.atLeast(slog.LevelError)) > 0 {
+			t.Errorf("log after the restart: %q", st.logs.atLeast(slog.LevelWarn))
 		}
 	})
 	t.Run("Monitoring", func(t *testing.T) {
@@ -283,5 +315,38 @@ func useClusterJetStream(t *testing.T, sc, nc *nats.Conn) {
 	}
 	if _, err := kv.Get(ctx, "nope"); !errors.Is(err, jetstream.ErrKeyNotFound) {
 		t.Errorf("a missing key from Starling: %v, want not found", err)
+	}
+}
+
+// TestMixedJetStreamLateNatsServer: a nats-server with JetStream that
+// joins after the Starling server's JetStream went standalone (the first
+// nats-server it met had none) is not reconciled at run time; the
+// Starling server says so in its log, at ERROR, on the next API request.
+func TestMixedJetStreamLateNatsServer(t *testing.T) {
+	t.Parallel() // waits on cluster-wide events, beside the other waits
+	bin := natsServerPath(t)
+	ports := freePorts(t, 3)
+	var routes []string
+	for _, p := range ports {
+		routes = append(routes, routeURLOf(p, "", ""))
+	}
+	n0 := startNatsServerNode(t, bin, nodeConfig{name: "nats0", cluster: "mixed", clusterPort: ports[0], routes: routes})
+	st := startStarlingNode(t, nodeConfig{name: "starling", cluster: "mixed", clusterPort: ports[2], routes: routes, jetStream: true})
+	waitMesh(t, n0, st)
+	eventually(t, clusterWait, func() bool { return jetStreamNotSharedLogged(st) }, "the standalone fallback")
+	n1 := startNatsServerNode(t, bin, nodeConfig{name: "nats1", cluster: "mixed", clusterPort: ports[1], routes: routes, jetStream: true})
+	waitMesh(t, n0, n1, st)
+	sc := st.connect(t)
+	eventually(t, clusterWait, func() bool {
+		answers(t, sc, "$JS.API.INFO")
+		for _, l := range st.logs.atLeast(slog.LevelError) {
+			if strings.Contains(l, "after this server's JetStream went standalone") {
+				return true
+			}
+		}
+		return false
+	}, "Starling's log to say a nats-server with JetStream came after its standalone fallback")
+	if jetStreamYieldLogged(st) {
+		t.Error("the standalone server yielded at run time")
 	}
 }
