@@ -17,7 +17,8 @@ import (
 // the API (off, or left to the cluster's nats-server JetStream) does the
 // same, once a route leads to a nats-server that announces JetStream.
 // The import is never taken back: with no JetStream server left behind
-// it, a request gets no responders, as it would without the import.
+// it, no server answers, as on a nats-server without JetStream. An account
+// a reload adds later imports it too.
 
 // jsProxyAPI is the JetStream API's subject space.
 const jsProxyAPI = "$JS.API.>"
@@ -27,6 +28,10 @@ type jsProxy struct {
 	wanted atomic.Bool // this server's JetStream leaves the API to the cluster's
 	once   sync.Once
 	done   atomic.Bool
+
+	mu       sync.Mutex
+	sys      *Account          // the system account the API is imported from
+	accounts map[*Account]bool // those that import it
 }
 
 // ProxyJetStream says that this server's own JetStream does not serve
@@ -85,18 +90,38 @@ func (s *Server) proxyJetStream() {
 	if name == "" {
 		name = options.DefaultSystemAccount
 	}
-	sys := s.RegisterAccount(name)
-	n := 0
+	sys := s.RegisterAccount(name) // before mu: RegisterAccount calls proxyAccount
+	p := &s.jsProxy
+	p.mu.Lock()
+	p.sys, p.accounts = sys, map[*Account]bool{}
 	for _, acc := range s.accountList() {
-		if acc == sys {
-			continue
-		}
-		if err := s.addServiceImport("", acc, sys, jsProxyAPI, "", ResponseStream, 0, true); err != nil {
-			s.log.Error("JetStream API not imported from the system account", "account", acc.name, "err", err)
-			continue
-		}
-		n++
+		s.proxyAccountLocked(acc)
 	}
-	s.jsProxy.done.Store(true)
+	n := len(p.accounts)
+	p.done.Store(true)
+	p.mu.Unlock()
 	s.log.Info("JetStream API served by the cluster's nats-server JetStream servers, through the system account", "system_account", name, "accounts", n)
+}
+
+// proxyAccount imports the API into acc, an account registered after the
+// others were (a reload), once the API is proxied.
+func (s *Server) proxyAccount(acc *Account) {
+	// Under mu always: one registered while proxyJetStream lists the
+	// accounts waits for it, and then finds sys set.
+	p := &s.jsProxy
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s.proxyAccountLocked(acc)
+}
+
+func (s *Server) proxyAccountLocked(acc *Account) {
+	p := &s.jsProxy
+	if p.sys == nil || acc == p.sys || p.accounts[acc] {
+		return
+	}
+	if err := s.addServiceImport("", acc, p.sys, jsProxyAPI, "", ResponseStream, 0, true); err != nil {
+		s.log.Error("JetStream API not imported from the system account", "account", acc.name, "err", err)
+		return
+	}
+	p.accounts[acc] = true
 }

@@ -61,6 +61,11 @@ func TestJetStreamProxy(t *testing.T) {
 			if sent && !strings.Contains(got, RequestInfoHeader+`: {"acc":"$G"`) {
 				t.Errorf("no request info for $G in:\n%s", got)
 			}
+			// An account a reload adds later imports the API too.
+			later := s.RegisterAccount("LATER")
+			if got := importsAPI(later); got != tc.proxied {
+				t.Errorf("a later account imports the API: %v, want %v", got, tc.proxied)
+			}
 		})
 	}
 }
@@ -94,4 +99,14 @@ func readUntil(t *testing.T, conn net.Conn, mark string) string {
 	}
 	t.Fatalf("no %q from the server; read:\n%s", mark, b.String())
 	return ""
+}
+
+// importsAPI reports whether acc imports the JetStream API.
+func importsAPI(acc *Account) bool {
+	for _, sub := range acc.sl.Match("$JS.API.INFO").Plain {
+		if sub.imp != nil && sub.imp.kind == importService {
+			return true
+		}
+	}
+	return false
 }
