@@ -117,6 +117,10 @@ func testYieldToNatsServer(t *testing.T, bin string) {
 		if jsz["disabled"] != true {
 			t.Errorf("/jsz = %v, want disabled", jsz)
 		}
+		// It leads no meta group: a leader-only report is refused.
+		if err := tryGetJSON(st.s.MonitorURL()+"/jsz?leader-only=true", &jsz); err == nil || !strings.Contains(err.Error(), "400") {
+			t.Errorf("/jsz?leader-only=true: %v, want 400", err)
+		}
 		var varz struct {
 			JetStream map[string]any `json:"jetstream"`
 		}
