@@ -92,6 +92,10 @@ func NewFromConfig(o options.Options) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
+	} else {
+		// Without JetStream of its own, the server's clients use the
+		// cluster's nats-server JetStream, if there is one (core/jsproxy.go).
+		cs.ProxyJetStream()
 	}
 	// The monitoring reports always exist: the system account's requests
 	// read them. Only the HTTP listener depends on the ports.

@@ -161,6 +161,7 @@ func (s *Server) RegisterAccount(name string) *Account {
 		r.watchAccount(a)
 		r.applyLate(a)
 	}
+	s.proxyAccount(a)
 	return a
 }
 

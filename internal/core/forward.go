@@ -59,9 +59,11 @@ var jsAPIPrefix = []byte("$JS.API.")
 // cluster (AnnounceJetStream) every JetStream server gets every request
 // and each decides whether it is the one to answer (the meta leader, the
 // stream's leader), as nats-server does. A server without JetStream
-// forwards them, so its clients reach a server that has it.
+// forwards them, so its clients reach a server that has it; so does a
+// server whose JetStream left the API to the cluster's nats-server
+// servers (jsproxy.go).
 func (c *client) forward(cmd *proto.Cmd) bool {
-	if c.srv.getOpts().JetStream && !c.srv.announceJS.Load() && bytes.HasPrefix(cmd.Subject, jsAPIPrefix) {
+	if c.srv.getOpts().JetStream && !c.srv.announceJS.Load() && !c.srv.jsProxy.done.Load() && bytes.HasPrefix(cmd.Subject, jsAPIPrefix) {
 		for i := range c.forwards {
 			c.forwards[i].r = nil
 		}

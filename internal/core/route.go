@@ -388,8 +388,11 @@ func (r *route) processInfo(arg []byte) {
 	first := r.remoteID == ""
 	if first {
 		r.remoteID, r.remoteName = info.ServerID, info.ServerName
-		r.peerStarling.Store(strings.HasPrefix(info.GitCommit, starlingMark))
-		r.peerJS.Store(info.StarlingJetStream)
+		starling := strings.HasPrefix(info.GitCommit, starlingMark)
+		r.peerStarling.Store(starling)
+		// A nats-server says "jetstream"; a Starling leaves that unset
+		// (peers.go) and says "starling_jetstream".
+		r.peerJS.Store(info.StarlingJetStream || (!starling && info.JetStream))
 		r.peerMeta = info.StarlingMeta
 		r.addrs = r.peerAddrs(&info)
 	}
@@ -447,6 +450,9 @@ func (r *route) processInfo(arg []byte) {
 	s.gossipNewRoute(r, info)
 	for _, acc := range s.accountList() {
 		r.watchAccount(acc)
+	}
+	if !r.peerStarling.Load() && r.peerJS.Load() {
+		s.proxyJetStreamIfWanted()
 	}
 }
 

@@ -50,6 +50,7 @@ type Server struct {
 
 	raftHandler  atomic.Pointer[RaftConnHandler] // takes Raft connections on the cluster port (raftconn.go)
 	announceJS   atomic.Bool                     // route INFO says this server runs JetStream (peers.go)
+	jsProxy      jsProxy                         // the JetStream API through the system account (jsproxy.go)
 	announceMeta atomic.Pointer[[]string]        // route INFO names the meta group this server is in (peers.go)
 	peersChanged atomic.Pointer[func()]          // OnClusterPeers' callback
 

@@ -119,6 +119,12 @@ func (m *jsAccount) worker() {
 // serve runs one request and sends its JSON response.
 func (m *jsAccount) serve(r *request) {
 	h := r.handler
+	if m.yieldedAPI() {
+		return // the cluster's nats-server JetStream answers (mixed.go)
+	}
+	if m.cl != nil && m.cl.standalone.Load() {
+		m.cl.lateJetStream()
+	}
 	if m.cl != nil && !m.cl.checkStandalone() {
 		// In a cluster every server hears the request: one answers.
 		if h = m.clusterHandler(r); h == nil {

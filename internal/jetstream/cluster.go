@@ -75,6 +75,7 @@ type cluster struct {
 	// servers (a mixed cluster), so this server's JetStream stays its own.
 	standalone atomic.Bool
 	alone      sync.Once
+	mixedState             // standalone, or yielded to nats-server's JetStream (mixed.go)
 	member     bool        // the log held a meta group at start
 	invite     atomic.Bool // the meta leader added this server: join empty
 	removed    sync.Map    // server names taken out by SERVER.REMOVE: not added back
@@ -421,7 +422,9 @@ func (m *Manager) clustered() bool { return m.cl != nil && !m.cl.standalone.Load
 
 // goStandalone falls back to a JetStream of this server's own: its
 // cluster has nats-server peers, whose JetStream clustering Starling does
-// not speak. The API stays local and the streams on disk are recovered.
+// not speak. The API stays local and the streams on disk are recovered;
+// unless a nats-server peer runs JetStream, which then serves the API
+// instead (mixed.go).
 func (c *cluster) goStandalone() { c.alone.Do(c.fallBack) }
 
 // checkStandalone falls back to standalone when no meta group was ever
@@ -439,6 +442,10 @@ func (c *cluster) checkStandalone() bool {
 }
 
 func (c *cluster) fallBack() {
+	if c.m.srv.ForeignJetStream() {
+		c.yield()
+		return
+	}
 	c.m.log.Warn("JetStream is not shared with the cluster: its other servers are not Starling JetStream servers, so this server's streams stay local, not replicated")
 	c.m.srv.AnnounceJetStream(false)
 	c.standalone.Store(true)

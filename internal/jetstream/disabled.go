@@ -62,7 +62,7 @@ func (m *Manager) refuseIn(name string) error {
 	ic := m.srv.NewInternalClientIn(acc, "jetstream-disabled")
 	system := name == m.cfg.SystemAccount
 	_, err := ic.Subscribe(jsapi.Prefix+">", "", func(msg *core.Msg) {
-		if len(msg.Reply) == 0 {
+		if len(msg.Reply) == 0 || m.yieldedAPI() {
 			return
 		}
 		resp := notEnabledResponse(string(msg.Subject), system)

@@ -9,7 +9,11 @@ import (
 // JSInfo is /jsz's body, shaped as nats-server's so tools read it. There
 // is one account ($G); its streams are listed when asked for.
 type JSInfo struct {
-	ServerID       string           `json:"server_id"`
+	ServerID string `json:"server_id"`
+	// Disabled: this server's JetStream serves nothing, having left the
+	// API to the cluster's nats-server JetStream (mixed.go); nats-server
+	// says so of a server with JetStream off.
+	Disabled       bool             `json:"disabled,omitempty"`
 	Now            time.Time        `json:"now"`
 	Config         JSConfig         `json:"config"`
 	Memory         uint64           `json:"memory"`
@@ -116,8 +120,9 @@ type JSZOptions struct {
 }
 
 // Leads reports whether this server answers a leader-only report: it
-// leads the meta group, or runs JetStream unclustered.
-func (m *Manager) Leads() bool { return !m.clustered() || m.cl.isMetaLeader() }
+// leads the meta group, or runs JetStream unclustered (and has not left
+// it to the cluster's nats-server JetStream, mixed.go).
+func (m *Manager) Leads() bool { return !m.yieldedAPI() && (!m.clustered() || m.cl.isMetaLeader()) }
 
 // JSZ reports JetStream's state for monitoring: the totals of every
 // account, and the accounts' details when asked for. It is nil when only
@@ -139,6 +144,10 @@ func (m *Manager) JSZ(serverID string, o JSZOptions) *JSInfo {
 			CompressOK:   true,
 		},
 		API: JSAPIStats{Level: apiLevel},
+	}
+	if m.yieldedAPI() {
+		info.Disabled = true
+		return info
 	}
 	if m.clustered() {
 		info.HAAssets = 1 // the meta group's member here, as nats-server counts it

@@ -83,6 +83,13 @@ func (m *Server) jsz(o *JszOptions) (any, error) {
 	if info == nil {
 		return nil, errNotLeader
 	}
+	if info.Disabled {
+		// Left to the cluster's nats-server JetStream: off here.
+		if o.LeaderOnly {
+			return nil, errNotLeader
+		}
+		return &jszDisabled{ServerID: m.core.ID(), Now: info.Now, Disabled: true}, nil
+	}
 	return info, nil
 }
 

@@ -64,6 +64,9 @@ func (m *Server) statsz() *Statsz {
 	}
 	if js := m.jetStream(); js != nil {
 		info := js.JSZ(m.core.ID(), jetstream.JSZOptions{})
+		if info.Disabled {
+			return sz // left to the cluster's nats-server JetStream: off here
+		}
 		// The event is sent every few seconds to every watcher: the
 		// limits only, as nats-server, not where the files are.
 		cfg := jetstream.JSConfig{MaxMemory: info.Config.MaxMemory, MaxStore: info.Config.MaxStore, CompressOK: info.Config.CompressOK}

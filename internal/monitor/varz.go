@@ -147,10 +147,13 @@ func (m *Server) varz() *Varz {
 		v.HTTPPort = addr.Port
 	}
 	if js := m.jetStream(); js != nil {
-		info := js.JSZ(m.core.ID(), jetstream.JSZOptions{})
-		v.JetStream = JetStreamVarz{Config: &info.Config, Stats: &JetStreamVarzStats{
-			Memory: info.Memory, Store: info.Store, Accounts: info.Accounts, API: info.API,
-		}}
+		// Left to the cluster's nats-server JetStream, it is off here, as
+		// nats-server shows a server without JetStream.
+		if info := js.JSZ(m.core.ID(), jetstream.JSZOptions{}); !info.Disabled {
+			v.JetStream = JetStreamVarz{Config: &info.Config, Stats: &JetStreamVarzStats{
+				Memory: info.Memory, Store: info.Store, Accounts: info.Accounts, API: info.API,
+			}}
+		}
 	}
 	return v
 }
