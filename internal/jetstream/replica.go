@@ -255,6 +255,7 @@ func (m *jsAccount) joinGroup(ent *entry, sa *jsmeta.Stream, ids []uint64) (*jsc
 		Consumers:    replicaConsumers{m: m, ent: ent},
 		Snapshots:    replicaSnapshots{m: m, ent: ent},
 		CompactEvery: m.compactEvery(ent),
+		Inline:       ent.storage == jsapi.MemoryStorage,
 	})
 	if err != nil {
 		return nil, err

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/starling-mq/starling/internal/core"
-	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/jscluster"
 	"github.com/starling-mq/starling/internal/jsmeta"
 	"github.com/starling-mq/starling/internal/stream"
@@ -37,12 +36,10 @@ const (
 	catchUpRetry          = time.Second
 )
 
-// compactEvery is the stream's CompactEvery: memory streams keep their
-// whole log (their store does not outlive a restart, the log does).
+// compactEvery is the stream's CompactEvery; a memory stream's snapshots
+// carry its messages (jscluster.StreamHooks.Inline), since its store does
+// not outlive a restart.
 func (m *jsAccount) compactEvery(ent *entry) uint64 {
-	if ent.storage == jsapi.MemoryStorage {
-		return 0
-	}
 	if n := m.cl.cfg.CompactEntries; n > 0 {
 		return n
 	}

@@ -77,6 +77,10 @@ type StreamHooks struct {
 	// CompactEvery is how many entries pass between the store syncs
 	// after which the log is compacted (0: the log is kept whole).
 	CompactEvery uint64
+	// Inline: the store does not outlive the process (a memory
+	// stream), so a snapshot that compacts the log carries the messages
+	// themselves (streamgroup_inline.go).
+	Inline bool
 }
 
 // ProposeConsumer queues a consumer's batch of events for the group, in

@@ -55,6 +55,10 @@ type streamSnapshot struct {
 	Index     uint64          `json:"index"` // the last entry applied to the stream
 	Last      uint64          `json:"last"`  // the stream's last sequence as of Index
 	Consumers json.RawMessage `json:"consumers,omitempty"`
+	// Inline is every message up to Last (a stream.CatchUp from the
+	// first sequence, encoded), for a store that does not outlive the
+	// process (streamgroup_inline.go).
+	Inline []byte `json:"inline,omitempty"`
 }
 
 // durability tracks the store syncs that let the log be compacted.
@@ -83,6 +87,9 @@ func (m *streamSM) KeepsWholeLog() {}
 func (m *streamSM) DurableSnapshot() (uint64, []byte, bool, error) {
 	if m.every == 0 || m.hooks.Snapshots == nil {
 		return 0, nil, false, nil
+	}
+	if m.hooks.Inline {
+		return m.inlineSnapshot()
 	}
 	idx := m.index.Load()
 	d := &m.dur
@@ -128,7 +135,11 @@ func (m *streamSM) Snapshot() ([]byte, error) {
 	if m.hooks.Snapshots == nil {
 		return nil, errors.New("jetstream cluster: this stream's group takes no snapshots")
 	}
-	return m.encode(streamSnapshot{Index: m.index.Load(), Last: m.s.LastSeq()})
+	snap := streamSnapshot{Index: m.index.Load(), Last: m.s.LastSeq()}
+	if m.hooks.Inline {
+		snap.Inline = m.inline(snap.Last)
+	}
+	return m.encode(snap)
 }
 
 func decodeStreamSnapshot(b []byte) (streamSnapshot, error) {
@@ -150,6 +161,11 @@ func (m *streamSM) Restore(b []byte) error {
 	if err != nil {
 		return err
 	}
+	if snap.Inline != nil && m.s.LastSeq() == 0 {
+		if err := m.applyInline(snap); err != nil {
+			return err
+		}
+	}
 	if m.s.LastSeq() >= snap.Last {
 		m.index.Store(snap.Index)
 		m.dur.mu.Lock()
@@ -168,6 +184,14 @@ func (m *streamSM) Received(b []byte) error {
 		return err
 	}
 	if m.index.Load() >= snap.Index && m.s.LastSeq() >= snap.Last {
+		return nil
+	}
+	if snap.Inline != nil && m.s.LastSeq() == 0 {
+		// An empty member takes the messages from the snapshot itself.
+		if err := m.applyInline(snap); err != nil {
+			return err
+		}
+		m.index.Store(snap.Index)
 		return nil
 	}
 	return m.startFetch(snap)
