@@ -11,7 +11,7 @@ import (
 
 // emptySM is an inline stream state machine over an empty memory store,
 // as a member is after a restart or when it joins.
-func emptySM(t *testing.T) (*streamSM, *fakeSnapshots) {
+func emptySM(t testing.TB) (*streamSM, *fakeSnapshots) {
 	t.Helper()
 	cfg := jsapi.StreamConfig{Name: "S", Subjects: []string{"s"}, Storage: jsapi.MemoryStorage,
 		MaxMsgs: -1, MaxBytes: -1, MaxMsgsPer: -1, MaxMsgSize: -1, MaxConsumers: -1}
@@ -86,5 +86,27 @@ func TestStreamInlineLimits(t *testing.T) {
 	b, _ := json.Marshal(streamSnapshot{Index: 3, Last: 3, Inline: m.inline(3)})
 	if err := n.Received(b); err == nil || len(f.fetches) != 1 {
 		t.Fatalf("a member behind, not empty: err %v, fetches %+v", err, f.fetches)
+	}
+}
+
+// BenchmarkInlineSnapshot is the Raft loop's cost of one snapshot of a
+// memory stream near the limit: 50,000 messages of 128 bytes.
+func BenchmarkInlineSnapshot(b *testing.B) {
+	m, _ := emptySM(b)
+	data := make([]byte, 128)
+	for i := range 50000 {
+		e, ans := m.s.Propose("s", nil, data)
+		if ans != nil {
+			b.Fatalf("propose %d: %+v", i, ans)
+		}
+		if _, err := m.s.ApplyEntry(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		if m.inline(m.s.LastSeq()) == nil {
+			b.Fatal("too large")
+		}
 	}
 }
