@@ -225,6 +225,10 @@ type bodyDecoder struct {
 	end  int // the end of the message being read
 	left int // messages of the batch not yet read
 
+	// units is what is left of the batch's decoding budget (budget.go):
+	// entries are charged against it before they are allocated.
+	units int
+
 	// msgs is where the next fast-form messages go: allocated a chunk at
 	// a time, so a batch of small messages takes few allocations while a
 	// hostile count sizes at most one chunk ahead of the bytes.
@@ -317,9 +321,9 @@ func (d *bodyDecoder) fast() (*raftpb.Message, bool) {
 		}
 	}
 	count, ok := d.uvarint()
-	// Each entry takes a byte at least: a larger count is a lie, caught
-	// before it sizes anything.
-	if !ok || count > uint64(d.end-d.pos) {
+	// Each entry takes a byte at least and entUnits of the budget: a
+	// larger count is a lie or a flood, caught before it sizes anything.
+	if !ok || count > uint64(d.end-d.pos) || !d.charge(count, entUnits) {
 		return nil, false
 	}
 	if count > 0 && !d.entries(m, int(count)) {

@@ -62,6 +62,10 @@ var (
 	ErrMalformed       = errors.New("raftnet: malformed frame")
 	ErrVersion         = errors.New("raftnet: unsupported protocol version")
 	ErrMessageTooLarge = errors.New("raftnet: message larger than a frame")
+	// ErrUnsendable is AppendBatch's refusal of a message no receiver
+	// would decode: one holding Responses, or entries too small for the
+	// decoding budget (budget.go). Raft sends neither.
+	ErrUnsendable = errors.New("raftnet: message a receiver would refuse")
 )
 
 // Envelope is one raft message with the group it belongs to. etcd raft's
@@ -128,7 +132,8 @@ const perMessageOverhead = 2 * binary.MaxVarintLen64
 // AppendBatch appends one batch frame to dst holding as many messages from
 // the front of msgs as fit in maxBody bytes, and returns how many it took.
 // When the first message alone does not fit, it appends nothing and returns
-// ErrMessageTooLarge: the caller drops that message and goes on.
+// ErrMessageTooLarge, or ErrUnsendable when it breaks the decoding budget
+// (budget.go): the caller drops that message and goes on.
 //
 // The body is a uint32 count, then for each message its group and its
 // length as uvarints and its encoding: a form byte and the fast form, or
@@ -141,9 +146,16 @@ func AppendBatch(dst []byte, msgs []Envelope, maxBody int) ([]byte, int, error) 
 	dst, off := appendHeader(dst, KindBatch)
 	dst = append(dst, 0, 0, 0, 0)
 	opts := proto.MarshalOptions{UseCachedSize: true}
-	n := 0
+	n, units := 0, 0
 	for _, e := range msgs {
 		fast := fastForm(e.Msg)
+		u, ok := unitsOf(e.Msg, fast)
+		if !ok {
+			if n == 0 {
+				return dst[:start], 0, fmt.Errorf("%w: it holds responses", ErrUnsendable)
+			}
+			break
+		}
 		var h msgHeader
 		var size int
 		if fast {
@@ -156,6 +168,7 @@ func AppendBatch(dst []byte, msgs []Envelope, maxBody int) ([]byte, int, error) 
 		if body+perMessageOverhead+size > maxBody {
 			break
 		}
+		before := len(dst)
 		dst = binary.AppendUvarint(dst, e.Group)
 		dst = binary.AppendUvarint(dst, uint64(size))
 		at := len(dst)
@@ -172,6 +185,17 @@ func AppendBatch(dst []byte, msgs []Envelope, maxBody int) ([]byte, int, error) 
 		if len(dst)-at != size {
 			return dst[:start], 0, fmt.Errorf("raftnet: encoding a message: %d bytes, sized %d", len(dst)-at, size)
 		}
+		// The batch must stay within the budget its receiver holds it
+		// to; a message that breaks it goes in the next batch, or is
+		// refused when it breaks it alone.
+		if units+u > len(dst)-off-headerLen+budgetSlack {
+			dst = dst[:before]
+			if n == 0 {
+				return dst[:start], 0, fmt.Errorf("%w: %d entries in %d bytes", ErrUnsendable, len(e.Msg.GetEntries()), size)
+			}
+			break
+		}
+		units += u
 		n++
 	}
 	if n == 0 {
@@ -213,11 +237,11 @@ func DecodeBatch(body []byte, dst []Envelope) ([]Envelope, error) {
 		return dst, fmt.Errorf("%w: batch count", ErrMalformed)
 	}
 	count := binary.BigEndian.Uint32(body)
-	d := bodyDecoder{body: body, pos: 4, end: len(body)}
-	// Each message takes at least three bytes (group, length, form), so a
-	// count larger than that is a lie; checking first keeps a hostile
-	// count from sizing anything.
-	if count == 0 || uint64(count) > uint64(len(body)-4)/3 {
+	d := bodyDecoder{body: body, pos: 4, end: len(body), units: len(body) + budgetSlack}
+	// Each message takes at least three bytes (group, length, form) and
+	// msgUnits of the budget (budget.go), so a larger count is a lie or a
+	// flood; checking first keeps a hostile count from sizing anything.
+	if count == 0 || uint64(count) > uint64(len(body)-4)/3 || !d.charge(uint64(count), msgUnits) {
 		return dst, fmt.Errorf("%w: batch count %d", ErrMalformed, count)
 	}
 	dst = slices.Grow(dst, int(count))
@@ -242,6 +266,9 @@ func DecodeBatch(body []byte, dst []Envelope) ([]Envelope, error) {
 				return dst, fmt.Errorf("%w: message %d", ErrMalformed, i)
 			}
 		case formProto:
+			if err := d.protoBudget(); err != nil {
+				return dst, fmt.Errorf("%w: message %d: %w", ErrMalformed, i, err)
+			}
 			m = new(raftpb.Message)
 			if err := proto.Unmarshal(body[d.pos:d.end], m); err != nil {
 				return dst, fmt.Errorf("%w: message %d: %w", ErrMalformed, i, err)

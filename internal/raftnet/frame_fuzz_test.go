@@ -34,7 +34,7 @@ func FuzzFrame(f *testing.F) {
 	// Random messages in both forms, as TestCodecRoundTrip makes them.
 	g := gen{rand.New(rand.NewPCG(3, 4))}
 	for range 20 {
-		b, _, _ := AppendBatch(nil, []Envelope{{Group: 9, Msg: g.message(0)}, {Group: 1, Msg: g.message(0)}}, 1<<20)
+		b, _, _ := AppendBatch(nil, []Envelope{{Group: 9, Msg: g.message()}, {Group: 1, Msg: g.message()}}, 1<<20)
 		f.Add(b)
 	}
 
@@ -66,7 +66,7 @@ func FuzzFrame(f *testing.F) {
 func FuzzBatch(f *testing.F) {
 	g := gen{rand.New(rand.NewPCG(5, 6))}
 	for range 20 {
-		b, _, _ := AppendBatch(nil, []Envelope{{Group: 9, Msg: g.message(0)}, {Group: 1, Msg: g.message(0)}}, 1<<20)
+		b, _, _ := AppendBatch(nil, []Envelope{{Group: 9, Msg: g.message()}, {Group: 1, Msg: g.message()}}, 1<<20)
 		f.Add(b[headerLen:])
 	}
 	b, _, _ := AppendBatch(nil, []Envelope{{Group: 1, Msg: typicalApp(3, 5)}, {Group: 2, Msg: typicalHeartbeat(2)}}, 1<<20)

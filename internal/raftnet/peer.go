@@ -292,9 +292,9 @@ func (w *frameWriter) flush() error {
 	rest := w.batch
 	for len(rest) > 0 {
 		b, n, err := AppendBatch(w.buf[:0], rest, p.t.opts.MaxFrameSize)
-		if errors.Is(err, ErrMessageTooLarge) {
+		if errors.Is(err, ErrMessageTooLarge) || errors.Is(err, ErrUnsendable) {
 			p.dropped.Add(1)
-			p.log.Warn("raft message larger than a frame dropped", "type", rest[0].Msg.GetType().String(), "group", rest[0].Group)
+			p.log.Warn("raft message dropped", "type", rest[0].Msg.GetType().String(), "group", rest[0].Group, "err", err)
 			p.t.reportSnaps(rest[:1], false)
 			rest = rest[1:]
 			continue
