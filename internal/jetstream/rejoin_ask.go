@@ -11,7 +11,6 @@ import (
 	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/jscluster"
 	"github.com/starling-mq/starling/internal/jsmeta"
-	"github.com/starling-mq/starling/internal/raftnode"
 )
 
 // The request a rejoining server sends the meta leader (rejoin.go, step
@@ -157,7 +156,7 @@ func (c *cluster) metaStopped() {
 	if meta == nil || c.rejoin.Load() != nil {
 		return
 	}
-	if _, err := c.status(jscluster.MetaGroup); !errors.Is(err, raftnode.ErrNoGroup) {
+	if !c.groupLost(jscluster.MetaGroup) {
 		return
 	}
 	mark := &rejoinMark{Since: time.Now().UTC(), Why: "the meta group's log lost entries this server had acknowledged"}

@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -133,6 +134,24 @@ func (m *jsAccount) askRegrow(ent *entry) {
 	}
 }
 
+// groupLost reports whether the Raft host no longer runs group because
+// its log cannot be used: stopped for lost entries, or gone from a host
+// that still runs. A host that failed (its log's writes failed: a full
+// disk) drops every group too, but its log is whole: the server resumes
+// from it once restarted, and nothing is repaired meanwhile.
+func (c *cluster) groupLost(group uint64) bool {
+	_, err := c.status(group)
+	switch {
+	case errors.Is(err, raftnode.ErrLogLost):
+		return true
+	case !errors.Is(err, raftnode.ErrNoGroup):
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), healthWait)
+	defer cancel()
+	return c.node.Host.Err(ctx) == nil
+}
+
 // checkGroupRuns notices, on the member's own loop, a group the Raft host
 // stopped because its log lost acknowledged entries, and repairs the
 // member (off the loop: repairing stops it).
@@ -141,7 +160,7 @@ func (m *jsAccount) checkGroupRuns(ent *entry) {
 	if g == nil {
 		return
 	}
-	if _, err := m.cl.status(g.ID()); !errors.Is(err, raftnode.ErrNoGroup) {
+	if !m.cl.groupLost(g.ID()) {
 		return
 	}
 	if !ent.rep.repairing.CompareAndSwap(false, true) {

@@ -27,6 +27,10 @@ type engine struct {
 	rng    *rand.Rand      // election timeouts (see tick)
 	failed error           // set when the log failed: nothing is safe to do after
 	queued []asyncProposal // ProposeAsync's, taken by a drain (flushAsync)
+	// lost are the groups stopped because their log lost acknowledged
+	// entries (ErrLogLost), until removed or added again: Status says
+	// so, where another stopped group is just not there (ErrNoGroup).
+	lost map[uint64]bool
 
 	// scratch reused by process
 	work []readyWork
@@ -45,6 +49,7 @@ func newEngine(cfg Options) *engine {
 		transport: cfg.Transport,
 		log:       cfg.Logger,
 		groups:    make(map[uint64]*group),
+		lost:      make(map[uint64]bool),
 		nextID:    cfg.ProposalIDBase,
 		rng:       rand.New(rand.NewSource(cfg.Seed)),
 	}
@@ -59,6 +64,7 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 	if e.failed != nil {
 		return e.failed
 	}
+	delete(e.lost, id)
 	if e.groups[id] != nil {
 		return ErrGroupExists
 	}
@@ -180,6 +186,7 @@ func (e *engine) commitSnapshot(id uint64, st raft.Storage, snap *raftpb.Snapsho
 // also when it does not run: a group stopped because its log was found
 // damaged, or refused at start, is removed the same way.
 func (e *engine) removeGroup(id uint64) error {
+	delete(e.lost, id)
 	if g := e.groups[id]; g != nil {
 		e.dropGroup(g, ErrStopped)
 	}
@@ -303,6 +310,9 @@ func (e *engine) transferLeadership(id, to uint64) error {
 
 func (e *engine) status(id uint64) (Status, error) {
 	g := e.groups[id]
+	if g == nil && e.lost[id] {
+		return Status{}, ErrLogLost
+	}
 	if g == nil {
 		return Status{}, ErrNoGroup
 	}
@@ -542,5 +552,6 @@ func (e *engine) lostAcknowledged(g *group, m *raftpb.Message) bool {
 	}
 	e.log.Error("raft group stopped: its log lost entries it had acknowledged", "group", g.id, "commit", m.GetCommit(), "last", last)
 	e.dropGroup(g, ErrLogLost)
+	e.lost[g.id] = true
 	return true
 }

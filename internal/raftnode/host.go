@@ -267,6 +267,9 @@ func (h *Host) TransferLeadership(ctx context.Context, group, to uint64) error {
 }
 
 // Status returns the group's Raft state on this host.
+//
+// A group this host does not run answers ErrNoGroup, or ErrLogLost when
+// it was stopped because its log lost entries it had acknowledged.
 func (h *Host) Status(ctx context.Context, group uint64) (Status, error) {
 	var (
 		s   Status

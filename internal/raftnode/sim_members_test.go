@@ -510,3 +510,27 @@ func TestSimLearner(t *testing.T) {
 	c.run(200)
 	ld.check(ids(1, 2, 3, n))
 }
+
+// A heartbeat committing past the end of a member's log stops the group
+// there (its log lost entries it acknowledged): Status says ErrLogLost,
+// not just that the group is not run, until the group is removed.
+func TestLogLostStatus(t *testing.T) {
+	c := newSimCluster(t, 29, quietNet)
+	g := c.groups[0]
+	c.runUntil(2000, "convergence", c.converged)
+	l := c.leader(g)
+	f := l%3 + 1
+	e := c.node(f).eng
+	st, _ := e.status(g)
+	hb := &raftpb.Message{Type: raftpb.MsgHeartbeat.Enum(), From: new(l), To: new(f), Term: new(st.Term), Commit: new(st.Commit + 1000)}
+	e.step(Envelope{Group: g, Msg: hb})
+	if _, err := e.status(g); !errors.Is(err, ErrLogLost) {
+		t.Fatalf("status after a heartbeat past the log: %v, want ErrLogLost", err)
+	}
+	if err := e.removeGroup(g); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.status(g); !errors.Is(err, ErrNoGroup) {
+		t.Fatalf("status after removal: %v, want ErrNoGroup", err)
+	}
+}
