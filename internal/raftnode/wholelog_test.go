@@ -88,7 +88,7 @@ func TestHostLostAcknowledged(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, err := h.Status(ctx, g)
-		if errors.Is(err, ErrNoGroup) {
+		if errors.Is(err, ErrLogLost) {
 			break
 		}
 		if time.Now().After(deadline) {
