@@ -51,6 +51,9 @@ func (m *streamSM) inline(last uint64) []byte {
 	if last == 0 {
 		return []byte{}
 	}
+	if m.s.Store().State().Bytes > inlineMax {
+		return nil // known too large without walking the messages
+	}
 	c, err := m.s.ServeCatchUp(1, last, 0, inlineMax)
 	if err != nil || c.Next <= last {
 		return nil
