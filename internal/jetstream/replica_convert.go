@@ -44,6 +44,8 @@ type liveConsumer struct {
 
 // convert turns the unreplicated ent into the replicated stream sa
 // assigns; adminMu held. On failure the stream is reopened as it was.
+// Steps 1 and 2 run here; seeding and leading run after, off adminMu
+// (finishConversion).
 func (m *jsAccount) convert(ent *entry, sa *jsmeta.Stream) error {
 	name := sa.Config.Name
 	running := ent.sortedConsumers()
@@ -74,30 +76,56 @@ func (m *jsAccount) convert(ent *entry, sa *jsmeta.Stream) error {
 	}
 	self := jscluster.NodeID(m.cl.cfg.ServerName)
 	g, err := m.joinGroup(rent, sa, []uint64{self})
+	rep.wg.Add(1)
+	go m.finishConversion(rent, g, live, err)
+	return nil
+}
+
+// finishConversion seeds the new group and then leads it, off adminMu:
+// seeding a large stream takes a while, and the account's other streams
+// (and the meta group's hosting of every account) must not wait for it.
+// Until it leads, the stream answers nothing, as while it was closed.
+// An unhosting meanwhile (rep.done) cuts the seeding short.
+func (m *jsAccount) finishConversion(ent *entry, g *jscluster.StreamGroup, live []liveConsumer, err error) {
+	seedHook()
 	if err == nil {
-		err = m.seed(rent, g, live)
+		err = m.seed(ent, g, live)
 	}
 	if err != nil {
 		// The group (of one) stays: the stream is replicated from now
 		// on, and the leader's loop retries adding the members.
-		m.log.Error("stream not converted to a replicated one", "stream", name, "err", err)
+		m.log.Error("stream not converted to a replicated one", "stream", ent.s.Name(), "err", err)
 	}
 	// The consumers' own files gave their state to the log.
 	for _, c := range live {
-		if err := m.fs.RemoveAll(m.consumerDir(rent, c.cfg.Name)); err != nil {
+		if err := m.fs.RemoveAll(m.consumerDir(ent, c.cfg.Name)); err != nil {
 			m.log.Warn("converted consumer's files not removed", "consumer", c.cfg.Name, "err", err)
 		}
 	}
-	rep.wg.Add(1)
-	go m.followLeadership(rent)
-	return nil
+	select {
+	case <-ent.rep.done:
+		ent.rep.wg.Done()
+		return
+	default:
+	}
+	m.followLeadership(ent)
 }
+
+// seedHook runs before a conversion seeds its group: tests hold it there.
+var seedHook = func() {}
 
 // seed makes this server the leader of the new group of one and puts the
 // stream's messages and consumers in its log, before anything else.
 func (m *jsAccount) seed(ent *entry, g *jscluster.StreamGroup, live []liveConsumer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), convertWait)
 	defer cancel()
+	go func() {
+		select {
+		case <-ent.rep.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if err := m.cl.node.Host.Campaign(ctx, g.ID()); err != nil {
 		return err
 	}
