@@ -272,8 +272,14 @@ func (s *Server) NumSubscriptions() int { return s.core.NumSubscriptions() }
 
 // Shutdown stops accepting clients, flushes what they have pending, closes
 // their connections and waits for every goroutine, or until ctx is done.
+// In a JetStream cluster it first hands the leaderships it holds to other
+// members, as nats-server does, so no client waits for an election.
 func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
+	if s.js != nil {
+		// While the routes are up: the new leaders take over at once.
+		s.js.HandOver(ctx)
+	}
 	if s.mon != nil {
 		errs = append(errs, s.mon.Shutdown(ctx))
 	}
@@ -351,8 +357,12 @@ func (s *Server) reloadFromSystem() error {
 var errNoReloadHandler = errors.New("configuration reload not available: the server runs without a configuration file")
 
 // LameDuck stops accepting clients, tells connected clients to move on,
-// closes them gradually over the lame-duck duration and shuts down.
+// closes them gradually over the lame-duck duration and shuts down; in a
+// JetStream cluster it first hands its leaderships over (Shutdown).
 func (s *Server) LameDuck(ctx context.Context) error {
+	if s.js != nil {
+		s.js.HandOver(ctx)
+	}
 	err := s.core.LameDuck(ctx)
 	s.stopSystem()
 	if s.js != nil {

@@ -93,7 +93,8 @@ func (c *cluster) transfer(group uint64, peers []string, body []byte) *jsapi.Api
 	} else {
 		var best uint64
 		for id, pr := range st.Progress {
-			if id != c.node.ID && pr.RecentActive && pr.Match >= best {
+			// Learners cannot lead: Raft ignores a transfer to one.
+			if id != c.node.ID && slices.Contains(st.Members.Voters, id) && pr.RecentActive && pr.Match >= best {
 				to, best = id, pr.Match
 			}
 		}

@@ -193,9 +193,19 @@ func (e *engine) removeGroup(id uint64) error {
 	return e.storage.Remove(id)
 }
 
-// dropGroup stops running a group (its log stays).
+// dropGroup stops running a group (its log stays). A leader that stops
+// says so to its state machine: whatever it serves as leader (a stream's
+// publishes, the meta group's answers) must stop with it, or clients keep
+// reaching a member that can no longer commit (a host whose log failed).
 func (e *engine) dropGroup(g *group, err error) {
 	g.failAll(err)
+	if g.leading {
+		g.leading = false
+		g.dropLease()
+		if w, ok := g.sm.(LeaderWatcher); ok {
+			w.LeaderChanged(false, g.term)
+		}
+	}
 	delete(e.groups, g.id)
 	if i, ok := slices.BinarySearch(e.order, g.id); ok {
 		e.order = slices.Delete(e.order, i, i+1)
