@@ -392,6 +392,29 @@ failover(natsConnection *a, natsConnection *b, natsConnection *c)
             die("publish with a server down", s);
     }
     CHECK(pa->Sequence == 11, "ack with a server down: sequence %llu", (unsigned long long)pa->Sequence);
+
+    /* The durable consumer (replicated with its stream) goes on from
+       where it was. Its group may be between leaders for a while. */
+    natsSubscription *pull = NULL;
+    natsMsgList list = {0};
+    for (int64_t end = nats_Now() + WAIT_MS; pull == NULL; nats_Sleep(100)) {
+        s = js_PullSubscribe(&pull, js, "cljs.>", "cw", NULL, NULL, &jerr);
+        if (s != NATS_OK && nats_Now() > end)
+            die("pull subscribe with a server down", s);
+    }
+    for (int64_t end = nats_Now() + WAIT_MS;;) {
+        s = natsSubscription_Fetch(&list, pull, 1, 2000, &jerr);
+        if (s == NATS_OK && list.Count > 0)
+            break;
+        if (nats_Now() > end)
+            die("fetch with a server down", s);
+    }
+    CHECK(list.Count == 1 && natsMsg_GetDataLength(list.Msgs[0]) == 3 &&
+              memcmp(natsMsg_GetData(list.Msgs[0]), "m11", 3) == 0,
+          "fetched with a server down: %d messages", list.Count);
+    OK(natsMsg_AckSync(list.Msgs[0], NULL, &jerr), "ack with a server down");
+    natsMsgList_Destroy(&list);
+    natsSubscription_Destroy(pull);
     jsPubAck_Destroy(pa);
     jsCtx_Destroy(js);
     natsSubscription_Destroy(after);

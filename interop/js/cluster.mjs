@@ -29,17 +29,24 @@ const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // until polls fn (at most every 50 ms) until it returns a truthy value,
 // failing after ms; errors count as "not yet" (a group between leaders).
+// The distinct errors seen on the way are printed (what a client sees
+// during an election is worth reading).
 async function until(what, ms, fn) {
-  const end = Date.now() + ms;
+  const start = Date.now();
+  const seen = new Set();
   let last = "";
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) {
+        if (seen.size) console.log(`note: ${what} after ${Date.now() - start} ms, errors: ${[...seen].join("; ")}`);
+        return v;
+      }
     } catch (e) {
       last = `: ${e.message}`;
+      seen.add(e.message);
     }
-    if (Date.now() > end) fail(`${what}: not done after ${ms} ms${last}`);
+    if (Date.now() - start > ms) fail(`${what}: not done after ${ms} ms${last}`);
     await delay(50);
   }
 }
@@ -159,6 +166,20 @@ const sdAck = await until("publish after step-down", 30000, () => js.publish("cl
 if (sdAck.seq !== 11) fail(`ack after step-down: ${JSON.stringify(sdAck)}`);
 console.log(`ok step-down: leader ${old} replaced, publish acknowledged`);
 
+// Hand the stream's leadership to A (each step-down elects at random), so
+// that the failover below also stops the stream leader.
+const nameA = ncA.info.server_name;
+for (let i = 0; i < 10; i++) {
+  const l = await until("stream leader", 30000, async () => (await jsm.streams.info("CLJS")).cluster?.leader);
+  if (l === nameA) break;
+  await ncB.request("$JS.API.STREAM.LEADER.STEPDOWN.CLJS", "", { timeout: 5000 });
+  await until("next stream leader", 30000, async () => {
+    const n = (await jsm.streams.info("CLJS")).cluster?.leader;
+    return n && n !== l;
+  });
+}
+const leaderAtStop = await until("stream leader before the stop", 30000, async () => (await jsm.streams.info("CLJS")).cluster?.leader);
+
 // Failover: A stops; the client on A reconnects to B or C by itself and
 // its subscriptions (re-sent on reconnect) work again.
 const after = collect(ncA, "cl.after");
@@ -179,7 +200,19 @@ const r2 = await ncC.request("cl.echo", "again", { timeout: 5000 });
 if (r2.string() !== "echo:again") fail(`reply after reconnect: ${r2.string()}`);
 const foAck = await until("publish with a server down", 30000, () => jetstream(ncA).publish("cljs.orders", "m12", { msgID: "m12" }));
 if (foAck.seq !== 12) fail(`ack with a server down: ${JSON.stringify(foAck)}`);
-console.log("ok subscriptions, replies and R3 publishes work after the failover");
+// The durable consumer (replicated with its stream) goes on from where
+// it was: the two messages published since the first fetch.
+const rest = [];
+await until("fetch with a server down", 30000, async () => {
+  const c = await jetstream(ncA).consumers.get("CLJS", "cw");
+  for await (const m of await c.fetch({ max_messages: 2 - rest.length, expires: 2000 })) {
+    rest.push(m.string());
+    await m.ackAck();
+  }
+  return rest.length === 2;
+});
+if (rest.join(",") !== "m11,m12") fail(`fetched with a server down: ${rest}`);
+console.log(`ok subscriptions, replies and R3 publishes work after the failover (stream leader was ${leaderAtStop})`);
 
 await Promise.all([ncA, ncB, ncC].map((nc) => nc.close()));
 clearTimeout(timer);
