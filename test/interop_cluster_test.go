@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -29,15 +28,7 @@ const interopClusterWait = 4 * time.Minute
 // kind of cluster. It needs node and the packages (npm ci in interop/js);
 // without them it skips, unless STARLING_REQUIRE_INTEROP=1.
 func TestInteropClusterJavaScript(t *testing.T) {
-	dir, _ := filepath.Abs("../interop/js")
-	node, err := exec.LookPath("node")
-	_, modErr := os.Stat(filepath.Join(dir, "node_modules", "@nats-io", "transport-node"))
-	if err != nil || modErr != nil {
-		if os.Getenv("STARLING_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("node or the npm packages are missing (node: %v, packages: %v); run npm ci in interop/js", err, modErr)
-		}
-		t.Skip("node or interop/js/node_modules missing; run npm ci in interop/js")
-	}
+	node, dir := interopNode(t)
 	for _, target := range jsClusterTargets() {
 		t.Run(target.name, func(t *testing.T) {
 			c := startJSCluster(t, target)
@@ -50,21 +41,7 @@ func TestInteropClusterJavaScript(t *testing.T) {
 // client (libnats-dev) and runs it against each kind of cluster. Without
 // a C compiler or the library it skips, unless STARLING_REQUIRE_INTEROP=1.
 func TestInteropClusterC(t *testing.T) {
-	src, _ := filepath.Abs("../interop/c/cluster.c")
-	cc, err := exec.LookPath("cc")
-	_, hdrErr := os.Stat("/usr/include/nats/nats.h")
-	if err != nil || hdrErr != nil {
-		if os.Getenv("STARLING_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("a C compiler or libnats-dev is missing (cc: %v, nats.h: %v)", err, hdrErr)
-		}
-		t.Skip("cc or libnats-dev missing (apt-get install libnats-dev)")
-	}
-	bin := filepath.Join(t.TempDir(), "cluster")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, cc, "-Wall", "-o", bin, src, "-lnats").CombinedOutput(); err != nil {
-		t.Fatalf("build cluster.c: %v\n%s", err, out)
-	}
+	bin := buildInteropC(t, "cluster")
 	for _, target := range jsClusterTargets() {
 		t.Run(target.name, func(t *testing.T) {
 			c := startJSCluster(t, target)

@@ -2,9 +2,7 @@ package test
 
 import (
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -15,15 +13,7 @@ import (
 // Starling server. It needs node and the packages (npm ci in interop/js);
 // without them it skips, unless STARLING_REQUIRE_INTEROP=1 (as in CI).
 func TestInteropJavaScript(t *testing.T) {
-	dir, _ := filepath.Abs("../interop/js")
-	node, err := exec.LookPath("node")
-	_, modErr := os.Stat(filepath.Join(dir, "node_modules", "@nats-io", "transport-node"))
-	if err != nil || modErr != nil {
-		if os.Getenv("STARLING_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("node or the npm packages are missing (node: %v, packages: %v); run npm ci in interop/js", err, modErr)
-		}
-		t.Skip("node or interop/js/node_modules missing; run npm ci in interop/js")
-	}
+	node, dir := interopNode(t)
 	s := startJS(t, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
