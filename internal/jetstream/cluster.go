@@ -134,6 +134,9 @@ func (m *Manager) startCluster() error {
 		if c.sys != nil {
 			c.sys.Close()
 		}
+		if c.rejoinIC != nil {
+			c.rejoinIC.Close() // both are tried: one may have started
+		}
 		c.peers.Stop()
 		node.Close()
 		wal.Close()

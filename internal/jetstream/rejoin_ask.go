@@ -11,6 +11,7 @@ import (
 	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/jscluster"
 	"github.com/starling-mq/starling/internal/jsmeta"
+	"github.com/starling-mq/starling/internal/raftnode"
 )
 
 // The request a rejoining server sends the meta leader (rejoin.go, step
@@ -82,20 +83,30 @@ func (c *cluster) takeOut(body []byte) (uint64, error) {
 	if req.Server == c.cfg.ServerName {
 		return 0, errors.New("the meta leader cannot rejoin")
 	}
-	var op jsmeta.Op
-	c.read(func(st *jsmeta.State) {
-		c.decide(func(rng *rand.Rand) { op = jsmeta.PlanRejoin(st, c.placementCluster(), req.Server, rng) })
-	})
 	ctx, cancel := context.WithTimeout(context.Background(), metaProposeTimeout)
 	defer cancel()
-	if _, err := c.propose(ctx, op); err != nil {
-		return 0, err
-	}
+	// The subject is open to the global account's clients when there is
+	// no system account: only a server the leader does not hear from as
+	// a member can be the one asking, since a rejoining server does not
+	// run the group.
 	st, err := c.node.Host.Status(ctx, jscluster.MetaGroup)
 	if err != nil {
 		return 0, err
 	}
 	id := jscluster.NodeID(req.Server)
+	if activeMember(st, id) {
+		return 0, errors.New("the server runs the meta group: it is not rejoining")
+	}
+	var op jsmeta.Op
+	c.read(func(st *jsmeta.State) {
+		c.decide(func(rng *rand.Rand) { op = jsmeta.PlanRejoin(st, c.placementCluster(), req.Server, rng) })
+	})
+	if _, err := c.propose(ctx, op); err != nil {
+		return 0, err
+	}
+	if st, err = c.node.Host.Status(ctx, jscluster.MetaGroup); err != nil {
+		return 0, err
+	}
 	if slices.Contains(st.Members.Voters, id) || slices.Contains(st.Members.Learners, id) || slices.Contains(st.Members.Outgoing, id) {
 		prop, err := c.node.Host.RemoveMember(ctx, jscluster.MetaGroup, id)
 		if err == nil {
@@ -110,6 +121,19 @@ func (c *cluster) takeOut(body []byte) (uint64, error) {
 		}
 	}
 	return st.Applied, nil
+}
+
+// activeMember reports whether the leader's status shows id as a member
+// of the group that answered its appends and was heard from within the
+// last election timeout (Raft's CheckQuorum resets RecentActive). A
+// member just added, which never answered, has matched nothing.
+func activeMember(st raftnode.Status, id uint64) bool {
+	m := st.Members
+	if !slices.Contains(m.Voters, id) && !slices.Contains(m.Learners, id) && !slices.Contains(m.Outgoing, id) {
+		return false
+	}
+	pr, ok := st.Progress[id]
+	return ok && pr.RecentActive && pr.Match > 0
 }
 
 // askOut sends one rejoin request and returns the index the leader

@@ -1,0 +1,101 @@
+package jetstream
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/starling-mq/starling/internal/jscluster"
+	"github.com/starling-mq/starling/internal/jsmeta"
+	"github.com/starling-mq/starling/internal/raftnode"
+)
+
+// TestClusterRejoinForged: without a system account the rejoin request's
+// subject is in the global account, where clients publish too. A client
+// naming a server that runs the meta group must not get it taken out of
+// the meta group and of every stream's group: a rejoining server does
+// not run the group, so the leader hears nothing from it.
+func TestClusterRejoinForged(t *testing.T) {
+	_, nodes, _, nc, js := startCompacting(t)
+	streamWithConsumer(t, js, "FG")
+	var leader *powerNode
+	within(t, 20*time.Second, "a meta leader", func() error {
+		for _, n := range nodes {
+			if n.m.cl.isMetaLeader() {
+				leader = n
+				return nil
+			}
+		}
+		return errors.New("none")
+	})
+	victim := nodes[0]
+	if victim == leader {
+		victim = nodes[1]
+	}
+	id := jscluster.NodeID(victim.name)
+	within(t, 20*time.Second, "the victim acknowledging the meta leader", func() error {
+		st, err := leader.m.cl.status(jscluster.MetaGroup)
+		if err != nil {
+			return err
+		}
+		if pr := st.Progress[id]; !pr.RecentActive || pr.Match == 0 {
+			return errors.New("not heard from yet")
+		}
+		return nil
+	})
+	body, _ := json.Marshal(rejoinRequest{Server: victim.name})
+	msg, err := nc.Request(subjRejoin, body, 10*time.Second)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	var resp rejoinResponse
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.Out != 0 || resp.Error == "" {
+		t.Fatalf("a client's request naming %s was answered %+v, want refused", victim.name, resp)
+	}
+	st, err := leader.m.cl.status(jscluster.MetaGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(st.Members.Voters, id) {
+		t.Fatalf("%s taken out of the meta group: %+v", victim.name, st.Members)
+	}
+	leader.m.cl.read(func(s *jsmeta.State) {
+		if sa := s.Stream("$G", "FG"); sa == nil || !slices.Contains(sa.Group.Peers, victim.name) {
+			t.Fatalf("%s taken out of the stream's group: %+v", victim.name, sa)
+		}
+	})
+}
+
+// TestActiveMember: the meta leader takes out only a server it does not
+// hear from as a member.
+func TestActiveMember(t *testing.T) {
+	const id = 7
+	cases := []struct {
+		name string
+		st   raftnode.Status
+		want bool
+	}{
+		{"not a member", raftnode.Status{Members: raftnode.Members{Voters: []uint64{1, 2}}}, false},
+		{"voter heard from", raftnode.Status{Members: raftnode.Members{Voters: []uint64{1, id}},
+			Progress: map[uint64]raftnode.PeerProgress{id: {Match: 10, RecentActive: true}}}, true},
+		{"learner heard from", raftnode.Status{Members: raftnode.Members{Voters: []uint64{1}, Learners: []uint64{id}},
+			Progress: map[uint64]raftnode.PeerProgress{id: {Match: 10, RecentActive: true}}}, true},
+		{"voter silent", raftnode.Status{Members: raftnode.Members{Voters: []uint64{1, id}},
+			Progress: map[uint64]raftnode.PeerProgress{id: {Match: 10}}}, false},
+		{"voter just added, never answered", raftnode.Status{Members: raftnode.Members{Voters: []uint64{1, id}},
+			Progress: map[uint64]raftnode.PeerProgress{id: {RecentActive: true}}}, false},
+		{"no progress known", raftnode.Status{Members: raftnode.Members{Voters: []uint64{1, id}}}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := activeMember(tc.st, id); got != tc.want {
+				t.Fatalf("activeMember = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
