@@ -11,13 +11,15 @@ import (
 	"github.com/starling-mq/starling/internal/core"
 	"github.com/starling-mq/starling/internal/jscluster"
 	"github.com/starling-mq/starling/internal/jsmeta"
+	"github.com/starling-mq/starling/internal/options"
 	"github.com/starling-mq/starling/internal/raftnode"
 )
 
 // The request a rejoining server sends the meta leader (rejoin.go, step
-// 2), and the leader's side of it. The subject is in the system account
-// when there is one, else in the global account (a cluster without
-// accounts), like the rest of the servers' own traffic there.
+// 2), and the leader's side of it. The subject is in the system account,
+// nats-server's $SYS when none is configured (a cluster without accounts
+// registers it for this): no client of another account can ask for a
+// healthy server's removal or forge an answer.
 
 const (
 	subjRejoin = "$JSC.META.REJOIN"
@@ -44,13 +46,11 @@ type rejoinResponse struct {
 // startRejoinClient makes the internal client both sides use, and
 // subscribes the leader's side.
 func (c *cluster) startRejoinClient() error {
-	acc := c.m.srv.GlobalAccount()
-	if name := c.m.cfg.SystemAccount; name != "" {
-		if a := c.m.srv.LookupAccount(name); a != nil {
-			acc = a
-		}
+	name := c.m.cfg.SystemAccount
+	if name == "" {
+		name = options.DefaultSystemAccount
 	}
-	ic := c.m.srv.NewInternalClientIn(acc, "jetstream-rejoin")
+	ic := c.m.srv.NewInternalClientIn(c.m.srv.RegisterAccount(name), "jetstream-rejoin")
 	err := c.answerAsLeader(ic, subjRejoin, func(body []byte) any {
 		var resp rejoinResponse
 		out, err := c.takeOut(body)
@@ -139,7 +139,7 @@ func activeMember(st raftnode.Status, id uint64) bool {
 // askOut sends one rejoin request and returns the index the leader
 // answered this server is out by, 0 when it is not (yet).
 func (c *cluster) askOut() uint64 {
-	inbox := "_INBOX.starling.rejoin." + c.cfg.ServerName
+	inbox := "_INBOX.starling.rejoin." + nuidish()
 	got := make(chan rejoinResponse, 1)
 	sub, err := c.rejoinIC.Subscribe(inbox, "", func(msg *core.Msg) {
 		var resp rejoinResponse
