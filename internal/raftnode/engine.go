@@ -82,6 +82,7 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 	}
 	whole := keepsWholeLog(sm)
 	founding := len(cs.GetVoters()) == 0 && last == 0 && len(peers) > 0
+	joining := len(cs.GetVoters()) == 0 && last == 0 && len(peers) == 0
 	if founding && !whole {
 		if err := e.bootstrap(id, peers); err != nil {
 			return err
@@ -136,6 +137,7 @@ func (e *engine) addGroup(id uint64, peers []uint64, sm StateMachine) error {
 		unplaced: make(map[uint64]*Proposal),
 		placed:   make(map[uint64]*Proposal),
 		leaseFor: time.Duration(e.cfg.ElectionTicks) * e.cfg.TickInterval * 4 / 5,
+		amnesiac: joining,
 	}
 	live.g = g
 	if u, ok := sm.(LeaseUser); ok {
@@ -260,6 +262,9 @@ func (e *engine) step(env Envelope) {
 	if e.lostAcknowledged(g, env.Msg) {
 		return
 	}
+	if g.amnesiac && !g.mayVote(env.Msg) {
+		return
+	}
 	if err := g.rn.Step(env.Msg); err != nil && !errors.Is(err, raft.ErrStepPeerNotFound) {
 		e.log.Debug("raft step", "group", env.Group, "err", err)
 	}
@@ -294,7 +299,7 @@ func (e *engine) tick() {
 			// A member that is no voter (joining, removed, a learner)
 			// cannot be elected; Raft would refuse with a warning. One
 			// holding entries (held.go) would lead without its state.
-			if g.isVoter(e.cfg.NodeID) && !g.holding() {
+			if g.isVoter(e.cfg.NodeID) && !g.holding() && g.healed() {
 				_ = g.rn.Campaign()
 			}
 		}

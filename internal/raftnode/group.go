@@ -31,6 +31,11 @@ type group struct {
 	leading        bool // last role told to a LeaderWatcher (leader.go)
 	readyOwed      bool // LeaderReady waits for the lease (leader.go)
 
+	// amnesiac: the member started empty to join (amnesia.go) and may
+	// not vote or campaign until its log holds a committed entry of the
+	// current term.
+	amnesiac bool
+
 	// The election timer (see engine.tick): ticks since the member last
 	// heard from a leader or changed role, term or vote, and the
 	// randomized timeout in ticks. term and vote are the last seen.

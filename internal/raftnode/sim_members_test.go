@@ -534,3 +534,45 @@ func TestLogLostStatus(t *testing.T) {
 		t.Fatalf("status after removal: %v, want ErrNoGroup", err)
 	}
 }
+
+// A member that lost its log and starts empty while the group still
+// counts it neither votes nor campaigns until its log holds a committed
+// entry of the current term; caught up, it votes again.
+func TestSimAmnesiacHoldsVote(t *testing.T) {
+	c := newSimCluster(t, 31, quietNet)
+	g := c.groups[0]
+	c.runUntil(2000, "convergence", c.converged)
+	l := c.leader(g)
+	f := l%3 + 1
+	c.crash(f)
+	c.node(f).store = NewMemStorage()
+	c.node(f).boot = nil
+	c.start(f)
+	ls, _ := c.node(l).eng.status(g)
+	vote := func() bool {
+		before := len(c.msgs)
+		// A transfer's vote request, which Raft answers even while it
+		// hears from a leader.
+		m := &raftpb.Message{Type: raftpb.MsgVote.Enum(), From: new(l), To: new(f), Term: new(ls.Term + 5),
+			Index: new(uint64(1000)), LogTerm: new(ls.Term + 4), Context: []byte("CampaignTransfer")}
+		c.node(f).eng.step(Envelope{Group: g, Msg: m})
+		c.node(f).eng.process()
+		for _, sm := range c.msgs[before:] {
+			if sm.from == f && sm.env.Msg.GetType() == raftpb.MsgVoteResp {
+				return true
+			}
+		}
+		return false
+	}
+	if vote() {
+		c.fatalf("node %d answered a vote request with an empty log", f)
+	}
+	c.runUntil(4000, "the empty member caught up", func() bool {
+		fs, err := c.node(f).eng.status(g)
+		return err == nil && fs.Commit > 0 && fs.Applied >= ls.Commit
+	})
+	c.runUntil(4000, "the member heals", func() bool { return c.node(f).eng.groups[g].healed() })
+	if !vote() {
+		c.fatalf("node %d, caught up, still refuses to answer a vote request", f)
+	}
+}
