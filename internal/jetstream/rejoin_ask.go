@@ -177,9 +177,11 @@ func (c *cluster) askOut() uint64 {
 // rejoin. Called from watchMembers.
 func (c *cluster) metaStopped() {
 	meta := c.meta.Load()
-	if meta == nil || c.rejoin.Load() != nil {
-		return
+	if meta == nil {
+		return // not joined: founding, or a rejoin waiting to be invited
 	}
+	// A meta group lost again before a rejoin's hosting was released
+	// starts the rejoin over: the marker below replaces the last one.
 	if !c.groupLost(jscluster.MetaGroup) {
 		return
 	}
@@ -211,6 +213,9 @@ func (c *cluster) metaStopped() {
 func (c *cluster) releaseHosting(meta *jscluster.Meta, out uint64) {
 	defer c.wg.Done()
 	for {
+		if c.meta.Load() != meta {
+			return // lost again: metaStopped started the rejoin over
+		}
 		if st, err := c.status(jscluster.MetaGroup); err == nil && st.Applied >= out {
 			break
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/starling-mq/starling/internal/jsmeta"
 	"github.com/starling-mq/starling/internal/raftnode"
 	"github.com/starling-mq/starling/internal/stream"
+	"github.com/starling-mq/starling/internal/vfs"
 )
 
 // A replicated stream on one of its servers: the stream (a replica,
@@ -285,6 +286,9 @@ func (r *replication) owe(reply string, update bool) {
 // a stream being converted (its log not seeded yet) must keep its store.
 func (m *jsAccount) openAssigned(sa *jsmeta.Stream, rep *replication, inLog bool) (*entry, error) {
 	cfg := sa.Config
+	if err := m.dropStale(cfg.Name, sa.Created); err != nil {
+		return nil, err
+	}
 	if err := m.saveStreamMeta(&streamMeta{Config: cfg, Created: sa.Created}); err != nil {
 		return nil, err
 	}
@@ -328,6 +332,24 @@ func (m *jsAccount) openAssigned(sa *jsmeta.Stream, rep *replication, inLog bool
 	m.mu.Unlock()
 	m.adviseStream(jsapi.AdvisoryCreate, cfg.Name)
 	return e, nil
+}
+
+// dropStale removes a stream directory left by another stream of the same
+// name (created at another time): one deleted while this server was
+// down, or a restore that never got its assignment. Opening it would give
+// the assigned stream messages that are not its own.
+func (m *jsAccount) dropStale(name string, created time.Time) error {
+	dir := m.streamDir(name)
+	b, err := vfs.ReadFile(m.fs, filepath.Join(dir, metaFile))
+	if err != nil {
+		return nil // none, or nothing readable to judge by: opened as before
+	}
+	old, err := decodeMeta(b)
+	if err != nil || old.Created.IsZero() || created.IsZero() || old.Created.Equal(created) {
+		return nil
+	}
+	m.log.Warn("stream directory of another stream of the same name removed", "stream", name, "created", old.Created, "assigned", created)
+	return m.fs.RemoveAll(dir)
 }
 
 // followLeadership carries out, off the Raft loop, what becoming or

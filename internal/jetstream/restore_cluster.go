@@ -11,6 +11,7 @@ import (
 	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/jsmeta"
 	"github.com/starling-mq/starling/internal/placement"
+	"github.com/starling-mq/starling/internal/raftnode"
 )
 
 // STREAM.RESTORE in a cluster: the meta leader takes the archive, as a
@@ -108,14 +109,21 @@ func (j *restoreJob) installAssigned(cfg jsapi.StreamConfig, created time.Time, 
 	if err == nil {
 		err = m.fs.SyncDir(filepath.Dir(final))
 	}
+	unknown := false
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), metaProposeTimeout)
 		_, err = m.cl.propose(ctx, op)
 		cancel()
+		var nl *raftnode.NotLeaderError
+		unknown = errors.Is(err, context.DeadlineExceeded) || errors.As(err, &nl) || errors.Is(err, raftnode.ErrUnknown)
 	}
 	// Hosting opens the stream once it holds adminMu.
 	m.adminMu.Unlock()
-	if err != nil {
+	if err != nil && !(unknown && j.assignedAfterAll(cfg.Name, created)) {
+		// Not committed, as far as a bounded look tells: the files go.
+		// (Committed later after all, the stream would find them gone
+		// and start empty; a directory left by a crash here is told
+		// apart by its creation time, dropStale.)
 		m.fs.RemoveAll(final)
 		return err
 	}
@@ -134,6 +142,28 @@ func (j *restoreJob) installAssigned(cfg jsapi.StreamConfig, created time.Time, 
 		return nil
 	}
 	return j.grow(cfg)
+}
+
+// assignedAfterAll looks, for as long as a proposal may take, whether a
+// proposal whose outcome was unknown (a timeout, a lost leadership)
+// committed the restored stream's assignment after all.
+func (j *restoreJob) assignedAfterAll(name string, created time.Time) bool {
+	deadline := time.Now().Add(metaProposeTimeout)
+	for {
+		found := false
+		j.m.cl.read(func(st *jsmeta.State) {
+			sa := st.Stream(j.m.name, name)
+			found = sa != nil && sa.Created.Equal(created.UTC())
+		})
+		if found || time.Now().After(deadline) {
+			return found
+		}
+		select {
+		case <-j.m.quit:
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // grow updates the restored stream to its replicas and waits until its

@@ -187,10 +187,16 @@ func (m *streamSM) Received(b []byte) error {
 		return nil
 	}
 	if snap.Inline != nil && m.s.LastSeq() == 0 {
-		// An empty member takes the messages from the snapshot itself.
+		// An empty member takes the messages from the snapshot itself;
+		// a fetch an earlier snapshot started is over (its FetchDone is
+		// ignored), so compaction goes on.
 		if err := m.applyInline(snap); err != nil {
 			return err
 		}
+		m.fetch.mu.Lock()
+		m.fetch.gen++
+		m.fetch.pending = false
+		m.fetch.mu.Unlock()
 		m.index.Store(snap.Index)
 		return nil
 	}
