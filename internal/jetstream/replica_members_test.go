@@ -1,9 +1,13 @@
 package jetstream
 
 import (
+	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/raftnode"
+	"github.com/starling-mq/starling/internal/vfs"
 )
 
 // The leader changes one member at a time: a new member joins as a
@@ -38,5 +42,38 @@ func TestMemberChange(t *testing.T) {
 		if got := memberChange(st, tt.want); got != tt.change {
 			t.Errorf("%s: voters %v learners %v want %v: %+v, want %+v", tt.name, tt.voters, tt.learners, tt.want, got, tt.change)
 		}
+	}
+}
+
+// A stream directory is opened for an assignment only if it was made for
+// the same stream (its creation time): one left by an earlier stream of
+// the same name goes.
+func TestDropStale(t *testing.T) {
+	fsys := vfs.NewMem()
+	a := startManagerOn(t, fsys, "/store")
+	then := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	cases := []struct {
+		name     string
+		created  time.Time
+		assigned time.Time
+		kept     bool
+	}{
+		{"the same stream", then, then, true},
+		{"another stream of the name", then, then.Add(time.Second), false},
+		{"no creation time to judge by", time.Time{}, then, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := a.saveStreamMeta(&streamMeta{Config: jsapi.StreamConfig{Name: "S"}, Created: tc.created}); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.dropStale("S", tc.assigned); err != nil {
+				t.Fatal(err)
+			}
+			_, err := fsys.Stat(filepath.Join(a.streamDir("S"), metaFile))
+			if kept := err == nil; kept != tc.kept {
+				t.Fatalf("directory kept %v, want %v", kept, tc.kept)
+			}
+		})
 	}
 }
