@@ -56,10 +56,20 @@ func (m *Manager) HandOver(ctx context.Context) {
 	if len(groups) == 0 {
 		return
 	}
+	// Only the transfers Raft took are waited for: a group with no other
+	// member up to date (the last server of a cluster going) has nobody
+	// to hand over to.
+	moving := groups[:0]
 	for _, g := range groups {
 		if e := c.transfer(g.id, g.peers, nil); e != nil {
 			m.log.Debug("leadership not handed over", "group", g.id, "err", e)
+			continue
 		}
+		moving = append(moving, g)
+	}
+	groups = moving
+	if len(groups) == 0 {
+		return
 	}
 	for {
 		left := slices.DeleteFunc(slices.Clone(groups), func(g led) bool {
