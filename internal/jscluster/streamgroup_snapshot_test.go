@@ -6,10 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/starling-mq/starling/internal/jsapi"
 	"github.com/starling-mq/starling/internal/raftnode"
-	"github.com/starling-mq/starling/internal/store"
-	"github.com/starling-mq/starling/internal/stream"
 )
 
 // fakeSnapshots records what a stream's state machine asks of the server.
@@ -30,15 +27,10 @@ func (f *fakeSnapshots) Fetch(t FetchTarget) { f.fetches = append(f.fetches, t) 
 // messages, applied as entries 1..n.
 func snapSM(t *testing.T, n int, every uint64) (*streamSM, *fakeSnapshots) {
 	t.Helper()
-	cfg := jsapi.StreamConfig{Name: "S", Subjects: []string{"s"}, Storage: jsapi.MemoryStorage,
-		MaxMsgs: -1, MaxBytes: -1, MaxMsgsPer: -1, MaxMsgSize: -1, MaxConsumers: -1}
-	s, err := stream.New(cfg, stream.Options{Store: store.NewMemory(), Out: noAcks{}, Replicated: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	f := &fakeSnapshots{consumers: []byte(`["c"]`)}
-	m := &streamSM{s: s, hooks: StreamHooks{Snapshots: f}, every: every}
+	m, f := emptySM(t)
+	m.hooks.Inline, m.every = false, every
+	f.consumers = []byte(`["c"]`)
+	s := m.s
 	for i := 1; i <= n; i++ {
 		b, ans := s.Propose("s", nil, []byte("x"))
 		if ans != nil {
