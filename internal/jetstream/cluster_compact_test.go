@@ -39,14 +39,19 @@ func startCompacting(t *testing.T) ([]int, []*powerNode, []*vfs.MemFS, *nats.Con
 	return ports, nodes, fss, nc, js
 }
 
-// streamWithConsumer creates a stream of three replicas on <name>.> with
-// a durable consumer D acking explicitly.
+// streamWithConsumer creates a file stream of three replicas on <name>.>
+// with a durable consumer D acking explicitly.
 func streamWithConsumer(t *testing.T, js jetstream.JetStream, name string) (jetstream.Stream, jetstream.Consumer) {
+	return streamWithConsumerOn(t, js, name, jetstream.FileStorage)
+}
+
+// streamWithConsumerOn is streamWithConsumer with the stream on storage.
+func streamWithConsumerOn(t *testing.T, js jetstream.JetStream, name string, storage jetstream.StorageType) (jetstream.Stream, jetstream.Consumer) {
 	t.Helper()
 	ctx := context.Background()
 	var st jetstream.Stream
 	within(t, 30*time.Second, "create", func() (err error) {
-		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{strings.ToLower(name) + ".>"}, Replicas: 3})
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{strings.ToLower(name) + ".>"}, Replicas: 3, Storage: storage})
 		return err
 	})
 	var cons jetstream.Consumer
@@ -55,6 +60,24 @@ func streamWithConsumer(t *testing.T, js jetstream.JetStream, name string) (jets
 		return err
 	})
 	return st, cons
+}
+
+// ackN fetches n messages from cons and acknowledges each, waiting for
+// the acknowledgement (AckSync).
+func ackN(t *testing.T, cons jetstream.Consumer, n int) {
+	t.Helper()
+	for got := 0; got < n; {
+		batch, err := cons.Fetch(n-got, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for msg := range batch.Messages() {
+			if err := msg.DoubleAck(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got++
+		}
+	}
 }
 
 // publisher publishes messages with distinct payloads (a counter), each
@@ -118,23 +141,8 @@ func TestClusterCompactCatchUp(t *testing.T) {
 	ctx := context.Background()
 	st, cons := streamWithConsumer(t, js, "C")
 	publish := (&publisher{t: t, js: js}).publish
-	ackN := func(n int) {
-		t.Helper()
-		for got := 0; got < n; {
-			batch, err := cons.Fetch(n-got, jetstream.FetchMaxWait(5*time.Second))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for msg := range batch.Messages() {
-				if err := msg.DoubleAck(ctx); err != nil {
-					t.Fatal(err)
-				}
-				got++
-			}
-		}
-	}
 	publish("c.x", 100)
-	ackN(30)
+	ackN(t, cons, 30)
 
 	var leader string
 	within(t, 20*time.Second, "leader", func() error {
@@ -160,7 +168,7 @@ func TestClusterCompactCatchUp(t *testing.T) {
 		within(t, 20*time.Second, "delete", func() error { return st.DeleteMsg(ctx, seq) })
 	}
 	within(t, 20*time.Second, "purge", func() error { return st.Purge(ctx, jetstream.WithPurgeSubject("c.y")) })
-	ackN(50)
+	ackN(t, cons, 50)
 	publish("c.x", 100)
 
 	live := 0

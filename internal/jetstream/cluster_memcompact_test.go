@@ -18,30 +18,10 @@ import (
 func TestClusterMemoryCompact(t *testing.T) {
 	ports, nodes, fss, _, js := startCompacting(t)
 	ctx := context.Background()
-	var st jetstream.Stream
-	within(t, 30*time.Second, "create", func() (err error) {
-		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "MEM", Subjects: []string{"mem.>"}, Replicas: 3, Storage: jetstream.MemoryStorage})
-		return err
-	})
-	var cons jetstream.Consumer
-	within(t, 20*time.Second, "consumer", func() (err error) {
-		cons, err = st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy})
-		return err
-	})
+	st, cons := streamWithConsumerOn(t, js, "MEM", jetstream.MemoryStorage)
 	publish := (&publisher{t: t, js: js}).publish
 	publish("mem.x", 150)
-	for got := 0; got < 30; {
-		batch, err := cons.Fetch(30-got, jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for msg := range batch.Messages() {
-			if err := msg.DoubleAck(ctx); err != nil {
-				t.Fatal(err)
-			}
-			got++
-		}
-	}
+	ackN(t, cons, 30)
 	within(t, 20*time.Second, "the stream to be deleted from", func() error { return st.DeleteMsg(ctx, 10) })
 	publish("mem.x", 50)
 	within(t, 30*time.Second, "every member compacted", func() error {
