@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/starling-mq/starling/server"
 )
 
@@ -48,26 +46,7 @@ func TestJetStreamClusterShutdownHandsOver(t *testing.T) {
 	_, js := c.connect(0)
 	c.waitReady(js)
 	ctx := context.Background()
-	var st jetstream.Stream
-	eventually(t, 20*time.Second, func() error {
-		var err error
-		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "HO", Subjects: []string{"ho"}, Replicas: 3})
-		return err
-	})
-	var leader string
-	eventually(t, 20*time.Second, func() error {
-		info, err := st.Info(ctx)
-		if err != nil {
-			return err
-		}
-		for _, r := range info.Cluster.Replicas {
-			if !r.Current {
-				return fmt.Errorf("replica %s not current", r.Name)
-			}
-		}
-		leader = info.Cluster.Leader
-		return nil
-	})
+	st, leader := currentR3(t, js, "HO", "ho")
 	if leader == "S1" {
 		// The client's server stays up: lead from another one.
 		req := []byte(`{"placement":{"preferred":"S2"}}`)

@@ -147,3 +147,31 @@ func debugLogger(i int) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("srv", i)
 }
+
+// currentR3 creates a stream of three replicas on subject and waits until
+// every replica is current; it returns the stream and its leader then.
+func currentR3(t *testing.T, js jetstream.JetStream, name, subject string) (jetstream.Stream, string) {
+	t.Helper()
+	ctx := context.Background()
+	var st jetstream.Stream
+	eventually(t, 20*time.Second, func() error {
+		var err error
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subject}, Replicas: 3})
+		return err
+	})
+	var leader string
+	eventually(t, 20*time.Second, func() error {
+		info, err := st.Info(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range info.Cluster.Replicas {
+			if !r.Current {
+				return fmt.Errorf("replica %s not current", r.Name)
+			}
+		}
+		leader = info.Cluster.Leader
+		return nil
+	})
+	return st, leader
+}

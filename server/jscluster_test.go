@@ -255,22 +255,7 @@ func TestJetStreamClusterStepDown(t *testing.T) {
 	nc, js := c.connect(0)
 	c.waitReady(js)
 	ctx := context.Background()
-	var st jetstream.Stream
-	eventually(t, 20*time.Second, func() error {
-		var err error
-		st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "SD", Subjects: []string{"sd"}, Replicas: 3})
-		return err
-	})
-	before := st.CachedInfo().Cluster.Leader
-	eventually(t, 20*time.Second, func() error {
-		for _, r := range st.CachedInfo().Cluster.Replicas {
-			if !r.Current {
-				_, _ = st.Info(ctx)
-				return fmt.Errorf("replica %s not current", r.Name)
-			}
-		}
-		return nil
-	})
+	st, before := currentR3(t, js, "SD", "sd")
 	m, err := nc.Request("$JS.API.STREAM.LEADER.STEPDOWN.SD", nil, 5*time.Second)
 	if err != nil || !strings.Contains(string(m.Data), `"success":true`) {
 		t.Fatalf("step down: %v %s", err, m.Data)
