@@ -85,10 +85,10 @@ func (c *cluster) takeOut(body []byte) (uint64, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), metaProposeTimeout)
 	defer cancel()
-	// The subject is open to the global account's clients when there is
-	// no system account: only a server the leader does not hear from as
-	// a member can be the one asking, since a rejoining server does not
-	// run the group.
+	// Only a server the leader does not hear from as a member can be
+	// the one asking, since a rejoining server does not run the group:
+	// a request naming a healthy server (a stale one, or forged by
+	// anything that can publish in the system account) is refused.
 	st, err := c.node.Host.Status(ctx, jscluster.MetaGroup)
 	if err != nil {
 		return 0, err
