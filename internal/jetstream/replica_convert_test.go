@@ -2,7 +2,9 @@ package jetstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +19,10 @@ func TestConversionSeedsOffAdminLock(t *testing.T) {
 	release := make(chan struct{})
 	seedHook = func() { <-release }
 	t.Cleanup(func() { seedHook = func() {} })
-	_, _, _, _, js := startCompacting(t)
+	_, nodes, _, _, js := startCompacting(t)
+	var once sync.Once
+	releaseSeed := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(releaseSeed) // before the servers stop, should the test fail while held
 	ctx := context.Background()
 	var st jetstream.Stream
 	within(t, 30*time.Second, "create", func() (err error) {
@@ -25,6 +30,15 @@ func TestConversionSeedsOffAdminLock(t *testing.T) {
 		return err
 	})
 	(&publisher{t: t, js: js}).publish("one.x", 50)
+	var converting *powerNode // the server holding ONE, which converts it
+	for _, n := range nodes {
+		if n.name == st.CachedInfo().Cluster.Leader {
+			converting = n
+		}
+	}
+	if converting == nil {
+		t.Fatalf("no server named %q holds ONE", st.CachedInfo().Cluster.Leader)
+	}
 	cfg := st.CachedInfo().Config
 	cfg.Replicas = 3
 	updated := make(chan error, 1)
@@ -38,12 +52,20 @@ func TestConversionSeedsOffAdminLock(t *testing.T) {
 		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "OTHER", Subjects: []string{"other.>"}, Replicas: 3})
 		return err
 	})
+	// The converting server itself hosts the new stream meanwhile: its
+	// hosting of assignments is not stuck behind the seeding.
+	within(t, 30*time.Second, "the converting server hosting OTHER", func() error {
+		if converting.m.account("$G").lookup("OTHER") == nil {
+			return errors.New("not hosted")
+		}
+		return nil
+	})
 	select {
 	case err := <-updated:
 		t.Fatalf("the update answered before the seeding ran: %v", err)
 	default:
 	}
-	close(release)
+	releaseSeed()
 	if err := <-updated; err != nil {
 		t.Fatalf("update: %v", err)
 	}
