@@ -316,7 +316,15 @@ jetstream(natsConnection *b)
     kvc.Replicas = 3;
     OK(js_CreateKeyValue(&kv, js, &kvc), "create R3 kv");
     OK(kvStore_PutString(&rev, kv, "color", "blue"), "kv put");
-    OK(kvStore_Get(&e, kv, "color"), "kv get");
+    /* A KV bucket allows direct gets, which any replica may answer: one that
+       has not applied the put yet answers "not found" (eventual consistency,
+       as nats-server documents), so a miss is retried. */
+    for (int64_t end = nats_Now() + WAIT_MS;; nats_Sleep(50)) {
+        s = kvStore_Get(&e, kv, "color");
+        if (s != NATS_NOT_FOUND || nats_Now() > end)
+            break;
+    }
+    OK(s, "kv get");
     CHECK(strcmp(kvEntry_ValueString(e), "blue") == 0 && kvEntry_Revision(e) == rev,
           "kv value %s", kvEntry_ValueString(e));
     OK(kvStore_Status(&ks, kv), "kv status");

@@ -148,7 +148,10 @@ console.log("ok durable pull consumer: 10 messages acknowledged");
 
 const kv = await until("create R3 KV", 30000, () => new Kvm(ncB).create("clkv", { replicas: 3 }));
 await kv.put("color", "blue");
-const e = await kv.get("color");
+// A KV bucket allows direct gets, which any replica may answer: one that has
+// not applied the put yet finds nothing (eventual consistency, as nats-server
+// documents), so a miss is retried.
+const e = await until("kv get", 10000, () => kv.get("color"));
 if (!e || e.string() !== "blue") fail(`kv get: ${e && e.string()}`);
 const ks = await kv.status();
 if (ks.replicas !== 3) fail(`kv replicas: ${ks.replicas}`);
