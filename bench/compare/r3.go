@@ -69,7 +69,7 @@ func (sc r3Scenario) rows() []r3Row {
 	switch sc.kind {
 	case r3SyncPub:
 		return []r3Row{{"", "throughput"}, {"", "latency"}}
-	case r3AsyncPub:
+	case r3AsyncPub, r3Pull:
 		return []r3Row{{"", "throughput"}, {", the servers' CPU time per message", "cpu"}}
 	case r3Failover:
 		return []r3Row{

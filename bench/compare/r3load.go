@@ -114,7 +114,7 @@ func runR3Load(ctx context.Context, c *cluster, sc r3Scenario, run int) ([]r3Val
 	case r3SyncPub:
 		vals, err = publishSync(ctx, js, subject, payload, sc.msgs, r3LoadFor)
 	case r3Pull:
-		vals, err = pullConsume(ctx, js, run, subject, payload, sc.msgs)
+		vals, err = pullConsume(ctx, js, c.cpuTime, run, subject, payload, sc.msgs)
 	default:
 		err = fmt.Errorf("scenario %q is not a load", sc.name)
 	}
@@ -206,8 +206,9 @@ func publishSync(ctx context.Context, js jetstream.JetStream, subject string, pa
 
 // pullConsume fills the stream (untimed, bounded by r3FillFor), then reads
 // it with a durable pull consumer in batches of r3Batch, acking each
-// message, for at most r3LoadFor.
-func pullConsume(ctx context.Context, js jetstream.JetStream, run int, subject string, payload []byte, msgs int) ([]r3Value, error) {
+// message, for at most r3LoadFor. The servers' CPU time (cpu) is taken
+// around the reading only.
+func pullConsume(ctx context.Context, js jetstream.JetStream, cpu func() (time.Duration, error), run int, subject string, payload []byte, msgs int) ([]r3Value, error) {
 	filled, _, err := publishAsync(ctx, js, subject, payload, msgs, r3FillFor)
 	if err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
@@ -222,6 +223,7 @@ func pullConsume(ctx context.Context, js jetstream.JetStream, run int, subject s
 		return nil, fmt.Errorf("create pull consumer: %w", err)
 	}
 	got := 0
+	cpu0, cpuErr := cpu()
 	start := time.Now()
 	end := start.Add(r3LoadFor)
 	for got < filled && time.Now().Before(end) {
@@ -252,5 +254,8 @@ func pullConsume(ctx context.Context, js jetstream.JetStream, run int, subject s
 	if err := js.Conn().FlushTimeout(opTimeout); err != nil {
 		return nil, fmt.Errorf("flush acks: %w", err)
 	}
-	return []r3Value{{ok: true, tput: float64(got) / time.Since(start).Seconds()}}, nil
+	elapsed := time.Since(start)
+	cpu1, err := cpu()
+	return []r3Value{{ok: true, tput: float64(got) / elapsed.Seconds()},
+		{ok: cpuErr == nil && err == nil && got > 0, p50: float64(cpu1-cpu0) / float64(time.Microsecond) / float64(max(got, 1))}}, nil
 }
