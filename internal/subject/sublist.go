@@ -60,6 +60,7 @@ type Sublist[T comparable] struct {
 	root      *level[T]
 	cache     map[string]*Result[T]
 	cacheSize int
+	seen      *admission // made once the cache first fills
 	count     int
 
 	genID   atomic.Uint64 // bumped by every Insert and Remove
@@ -282,7 +283,7 @@ func (s *Sublist[T]) Match(subj string) *Result[T] {
 	}
 	matchLevel(s.root, subj, r)
 	r.names = nil
-	if s.cacheSize > 0 {
+	if s.cacheSize > 0 && s.admitLocked(subj) {
 		if len(s.cache) >= s.cacheSize {
 			s.shrinkCache()
 		}

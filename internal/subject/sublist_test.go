@@ -325,3 +325,56 @@ func FuzzSublistMatch(f *testing.F) {
 		}
 	})
 }
+
+// TestSublistCacheAdmission: once the cache is full, a subject matched
+// once is not cached and does not evict anything; one matched again is.
+func TestSublistCacheAdmission(t *testing.T) {
+	sl := NewSublistCache[*sub](16)
+	if err := sl.Insert(">", "", &sub{id: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 16; i++ {
+		sl.Match(fmt.Sprintf("hot.%d", i))
+	}
+	for i := 0; i < 1000; i++ {
+		if got := plainIDs(sl.Match(fmt.Sprintf("once.%d", i))); !slices.Equal(got, []int{1}) {
+			t.Fatalf("once.%d matched %v", i, got)
+		}
+	}
+	before := sl.hits.Load()
+	for i := 0; i < 16; i++ {
+		sl.Match(fmt.Sprintf("hot.%d", i))
+	}
+	if hits := sl.hits.Load() - before; hits != 16 {
+		t.Errorf("%d of 16 cached results hit after 1,000 one-off subjects", hits)
+	}
+	sl.Match("again")
+	sl.Match("again")
+	before = sl.hits.Load()
+	sl.Match("again")
+	if sl.hits.Load() == before {
+		t.Error("a subject matched twice on a full cache was not cached")
+	}
+	if n := sl.Stats().Cached; n > 16 {
+		t.Errorf("cache holds %d entries, bound is 16", n)
+	}
+}
+
+// BenchmarkSublistMatchUnique matches a subject never seen before each
+// time (JetStream acks), against a full cache.
+func BenchmarkSublistMatchUnique(b *testing.B) {
+	sl := NewSublist[*sub]()
+	_ = sl.Insert("$JS.ACK.S.C.>", "", &sub{id: 1})
+	_ = sl.Insert("_INBOX.>", "", &sub{id: 2})
+	subjs := make([]string, 1<<16)
+	for i := range subjs {
+		subjs[i] = fmt.Sprintf("$JS.ACK.S.C.1.%d.%d.1764806400000000000.0", i, i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if sl.Match(subjs[i%len(subjs)]).Fanout() != 1 {
+			b.Fatal("bad match")
+		}
+	}
+}
