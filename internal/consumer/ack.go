@@ -105,8 +105,20 @@ func (c *Consumer) Ack(subject, reply string, body []byte) {
 		reply = ""
 	}
 	held := reply != "" && next == nil && c.holdSyncLocked(reply)
+	// A plain ack is proposed by the next turn, not here: a client acking
+	// a fetched batch sends its acks back to back, and the turn, a
+	// goroutine hop away, proposes all that arrived by then as one batch
+	// (one Raft entry per ack instead made about a hundred entries of
+	// every fetch of a hundred). An ack whose reply waits for its commit
+	// goes at once.
+	lazy := reply == "" && c.replicate != nil
+	if lazy && !c.replPoked && len(c.replEvents) > 0 {
+		c.replPoked, wake = true, true
+	}
 	c.mu.Unlock()
-	c.flushReplicated()
+	if !lazy {
+		c.flushReplicated()
+	}
 	if c.onAck != nil {
 		for _, seq := range acked {
 			c.onAck(seq)

@@ -182,6 +182,7 @@ type Consumer struct {
 	replEvents   []Event
 	replStart    *State
 	replFlushing bool
+	replPoked    bool  // a turn is queued to propose the events plain acks left (see Ack)
 	lastProposal int64 // when the last batch was proposed (unix ns, the consumer's clock)
 	proposed     uint64
 	committed    uint64

@@ -89,6 +89,7 @@ func (c *Consumer) turn() turnResult {
 		c.mu.Unlock()
 		return turnResult{}
 	}
+	c.replPoked = false // this turn proposes what the acks left
 	c.forceSweep = c.sl.recheck.Swap(false)
 	next, inactive := c.deliverLocked()
 	c.forceSweep = false

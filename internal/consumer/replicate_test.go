@@ -403,3 +403,27 @@ func TestDeliveriesCoalesced(t *testing.T) {
 		})
 	}
 }
+
+// TestPlainAcksProposedByTurn: plain acks (no reply) are left to the
+// consumer's next turn, which must come without any other event: every
+// ack of a delivered batch reaches the log with nothing pulled after it.
+func TestPlainAcksProposedByTurn(t *testing.T) {
+	const n = 50
+	c, _, out, log := newLeader(t, jsapi.ConsumerConfig{Durable: "R", AckPolicy: jsapi.AckExplicit, AckWait: time.Hour}, n)
+	c.Pull("r1", jsapi.NextRequest{Batch: n})
+	got := waitFor(t, out, n)
+	eventually(t, "the leader to settle", func() bool { return settled(c) })
+	for _, d := range got {
+		c.Ack(d.reply, "", []byte("+ACK"))
+	}
+	eventually(t, "every ack proposed", func() bool { return settled(c) })
+	r := NewReplica(jsapi.AckExplicit, nil, 0)
+	for _, b := range log.from(0) {
+		if err := r.ApplyReplicated(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := r.State(); st.FloorS != n || len(st.Pending) != 0 {
+		t.Fatalf("replica after the acks: floor %d, %d pending; want %d, 0", st.FloorS, len(st.Pending), n)
+	}
+}
