@@ -201,6 +201,79 @@ func TestJetStreamClusterReplicatedMirrorPipelined(t *testing.T) {
 	}
 }
 
+// A replicated source copies in chains (many copies per commit): with
+// its leader stepping down while it copies and publishes of its own
+// interleaved, it ends with every selected message of the origin once,
+// in the origin's order, and every publish of its own.
+func TestJetStreamClusterReplicatedSourceChained(t *testing.T) {
+	c := startJSClusterOf(t, 3, false)
+	nc, js := c.connect(0)
+	ctx := context.Background()
+	c.waitReady(js)
+	eventually(t, 20*time.Second, func() error {
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "O", Subjects: []string{"o.>"}})
+		return err
+	})
+	const n = 3000 // half on o.a, which the source selects
+	for i := range n {
+		if _, err := js.PublishAsync([]string{"o.a", "o.b"}[i%2], []byte(fmt.Sprint(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatal("origin not filled")
+	}
+	eventually(t, 20*time.Second, func() error {
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Replicas: 3,
+			Sources: []*jetstream.StreamSource{{Name: "O", FilterSubject: "o.a"}}})
+		return err
+	})
+	const own = 200
+	for i := range own {
+		if i%70 == 0 {
+			_, _ = nc.Request("$JS.API.STREAM.LEADER.STEPDOWN.S", nil, 5*time.Second)
+		}
+		eventually(t, 20*time.Second, func() error {
+			// With an ID: a retry of a publish stored after all is a duplicate.
+			_, err := js.Publish(ctx, "s.own", []byte(fmt.Sprint(i+1)), jetstream.WithMsgID(fmt.Sprint("own-", i)))
+			return err
+		})
+	}
+	waitMsgs(t, js, "S", n/2+own)
+	var st jetstream.Stream
+	eventually(t, 30*time.Second, func() (err error) {
+		st, err = js.Stream(ctx, "S")
+		return err
+	})
+	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextSourced, nextOwn := 1, 1
+	for range n/2 + own {
+		m, err := cons.Next(jetstream.FetchMaxWait(10 * time.Second))
+		if err != nil {
+			t.Fatalf("after %d sourced and %d own: %v", nextSourced-1, nextOwn-1, err)
+		}
+		switch m.Subject() {
+		case "o.a":
+			if want := fmt.Sprint(2*nextSourced - 1); string(m.Data()) != want {
+				t.Fatalf("sourced message %d is %q, want %q (a copy missing or twice)", nextSourced, m.Data(), want)
+			}
+			nextSourced++
+		case "s.own":
+			if want := fmt.Sprint(nextOwn); string(m.Data()) != want {
+				t.Fatalf("own message %d is %q, want %q", nextOwn, m.Data(), want)
+			}
+			nextOwn++
+		default:
+			t.Fatalf("unexpected subject %q", m.Subject())
+		}
+	}
+}
+
 // An ordered consumer (no acks: its deliveries are replicated in
 // coalesced batches) reads a replicated stream through nats.go, every
 // message once and in order, across a leader step-down in the middle.

@@ -1,7 +1,6 @@
 package jetstream
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,7 +25,7 @@ const sourcePoll = 250 * time.Millisecond
 // copyBurst bounds messages copied between checks for shutdown.
 const copyBurst = 1024
 
-// copyWait bounds one replicated copy's commit.
+// copyWait bounds the wait for a replicated copy (or chain of copies) to commit.
 const copyWait = 2 * time.Second
 
 // copier copies one origin into a stream.
@@ -214,11 +213,30 @@ func (m *jsAccount) copyFrom(origin origin, target *entry, c *copier, quit <-cha
 			return 0 // not known yet: the origin is not reachable
 		}
 	}
+	var n int
+	if target.rep != nil && !c.mirror {
+		n = m.copyChains(origin, target, c, next, quit)
+		next = c.next.Load()
+	} else {
+		n, next = m.copyEach(origin, target, c, next, quit)
+	}
+	if last := origin.LastSeq(); last >= next {
+		c.lag.Store(last - next + 1)
+	} else {
+		c.lag.Store(0)
+	}
+	return n
+}
+
+// copyEach copies one message at a time from origin sequence next, up to
+// copyBurst, into a stream of one server or a replicated mirror, and
+// returns how many it read and where the next read starts.
+func (m *jsAccount) copyEach(origin origin, target *entry, c *copier, next uint64, quit <-chan struct{}) (int, uint64) {
 	n := 0
 	for ; n < copyBurst; n++ {
 		select {
 		case <-quit:
-			return n
+			return n, next
 		default:
 		}
 		msg, err := origin.LoadNext(c.filter, next)
@@ -232,12 +250,7 @@ func (m *jsAccount) copyFrom(origin origin, target *entry, c *copier, quit <-cha
 		c.next.Store(next)
 		c.lastActive.Store(time.Now().UnixNano())
 	}
-	if last := origin.LastSeq(); last >= next {
-		c.lag.Store(last - next + 1)
-	} else {
-		c.lag.Store(0)
-	}
-	return n
+	return n, next
 }
 
 func (m *jsAccount) copyOne(e *entry, c *copier, msg *store.Msg, quit <-chan struct{}) bool {
@@ -273,43 +286,17 @@ func (c *copier) sourced(msg *store.Msg) (subj, tag string, ok bool) {
 	return subj, stream.SourceTag(c.src.Name, msg.Seq, c.src.FilterSubject, dest, msg.Subject), true
 }
 
-// copyReplicated copies one message into a replicated stream, as its
-// leader. A mirror's copies are pipelined (copyMirror), each guarded by
-// the one before. A source's copy is committed before the next is read,
-// so a copy that fails leaves no gap behind it. After a failure the
-// copier starts again from what the stream holds (a mirror's entry
-// proposed twice is applied once; a source's could be stored twice only
-// if its first proposal's outcome was unknown and it committed after all).
+// copyReplicated copies one message into a replicated mirror, as its
+// leader: pipelined (copyMirror), each copy guarded by the one before.
+// (A replicated source's copies go in chains: copyChains.) After a
+// failure the copier starts again from what the stream holds (a copy
+// proposed twice is applied once).
 func (m *jsAccount) copyReplicated(e *entry, c *copier, msg *store.Msg, quit <-chan struct{}) bool {
 	g := e.rep.group()
-	if g == nil || !e.rep.leading.Load() {
+	if g == nil || !e.rep.leading.Load() || !c.mirror {
 		return false
 	}
-	if c.mirror {
-		return m.copyMirror(e, c, g, msg, quit)
-	}
-	subj, tag, ok := c.sourced(msg)
-	if !ok {
-		return true
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), copyWait)
-	defer cancel()
-	ans, err := g.Publish(ctx, subj, stream.SourcedHeader(msg.Header, tag), msg.Data)
-	switch {
-	case err != nil:
-	case ans.Err != nil && ans.Err.Code < 500:
-		// Refused for good (a discard-new limit, a duplicate's ID):
-		// dropped, as a publish would be.
-		return true
-	case ans.Err != nil:
-		err = ans.Err
-	}
-	if err != nil {
-		m.log.Debug("replicated copy not committed; starting again from the stream", "origin", c.src.Name, "seq", msg.Seq, "err", err)
-		c.next.Store(c.resume(e.s))
-		return false
-	}
-	return true
+	return m.copyMirror(e, c, g, msg, quit)
 }
 
 // copyMirror proposes a replicated mirror's copy of msg without waiting

@@ -113,6 +113,102 @@ func (g *StreamGroup) PublishAsync(subject string, hdr, data []byte, done func(*
 	g.finish(ans, err, done)
 }
 
+// ChainMsg is one message of a chain (PublishChain).
+type ChainMsg struct {
+	Subject   string
+	Hdr, Data []byte
+}
+
+// ChainResult is the outcome of one message of a chain: as Publish's.
+type ChainResult struct {
+	Ans *stream.Answer
+	Err error
+}
+
+// PublishChain proposes msgs back to back, with nothing proposed between
+// them, as a chain for a copier that must not leave holes (a replicated
+// source): every entry after the chain's first is applied only if the
+// one before it was (stream.ProposeChained), so the messages applied are
+// always a prefix of the chain, whatever Raft drops. It waits for every
+// outcome, or until ctx ends (the outcomes then missing are ctx's error:
+// unknown). A chain behind a conditional publish still being decided is
+// refused whole, as not available now.
+func (g *StreamGroup) PublishChain(ctx context.Context, msgs []ChainMsg) []ChainResult {
+	res := make([]ChainResult, len(msgs))
+	// left counts the outcomes still to come, plus one held until every
+	// message is proposed; the last to arrive closes done.
+	var left atomic.Int32
+	left.Store(1)
+	done := make(chan struct{})
+	arrived := func() {
+		if left.Add(-1) == 0 {
+			close(done)
+		}
+	}
+	g.order.Lock()
+	if len(g.waiting) > 0 {
+		g.order.Unlock()
+		for i := range res {
+			res[i].Ans = &stream.Answer{Err: jsapi.NewError(jsapi.ErrClusterNotAvail)}
+		}
+		return res
+	}
+	chained := false // the first link follows whatever is before it
+	for i := range msgs {
+		m := &msgs[i]
+		var entry []byte
+		var ans *stream.Answer
+		if chained {
+			entry, ans = g.s.ProposeChained(m.Subject, m.Hdr, m.Data)
+		} else {
+			entry, ans = g.s.Propose(m.Subject, m.Hdr, m.Data)
+		}
+		if ans != nil {
+			res[i].Ans = ans // decided at once: no entry, the chain goes on
+			continue
+		}
+		left.Add(1)
+		err := g.node.Host.ProposeAsync(g.group, entry, func(r raftnode.Result, err error) {
+			defer arrived()
+			if err != nil {
+				g.s.ResetProposals()
+				res[i].Err = err
+				return
+			}
+			if e, ok := r.Value.(error); ok {
+				res[i].Ans = &stream.Answer{Err: asAPIError(e)}
+				return
+			}
+			seq, _ := r.Value.(uint64)
+			res[i].Ans = &stream.Answer{Seq: seq}
+		})
+		if err != nil {
+			// Not taken: nothing may be proposed on top of it.
+			g.s.ResetProposals()
+			left.Add(-1)
+			for j := i; j < len(msgs); j++ {
+				res[j] = ChainResult{Err: err}
+			}
+			break
+		}
+		chained = true
+	}
+	g.order.Unlock()
+	arrived()
+	select {
+	case <-done:
+		return res
+	case <-ctx.Done():
+		// Outcomes may still arrive and write res: answer with a copy
+		// that calls every outcome unknown.
+		out := make([]ChainResult, len(msgs))
+		for i := range out {
+			out[i] = ChainResult{Err: ctx.Err()}
+		}
+		return out
+	}
+}
+
 // submitLocked decides a publish and, unless that answers it at once
 // (ans), hands its entry to Raft, which tells done the outcome; err is
 // Raft's refusal to take it. g.order is held.

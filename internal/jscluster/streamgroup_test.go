@@ -304,3 +304,74 @@ func TestStreamGroupExpiry(t *testing.T) {
 		return true
 	})
 }
+
+// TestStreamGroupPublishChain: a chain's messages get consecutive
+// sequences while others publish concurrently (nothing is proposed between
+// two links), every replica applies them, and a follower's chain is
+// refused link by link.
+func TestStreamGroupPublishChain(t *testing.T) {
+	cfg := jsapi.StreamConfig{Name: "CH", Subjects: []string{"ch.>"}, Storage: jsapi.MemoryStorage, Replicas: 3,
+		MaxMsgs: -1, MaxBytes: -1, MaxMsgsPer: -1, MaxMsgSize: -1, MaxConsumers: -1, Duplicates: 2 * time.Minute}
+	rs := startStreamGroup(t, 101, cfg, false, "c1", "c2", "c3")
+	lg, follower := rs.lead(), rs.groups[(rs.leader+1)%3]
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	stop := make(chan struct{})
+	var others sync.WaitGroup
+	others.Add(1)
+	go func() { // plain publishes racing the chains
+		defer others.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := lg.Publish(ctx, "ch.other", nil, []byte(fmt.Sprint("o", i))); err != nil {
+				return
+			}
+		}
+	}()
+	const chains, links = 5, 40
+	for c := range chains {
+		msgs := make([]ChainMsg, links)
+		for i := range msgs {
+			msgs[i] = ChainMsg{Subject: "ch.chain", Data: []byte(fmt.Sprint(c, "-", i))}
+		}
+		res := lg.PublishChain(ctx, msgs)
+		for i, r := range res {
+			if r.Err != nil || r.Ans == nil || r.Ans.Err != nil {
+				t.Fatalf("chain %d link %d: %+v", c, i, r)
+			}
+			if i > 0 && r.Ans.Seq != res[i-1].Ans.Seq+1 {
+				t.Fatalf("chain %d link %d at %d, the link before at %d: something came between", c, i, r.Ans.Seq, res[i-1].Ans.Seq)
+			}
+		}
+	}
+	close(stop)
+	others.Wait()
+
+	var nl *raftnode.NotLeaderError
+	for i, r := range follower.PublishChain(ctx, []ChainMsg{{Subject: "ch.x"}, {Subject: "ch.y"}}) {
+		if !errors.As(r.Err, &nl) {
+			t.Fatalf("a follower's chain, link %d: %+v", i, r)
+		}
+	}
+	want := len(contents(rs.streams[rs.leader]))
+	waitUntil(t, "every replica to apply everything", func() bool {
+		for _, s := range rs.streams {
+			if len(contents(s)) != want {
+				return false
+			}
+		}
+		return true
+	})
+	replicas := map[string][]histcheck.Stored{}
+	for i, s := range rs.streams {
+		replicas[fmt.Sprint(i)] = contents(s)
+	}
+	if d := histcheck.CheckReplicas(replicas); d != "" {
+		t.Fatal(d)
+	}
+}

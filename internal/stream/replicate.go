@@ -56,6 +56,20 @@ var ErrApplied = errors.New("stream: entry already applied")
 // the entry is a copy. A stream that proposes is not also fed by Ingest
 // (Ingest would number messages past the proposals in flight).
 func (s *Stream) Propose(subject string, hdr, data []byte) (entry []byte, answer *Answer) {
+	return s.propose(subject, hdr, data, false)
+}
+
+// ProposeChained is Propose for a link of a chain of copies proposed
+// back to back (a replicated source's, see jscluster.StreamGroup
+// .PublishChain): the entry is guarded (Entry.Guarded) by the sequence
+// just before its own, which the caller makes the chain's previous link,
+// so it is applied only if that link was: a link lost in flight takes
+// every later one with it instead of leaving a hole in the chain.
+func (s *Stream) ProposeChained(subject string, hdr, data []byte) (entry []byte, answer *Answer) {
+	return s.propose(subject, hdr, data, true)
+}
+
+func (s *Stream) propose(subject string, hdr, data []byte, chained bool) (entry []byte, answer *Answer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.prop.len() >= maxProposals {
@@ -73,6 +87,9 @@ func (s *Stream) Propose(subject string, hdr, data []byte) (entry []byte, answer
 		return nil, &Answer{Seq: r.seq, Duplicate: r.dup, Err: r.err, Expect: r.expect, InFlight: r.inFlight}
 	}
 	s.prop.add(&e, s.entrySize(&e), s.replacementLocked(&e))
+	if chained {
+		e.Guarded, e.After = true, e.Seq-1
+	}
 	return EncodeEntry(&e), nil
 }
 

@@ -393,3 +393,39 @@ func TestApplyGuarded(t *testing.T) {
 		t.Fatalf("%d messages, want 3", st.Msgs)
 	}
 }
+
+// TestProposeChained: a chained proposal is applied only after the one
+// proposed just before it, so a chain whose link was lost in flight keeps
+// only the prefix before the loss; a plain publish between two links
+// would break the chain too, which is why PublishChain lets none in.
+func TestProposeChained(t *testing.T) {
+	leader, _, _ := newTestStream(t, baseConfig("S"))
+	first, a1 := leader.Propose("S.a", nil, []byte("1"))
+	second, a2 := leader.ProposeChained("S.a", nil, []byte("2"))
+	third, a3 := leader.ProposeChained("S.a", nil, []byte("3"))
+	if a1 != nil || a2 != nil || a3 != nil {
+		t.Fatalf("answers %v %v %v", a1, a2, a3)
+	}
+	whole, _, _ := newTestStream(t, baseConfig("S"))
+	cut, _, _ := newTestStream(t, baseConfig("S"))
+	for _, e := range [][]byte{first, second, third} {
+		if _, err := whole.ApplyEntry(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cut.ApplyEntry(first); err != nil {
+		t.Fatal(err)
+	}
+	// The second link never made it: the third must not be stored.
+	if _, err := cut.ApplyEntry(third); !errors.Is(err, ErrGuard) {
+		t.Fatalf("third link without the second: %v, want ErrGuard", err)
+	}
+	for name, tc := range map[string]struct {
+		s    *Stream
+		msgs uint64
+	}{"whole": {whole, 3}, "cut": {cut, 1}} {
+		if st := tc.s.Info(false, "").State; st.Msgs != tc.msgs || st.LastSeq != tc.msgs {
+			t.Errorf("%s chain: %d messages, last %d; want %d, %d", name, st.Msgs, st.LastSeq, tc.msgs, tc.msgs)
+		}
+	}
+}
