@@ -16,10 +16,15 @@ import (
 // a few hundred. A mirror's copies are pipelined instead (copyMirror):
 // they keep the origin's sequences, which guard them across chains.
 
-// chainLinks and chainBytes bound one chain.
+// chainLinks and chainBytes bound one chain. chainWait bounds the wait
+// for its outcome: long, because a copier that stops waiting starts again
+// from what the stream holds, and a chain committed after that would be
+// copied twice; Raft answers every proposal (committed, dropped, or no
+// longer leader) well within it unless the server is stuck.
 const (
 	chainLinks = 256
 	chainBytes = 1 << 20
+	chainWait  = 30 * time.Second
 )
 
 // copyChains copies into replicated stream e, as its leader, in chains,
@@ -59,7 +64,7 @@ func (m *jsAccount) copyChains(origin origin, e *entry, c *copier, next uint64, 
 		if next == from {
 			return read // nothing new
 		}
-		if len(msgs) > 0 && !m.publishChain(g, e, c, msgs) {
+		if len(msgs) > 0 && !m.publishChain(g, e, c, msgs, quit) {
 			return read
 		}
 		c.next.Store(next)
@@ -72,9 +77,16 @@ func (m *jsAccount) copyChains(origin origin, e *entry, c *copier, next uint64, 
 // applied or refused for good (a discard-new limit, a duplicate's ID:
 // dropped, as a publish would be); otherwise the copier starts again from
 // what the stream holds, after the last copy applied.
-func (m *jsAccount) publishChain(g *jscluster.StreamGroup, e *entry, c *copier, msgs []jscluster.ChainMsg) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), copyWait)
+func (m *jsAccount) publishChain(g *jscluster.StreamGroup, e *entry, c *copier, msgs []jscluster.ChainMsg, quit <-chan struct{}) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), chainWait)
 	defer cancel()
+	go func() {
+		select {
+		case <-quit:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	for i, r := range g.PublishChain(ctx, msgs) {
 		err := r.Err
 		if err == nil && r.Ans != nil && r.Ans.Err != nil && r.Ans.Err.Code >= 500 {
