@@ -22,6 +22,7 @@ type clusterOpts struct {
 	logDir               string        // keep the servers' output here
 	profileDir           string        // write Starling CPU profiles here
 	profileFor           time.Duration // per scenario
+	leader               string        // R3 loads: where the stream leader is put (leaderAny, leaderLocal, leaderRemote)
 }
 
 // runClusterCompare starts both clusters, runs every scenario on each,

@@ -89,6 +89,8 @@ func main() {
 	profileDir := flag.String("profile", "", "with --cluster (and --js --cluster): afterwards, write CPU profiles of the Starling members for each scenario to this directory")
 	logDir := flag.String("logs", "", "with --cluster: keep each server's output in this directory")
 	profileFor := flag.Duration("profile-for", 20*time.Second, "with --profile: how long each scenario is profiled")
+	leader := flag.String("leader", leaderAny, "with --js --cluster: where each R3 load's stream leader is put before it runs: "+
+		"any (wherever it was elected), local (the clients' server, A) or remote (another server); moved by step-downs")
 	flag.Parse()
 	if *clusterMode {
 		if *natsArgs != "" {
@@ -97,6 +99,10 @@ func main() {
 		o := clusterOpts{
 			starling: *starling, natsServer: *natsServer, rounds: *rounds, scale: *scale,
 			only: *only, raw: *rawOut, logDir: *logDir, profileDir: *profileDir, profileFor: *profileFor,
+			leader: *leader,
+		}
+		if o.leader != leaderAny && o.leader != leaderLocal && o.leader != leaderRemote {
+			fatal("--leader must be any, local or remote")
 		}
 		run := runClusterCompare
 		if *js {

@@ -175,7 +175,7 @@ func runR3Compare(o clusterOpts) error {
 					continue
 				}
 				run++
-				vals, err := runR3(ctx, sides[k].c, sc, run)
+				vals, err := runR3(ctx, sides[k].c, sc, run, o.leader)
 				var se *setupError
 				switch {
 				case errors.As(err, &se):
@@ -211,7 +211,7 @@ func runR3Compare(o clusterOpts) error {
 		profiled := make([]profiledScenario, len(list))
 		for i, sc := range list {
 			profiled[i] = profiledScenario{sc.name, func(run int) error {
-				_, err := runR3(ctx, sides[0].c, sc, run)
+				_, err := runR3(ctx, sides[0].c, sc, run, o.leader)
 				return err
 			}}
 		}
@@ -281,13 +281,13 @@ func usString(us float64) string {
 }
 
 // runR3 runs sc once on c, bounded in time.
-func runR3(ctx context.Context, c *cluster, sc r3Scenario, run int) ([]r3Value, error) {
+func runR3(ctx context.Context, c *cluster, sc r3Scenario, run int, leader string) ([]r3Value, error) {
 	ctx, cancel := context.WithTimeout(ctx, loadTimeout)
 	defer cancel()
 	if sc.kind == r3Failover {
 		return runFailover(ctx, c, sc, run)
 	}
-	return runR3Load(ctx, c, sc, run)
+	return runR3Load(ctx, c, sc, run, leader)
 }
 
 // oneLine makes an error fit in a table cell.

@@ -80,7 +80,7 @@ func createR3Stream(ctx context.Context, js jetstream.JetStream, run int) (func(
 }
 
 // runR3Load runs a publish or consume scenario once on c.
-func runR3Load(ctx context.Context, c *cluster, sc r3Scenario, run int) ([]r3Value, error) {
+func runR3Load(ctx context.Context, c *cluster, sc r3Scenario, run int, leader string) ([]r3Value, error) {
 	var cs conns
 	defer cs.close()
 	errs := &errSink{}
@@ -98,7 +98,11 @@ func runR3Load(ctx context.Context, c *cluster, sc r3Scenario, run int) ([]r3Val
 		return nil, err
 	}
 	defer cleanup()
-	_, subject := r3Names(run)
+	name, subject := r3Names(run)
+	local := c.members[srvA].name
+	if err := placeLeader(ctx, js, streamLeaderOf(js, name), "$JS.API.STREAM.LEADER.STEPDOWN."+name, local, leader); err != nil {
+		return nil, err
+	}
 	payload := make([]byte, sc.size)
 	var vals []r3Value
 	switch sc.kind {
@@ -114,7 +118,11 @@ func runR3Load(ctx context.Context, c *cluster, sc r3Scenario, run int) ([]r3Val
 	case r3SyncPub:
 		vals, err = publishSync(ctx, js, subject, payload, sc.msgs, r3LoadFor)
 	case r3Pull:
-		vals, err = pullConsume(ctx, js, c.cpuTime, run, subject, payload, sc.msgs)
+		place := func(consumer string) error {
+			return placeLeader(ctx, js, consumerLeaderOf(js, name, consumer),
+				"$JS.API.CONSUMER.LEADER.STEPDOWN."+name+"."+consumer, local, leader)
+		}
+		vals, err = pullConsume(ctx, js, c.cpuTime, place, run, subject, payload, sc.msgs)
 	default:
 		err = fmt.Errorf("scenario %q is not a load", sc.name)
 	}
@@ -206,9 +214,10 @@ func publishSync(ctx context.Context, js jetstream.JetStream, subject string, pa
 
 // pullConsume fills the stream (untimed, bounded by r3FillFor), then reads
 // it with a durable pull consumer in batches of r3Batch, acking each
-// message, for at most r3LoadFor. The servers' CPU time (cpu) is taken
-// around the reading only.
-func pullConsume(ctx context.Context, js jetstream.JetStream, cpu func() (time.Duration, error), run int, subject string, payload []byte, msgs int) ([]r3Value, error) {
+// message, for at most r3LoadFor. The consumer's leader is placed (place)
+// before the reading; the servers' CPU time (cpu) is taken around the
+// reading only.
+func pullConsume(ctx context.Context, js jetstream.JetStream, cpu func() (time.Duration, error), place func(consumer string) error, run int, subject string, payload []byte, msgs int) ([]r3Value, error) {
 	filled, _, err := publishAsync(ctx, js, subject, payload, msgs, r3FillFor)
 	if err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
@@ -221,6 +230,9 @@ func pullConsume(ctx context.Context, js jetstream.JetStream, cpu func() (time.D
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("create pull consumer: %w", err)
+	}
+	if err := place("CMP_R3_PULL"); err != nil {
+		return nil, err
 	}
 	got := 0
 	cpu0, cpuErr := cpu()
