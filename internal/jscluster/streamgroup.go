@@ -132,7 +132,20 @@ type ChainResult struct {
 // always a prefix of the chain, whatever Raft drops. It waits for every
 // outcome, or until ctx ends (the outcomes then missing are ctx's error:
 // unknown). A chain behind a conditional publish still being decided is
-// refused whole, as not available now.
+// refused whole, as not available now, and so is one on a leader that has
+// not applied every entry of earlier terms yet.
+//
+// Why the second: a guard checks the stream's last sequence, not who
+// wrote it. A new leader numbers its proposals from what it applied; an
+// earlier leader's entry still unapplied in its log can take a link's
+// sequence, and that link is then refused (stream.ErrApplied) while the
+// stream's last sequence is what the next link expects: the chain would
+// lose a link. Once every earlier entry is applied, the only entries
+// before a chain in the log are this leader's own, numbered in order.
+// (A leader that loses its leadership clears ready before it could win
+// another term, and its chains proposed meanwhile fail as not leader;
+// only a proposal left in the host's queue for longer than an election
+// could be taken in a later term.)
 func (g *StreamGroup) PublishChain(ctx context.Context, msgs []ChainMsg) []ChainResult {
 	res := make([]ChainResult, len(msgs))
 	// left counts the outcomes still to come, plus one held until every
@@ -146,7 +159,7 @@ func (g *StreamGroup) PublishChain(ctx context.Context, msgs []ChainMsg) []Chain
 		}
 	}
 	g.order.Lock()
-	if len(g.waiting) > 0 {
+	if len(g.waiting) > 0 || !g.sm.ready.Load() {
 		g.order.Unlock()
 		for i := range res {
 			res[i].Ans = &stream.Answer{Err: jsapi.NewError(jsapi.ErrClusterNotAvail)}
@@ -163,8 +176,18 @@ func (g *StreamGroup) PublishChain(ctx context.Context, msgs []ChainMsg) []Chain
 		} else {
 			entry, ans = g.s.Propose(m.Subject, m.Hdr, m.Data)
 		}
+		if ans != nil && ans.Err != nil && ans.Err.Code >= 500 {
+			// Not taken now (a full pipeline, a closing stream): the
+			// links after it must not be stored without it.
+			for j := i; j < len(msgs); j++ {
+				res[j].Ans = ans
+			}
+			break
+		}
 		if ans != nil {
-			res[i].Ans = ans // decided at once: no entry, the chain goes on
+			// Decided for good at once (a duplicate, a limit): no entry,
+			// and the chain goes on.
+			res[i].Ans = ans
 			continue
 		}
 		left.Add(1)
@@ -246,6 +269,10 @@ type streamSM struct {
 	// syncs that let the log be compacted (0: never).
 	index atomic.Uint64
 	every uint64
+	// ready: this member leads and has applied every entry of earlier
+	// terms (LeaderReady), so what it proposes is decided on the whole
+	// log; any change of leadership clears it.
+	ready atomic.Bool
 	dur   durability
 	fetch fetching
 }
@@ -289,6 +316,7 @@ func (m *streamSM) Apply(entries []raftnode.Entry) ([]any, error) {
 // on the leader alone, and starts a new leader's pipeline from what is
 // applied.
 func (m *streamSM) LeaderChanged(leader bool, _ uint64) {
+	m.ready.Store(false)
 	if leader {
 		m.s.ResetProposals()
 	}
@@ -302,6 +330,7 @@ func (m *streamSM) LeaderChanged(leader bool, _ uint64) {
 // entry applied: only now may it run the stream's consumers, whose state
 // is in what it applied (raftnode.LeaderReadyWatcher).
 func (m *streamSM) LeaderReady() {
+	m.ready.Store(true)
 	if m.hooks.OnLeader != nil {
 		m.hooks.OnLeader(true)
 	}
