@@ -25,7 +25,8 @@ const sourcePoll = 250 * time.Millisecond
 // copyBurst bounds messages copied between checks for shutdown.
 const copyBurst = 1024
 
-// copyWait bounds the wait for a replicated copy (or chain of copies) to commit.
+// copyWait bounds how long a replicated mirror's copier waits for room among
+// its copies in flight (a source's chain waits chainWait).
 const copyWait = 2 * time.Second
 
 // copier copies one origin into a stream.
