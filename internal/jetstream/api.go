@@ -64,19 +64,9 @@ func (m *jsAccount) subscribeAPI() error {
 			return err
 		}
 	}
-	// Pull requests and acks are frequent and cheap: queued to the
-	// consumers' workers, never served on the publisher's goroutine.
-	in := m.startInbound()
-	m.in.Store(in)
-	if _, err := m.deliver.Subscribe(jsapi.SubjConsumerNext, "", in.pull); err != nil {
-		return err
-	}
-	if _, err := m.deliver.Subscribe("$JS.ACK.>", "", in.ack); err != nil {
-		return err
-	}
-	if _, err := m.deliver.Subscribe("$JS.FC.>", "", in.flowControl); err != nil {
-		return err
-	}
+	// Pull requests and acks are frequent and cheap: each consumer
+	// subscribes its own subjects to the inbound workers (started with the
+	// account: consumer_subs.go), never served on the publisher's goroutine.
 	return nil
 }
 

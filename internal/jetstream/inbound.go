@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/starling-mq/starling/internal/consumer"
-	"github.com/starling-mq/starling/internal/core"
 )
 
 // Acks, pull requests and flow-control replies arrive on subscriptions
@@ -134,47 +133,4 @@ func shard(name string) uint32 {
 		h *= 16777619
 	}
 	return h
-}
-
-// consumerAt finds the consumer a subject names by its stream and
-// consumer tokens.
-func (m *jsAccount) consumerAt(subj string, streamTok, consumerTok int) *consumer.Consumer {
-	ent := m.lookup(token(subj, streamTok))
-	if ent == nil {
-		return nil
-	}
-	return ent.consumer(token(subj, consumerTok))
-}
-
-// pull takes CONSUMER.MSG.NEXT.<stream>.<consumer>.
-func (in *inbound) pull(msg *core.Msg) {
-	if len(msg.Reply) == 0 {
-		return
-	}
-	subj := string(msg.Subject)
-	c := in.m.consumerAt(subj, 5, 6)
-	if c == nil {
-		// nats-server subscribes each consumer's own subject: without the
-		// consumer (or its stream) nobody has the subject, and a
-		// requester that asked for it gets the no-responders status.
-		msg.Declined = true
-		return
-	}
-	in.push(inboundMsg{op: opPull, c: c, subject: subj, reply: string(msg.Reply), data: append([]byte(nil), msg.Data...)})
-}
-
-// ack takes $JS.ACK.<stream>.<consumer>.….
-func (in *inbound) ack(msg *core.Msg) {
-	subj := string(msg.Subject)
-	if c := in.m.consumerAt(subj, 2, 3); c != nil {
-		in.push(inboundMsg{op: opAck, c: c, subject: subj, reply: string(msg.Reply), data: append([]byte(nil), msg.Data...)})
-	}
-}
-
-// flowControl takes $JS.FC.<stream>.<consumer>.<n> answers.
-func (in *inbound) flowControl(msg *core.Msg) {
-	subj := string(msg.Subject)
-	if c := in.m.consumerAt(subj, 2, 3); c != nil {
-		in.push(inboundMsg{op: opFlowControl, c: c, subject: subj})
-	}
 }

@@ -93,10 +93,14 @@ func (m *jsAccount) start() error {
 	m.deliver = m.newClient("jetstream-consumers")
 	m.adv = newAdvisor(m.newClient("jetstream-advisories"), m.log)
 	m.rpub = m.newClient("jetstream-republish")
+	// Before any consumer starts: each subscribes its subjects to the
+	// inbound workers (consumer_subs.go).
+	m.in.Store(m.startInbound())
 	// In a cluster the meta group's log says which streams this server
 	// holds, and hosting opens them as it replays (cluster.go).
 	if m.cfg.Cluster == nil {
 		if err := m.recover(dir); err != nil {
+			m.shutdown() // the clients and workers started above
 			return err
 		}
 	}
