@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/starling-mq/starling/server"
 )
 
 // TestJetStreamClusterConsumerSubjectsOnLeader: a consumer's pull-request,
@@ -19,9 +17,7 @@ import (
 // nats-server: acks and pull requests then cross a route only to reach
 // that server, never to every JetStream server.
 func TestJetStreamClusterConsumerSubjectsOnLeader(t *testing.T) {
-	c := startJSClusterWith(t, 3, false, func(o *server.Options) {
-		o.HTTPHost, o.HTTPPort = "127.0.0.1", server.RandomPort
-	})
+	c := startJSClusterWith(t, 3, false, withMonitor)
 	nc, js := c.connect(0)
 	c.waitReady(js)
 	ctx := context.Background()

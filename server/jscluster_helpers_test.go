@@ -69,6 +69,10 @@ func startJSClusterWith(t *testing.T, n int, seed bool, edit func(*server.Option
 	return c
 }
 
+// withMonitor gives a cluster's servers HTTP monitoring on a free port
+// (startJSClusterWith's edit).
+func withMonitor(o *server.Options) { o.HTTPHost, o.HTTPPort = "127.0.0.1", server.RandomPort }
+
 // start starts server i. A port picked as free may be taken by the time
 // the server binds it (an outgoing connection's ephemeral port): the
 // start is tried again for a while, as the other servers' routes name

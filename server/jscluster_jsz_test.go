@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/starling-mq/starling/server"
 )
 
 // jszRaft is the part of /jsz?raft=1 the cluster tests read.
@@ -46,9 +44,7 @@ func getJSZ(url string) (int, []byte, error) {
 // the account's usage across the cluster as nats-server does (bytes once
 // per replica), and /jsz?raft=1 names each stream's and consumer's group.
 func TestJetStreamClusterJSZ(t *testing.T) {
-	c := startJSClusterWith(t, 3, false, func(o *server.Options) {
-		o.HTTPHost, o.HTTPPort = "127.0.0.1", server.RandomPort
-	})
+	c := startJSClusterWith(t, 3, false, withMonitor)
 	_, js := c.connect(0)
 	c.waitReady(js)
 	ctx := context.Background()

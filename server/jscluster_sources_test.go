@@ -156,21 +156,8 @@ func TestJetStreamClusterReplicatedMirrorPipelined(t *testing.T) {
 	nc, js := c.connect(0)
 	ctx := context.Background()
 	c.waitReady(js)
-	eventually(t, 20*time.Second, func() error {
-		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "O", Subjects: []string{"o.>"}})
-		return err
-	})
 	const n = 3000
-	for i := range n {
-		if _, err := js.PublishAsync("o.x", []byte(fmt.Sprint(i+1))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-time.After(30 * time.Second):
-		t.Fatal("origin not filled")
-	}
+	fillOrigin(t, js, n, "o.x")
 	eventually(t, 20*time.Second, func() error {
 		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "M", Mirror: &jetstream.StreamSource{Name: "O"}, Replicas: 3})
 		return err
@@ -210,21 +197,8 @@ func TestJetStreamClusterReplicatedSourceChained(t *testing.T) {
 	nc, js := c.connect(0)
 	ctx := context.Background()
 	c.waitReady(js)
-	eventually(t, 20*time.Second, func() error {
-		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "O", Subjects: []string{"o.>"}})
-		return err
-	})
 	const n = 3000 // half on o.a, which the source selects
-	for i := range n {
-		if _, err := js.PublishAsync([]string{"o.a", "o.b"}[i%2], []byte(fmt.Sprint(i+1))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-time.After(30 * time.Second):
-		t.Fatal("origin not filled")
-	}
+	fillOrigin(t, js, n, "o.a", "o.b")
 	eventually(t, 20*time.Second, func() error {
 		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Replicas: 3,
 			Sources: []*jetstream.StreamSource{{Name: "O", FilterSubject: "o.a"}}})
@@ -325,5 +299,25 @@ func TestJetStreamClusterOrderedConsumer(t *testing.T) {
 	}
 	if next <= n {
 		t.Fatalf("read %d of %d messages", next-1, n)
+	}
+}
+
+// fillOrigin creates stream O on o.> and publishes n messages to it,
+// numbered from 1, round robin over subjects.
+func fillOrigin(t *testing.T, js jetstream.JetStream, n int, subjects ...string) {
+	t.Helper()
+	eventually(t, 20*time.Second, func() error {
+		_, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "O", Subjects: []string{"o.>"}})
+		return err
+	})
+	for i := range n {
+		if _, err := js.PublishAsync(subjects[i%len(subjects)], []byte(fmt.Sprint(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatal("origin not filled")
 	}
 }
