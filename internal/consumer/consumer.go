@@ -44,10 +44,6 @@ type Options struct {
 	// consumer, or one with inactive_threshold, saw no interest for that
 	// long; the owner then deletes it.
 	OnInactive func()
-	// OnStop is called once, when the consumer stops (Stop), after its
-	// waiting requests were told: the owner lets go of what it holds for
-	// the consumer (its subscriptions). No consumer lock is held.
-	OnStop func()
 	// OnAck is called after acks, so interest and work-queue streams can
 	// remove acknowledged messages; nil for limits streams.
 	OnAck func(seq uint64)
@@ -124,7 +120,6 @@ type Consumer struct {
 	cfg     jsapi.ConsumerConfig
 	filters []string
 	onIdle  func()
-	onStop  func()
 	onAck   func(uint64)
 	advise  func(string, any)
 	persist func()
@@ -212,7 +207,6 @@ func New(name string, cfg jsapi.ConsumerConfig, o Options) *Consumer {
 		now:     o.Now,
 		created: o.Created,
 		onIdle:  o.OnInactive,
-		onStop:  o.OnStop,
 		onAck:   o.OnAck,
 		advise:  o.Advise,
 		persist: o.Persist,
@@ -417,9 +411,6 @@ func (c *Consumer) Stop() {
 	c.sched.remove(c)
 	for _, r := range waiting {
 		c.status(r.reply, 409, "Consumer Deleted", "")
-	}
-	if c.onStop != nil {
-		c.onStop()
 	}
 }
 

@@ -238,27 +238,3 @@ func TestPullInactiveFromRequestEnd(t *testing.T) {
 		}
 	}
 }
-
-// TestOnStopOnce: the owner hears the stop once, after a waiting pull
-// request was told the consumer is gone.
-func TestOnStopOnce(t *testing.T) {
-	src := &fakeSource{st: store.NewMemory()}
-	out := &fakeOut{interest: true}
-	cfg, e := Normalize(jsapi.ConsumerConfig{Durable: "D", AckPolicy: jsapi.AckExplicit}, jsapi.StreamConfig{Name: "S"}, false)
-	if e != nil {
-		t.Fatal(e)
-	}
-	stops, told := 0, 0
-	var c *Consumer
-	c = New(cfg.Name, cfg, Options{Source: src, Out: out, OnStop: func() {
-		stops++
-		told = len(out.all())
-	}})
-	c.Pull("waiting", jsapi.NextRequest{Batch: 1, Expires: time.Minute})
-	eventually(t, "the request to wait", func() bool { c.mu.Lock(); defer c.mu.Unlock(); return len(c.waiting) == 1 })
-	c.Stop()
-	c.Stop()
-	if stops != 1 || told != 1 {
-		t.Fatalf("OnStop called %d times, after %d statuses; want once, after 1", stops, told)
-	}
-}

@@ -64,9 +64,10 @@ func (m *jsAccount) subscribeAPI() error {
 			return err
 		}
 	}
-	// Pull requests and acks are frequent and cheap: each consumer
-	// subscribes its own subjects to the inbound workers (started with the
-	// account: consumer_subs.go), never served on the publisher's goroutine.
+	// Pull requests and acks are frequent and cheap: each stream
+	// subscribes its consumers' subjects to the inbound workers (started
+	// with the account: consumer_subs.go), never served on the
+	// publisher's goroutine.
 	return nil
 }
 

@@ -237,7 +237,6 @@ func (m *jsAccount) startConsumer(ent *entry, cfg jsapi.ConsumerConfig, created 
 func (m *jsAccount) startConsumerWith(ent *entry, cfg jsapi.ConsumerConfig, created time.Time, state *consumer.State, tune func(*consumer.Options)) *consumer.Consumer {
 	name := cfg.Name
 	var c *consumer.Consumer
-	subs := &consumerSubs{}
 	opts := consumer.Options{
 		Source:  ent.s,
 		Out:     m.deliver,
@@ -247,7 +246,6 @@ func (m *jsAccount) startConsumerWith(ent *entry, cfg jsapi.ConsumerConfig, crea
 		OnInactive: func() {
 			m.removeConsumer(ent, name, c)
 		},
-		OnStop: subs.release,
 		Advise: m.advise,
 		Domain: m.cfg.Domain,
 	}
@@ -281,7 +279,6 @@ func (m *jsAccount) startConsumerWith(ent *entry, cfg jsapi.ConsumerConfig, crea
 	n := len(ent.consumers)
 	ent.conMu.Unlock()
 	ent.s.SetConsumerCount(n)
-	m.subscribeConsumer(ent, c, subs)
 	return c
 }
 

@@ -93,8 +93,8 @@ func (m *jsAccount) start() error {
 	m.deliver = m.newClient("jetstream-consumers")
 	m.adv = newAdvisor(m.newClient("jetstream-advisories"), m.log)
 	m.rpub = m.newClient("jetstream-republish")
-	// Before any consumer starts: each subscribes its subjects to the
-	// inbound workers (consumer_subs.go).
+	// Before any stream is opened: each subscribes its consumers'
+	// subjects to the inbound workers (consumer_subs.go).
 	m.in.Store(m.startInbound())
 	// In a cluster the meta group's log says which streams this server
 	// holds, and hosting opens them as it replays (cluster.go).
@@ -138,7 +138,7 @@ type entry struct {
 	rep     *replication         // a replicated stream's group and consumers; nil otherwise
 	subMu   sync.Mutex           // subs and direct
 	subs    []*core.Subscription
-	direct  []*core.Subscription
+	direct  []*core.Subscription // direct gets, copiers' reads, the consumers' subjects (consumer_subs.go)
 
 	srcMu   sync.Mutex
 	sources *sourcing // copiers of a mirror or sources, nil without
@@ -356,6 +356,11 @@ func (m *jsAccount) subscribeStream(e *entry, cfg jsapi.StreamConfig) error {
 			e.direct = append(e.direct, sub)
 		}
 	}
+	subs, err := m.subscribeConsumers(e)
+	if err != nil {
+		return err
+	}
+	e.direct = append(e.direct, subs...)
 	return nil
 }
 
