@@ -34,6 +34,9 @@ type StreamGroup struct {
 	// order.
 	waiting []waiter
 	pumping bool
+	// inflight counts the stream's entries handed to Raft whose outcome
+	// has not come back (propose).
+	inflight atomic.Int64
 }
 
 // JoinStream runs s as a member of group with peers (node ids, in the
@@ -133,19 +136,22 @@ type ChainResult struct {
 // outcome, or until ctx ends (the outcomes then missing are ctx's error:
 // unknown). A chain behind a conditional publish still being decided is
 // refused whole, as not available now, and so is one on a leader that has
-// not applied every entry of earlier terms yet.
+// not applied every entry of earlier terms yet, or whose pipeline was
+// reset (a dropped proposal) with entries proposed before the reset still
+// unapplied.
 //
-// Why the second: a guard checks the stream's last sequence, not who
-// wrote it. A new leader numbers its proposals from what it applied; an
-// earlier leader's entry still unapplied in its log can take a link's
-// sequence, and that link is then refused (stream.ErrApplied) while the
-// stream's last sequence is what the next link expects: the chain would
-// lose a link. Once every earlier entry is applied, the only entries
-// before a chain in the log are this leader's own, numbered in order.
-// (A leader that loses its leadership clears ready before it could win
-// another term, and its chains proposed meanwhile fail as not leader;
-// only a proposal left in the host's queue for longer than an election
-// could be taken in a later term.)
+// Why: a guard checks the stream's last sequence, not who wrote it. A
+// leader that numbers a link from what it applied while an entry numbered
+// before that is still ahead of it in the log (another leader's, or its
+// own from before a reset) gives the link a taken sequence: the link is
+// refused (stream.ErrApplied) while the stream's last sequence is what
+// the next link expects, and the chain would lose a link. With every
+// earlier term's entries applied and no reset pending, the entries before
+// a chain in the log are numbered in order with it. (A leader that loses
+// its leadership clears ready before it could win another term, and its
+// chains proposed meanwhile fail as not leader; only a proposal left in
+// the host's queue for longer than an election could be taken in a later
+// term.)
 func (g *StreamGroup) PublishChain(ctx context.Context, msgs []ChainMsg) []ChainResult {
 	res := make([]ChainResult, len(msgs))
 	// left counts the outcomes still to come, plus one held until every
@@ -159,7 +165,8 @@ func (g *StreamGroup) PublishChain(ctx context.Context, msgs []ChainMsg) []Chain
 		}
 	}
 	g.order.Lock()
-	if len(g.waiting) > 0 || !g.sm.ready.Load() {
+	settled := g.s.ProposalsSettled() || g.inflight.Load() == 0
+	if len(g.waiting) > 0 || !g.sm.ready.Load() || !settled {
 		g.order.Unlock()
 		for i := range res {
 			res[i].Ans = &stream.Answer{Err: jsapi.NewError(jsapi.ErrClusterNotAvail)}
@@ -191,7 +198,7 @@ func (g *StreamGroup) PublishChain(ctx context.Context, msgs []ChainMsg) []Chain
 			continue
 		}
 		left.Add(1)
-		err := g.node.Host.ProposeAsync(g.group, entry, func(r raftnode.Result, err error) {
+		err := g.propose(entry, func(r raftnode.Result, err error) {
 			defer arrived()
 			if err != nil {
 				g.s.ResetProposals()
@@ -232,6 +239,20 @@ func (g *StreamGroup) PublishChain(ctx context.Context, msgs []ChainMsg) []Chain
 	}
 }
 
+// propose hands one of the stream's entries to Raft (g.order held),
+// counted in flight until done hears its outcome.
+func (g *StreamGroup) propose(entry []byte, done func(raftnode.Result, error)) error {
+	g.inflight.Add(1)
+	err := g.node.Host.ProposeAsync(g.group, entry, func(r raftnode.Result, err error) {
+		g.inflight.Add(-1)
+		done(r, err)
+	})
+	if err != nil {
+		g.inflight.Add(-1)
+	}
+	return err
+}
+
 // submitLocked decides a publish and, unless that answers it at once
 // (ans), hands its entry to Raft, which tells done the outcome; err is
 // Raft's refusal to take it. g.order is held.
@@ -240,7 +261,7 @@ func (g *StreamGroup) submitLocked(subject string, hdr, data []byte, done func(*
 	if ans != nil {
 		return ans, nil
 	}
-	return nil, g.node.Host.ProposeAsync(g.group, entry, func(r raftnode.Result, err error) {
+	return nil, g.propose(entry, func(r raftnode.Result, err error) {
 		if err != nil {
 			// Not leader any more, dropped, stopped: what the pipeline
 			// assumed will not be applied as proposed.
@@ -396,7 +417,7 @@ func (g *StreamGroup) Update(ctx context.Context, cfg jsapi.StreamConfig) error 
 // return at once), or at once when it cannot be queued.
 func (g *StreamGroup) ProposeEntryAsync(entry []byte, done func(uint64, error)) {
 	g.order.Lock()
-	err := g.node.Host.ProposeAsync(g.group, entry, func(r raftnode.Result, err error) {
+	err := g.propose(entry, func(r raftnode.Result, err error) {
 		if err == nil {
 			if e, ok := r.Value.(error); ok {
 				err = asAPIError(e)
@@ -443,7 +464,7 @@ func (x *Expiry) Report(entry []byte) {
 		return
 	}
 	g.order.Lock()
-	_ = g.node.Host.ProposeAsync(g.group, entry, func(raftnode.Result, error) {})
+	_ = g.propose(entry, func(raftnode.Result, error) {})
 	g.order.Unlock()
 }
 
@@ -456,6 +477,6 @@ func (g *StreamGroup) DeleteAsync(seq uint64) {
 		return
 	}
 	g.order.Lock()
-	_ = g.node.Host.ProposeAsync(g.group, entry, func(raftnode.Result, error) {})
+	_ = g.propose(entry, func(raftnode.Result, error) {})
 	g.order.Unlock()
 }

@@ -79,7 +79,7 @@ func (g *StreamGroup) Seed(ctx context.Context, next func() ([]byte, error)) err
 			return ctx.Err()
 		}
 		g.order.Lock()
-		err = g.node.Host.ProposeAsync(g.group, b, func(_ raftnode.Result, err error) {
+		err = g.propose(b, func(_ raftnode.Result, err error) {
 			if err != nil {
 				fail(err)
 			}

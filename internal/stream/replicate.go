@@ -124,9 +124,20 @@ func (s *Stream) replacementLocked(e *Entry) replacement {
 // lost: the next proposal starts from the applied state.
 func (s *Stream) ResetProposals() {
 	s.mu.Lock()
+	s.unsettled = max(s.unsettled, s.prop.last)
 	s.prop.reset()
 	s.wakeSettlersLocked()
 	s.mu.Unlock()
+}
+
+// ProposalsSettled reports whether every entry proposed before the last
+// ResetProposals is behind the applied state: until then, one of them may
+// still be applied ahead of a new proposal numbered from the applied
+// state, and take its sequence.
+func (s *Stream) ProposalsSettled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last >= s.unsettled
 }
 
 // ApplyEntry applies a committed entry, encoded by Propose (or by a

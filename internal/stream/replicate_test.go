@@ -429,3 +429,34 @@ func TestProposeChained(t *testing.T) {
 		}
 	}
 }
+
+// TestProposalsSettled: after a reset, the stream is unsettled until its
+// applied state passes every sequence proposed before the reset.
+func TestProposalsSettled(t *testing.T) {
+	s, _, _ := newTestStream(t, baseConfig("S"))
+	if !s.ProposalsSettled() {
+		t.Fatal("a new stream is not settled")
+	}
+	var entries [][]byte
+	for i := range 3 {
+		e, a := s.Propose("S.a", nil, []byte(fmt.Sprint(i)))
+		if a != nil {
+			t.Fatal(a)
+		}
+		entries = append(entries, e)
+	}
+	s.ResetProposals() // the second was dropped, say
+	for i, step := range []struct {
+		apply   int
+		settled bool
+	}{{-1, false}, {0, false}, {2, true}} {
+		if step.apply >= 0 {
+			if _, err := s.ApplyEntry(entries[step.apply]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := s.ProposalsSettled(); got != step.settled {
+			t.Fatalf("step %d: settled %v, want %v", i, got, step.settled)
+		}
+	}
+}

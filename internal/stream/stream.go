@@ -82,6 +82,7 @@ type Stream struct {
 	itr       *subject.Transform // subject_transform of incoming messages
 	tracing   *Trace             // set during a traced ingest (trace.go)
 	prop      proposals          // a leader's proposals not yet applied (proposals.go)
+	unsettled uint64             // the last sequence proposed before the last ResetProposals (ProposalsSettled)
 	settled   chan struct{}      // closed when proposals are applied or dropped, for Settle (settle.go)
 	rpRule    *republishRule     // republish setting, nil without
 	quiet     bool               // applying a catch-up (catchup.go): no republishing
