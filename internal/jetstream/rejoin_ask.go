@@ -23,11 +23,12 @@ import (
 
 const (
 	subjRejoin = "$JSC.META.REJOIN"
-	// rejoinWait bounds one request (the leader commits twice before it
+	// rejoinWait bounds one request (the leader looks for a few heartbeats
+	// whether it hears from the server and commits twice before it
 	// answers); rejoinRetry is the pause between requests unanswered or
 	// answered "not yet". A request the leader finishes after the asker
 	// gave up is answered again, at once, the next time.
-	rejoinWait  = 2 * time.Second
+	rejoinWait  = 4 * time.Second
 	rejoinRetry = time.Second
 	releasePoll = 100 * time.Millisecond
 )
@@ -89,13 +90,12 @@ func (c *cluster) takeOut(body []byte) (uint64, error) {
 	// the one asking, since a rejoining server does not run the group:
 	// a request naming a healthy server (a stale one, or forged by
 	// anything that can publish in the system account) is refused.
-	st, err := c.node.Host.Status(ctx, jscluster.MetaGroup)
-	if err != nil {
-		return 0, err
-	}
 	id := jscluster.NodeID(req.Server)
-	if activeMember(st, id) {
-		return 0, errors.New("the server runs the meta group: it is not rejoining")
+	if heard, err := c.heardFrom(ctx, id); err != nil || heard {
+		if err == nil {
+			err = errors.New("the server runs the meta group: it is not rejoining")
+		}
+		return 0, err
 	}
 	var op jsmeta.Op
 	c.read(func(st *jsmeta.State) {
@@ -104,7 +104,8 @@ func (c *cluster) takeOut(body []byte) (uint64, error) {
 	if _, err := c.propose(ctx, op); err != nil {
 		return 0, err
 	}
-	if st, err = c.node.Host.Status(ctx, jscluster.MetaGroup); err != nil {
+	st, err := c.node.Host.Status(ctx, jscluster.MetaGroup)
+	if err != nil {
 		return 0, err
 	}
 	if slices.Contains(st.Members.Voters, id) || slices.Contains(st.Members.Learners, id) || slices.Contains(st.Members.Outgoing, id) {
@@ -121,6 +122,34 @@ func (c *cluster) takeOut(body []byte) (uint64, error) {
 		}
 	}
 	return st.Applied, nil
+}
+
+// heardFrom reports whether the meta leader hears from member id. Raft's
+// CheckQuorum clears every follower's RecentActive once an election
+// timeout, and a healthy follower sets it again with its next heartbeat
+// answer: a member found silent is looked at again for a few heartbeats
+// before it counts as silent (one look right after the clearing took a
+// healthy server out of every group).
+func (c *cluster) heardFrom(ctx context.Context, id uint64) (bool, error) {
+	look := max(4*c.node.Host.HeartbeatInterval(), 200*time.Millisecond)
+	deadline := time.Now().Add(look)
+	for {
+		st, err := c.node.Host.Status(ctx, jscluster.MetaGroup)
+		if err != nil {
+			return false, err
+		}
+		if activeMember(st, id) {
+			return true, nil
+		}
+		if time.Now().After(deadline) {
+			return false, nil
+		}
+		select {
+		case <-time.After(look / 8):
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
 }
 
 // activeMember reports whether the leader's status shows id as a member

@@ -281,6 +281,12 @@ func (h *Host) Status(ctx context.Context, group uint64) (Status, error) {
 	return s, err
 }
 
+// HeartbeatInterval is how often a leader sends its heartbeats (0 with a
+// caller's Ticker and no TickInterval).
+func (h *Host) HeartbeatInterval() time.Duration {
+	return h.eng.cfg.TickInterval * time.Duration(h.eng.cfg.HeartbeatTicks)
+}
+
 // AddMember proposes adding node to the group as a voter. Start the group
 // on the node's host first (AddGroup with no peers) or soon after: the
 // group's quorum counts the new voter from the moment the change applies.
