@@ -144,9 +144,34 @@ func (m *Manager) startCluster() error {
 		return fmt.Errorf("jetstream cluster: %w", err)
 	}
 	c.wg.Add(1)
-	c.member = slices.Contains(wal.Groups(), jscluster.MetaGroup)
+	c.member = slices.Contains(wal.Groups(), jscluster.MetaGroup) && !c.dropUnused(wal)
 	go c.found(c.member)
 	return nil
+}
+
+// dropUnused removes a meta group this server founded that never got an
+// entry past its founding: it stopped before any other founder joined
+// (one founds as soon as it sees the others; they may not get to). Kept,
+// it would restart as a group whose other voters never ran it, announced
+// as this server's alone, which the others wait to be invited into by a
+// leader it can never elect: the cluster would have no meta leader, ever.
+// Nothing was decided in it, so this server founds again with the others.
+// It reports whether it removed the group.
+func (c *cluster) dropUnused(wal *raftlog.Log) bool {
+	st := wal.Storage(jscluster.MetaGroup)
+	snap, err := st.Snapshot()
+	if err != nil || snap.GetMetadata().GetIndex() != 1 {
+		return false // not a founding of this server's (a joiner's log starts empty)
+	}
+	if last, err := st.LastIndex(); err != nil || last > 1 {
+		return false
+	}
+	if err := wal.RemoveGroup(jscluster.MetaGroup); err != nil {
+		c.m.log.Warn("JetStream cluster: unused meta group not removed", "err", err)
+		return false
+	}
+	c.m.log.Info("JetStream cluster: the meta group this server founded was never joined; founding again")
+	return true
 }
 
 func (c *cluster) poke() {
