@@ -90,6 +90,7 @@ func (c *Consumer) turn() turnResult {
 		return turnResult{}
 	}
 	c.replPoked = false // this turn proposes what the acks left
+	gen, hasGen := c.interestGen()
 	c.forceSweep = c.sl.recheck.Swap(false)
 	next, inactive := c.deliverLocked()
 	c.forceSweep = false
@@ -124,7 +125,15 @@ func (c *Consumer) turn() turnResult {
 		c.flushReplicated()
 	}
 	c.sendOutbox(out)
-	return turnResult{next: at, watch: watch}
+	return turnResult{next: at, watch: watch, gen: gen, hasGen: hasGen}
+}
+
+// interestGen reads the Outlet's subscription generation, when it has one.
+func (c *Consumer) interestGen() (uint64, bool) {
+	if g, ok := c.out.(interestGen); ok {
+		return g.InterestGen(), true
+	}
+	return 0, false
 }
 
 // idleDeadlineLocked is when an ephemeral (or inactive_threshold)

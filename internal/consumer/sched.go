@@ -56,6 +56,13 @@ type task interface {
 type turnResult struct {
 	next  int64
 	watch bool
+	// gen is the Outlet's InterestGen read before the turn looked at
+	// interest (hasGen: the Outlet has one). A subscription that went in
+	// between is missed by the turn and by a watch group whose mark is
+	// already past it: the group's mark is moved back to gen, so the next
+	// poll wakes it.
+	gen    uint64
+	hasGen bool
 }
 
 // slot is a task's bookkeeping in the scheduler, guarded by scheduler.mu
@@ -180,6 +187,15 @@ func (s *scheduler) work() {
 			continue
 		}
 		s.setWatchLocked(t, r.watch)
+		if r.watch && r.hasGen {
+			if g := s.groups[sl.group]; g != nil && g.gen != nil && r.gen < g.last {
+				// The group's mark is past what the turn saw (generations
+				// only grow): move it back so the next poll wakes the
+				// group, this task included. Never forward, which would
+				// hide a change from the other members.
+				g.last = r.gen
+			}
+		}
 		s.setTimerLocked(t, r.next)
 		if sl.again {
 			sl.again = false

@@ -297,3 +297,58 @@ func TestNoBusyWaitWithoutSubscriber(t *testing.T) {
 		}
 	}
 }
+
+// genOut is a fakeOut with a subscription generation. Armed, the second
+// InterestGen call from then on (the scheduler's, as it starts watching
+// the consumer after a turn that read the generation first and then saw
+// interest) stands for the pull request's subscriber leaving in between:
+// interest goes, and the generation moves on before it is read.
+type genOut struct {
+	fakeOut
+	gmu   sync.Mutex
+	gen   uint64
+	gone  bool
+	calls int // InterestGen calls since armed; -1 when not armed
+}
+
+func (o *genOut) InterestGen() uint64 {
+	o.gmu.Lock()
+	defer o.gmu.Unlock()
+	if o.calls >= 0 {
+		if o.calls++; o.calls == 2 {
+			o.gone, o.calls = true, -1
+			o.gen++
+		}
+	}
+	return o.gen
+}
+
+func (o *genOut) HasInterest(string) bool {
+	o.gmu.Lock()
+	defer o.gmu.Unlock()
+	return !o.gone
+}
+
+// TestWatchAfterInterestGone: a subscriber that leaves between a turn's
+// look at the generation and the scheduler's watch of the consumer is
+// still noticed (its request dropped), not missed until the request
+// expires: the watch group's mark moves back to what the turn saw.
+func TestWatchAfterInterestGone(t *testing.T) {
+	src := &fakeSource{st: store.NewMemory()}
+	out := &genOut{gen: 5, calls: -1}
+	cfg, e := Normalize(jsapi.ConsumerConfig{Durable: "W", AckPolicy: jsapi.AckExplicit}, jsapi.StreamConfig{Name: "S"}, false)
+	if e != nil {
+		t.Fatal(e)
+	}
+	c := New(cfg.Name, cfg, Options{Source: src, Out: out})
+	t.Cleanup(c.Stop)
+	out.gmu.Lock()
+	out.calls = 0 // the next turn's read, then the leave as it is watched
+	out.gmu.Unlock()
+	c.Pull("inbox", jsapi.NextRequest{Batch: 1, Expires: time.Hour})
+	eventually(t, "the abandoned request dropped", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.waiting) == 0
+	})
+}
