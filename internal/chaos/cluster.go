@@ -108,12 +108,15 @@ func New(t testing.TB, opts Options) *Cluster {
 	if c.seed == 0 {
 		c.seed = Seed(t)
 	}
-	t.Cleanup(c.cleanup)
 	bin := o.NATSServer
 	if bin == "" && !o.Embedded {
 		bin = Binary(t)
 	}
 	dir := t.TempDir()
+	// After TempDir: cleanups run last first, and the servers must be
+	// killed before their directory is removed (one still writing made
+	// the removal fail the test).
+	t.Cleanup(c.cleanup)
 
 	// Hold every server's ports while the proxies and refusers take their
 	// own, so that no two of them can be handed the same port.
