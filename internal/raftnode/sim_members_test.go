@@ -339,11 +339,7 @@ func (c *simCluster) powerLoss() {
 // A change is refused at once when it cannot be made: on a follower, when
 // it is malformed, and while another is in progress.
 func TestSimChangeRefused(t *testing.T) {
-	c := newSimCluster(t, 5, quietNet)
-	g := c.groups[0]
-	c.runUntil(2000, "convergence", c.converged)
-	l := c.leader(g)
-	f := l%3 + 1
+	c, g, l, f := newSettledSim(t, 5)
 	c.runUntil(2000, "the follower knows the leader", func() bool {
 		st, _ := c.node(f).eng.status(g)
 		return st.Leader == l
@@ -515,11 +511,7 @@ func TestSimLearner(t *testing.T) {
 // there (its log lost entries it acknowledged): Status says ErrLogLost,
 // not just that the group is not run, until the group is removed.
 func TestLogLostStatus(t *testing.T) {
-	c := newSimCluster(t, 29, quietNet)
-	g := c.groups[0]
-	c.runUntil(2000, "convergence", c.converged)
-	l := c.leader(g)
-	f := l%3 + 1
+	c, g, l, f := newSettledSim(t, 29)
 	e := c.node(f).eng
 	st, _ := e.status(g)
 	hb := &raftpb.Message{Type: raftpb.MsgHeartbeat.Enum(), From: new(l), To: new(f), Term: new(st.Term), Commit: new(st.Commit + 1000)}
@@ -539,11 +531,7 @@ func TestLogLostStatus(t *testing.T) {
 // counts it neither votes nor campaigns until its log holds a committed
 // entry of the current term; caught up, it votes again.
 func TestSimAmnesiacHoldsVote(t *testing.T) {
-	c := newSimCluster(t, 31, quietNet)
-	g := c.groups[0]
-	c.runUntil(2000, "convergence", c.converged)
-	l := c.leader(g)
-	f := l%3 + 1
+	c, g, l, f := newSettledSim(t, 31)
 	c.crash(f)
 	c.node(f).store = NewMemStorage()
 	c.node(f).boot = nil

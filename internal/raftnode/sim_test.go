@@ -266,6 +266,18 @@ func (c *simCluster) checkLeaders() {
 	}
 }
 
+// newSettledSim starts a quiet three-node cluster, runs it until it
+// converges, and returns it with its first group, that group's leader and
+// one of its followers.
+func newSettledSim(t testing.TB, seed int64) (c *simCluster, g, l, f uint64) {
+	t.Helper()
+	c = newSimCluster(t, seed, quietNet)
+	g = c.groups[0]
+	c.runUntil(2000, "convergence", c.converged)
+	l = c.leader(g)
+	return c, g, l, l%3 + 1
+}
+
 // leader returns the live node that leads g in the highest term, 0 if none.
 func (c *simCluster) leader(g uint64) uint64 {
 	var best, term uint64
